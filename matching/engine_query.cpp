@@ -1,0 +1,223 @@
+// The engine's queries: best matches of a listing, listings near a point. Both build a Probe
+// and share one search (nearest cells first, bounded top-k, exact haversine when it matters).
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "matching/engine.hpp"
+#include "matching/engine_internal.hpp"
+
+namespace maillon::matching {
+using namespace detail;
+
+namespace {
+
+bool better(double a_score, ListingId a_id, double b_score, ListingId b_id) {
+  return a_score > b_score || (a_score == b_score && a_id < b_id);
+}
+
+void set_point(GeoPoint snapped, std::vector<std::size_t>& partitions, auto& probe) {
+  probe.point = snapped;
+  probe.lat_fixed = to_fixed(snapped.lat);
+  probe.lon_fixed = to_fixed(snapped.lon);
+  probe.metres_per_fixed_lon = kMetresPerFixed * std::cos(snapped.lat * kDegToRad);
+  probe.partitions = std::move(partitions);
+}
+
+}  // namespace
+
+Listing Engine::listing_at(uint32_t slot) const {
+  Listing l;
+  l.id = ids_[slot];
+  l.side = static_cast<Side>(flags_[slot] & 1);
+  l.mode = static_cast<Mode>((flags_[slot] >> 1) & 3);
+  l.kind = static_cast<Kind>((flags_[slot] >> 3) & 1);
+  l.member = members_[slot];
+  l.category = category_of_[slot];
+  const Entry& entry = cells_[cell_of_[slot]][index_in_cell_[slot]];
+  l.position = GeoPoint{from_fixed(entry.lat_fixed), from_fixed(entry.lon_fixed)};
+  l.reach_m = entry.reach_m;
+  l.available_from_s = from_s_[slot];
+  l.available_until_s = until_s_[slot];
+  l.created_at_s = created_s_[slot];
+  l.words = words_[slot];
+  return l;
+}
+
+Engine::Probe Engine::match_probe(const Listing& listing, GeoPoint handover, std::size_t k,
+                                  int64_t now_s) const {
+  Probe probe;
+  const Side other = listing.side == Side::offer ? Side::request : Side::offer;
+  std::vector<std::size_t> partitions;
+  for (CategoryId c : categories_.related(listing.category)) {
+    partitions.push_back(partition_of(c, other));
+  }
+  set_point(handover, partitions, probe);
+  probe.radius_m = listing.reach_m;
+  probe.limit_by_candidate_reach = true;
+  probe.check_pairing = true;
+  probe.side = listing.side;
+  probe.mode = listing.mode;
+  probe.excluded_member = listing.member;
+  probe.from_s = listing.available_from_s;
+  probe.until_s = listing.available_until_s;
+  probe.now_s = now_s;
+  probe.words = normalized(listing.words);
+  probe.word_count = word_count(probe.words);
+  probe.k = std::min(k, kMaxResults);
+  return probe;
+}
+
+std::vector<Match> Engine::top_matches(ListingId id, std::size_t k, int64_t now_s) const {
+  const uint32_t slot = id_map_.find(id, ids_);
+  if (slot == IdMap::kNone) return {};
+  const Listing listing = listing_at(slot);
+  if (listing.available_until_s <= now_s) return {};
+  return search(match_probe(listing, listing.position, k, now_s));
+}
+
+std::vector<Match> Engine::top_matches(const Listing& listing, std::size_t k, int64_t now_s) const {
+  if (listing.status != Status::active || validate(listing) != UpsertOutcome::inserted) return {};
+  if (listing.available_until_s <= now_s) return {};
+  return search(match_probe(listing, handover_point(listing), k, now_s));
+}
+
+std::vector<Match> Engine::nearby(const NearbyQuery& query) const {
+  if (!valid_point(query.at)) return {};
+  if (query.category && *query.category >= categories_.size()) return {};
+  std::vector<std::size_t> partitions;
+  auto add_category = [&](CategoryId c) {
+    for (Side side : {Side::offer, Side::request}) {
+      if (!query.side || *query.side == side) partitions.push_back(partition_of(c, side));
+    }
+  };
+  if (query.category) {
+    for (CategoryId c : categories_.related(*query.category)) add_category(c);
+  } else {
+    for (std::size_t c = 0; c < categories_.size(); ++c) add_category(static_cast<CategoryId>(c));
+  }
+  Probe probe;
+  set_point(snap_to_grid(query.at), partitions, probe);
+  probe.radius_m = std::min(query.radius_m, kMaxReachM);
+  probe.excluded_member = query.viewer;
+  probe.now_s = query.now_s;
+  probe.words = normalized(query.words);
+  probe.word_count = word_count(probe.words);
+  probe.k = std::min(query.k, kMaxResults);
+  return search(probe);
+}
+
+// ---- the shared search ----
+
+std::vector<Engine::CellVisit> Engine::cells_to_visit(const Probe& probe) const {
+  // Rows: a great circle of length d spans at most d / R radians of latitude (exact bound).
+  const int64_t lat_span_fixed = static_cast<int64_t>(probe.radius_m / kMetresPerFixed) + 1;
+  // Columns: the widest longitude span is at the band's most polar latitude; the projection
+  // margin covers the great circle's shortcut towards the pole.
+  const double polar_lat = std::min(89.0, std::abs(probe.point.lat) + lat_span_fixed / 1e7);
+  const double lon_span_m_per_fixed = kMetresPerFixed * std::cos(polar_lat * kDegToRad);
+  const auto lon_span_fixed =
+      static_cast<int64_t>(probe.radius_m / (lon_span_m_per_fixed * kLowerRatio)) + 1;
+  const int64_t row_lo = floor_div(probe.lat_fixed - lat_span_fixed, kCellLatFixed);
+  const int64_t row_hi = floor_div(probe.lat_fixed + lat_span_fixed, kCellLatFixed);
+  const int64_t col_lo = floor_div(probe.lon_fixed - lon_span_fixed, kCellLonFixed);
+  const int64_t col_hi = floor_div(probe.lon_fixed + lon_span_fixed, kCellLonFixed);
+  auto gap = [](int64_t q, int64_t lo, int64_t step) {
+    return std::max({0L, lo - q, q - lo - step});
+  };
+  std::vector<CellVisit> visits;
+  for (std::size_t partition : probe.partitions) {
+    const Partition& p = partitions_[partition];
+    for (int64_t row = row_lo; row <= row_hi; ++row) {
+      const double dy =
+          double(gap(probe.lat_fixed, row * kCellLatFixed, kCellLatFixed)) * kMetresPerFixed;
+      auto it = std::lower_bound(p.keys.begin(), p.keys.end(), cell_key(row, col_lo));
+      for (; it != p.keys.end() && *it <= cell_key(row, col_hi); ++it) {
+        const int64_t col = static_cast<int64_t>(*it & 0xFFFFFFFFu) - (int64_t{1} << 31);
+        const double dx = double(gap(probe.lon_fixed, col * kCellLonFixed, kCellLonFixed)) *
+                          probe.metres_per_fixed_lon;
+        const double lower_m = std::sqrt(dy * dy + dx * dx) * kLowerRatio;
+        const uint32_t cell = p.cells[static_cast<std::size_t>(it - p.keys.begin())];
+        if (lower_m <= probe.radius_m && !cells_[cell].empty()) visits.push_back({lower_m, cell});
+      }
+    }
+  }
+  std::sort(visits.begin(), visits.end(),
+            [](const CellVisit& a, const CellVisit& b) { return a.lower_m < b.lower_m; });
+  return visits;
+}
+
+bool Engine::passes_rules(const Probe& probe, uint32_t slot) const {
+  if (until_s_[slot] <= probe.now_s) return false;
+  if (probe.excluded_member && members_[slot] == *probe.excluded_member) return false;
+  if (!probe.check_pairing) return true;
+  const auto mode = static_cast<Mode>((flags_[slot] >> 1) & 3);
+  const bool modes_ok = probe.side == Side::offer ? modes_compatible(probe.mode, mode)
+                                                  : modes_compatible(mode, probe.mode);
+  return modes_ok && windows_overlap(probe.from_s, probe.until_s, from_s_[slot], until_s_[slot]);
+}
+
+ScoreInputs Engine::score_inputs(const Probe& probe, uint32_t slot) const {
+  const Words& words = words_[slot];
+  const uint32_t count = word_count(words);
+  const MemberIndex member = members_[slot];
+  ScoreInputs inputs;
+  inputs.shared_words = shared_words(probe.words, probe.word_count, words, count);
+  inputs.fewer_words = std::min(probe.word_count, count);
+  inputs.age_s = probe.now_s - created_s_[slot];
+  inputs.reliability = member < reliability_.size() ? reliability_[member] : kDefaultReliability;
+  inputs.recent_proposals = member < recent_proposals_.size() ? recent_proposals_[member] : 0;
+  return inputs;
+}
+
+void Engine::consider(const Probe& probe, const Entry& entry, std::vector<Candidate>& heap) const {
+  const double dy = double(entry.lat_fixed - probe.lat_fixed) * kMetresPerFixed;
+  const double dx = double(int64_t{entry.lon_fixed} - probe.lon_fixed) * probe.metres_per_fixed_lon;
+  const double lower_m = std::sqrt(dy * dy + dx * dx) * kLowerRatio;
+  const double limit_m = probe.limit_by_candidate_reach
+                             ? double(std::min(probe.radius_m, entry.reach_m))
+                             : double(probe.radius_m);
+  if (lower_m > limit_m || !passes_rules(probe, entry.slot)) return;
+  ScoreInputs inputs = score_inputs(probe, entry.slot);
+  const ListingId id = ids_[entry.slot];
+  const auto worse_than_kth = [&](double s) {
+    return heap.size() == probe.k && !better(s, id, heap.front().score, heap.front().id);
+  };
+  inputs.distance_m = lower_m;
+  if (worse_than_kth(score(inputs))) return;
+  inputs.distance_m =
+      haversine_m(probe.point, GeoPoint{from_fixed(entry.lat_fixed), from_fixed(entry.lon_fixed)});
+  if (inputs.distance_m > limit_m) return;
+  const double s = score(inputs);
+  if (worse_than_kth(s)) return;
+  const auto worse_at_top = [](const Candidate& a, const Candidate& b) {
+    return better(a.score, a.id, b.score, b.id);
+  };
+  if (heap.size() == probe.k) {
+    std::pop_heap(heap.begin(), heap.end(), worse_at_top);
+    heap.pop_back();
+  }
+  heap.push_back(Candidate{s, id, inputs.distance_m});
+  std::push_heap(heap.begin(), heap.end(), worse_at_top);
+}
+
+std::vector<Match> Engine::search(const Probe& probe) const {
+  if (probe.k == 0) return {};
+  std::vector<Candidate> heap;
+  heap.reserve(probe.k);
+  for (const CellVisit& visit : cells_to_visit(probe)) {
+    // Cells come nearest first: once even a perfect candidate there would not enter the top k,
+    // no farther cell can hold one either.
+    if (heap.size() == probe.k && score_bound(visit.lower_m) < heap.front().score) break;
+    for (const Entry& entry : cells_[visit.cell]) consider(probe, entry, heap);
+  }
+  std::sort(heap.begin(), heap.end(), [](const Candidate& a, const Candidate& b) {
+    return better(a.score, a.id, b.score, b.id);
+  });
+  std::vector<Match> matches;
+  matches.reserve(heap.size());
+  for (const Candidate& c : heap) matches.push_back(Match{c.id, c.score, c.distance_m});
+  return matches;
+}
+
+}  // namespace maillon::matching

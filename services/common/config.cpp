@@ -1,0 +1,92 @@
+// Environment → Config. Every knob has a default so `maillon-<service>` starts with none set.
+#include "services/common/config.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace maillon {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+long long env_int(const char* name, long long fallback, long long low, long long high) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(std::string(name) + " must be an integer");
+  }
+  if (used != std::string(v).size() || value < low || value > high) {
+    throw std::invalid_argument(std::string(name) + " must be an integer between " +
+                                std::to_string(low) + " and " + std::to_string(high));
+  }
+  return value;
+}
+
+std::string default_consumer_name(const std::string& service) {
+  char host[128] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return service + "-" + host + "-" + std::to_string(getpid());
+}
+
+}  // namespace
+
+Config Config::from_env(const std::string& service_name, const std::string& schema,
+                        uint16_t default_port) {
+  Config c;
+  c.service_name = service_name;
+  c.schema = schema;
+  c.database_url = env_or("DATABASE_URL", c.database_url);
+  c.redis_url = env_or("REDIS_URL", c.redis_url);
+  c.stream_prefix = env_or("MAILLON_STREAM_PREFIX", c.stream_prefix);
+#ifdef MAILLON_DEFAULT_SCHEMAS_DIR
+  c.schemas_dir = env_or("MAILLON_SCHEMAS_DIR", MAILLON_DEFAULT_SCHEMAS_DIR);
+#else
+  c.schemas_dir = env_or("MAILLON_SCHEMAS_DIR", "schemas");
+#endif
+  c.bind_address = env_or("MAILLON_BIND", c.bind_address);
+  c.port = static_cast<uint16_t>(env_int("PORT", default_port, 0, 65535));
+  c.http_threads = static_cast<int>(env_int("MAILLON_HTTP_THREADS", c.http_threads, 1, 64));
+  c.worker_threads = static_cast<int>(env_int("MAILLON_WORKERS", c.worker_threads, 1, 256));
+  c.db_pool_size = static_cast<int>(env_int("MAILLON_DB_POOL", c.db_pool_size, 1, 256));
+  c.body_limit_bytes =
+      static_cast<std::size_t>(env_int("MAILLON_BODY_LIMIT", 64 * 1024, 1024, 16 << 20));
+  c.rate_limit_per_second =
+      static_cast<int>(env_int("MAILLON_RATE_LIMIT", c.rate_limit_per_second, 1, 1'000'000));
+  c.rate_limit_burst =
+      static_cast<int>(env_int("MAILLON_RATE_BURST", c.rate_limit_burst, 1, 10'000'000));
+  c.relay_batch_size = static_cast<int>(env_int("MAILLON_RELAY_BATCH", 256, 1, 10'000));
+  c.relay_interval_ms = static_cast<int>(env_int("MAILLON_RELAY_INTERVAL_MS", 20, 1, 60'000));
+  c.consumer_max_deliveries =
+      static_cast<int>(env_int("MAILLON_MAX_DELIVERIES", c.consumer_max_deliveries, 1, 1000));
+  c.consumer_reclaim_idle_ms =
+      static_cast<int>(env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
+  c.consumer_name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
+  c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
+  c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
+  c.log_json = env_or("MAILLON_LOG_FORMAT", "json") == "json";
+  c.validate();
+  return c;
+}
+
+void Config::validate() const {
+  if (database_url.empty()) throw std::invalid_argument("DATABASE_URL is empty");
+  if (redis_url.rfind("redis://", 0) != 0) {
+    throw std::invalid_argument("REDIS_URL must start with redis://");
+  }
+  if (schema.empty() || schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+    throw std::invalid_argument("schema name must be lower-case letters");
+  }
+  if (stream_prefix.empty()) throw std::invalid_argument("MAILLON_STREAM_PREFIX is empty");
+}
+
+}  // namespace maillon

@@ -1,0 +1,45 @@
+// Service configuration, read once from the environment with defaults and validated at start.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace maillon {
+
+struct Config {
+  std::string service_name;
+  std::string schema;  // the PostgreSQL schema this service owns
+  std::string database_url = "postgresql:///maillon";
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string stream_prefix = "maillon";
+  std::string schemas_dir;  // where schemas/<schema>/NNN_*.sql live
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 0;
+  int http_threads = 2;
+  int worker_threads = 8;
+  int db_pool_size = 8;
+  std::size_t body_limit_bytes = 64 * 1024;
+  int rate_limit_per_second = 50;  // sustained requests per client
+  int rate_limit_burst = 200;
+  int relay_batch_size = 256;
+  int relay_interval_ms = 20;
+  int consumer_batch_size = 64;
+  int consumer_block_ms = 200;
+  int consumer_max_deliveries = 5;      // then the message goes to <stream>.dead
+  int consumer_reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
+  std::size_t stream_max_length = 1'000'000;
+  std::string consumer_name;  // unique per replica: host + pid by default
+  std::string admin_email;
+  std::string admin_password;
+  bool log_json = true;
+
+  // Reads MAILLON_* variables (and DATABASE_URL / REDIS_URL / PORT). Throws std::invalid_argument
+  // naming the variable when a value is malformed: a start-up error is fatal.
+  static Config from_env(const std::string& service_name, const std::string& schema,
+                         uint16_t default_port);
+  void validate() const;
+  std::string stream(const std::string& name) const { return stream_prefix + ":" + name; }
+};
+
+}  // namespace maillon

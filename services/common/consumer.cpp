@@ -1,0 +1,200 @@
+// The one consumer loop every service uses for the streams it reads.
+#include <chrono>
+
+#include "services/common/db.hpp"
+#include "services/common/events.hpp"
+#include "services/common/http.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/log.hpp"
+#include "services/common/metrics.hpp"
+#include "services/common/redis.hpp"
+
+namespace maillon {
+namespace {
+
+constexpr const char* kRecordApplied =
+    "INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr int64_t kPendingSweepUs = 1'000'000;  // failed entries are retried about once a second
+
+// An entry of XREADGROUP / XAUTOCLAIM: [id, [field, value, ...]]; returns the "event" value.
+std::string entry_payload(const redisReply* entry) {
+  if (!entry || entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return {};
+  const redisReply* fields = entry->element[1];
+  if (!fields || fields->type != REDIS_REPLY_ARRAY) return {};
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    if (reply_string(fields->element[i]) == "event") return reply_string(fields->element[i + 1]);
+  }
+  return {};
+}
+
+}  // namespace
+
+StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics, std::string stream,
+                               EventHandler handler)
+    : config_(config),
+      db_(db),
+      metrics_(metrics),
+      stream_(config.stream(stream)),
+      group_(config.service_name),
+      handler_(std::move(handler)) {
+  metrics_.add_collector([this](Metrics& m) {
+    try {
+      Redis redis(config_.redis_url, 500);
+      auto groups = redis.command({"XINFO", "GROUPS", stream_});
+      if (!groups || groups->type != REDIS_REPLY_ARRAY) return;
+      for (std::size_t g = 0; g < groups->elements; ++g) {
+        const redisReply* info = groups->element[g];
+        std::string name;
+        double lag = 0, pending = 0;
+        for (std::size_t k = 0; k + 1 < info->elements; k += 2) {
+          std::string field = reply_string(info->element[k]);
+          if (field == "name") name = reply_string(info->element[k + 1]);
+          if (field == "lag" && info->element[k + 1]->type == REDIS_REPLY_INTEGER) lag = info->element[k + 1]->integer;
+          if (field == "pending") pending = info->element[k + 1]->integer;
+        }
+        if (name != group_) continue;
+        m.set("maillon_consumer_lag", "stream=\"" + stream_ + "\"", lag);
+        m.set("maillon_consumer_pending", "stream=\"" + stream_ + "\"", pending);
+      }
+    } catch (const std::exception&) {
+      m.set("maillon_consumer_lag", "stream=\"" + stream_ + "\"", -1);
+    }
+  });
+}
+
+StreamConsumer::~StreamConsumer() { stop(); }
+
+void StreamConsumer::start() {
+  running_ = true;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void StreamConsumer::stop() {
+  if (!running_.exchange(false)) return;
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamConsumer::ensure_group(Redis& redis) {
+  // From "0": a new group (or one recreated after Redis lost its data) reads the whole stream;
+  // events already applied are skipped by their ids.
+  auto r = redis.command({"XGROUP", "CREATE", stream_, group_, "0", "MKSTREAM"});
+  if (is_error(r.get()) && reply_string(r.get()).rfind("BUSYGROUP", 0) != 0) {
+    throw RedisError("XGROUP CREATE failed: " + reply_string(r.get()));
+  }
+  group_ready_ = true;
+}
+
+bool StreamConsumer::apply(const Event& event) {
+  return db_.transact([&](pqxx::work& tx) {
+    auto r = tx.exec_params(kRecordApplied, group_, event.id);
+    if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
+    handler_(tx, event);
+    return true;
+  });
+}
+
+int StreamConsumer::deliveries(Redis& redis, const std::string& entry_id) {
+  auto r = redis.command({"XPENDING", stream_, group_, "IDLE", "0", entry_id, entry_id, "1"});
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) return 0;
+  const redisReply* row = r->element[0];
+  if (row->type != REDIS_REPLY_ARRAY || row->elements < 4) return 0;
+  return static_cast<int>(row->element[3]->integer);
+}
+
+void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
+                                 const std::string& payload, const std::string& why) {
+  redis.command({"XADD", stream_ + ".dead", "*", "event", payload, "error", why, "entry", entry_id,
+                 "group", group_});
+  metrics_.inc("maillon_dead_letters_total", "stream=\"" + stream_ + "\"");
+  log::error("message sent to the dead-letter stream", {{"stream", stream_}, {"entry", entry_id}, {"error", why}});
+}
+
+int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
+  if (!entries || entries->type != REDIS_REPLY_ARRAY) return 0;
+  std::vector<std::string> acks = {"XACK", stream_, group_};
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    if (!entry || entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
+    std::string id = reply_string(entry->element[0]);
+    std::string payload = entry_payload(entry);
+    auto event = Event::parse(payload);
+    if (!event || !is_uuid(event->id)) {
+      dead_letter(redis, id, payload, "enveloppe d'événement invalide");
+      acks.push_back(id);
+      continue;
+    }
+    event->entry_id = id;
+    try {
+      apply(*event);
+      failures_.erase(id);
+      acks.push_back(id);
+      metrics_.inc("maillon_events_applied_total", "stream=\"" + stream_ + "\"");
+    } catch (const std::exception& e) {
+      int attempts = std::max(++failures_[id], deliveries(redis, id));
+      log::warn("event handler failed", {{"stream", stream_}, {"entry", id}, {"error", e.what()},
+                                         {"attempt", std::to_string(attempts)}});
+      if (attempts >= config_.consumer_max_deliveries) {
+        dead_letter(redis, id, payload, e.what());
+        failures_.erase(id);
+        acks.push_back(id);
+      } else {
+        next_pending_us_ = monotonic_us() + kPendingSweepUs;
+      }
+    }
+  }
+  if (acks.size() > 3) redis.command(acks);
+  return static_cast<int>(entries->elements);
+}
+
+int StreamConsumer::poll_once(Redis& redis, int block_ms) {
+  if (!group_ready_) ensure_group(redis);
+  const std::string count = std::to_string(config_.consumer_batch_size);
+  int64_t now = monotonic_us();
+  RedisReply reply;
+  const redisReply* entries = nullptr;
+  if (now >= next_reclaim_us_) {
+    // Entries idle too long belong to a consumer that died: take them over.
+    next_reclaim_us_ = now + std::clamp<int64_t>(config_.consumer_reclaim_idle_ms * 500LL, 200'000, 10'000'000);
+    reply = redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer_name,
+                           std::to_string(config_.consumer_reclaim_idle_ms), "0-0", "COUNT", count});
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) entries = reply->element[1];
+  } else if (next_pending_us_ != 0 && now >= next_pending_us_) {
+    next_pending_us_ = 0;  // our own pending entries (failed ones, or left by our last run)
+    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer_name, "COUNT", count,
+                           "STREAMS", stream_, "0"});
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->elements >= 2 &&
+        reply->element[0]->element[1]->elements >= static_cast<std::size_t>(config_.consumer_batch_size)) {
+      next_pending_us_ = now;  // a full page: there may be more of ours to re-read
+    }
+  } else {
+    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer_name, "COUNT", count,
+                           "BLOCK", std::to_string(block_ms), "STREAMS", stream_, ">"});
+  }
+  if (is_error(reply.get())) {
+    if (reply_string(reply.get()).rfind("NOGROUP", 0) == 0) group_ready_ = false;
+    throw RedisError(reply_string(reply.get()));
+  }
+  if (!entries && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+    const redisReply* stream = reply->element[0];
+    if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2) entries = stream->element[1];
+  }
+  return handle_entries(redis, entries);
+}
+
+void StreamConsumer::loop() {
+  Redis redis(config_.redis_url, config_.consumer_block_ms + 3000);
+  next_pending_us_ = monotonic_us();  // first re-read what this consumer left unacknowledged
+  while (running_) {
+    try {
+      poll_once(redis, config_.consumer_block_ms);
+    } catch (const std::exception& e) {
+      log::warn("stream consumer pass failed; retrying", {{"stream", stream_}, {"error", e.what()}});
+      group_ready_ = false;
+      next_pending_us_ = monotonic_us();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  }
+}
+
+}  // namespace maillon

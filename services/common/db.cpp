@@ -1,0 +1,158 @@
+// Connection pool and migrations.
+#include "services/common/db.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "services/common/log.hpp"
+
+namespace maillon {
+
+Db::Db(std::string url, int pool_size, std::string schema)
+    : url_(std::move(url)), schema_(std::move(schema)), pool_size_(pool_size) {}
+
+Db::~Db() = default;
+
+Db::Lease::~Lease() {
+  if (db_) db_->give_back(std::move(conn_));
+}
+
+void Db::prepare(std::string name, std::string sql) {
+  std::lock_guard lock(mutex_);
+  statements_.emplace_back(std::move(name), std::move(sql));
+  // Connections opened before this call learn the statement when they are next opened; prepare
+  // everything before the first request.
+  for (auto& c : idle_) c->prepare(statements_.back().first, statements_.back().second);
+}
+
+std::unique_ptr<pqxx::connection> Db::connect() {
+  auto conn = std::make_unique<pqxx::connection>(url_);
+  {
+    pqxx::nontransaction tx(*conn);
+    tx.exec("SET search_path TO " + tx.quote_name(schema_) + ", public");
+  }
+  std::vector<std::pair<std::string, std::string>> statements;
+  {
+    std::lock_guard lock(mutex_);
+    statements = statements_;
+  }
+  for (const auto& [name, sql] : statements) conn->prepare(name, sql);
+  return conn;
+}
+
+Db::Lease Db::acquire() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (conn && conn->is_open()) return Lease(*this, std::move(conn));
+      --open_;
+      continue;
+    }
+    if (open_ < pool_size_) {
+      ++open_;
+      lock.unlock();
+      try {
+        return Lease(*this, connect());
+      } catch (...) {
+        lock.lock();
+        --open_;
+        available_.notify_one();
+        throw;
+      }
+    }
+    available_.wait(lock);
+  }
+}
+
+void Db::give_back(std::unique_ptr<pqxx::connection> conn) {
+  std::lock_guard lock(mutex_);
+  if (conn && conn->is_open()) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
+  available_.notify_one();
+}
+
+bool Db::ping() {
+  try {
+    Lease lease = acquire();
+    pqxx::nontransaction tx(lease.conn());
+    tx.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+namespace {
+
+// The runtime's tables, present in every service schema.
+constexpr const char* kRuntimeTables = R"SQL(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id bigserial PRIMARY KEY,
+  event_id uuid NOT NULL UNIQUE,
+  stream text NOT NULL,
+  payload text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+CREATE TABLE IF NOT EXISTS applied_events (
+  consumer text NOT NULL,
+  event_id uuid NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, event_id)
+);
+)SQL";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+void migrate(Db& db, const std::string& schemas_dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<int, fs::path>> files;
+  fs::path dir = fs::path(schemas_dir) / db.schema();
+  if (fs::exists(dir)) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      auto name = entry.path().filename().string();
+      if (entry.path().extension() != ".sql" || name.size() < 5 || !std::isdigit(name[0])) continue;
+      files.emplace_back(std::stoi(name.substr(0, name.find('_'))), entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  auto lease = db.acquire();
+  pqxx::work tx(lease.conn());
+  // One lock for all schemas: CREATE EXTENSION and friends race across services too.
+  tx.exec("SELECT pg_advisory_xact_lock(7366270)");
+  tx.exec("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(db.schema()));
+  tx.exec("SET LOCAL search_path TO " + tx.quote_name(db.schema()) + ", public");
+  tx.exec(kRuntimeTables);
+  for (const auto& [version, path] : files) {
+    auto done = tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", version);
+    if (!done.empty()) continue;
+    tx.exec(read_file(path));
+    tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version,
+                   path.filename().string());
+    log::info("migration applied", {{"schema", db.schema()}, {"file", path.filename().string()}});
+  }
+  tx.commit();
+}
+
+}  // namespace maillon

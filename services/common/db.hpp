@@ -1,0 +1,111 @@
+// PostgreSQL: a bounded connection pool, transactions retried on serialization failures and
+// deadlocks in one place, and per-schema migrations applied at start.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <atomic>
+#include <vector>
+
+namespace maillon {
+
+class Db {
+ public:
+  static constexpr int kMaxAttempts = 8;
+
+  Db(std::string url, int pool_size, std::string schema);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // A prepared statement made on every connection of the pool (names are per service).
+  void prepare(std::string name, std::string sql);
+
+  class Lease {
+   public:
+    Lease(Db& db, std::unique_ptr<pqxx::connection> conn) : db_(&db), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept : db_(std::exchange(other.db_, nullptr)), conn_(std::move(other.conn_)) {}
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    pqxx::connection& conn() { return *conn_; }
+    void discard() { conn_.reset(); }
+
+   private:
+    Db* db_;
+    std::unique_ptr<pqxx::connection> conn_;
+  };
+  Lease acquire();
+
+  // Runs f(tx) in a transaction and commits; retried from the start on 40001 / 40P01 and on a
+  // lost connection, so f must not have effects outside the transaction.
+  template <class F>
+  auto transact(F&& f) -> std::invoke_result_t<F&, pqxx::work&> {
+    using R = std::invoke_result_t<F&, pqxx::work&>;
+    for (int attempt = 1;; ++attempt) {
+      Lease lease = acquire();
+      try {
+        pqxx::work tx(lease.conn());
+        if constexpr (std::is_void_v<R>) {
+          f(tx);
+          tx.commit();
+          committed();
+          return;
+        } else {
+          R result = f(tx);
+          tx.commit();
+          committed();
+          return result;
+        }
+      } catch (const pqxx::serialization_failure&) {
+        if (attempt >= kMaxAttempts) throw;
+      } catch (const pqxx::deadlock_detected&) {
+        if (attempt >= kMaxAttempts) throw;
+      } catch (const pqxx::broken_connection&) {
+        lease.discard();
+        if (attempt >= kMaxAttempts) throw;
+      }
+      retried();
+      std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
+    }
+  }
+
+  bool ping();
+  const std::string& schema() const { return schema_; }
+  // Called after every commit (the outbox relay listens to it to publish at once).
+  void on_commit(std::function<void()> hook) { commit_hook_ = std::move(hook); }
+  uint64_t retries() const { return retries_.load(); }
+
+ private:
+  std::string url_;
+  std::string schema_;
+  int pool_size_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;
+  std::vector<std::pair<std::string, std::string>> statements_;
+  std::function<void()> commit_hook_;
+  std::atomic<uint64_t> retries_{0};
+
+  std::unique_ptr<pqxx::connection> connect();
+  void give_back(std::unique_ptr<pqxx::connection> conn);
+  void committed() {
+    if (commit_hook_) commit_hook_();
+  }
+  void retried() { ++retries_; }
+};
+
+// Applies schemas/<schema>/NNN_*.sql in order, each once, recorded in <schema>.schema_migrations,
+// under an advisory lock so that replicas starting together migrate one at a time. Also creates
+// the runtime's own tables (outbox, applied_events) in the schema.
+void migrate(Db& db, const std::string& schemas_dir);
+
+}  // namespace maillon

@@ -1,0 +1,123 @@
+// Events on Redis Streams: the envelope, the transactional outbox that writes them, the relay
+// that publishes them, and the consumer loop that applies them exactly once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "services/common/config.hpp"
+
+struct redisReply;
+
+namespace maillon {
+
+class Db;
+class Metrics;
+class Redis;
+
+struct Event {
+  std::string id;  // uuid
+  std::string type;
+  int version = 1;
+  std::string occurred_at;
+  std::string community_id;
+  nlohmann::json data = nlohmann::json::object();
+  std::string entry_id;  // the stream entry it came from, when read
+
+  std::string to_json() const;
+  static std::optional<Event> parse(std::string_view text);
+};
+
+// Writes an event in the caller's transaction: it is published if and only if that transaction
+// commits. `stream` is the logical name ("offers"); the prefix is applied here.
+class Outbox {
+ public:
+  explicit Outbox(std::string stream_prefix) : prefix_(std::move(stream_prefix)) {}
+  Event add(pqxx::work& tx, const std::string& stream, std::string type, std::string community_id,
+            nlohmann::json data, std::optional<std::string> event_id = std::nullopt) const;
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  std::string prefix_;
+};
+
+// Publishes unpublished outbox rows in batches (FOR UPDATE SKIP LOCKED: replicas share the work),
+// pipelined XADD, marked published in the same transaction. Notices a flushed Redis and
+// republishes what it still holds; trims streams without dropping unacknowledged entries.
+class OutboxRelay {
+ public:
+  OutboxRelay(const Config& config, Db& db, Metrics& metrics);
+  ~OutboxRelay();
+  void start();
+  void stop();
+  void poke();
+  // One pass, for tests and for the loop: returns how many rows were published.
+  int publish_batch(Redis& redis);
+
+ private:
+  const Config& config_;
+  Db& db_;
+  Metrics& metrics_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool poked_ = false;
+  std::atomic<bool> running_{false};
+  std::set<std::string> streams_seen_;
+  void loop();
+  void check_flush(Redis& redis);
+  void trim(Redis& redis);
+  void clean_up();
+};
+
+using EventHandler = std::function<void(pqxx::work&, const Event&)>;
+
+// A consumer group member on one stream: re-reads its own pending entries first, reclaims
+// entries of dead consumers (XAUTOCLAIM), applies each event at most once (its id recorded in
+// applied_events in the same transaction as the effect), acks in batches, and sends a message
+// that keeps failing to <stream>.dead.
+class StreamConsumer {
+ public:
+  StreamConsumer(const Config& config, Db& db, Metrics& metrics, std::string stream,
+                 EventHandler handler);
+  ~StreamConsumer();
+  void start();
+  void stop();
+  // One read-and-apply pass (for tests): returns the number of entries handled.
+  int poll_once(Redis& redis, int block_ms);
+  const std::string& group() const { return group_; }
+
+ private:
+  const Config& config_;
+  Db& db_;
+  Metrics& metrics_;
+  std::string stream_;  // full name with prefix
+  std::string group_;
+  EventHandler handler_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::map<std::string, int> failures_;  // entry id -> failed attempts in this process
+  int64_t next_reclaim_us_ = 0;
+  int64_t next_pending_us_ = 0;
+  bool group_ready_ = false;
+
+  void loop();
+  void ensure_group(Redis& redis);
+  int handle_entries(Redis& redis, const redisReply* entries);
+  bool apply(const Event& event);
+  void dead_letter(Redis& redis, const std::string& entry_id, const std::string& payload,
+                   const std::string& why);
+  int deliveries(Redis& redis, const std::string& entry_id);
+};
+
+}  // namespace maillon

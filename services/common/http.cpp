@@ -1,0 +1,367 @@
+// Pistache glue. Reactor threads only parse and enqueue; a bounded worker pool runs handlers
+// (which may block on PostgreSQL) and writes the answer back through the ResponseWriter.
+#include "services/common/http.hpp"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <sstream>
+#include <thread>
+
+#include "services/common/errors.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/log.hpp"
+#include "services/common/metrics.hpp"
+
+namespace maillon {
+
+using namespace Pistache;
+
+int64_t monotonic_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() + 0 && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+const std::string& Request::param(const std::string& name) const {
+  static const std::string empty;
+  auto it = params.find(name);
+  return it == params.end() ? empty : it->second;
+}
+
+std::optional<std::string> Request::query_value(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> Request::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+Response Response::json_text(int status, std::string body) {
+  return Response{status, std::move(body), "application/json", {}};
+}
+Response Response::no_content() { return Response{204, "", "", {}}; }
+Response Response::text(int status, std::string body, std::string content_type) {
+  return Response{status, std::move(body), std::move(content_type), {}};
+}
+
+RateLimiter::RateLimiter(double per_second, double burst, std::size_t max_keys)
+    : per_second_(per_second), burst_(burst), max_keys_(max_keys) {}
+
+bool RateLimiter::allow(const std::string& key, int64_t now_us) {
+  std::lock_guard lock(mutex_);
+  if (buckets_.size() >= max_keys_ && !buckets_.count(key)) {
+    // Forget idle clients first; a full table of busy ones refuses newcomers rather than grow.
+    std::erase_if(buckets_, [&](const auto& kv) { return now_us - kv.second.last_us > 60'000'000; });
+    if (buckets_.size() >= max_keys_) return false;
+  }
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now_us});
+  Bucket& b = it->second;
+  b.tokens = std::min(burst_, b.tokens + (now_us - b.last_us) * per_second_ / 1e6);
+  b.last_us = now_us;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+namespace {
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;
+  std::string pattern;
+  Handler handler;
+};
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > start) out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool match_route(const Route& r, const std::vector<std::string>& segs,
+                 std::map<std::string, std::string>& params) {
+  if (r.segments.size() != segs.size()) return false;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const auto& s = r.segments[i];
+    if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+      params[s.substr(1, s.size() - 2)] = percent_decode(segs[i]);
+    } else if (s != segs[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string method_name(Http::Method m) {
+  switch (m) {
+    case Http::Method::Get: return "GET";
+    case Http::Method::Post: return "POST";
+    case Http::Method::Put: return "PUT";
+    case Http::Method::Patch: return "PATCH";
+    case Http::Method::Delete: return "DELETE";
+    case Http::Method::Head: return "HEAD";
+    case Http::Method::Options: return "OPTIONS";
+    default: return "OTHER";
+  }
+}
+
+bool valid_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpOptions options;
+  Metrics& metrics;
+  std::vector<Route> routes;
+  RateLimiter limiter;
+  std::shared_ptr<Http::Endpoint> endpoint;
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::condition_variable idle_cv;
+  std::deque<std::function<void()>> queue;
+  std::vector<std::thread> workers;
+  bool stopping = false;
+  std::size_t in_flight = 0;
+  std::atomic<bool> accepting{true};
+
+  Impl(HttpOptions o, Metrics& m)
+      : options(std::move(o)), metrics(m), limiter(options.rate_limit_per_second, options.rate_limit_burst) {}
+
+  void worker_loop();
+  bool enqueue(std::function<void()> task);
+  Response dispatch(Request& req, std::string& route_label);
+  void handle(const Http::Request& raw, Http::ResponseWriter writer);
+};
+
+void HttpServer::Impl::worker_loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(queue_mutex);
+      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;
+      task = std::move(queue.front());
+      queue.pop_front();
+    }
+    task();
+    std::lock_guard lock(queue_mutex);
+    --in_flight;
+    if (in_flight == 0) idle_cv.notify_all();
+  }
+}
+
+bool HttpServer::Impl::enqueue(std::function<void()> task) {
+  std::lock_guard lock(queue_mutex);
+  if (stopping || queue.size() >= options.worker_queue_limit) return false;
+  queue.push_back(std::move(task));
+  ++in_flight;
+  queue_cv.notify_one();
+  return true;
+}
+
+Response HttpServer::Impl::dispatch(Request& req, std::string& route_label) {
+  auto segs = split_path(req.path);
+  bool path_known = false;
+  for (const auto& r : routes) {
+    std::map<std::string, std::string> params;
+    if (!match_route(r, segs, params)) continue;
+    path_known = true;
+    if (r.method != req.method) continue;
+    req.params = std::move(params);
+    route_label = r.pattern;
+    return r.handler(req);
+  }
+  if (path_known) throw ApiError(405, "method-not-allowed", "Méthode non autorisée",
+                                 "Cette méthode n'existe pas pour cette adresse.");
+  throw not_found("Aucune ressource à cette adresse.");
+}
+
+namespace {
+
+void send(Http::ResponseWriter& writer, const Response& res, const std::string& request_id) {
+  writer.headers().addRaw(Http::Header::Raw("X-Request-Id", request_id));
+  if (!res.content_type.empty()) {
+    writer.headers().addRaw(Http::Header::Raw("Content-Type", res.content_type));
+  }
+  for (const auto& [k, v] : res.headers) writer.headers().addRaw(Http::Header::Raw(k, v));
+  writer.send(static_cast<Http::Code>(res.status), res.body);
+}
+
+Response problem_response(const ApiError& e, const std::string& request_id) {
+  Response r{e.status(), problem_json(e, request_id), "application/problem+json", {}};
+  if (e.status() == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Request to_request(const Http::Request& raw) {
+  Request req;
+  req.method = method_name(raw.method());
+  req.path = raw.resource();
+  req.body = raw.body();
+  for (const auto& h : raw.headers().rawList()) {
+    std::string name = h.first;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = h.second.value();
+  }
+  for (auto it = raw.query().parameters_begin(); it != raw.query().parameters_end(); ++it) {
+    req.query[percent_decode(it->first)] = percent_decode(it->second);
+  }
+  req.client = raw.address().host();
+  auto real_ip = req.headers.find("x-real-ip");
+  if (real_ip != req.headers.end() && (req.client == "127.0.0.1" || req.client == "::1")) {
+    req.client = real_ip->second;
+  }
+  auto rid = req.headers.find("x-request-id");
+  req.request_id = (rid != req.headers.end() && valid_request_id(rid->second)) ? rid->second : new_uuid();
+  return req;
+}
+
+}  // namespace
+
+void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter writer) {
+  auto req = std::make_shared<Request>(to_request(raw));
+  auto out = std::make_shared<Http::ResponseWriter>(std::move(writer));
+  const int64_t start_us = monotonic_us();
+  auto finish = [this, out, req, start_us](const Response& res, const std::string& route) {
+    send(*out, res, req->request_id);
+    std::string labels = "method=\"" + req->method + "\",route=\"" + route + "\",status=\"" +
+                         std::to_string(res.status) + "\"";
+    metrics.inc("maillon_http_requests_total", labels);
+    metrics.observe_seconds("maillon_http_request_duration_seconds", "route=\"" + route + "\"",
+                            (monotonic_us() - start_us) / 1e6);
+  };
+  if (req->body.size() > options.body_limit_bytes) {
+    return finish(problem_response(too_large(options.body_limit_bytes), req->request_id), "unmatched");
+  }
+  bool probe = req->path == "/healthz" || req->path == "/readyz" || req->path == "/metrics";
+  if (!probe && !limiter.allow(req->client, start_us)) {
+    return finish(problem_response(too_many_requests(), req->request_id), "unmatched");
+  }
+  if (!accepting.load() && !probe) {
+    return finish(problem_response(ApiError(503, "unavailable", "Service en cours d'arrêt",
+                                            "Le service s'arrête ; réessayez."),
+                                   req->request_id),
+                  "unmatched");
+  }
+  bool queued = enqueue([this, req, finish] {
+    log::set_request_id(req->request_id);
+    std::string route = "unmatched";
+    Response res;
+    try {
+      res = dispatch(*req, route);
+    } catch (const ApiError& e) {
+      res = problem_response(e, req->request_id);
+    } catch (const std::exception& e) {
+      log::error("unhandled error", {{"error", e.what()}, {"path", req->path}});
+      res = problem_response(ApiError(500, "internal", "Erreur interne",
+                                      "Une erreur interne est survenue ; elle a été journalisée."),
+                             req->request_id);
+    }
+    finish(res, route);
+    log::set_request_id("");
+  });
+  if (!queued) {
+    finish(problem_response(ApiError(503, "overloaded", "Service surchargé", "Réessayez dans un instant."),
+                            req->request_id),
+           "unmatched");
+  }
+}
+
+namespace {
+
+class PistacheHandler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(PistacheHandler)
+  explicit PistacheHandler(HttpServer::Impl* impl) : impl_(impl) {}
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    impl_->handle(request, std::move(response));
+  }
+
+ private:
+  HttpServer::Impl* impl_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(HttpOptions options, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), metrics)) {}
+
+HttpServer::~HttpServer() { shutdown(); }
+
+void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
+  impl_->routes.push_back(Route{method, split_path(pattern), pattern, std::move(handler)});
+}
+
+void HttpServer::start() {
+  auto& o = impl_->options;
+  for (int i = 0; i < o.worker_threads; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+  Address addr(o.bind_address, Port(o.port));
+  impl_->endpoint = std::make_shared<Http::Endpoint>(addr);
+  // Pistache refuses oversize bodies itself past this; below it we answer 413 as problem+json.
+  auto opts = Http::Endpoint::options()
+                  .threads(o.reactor_threads)
+                  .flags(Tcp::Options::ReuseAddr)
+                  .maxRequestSize(std::max<std::size_t>(o.body_limit_bytes * 16, 1 << 20))
+                  .maxResponseSize(64 << 20);
+  impl_->endpoint->init(opts);
+  impl_->endpoint->setHandler(std::make_shared<PistacheHandler>(impl_.get()));
+  impl_->endpoint->serveThreaded();
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void HttpServer::shutdown() {
+  if (!impl_ || !impl_->endpoint) return;
+  impl_->accepting = false;
+  {
+    std::unique_lock lock(impl_->queue_mutex);
+    impl_->idle_cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->in_flight == 0; });
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  for (auto& t : impl_->workers) t.join();
+  impl_->workers.clear();
+  impl_->endpoint->shutdown();
+  impl_->endpoint.reset();
+}
+
+}  // namespace maillon

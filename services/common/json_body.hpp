@@ -1,0 +1,67 @@
+// Reading JSON request bodies strictly: malformed JSON, wrong types, unknown or forbidden
+// fields all become a 400 with one entry per offending field. One reader for every service.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/validation.hpp"
+
+namespace maillon {
+
+using Json = nlohmann::json;
+
+// Parses a request body that must be a JSON object (an empty body counts as {} when allowed).
+Json parse_json_object(std::string_view body, bool empty_is_object = false);
+
+class BodyReader {
+ public:
+  // `allowed`: the fields a client may send; any other is refused ("champ inconnu"), and a field in
+  // `forbidden` is refused with a message saying it is not the client's to set.
+  BodyReader(const Json& object, std::initializer_list<std::string_view> allowed,
+             std::initializer_list<std::string_view> forbidden = {});
+  BodyReader(const Json& object, const std::vector<std::string_view>& allowed,
+             const std::vector<std::string_view>& forbidden);
+
+  bool has(std::string_view field) const;
+  std::optional<std::string> text(std::string_view field, std::size_t max_code_points = 10'000);
+  std::string required_text(std::string_view field, std::size_t max_code_points = 10'000);
+  std::optional<int64_t> integer(std::string_view field, int64_t low, int64_t high);
+  int64_t required_integer(std::string_view field, int64_t low, int64_t high);
+  std::optional<double> number(std::string_view field, double low, double high);
+  std::optional<bool> boolean(std::string_view field);
+  std::optional<std::string> uuid(std::string_view field);
+  std::string required_uuid(std::string_view field);
+  std::optional<std::vector<std::string>> text_list(std::string_view field, std::size_t max_items,
+                                                    std::size_t max_code_points);
+  // {lat, lon} object with both in range.
+  struct LatLon {
+    double lat;
+    double lon;
+  };
+  std::optional<LatLon> location(std::string_view field);
+  // A nested object read by its own reader (field names prefixed with "<field>.").
+  const Json* object(std::string_view field);
+
+  void add_error(std::string field, std::string message);
+  const FieldErrors& errors() const { return errors_; }
+  // Throws a 400 ApiError listing every error collected so far; no-op when there is none.
+  void finish() const;
+
+ private:
+  const Json& object_;
+  FieldErrors errors_;
+  const Json* get(std::string_view field) const;
+  void check_fields(const std::vector<std::string_view>& allowed,
+                    const std::vector<std::string_view>& forbidden);
+};
+
+bool is_uuid(std::string_view text);
+std::size_t utf8_code_points(std::string_view text);
+
+}  // namespace maillon

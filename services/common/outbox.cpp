@@ -1,0 +1,228 @@
+// The transactional outbox and its relay.
+#include <chrono>
+
+#include "services/common/db.hpp"
+#include "services/common/events.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/log.hpp"
+#include "services/common/metrics.hpp"
+#include "services/common/redis.hpp"
+
+namespace maillon {
+namespace {
+
+constexpr const char* kInsertOutbox =
+    "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3)";
+constexpr const char* kSelectUnpublished =
+    "SELECT id, stream, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 "
+    "FOR UPDATE SKIP LOCKED";
+constexpr const char* kMarkPublished =
+    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])";
+constexpr const char* kRepublishAll =
+    "UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL";
+constexpr const char* kDeleteOld =
+    "DELETE FROM outbox WHERE published_at < now() - interval '7 days'";
+constexpr const char* kDeleteOldApplied =
+    "DELETE FROM applied_events WHERE applied_at < now() - interval '30 days'";
+constexpr const char* kOutboxLag =
+    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM outbox "
+    "WHERE published_at IS NULL";
+
+}  // namespace
+
+std::string Event::to_json() const {
+  nlohmann::json j = {{"id", id},         {"type", type},
+                      {"version", version}, {"occurred_at", occurred_at},
+                      {"community_id", community_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(community_id)},
+                      {"data", data}};
+  return j.dump();
+}
+
+std::optional<Event> Event::parse(std::string_view text) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  Event e;
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    auto it = j.find(k);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto id = str("id");
+  auto type = str("type");
+  if (!id || !type || !j.contains("data") || !j["data"].is_object()) return std::nullopt;
+  e.id = *id;
+  e.type = *type;
+  e.occurred_at = str("occurred_at").value_or("");
+  e.community_id = str("community_id").value_or("");
+  if (j.contains("version") && j["version"].is_number_integer()) e.version = j["version"].get<int>();
+  e.data = j["data"];
+  return e;
+}
+
+Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
+                  std::string community_id, nlohmann::json data,
+                  std::optional<std::string> event_id) const {
+  Event e;
+  e.id = event_id.value_or(new_uuid());
+  e.type = std::move(type);
+  e.occurred_at = now_rfc3339();
+  e.community_id = std::move(community_id);
+  e.data = std::move(data);
+  tx.exec_params(kInsertOutbox, e.id, prefix_ + ":" + stream, e.to_json());
+  return e;
+}
+
+OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
+    : config_(config), db_(db), metrics_(metrics) {
+  metrics_.add_collector([this](Metrics& m) {
+    try {
+      auto lease = db_.acquire();
+      pqxx::nontransaction tx(lease.conn());
+      auto r = tx.exec(kOutboxLag);
+      m.set("maillon_outbox_unpublished", "", r[0][0].as<double>());
+      m.set("maillon_outbox_lag_seconds", "", r[0][1].as<double>());
+    } catch (const std::exception&) {
+      m.set("maillon_outbox_lag_seconds", "", -1);
+    }
+  });
+}
+
+OutboxRelay::~OutboxRelay() { stop(); }
+
+void OutboxRelay::start() {
+  running_ = true;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void OutboxRelay::stop() {
+  if (!running_.exchange(false)) return;
+  poke();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_one();
+}
+
+int OutboxRelay::publish_batch(Redis& redis) {
+  auto lease = db_.acquire();
+  pqxx::work tx(lease.conn());
+  auto rows = tx.exec_params(kSelectUnpublished, config_.relay_batch_size);
+  if (rows.empty()) return 0;
+  std::vector<std::vector<std::string>> commands;
+  std::string ids = "{";
+  for (const auto& row : rows) {
+    commands.push_back({"XADD", row[1].c_str(), "*", "event", row[2].c_str()});
+    streams_seen_.insert(row[1].c_str());
+    ids += (ids.size() > 1 ? "," : "") + std::string(row[0].c_str());
+  }
+  ids += "}";
+  auto replies = redis.pipeline(commands);
+  for (const auto& r : replies) {
+    if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
+  }
+  tx.exec_params(kMarkPublished, ids);
+  tx.commit();
+  metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(rows.size()));
+  return static_cast<int>(rows.size());
+}
+
+void OutboxRelay::check_flush(Redis& redis) {
+  // A marker that lives only in Redis: when it is gone, Redis lost its data (flush, restart
+  // without persistence) and the streams must be rebuilt from what PostgreSQL still holds.
+  std::string key = config_.stream_prefix + ":relay-epoch:" + config_.schema;
+  auto r = redis.command({"SET", key, now_rfc3339(), "NX"});
+  if (reply_string(r.get()) != "OK") return;
+  db_.transact([](pqxx::work& tx) { tx.exec(kRepublishAll); });
+  log::info("redis has no relay marker: republishing the outbox", {{"key", key}});
+}
+
+void OutboxRelay::trim(Redis& redis) {
+  for (const auto& stream : streams_seen_) {
+    auto len = redis.command({"XLEN", stream});
+    if (!len || len->type != REDIS_REPLY_INTEGER ||
+        static_cast<std::size_t>(len->integer) <= config_.stream_max_length) {
+      continue;
+    }
+    auto groups = redis.command({"XINFO", "GROUPS", stream});
+    if (!groups || groups->type != REDIS_REPLY_ARRAY || groups->elements == 0) continue;
+    std::string safe;
+    for (std::size_t g = 0; g < groups->elements; ++g) {
+      const redisReply* info = groups->element[g];
+      std::string name, last;
+      long long pending = 0;
+      for (std::size_t k = 0; k + 1 < info->elements; k += 2) {
+        std::string field = reply_string(info->element[k]);
+        if (field == "name") name = reply_string(info->element[k + 1]);
+        if (field == "last-delivered-id") last = reply_string(info->element[k + 1]);
+        if (field == "pending") pending = info->element[k + 1]->integer;
+      }
+      std::string floor = last;
+      if (pending > 0) {
+        auto summary = redis.command({"XPENDING", stream, name});
+        if (summary && summary->type == REDIS_REPLY_ARRAY && summary->elements >= 2) {
+          floor = reply_string(summary->element[1]);
+        }
+      }
+      auto less = [](const std::string& a, const std::string& b) {
+        auto ms = [](const std::string& s) { return std::stoull(s.substr(0, s.find('-'))); };
+        auto seq = [](const std::string& s) { return std::stoull(s.substr(s.find('-') + 1)); };
+        return ms(a) != ms(b) ? ms(a) < ms(b) : seq(a) < seq(b);
+      };
+      if (!floor.empty() && (safe.empty() || less(floor, safe))) safe = floor;
+    }
+    // MINID keeps every entry at or after the oldest one some group still needs.
+    if (!safe.empty()) redis.command({"XTRIM", stream, "MINID", safe});
+  }
+}
+
+void OutboxRelay::clean_up() {
+  db_.transact([](pqxx::work& tx) {
+    tx.exec(kDeleteOld);
+    tx.exec(kDeleteOldApplied);
+  });
+}
+
+void OutboxRelay::loop() {
+  Redis redis(config_.redis_url);
+  int64_t next_check = 0, next_trim = 0, next_cleanup = 0;
+  while (running_) {
+    try {
+      auto now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+      if (now >= next_check) {
+        check_flush(redis);
+        next_check = now + 1000;
+      }
+      int published = publish_batch(redis);
+      if (now >= next_trim) {
+        trim(redis);
+        next_trim = now + 10'000;
+      }
+      if (now >= next_cleanup) {
+        clean_up();
+        next_cleanup = now + 600'000;
+      }
+      if (published >= config_.relay_batch_size) continue;
+    } catch (const std::exception& e) {
+      log::warn("outbox relay pass failed; retrying", {{"error", e.what()}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(config_.relay_interval_ms * 10),
+                   [&] { return poked_ || !running_; });
+    poked_ = false;
+  }
+  // Drain what was committed before the stop, so a graceful stop leaves nothing behind.
+  try {
+    while (publish_batch(redis) > 0) {
+    }
+  } catch (const std::exception& e) {
+    log::warn("outbox relay final drain failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace maillon

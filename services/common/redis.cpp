@@ -1,0 +1,145 @@
+// hiredis wrapper: URL parsing, reconnect-on-error, pipelining.
+#include "services/common/redis.hpp"
+
+#include <sys/time.h>
+
+namespace maillon {
+
+Redis::Redis(std::string url, int timeout_ms) : timeout_ms_(timeout_ms) {
+  // redis://[:password@]host[:port][/db]
+  std::string rest = url.substr(url.find("://") + 3);
+  auto at = rest.rfind('@');
+  if (at != std::string::npos) {
+    std::string auth = rest.substr(0, at);
+    password_ = auth.substr(auth.find(':') == std::string::npos ? 0 : auth.find(':') + 1);
+    rest = rest.substr(at + 1);
+  }
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    std::string db = rest.substr(slash + 1);
+    db_ = db.empty() ? 0 : std::stoi(db);
+    rest = rest.substr(0, slash);
+  }
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos) {
+    port_ = std::stoi(rest.substr(colon + 1));
+    rest = rest.substr(0, colon);
+  }
+  host_ = rest.empty() ? "127.0.0.1" : rest;
+}
+
+Redis::~Redis() { drop(); }
+
+void Redis::drop() {
+  if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+}
+
+void Redis::connect() {
+  timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+  ctx_ = redisConnectWithTimeout(host_.c_str(), port_, tv);
+  if (!ctx_ || ctx_->err) {
+    std::string why = ctx_ ? ctx_->errstr : "allocation failed";
+    drop();
+    throw RedisError("redis connect failed: " + why);
+  }
+  redisSetTimeout(ctx_, tv);
+  auto check = [&](const std::vector<std::string>& args) {
+    auto r = command(args);
+    if (!r || is_error(r.get())) {
+      drop();
+      throw RedisError("redis setup failed");
+    }
+  };
+  if (!password_.empty()) check({"AUTH", password_});
+  if (db_ != 0) check({"SELECT", std::to_string(db_)});
+}
+
+RedisReply Redis::command(const std::vector<std::string>& args) {
+  if (!ctx_) connect();
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (!raw) {
+    std::string why = ctx_->errstr;
+    drop();
+    throw RedisError("redis command failed: " + why);
+  }
+  return RedisReply(raw);
+}
+
+std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::string>>& commands) {
+  if (!ctx_) connect();
+  for (const auto& args : commands) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+      drop();
+      throw RedisError("redis pipeline append failed");
+    }
+  }
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
+      std::string why = ctx_->errstr;
+      drop();
+      throw RedisError("redis pipeline read failed: " + why);
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  return replies;
+}
+
+bool Redis::ping() {
+  try {
+    auto r = command({"PING"});
+    return r && !is_error(r.get());
+  } catch (const RedisError&) {
+    return false;
+  }
+}
+
+std::unique_ptr<Redis> RedisPool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  return std::make_unique<Redis>(url_);
+}
+
+void RedisPool::give(std::unique_ptr<Redis> conn) {
+  std::lock_guard lock(mutex_);
+  if (static_cast<int>(idle_.size()) < size_) idle_.push_back(std::move(conn));
+}
+
+std::string reply_string(const redisReply* r) {
+  if (!r) return {};
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    default:
+      return {};
+  }
+}
+
+bool is_error(const redisReply* r) { return r && r->type == REDIS_REPLY_ERROR; }
+
+}  // namespace maillon
