@@ -65,3 +65,8 @@ bool is_uuid(std::string_view text);
 std::size_t utf8_code_points(std::string_view text);
 
 }  // namespace maillon
+
+namespace maillon {
+struct Response;
+Response json_response(int status, const Json& body);
+}  // namespace maillon

@@ -1,0 +1,70 @@
+// The members service: communities, sites, members, roles and sessions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exchange/policy.hpp"
+
+namespace maillon {
+class Service;
+}
+
+namespace maillon::members {
+
+struct Position {
+  double lat = 0;
+  double lon = 0;
+};
+
+struct RegisterInput {
+  std::string email;
+  std::string password;
+  std::string display_name;
+  std::string community_id;
+  std::optional<std::string> home_site_id;
+  std::optional<Position> location;
+};
+
+struct LoginInput {
+  std::string email;
+  std::string password;
+};
+
+struct CommunityInput {
+  std::string name;
+  CommunityPolicy policy;
+};
+
+struct SiteInput {
+  std::string community_id;
+  std::string name;
+  std::string kind;
+  Position location;
+  std::string address;
+  std::optional<std::string> opening_hours;
+};
+
+struct ProfilePatch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> home_site_id;
+  std::optional<Position> location;
+};
+
+// Request bodies → inputs. Each throws a 400 ApiError listing every bad field; no I/O, so the
+// fuzz target feeds them raw bytes.
+inline constexpr std::size_t kPasswordMinLength = 10;
+inline constexpr std::size_t kPasswordMaxLength = 128;
+RegisterInput parse_register(std::string_view body);
+LoginInput parse_login(std::string_view body);
+CommunityInput parse_community(std::string_view body);
+SiteInput parse_site(std::string_view body);
+std::string parse_staff(std::string_view body);
+ProfilePatch parse_profile_patch(std::string_view body);
+bool plausible_email(std::string_view email);
+
+// Routes, the first-admin bootstrap and the reliability consumer.
+void register_service(Service& service);
+
+}  // namespace maillon::members

@@ -1,0 +1,74 @@
+// The members schema's SQL, one named statement per action.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "services/members/members.hpp"
+
+namespace maillon::members::repo {
+
+struct MemberRow {
+  std::string id;
+  std::string community_id;  // "" for an administrator without community
+  std::string email;
+  std::string display_name;
+  std::string home_site_id;  // "" when none
+  std::optional<Position> location;
+  bool is_admin = false;
+  std::vector<std::string> staff_site_ids;
+  int exchanges_completed = 0;
+  int exchanges_abandoned = 0;
+  std::string password_hash;
+  std::string created_at;
+};
+
+struct CommunityRow {
+  std::string id;
+  std::string name;
+  std::string policy_json;
+};
+
+struct SiteRow {
+  std::string id;
+  std::string community_id;
+  std::string name;
+  std::string kind;
+  Position location;
+  std::string address;
+  std::optional<std::string> opening_hours;
+};
+
+std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id);
+std::optional<MemberRow> find_member_by_email(pqxx::work& tx, const std::string& email);
+// false when the e-mail is taken (one statement settles the race).
+bool insert_member(pqxx::work& tx, const std::string& id, const RegisterInput& in,
+                   const std::string& password_hash, bool is_admin);
+void update_profile(pqxx::work& tx, const std::string& id, const ProfilePatch& patch);
+void erase_member(pqxx::work& tx, const std::string& id);
+void insert_session(pqxx::work& tx, const std::string& token_hash, const std::string& member_id,
+                    int hours);
+// Revokes one session; returns its expiry in seconds from now (0 when it was not live).
+long long revoke_session(pqxx::work& tx, const std::string& token_hash);
+std::vector<std::string> live_session_hashes(pqxx::work& tx, const std::string& member_id);
+std::vector<std::string> revoke_all_sessions(pqxx::work& tx, const std::string& member_id);
+
+void insert_community(pqxx::work& tx, const std::string& id, const std::string& name,
+                      const std::string& policy_json);
+std::optional<CommunityRow> find_community(pqxx::work& tx, const std::string& id);
+
+void insert_site(pqxx::work& tx, const std::string& id, const SiteInput& in);
+std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id);
+std::vector<SiteRow> list_sites(pqxx::work& tx, const std::optional<std::string>& community_id,
+                                const std::string& after_id, int limit);
+bool add_staff(pqxx::work& tx, const std::string& site_id, const std::string& member_id,
+               const std::string& added_by);
+
+void audit(pqxx::work& tx, const std::string& actor_id, const std::string& subject_id,
+           const std::string& action, const std::string& details_json);
+std::string audit_json(pqxx::work& tx, const std::string& subject_id);
+void count_exchange(pqxx::work& tx, const std::string& member_id, bool completed);
+
+}  // namespace maillon::members::repo
