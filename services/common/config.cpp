@@ -71,6 +71,9 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.consumer_reclaim_idle_ms =
       static_cast<int>(env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
   c.consumer_name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
+  c.login_attempts_per_minute =
+      static_cast<int>(env_int("MAILLON_LOGIN_RATE_PER_MIN", c.login_attempts_per_minute, 1, 1'000'000));
+  c.login_burst = static_cast<int>(env_int("MAILLON_LOGIN_BURST", c.login_burst, 1, 1'000'000));
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
   c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
   c.log_json = env_or("MAILLON_LOG_FORMAT", "json") == "json";

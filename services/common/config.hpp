@@ -30,6 +30,8 @@ struct Config {
   int consumer_reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
   std::size_t stream_max_length = 1'000'000;
   std::string consumer_name;  // unique per replica: host + pid by default
+  int login_attempts_per_minute = 10;  // per e-mail: a login flood answers 429
+  int login_burst = 10;
   std::string admin_email;
   std::string admin_password;
   bool log_json = true;

@@ -215,12 +215,28 @@ Response HttpServer::Impl::dispatch(Request& req, std::string& route_label) {
 
 namespace {
 
+// Pistache writes only typed headers in responses; this one carries any name and value.
+class NamedHeader : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
 void send(Http::ResponseWriter& writer, const Response& res, const std::string& request_id) {
-  writer.headers().addRaw(Http::Header::Raw("X-Request-Id", request_id));
-  if (!res.content_type.empty()) {
-    writer.headers().addRaw(Http::Header::Raw("Content-Type", res.content_type));
-  }
-  for (const auto& [k, v] : res.headers) writer.headers().addRaw(Http::Header::Raw(k, v));
+  auto add = [&](const std::string& k, const std::string& v) {
+    writer.headers().add(std::make_shared<NamedHeader>(k, v));
+  };
+  add("X-Request-Id", request_id);
+  if (!res.content_type.empty()) add("Content-Type", res.content_type);
+  for (const auto& [k, v] : res.headers) add(k, v);
   writer.send(static_cast<Http::Code>(res.status), res.body);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "exchange/listing.hpp"
 #include "services/common/errors.hpp"
 
 namespace maillon {
@@ -20,12 +21,10 @@ std::size_t depth_of(const Json& j, std::size_t level) {
   return deepest;
 }
 
-}  // namespace
+// nlohmann has already refused invalid UTF-8, so the count is always there.
+std::size_t code_points(std::string_view s) { return utf8_code_points(s).value_or(s.size()); }
 
-std::size_t utf8_code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+}  // namespace
 
 bool is_uuid(std::string_view t) {
   if (t.size() != 36) return false;
@@ -97,7 +96,7 @@ std::optional<std::string> BodyReader::text(std::string_view field, std::size_t 
     return std::nullopt;
   }
   const auto& s = v->get_ref<const std::string&>();
-  if (utf8_code_points(s) > max_cp) {
+  if (code_points(s) > max_cp) {
     add_error(std::string(field), "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
     return std::nullopt;
   }
@@ -202,7 +201,7 @@ std::optional<std::vector<std::string>> BodyReader::text_list(std::string_view f
     std::string name = std::string(field) + "[" + std::to_string(i) + "]";
     if (!item.is_string()) {
       add_error(name, "doit être une chaîne de caractères");
-    } else if (utf8_code_points(item.get_ref<const std::string&>()) > max_cp) {
+    } else if (code_points(item.get_ref<const std::string&>()) > max_cp) {
       add_error(name, "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
     } else {
       out.push_back(item.get<std::string>());

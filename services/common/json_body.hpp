@@ -62,7 +62,6 @@ class BodyReader {
 };
 
 bool is_uuid(std::string_view text);
-std::size_t utf8_code_points(std::string_view text);
 
 }  // namespace maillon
 

@@ -132,6 +132,7 @@ std::string reply_string(const redisReply* r) {
   switch (r->type) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
       return std::string(r->str, r->len);
     case REDIS_REPLY_INTEGER:
       return std::to_string(r->integer);

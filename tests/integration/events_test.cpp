@@ -1,0 +1,205 @@
+// Delivery guarantees of the runtime on real PostgreSQL and Redis: the outbox publishes iff the
+// transaction committed, consumers apply each event once, poison goes to the dead-letter stream.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "harness.hpp"
+#include "services/common/db.hpp"
+#include "services/common/events.hpp"
+#include "services/common/metrics.hpp"
+#include "services/common/redis.hpp"
+
+namespace maillon::testing {
+namespace {
+
+class EventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config.service_name = "it-" + unique_suffix();
+    config.schema = "it";
+    config.database_url = database_url_;
+    config.redis_url = redis_url();
+    config.stream_prefix = "ev" + unique_suffix();
+    config.schemas_dir = "/nonexistent";
+    config.consumer_reclaim_idle_ms = 300;
+    config.consumer_max_deliveries = 3;
+    config.consumer_block_ms = 50;
+    config.consumer_name = config.service_name + "-a";
+    db = std::make_unique<Db>(config.database_url, 4, config.schema);
+    migrate(*db, config.schemas_dir);
+    db->transact([](pqxx::work& tx) {
+      tx.exec("CREATE TABLE IF NOT EXISTS effects (event_id uuid PRIMARY KEY, applied integer NOT NULL)");
+      tx.exec("TRUNCATE effects; TRUNCATE outbox; TRUNCATE applied_events");
+    });
+  }
+  static void SetUpTestSuite() { database_url_ = create_database("events"); }
+
+  int publish(const std::string& type, int n) {
+    Outbox outbox(config.stream_prefix);
+    for (int i = 0; i < n; ++i) {
+      db->transact([&](pqxx::work& tx) { outbox.add(tx, "things", type, "", Json{{"i", i}}); });
+    }
+    return n;
+  }
+  long long count(const std::string& sql) {
+    return db->transact([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
+  }
+  long long stream_length(const std::string& stream) {
+    Redis redis(config.redis_url);
+    return redis.command({"XLEN", config.stream(stream)})->integer;
+  }
+  EventHandler recording_handler() {
+    return [](pqxx::work& tx, const Event& e) {
+      if (e.type == "poison") throw std::runtime_error("this message always fails");
+      tx.exec_params("INSERT INTO effects (event_id, applied) VALUES ($1, 1) "
+                     "ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1",
+                     e.id);
+    };
+  }
+
+  static std::string database_url_;
+  Config config;
+  Metrics metrics;
+  std::unique_ptr<Db> db;
+};
+std::string EventsTest::database_url_;
+
+TEST_F(EventsTest, a_rolled_back_transaction_publishes_nothing) {
+  Outbox outbox(config.stream_prefix);
+  try {
+    db->transact([&](pqxx::work& tx) {
+      outbox.add(tx, "things", "thing.made", "", Json::object());
+      throw std::runtime_error("the use case failed after writing its event");
+    });
+  } catch (const std::runtime_error&) {
+  }
+  OutboxRelay relay(config, *db, metrics);
+  Redis redis(config.redis_url);
+  EXPECT_EQ(relay.publish_batch(redis), 0);
+  EXPECT_EQ(stream_length("things"), 0);
+}
+
+TEST_F(EventsTest, committed_events_left_by_a_dead_process_are_published_once_after_restart) {
+  publish("thing.made", 5);  // committed, and no relay ran: as if the process died right after
+  {
+    OutboxRelay relay(config, *db, metrics);
+    relay.start();
+    ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0; }));
+    relay.stop();
+  }
+  OutboxRelay again(config, *db, metrics);  // the next start publishes nothing twice
+  again.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  again.stop();
+  EXPECT_EQ(stream_length("things"), 5);
+}
+
+TEST_F(EventsTest, a_redelivered_event_changes_nothing) {
+  publish("thing.made", 1);
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  relay.publish_batch(redis);
+  // The same envelope a second time on the stream, as after a relay crash between XADD and commit.
+  auto first = redis.command({"XRANGE", config.stream("things"), "-", "+"});
+  std::string payload = reply_string(first->element[0]->element[1]->element[1]);
+  redis.command({"XADD", config.stream("things"), "*", "event", payload});
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler());
+  for (int i = 0; i < 3; ++i) consumer.poll_once(redis, 10);
+  EXPECT_EQ(count("SELECT count(*) FROM effects"), 1);
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+}
+
+TEST_F(EventsTest, a_consumer_killed_before_xack_has_its_message_applied_once_by_the_reaper) {
+  publish("thing.made", 4);
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  relay.publish_batch(redis);
+  // A consumer that read two messages, applied one, and died before acknowledging either.
+  redis.command({"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
+  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "dead-consumer", "COUNT", "2",
+                              "STREAMS", config.stream("things"), ">"});
+  ASSERT_EQ(taken->element[0]->element[1]->elements, 2u);
+  auto applied = Event::parse(reply_string(taken->element[0]->element[1]->element[0]->element[1]->element[1]));
+  db->transact([&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2)", config.service_name, applied->id);
+    recording_handler()(tx, *applied);
+  });
+  StreamConsumer survivor(config, *db, metrics, "things", recording_handler());
+  survivor.start();
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 4; }, 10000));
+  ASSERT_TRUE(eventually([&] {
+    auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
+    return pending->element[0]->integer == 0;
+  }, 10000));
+  survivor.stop();
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+}
+
+TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_while_others_flow) {
+  publish("thing.made", 2);
+  publish("poison", 1);
+  publish("thing.made", 2);
+  OutboxRelay relay(config, *db, metrics);
+  relay.start();
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler());
+  consumer.start();
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 4; }, 10000));
+  ASSERT_TRUE(eventually([&] { return stream_length("things.dead") == 1; }, 15000));
+  consumer.stop();
+  relay.stop();
+  Redis redis(config.redis_url);
+  auto dead = redis.command({"XRANGE", config.stream("things.dead"), "-", "+"});
+  auto event = Event::parse(reply_string(dead->element[0]->element[1]->element[1]));
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->type, "poison");
+  auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
+  EXPECT_EQ(pending->element[0]->integer, 0);
+}
+
+TEST_F(EventsTest, redis_flushed_mid_run_the_outbox_republishes_and_consumers_converge) {
+  OutboxRelay relay(config, *db, metrics);
+  relay.start();
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler());
+  consumer.start();
+  publish("thing.made", 10);
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 10; }, 10000));
+  {
+    Redis redis(config.redis_url);
+    // Only this test's keys: other suites share the server.
+    for (const char* key : {"things", "relay-epoch:it"}) redis.command({"DEL", config.stream_prefix + ":" + key});
+  }
+  publish("thing.made", 10);
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 20; }, 15000));
+  // Everything the outbox still holds is republished once the relay sees its marker gone.
+  EXPECT_TRUE(eventually([&] { return stream_length("things") >= 20; }, 5000));
+  consumer.stop();
+  relay.stop();
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+}
+
+TEST_F(EventsTest, trimming_never_drops_unacknowledged_entries) {
+  config.stream_max_length = 5;
+  publish("thing.made", 12);
+  Redis redis(config.redis_url);
+  redis.command({"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
+  OutboxRelay relay(config, *db, metrics);
+  relay.publish_batch(redis);
+  // Read 8 entries, acknowledge only the first 6: entries 7 and 8 are pending, 9..12 unread.
+  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "c", "COUNT", "8", "STREAMS",
+                              config.stream("things"), ">"});
+  const auto* entries = taken->element[0]->element[1];
+  for (std::size_t i = 0; i < 6; ++i) {
+    redis.command({"XACK", config.stream("things"), config.service_name, reply_string(entries->element[i]->element[0])});
+  }
+  // The relay's marker is present: Redis did not lose its data, nothing is republished.
+  redis.command({"SET", config.stream_prefix + ":relay-epoch:it", "set"});
+  relay.start();  // its first pass trims
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  relay.stop();
+  EXPECT_EQ(stream_length("things"), 6);  // the 2 pending and the 4 unread are kept
+}
+
+}  // namespace
+}  // namespace maillon::testing

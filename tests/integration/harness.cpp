@@ -1,0 +1,325 @@
+// Integration harness implementation: raw sockets for HTTP, fork/exec for services.
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace maillon::testing {
+
+Json HttpResult::json() const {
+  auto j = Json::parse(body, nullptr, false);
+  return j.is_discarded() ? Json() : j;
+}
+
+namespace {
+
+struct Target {
+  std::string host;
+  int port;
+};
+
+Target parse_base(const std::string& base) {
+  std::string rest = base.substr(base.find("://") + 3);
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  return {rest.substr(0, colon), colon == std::string::npos ? 80 : std::stoi(rest.substr(colon + 1))};
+}
+
+// Reads one response: the headers, then Content-Length bytes or chunks up to the last one
+// (servers may keep the connection open despite "Connection: close").
+std::string read_all(int fd) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    auto head_end = out.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      std::string head = out.substr(0, head_end);
+      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto cl = head.find("content-length:");
+      if (cl != std::string::npos) {
+        std::size_t length = std::stoul(head.substr(cl + 15));
+        if (out.size() >= head_end + 4 + length) return out.substr(0, head_end + 4 + length);
+      } else if (head.find("transfer-encoding: chunked") != std::string::npos) {
+        if (out.find("\r\n0\r\n\r\n", head_end) != std::string::npos) return out;
+      } else if (head.rfind("http/1.1 204", 0) == 0 || head.rfind("http/1.1 304", 0) == 0) {
+        return out;
+      }
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string decode_chunked(const std::string& body) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto eol = body.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    std::size_t size = std::stoul(body.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0) break;
+    out += body.substr(eol + 2, size);
+    pos = eol + 2 + size + 2;
+  }
+  return out;
+}
+
+HttpResult parse_response(const std::string& raw) {
+  HttpResult r;
+  auto head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos) return r;
+  std::string head = raw.substr(0, head_end);
+  r.body = raw.substr(head_end + 4);
+  auto first_eol = head.find("\r\n");
+  std::string status_line = head.substr(0, first_eol);
+  r.status = std::stoi(status_line.substr(status_line.find(' ') + 1, 3));
+  std::size_t pos = first_eol == std::string::npos ? head.size() : first_eol + 2;
+  while (pos < head.size()) {
+    auto eol = head.find("\r\n", pos);
+    if (eol == std::string::npos) eol = head.size();
+    std::string line = head.substr(pos, eol - pos);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      r.headers[name] = value;
+    }
+    pos = eol + 2;
+  }
+  if (r.headers["transfer-encoding"] == "chunked") r.body = decode_chunked(r.body);
+  return r;
+}
+
+}  // namespace
+
+HttpResult http_request(const std::string& base_url, const std::string& method,
+                        const std::string& path, const std::string& body, const Headers& headers) {
+  auto target = parse_base(base_url);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(target.port));
+  inet_pton(AF_INET, target.host == "localhost" ? "127.0.0.1" : target.host.c_str(), &addr.sin_addr);
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return HttpResult{};  // status 0: nothing listens there
+  }
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target.host + "\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  std::size_t sent = 0;
+  while (sent < req.size()) {
+    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw = read_all(fd);
+  ::close(fd);
+  return parse_response(raw);
+}
+
+std::string required_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    throw std::runtime_error(std::string(name) + " is not set: run the tests through script/test");
+  }
+  return v;
+}
+
+std::string database_url() { return required_env("MAILLON_TEST_DATABASE_URL"); }
+std::string redis_url() { return required_env("MAILLON_TEST_REDIS_URL"); }
+
+std::string unique_suffix() {
+  static std::mt19937_64 rng(std::random_device{}() ^ static_cast<uint64_t>(getpid()));
+  static const char* letters = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  for (int i = 0; i < 10; ++i) s += letters[rng() % 36];
+  return s;
+}
+
+std::string create_database(const std::string& label) {
+  std::string base = database_url();
+  std::string name = "mt_" + label + "_" + unique_suffix();
+  {
+    pqxx::connection conn(base);
+    pqxx::nontransaction tx(conn);
+    tx.exec("CREATE DATABASE " + tx.quote_name(name));
+  }
+  auto slash = base.rfind('/');
+  auto query = base.find('?', slash);
+  return base.substr(0, slash + 1) + name + (query == std::string::npos ? "" : base.substr(query));
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServiceProcess::ServiceProcess(std::string name, std::map<std::string, std::string> env)
+    : name_(std::move(name)), env_(std::move(env)), port_(free_port()) {
+  log_path_ = "/tmp/maillon-it-" + name_ + "-" + std::to_string(port_) + ".log";
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (pid_ > 0) terminate();
+}
+
+void ServiceProcess::start() {
+  std::string bin = std::string(MAILLON_BINARY_DIR) + "/services/" + name_ + "/maillon-" + name_;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
+  env_strings.push_back("PORT=" + std::to_string(port_));
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    char* argv[] = {bin.data(), nullptr};
+    execve(bin.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  bool ready = eventually([&] { return http_request(url(), "GET", "/readyz").status == 200; }, 30000);
+  if (!ready) throw std::runtime_error("service " + name_ + " did not become ready; see " + log_path_);
+}
+
+void ServiceProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void ServiceProcess::terminate() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill9();
+}
+
+HttpResult Client::call(const std::string& method, const std::string& path, const std::string& body) const {
+  Headers h;
+  if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
+  if (!on_behalf_of_.empty()) h.emplace_back("X-On-Behalf-Of", on_behalf_of_);
+  return http_request(base_, method, path, body, h);
+}
+
+Client Client::acting_for(const std::string& member_id) const {
+  Client c(base_, token_);
+  c.on_behalf_of_ = member_id;
+  return c;
+}
+
+bool eventually(const std::function<bool()>& check, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (check()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+MembersWorld::MembersWorld(const std::string& label, std::map<std::string, std::string> extra_env)
+    : database(create_database(label)), prefix("t" + unique_suffix()) {
+  base_env = {{"DATABASE_URL", database},
+              {"REDIS_URL", redis_url()},
+              {"MAILLON_STREAM_PREFIX", prefix},
+              {"MAILLON_SCHEMAS_DIR", std::string(MAILLON_SOURCE_DIR) + "/schemas"},
+              {"MAILLON_ADMIN_EMAIL", "admin@test.maillon"},
+              {"MAILLON_ADMIN_PASSWORD", "admin-password-test"},
+              {"MAILLON_RATE_LIMIT", "100000"},
+              {"MAILLON_RATE_BURST", "100000"},
+              {"MAILLON_LOG_FORMAT", "json"}};
+  for (auto& [k, v] : extra_env) base_env[k] = v;
+  members = std::make_unique<ServiceProcess>("members", base_env);
+  members->start();
+  auto r = http_request(members->url(), "POST", "/v1/auth/login",
+                        R"({"email":"admin@test.maillon","password":"admin-password-test"})");
+  if (r.status != 200) throw std::runtime_error("admin login failed: " + r.body);
+  admin_token = r.json()["token"].get<std::string>();
+}
+
+std::map<std::string, std::string> MembersWorld::env(std::map<std::string, std::string> more) const {
+  auto e = base_env;
+  for (auto& [k, v] : more) e[k] = v;
+  return e;
+}
+
+std::string MembersWorld::create_community(const std::string& name, const Json& policy) {
+  auto r = admin().post("/v1/communities", {{"name", name}, {"policy", policy}});
+  if (r.status != 201) throw std::runtime_error("create community: " + r.body);
+  return r.json()["id"];
+}
+
+std::string MembersWorld::create_site(const std::string& community_id, const std::string& name,
+                                      double lat, double lon, const std::string& kind) {
+  auto r = admin().post("/v1/sites", {{"community_id", community_id},
+                                      {"name", name},
+                                      {"kind", kind},
+                                      {"location", {{"lat", lat}, {"lon", lon}}},
+                                      {"address", name + ", Hauts-de-France"}});
+  if (r.status != 201) throw std::runtime_error("create site: " + r.body);
+  return r.json()["id"];
+}
+
+MemberInfo MembersWorld::register_member(const std::string& community_id, const std::string& name,
+                                         const std::optional<std::string>& home_site,
+                                         std::optional<std::pair<double, double>> location) {
+  std::string email = name + "." + unique_suffix() + "@test.maillon";
+  for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Json body = {{"email", email}, {"password", "mot-de-passe-1"}, {"display_name", name}, {"community_id", community_id}};
+  if (home_site) body["home_site_id"] = *home_site;
+  if (location) body["location"] = {{"lat", location->first}, {"lon", location->second}};
+  auto r = http_request(members->url(), "POST", "/v1/auth/register", body.dump());
+  if (r.status != 201) throw std::runtime_error("register: " + r.body);
+  auto j = r.json();
+  return MemberInfo{j["member"]["id"], j["token"], email};
+}
+
+void MembersWorld::make_staff(const std::string& site_id, const std::string& member_id) {
+  auto r = admin().post("/v1/sites/" + site_id + "/staff", {{"member_id", member_id}});
+  if (r.status != 204) throw std::runtime_error("make staff: " + r.body);
+}
+
+}  // namespace maillon::testing

@@ -1,0 +1,120 @@
+// Integration harness: a small HTTP client, throwaway databases, and service processes started
+// on free ports against the test PostgreSQL and Redis (script/test provides them).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace maillon::testing {
+
+using Json = nlohmann::json;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  Json json() const;
+};
+
+// One HTTP/1.1 request over a fresh connection ("http://host:port" + path).
+HttpResult http_request(const std::string& base_url, const std::string& method,
+                        const std::string& path, const std::string& body = "",
+                        const Headers& headers = {});
+
+// Reads a required environment variable; fails the whole run when it is missing (no silent skip).
+std::string required_env(const char* name);
+std::string database_url();  // MAILLON_TEST_DATABASE_URL
+std::string redis_url();     // MAILLON_TEST_REDIS_URL
+// A new empty database on the test server; returns its URL.
+std::string create_database(const std::string& label);
+std::string unique_suffix();  // short random lower-case suffix for names
+uint16_t free_port();
+
+class ServiceProcess {
+ public:
+  ServiceProcess(std::string name, std::map<std::string, std::string> env);
+  ~ServiceProcess();
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  void start();  // forks, execs build/services/<name>/maillon-<name>, waits until /readyz is 200
+  void kill9();
+  void terminate();  // SIGTERM and wait for the exit (graceful stop)
+  bool running() const { return pid_ > 0; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  uint16_t port() const { return port_; }
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  std::string name_;
+  std::map<std::string, std::string> env_;
+  uint16_t port_;
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+// A client remembering a token and an optional X-On-Behalf-Of.
+class Client {
+ public:
+  explicit Client(std::string base_url, std::string token = "")
+      : base_(std::move(base_url)), token_(std::move(token)) {}
+  HttpResult get(const std::string& path) const { return call("GET", path, ""); }
+  HttpResult post(const std::string& path, const Json& body = Json::object()) const {
+    return call("POST", path, body.dump());
+  }
+  HttpResult patch(const std::string& path, const Json& body) const {
+    return call("PATCH", path, body.dump());
+  }
+  HttpResult del(const std::string& path) const { return call("DELETE", path, ""); }
+  HttpResult call(const std::string& method, const std::string& path, const std::string& body) const;
+  Client acting_for(const std::string& member_id) const;
+  Client with_token(const std::string& token) const { return Client(base_, token); }
+  const std::string& token() const { return token_; }
+  const std::string& base() const { return base_; }
+
+ private:
+  std::string base_;
+  std::string token_;
+  std::string on_behalf_of_;
+};
+
+// The members service on a fresh database, an admin, a community and helpers to add people.
+struct MemberInfo {
+  std::string id;
+  std::string token;
+  std::string email;
+};
+
+class MembersWorld {
+ public:
+  // `extra_env` is passed to every process started from this world.
+  explicit MembersWorld(const std::string& label, std::map<std::string, std::string> extra_env = {});
+  std::map<std::string, std::string> env(std::map<std::string, std::string> more = {}) const;
+  Client admin() const { return Client(members->url(), admin_token); }
+  std::string create_community(const std::string& name, const Json& policy = Json::object());
+  std::string create_site(const std::string& community_id, const std::string& name, double lat,
+                          double lon, const std::string& kind = "tiers_lieu");
+  MemberInfo register_member(const std::string& community_id, const std::string& name,
+                             const std::optional<std::string>& home_site = std::nullopt,
+                             std::optional<std::pair<double, double>> location = std::nullopt);
+  void make_staff(const std::string& site_id, const std::string& member_id);
+
+  std::string database;
+  std::string prefix;  // stream prefix, unique per world
+  std::map<std::string, std::string> base_env;
+  std::unique_ptr<ServiceProcess> members;
+  std::string admin_token;
+};
+
+// Polls `check` every 20 ms until it returns true or `timeout_ms` passes.
+bool eventually(const std::function<bool()>& check, int timeout_ms = 5000);
+
+}  // namespace maillon::testing
