@@ -18,7 +18,7 @@ inline constexpr std::size_t kMaxResults = 100;  // K is clamped to this
 inline constexpr MemberIndex kMaxMembers = 1u << 24;
 
 // distance_m is exact between the two snapped handover points; pass it through
-// display_distance_m before showing it to anyone.
+// maillon::distance_bucket_m (exchange/listing.hpp) before showing it to anyone.
 struct Match {
   ListingId other;
   double score = 0;
@@ -96,7 +96,9 @@ class Engine {
   std::vector<Match> search(const Probe& probe) const;
   std::vector<CellVisit> cells_to_visit(const Probe& probe) const;
   bool passes_rules(const Probe& probe, uint32_t slot) const;
-  ScoreInputs score_inputs(const Probe& probe, uint32_t slot) const;
+  // What the listing itself brings to its score (words, age) with the best member part.
+  ScoreInputs listing_inputs(const Probe& probe, uint32_t slot, double lower_m) const;
+  void add_member_inputs(uint32_t slot, ScoreInputs& inputs) const;
   struct Candidate {
     double score;
     ListingId id;
@@ -125,7 +127,8 @@ class Engine {
   IdMap id_map_;
   std::size_t size_ = 0;
 
-  std::vector<double> reliability_;  // by member; kDefaultReliability beyond the end
+  std::vector<double> reliability_;               // by member; kDefaultReliability beyond the end
+  double reliability_max_ = kDefaultReliability;  // never below any member's: a score bound
   std::vector<uint32_t> recent_proposals_;
 };
 

@@ -157,17 +157,23 @@ bool Engine::passes_rules(const Probe& probe, uint32_t slot) const {
   return modes_ok && windows_overlap(probe.from_s, probe.until_s, from_s_[slot], until_s_[slot]);
 }
 
-ScoreInputs Engine::score_inputs(const Probe& probe, uint32_t slot) const {
+ScoreInputs Engine::listing_inputs(const Probe& probe, uint32_t slot, double lower_m) const {
   const Words& words = words_[slot];
   const uint32_t count = word_count(words);
-  const MemberIndex member = members_[slot];
   ScoreInputs inputs;
+  inputs.distance_m = lower_m;
   inputs.shared_words = shared_words(probe.words, probe.word_count, words, count);
   inputs.fewer_words = std::min(probe.word_count, count);
   inputs.age_s = probe.now_s - created_s_[slot];
+  inputs.reliability = reliability_max_;
+  inputs.recent_proposals = 0;
+  return inputs;
+}
+
+void Engine::add_member_inputs(uint32_t slot, ScoreInputs& inputs) const {
+  const MemberIndex member = members_[slot];
   inputs.reliability = member < reliability_.size() ? reliability_[member] : kDefaultReliability;
   inputs.recent_proposals = member < recent_proposals_.size() ? recent_proposals_[member] : 0;
-  return inputs;
 }
 
 void Engine::consider(const Probe& probe, const Entry& entry, std::vector<Candidate>& heap) const {
@@ -177,13 +183,17 @@ void Engine::consider(const Probe& probe, const Entry& entry, std::vector<Candid
   const double limit_m = probe.limit_by_candidate_reach
                              ? double(std::min(probe.radius_m, entry.reach_m))
                              : double(probe.radius_m);
-  if (lower_m > limit_m || !passes_rules(probe, entry.slot)) return;
-  ScoreInputs inputs = score_inputs(probe, entry.slot);
+  if (lower_m > limit_m) return;
+  // A bound from the listing's own data first (the slot arrays are read in cell order), before
+  // the rules and the member data (random reads).
+  ScoreInputs inputs = listing_inputs(probe, entry.slot, lower_m);
+  if (heap.size() == probe.k && score(inputs) < heap.front().score) return;
+  if (!passes_rules(probe, entry.slot)) return;
+  add_member_inputs(entry.slot, inputs);
   const ListingId id = ids_[entry.slot];
   const auto worse_than_kth = [&](double s) {
     return heap.size() == probe.k && !better(s, id, heap.front().score, heap.front().id);
   };
-  inputs.distance_m = lower_m;
   if (worse_than_kth(score(inputs))) return;
   inputs.distance_m =
       haversine_m(probe.point, GeoPoint{from_fixed(entry.lat_fixed), from_fixed(entry.lon_fixed)});
@@ -208,7 +218,8 @@ std::vector<Match> Engine::search(const Probe& probe) const {
   for (const CellVisit& visit : cells_to_visit(probe)) {
     // Cells come nearest first: once even a perfect candidate there would not enter the top k,
     // no farther cell can hold one either.
-    if (heap.size() == probe.k && score_bound(visit.lower_m) < heap.front().score) break;
+    const double bound = score_bound(visit.lower_m, probe.word_count > 0, reliability_max_);
+    if (heap.size() == probe.k && bound < heap.front().score) break;
     for (const Entry& entry : cells_[visit.cell]) consider(probe, entry, heap);
   }
   std::sort(heap.begin(), heap.end(), [](const Candidate& a, const Candidate& b) {

@@ -1,5 +1,4 @@
-// Haversine distance (exact enough at the scale of a region, error < 0.5 %), the privacy grid
-// and the bucketing of displayed distances.
+// Haversine distance (exact enough at the scale of a region, error < 0.5 %) and the privacy grid.
 #include "matching/geo.hpp"
 
 #include <algorithm>
@@ -33,11 +32,6 @@ GeoPoint snap_to_grid(GeoPoint point, double cell_m) {
   const double col = std::floor((point.lon + 180.0) / lon_step_deg);
   const double centre_lon = (col + 0.5) * lon_step_deg - 180.0;
   return GeoPoint{from_fixed(to_fixed(centre_lat)), from_fixed(to_fixed(centre_lon))};
-}
-
-double display_distance_m(double distance_m) {
-  const double step_m = distance_m < 1000.0 ? 100.0 : 500.0;
-  return std::max(100.0, std::ceil(distance_m / step_m) * step_m);
 }
 
 }  // namespace maillon::matching

@@ -1,5 +1,6 @@
 // Geographic primitives for the matching engine: a WGS84 point, the haversine distance, the
-// privacy grid every stored position is snapped to, and the bucketing of displayed distances.
+// privacy grid every stored position is snapped to. Displayed distances are bucketed by
+// maillon::distance_bucket_m (exchange/listing.hpp), from the snapped distances given here.
 #pragma once
 
 #include <cstdint>
@@ -37,9 +38,5 @@ double from_fixed(int32_t fixed);
 // columns of cell_m along its centre parallel) that holds `point`, rounded onto the 1e-7
 // lattice. Every true position inside one cell yields the same result.
 GeoPoint snap_to_grid(GeoPoint point, double cell_m = kPrivacyCellM);
-
-// What a user is shown: rounded up to 100 m below 1 km and to 500 m from there on, never 0,
-// so that the exact distance between two cell centres does not leak.
-double display_distance_m(double distance_m);
 
 }  // namespace maillon::matching

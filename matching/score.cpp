@@ -37,8 +37,9 @@ double score(const ScoreInputs& inputs) {
          kWeightReliability * inputs.reliability + kWeightSpread * spread;
 }
 
-double score_bound(double distance_m) {
-  return score(ScoreInputs{distance_m, 1, 1, 0, 1.0, 0});
+double score_bound(double distance_m, bool words_possible, double reliability_max) {
+  const uint32_t words = words_possible ? 1 : 0;
+  return score(ScoreInputs{distance_m, words, words, 0, reliability_max, 0});
 }
 
 }  // namespace maillon::matching

@@ -22,7 +22,8 @@ inline constexpr double kDefaultReliability = 0.5;
 // non-decreasing in shared_words and reliability: the index relies on this to prune.
 double score(const ScoreInputs& inputs);
 
-// The best score any candidate at distance_m or more could get.
-double score_bound(double distance_m);
+// The best score any candidate at distance_m or more could get, when no member's reliability
+// exceeds reliability_max and, if !words_possible, no word can be shared.
+double score_bound(double distance_m, bool words_possible, double reliability_max);
 
 }  // namespace maillon::matching

@@ -1,0 +1,445 @@
+// The exchange workflow: role checks, transitions with their effects, reliability and ratings.
+#include "exchange/exchange_flow.hpp"
+
+#include <array>
+#include <cassert>
+#include <initializer_list>
+#include <utility>
+
+#include "exchange/listing.hpp"  // utf8_code_points: one count of characters for every rule
+
+namespace maillon {
+namespace {
+
+constexpr int64_t kSecondsPerDay = 24 * 3600;
+
+constexpr std::array<std::string_view, 9> kStateNames = {"proposed",  "accepting", "accepted",
+                                                         "completed", "declined",  "cancelled",
+                                                         "expired",   "disputed",  "resolved"};
+
+// Who the actor is for this exchange. Staff acting for a party take that party's role.
+enum class Role : unsigned {
+  proposer = 1,
+  other_party = 2,
+  staff_own = 4,
+  system = 8,
+  stranger = 16
+};
+
+constexpr unsigned operator|(Role a, Role b) {
+  return static_cast<unsigned>(a) | static_cast<unsigned>(b);
+}
+constexpr unsigned operator|(unsigned a, Role b) {
+  return a | static_cast<unsigned>(b);
+}
+constexpr unsigned roles(Role a) {
+  return static_cast<unsigned>(a);
+}
+
+const std::string& effective_member(const ExchangeActor& actor) {
+  return actor.on_behalf_of.empty() ? actor.member_id : actor.on_behalf_of;
+}
+
+Role role_of(const Exchange& ex, const ExchangeActor& actor) {
+  if (actor.kind == ActorKind::system) return Role::system;
+  if (actor.kind == ActorKind::site_staff && actor.on_behalf_of.empty()) return Role::staff_own;
+  const std::string& id = effective_member(actor);
+  if (id == ex.proposer_id) return Role::proposer;
+  if (id == ex.provider_id || id == ex.receiver_id) return Role::other_party;
+  return Role::stranger;
+}
+
+ExchangeOutcome check_role(const Exchange& ex, const ExchangeActor& actor, unsigned allowed) {
+  const Role role = role_of(ex, actor);
+  if ((static_cast<unsigned>(role) & allowed) != 0) return ExchangeOutcome::ok;
+  if (role == Role::stranger) return ExchangeOutcome::not_a_party;
+  return ExchangeOutcome::not_allowed_for_role;
+}
+
+ExchangeResult refuse(const Exchange& ex, ExchangeOutcome outcome) {
+  assert(outcome != ExchangeOutcome::ok);
+  return {outcome, ex.state, {}};
+}
+
+ExchangeResult unchanged(const Exchange& ex, std::vector<ExchangeEffect> effects = {}) {
+  return {ExchangeOutcome::ok, ex.state, std::move(effects)};
+}
+
+// Moves the exchange and appends its history entry; every accepted command goes through here.
+ExchangeResult move_to(Exchange& ex, const ExchangeActor& actor, ExchangeState to, int64_t now_s,
+                       std::string note, std::vector<ExchangeEffect> effects) {
+  ex.history.push_back({now_s, ex.state, to, actor.member_id, actor.on_behalf_of, std::move(note)});
+  ex.state = to;
+  assert(ex.history.size() <= kExchangeHistoryMax);
+  assert(exchange_invariants_hold(ex));
+  return {ExchangeOutcome::ok, ex.state, std::move(effects)};
+}
+
+// A gift (0 minutes) never touches the ledger.
+void add_ledger(std::vector<ExchangeEffect>& effects, const Exchange& ex, ExchangeEffectKind kind,
+                int64_t minutes) {
+  if (ex.minutes == 0) return;
+  effects.push_back({kind, current_transfer_id(ex), ex.receiver_id, ex.provider_id, minutes});
+}
+
+void add_listing(std::vector<ExchangeEffect>& effects, ExchangeEffectKind kind) {
+  effects.push_back({kind, {}, {}, {}, 0});
+}
+
+bool is_one_of(ExchangeState state, std::initializer_list<ExchangeState> states) {
+  for (ExchangeState s : states) {
+    if (s == state) return true;
+  }
+  return false;
+}
+
+// The attempt a transfer id names, when it is one this exchange has sent a hold for.
+std::optional<int32_t> sent_attempt(const Exchange& ex, std::string_view transfer_id) {
+  const std::string prefix = "exchange:" + ex.id + ":";
+  if (ex.minutes == 0) return std::nullopt;  // a gift never holds anything
+  if (transfer_id.size() <= prefix.size() || transfer_id.substr(0, prefix.size()) != prefix) {
+    return std::nullopt;
+  }
+  int32_t attempt = 0;
+  for (char c : transfer_id.substr(prefix.size())) {
+    if (c < '0' || c > '9' || attempt > kExchangeAttemptsMax) return std::nullopt;
+    attempt = attempt * 10 + (c - '0');
+  }
+  if (attempt < 1 || attempt > ex.attempt) return std::nullopt;
+  return attempt;
+}
+
+std::string confirmation_note(const Exchange& ex, const ExchangeActor& actor) {
+  if (role_of(ex, actor) == Role::staff_own) return "confirmation: staff";
+  return effective_member(actor) == ex.provider_id ? "confirmation: provider"
+                                                   : "confirmation: receiver";
+}
+
+std::string resolution_note(const Resolution& resolution) {
+  switch (resolution.outcome) {
+    case ResolutionOutcome::post:
+      return "post";
+    case ResolutionOutcome::void_hold:
+      return "void";
+    case ResolutionOutcome::partial:
+      return "partial:" + std::to_string(resolution.minutes);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(ExchangeState state) {
+  return kStateNames.at(static_cast<size_t>(state));
+}
+
+std::optional<ExchangeState> exchange_state_from_string(std::string_view text) {
+  for (size_t i = 0; i < kStateNames.size(); ++i) {
+    if (kStateNames[i] == text) return static_cast<ExchangeState>(i);
+  }
+  return std::nullopt;
+}
+
+bool is_terminal(ExchangeState state) {
+  return is_one_of(state,
+                   {ExchangeState::completed, ExchangeState::declined, ExchangeState::cancelled,
+                    ExchangeState::expired, ExchangeState::resolved});
+}
+
+std::string_view to_string(ExchangeOutcome outcome) {
+  constexpr std::array<std::string_view, 11> names = {"ok",
+                                                      "not-a-party",
+                                                      "not-allowed-for-role",
+                                                      "invalid-state",
+                                                      "already-confirmed",
+                                                      "invalid-minutes",
+                                                      "proposal-expired",
+                                                      "too-early",
+                                                      "too-many-attempts",
+                                                      "unknown-transfer",
+                                                      "invalid-absent-member"};
+  return names.at(static_cast<size_t>(outcome));
+}
+
+FieldErrors validate_proposal(const ExchangeProposal& p) {
+  FieldErrors errors;
+  if (p.id.empty()) errors.push_back({"id", "est obligatoire"});
+  if (p.provider_id.empty()) errors.push_back({"provider_id", "est obligatoire"});
+  if (p.receiver_id.empty()) errors.push_back({"receiver_id", "est obligatoire"});
+  if (!p.provider_id.empty() && p.provider_id == p.receiver_id) {
+    errors.push_back({"receiver_id", "ne peut pas être aussi celui qui fournit"});
+  }
+  if (p.proposer_id != p.provider_id && p.proposer_id != p.receiver_id) {
+    errors.push_back({"proposer_id", "doit être l'une des deux parties"});
+  }
+  if (p.minutes < 0 || p.minutes > kExchangeMinutesMax) {
+    errors.push_back(
+        {"minutes", "doit être compris entre 0 et " + std::to_string(kExchangeMinutesMax)});
+  }
+  return errors;
+}
+
+Exchange open_exchange(const ExchangeProposal& p, const ExchangeActor& actor, int64_t now_s) {
+  assert(validate_proposal(p).empty());
+  Exchange ex;
+  ex.id = p.id;
+  ex.site_id = p.site_id;
+  ex.provider_id = p.provider_id;
+  ex.receiver_id = p.receiver_id;
+  ex.proposer_id = p.proposer_id;
+  ex.minutes = p.minutes;
+  ex.proposed_at_s = now_s;
+  ex.history.push_back({now_s, ExchangeState::proposed, ExchangeState::proposed, actor.member_id,
+                        actor.on_behalf_of, "proposed"});
+  assert(exchange_invariants_hold(ex));
+  return ex;
+}
+
+std::string ledger_transfer_id(std::string_view exchange_id, int32_t attempt) {
+  assert(!exchange_id.empty() && attempt >= 0);
+  return "exchange:" + std::string(exchange_id) + ":" + std::to_string(attempt);
+}
+
+std::string current_transfer_id(const Exchange& ex) {
+  return ledger_transfer_id(ex.id, ex.attempt);
+}
+
+ExchangeResult accept_exchange(Exchange& ex, const ExchangeActor& actor,
+                               const CommunityPolicy& policy, int64_t now_s) {
+  if (auto o = check_role(ex, actor, roles(Role::other_party)); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::proposed) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (is_proposal_expired(ex, policy, now_s)) return refuse(ex, ExchangeOutcome::proposal_expired);
+  if (ex.attempt >= kExchangeAttemptsMax) return refuse(ex, ExchangeOutcome::too_many_attempts);
+  ex.attempt += 1;
+  ex.reason.clear();
+  std::vector<ExchangeEffect> effects;
+  if (ex.minutes == 0) {
+    add_listing(effects, ExchangeEffectKind::listings_reserve);
+    return move_to(ex, actor, ExchangeState::accepted, now_s, "accepted, nothing to hold",
+                   std::move(effects));
+  }
+  add_ledger(effects, ex, ExchangeEffectKind::ledger_hold, ex.minutes);
+  return move_to(ex, actor, ExchangeState::accepting, now_s, "hold " + current_transfer_id(ex),
+                 std::move(effects));
+}
+
+ExchangeResult decline_exchange(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (auto o = check_role(ex, actor, roles(Role::other_party)); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::proposed) return refuse(ex, ExchangeOutcome::invalid_state);
+  return move_to(ex, actor, ExchangeState::declined, now_s, "declined", {});
+}
+
+ExchangeResult cancel_exchange(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (auto o = check_role(ex, actor, Role::proposer | Role::other_party);
+      o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (!is_one_of(ex.state,
+                 {ExchangeState::proposed, ExchangeState::accepting, ExchangeState::accepted})) {
+    return refuse(ex, ExchangeOutcome::invalid_state);
+  }
+  std::vector<ExchangeEffect> effects;
+  // While accepting, the hold may exist already: void it now_s, and again if it lands later.
+  if (ex.state != ExchangeState::proposed) {
+    add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
+  }
+  if (ex.state == ExchangeState::accepted) {
+    add_listing(effects, ExchangeEffectKind::listings_release);
+  }
+  return move_to(ex, actor, ExchangeState::cancelled, now_s, "cancelled", std::move(effects));
+}
+
+ExchangeResult confirm_completion(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (auto o = check_role(ex, actor, Role::proposer | Role::other_party | Role::staff_own);
+      o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
+  bool& confirmed = role_of(ex, actor) == Role::staff_own       ? ex.staff_confirmed
+                    : effective_member(actor) == ex.provider_id ? ex.provider_confirmed
+                                                                : ex.receiver_confirmed;
+  if (confirmed) return refuse(ex, ExchangeOutcome::already_confirmed);
+  confirmed = true;
+  const std::string note = confirmation_note(ex, actor);
+  if (!ex.staff_confirmed && !(ex.provider_confirmed && ex.receiver_confirmed)) {
+    return move_to(ex, actor, ExchangeState::accepted, now_s, note, {});
+  }
+  std::vector<ExchangeEffect> effects;
+  add_ledger(effects, ex, ExchangeEffectKind::ledger_post, ex.minutes);
+  add_listing(effects, ExchangeEffectKind::listings_close);
+  return move_to(ex, actor, ExchangeState::completed, now_s, note, std::move(effects));
+}
+
+ExchangeResult dispute_exchange(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (auto o = check_role(ex, actor, Role::proposer | Role::other_party);
+      o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
+  return move_to(ex, actor, ExchangeState::disputed, now_s, "disputed", {});
+}
+
+ExchangeResult resolve_dispute(Exchange& ex, const ExchangeActor& actor,
+                               const Resolution& resolution, int64_t now_s) {
+  if (auto o = check_role(ex, actor, roles(Role::staff_own)); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::disputed) return refuse(ex, ExchangeOutcome::invalid_state);
+  const bool partial = resolution.outcome == ResolutionOutcome::partial;
+  if (partial && (resolution.minutes <= 0 || resolution.minutes > ex.minutes)) {
+    return refuse(ex, ExchangeOutcome::invalid_minutes);
+  }
+  const std::string& absent = resolution.absent_member_id;
+  if (!absent.empty() && absent != ex.provider_id && absent != ex.receiver_id) {
+    return refuse(ex, ExchangeOutcome::invalid_absent_member);
+  }
+  ex.resolution = resolution;
+  if (!partial) ex.resolution->minutes = 0;
+  std::vector<ExchangeEffect> effects;
+  if (resolution.outcome == ResolutionOutcome::void_hold) {
+    add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
+    add_listing(effects, ExchangeEffectKind::listings_release);
+  } else {
+    add_ledger(effects, ex, ExchangeEffectKind::ledger_post,
+               partial ? resolution.minutes : ex.minutes);
+    add_listing(effects, ExchangeEffectKind::listings_close);
+  }
+  return move_to(ex, actor, ExchangeState::resolved, now_s, resolution_note(resolution),
+                 std::move(effects));
+}
+
+ExchangeResult expire_proposal(Exchange& ex, const ExchangeActor& actor,
+                               const CommunityPolicy& policy, int64_t now_s) {
+  if (auto o = check_role(ex, actor, roles(Role::system)); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::proposed) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (!is_proposal_expired(ex, policy, now_s)) return refuse(ex, ExchangeOutcome::too_early);
+  return move_to(ex, actor, ExchangeState::expired, now_s, "expired", {});
+}
+
+ExchangeResult apply_ledger_held(Exchange& ex, std::string_view transfer_id, int64_t now_s) {
+  if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
+  const bool current = transfer_id == current_transfer_id(ex);
+  if (current && ex.state == ExchangeState::accepting) {
+    std::vector<ExchangeEffect> effects;
+    add_listing(effects, ExchangeEffectKind::listings_reserve);
+    return move_to(ex, ExchangeActor::system(), ExchangeState::accepted, now_s, "held",
+                   std::move(effects));
+  }
+  if (current && is_one_of(ex.state, {ExchangeState::accepted, ExchangeState::completed,
+                                      ExchangeState::disputed, ExchangeState::resolved})) {
+    return unchanged(ex);  // a duplicate delivery
+  }
+  // Nobody waits for this hold any more (cancelled while accepting, or a stale attempt):
+  // give the credits back so that no hold outlives its exchange.
+  return unchanged(ex, {{ExchangeEffectKind::ledger_void, std::string(transfer_id), ex.receiver_id,
+                         ex.provider_id, ex.minutes}});
+}
+
+ExchangeResult apply_ledger_rejected(Exchange& ex, std::string_view transfer_id,
+                                     std::string_view reason, int64_t now_s) {
+  if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
+  if (transfer_id != current_transfer_id(ex) || ex.state != ExchangeState::accepting) {
+    return unchanged(ex);  // a duplicate, or an answer nobody waits for: nothing was held
+  }
+  ex.reason = std::string(reason);
+  return move_to(ex, ExchangeActor::system(), ExchangeState::proposed, now_s, ex.reason, {});
+}
+
+int64_t proposal_expires_at_s(const Exchange& ex, const CommunityPolicy& policy) {
+  return ex.proposed_at_s + policy.proposal_days * kSecondsPerDay;
+}
+
+bool is_proposal_expired(const Exchange& ex, const CommunityPolicy& policy, int64_t now_s) {
+  return now_s >= proposal_expires_at_s(ex, policy);
+}
+
+bool exchange_invariants_hold(const Exchange& ex) {
+  using S = ExchangeState;
+  const bool parties_ok = !ex.provider_id.empty() && ex.provider_id != ex.receiver_id &&
+                          (ex.proposer_id == ex.provider_id || ex.proposer_id == ex.receiver_id);
+  const bool amounts_ok = ex.minutes >= 0 && ex.minutes <= kExchangeMinutesMax && ex.attempt >= 0 &&
+                          ex.attempt <= kExchangeAttemptsMax;
+  const bool held_once =
+      ex.attempt >= 1 ||
+      !is_one_of(ex.state, {S::accepting, S::accepted, S::completed, S::disputed, S::resolved});
+  const bool any_confirmed = ex.provider_confirmed || ex.receiver_confirmed || ex.staff_confirmed;
+  const bool confirmations_ok =
+      !any_confirmed ||
+      is_one_of(ex.state, {S::accepted, S::completed, S::cancelled, S::disputed, S::resolved});
+  const bool completed_ok = ex.state != S::completed || ex.staff_confirmed ||
+                            (ex.provider_confirmed && ex.receiver_confirmed);
+  const bool resolution_ok =
+      (ex.state == S::resolved) == ex.resolution.has_value() &&
+      (!ex.resolution || ex.resolution->outcome != ResolutionOutcome::partial ||
+       (ex.resolution->minutes > 0 && ex.resolution->minutes <= ex.minutes));
+  const bool history_ok = !ex.history.empty() && ex.history.size() <= kExchangeHistoryMax &&
+                          ex.history.back().state_to == ex.state;
+  return parties_ok && amounts_ok && held_once && confirmations_ok && completed_ok &&
+         resolution_ok && history_ok;
+}
+
+double reliability(const ReliabilityCounts& counts) {
+  assert(counts.completed >= 0 && counts.cancelled_after_accept >= 0 && counts.no_show >= 0);
+  const double failures = static_cast<double>(counts.cancelled_after_accept + counts.no_show);
+  const double completed = static_cast<double>(counts.completed);
+  return (completed + 1.0) / (completed + failures + 2.0);
+}
+
+std::vector<ReliabilityDelta> reliability_deltas(const Exchange& ex) {
+  std::vector<ReliabilityDelta> deltas;
+  if (ex.state == ExchangeState::completed) {
+    deltas.push_back({ex.provider_id, {1, 0, 0}});
+    deltas.push_back({ex.receiver_id, {1, 0, 0}});
+  } else if (ex.state == ExchangeState::resolved) {
+    const bool paid = ex.resolution->outcome != ResolutionOutcome::void_hold;
+    for (const std::string& party : {ex.provider_id, ex.receiver_id}) {
+      if (party == ex.resolution->absent_member_id) {
+        deltas.push_back({party, {0, 0, 1}});
+      } else if (paid) {
+        deltas.push_back({party, {1, 0, 0}});
+      }
+    }
+  } else if (ex.state == ExchangeState::cancelled) {
+    const ExchangeHistoryEntry& last = ex.history.back();
+    if (last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted) {
+      const std::string& who =
+          last.on_behalf_of_member_id.empty() ? last.actor_member_id : last.on_behalf_of_member_id;
+      deltas.push_back({who, {0, 1, 0}});
+    }
+  }
+  return deltas;
+}
+
+FieldErrors validate_rating(int32_t stars, std::string_view comment) {
+  FieldErrors errors;
+  if (stars < 1 || stars > 5) errors.push_back({"stars", "doit être compris entre 1 et 5"});
+  const std::optional<size_t> length = utf8_code_points(comment);
+  if (!length) {
+    errors.push_back({"comment", "n'est pas un texte UTF-8 valide"});
+  } else if (*length > static_cast<size_t>(kRatingCommentCodePointsMax)) {
+    errors.push_back({"comment", "ne doit pas dépasser " +
+                                     std::to_string(kRatingCommentCodePointsMax) + " caractères"});
+  }
+  return errors;
+}
+
+RatingPermission may_rate(const Exchange& ex, std::string_view member_id, bool already_rated) {
+  if (member_id != ex.provider_id && member_id != ex.receiver_id) {
+    return RatingPermission::not_a_party;
+  }
+  const bool paid_resolution =
+      ex.state == ExchangeState::resolved && ex.resolution->outcome != ResolutionOutcome::void_hold;
+  if (ex.state != ExchangeState::completed && !paid_resolution) {
+    return RatingPermission::invalid_state;
+  }
+  if (already_rated) return RatingPermission::already_rated;
+  return RatingPermission::allowed;
+}
+
+}  // namespace maillon

@@ -1,0 +1,214 @@
+// The exchange workflow between two members: who may move an exchange from one state to the
+// next, and which ledger commands and listing changes each move asks the service to send.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "exchange/policy.hpp"
+#include "exchange/validation.hpp"
+
+namespace maillon {
+
+// Time is an input: every instant is in Unix seconds (`*_s`), as in the listing rules.
+
+// proposed -> accepting -> accepted -> completed; declined; cancelled; expired;
+// accepted -> disputed -> resolved. Terminal: completed, declined, cancelled, expired, resolved.
+enum class ExchangeState {
+  proposed,
+  accepting,
+  accepted,
+  completed,
+  declined,
+  cancelled,
+  expired,
+  disputed,
+  resolved
+};
+
+std::string_view to_string(ExchangeState state);
+std::optional<ExchangeState> exchange_state_from_string(std::string_view text);
+bool is_terminal(ExchangeState state);
+
+// Who fires a command. A member acts for themself; site staff (the service has checked they are
+// staff of the exchange's site) act either in their own right or for a party (X-On-Behalf-Of);
+// the system delivers ledger results and timers.
+enum class ActorKind { member, site_staff, system };
+
+struct ExchangeActor {
+  ActorKind kind = ActorKind::member;
+  std::string member_id;     // who acts; empty for the system
+  std::string on_behalf_of;  // the party staff acts for; empty otherwise
+
+  static ExchangeActor member(std::string id) { return {ActorKind::member, std::move(id), {}}; }
+  static ExchangeActor staff(std::string id) { return {ActorKind::site_staff, std::move(id), {}}; }
+  static ExchangeActor staff_for(std::string id, std::string party) {
+    return {ActorKind::site_staff, std::move(id), std::move(party)};
+  }
+  static ExchangeActor system() { return {ActorKind::system, {}, {}}; }
+};
+
+struct ExchangeHistoryEntry {
+  int64_t at_s = 0;
+  ExchangeState state_from;
+  ExchangeState state_to;
+  std::string actor_member_id;  // empty for the system
+  std::string on_behalf_of_member_id;
+  std::string note;  // e.g. "confirmation: provider", "insufficient-credits", "partial:30"
+  bool operator==(const ExchangeHistoryEntry&) const = default;
+};
+
+enum class ResolutionOutcome { post, void_hold, partial };
+
+struct Resolution {
+  ResolutionOutcome outcome = ResolutionOutcome::post;
+  int64_t minutes = 0;           // only for partial: 0 < minutes <= the held minutes
+  std::string absent_member_id;  // a party staff found did not show up; counts against them
+};
+
+// Each accept starts a new hold attempt; retries of one attempt reuse its transfer id, and a new
+// accept after a ledger refusal gets a new one, so the ledger never holds twice for one attempt.
+inline constexpr int32_t kExchangeAttemptsMax = 10;
+inline constexpr int64_t kExchangeMinutesMax = kPolicyMinutesBound;
+// Every attempt adds two entries (accept, ledger answer); the rest of a life adds at most six.
+inline constexpr size_t kExchangeHistoryMax = 2 * kExchangeAttemptsMax + 8;
+
+struct Exchange {
+  std::string id;
+  std::string site_id;  // may be empty: an exchange between neighbours, no desk involved
+  std::string provider_id;
+  std::string receiver_id;
+  std::string proposer_id;  // provider_id or receiver_id; the other one accepts or declines
+  int64_t minutes = 0;      // 0 is a gift: no ledger command at all
+  ExchangeState state = ExchangeState::proposed;
+  int64_t proposed_at_s = 0;
+  int32_t attempt = 0;  // number of accepts so far; the current hold is attempt `attempt`
+  bool provider_confirmed = false;
+  bool receiver_confirmed = false;
+  bool staff_confirmed = false;
+  std::string reason;  // the ledger's last refusal, e.g. "insufficient-credits"
+  std::optional<Resolution> resolution;
+  std::vector<ExchangeHistoryEntry> history;
+};
+
+struct ExchangeProposal {
+  std::string id;  // chosen by the service's id generator
+  std::string site_id;
+  std::string provider_id;
+  std::string receiver_id;
+  std::string proposer_id;
+  int64_t minutes = 0;
+};
+
+// Field errors in French; an empty list means open_exchange may be called.
+FieldErrors validate_proposal(const ExchangeProposal& proposal);
+// Precondition: validate_proposal(proposal) is empty. `actor` is the proposer or staff for them.
+Exchange open_exchange(const ExchangeProposal& proposal, const ExchangeActor& actor, int64_t now_s);
+
+// The one ledger transfer of an attempt: hold, post and void all name it.
+std::string ledger_transfer_id(std::string_view exchange_id, int32_t attempt);
+std::string current_transfer_id(const Exchange& exchange);
+
+// What the service must send after a transition, in order. Ledger commands carry the transfer
+// id; listing changes apply to every listing the exchange was opened from (offer and/or request).
+enum class ExchangeEffectKind {
+  ledger_hold,       // pending transfer receiver -> provider of `minutes`
+  ledger_post,       // post `minutes` of the hold (all of it, or a partial resolution)
+  ledger_void,       // void the hold (idempotent at the ledger)
+  listings_reserve,  // the listings become `reserved` once the credits are held
+  listings_release,  // back to `active`: only when this exchange had reserved them
+  listings_close     // `closed`: the exchange took place
+};
+
+struct ExchangeEffect {
+  ExchangeEffectKind kind;
+  std::string transfer_id;  // ledger effects only
+  std::string from_member_id;
+  std::string to_member_id;
+  int64_t minutes = 0;
+  bool operator==(const ExchangeEffect&) const = default;
+};
+
+enum class ExchangeOutcome {
+  ok,
+  not_a_party,           // 404: the actor (or whom staff acts for) is not in this exchange
+  not_allowed_for_role,  // 403: a party, but not the one this command belongs to
+  invalid_state,         // 409: not from the current state
+  already_confirmed,     // 409: this party already confirmed completion
+  invalid_minutes,       // 422: partial resolution outside 1..held minutes
+  proposal_expired,      // 409: accept after the proposal's deadline
+  too_early,             // 409: expire before the deadline
+  too_many_attempts,     // 422: kExchangeAttemptsMax holds were refused already
+  unknown_transfer,      // a ledger result naming a transfer this exchange never sent
+  invalid_absent_member  // 422: a resolution names an absent member who is not a party
+};
+
+std::string_view to_string(ExchangeOutcome outcome);
+
+// On refusal the exchange is left untouched and `effects` is empty.
+struct ExchangeResult {
+  ExchangeOutcome outcome = ExchangeOutcome::ok;
+  ExchangeState state = ExchangeState::proposed;  // the state after the command
+  std::vector<ExchangeEffect> effects;
+  bool ok() const { return outcome == ExchangeOutcome::ok; }
+};
+
+ExchangeResult accept_exchange(Exchange& exchange, const ExchangeActor& actor,
+                               const CommunityPolicy& policy, int64_t now_s);
+ExchangeResult decline_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+ExchangeResult cancel_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+ExchangeResult confirm_completion(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+ExchangeResult dispute_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+ExchangeResult resolve_dispute(Exchange& exchange, const ExchangeActor& actor,
+                               const Resolution& resolution, int64_t now_s);
+ExchangeResult expire_proposal(Exchange& exchange, const ExchangeActor& actor,
+                               const CommunityPolicy& policy, int64_t now_s);
+
+// Ledger results (actor: the system). They are idempotent: a duplicate changes nothing; a hold
+// that arrives for an exchange no longer waiting for it is voided, so no hold outlives its
+// exchange.
+ExchangeResult apply_ledger_held(Exchange& exchange, std::string_view transfer_id, int64_t now_s);
+ExchangeResult apply_ledger_rejected(Exchange& exchange, std::string_view transfer_id,
+                                     std::string_view reason, int64_t now_s);
+
+int64_t proposal_expires_at_s(const Exchange& exchange, const CommunityPolicy& policy);
+bool is_proposal_expired(const Exchange& exchange, const CommunityPolicy& policy, int64_t now_s);
+
+// True invariants of any reachable exchange; tests and the service's load path assert them.
+bool exchange_invariants_hold(const Exchange& exchange);
+
+// Reliability: completed exchanges against cancellations after accept and no-shows, smoothed
+// with a Laplace prior so that a newcomer starts at 0.5 rather than at 0 or 1.
+struct ReliabilityCounts {
+  int64_t completed = 0;
+  int64_t cancelled_after_accept = 0;
+  int64_t no_show = 0;
+  bool operator==(const ReliabilityCounts&) const = default;
+};
+
+double reliability(const ReliabilityCounts& counts);
+
+struct ReliabilityDelta {
+  std::string member_id;
+  ReliabilityCounts counts;
+  bool operator==(const ReliabilityDelta&) const = default;
+};
+
+// What a terminal exchange adds to its parties' counts (empty for a non-terminal one). The
+// service applies it once, when it applies the transition that made the exchange terminal.
+std::vector<ReliabilityDelta> reliability_deltas(const Exchange& exchange);
+
+// Ratings: each party once, only once completed (or resolved with credits paid).
+inline constexpr int32_t kRatingCommentCodePointsMax = 1000;
+
+enum class RatingPermission { allowed, not_a_party, invalid_state, already_rated };
+
+FieldErrors validate_rating(int32_t stars, std::string_view comment);
+RatingPermission may_rate(const Exchange& exchange, std::string_view member_id, bool already_rated);
+
+}  // namespace maillon

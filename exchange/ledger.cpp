@@ -1,0 +1,303 @@
+// The ledger's state machine: creates, posts, voids and expiries applied in memory, in order,
+// with the change set a batch writer needs (touched accounts, transfers, new entries).
+#include "exchange/ledger.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace maillon {
+namespace {
+
+// A broken invariant is a bug here or in what the service loaded: crash rather than write a
+// wrong balance. Kept in release builds, unlike assert(), because a ledger must not limp on.
+void require(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "ledger invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+LedgerOutcome validate_request(const TransferRequest& request) {
+  if (request.id.empty() || request.id.size() > kLedgerIdBytesMax) {
+    return LedgerOutcome::invalid_id;
+  }
+  if (request.amount_minutes <= 0 || request.amount_minutes > kTransferMinutesMax) {
+    return LedgerOutcome::invalid_amount;
+  }
+  // A timeout only makes sense for a hold: an immediate transfer has nothing left to expire.
+  if (request.timeout_s < 0 || request.timeout_s > kTransferTimeoutSMax ||
+      (request.timeout_s > 0 && !request.pending)) {
+    return LedgerOutcome::invalid_timeout;
+  }
+  if (request.memo.size() > kTransferMemoBytesMax) return LedgerOutcome::invalid_memo;
+  if (request.ref.size() > kTransferRefBytesMax) return LedgerOutcome::invalid_ref;
+  if (request.from_account_id == request.to_account_id) return LedgerOutcome::same_account;
+  return LedgerOutcome::ok;
+}
+
+LedgerOutcome resolved_outcome(TransferState state) {
+  switch (state) {
+    case TransferState::posted:
+      return LedgerOutcome::already_posted;
+    case TransferState::voided:
+      return LedgerOutcome::already_voided;
+    case TransferState::expired:
+      return LedgerOutcome::expired;
+    case TransferState::pending:
+      break;
+  }
+  require(false, "a pending transfer has no resolved outcome");
+  return LedgerOutcome::ok;
+}
+
+bool is_due(const Transfer& transfer, int64_t now_us) {
+  const auto deadline_us = transfer_deadline_us(transfer);
+  return deadline_us.has_value() && now_us >= *deadline_us;
+}
+
+// What limits bound: how low the payer may go, how high the payee may climb, holds included.
+int64_t debit_exposure_minutes(const Account& account) {
+  return account.available_minutes();
+}
+int64_t credit_exposure_minutes(const Account& account) {
+  return account.balance_minutes + account.pending_credit_minutes;
+}
+
+}  // namespace
+
+std::optional<int64_t> transfer_deadline_us(const Transfer& transfer) {
+  if (!transfer.request.pending || transfer.request.timeout_s <= 0) return std::nullopt;
+  return transfer.created_at_us + transfer.request.timeout_s * 1'000'000;
+}
+
+Ledger::Ledger(CommunityPolicy policy) : policy_(policy) {
+  require(validate_policy(policy_).empty(), "the ledger needs a valid policy");
+}
+
+void Ledger::load_account(const Account& account) {
+  require(!account.id.empty(), "an account has an id");
+  require(account.pending_debit_minutes >= 0 && account.pending_credit_minutes >= 0,
+          "pending sums are never negative");
+  const bool inserted = accounts_.emplace(account.id, account).second;
+  require(inserted, "an account is loaded once");
+}
+
+void Ledger::load_transfer(const Transfer& transfer) {
+  const TransferRequest& request = transfer.request;
+  // Only what every stored transfer satisfies whatever the bounds were when it was accepted.
+  require(!request.id.empty() && request.amount_minutes > 0 &&
+              request.from_account_id != request.to_account_id,
+          "a stored transfer is well formed");
+  require(transfer.posted_minutes >= 0 && transfer.posted_minutes <= request.amount_minutes,
+          "a transfer never moved more than its amount");
+  const bool pending = transfer.state == TransferState::pending;
+  require(!pending || transfer.posted_minutes == 0, "a hold has moved nothing yet");
+  // Posting, voiding or expiring a hold touches both accounts, so they must be there first.
+  require(!pending || (accounts_.contains(request.from_account_id) &&
+                       accounts_.contains(request.to_account_id)),
+          "a pending transfer's accounts are loaded before it");
+  const bool inserted = transfers_.emplace(request.id, transfer).second;
+  require(inserted, "a transfer is loaded once");
+  if (const auto deadline_us = transfer_deadline_us(transfer); pending && deadline_us) {
+    deadlines_.emplace(*deadline_us, request.id);
+  }
+}
+
+TransferResult Ledger::create(const TransferRequest& request, int64_t now_us) {
+  if (const auto outcome = validate_request(request); outcome != LedgerOutcome::ok) {
+    return {outcome, std::nullopt};
+  }
+  if (const auto found = transfers_.find(request.id); found != transfers_.end()) {
+    const bool same_body = found->second.request == request;
+    return {same_body ? LedgerOutcome::exists : LedgerOutcome::exists_with_different_body,
+            found->second};
+  }
+  return create_checked(request, now_us);
+}
+
+TransferResult Ledger::create_checked(const TransferRequest& request, int64_t now_us) {
+  const Account* from = find_account(request.from_account_id);
+  const Account* to = find_account(request.to_account_id);
+  if (from == nullptr || to == nullptr) return {LedgerOutcome::account_not_found, std::nullopt};
+  const int64_t amount_minutes = request.amount_minutes;
+  if (!from->community && debit_exposure_minutes(*from) - amount_minutes < policy_.min_balance) {
+    return {LedgerOutcome::insufficient_credits, std::nullopt};
+  }
+  if (!to->community && credit_exposure_minutes(*to) + amount_minutes > policy_.max_balance) {
+    return {LedgerOutcome::balance_cap, std::nullopt};
+  }
+  const TransferState state = request.pending ? TransferState::pending : TransferState::posted;
+  Transfer& stored =
+      transfers_.emplace(request.id, Transfer{request, now_us, state, 0, 0}).first->second;
+  touch_transfer(request.id);
+  transfers_created_ids_.insert(request.id);
+  if (request.pending) {
+    hold(stored);
+  } else {
+    move(stored, amount_minutes, now_us);
+  }
+  // The side each check guarded; the other side only moved away from its own limit.
+  const Account& payer = accounts_.at(request.from_account_id);
+  const Account& payee = accounts_.at(request.to_account_id);
+  require(payer.community || debit_exposure_minutes(payer) >= policy_.min_balance,
+          "a member's available credits stay at or above min_balance");
+  require(payee.community || credit_exposure_minutes(payee) <= policy_.max_balance,
+          "a member's balance with holds stays at or below max_balance");
+  return {LedgerOutcome::ok, stored};
+}
+
+TransferResult Ledger::post(const TransferId& id, std::optional<int64_t> amount_minutes,
+                            int64_t now_us) {
+  const auto found = transfers_.find(id);
+  if (found == transfers_.end()) return {LedgerOutcome::not_found, std::nullopt};
+  Transfer& transfer = found->second;
+  if (transfer.state != TransferState::pending) {
+    return {resolved_outcome(transfer.state), transfer};
+  }
+  if (is_due(transfer, now_us)) return resolve_expired(transfer, now_us);
+  const int64_t posted_minutes = amount_minutes.value_or(transfer.request.amount_minutes);
+  if (posted_minutes <= 0) return {LedgerOutcome::invalid_amount, transfer};
+  if (posted_minutes > transfer.request.amount_minutes) {
+    return {LedgerOutcome::exceeds_pending, transfer};
+  }
+  const Account& from = accounts_.at(transfer.request.from_account_id);
+  const Account& to = accounts_.at(transfer.request.to_account_id);
+  const int64_t from_exposure_minutes = debit_exposure_minutes(from);
+  const int64_t to_exposure_minutes = credit_exposure_minutes(to);
+  // The whole hold is released and only the posted part moves: the remainder returns.
+  release(transfer);
+  move(transfer, posted_minutes, now_us);
+  require(debit_exposure_minutes(from) >= from_exposure_minutes, "posting never lowers room");
+  require(credit_exposure_minutes(to) <= to_exposure_minutes, "posting never raises exposure");
+  return {LedgerOutcome::ok, transfer};
+}
+
+TransferResult Ledger::void_transfer(const TransferId& id, int64_t now_us) {
+  const auto found = transfers_.find(id);
+  if (found == transfers_.end()) return {LedgerOutcome::not_found, std::nullopt};
+  Transfer& transfer = found->second;
+  if (transfer.state != TransferState::pending) {
+    return {resolved_outcome(transfer.state), transfer};
+  }
+  if (is_due(transfer, now_us)) return resolve_expired(transfer, now_us);
+  release(transfer);
+  transfer.state = TransferState::voided;
+  transfer.resolved_at_us = now_us;
+  return {LedgerOutcome::ok, transfer};
+}
+
+TransferResult Ledger::apply(const LedgerCommand& command) {
+  if (const auto* create_command = std::get_if<CreateTransfer>(&command)) {
+    return create(create_command->request, create_command->now_us);
+  }
+  if (const auto* post_command = std::get_if<PostTransfer>(&command)) {
+    return post(post_command->id, post_command->amount_minutes, post_command->now_us);
+  }
+  const auto& void_command = std::get<VoidTransfer>(command);
+  return void_transfer(void_command.id, void_command.now_us);
+}
+
+std::vector<Transfer> Ledger::expire(int64_t now_us, std::size_t limit) {
+  std::vector<Transfer> expired;
+  while (!deadlines_.empty() && expired.size() < limit) {
+    const auto& [deadline_us, id] = *deadlines_.begin();
+    if (deadline_us > now_us) break;
+    Transfer& transfer = transfers_.at(id);
+    expired.push_back(*resolve_expired(transfer, now_us).transfer);
+  }
+  return expired;
+}
+
+TransferResult Ledger::resolve_expired(Transfer& transfer, int64_t now_us) {
+  require(transfer.state == TransferState::pending, "only a hold expires");
+  release(transfer);
+  transfer.state = TransferState::expired;
+  transfer.resolved_at_us = now_us;
+  return {LedgerOutcome::expired, transfer};
+}
+
+void Ledger::hold(const Transfer& transfer) {
+  const int64_t amount_minutes = transfer.request.amount_minutes;
+  touch_account(transfer.request.from_account_id).pending_debit_minutes += amount_minutes;
+  touch_account(transfer.request.to_account_id).pending_credit_minutes += amount_minutes;
+  if (const auto deadline_us = transfer_deadline_us(transfer)) {
+    deadlines_.emplace(*deadline_us, transfer.request.id);
+  }
+}
+
+void Ledger::release(const Transfer& transfer) {
+  const int64_t amount_minutes = transfer.request.amount_minutes;
+  Account& from = touch_account(transfer.request.from_account_id);
+  Account& to = touch_account(transfer.request.to_account_id);
+  from.pending_debit_minutes -= amount_minutes;
+  to.pending_credit_minutes -= amount_minutes;
+  require(from.pending_debit_minutes >= 0 && to.pending_credit_minutes >= 0,
+          "a release never takes more than was held");
+  if (const auto deadline_us = transfer_deadline_us(transfer)) {
+    deadlines_.erase({*deadline_us, transfer.request.id});
+  }
+  touch_transfer(transfer.request.id);
+}
+
+void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us) {
+  require(amount_minutes > 0 && amount_minutes <= transfer.request.amount_minutes,
+          "a movement is positive and within the transfer");
+  Account& from = touch_account(transfer.request.from_account_id);
+  Account& to = touch_account(transfer.request.to_account_id);
+  from.balance_minutes -= amount_minutes;
+  to.balance_minutes += amount_minutes;
+  const TransferRequest& request = transfer.request;
+  entries_.push_back({from.id, request.id, -amount_minutes, from.balance_minutes, request.kind,
+                      request.ref, to.id, now_us});
+  entries_.push_back({to.id, request.id, amount_minutes, to.balance_minutes, request.kind,
+                      request.ref, from.id, now_us});
+  transfer.state = TransferState::posted;
+  transfer.posted_minutes = amount_minutes;
+  transfer.resolved_at_us = now_us;
+  touch_transfer(request.id);
+}
+
+Account& Ledger::touch_account(const AccountId& id) {
+  Account& account = accounts_.at(id);
+  accounts_before_.try_emplace(id, account);
+  return account;
+}
+
+void Ledger::touch_transfer(const TransferId& id) {
+  if (transfers_changed_ids_.insert(id).second) transfers_changed_.push_back(id);
+}
+
+const Account* Ledger::find_account(const AccountId& id) const {
+  const auto found = accounts_.find(id);
+  return found == accounts_.end() ? nullptr : &found->second;
+}
+
+const Transfer* Ledger::find_transfer(const TransferId& id) const {
+  const auto found = transfers_.find(id);
+  return found == transfers_.end() ? nullptr : &found->second;
+}
+
+bool Ledger::has_changes() const {
+  return !accounts_before_.empty() || !transfers_changed_.empty() || !entries_.empty();
+}
+
+LedgerChanges Ledger::take_changes() {
+  LedgerChanges changes;
+  for (const auto& [id, before] : accounts_before_) {
+    const Account& after = accounts_.at(id);
+    // A hold voided in the same batch leaves the row as it was: nothing to write.
+    if (after != before) changes.accounts.push_back({before, after});
+  }
+  for (const TransferId& id : transfers_changed_) {
+    changes.transfers.push_back({transfers_.at(id), transfers_created_ids_.contains(id)});
+  }
+  changes.entries = std::move(entries_);
+  accounts_before_.clear();
+  transfers_changed_.clear();
+  transfers_changed_ids_.clear();
+  transfers_created_ids_.clear();
+  entries_.clear();
+  return changes;
+}
+
+}  // namespace maillon
