@@ -255,11 +255,3 @@ void BodyReader::finish() const {
 }
 
 }  // namespace maillon
-
-#include "services/common/http.hpp"
-
-namespace maillon {
-Response json_response(int status, const Json& body) {
-  return Response::json_text(status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
-}
-}  // namespace maillon

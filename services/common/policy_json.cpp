@@ -36,7 +36,10 @@ CommunityPolicy policy_from_json(const nlohmann::json& j, FieldErrors& errors) {
     errors.push_back({"policy", "doit être un objet"});
     return p;
   }
-  for (const auto& [key, value] : j.items()) {
+  // Named copies, not structured bindings: clang before 16 cannot capture those in the lambda.
+  for (const auto& entry : j.items()) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     auto it = std::find_if(kFields.begin(), kFields.end(), [&](const Field& f) { return key == f.first; });
     if (it == kFields.end()) {
       errors.push_back({"policy." + key, "champ inconnu"});

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "harness.hpp"
 #include "services/common/redis.hpp"
@@ -216,6 +218,69 @@ TEST_F(MembersTest, probes_answer) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("maillon_http_requests_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("maillon_outbox_lag_seconds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace maillon::testing
+
+namespace maillon::testing {
+namespace {
+
+// kill -9 in the middle of a stream of registrations: after a restart every committed member has
+// its member.registered event on the stream (same event id if it appears twice), and no event
+// exists for a registration that did not commit.
+TEST(MembersCrash, events_of_committed_registrations_survive_kill_9) {
+  MembersWorld world("crash");
+  std::string community = world.create_community("Crash");
+  std::atomic<bool> stop{false};
+  std::atomic<int> created{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop && i < 400; ++i) {
+      Json body = {{"email", "p" + std::to_string(i) + "@crash.maillon"}, {"password", "mot-de-passe-1"},
+                   {"display_name", "P" + std::to_string(i)}, {"community_id", community}};
+      if (http_request(world.members->url(), "POST", "/v1/auth/register", body.dump()).status == 201) ++created;
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return created >= 5; }, 20000));
+  world.members->kill9();
+  stop = true;
+  writer.join();
+  world.members->start();
+
+  pqxx::connection conn(world.database);
+  std::set<std::string> committed;
+  {
+    pqxx::nontransaction tx(conn);
+    for (const auto& row : tx.exec("SELECT id FROM members.members WHERE NOT is_admin")) committed.insert(row[0].c_str());
+  }
+  Redis redis(redis_url());
+  std::map<std::string, std::set<std::string>> event_ids_by_member;
+  ASSERT_TRUE(eventually([&] {
+    event_ids_by_member.clear();
+    auto entries = redis.command({"XRANGE", world.prefix + ":members", "-", "+"});
+    for (std::size_t i = 0; i < entries->elements; ++i) {
+      auto j = Json::parse(reply_string(entries->element[i]->element[1]->element[1]));
+      if (j["type"] == "member.registered") event_ids_by_member[j["data"]["member_id"]].insert(j["id"].get<std::string>());
+    }
+    return event_ids_by_member.size() == committed.size();
+  }, 10000));
+  EXPECT_GE(static_cast<int>(committed.size()), created.load());
+  for (const auto& id : committed) {
+    ASSERT_EQ(event_ids_by_member.count(id), 1u) << "no event for committed member " << id;
+    EXPECT_EQ(event_ids_by_member[id].size(), 1u) << "two different events for one registration";
+  }
+}
+
+// SIGTERM: the service stops answering as ready, finishes, publishes what it committed, exits 0.
+TEST(MembersCrash, sigterm_drains_the_outbox_and_exits) {
+  MembersWorld world("drain");
+  std::string community = world.create_community("Drain");
+  world.register_member(community, "Zoe");
+  world.members->terminate();
+  EXPECT_FALSE(world.members->running());
+  pqxx::connection conn(world.database);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM members.outbox WHERE published_at IS NULL")[0][0].as<int>(), 0);
 }
 
 }  // namespace
