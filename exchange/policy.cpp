@@ -6,12 +6,11 @@
 namespace maillon {
 namespace {
 
-void check_range(FieldErrors& errors, const char* field, int64_t value, int64_t low,
-                 int64_t high) {
+void check_range(FieldErrors& errors, const char* field, int64_t value, int64_t low, int64_t high) {
   if (value < low || value > high) {
-    errors.push_back({std::string("policy.") + field, "doit être compris entre " +
-                                                          std::to_string(low) + " et " +
-                                                          std::to_string(high)});
+    errors.push_back(
+        {std::string("policy.") + field,
+         "doit être compris entre " + std::to_string(low) + " et " + std::to_string(high)});
   }
 }
 

@@ -27,7 +27,7 @@ bool Identity::is_staff_of(const std::string& site_id) const {
 }
 
 std::string Identity::to_json() const {
-  nlohmann::json j = {{"member_id", member_id},     {"community_id", community_id},
+  nlohmann::json j = {{"member_id", member_id},       {"community_id", community_id},
                       {"home_site_id", home_site_id}, {"display_name", display_name},
                       {"is_admin", is_admin},         {"staff_site_ids", staff_site_ids}};
   return j.dump();
@@ -53,18 +53,27 @@ std::optional<Identity> Identity::from_json(const std::string& text) {
 Authenticator::Authenticator(Db& db, RedisPool& redis, std::string prefix)
     : db_(db), redis_(redis), prefix_(std::move(prefix)) {}
 
-std::string Authenticator::session_key(const std::string& h) const { return prefix_ + ":session:" + h; }
-std::string Authenticator::revoked_key(const std::string& h) const { return prefix_ + ":revoked:" + h; }
-std::string Authenticator::identity_key(const std::string& m) const { return prefix_ + ":identity:" + m; }
+std::string Authenticator::session_key(const std::string& h) const {
+  return prefix_ + ":session:" + h;
+}
+std::string Authenticator::revoked_key(const std::string& h) const {
+  return prefix_ + ":revoked:" + h;
+}
+std::string Authenticator::identity_key(const std::string& m) const {
+  return prefix_ + ":identity:" + m;
+}
 
 std::optional<Identity> Authenticator::verify_token(const std::string& token) {
   if (token.size() < 20 || token.size() > 200) return std::nullopt;
   const std::string hash = token_hash(token);
   try {
-    auto cached = redis_.with([&](Redis& r) { return r.command({"MGET", session_key(hash), revoked_key(hash)}); });
+    auto cached = redis_.with([&](Redis& r) {
+      return r.command({"MGET", session_key(hash), revoked_key(hash)});
+    });
     if (cached && cached->type == REDIS_REPLY_ARRAY && cached->elements == 2) {
       if (cached->element[1]->type == REDIS_REPLY_STRING) return std::nullopt;  // revoked
-      if (cached->element[0]->type == REDIS_REPLY_STRING) return Identity::from_json(reply_string(cached->element[0]));
+      if (cached->element[0]->type == REDIS_REPLY_STRING)
+        return Identity::from_json(reply_string(cached->element[0]));
     }
   } catch (const RedisError& e) {
     log::warn("session cache unavailable; asking PostgreSQL", {{"error", e.what()}});
@@ -76,7 +85,9 @@ std::optional<Identity> Authenticator::verify_token(const std::string& token) {
   });
   if (!text) return std::nullopt;
   try {
-    redis_.with([&](Redis& r) { r.command({"SET", session_key(hash), *text, "EX", std::to_string(kCacheSeconds)}); });
+    redis_.with([&](Redis& r) {
+      r.command({"SET", session_key(hash), *text, "EX", std::to_string(kCacheSeconds)});
+    });
   } catch (const RedisError&) {
   }
   return Identity::from_json(*text);
@@ -85,8 +96,11 @@ std::optional<Identity> Authenticator::verify_token(const std::string& token) {
 std::optional<Identity> Authenticator::member_identity(const std::string& member_id) {
   if (!is_uuid(member_id)) return std::nullopt;
   try {
-    auto cached = redis_.with([&](Redis& r) { return r.command({"GET", identity_key(member_id)}); });
-    if (cached && cached->type == REDIS_REPLY_STRING) return Identity::from_json(reply_string(cached.get()));
+    auto cached = redis_.with([&](Redis& r) {
+      return r.command({"GET", identity_key(member_id)});
+    });
+    if (cached && cached->type == REDIS_REPLY_STRING)
+      return Identity::from_json(reply_string(cached.get()));
   } catch (const RedisError&) {
   }
   auto text = db_.transact([&](pqxx::work& tx) -> std::optional<std::string> {

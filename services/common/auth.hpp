@@ -26,7 +26,9 @@ struct Identity {
   bool is_staff_of(const std::string& site_id) const;
   bool is_staff() const { return !staff_site_ids.empty(); }
   // The id to record as the actor: the staff member when acting for someone, else the member.
-  const std::string& actor_id() const { return acting_staff_id.empty() ? member_id : acting_staff_id; }
+  const std::string& actor_id() const {
+    return acting_staff_id.empty() ? member_id : acting_staff_id;
+  }
   std::string to_json() const;
   static std::optional<Identity> from_json(const std::string& text);
 };

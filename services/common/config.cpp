@@ -68,11 +68,11 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.relay_interval_ms = static_cast<int>(env_int("MAILLON_RELAY_INTERVAL_MS", 20, 1, 60'000));
   c.consumer_max_deliveries =
       static_cast<int>(env_int("MAILLON_MAX_DELIVERIES", c.consumer_max_deliveries, 1, 1000));
-  c.consumer_reclaim_idle_ms =
-      static_cast<int>(env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
+  c.consumer_reclaim_idle_ms = static_cast<int>(
+      env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
   c.consumer_name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
-  c.login_attempts_per_minute =
-      static_cast<int>(env_int("MAILLON_LOGIN_RATE_PER_MIN", c.login_attempts_per_minute, 1, 1'000'000));
+  c.login_attempts_per_minute = static_cast<int>(
+      env_int("MAILLON_LOGIN_RATE_PER_MIN", c.login_attempts_per_minute, 1, 1'000'000));
   c.login_burst = static_cast<int>(env_int("MAILLON_LOGIN_BURST", c.login_burst, 1, 1'000'000));
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
   c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
@@ -86,7 +86,8 @@ void Config::validate() const {
   if (redis_url.rfind("redis://", 0) != 0) {
     throw std::invalid_argument("REDIS_URL must start with redis://");
   }
-  if (schema.empty() || schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+  if (schema.empty() ||
+      schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
     throw std::invalid_argument("schema name must be lower-case letters");
   }
   if (stream_prefix.empty()) throw std::invalid_argument("MAILLON_STREAM_PREFIX is empty");

@@ -49,7 +49,8 @@ StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics, s
         for (std::size_t k = 0; k + 1 < info->elements; k += 2) {
           std::string field = reply_string(info->element[k]);
           if (field == "name") name = reply_string(info->element[k + 1]);
-          if (field == "lag" && info->element[k + 1]->type == REDIS_REPLY_INTEGER) lag = info->element[k + 1]->integer;
+          if (field == "lag" && info->element[k + 1]->type == REDIS_REPLY_INTEGER)
+            lag = info->element[k + 1]->integer;
           if (field == "pending") pending = info->element[k + 1]->integer;
         }
         if (name != group_) continue;
@@ -62,7 +63,9 @@ StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics, s
   });
 }
 
-StreamConsumer::~StreamConsumer() { stop(); }
+StreamConsumer::~StreamConsumer() {
+  stop();
+}
 
 void StreamConsumer::start() {
   running_ = true;
@@ -106,7 +109,8 @@ void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
   redis.command({"XADD", stream_ + ".dead", "*", "event", payload, "error", why, "entry", entry_id,
                  "group", group_});
   metrics_.inc("maillon_dead_letters_total", "stream=\"" + stream_ + "\"");
-  log::error("message sent to the dead-letter stream", {{"stream", stream_}, {"entry", entry_id}, {"error", why}});
+  log::error("message sent to the dead-letter stream",
+             {{"stream", stream_}, {"entry", entry_id}, {"error", why}});
 }
 
 int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
@@ -131,7 +135,9 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
       metrics_.inc("maillon_events_applied_total", "stream=\"" + stream_ + "\"");
     } catch (const std::exception& e) {
       int attempts = std::max(++failures_[id], deliveries(redis, id));
-      log::warn("event handler failed", {{"stream", stream_}, {"entry", id}, {"error", e.what()},
+      log::warn("event handler failed", {{"stream", stream_},
+                                         {"entry", id},
+                                         {"error", e.what()},
                                          {"attempt", std::to_string(attempts)}});
       if (attempts >= config_.consumer_max_deliveries) {
         dead_letter(redis, id, payload, e.what());
@@ -154,17 +160,21 @@ int StreamConsumer::poll_once(Redis& redis, int block_ms) {
   const redisReply* entries = nullptr;
   if (now >= next_reclaim_us_) {
     // Entries idle too long belong to a consumer that died: take them over.
-    next_reclaim_us_ = now + std::clamp<int64_t>(config_.consumer_reclaim_idle_ms * 500LL, 200'000, 10'000'000);
-    reply = redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer_name,
-                           std::to_string(config_.consumer_reclaim_idle_ms), "0-0", "COUNT", count});
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) entries = reply->element[1];
+    next_reclaim_us_ =
+        now + std::clamp<int64_t>(config_.consumer_reclaim_idle_ms * 500LL, 200'000, 10'000'000);
+    reply =
+        redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer_name,
+                       std::to_string(config_.consumer_reclaim_idle_ms), "0-0", "COUNT", count});
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2)
+      entries = reply->element[1];
   } else if (next_pending_us_ != 0 && now >= next_pending_us_) {
     next_pending_us_ = 0;  // our own pending entries (failed ones, or left by our last run)
     reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer_name, "COUNT", count,
                            "STREAMS", stream_, "0"});
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
         reply->element[0]->elements >= 2 &&
-        reply->element[0]->element[1]->elements >= static_cast<std::size_t>(config_.consumer_batch_size)) {
+        reply->element[0]->element[1]->elements >=
+            static_cast<std::size_t>(config_.consumer_batch_size)) {
       next_pending_us_ = now;  // a full page: there may be more of ours to re-read
     }
   } else {
@@ -189,7 +199,8 @@ void StreamConsumer::loop() {
     try {
       poll_once(redis, config_.consumer_block_ms);
     } catch (const std::exception& e) {
-      log::warn("stream consumer pass failed; retrying", {{"stream", stream_}, {"error", e.what()}});
+      log::warn("stream consumer pass failed; retrying",
+                {{"stream", stream_}, {"error", e.what()}});
       group_ready_ = false;
       next_pending_us_ = monotonic_us();
       std::this_thread::sleep_for(std::chrono::milliseconds(300));

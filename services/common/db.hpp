@@ -2,6 +2,7 @@
 // deadlocks in one place, and per-schema migrations applied at start.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -12,7 +13,6 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
-#include <atomic>
 #include <vector>
 
 namespace maillon {
@@ -32,7 +32,8 @@ class Db {
   class Lease {
    public:
     Lease(Db& db, std::unique_ptr<pqxx::connection> conn) : db_(&db), conn_(std::move(conn)) {}
-    Lease(Lease&& other) noexcept : db_(std::exchange(other.db_, nullptr)), conn_(std::move(other.conn_)) {}
+    Lease(Lease&& other) noexcept
+        : db_(std::exchange(other.db_, nullptr)), conn_(std::move(other.conn_)) {}
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     pqxx::connection& conn() { return *conn_; }

@@ -40,7 +40,8 @@ std::string problem_json(const ApiError& error, const std::string& request_id) {
                          {"code", error.code()}};
   if (!error.errors().empty()) {
     auto& list = body["errors"] = nlohmann::json::array();
-    for (const auto& e : error.errors()) list.push_back({{"field", e.field}, {"message", e.message}});
+    for (const auto& e : error.errors())
+      list.push_back({{"field", e.field}, {"message", e.message}});
   }
   if (!request_id.empty()) body["request_id"] = request_id;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -32,7 +32,8 @@ std::string percent_decode(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() + 0 && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+    } else if (in[i] == '%' && i + 2 < in.size() + 0 &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -64,7 +65,9 @@ std::optional<std::string> Request::header(const std::string& lower_name) const 
 Response Response::json_text(int status, std::string body) {
   return Response{status, std::move(body), "application/json", {}};
 }
-Response Response::no_content() { return Response{204, "", "", {}}; }
+Response Response::no_content() {
+  return Response{204, "", "", {}};
+}
 Response Response::text(int status, std::string body, std::string content_type) {
   return Response{status, std::move(body), std::move(content_type), {}};
 }
@@ -76,7 +79,8 @@ bool RateLimiter::allow(const std::string& key, int64_t now_us) {
   std::lock_guard lock(mutex_);
   if (buckets_.size() >= max_keys_ && !buckets_.count(key)) {
     // Forget idle clients first; a full table of busy ones refuses newcomers rather than grow.
-    std::erase_if(buckets_, [&](const auto& kv) { return now_us - kv.second.last_us > 60'000'000; });
+    std::erase_if(buckets_,
+                  [&](const auto& kv) { return now_us - kv.second.last_us > 60'000'000; });
     if (buckets_.size() >= max_keys_) return false;
   }
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now_us});
@@ -125,14 +129,22 @@ bool match_route(const Route& r, const std::vector<std::string>& segs,
 
 std::string method_name(Http::Method m) {
   switch (m) {
-    case Http::Method::Get: return "GET";
-    case Http::Method::Post: return "POST";
-    case Http::Method::Put: return "PUT";
-    case Http::Method::Patch: return "PATCH";
-    case Http::Method::Delete: return "DELETE";
-    case Http::Method::Head: return "HEAD";
-    case Http::Method::Options: return "OPTIONS";
-    default: return "OTHER";
+    case Http::Method::Get:
+      return "GET";
+    case Http::Method::Post:
+      return "POST";
+    case Http::Method::Put:
+      return "PUT";
+    case Http::Method::Patch:
+      return "PATCH";
+    case Http::Method::Delete:
+      return "DELETE";
+    case Http::Method::Head:
+      return "HEAD";
+    case Http::Method::Options:
+      return "OPTIONS";
+    default:
+      return "OTHER";
   }
 }
 
@@ -162,7 +174,9 @@ struct HttpServer::Impl {
   std::atomic<bool> accepting{true};
 
   Impl(HttpOptions o, Metrics& m)
-      : options(std::move(o)), metrics(m), limiter(options.rate_limit_per_second, options.rate_limit_burst) {}
+      : options(std::move(o)),
+        metrics(m),
+        limiter(options.rate_limit_per_second, options.rate_limit_burst) {}
 
   void worker_loop();
   bool enqueue(std::function<void()> task);
@@ -208,8 +222,9 @@ Response HttpServer::Impl::dispatch(Request& req, std::string& route_label) {
     route_label = r.pattern;
     return r.handler(req);
   }
-  if (path_known) throw ApiError(405, "method-not-allowed", "Méthode non autorisée",
-                                 "Cette méthode n'existe pas pour cette adresse.");
+  if (path_known)
+    throw ApiError(405, "method-not-allowed", "Méthode non autorisée",
+                   "Cette méthode n'existe pas pour cette adresse.");
   throw not_found("Aucune ressource à cette adresse.");
 }
 
@@ -218,11 +233,14 @@ namespace {
 // Pistache writes only typed headers in responses; this one carries any name and value.
 class NamedHeader : public Http::Header::Header {
  public:
-  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
   const char* name() const override { return name_.c_str(); }
   void write(std::ostream& os) const override { os << value_; }
 #ifdef SAFE_HEADER_CAST
-  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+  uint64_t hash() const override {
+    return std::hash<std::string>{}(name_);
+  }
 #endif
 
  private:
@@ -265,7 +283,8 @@ Request to_request(const Http::Request& raw) {
     req.client = real_ip->second;
   }
   auto rid = req.headers.find("x-request-id");
-  req.request_id = (rid != req.headers.end() && valid_request_id(rid->second)) ? rid->second : new_uuid();
+  req.request_id =
+      (rid != req.headers.end() && valid_request_id(rid->second)) ? rid->second : new_uuid();
   return req;
 }
 
@@ -284,7 +303,8 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
                             (monotonic_us() - start_us) / 1e6);
   };
   if (req->body.size() > options.body_limit_bytes) {
-    return finish(problem_response(too_large(options.body_limit_bytes), req->request_id), "unmatched");
+    return finish(problem_response(too_large(options.body_limit_bytes), req->request_id),
+                  "unmatched");
   }
   bool probe = req->path == "/healthz" || req->path == "/readyz" || req->path == "/metrics";
   if (!probe && !limiter.allow(req->client, start_us)) {
@@ -314,8 +334,9 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
     log::set_request_id("");
   });
   if (!queued) {
-    finish(problem_response(ApiError(503, "overloaded", "Service surchargé", "Réessayez dans un instant."),
-                            req->request_id),
+    finish(problem_response(
+               ApiError(503, "overloaded", "Service surchargé", "Réessayez dans un instant."),
+               req->request_id),
            "unmatched");
   }
 }
@@ -339,7 +360,9 @@ class PistacheHandler : public Http::Handler {
 HttpServer::HttpServer(HttpOptions options, Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), metrics)) {}
 
-HttpServer::~HttpServer() { shutdown(); }
+HttpServer::~HttpServer() {
+  shutdown();
+}
 
 void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
   impl_->routes.push_back(Route{method, split_path(pattern), pattern, std::move(handler)});
@@ -347,7 +370,8 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
 
 void HttpServer::start() {
   auto& o = impl_->options;
-  for (int i = 0; i < o.worker_threads; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+  for (int i = 0; i < o.worker_threads; ++i)
+    impl_->workers.emplace_back([this] { impl_->worker_loop(); });
   Address addr(o.bind_address, Port(o.port));
   impl_->endpoint = std::make_shared<Http::Endpoint>(addr);
   // Pistache refuses oversize bodies itself past this; below it we answer 413 as problem+json.

@@ -17,7 +17,9 @@ struct SodiumInit {
   }
 };
 
-void ensure_sodium() { static SodiumInit init; }
+void ensure_sodium() {
+  static SodiumInit init;
+}
 
 std::string format_uuid(unsigned char b[16]) {
   char out[37];
@@ -71,8 +73,8 @@ std::string new_token() {
 std::string token_hash(std::string_view token) {
   ensure_sodium();
   unsigned char h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                     nullptr, 0);
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   return to_hex(h, sizeof h);
 }
 

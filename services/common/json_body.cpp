@@ -22,7 +22,9 @@ std::size_t depth_of(const Json& j, std::size_t level) {
 }
 
 // nlohmann has already refused invalid UTF-8, so the count is always there.
-std::size_t code_points(std::string_view s) { return utf8_code_points(s).value_or(s.size()); }
+std::size_t code_points(std::string_view s) {
+  return utf8_code_points(s).value_or(s.size());
+}
 
 }  // namespace
 
@@ -42,10 +44,12 @@ Json parse_json_object(std::string_view body, bool empty_is_object) {
   if (body.empty() && empty_is_object) return Json::object();
   Json parsed = Json::parse(body.begin(), body.end(), nullptr, false);
   if (parsed.is_discarded()) {
-    throw invalid_input("Le corps de la requête n'est pas du JSON valide.", {{"body", "JSON mal formé"}});
+    throw invalid_input("Le corps de la requête n'est pas du JSON valide.",
+                        {{"body", "JSON mal formé"}});
   }
   if (!parsed.is_object()) {
-    throw invalid_input("Le corps de la requête doit être un objet JSON.", {{"body", "objet JSON attendu"}});
+    throw invalid_input("Le corps de la requête doit être un objet JSON.",
+                        {{"body", "objet JSON attendu"}});
   }
   if (depth_of(parsed, 0) > kMaxJsonDepth) {
     throw invalid_input("Le JSON est trop imbriqué.", {{"body", "imbrication trop profonde"}});
@@ -82,7 +86,9 @@ const Json* BodyReader::get(std::string_view field) const {
   return &*it;
 }
 
-bool BodyReader::has(std::string_view field) const { return object_.contains(std::string(field)); }
+bool BodyReader::has(std::string_view field) const {
+  return object_.contains(std::string(field));
+}
 
 void BodyReader::add_error(std::string field, std::string message) {
   errors_.push_back({std::move(field), std::move(message)});
@@ -228,9 +234,10 @@ std::optional<BodyReader::LatLon> BodyReader::location(std::string_view field) {
       add_error(f + "." + name, "champ obligatoire");
       return std::nullopt;
     }
-    if (!it->is_number() || !std::isfinite(it->get<double>()) || std::abs(it->get<double>()) > limit) {
-      add_error(f + "." + name, "doit être un nombre entre -" + std::to_string(int(limit)) + " et " +
-                                    std::to_string(int(limit)));
+    if (!it->is_number() || !std::isfinite(it->get<double>()) ||
+        std::abs(it->get<double>()) > limit) {
+      add_error(f + "." + name, "doit être un nombre entre -" + std::to_string(int(limit)) +
+                                    " et " + std::to_string(int(limit)));
       return std::nullopt;
     }
     return it->get<double>();

@@ -29,7 +29,9 @@ std::string now_rfc3339() {
 }
 
 void write(const char* level, std::string_view message, Fields fields) {
-  nlohmann::json line = {{"ts", now_rfc3339()}, {"level", level}, {"service", g_service},
+  nlohmann::json line = {{"ts", now_rfc3339()},
+                         {"level", level},
+                         {"service", g_service},
                          {"msg", std::string(message)}};
   if (!t_request_id.empty()) line["request_id"] = t_request_id;
   for (const auto& [k, v] : fields) line[std::string(k)] = v;
@@ -40,11 +42,23 @@ void write(const char* level, std::string_view message, Fields fields) {
 
 }  // namespace
 
-void set_service(std::string name) { g_service = std::move(name); }
-void info(std::string_view m, Fields f) { write("info", m, f); }
-void warn(std::string_view m, Fields f) { write("warn", m, f); }
-void error(std::string_view m, Fields f) { write("error", m, f); }
-void set_request_id(std::string id) { t_request_id = std::move(id); }
-const std::string& request_id() { return t_request_id; }
+void set_service(std::string name) {
+  g_service = std::move(name);
+}
+void info(std::string_view m, Fields f) {
+  write("info", m, f);
+}
+void warn(std::string_view m, Fields f) {
+  write("warn", m, f);
+}
+void error(std::string_view m, Fields f) {
+  write("error", m, f);
+}
+void set_request_id(std::string id) {
+  t_request_id = std::move(id);
+}
+const std::string& request_id() {
+  return t_request_id;
+}
 
 }  // namespace maillon::log

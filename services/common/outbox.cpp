@@ -31,9 +31,12 @@ constexpr const char* kOutboxLag =
 }  // namespace
 
 std::string Event::to_json() const {
-  nlohmann::json j = {{"id", id},         {"type", type},
-                      {"version", version}, {"occurred_at", occurred_at},
-                      {"community_id", community_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(community_id)},
+  nlohmann::json j = {{"id", id},
+                      {"type", type},
+                      {"version", version},
+                      {"occurred_at", occurred_at},
+                      {"community_id", community_id.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(community_id)},
                       {"data", data}};
   return j.dump();
 }
@@ -54,7 +57,8 @@ std::optional<Event> Event::parse(std::string_view text) {
   e.type = *type;
   e.occurred_at = str("occurred_at").value_or("");
   e.community_id = str("community_id").value_or("");
-  if (j.contains("version") && j["version"].is_number_integer()) e.version = j["version"].get<int>();
+  if (j.contains("version") && j["version"].is_number_integer())
+    e.version = j["version"].get<int>();
   e.data = j["data"];
   return e;
 }
@@ -87,7 +91,9 @@ OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
   });
 }
 
-OutboxRelay::~OutboxRelay() { stop(); }
+OutboxRelay::~OutboxRelay() {
+  stop();
+}
 
 void OutboxRelay::start() {
   running_ = true;

@@ -12,7 +12,8 @@
 namespace maillon {
 
 std::string encode_cursor(const std::string& position) {
-  std::vector<char> out(sodium_base64_ENCODED_LEN(position.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+  std::vector<char> out(
+      sodium_base64_ENCODED_LEN(position.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING));
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(position.data()),
                     position.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return out.data();
@@ -29,8 +30,9 @@ PageRequest page_request(const Request& request) {
       used = 0;
     }
     if (used == 0 || used != limit->size() || value < 1 || value > kPageMax) {
-      throw invalid_input("Paramètre limit invalide.",
-                          {{"limit", "doit être un entier entre 1 et " + std::to_string(kPageMax)}});
+      throw invalid_input(
+          "Paramètre limit invalide.",
+          {{"limit", "doit être un entier entre 1 et " + std::to_string(kPageMax)}});
     }
     page.limit = value;
   }
@@ -38,8 +40,8 @@ PageRequest page_request(const Request& request) {
     std::vector<unsigned char> bin(cursor->size());
     std::size_t len = 0;
     if (cursor->size() > 512 ||
-        sodium_base642bin(bin.data(), bin.size(), cursor->data(), cursor->size(), nullptr, &len, nullptr,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        sodium_base642bin(bin.data(), bin.size(), cursor->data(), cursor->size(), nullptr, &len,
+                          nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
       throw invalid_input("Curseur invalide.", {{"cursor", "curseur inconnu ou altéré"}});
     }
     page.cursor.assign(reinterpret_cast<const char*>(bin.data()), len);

@@ -40,7 +40,8 @@ CommunityPolicy policy_from_json(const nlohmann::json& j, FieldErrors& errors) {
   for (const auto& entry : j.items()) {
     const std::string& key = entry.key();
     const nlohmann::json& value = entry.value();
-    auto it = std::find_if(kFields.begin(), kFields.end(), [&](const Field& f) { return key == f.first; });
+    auto it = std::find_if(kFields.begin(), kFields.end(),
+                           [&](const Field& f) { return key == f.first; });
     if (it == kFields.end()) {
       errors.push_back({"policy." + key, "champ inconnu"});
     } else if (!value.is_number_integer()) {

@@ -28,7 +28,9 @@ Redis::Redis(std::string url, int timeout_ms) : timeout_ms_(timeout_ms) {
   host_ = rest.empty() ? "127.0.0.1" : rest;
 }
 
-Redis::~Redis() { drop(); }
+Redis::~Redis() {
+  drop();
+}
 
 void Redis::drop() {
   if (ctx_) redisFree(ctx_);
@@ -82,7 +84,8 @@ std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::strin
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK) {
       drop();
       throw RedisError("redis pipeline append failed");
     }
@@ -141,6 +144,8 @@ std::string reply_string(const redisReply* r) {
   }
 }
 
-bool is_error(const redisReply* r) { return r && r->type == REDIS_REPLY_ERROR; }
+bool is_error(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_ERROR;
+}
 
 }  // namespace maillon

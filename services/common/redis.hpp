@@ -71,7 +71,8 @@ class RedisPool {
   void give(std::unique_ptr<Redis> conn);
 };
 
-std::string reply_string(const redisReply* r);  // string / status / error / integer as text, else ""
+std::string reply_string(
+    const redisReply* r);  // string / status / error / integer as text, else ""
 bool is_error(const redisReply* r);
 
 }  // namespace maillon

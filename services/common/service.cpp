@@ -38,12 +38,13 @@ Service::Service(Config c)
   add_probes();
 }
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+}
 
 void Service::add_probes() {
-  http.route("GET", "/healthz", [](const Request&) {
-    return Response::json_text(200, R"({"status":"ok"})");
-  });
+  http.route("GET", "/healthz",
+             [](const Request&) { return Response::json_text(200, R"({"status":"ok"})"); });
   http.route("GET", "/readyz", [this](const Request&) {
     bool db_ok = db.ping();
     bool redis_ok = redis.with([](Redis& r) { return r.ping(); });
@@ -61,7 +62,8 @@ void Service::add_probes() {
 }
 
 void Service::consume(const std::string& stream, EventHandler handler) {
-  consumers_.push_back(std::make_unique<StreamConsumer>(config, db, metrics, stream, std::move(handler)));
+  consumers_.push_back(
+      std::make_unique<StreamConsumer>(config, db, metrics, stream, std::move(handler)));
 }
 
 void Service::every(const std::string& name, std::chrono::milliseconds interval, Job job) {
@@ -69,7 +71,8 @@ void Service::every(const std::string& name, std::chrono::milliseconds interval,
 }
 
 void Service::jobs_loop() {
-  std::vector<std::chrono::steady_clock::time_point> due(jobs_.size(), std::chrono::steady_clock::now());
+  std::vector<std::chrono::steady_clock::time_point> due(jobs_.size(),
+                                                         std::chrono::steady_clock::now());
   while (running_) {
     auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < jobs_.size() && running_; ++i) {
@@ -130,7 +133,8 @@ int run_service(const std::string& name, const std::string& schema, uint16_t def
                 const std::function<void(Service&)>& wire) {
   log::set_service("maillon-" + name);
   try {
-    auto service = std::make_unique<Service>(Config::from_env("maillon-" + name, schema, default_port));
+    auto service =
+        std::make_unique<Service>(Config::from_env("maillon-" + name, schema, default_port));
     wire(*service);
     return service->run();
   } catch (const std::exception& e) {

@@ -21,15 +21,17 @@ constexpr const char* kStream = "members";
 std::string hash_password(const std::string& password) {
   char out[crypto_pwhash_STRBYTES];
   // Argon2id, libsodium's interactive limits (t=2, m=64 MiB): above OWASP's minimum.
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("password hashing ran out of memory");
   }
   return out;
 }
 
 bool password_matches(const std::string& hash, const std::string& password) {
-  return !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  return !hash.empty() &&
+         crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
 Json position_json(const std::optional<Position>& p) {
@@ -37,7 +39,9 @@ Json position_json(const std::optional<Position>& p) {
   return Json{{"lat", p->lat}, {"lon", p->lon}};
 }
 
-Json nullable(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+Json nullable(const std::string& s) {
+  return s.empty() ? Json(nullptr) : Json(s);
+}
 
 Json roles_json(const repo::MemberRow& m) {
   Json roles = Json::array({"member"});
@@ -87,7 +91,8 @@ class MembersApi {
       : s_(s), login_limiter_(s.config.login_attempts_per_minute / 60.0, s.config.login_burst) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path, Response (MembersApi::*fn)(const Request&)) {
+    auto bind = [this](const char* method, const char* path,
+                       Response (MembersApi::*fn)(const Request&)) {
       s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
     };
     bind("POST", "/v1/auth/register", &MembersApi::register_member);
@@ -112,7 +117,8 @@ class MembersApi {
     if (c.admin_password.size() < kPasswordMinLength) {
       throw std::invalid_argument("MAILLON_ADMIN_PASSWORD must have at least 10 characters");
     }
-    RegisterInput in{c.admin_email, c.admin_password, "Administration Maillon", "", std::nullopt, std::nullopt};
+    RegisterInput in{c.admin_email, c.admin_password, "Administration Maillon", "",
+                     std::nullopt,  std::nullopt};
     auto hash = hash_password(c.admin_password);
     bool created = s_.db.transact([&](pqxx::work& tx) {
       return repo::insert_member(tx, uuid_from_name("admin:" + c.admin_email), in, hash, true);
@@ -136,7 +142,8 @@ class MembersApi {
       auto identity = s_.auth.member_identity(member_id);
       if (!identity) return;
       s_.redis.with([&](Redis& r) {
-        r.command({"SET", s_.auth.session_key(hash), identity->to_json(), "EX", std::to_string(kSessionCacheSeconds)});
+        r.command({"SET", s_.auth.session_key(hash), identity->to_json(), "EX",
+                   std::to_string(kSessionCacheSeconds)});
       });
     } catch (const RedisError& e) {
       log::warn("session not cached", {{"error", e.what()}});
@@ -165,7 +172,8 @@ class MembersApi {
       if (in.home_site_id) {
         auto site = repo::find_site(tx, *in.home_site_id);
         if (!site || site->community_id != in.community_id) {
-          throw invalid_input("Site inconnu.", {{"home_site_id", "site inconnu dans cette communauté"}});
+          throw invalid_input("Site inconnu.",
+                              {{"home_site_id", "site inconnu dans cette communauté"}});
         }
       }
       if (!repo::insert_member(tx, id, in, hash, false)) {
@@ -185,13 +193,15 @@ class MembersApi {
     std::string key = in.email;
     for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!login_limiter_.allow(key, monotonic_us())) throw too_many_requests();
-    auto member = s_.db.transact([&](pqxx::work& tx) { return repo::find_member_by_email(tx, in.email); });
+    auto member =
+        s_.db.transact([&](pqxx::work& tx) { return repo::find_member_by_email(tx, in.email); });
     // Same work whether or not the account exists, so timing does not reveal who has one.
     static const std::string decoy = hash_password("decoy-password-for-timing");
     bool ok = password_matches(member ? member->password_hash : decoy, in.password) && member;
     if (!ok) throw unauthorized("E-mail ou mot de passe incorrect.");
     const std::string token = new_token(), hash = token_hash(token);
-    s_.db.transact([&](pqxx::work& tx) { repo::insert_session(tx, hash, member->id, kSessionHours); });
+    s_.db.transact(
+        [&](pqxx::work& tx) { repo::insert_session(tx, hash, member->id, kSessionHours); });
     cache_session(hash, member->id);
     return json_response(200, session_answer(*member, token));
   }
@@ -202,8 +212,9 @@ class MembersApi {
     long long ttl = s_.db.transact([&](pqxx::work& tx) { return repo::revoke_session(tx, hash); });
     // The tombstone wins over any copy another service may be caching at this very moment.
     s_.redis.with([&](Redis& redis) {
-      redis.pipeline({{"DEL", s_.auth.session_key(hash)},
-                      {"SET", s_.auth.revoked_key(hash), "1", "EX", std::to_string(std::max(ttl, 1LL))}});
+      redis.pipeline(
+          {{"DEL", s_.auth.session_key(hash)},
+           {"SET", s_.auth.revoked_key(hash), "1", "EX", std::to_string(std::max(ttl, 1LL))}});
     });
     return Response::no_content();
   }
@@ -225,7 +236,8 @@ class MembersApi {
       if (patch.home_site_id) {
         auto site = repo::find_site(tx, *patch.home_site_id);
         if (!site || site->community_id != current->community_id) {
-          throw invalid_input("Site inconnu.", {{"home_site_id", "site inconnu dans votre communauté"}});
+          throw invalid_input("Site inconnu.",
+                              {{"home_site_id", "site inconnu dans votre communauté"}});
         }
       }
       repo::update_profile(tx, who.member_id, patch);
@@ -263,7 +275,8 @@ class MembersApi {
       auto revoked = repo::revoke_all_sessions(tx, who.member_id);
       repo::audit(tx, who.actor_id(), who.member_id, "member.erased", "{}");
       s_.outbox.add(tx, kStream, "member.erased", m->community_id,
-                    {{"member_id", m->id}, {"community_id", nullable(m->community_id)},
+                    {{"member_id", m->id},
+                     {"community_id", nullable(m->community_id)},
                      {"pseudonym", "membre-" + m->id.substr(0, 8)}});
       return revoked;
     });
@@ -278,7 +291,8 @@ class MembersApi {
     Json policy = policy_to_json(in.policy);
     s_.db.transact([&](pqxx::work& tx) {
       repo::insert_community(tx, id, in.name, policy.dump());
-      s_.outbox.add(tx, kStream, "community.created", id, {{"community_id", id}, {"name", in.name}, {"policy", policy}});
+      s_.outbox.add(tx, kStream, "community.created", id,
+                    {{"community_id", id}, {"name", in.name}, {"policy", policy}});
     });
     return json_response(201, {{"id", id}, {"name", in.name}, {"policy", policy}});
   }
@@ -286,10 +300,12 @@ class MembersApi {
   Response get_community(const Request& r) {
     auto who = caller(r);
     const auto& id = r.param("id");
-    if (!is_uuid(id) || (!who.is_admin && who.community_id != id)) throw not_found("Communauté introuvable.");
+    if (!is_uuid(id) || (!who.is_admin && who.community_id != id))
+      throw not_found("Communauté introuvable.");
     auto c = s_.db.transact([&](pqxx::work& tx) { return repo::find_community(tx, id); });
     if (!c) throw not_found("Communauté introuvable.");
-    return json_response(200, {{"id", c->id}, {"name", c->name}, {"policy", Json::parse(c->policy_json)}});
+    return json_response(
+        200, {{"id", c->id}, {"name", c->name}, {"policy", Json::parse(c->policy_json)}});
   }
 
   Response create_site(const Request& r) {
@@ -312,15 +328,21 @@ class MembersApi {
     auto page = page_request(r);
     auto community = r.query_value("community_id");
     if (community && !is_uuid(*community)) {
-      throw invalid_input("Paramètre invalide.", {{"community_id", "doit être un identifiant UUID"}});
+      throw invalid_input("Paramètre invalide.",
+                          {{"community_id", "doit être un identifiant UUID"}});
     }
     if (!page.cursor.empty() && !is_uuid(page.cursor)) {
       throw invalid_input("Curseur invalide.", {{"cursor", "curseur inconnu ou altéré"}});
     }
-    auto sites = s_.db.transact([&](pqxx::work& tx) { return repo::list_sites(tx, community, page.cursor, page.limit + 1); });
+    auto sites = s_.db.transact([&](pqxx::work& tx) {
+      return repo::list_sites(tx, community, page.cursor, page.limit + 1);
+    });
     Json items = Json::array();
-    for (std::size_t i = 0; i < sites.size() && i < static_cast<std::size_t>(page.limit); ++i) items.push_back(site_json(sites[i]));
-    Json next = sites.size() > static_cast<std::size_t>(page.limit) ? Json(encode_cursor(sites[page.limit - 1].id)) : Json(nullptr);
+    for (std::size_t i = 0; i < sites.size() && i < static_cast<std::size_t>(page.limit); ++i)
+      items.push_back(site_json(sites[i]));
+    Json next = sites.size() > static_cast<std::size_t>(page.limit)
+                    ? Json(encode_cursor(sites[page.limit - 1].id))
+                    : Json(nullptr);
     return json_response(200, {{"items", items}, {"next_cursor", next}});
   }
 
@@ -344,7 +366,8 @@ class MembersApi {
       auto m = repo::find_member(tx, member_id);
       if (!m) throw invalid_input("Membre inconnu.", {{"member_id", "membre inconnu"}});
       if (m->community_id != site->community_id) {
-        throw business_rule("member-not-in-community", "Ce membre n'appartient pas à la communauté du site.");
+        throw business_rule("member-not-in-community",
+                            "Ce membre n'appartient pas à la communauté du site.");
       }
       if (repo::add_staff(tx, site_id, member_id, who.member_id)) {
         repo::audit(tx, who.member_id, member_id, "staff.added", Json{{"site_id", site_id}}.dump());
@@ -362,13 +385,15 @@ class MembersApi {
     const auto& id = r.param("id");
     if (!is_uuid(id)) throw not_found("Membre introuvable.");
     auto m = s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, id); });
-    if (!m || (!who.is_admin && m->community_id != who.community_id)) throw not_found("Membre introuvable.");
+    if (!m || (!who.is_admin && m->community_id != who.community_id))
+      throw not_found("Membre introuvable.");
     Json j = {{"id", m->id},
               {"display_name", m->display_name},
               {"home_site_id", nullable(m->home_site_id)},
               {"exchanges_completed", m->exchanges_completed},
               {"reliability", reliability(*m)}};
-    bool staff_here = who.is_admin || (!m->home_site_id.empty() && who.is_staff_of(m->home_site_id));
+    bool staff_here =
+        who.is_admin || (!m->home_site_id.empty() && who.is_staff_of(m->home_site_id));
     if (who.member_id == m->id || staff_here) j["email"] = m->email;
     return json_response(200, j);
   }

@@ -2,4 +2,6 @@
 #include "services/common/service.hpp"
 #include "services/members/members.hpp"
 
-int main() { return maillon::run_service("members", "members", 8081, maillon::members::register_service); }
+int main() {
+  return maillon::run_service("members", "members", 8081, maillon::members::register_service);
+}

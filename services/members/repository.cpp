@@ -37,7 +37,8 @@ constexpr const char* kRevokeAll =
     "RETURNING token_hash";
 constexpr const char* kInsertCommunity =
     "INSERT INTO communities (id, name, policy) VALUES ($1, $2, $3::jsonb)";
-constexpr const char* kFindCommunity = "SELECT id, name, policy::text FROM communities WHERE id = $1";
+constexpr const char* kFindCommunity =
+    "SELECT id, name, policy::text FROM communities WHERE id = $1";
 constexpr const char* kInsertSite =
     "INSERT INTO sites (id, community_id, name, kind, lat, lon, address, opening_hours) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -68,7 +69,8 @@ MemberRow to_member(const pqxx::row& r) {
   m.email = r[2].c_str();
   m.display_name = r[3].c_str();
   m.home_site_id = r[4].c_str();
-  if (!r[5].is_null() && !r[6].is_null()) m.location = Position{r[5].as<double>(), r[6].as<double>()};
+  if (!r[5].is_null() && !r[6].is_null())
+    m.location = Position{r[5].as<double>(), r[6].as<double>()};
   m.is_admin = r[7].as<bool>();
   std::string staff = r[8].c_str();
   for (std::size_t start = 0; start < staff.size();) {
@@ -107,9 +109,10 @@ std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id) {
 }
 
 std::optional<MemberRow> find_member_by_email(pqxx::work& tx, const std::string& email) {
-  auto r = tx.exec_params(std::string("SELECT ") + kMemberColumns +
-                              " FROM members m WHERE lower(m.email) = lower($1) AND m.erased_at IS NULL",
-                          email);
+  auto r =
+      tx.exec_params(std::string("SELECT ") + kMemberColumns +
+                         " FROM members m WHERE lower(m.email) = lower($1) AND m.erased_at IS NULL",
+                     email);
   if (r.empty()) return std::nullopt;
   return to_member(r[0]);
 }
@@ -136,9 +139,12 @@ void update_profile(pqxx::work& tx, const std::string& id, const ProfilePatch& p
   tx.exec_params(kUpdateProfile, id, p.display_name, p.home_site_id, lat, lon);
 }
 
-void erase_member(pqxx::work& tx, const std::string& id) { tx.exec_params(kEraseMember, id); }
+void erase_member(pqxx::work& tx, const std::string& id) {
+  tx.exec_params(kEraseMember, id);
+}
 
-void insert_session(pqxx::work& tx, const std::string& hash, const std::string& member_id, int hours) {
+void insert_session(pqxx::work& tx, const std::string& hash, const std::string& member_id,
+                    int hours) {
   tx.exec_params(kInsertSession, hash, member_id, hours);
 }
 
@@ -171,8 +177,8 @@ std::optional<CommunityRow> find_community(pqxx::work& tx, const std::string& id
 }
 
 void insert_site(pqxx::work& tx, const std::string& id, const SiteInput& in) {
-  tx.exec_params(kInsertSite, id, in.community_id, in.name, in.kind, in.location.lat, in.location.lon,
-                 in.address, in.opening_hours);
+  tx.exec_params(kInsertSite, id, in.community_id, in.name, in.kind, in.location.lat,
+                 in.location.lon, in.address, in.opening_hours);
 }
 
 std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id) {
@@ -183,11 +189,11 @@ std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id) {
 
 std::vector<SiteRow> list_sites(pqxx::work& tx, const std::optional<std::string>& community_id,
                                 const std::string& after_id, int limit) {
-  auto r = tx.exec_params(std::string(kSiteColumns) +
-                              "WHERE ($1::uuid IS NULL OR community_id = $1::uuid) AND id > $2::uuid "
-                              "ORDER BY id LIMIT $3",
-                          community_id, after_id.empty() ? "00000000-0000-0000-0000-000000000000" : after_id,
-                          limit);
+  auto r = tx.exec_params(
+      std::string(kSiteColumns) +
+          "WHERE ($1::uuid IS NULL OR community_id = $1::uuid) AND id > $2::uuid "
+          "ORDER BY id LIMIT $3",
+      community_id, after_id.empty() ? "00000000-0000-0000-0000-000000000000" : after_id, limit);
   std::vector<SiteRow> out;
   for (const auto& row : r) out.push_back(to_site(row));
   return out;

@@ -41,7 +41,8 @@ bool plausible_email(std::string_view e) {
     return false;
   }
   return std::none_of(e.begin(), e.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+    return std::isspace(static_cast<unsigned char>(c)) ||
+           std::iscntrl(static_cast<unsigned char>(c));
   });
 }
 
@@ -51,7 +52,8 @@ RegisterInput parse_register(std::string_view body) {
                {"id", "roles", "is_admin", "member_id"});
   RegisterInput in;
   in.email = trimmed(r.required_text("email", kEmailMax));
-  if (!in.email.empty() && !plausible_email(in.email)) r.add_error("email", "adresse e-mail invalide");
+  if (!in.email.empty() && !plausible_email(in.email))
+    r.add_error("email", "adresse e-mail invalide");
   in.password = r.required_text("password", kPasswordMaxLength);
   if (r.has("password") && in.password.size() < kPasswordMinLength) {
     r.add_error("password", "au moins " + std::to_string(kPasswordMinLength) + " caractères");
@@ -98,8 +100,8 @@ SiteInput parse_site(std::string_view body) {
   in.name = trimmed(r.required_text("name", kSiteNameMax));
   if (r.has("name") && in.name.size() < 2) r.add_error("name", "au moins 2 caractères");
   in.kind = r.required_text("kind", 32);
-  static const std::array<std::string_view, 4> kinds = {"tiers_lieu", "objetotheque", "ressourcerie",
-                                                         "conciergerie"};
+  static const std::array<std::string_view, 4> kinds = {"tiers_lieu", "objetotheque",
+                                                        "ressourcerie", "conciergerie"};
   if (r.has("kind") && std::find(kinds.begin(), kinds.end(), in.kind) == kinds.end()) {
     r.add_error("kind", "doit être tiers_lieu, objetotheque, ressourcerie ou conciergerie");
   }
@@ -122,7 +124,8 @@ std::string parse_staff(std::string_view body) {
 
 ProfilePatch parse_profile_patch(std::string_view body) {
   auto j = parse_json_object(body);
-  BodyReader r(j, {"display_name", "home_site_id", "location"}, {"id", "email", "community_id", "roles"});
+  BodyReader r(j, {"display_name", "home_site_id", "location"},
+               {"id", "email", "community_id", "roles"});
   ProfilePatch p;
   if (auto name = r.text("display_name", kNameMax)) {
     p.display_name = trimmed(*name);

@@ -1,5 +1,7 @@
 // Delivery guarantees of the runtime on real PostgreSQL and Redis: the outbox publishes iff the
 // transaction committed, consumers apply each event once, poison goes to the dead-letter stream.
+#include "services/common/events.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +9,6 @@
 
 #include "harness.hpp"
 #include "services/common/db.hpp"
-#include "services/common/events.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
 
@@ -30,7 +31,9 @@ class EventsTest : public ::testing::Test {
     db = std::make_unique<Db>(config.database_url, 4, config.schema);
     migrate(*db, config.schemas_dir);
     db->transact([](pqxx::work& tx) {
-      tx.exec("CREATE TABLE IF NOT EXISTS effects (event_id uuid PRIMARY KEY, applied integer NOT NULL)");
+      tx.exec(
+          "CREATE TABLE IF NOT EXISTS effects (event_id uuid PRIMARY KEY, applied integer NOT "
+          "NULL)");
       tx.exec("TRUNCATE effects; TRUNCATE outbox; TRUNCATE applied_events");
     });
   }
@@ -53,9 +56,10 @@ class EventsTest : public ::testing::Test {
   EventHandler recording_handler() {
     return [](pqxx::work& tx, const Event& e) {
       if (e.type == "poison") throw std::runtime_error("this message always fails");
-      tx.exec_params("INSERT INTO effects (event_id, applied) VALUES ($1, 1) "
-                     "ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1",
-                     e.id);
+      tx.exec_params(
+          "INSERT INTO effects (event_id, applied) VALUES ($1, 1) "
+          "ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1",
+          e.id);
     };
   }
 
@@ -86,7 +90,8 @@ TEST_F(EventsTest, committed_events_left_by_a_dead_process_are_published_once_af
   {
     OutboxRelay relay(config, *db, metrics);
     relay.start();
-    ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0; }));
+    ASSERT_TRUE(eventually(
+        [&] { return count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0; }));
     relay.stop();
   }
   OutboxRelay again(config, *db, metrics);  // the next start publishes nothing twice
@@ -117,22 +122,27 @@ TEST_F(EventsTest, a_consumer_killed_before_xack_has_its_message_applied_once_by
   OutboxRelay relay(config, *db, metrics);
   relay.publish_batch(redis);
   // A consumer that read two messages, applied one, and died before acknowledging either.
-  redis.command({"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
-  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "dead-consumer", "COUNT", "2",
-                              "STREAMS", config.stream("things"), ">"});
+  redis.command(
+      {"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
+  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "dead-consumer", "COUNT",
+                              "2", "STREAMS", config.stream("things"), ">"});
   ASSERT_EQ(taken->element[0]->element[1]->elements, 2u);
-  auto applied = Event::parse(reply_string(taken->element[0]->element[1]->element[0]->element[1]->element[1]));
+  auto applied =
+      Event::parse(reply_string(taken->element[0]->element[1]->element[0]->element[1]->element[1]));
   db->transact([&](pqxx::work& tx) {
-    tx.exec_params("INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2)", config.service_name, applied->id);
+    tx.exec_params("INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2)",
+                   config.service_name, applied->id);
     recording_handler()(tx, *applied);
   });
   StreamConsumer survivor(config, *db, metrics, "things", recording_handler());
   survivor.start();
   ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 4; }, 10000));
-  ASSERT_TRUE(eventually([&] {
-    auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
-    return pending->element[0]->integer == 0;
-  }, 10000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
+        return pending->element[0]->integer == 0;
+      },
+      10000));
   survivor.stop();
   EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
 }
@@ -168,7 +178,8 @@ TEST_F(EventsTest, redis_flushed_mid_run_the_outbox_republishes_and_consumers_co
   {
     Redis redis(config.redis_url);
     // Only this test's keys: other suites share the server.
-    for (const char* key : {"things", "relay-epoch:it"}) redis.command({"DEL", config.stream_prefix + ":" + key});
+    for (const char* key : {"things", "relay-epoch:it"})
+      redis.command({"DEL", config.stream_prefix + ":" + key});
   }
   publish("thing.made", 10);
   ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 20; }, 15000));
@@ -183,15 +194,17 @@ TEST_F(EventsTest, trimming_never_drops_unacknowledged_entries) {
   config.stream_max_length = 5;
   publish("thing.made", 12);
   Redis redis(config.redis_url);
-  redis.command({"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
+  redis.command(
+      {"XGROUP", "CREATE", config.stream("things"), config.service_name, "0", "MKSTREAM"});
   OutboxRelay relay(config, *db, metrics);
   relay.publish_batch(redis);
   // Read 8 entries, acknowledge only the first 6: entries 7 and 8 are pending, 9..12 unread.
-  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "c", "COUNT", "8", "STREAMS",
-                              config.stream("things"), ">"});
+  auto taken = redis.command({"XREADGROUP", "GROUP", config.service_name, "c", "COUNT", "8",
+                              "STREAMS", config.stream("things"), ">"});
   const auto* entries = taken->element[0]->element[1];
   for (std::size_t i = 0; i < 6; ++i) {
-    redis.command({"XACK", config.stream("things"), config.service_name, reply_string(entries->element[i]->element[0])});
+    redis.command({"XACK", config.stream("things"), config.service_name,
+                   reply_string(entries->element[i]->element[0])});
   }
   // The relay's marker is present: Redis did not lose its data, nothing is republished.
   redis.command({"SET", config.stream_prefix + ":relay-epoch:it", "set"});

@@ -36,7 +36,8 @@ Target parse_base(const std::string& base) {
   auto slash = rest.find('/');
   if (slash != std::string::npos) rest = rest.substr(0, slash);
   auto colon = rest.rfind(':');
-  return {rest.substr(0, colon), colon == std::string::npos ? 80 : std::stoi(rest.substr(colon + 1))};
+  return {rest.substr(0, colon),
+          colon == std::string::npos ? 80 : std::stoi(rest.substr(colon + 1))};
 }
 
 // Reads one response: the headers, then Content-Length bytes or chunks up to the last one
@@ -117,17 +118,20 @@ HttpResult http_request(const std::string& base_url, const std::string& method,
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(target.port));
-  inet_pton(AF_INET, target.host == "localhost" ? "127.0.0.1" : target.host.c_str(), &addr.sin_addr);
+  inet_pton(AF_INET, target.host == "localhost" ? "127.0.0.1" : target.host.c_str(),
+            &addr.sin_addr);
   timeval tv{30, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return HttpResult{};  // status 0: nothing listens there
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + target.host + "\r\nConnection: close\r\n";
+  std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: " + target.host + "\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   std::size_t sent = 0;
@@ -149,8 +153,12 @@ std::string required_env(const char* name) {
   return v;
 }
 
-std::string database_url() { return required_env("MAILLON_TEST_DATABASE_URL"); }
-std::string redis_url() { return required_env("MAILLON_TEST_REDIS_URL"); }
+std::string database_url() {
+  return required_env("MAILLON_TEST_DATABASE_URL");
+}
+std::string redis_url() {
+  return required_env("MAILLON_TEST_REDIS_URL");
+}
 
 std::string unique_suffix() {
   static std::mt19937_64 rng(std::random_device{}() ^ static_cast<uint64_t>(getpid()));
@@ -213,8 +221,10 @@ void ServiceProcess::start() {
     execve(bin.c_str(), argv, envp.data());
     _exit(127);
   }
-  bool ready = eventually([&] { return http_request(url(), "GET", "/readyz").status == 200; }, 30000);
-  if (!ready) throw std::runtime_error("service " + name_ + " did not become ready; see " + log_path_);
+  bool ready =
+      eventually([&] { return http_request(url(), "GET", "/readyz").status == 200; }, 30000);
+  if (!ready)
+    throw std::runtime_error("service " + name_ + " did not become ready; see " + log_path_);
 }
 
 void ServiceProcess::kill9() {
@@ -238,7 +248,8 @@ void ServiceProcess::terminate() {
   kill9();
 }
 
-HttpResult Client::call(const std::string& method, const std::string& path, const std::string& body) const {
+HttpResult Client::call(const std::string& method, const std::string& path,
+                        const std::string& body) const {
   Headers h;
   if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
   if (!on_behalf_of_.empty()) h.emplace_back("X-On-Behalf-Of", on_behalf_of_);
@@ -280,7 +291,8 @@ MembersWorld::MembersWorld(const std::string& label, std::map<std::string, std::
   admin_token = r.json()["token"].get<std::string>();
 }
 
-std::map<std::string, std::string> MembersWorld::env(std::map<std::string, std::string> more) const {
+std::map<std::string, std::string> MembersWorld::env(
+    std::map<std::string, std::string> more) const {
   auto e = base_env;
   for (auto& [k, v] : more) e[k] = v;
   return e;
@@ -308,7 +320,10 @@ MemberInfo MembersWorld::register_member(const std::string& community_id, const 
                                          std::optional<std::pair<double, double>> location) {
   std::string email = name + "." + unique_suffix() + "@test.maillon";
   for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  Json body = {{"email", email}, {"password", "mot-de-passe-1"}, {"display_name", name}, {"community_id", community_id}};
+  Json body = {{"email", email},
+               {"password", "mot-de-passe-1"},
+               {"display_name", name},
+               {"community_id", community_id}};
   if (home_site) body["home_site_id"] = *home_site;
   if (location) body["location"] = {{"lat", location->first}, {"lon", location->second}};
   auto r = http_request(members->url(), "POST", "/v1/auth/register", body.dump());

@@ -74,7 +74,8 @@ class Client {
     return call("PATCH", path, body.dump());
   }
   HttpResult del(const std::string& path) const { return call("DELETE", path, ""); }
-  HttpResult call(const std::string& method, const std::string& path, const std::string& body) const;
+  HttpResult call(const std::string& method, const std::string& path,
+                  const std::string& body) const;
   Client acting_for(const std::string& member_id) const;
   Client with_token(const std::string& token) const { return Client(base_, token); }
   const std::string& token() const { return token_; }
@@ -96,7 +97,8 @@ struct MemberInfo {
 class MembersWorld {
  public:
   // `extra_env` is passed to every process started from this world.
-  explicit MembersWorld(const std::string& label, std::map<std::string, std::string> extra_env = {});
+  explicit MembersWorld(const std::string& label,
+                        std::map<std::string, std::string> extra_env = {});
   std::map<std::string, std::string> env(std::map<std::string, std::string> more = {}) const;
   Client admin() const { return Client(members->url(), admin_token); }
   std::string create_community(const std::string& name, const Json& policy = Json::object());

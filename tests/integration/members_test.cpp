@@ -1,8 +1,8 @@
 // The members service through HTTP on real PostgreSQL and Redis: sessions, roles, errors.
 #include <gtest/gtest.h>
 
-#include <pqxx/pqxx>
 #include <atomic>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -15,7 +15,8 @@ namespace {
 class MembersTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    world = new MembersWorld("members", {{"MAILLON_LOGIN_RATE_PER_MIN", "6"}, {"MAILLON_LOGIN_BURST", "5"}});
+    world = new MembersWorld("members",
+                             {{"MAILLON_LOGIN_RATE_PER_MIN", "6"}, {"MAILLON_LOGIN_BURST", "5"}});
     community = world->create_community("Métropole Européenne de Lille", {{"min_balance", -600}});
     other_community = world->create_community("Hénin-Carvin");
     site = world->create_site(community, "Objetothèque de Fives", 50.6297, 3.0917, "objetotheque");
@@ -43,7 +44,8 @@ TEST_F(MembersTest, register_login_me_logout_and_the_old_token_is_refused) {
   EXPECT_EQ(me.json()["home_site_id"], site);
   EXPECT_EQ(me.json()["roles"], Json::array({"member"}));
 
-  auto login = anon().post("/v1/auth/login", {{"email", alice.email}, {"password", "mot-de-passe-1"}});
+  auto login =
+      anon().post("/v1/auth/login", {{"email", alice.email}, {"password", "mot-de-passe-1"}});
   ASSERT_EQ(login.status, 200) << login.body;
   std::string second = login.json()["token"];
   EXPECT_NE(second, alice.token);
@@ -58,14 +60,19 @@ TEST_F(MembersTest, wrong_password_is_401_and_unknown_email_too) {
   auto r = anon().post("/v1/auth/login", {{"email", bob.email}, {"password", "pas-le-bon-mot"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.headers["content-type"], "application/problem+json");
-  EXPECT_EQ(anon().post("/v1/auth/login", {{"email", "nobody@test.maillon"}, {"password", "whatever-12"}}).status, 401);
+  EXPECT_EQ(
+      anon()
+          .post("/v1/auth/login", {{"email", "nobody@test.maillon"}, {"password", "whatever-12"}})
+          .status,
+      401);
 }
 
 TEST_F(MembersTest, login_flood_for_one_email_answers_429) {
   auto carol = world->register_member(community, "Carol");
   int too_many = 0;
   for (int i = 0; i < 12; ++i) {
-    auto r = anon().post("/v1/auth/login", {{"email", carol.email}, {"password", "wrong-password"}});
+    auto r =
+        anon().post("/v1/auth/login", {{"email", carol.email}, {"password", "wrong-password"}});
     if (r.status == 429) ++too_many;
   }
   EXPECT_GT(too_many, 0);
@@ -75,8 +82,10 @@ TEST_F(MembersTest, duplicate_email_is_409_whatever_the_case) {
   auto dan = world->register_member(community, "Dan");
   std::string upper = dan.email;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto r = anon().post("/v1/auth/register", {{"email", upper}, {"password", "mot-de-passe-1"},
-                                             {"display_name", "Dan bis"}, {"community_id", community}});
+  auto r = anon().post("/v1/auth/register", {{"email", upper},
+                                             {"password", "mot-de-passe-1"},
+                                             {"display_name", "Dan bis"},
+                                             {"community_id", community}});
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.json()["code"], "email-taken");
 }
@@ -87,14 +96,19 @@ TEST_F(MembersTest, bad_input_is_a_400_problem_naming_each_field) {
   EXPECT_EQ(malformed.headers["content-type"], "application/problem+json");
   EXPECT_EQ(malformed.json()["status"], 400);
 
-  auto wrong = anon().post("/v1/auth/register", {{"email", 42}, {"password", "short"}, {"display_name", "E"},
-                                                 {"community_id", "not-a-uuid"}, {"is_admin", true}, {"shoe_size", 44}});
+  auto wrong = anon().post("/v1/auth/register", {{"email", 42},
+                                                 {"password", "short"},
+                                                 {"display_name", "E"},
+                                                 {"community_id", "not-a-uuid"},
+                                                 {"is_admin", true},
+                                                 {"shoe_size", 44}});
   ASSERT_EQ(wrong.status, 400) << wrong.body;
 
   std::set<std::string> fields;
   const Json problem = wrong.json();
   for (const auto& e : problem["errors"]) fields.insert(e["field"].get<std::string>());
-  EXPECT_EQ(fields, (std::set<std::string>{"email", "password", "community_id", "is_admin", "shoe_size"}))
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"email", "password", "community_id", "is_admin", "shoe_size"}))
       << wrong.body;
   EXPECT_EQ(wrong.body.find("SQL"), std::string::npos);
 
@@ -110,8 +124,11 @@ TEST_F(MembersTest, huge_body_is_413) {
 }
 
 TEST_F(MembersTest, unknown_community_on_register_is_a_field_error) {
-  auto r = anon().post("/v1/auth/register", {{"email", "eve@test.maillon"}, {"password", "mot-de-passe-1"},
-                                             {"display_name", "Eve"}, {"community_id", "00000000-0000-4000-8000-000000000000"}});
+  auto r =
+      anon().post("/v1/auth/register", {{"email", "eve@test.maillon"},
+                                        {"password", "mot-de-passe-1"},
+                                        {"display_name", "Eve"},
+                                        {"community_id", "00000000-0000-4000-8000-000000000000"}});
   ASSERT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["errors"][0]["field"], "community_id");
 }
@@ -119,10 +136,17 @@ TEST_F(MembersTest, unknown_community_on_register_is_a_field_error) {
 TEST_F(MembersTest, only_an_admin_creates_communities_and_sites) {
   auto fred = world->register_member(community, "Fred");
   EXPECT_EQ(as(fred).post("/v1/communities", {{"name", "Pirate"}}).status, 403);
-  EXPECT_EQ(as(fred).post("/v1/sites", {{"community_id", community}, {"name", "X"}, {"kind", "tiers_lieu"},
-                                        {"location", {{"lat", 50.0}, {"lon", 3.0}}}, {"address", "x"}}).status, 403);
+  EXPECT_EQ(as(fred)
+                .post("/v1/sites", {{"community_id", community},
+                                    {"name", "X"},
+                                    {"kind", "tiers_lieu"},
+                                    {"location", {{"lat", 50.0}, {"lon", 3.0}}},
+                                    {"address", "x"}})
+                .status,
+            403);
   EXPECT_EQ(anon().post("/v1/communities", {{"name", "Pirate"}}).status, 401);
-  auto bad_policy = world->admin().post("/v1/communities", {{"name", "Bad"}, {"policy", {{"min_balance", 10}, {"color", "red"}}}});
+  auto bad_policy = world->admin().post(
+      "/v1/communities", {{"name", "Bad"}, {"policy", {{"min_balance", 10}, {"color", "red"}}}});
   EXPECT_EQ(bad_policy.status, 400);
 }
 
@@ -180,7 +204,9 @@ TEST_F(MembersTest, erasure_revokes_sessions_and_keeps_a_pseudonymous_event) {
   auto r = as(paul).del("/v1/me");
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(as(paul).get("/v1/me").status, 401);
-  EXPECT_EQ(anon().post("/v1/auth/login", {{"email", paul.email}, {"password", "mot-de-passe-1"}}).status, 401);
+  EXPECT_EQ(
+      anon().post("/v1/auth/login", {{"email", paul.email}, {"password", "mot-de-passe-1"}}).status,
+      401);
   Redis redis(redis_url());
   bool seen = eventually([&] {
     auto entries = redis.command({"XRANGE", world->prefix + ":members", "-", "+"});
@@ -194,13 +220,15 @@ TEST_F(MembersTest, erasure_revokes_sessions_and_keeps_a_pseudonymous_event) {
   EXPECT_TRUE(seen);
   pqxx::connection conn(world->database);
   pqxx::nontransaction tx(conn);
-  auto row = tx.exec_params("SELECT email, display_name FROM members.members WHERE id = $1", paul.id);
+  auto row =
+      tx.exec_params("SELECT email, display_name FROM members.members WHERE id = $1", paul.id);
   EXPECT_EQ(std::string(row[0][0].c_str()).find(paul.email), std::string::npos);
   EXPECT_EQ(std::string(row[0][1].c_str()), "Membre supprimé");
 }
 
 TEST_F(MembersTest, sites_list_is_public_and_paginated) {
-  for (int i = 0; i < 3; ++i) world->create_site(community, "Site " + std::to_string(i), 50.6, 3.0 + i * 0.01);
+  for (int i = 0; i < 3; ++i)
+    world->create_site(community, "Site " + std::to_string(i), 50.6, 3.0 + i * 0.01);
   auto first = anon().get("/v1/sites?community_id=" + community + "&limit=2");
   ASSERT_EQ(first.status, 200);
   ASSERT_EQ(first.json()["items"].size(), 2u);
@@ -236,9 +264,13 @@ TEST(MembersCrash, events_of_committed_registrations_survive_kill_9) {
   std::atomic<int> created{0};
   std::thread writer([&] {
     for (int i = 0; !stop && i < 400; ++i) {
-      Json body = {{"email", "p" + std::to_string(i) + "@crash.maillon"}, {"password", "mot-de-passe-1"},
-                   {"display_name", "P" + std::to_string(i)}, {"community_id", community}};
-      if (http_request(world.members->url(), "POST", "/v1/auth/register", body.dump()).status == 201) ++created;
+      Json body = {{"email", "p" + std::to_string(i) + "@crash.maillon"},
+                   {"password", "mot-de-passe-1"},
+                   {"display_name", "P" + std::to_string(i)},
+                   {"community_id", community}};
+      if (http_request(world.members->url(), "POST", "/v1/auth/register", body.dump()).status ==
+          201)
+        ++created;
     }
   });
   ASSERT_TRUE(eventually([&] { return created >= 5; }, 20000));
@@ -251,19 +283,23 @@ TEST(MembersCrash, events_of_committed_registrations_survive_kill_9) {
   std::set<std::string> committed;
   {
     pqxx::nontransaction tx(conn);
-    for (const auto& row : tx.exec("SELECT id FROM members.members WHERE NOT is_admin")) committed.insert(row[0].c_str());
+    for (const auto& row : tx.exec("SELECT id FROM members.members WHERE NOT is_admin"))
+      committed.insert(row[0].c_str());
   }
   Redis redis(redis_url());
   std::map<std::string, std::set<std::string>> event_ids_by_member;
-  ASSERT_TRUE(eventually([&] {
-    event_ids_by_member.clear();
-    auto entries = redis.command({"XRANGE", world.prefix + ":members", "-", "+"});
-    for (std::size_t i = 0; i < entries->elements; ++i) {
-      auto j = Json::parse(reply_string(entries->element[i]->element[1]->element[1]));
-      if (j["type"] == "member.registered") event_ids_by_member[j["data"]["member_id"]].insert(j["id"].get<std::string>());
-    }
-    return event_ids_by_member.size() == committed.size();
-  }, 10000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        event_ids_by_member.clear();
+        auto entries = redis.command({"XRANGE", world.prefix + ":members", "-", "+"});
+        for (std::size_t i = 0; i < entries->elements; ++i) {
+          auto j = Json::parse(reply_string(entries->element[i]->element[1]->element[1]));
+          if (j["type"] == "member.registered")
+            event_ids_by_member[j["data"]["member_id"]].insert(j["id"].get<std::string>());
+        }
+        return event_ids_by_member.size() == committed.size();
+      },
+      10000));
   EXPECT_GE(static_cast<int>(committed.size()), created.load());
   for (const auto& id : committed) {
     ASSERT_EQ(event_ids_by_member.count(id), 1u) << "no event for committed member " << id;
@@ -280,7 +316,8 @@ TEST(MembersCrash, sigterm_drains_the_outbox_and_exits) {
   EXPECT_FALSE(world.members->running());
   pqxx::connection conn(world.database);
   pqxx::nontransaction tx(conn);
-  EXPECT_EQ(tx.exec("SELECT count(*) FROM members.outbox WHERE published_at IS NULL")[0][0].as<int>(), 0);
+  EXPECT_EQ(
+      tx.exec("SELECT count(*) FROM members.outbox WHERE published_at IS NULL")[0][0].as<int>(), 0);
 }
 
 }  // namespace

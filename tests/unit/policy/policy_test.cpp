@@ -1,11 +1,13 @@
 // The community policy: defaults are valid, out-of-range values are named.
-#include <gtest/gtest.h>
-
 #include "exchange/policy.hpp"
+
+#include <gtest/gtest.h>
 
 namespace maillon {
 
-TEST(Policy, default_policy_is_valid) { EXPECT_TRUE(validate_policy(CommunityPolicy{}).empty()); }
+TEST(Policy, default_policy_is_valid) {
+  EXPECT_TRUE(validate_policy(CommunityPolicy{}).empty());
+}
 
 TEST(Policy, positive_min_balance_is_refused_with_its_field) {
   CommunityPolicy p;
