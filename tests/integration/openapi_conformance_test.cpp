@@ -1,0 +1,285 @@
+// Real answers of the members service checked against schemas/openapi.yaml: the status must be one
+// the operation documents, the content type one it lists, and the body must match its schema.
+// The YAML is bundled to JSON by Redocly (npx) unless MAILLON_OPENAPI_JSON names a bundle already.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness.hpp"
+#include "json_schema.hpp"
+
+namespace maillon::testing {
+namespace {
+
+constexpr const char* kDocument = "openapi.json";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The OpenAPI description as JSON; throws with a message saying what to do when it cannot be had.
+Json load_openapi() {
+  if (const char* given = std::getenv("MAILLON_OPENAPI_JSON"); given && *given) {
+    return Json::parse(read_text(given));
+  }
+  if (std::system("command -v npx > /dev/null 2>&1") != 0) {
+    throw std::runtime_error(
+        "npx not found: install Node.js (npm) or set MAILLON_OPENAPI_JSON to a JSON bundle of "
+        "schemas/openapi.yaml (npx @redocly/cli@2.77.0 bundle schemas/openapi.yaml --ext json -o "
+        "x.json)");
+  }
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto out = dir / ("maillon-openapi-" + unique_suffix() + ".json");
+  const auto log = dir / ("maillon-openapi-" + unique_suffix() + ".log");
+  const std::string yaml = std::string(MAILLON_SOURCE_DIR) + "/schemas/openapi.yaml";
+  const std::string command = "npx --yes @redocly/cli@2.77.0 bundle " + shell_quoted(yaml) +
+                              " --ext json -o " + shell_quoted(out.string()) + " > " +
+                              shell_quoted(log.string()) + " 2>&1";
+  const int rc = std::system(command.c_str());
+  const std::string output = read_text(log);
+  std::filesystem::remove(log);
+  if (rc != 0 || !std::filesystem::exists(out)) {
+    throw std::runtime_error("bundling schemas/openapi.yaml failed (" + command + "):\n" + output);
+  }
+  Json doc = Json::parse(read_text(out));
+  std::filesystem::remove(out);
+  return doc;
+}
+
+std::string pointer_token(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
+// The OpenAPI document and the checks of one answer against one of its operations.
+class Contract {
+ public:
+  explicit Contract(Json doc) : doc_(doc) { schemas_.add_document(kDocument, std::move(doc)); }
+
+  // Violations of the answer `r` to `method path_template`; empty when it conforms.
+  std::vector<std::string> check(const std::string& method, const std::string& path_template,
+                                 const HttpResult& r) {
+    std::string op = "/paths/" + pointer_token(path_template) + "/" + lower(method);
+    if (!doc_.contains(Json::json_pointer(op)))
+      return {"undocumented operation " + method + " " + path_template};
+    std::string status = std::to_string(r.status);
+    std::string response = op + "/responses/" + status;
+    if (!doc_.contains(Json::json_pointer(response)))
+      return {"status " + status + " undocumented for " + op};
+    const Json& declared = doc_.at(Json::json_pointer(response));
+    if (declared.contains("$ref")) response = declared["$ref"].get<std::string>().substr(1);
+    return check_content(response, r);
+  }
+
+  const Json& document() const { return doc_; }
+  JsonSchemaSet& schemas() { return schemas_; }
+
+ private:
+  Json doc_;
+  JsonSchemaSet schemas_{""};
+
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  std::vector<std::string> check_content(const std::string& response, const HttpResult& r) {
+    const Json& content = doc_.at(Json::json_pointer(response)).value("content", Json::object());
+    if (content.empty()) {
+      if (r.body.empty()) return {};
+      return {"a body where " + response + " documents none: " + r.body};
+    }
+    auto type = r.headers.count("content-type") ? r.headers.at("content-type") : std::string();
+    type = type.substr(0, type.find(';'));
+    if (!content.contains(type))
+      return {"content type '" + type + "' not documented at " + response};
+    std::string schema = response + "/content/" + pointer_token(type) + "/schema";
+    Json body = Json::parse(r.body, nullptr, false);
+    if (body.is_discarded()) return {"the body is not JSON: " + r.body};
+    return schemas_.validate_at(kDocument, schema, body);
+  }
+};
+
+std::string joined(const std::vector<std::string>& violations) {
+  std::string out;
+  for (const auto& v : violations) out += "\n  " + v;
+  return out;
+}
+
+class OpenApiConformanceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      contract = new Contract(load_openapi());
+    } catch (const std::exception& e) {
+      load_error = e.what();
+      return;
+    }
+    world = new MembersWorld("openapi");
+    community = world->create_community("Pévèle Carembault");
+    site = world->create_site(community, "Tiers-lieu de Templeuve", 50.5286, 3.1756, "tiers_lieu");
+  }
+  static void TearDownTestSuite() {
+    delete world;
+    delete contract;
+    world = nullptr;
+    contract = nullptr;
+  }
+  void SetUp() override {
+    if (!load_error.empty()) FAIL() << load_error;
+  }
+
+  Client anon() const { return Client(world->members->url()); }
+  Client as(const MemberInfo& m) const { return Client(world->members->url(), m.token); }
+
+  // The answer has the expected status and conforms to the operation's description.
+  static void expect_conforms(const std::string& method, const std::string& path_template,
+                              const HttpResult& r, int expected_status) {
+    EXPECT_EQ(r.status, expected_status) << method << " " << path_template << ": " << r.body;
+    auto violations = contract->check(method, path_template, r);
+    EXPECT_TRUE(violations.empty()) << method << " " << path_template << " " << r.status << ":"
+                                    << joined(violations) << "\nbody: " << r.body;
+  }
+
+  static Json registration(const std::string& email) {
+    return {{"email", email},         {"password", "mot-de-passe-1"},
+            {"display_name", "Inès"}, {"community_id", community},
+            {"home_site_id", site},   {"location", {{"lat", 50.53}, {"lon", 3.17}}}};
+  }
+
+  static MembersWorld* world;
+  static Contract* contract;
+  static std::string load_error, community, site;
+};
+
+MembersWorld* OpenApiConformanceTest::world = nullptr;
+Contract* OpenApiConformanceTest::contract = nullptr;
+std::string OpenApiConformanceTest::load_error, OpenApiConformanceTest::community,
+    OpenApiConformanceTest::site;
+
+TEST_F(OpenApiConformanceTest, register_answers_201_with_a_session_as_described) {
+  auto r =
+      anon().post("/v1/auth/register", registration("ines-" + unique_suffix() + "@test.maillon"));
+  expect_conforms("POST", "/v1/auth/register", r, 201);
+}
+
+TEST_F(OpenApiConformanceTest, register_without_site_or_location_answers_nulls_as_described) {
+  Json body = registration("jules-" + unique_suffix() + "@test.maillon");
+  body.erase("home_site_id");
+  body.erase("location");
+  auto r = anon().post("/v1/auth/register", body);
+  expect_conforms("POST", "/v1/auth/register", r, 201);
+  EXPECT_TRUE(r.json()["member"]["location"].is_null());
+}
+
+TEST_F(OpenApiConformanceTest, login_answers_200_with_a_session_as_described) {
+  auto m = world->register_member(community, "Lucie");
+  auto r = anon().post("/v1/auth/login", {{"email", m.email}, {"password", "mot-de-passe-1"}});
+  expect_conforms("POST", "/v1/auth/login", r, 200);
+}
+
+TEST_F(OpenApiConformanceTest, me_of_a_member_and_of_the_admin_answer_200_as_described) {
+  auto m = world->register_member(community, "Malik", site, std::make_pair(50.52, 3.18));
+  expect_conforms("GET", "/v1/me", as(m).get("/v1/me"), 200);
+  // The first administrator has no community: the nullable fields are null.
+  expect_conforms("GET", "/v1/me", world->admin().get("/v1/me"), 200);
+}
+
+TEST_F(OpenApiConformanceTest, profile_patch_export_and_public_profile_answer_as_described) {
+  auto m = world->register_member(community, "Nora");
+  auto patched = as(m).patch("/v1/me", {{"display_name", "Nora B."}, {"home_site_id", site}});
+  expect_conforms("PATCH", "/v1/me", patched, 200);
+  expect_conforms("GET", "/v1/members/{id}", as(m).get("/v1/members/" + m.id), 200);
+  expect_conforms("GET", "/v1/me/export", as(m).get("/v1/me/export"), 200);
+}
+
+TEST_F(OpenApiConformanceTest, sites_list_and_one_site_answer_200_as_described) {
+  auto list = anon().get("/v1/sites?community_id=" + community + "&limit=1");
+  expect_conforms("GET", "/v1/sites", list, 200);
+  ASSERT_EQ(list.json()["items"].size(), 1u) << list.body;
+  expect_conforms("GET", "/v1/sites/{id}", anon().get("/v1/sites/" + site), 200);
+}
+
+TEST_F(OpenApiConformanceTest, community_and_site_creation_answer_201_as_described) {
+  auto created = world->admin().post(
+      "/v1/communities", {{"name", "Cœur d'Ostrevent"}, {"policy", {{"loan_cost", 15}}}});
+  expect_conforms("POST", "/v1/communities", created, 201);
+  const std::string id = created.json()["id"];
+  expect_conforms("GET", "/v1/communities/{id}", world->admin().get("/v1/communities/" + id), 200);
+  auto site_created =
+      world->admin().post("/v1/sites", {{"community_id", id},
+                                        {"name", "Ressourcerie de Somain"},
+                                        {"kind", "ressourcerie"},
+                                        {"location", {{"lat", 50.357}, {"lon", 3.28}}},
+                                        {"address", "1 rue Anatole France, 59490 Somain"}});
+  expect_conforms("POST", "/v1/sites", site_created, 201);
+}
+
+TEST_F(OpenApiConformanceTest, invalid_input_is_a_400_problem_as_described) {
+  auto r = anon().post("/v1/auth/register",
+                       {{"email", "pas-une-adresse"}, {"password", "court"}, {"role", "admin"}});
+  expect_conforms("POST", "/v1/auth/register", r, 400);
+  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_FALSE(r.json()["errors"].empty());
+}
+
+TEST_F(OpenApiConformanceTest, missing_token_is_a_401_problem_as_described) {
+  expect_conforms("GET", "/v1/me", anon().get("/v1/me"), 401);
+}
+
+TEST_F(OpenApiConformanceTest, non_admin_creating_a_community_is_a_403_problem_as_described) {
+  auto m = world->register_member(community, "Omar");
+  expect_conforms("POST", "/v1/communities", as(m).post("/v1/communities", {{"name", "Pirates"}}),
+                  403);
+}
+
+TEST_F(OpenApiConformanceTest, unknown_site_is_a_404_problem_as_described) {
+  auto r = anon().get("/v1/sites/6f1c0d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f");
+  expect_conforms("GET", "/v1/sites/{id}", r, 404);
+}
+
+TEST_F(OpenApiConformanceTest, duplicate_email_is_a_409_problem_as_described) {
+  auto m = world->register_member(community, "Paul");
+  expect_conforms("POST", "/v1/auth/register",
+                  anon().post("/v1/auth/register", registration(m.email)), 409);
+}
+
+TEST_F(OpenApiConformanceTest, staff_logout_and_erasure_answer_as_described) {
+  auto m = world->register_member(community, "Rose", site);
+  auto staff = world->admin().post("/v1/sites/" + site + "/staff", {{"member_id", m.id}});
+  expect_conforms("POST", "/v1/sites/{id}/staff", staff, 204);
+  auto other = world->register_member(community, "Sami");
+  expect_conforms("POST", "/v1/auth/logout", as(other).post("/v1/auth/logout"), 204);
+  expect_conforms("DELETE", "/v1/me", as(m).del("/v1/me"), 202);
+}
+
+TEST_F(OpenApiConformanceTest, the_checker_refuses_a_body_that_breaks_the_schema) {
+  auto m = world->register_member(community, "Théo");
+  auto r = as(m).get("/v1/me");
+  ASSERT_EQ(r.status, 200);
+  Json broken = r.json();
+  broken.erase("roles");
+  broken["community_id"] = "pas-un-uuid";
+  broken["password_hash"] = "$argon2id$...";
+  r.body = broken.dump();
+  auto violations = contract->check("GET", "/v1/me", r);
+  EXPECT_EQ(violations.size(), 3u) << joined(violations);
+  r.status = 418;
+  EXPECT_FALSE(contract->check("GET", "/v1/me", r).empty());
+}
+
+}  // namespace
+}  // namespace maillon::testing
