@@ -1,7 +1,8 @@
 // Benchmark of the matching engine on 1,000,000 listings spread over the Hauts-de-France by
 // population: build time, bytes per listing, and nearby queries (radius 1, 5, 25 km, top 20)
-// for the engine and for an anchor (here a brute-force scan; a PostGIS anchor loads the same
-// points and queries through --dump-points / --dump-queries).
+// for the engine, for PostGIS on the same points (the anchor, when MAILLON_TEST_DATABASE_URL
+// names a PostgreSQL with PostGIS; tests/bench/postgis_anchor.hpp) and for a brute-force scan
+// with the engine's own rules (which also checks the engine's results).
 //
 // Usage: maillon_bench_matching_engine [--towns FILE] [--listings N] [--queries N]
 //        [--dump-points FILE] [--dump-queries FILE] [--load-queries FILE]
@@ -14,12 +15,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "matching/engine.hpp"
+#include "postgis_anchor.hpp"
 
 namespace {
 using namespace maillon::matching;
@@ -296,26 +299,58 @@ std::vector<Query> of_radius(const std::vector<Query>& all, uint32_t radius_m,
   return some;
 }
 
-void bench_radius(const Engine& engine, const BruteForce& brute, const std::vector<Query>& all,
+void bench_radius(const Engine& engine, const BruteForce& brute,
+                  maillon::bench::PostgisAnchor* postgis, const std::vector<Query>& all,
                   uint32_t radius_m, std::size_t count) {
   const std::vector<Query> ours_queries = of_radius(all, radius_m, count);
+  // The brute-force scan reads all 1M listings per query: fewer of them keep the run short.
+  const std::vector<Query> brute_queries =
+      of_radius(all, radius_m, std::max<std::size_t>(20, count / 400));
   const std::vector<Query> anchor_queries =
       of_radius(all, radius_m, std::max<std::size_t>(20, count / 100));
   const Timing ours =
       time_queries(ours_queries, [&](const NearbyQuery& q) { return engine.nearby(q); });
-  const Timing anchor =
-      time_queries(anchor_queries, [&](const NearbyQuery& q) { return brute.nearby(q); });
+  const Timing scan =
+      time_queries(brute_queries, [&](const NearbyQuery& q) { return brute.nearby(q); });
   std::size_t mismatches = 0;
-  for (const Query& q : anchor_queries)
+  for (const Query& q : brute_queries)
     mismatches += engine.nearby(nearby_of(q)) != brute.nearby(nearby_of(q));
   const std::string name = "matching.r" + std::to_string(radius_m / 1000) + "km";
+  // PostGIS takes milliseconds to tenths of a second per query: the same first queries, fewer,
+  // after a few untimed ones so that the first does not pay for planning and a cold cache.
+  for (std::size_t i = 0; postgis && i < 5; ++i) postgis->nearby(nearby_of(anchor_queries[i]));
+  const Timing anchor =
+      postgis
+          ? time_queries(anchor_queries, [&](const NearbyQuery& q) { return postgis->nearby(q); })
+          : scan;
   std::printf("BENCH %s ours=%.0f anchor=%.1f ratio=%.1f\n", name.c_str(), ours.qps, anchor.qps,
               ours.qps / anchor.qps);
   std::printf("BENCH %s.latency_us ours_p50=%.1f ours_p99=%.1f anchor_p50=%.0f anchor_p99=%.0f\n",
               name.c_str(), ours.p50_us, ours.p99_us, anchor.p50_us, anchor.p99_us);
-  std::printf("INFO %s queries=%zu anchor_queries=%zu mean_results=%.1f mismatches_vs_anchor=%zu\n",
-              name.c_str(), ours_queries.size(), anchor_queries.size(),
-              double(ours.results) / double(ours_queries.size()), mismatches);
+  std::printf("BENCH %s.brute_force ours=%.0f anchor=%.1f ratio=%.1f\n", name.c_str(), ours.qps,
+              scan.qps, ours.qps / scan.qps);
+  std::printf(
+      "INFO %s anchor=%s queries=%zu anchor_queries=%zu mean_results=%.1f "
+      "anchor_mean_results=%.1f mismatches_vs_brute_force=%zu\n",
+      name.c_str(), postgis ? "postgis" : "brute-force", ours_queries.size(),
+      postgis ? anchor_queries.size() : brute_queries.size(),
+      double(ours.results) / double(ours_queries.size()),
+      double(anchor.results) / double(postgis ? anchor_queries.size() : brute_queries.size()),
+      mismatches);
+}
+
+// PostGIS on the test database when there is one; the benchmark still runs without it.
+std::unique_ptr<maillon::bench::PostgisAnchor> postgis_anchor(
+    const std::vector<Listing>& listings) {
+  const char* url = std::getenv("MAILLON_TEST_DATABASE_URL");
+  if (url == nullptr || *url == '\0') {
+    std::printf("INFO no MAILLON_TEST_DATABASE_URL: the anchor is the brute-force scan\n");
+    return nullptr;
+  }
+  auto anchor = std::make_unique<maillon::bench::PostgisAnchor>(url, category_tree());
+  const double load_s = anchor->load(listings);
+  std::printf("BENCH matching.postgis_load s=%.1f listings=%zu\n", load_s, listings.size());
+  return anchor;
 }
 
 // Updates in place: a listing moved and re-categorised, then removed and put back.
@@ -368,9 +403,10 @@ int main(int argc, char** argv) {
     engine.set_recent_proposals(MemberIndex(m), members.proposals[m]);
   }
   const BruteForce brute(listings, category_tree(), members.reliability, members.proposals);
-  bench_radius(engine, brute, queries, 1000, options.queries);
-  bench_radius(engine, brute, queries, 5000, options.queries);
-  bench_radius(engine, brute, queries, 25'000, options.queries / 4);
+  const auto postgis = postgis_anchor(listings);
+  bench_radius(engine, brute, postgis.get(), queries, 1000, options.queries);
+  bench_radius(engine, brute, postgis.get(), queries, 5000, options.queries);
+  bench_radius(engine, brute, postgis.get(), queries, 25'000, options.queries / 4);
   bench_updates(engine, listings, random);
   return 0;
 }

@@ -1,0 +1,181 @@
+// What moves the depot besides its routes: communities and sites from the members stream,
+// ledger refusals, completed exchanges for the impact counters, and the periodic jobs
+// (lapsed reservations, unclaimed items for the desk, loan reminders and late notices).
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+
+#include "services/common/events.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/log.hpp"
+#include "services/common/policy_json.hpp"
+#include "services/common/service.hpp"
+#include "services/depot/depot.hpp"
+
+namespace maillon::depot {
+namespace {
+
+constexpr int kJobBatchMax = 500;  // rows per job run; the next run takes the rest
+constexpr int64_t kJobIntervalMsMin = 50;
+constexpr int64_t kJobIntervalMsMax = 3'600'000;
+constexpr size_t kUuidLength = 36;
+
+std::chrono::milliseconds job_interval_from_env() {
+  const char* text = std::getenv("MAILLON_DEPOT_JOB_INTERVAL_MS");
+  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(30'000);
+  char* end = nullptr;
+  long long ms = std::strtoll(text, &end, 10);
+  if (*end != '\0' || ms < kJobIntervalMsMin || ms > kJobIntervalMsMax) {
+    throw std::invalid_argument("MAILLON_DEPOT_JOB_INTERVAL_MS must be in [50, 3600000]");
+  }
+  return std::chrono::milliseconds(ms);
+}
+
+std::string text_field(const nlohmann::json& data, const char* name) {
+  auto it = data.find(name);
+  if (it == data.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+void apply_members_event(pqxx::work& tx, const Event& e) {
+  if (e.type == "community.created" || e.type == "community.updated") {
+    std::string id = text_field(e.data, "community_id");
+    if (!is_uuid(id)) return;
+    FieldErrors errors;
+    CommunityPolicy policy =
+        policy_from_json(e.data.value("policy", nlohmann::json::object()), errors);
+    if (!errors.empty()) {
+      log::warn("community policy refused: defaults kept", {{"event", e.id}});
+      policy = CommunityPolicy{};
+    }
+    upsert_community(tx, id, policy_to_json(policy).dump());
+  } else if (e.type == "site.created" || e.type == "site.updated") {
+    std::string id = text_field(e.data, "id");
+    std::string community = text_field(e.data, "community_id");
+    if (!is_uuid(id) || !is_uuid(community)) return;
+    upsert_site(tx, id, community, text_field(e.data, "name"));
+  }
+}
+
+// deposit:<item> and loan:<item>:<n> (exchange/depot.hpp) name the item they pay for.
+std::string item_of_transfer(const std::string& transfer_id) {
+  for (const char* prefix : {"deposit:", "loan:"}) {
+    std::string p(prefix);
+    if (transfer_id.rfind(p, 0) == 0 && transfer_id.size() >= p.size() + kUuidLength) {
+      std::string id = transfer_id.substr(p.size(), kUuidLength);
+      if (is_uuid(id)) return id;
+    }
+  }
+  return "";
+}
+
+void apply_ledger_event(pqxx::work& tx, const Event& e) {
+  if (e.type != "transfer.rejected") return;
+  std::string transfer_id = text_field(e.data, "transfer_id");
+  if (transfer_id.empty()) transfer_id = text_field(e.data, "id");
+  std::string item_id = item_of_transfer(transfer_id);
+  if (item_id.empty()) return;  // another service's transfer
+  std::string reason = text_field(e.data, "reason");
+  record_refusal(tx, item_id, transfer_id, reason.empty() ? "rejected" : reason);
+}
+
+void apply_exchange_event(const DepotContext& c, pqxx::work& tx, const Event& e) {
+  if (e.type != "exchange.completed" || !is_uuid(e.community_id)) return;
+  std::string site = text_field(e.data, "site_id");
+  std::string site_key = is_uuid(site) ? site : kNetworkSite;
+  std::optional<int64_t> at_s = parse_rfc3339_s(text_field(e.data, "completed_at"));
+  if (!at_s) at_s = parse_rfc3339_s(e.occurred_at);
+  if (!at_s) at_s = c.now_s();
+  std::string day = format_day(*at_s);
+  DayCounters add;
+  add.exchanges_completed = 1;
+  auto minutes = e.data.find("minutes");
+  if (minutes != e.data.end() && minutes->is_number_integer())
+    add.minutes_exchanged = minutes->get<int64_t>();
+  add_counters(tx, e.community_id, site_key, day, add);
+  for (const char* party : {"provider_id", "receiver_id"}) {
+    std::string member = text_field(e.data, party);
+    if (is_uuid(member)) mark_active(tx, e.community_id, site_key, day, token_hash(member));
+  }
+}
+
+void lapse_reservations(const DepotContext& c, pqxx::work& tx) {
+  int64_t now_s = c.now_s();
+  for (ItemRow& row : lapsed_reservations(tx, now_s, kJobBatchMax)) {
+    if (!lapse_reservation(row.item, now_s)) continue;
+    row.acted_by.clear();
+    update_item(tx, row);
+    c.publish_item(tx, row, "available");
+  }
+}
+
+void announce_unclaimed(const DepotContext& c, pqxx::work& tx) {
+  int64_t now_s = c.now_s();
+  std::map<std::string, CommunityPolicy> policies;
+  for (ItemRow& row : unclaimed_candidates(tx, now_s, kJobBatchMax)) {
+    auto it = policies.find(row.community_id);
+    if (it == policies.end()) {
+      it = policies
+               .emplace(row.community_id,
+                        find_policy(tx, row.community_id).value_or(CommunityPolicy{}))
+               .first;
+    }
+    if (!is_unclaimed(row.item, it->second, now_s)) continue;
+    row.unclaimed_notified_since_s = row.item.available_since_s;
+    update_item(tx, row);
+    c.publish_item(tx, row, "unclaimed");  // for the exchange service's desk
+  }
+}
+
+void publish_loan_notice(const DepotContext& c, pqxx::work& tx, const ItemRow& row,
+                         const char* type) {
+  const Loan& loan = *row.item.loan;
+  c.service.outbox.add(tx, "depot", type, row.community_id,
+                       {{"item_id", row.item.id},
+                        {"site_id", row.item.site_id},
+                        {"member_id", loan.member_id},
+                        {"title", row.item.title},
+                        {"loan_number", loan.number},
+                        {"due_at", format_rfc3339(loan.due_at_s)}});
+}
+
+void notify_loans(const DepotContext& c, pqxx::work& tx) {
+  int64_t now_s = c.now_s();
+  for (ItemRow& row : loan_notice_candidates(tx, now_s, kLoanReminderLeadS, kJobBatchMax)) {
+    if (!row.item.loan) continue;
+    const Loan& loan = *row.item.loan;
+    bool changed = false;
+    if (row.loan_late_number < loan.number && loan_late(loan, now_s)) {
+      publish_loan_notice(c, tx, row, "loan.late");
+      row.loan_late_number = loan.number;
+      row.loan_reminded_number = loan.number;  // too late for a reminder
+      changed = true;
+    } else if (row.loan_reminded_number < loan.number && loan_reminder_due(loan, now_s)) {
+      publish_loan_notice(c, tx, row, "loan.reminder");
+      row.loan_reminded_number = loan.number;
+      changed = true;
+    }
+    if (changed) update_item(tx, row);
+  }
+}
+
+}  // namespace
+
+void register_consumers(const std::shared_ptr<const DepotContext>& context) {
+  Service& s = context->service;
+  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_members_event(tx, e); });
+  s.consume("ledger.events", [](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e); });
+  s.consume("exchanges",
+            [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  std::chrono::milliseconds interval = job_interval_from_env();
+  s.every("depot-lapse-reservations", interval,
+          [context](pqxx::work& tx) { lapse_reservations(*context, tx); });
+  s.every("depot-unclaimed", interval,
+          [context](pqxx::work& tx) { announce_unclaimed(*context, tx); });
+  s.every("depot-loan-notices", interval,
+          [context](pqxx::work& tx) { notify_loans(*context, tx); });
+}
+
+}  // namespace maillon::depot

@@ -1,0 +1,62 @@
+// What the depot's routes, consumers and jobs share: the clock, the category tree, and the one
+// way each item change is written (row, events, ledger commands, impact counters together).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/categories.hpp"
+#include "exchange/depot.hpp"
+#include "services/depot/repository.hpp"
+
+namespace maillon {
+class Service;
+}
+
+namespace maillon::depot {
+
+// Unix seconds: the only clock the depot reads. MAILLON_CLOCK_OFFSET_FILE (tests only) names a
+// file holding a number of seconds added to the system time, so tests move time without sleeping.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t now_s() const = 0;
+};
+std::unique_ptr<Clock> clock_from_env();
+
+struct DepotContext {
+  Service& service;
+  CategoryTree tree;
+  std::unique_ptr<Clock> clock;
+
+  int64_t now_s() const { return clock->now_s(); }
+  // After a changed item is stored, in the same transaction: publishes item.<what>, sends the
+  // result's ledger commands, adds its impact to the daily counters and counts the member
+  // (when not empty) as active at the site that day.
+  void record(pqxx::work& tx, const ItemRow& row, std::string_view what,
+              const std::vector<DepotEffect>& effects, const std::optional<ItemEvent>& impact,
+              const std::string& active_member_id) const;
+  void publish_item(pqxx::work& tx, const ItemRow& row, std::string_view what) const;
+};
+
+void register_service(Service& service);
+void register_item_routes(const std::shared_ptr<const DepotContext>& context);
+void register_stats_routes(const std::shared_ptr<const DepotContext>& context);
+void register_consumers(const std::shared_ptr<const DepotContext>& context);
+
+// The wire forms.
+// `with_people`: member ids and ledger refusals, for staff and the members concerned only.
+nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int64_t now_s,
+                         bool with_people);
+std::optional<int64_t> parse_rfc3339_s(std::string_view text);
+std::string format_rfc3339(int64_t unix_s);
+std::string format_day(int64_t unix_s);  // YYYY-MM-DD (UTC)
+
+}  // namespace maillon::depot

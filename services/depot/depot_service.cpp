@@ -1,0 +1,210 @@
+// Wiring of the depot: the clock, the category tree, and how an item change becomes events,
+// ledger commands and impact counters in the transaction that stores it.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "services/common/ids.hpp"
+#include "services/common/service.hpp"
+#include "services/depot/depot.hpp"
+
+namespace maillon::depot {
+namespace {
+
+constexpr int64_t kClockOffsetSMax = 100LL * 366 * 86400;  // a test moves a century at most
+
+int64_t system_now_s() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+class SystemClock : public Clock {
+ public:
+  int64_t now_s() const override { return system_now_s(); }
+};
+
+// Re-read at every call: a test writes the file and the very next request sees the new time.
+class OffsetFileClock : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
+  int64_t now_s() const override {
+    std::ifstream in(path_);
+    long long offset_s = 0;
+    if (!(in >> offset_s) || offset_s < -kClockOffsetSMax || offset_s > kClockOffsetSMax) {
+      offset_s = 0;
+    }
+    return system_now_s() + offset_s;
+  }
+
+ private:
+  std::string path_;
+};
+
+// The ledger's grant command (schemas/events/ledger.command.schema.json): an immediate transfer
+// where an absent member id is the community's account.
+nlohmann::json ledger_grant(const DepotEffect& effect, const std::string& item_id) {
+  nlohmann::json data = {
+      {"transfer_id", effect.transfer_id}, {"minutes", effect.minutes}, {"ref", "item:" + item_id}};
+  if (effect.kind == DepotEffectKind::ledger_deposit_reward) {
+    data["kind"] = "deposit_reward";  // community -> depositor
+    data["to_member_id"] = effect.member_id;
+  } else {
+    data["kind"] = "loan";  // borrower -> community
+    data["from_member_id"] = effect.member_id;
+  }
+  return data;
+}
+
+void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent& impact) {
+  const ItemEvent events[] = {impact};
+  for (const ImpactRow& r : aggregate_impact(events)) {
+    DayCounters add;
+    add.items_in = r.items_in;
+    add.items_reused = r.items_reused;
+    add.reused_g = r.reused_g;
+    add.redirected_reuse_g = r.redirected_reuse_g;
+    add.redirected_recycle_g = r.redirected_recycle_g;
+    add.redirected_waste_g = r.redirected_waste_g;
+    add.loans = r.loans;
+    add_counters(tx, community_id, r.site_id, format_day(r.day_start_s), add);
+  }
+}
+
+// The nested file (schemas/categories.json) flattened depth first. The offers service has its
+// own reader in its library, which this one does not link.
+void flatten(const nlohmann::json& nodes, const std::string& parent,
+             std::vector<CategoryRecord>& out, size_t depth) {
+  if (!nodes.is_array() || depth > kCategoryDepthMax) {
+    throw std::invalid_argument("categories.json: children must be arrays of bounded depth");
+  }
+  for (const auto& node : nodes) {
+    std::optional<ListingKind> kind = parse_listing_kind(node.value("kind", std::string()));
+    if (!node.contains("slug") || !node["slug"].is_string() || !kind ||
+        !node.value("label", nlohmann::json()).is_string()) {
+      throw std::invalid_argument("categories.json: every entry needs slug, label and kind");
+    }
+    std::string slug = node["slug"].get<std::string>();
+    out.push_back({slug, node["label"].get<std::string>(), *kind, parent});
+    if (out.size() > kCategoryCountMax) throw std::invalid_argument("categories.json: too long");
+    flatten(node.value("children", nlohmann::json::array()), slug, out, depth + 1);
+  }
+}
+
+CategoryTree read_category_tree(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto nested = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!in || nested.is_discarded()) throw std::invalid_argument("cannot read " + path);
+  std::vector<CategoryRecord> records;
+  flatten(nested, "", records, 0);
+  CategoryTreeBuild built = CategoryTree::build(records);
+  if (!built.tree) throw std::invalid_argument(path + ": " + built.errors.front().field);
+  return std::move(*built.tree);
+}
+
+}  // namespace
+
+std::unique_ptr<Clock> clock_from_env() {
+  const char* path = std::getenv("MAILLON_CLOCK_OFFSET_FILE");
+  if (path == nullptr || *path == '\0') return std::make_unique<SystemClock>();
+  return std::make_unique<OffsetFileClock>(path);
+}
+
+void DepotContext::publish_item(pqxx::work& tx, const ItemRow& row, std::string_view what) const {
+  const DepotItem& i = row.item;
+  nlohmann::json data = {{"item_id", i.id},
+                         {"site_id", i.site_id},
+                         {"community_id", row.community_id},
+                         {"category", i.category},
+                         {"title", i.title},
+                         {"description", i.description},
+                         {"weight_g", i.weight_g},
+                         {"condition", to_string(i.condition)},
+                         {"mode", to_string(i.mode)},
+                         {"status", to_string(i.status)},
+                         {"photos", i.photos},
+                         {"at", format_rfc3339(now_s())}};
+  if (i.status == ItemStatus::reserved) data["reserved_until"] = format_rfc3339(i.reserved_until_s);
+  if (i.outlet) data["outlet"] = to_string(*i.outlet);
+  if (i.outlet && !i.partner.empty()) data["partner"] = i.partner;
+  service.outbox.add(tx, "depot", "item." + std::string(what), row.community_id, data);
+}
+
+void DepotContext::record(pqxx::work& tx, const ItemRow& row, std::string_view what,
+                          const std::vector<DepotEffect>& effects,
+                          const std::optional<ItemEvent>& impact,
+                          const std::string& active_member_id) const {
+  publish_item(tx, row, what);
+  for (const DepotEffect& effect : effects) {
+    // Named after the transfer: a retried change publishes the same command id, and the
+    // ledger's idempotent transfer ids make it move credits once.
+    service.outbox.add(tx, "ledger.commands", "ledger.grant", row.community_id,
+                       ledger_grant(effect, row.item.id), uuid_from_name(effect.transfer_id));
+  }
+  if (impact) add_impact(tx, row.community_id, *impact);
+  if (!active_member_id.empty()) {
+    mark_active(tx, row.community_id, row.item.site_id, format_day(now_s()),
+                token_hash(active_member_id));
+  }
+}
+
+std::optional<int64_t> parse_rfc3339_s(std::string_view text) {
+  if (text.size() < 20 || text.size() > 40) return std::nullopt;
+  std::string s(text);
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) !=
+          6 ||
+      consumed != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+    return std::nullopt;
+  }
+  size_t k = 19;
+  if (k < s.size() && s[k] == '.') {
+    ++k;
+    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
+  }
+  int64_t offset_s = 0;
+  if (k < s.size() && (s[k] == 'Z' || s[k] == 'z')) {
+    ++k;
+  } else if (k + 6 == s.size() && (s[k] == '+' || s[k] == '-') && s[k + 3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + k + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset_s = (s[k] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    k += 6;
+  }
+  if (k != s.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) - offset_s;
+}
+
+std::string format_rfc3339(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string format_day(int64_t unix_s) {
+  return format_rfc3339(unix_s).substr(0, 10);
+}
+
+void register_service(Service& service) {
+  CategoryTree tree = read_category_tree(service.config.schemas_dir + "/categories.json");
+  auto context = std::make_shared<const DepotContext>(
+      DepotContext{service, std::move(tree), clock_from_env()});
+  register_item_routes(context);
+  register_stats_routes(context);
+  register_consumers(context);
+}
+
+}  // namespace maillon::depot

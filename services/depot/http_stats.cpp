@@ -1,0 +1,110 @@
+// Impact and open data: totals over a period and the per-site, per-day CSV, read from the
+// daily_stats counters (never from members: the export cannot leak a person).
+#include <cstdio>
+
+#include "services/common/errors.hpp"
+#include "services/common/http.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/service.hpp"
+#include "services/depot/depot.hpp"
+
+namespace maillon::depot {
+namespace {
+
+constexpr int kCsvRowsMax = 100'000;  // ten years of a hundred sites and days fit in it
+constexpr int64_t kDefaultPeriodDays = 30;
+
+std::string day_param(const Request& req, const char* name, const std::string& fallback,
+                      FieldErrors& errors) {
+  std::optional<std::string> text = req.query_value(name);
+  if (!text) return fallback;
+  std::string day = text->substr(0, 10);
+  if (text->size() != 10 || !parse_rfc3339_s(day + "T00:00:00Z")) {
+    errors.push_back({name, "date AAAA-MM-JJ attendue"});
+  }
+  return day;
+}
+
+StatsQuery stats_query(const Request& req, int64_t now_s, bool with_site) {
+  StatsQuery q;
+  FieldErrors errors;
+  q.community_id = req.query_value("community_id");
+  if (q.community_id && !is_uuid(*q.community_id))
+    errors.push_back({"community_id", "uuid attendu"});
+  if (with_site) {
+    q.site_key = req.query_value("site_id");
+    if (q.site_key && *q.site_key != kNetworkSite && !is_uuid(*q.site_key)) {
+      errors.push_back({"site_id", "uuid ou \"network\" attendu"});
+    }
+  }
+  q.to_day = day_param(req, "to", format_day(now_s), errors);
+  q.from_day = day_param(req, "from", format_day(now_s - kDefaultPeriodDays * 86400), errors);
+  if (errors.empty() && q.from_day > q.to_day) errors.push_back({"from", "après la date de fin"});
+  if (!errors.empty()) throw invalid_input("Paramètres invalides.", errors);
+  return q;
+}
+
+double kg(int64_t grams) {
+  return static_cast<double>(grams) / 1000.0;
+}
+
+std::string kg_text(int64_t grams) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", kg(grams));
+  return buf;
+}
+
+Json totals_json(const StatsQuery& q, const DayCounters& c) {
+  int64_t redirected_g = c.redirected_reuse_g + c.redirected_recycle_g + c.redirected_waste_g;
+  return {{"from", q.from_day},
+          {"to", q.to_day},
+          {"exchanges_completed", c.exchanges_completed},
+          {"minutes_exchanged", c.minutes_exchanged},
+          {"active_members", c.active_members},
+          {"items_in", c.items_in},
+          {"items_reused", c.items_reused},
+          {"kg_reused", kg(c.reused_g)},
+          {"kg_redirected", kg(redirected_g)},
+          {"kg_redirected_by_outlet",
+           {{"reuse", kg(c.redirected_reuse_g)},
+            {"recycle", kg(c.redirected_recycle_g)},
+            {"waste", kg(c.redirected_waste_g)}}},
+          {"loans", c.loans}};
+}
+
+std::string csv(const std::vector<StatsRow>& rows) {
+  std::string out =
+      "site_id,day,items_in,items_reused,kg_reused,kg_redirected_reuse,kg_redirected_recycle,"
+      "kg_redirected_waste,loans,exchanges_completed,minutes_exchanged,active_members\n";
+  for (const StatsRow& r : rows) {
+    const DayCounters& c = r.counters;
+    out += r.site_key + "," + r.day + "," + std::to_string(c.items_in) + "," +
+           std::to_string(c.items_reused) + "," + kg_text(c.reused_g) + "," +
+           kg_text(c.redirected_reuse_g) + "," + kg_text(c.redirected_recycle_g) + "," +
+           kg_text(c.redirected_waste_g) + "," + std::to_string(c.loans) + "," +
+           std::to_string(c.exchanges_completed) + "," + std::to_string(c.minutes_exchanged) + "," +
+           std::to_string(c.active_members) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_stats_routes(const std::shared_ptr<const DepotContext>& c) {
+  c->service.http.route("GET", "/v1/stats", [c](const Request& req) {
+    StatsQuery q = stats_query(req, c->now_s(), true);
+    DayCounters totals =
+        c->service.db.transact([&](pqxx::work& tx) { return stats_totals(tx, q); });
+    return json_response(200, totals_json(q, totals));
+  });
+  c->service.http.route("GET", "/v1/stats/export.csv", [c](const Request& req) {
+    StatsQuery q = stats_query(req, c->now_s(), false);
+    std::vector<StatsRow> rows =
+        c->service.db.transact([&](pqxx::work& tx) { return stats_rows(tx, q, kCsvRowsMax); });
+    Response r = Response::text(200, csv(rows), "text/csv; charset=utf-8");
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"maillon-impact.csv\"");
+    return r;
+  });
+}
+
+}  // namespace maillon::depot

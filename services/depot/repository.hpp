@@ -1,0 +1,105 @@
+// The depot schema's SQL, one named statement per action; items travel as exchange/depot.hpp's
+// DepotItem plus what only the service keeps (community, notices sent, ledger refusals).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "exchange/depot.hpp"
+#include "exchange/policy.hpp"
+
+namespace maillon::depot {
+
+inline constexpr const char* kNetworkSite = "network";  // exchanges held at no site
+
+struct ItemRow {
+  DepotItem item;
+  std::string community_id;
+  std::optional<int64_t> unclaimed_notified_since_s;
+  int32_t loan_reminded_number = 0;
+  int32_t loan_late_number = 0;
+  std::string refused_transfer_id;  // "" when the ledger refused nothing
+  std::string refused_reason;
+  std::string acted_by;  // staff who made the last change, "" for the member or a job
+};
+
+struct SiteRow {
+  std::string id;
+  std::string community_id;
+};
+
+void upsert_community(pqxx::work& tx, const std::string& id, const std::string& policy_json);
+void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
+                 const std::string& name);
+std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id);
+std::optional<CommunityPolicy> find_policy(pqxx::work& tx, const std::string& community_id);
+
+void insert_item(pqxx::work& tx, const ItemRow& row);
+std::optional<ItemRow> find_item(pqxx::work& tx, const std::string& id, bool for_update);
+void update_item(pqxx::work& tx, const ItemRow& row);
+
+// Serialises one member's reservations and loans: counted then written in one transaction.
+void lock_member(pqxx::work& tx, const std::string& member_id);
+std::vector<DepotItem> reserved_items_of(pqxx::work& tx, const std::string& member_id);
+std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id);
+
+struct ItemFilter {
+  std::string site_id;
+  std::optional<std::string>
+      status;  // available, reserved, collected, on_loan, redirected, unclaimed
+  std::optional<std::vector<std::string>> categories;
+  int64_t now_s = 0;
+  int64_t unclaimed_before_s = 0;  // available_since_s at or before it: unclaimed
+  std::string after_id;
+  int limit = 20;
+};
+std::vector<ItemRow> list_items(pqxx::work& tx, const ItemFilter& filter);
+
+// Rows for the jobs, locked (SKIP LOCKED: a handler holding one is left for the next run).
+std::vector<ItemRow> lapsed_reservations(pqxx::work& tx, int64_t now_s, int limit);
+std::vector<ItemRow> unclaimed_candidates(pqxx::work& tx, int64_t now_s, int limit);
+std::vector<ItemRow> loan_notice_candidates(pqxx::work& tx, int64_t now_s, int64_t lead_s,
+                                            int limit);
+
+// The ledger refused a command about this item; false when the item is unknown.
+bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::string& transfer_id,
+                    const std::string& reason);
+
+// Impact counters. `day` is YYYY-MM-DD (UTC).
+struct DayCounters {
+  int64_t items_in = 0;
+  int64_t items_reused = 0;
+  int64_t reused_g = 0;
+  int64_t redirected_reuse_g = 0;
+  int64_t redirected_recycle_g = 0;
+  int64_t redirected_waste_g = 0;
+  int64_t loans = 0;
+  int64_t exchanges_completed = 0;
+  int64_t minutes_exchanged = 0;
+  int64_t active_members = 0;
+};
+void add_counters(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
+                  const std::string& day, const DayCounters& add);
+// Counts the member once per site and day; only a hash of the id is stored.
+void mark_active(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
+                 const std::string& day, const std::string& member_hash);
+
+struct StatsQuery {
+  std::optional<std::string> community_id;
+  std::optional<std::string> site_key;
+  std::string from_day;  // inclusive
+  std::string to_day;    // inclusive
+};
+DayCounters stats_totals(pqxx::work& tx, const StatsQuery& query);
+
+struct StatsRow {
+  std::string site_key;
+  std::string day;
+  DayCounters counters;
+};
+std::vector<StatsRow> stats_rows(pqxx::work& tx, const StatsQuery& query, int limit);
+
+}  // namespace maillon::depot

@@ -1,0 +1,172 @@
+// One batch of ledger commands in one transaction: lock the touched accounts in id order, let the
+// domain Ledger decide, write what changed with one statement per table, queue the events.
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "services/common/events.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/policy_json.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/ledger/repository.hpp"
+
+namespace maillon::ledger {
+namespace {
+
+using Json = nlohmann::json;
+constexpr std::string_view kCommunityPrefix = "community:";
+
+const TransferId& command_transfer_id(const LedgerCommand& command) {
+  if (const auto* create = std::get_if<CreateTransfer>(&command)) return create->request.id;
+  if (const auto* post = std::get_if<PostTransfer>(&command)) return post->id;
+  return std::get<VoidTransfer>(command).id;
+}
+
+std::vector<TransferId> named_transfers(const Batch& batch) {
+  std::set<TransferId> ids(batch.expire_ids.begin(), batch.expire_ids.end());
+  for (const auto& command : batch.commands) ids.insert(command_transfer_id(command));
+  return {ids.begin(), ids.end()};
+}
+
+std::set<AccountId> named_accounts(const Batch& batch, const std::vector<Transfer>& transfers) {
+  std::set<AccountId> ids;
+  for (const auto& command : batch.commands) {
+    if (const auto* create = std::get_if<CreateTransfer>(&command)) {
+      ids.insert(create->request.from_account_id);
+      ids.insert(create->request.to_account_id);
+    }
+  }
+  for (const auto& t : transfers) {
+    ids.insert(t.request.from_account_id);
+    ids.insert(t.request.to_account_id);
+  }
+  return ids;
+}
+
+// Locks what the batch names, then reads its transfers again under those locks (a hold is only
+// ever resolved by a writer holding both its accounts). A transfer another replica created in
+// between may name accounts not locked yet: lock those as well (a deadlock there is retried).
+Ledger load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& policy) {
+  const auto transfer_ids = named_transfers(batch);
+  std::vector<Transfer> transfers = repo::load_transfers(tx, batch.community_id, transfer_ids);
+  const auto account_ids = named_accounts(batch, transfers);
+  std::vector<Account> accounts =
+      repo::lock_accounts(tx, batch.community_id, {account_ids.begin(), account_ids.end()});
+  if (!transfers.empty()) transfers = repo::load_transfers(tx, batch.community_id, transfer_ids);
+  std::set<AccountId> locked;
+  for (const auto& a : accounts) locked.insert(a.id);
+  std::vector<AccountId> missing;
+  for (const auto& id : named_accounts(Batch{}, transfers)) {
+    if (!locked.contains(id)) missing.push_back(id);
+  }
+  for (auto& a : repo::lock_accounts(tx, batch.community_id, missing)) accounts.push_back(a);
+  Ledger ledger(policy);
+  for (const auto& a : accounts) ledger.load_account(a);
+  for (const auto& t : transfers) ledger.load_transfer(t);
+  return ledger;
+}
+
+std::string event_type(TransferState state) {
+  switch (state) {
+    case TransferState::pending:
+      return "transfer.pending";
+    case TransferState::posted:
+      return "transfer.posted";
+    case TransferState::voided:
+    case TransferState::expired:
+      break;
+  }
+  return "transfer.voided";
+}
+
+Json nullable_member(const AccountId& account_id) {
+  const std::string member = member_of_account(account_id);
+  return member.empty() ? Json(nullptr) : Json(member);
+}
+
+Json transfer_event_data(const Transfer& t) {
+  Json data = {{"transfer_id", t.request.id},
+               {"from_member_id", nullable_member(t.request.from_account_id)},
+               {"to_member_id", nullable_member(t.request.to_account_id)},
+               {"amount_minutes", t.request.amount_minutes},
+               {"posted_minutes", t.posted_minutes},
+               {"kind", std::string(to_string(t.request.kind))},
+               {"ref", t.request.ref},
+               {"state", std::string(to_string(t.state))}};
+  if (t.state == TransferState::voided || t.state == TransferState::expired) {
+    data["reason"] = t.state == TransferState::expired ? "expired" : "voided";
+  }
+  return data;
+}
+
+repo::EventRow event_row(const Outbox& outbox, const std::string& community_id, const Transfer& t) {
+  Event e;
+  // A transfer reaches each state once, so (community, transfer, state) names its event for good.
+  e.id = uuid_from_name("ledger-event:" + community_id + ":" + t.request.id + ":" +
+                        std::string(to_string(t.state)));
+  e.type = event_type(t.state);
+  e.occurred_at = now_rfc3339();
+  e.community_id = community_id;
+  e.data = transfer_event_data(t);
+  return {e.id, outbox.prefix() + ":" + kEventsStream, e.to_json()};
+}
+
+}  // namespace
+
+std::string community_account_id(const std::string& community_id) {
+  return std::string(kCommunityPrefix) + community_id;
+}
+
+std::string member_of_account(const std::string& account_id) {
+  return account_id.starts_with(kCommunityPrefix) ? std::string() : account_id;
+}
+
+LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
+  std::visit([now_us](auto& c) { c.now_us = now_us; }, command);
+  return command;
+}
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+                         const CommunityPolicy& policy) {
+  Ledger ledger = load_ledger(tx, batch, policy);
+  BatchOutcome outcome;
+  outcome.results.reserve(batch.commands.size());
+  for (const auto& command : batch.commands) {
+    outcome.results.push_back(ledger.apply(with_time(command, batch.now_us)));
+  }
+  if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
+  const LedgerChanges changes = ledger.take_changes();
+  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids);
+  std::vector<repo::EventRow> events;
+  for (const auto& change : changes.transfers) {
+    events.push_back(event_row(outbox, batch.community_id, change.transfer));
+  }
+  repo::insert_events(tx, events);
+  return outcome;
+}
+
+CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto found = policies_.find(community_id); found != policies_.end()) {
+      return found->second;
+    }
+  }
+  const auto stored = repo::community_policy(tx, community_id);
+  // A community not seen yet has no accounts either: every command on it finds no account.
+  if (!stored) return CommunityPolicy{};
+  FieldErrors errors;
+  const CommunityPolicy policy = policy_from_json(*stored, errors);
+  if (!errors.empty()) throw std::logic_error("a stored community policy is invalid");
+  std::lock_guard lock(mutex_);
+  policies_[community_id] = policy;
+  return policy;
+}
+
+}  // namespace maillon::ledger

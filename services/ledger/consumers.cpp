@@ -1,0 +1,213 @@
+// What the ledger reacts to: communities and members from the members stream (accounts, joining
+// bonus, erasure), commands from other services on ledger.commands, and its periodic jobs.
+#include <cstdlib>
+#include <ctime>
+
+#include "services/common/events.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/log.hpp"
+#include "services/common/policy_json.hpp"
+#include "services/common/service.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/ledger/repository.hpp"
+
+namespace maillon::ledger {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string text_field(const Json& data, const char* name) {
+  const auto it = data.find(name);
+  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+BatchOutcome apply_one(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                       const std::string& community_id, LedgerCommand command) {
+  Batch batch{community_id, {std::move(command)}, {}, {}, now_us()};
+  return apply_batch(tx, outbox, batch, policies.get(tx, community_id));
+}
+
+void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                          const Json& data) {
+  const std::string member_id = text_field(data, "member_id");
+  const std::string community_id = text_field(data, "community_id");
+  if (!is_uuid(member_id) || !is_uuid(community_id)) return;  // administrators have no account
+  if (!repo::open_accounts(tx, community_id, member_id)) return;
+  const CommunityPolicy policy = policies.get(tx, community_id);
+  if (policy.signup_bonus <= 0) return;
+  // Named after the member: a replayed registration finds the bonus already paid.
+  TransferRequest bonus{uuid_from_name("bonus:" + member_id),
+                        community_account_id(community_id),
+                        member_id,
+                        policy.signup_bonus,
+                        false,
+                        0,
+                        TransferKind::bonus,
+                        "Bonus de bienvenue",
+                        "signup"};
+  apply_one(tx, outbox, policies, community_id, CreateTransfer{bonus, 0});
+}
+
+void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, const Event& e) {
+  if (e.type == "community.created") {
+    FieldErrors errors;
+    const auto policy_field = e.data.find("policy");
+    const Json policy_json = policy_field != e.data.end() ? *policy_field : Json::object();
+    const CommunityPolicy policy = policy_from_json(policy_json, errors);
+    const std::string community_id = text_field(e.data, "community_id");
+    if (!errors.empty() || !is_uuid(community_id))
+      throw std::runtime_error("malformed community.created");
+    repo::upsert_community(tx, community_id, policy_to_json(policy));
+  } else if (e.type == "member.registered") {
+    on_member_registered(tx, outbox, policies, e.data);
+  } else if (e.type == "member.erased") {
+    repo::set_pseudonym(tx, text_field(e.data, "member_id"), text_field(e.data, "pseudonym"));
+  }
+}
+
+// --- ledger.commands -------------------------------------------------------------------------
+
+std::string member_account(const Json& data, const char* field, const std::string& community_id) {
+  const std::string member = text_field(data, field);
+  return member.empty() ? community_account_id(community_id) : member;
+}
+
+std::optional<int64_t> integer_field(const Json& data, const char* name) {
+  const auto it = data.find(name);
+  if (it == data.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) throw std::invalid_argument(name);
+  return it->get<int64_t>();
+}
+
+// A command's data → a domain command; std::invalid_argument when it does not make sense.
+LedgerCommand command_from(const std::string& verb, const Json& data,
+                           const std::string& community_id) {
+  const std::string id = text_field(data, "transfer_id");
+  if (id.empty() || id.size() > kLedgerIdBytesMax) throw std::invalid_argument("transfer_id");
+  if (verb == "post") return PostTransfer{id, integer_field(data, "minutes"), 0};
+  if (verb == "void") return VoidTransfer{id, 0};
+  if (verb != "hold" && verb != "grant") throw std::invalid_argument("type");
+  const auto kind = transfer_kind_from_string(text_field(data, "kind"));
+  const auto minutes = integer_field(data, "minutes");
+  if (!kind || !minutes) throw std::invalid_argument("kind or minutes");
+  TransferRequest request{id,
+                          member_account(data, "from_member_id", community_id),
+                          member_account(data, "to_member_id", community_id),
+                          *minutes,
+                          verb == "hold",
+                          integer_field(data, "timeout_s").value_or(0),
+                          *kind,
+                          text_field(data, "memo"),
+                          text_field(data, "ref")};
+  return CreateTransfer{request, 0};
+}
+
+void reject(pqxx::work& tx, const Outbox& outbox, const std::string& community_id,
+            const std::string& event_id, const Json& data, const std::string& reason) {
+  outbox.add(tx, kEventsStream, "transfer.rejected", community_id,
+             {{"transfer_id", text_field(data, "transfer_id")},
+              {"reason", reason},
+              {"ref", text_field(data, "ref")}},
+             uuid_from_name("ledger-rejected:" + event_id));
+}
+
+}  // namespace
+
+void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                         const std::string& community_id, const nlohmann::json& data,
+                         const std::string& type, const std::string& event_id) {
+  const std::string verb = type.starts_with("ledger.") ? type.substr(7) : type;
+  if (!is_uuid(community_id)) throw std::runtime_error("a ledger command needs its community");
+  LedgerCommand command;
+  try {
+    command = command_from(verb, data, community_id);
+  } catch (const std::invalid_argument&) {
+    reject(tx, outbox, community_id, event_id, data, "invalid-command");
+    return;
+  }
+  const BatchOutcome outcome = apply_one(tx, outbox, policies, community_id, command);
+  const LedgerOutcome result = outcome.results.front().outcome;
+  // `exists` is a replay: the first result was already published, nothing moves again.
+  if (!is_accepted(result))
+    reject(tx, outbox, community_id, event_id, data, std::string(to_string(result)));
+}
+
+namespace {
+
+int64_t env_interval_ms(const char* name, int64_t fallback_ms) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback_ms;
+  const long long parsed = std::atoll(value);
+  if (parsed < 10 || parsed > 86'400'000LL)
+    throw std::invalid_argument(std::string(name) + " out of range");
+  return parsed;
+}
+
+void expire_due(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies) {
+  const int64_t now = now_us();
+  std::map<std::string, std::vector<TransferId>> by_community;
+  for (auto& due : repo::due_transfers(tx, now, kExpireBatchMax)) {
+    by_community[due.community_id].push_back(due.id);
+  }
+  for (auto& [community_id, ids] : by_community) {
+    Batch batch{community_id, {}, ids, {}, now};
+    apply_batch(tx, outbox, batch, policies.get(tx, community_id));
+  }
+}
+
+std::string month_utc(int64_t at_us) {
+  const std::time_t seconds = static_cast<std::time_t>(at_us / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m", &utc);
+  return text;
+}
+
+// Pays this month's allowance to active members; the transfer id is derived from (member,
+// month), so a second replica or a re-run finds it and pays nothing twice.
+void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies) {
+  constexpr int64_t kActiveWindowUs = 60LL * 24 * 3600 * 1'000'000;
+  const int64_t now = now_us();
+  const std::string month = month_utc(now);
+  for (const auto& community_id : repo::community_ids(tx)) {
+    const CommunityPolicy policy = policies.get(tx, community_id);
+    if (policy.monthly_allowance <= 0) continue;
+    Batch batch{community_id, {}, {}, {}, now};
+    for (const auto& member : repo::allowance_candidates(
+             tx, community_id, "allowance:" + month, now - kActiveWindowUs,
+             policy.monthly_allowance, policy.max_balance, kAllowanceBatchMax)) {
+      TransferRequest request{uuid_from_name("allowance:" + member + ":" + month),
+                              community_account_id(community_id),
+                              member,
+                              policy.monthly_allowance,
+                              false,
+                              0,
+                              TransferKind::allowance,
+                              "Allocation mensuelle",
+                              "allowance:" + month};
+      batch.commands.push_back(CreateTransfer{request, 0});
+    }
+    if (!batch.commands.empty()) apply_batch(tx, outbox, batch, policy);
+  }
+}
+
+}  // namespace
+
+void register_consumers(Service& s, PolicyCache& policies) {
+  s.consume("members", [&s, &policies](pqxx::work& tx, const Event& e) {
+    on_members_event(tx, s.outbox, policies, e);
+  });
+  s.consume("ledger.commands", [&s, &policies](pqxx::work& tx, const Event& e) {
+    apply_command_event(tx, s.outbox, policies, e.community_id, e.data, e.type, e.id);
+  });
+  const auto expire_ms = env_interval_ms("MAILLON_LEDGER_EXPIRE_INTERVAL_MS", 1000);
+  const auto allowance_ms = env_interval_ms("MAILLON_LEDGER_ALLOWANCE_INTERVAL_MS", 3'600'000);
+  s.every("expire-holds", std::chrono::milliseconds(expire_ms),
+          [&s, &policies](pqxx::work& tx) { expire_due(tx, s.outbox, policies); });
+  s.every("monthly-allowance", std::chrono::milliseconds(allowance_ms),
+          [&s, &policies](pqxx::work& tx) { pay_allowances(tx, s.outbox, policies); });
+}
+
+}  // namespace maillon::ledger

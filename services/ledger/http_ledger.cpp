@@ -1,0 +1,333 @@
+// Routes of the ledger: each handler checks who may act, builds one domain command, hands it to
+// the batcher (writes) or reads one snapshot (reads), and maps the outcome through one table.
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+#include "exchange/ledger_audit.hpp"
+#include "services/common/errors.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/pagination.hpp"
+#include "services/common/service.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/ledger/repository.hpp"
+
+namespace maillon::ledger {
+namespace {
+
+// Every refusal the domain can give, as HTTP: the one place statuses are chosen.
+struct OutcomeHttp {
+  LedgerOutcome outcome;
+  int status;
+  const char* field;  // for 400s: the body field at fault
+  const char* detail;
+};
+constexpr std::array<OutcomeHttp, 15> kOutcomeHttp{{
+    {LedgerOutcome::exists_with_different_body, 409, "",
+     "Cet identifiant de transfert existe déjà avec un autre contenu."},
+    {LedgerOutcome::invalid_id, 400, "id", "identifiant de 1 à 64 octets"},
+    {LedgerOutcome::invalid_amount, 400, "minutes", "montant hors des bornes"},
+    {LedgerOutcome::invalid_timeout, 400, "timeout_s", "délai invalide pour ce transfert"},
+    {LedgerOutcome::invalid_memo, 400, "memo", "mémo trop long"},
+    {LedgerOutcome::invalid_ref, 400, "ref", "référence trop longue"},
+    {LedgerOutcome::same_account, 422, "", "Un compte ne peut pas se payer lui-même."},
+    {LedgerOutcome::account_not_found, 404, "", "Compte introuvable dans cette communauté."},
+    {LedgerOutcome::insufficient_credits, 422, "", "Crédits disponibles insuffisants."},
+    {LedgerOutcome::balance_cap, 422, "", "Le solde du bénéficiaire dépasserait le plafond."},
+    {LedgerOutcome::not_found, 404, "", "Transfert introuvable."},
+    {LedgerOutcome::already_posted, 409, "", "Ce transfert est déjà validé."},
+    {LedgerOutcome::already_voided, 409, "", "Ce transfert est déjà annulé."},
+    {LedgerOutcome::expired, 409, "", "Ce transfert a expiré."},
+    {LedgerOutcome::exceeds_pending, 422, "", "Montant supérieur au montant réservé."},
+}};
+
+ApiError outcome_error(LedgerOutcome outcome) {
+  for (const auto& row : kOutcomeHttp) {
+    if (row.outcome != outcome) continue;
+    const std::string code(to_string(outcome));
+    if (row.status == 400) return invalid_input("Transfert invalide.", {{row.field, row.detail}});
+    const char* title = row.status == 409   ? "Conflit avec l'état actuel"
+                        : row.status == 404 ? "Introuvable"
+                                            : "Règle métier non respectée";
+    return ApiError(row.status, code, title, row.detail);
+  }
+  throw std::logic_error("a ledger outcome has no HTTP mapping");
+}
+
+std::string rfc3339_from_us(int64_t at_us) {
+  const std::time_t seconds = static_cast<std::time_t>(at_us / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%06lldZ", static_cast<long long>(at_us % 1'000'000));
+  return text;
+}
+
+Json nullable_member(const AccountId& account_id) {
+  const std::string member = member_of_account(account_id);
+  return member.empty() ? Json(nullptr) : Json(member);
+}
+
+Json transfer_json(const Transfer& t) {
+  const auto deadline_us = transfer_deadline_us(t);
+  return {
+      {"id", t.request.id},
+      {"state", std::string(to_string(t.state))},
+      {"from_member_id", nullable_member(t.request.from_account_id)},
+      {"to_member_id", nullable_member(t.request.to_account_id)},
+      {"minutes", t.request.amount_minutes},
+      {"posted_minutes", t.posted_minutes},
+      {"pending", t.request.pending},
+      {"timeout_s", t.request.timeout_s},
+      {"kind", std::string(to_string(t.request.kind))},
+      {"memo", t.request.memo},
+      {"ref", t.request.ref},
+      {"created_at", rfc3339_from_us(t.created_at_us)},
+      {"resolved_at", t.resolved_at_us ? Json(rfc3339_from_us(t.resolved_at_us)) : Json(nullptr)},
+      {"expires_at", deadline_us ? Json(rfc3339_from_us(*deadline_us)) : Json(nullptr)}};
+}
+
+Response answer(const TransferResult& result, int created_status) {
+  if (result.outcome == LedgerOutcome::ok)
+    return json_response(created_status, transfer_json(*result.transfer));
+  if (result.outcome == LedgerOutcome::exists)
+    return json_response(200, transfer_json(*result.transfer));
+  throw outcome_error(result.outcome);
+}
+
+// The body of POST /v1/ledger/transfers, checked field by field before any lock is taken.
+struct TransferBody {
+  std::string id;
+  std::string to_member_id;
+  int64_t minutes = 0;
+  std::string memo;
+  std::optional<std::string> from_member_id;
+  bool pending = false;
+  int64_t timeout_s = 0;
+  std::string ref;
+};
+
+TransferBody parse_transfer(const std::string& body) {
+  const Json j = parse_json_object(body);
+  BodyReader r(
+      j, {"id", "to_member_id", "minutes", "memo", "from_member_id", "pending", "timeout_s", "ref"},
+      {"state", "posted_minutes", "kind"});
+  TransferBody in;
+  in.id = r.required_uuid("id");
+  in.to_member_id = r.required_uuid("to_member_id");
+  in.minutes = r.required_integer("minutes", 1, kTransferMinutesMax);
+  in.memo = r.text("memo", kTransferMemoBytesMax).value_or("");
+  in.from_member_id = r.uuid("from_member_id");
+  in.pending = r.boolean("pending").value_or(false);
+  in.timeout_s = r.integer("timeout_s", 0, kTransferTimeoutSMax).value_or(0);
+  in.ref = r.text("ref", kTransferRefBytesMax).value_or("");
+  if (in.timeout_s > 0 && !in.pending)
+    r.add_error("timeout_s", "un délai ne vaut que pour une réservation");
+  r.finish();
+  return in;
+}
+
+class LedgerApi {
+ public:
+  LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
+      : s_(s), policies_(policies), batcher_(batcher) {}
+
+  void routes() {
+    auto bind = [this](const char* method, const char* path,
+                       Response (LedgerApi::*fn)(const Request&)) {
+      s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
+    };
+    bind("GET", "/v1/ledger/accounts/{member_id}", &LedgerApi::get_account);
+    bind("GET", "/v1/ledger/accounts/{member_id}/entries", &LedgerApi::list_entries);
+    bind("POST", "/v1/ledger/transfers", &LedgerApi::create_transfer);
+    bind("GET", "/v1/ledger/transfers/{id}", &LedgerApi::get_transfer);
+    bind("POST", "/v1/ledger/transfers/{id}/post", &LedgerApi::post_transfer);
+    bind("POST", "/v1/ledger/transfers/{id}/void", &LedgerApi::void_transfer);
+    bind("GET", "/v1/ledger/audit", &LedgerApi::get_audit);
+  }
+
+ private:
+  Service& s_;
+  PolicyCache& policies_;
+  TransferBatcher& batcher_;
+
+  Identity member_caller(const Request& req) {
+    Identity who = s_.auth.require(req);
+    if (who.community_id.empty()) throw forbidden("Il faut appartenir à une communauté.");
+    return who;
+  }
+
+  // Members pay from their own account; staff grant from the community's (or correct between
+  // members) and such transfers are `manual`.
+  TransferRequest transfer_request(const Identity& who, const TransferBody& in) {
+    TransferRequest request{in.id,      who.member_id, in.to_member_id,        in.minutes,
+                            in.pending, in.timeout_s,  TransferKind::exchange, in.memo,
+                            in.ref};
+    const bool own = !in.from_member_id ? !who.is_staff() : *in.from_member_id == who.member_id;
+    if (own) return request;
+    if (!who.is_staff()) throw forbidden("On ne paie que depuis son propre compte.");
+    request.from_account_id =
+        in.from_member_id ? *in.from_member_id : community_account_id(who.community_id);
+    request.kind = TransferKind::manual;
+    return request;
+  }
+
+  Response create_transfer(const Request& req) {
+    const Identity who = member_caller(req);
+    const TransferBody in = parse_transfer(req.body);
+    const TransferRequest request = transfer_request(who, in);
+    return answer(batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id()),
+                  201);
+  }
+
+  // A transfer the caller may see: a party's or any in the staff's community; 404 otherwise.
+  Transfer visible_transfer(const Identity& who, const std::string& id) {
+    const auto t = s_.db.transact(
+        [&](pqxx::work& tx) { return repo::find_transfer(tx, who.community_id, id); });
+    if (!t || !(is_party(who, *t) || who.is_staff())) throw not_found("Transfert introuvable.");
+    return *t;
+  }
+  static bool is_payer(const Identity& who, const Transfer& t) {
+    return t.request.from_account_id == who.member_id;
+  }
+  static bool is_party(const Identity& who, const Transfer& t) {
+    return is_payer(who, t) || t.request.to_account_id == who.member_id;
+  }
+
+  Response get_transfer(const Request& req) {
+    const Identity who = member_caller(req);
+    return json_response(200, transfer_json(visible_transfer(who, req.param("id"))));
+  }
+
+  Response post_transfer(const Request& req) {
+    const Identity who = member_caller(req);
+    const Json j = parse_json_object(req.body, true);
+    BodyReader r(j, {"minutes"});
+    const auto minutes = r.integer("minutes", 1, kTransferMinutesMax);
+    r.finish();
+    const Transfer t = visible_transfer(who, req.param("id"));
+    if (!is_payer(who, t) && !who.is_staff())
+      throw forbidden("Seul le payeur valide ce transfert.");
+    return answer(
+        batcher_.submit(who.community_id, PostTransfer{t.request.id, minutes, 0}, who.actor_id()),
+        200);
+  }
+
+  Response void_transfer(const Request& req) {
+    const Identity who = member_caller(req);
+    const Transfer t = visible_transfer(who, req.param("id"));
+    return answer(batcher_.submit(who.community_id, VoidTransfer{t.request.id, 0}, who.actor_id()),
+                  200);
+  }
+
+  // Self, staff of the account's community, or an administrator; 404 for anyone else.
+  repo::AccountRow visible_account(pqxx::work& tx, const Identity& who,
+                                   const std::string& member_id) {
+    const bool allowed = member_id == who.member_id || who.is_staff() || who.is_admin;
+    const auto row = allowed ? repo::find_account(tx, member_id) : std::nullopt;
+    if (!row || row->account.community ||
+        (!who.is_admin && row->community_id != who.community_id)) {
+      throw not_found("Compte introuvable.");
+    }
+    return *row;
+  }
+
+  Response get_account(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    return s_.db.transact([&](pqxx::work& tx) {
+      const repo::AccountRow row = visible_account(tx, who, req.param("member_id"));
+      const CommunityPolicy policy = policies_.get(tx, row.community_id);
+      const Account& a = row.account;
+      return json_response(200, {{"member_id", a.id},
+                                 {"balance_minutes", a.balance_minutes},
+                                 {"pending_debit_minutes", a.pending_debit_minutes},
+                                 {"pending_credit_minutes", a.pending_credit_minutes},
+                                 {"available_minutes", a.available_minutes()},
+                                 {"min_balance", policy.min_balance},
+                                 {"max_balance", policy.max_balance}});
+    });
+  }
+
+  static Json entry_json(const repo::EntryRow& row) {
+    const Entry& e = row.entry;
+    Json counterparty = row.counterparty_pseudonym.empty()
+                            ? nullable_member(e.counterparty_account_id)
+                            : Json(row.counterparty_pseudonym);
+    if (counterparty.is_null()) counterparty = "community";
+    return {{"transfer_id", e.transfer_id},
+            {"amount_minutes", e.amount_minutes},
+            {"balance_after_minutes", e.balance_after_minutes},
+            {"kind", std::string(to_string(e.kind))},
+            {"ref", e.ref},
+            {"counterparty", counterparty},
+            {"at", rfc3339_from_us(e.at_us)}};
+  }
+
+  Response list_entries(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    const PageRequest page = page_request(req);
+    int64_t before_id = 0;
+    if (!page.cursor.empty()) {
+      try {
+        before_id = std::stoll(page.cursor);
+      } catch (const std::exception&) {
+        throw invalid_input("Curseur invalide.", {{"cursor", "curseur inconnu ou altéré"}});
+      }
+    }
+    return s_.db.transact([&](pqxx::work& tx) {
+      const repo::AccountRow account = visible_account(tx, who, req.param("member_id"));
+      auto rows = repo::list_entries(tx, account.account.id, before_id, page.limit + 1);
+      Json next = nullptr;
+      if (rows.size() > static_cast<std::size_t>(page.limit)) {
+        rows.pop_back();
+        next = encode_cursor(std::to_string(rows.back().id));
+      }
+      Json items = Json::array();
+      for (const auto& row : rows) items.push_back(entry_json(row));
+      return json_response(200, {{"items", items}, {"next_cursor", next}});
+    });
+  }
+
+  Response get_audit(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    const std::string community_id = req.query_value("community_id").value_or("");
+    if (!is_uuid(community_id)) {
+      throw invalid_input("Communauté manquante.", {{"community_id", "identifiant attendu"}});
+    }
+    if (!who.is_admin && !(who.is_staff() && who.community_id == community_id)) throw forbidden();
+    return s_.db.transact([&](pqxx::work& tx) {
+      std::map<AccountId, int64_t> sums;
+      const auto accounts = repo::audit_accounts(tx, community_id, sums);
+      const AuditReport report = audit(accounts, sums, policies_.get(tx, community_id));
+      Json violations = Json::array();
+      for (const auto& v : report.violations) {
+        violations.push_back({{"check", std::string(to_string(v.check))},
+                              {"account_id", v.account_id},
+                              {"detail", v.detail}});
+      }
+      return json_response(200, {{"community_id", community_id},
+                                 {"accounts", report.accounts},
+                                 {"sum_balances_minutes", report.sum_balances_minutes},
+                                 {"pending_minutes", report.pending_debit_minutes},
+                                 {"pending_debit_minutes", report.pending_debit_minutes},
+                                 {"pending_credit_minutes", report.pending_credit_minutes},
+                                 {"ok", report.ok()},
+                                 {"violations", violations}});
+    });
+  }
+};
+
+}  // namespace
+
+void register_service(Service& s) {
+  // Owned for the life of the process: handlers, consumers and jobs hold references to them.
+  static PolicyCache policies;
+  static TransferBatcher batcher(s.db, s.outbox, policies, kBatchShards);
+  static LedgerApi api(s, policies, batcher);
+  api.routes();
+  register_consumers(s, policies);
+}
+
+}  // namespace maillon::ledger

@@ -1,0 +1,123 @@
+// The ledger service: batches of ledger commands applied in one transaction per community, the
+// writer that feeds them (group commit), and the registration of routes, consumers and jobs.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "exchange/ledger.hpp"
+#include "exchange/policy.hpp"
+
+namespace maillon {
+class Db;
+class Outbox;
+class Service;
+}  // namespace maillon
+
+namespace maillon::ledger {
+
+// A batch never grows past this: bounded memory, bounded lock time per transaction.
+inline constexpr std::size_t kBatchCommandsMax = 512;
+inline constexpr int kBatchRaceRetriesMax = 5;
+// Communities hash onto this many writers; one community always onto the same one.
+inline constexpr std::size_t kBatchShards = 4;
+inline constexpr int kExpireBatchMax = 500;     // holds voided per expiry run
+inline constexpr int kAllowanceBatchMax = 200;  // members paid per community per allowance run
+inline constexpr const char* kEventsStream = "ledger.events";
+
+std::string community_account_id(const std::string& community_id);
+// The member behind an account, or empty for a community account.
+std::string member_of_account(const std::string& account_id);
+LedgerCommand with_time(LedgerCommand command, int64_t now_us);
+int64_t now_us();
+
+// The commands of one community applied in one transaction, in order. `actor_ids` names who
+// asked for each created transfer (by transfer id).
+struct Batch {
+  std::string community_id;
+  std::vector<LedgerCommand> commands;
+  std::vector<TransferId> expire_ids;  // holds the expiry job found due
+  std::map<TransferId, std::string> actor_ids;
+  int64_t now_us = 0;
+};
+struct BatchOutcome {
+  std::vector<TransferResult> results;  // one per command
+  std::vector<Transfer> expired;
+};
+
+// Locks the touched accounts in id order, runs the domain Ledger on them, writes one UPDATE of
+// the accounts, one INSERT of transfers, one INSERT of entries and the events, in `tx`.
+// Throws RaceLost when another replica created one of the same transfer ids meanwhile.
+struct RaceLost : std::runtime_error {
+  RaceLost() : std::runtime_error("a transfer id was created concurrently") {}
+};
+BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+                         const CommunityPolicy& policy);
+
+// Community policies, read once from the communities table (they never change afterwards).
+class PolicyCache {
+ public:
+  CommunityPolicy get(pqxx::work& tx, const std::string& community_id);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, CommunityPolicy> policies_;
+};
+
+// Group commit: callers hand in commands and wait; one of them at a time per shard takes
+// everything queued (up to kBatchCommandsMax) and applies it in one transaction per community.
+// Whoever arrives during a commit joins the next batch, so batches grow with the load and an
+// idle ledger answers without any wait.
+class TransferBatcher {
+ public:
+  TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards);
+  TransferResult submit(const std::string& community_id, LedgerCommand command,
+                        const std::string& actor_id);
+
+ private:
+  struct Waiter {
+    std::string community_id;
+    LedgerCommand command;
+    std::string actor_id;
+    bool done = false;
+    TransferResult result;
+    std::exception_ptr error;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::deque<std::shared_ptr<Waiter>> queue;
+    bool leading = false;
+  };
+  void lead(std::vector<std::shared_ptr<Waiter>>& batch);
+  void run_community(const std::string& community_id,
+                     std::vector<std::shared_ptr<Waiter>>& waiters);
+
+  Db& db_;
+  const Outbox& outbox_;
+  PolicyCache& policies_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// Stream consumers (members, ledger.commands) and periodic jobs (expiry, monthly allowance).
+void register_consumers(Service& service, PolicyCache& policies);
+// The ledger.commands handler, exposed for tests: applies one command exactly once.
+void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                         const std::string& community_id, const nlohmann::json& data,
+                         const std::string& type, const std::string& event_id);
+
+void register_service(Service& service);
+
+}  // namespace maillon::ledger

@@ -1,0 +1,76 @@
+// The ledger's SQL: set-based reads and writes of accounts, transfers and entries for a batch,
+// and the queries behind the read endpoints, the audit, the consumers and the jobs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "exchange/ledger.hpp"
+
+namespace maillon::ledger::repo {
+
+struct AccountRow {
+  Account account;
+  std::string community_id;
+  std::string pseudonym;  // "" unless the member was erased
+};
+
+struct EntryRow {
+  int64_t id = 0;
+  Entry entry;
+  std::string counterparty_pseudonym;
+};
+
+struct EventRow {
+  std::string event_id;
+  std::string stream;  // with prefix
+  std::string payload;
+};
+
+std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
+                                     const std::vector<TransferId>& ids);
+// Locks the accounts in id order (FOR NO KEY UPDATE): two writers touching the same accounts
+// queue on the first one they share instead of deadlocking.
+std::vector<Account> lock_accounts(pqxx::work& tx, const std::string& community_id,
+                                   const std::vector<AccountId>& ids);
+void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
+                   const std::map<TransferId, std::string>& actor_ids);
+void insert_events(pqxx::work& tx, const std::vector<EventRow>& events);
+
+std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
+                                      const TransferId& id);
+std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id);
+std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t before_id,
+                                   int limit);
+// Accounts of a community with the sum of each one's entries, read in one statement (one
+// snapshot) so that a concurrent batch cannot make the audit see half of it.
+std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community_id,
+                                    std::map<AccountId, int64_t>& entry_sums_minutes);
+
+std::optional<nlohmann::json> community_policy(pqxx::work& tx, const std::string& community_id);
+void upsert_community(pqxx::work& tx, const std::string& community_id,
+                      const nlohmann::json& policy);
+// Opens the member's account and the community's account when missing; true when the member's
+// account is new.
+bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id);
+void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym);
+
+struct DueTransfer {
+  std::string community_id;
+  TransferId id;
+};
+std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit);
+std::vector<std::string> community_ids(pqxx::work& tx);
+// Members of a community with an exchange-like entry since `active_since_us`, without the
+// allowance `ref` yet, and with room under `max_balance` for `allowance_minutes`.
+std::vector<std::string> allowance_candidates(pqxx::work& tx, const std::string& community_id,
+                                              const std::string& ref, int64_t active_since_us,
+                                              int64_t allowance_minutes, int64_t max_balance,
+                                              int limit);
+
+}  // namespace maillon::ledger::repo

@@ -1,0 +1,190 @@
+// Stream handlers of the matching service. Each runs in the transaction that records the
+// event: it writes the read model first, then updates the engine (so a failed write never
+// leaves the engine ahead of the database; a transaction failing later is redelivered and every
+// step is idempotent), then stores the new matches and their match.proposed events.
+#include <chrono>
+
+#include "exchange/listing.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/log.hpp"
+#include "services/common/service.hpp"
+#include "services/matching/repository.hpp"
+#include "services/matching/wiring.hpp"
+
+namespace maillon::matching_service {
+namespace {
+
+using Json = nlohmann::json;
+
+std::optional<std::string> optional_text(const Json& data, const char* field) {
+  const auto it = data.find(field);
+  if (it == data.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::string text(const Json& data, const char* field) {
+  auto value = optional_text(data, field);
+  if (!value) throw std::invalid_argument(std::string("event data without ") + field);
+  return *value;
+}
+
+std::string words_of(const Json& data) {
+  std::string words = text(data, "title");
+  for (const auto& tag : data.value("tags", Json::array())) {
+    if (tag.is_string()) words += " " + tag.get<std::string>();
+  }
+  return words;
+}
+
+// The listing payload of offer.* / request.* (schemas/events/listing.schema.json).
+// The side comes from the event type ("request.updated"): the stream and type say which
+// service wrote it, whatever the payload claims.
+repo::ListingWrite listing_write(const std::string& side, const Json& data) {
+  repo::ListingWrite w;
+  ReadListing& l = w.listing;
+  l.id = text(data, "id");
+  l.side = side;
+  l.member_id = text(data, "member_id");
+  l.community_id = text(data, "community_id");
+  l.category = text(data, "category");
+  l.kind = text(data, "kind");
+  l.mode = text(data, "mode");
+  const Json& location = data.at("location");
+  l.lat = location.at("lat").get<double>();
+  l.lon = location.at("lon").get<double>();
+  l.at_site = data.value("location_source", std::string()) == "site";
+  l.reach_m = std::llround(data.at("reach_km").get<double>() * 1000.0);
+  l.status = text(data, "status");
+  l.title = text(data, "title");
+  l.words = words_of(data);
+  w.site_id = optional_text(data, "site_id");
+  w.available_from = optional_text(data, "available_from");
+  w.available_until = optional_text(data, "available_until");
+  w.created_at = text(data, "created_at");
+  w.updated_at = optional_text(data, "updated_at").value_or(w.created_at);
+  return w;
+}
+
+repo::MatchRow match_row(const ReadListing& listing, const repo::ListingSummary& other,
+                         const Proposal& p) {
+  const bool is_offer = listing.side == "offer";
+  repo::MatchRow m;
+  m.community_id = listing.community_id;
+  m.offer_id = is_offer ? listing.id : other.id;
+  m.request_id = is_offer ? other.id : listing.id;
+  m.offer_member_id = is_offer ? listing.member_id : other.member_id;
+  m.request_member_id = is_offer ? other.member_id : listing.member_id;
+  m.id = uuid_from_name("match:" + m.offer_id + ":" + m.request_id);
+  m.score = p.score;
+  m.distance_m = distance_bucket_m(p.distance_m);
+  return m;
+}
+
+Json proposed_data(const repo::MatchRow& m) {
+  return {{"id", m.id},
+          {"offer_id", m.offer_id},
+          {"request_id", m.request_id},
+          {"offer_member_id", m.offer_member_id},
+          {"request_member_id", m.request_member_id},
+          {"score", m.score},
+          {"distance_m", m.distance_m},
+          {"community_id", m.community_id}};
+}
+
+void store_matches(Service& s, MatchIndex& index, pqxx::work& tx, const ReadListing& listing,
+                   const std::vector<Proposal>& proposals) {
+  std::vector<std::string> ids;
+  for (const Proposal& p : proposals) ids.push_back(p.other_id);
+  const auto others = repo::summaries(tx, ids);
+  for (const Proposal& p : proposals) {
+    const auto other = others.find(p.other_id);
+    if (other == others.end()) continue;  // indexed but not stored: cannot happen after a rebuild
+    const repo::MatchRow m = match_row(listing, other->second, p);
+    if (!repo::upsert_match(tx, m)) continue;
+    s.outbox.add(tx, "matches", "match.proposed", m.community_id, proposed_data(m),
+                 uuid_from_name("match.proposed:" + m.id));
+    index.record_proposal(other->second.member_id);
+  }
+}
+
+void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event& e) {
+  const auto dot = e.type.find('.');
+  const std::string what = dot == std::string::npos ? "" : e.type.substr(dot + 1);
+  if (what == "closed") {
+    const std::string id = text(e.data, "id");
+    const std::string status =
+        e.data.value("reason", std::string()) == "expired" ? "expired" : "closed";
+    const auto community = repo::close_listing(tx, id, status);
+    if (community) index.remove(*community, id);
+    return;
+  }
+  if (what != "published" && what != "updated") return;
+  const std::string side = e.type.substr(0, dot);
+  if (side != "offer" && side != "request") return;
+  const auto stored = repo::upsert_listing(tx, listing_write(side, e.data));
+  if (!stored) return;  // older than what we hold, or already closed
+  const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, now_s());
+  store_matches(s, index, tx, *stored, proposals);
+}
+
+void on_member_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
+  if (e.type != "member.erased") return;
+  for (const ReadListing& l : repo::close_listings_of_member(tx, text(e.data, "member_id"))) {
+    index.remove(l.community_id, l.id);
+  }
+}
+
+double reliability_of(std::pair<int64_t, int64_t> counts) {
+  // Laplace prior, as the members service shows it: a newcomer starts at 0.5.
+  return (double(counts.first) + 1.0) / (double(counts.first + counts.second) + 2.0);
+}
+
+// exchange.completed counts for both parties; a cancellation counts against whoever cancelled.
+void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
+  std::vector<std::pair<std::string, bool>> outcomes;
+  if (e.type == "exchange.completed") {
+    for (const char* party : {"provider_id", "receiver_id"}) {
+      if (auto id = optional_text(e.data, party)) outcomes.emplace_back(*id, true);
+    }
+  } else if (e.type == "exchange.cancelled") {
+    if (auto id = optional_text(e.data, "cancelled_by")) outcomes.emplace_back(*id, false);
+  }
+  for (const auto& [member, completed] : outcomes) {
+    index.set_reliability(member, reliability_of(repo::count_exchange(tx, member, completed)));
+  }
+}
+
+}  // namespace
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void rebuild_index(Service& s, MatchIndex& index) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto [rows, reliability] = s.db.transact([](pqxx::work& tx) {
+    return std::make_pair(repo::active_listings(tx), repo::all_reliability(tx));
+  });
+  const std::size_t indexed = index.rebuild(rows);
+  for (const auto& [member, counts] : reliability)
+    index.set_reliability(member, reliability_of(counts));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  log::info("matching index rebuilt",
+            {{"listings", std::to_string(indexed)}, {"ms", std::to_string(ms.count())}});
+}
+
+void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {
+  // Each handler holds the index: it lives as long as the service's consumers.
+  for (const char* stream : {"offers", "requests"}) {
+    s.consume(stream,
+              [&s, index](pqxx::work& tx, const Event& e) { on_listing_event(s, *index, tx, e); });
+  }
+  s.consume("members", [index](pqxx::work& tx, const Event& e) { on_member_event(*index, tx, e); });
+  s.consume("exchanges",
+            [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); });
+}
+
+}  // namespace maillon::matching_service

@@ -1,0 +1,247 @@
+// The service's view of the matching engine: translation of read-model rows into engine
+// listings, one engine per community, and the reader/writer lock around them.
+#include "services/matching/index.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace maillon::matching_service {
+namespace {
+
+using matching::CategoryId;
+
+void number_categories(const nlohmann::json& nodes, CategoryId parent, CategoryIds& out,
+                       std::size_t depth) {
+  if (!nodes.is_array() || depth > 8) {
+    throw std::invalid_argument("categories.json: children must be arrays, at most 8 levels");
+  }
+  for (const auto& node : nodes) {
+    if (!node.is_object() || !node.contains("slug") || !node["slug"].is_string()) {
+      throw std::invalid_argument("categories.json: each entry needs a slug");
+    }
+    if (out.parents.size() >= matching::kMaxCategories) {
+      throw std::invalid_argument("categories.json: too many categories");
+    }
+    const auto id = static_cast<CategoryId>(out.parents.size());
+    if (!out.id_of_slug.emplace(node["slug"].get<std::string>(), id).second) {
+      throw std::invalid_argument("categories.json: duplicate slug");
+    }
+    out.parents.push_back(parent);
+    number_categories(node.value("children", nlohmann::json::array()), id, out, depth + 1);
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+uint32_t fnv1a(std::string_view word) {
+  uint32_t hash = 2166136261u;
+  for (char c : word) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  return hash == 0 ? 1 : hash;  // 0 marks an empty word slot
+}
+
+template <class E>
+std::optional<E> parse_enum(std::string_view text, std::initializer_list<std::string_view> names) {
+  int i = 0;
+  for (std::string_view name : names) {
+    if (text == name) return static_cast<E>(i);
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::vector<Proposal> to_proposals(const std::vector<matching::Match>& matches) {
+  std::vector<Proposal> out;
+  out.reserve(matches.size());
+  for (const auto& m : matches) out.push_back(Proposal{uuid_of(m.other), m.score, m.distance_m});
+  return out;
+}
+
+}  // namespace
+
+CategoryIds load_category_ids(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read " + path);
+  const auto tree = nlohmann::json::parse(in, nullptr, false);
+  if (tree.is_discarded()) throw std::invalid_argument(path + " is not JSON");
+  CategoryIds ids;
+  number_categories(tree, matching::kNoParent, ids, 0);
+  return ids;
+}
+
+matching::ListingId listing_id_of(std::string_view uuid) {
+  matching::ListingId id;
+  int nibbles = 0;
+  for (char c : uuid) {
+    const int v = hex_value(c);
+    if (v < 0) continue;  // the dashes
+    uint64_t& half = nibbles < 16 ? id.hi : id.lo;
+    half = half << 4 | static_cast<uint64_t>(v);
+    ++nibbles;
+  }
+  assert(nibbles == 32);
+  return id;
+}
+
+std::string uuid_of(matching::ListingId id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    const uint64_t half = i < 16 ? id.hi : id.lo;
+    out.push_back(kHex[(half >> (4 * (15 - i % 16))) & 0xF]);
+    if (i == 7 || i == 11 || i == 15 || i == 19) out.push_back('-');
+  }
+  return out;
+}
+
+matching::Words hash_words(std::string_view text) {
+  matching::Words words{};
+  std::size_t count = 0;
+  std::string word;
+  auto flush = [&] {
+    if (word.size() >= 3 && count < matching::kMaxWords) {
+      const uint32_t h = fnv1a(word);
+      if (std::find(words.begin(), words.begin() + static_cast<long>(count), h) ==
+          words.begin() + static_cast<long>(count)) {
+        words[count++] = h;
+      }
+    }
+    word.clear();
+  };
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    // Bytes of multi-byte UTF-8 characters (accents) belong to words.
+    if (std::isalnum(u) || u >= 0x80) {
+      word.push_back(static_cast<char>(std::tolower(u)));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+MatchIndex::MatchIndex(CategoryIds categories) : categories_(std::move(categories)) {}
+
+bool MatchIndex::knows_category(std::string_view slug) const {
+  return categories_.id_of_slug.find(slug) != categories_.id_of_slug.end();
+}
+
+matching::MemberIndex MatchIndex::member_index(const std::string& member_id) {
+  const auto next = static_cast<matching::MemberIndex>(members_.size());
+  const auto [it, added] = members_.emplace(member_id, next);
+  // More members than the engine's handle space would be a deployment far beyond one replica.
+  assert(!added || next < matching::kMaxMembers);
+  return it->second;
+}
+
+matching::Engine& MatchIndex::engine_of(const std::string& community_id) {
+  auto& engine = engines_[community_id];
+  if (!engine) engine = std::make_unique<matching::Engine>(categories_.parents);
+  return *engine;
+}
+
+matching::Listing MatchIndex::to_engine(const ReadListing& row) {
+  using namespace matching;
+  Listing l;
+  l.id = listing_id_of(row.id);
+  l.side = row.side == "offer" ? Side::offer : Side::request;
+  l.member = member_index(row.member_id);
+  const auto category = categories_.id_of_slug.find(row.category);
+  // An unknown slug (a tree newer than ours) is out of range: the engine rejects it.
+  l.category = category == categories_.id_of_slug.end()
+                   ? static_cast<CategoryId>(categories_.parents.size())
+                   : category->second;
+  l.kind = row.kind == "service" ? Kind::service : Kind::good;
+  l.mode = parse_enum<Mode>(row.mode, {"give", "lend", "swap", "service"}).value_or(Mode::give);
+  l.position = GeoPoint{row.lat, row.lon};
+  if (row.at_site) l.site = l.position;
+  l.reach_m = static_cast<uint32_t>(std::clamp<int64_t>(row.reach_m, 0, kMaxReachM));
+  l.available_from_s = row.available_from_s.value_or(std::numeric_limits<int64_t>::min());
+  l.available_until_s = row.available_until_s.value_or(std::numeric_limits<int64_t>::max());
+  l.status = parse_enum<Status>(row.status, {"active", "paused", "reserved", "closed", "expired"})
+                 .value_or(Status::closed);
+  l.created_at_s = row.created_at_s;
+  l.words = hash_words(row.words);
+  return l;
+}
+
+std::size_t MatchIndex::rebuild(const std::vector<ReadListing>& rows) {
+  std::unique_lock lock(mutex_);
+  std::map<std::string, std::vector<matching::Listing>> by_community;
+  for (const ReadListing& row : rows) by_community[row.community_id].push_back(to_engine(row));
+  std::size_t indexed = 0;
+  for (auto& [community, listings] : by_community) {
+    indexed += engine_of(community).build(listings);
+  }
+  return indexed;
+}
+
+std::vector<Proposal> MatchIndex::upsert_and_match(const ReadListing& row, std::size_t k,
+                                                   int64_t now_s) {
+  std::unique_lock lock(mutex_);
+  matching::Engine& engine = engine_of(row.community_id);
+  const matching::Listing listing = to_engine(row);
+  const auto outcome = engine.upsert(listing);
+  if (outcome != matching::UpsertOutcome::inserted &&
+      outcome != matching::UpsertOutcome::replaced) {
+    return {};
+  }
+  return to_proposals(engine.top_matches(listing.id, k, now_s));
+}
+
+void MatchIndex::remove(const std::string& community_id, std::string_view listing_id) {
+  std::unique_lock lock(mutex_);
+  const auto it = engines_.find(community_id);
+  if (it != engines_.end()) it->second->remove(listing_id_of(listing_id));
+}
+
+std::vector<Proposal> MatchIndex::nearby(const NearbyInput& input) const {
+  std::shared_lock lock(mutex_);
+  const auto engine = engines_.find(input.community_id);
+  if (engine == engines_.end()) return {};
+  matching::NearbyQuery q;
+  q.at = input.at;
+  q.radius_m = input.radius_m;
+  if (input.category) q.category = categories_.id_of_slug.find(*input.category)->second;
+  q.side = input.side;
+  q.words = hash_words(input.words);
+  q.k = input.k;
+  q.now_s = input.now_s;
+  const auto viewer = members_.find(input.viewer_member_id);
+  if (viewer != members_.end()) q.viewer = viewer->second;
+  return to_proposals(engine->second->nearby(q));
+}
+
+void MatchIndex::set_reliability(const std::string& member_id, double reliability) {
+  std::unique_lock lock(mutex_);
+  const auto member = member_index(member_id);
+  for (auto& [community, engine] : engines_) engine->set_reliability(member, reliability);
+}
+
+void MatchIndex::record_proposal(const std::string& member_id) {
+  std::unique_lock lock(mutex_);
+  const auto member = member_index(member_id);
+  for (auto& [community, engine] : engines_) engine->record_proposal(member);
+}
+
+std::size_t MatchIndex::size() const {
+  std::shared_lock lock(mutex_);
+  std::size_t total = 0;
+  for (const auto& [community, engine] : engines_) total += engine->size();
+  return total;
+}
+
+}  // namespace maillon::matching_service

@@ -1,0 +1,81 @@
+// The service's view of the matching engine: one Engine per community (pairs never cross
+// communities), UUID and slug translation, and the lock that lets HTTP workers read while the
+// consumers write.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "matching/engine.hpp"
+#include "services/matching/matching_service.hpp"
+
+namespace maillon::matching_service {
+
+// Category slugs numbered in file order, with each one's parent: what the engine takes.
+struct CategoryIds {
+  std::map<std::string, matching::CategoryId, std::less<>> id_of_slug;
+  std::vector<matching::CategoryId> parents;
+};
+// Reads <schemas_dir>/categories.json; throws std::invalid_argument when it is malformed
+// (a start-up error).
+CategoryIds load_category_ids(const std::string& path);
+
+matching::ListingId listing_id_of(std::string_view uuid);  // precondition: a valid UUID
+std::string uuid_of(matching::ListingId id);
+// Distinct words of at least 3 bytes, lower-cased (ASCII), hashed; at most kMaxWords.
+matching::Words hash_words(std::string_view text);
+
+// A match seen from the listing that asked for it.
+struct Proposal {
+  std::string other_id;
+  double score = 0;
+  double distance_m = 0;  // exact between snapped points: bucket it before showing it
+};
+
+struct NearbyInput {
+  std::string community_id;
+  std::string viewer_member_id;
+  matching::GeoPoint at;
+  uint32_t radius_m = 5000;
+  std::optional<std::string> category;  // a known slug
+  std::optional<matching::Side> side;
+  std::string words;
+  std::size_t k = 20;
+  int64_t now_s = 0;
+};
+
+class MatchIndex {
+ public:
+  explicit MatchIndex(CategoryIds categories);
+
+  bool knows_category(std::string_view slug) const;
+  // Replaces every engine with the active listings given; returns how many were indexed.
+  std::size_t rebuild(const std::vector<ReadListing>& rows);
+  // Applies the listing (an inactive one leaves the index) and, when it is active, answers its
+  // best k matches in its community. One write lock for both, so that of two listings arriving
+  // at once on two consumer threads the second always sees the first.
+  std::vector<Proposal> upsert_and_match(const ReadListing& row, std::size_t k, int64_t now_s);
+  void remove(const std::string& community_id, std::string_view listing_id);
+  std::vector<Proposal> nearby(const NearbyInput& input) const;
+  void set_reliability(const std::string& member_id, double reliability);
+  // Counts a proposal to this member, so that the same active provider is not always first.
+  void record_proposal(const std::string& member_id);
+  std::size_t size() const;
+
+ private:
+  matching::Listing to_engine(const ReadListing& row);  // needs the write lock (member ids)
+  matching::Engine& engine_of(const std::string& community_id);
+  matching::MemberIndex member_index(const std::string& member_id);
+
+  CategoryIds categories_;
+  mutable std::shared_mutex mutex_;                                   // guards everything below
+  std::map<std::string, std::unique_ptr<matching::Engine>> engines_;  // by community id
+  std::unordered_map<std::string, matching::MemberIndex> members_;
+};
+
+}  // namespace maillon::matching_service

@@ -1,0 +1,8 @@
+// maillon-matching: proposes matches between offers and requests near each other.
+#include "services/common/service.hpp"
+#include "services/matching/matching_service.hpp"
+
+int main() {
+  return maillon::run_service("matching", "matching", 8084,
+                              maillon::matching_service::register_service);
+}

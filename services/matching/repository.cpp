@@ -1,0 +1,206 @@
+// SQL of the matching service, one named statement per action.
+#include "services/matching/repository.hpp"
+
+namespace maillon::matching_service::repo {
+namespace {
+
+constexpr const char* kListingColumns =
+    "id::text, side, member_id::text, community_id::text, category, kind, mode, lat, lon, at_site, "
+    "reach_m, floor(extract(epoch FROM available_from))::bigint, "
+    "floor(extract(epoch FROM available_until))::bigint, status, title, words, "
+    "floor(extract(epoch FROM created_at))::bigint";
+
+constexpr const char* kUpsertListing =
+    "INSERT INTO listings (id, side, member_id, community_id, category, kind, mode, lat, lon, "
+    "site_id, at_site, reach_m, available_from, available_until, status, title, words, "
+    "created_at, updated_at) VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9, "
+    "$10::uuid, $11, $12, $13::timestamptz, $14::timestamptz, $15, $16, $17, $18::timestamptz, "
+    "$19::timestamptz) ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, "
+    "kind = EXCLUDED.kind, mode = EXCLUDED.mode, lat = EXCLUDED.lat, lon = EXCLUDED.lon, "
+    "site_id = EXCLUDED.site_id, at_site = EXCLUDED.at_site, reach_m = EXCLUDED.reach_m, "
+    "available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until, "
+    "status = EXCLUDED.status, title = EXCLUDED.title, words = EXCLUDED.words, "
+    "updated_at = EXCLUDED.updated_at "
+    // A closed listing stays closed; an older event never overwrites a newer one.
+    "WHERE listings.status NOT IN ('closed', 'expired') AND listings.updated_at <= "
+    "EXCLUDED.updated_at "
+    "RETURNING ";
+
+constexpr const char* kCloseListing =
+    "UPDATE listings SET status = $2 WHERE id = $1::uuid RETURNING community_id::text";
+constexpr const char* kCloseListingsOfMember =
+    "UPDATE listings SET status = 'closed' WHERE member_id = $1::uuid AND status <> 'closed' "
+    "RETURNING ";
+constexpr const char* kActiveListings = " FROM listings WHERE status = 'active'";
+
+constexpr const char* kSummaryColumns =
+    "SELECT id::text, side, member_id::text, category, title, kind, mode, status FROM listings ";
+
+constexpr const char* kUpsertMatch =
+    "INSERT INTO matches (id, community_id, offer_id, request_id, offer_member_id, "
+    "request_member_id, score, distance_m) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, "
+    "$5::uuid, $6::uuid, $7, $8) ON CONFLICT (offer_id, request_id) DO UPDATE SET "
+    "score = EXCLUDED.score, distance_m = EXCLUDED.distance_m RETURNING (xmax = 0)";
+
+constexpr const char* kMatchColumns =
+    "SELECT m.id::text, m.community_id::text, m.offer_id::text, m.request_id::text, "
+    "m.offer_member_id::text, m.request_member_id::text, m.score, m.distance_m, m.status "
+    "FROM matches m JOIN listings o ON o.id = m.offer_id AND o.status = 'active' "
+    "JOIN listings r ON r.id = m.request_id AND r.status = 'active' WHERE m.status = 'proposed' ";
+constexpr const char* kMatchesOfListingWhere =
+    "AND (m.offer_id = $1::uuid OR m.request_id = $1::uuid) ORDER BY m.score DESC, m.id LIMIT $2";
+constexpr const char* kMatchesOfMemberWhere =
+    "AND (m.offer_member_id = $1::uuid OR m.request_member_id = $1::uuid) "
+    "ORDER BY m.score DESC, m.id LIMIT $2 OFFSET $3";
+
+constexpr const char* kDismiss =
+    "UPDATE matches SET status = 'dismissed', dismissed_by = COALESCE(dismissed_by, $2::uuid) "
+    "WHERE id = $1::uuid AND (offer_member_id = $2::uuid OR request_member_id = $2::uuid)";
+
+constexpr const char* kCountExchange =
+    "INSERT INTO member_reliability (member_id, completed, abandoned) VALUES ($1::uuid, $2, $3) "
+    "ON CONFLICT (member_id) DO UPDATE SET completed = member_reliability.completed + $2, "
+    "abandoned = member_reliability.abandoned + $3 RETURNING completed, abandoned";
+constexpr const char* kAllReliability =
+    "SELECT member_id::text, completed, abandoned FROM member_reliability";
+
+std::optional<int64_t> optional_int(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+
+ReadListing read_listing(const pqxx::row& r) {
+  ReadListing l;
+  l.id = r[0].c_str();
+  l.side = r[1].c_str();
+  l.member_id = r[2].c_str();
+  l.community_id = r[3].c_str();
+  l.category = r[4].c_str();
+  l.kind = r[5].c_str();
+  l.mode = r[6].c_str();
+  l.lat = r[7].as<double>();
+  l.lon = r[8].as<double>();
+  l.at_site = r[9].as<bool>();
+  l.reach_m = r[10].as<int64_t>();
+  l.available_from_s = optional_int(r[11]);
+  l.available_until_s = optional_int(r[12]);
+  l.status = r[13].c_str();
+  l.title = r[14].c_str();
+  l.words = r[15].c_str();
+  l.created_at_s = r[16].as<int64_t>();
+  return l;
+}
+
+ListingSummary read_summary(const pqxx::row& r) {
+  return {r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(),
+          r[4].c_str(), r[5].c_str(), r[6].c_str(), r[7].c_str()};
+}
+
+MatchRow read_match(const pqxx::row& r) {
+  return {r[0].c_str(), r[1].c_str(),      r[2].c_str(),       r[3].c_str(), r[4].c_str(),
+          r[5].c_str(), r[6].as<double>(), r[7].as<int64_t>(), r[8].c_str()};
+}
+
+// Ids are UUIDs checked by the caller, so the array literal needs no quoting.
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
+  return out + "}";
+}
+
+}  // namespace
+
+std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& w) {
+  const ReadListing& l = w.listing;
+  const auto r = tx.exec_params(
+      std::string(kUpsertListing) + kListingColumns, l.id, l.side, l.member_id, l.community_id,
+      l.category, l.kind, l.mode, l.lat, l.lon, w.site_id, l.at_site, l.reach_m, w.available_from,
+      w.available_until, l.status, l.title, l.words, w.created_at, w.updated_at);
+  if (r.empty()) return std::nullopt;
+  return read_listing(r[0]);
+}
+
+std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
+                                         const std::string& status) {
+  const auto r = tx.exec_params(kCloseListing, id, status);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
+std::vector<ReadListing> close_listings_of_member(pqxx::work& tx, const std::string& member_id) {
+  std::vector<ReadListing> out;
+  for (const auto& row :
+       tx.exec_params(std::string(kCloseListingsOfMember) + kListingColumns, member_id)) {
+    out.push_back(read_listing(row));
+  }
+  return out;
+}
+
+std::vector<ReadListing> active_listings(pqxx::work& tx) {
+  std::vector<ReadListing> out;
+  for (const auto& row : tx.exec(std::string("SELECT ") + kListingColumns + kActiveListings)) {
+    out.push_back(read_listing(row));
+  }
+  return out;
+}
+
+std::map<std::string, ListingSummary> summaries(pqxx::work& tx,
+                                                const std::vector<std::string>& ids) {
+  std::map<std::string, ListingSummary> out;
+  if (ids.empty()) return out;
+  const auto r =
+      tx.exec_params(std::string(kSummaryColumns) + "WHERE id = ANY($1::uuid[])", uuid_array(ids));
+  for (const auto& row : r) out.emplace(row[0].c_str(), read_summary(row));
+  return out;
+}
+
+std::optional<ListingSummary> summary(pqxx::work& tx, const std::string& id) {
+  const auto r = tx.exec_params(std::string(kSummaryColumns) + "WHERE id = $1::uuid", id);
+  if (r.empty()) return std::nullopt;
+  return read_summary(r[0]);
+}
+
+bool upsert_match(pqxx::work& tx, const MatchRow& m) {
+  const auto r = tx.exec_params(kUpsertMatch, m.id, m.community_id, m.offer_id, m.request_id,
+                                m.offer_member_id, m.request_member_id, m.score, m.distance_m);
+  return r[0][0].as<bool>();
+}
+
+std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit) {
+  std::vector<MatchRow> out;
+  for (const auto& row :
+       tx.exec_params(std::string(kMatchColumns) + kMatchesOfListingWhere, listing_id, limit)) {
+    out.push_back(read_match(row));
+  }
+  return out;
+}
+
+std::vector<MatchRow> matches_of_member(pqxx::work& tx, const std::string& member_id, int limit,
+                                        int64_t offset) {
+  std::vector<MatchRow> out;
+  for (const auto& row : tx.exec_params(std::string(kMatchColumns) + kMatchesOfMemberWhere,
+                                        member_id, limit, offset)) {
+    out.push_back(read_match(row));
+  }
+  return out;
+}
+
+bool dismiss(pqxx::work& tx, const std::string& match_id, const std::string& member_id) {
+  return tx.exec_params(kDismiss, match_id, member_id).affected_rows() == 1;
+}
+
+std::pair<int64_t, int64_t> count_exchange(pqxx::work& tx, const std::string& member_id,
+                                           bool completed) {
+  const auto r = tx.exec_params(kCountExchange, member_id, completed ? 1 : 0, completed ? 0 : 1);
+  return {r[0][0].as<int64_t>(), r[0][1].as<int64_t>()};
+}
+
+std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx) {
+  std::map<std::string, std::pair<int64_t, int64_t>> out;
+  for (const auto& row : tx.exec(kAllReliability)) {
+    out[row[0].c_str()] = {row[1].as<int64_t>(), row[2].as<int64_t>()};
+  }
+  return out;
+}
+
+}  // namespace maillon::matching_service::repo

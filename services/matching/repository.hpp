@@ -1,0 +1,66 @@
+// SQL of the matching service: its read model of listings, the matches, members' reliability.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "services/matching/matching_service.hpp"
+
+namespace maillon::matching_service::repo {
+
+// A listing as an event describes it; times are RFC 3339 as received.
+struct ListingWrite {
+  ReadListing listing;  // its _s times are ignored: the database computes them from these
+  std::optional<std::string> site_id;
+  std::optional<std::string> available_from;
+  std::optional<std::string> available_until;
+  std::string created_at;
+  std::string updated_at;
+};
+
+// Inserts or replaces the row unless the stored one is newer (a late redelivery); returns the
+// row as stored, or nullopt when the event was older than what is stored.
+std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& write);
+// Sets a closed or expired status; returns the community of the listing when it is known.
+std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
+                                         const std::string& status);
+// Every active listing of a member (to take them out when the member is erased), then closed.
+std::vector<ReadListing> close_listings_of_member(pqxx::work& tx, const std::string& member_id);
+std::vector<ReadListing> active_listings(pqxx::work& tx);
+
+// What an answer may show of a listing (never its position).
+struct ListingSummary {
+  std::string id, side, member_id, category, title, kind, mode, status;
+};
+std::map<std::string, ListingSummary> summaries(pqxx::work& tx,
+                                                const std::vector<std::string>& ids);
+std::optional<ListingSummary> summary(pqxx::work& tx, const std::string& id);
+
+struct MatchRow {
+  std::string id;
+  std::string community_id;
+  std::string offer_id, request_id;
+  std::string offer_member_id, request_member_id;
+  double score = 0;
+  int64_t distance_m = 0;  // bucketed
+  std::string status = "proposed";
+};
+// Inserts the pair or refreshes its score and distance (a dismissed pair stays dismissed);
+// true when the pair is new.
+bool upsert_match(pqxx::work& tx, const MatchRow& match);
+// Proposed matches whose two listings are active, best first.
+std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit);
+std::vector<MatchRow> matches_of_member(pqxx::work& tx, const std::string& member_id, int limit,
+                                        int64_t offset);
+// False when the match is unknown or neither of its sides belongs to the member.
+bool dismiss(pqxx::work& tx, const std::string& match_id, const std::string& member_id);
+
+// Counts one finished exchange for the member; returns (completed, abandoned) after it.
+std::pair<int64_t, int64_t> count_exchange(pqxx::work& tx, const std::string& member_id,
+                                           bool completed);
+std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx);
+
+}  // namespace maillon::matching_service::repo

@@ -1,0 +1,176 @@
+// Impact figures: a month of depot activity and exchanges scripted day by day with a moved
+// clock; /v1/stats and the CSV export must equal the figures counted by hand below.
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "depot_world.hpp"
+
+namespace maillon::testing {
+namespace {
+
+int64_t march_2030(int day) {
+  std::tm tm{};
+  tm.tm_year = 130;
+  tm.tm_mon = 2;
+  tm.tm_mday = day;
+  tm.tm_hour = 10;  // mid-morning: a few seconds of drift never change the day
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+class ScriptedMonth : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    w = new DepotWorld("month");
+    alice = w->member("Alice");
+    bob = w->member("Bob");
+    carol = w->member("Carole");
+    dave = w->member("David");
+    run_script();
+  }
+  static void TearDownTestSuite() { delete w; }
+
+  static void on_day(int day) { w->set_clock(march_2030(day)); }
+  static void ok(const HttpResult& r) {
+    if (r.status != 200) throw std::runtime_error(r.body);
+  }
+  static void exchange(int day, const std::optional<std::string>& site, int minutes,
+                       const MemberInfo& provider, const MemberInfo& receiver) {
+    w->inject("exchanges", "exchange.completed", rfc3339(march_2030(day)),
+              {{"exchange_id", DepotWorld::uuid()},
+               {"state", "completed"},
+               {"provider_id", provider.id},
+               {"receiver_id", receiver.id},
+               {"minutes", minutes},
+               {"site_id", site ? Json(*site) : Json(nullptr)}});
+  }
+
+  // Hand count, March 2030 (site S = the depot's site, "network" = exchanges at no site):
+  //  d1  intake A give 2000 g (Alice), B give 500 g (anonymous), L lend 3000 g (Bob)
+  //  d2  Alice reserves A, staff hand it to her                 -> reused 1, 2000 g
+  //  d3  exchange at S 90 min (Alice->Bob); network 30 min (Carole->David)
+  //  d5  L lent to Carole until d9; d9 returned                  -> loan 1
+  //  d12 L lent to Alice until d15                               -> loan 1
+  //  d20 B redirected to recycling; intake C give 1500 g (Carole)
+  //  d25 C handed to Bob; exchange network 60 min (Alice->Carole) -> reused 1, 1500 g
+  static void run_script() {
+    on_day(1);
+    std::string a = w->intake("give", 2000, alice.id);
+    b = w->intake("give", 500);
+    std::string l = w->intake("lend", 3000, bob.id);
+    on_day(2);
+    ok(w->as(alice).post("/v1/items/" + a + "/reserve"));
+    ok(w->desk().post("/v1/items/" + a + "/collect", Json::object()));
+    exchange(3, w->site, 90, alice, bob);
+    exchange(3, std::nullopt, 30, carol, dave);
+    on_day(5);
+    ok(w->desk().post("/v1/items/" + l + "/lend",
+                      {{"member_id", carol.id}, {"due_at", rfc3339(march_2030(9))}}));
+    on_day(9);
+    ok(w->desk().post("/v1/items/" + l + "/return", {{"condition", "good"}}));
+    on_day(12);
+    ok(w->desk().post("/v1/items/" + l + "/lend",
+                      {{"member_id", alice.id}, {"due_at", rfc3339(march_2030(15))}}));
+    on_day(20);
+    ok(w->desk().post("/v1/items/" + b + "/redirect",
+                      {{"outlet", "recycle"}, {"partner", "Triselec"}}));
+    std::string c = w->intake("give", 1500, carol.id);
+    on_day(25);
+    ok(w->desk().post("/v1/items/" + c + "/collect", {{"member_id", bob.id}}));
+    exchange(25, std::nullopt, 60, alice, carol);
+    on_day(31);
+    bool consumed = eventually(
+        [] {
+          return w->desk()
+                     .get("/v1/stats?community_id=" + w->community +
+                          "&from=2030-03-01&to=2030-03-31")
+                     .json()["exchanges_completed"] == 3;
+        },
+        10000);
+    if (!consumed) throw std::runtime_error("the exchanges never reached the counters");
+  }
+
+  static Json stats(const std::string& query) {
+    auto r = Client(w->depot->url()).get("/v1/stats?community_id=" + w->community + query);
+    if (r.status != 200) throw std::runtime_error(r.body);
+    return r.json();
+  }
+
+  static DepotWorld* w;
+  static MemberInfo alice, bob, carol, dave;
+  static std::string b;
+};
+
+DepotWorld* ScriptedMonth::w = nullptr;
+MemberInfo ScriptedMonth::alice, ScriptedMonth::bob, ScriptedMonth::carol, ScriptedMonth::dave;
+std::string ScriptedMonth::b;
+
+TEST_F(ScriptedMonth, stats_of_the_month_equal_the_hand_count) {
+  const Json s = stats("&from=2030-03-01&to=2030-03-31");
+  EXPECT_EQ(s["items_in"], 4);
+  EXPECT_EQ(s["items_reused"], 2);
+  EXPECT_DOUBLE_EQ(s["kg_reused"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(s["kg_redirected"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["kg_redirected_by_outlet"]["recycle"].get<double>(), 0.5);
+  EXPECT_EQ(s["loans"], 2);
+  EXPECT_EQ(s["exchanges_completed"], 3);
+  EXPECT_EQ(s["minutes_exchanged"], 180);
+  EXPECT_EQ(s["active_members"], 4);  // each counted once over the month
+}
+
+TEST_F(ScriptedMonth, stats_of_one_site_leave_out_the_network_exchanges) {
+  const Json s = stats("&site_id=" + w->site + "&from=2030-03-01&to=2030-03-31");
+  EXPECT_EQ(s["items_in"], 4);
+  EXPECT_EQ(s["exchanges_completed"], 1);
+  EXPECT_EQ(s["minutes_exchanged"], 90);
+  EXPECT_EQ(s["active_members"], 3);  // David only exchanged away from the site
+  const Json network = stats("&site_id=network&from=2030-03-01&to=2030-03-31");
+  EXPECT_EQ(network["exchanges_completed"], 2);
+  EXPECT_EQ(network["minutes_exchanged"], 90);
+  EXPECT_EQ(network["items_in"], 0);
+}
+
+TEST_F(ScriptedMonth, stats_of_part_of_the_month_count_only_its_days) {
+  const Json s = stats("&from=2030-03-10&to=2030-03-31");
+  EXPECT_EQ(s["items_in"], 1);
+  EXPECT_EQ(s["items_reused"], 1);
+  EXPECT_DOUBLE_EQ(s["kg_reused"].get<double>(), 1.5);
+  EXPECT_EQ(s["loans"], 1);
+  EXPECT_EQ(s["exchanges_completed"], 1);
+  EXPECT_EQ(s["minutes_exchanged"], 60);
+  EXPECT_EQ(s["active_members"], 3);  // Alice, Bob, Carole
+  EXPECT_EQ(Client(w->depot->url()).get("/v1/stats?from=2030-03-31&to=2030-03-01").status, 400);
+}
+
+TEST_F(ScriptedMonth, csv_export_has_one_row_per_site_and_day_and_no_personal_data) {
+  auto r = Client(w->depot->url())
+               .get("/v1/stats/export.csv?community_id=" + w->community +
+                    "&from=2030-03-01&to=2030-03-31");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.headers["content-type"].find("text/csv"), std::string::npos);
+  const std::string& csv = r.body;
+  const std::string s = w->site;
+  EXPECT_EQ(csv,
+            "site_id,day,items_in,items_reused,kg_reused,kg_redirected_reuse,kg_redirected_recycle,"
+            "kg_redirected_waste,loans,exchanges_completed,minutes_exchanged,active_members\n" +
+                s + ",2030-03-01,3,0,0.000,0.000,0.000,0.000,0,0,0,2\n" + s +
+                ",2030-03-02,0,1,2.000,0.000,0.000,0.000,0,0,0,1\n" + s +
+                ",2030-03-03,0,0,0.000,0.000,0.000,0.000,0,1,90,2\n" +
+                "network,2030-03-03,0,0,0.000,0.000,0.000,0.000,0,1,30,2\n" + s +
+                ",2030-03-05,0,0,0.000,0.000,0.000,0.000,1,0,0,1\n" + s +
+                ",2030-03-09,0,0,0.000,0.000,0.000,0.000,0,0,0,0\n" + s +
+                ",2030-03-12,0,0,0.000,0.000,0.000,0.000,1,0,0,1\n" + s +
+                ",2030-03-20,1,0,0.000,0.000,0.500,0.000,0,0,0,1\n" + s +
+                ",2030-03-25,0,1,1.500,0.000,0.000,0.000,0,0,0,1\n" +
+                "network,2030-03-25,0,0,0.000,0.000,0.000,0.000,0,1,60,2\n");
+  for (const MemberInfo* m : {&alice, &bob, &carol, &dave, &w->staff}) {
+    EXPECT_EQ(csv.find(m->id), std::string::npos);
+    EXPECT_EQ(csv.find(m->email), std::string::npos);
+  }
+  for (const char* name : {"Alice", "Bob", "Carole", "David", "Equipe"}) {
+    EXPECT_EQ(csv.find(name), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace maillon::testing

@@ -1,0 +1,95 @@
+// Builders shared by the ledger's integration tests: a community with members and staff, ledger
+// replicas started against the same database, transfer bodies, and direct reads of its tables.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "services/common/ids.hpp"
+
+namespace maillon::testing {
+
+// A tight policy so that limits are hit often: members may owe 3 h 20 and hold at most 10 h.
+inline Json tight_policy() {
+  return {{"min_balance", -200},
+          {"max_balance", 600},
+          {"signup_bonus", 120},
+          {"monthly_allowance", 60}};
+}
+
+struct LedgerWorld {
+  explicit LedgerWorld(const std::string& label, int members_count, int replicas = 1)
+      : world(label, {{"MAILLON_LOGIN_RATE_PER_MIN", "100000"},
+                      {"MAILLON_LOGIN_BURST", "100000"},
+                      {"MAILLON_LEDGER_EXPIRE_INTERVAL_MS", "200"},
+                      {"MAILLON_WORKERS", "16"}}) {
+    community = world.create_community("Ledger " + label, tight_policy());
+    site = world.create_site(community, "Tiers-lieu " + label, 50.63, 3.07);
+    for (int i = 0; i < replicas; ++i) {
+      ledgers.push_back(std::make_unique<ServiceProcess>("ledger", world.env()));
+      ledgers.back()->start();
+    }
+    for (int i = 0; i < members_count; ++i)
+      members.push_back(world.register_member(community, "m" + std::to_string(i), site));
+    staff = world.register_member(community, "staff", site);
+    world.make_staff(site, staff.id);
+    for (auto* m : all_members()) wait_for_account(*m);
+  }
+
+  std::vector<MemberInfo*> all_members() {
+    std::vector<MemberInfo*> all;
+    for (auto& m : members) all.push_back(&m);
+    all.push_back(&staff);
+    return all;
+  }
+  Client client(const MemberInfo& m, std::size_t replica = 0) const {
+    return Client(ledgers[replica % ledgers.size()]->url(), m.token);
+  }
+  void wait_for_account(const MemberInfo& m) const {
+    const bool opened = eventually(
+        [&] { return client(m).get("/v1/ledger/accounts/" + m.id).status == 200; }, 10000);
+    if (!opened) throw std::runtime_error("the ledger never opened the account of " + m.id);
+  }
+  std::unique_ptr<pqxx::connection> sql() const {
+    auto c = std::make_unique<pqxx::connection>(world.database);
+    pqxx::work tx(*c);
+    tx.exec("SET search_path TO ledger");
+    tx.commit();
+    return c;
+  }
+
+  MembersWorld world;
+  std::string community;
+  std::string site;
+  std::vector<std::unique_ptr<ServiceProcess>> ledgers;
+  std::vector<MemberInfo> members;
+  MemberInfo staff;
+};
+
+// A transfer body with a fresh client id.
+inline Json transfer_to(const std::string& to_member_id, int64_t minutes) {
+  return {{"id", new_uuid()}, {"to_member_id", to_member_id}, {"minutes", minutes}};
+}
+inline Json hold_to(const std::string& to_member_id, int64_t minutes, int64_t timeout_s = 0) {
+  Json body = transfer_to(to_member_id, minutes);
+  body["pending"] = true;
+  if (timeout_s > 0) body["timeout_s"] = timeout_s;
+  return body;
+}
+
+inline Json with_from(Json body, const std::string& from_member_id) {
+  body["from_member_id"] = from_member_id;
+  return body;
+}
+
+inline std::string problem_code(const HttpResult& r) {
+  const Json j = r.json();
+  return j.value("code", std::string());
+}
+
+}  // namespace maillon::testing
