@@ -405,14 +405,21 @@ void register_service(Service& service) {
   auto api = std::make_shared<MembersApi>(service);
   api->routes();
   service.on_start([api] { api->ensure_admin(); });
-  // Reliability figures come from the exchange workflow's outcomes.
+  // Reliability figures come from the exchange workflow's outcomes: a completed exchange counts
+  // for both parties, an abandoned one only against whoever cancelled it (staff acting for a
+  // member cancel in that member's name).
   service.consume("exchanges", [](pqxx::work& tx, const Event& e) {
-    if (e.type != "exchange.completed" && e.type != "exchange.abandoned") return;
-    bool completed = e.type == "exchange.completed";
-    for (const char* side : {"provider_id", "receiver_id"}) {
-      if (e.data.contains(side) && e.data[side].is_string()) {
-        repo::count_exchange(tx, e.data[side].get<std::string>(), completed);
+    auto text = [&](const char* key) -> std::string {
+      auto it = e.data.find(key);
+      return it != e.data.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (e.type == "exchange.completed") {
+      for (const char* side : {"provider_id", "receiver_id"}) {
+        if (!text(side).empty()) repo::count_exchange(tx, text(side), true);
       }
+    } else if (e.type == "exchange.abandoned") {
+      std::string who = text("on_behalf_of").empty() ? text("actor_id") : text("on_behalf_of");
+      if (!who.empty()) repo::count_exchange(tx, who, false);
     }
   });
 }

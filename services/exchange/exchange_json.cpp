@@ -1,0 +1,185 @@
+// The JSON forms of an exchange: the stored document (the whole domain state, read back exactly),
+// the API answer, and the data of exchange.* events.
+#include <cstdio>
+#include <ctime>
+#include <regex>
+
+#include "services/exchange/exchange_service.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+Json nullable(const std::string& text) {
+  return text.empty() ? Json(nullptr) : Json(text);
+}
+
+Json nullable(const std::optional<std::string>& text) {
+  return text ? Json(*text) : Json(nullptr);
+}
+
+std::string_view outcome_name(ResolutionOutcome outcome) {
+  switch (outcome) {
+    case ResolutionOutcome::post:
+      return "post";
+    case ResolutionOutcome::void_hold:
+      return "void";
+    case ResolutionOutcome::partial:
+      return "partial";
+  }
+  return "post";
+}
+
+ResolutionOutcome outcome_from_name(const std::string& name) {
+  if (name == "void") return ResolutionOutcome::void_hold;
+  if (name == "partial") return ResolutionOutcome::partial;
+  return ResolutionOutcome::post;
+}
+
+ExchangeState state_of(const Json& j) {
+  auto state = exchange_state_from_string(j.get<std::string>());
+  if (!state) throw std::runtime_error("stored exchange with an unknown state");
+  return *state;
+}
+
+Json resolution_json(const std::optional<Resolution>& resolution) {
+  if (!resolution) return nullptr;
+  return {{"outcome", outcome_name(resolution->outcome)},
+          {"minutes", resolution->minutes},
+          {"absent_member_id", nullable(resolution->absent_member_id)}};
+}
+
+}  // namespace
+
+std::string rfc3339_from_s(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return out;
+}
+
+bool plausible_rfc3339(const std::string& text) {
+  static const std::regex kPattern(
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
+  return text.size() <= 40 && std::regex_match(text, kPattern);
+}
+
+Json exchange_document(const Exchange& ex) {
+  Json history = Json::array();
+  for (const auto& h : ex.history) {
+    history.push_back({{"at_s", h.at_s},
+                       {"from", to_string(h.state_from)},
+                       {"to", to_string(h.state_to)},
+                       {"actor", h.actor_member_id},
+                       {"for", h.on_behalf_of_member_id},
+                       {"note", h.note}});
+  }
+  Json resolution = nullptr;
+  if (ex.resolution) {
+    resolution = {{"outcome", outcome_name(ex.resolution->outcome)},
+                  {"minutes", ex.resolution->minutes},
+                  {"absent", ex.resolution->absent_member_id}};
+  }
+  return {{"id", ex.id},
+          {"site_id", ex.site_id},
+          {"provider_id", ex.provider_id},
+          {"receiver_id", ex.receiver_id},
+          {"proposer_id", ex.proposer_id},
+          {"minutes", ex.minutes},
+          {"state", to_string(ex.state)},
+          {"proposed_at_s", ex.proposed_at_s},
+          {"attempt", ex.attempt},
+          {"provider_confirmed", ex.provider_confirmed},
+          {"receiver_confirmed", ex.receiver_confirmed},
+          {"staff_confirmed", ex.staff_confirmed},
+          {"reason", ex.reason},
+          {"resolution", resolution},
+          {"history", history}};
+}
+
+Exchange exchange_from_document(const Json& d) {
+  Exchange ex;
+  ex.id = d.at("id").get<std::string>();
+  ex.site_id = d.at("site_id").get<std::string>();
+  ex.provider_id = d.at("provider_id").get<std::string>();
+  ex.receiver_id = d.at("receiver_id").get<std::string>();
+  ex.proposer_id = d.at("proposer_id").get<std::string>();
+  ex.minutes = d.at("minutes").get<int64_t>();
+  ex.state = state_of(d.at("state"));
+  ex.proposed_at_s = d.at("proposed_at_s").get<int64_t>();
+  ex.attempt = d.at("attempt").get<int32_t>();
+  ex.provider_confirmed = d.at("provider_confirmed").get<bool>();
+  ex.receiver_confirmed = d.at("receiver_confirmed").get<bool>();
+  ex.staff_confirmed = d.at("staff_confirmed").get<bool>();
+  ex.reason = d.at("reason").get<std::string>();
+  if (const Json& r = d.at("resolution"); !r.is_null()) {
+    ex.resolution = Resolution{outcome_from_name(r.at("outcome").get<std::string>()),
+                               r.at("minutes").get<int64_t>(), r.at("absent").get<std::string>()};
+  }
+  for (const Json& h : d.at("history")) {
+    ex.history.push_back({h.at("at_s").get<int64_t>(), state_of(h.at("from")), state_of(h.at("to")),
+                          h.at("actor").get<std::string>(), h.at("for").get<std::string>(),
+                          h.at("note").get<std::string>()});
+  }
+  // A stored exchange that breaks the workflow's invariants is a bug: stop here, not later.
+  if (!exchange_invariants_hold(ex)) throw std::runtime_error("stored exchange breaks invariants");
+  return ex;
+}
+
+Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& policy) {
+  const Exchange& ex = record.exchange;
+  Json history = Json::array();
+  for (const auto& h : ex.history) {
+    history.push_back({{"at", rfc3339_from_s(h.at_s)},
+                       {"from", to_string(h.state_from)},
+                       {"state", to_string(h.state_to)},
+                       {"actor_id", nullable(h.actor_member_id)},
+                       {"on_behalf_of", nullable(h.on_behalf_of_member_id)},
+                       {"note", h.note}});
+  }
+  const bool waiting = ex.state == ExchangeState::proposed;
+  return {{"id", ex.id},
+          {"state", to_string(ex.state)},
+          {"community_id", record.community_id},
+          {"provider_id", ex.provider_id},
+          {"receiver_id", ex.receiver_id},
+          {"proposer_id", ex.proposer_id},
+          {"minutes", ex.minutes},
+          {"site_id", nullable(ex.site_id)},
+          {"offer_id", nullable(record.offer_id)},
+          {"request_id", nullable(record.request_id)},
+          {"match_id", nullable(record.match_id)},
+          {"scheduled_at", nullable(record.scheduled_at)},
+          {"message", nullable(record.message)},
+          {"reason", nullable(ex.reason)},
+          {"attempt", ex.attempt},
+          {"transfer_id",
+           ex.attempt > 0 && ex.minutes > 0 ? Json(current_transfer_id(ex)) : Json(nullptr)},
+          {"confirmations",
+           {{"provider", ex.provider_confirmed},
+            {"receiver", ex.receiver_confirmed},
+            {"staff", ex.staff_confirmed}}},
+          {"resolution", resolution_json(ex.resolution)},
+          {"proposed_at", rfc3339_from_s(ex.proposed_at_s)},
+          {"expires_at",
+           waiting ? Json(rfc3339_from_s(proposal_expires_at_s(ex, policy))) : Json(nullptr)},
+          {"updated_at", record.updated_at},
+          {"history", history}};
+}
+
+Json exchange_event_data(const ExchangeRecord& record) {
+  const Exchange& ex = record.exchange;
+  return {{"exchange_id", ex.id},
+          {"state", to_string(ex.state)},
+          {"offer_id", nullable(record.offer_id)},
+          {"request_id", nullable(record.request_id)},
+          {"match_id", nullable(record.match_id)},
+          {"provider_id", ex.provider_id},
+          {"receiver_id", ex.receiver_id},
+          {"proposer_id", ex.proposer_id},
+          {"minutes", ex.minutes},
+          {"site_id", nullable(ex.site_id)}};
+}
+
+}  // namespace maillon::exchange

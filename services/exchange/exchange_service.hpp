@@ -1,0 +1,155 @@
+// The exchange service: the workflow of exchange/exchange_flow.hpp behind HTTP, its saga over the
+// ledger (commands on ledger.commands, results from ledger.events), messages, ratings, the desk
+// and the notification inbox.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "exchange/exchange_flow.hpp"
+#include "exchange/policy.hpp"
+
+namespace maillon {
+class Service;
+struct Identity;
+}  // namespace maillon
+
+namespace maillon::exchange {
+
+using Json = nlohmann::json;
+
+inline constexpr int64_t kMessageCodePointsMax = 2000;
+inline constexpr int kExpiryBatchMax = 200;    // per run; the next run takes the rest
+inline constexpr int kDeskSectionMax = 100;    // rows per desk section
+inline constexpr int kStreamBacklogMax = 100;  // notifications sent per SSE connection
+
+// An exchange as stored: the domain state plus what only the service knows.
+struct ExchangeRecord {
+  Exchange exchange;
+  std::string community_id;
+  std::optional<std::string> offer_id;
+  std::optional<std::string> request_id;
+  std::optional<std::string> match_id;
+  std::optional<std::string> scheduled_at;  // RFC 3339
+  std::optional<std::string> message;
+  std::string updated_at;
+  int64_t seq = 0;
+};
+
+// A listing copied from the offers and requests streams.
+struct ListingCopy {
+  std::string id;
+  std::string side;  // "offer" or "request"
+  std::string member_id;
+  std::string community_id;
+  std::optional<std::string> site_id;
+  int64_t price_minutes = 0;
+  std::string status;
+};
+
+// --- exchange_json.cpp: one (de)serialisation per form.
+Json exchange_document(const Exchange& exchange);  // what the doc column holds
+Exchange exchange_from_document(const Json& doc);
+Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& policy);
+// The data of every exchange.* event: the exchange's parties, listings and amount.
+Json exchange_event_data(const ExchangeRecord& record);
+std::string rfc3339_from_s(int64_t unix_s);
+bool plausible_rfc3339(const std::string& text);
+
+// --- repository.cpp: the service's SQL.
+namespace repo {
+void insert_exchange(pqxx::work& tx, const ExchangeRecord& record);
+void save_exchange(pqxx::work& tx, ExchangeRecord& record);
+std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock);
+struct ListFilter {
+  std::string member_id;
+  std::optional<std::string> state;
+  std::optional<std::string> role;  // provider | receiver
+  std::optional<int64_t> before_seq;
+  int limit = 20;
+};
+std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& filter);
+std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id);
+std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id);
+std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id);
+// Proposals older than their community's proposal_days (locked, skipping locked ones).
+std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit);
+
+CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
+void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy);
+void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
+                 const std::string& name);
+std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
+void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
+void close_listing(pqxx::work& tx, const std::string& id);
+std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id);
+void upsert_match(pqxx::work& tx, const std::string& id, const std::string& offer_id,
+                  const std::string& request_id);
+std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
+                                                              const std::string& id);
+void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
+                     const std::string& state, std::optional<int64_t> minutes,
+                     std::optional<std::string> reason);
+bool outbox_has(pqxx::work& tx, const std::string& event_id);
+
+Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::string& author_id,
+                    const std::string& acting_staff_id, const std::string& body);
+std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
+                                std::optional<int64_t> after_seq, int limit);
+bool has_rated(pqxx::work& tx, const std::string& exchange_id, const std::string& rater_id);
+std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id,
+                                  const std::string& rater_id, const std::string& rated_id,
+                                  int32_t stars, const std::string& comment,
+                                  const std::string& acting_staff_id);
+
+void insert_notification(pqxx::work& tx, const std::string& id, const std::string& member_id,
+                         const std::string& type, const std::string& exchange_id, const Json& data);
+std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
+                                     std::optional<int64_t> before_seq,
+                                     std::optional<int64_t> after_seq, int limit);
+bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id);
+int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id);
+}  // namespace repo
+
+// --- workflow.cpp: use cases shared by the routes, the consumers and the job.
+using Clock = std::function<int64_t()>;  // Unix seconds
+int64_t system_clock_s();
+
+class Workflow {
+ public:
+  Workflow(Service& service, Clock clock) : s_(service), clock_(std::move(clock)) {}
+  int64_t now_s() const { return clock_(); }
+  // Stores the record's new state and sends what the transition asks for, in `tx`.
+  void commit_transition(pqxx::work& tx, ExchangeRecord& record, const ExchangeResult& result,
+                         const std::string& event_type);
+  void publish(pqxx::work& tx, const ExchangeRecord& record, const std::string& type,
+               Json extra = Json::object());
+  // Ledger results; ignores transfers that are not an exchange's.
+  void on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data);
+  void expire_due(pqxx::work& tx);
+
+ private:
+  Service& s_;
+  Clock clock_;
+  void send_effect(pqxx::work& tx, const ExchangeRecord& record, const ExchangeEffect& effect,
+                   const std::string& trigger);
+};
+
+// The event type a transition publishes (state before → after), empty for none.
+std::string transition_event_type(ExchangeState from, ExchangeState to);
+// Throws the ApiError for a refused command.
+[[noreturn]] void throw_refusal(ExchangeOutcome outcome);
+
+void register_routes(Service& service, const std::shared_ptr<Workflow>& workflow);
+void register_consumers(Service& service, const std::shared_ptr<Workflow>& workflow);
+void register_notification_routes(Service& service);
+void register_service(Service& service);
+
+}  // namespace maillon::exchange

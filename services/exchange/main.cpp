@@ -1,0 +1,7 @@
+// maillon-exchange: exchanges between members, their saga over the ledger, the desk, the inbox.
+#include "services/common/service.hpp"
+#include "services/exchange/exchange_service.hpp"
+
+int main() {
+  return maillon::run_service("exchange", "exchange", 8085, maillon::exchange::register_service);
+}

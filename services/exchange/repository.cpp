@@ -1,0 +1,332 @@
+// SQL of the exchange service. Unqualified names: the connection's search_path is `exchange`.
+// The workflow state is one JSON document per exchange; the columns beside it are copies that
+// lists, the desk and the expiry job filter on, written in the same statement as the document.
+#include <nlohmann/json.hpp>
+
+#include "services/common/policy_json.hpp"
+#include "services/exchange/exchange_service.hpp"
+
+namespace maillon::exchange::repo {
+namespace {
+
+#define MAILLON_UTC(column) \
+  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+constexpr const char* kExchangeColumns =
+    "SELECT id, community_id, offer_id, request_id, match_id, " MAILLON_UTC(
+        "scheduled_at") ", message, " MAILLON_UTC("updated_at") ", seq, doc::text FROM exchanges ";
+
+constexpr const char* kInsertExchange =
+    "INSERT INTO exchanges (id, community_id, state, provider_id, receiver_id, site_id, offer_id, "
+    "request_id, match_id, scheduled_at, message, proposed_at, doc) VALUES ($1, $2, $3, $4, $5, "
+    "$6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz, $11, to_timestamp($12), $13::jsonb)";
+
+constexpr const char* kSaveExchange =
+    "UPDATE exchanges SET state = $2, doc = $3::jsonb, updated_at = now() WHERE id = $1 "
+    "RETURNING " MAILLON_UTC("updated_at");
+
+constexpr const char* kFindExchange = "WHERE id = $1";
+constexpr const char* kFindExchangeLocked = "WHERE id = $1 FOR UPDATE";
+
+constexpr const char* kListExchanges =
+    "WHERE (($3::text IS NULL AND (provider_id = $1 OR receiver_id = $1)) "
+    "OR ($3 = 'provider' AND provider_id = $1) OR ($3 = 'receiver' AND receiver_id = $1)) "
+    "AND ($2::text IS NULL OR state = $2) AND ($4::bigint IS NULL OR seq < $4) "
+    "ORDER BY seq DESC LIMIT $5";
+
+constexpr const char* kDeskDueToday =
+    "WHERE site_id = $1 AND state IN ('proposed', 'accepting', 'accepted') "
+    "AND scheduled_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+    "AND scheduled_at < (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') "
+    "AT TIME ZONE 'UTC' ORDER BY scheduled_at LIMIT $2";
+constexpr const char* kDeskDisputed =
+    "WHERE site_id = $1 AND state = 'disputed' ORDER BY updated_at LIMIT $2";
+// Accepted exchanges whose date has passed without both confirmations: someone must call.
+constexpr const char* kDeskOverdue =
+    "WHERE site_id = $1 AND state = 'accepted' "
+    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+    "ORDER BY scheduled_at LIMIT $2";
+
+constexpr const char* kExpirable =
+    "SELECT e.id FROM exchanges e LEFT JOIN communities c ON c.id = e.community_id "
+    "WHERE e.state = 'proposed' AND e.proposed_at + make_interval(days => "
+    "COALESCE((c.policy->>'proposal_days')::int, $2)) <= now() "
+    "ORDER BY e.proposed_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED";
+
+constexpr const char* kFindCommunity = "SELECT policy::text FROM communities WHERE id = $1";
+constexpr const char* kUpsertCommunity =
+    "INSERT INTO communities (id, policy) VALUES ($1, $2::jsonb) "
+    "ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy";
+constexpr const char* kUpsertSite =
+    "INSERT INTO sites (id, community_id, name) VALUES ($1, $2, $3) "
+    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, name = EXCLUDED.name";
+constexpr const char* kSiteCommunity = "SELECT community_id FROM sites WHERE id = $1";
+constexpr const char* kUpsertListing =
+    "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status) "
+    "VALUES ($1, $2, $3, $4, $5::uuid, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+    "site_id = EXCLUDED.site_id, price_minutes = EXCLUDED.price_minutes, status = EXCLUDED.status";
+constexpr const char* kCloseListing = "UPDATE listings SET status = 'closed' WHERE id = $1";
+constexpr const char* kFindListing =
+    "SELECT id, side, member_id, community_id, site_id, price_minutes, status FROM listings "
+    "WHERE id = $1";
+constexpr const char* kUpsertMatch =
+    "INSERT INTO matches (id, offer_id, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+constexpr const char* kFindMatch = "SELECT offer_id, request_id FROM matches WHERE id = $1";
+constexpr const char* kRecordTransfer =
+    "INSERT INTO transfers (transfer_id, exchange_id, state, minutes, reason) VALUES ($1, $2, $3, "
+    "$4, $5) ON CONFLICT (transfer_id) DO UPDATE SET state = EXCLUDED.state, "
+    "minutes = COALESCE(EXCLUDED.minutes, transfers.minutes), reason = EXCLUDED.reason, "
+    "updated_at = now()";
+constexpr const char* kOutboxHas = "SELECT 1 FROM outbox WHERE event_id = $1";
+
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages (id, exchange_id, author_id, acting_staff_id, body) VALUES "
+    "(gen_random_uuid(), $1, $2, $3::uuid, $4) RETURNING id, seq, " MAILLON_UTC("created_at");
+constexpr const char* kListMessages =
+    "SELECT id, seq, author_id, acting_staff_id, body, " MAILLON_UTC(
+        "created_at") " FROM messages WHERE exchange_id = $1 AND ($2::bigint IS NULL OR seq > $2) "
+                      "ORDER BY seq LIMIT $3";
+constexpr const char* kHasRated = "SELECT 1 FROM ratings WHERE exchange_id = $1 AND rater_id = $2";
+constexpr const char* kInsertRating =
+    "INSERT INTO ratings (exchange_id, rater_id, rated_id, stars, comment, acting_staff_id) "
+    "VALUES ($1, $2, $3, $4, $5, $6::uuid) ON CONFLICT DO NOTHING RETURNING " MAILLON_UTC(
+        "created_at");
+
+constexpr const char* kInsertNotification =
+    "INSERT INTO notifications (id, member_id, type, exchange_id, data) VALUES ($1, $2, $3, "
+    "$4::uuid, $5::jsonb) ON CONFLICT (id) DO NOTHING";
+constexpr const char* kListNotifications =
+    "SELECT id, seq, type, exchange_id, data::text, " MAILLON_UTC(
+        "created_at") ", read_at IS NOT NULL FROM notifications WHERE member_id = $1 "
+                      "AND (NOT $2 OR read_at IS NULL) AND ($3::bigint IS NULL OR seq < $3) "
+                      "AND ($4::bigint IS NULL OR seq > $4) ORDER BY seq DESC LIMIT $5";
+constexpr const char* kMarkRead =
+    "UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND member_id = $2";
+constexpr const char* kMarkAllRead =
+    "UPDATE notifications SET read_at = now() WHERE member_id = $1 AND read_at IS NULL";
+
+#undef MAILLON_UTC
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+
+ExchangeRecord record_from(const pqxx::row& row) {
+  ExchangeRecord r;
+  r.community_id = row[1].as<std::string>();
+  r.offer_id = opt_text(row[2]);
+  r.request_id = opt_text(row[3]);
+  r.match_id = opt_text(row[4]);
+  r.scheduled_at = opt_text(row[5]);
+  r.message = opt_text(row[6]);
+  r.updated_at = row[7].as<std::string>();
+  r.seq = row[8].as<int64_t>();
+  r.exchange = exchange_from_document(Json::parse(row[9].c_str()));
+  return r;
+}
+
+std::vector<ExchangeRecord> records_from(const pqxx::result& result) {
+  std::vector<ExchangeRecord> records;
+  records.reserve(result.size());
+  for (const auto& row : result) records.push_back(record_from(row));
+  return records;
+}
+
+std::optional<std::string> opt(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+}  // namespace
+
+void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
+  const Exchange& ex = r.exchange;
+  tx.exec_params(kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)),
+                 ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id,
+                 r.match_id, r.scheduled_at, r.message, ex.proposed_at_s,
+                 exchange_document(ex).dump());
+}
+
+void save_exchange(pqxx::work& tx, ExchangeRecord& r) {
+  auto result =
+      tx.exec_params(kSaveExchange, r.exchange.id, std::string(to_string(r.exchange.state)),
+                     exchange_document(r.exchange).dump());
+  if (result.affected_rows() != 1)
+    throw std::runtime_error("saving an exchange that is not stored");
+  r.updated_at = result[0][0].as<std::string>();
+}
+
+std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock) {
+  auto result = tx.exec_params(
+      std::string(kExchangeColumns) + (lock ? kFindExchangeLocked : kFindExchange), id);
+  if (result.empty()) return std::nullopt;
+  return record_from(result[0]);
+}
+
+std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& f) {
+  return records_from(tx.exec_params(std::string(kExchangeColumns) + kListExchanges, f.member_id,
+                                     f.state, f.role, f.before_seq, f.limit));
+}
+
+std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id) {
+  return records_from(
+      tx.exec_params(std::string(kExchangeColumns) + kDeskDueToday, site_id, kDeskSectionMax));
+}
+
+std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id) {
+  return records_from(
+      tx.exec_params(std::string(kExchangeColumns) + kDeskDisputed, site_id, kDeskSectionMax));
+}
+
+std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id) {
+  return records_from(
+      tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id, kDeskSectionMax));
+}
+
+std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec_params(kExpirable, limit, CommunityPolicy{}.proposal_days)) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
+}
+
+CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id) {
+  auto result = tx.exec_params(kFindCommunity, community_id);
+  if (result.empty()) return CommunityPolicy{};  // not heard of yet: the documented defaults
+  FieldErrors errors;
+  return policy_from_json(Json::parse(result[0][0].c_str()), errors);
+}
+
+void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy) {
+  tx.exec_params(kUpsertCommunity, id, policy.dump());
+}
+
+void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
+                 const std::string& name) {
+  tx.exec_params(kUpsertSite, id, community_id, name);
+}
+
+std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id) {
+  auto result = tx.exec_params(kSiteCommunity, site_id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::string>();
+}
+
+void upsert_listing(pqxx::work& tx, const ListingCopy& l) {
+  tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
+                 l.price_minutes, l.status);
+}
+
+void close_listing(pqxx::work& tx, const std::string& id) {
+  tx.exec_params(kCloseListing, id);
+}
+
+std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
+  auto result = tx.exec_params(kFindListing, id);
+  if (result.empty()) return std::nullopt;
+  const auto& row = result[0];
+  return ListingCopy{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<std::string>(), opt_text(row[4]),         row[5].as<int64_t>(),
+                     row[6].as<std::string>()};
+}
+
+void upsert_match(pqxx::work& tx, const std::string& id, const std::string& offer_id,
+                  const std::string& request_id) {
+  tx.exec_params(kUpsertMatch, id, offer_id, request_id);
+}
+
+std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
+                                                              const std::string& id) {
+  auto result = tx.exec_params(kFindMatch, id);
+  if (result.empty()) return std::nullopt;
+  return std::make_pair(result[0][0].as<std::string>(), result[0][1].as<std::string>());
+}
+
+void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
+                     const std::string& state, std::optional<int64_t> minutes,
+                     std::optional<std::string> reason) {
+  tx.exec_params(kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
+}
+
+bool outbox_has(pqxx::work& tx, const std::string& event_id) {
+  return !tx.exec_params(kOutboxHas, event_id).empty();
+}
+
+Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::string& author_id,
+                    const std::string& acting_staff_id, const std::string& body) {
+  auto row = tx.exec_params(kInsertMessage, exchange_id, author_id, opt(acting_staff_id), body)[0];
+  return {{"id", row[0].as<std::string>()},
+          {"exchange_id", exchange_id},
+          {"author_id", author_id},
+          {"acting_staff_id", acting_staff_id.empty() ? Json(nullptr) : Json(acting_staff_id)},
+          {"body", body},
+          {"created_at", row[2].as<std::string>()}};
+}
+
+std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
+                                std::optional<int64_t> after_seq, int limit) {
+  std::vector<Json> items;
+  for (const auto& row : tx.exec_params(kListMessages, exchange_id, after_seq, limit)) {
+    items.push_back(
+        {{"id", row[0].as<std::string>()},
+         {"seq", row[1].as<int64_t>()},
+         {"exchange_id", exchange_id},
+         {"author_id", row[2].as<std::string>()},
+         {"acting_staff_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
+         {"body", row[4].as<std::string>()},
+         {"created_at", row[5].as<std::string>()}});
+  }
+  return items;
+}
+
+bool has_rated(pqxx::work& tx, const std::string& exchange_id, const std::string& rater_id) {
+  return !tx.exec_params(kHasRated, exchange_id, rater_id).empty();
+}
+
+std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id,
+                                  const std::string& rater_id, const std::string& rated_id,
+                                  int32_t stars, const std::string& comment,
+                                  const std::string& acting_staff_id) {
+  auto result = tx.exec_params(kInsertRating, exchange_id, rater_id, rated_id, stars, comment,
+                               opt(acting_staff_id));
+  if (result.empty()) return std::nullopt;
+  return Json{{"exchange_id", exchange_id}, {"rater_id", rater_id},
+              {"rated_id", rated_id},       {"stars", stars},
+              {"comment", comment},         {"created_at", result[0][0].as<std::string>()}};
+}
+
+void insert_notification(pqxx::work& tx, const std::string& id, const std::string& member_id,
+                         const std::string& type, const std::string& exchange_id,
+                         const Json& data) {
+  tx.exec_params(kInsertNotification, id, member_id, type, opt(exchange_id), data.dump());
+}
+
+std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
+                                     std::optional<int64_t> before_seq,
+                                     std::optional<int64_t> after_seq, int limit) {
+  std::vector<Json> items;
+  for (const auto& row :
+       tx.exec_params(kListNotifications, member_id, unread_only, before_seq, after_seq, limit)) {
+    items.push_back(
+        {{"id", row[0].as<std::string>()},
+         {"seq", row[1].as<int64_t>()},
+         {"type", row[2].as<std::string>()},
+         {"exchange_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
+         {"data", Json::parse(row[4].c_str())},
+         {"created_at", row[5].as<std::string>()},
+         {"read", row[6].as<bool>()}});
+  }
+  return items;
+}
+
+bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id) {
+  return tx.exec_params(kMarkRead, id, member_id).affected_rows() == 1;
+}
+
+int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id) {
+  return static_cast<int64_t>(tx.exec_params(kMarkAllRead, member_id).affected_rows());
+}
+
+}  // namespace maillon::exchange::repo

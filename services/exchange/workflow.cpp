@@ -1,0 +1,211 @@
+// The exchange use cases that outlive one request: storing a transition with what it must send
+// (ledger commands and exchange.* events in the same transaction, through the outbox), the
+// ledger's answers, and the expiry of unanswered proposals.
+#include <chrono>
+
+#include "services/common/errors.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/log.hpp"
+#include "services/common/service.hpp"
+#include "services/exchange/exchange_service.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+constexpr const char* kExchangesStream = "exchanges";
+constexpr const char* kLedgerCommandsStream = "ledger.commands";
+constexpr const char* kTransferPrefix = "exchange:";
+
+std::string_view command_name(ExchangeEffectKind kind) {
+  switch (kind) {
+    case ExchangeEffectKind::ledger_hold:
+      return "hold";
+    case ExchangeEffectKind::ledger_post:
+      return "post";
+    case ExchangeEffectKind::ledger_void:
+      return "void";
+    default:
+      return "";
+  }
+}
+
+// "exchange:<uuid>:<attempt>" → the exchange id; nullopt for another service's transfer.
+std::optional<std::string> exchange_of_transfer(const std::string& transfer_id) {
+  const std::string prefix = kTransferPrefix;
+  if (transfer_id.rfind(prefix, 0) != 0) return std::nullopt;
+  const auto colon = transfer_id.rfind(':');
+  if (colon <= prefix.size()) return std::nullopt;
+  std::string id = transfer_id.substr(prefix.size(), colon - prefix.size());
+  if (id.size() != 36) return std::nullopt;
+  return id;
+}
+
+std::string text_field(const Json& data, const char* name) {
+  auto it = data.find(name);
+  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+int64_t system_clock_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string transition_event_type(ExchangeState from, ExchangeState to) {
+  using S = ExchangeState;
+  switch (to) {
+    case S::proposed:
+      return from == S::accepting ? "exchange.refused" : "";
+    case S::accepting:
+      return "exchange.accepting";
+    case S::accepted:
+      return from == S::accepted ? "exchange.confirmed" : "exchange.accepted";
+    default:
+      return "exchange." + std::string(to_string(to));
+  }
+}
+
+void throw_refusal(ExchangeOutcome outcome) {
+  const std::string code(to_string(outcome));
+  switch (outcome) {
+    case ExchangeOutcome::not_a_party:
+    case ExchangeOutcome::unknown_transfer:
+      throw not_found();
+    case ExchangeOutcome::not_allowed_for_role:
+      throw forbidden("Cette action revient à l'autre partie ou au personnel du site.");
+    case ExchangeOutcome::invalid_state:
+      throw conflict(code, "L'échange n'est pas dans un état qui permet cette action.");
+    case ExchangeOutcome::already_confirmed:
+      throw conflict(code, "Vous avez déjà confirmé cet échange.");
+    case ExchangeOutcome::proposal_expired:
+      throw conflict(code, "La proposition a expiré.");
+    case ExchangeOutcome::too_early:
+      throw conflict(code, "La proposition n'a pas encore expiré.");
+    case ExchangeOutcome::invalid_minutes:
+      throw business_rule(code, "Le nombre de minutes doit être entre 1 et le montant retenu.");
+    case ExchangeOutcome::too_many_attempts:
+      throw business_rule(code, "Trop de tentatives d'acceptation ont échoué.");
+    case ExchangeOutcome::invalid_absent_member:
+      throw business_rule(code, "Le membre absent doit être l'une des deux parties.");
+    case ExchangeOutcome::ok:
+      break;
+  }
+  throw std::logic_error("throw_refusal called with ok");
+}
+
+void Workflow::publish(pqxx::work& tx, const ExchangeRecord& record, const std::string& type,
+                       Json extra) {
+  Json data = exchange_event_data(record);
+  const ExchangeHistoryEntry& last = record.exchange.history.back();
+  data["actor_id"] = last.actor_member_id.empty() ? Json(nullptr) : Json(last.actor_member_id);
+  data["on_behalf_of"] =
+      last.on_behalf_of_member_id.empty() ? Json(nullptr) : Json(last.on_behalf_of_member_id);
+  data["reason"] = record.exchange.reason.empty() ? Json(nullptr) : Json(record.exchange.reason);
+  data.update(extra);  // copied: `extra` still names the event below
+  // Deterministic per (exchange, history position, type): a retried transaction writes the same.
+  // Messages and ratings do not move the history: their own ids, in `extra`, tell them apart.
+  const std::string name = "event:" + record.exchange.id + ":" +
+                           std::to_string(record.exchange.history.size()) + ":" + type + ":" +
+                           extra.dump();
+  s_.outbox.add(tx, kExchangesStream, type, record.community_id, std::move(data),
+                uuid_from_name(name));
+}
+
+void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
+                           const ExchangeEffect& effect, const std::string& trigger) {
+  const std::string_view command = command_name(effect.kind);
+  if (command.empty()) return;  // listing effects travel as exchange.* events
+  // One id per (command, transfer): the ledger applies each command once, however often sent.
+  // A void sent again after a late hold carries its trigger so that it is not taken for the
+  // first void the ledger already applied (before the hold existed).
+  std::string name = std::string(command) + ":" + effect.transfer_id;
+  if (!trigger.empty()) name += ":" + trigger;
+  const std::string event_id = uuid_from_name(name);
+  if (repo::outbox_has(tx, event_id)) return;
+  // The ledger compares a replayed hold's body with the first: every field here is derived from
+  // the exchange alone, so a retry carries exactly the same body.
+  Json data = {{"transfer_id", effect.transfer_id}, {"ref", "exchange:" + record.exchange.id}};
+  if (effect.kind == ExchangeEffectKind::ledger_hold) {
+    data.update({{"from_member_id", effect.from_member_id},
+                 {"to_member_id", effect.to_member_id},
+                 {"minutes", effect.minutes},
+                 {"kind", "exchange"},
+                 {"memo", "Échange " + record.exchange.id.substr(0, 8)}});
+  } else if (effect.kind == ExchangeEffectKind::ledger_post) {
+    data["minutes"] = effect.minutes;
+  }
+  s_.outbox.add(tx, kLedgerCommandsStream, "ledger." + std::string(command), record.community_id,
+                std::move(data), event_id);
+  repo::record_transfer(tx, effect.transfer_id, record.exchange.id,
+                        command == "hold" ? "hold-sent" : std::string(command) + "-sent",
+                        effect.minutes, std::nullopt);
+}
+
+void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
+                                 const ExchangeResult& result, const std::string& event_type) {
+  repo::save_exchange(tx, record);
+  for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "");
+  if (!event_type.empty()) publish(tx, record, event_type);
+  const ExchangeHistoryEntry& last = record.exchange.history.back();
+  // Members count an accepted exchange that was then cancelled against reliability.
+  if (record.exchange.state == ExchangeState::cancelled &&
+      (last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted)) {
+    publish(tx, record, "exchange.abandoned");
+  }
+}
+
+void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data) {
+  std::string transfer_id = text_field(data, "transfer_id");
+  if (transfer_id.empty()) transfer_id = text_field(data, "id");
+  auto exchange_id = exchange_of_transfer(transfer_id);
+  if (!exchange_id) return;  // a transfer of another service (depot, grants)
+  auto record = repo::find_exchange(tx, *exchange_id, true);
+  if (!record) {
+    log::warn("ledger event for an unknown exchange", {{"transfer", transfer_id}});
+    return;
+  }
+  const std::string state = type.substr(type.find('.') + 1);
+  std::optional<int64_t> minutes;
+  for (const char* field : {"posted_minutes", "amount_minutes", "minutes"}) {
+    auto it = data.find(field);
+    if (minutes || it == data.end() || !it->is_number_integer()) continue;
+    if (type != "transfer.posted" && std::string(field) == "posted_minutes") continue;
+    minutes = it->get<int64_t>();
+  }
+  const std::string reason = text_field(data, "reason");
+  repo::record_transfer(tx, transfer_id, *exchange_id, state, minutes,
+                        reason.empty() ? std::nullopt : std::optional(reason));
+  if (type != "transfer.pending" && type != "transfer.rejected") return;
+  const ExchangeState before = record->exchange.state;
+  ExchangeResult result =
+      type == "transfer.pending"
+          ? apply_ledger_held(record->exchange, transfer_id, now_s())
+          : apply_ledger_rejected(record->exchange, transfer_id,
+                                  reason.empty() ? "insufficient-credits" : reason, now_s());
+  if (!result.ok()) {
+    log::warn("ledger event does not apply to the exchange", {{"transfer", transfer_id}});
+    return;
+  }
+  if (record->exchange.state == before) {
+    // A duplicate, or a hold nobody waits for any more: at most a void to send back.
+    for (const ExchangeEffect& effect : result.effects) send_effect(tx, *record, effect, "late");
+    return;
+  }
+  commit_transition(tx, *record, result, transition_event_type(before, record->exchange.state));
+}
+
+void Workflow::expire_due(pqxx::work& tx) {
+  for (const std::string& id : repo::expirable_exchange_ids(tx, kExpiryBatchMax)) {
+    auto record = repo::find_exchange(tx, id, true);
+    if (!record) continue;
+    const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
+    ExchangeResult result =
+        expire_proposal(record->exchange, ExchangeActor::system(), policy, now_s());
+    if (!result.ok()) continue;  // the database's clock and ours disagree by a second: next run
+    commit_transition(tx, *record, result, "exchange.expired");
+  }
+}
+
+}  // namespace maillon::exchange

@@ -1,0 +1,105 @@
+// What moves a listing besides its owner: sites copied from the members stream, exchange
+// outcomes from the exchanges stream, and the periodic expiry of ended availability windows.
+#include <map>
+
+#include "services/common/events.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/log.hpp"
+#include "services/common/service.hpp"
+#include "services/offers/context.hpp"
+
+namespace maillon::listings {
+namespace {
+
+constexpr int kExpiryBatchMax = 500;  // per run; the next run takes the rest
+
+std::optional<std::string> uuid_field(const nlohmann::json& data, const char* name) {
+  auto it = data.find(name);
+  if (it == data.end() || !it->is_string() || !is_uuid(it->get<std::string>())) return std::nullopt;
+  return it->get<std::string>();
+}
+
+void apply_site_event(pqxx::work& tx, const Event& e) {
+  if (e.type != "site.created" && e.type != "site.updated") return;
+  auto id = uuid_field(e.data, "id");
+  auto community = uuid_field(e.data, "community_id");
+  const auto location = e.data.value("location", nlohmann::json::object());
+  if (!id || !community || !location.is_object() ||
+      !location.value("lat", nlohmann::json()).is_number() ||
+      !location.value("lon", nlohmann::json()).is_number()) {
+    log::warn("site event without id, community or location: ignored", {{"event", e.id}});
+    return;
+  }
+  upsert_site(tx,
+              {*id, *community, {location["lat"].get<double>(), location["lon"].get<double>()}});
+}
+
+// The exchange workflow's outcomes, as lifecycle events of the listings it names.
+std::optional<ListingEvent> exchange_listing_event(const std::string& type) {
+  static const std::map<std::string, ListingEvent, std::less<>> kEvents = {
+      {"exchange.accepted", ListingEvent::exchange_reserved},
+      {"exchange.completed", ListingEvent::exchange_completed},
+      {"exchange.cancelled", ListingEvent::exchange_released},
+      {"exchange.declined", ListingEvent::exchange_released},
+      {"exchange.expired", ListingEvent::exchange_released},
+  };
+  auto it = kEvents.find(type);
+  if (it == kEvents.end()) return std::nullopt;
+  return it->second;
+}
+
+void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
+  std::optional<ListingEvent> event = exchange_listing_event(e.type);
+  auto listing_id = uuid_field(e.data, c.config.exchange_field.c_str());
+  if (!event || !listing_id) return;  // another type, or an exchange without our side
+  auto exchange_id = uuid_field(e.data, "exchange_id");
+  auto row = find_listing(tx, *listing_id, true);
+  if (!row || row->listing.community_id != e.community_id) return;
+  // A listing reserved by one exchange is released or closed only by that one: declining
+  // another proposal on the same offer must not free it.
+  bool other_holder = row->exchange_id && exchange_id && *row->exchange_id != *exchange_id;
+  if (other_holder && *event != ListingEvent::exchange_reserved) return;
+  ListingTransitionResult result = transition(row->listing.status, *event);
+  if (result.outcome != ListingTransitionOutcome::changed) {
+    if (result.outcome == ListingTransitionOutcome::rejected) {
+      log::warn("exchange event does not apply to the listing's status",
+                {{"event", e.id}, {"listing", *listing_id}});
+    }
+    return;
+  }
+  ListingRow next = *row;
+  next.listing.status = result.status;
+  next.exchange_id = *event == ListingEvent::exchange_reserved ? exchange_id : std::nullopt;
+  next.acted_by = std::nullopt;
+  ListingRow stored = update_listing(tx, next);
+  if (stored.listing.status == ListingStatus::closed) {
+    c.publish_closed(tx, stored, "completed");
+  } else {
+    c.publish(tx, stored, "updated");
+  }
+}
+
+void expire_due(const ListingContext& c, pqxx::work& tx) {
+  int64_t now_s = c.now_s();
+  for (ListingRow& row : expiring_listings(tx, now_s, kExpiryBatchMax)) {
+    if (!is_expired(row.listing, now_s)) continue;
+    ListingTransitionResult result = transition(row.listing.status, ListingEvent::expire);
+    if (result.outcome != ListingTransitionOutcome::changed) continue;
+    row.listing.status = result.status;
+    row.acted_by = std::nullopt;
+    c.publish_closed(tx, update_listing(tx, row), "expired");
+  }
+}
+
+}  // namespace
+
+void register_consumers(const std::shared_ptr<const ListingContext>& context) {
+  Service& s = context->service;
+  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_site_event(tx, e); });
+  s.consume("exchanges",
+            [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  s.every("expire-listings", context->config.expiry_interval,
+          [context](pqxx::work& tx) { expire_due(*context, tx); });
+}
+
+}  // namespace maillon::listings

@@ -1,0 +1,50 @@
+// What the routes, consumers and jobs of one listing service share: its configuration, the
+// category tree, the clock, and the one way each kind of listing event is written.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "exchange/categories.hpp"
+#include "services/offers/listings.hpp"
+#include "services/offers/repository.hpp"
+
+namespace maillon {
+class Service;
+struct Identity;
+}  // namespace maillon
+
+namespace maillon::listings {
+
+struct ListingContext {
+  Service& service;
+  ListingServiceConfig config;
+  CategoryTree tree;
+
+  int64_t now_s() const { return config.clock() / 1'000'000; }
+  // <prefix>.published or <prefix>.updated with the whole listing, in the caller's transaction.
+  void publish(pqxx::work& tx, const ListingRow& row, std::string_view what) const;
+  void publish_closed(pqxx::work& tx, const ListingRow& row, std::string_view reason) const;
+};
+
+// The handover point of a listing: its own location, else its site's (which must belong to
+// `community_id`: a 400 on site_id otherwise). Sets row.position and row.grid.
+void place(pqxx::work& tx, ListingRow& row, const std::string& community_id);
+
+// Owner, staff of the listing's site, or staff of the owner's home site, in its community.
+bool can_edit(const Identity& who, const ListingRow& row);
+// Who to record as having acted for the owner: nobody when the owner acted alone.
+std::optional<std::string> acted_by(const Identity& who, const ListingRow& row);
+
+void register_routes(const std::shared_ptr<const ListingContext>& context);
+void register_consumers(const std::shared_ptr<const ListingContext>& context);
+
+// The category file: nested {slug, label, kind, children} objects → the tree, and back to the
+// JSON of GET /v1/categories. Throws std::invalid_argument naming what is wrong.
+CategoryTree load_category_tree(const std::string& path);
+nlohmann::json category_tree_json(const CategoryTree& tree);
+
+}  // namespace maillon::listings

@@ -1,0 +1,320 @@
+// Listing JSON: decoding of create and PATCH bodies (types only: the rules live in
+// exchange/listing.hpp), API views with the privacy rounding, and event payloads.
+#include "services/offers/listing_json.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include "services/common/errors.hpp"
+#include "services/common/json_body.hpp"
+
+namespace maillon::listings {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool digits(std::string_view text, std::size_t from, std::size_t count, int& out) {
+  if (from + count > text.size()) return false;
+  out = 0;
+  for (std::size_t i = from; i < from + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+// Seconds east of UTC of "Z", "+hh:mm" or "-hh:mm" at `text`; nullopt when malformed.
+std::optional<int64_t> offset_s(std::string_view text) {
+  if (text == "Z" || text == "z") return 0;
+  int hours = 0, minutes = 0;
+  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' ||
+      !digits(text, 1, 2, hours) || !digits(text, 4, 2, minutes) || hours > 23 || minutes > 59) {
+    return std::nullopt;
+  }
+  int64_t s = hours * 3600 + minutes * 60;
+  return text[0] == '-' ? -s : s;
+}
+
+// Decodes one body's values by JSON type; every mismatch becomes a field error.
+class Decoder {
+ public:
+  explicit Decoder(const Json& body) : body_(body) {}
+
+  bool present(const char* field) const { return body_.contains(field); }
+  bool is_null(const char* field) const { return present(field) && body_.at(field).is_null(); }
+  const Json* value(const char* field) const {
+    return present(field) && !body_.at(field).is_null() ? &body_.at(field) : nullptr;
+  }
+
+  std::optional<std::string> text(const char* field) {
+    const Json* v = value(field);
+    if (!v) return std::nullopt;
+    if (v->is_string()) return v->get<std::string>();
+    return fail(field, "doit être une chaîne de caractères");
+  }
+
+  std::optional<std::vector<std::string>> texts(const char* field) {
+    const Json* v = value(field);
+    if (!v) return std::nullopt;
+    if (!v->is_array()) return fail(field, "doit être une liste de chaînes de caractères");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) {
+        errors.push_back({std::string(field) + "[" + std::to_string(i) + "]",
+                          "doit être une chaîne de caractères"});
+        continue;
+      }
+      out.push_back((*v)[i].get<std::string>());
+    }
+    return out;
+  }
+
+  std::optional<int64_t> integer(const char* field) {
+    const Json* v = value(field);
+    if (!v) return std::nullopt;
+    if (v->is_number_integer()) return v->get<int64_t>();
+    return fail(field, "doit être un nombre entier");
+  }
+
+  std::optional<double> number(const char* field) {
+    const Json* v = value(field);
+    if (!v) return std::nullopt;
+    if (v->is_number()) return v->get<double>();
+    return fail(field, "doit être un nombre");
+  }
+
+  std::optional<int64_t> time_s(const char* field) {
+    std::optional<std::string> t = text(field);
+    if (!t) return std::nullopt;
+    if (auto s = parse_rfc3339_s(*t)) return s;
+    return fail(field, "doit être une date RFC 3339 (2026-05-01T10:00:00Z)");
+  }
+
+  std::optional<ListingLocation> location(const char* field) {
+    const Json* v = value(field);
+    if (!v) return std::nullopt;
+    if (!v->is_object()) return fail(field, "doit être un objet {lat, lon}");
+    std::size_t before = errors.size();
+    for (const auto& [key, item] : v->items()) {
+      if (key != "lat" && key != "lon")
+        errors.push_back({std::string(field) + "." + key, "champ inconnu"});
+    }
+    ListingLocation out;
+    for (auto [name, slot] : {std::pair{"lat", &out.lat}, std::pair{"lon", &out.lon}}) {
+      std::string path = std::string(field) + "." + name;
+      if (!v->contains(name) || v->at(name).is_null()) {
+        errors.push_back({path, "est obligatoire"});
+      } else if (!v->at(name).is_number()) {
+        errors.push_back({path, "doit être un nombre"});
+      } else {
+        *slot = v->at(name).get<double>();
+      }
+    }
+    if (errors.size() != before) return std::nullopt;
+    return out;
+  }
+
+  // PATCH: absent keeps, null clears, a value replaces.
+  template <class Read>
+  auto clearable(const char* field, Read read) -> Clearable<typename decltype(read())::value_type> {
+    if (!present(field)) return std::nullopt;
+    if (is_null(field)) return std::optional<typename decltype(read())::value_type>{};
+    auto v = read();
+    if (!v) return std::nullopt;
+    return v;
+  }
+
+  void refuse_null(const char* field) {
+    if (is_null(field)) errors.push_back({field, "ne peut pas être effacé (null)"});
+  }
+
+  FieldErrors errors;
+
+ private:
+  const Json& body_;
+  std::nullopt_t fail(const char* field, const char* message) {
+    errors.push_back({field, message});
+    return std::nullopt;
+  }
+};
+
+Json body_object(std::string_view body, ListingWrite write) {
+  Json j = parse_json_object(body);
+  std::vector<std::string> keys;
+  for (const auto& item : j.items()) keys.push_back(item.key());
+  FieldErrors refused = refuse_unsettable_fields(keys, write);
+  if (!refused.empty())
+    throw invalid_input("Certains champs ne peuvent pas être envoyés.", refused);
+  return j;
+}
+
+void finish(const Decoder& d) {
+  if (!d.errors.empty()) throw invalid_input("Certains champs sont invalides.", d.errors);
+}
+
+Json nullable_text(const std::optional<std::string>& s) {
+  return s ? Json(*s) : Json(nullptr);
+}
+Json nullable_time(const std::optional<int64_t>& s) {
+  return s ? Json(format_rfc3339(*s)) : Json(nullptr);
+}
+Json point(const ListingLocation& p) {
+  return {{"lat", p.lat}, {"lon", p.lon}};
+}
+// Dividing by the scale (rather than multiplying by 0.01) gives the double nearest to the
+// two-decimal value, so 3.07 prints as 3.07.
+double coarse(double degrees) {
+  return std::round(degrees * kAreaScale) / kAreaScale;
+}
+
+// The fields every view and event share.
+Json common_fields(const ListingRow& row) {
+  const Listing& l = row.listing;
+  return {{"id", l.id},
+          {"member_id", l.member_id},
+          {"community_id", l.community_id},
+          {"kind", to_string(l.kind)},
+          {"mode", to_string(l.mode)},
+          {"category", l.category},
+          {"title", l.title},
+          {"description", l.description},
+          {"tags", l.tags},
+          {"site_id", nullable_text(l.site_id)},
+          {"reach_km", l.reach_km},
+          {"price_minutes", l.price_minutes},
+          {"duration_minutes", l.duration_minutes ? Json(*l.duration_minutes) : Json(nullptr)},
+          {"available_from", nullable_time(l.available_from_s)},
+          {"available_until", nullable_time(l.available_until_s)},
+          {"photos", l.photos},
+          {"status", to_string(l.status)},
+          {"created_at", format_rfc3339(l.created_at_s)},
+          {"updated_at", format_rfc3339(l.updated_at_s)}};
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_rfc3339_s(std::string_view t) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (t.size() < 20 || t.size() > 40 || !digits(t, 0, 4, year) || t[4] != '-' ||
+      !digits(t, 5, 2, month) || t[7] != '-' || !digits(t, 8, 2, day) ||
+      (t[10] != 'T' && t[10] != 't') || !digits(t, 11, 2, hour) || t[13] != ':' ||
+      !digits(t, 14, 2, minute) || t[16] != ':' || !digits(t, 17, 2, second)) {
+    return std::nullopt;
+  }
+  std::size_t zone = 19;
+  if (t[zone] == '.') {
+    ++zone;
+    while (zone < t.size() && t[zone] >= '0' && t[zone] <= '9') ++zone;
+    if (zone == 20) return std::nullopt;
+  }
+  std::optional<int64_t> offset = offset_s(t.substr(zone));
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (!offset || year < 1970 || month < 1 || month > 12 || day < 1 ||
+      day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) || hour > 23 || minute > 59 ||
+      second > 60) {
+    return std::nullopt;
+  }
+  int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - *offset;
+}
+
+std::string format_rfc3339(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return out;
+}
+
+ListingDraft parse_draft(std::string_view body) {
+  Json j = body_object(body, ListingWrite::create);
+  Decoder d(j);
+  ListingDraft draft{d.text("kind"),
+                     d.text("mode"),
+                     d.text("category"),
+                     d.text("title"),
+                     d.text("description"),
+                     d.texts("tags"),
+                     d.location("location"),
+                     d.text("site_id"),
+                     d.number("reach_km"),
+                     d.integer("price_minutes"),
+                     d.integer("duration_minutes"),
+                     d.time_s("available_from"),
+                     d.time_s("available_until"),
+                     d.texts("photos")};
+  finish(d);
+  return draft;
+}
+
+ListingPatch parse_patch(std::string_view body) {
+  Json j = body_object(body, ListingWrite::patch);
+  Decoder d(j);
+  for (const char* f : {"kind", "mode", "category", "title", "description", "tags", "reach_km",
+                        "price_minutes", "photos", "status"}) {
+    d.refuse_null(f);
+  }
+  ListingPatch p;
+  p.kind = d.text("kind");
+  p.mode = d.text("mode");
+  p.category = d.text("category");
+  p.title = d.text("title");
+  p.description = d.text("description");
+  p.tags = d.texts("tags");
+  p.location = d.clearable("location", [&] { return d.location("location"); });
+  p.site_id = d.clearable("site_id", [&] { return d.text("site_id"); });
+  p.reach_km = d.number("reach_km");
+  p.price_minutes = d.integer("price_minutes");
+  p.duration_minutes =
+      d.clearable("duration_minutes", [&] { return d.integer("duration_minutes"); });
+  p.available_from_s = d.clearable("available_from", [&] { return d.time_s("available_from"); });
+  p.available_until_s = d.clearable("available_until", [&] { return d.time_s("available_until"); });
+  p.photos = d.texts("photos");
+  p.status = d.text("status");
+  finish(d);
+  return p;
+}
+
+Json listing_view(const ListingRow& row, Audience audience) {
+  Json j = common_fields(row);
+  if (audience == Audience::editor) {
+    const auto& location = row.listing.location;
+    j["location"] = location ? point(*location) : Json(nullptr);
+    j["acted_by"] = nullable_text(row.acted_by);
+  }
+  // A handover site is public; a member's own spot is shown to others only coarsely.
+  j["area"] = {{"lat", coarse(row.position.lat)}, {"lon", coarse(row.position.lon)}};
+  if (row.distance_m) j["distance_m"] = distance_bucket_m(*row.distance_m);
+  return j;
+}
+
+Json listing_event_data(const ListingRow& row) {
+  Json j = common_fields(row);
+  j["side"] = to_string(row.listing.side);
+  j["location"] = point(row.position);
+  j["location_source"] = row.listing.location ? "member" : "site";
+  j["acted_by"] = nullable_text(row.acted_by);
+  return j;
+}
+
+Json closed_event_data(const ListingRow& row, std::string_view reason) {
+  return {{"id", row.listing.id},
+          {"member_id", row.listing.member_id},
+          {"side", to_string(row.listing.side)},
+          {"reason", reason},
+          {"acted_by", nullable_text(row.acted_by)}};
+}
+
+}  // namespace maillon::listings

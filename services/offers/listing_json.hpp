@@ -1,0 +1,38 @@
+// JSON at the listing service's edges: request bodies into the domain's drafts and patches,
+// listings into API views (with the privacy rules) and event payloads. Times are RFC 3339.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exchange/listing.hpp"
+#include "services/offers/repository.hpp"
+
+namespace maillon::listings {
+
+using Json = nlohmann::json;
+
+// "2026-05-01T10:00:00Z", "...+02:00", with an optional fraction (dropped) → Unix seconds.
+std::optional<int64_t> parse_rfc3339_s(std::string_view text);
+std::string format_rfc3339(int64_t unix_s);
+
+// Request bodies. Unknown and read-only keys are refused first (refuse_unsettable_fields), then
+// wrong JSON types; either throws a 400 naming every bad field. The domain validates the rest.
+ListingDraft parse_draft(std::string_view body);
+ListingPatch parse_patch(std::string_view body);
+
+// Whom a listing is shown to: its owner and the staff who may edit it see the exact location;
+// other members of the community see only `area`, the position rounded to 0.01° (about 1 km).
+enum class Audience { editor, community };
+inline constexpr double kAreaScale = 100;  // 1 / 0.01°
+
+Json listing_view(const ListingRow& row, Audience audience);
+// The whole listing with its exact handover point: what the matching engine needs.
+Json listing_event_data(const ListingRow& row);
+// reason: "closed" (owner or staff), "expired" (job), "completed" (exchange).
+Json closed_event_data(const ListingRow& row, std::string_view reason);
+
+}  // namespace maillon::listings

@@ -1,0 +1,160 @@
+// Wiring of one listing service: its side's configuration, the category tree, the shared
+// helpers of context.hpp, then routes, consumers and jobs.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "matching/geo.hpp"
+#include "services/common/errors.hpp"
+#include "services/common/events.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/service.hpp"
+#include "services/offers/context.hpp"
+#include "services/offers/listing_json.hpp"
+
+namespace maillon::listings {
+namespace {
+
+constexpr int64_t kExpiryIntervalMsMin = 100;
+constexpr int64_t kExpiryIntervalMsMax = 3'600'000;
+
+std::chrono::milliseconds expiry_interval_from_env() {
+  const char* text = std::getenv("MAILLON_EXPIRY_INTERVAL_MS");
+  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(30'000);
+  char* end = nullptr;
+  long long ms = std::strtoll(text, &end, 10);
+  if (*end != '\0' || ms < kExpiryIntervalMsMin || ms > kExpiryIntervalMsMax) {
+    throw std::invalid_argument("MAILLON_EXPIRY_INTERVAL_MS must be an integer in [100, 3600000]");
+  }
+  return std::chrono::milliseconds(ms);
+}
+
+void add_children(const nlohmann::json& node, const std::string& parent,
+                  std::vector<CategoryRecord>& out, std::size_t depth) {
+  if (!node.is_array() || depth > kCategoryDepthMax) {
+    throw std::invalid_argument("categories.json: children must be arrays, at most 8 levels");
+  }
+  for (const auto& c : node) {
+    if (!c.is_object() || !c.value("slug", nlohmann::json()).is_string() ||
+        !c.value("label", nlohmann::json()).is_string() ||
+        !parse_listing_kind(c.value("kind", std::string()))) {
+      throw std::invalid_argument("categories.json: each entry needs slug, label and kind");
+    }
+    out.push_back({c["slug"].get<std::string>(), c["label"].get<std::string>(),
+                   *parse_listing_kind(c["kind"].get<std::string>()), parent});
+    if (out.size() > kCategoryCountMax) throw std::invalid_argument("categories.json: too many");
+    add_children(c.value("children", nlohmann::json::array()), c["slug"].get<std::string>(), out,
+                 depth + 1);
+  }
+}
+
+nlohmann::json subtree_json(const CategoryTree& tree, const std::string& slug) {
+  const Category* c = tree.find(slug);
+  nlohmann::json children = nlohmann::json::array();
+  for (const auto& child : c->children) children.push_back(subtree_json(tree, child));
+  return {
+      {"slug", c->slug}, {"label", c->label}, {"kind", to_string(c->kind)}, {"children", children}};
+}
+
+}  // namespace
+
+int64_t system_clock_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+ListingServiceConfig listing_service_config(ListingSide side) {
+  ListingServiceConfig c;
+  c.side = side;
+  bool offer = side == ListingSide::offer;
+  c.schema = offer ? "offers" : "requests";
+  c.stream = c.schema;
+  c.event_prefix = std::string(to_string(side));
+  c.path = "/v1/" + c.schema;
+  c.exchange_field = c.event_prefix + "_id";
+  c.serve_categories = offer;
+  c.expiry_interval = expiry_interval_from_env();
+  return c;
+}
+
+CategoryTree load_category_tree(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read the category file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto nested = nlohmann::json::parse(text.str(), nullptr, false);
+  if (nested.is_discarded()) throw std::invalid_argument(path + " is not JSON");
+  std::vector<CategoryRecord> records;
+  add_children(nested, "", records, 0);
+  CategoryTreeBuild built = CategoryTree::build(records);
+  if (!built.tree) {
+    const FieldError& first = built.errors.front();
+    throw std::invalid_argument(path + ": " + first.field + " " + first.message);
+  }
+  return std::move(*built.tree);
+}
+
+nlohmann::json category_tree_json(const CategoryTree& tree) {
+  nlohmann::json roots = nlohmann::json::array();
+  for (const auto& slug : tree.roots()) roots.push_back(subtree_json(tree, slug));
+  return roots;
+}
+
+void ListingContext::publish(pqxx::work& tx, const ListingRow& row, std::string_view what) const {
+  service.outbox.add(tx, config.stream, config.event_prefix + "." + std::string(what),
+                     row.listing.community_id, listing_event_data(row));
+}
+
+void ListingContext::publish_closed(pqxx::work& tx, const ListingRow& row,
+                                    std::string_view reason) const {
+  service.outbox.add(tx, config.stream, config.event_prefix + ".closed", row.listing.community_id,
+                     closed_event_data(row, reason));
+}
+
+void place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
+  std::optional<SiteRow> site;
+  if (row.listing.site_id) {
+    site = find_site(tx, *row.listing.site_id);
+    if (!site || site->community_id != community_id) {
+      throw invalid_input("Lieu inconnu.", {{"site_id", "lieu inconnu dans votre communauté"}});
+    }
+  }
+  row.position = row.listing.location ? *row.listing.location : site->location;
+  matching::GeoPoint snapped = matching::snap_to_grid({row.position.lat, row.position.lon});
+  row.grid = {snapped.lat, snapped.lon};
+}
+
+bool can_edit(const Identity& who, const ListingRow& row) {
+  if (who.community_id != row.listing.community_id) return false;
+  if (who.member_id == row.listing.member_id) return true;
+  if (row.listing.site_id && who.is_staff_of(*row.listing.site_id)) return true;
+  return !row.home_site_id.empty() && who.is_staff_of(row.home_site_id);
+}
+
+std::optional<std::string> acted_by(const Identity& who, const ListingRow& row) {
+  const std::string& actor = who.actor_id();
+  if (actor == row.listing.member_id) return std::nullopt;
+  return actor;
+}
+
+void register_listing_service(Service& service, const ListingServiceConfig& config) {
+  CategoryTree tree = load_category_tree(service.config.schemas_dir + "/categories.json");
+  auto context =
+      std::make_shared<const ListingContext>(ListingContext{service, config, std::move(tree)});
+  register_routes(context);
+  register_consumers(context);
+}
+
+void register_listing_service(Service& service, ListingSide side) {
+  register_listing_service(service, listing_service_config(side));
+}
+
+}  // namespace maillon::listings
+
+namespace maillon::offers {
+void register_service(Service& service) {
+  listings::register_listing_service(service, ListingSide::offer);
+}
+}  // namespace maillon::offers

@@ -1,0 +1,51 @@
+// The listing service, written once and run twice: maillon-offers and maillon-requests are this
+// code configured for one side each (their schema, stream, event names and path differ).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "exchange/listing.hpp"
+
+namespace maillon {
+class Service;
+}
+
+namespace maillon::listings {
+
+// Unix time in microseconds: the only clock the listing code reads (tests may pass theirs).
+using Clock = std::function<int64_t()>;
+int64_t system_clock_us();
+
+struct ListingServiceConfig {
+  ListingSide side = ListingSide::offer;
+  std::string schema;             // "offers": set by main through run_service
+  std::string stream;             // "offers": where <prefix>.published/updated/closed go
+  std::string event_prefix;       // "offer"
+  std::string path;               // "/v1/offers"
+  std::string exchange_field;     // the id field of exchange events naming this side: "offer_id"
+  bool serve_categories = false;  // GET /v1/categories: once is enough, the offers service does
+  std::chrono::milliseconds expiry_interval{30'000};
+  Clock clock = system_clock_us;
+};
+
+// The configuration of one side; the expiry interval may be shortened with
+// MAILLON_EXPIRY_INTERVAL_MS (tests), read here because it only concerns listings.
+ListingServiceConfig listing_service_config(ListingSide side);
+
+// Routes, the members and exchanges consumers and the expiry job of one side. Loads the category
+// tree from <schemas_dir>/categories.json; a missing or invalid file stops the start-up.
+void register_listing_service(Service& service, const ListingServiceConfig& config);
+void register_listing_service(Service& service, ListingSide side);
+
+}  // namespace maillon::listings
+
+namespace maillon::offers {
+void register_service(Service& service);  // the offer side
+}  // namespace maillon::offers
+
+namespace maillon::requests {
+void register_service(Service& service);  // the request side (services/requests/requests.cpp)
+}  // namespace maillon::requests

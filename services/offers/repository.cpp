@@ -1,0 +1,220 @@
+// SQL of the listing services. Unqualified names: the connection's search_path is the schema of
+// the service running it (offers or requests). Arrays travel as JSON text, times as Unix seconds.
+#include "services/offers/repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace maillon::listings {
+namespace {
+
+constexpr const char* kColumns =
+    "id, member_id, community_id, COALESCE(home_site_id::text, ''), site_id, kind, mode, "
+    "category, title, description, array_to_json(tags)::text, lat, lon, position_lat, "
+    "position_lon, grid_lat, grid_lon, reach_km, price_minutes, duration_minutes, "
+    "floor(extract(epoch FROM available_from))::bigint, "
+    "floor(extract(epoch FROM available_until))::bigint, array_to_json(photos)::text, status, "
+    "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
+    "floor(extract(epoch FROM updated_at))::bigint, "
+    "(extract(epoch FROM created_at) * 1000000)::bigint";
+
+constexpr const char* kInsertListing =
+    "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
+    "category, title, description, tags, lat, lon, position_lat, position_lon, grid_lat, "
+    "grid_lon, reach_km, price_minutes, duration_minutes, available_from, available_until, "
+    "photos, status, acted_by) VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, "
+    "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12, $13, $14, $15, $16, $17, $18, "
+    "$19, $20, to_timestamp($21::bigint), to_timestamp($22::bigint), "
+    "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid)";
+
+constexpr const char* kUpdateListingHead =
+    "UPDATE listings SET site_id = $2::uuid, kind = $3, mode = $4, category = $5, title = $6, "
+    "description = $7, tags = ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), lat = $9, "
+    "lon = $10, position_lat = $11, position_lon = $12, grid_lat = $13, grid_lon = $14, "
+    "reach_km = $15, price_minutes = $16, duration_minutes = $17, "
+    "available_from = to_timestamp($18::bigint), available_until = to_timestamp($19::bigint), "
+    "photos = ARRAY(SELECT jsonb_array_elements_text($20::jsonb)), status = $21, "
+    "exchange_id = $22::uuid, acted_by = $23::uuid, updated_at = now() WHERE id = $1 RETURNING ";
+
+constexpr const char* kFindListing = " FROM listings WHERE id = $1";
+
+// One statement for every filter combination: an absent filter is a NULL parameter, folded
+// away by the planner (parameters are bound per execution, so each gets its own plan).
+// The distance is computed between snapped points: nothing finer than the grid leaks.
+constexpr const char* kListTail =
+    ", d.distance_m FROM listings CROSS JOIN LATERAL (SELECT CASE WHEN $10::float8 IS NULL "
+    "THEN NULL ELSE 2 * 6371008.8 * asin(least(1, sqrt(power(sin(radians(grid_lat - $10) / 2), "
+    "2) + cos(radians($10)) * cos(radians(grid_lat)) * power(sin(radians(grid_lon - $11) / 2), "
+    "2)))) END AS distance_m) d "
+    "WHERE community_id = $1 AND status = $2 "
+    "AND ($3::text IS NULL OR search @@ websearch_to_tsquery('public.french_unaccent', $3)) "
+    "AND ($4::text[] IS NULL OR category = ANY($4::text[])) "
+    "AND ($5::text IS NULL OR kind = $5) AND ($6::text IS NULL OR mode = $6) "
+    "AND ($7::uuid IS NULL OR site_id = $7::uuid) AND ($8::uuid IS NULL OR member_id = $8::uuid) "
+    "AND ($10::float8 IS NULL OR (grid_lat BETWEEN $10 - $13 AND $10 + $13 "
+    "AND grid_lon BETWEEN $11 - $14 AND $11 + $14 AND d.distance_m <= $12)) "
+    "AND ($15::bigint IS NULL OR (created_at, id) < "
+    "('epoch'::timestamptz + $15::bigint * interval '1 microsecond', $16::uuid)) "
+    "ORDER BY created_at DESC, id DESC LIMIT $9";
+
+constexpr const char* kExpiringTail =
+    " FROM listings WHERE status IN ('active', 'paused') AND available_until <= to_timestamp($1) "
+    "ORDER BY available_until LIMIT $2 FOR UPDATE SKIP LOCKED";
+
+constexpr const char* kUpsertSite =
+    "INSERT INTO sites (id, community_id, lat, lon) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, lat = EXCLUDED.lat, "
+    "lon = EXCLUDED.lon";
+constexpr const char* kFindSite = "SELECT id, community_id, lat, lon FROM sites WHERE id = $1";
+
+constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
+
+std::string select(const char* tail) {
+  return std::string("SELECT ") + kColumns + tail;
+}
+
+std::vector<std::string> json_texts(const pqxx::field& f) {
+  if (f.is_null()) return {};
+  return nlohmann::json::parse(f.c_str()).get<std::vector<std::string>>();
+}
+
+std::string json_array(const std::vector<std::string>& texts) {
+  return nlohmann::json(texts).dump();
+}
+
+template <class T>
+std::optional<T> opt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<T>();
+}
+
+ListingRow read_row(const pqxx::row& r) {
+  ListingRow row;
+  Listing& l = row.listing;
+  l.id = r[0].c_str();
+  l.member_id = r[1].c_str();
+  l.community_id = r[2].c_str();
+  row.home_site_id = r[3].c_str();
+  l.site_id = opt<std::string>(r[4]);
+  l.kind = parse_listing_kind(r[5].c_str()).value();
+  l.mode = parse_listing_mode(r[6].c_str()).value();
+  l.category = r[7].c_str();
+  l.title = r[8].c_str();
+  l.description = r[9].c_str();
+  l.tags = json_texts(r[10]);
+  if (!r[11].is_null()) l.location = ListingLocation{r[11].as<double>(), r[12].as<double>()};
+  row.position = {r[13].as<double>(), r[14].as<double>()};
+  row.grid = {r[15].as<double>(), r[16].as<double>()};
+  l.reach_km = r[17].as<double>();
+  l.price_minutes = r[18].as<int64_t>();
+  l.duration_minutes = opt<int64_t>(r[19]);
+  l.available_from_s = opt<int64_t>(r[20]);
+  l.available_until_s = opt<int64_t>(r[21]);
+  l.photos = json_texts(r[22]);
+  l.status = parse_listing_status(r[23].c_str()).value();
+  row.exchange_id = opt<std::string>(r[24]);
+  row.acted_by = opt<std::string>(r[25]);
+  l.created_at_s = r[26].as<int64_t>();
+  l.updated_at_s = r[27].as<int64_t>();
+  row.created_at_us = r[28].as<int64_t>();
+  return row;
+}
+
+std::optional<double> location_part(const std::optional<ListingLocation>& l, bool lat) {
+  if (!l) return std::nullopt;
+  return lat ? l->lat : l->lon;
+}
+
+std::optional<std::string> category_array(const std::optional<std::vector<std::string>>& slugs) {
+  if (!slugs) return std::nullopt;
+  std::string out = "{";  // slugs are [a-z0-9-]: nothing to quote
+  for (const auto& s : *slugs) out += (out.size() > 1 ? "," : "") + s;
+  return out + "}";
+}
+
+}  // namespace
+
+void insert_listing(pqxx::work& tx, const ListingRow& row) {
+  const Listing& l = row.listing;
+  std::optional<std::string> home =
+      row.home_site_id.empty() ? std::nullopt : std::optional(row.home_site_id);
+  tx.exec_params(kInsertListing, l.id, l.member_id, l.community_id, home, l.site_id,
+                 std::string(to_string(l.kind)), std::string(to_string(l.mode)), l.category,
+                 l.title, l.description, json_array(l.tags), location_part(l.location, true),
+                 location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
+                 row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
+                 l.available_until_s, json_array(l.photos), std::string(to_string(l.status)),
+                 row.acted_by);
+}
+
+std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
+                                       bool for_update) {
+  static const std::string kPlain = select(kFindListing);
+  static const std::string kLocked = kPlain + " FOR UPDATE";
+  auto r = tx.exec_params(for_update ? kLocked : kPlain, id);
+  if (r.empty()) return std::nullopt;
+  return read_row(r[0]);
+}
+
+ListingRow update_listing(pqxx::work& tx, const ListingRow& row) {
+  static const std::string kUpdate = std::string(kUpdateListingHead) + kColumns;
+  const Listing& l = row.listing;
+  auto r = tx.exec_params(
+      kUpdate, l.id, l.site_id, std::string(to_string(l.kind)), std::string(to_string(l.mode)),
+      l.category, l.title, l.description, json_array(l.tags), location_part(l.location, true),
+      location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
+      row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
+      l.available_until_s, json_array(l.photos), std::string(to_string(l.status)), row.exchange_id,
+      row.acted_by);
+  return read_row(r.at(0));
+}
+
+std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuery& q) {
+  // Not prepared on purpose: a generic plan keeps every optional filter and evaluates the
+  // text query per row (measured 10x slower); bound per execution, each gets its own plan.
+  static const std::string kList = select(kListTail);
+  std::optional<double> lat, lon, dlat, dlon;
+  if (q.near) {
+    lat = q.near->lat;
+    lon = q.near->lon;
+    dlat = q.radius_m / kMetresPerDegree;
+    // The box widens towards the poles; 89° keeps the cosine away from zero.
+    double widest = std::min(std::abs(*lat) + *dlat, 89.0);
+    dlon = q.radius_m / (kMetresPerDegree * std::cos(widest * 3.14159265358979323846 / 180.0));
+  }
+  std::optional<int64_t> after_us;
+  std::optional<std::string> after_id;
+  if (q.after) {
+    after_us = q.after->first;
+    after_id = q.after->second;
+  }
+  auto r = tx.exec_params(kList, q.community_id, q.status, q.text, category_array(q.categories),
+                          q.kind, q.mode, q.site_id, q.member_id, q.limit, lat, lon, q.radius_m,
+                          dlat, dlon, after_us, after_id);
+  std::vector<ListingRow> rows;
+  rows.reserve(r.size());
+  for (const auto& row : r) {
+    rows.push_back(read_row(row));
+    rows.back().distance_m = opt<double>(row[29]);
+  }
+  return rows;
+}
+
+std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int limit) {
+  static const std::string kExpiring = select(kExpiringTail);
+  auto r = tx.exec_params(kExpiring, now_s, limit);
+  std::vector<ListingRow> rows;
+  for (const auto& row : r) rows.push_back(read_row(row));
+  return rows;
+}
+
+void upsert_site(pqxx::work& tx, const SiteRow& site) {
+  tx.exec_params(kUpsertSite, site.id, site.community_id, site.location.lat, site.location.lon);
+}
+
+std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id) {
+  auto r = tx.exec_params(kFindSite, id);
+  if (r.empty()) return std::nullopt;
+  return SiteRow{r[0][0].c_str(), r[0][1].c_str(), {r[0][2].as<double>(), r[0][3].as<double>()}};
+}
+
+}  // namespace maillon::listings

@@ -1,0 +1,80 @@
+// The listings SQL, one named statement per action, shared by offers and requests: each service
+// runs it on its own schema (the connection's search_path), so no statement names a schema.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "exchange/listing.hpp"
+#include "services/common/db.hpp"
+
+namespace maillon::listings {
+
+// A stored listing with what the service keeps beside the domain's view of it.
+struct ListingRow {
+  Listing listing;
+  std::string home_site_id;                // owner's home site at creation, "" when none
+  ListingLocation position;                // exact handover point: location, else the site's
+  ListingLocation grid;                    // `position` snapped to the privacy grid
+  std::optional<std::string> exchange_id;  // the accepted exchange reserving it
+  std::optional<std::string> acted_by;     // staff member who last acted for the owner
+  int64_t created_at_us = 0;               // keyset position (with the id)
+  std::optional<double> distance_m;        // exact, from the snapped near point, when asked
+};
+
+struct SiteRow {
+  std::string id;
+  std::string community_id;
+  ListingLocation location;
+};
+
+// Filters of GET /v1/<side>s, already validated; an absent one filters nothing.
+struct ListQuery {
+  std::string community_id;
+  std::string status = "active";
+  std::optional<std::string> text;                     // websearch syntax, French, no accents
+  std::optional<std::vector<std::string>> categories;  // a slug and its descendants
+  std::optional<std::string> kind;
+  std::optional<std::string> mode;
+  std::optional<std::string> site_id;
+  std::optional<std::string> member_id;
+  std::optional<ListingLocation> near;  // snapped
+  double radius_m = 0;
+  std::optional<std::pair<int64_t, std::string>> after;  // (created_at_us, id) of the last seen
+  int limit = 20;
+};
+
+// Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
+// it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does
+// not wake the outbox relay (Db::transact's commit hook) for every search. One retry on a
+// connection lost while idle in the pool.
+template <class F>
+auto read_only(Db& db, F&& f) {
+  for (int attempt = 1;; ++attempt) {
+    Db::Lease lease = db.acquire();
+    try {
+      pqxx::nontransaction tx(lease.conn());
+      return f(tx);
+    } catch (const pqxx::broken_connection&) {
+      lease.discard();
+      if (attempt >= 2) throw;
+    }
+  }
+}
+
+void insert_listing(pqxx::work& tx, const ListingRow& row);
+std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
+                                       bool for_update);
+// Writes every mutable column of `row` (fields, status, exchange_id, acted_by); updated_at = now.
+ListingRow update_listing(pqxx::work& tx, const ListingRow& row);
+std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuery& query);
+// Active or paused listings whose window has ended, locked (SKIP LOCKED: replicas share them).
+std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int limit);
+
+void upsert_site(pqxx::work& tx, const SiteRow& site);
+std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);
+
+}  // namespace maillon::listings
