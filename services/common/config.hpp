@@ -26,7 +26,8 @@ struct Config {
   int relay_interval_ms = 20;
   int consumer_batch_size = 64;
   int consumer_block_ms = 200;
-  int consumer_max_deliveries = 10;  // then the message goes to <stream>.dead (crash redeliveries count too)
+  // Then the message goes to <stream>.dead; redeliveries after crashes count too.
+  int consumer_max_deliveries = 10;
   int consumer_reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
   std::size_t stream_max_length = 1'000'000;
   std::string consumer_name;           // unique per replica: host + pid by default

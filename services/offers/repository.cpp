@@ -15,7 +15,7 @@ constexpr const char* kColumns =
     "floor(extract(epoch FROM available_until))::bigint, array_to_json(photos)::text, status, "
     "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
     "floor(extract(epoch FROM updated_at))::bigint, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint";
+    "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema()";
 
 constexpr const char* kInsertListing =
     "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
@@ -116,6 +116,9 @@ ListingRow read_row(const pqxx::row& r) {
   l.created_at_s = r[26].as<int64_t>();
   l.updated_at_s = r[27].as<int64_t>();
   row.created_at_us = r[28].as<int64_t>();
+  // The table has no side column: the schema is the side (requests → request, else offer).
+  l.side =
+      std::string_view(r[29].c_str()) == "requests" ? ListingSide::request : ListingSide::offer;
   return row;
 }
 
@@ -194,7 +197,7 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
   rows.reserve(r.size());
   for (const auto& row : r) {
     rows.push_back(read_row(row));
-    rows.back().distance_m = opt<double>(row[29]);
+    rows.back().distance_m = opt<double>(row[30]);
   }
   return rows;
 }

@@ -319,6 +319,14 @@ TEST_F(MatchingTest, nearby_ranks_listings_with_bucketed_distances_and_no_positi
 }
 
 TEST_F(MatchingTest, match_proposed_events_follow_their_schema) {
+  // Its own pair: ctest runs each test in a process (and a world) of its own.
+  const MemberInfo alice = member("Alice"), bob = member("Bob");
+  const Spot here = area(7);
+  const std::string offer =
+      post(alice, "offer", listing_body("perceuses", "lend", "Perceuse à prêter", here));
+  ASSERT_TRUE(eventually(
+      [&] { return on_matching(alice).get("/v1/matches?listing=offer:" + offer).status == 200; }));
+  post(bob, "request", listing_body("perceuses", "lend", "Cherche perceuse", east_of(here, 400)));
   ASSERT_TRUE(eventually([&] {
     Redis redis(redis_url());
     const auto r = redis.command({"XLEN", world->prefix + ":matches"});
