@@ -11,10 +11,13 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Ids are matched with `= ANY(ARRAY(SELECT ...))`, never `IN (SELECT ...)` or a join alone: the
+// planner guesses 100 rows for a set-returning function and then scans the whole table (every
+// row of a one-community ledger matches community_id), while an array makes it probe the index.
 constexpr const char* kSelectTransfers =
     "SELECT id, from_account_id, to_account_id, amount_minutes, pending, timeout_s, kind, memo, "
     "ref, created_at_us, state, posted_minutes, resolved_at_us FROM transfers "
-    "WHERE community_id = $1 AND id IN (SELECT jsonb_array_elements_text($2::jsonb))";
+    "WHERE community_id = $1 AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))";
 
 constexpr const char* kSelectTransfer =
     "SELECT id, from_account_id, to_account_id, amount_minutes, pending, timeout_s, kind, memo, "
@@ -24,7 +27,8 @@ constexpr const char* kSelectTransfer =
 constexpr const char* kLockAccounts =
     "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes "
     "FROM accounts WHERE community_id = $1 "
-    "AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) ORDER BY id FOR NO KEY UPDATE";
+    "AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+    "ORDER BY id FOR NO KEY UPDATE";
 
 // Guarded by the values the batch read under its lock: a row that changed anyway is a bug.
 constexpr const char* kUpdateAccounts =
@@ -32,7 +36,8 @@ constexpr const char* kUpdateAccounts =
     "pending_credit_minutes = v.credit "
     "FROM jsonb_to_recordset($1::jsonb) AS v(id text, balance bigint, debit bigint, credit bigint, "
     "before_balance bigint, before_debit bigint, before_credit bigint) "
-    "WHERE a.id = v.id AND a.balance_minutes = v.before_balance "
+    "WHERE a.id = ANY(ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id')) "
+    "AND a.id = v.id AND a.balance_minutes = v.before_balance "
     "AND a.pending_debit_minutes = v.before_debit AND a.pending_credit_minutes = v.before_credit";
 
 constexpr const char* kInsertTransfers =
@@ -54,7 +59,9 @@ constexpr const char* kUpdateTransfers =
     "resolved_at_us = v.resolved_at_us "
     "FROM jsonb_to_recordset($2::jsonb) AS v(id text, state text, posted_minutes bigint, "
     "resolved_at_us bigint) "
-    "WHERE t.community_id = $1 AND t.id = v.id AND t.state = 'pending'";
+    "WHERE t.community_id = $1 "
+    "AND t.id = ANY(ARRAY(SELECT jsonb_array_elements($2::jsonb) ->> 'id')) "
+    "AND t.id = v.id AND t.state = 'pending'";
 
 constexpr const char* kInsertEntries =
     "INSERT INTO entries (account_id, transfer_id, amount_minutes, balance_after_minutes, kind, "
@@ -324,7 +331,8 @@ void upsert_community(pqxx::work& tx, const std::string& community_id,
 
 bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id) {
   tx.exec_params(kOpenCommunityAccount, community_account_id(community_id), community_id);
-  return tx.exec_params(kOpenMemberAccount, member_id, community_id, member_id).affected_rows() == 1;
+  return tx.exec_params(kOpenMemberAccount, member_id, community_id, member_id).affected_rows() ==
+         1;
 }
 
 void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym) {

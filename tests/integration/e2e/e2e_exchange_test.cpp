@@ -1,0 +1,284 @@
+// The exchange workflow end to end through the nginx gateway, as a web client sees it: every call
+// goes to MAILLON_TEST_GATEWAY_URL (script/test starts the whole stack behind it). Each scenario
+// lives in its own community so that scenarios never see each other's members or listings.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace maillon::testing {
+namespace {
+
+constexpr int kSagaTimeoutMs = 20000;
+// Every call comes from the gateway's address, so all of them share one rate-limit bucket per
+// service: poll gently rather than with eventually()'s 20 ms.
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+bool poll_until(const std::function<bool()>& check, int timeout_ms = kSagaTimeoutMs) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (check()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+struct Balance {
+  int64_t balance = 0;
+  int64_t pending_debit = 0;
+  int64_t pending_credit = 0;
+  int64_t available = 0;
+  bool operator==(const Balance&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& out, const Balance& b) {
+  return out << "{balance " << b.balance << ", pending_debit " << b.pending_debit
+             << ", pending_credit " << b.pending_credit << ", available " << b.available << "}";
+}
+
+// A community of its own: one conciergerie and the staff member who runs its desk.
+struct Community {
+  std::string id;
+  std::string site;
+  MemberInfo staff;
+};
+
+class E2eExchangeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    gateway = new std::string(required_env("MAILLON_TEST_GATEWAY_URL"));
+    const Json login = {{"email", required_env("MAILLON_TEST_ADMIN_EMAIL")},
+                        {"password", required_env("MAILLON_TEST_ADMIN_PASSWORD")}};
+    auto r = Client(*gateway).post("/v1/auth/login", login);
+    EXPECT_EQ(r.status, 200) << "admin login through the gateway: " << r.body;
+    admin_token = new std::string(r.status == 200 ? r.json().value("token", "") : "");
+  }
+  static void TearDownTestSuite() {
+    delete admin_token;
+    delete gateway;
+  }
+
+  static inline std::string* gateway = nullptr;
+  static inline std::string* admin_token = nullptr;
+
+  // Builders ---------------------------------------------------------------------------------
+  static Client admin() { return Client(*gateway, *admin_token); }
+  static Client as(const MemberInfo& m) { return Client(*gateway, m.token); }
+
+  // min_balance 0 and no allowance: a member holds exactly the signup bonus until they trade.
+  static Community community(const std::string& name) {
+    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
+    auto c = admin().post("/v1/communities",
+                          {{"name", name + " " + unique_suffix()}, {"policy", policy}});
+    EXPECT_EQ(c.status, 201) << c.body;
+    Community out{c.json().value("id", ""), "", {}};
+    auto s = admin().post("/v1/sites", {{"community_id", out.id},
+                                        {"name", "Conciergerie de " + name},
+                                        {"kind", "conciergerie"},
+                                        {"location", {{"lat", 50.6297}, {"lon", 3.0917}}},
+                                        {"address", name + ", Hauts-de-France"}});
+    EXPECT_EQ(s.status, 201) << s.body;
+    out.site = s.json().value("id", "");
+    out.staff = member(out, "nadia");
+    auto staffed = admin().post("/v1/sites/" + out.site + "/staff", {{"member_id", out.staff.id}});
+    EXPECT_EQ(staffed.status, 204) << staffed.body;
+    return out;
+  }
+
+  // Registers a member at the community's site and waits for the signup bonus (the ledger opens
+  // the account asynchronously, from member.registered).
+  static MemberInfo member(const Community& c, const std::string& name) {
+    const std::string email = name + "." + unique_suffix() + "@e2e.maillon.test";
+    auto r = Client(*gateway).post("/v1/auth/register", {{"email", email},
+                                                         {"password", "mot-de-passe-1"},
+                                                         {"display_name", name},
+                                                         {"community_id", c.id},
+                                                         {"home_site_id", c.site}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    const Json j = r.json();
+    MemberInfo m{j["member"].value("id", ""), j.value("token", ""), email};
+    EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
+        << name << " never got the signup bonus: " << balance_of(m);
+    return m;
+  }
+
+  static std::string offer(const MemberInfo& owner, int64_t price_minutes,
+                           const std::optional<std::string>& at_site = std::nullopt) {
+    Json body = {{"kind", "service"},
+                 {"mode", "service"},
+                 {"category", "aide-aux-devoirs"},
+                 {"title", "Aide aux devoirs de maths"},
+                 {"duration_minutes", 60},
+                 {"price_minutes", price_minutes}};
+    if (at_site) {
+      body["site_id"] = *at_site;
+    } else {
+      body["location"] = {{"lat", 50.63}, {"lon", 3.07}};
+    }
+    auto r = as(owner).post("/v1/offers", body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
+  // Proposes once the exchange service has heard of the listing (it learns it from the stream).
+  static HttpResult propose(const MemberInfo& who, const Json& body) {
+    HttpResult r;
+    poll_until([&] {
+      r = as(who).post("/v1/exchanges", body);
+      return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
+    });
+    return r;
+  }
+
+  static Balance balance_of(const MemberInfo& m) {
+    auto r = as(m).get("/v1/ledger/accounts/" + m.id);
+    if (r.status != 200) return {};
+    const Json j = r.json();
+    return {j.value("balance_minutes", int64_t{0}), j.value("pending_debit_minutes", int64_t{0}),
+            j.value("pending_credit_minutes", int64_t{0}),
+            j.value("available_minutes", int64_t{0})};
+  }
+
+  static bool balance_becomes(const MemberInfo& m, const Balance& expected) {
+    return poll_until([&] { return balance_of(m) == expected; });
+  }
+
+  static std::string state_of(const MemberInfo& who, const std::string& id) {
+    return as(who).get("/v1/exchanges/" + id).json().value("state", "");
+  }
+
+  static bool state_becomes(const MemberInfo& who, const std::string& id,
+                            const std::string& state) {
+    return poll_until([&] { return state_of(who, id) == state; });
+  }
+
+  // The receiver proposes on the provider's offer of `minutes`; the provider accepts; the hold
+  // is in place once the exchange reads `accepted`.
+  static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
+                                       int64_t minutes,
+                                       const std::optional<std::string>& at_site = std::nullopt) {
+    auto created = propose(receiver, {{"offer_id", offer(provider, minutes, at_site)}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    const std::string id = created.json().value("id", "");
+    auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
+    EXPECT_EQ(accepted.status, 202) << accepted.body;
+    EXPECT_TRUE(state_becomes(provider, id, "accepted")) << state_of(provider, id);
+    return id;
+  }
+};
+
+TEST_F(E2eExchangeTest, happy_path_moves_the_credits_once_both_parties_confirm) {
+  const Community c = community("Fives");
+  const MemberInfo provider = member(c, "karim"), receiver = member(c, "lucie");
+  EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));
+  EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
+
+  const std::string offer_id = offer(provider, 60);
+  auto created = propose(receiver, {{"offer_id", offer_id}, {"message", "Mercredi 17 h ?"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const Json proposal = created.json();
+  EXPECT_EQ(proposal["state"], "proposed");
+  EXPECT_EQ(proposal["provider_id"], provider.id);
+  EXPECT_EQ(proposal["receiver_id"], receiver.id);
+  EXPECT_EQ(proposal["minutes"], 60);
+  const std::string id = proposal["id"];
+
+  auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_TRUE(state_becomes(receiver, id, "accepted")) << state_of(receiver, id);
+  EXPECT_TRUE(balance_becomes(receiver, {120, 60, 0, 60})) << balance_of(receiver);
+  EXPECT_TRUE(balance_becomes(provider, {120, 0, 60, 120})) << balance_of(provider);
+
+  auto first = as(provider).post("/v1/exchanges/" + id + "/complete");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json()["state"], "accepted");  // the receiver has not confirmed yet
+  auto second = as(receiver).post("/v1/exchanges/" + id + "/complete");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.json()["state"], "completed");
+
+  EXPECT_TRUE(balance_becomes(receiver, {60, 0, 0, 60})) << balance_of(receiver);
+  EXPECT_TRUE(balance_becomes(provider, {180, 0, 0, 180})) << balance_of(provider);
+  EXPECT_TRUE(poll_until([&] {
+    return as(provider).get("/v1/offers/" + offer_id).json().value("status", "") == "closed";
+  }));
+}
+
+TEST_F(E2eExchangeTest, insufficient_credits_send_the_exchange_back_to_proposed) {
+  const Community c = community("Roubaix");
+  const MemberInfo provider = member(c, "marc"), receiver = member(c, "ines");
+  auto created = propose(receiver, {{"offer_id", offer(provider, 60)}, {"minutes", 500}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+  ASSERT_EQ(as(provider).post("/v1/exchanges/" + id + "/accept").status, 202);
+
+  ASSERT_TRUE(state_becomes(provider, id, "proposed")) << state_of(provider, id);
+  const Json back = as(receiver).get("/v1/exchanges/" + id).json();
+  EXPECT_EQ(back["reason"], "insufficient-credits");
+  EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
+  EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));
+}
+
+TEST_F(E2eExchangeTest, cancel_after_accept_returns_the_held_credits) {
+  const Community c = community("Tourcoing");
+  const MemberInfo provider = member(c, "yanis"), receiver = member(c, "chloe");
+  const std::string id = accepted_exchange(provider, receiver, 45);
+  ASSERT_TRUE(balance_becomes(receiver, {120, 45, 0, 75})) << balance_of(receiver);
+
+  auto cancelled = as(receiver).post("/v1/exchanges/" + id + "/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.json()["state"], "cancelled");
+  EXPECT_TRUE(balance_becomes(receiver, {120, 0, 0, 120})) << balance_of(receiver);
+  EXPECT_TRUE(balance_becomes(provider, {120, 0, 0, 120})) << balance_of(provider);
+  EXPECT_EQ(as(provider).post("/v1/exchanges/" + id + "/complete").status, 409);
+}
+
+TEST_F(E2eExchangeTest, dispute_resolved_partially_by_staff_pays_the_agreed_part) {
+  const Community c = community("Wazemmes");
+  const MemberInfo provider = member(c, "sami"), receiver = member(c, "elodie");
+  const std::string id = accepted_exchange(provider, receiver, 60, c.site);
+  auto disputed = as(receiver).post("/v1/exchanges/" + id + "/dispute");
+  ASSERT_EQ(disputed.status, 200) << disputed.body;
+  EXPECT_EQ(disputed.json()["state"], "disputed");
+
+  auto desk = as(c.staff).get("/v1/sites/" + c.site + "/desk");
+  ASSERT_EQ(desk.status, 200) << desk.body;
+  const Json sections = desk.json();
+  bool on_desk = false;
+  for (const auto& e : sections["disputed"]) on_desk = on_desk || e["id"] == id;
+  EXPECT_TRUE(on_desk) << sections.dump();
+
+  EXPECT_EQ(as(receiver).post("/v1/exchanges/" + id + "/resolve", {{"outcome", "post"}}).status,
+            403);
+  auto resolved = as(c.staff).post("/v1/exchanges/" + id + "/resolve",
+                                   {{"outcome", "partial"}, {"minutes", 20}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(resolved.json()["state"], "resolved");
+  EXPECT_EQ(resolved.json()["history"].back()["actor_id"], c.staff.id);
+  EXPECT_TRUE(balance_becomes(receiver, {100, 0, 0, 100})) << balance_of(receiver);
+  EXPECT_TRUE(balance_becomes(provider, {140, 0, 0, 140})) << balance_of(provider);
+}
+
+TEST_F(E2eExchangeTest, another_member_can_neither_see_nor_act_on_the_exchange) {
+  const Community c = community("Lomme");
+  const MemberInfo provider = member(c, "paul"), receiver = member(c, "zoe");
+  const MemberInfo stranger = member(c, "tom");
+  auto created = propose(receiver, {{"offer_id", offer(provider, 30)}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+
+  EXPECT_EQ(as(stranger).get("/v1/exchanges/" + id).status, 404);
+  EXPECT_EQ(as(stranger).get("/v1/exchanges/" + id + "/messages").status, 404);
+  for (const char* action : {"accept", "decline", "cancel", "complete", "dispute", "messages"}) {
+    EXPECT_EQ(as(stranger).post("/v1/exchanges/" + id + "/" + action, {{"body", "coucou"}}).status,
+              404)
+        << action;
+  }
+  EXPECT_TRUE(as(stranger).get("/v1/exchanges").json()["items"].empty());
+  EXPECT_EQ(state_of(receiver, id), "proposed");
+  EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
+}
+
+}  // namespace
+}  // namespace maillon::testing
