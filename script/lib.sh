@@ -115,12 +115,17 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # free_port VAR: sets VAR to a port nothing listens on. Ports handed out earlier in this shell
 # are remembered, so a port chosen but not bound yet (the gateway's, bound last) is never
 # handed out twice. It sets a variable rather than printing: $(...) would forget the memory.
+# Ports come from below the kernel's ephemeral range: outgoing connections take their local
+# port from that range, and a listener cannot bind a port that a client socket, or its
+# TIME_WAIT left-over (a benchmark leaves thousands), still holds, though nothing listens there.
 declare -ga _maillon_ports_given=()
 free_port() {
   local -n _fp_out="$1"  # internal names start with _fp_ so they cannot shadow the caller's VAR
-  local _fp_port _fp_given _fp_tries=0
+  local _fp_port _fp_given _fp_tries=0 _fp_span=12768 _fp_ephemeral_low=32768 _fp_rest
+  read -r _fp_ephemeral_low _fp_rest </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((_fp_ephemeral_low - 20000 >= 1000)) && _fp_span=$((_fp_ephemeral_low - 20000))
   while ((_fp_tries++ < 200)); do
-    _fp_port=$((20000 + RANDOM % 30000))
+    _fp_port=$((20000 + RANDOM % _fp_span))
     for _fp_given in "${_maillon_ports_given[@]}"; do [[ "$_fp_given" == "$_fp_port" ]] && continue 2; done
     if ! port_in_use "$_fp_port"; then
       _maillon_ports_given+=("$_fp_port")
@@ -265,6 +270,15 @@ redis_stop() {
 
 pid_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
 
+# When process PID started (clock ticks since boot, field 22 of /proc/PID/stat); empty when gone.
+pid_start_time() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  stat="${stat##*) }"  # the command name may hold spaces; the fields after it do not
+  read -r -a stat <<<"$stat"
+  echo "${stat[19]}"
+}
+
 wait_pid_gone() {
   local pid="$1" seconds="$2" deadline=$((SECONDS + $2))
   while pid_alive "$pid"; do
@@ -295,6 +309,9 @@ start_service() {
   mkdir -p "$(dirname "$log")" "$run_dir"
   PORT="$port" setsid "$bin" </dev/null >>"$log" 2>&1 &
   echo $! >"$run_dir/$name.pid"
+  # pids wrap quickly on a busy machine (pid_max may be 32768): the start time tells a later
+  # stop_services whether the pid is still our service or a process that reused it.
+  pid_start_time $! >"$run_dir/$name.started"
 }
 
 # wait_ready NAME PORT LOG_FILE PID: /readyz answers 200 once migrations ran and PostgreSQL and
@@ -316,6 +333,21 @@ wait_ready() {
   done
 }
 
+# recorded_service_pid RUN_DIR NAME: the pid start_service recorded, or nothing when that
+# process is gone and the pid now belongs to another one (killing it would kill a stranger,
+# e.g. another run's service starting up, silently, before it logs anything).
+recorded_service_pid() {
+  local run_dir="$1" name="$2" pid started
+  pid="$(cat "$run_dir/$name.pid" 2>/dev/null || true)"
+  [[ -n "$pid" ]] || return 0
+  # No .started file: recorded by an older lib.sh, so the pid is all there is to go by.
+  if [[ -f "$run_dir/$name.started" ]]; then
+    started="$(cat "$run_dir/$name.started")"
+    [[ -n "$started" && "$(pid_start_time "$pid")" == "$started" ]] || return 0
+  fi
+  echo "$pid"
+}
+
 # stop_services RUN_DIR: stops the recorded services, the last started first, so members
 # (which the others call) goes last.
 stop_services() {
@@ -328,15 +360,15 @@ stop_services() {
   for ((i = ${#names[@]} - 1; i >= 0; i--)); do
     name="${names[$i]}"
     [[ "$name" == members ]] && continue
-    pid="$(cat "$run_dir/$name.pid" 2>/dev/null || true)"
+    pid="$(recorded_service_pid "$run_dir" "$name")"
     stop_pid "$pid" "$name" &
     stoppers+=($!)
   done
   # Only the stoppers: a bare `wait` would also wait for the services themselves.
   ((${#stoppers[@]} == 0)) || wait "${stoppers[@]}" || true
-  pid="$(cat "$run_dir/members.pid" 2>/dev/null || true)"
+  pid="$(recorded_service_pid "$run_dir" members)"
   stop_pid "$pid" members
-  for name in "${names[@]}"; do rm -f "$run_dir/$name.pid"; done
+  for name in "${names[@]}"; do rm -f "$run_dir/$name.pid" "$run_dir/$name.started"; done
   rm -f "$run_dir/services"
 }
 
