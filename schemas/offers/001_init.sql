@@ -1,5 +1,5 @@
--- Offers service: the offers (listings seen from the giving side) and the sites they refer to.
--- schemas/requests/001_init.sql has the same shape: both services run one listing code
+-- A listing service (offers or requests): its listings and the sites they refer to.
+-- schemas/requests/001_init.sql is a link to this file: both services run one listing code
 -- (services/offers/) and its statements (services/offers/repository.cpp) on their own schema.
 
 -- French full-text search that ignores accents ("velo" finds "vélo"), shared by both schemas:
