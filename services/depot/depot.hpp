@@ -14,6 +14,7 @@
 
 #include "exchange/categories.hpp"
 #include "exchange/depot.hpp"
+#include "services/common/time.hpp"
 #include "services/depot/repository.hpp"
 
 namespace maillon {
@@ -55,8 +56,6 @@ void register_consumers(const std::shared_ptr<const DepotContext>& context);
 // `with_people`: member ids and ledger refusals, for staff and the members concerned only.
 nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int64_t now_s,
                          bool with_people);
-std::optional<int64_t> parse_rfc3339_s(std::string_view text);
-std::string format_rfc3339(int64_t unix_s);
 std::string format_day(int64_t unix_s);  // YYYY-MM-DD (UTC)
 
 }  // namespace maillon::depot

@@ -151,49 +151,6 @@ void DepotContext::record(pqxx::work& tx, const ItemRow& row, std::string_view w
   }
 }
 
-std::optional<int64_t> parse_rfc3339_s(std::string_view text) {
-  if (text.size() < 20 || text.size() > 40) return std::nullopt;
-  std::string s(text);
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) !=
-          6 ||
-      consumed != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
-    return std::nullopt;
-  }
-  size_t k = 19;
-  if (k < s.size() && s[k] == '.') {
-    ++k;
-    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
-  }
-  int64_t offset_s = 0;
-  if (k < s.size() && (s[k] == 'Z' || s[k] == 'z')) {
-    ++k;
-  } else if (k + 6 == s.size() && (s[k] == '+' || s[k] == '-') && s[k + 3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + k + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset_s = (s[k] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    k += 6;
-  }
-  if (k != s.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) - offset_s;
-}
-
-std::string format_rfc3339(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string format_day(int64_t unix_s) {
   return format_rfc3339(unix_s).substr(0, 10);
 }

@@ -50,15 +50,6 @@ Json resolution_json(const std::optional<Resolution>& resolution) {
 
 }  // namespace
 
-std::string rfc3339_from_s(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return out;
-}
-
 bool plausible_rfc3339(const std::string& text) {
   static const std::regex kPattern(
       R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
@@ -131,7 +122,7 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
   const Exchange& ex = record.exchange;
   Json history = Json::array();
   for (const auto& h : ex.history) {
-    history.push_back({{"at", rfc3339_from_s(h.at_s)},
+    history.push_back({{"at", format_rfc3339(h.at_s)},
                        {"from", to_string(h.state_from)},
                        {"state", to_string(h.state_to)},
                        {"actor_id", nullable(h.actor_member_id)},
@@ -161,9 +152,9 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
             {"receiver", ex.receiver_confirmed},
             {"staff", ex.staff_confirmed}}},
           {"resolution", resolution_json(ex.resolution)},
-          {"proposed_at", rfc3339_from_s(ex.proposed_at_s)},
+          {"proposed_at", format_rfc3339(ex.proposed_at_s)},
           {"expires_at",
-           waiting ? Json(rfc3339_from_s(proposal_expires_at_s(ex, policy))) : Json(nullptr)},
+           waiting ? Json(format_rfc3339(proposal_expires_at_s(ex, policy))) : Json(nullptr)},
           {"updated_at", record.updated_at},
           {"history", history}};
 }

@@ -15,6 +15,7 @@
 
 #include "exchange/exchange_flow.hpp"
 #include "exchange/policy.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon {
 class Service;
@@ -60,7 +61,6 @@ Exchange exchange_from_document(const Json& doc);
 Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& policy);
 // The data of every exchange.* event: the exchange's parties, listings and amount.
 Json exchange_event_data(const ExchangeRecord& record);
-std::string rfc3339_from_s(int64_t unix_s);
 bool plausible_rfc3339(const std::string& text);
 
 // --- repository.cpp: the service's SQL.

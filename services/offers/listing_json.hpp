@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "exchange/listing.hpp"
+#include "services/common/time.hpp"
 #include "services/offers/repository.hpp"
 
 namespace maillon::listings {
@@ -16,8 +17,6 @@ namespace maillon::listings {
 using Json = nlohmann::json;
 
 // "2026-05-01T10:00:00Z", "...+02:00", with an optional fraction (dropped) → Unix seconds.
-std::optional<int64_t> parse_rfc3339_s(std::string_view text);
-std::string format_rfc3339(int64_t unix_s);
 
 // Request bodies. Unknown and read-only keys are refused first (refuse_unsettable_fields), then
 // wrong JSON types; either throws a 400 naming every bad field. The domain validates the rest.

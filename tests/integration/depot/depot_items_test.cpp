@@ -69,7 +69,7 @@ TEST(DepotItems, reserve_release_collect_follow_the_item_lifecycle) {
   auto r = w.as(alice).post("/v1/items/" + id + "/reserve");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["status"], "reserved");
-  int64_t until_s = depot::parse_rfc3339_s(r.json()["reserved_until"].get<std::string>()).value();
+  int64_t until_s = maillon::parse_rfc3339_s(r.json()["reserved_until"].get<std::string>()).value();
   EXPECT_NEAR(until_s, w.clock_s + 48 * kHourS, 5);  // the clock ran a little meanwhile
   EXPECT_EQ(w.as(bob).post("/v1/items/" + id + "/reserve").status, 409);
   EXPECT_EQ(w.as(bob).post("/v1/items/" + id + "/release").status, 403);

@@ -11,7 +11,7 @@ std::string DepotWorld::uuid() {
 }
 
 std::string rfc3339(int64_t unix_s) {
-  return depot::format_rfc3339(unix_s);
+  return maillon::format_rfc3339(unix_s);
 }
 
 }  // namespace maillon::testing
