@@ -1,31 +1,37 @@
 // The index and its queries.
 //
 // Layout (figures from tests/bench/matching_engine.cpp, 1M listings over the Hauts-de-France:
-// ~129 B per listing, build ~2-3 s, exact results equal to a brute-force scan):
+// ~145 B per listing, build ~2-3 s, exact results equal to a brute-force scan):
 // - partitions by (category, side): a query reads only the partitions of related categories
 //   on the side it wants, never the others;
 // - inside a partition, a uniform grid of 0.01° x 0.015° cells (about 1.1 x 1.07 km at 50°N),
 //   kept as a sorted vector of occupied cell keys: a query binary-searches each grid row of
 //   its bounding box, so an empty area costs nothing and a 5 km query touches ~10 rows. A
-//   cell holds 16-byte entries (fixed-point position, reach, slot) so that most candidates are
-//   rejected by distance without touching anything else. A bulk-loaded R-tree would answer
-//   the same queries but needs rebuilding on updates; a grid takes inserts and removals in O(1).
+//   cell holds 24-byte entries (fixed-point position, reach, slot, a 64-bit filter of the
+//   listing's words) so that most candidates are rejected on distance and words without
+//   touching anything else, and a summary (newest creation time, union of the word filters)
+//   so that a whole cell can be skipped. A bulk-loaded R-tree would answer the same queries
+//   but needs rebuilding on updates; a grid takes inserts and removals in O(1).
 // - listings' other fields live in slot arrays (struct of arrays); build() assigns slots in
 //   cell order so that a cell's listings are contiguous there too.
 //
 // Queries visit cells nearest first and keep the best k in a heap; the score is bounded above
 // by a function of distance alone (score_bound), so once the k-th best beats the bound of the
-// next cell, the rest is skipped. Distances are first estimated in a local equirectangular
-// projection; the exact haversine (the rule) is only computed for candidates that may still
-// enter the top k, using a bound on the projection's error.
+// next cell, the rest is skipped; a cell whose summary cannot beat it is skipped alone. Inside
+// a cell the k-th score becomes two distances (distance_limit_m): past the first only a
+// listing sharing a word can enter, past the second none can. Distances are first estimated
+// in a local equirectangular projection; the exact haversine (the rule) is only computed for
+// candidates that may still enter the top k, using a bound on the projection's error.
 // Limit: with query words the bound must assume full word overlap (weight 0.20), so in the
-// densest areas, when few candidates share a word, pruning only starts ~3 km out and a 5 km
-// query on a parent category may read ~30k entries (p99 of milliseconds in the benchmark).
+// densest areas, when few candidates share a word, every cell of a 5 km query on a parent
+// category is read (~8k entries in central Lille): cheap per entry, but ~0.3 ms of CPU at p99.
+// An inverted index of words per partition would cut that to the sharers, at ~25 B a listing.
 #include "matching/engine.hpp"
 
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "matching/engine_internal.hpp"
@@ -99,6 +105,8 @@ uint32_t Engine::cell_for(std::size_t partition, int32_t lat_fixed, int32_t lon_
   assert(cells_.size() < UINT32_MAX);
   const auto cell = static_cast<uint32_t>(cells_.size());
   cells_.emplace_back();
+  cell_created_max_s_.push_back(std::numeric_limits<int64_t>::min());
+  cell_word_bits_.push_back(0);
   p.keys.insert(it, key);
   p.cells.insert(p.cells.begin() + at, cell);
   return cell;
@@ -121,7 +129,9 @@ void Engine::insert(const Listing& listing) {
       cell_for(partition_of(listing.category, listing.side), lat_fixed, lon_fixed);
   cell_of_[slot] = cell;
   index_in_cell_[slot] = static_cast<uint32_t>(cells_[cell].size());
-  cells_[cell].push_back(Entry{lat_fixed, lon_fixed, listing.reach_m, slot});
+  cells_[cell].push_back(
+      Entry{lat_fixed, lon_fixed, listing.reach_m, slot, word_bits(words_[slot])});
+  add_to_summary(cell, cells_[cell].back());
   id_map_.insert(listing.id, slot, ids_);
   ++size_;
 }
@@ -137,6 +147,20 @@ void Engine::erase_slot(uint32_t slot) {
   flags_[slot] = kFreeSlot;
   free_slots_.push_back(slot);
   --size_;
+  recompute_summary(cell_of_[slot]);
+}
+
+void Engine::add_to_summary(uint32_t cell, const Entry& entry) {
+  cell_created_max_s_[cell] = std::max(cell_created_max_s_[cell], created_s_[entry.slot]);
+  cell_word_bits_[cell] |= entry.word_bits;
+}
+
+// A cell holds tens of listings at most in the densest areas: recounting is cheap, and keeps
+// the summary tight after the newest or a rare-word listing leaves.
+void Engine::recompute_summary(uint32_t cell) {
+  cell_created_max_s_[cell] = std::numeric_limits<int64_t>::min();
+  cell_word_bits_[cell] = 0;
+  for (const Entry& entry : cells_[cell]) add_to_summary(cell, entry);
 }
 
 void Engine::clear() {
@@ -144,6 +168,8 @@ void Engine::clear() {
   for (auto* v : {&members_, &cell_of_, &index_in_cell_, &free_slots_}) *v = {};
   for (auto* v : {&from_s_, &until_s_, &created_s_}) *v = {};
   cells_ = {};
+  cell_created_max_s_ = {};
+  cell_word_bits_ = {};
   ids_ = {};
   category_of_ = {};
   flags_ = {};
@@ -216,6 +242,7 @@ std::size_t Engine::memory_bytes() const {
   std::size_t bytes = categories_.memory_bytes() + id_map_.memory_bytes();
   for (const Partition& p : partitions_) bytes += bytes_of(p.keys) + bytes_of(p.cells);
   bytes += bytes_of(partitions_) + bytes_of(cells_);
+  bytes += bytes_of(cell_created_max_s_) + bytes_of(cell_word_bits_);
   for (const auto& cell : cells_) bytes += bytes_of(cell);
   bytes += bytes_of(ids_) + bytes_of(members_) + bytes_of(category_of_) + bytes_of(flags_);
   bytes += bytes_of(from_s_) + bytes_of(until_s_) + bytes_of(created_s_) + bytes_of(words_);

@@ -61,6 +61,10 @@ class Engine {
   std::vector<Match> top_matches(ListingId id, std::size_t k, int64_t now_s) const;
   std::vector<Match> top_matches(const Listing& listing, std::size_t k, int64_t now_s) const;
   std::vector<Match> nearby(const NearbyQuery& query) const;
+  // Whether two indexed listings still make a pair by every rule of top_matches (how the stored
+  // matches of a listing that changed are re-checked); nullopt when either is not indexed, so
+  // that a paused counterpart's matches are left for its own return to decide.
+  std::optional<bool> pair_holds(ListingId a, ListingId b, int64_t now_s) const;
 
   void set_reliability(MemberIndex member, double reliability);
   void set_recent_proposals(MemberIndex member, uint32_t proposals);
@@ -71,11 +75,12 @@ class Engine {
 
  private:
   struct Probe;   // one query, whatever asked it: defined in engine.cpp
-  struct Entry {  // what a cell keeps of a listing: enough to reject it by distance alone
+  struct Entry {  // what a cell keeps of a listing: enough to reject most by distance and words
     int32_t lat_fixed;
     int32_t lon_fixed;
     uint32_t reach_m;
     uint32_t slot;
+    uint64_t word_bits;  // detail::word_bits of its words: no shared bit, no shared word
   };
   struct Partition {  // the occupied cells of one (category, side), sorted by cell key
     std::vector<uint64_t> keys;
@@ -85,6 +90,7 @@ class Engine {
     double lower_m;
     uint32_t cell;
   };
+  struct Cutoff;  // distances past which a candidate cannot enter the top k: engine_internal.hpp
 
   UpsertOutcome validate(const Listing& listing) const;
   void insert(const Listing& listing);
@@ -94,7 +100,7 @@ class Engine {
   void clear();
 
   std::vector<Match> search(const Probe& probe) const;
-  std::vector<CellVisit> cells_to_visit(const Probe& probe) const;
+  void cells_to_visit(const Probe& probe, std::vector<CellVisit>& visits) const;
   bool passes_rules(const Probe& probe, uint32_t slot) const;
   // What the listing itself brings to its score (words, age) with the best member part.
   ScoreInputs listing_inputs(const Probe& probe, uint32_t slot, double lower_m) const;
@@ -104,13 +110,25 @@ class Engine {
     ListingId id;
     double distance_m;
   };
-  void consider(const Probe& probe, const Entry& entry, std::vector<Candidate>& heap) const;
+  Cutoff cutoff_for(const std::vector<Candidate>& heap, std::size_t k, bool words_possible,
+                    int64_t age_s_min) const;
+  bool shares_word(const Probe& probe, uint32_t slot) const;
+  // True when the candidate entered the top k (the cutoff must then be recomputed).
+  bool consider(const Probe& probe, const Entry& entry, const Cutoff& cutoff,
+                std::vector<Candidate>& heap) const;
+  void add_to_summary(uint32_t cell, const Entry& entry);
+  void recompute_summary(uint32_t cell);
   Listing listing_at(uint32_t slot) const;
   Probe match_probe(const Listing& listing, GeoPoint handover, std::size_t k, int64_t now_s) const;
 
   CategoryTree categories_;
   std::vector<Partition> partitions_;  // index category * 2 + side
   std::vector<std::vector<Entry>> cells_;
+  // Per cell, bounds on what its listings can bring to a score, so that whole cells are skipped:
+  // the newest creation time and a 64-bit filter of their words (a superset: bits are only
+  // cleared by a recount when a listing leaves).
+  std::vector<int64_t> cell_created_max_s_;
+  std::vector<uint64_t> cell_word_bits_;
 
   // Slots: one listing each, struct of arrays so that a scan reads only what it needs.
   std::vector<ListingId> ids_;

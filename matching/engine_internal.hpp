@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -74,6 +75,18 @@ inline std::size_t partition_of(CategoryId category, Side side) {
   return std::size_t{category} * 2 + static_cast<std::size_t>(side);
 }
 
+// One bit of a 64-bit filter per word hash (multiplicative mixing, so that small or similar
+// hashes still spread over the bits).
+inline uint64_t word_bit(uint32_t word) {
+  return uint64_t{1} << ((word * 0x9E37'79B9u) >> 26);
+}
+
+inline uint64_t word_bits(const Words& words) {
+  uint64_t bits = 0;
+  for (uint32_t word : words) bits |= word == 0 ? 0 : word_bit(word);
+  return bits;
+}
+
 template <class T>
 inline std::size_t bytes_of(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
@@ -98,7 +111,15 @@ struct Engine::Probe {
   int64_t now_s = 0;
   Words words{};
   uint32_t word_count = 0;
+  uint64_t word_bits = 0;  // filter of `words`, to reject most candidates without a merge
   std::size_t k = 0;
+};
+
+// Squared distances (in the projection, lowered by kLowerRatio) past which a candidate cannot
+// enter the top k: plain_m2 for one sharing no word with the query, words_m2 for any.
+struct Engine::Cutoff {
+  double plain_m2 = std::numeric_limits<double>::infinity();
+  double words_m2 = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace maillon::matching

@@ -64,6 +64,7 @@ Engine::Probe Engine::match_probe(const Listing& listing, GeoPoint handover, std
   probe.now_s = now_s;
   probe.words = normalized(listing.words);
   probe.word_count = word_count(probe.words);
+  probe.word_bits = word_bits(probe.words);
   probe.k = std::min(k, kMaxResults);
   return probe;
 }
@@ -103,13 +104,34 @@ std::vector<Match> Engine::nearby(const NearbyQuery& query) const {
   probe.now_s = query.now_s;
   probe.words = normalized(query.words);
   probe.word_count = word_count(probe.words);
+  probe.word_bits = word_bits(probe.words);
   probe.k = std::min(query.k, kMaxResults);
   return search(probe);
 }
 
+std::optional<bool> Engine::pair_holds(ListingId a, ListingId b, int64_t now_s) const {
+  const uint32_t a_slot = id_map_.find(a, ids_);
+  const uint32_t b_slot = id_map_.find(b, ids_);
+  if (a_slot == IdMap::kNone || b_slot == IdMap::kNone) return std::nullopt;
+  const Listing first = listing_at(a_slot);
+  const Listing second = listing_at(b_slot);
+  if (first.side == second.side || first.member == second.member) return false;
+  if (!categories_.is_related(first.category, second.category)) return false;
+  const Listing& offer = first.side == Side::offer ? first : second;
+  const Listing& request = first.side == Side::offer ? second : first;
+  if (!modes_compatible(offer.mode, request.mode)) return false;
+  if (!windows_overlap(first.available_from_s, first.available_until_s, second.available_from_s,
+                       second.available_until_s)) {
+    return false;
+  }
+  if (first.available_until_s <= now_s || second.available_until_s <= now_s) return false;
+  // listing_at gives the snapped handover points: the same distance as the search's.
+  return haversine_m(first.position, second.position) <= std::min(first.reach_m, second.reach_m);
+}
+
 // ---- the shared search ----
 
-std::vector<Engine::CellVisit> Engine::cells_to_visit(const Probe& probe) const {
+void Engine::cells_to_visit(const Probe& probe, std::vector<CellVisit>& visits) const {
   // Rows: a great circle of length d spans at most d / R radians of latitude (exact bound).
   const int64_t lat_span_fixed = static_cast<int64_t>(probe.radius_m / kMetresPerFixed) + 1;
   // Columns: the widest longitude span is at the band's most polar latitude; the projection
@@ -125,7 +147,7 @@ std::vector<Engine::CellVisit> Engine::cells_to_visit(const Probe& probe) const 
   auto gap = [](int64_t q, int64_t lo, int64_t step) {
     return std::max({0L, lo - q, q - lo - step});
   };
-  std::vector<CellVisit> visits;
+  visits.clear();
   for (std::size_t partition : probe.partitions) {
     const Partition& p = partitions_[partition];
     for (int64_t row = row_lo; row <= row_hi; ++row) {
@@ -144,7 +166,6 @@ std::vector<Engine::CellVisit> Engine::cells_to_visit(const Probe& probe) const 
   }
   std::sort(visits.begin(), visits.end(),
             [](const CellVisit& a, const CellVisit& b) { return a.lower_m < b.lower_m; });
-  return visits;
 }
 
 bool Engine::passes_rules(const Probe& probe, uint32_t slot) const {
@@ -176,30 +197,62 @@ void Engine::add_member_inputs(uint32_t slot, ScoreInputs& inputs) const {
   inputs.recent_proposals = member < recent_proposals_.size() ? recent_proposals_[member] : 0;
 }
 
-void Engine::consider(const Probe& probe, const Entry& entry, std::vector<Candidate>& heap) const {
+bool Engine::shares_word(const Probe& probe, uint32_t slot) const {
+  for (uint32_t word : words_[slot]) {
+    if (word == 0) return false;
+    if ((probe.word_bits & word_bit(word)) == 0) continue;
+    const auto end = probe.words.begin() + probe.word_count;
+    if (std::binary_search(probe.words.begin(), end, word)) return true;
+  }
+  return false;
+}
+
+Engine::Cutoff Engine::cutoff_for(const std::vector<Candidate>& heap, std::size_t k,
+                                  bool words_possible, int64_t age_s_min) const {
+  Cutoff cutoff;
+  if (heap.size() < k) return cutoff;
+  const auto squared = [](double m) { return m < 0 ? -1.0 : m * m; };
+  const double kth_score = heap.front().score;
+  cutoff.plain_m2 = squared(distance_limit_m(kth_score, false, reliability_max_, age_s_min));
+  cutoff.words_m2 = words_possible
+                        ? squared(distance_limit_m(kth_score, true, reliability_max_, age_s_min))
+                        : cutoff.plain_m2;
+  return cutoff;
+}
+
+bool Engine::consider(const Probe& probe, const Entry& entry, const Cutoff& cutoff,
+                      std::vector<Candidate>& heap) const {
   const double dy = double(entry.lat_fixed - probe.lat_fixed) * kMetresPerFixed;
   const double dx = double(int64_t{entry.lon_fixed} - probe.lon_fixed) * probe.metres_per_fixed_lon;
-  const double lower_m = std::sqrt(dy * dy + dx * dx) * kLowerRatio;
+  const double lower_m2 = (dy * dy + dx * dx) * (kLowerRatio * kLowerRatio);
   const double limit_m = probe.limit_by_candidate_reach
                              ? double(std::min(probe.radius_m, entry.reach_m))
                              : double(probe.radius_m);
-  if (lower_m > limit_m) return;
+  if (lower_m2 > limit_m * limit_m) return false;
+  // Most candidates of a dense area stop here, on their position and words alone: too far to
+  // beat the k-th best unless they share a word with the query, and sharing none.
+  if (lower_m2 > cutoff.plain_m2 &&
+      (lower_m2 > cutoff.words_m2 || (entry.word_bits & probe.word_bits) == 0 ||
+       !shares_word(probe, entry.slot))) {
+    return false;
+  }
+  const double lower_m = std::sqrt(lower_m2);
   // A bound from the listing's own data first (the slot arrays are read in cell order), before
   // the rules and the member data (random reads).
   ScoreInputs inputs = listing_inputs(probe, entry.slot, lower_m);
-  if (heap.size() == probe.k && score(inputs) < heap.front().score) return;
-  if (!passes_rules(probe, entry.slot)) return;
+  if (heap.size() == probe.k && score(inputs) < heap.front().score) return false;
+  if (!passes_rules(probe, entry.slot)) return false;
   add_member_inputs(entry.slot, inputs);
   const ListingId id = ids_[entry.slot];
   const auto worse_than_kth = [&](double s) {
     return heap.size() == probe.k && !better(s, id, heap.front().score, heap.front().id);
   };
-  if (worse_than_kth(score(inputs))) return;
+  if (worse_than_kth(score(inputs))) return false;
   inputs.distance_m =
       haversine_m(probe.point, GeoPoint{from_fixed(entry.lat_fixed), from_fixed(entry.lon_fixed)});
-  if (inputs.distance_m > limit_m) return;
+  if (inputs.distance_m > limit_m) return false;
   const double s = score(inputs);
-  if (worse_than_kth(s)) return;
+  if (worse_than_kth(s)) return false;
   const auto worse_at_top = [](const Candidate& a, const Candidate& b) {
     return better(a.score, a.id, b.score, b.id);
   };
@@ -209,18 +262,36 @@ void Engine::consider(const Probe& probe, const Entry& entry, std::vector<Candid
   }
   heap.push_back(Candidate{s, id, inputs.distance_m});
   std::push_heap(heap.begin(), heap.end(), worse_at_top);
+  return true;
 }
 
 std::vector<Match> Engine::search(const Probe& probe) const {
   if (probe.k == 0) return {};
+  // Reused by the queries of one thread: no allocation per query once warm.
+  thread_local std::vector<CellVisit> visits;
+  cells_to_visit(probe, visits);
   std::vector<Candidate> heap;
   heap.reserve(probe.k);
-  for (const CellVisit& visit : cells_to_visit(probe)) {
+  for (const CellVisit& visit : visits) {
+    const bool full = heap.size() == probe.k;
     // Cells come nearest first: once even a perfect candidate there would not enter the top k,
     // no farther cell can hold one either.
     const double bound = score_bound(visit.lower_m, probe.word_count > 0, reliability_max_);
-    if (heap.size() == probe.k && bound < heap.front().score) break;
-    for (const Entry& entry : cells_[visit.cell]) consider(probe, entry, heap);
+    if (full && bound < heap.front().score) break;
+    // This cell's own summary may rule it out where a farther one still needs reading.
+    const bool words_possible =
+        probe.word_count > 0 && (cell_word_bits_[visit.cell] & probe.word_bits) != 0;
+    const int64_t age_s_min = std::max<int64_t>(0, probe.now_s - cell_created_max_s_[visit.cell]);
+    if (full && score_bound(visit.lower_m, words_possible, reliability_max_, age_s_min) <
+                    heap.front().score) {
+      continue;
+    }
+    Cutoff cutoff = cutoff_for(heap, probe.k, words_possible, age_s_min);
+    for (const Entry& entry : cells_[visit.cell]) {
+      if (consider(probe, entry, cutoff, heap)) {
+        cutoff = cutoff_for(heap, probe.k, words_possible, age_s_min);
+      }
+    }
   }
   std::sort(heap.begin(), heap.end(), [](const Candidate& a, const Candidate& b) {
     return better(a.score, a.id, b.score, b.id);

@@ -11,6 +11,7 @@
 #include "matching/score.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace maillon::matching {
 namespace {
@@ -37,9 +38,24 @@ double score(const ScoreInputs& inputs) {
          kWeightReliability * inputs.reliability + kWeightSpread * spread;
 }
 
-double score_bound(double distance_m, bool words_possible, double reliability_max) {
+double score_bound(double distance_m, bool words_possible, double reliability_max,
+                   int64_t age_s_min) {
   const uint32_t words = words_possible ? 1 : 0;
-  return score(ScoreInputs{distance_m, words, words, 0, reliability_max, 0});
+  return score(ScoreInputs{distance_m, words, words, age_s_min, reliability_max, 0});
+}
+
+double distance_limit_m(double score_to_beat, bool words_possible, double reliability_max,
+                        int64_t age_s_min) {
+  // Everything but the distance term at its best; the distance term must make up the rest.
+  const double rest = score_bound(std::numeric_limits<double>::infinity(), words_possible,
+                                  reliability_max, age_s_min);
+  const double needed = score_to_beat - rest;
+  if (needed <= 0) return std::numeric_limits<double>::infinity();
+  if (needed > kWeightDistance * (1.0 + 1e-9)) return -1.0;
+  // kWeightDistance / (1 + d / kDistanceHalfM) >= needed  <=>  d <= half * (weight/needed - 1);
+  // the relative and absolute margins dwarf the few ulps of error of both formulas.
+  const double limit_m = kDistanceHalfM * (kWeightDistance / needed - 1.0);
+  return limit_m * (1.0 + 1e-9) + 1e-3;
 }
 
 }  // namespace maillon::matching

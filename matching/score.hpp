@@ -23,7 +23,15 @@ inline constexpr double kDefaultReliability = 0.5;
 double score(const ScoreInputs& inputs);
 
 // The best score any candidate at distance_m or more could get, when no member's reliability
-// exceeds reliability_max and, if !words_possible, no word can be shared.
-double score_bound(double distance_m, bool words_possible, double reliability_max);
+// exceeds reliability_max, no candidate is younger than age_s_min and, if !words_possible, no
+// word can be shared.
+double score_bound(double distance_m, bool words_possible, double reliability_max,
+                   int64_t age_s_min = 0);
+
+// The inverse of score_bound in distance: beyond the distance returned, score_bound (same other
+// arguments) is below score_to_beat. Rounded up a little so that float rounding never makes it
+// too short; +infinity when no distance is far enough, negative when no distance is near enough.
+double distance_limit_m(double score_to_beat, bool words_possible, double reliability_max,
+                        int64_t age_s_min);
 
 }  // namespace maillon::matching

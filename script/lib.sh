@@ -107,6 +107,23 @@ maillon_build() {
   cmake --build "$dir" -j "${MAILLON_JOBS:-$(nproc)}"
 }
 
+# web_build: the web UI into web/dist (served by the gateway at /), only when its sources or
+# its lockfile changed since the last build. npm ci installs exactly what the lockfile says.
+web_build() {
+  local web="$MAILLON_ROOT/web"
+  [[ -f "$web/package.json" ]] || return 0
+  local quiet=(--no-audit --no-fund --loglevel=error)
+  if [[ ! -d "$web/node_modules" || "$web/package-lock.json" -nt "$web/node_modules" ]]; then
+    (cd "$web" && npm ci "${quiet[@]}" && touch node_modules) || return 1
+  fi
+  if [[ -f "$web/dist/index.html" ]] &&
+    [[ -z "$(find "$web/src" "$web/public" "$web/index.html" "$web/package-lock.json" \
+      "$web/vite.config.ts" -newer "$web/dist/index.html" -print -quit 2>/dev/null)" ]]; then
+    return 0
+  fi
+  (cd "$web" && npm run build --silent)
+}
+
 # ---------------------------------------------------------------------------------------------
 # Ports.
 
@@ -303,15 +320,15 @@ stop_pid() {
 # in the terminal reaches only us, and we stop services in order) and records its pid in
 # RUN_DIR/NAME.pid. The caller exports DATABASE_URL, REDIS_URL and the MAILLON_* settings.
 start_service() {
-  local name="$1" port="$2" log="$3" run_dir="$4" bin
+  local name="$1" port="$2" log="$3" run_dir="$4" instance="${5:-$1}" bin
   bin="$(maillon_service_bin "$name")"
   [[ -x "$bin" ]] || die "$bin is missing: did the build succeed?"
   mkdir -p "$(dirname "$log")" "$run_dir"
   PORT="$port" setsid "$bin" </dev/null >>"$log" 2>&1 &
-  echo $! >"$run_dir/$name.pid"
+  echo $! >"$run_dir/$instance.pid"
   # pids wrap quickly on a busy machine (pid_max may be 32768): the start time tells a later
   # stop_services whether the pid is still our service or a process that reused it.
-  pid_start_time $! >"$run_dir/$name.started"
+  pid_start_time $! >"$run_dir/$instance.started"
 }
 
 # wait_ready NAME PORT LOG_FILE PID: /readyz answers 200 once migrations ran and PostgreSQL and
@@ -381,9 +398,19 @@ gateway_write_conf() {
   local prefix="$1" listen_port="$2"
   shift 2
   local -A ports=()
-  local pair name web_root user_line=''
-  for pair in "$@"; do ports[${pair%%:*}]="${pair##*:}"; done
+  local pair name port web_root user_line=''
+  # SERVICE:PORT may repeat: the replicas of one service.
+  for pair in "$@"; do ports[${pair%%:*}]+="${pair##*:} "; done
   mkdir -p "$prefix/routes" "$prefix/logs" "$prefix/temp"
+  # One upstream per running service. A replica that refuses connections (killed, restarting)
+  # is skipped and the request goes to another: nginx retries only requests it could not send.
+  for name in "${!ports[@]}"; do
+    printf 'upstream maillon_%s {\n' "$name"
+    for port in ${ports[$name]}; do
+      printf '  server 127.0.0.1:%s max_fails=1 fail_timeout=2s;\n' "$port"
+    done
+    printf '}\n'
+  done >"$prefix/upstreams.conf"
   web_root="$MAILLON_ROOT/web"
   [[ -d "$MAILLON_ROOT/web/dist" ]] && web_root="$MAILLON_ROOT/web/dist"
   # As root the master must name a worker user. root, because the workers read the repo and
@@ -392,7 +419,7 @@ gateway_write_conf() {
   ((EUID == 0)) && user_line='user root;'
   while read -r name; do
     if [[ -n "${ports[$name]:-}" ]]; then
-      printf 'proxy_pass http://127.0.0.1:%s;\n' "${ports[$name]}"
+      printf 'proxy_pass http://maillon_%s;\n' "$name"
     else
       printf '%s\n' 'default_type application/problem+json;' \
         "return 503 '{\"type\":\"/problems/unavailable\",\"code\":\"unavailable\",\"title\":\"Service indisponible\",\"status\":503,\"detail\":\"Le service $name ne tourne pas derrière cette passerelle.\"}';"
@@ -427,21 +454,29 @@ gateway_stop() {
 # (members first, each waited for), then the gateway. The caller exports DATABASE_URL,
 # REDIS_URL and MAILLON_*. Returns non-zero when a service did not become ready.
 stack_start() {
-  local run_dir="$1" log_dir="$2" prefix="$3" gw_port="$4" name port failed=0
+  local run_dir="$1" log_dir="$2" prefix="$3" gw_port="$4" name port failed=0 replica instance
+  local replicas="${MAILLON_REPLICAS:-1}"
   local -a routes=()
   mkdir -p "$run_dir" "$log_dir"
   : >"$run_dir/services"
   while read -r name; do
-    free_port port
-    start_service "$name" "$port" "$log_dir/$name.log" "$run_dir"
-    echo "$name" >>"$run_dir/services"
-    echo "$port" >"$run_dir/$name.port"
-    if wait_ready "$name" "$port" "$log_dir/$name.log" "$(cat "$run_dir/$name.pid")"; then
-      ok "$name ready on 127.0.0.1:$port"
-      routes+=("$name:$port")
-    else
-      failed=1
-    fi
+    # Replica 1 is <name>, the others <name>.<n>: each has its port, pid and log; the gateway
+    # balances over all of them.
+    for ((replica = 1; replica <= replicas; replica++)); do
+      instance="$name"
+      ((replica == 1)) || instance="$name.$replica"
+      free_port port
+      start_service "$name" "$port" "$log_dir/$instance.log" "$run_dir" "$instance"
+      echo "$instance" >>"$run_dir/services"
+      echo "$port" >"$run_dir/$instance.port"
+      if wait_ready "$instance" "$port" "$log_dir/$instance.log" "$(cat "$run_dir/$instance.pid")"
+      then
+        ok "$instance ready on 127.0.0.1:$port"
+        routes+=("$name:$port")
+      else
+        failed=1
+      fi
+    done
   done < <(maillon_services)
   gateway_write_conf "$prefix" "$gw_port" "${routes[@]}"
   gateway_start "$prefix" "$gw_port"

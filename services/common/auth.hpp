@@ -3,6 +3,7 @@
 // schema's published SQL functions (session_identity, member_identity) when Redis has no entry.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,18 @@ struct Identity {
 class Authenticator {
  public:
   Authenticator(Db& db, RedisPool& redis, std::string prefix);
+  ~Authenticator();
+
+  // Verified sessions are also kept in this process for a few seconds, but only while it is
+  // subscribed to the members service's announcements (<prefix>:auth-changes): a logout, an
+  // erasure or a change of roles reaches every process at once, and a lost subscription empties
+  // the local copies until it is back. start() runs the subscriber thread; stop() ends it.
+  void start();
+  void stop();
+  // Members service: every process forgets this session / every session of this member.
+  void announce_session_change(const std::string& token_hash);
+  void announce_member_change(const std::string& member_id);
+
   // The caller's identity (after X-On-Behalf-Of); throws 401 without a valid token and 403 when
   // the caller may not act for the named member.
   Identity require(const Request& request);
@@ -52,6 +65,12 @@ class Authenticator {
   Db& db_;
   RedisPool& redis_;
   std::string prefix_;
+  struct Local;
+  std::unique_ptr<Local> local_;
+  std::optional<Identity> local_session(const std::string& hash);
+  std::optional<Identity> shared_session(const std::string& hash);  // Redis, then PostgreSQL
+  void keep_local(const std::string& hash, const Identity& who, uint64_t generation);
+  void listen();
 };
 
 }  // namespace maillon

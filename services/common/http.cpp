@@ -1,10 +1,13 @@
 // Pistache glue. Reactor threads only parse and enqueue; a bounded worker pool runs handlers
-// (which may block on PostgreSQL) and writes the answer back through the ResponseWriter.
+// (which may block on PostgreSQL) and writes the answer back through the ResponseWriter. A
+// held-open response is written by whoever keeps its sink, through the peer's write queue.
 #include "services/common/http.hpp"
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/peer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -70,6 +73,11 @@ Response Response::no_content() {
 }
 Response Response::text(int status, std::string body, std::string content_type) {
   return Response{status, std::move(body), std::move(content_type), {}};
+}
+Response Response::stream(int status, std::string content_type, StreamStart start) {
+  Response r{status, "", std::move(content_type), {}};
+  r.stream_start = std::move(start);
+  return r;
 }
 
 RateLimiter::RateLimiter(double per_second, double burst, std::size_t max_keys)
@@ -158,6 +166,66 @@ bool valid_request_id(const std::string& id) {
 
 }  // namespace
 
+namespace {
+
+// Pistache 0.0.5 closes a connection whose last request is older than this (an SSE stream too:
+// it sends no request after its first). Explicit so that stream lifetimes can stay below it.
+constexpr auto kKeepaliveTimeout = std::chrono::seconds(300);
+static_assert(kStreamLifetimeMax < kKeepaliveTimeout);
+
+// Chunks go through Peer::send, which only queues them for the reactor (a thread-safe queue
+// the reactor drains): ResponseStream::flush would touch the transport's peer table from this
+// thread. Only a weak reference to the peer is kept: once Pistache drops a gone client, the
+// sink says so, and a recycled file descriptor is never written to.
+class PeerStreamSink final : public StreamSink {
+ public:
+  explicit PeerStreamSink(std::weak_ptr<Tcp::Peer> peer) : peer_(std::move(peer)) {}
+
+  bool write(std::string_view text) override {
+    if (text.empty()) return open();
+    std::ostringstream chunk;
+    chunk << std::hex << text.size() << "\r\n" << text << "\r\n";
+    return send_raw(chunk.str(), false);
+  }
+  void close() override { send_raw("0\r\n\r\n", true); }
+  bool open() const override {
+    std::lock_guard lock(mutex_);
+    return !closed_ && !peer_.expired();
+  }
+  // The head of the response, before any chunk.
+  bool send_head(const std::string& head) { return send_raw(head, false); }
+
+ private:
+  bool send_raw(std::string bytes, bool last) {
+    std::lock_guard lock(mutex_);  // one writer at a time keeps the chunks in order
+    if (closed_) return false;
+    closed_ = last;
+    auto peer = peer_.lock();
+    if (!peer) {
+      closed_ = true;
+      return false;
+    }
+    const std::size_t size = bytes.size();
+    peer->send(RawBuffer(std::move(bytes), size));
+    return true;
+  }
+
+  std::weak_ptr<Tcp::Peer> peer_;
+  mutable std::mutex mutex_;
+  bool closed_ = false;
+};
+
+std::string stream_head(const Response& res, const std::string& request_id) {
+  std::string head = "HTTP/1.1 " + std::to_string(res.status) + " " +
+                     Http::codeString(static_cast<Http::Code>(res.status)) + "\r\n";
+  head += "X-Request-Id: " + request_id + "\r\n";
+  if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
+  for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+  return head + "Transfer-Encoding: chunked\r\n\r\n";
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpOptions options;
   Metrics& metrics;
@@ -172,6 +240,8 @@ struct HttpServer::Impl {
   bool stopping = false;
   std::size_t in_flight = 0;
   std::atomic<bool> accepting{true};
+  mutable std::mutex streams_mutex;
+  std::vector<std::weak_ptr<StreamSink>> streams;  // to end them at shutdown
 
   Impl(HttpOptions o, Metrics& m)
       : options(std::move(o)),
@@ -182,6 +252,9 @@ struct HttpServer::Impl {
   bool enqueue(std::function<void()> task);
   Response dispatch(Request& req, std::string& route_label);
   void handle(const Http::Request& raw, Http::ResponseWriter writer);
+  void start_stream(Http::ResponseWriter& writer, const Response& res,
+                    const std::string& request_id);
+  std::size_t close_streams();
 };
 
 void HttpServer::Impl::worker_loop() {
@@ -295,7 +368,11 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
   auto out = std::make_shared<Http::ResponseWriter>(std::move(writer));
   const int64_t start_us = monotonic_us();
   auto finish = [this, out, req, start_us](const Response& res, const std::string& route) {
-    send(*out, res, req->request_id);
+    if (res.stream_start) {
+      start_stream(*out, res, req->request_id);
+    } else {
+      send(*out, res, req->request_id);
+    }
     std::string labels = "method=\"" + req->method + "\",route=\"" + route + "\",status=\"" +
                          std::to_string(res.status) + "\"";
     metrics.inc("maillon_http_requests_total", labels);
@@ -341,6 +418,45 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
   }
 }
 
+void HttpServer::Impl::start_stream(Http::ResponseWriter& writer, const Response& res,
+                                    const std::string& request_id) {
+  auto peer = writer.getPeer();
+  if (!peer) return;  // the client left while the handler ran
+  // Idle for Pistache's sweep: without it the stream counts as a request still being read and
+  // is cut after the header timeout (60 s) with a 408 written into the body.
+  peer->setIdle(true);
+  auto sink = std::make_shared<PeerStreamSink>(peer);
+  peer.reset();
+  sink->send_head(stream_head(res, request_id));
+  {
+    std::lock_guard lock(streams_mutex);
+    std::erase_if(streams, [](const auto& s) { return s.expired(); });
+    streams.push_back(sink);
+  }
+  try {
+    res.stream_start(sink);
+  } catch (const std::exception& e) {
+    log::error("stream start failed", {{"error", e.what()}});
+    sink->close();
+  }
+}
+
+std::size_t HttpServer::Impl::close_streams() {
+  std::vector<std::weak_ptr<StreamSink>> open;
+  {
+    std::lock_guard lock(streams_mutex);
+    open.swap(streams);
+  }
+  std::size_t closed = 0;
+  for (auto& weak : open) {
+    auto sink = weak.lock();
+    if (!sink || !sink->open()) continue;
+    sink->close();
+    ++closed;
+  }
+  return closed;
+}
+
 namespace {
 
 class PistacheHandler : public Http::Handler {
@@ -379,10 +495,20 @@ void HttpServer::start() {
                   .threads(o.reactor_threads)
                   .flags(Tcp::Options::ReuseAddr)
                   .maxRequestSize(std::max<std::size_t>(o.body_limit_bytes * 16, 1 << 20))
-                  .maxResponseSize(64 << 20);
+                  .maxResponseSize(64 << 20)
+                  .keepaliveTimeout(kKeepaliveTimeout);
   impl_->endpoint->init(opts);
   impl_->endpoint->setHandler(std::make_shared<PistacheHandler>(impl_.get()));
   impl_->endpoint->serveThreaded();
+}
+
+std::size_t HttpServer::open_streams() const {
+  std::lock_guard lock(impl_->streams_mutex);
+  return static_cast<std::size_t>(
+      std::count_if(impl_->streams.begin(), impl_->streams.end(), [](const auto& s) {
+        auto sink = s.lock();
+        return sink && sink->open();
+      }));
 }
 
 uint16_t HttpServer::port() const {
@@ -400,6 +526,8 @@ void HttpServer::shutdown() {
   impl_->queue_cv.notify_all();
   for (auto& t : impl_->workers) t.join();
   impl_->workers.clear();
+  // The last chunks are only queued: give the reactor a moment to write them out.
+  if (impl_->close_streams() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   impl_->endpoint->shutdown();
   impl_->endpoint.reset();
 }

@@ -1,8 +1,10 @@
 // HTTP for every service: routes bound in one place, handlers run on a worker pool (never on
-// Pistache's reactor threads), body limit, per-client rate limit, request ids, problem+json.
+// Pistache's reactor threads), body limit, per-client rate limit, request ids, problem+json,
+// and responses held open (Server-Sent Events) that any thread writes to after the handler.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace maillon {
@@ -31,15 +34,40 @@ struct Request {
   std::optional<std::string> header(const std::string& lower_name) const;
 };
 
+// The writing end of a response held open (chunked transfer encoding). Safe from any thread:
+// writes are queued to the connection's reactor, never written from the caller's thread. It
+// holds no worker: whoever keeps it (one dispatcher thread for many streams) writes when it has
+// something to say.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues one chunk; false once the client has gone (or the stream was closed).
+  virtual bool write(std::string_view text) = 0;
+  // Ends the body (last chunk); the connection stays usable for the client's next request.
+  virtual void close() = 0;
+  // False once the client has gone away or close() was called.
+  virtual bool open() const = 0;
+};
+
+using StreamStart = std::function<void(std::shared_ptr<StreamSink>)>;
+
+// A held-open response must be closed by its keeper within this: the runtime drops connections
+// whose last request is older than its keep-alive timeout (5 min), streams included.
+inline constexpr std::chrono::seconds kStreamLifetimeMax{240};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set for a held-open response: the runtime sends the head, then hands the sink over here
+  // (on the worker thread, once) instead of sending `body`.
+  StreamStart stream_start;
 
   static Response json_text(int status, std::string body);
   static Response no_content();
   static Response text(int status, std::string body, std::string content_type);
+  static Response stream(int status, std::string content_type, StreamStart start);
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -66,8 +94,10 @@ class HttpServer {
   void route(const std::string& method, const std::string& pattern, Handler handler);
   void start();
   uint16_t port() const;
-  // Stops accepting, lets in-flight handlers finish, then stops the reactor.
+  // Stops accepting, lets in-flight handlers finish, ends the streams still open (their clients
+  // reconnect elsewhere), then stops the reactor.
   void shutdown();
+  std::size_t open_streams() const;
 
   struct Impl;
 

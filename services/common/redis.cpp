@@ -1,6 +1,7 @@
 // hiredis wrapper: URL parsing, reconnect-on-error, pipelining.
 #include "services/common/redis.hpp"
 
+#include <poll.h>
 #include <sys/time.h>
 
 namespace maillon {
@@ -102,6 +103,32 @@ std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::strin
     replies.emplace_back(static_cast<redisReply*>(raw));
   }
   return replies;
+}
+
+RedisReply Redis::next_push(int wait_ms) {
+  if (!ctx_) throw RedisError("redis: not connected");
+  auto buffered = [&]() -> RedisReply {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) {
+      drop();
+      throw RedisError("redis: unreadable push");
+    }
+    return RedisReply(static_cast<redisReply*>(raw));
+  };
+  if (RedisReply r = buffered()) return r;
+  pollfd p{ctx_->fd, POLLIN, 0};
+  int ready = ::poll(&p, 1, wait_ms);
+  if (ready == 0) return nullptr;
+  if (ready < 0 || redisBufferRead(ctx_) != REDIS_OK) {
+    std::string why = ctx_->errstr;
+    drop();
+    throw RedisError("redis subscription lost: " + why);
+  }
+  return buffered();
+}
+
+int Redis::fd() const {
+  return ctx_ ? ctx_->fd : -1;
 }
 
 bool Redis::ping() {

@@ -34,6 +34,10 @@ class Redis {
   // Pipelined: all commands written, then all replies read — one round trip for a batch.
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
   bool ping();
+  // After SUBSCRIBE: the next message the server pushes, or null when none came within
+  // `wait_ms`. Throws RedisError when the connection is lost (messages may then be missed).
+  RedisReply next_push(int wait_ms);
+  int fd() const;  // the socket, -1 when not connected (to wait on it without reading)
 
  private:
   std::string host_;

@@ -95,6 +95,7 @@ void Service::jobs_loop() {
 void Service::start() {
   migrate(db, config.schemas_dir);
   for (auto& hook : start_hooks_) hook();
+  auth.start();
   relay_->start();
   for (auto& c : consumers_) c->start();
   running_ = true;
@@ -111,6 +112,7 @@ void Service::stop() {
   for (auto& c : consumers_) c->stop();
   if (jobs_thread_.joinable()) jobs_thread_.join();
   relay_->stop();
+  auth.stop();
   log::info("service stopped");
 }
 

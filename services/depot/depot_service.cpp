@@ -126,11 +126,19 @@ void DepotContext::publish_item(pqxx::work& tx, const ItemRow& row, std::string_
                          {"mode", to_string(i.mode)},
                          {"status", to_string(i.status)},
                          {"photos", i.photos},
-                         {"at", format_rfc3339(now_s())}};
-  if (i.status == ItemStatus::reserved) data["reserved_until"] = format_rfc3339(i.reserved_until_s);
+                         {"at", format_rfc3339(now_s())},
+                         {"revision", row.revision}};
+  if (i.status == ItemStatus::reserved) {
+    data["reserved_until"] = format_rfc3339(i.reserved_until_s);
+    // For the exchange service's desk, which shows staff whom to hand the item to.
+    data["reserved_by_member_id"] = i.reserved_by_member_id;
+  }
   if (i.outlet) data["outlet"] = to_string(*i.outlet);
   if (i.outlet && !i.partner.empty()) data["partner"] = i.partner;
   service.outbox.add(tx, "depot", "item." + std::string(what), row.community_id, data);
+  // A day with any event at a site is a row of the open-data export, zeros where nothing was
+  // counted (a reservation, a lapse, a return): adding nothing creates the row.
+  add_counters(tx, row.community_id, i.site_id, format_day(now_s()), DayCounters{});
 }
 
 void DepotContext::record(pqxx::work& tx, const ItemRow& row, std::string_view what,

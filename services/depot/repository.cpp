@@ -17,7 +17,7 @@ constexpr const char* kColumns =
     "COALESCE(loan_member_id::text, ''), loan_lent_at_s, loan_due_at_s, loan_returned_at_s, "
     "outlet, partner, deposit_rewarded, unclaimed_notified_since_s, loan_reminded_number, "
     "loan_late_number, COALESCE(ledger_refused_transfer_id, ''), "
-    "COALESCE(ledger_refused_reason, ''), COALESCE(acted_by::text, '') FROM items ";
+    "COALESCE(ledger_refused_reason, ''), COALESCE(acted_by::text, ''), revision FROM items ";
 
 constexpr const char* kInsertItem =
     "INSERT INTO items (id, site_id, community_id, category, title, description, condition, "
@@ -31,8 +31,8 @@ constexpr const char* kUpdateItem =
     "loans_count = $8, loan_number = $9, loan_member_id = $10::uuid, loan_lent_at_s = $11, "
     "loan_due_at_s = $12, loan_returned_at_s = $13, outlet = $14, partner = $15, "
     "unclaimed_notified_since_s = $16, loan_reminded_number = $17, loan_late_number = $18, "
-    "ledger_refused_transfer_id = $19, ledger_refused_reason = $20, acted_by = $21::uuid "
-    "WHERE id = $1";
+    "ledger_refused_transfer_id = $19, ledger_refused_reason = $20, acted_by = $21::uuid, "
+    "revision = revision + 1 WHERE id = $1 RETURNING revision";
 
 constexpr const char* kFindItem = "WHERE id = $1";
 constexpr const char* kFindItemForUpdate = "WHERE id = $1 FOR UPDATE";
@@ -177,6 +177,7 @@ ItemRow row_from(const pqxx::row& r) {
   row.refused_transfer_id = r[29].c_str();
   row.refused_reason = r[30].c_str();
   row.acted_by = r[31].c_str();
+  row.revision = r[32].as<int64_t>();
   return row;
 }
 
@@ -249,21 +250,23 @@ std::optional<ItemRow> find_item(pqxx::work& tx, const std::string& id, bool for
   return row_from(r[0]);
 }
 
-void update_item(pqxx::work& tx, const ItemRow& row) {
+void update_item(pqxx::work& tx, ItemRow& row) {
   const DepotItem& i = row.item;
   const std::optional<Loan>& loan = i.loan;
   std::optional<std::string> outlet;
   if (i.outlet) outlet = std::string(to_string(*i.outlet));
-  tx.exec_params(kUpdateItem, i.id, std::string(to_string(i.condition)),
-                 std::string(to_string(i.status)), i.available_since_s,
-                 opt(i.reserved_by_member_id), i.reserved_until_s, opt(i.collected_by_member_id),
-                 i.loans_count, loan ? std::optional<int32_t>(loan->number) : std::nullopt,
-                 loan ? opt(loan->member_id) : std::nullopt,
-                 loan ? std::optional<int64_t>(loan->lent_at_s) : std::nullopt,
-                 loan ? std::optional<int64_t>(loan->due_at_s) : std::nullopt,
-                 loan ? loan->returned_at_s : std::nullopt, outlet, i.partner,
-                 row.unclaimed_notified_since_s, row.loan_reminded_number, row.loan_late_number,
-                 opt(row.refused_transfer_id), opt(row.refused_reason), opt(row.acted_by));
+  auto r = tx.exec_params(
+      kUpdateItem, i.id, std::string(to_string(i.condition)), std::string(to_string(i.status)),
+      i.available_since_s, opt(i.reserved_by_member_id), i.reserved_until_s,
+      opt(i.collected_by_member_id), i.loans_count,
+      loan ? std::optional<int32_t>(loan->number) : std::nullopt,
+      loan ? opt(loan->member_id) : std::nullopt,
+      loan ? std::optional<int64_t>(loan->lent_at_s) : std::nullopt,
+      loan ? std::optional<int64_t>(loan->due_at_s) : std::nullopt,
+      loan ? loan->returned_at_s : std::nullopt, outlet, i.partner, row.unclaimed_notified_since_s,
+      row.loan_reminded_number, row.loan_late_number, opt(row.refused_transfer_id),
+      opt(row.refused_reason), opt(row.acted_by));
+  row.revision = r.at(0)[0].as<int64_t>();
 }
 
 void lock_member(pqxx::work& tx, const std::string& member_id) {

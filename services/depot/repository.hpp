@@ -24,6 +24,7 @@ struct ItemRow {
   std::string refused_transfer_id;  // "" when the ledger refused nothing
   std::string refused_reason;
   std::string acted_by;  // staff who made the last change, "" for the member or a job
+  int64_t revision = 0;  // bumped by every update: item events carry it (consumers order by it)
 };
 
 struct SiteRow {
@@ -39,7 +40,8 @@ std::optional<CommunityPolicy> find_policy(pqxx::work& tx, const std::string& co
 
 void insert_item(pqxx::work& tx, const ItemRow& row);
 std::optional<ItemRow> find_item(pqxx::work& tx, const std::string& id, bool for_update);
-void update_item(pqxx::work& tx, const ItemRow& row);
+// Stores the row and sets row.revision to the item's new revision.
+void update_item(pqxx::work& tx, ItemRow& row);
 
 // Serialises one member's reservations and loans: counted then written in one transaction.
 void lock_member(pqxx::work& tx, const std::string& member_id);

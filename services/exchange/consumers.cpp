@@ -7,6 +7,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
+#include "services/exchange/desk_items.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange {
@@ -109,6 +110,7 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
     if (e.type.rfind("transfer.", 0) == 0) workflow->on_ledger_event(tx, e.type, e.data);
   });
   s.consume("exchanges", [](pqxx::work& tx, const Event& e) { notify(tx, e); });
+  register_desk_items(s);
   s.every("expire-exchange-proposals", expiry_interval(),
           [workflow](pqxx::work& tx) { workflow->expire_due(tx); });
 }

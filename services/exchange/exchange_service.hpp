@@ -27,9 +27,9 @@ namespace maillon::exchange {
 using Json = nlohmann::json;
 
 inline constexpr int64_t kMessageCodePointsMax = 2000;
-inline constexpr int kExpiryBatchMax = 200;    // per run; the next run takes the rest
-inline constexpr int kDeskSectionMax = 100;    // rows per desk section
-inline constexpr int kStreamBacklogMax = 100;  // notifications sent per SSE connection
+inline constexpr int kExpiryBatchMax = 200;  // per run; the next run takes the rest
+inline constexpr int kDeskSectionMax = 100;  // rows per desk section
+inline constexpr int kStreamBatchMax = 100;  // notifications per SSE stream and poll
 
 // An exchange as stored: the domain state plus what only the service knows.
 struct ExchangeRecord {
@@ -79,8 +79,9 @@ std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& fil
 std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id);
 std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id);
 std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id);
-// Proposals older than their community's proposal_days (locked, skipping locked ones).
-std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit);
+// Proposals older than their community's proposal_days at `now_s` (the service's clock, not the
+// database's), locked, skipping locked ones.
+std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s);
 
 CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
 void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy);
@@ -114,6 +115,11 @@ void insert_notification(pqxx::work& tx, const std::string& id, const std::strin
 std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
                                      std::optional<int64_t> before_seq,
                                      std::optional<int64_t> after_seq, int limit);
+// For each (member id, last seq sent), the member's notifications after it, oldest first, at
+// most `limit` per member; each with its member id.
+std::vector<std::pair<std::string, Json>> notifications_after(
+    pqxx::work& tx, const std::vector<std::pair<std::string, int64_t>>& cursors, int limit);
+int64_t latest_notification_seq(pqxx::work& tx, const std::string& member_id);
 bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id);
 int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id);
 }  // namespace repo
@@ -121,6 +127,8 @@ int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id
 // --- workflow.cpp: use cases shared by the routes, the consumers and the job.
 using Clock = std::function<int64_t()>;  // Unix seconds
 int64_t system_clock_s();
+// clock.cpp: the system clock, moved by MAILLON_CLOCK_OFFSET_FILE's seconds when set (tests).
+Clock clock_from_env();
 
 class Workflow {
  public:

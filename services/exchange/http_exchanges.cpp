@@ -5,6 +5,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/exchange/desk_items.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange {
@@ -155,6 +156,11 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     }
     if (l->status != "active") {
       throw business_rule("listing-unavailable", "Cette annonce n'est plus disponible.");
+    }
+    // A depot item is owned by its site (member_id = site_id): it is reserved at the depot
+    // (POST /v1/items/{id}/reserve), never through an exchange nobody could accept.
+    if (l->site_id && l->member_id == *l->site_id) {
+      throw business_rule("depot-item", "Cet objet se réserve au dépôt, pas par un échange.");
     }
     return l;
   }
@@ -397,12 +403,15 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
         for (const auto& rec : records) items.push_back(exchange_api_json(rec, policy));
         return items;
       };
+      DeskItems shelf = desk_items(tx, site);
       return Json{{"site_id", site},
                   {"due_today", section(repo::desk_due_today(tx, site))},
                   {"disputed", section(repo::desk_disputed(tx, site))},
                   {"overdue", section(repo::desk_overdue(tx, site))},
-                  {"items_to_hand_out", Json::array()}};
+                  {"items_to_hand_out", std::move(shelf.to_hand_out)},
+                  {"items_to_redirect", std::move(shelf.to_redirect)}};
     });
+    name_reservers(body["items_to_hand_out"], s_.auth);  // outside the transaction: Redis
     return json_response(200, body);
   }
 };

@@ -1,17 +1,21 @@
-// The in-app inbox: notifications derived from exchange events, their read flags, and a
-// Server-Sent Events view of them. The runtime answers a request with one complete body, so the
-// stream sends what is new since Last-Event-ID and ends with a `retry:` hint: EventSource
-// reconnects by itself and resumes from the last id it saw.
+// The in-app inbox: notifications derived from exchange events, their read flags, and a live
+// Server-Sent Events stream of them. The stream stays open; one dispatcher thread polls the
+// inbox of every open stream twice a second (one statement for all of them), so no worker is
+// held per stream and every replica sees what any replica's consumer wrote.
+#include <cstdlib>
+
 #include "services/common/errors.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/common/sse.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange {
 namespace {
 
-constexpr int kStreamRetryMs = 3000;
+constexpr std::size_t kStreamsMaxDefault = 256;
+constexpr std::size_t kStreamsMaxLimit = 10'000;  // each holds a socket and a little memory
 
 std::optional<int64_t> number(const std::optional<std::string>& text, const char* field) {
   if (!text || text->empty()) return std::nullopt;
@@ -58,30 +62,67 @@ Response mark_all_read(Service& s, const Request& r) {
   return json_response(200, {{"marked_read", count}});
 }
 
-Response stream(Service& s, const Request& r) {
-  const Identity who = s.auth.require(r);
+// EventSource cannot send headers: this one route also takes the token as `access_token`.
+// The gateway does not log this route's query string, and the service logs no query string.
+Identity stream_identity(Service& s, const Request& r) {
+  const auto token = r.query_value("access_token");
+  if (r.header("authorization") || !token) return s.auth.require(r);
+  Request with_header = r;
+  with_header.headers["authorization"] = "Bearer " + *token;
+  return s.auth.require(with_header);
+}
+
+Response stream(Service& s, SseHub& hub, const Request& r) {
+  const Identity who = stream_identity(s, r);
   auto after = number(r.header("last-event-id"), "Last-Event-ID");
-  if (!after) after = number(r.query_value("after"), "after");
-  auto items = s.db.transact([&](pqxx::work& tx) {
-    return repo::list_notifications(tx, who.member_id, false, std::nullopt, after.value_or(0),
-                                    kStreamBacklogMax);
-  });
-  std::string body = "retry: " + std::to_string(kStreamRetryMs) + "\n\n";
-  for (auto it = items.rbegin(); it != items.rend(); ++it) {  // oldest first
-    body += "id: " + std::to_string((*it)["seq"].get<int64_t>()) + "\n";
-    body += "event: " + (*it)["type"].get<std::string>() + "\n";
-    body += "data: " + it->dump() + "\n\n";
+  if (!after) after = number(r.query_value("last_event_id"), "last_event_id");
+  // Without an id, only what happens from now on: the inbox list gives the history, and its
+  // newest `seq` passed as last_event_id closes the gap between the two.
+  if (!after) {
+    after = s.db.transact(
+        [&](pqxx::work& tx) { return repo::latest_notification_seq(tx, who.member_id); });
   }
-  Response response = Response::text(200, std::move(body), "text/event-stream");
-  response.headers.push_back({"Cache-Control", "no-cache"});
-  return response;
+  return hub.open(who.member_id, *after);
+}
+
+std::vector<std::pair<std::string, SseEvent>> fetch_notifications(
+    Service& s, const std::vector<SseHub::Cursor>& cursors, int batch_max) {
+  std::vector<std::pair<std::string, int64_t>> pairs;
+  pairs.reserve(cursors.size());
+  for (const auto& c : cursors) pairs.emplace_back(c.key, c.after_id);
+  auto rows = s.db.transact(
+      [&](pqxx::work& tx) { return repo::notifications_after(tx, pairs, batch_max); });
+  std::vector<std::pair<std::string, SseEvent>> events;
+  events.reserve(rows.size());
+  for (auto& [member_id, item] : rows) {
+    SseEvent event{item["seq"].get<int64_t>(), item["type"].get<std::string>(), item.dump()};
+    events.emplace_back(std::move(member_id), std::move(event));
+  }
+  return events;
+}
+
+std::size_t streams_max_from_env() {
+  const char* text = std::getenv("MAILLON_NOTIFICATION_STREAMS_MAX");
+  if (text == nullptr || *text == '\0') return kStreamsMaxDefault;
+  const long long value = std::atoll(text);
+  if (value < 1 || value > static_cast<long long>(kStreamsMaxLimit)) {
+    throw std::invalid_argument("MAILLON_NOTIFICATION_STREAMS_MAX must be within 1 .. 10000");
+  }
+  return static_cast<std::size_t>(value);
 }
 
 }  // namespace
 
 void register_notification_routes(Service& s) {
   s.http.route("GET", "/v1/notifications", [&s](const Request& r) { return list(s, r); });
-  s.http.route("GET", "/v1/notifications/stream", [&s](const Request& r) { return stream(s, r); });
+  SseOptions options;
+  options.streams_max = streams_max_from_env();
+  options.batch_max = kStreamBatchMax;
+  auto hub = std::make_shared<SseHub>(options, [&s](const auto& cursors, int batch_max) {
+    return fetch_notifications(s, cursors, batch_max);
+  });
+  s.http.route("GET", "/v1/notifications/stream",
+               [&s, hub](const Request& r) { return stream(s, *hub, r); });
   s.http.route("POST", "/v1/notifications/read",
                [&s](const Request& r) { return mark_all_read(s, r); });
   s.http.route("POST", "/v1/notifications/{id}/read",
@@ -89,7 +130,7 @@ void register_notification_routes(Service& s) {
 }
 
 void register_service(Service& service) {
-  auto workflow = std::make_shared<Workflow>(service, system_clock_s);
+  auto workflow = std::make_shared<Workflow>(service, clock_from_env());
   register_routes(service, workflow);
   register_notification_routes(service);
   register_consumers(service, workflow);

@@ -50,7 +50,7 @@ constexpr const char* kDeskOverdue =
 constexpr const char* kExpirable =
     "SELECT e.id FROM exchanges e LEFT JOIN communities c ON c.id = e.community_id "
     "WHERE e.state = 'proposed' AND e.proposed_at + make_interval(days => "
-    "COALESCE((c.policy->>'proposal_days')::int, $2)) <= now() "
+    "COALESCE((c.policy->>'proposal_days')::int, $2)) <= to_timestamp($3) "
     "ORDER BY e.proposed_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED";
 
 constexpr const char* kFindCommunity = "SELECT policy::text FROM communities WHERE id = $1";
@@ -100,6 +100,16 @@ constexpr const char* kListNotifications =
         "created_at") ", read_at IS NOT NULL FROM notifications WHERE member_id = $1 "
                       "AND (NOT $2 OR read_at IS NULL) AND ($3::bigint IS NULL OR seq < $3) "
                       "AND ($4::bigint IS NULL OR seq > $4) ORDER BY seq DESC LIMIT $5";
+// The live stream's poll: for each (member, last id sent), what came after, oldest first. One
+// statement for every stream open in the process, each member on its (member_id, seq) index.
+constexpr const char* kNotificationsAfter =
+    "SELECT n.id, n.seq, n.type, n.exchange_id, n.data::text, " MAILLON_UTC(
+        "n.created_at") ", n.read_at IS NOT NULL, c.member_id::text FROM unnest($1::uuid[], "
+                        "$2::bigint[]) AS c(member_id, after_seq) CROSS JOIN LATERAL (SELECT * "
+                        "FROM notifications x WHERE x.member_id = c.member_id AND x.seq > "
+                        "c.after_seq ORDER BY x.seq LIMIT $3) n ORDER BY n.seq";
+constexpr const char* kLatestNotificationSeq =
+    "SELECT COALESCE(max(seq), 0) FROM notifications WHERE member_id = $1";
 constexpr const char* kMarkRead =
     "UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND member_id = $2";
 constexpr const char* kMarkAllRead =
@@ -184,9 +194,10 @@ std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site
       tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id, kDeskSectionMax));
 }
 
-std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit) {
+std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kExpirable, limit, CommunityPolicy{}.proposal_days)) {
+  for (const auto& row :
+       tx.exec_params(kExpirable, limit, CommunityPolicy{}.proposal_days, now_s)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -303,22 +314,52 @@ void insert_notification(pqxx::work& tx, const std::string& id, const std::strin
   tx.exec_params(kInsertNotification, id, member_id, type, opt(exchange_id), data.dump());
 }
 
+namespace {
+Json notification_from(const pqxx::row& row) {
+  return {{"id", row[0].as<std::string>()},
+          {"seq", row[1].as<int64_t>()},
+          {"type", row[2].as<std::string>()},
+          {"exchange_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
+          {"data", Json::parse(row[4].c_str())},
+          {"created_at", row[5].as<std::string>()},
+          {"read", row[6].as<bool>()}};
+}
+
+std::string sql_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) out += (out.size() > 1 ? "," : "") + v;
+  return out + "}";
+}
+}  // namespace
+
 std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
                                      std::optional<int64_t> before_seq,
                                      std::optional<int64_t> after_seq, int limit) {
   std::vector<Json> items;
   for (const auto& row :
        tx.exec_params(kListNotifications, member_id, unread_only, before_seq, after_seq, limit)) {
-    items.push_back(
-        {{"id", row[0].as<std::string>()},
-         {"seq", row[1].as<int64_t>()},
-         {"type", row[2].as<std::string>()},
-         {"exchange_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
-         {"data", Json::parse(row[4].c_str())},
-         {"created_at", row[5].as<std::string>()},
-         {"read", row[6].as<bool>()}});
+    items.push_back(notification_from(row));
   }
   return items;
+}
+
+std::vector<std::pair<std::string, Json>> notifications_after(
+    pqxx::work& tx, const std::vector<std::pair<std::string, int64_t>>& cursors, int limit) {
+  std::vector<std::string> members, afters;
+  for (const auto& [member_id, after_seq] : cursors) {
+    members.push_back(member_id);  // uuids from authenticated identities: no quoting needed
+    afters.push_back(std::to_string(after_seq));
+  }
+  std::vector<std::pair<std::string, Json>> items;
+  for (const auto& row :
+       tx.exec_params(kNotificationsAfter, sql_array(members), sql_array(afters), limit)) {
+    items.emplace_back(row[7].as<std::string>(), notification_from(row));
+  }
+  return items;
+}
+
+int64_t latest_notification_seq(pqxx::work& tx, const std::string& member_id) {
+  return tx.exec_params(kLatestNotificationSeq, member_id)[0][0].as<int64_t>();
 }
 
 bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id) {

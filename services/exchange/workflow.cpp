@@ -197,13 +197,13 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
 }
 
 void Workflow::expire_due(pqxx::work& tx) {
-  for (const std::string& id : repo::expirable_exchange_ids(tx, kExpiryBatchMax)) {
+  for (const std::string& id : repo::expirable_exchange_ids(tx, kExpiryBatchMax, now_s())) {
     auto record = repo::find_exchange(tx, id, true);
     if (!record) continue;
     const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
     ExchangeResult result =
         expire_proposal(record->exchange, ExchangeActor::system(), policy, now_s());
-    if (!result.ok()) continue;  // the database's clock and ours disagree by a second: next run
+    if (!result.ok()) continue;  // not expired by the domain's reckoning: left for a later run
     commit_transition(tx, *record, result, "exchange.expired");
   }
 }

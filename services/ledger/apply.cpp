@@ -1,4 +1,4 @@
-// One batch of ledger commands in one transaction: lock the touched accounts in id order, let the
+// One batch of ledger commands in one transaction: take the community's writer lock, let the
 // domain Ledger decide, write what changed with one statement per table, queue the events.
 #include <algorithm>
 #include <chrono>
@@ -43,23 +43,15 @@ std::set<AccountId> named_accounts(const Batch& batch, const std::vector<Transfe
   return ids;
 }
 
-// Locks what the batch names, then reads its transfers again under those locks (a hold is only
-// ever resolved by a writer holding both its accounts). A transfer another replica created in
-// between may name accounts not locked yet: lock those as well (a deadlock there is retried).
+// Becomes the community's only writer, then reads what the batch names: its transfers and every
+// account they or the new transfers touch. Nothing of it can change before the commit.
 Ledger load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& policy) {
-  const auto transfer_ids = named_transfers(batch);
-  std::vector<Transfer> transfers = repo::load_transfers(tx, batch.community_id, transfer_ids);
+  repo::lock_community(tx, batch.community_id);
+  const std::vector<Transfer> transfers =
+      repo::load_transfers(tx, batch.community_id, named_transfers(batch));
   const auto account_ids = named_accounts(batch, transfers);
-  std::vector<Account> accounts =
-      repo::lock_accounts(tx, batch.community_id, {account_ids.begin(), account_ids.end()});
-  if (!transfers.empty()) transfers = repo::load_transfers(tx, batch.community_id, transfer_ids);
-  std::set<AccountId> locked;
-  for (const auto& a : accounts) locked.insert(a.id);
-  std::vector<AccountId> missing;
-  for (const auto& id : named_accounts(Batch{}, transfers)) {
-    if (!locked.contains(id)) missing.push_back(id);
-  }
-  for (auto& a : repo::lock_accounts(tx, batch.community_id, missing)) accounts.push_back(a);
+  const std::vector<Account> accounts =
+      repo::load_accounts(tx, batch.community_id, {account_ids.begin(), account_ids.end()});
   Ledger ledger(policy);
   for (const auto& a : accounts) ledger.load_account(a);
   for (const auto& t : transfers) ledger.load_transfer(t);
@@ -99,16 +91,17 @@ Json transfer_event_data(const Transfer& t) {
   return data;
 }
 
-repo::EventRow event_row(const Outbox& outbox, const std::string& community_id, const Transfer& t) {
+repo::EventRow event_row(const std::string& community_id, const std::string& occurred_at,
+                         const Transfer& t) {
   Event e;
   // A transfer reaches each state once, so (community, transfer, state) names its event for good.
   e.id = uuid_from_name("ledger-event:" + community_id + ":" + t.request.id + ":" +
                         std::string(to_string(t.state)));
   e.type = event_type(t.state);
-  e.occurred_at = now_rfc3339();
+  e.occurred_at = occurred_at;
   e.community_id = community_id;
   e.data = transfer_event_data(t);
-  return {e.id, outbox.prefix() + ":" + kEventsStream, e.to_json()};
+  return {e.id, e.to_json()};
 }
 
 }  // namespace
@@ -144,10 +137,12 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
   const LedgerChanges changes = ledger.take_changes();
   repo::write_changes(tx, batch.community_id, changes, batch.actor_ids);
   std::vector<repo::EventRow> events;
+  events.reserve(changes.transfers.size());
+  const std::string occurred_at = now_rfc3339();
   for (const auto& change : changes.transfers) {
-    events.push_back(event_row(outbox, batch.community_id, change.transfer));
+    events.push_back(event_row(batch.community_id, occurred_at, change.transfer));
   }
-  repo::insert_events(tx, events);
+  repo::insert_events(tx, outbox.prefix() + ":" + kEventsStream, events);
   return outcome;
 }
 

@@ -1,5 +1,7 @@
 // Group commit for transfers: the HTTP workers queue their commands per shard and one of them at
 // a time writes everything queued in one transaction per community, then wakes the others.
+#include <cassert>
+#include <chrono>
 #include <functional>
 
 #include "services/common/db.hpp"
@@ -17,25 +19,34 @@ TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& poli
 
 TransferResult TransferBatcher::submit(const std::string& community_id, LedgerCommand command,
                                        const std::string& actor_id) {
+  std::vector<LedgerCommand> one;
+  one.push_back(std::move(command));
+  return submit_many(community_id, std::move(one), actor_id).front();
+}
+
+std::vector<TransferResult> TransferBatcher::submit_many(const std::string& community_id,
+                                                         std::vector<LedgerCommand> commands,
+                                                         const std::string& actor_id) {
+  if (commands.empty() || commands.size() > kTransferBatchItemsMax) {
+    throw std::invalid_argument("a submission holds 1 to kTransferBatchItemsMax commands");
+  }
   auto waiter = std::make_shared<Waiter>();
   waiter->community_id = community_id;
-  waiter->command = std::move(command);
+  waiter->commands = std::move(commands);
   waiter->actor_id = actor_id;
   // One community always lands on the same shard: its commands keep their arrival order.
   Shard& shard = *shards_[std::hash<std::string>{}(community_id) % shards_.size()];
   std::unique_lock lock(shard.mutex);
   shard.queue.push_back(waiter);
+  shard.queued_commands += waiter->commands.size();
+  shard.arrived.notify_one();
   while (!waiter->done) {
     if (shard.leading) {
       shard.finished.wait(lock);
       continue;
     }
     shard.leading = true;
-    std::vector<std::shared_ptr<Waiter>> batch;
-    while (!shard.queue.empty() && batch.size() < kBatchCommandsMax) {
-      batch.push_back(std::move(shard.queue.front()));
-      shard.queue.pop_front();
-    }
+    std::vector<std::shared_ptr<Waiter>> batch = take_batch(shard, lock);
     lock.unlock();
     lead(batch);
     lock.lock();
@@ -44,7 +55,30 @@ TransferResult TransferBatcher::submit(const std::string& community_id, LedgerCo
     shard.finished.notify_all();
   }
   if (waiter->error) std::rethrow_exception(waiter->error);
-  return waiter->result;
+  assert(waiter->results.size() == waiter->commands.size());
+  return std::move(waiter->results);
+}
+
+// Called with the shard locked by its new leader. Whole submissions only: a caller's commands
+// are never split between two transactions.
+std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batch(
+    Shard& shard, std::unique_lock<std::mutex>& lock) {
+  if (shard.last_batch_waiters > 1 && shard.queued_commands < kLingerBelowCommands) {
+    shard.arrived.wait_for(lock, std::chrono::microseconds(kLeaderLingerUs),
+                           [&] { return shard.queued_commands >= kLingerBelowCommands; });
+  }
+  std::vector<std::shared_ptr<Waiter>> batch;
+  std::size_t commands = 0;
+  while (!shard.queue.empty()) {
+    const std::size_t next = shard.queue.front()->commands.size();
+    if (!batch.empty() && commands + next > kBatchCommandsMax) break;
+    commands += next;
+    batch.push_back(std::move(shard.queue.front()));
+    shard.queue.pop_front();
+  }
+  shard.queued_commands -= commands;
+  shard.last_batch_waiters = batch.size();
+  return batch;
 }
 
 void TransferBatcher::lead(std::vector<std::shared_ptr<Waiter>>& batch) {
@@ -65,9 +99,11 @@ void TransferBatcher::run_community(const std::string& community_id,
   Batch batch;
   batch.community_id = community_id;
   for (const auto& w : waiters) {
-    batch.commands.push_back(w->command);
-    if (const auto* create = std::get_if<CreateTransfer>(&w->command)) {
-      batch.actor_ids.try_emplace(create->request.id, w->actor_id);
+    for (const auto& command : w->commands) {
+      batch.commands.push_back(command);
+      if (const auto* create = std::get_if<CreateTransfer>(&command)) {
+        batch.actor_ids.try_emplace(create->request.id, w->actor_id);
+      }
     }
   }
   for (int attempt = 1;; ++attempt) {
@@ -76,7 +112,12 @@ void TransferBatcher::run_community(const std::string& community_id,
         batch.now_us = now_us();
         return apply_batch(tx, outbox_, batch, policies_.get(tx, community_id));
       });
-      for (std::size_t i = 0; i < waiters.size(); ++i) waiters[i]->result = outcome.results[i];
+      assert(outcome.results.size() == batch.commands.size());
+      auto next = outcome.results.begin();
+      for (auto& w : waiters) {
+        w->results.assign(next, next + static_cast<std::ptrdiff_t>(w->commands.size()));
+        next += static_cast<std::ptrdiff_t>(w->commands.size());
+      }
       return;
     } catch (const RaceLost&) {
       // The retry reads the id the other replica created and answers from it.

@@ -109,8 +109,8 @@ struct TransferBody {
   std::string ref;
 };
 
-TransferBody parse_transfer(const std::string& body) {
-  const Json j = parse_json_object(body);
+TransferBody parse_transfer(const Json& j) {
+  if (!j.is_object()) throw invalid_input("Transfert invalide.", {{"body", "objet JSON attendu"}});
   BodyReader r(
       j, {"id", "to_member_id", "minutes", "memo", "from_member_id", "pending", "timeout_s", "ref"},
       {"state", "posted_minutes", "kind"});
@@ -129,6 +129,40 @@ TransferBody parse_transfer(const std::string& body) {
   return in;
 }
 
+// The `transfers` array of a batch body: 1 to kTransferBatchItemsMax items, nothing else beside.
+const Json& batch_items(const Json& body) {
+  BodyReader r(body, {"transfers"});
+  const auto items = body.find("transfers");
+  if (items == body.end() || !items->is_array() || items->empty() ||
+      items->size() > kTransferBatchItemsMax) {
+    r.add_error("transfers",
+                "liste de 1 à " + std::to_string(kTransferBatchItemsMax) + " transferts attendue");
+  }
+  r.finish();
+  return *items;
+}
+
+// The id an item names, echoed back so that a client can match answers even to bad items.
+Json item_id(const Json& item) {
+  const auto id = item.is_object() ? item.find("id") : item.end();
+  return id != item.end() && id->is_string() ? *id : Json(nullptr);
+}
+
+Json item_result(const Json& item, const ApiError& error) {
+  return {{"id", item_id(item)},
+          {"status", error.status()},
+          {"problem", Json::parse(problem_json(error, ""))}};
+}
+
+Json item_result(const Json& item, const TransferResult& result) {
+  if (result.outcome == LedgerOutcome::ok || result.outcome == LedgerOutcome::exists) {
+    return {{"id", item_id(item)},
+            {"status", result.outcome == LedgerOutcome::ok ? 201 : 200},
+            {"transfer", transfer_json(*result.transfer)}};
+  }
+  return item_result(item, outcome_error(result.outcome));
+}
+
 class LedgerApi {
  public:
   LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
@@ -142,6 +176,7 @@ class LedgerApi {
     bind("GET", "/v1/ledger/accounts/{member_id}", &LedgerApi::get_account);
     bind("GET", "/v1/ledger/accounts/{member_id}/entries", &LedgerApi::list_entries);
     bind("POST", "/v1/ledger/transfers", &LedgerApi::create_transfer);
+    bind("POST", "/v1/ledger/transfers/batch", &LedgerApi::create_transfers_batch);
     bind("GET", "/v1/ledger/transfers/{id}", &LedgerApi::get_transfer);
     bind("POST", "/v1/ledger/transfers/{id}/post", &LedgerApi::post_transfer);
     bind("POST", "/v1/ledger/transfers/{id}/void", &LedgerApi::void_transfer);
@@ -176,10 +211,37 @@ class LedgerApi {
 
   Response create_transfer(const Request& req) {
     const Identity who = member_caller(req);
-    const TransferBody in = parse_transfer(req.body);
+    const TransferBody in = parse_transfer(parse_json_object(req.body));
     const TransferRequest request = transfer_request(who, in);
     return answer(batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id()),
                   201);
+  }
+
+  // Many transfers in one request, each checked and answered as POST /v1/ledger/transfers
+  // would; the valid ones go to the writer together, so they share its transactions.
+  Response create_transfers_batch(const Request& req) {
+    const Identity who = member_caller(req);
+    const Json body = parse_json_object(req.body);
+    const Json& items = batch_items(body);
+    std::vector<Json> results(items.size());
+    std::vector<LedgerCommand> commands;
+    std::vector<std::size_t> command_items;  // the item index of each command
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      try {
+        const TransferRequest request = transfer_request(who, parse_transfer(items[i]));
+        commands.push_back(CreateTransfer{request, 0});
+        command_items.push_back(i);
+      } catch (const ApiError& error) {
+        results[i] = item_result(items[i], error);
+      }
+    }
+    if (!commands.empty()) {
+      const auto outcomes = batcher_.submit_many(who.community_id, commands, who.actor_id());
+      for (std::size_t c = 0; c < outcomes.size(); ++c) {
+        results[command_items[c]] = item_result(items[command_items[c]], outcomes[c]);
+      }
+    }
+    return json_response(200, {{"results", results}});
   }
 
   // A transfer the caller may see: a party's or any in the staff's community; 404 otherwise.
@@ -323,6 +385,7 @@ class LedgerApi {
 
 void register_service(Service& s) {
   // Owned for the life of the process: handlers, consumers and jobs hold references to them.
+  repo::prepare_statements(s.db);
   static PolicyCache policies;
   static TransferBatcher batcher(s.db, s.outbox, policies, kBatchShards);
   static LedgerApi api(s, policies, batcher);

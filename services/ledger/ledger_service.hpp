@@ -29,7 +29,14 @@ class Service;
 namespace maillon::ledger {
 
 // A batch never grows past this: bounded memory, bounded lock time per transaction.
-inline constexpr std::size_t kBatchCommandsMax = 512;
+inline constexpr std::size_t kBatchCommandsMax = 4096;
+// Items of one POST /v1/ledger/transfers/batch; a request is never split across transactions.
+inline constexpr std::size_t kTransferBatchItemsMax = 1000;
+static_assert(kTransferBatchItemsMax <= kBatchCommandsMax);
+// A leader that finds fewer commands queued than this, while the previous batch was shared,
+// waits up to kLeaderLingerUs for more: under load one more commit costs more than the wait.
+inline constexpr std::size_t kLingerBelowCommands = 256;
+inline constexpr int64_t kLeaderLingerUs = 300;
 inline constexpr int kBatchRaceRetriesMax = 5;
 // Communities hash onto this many writers; one community always onto the same one.
 inline constexpr std::size_t kBatchShards = 4;
@@ -57,9 +64,10 @@ struct BatchOutcome {
   std::vector<Transfer> expired;
 };
 
-// Locks the touched accounts in id order, runs the domain Ledger on them, writes one UPDATE of
-// the accounts, one INSERT of transfers, one INSERT of entries and the events, in `tx`.
-// Throws RaceLost when another replica created one of the same transfer ids meanwhile.
+// Takes the community's writer lock (one writer per community across replicas), runs the domain
+// Ledger on the accounts and transfers the batch names, writes one UPDATE of the accounts, one
+// INSERT of transfers, one INSERT of entries and the events, in `tx`. Throws RaceLost if a
+// transfer id appeared anyway (the lock makes that a should-not-happen, retried all the same).
 struct RaceLost : std::runtime_error {
   RaceLost() : std::runtime_error("a transfer id was created concurrently") {}
 };
@@ -85,22 +93,31 @@ class TransferBatcher {
   TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards);
   TransferResult submit(const std::string& community_id, LedgerCommand command,
                         const std::string& actor_id);
+  // Several commands of one caller, applied in order in the same transaction (at most
+  // kTransferBatchItemsMax); one result per command, each as if submitted alone.
+  std::vector<TransferResult> submit_many(const std::string& community_id,
+                                          std::vector<LedgerCommand> commands,
+                                          const std::string& actor_id);
 
  private:
   struct Waiter {
     std::string community_id;
-    LedgerCommand command;
+    std::vector<LedgerCommand> commands;
     std::string actor_id;
     bool done = false;
-    TransferResult result;
+    std::vector<TransferResult> results;
     std::exception_ptr error;
   };
   struct Shard {
     std::mutex mutex;
     std::condition_variable finished;
+    std::condition_variable arrived;
     std::deque<std::shared_ptr<Waiter>> queue;
+    std::size_t queued_commands = 0;
+    std::size_t last_batch_waiters = 0;
     bool leading = false;
   };
+  std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard, std::unique_lock<std::mutex>& lock);
   void lead(std::vector<std::shared_ptr<Waiter>>& batch);
   void run_community(const std::string& community_id,
                      std::vector<std::shared_ptr<Waiter>>& waiters);

@@ -1,9 +1,11 @@
 // The ledger's SQL statements, as named constants, and the row <-> domain conversions. Batch
-// writes pass their rows as one JSON array (jsonb_to_recordset): one statement per table.
+// writes pass one array per column (unnest): one prepared statement per table.
 #include "services/ledger/repository.hpp"
 
 #include <stdexcept>
+#include <string_view>
 
+#include "services/common/db.hpp"
 #include "services/ledger/ledger_service.hpp"
 
 namespace maillon::ledger::repo {
@@ -11,72 +13,80 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Ids are matched with `= ANY(ARRAY(SELECT ...))`, never `IN (SELECT ...)` or a join alone: the
-// planner guesses 100 rows for a set-returning function and then scans the whole table (every
-// row of a one-community ledger matches community_id), while an array makes it probe the index.
+// Batch statements are prepared once per connection (prepare_statements) and take one array per
+// column: unnest turns them back into rows with no JSON to build here nor to parse there.
+// Ids are matched with `= ANY($n::text[])`, which the planner turns into index probes.
+constexpr const char* kSelectTransfersName = "ledger_select_transfers";
 constexpr const char* kSelectTransfers =
     "SELECT id, from_account_id, to_account_id, amount_minutes, pending, timeout_s, kind, memo, "
     "ref, created_at_us, state, posted_minutes, resolved_at_us FROM transfers "
-    "WHERE community_id = $1 AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))";
+    "WHERE community_id = $1 AND id = ANY($2::text[])";
 
 constexpr const char* kSelectTransfer =
     "SELECT id, from_account_id, to_account_id, amount_minutes, pending, timeout_s, kind, memo, "
     "ref, created_at_us, state, posted_minutes, resolved_at_us FROM transfers "
     "WHERE community_id = $1 AND id = $2";
 
-constexpr const char* kLockAccounts =
+// Every change of a community's balances and holds happens under this transaction-level lock:
+// one writer per community across all replicas, so accounts are read without row locks (a
+// batch touching thousands of accounts would otherwise write a lock record for each). The
+// two-key form keeps it apart from the runtime's one-key job locks.
+constexpr const char* kLockCommunityName = "ledger_lock_community";
+constexpr const char* kLockCommunity =
+    "SELECT pg_advisory_xact_lock(1818584167, hashtext($1::text))";
+
+constexpr const char* kSelectAccountsName = "ledger_select_accounts";
+constexpr const char* kSelectAccounts =
     "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes "
-    "FROM accounts WHERE community_id = $1 "
-    "AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
-    "ORDER BY id FOR NO KEY UPDATE";
+    "FROM accounts WHERE community_id = $1 AND id = ANY($2::text[])";
 
 // Guarded by the values the batch read under its lock: a row that changed anyway is a bug.
+constexpr const char* kUpdateAccountsName = "ledger_update_accounts";
 constexpr const char* kUpdateAccounts =
     "UPDATE accounts AS a SET balance_minutes = v.balance, pending_debit_minutes = v.debit, "
     "pending_credit_minutes = v.credit "
-    "FROM jsonb_to_recordset($1::jsonb) AS v(id text, balance bigint, debit bigint, credit bigint, "
-    "before_balance bigint, before_debit bigint, before_credit bigint) "
-    "WHERE a.id = ANY(ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id')) "
-    "AND a.id = v.id AND a.balance_minutes = v.before_balance "
+    "FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], "
+    "$6::bigint[], $7::bigint[]) AS v(id, balance, debit, credit, before_balance, before_debit, "
+    "before_credit) "
+    "WHERE a.id = ANY($1::text[]) AND a.id = v.id AND a.balance_minutes = v.before_balance "
     "AND a.pending_debit_minutes = v.before_debit AND a.pending_credit_minutes = v.before_credit";
 
+constexpr const char* kInsertTransfersName = "ledger_insert_transfers";
 constexpr const char* kInsertTransfers =
     "INSERT INTO transfers (community_id, id, from_account_id, to_account_id, amount_minutes, "
     "pending, timeout_s, kind, memo, ref, state, posted_minutes, created_at_us, resolved_at_us, "
     "deadline_us, actor_id) "
-    "SELECT $1::uuid, v.id, v.from_account_id, v.to_account_id, v.amount_minutes, v.pending, "
-    "v.timeout_s, v.kind, v.memo, v.ref, v.state, v.posted_minutes, v.created_at_us, "
-    "v.resolved_at_us, v.deadline_us, v.actor_id "
-    "FROM jsonb_to_recordset($2::jsonb) AS v(id text, from_account_id text, to_account_id text, "
-    "amount_minutes bigint, pending boolean, timeout_s bigint, kind text, memo text, ref text, "
-    "state text, posted_minutes bigint, created_at_us bigint, resolved_at_us bigint, "
-    "deadline_us bigint, actor_id text) "
+    "SELECT $1::uuid, v.* FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], "
+    "$6::boolean[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], "
+    "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[]) AS v "
     "ON CONFLICT DO NOTHING";
 
 // Only a hold changes after creation, and only once.
+constexpr const char* kUpdateTransfersName = "ledger_update_transfers";
 constexpr const char* kUpdateTransfers =
     "UPDATE transfers AS t SET state = v.state, posted_minutes = v.posted_minutes, "
     "resolved_at_us = v.resolved_at_us "
-    "FROM jsonb_to_recordset($2::jsonb) AS v(id text, state text, posted_minutes bigint, "
-    "resolved_at_us bigint) "
-    "WHERE t.community_id = $1 "
-    "AND t.id = ANY(ARRAY(SELECT jsonb_array_elements($2::jsonb) ->> 'id')) "
-    "AND t.id = v.id AND t.state = 'pending'";
+    "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
+    "AS v(id, state, posted_minutes, resolved_at_us) "
+    "WHERE t.community_id = $1 AND t.id = ANY($2::text[]) AND t.id = v.id "
+    "AND t.state = 'pending'";
 
+// In the order given, so that entry ids follow the order the ledger applied the transfers.
+constexpr const char* kInsertEntriesName = "ledger_insert_entries";
 constexpr const char* kInsertEntries =
     "INSERT INTO entries (account_id, transfer_id, amount_minutes, balance_after_minutes, kind, "
     "ref, counterparty_account_id, at_us) "
     "SELECT v.account_id, v.transfer_id, v.amount_minutes, v.balance_after_minutes, v.kind, v.ref, "
     "v.counterparty_account_id, v.at_us "
-    "FROM jsonb_to_recordset($1::jsonb) AS v(ord integer, account_id text, transfer_id text, "
-    "amount_minutes bigint, balance_after_minutes bigint, kind text, ref text, "
-    "counterparty_account_id text, at_us bigint) ORDER BY v.ord";
+    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], "
+    "$7::text[], $8::bigint[]) WITH ORDINALITY AS v(account_id, transfer_id, amount_minutes, "
+    "balance_after_minutes, kind, ref, counterparty_account_id, at_us, ord) ORDER BY v.ord";
 
 // The runtime's outbox table, filled with one statement for a whole batch of results.
+constexpr const char* kInsertEventsName = "ledger_insert_events";
 constexpr const char* kInsertEvents =
     "INSERT INTO outbox (event_id, stream, payload) "
-    "SELECT v.event_id, v.stream, v.payload "
-    "FROM jsonb_to_recordset($1::jsonb) AS v(event_id uuid, stream text, payload text) "
+    "SELECT v.event_id, $1, v.payload FROM unnest($2::uuid[], $3::text[]) AS v(event_id, payload) "
     "ON CONFLICT (event_id) DO NOTHING";
 
 constexpr const char* kSelectAccount =
@@ -122,10 +132,43 @@ constexpr const char* kAllowanceCandidates =
     "  AND t.kind = 'allowance' AND t.ref = $2) "
     "ORDER BY a.id LIMIT $6";
 
-Json id_array(const std::vector<std::string>& ids) {
-  Json array = Json::array();
-  for (const auto& id : ids) array.push_back(id);
-  return array;
+// A PostgreSQL array literal ("{...}") built by appending one element at a time.
+class ArrayLiteral {
+ public:
+  void add(std::string_view value) {
+    separate();
+    text_ += '"';
+    for (const char c : value) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+  }
+  void add(int64_t value) {
+    separate();
+    text_ += std::to_string(value);
+  }
+  void add(bool value) {
+    separate();
+    text_ += value ? 't' : 'f';
+  }
+  void add_null() {
+    separate();
+    text_ += "NULL";
+  }
+  std::string text() const { return text_ + '}'; }
+
+ private:
+  void separate() {
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_ = "{";
+};
+
+std::string id_array(const std::vector<std::string>& ids) {
+  ArrayLiteral array;
+  for (const auto& id : ids) array.add(id);
+  return array.text();
 }
 
 Transfer transfer_from_row(const pqxx::row& row) {
@@ -155,83 +198,111 @@ Account account_from_row(const pqxx::row& row) {
                  row[4].as<int64_t>()};
 }
 
-Json account_rows(const std::vector<AccountChange>& changes) {
-  Json rows = Json::array();
+void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) {
+  ArrayLiteral ids, balances, debits, credits, before_balances, before_debits, before_credits;
   for (const auto& [before, after] : changes) {
-    rows.push_back({{"id", after.id},
-                    {"balance", after.balance_minutes},
-                    {"debit", after.pending_debit_minutes},
-                    {"credit", after.pending_credit_minutes},
-                    {"before_balance", before.balance_minutes},
-                    {"before_debit", before.pending_debit_minutes},
-                    {"before_credit", before.pending_credit_minutes}});
+    ids.add(after.id);
+    balances.add(after.balance_minutes);
+    debits.add(after.pending_debit_minutes);
+    credits.add(after.pending_credit_minutes);
+    before_balances.add(before.balance_minutes);
+    before_debits.add(before.pending_debit_minutes);
+    before_credits.add(before.pending_credit_minutes);
   }
-  return rows;
+  const auto r = tx.exec_prepared(kUpdateAccountsName, ids.text(), balances.text(), debits.text(),
+                                  credits.text(), before_balances.text(), before_debits.text(),
+                                  before_credits.text());
+  if (r.affected_rows() != changes.size()) {
+    throw std::logic_error("an account changed under the batch's lock");
+  }
 }
 
-Json new_transfer_row(const Transfer& t, const std::map<TransferId, std::string>& actor_ids) {
-  const auto deadline_us = transfer_deadline_us(t);
-  const auto actor = actor_ids.find(t.request.id);
-  return {{"id", t.request.id},
-          {"from_account_id", t.request.from_account_id},
-          {"to_account_id", t.request.to_account_id},
-          {"amount_minutes", t.request.amount_minutes},
-          {"pending", t.request.pending},
-          {"timeout_s", t.request.timeout_s},
-          {"kind", std::string(to_string(t.request.kind))},
-          {"memo", t.request.memo},
-          {"ref", t.request.ref},
-          {"state", std::string(to_string(t.state))},
-          {"posted_minutes", t.posted_minutes},
-          {"created_at_us", t.created_at_us},
-          {"resolved_at_us", t.resolved_at_us},
-          {"deadline_us", deadline_us ? Json(*deadline_us) : Json(nullptr)},
-          {"actor_id", actor == actor_ids.end() ? Json(nullptr) : Json(actor->second)}};
-}
+// The columns of new transfers, one array each, in kInsertTransfers' order.
+struct TransferColumns {
+  ArrayLiteral id, from, to, amount, pending, timeout, kind, memo, ref, state, posted, created,
+      resolved, deadline, actor;
+  std::size_t rows = 0;
 
-Json entry_rows(const std::vector<Entry>& entries) {
-  Json rows = Json::array();
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const Entry& e = entries[i];
-    rows.push_back({{"ord", i},
-                    {"account_id", e.account_id},
-                    {"transfer_id", e.transfer_id},
-                    {"amount_minutes", e.amount_minutes},
-                    {"balance_after_minutes", e.balance_after_minutes},
-                    {"kind", std::string(to_string(e.kind))},
-                    {"ref", e.ref},
-                    {"counterparty_account_id", e.counterparty_account_id},
-                    {"at_us", e.at_us}});
+  void add(const Transfer& t, const std::map<TransferId, std::string>& actor_ids) {
+    id.add(t.request.id);
+    from.add(t.request.from_account_id);
+    to.add(t.request.to_account_id);
+    amount.add(t.request.amount_minutes);
+    pending.add(t.request.pending);
+    timeout.add(t.request.timeout_s);
+    kind.add(to_string(t.request.kind));
+    memo.add(t.request.memo);
+    ref.add(t.request.ref);
+    state.add(to_string(t.state));
+    posted.add(t.posted_minutes);
+    created.add(t.created_at_us);
+    resolved.add(t.resolved_at_us);
+    if (const auto deadline_us = transfer_deadline_us(t)) {
+      deadline.add(*deadline_us);
+    } else {
+      deadline.add_null();
+    }
+    const auto actor = actor_ids.find(t.request.id);
+    if (actor != actor_ids.end()) {
+      this->actor.add(actor->second);
+    } else {
+      this->actor.add_null();
+    }
+    ++rows;
   }
-  return rows;
+};
+
+void insert_transfers(pqxx::work& tx, const std::string& community_id, const TransferColumns& c) {
+  const auto r =
+      tx.exec_prepared(kInsertTransfersName, community_id, c.id.text(), c.from.text(), c.to.text(),
+                       c.amount.text(), c.pending.text(), c.timeout.text(), c.kind.text(),
+                       c.memo.text(), c.ref.text(), c.state.text(), c.posted.text(),
+                       c.created.text(), c.resolved.text(), c.deadline.text(), c.actor.text());
+  // Another replica created one of these ids after this batch looked: start the batch again.
+  if (r.affected_rows() != c.rows) throw RaceLost();
 }
 
 void write_transfers(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                      const std::map<TransferId, std::string>& actor_ids) {
-  Json created = Json::array();
-  Json updated = Json::array();
+  TransferColumns created;
+  ArrayLiteral ids, states, posted, resolved;
+  std::size_t updated = 0;
   for (const auto& change : changes.transfers) {
     const Transfer& t = change.transfer;
     if (change.created) {
-      created.push_back(new_transfer_row(t, actor_ids));
-    } else {
-      updated.push_back({{"id", t.request.id},
-                         {"state", std::string(to_string(t.state))},
-                         {"posted_minutes", t.posted_minutes},
-                         {"resolved_at_us", t.resolved_at_us}});
+      created.add(t, actor_ids);
+      continue;
     }
+    ids.add(t.request.id);
+    states.add(to_string(t.state));
+    posted.add(t.posted_minutes);
+    resolved.add(t.resolved_at_us);
+    ++updated;
   }
-  if (!created.empty()) {
-    const auto r = tx.exec_params(kInsertTransfers, community_id, created.dump());
-    // Another replica created one of these ids after this batch looked: start the batch again.
-    if (r.affected_rows() != created.size()) throw RaceLost();
-  }
-  if (!updated.empty()) {
-    const auto r = tx.exec_params(kUpdateTransfers, community_id, updated.dump());
-    if (r.affected_rows() != updated.size()) {
+  if (created.rows > 0) insert_transfers(tx, community_id, created);
+  if (updated > 0) {
+    const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
+                                    posted.text(), resolved.text());
+    if (r.affected_rows() != updated) {
       throw std::logic_error("a hold changed under the batch's account locks");
     }
   }
+}
+
+void insert_entries(pqxx::work& tx, const std::vector<Entry>& entries) {
+  ArrayLiteral accounts, transfers, amounts, balances, kinds, refs, counterparties, times;
+  for (const Entry& e : entries) {
+    accounts.add(e.account_id);
+    transfers.add(e.transfer_id);
+    amounts.add(e.amount_minutes);
+    balances.add(e.balance_after_minutes);
+    kinds.add(to_string(e.kind));
+    refs.add(e.ref);
+    counterparties.add(e.counterparty_account_id);
+    times.add(e.at_us);
+  }
+  tx.exec_prepared(kInsertEntriesName, accounts.text(), transfers.text(), amounts.text(),
+                   balances.text(), kinds.text(), refs.text(), counterparties.text(), times.text());
 }
 
 }  // namespace
@@ -240,17 +311,21 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
                                      const std::vector<TransferId>& ids) {
   std::vector<Transfer> transfers;
   if (ids.empty()) return transfers;
-  for (const auto& row : tx.exec_params(kSelectTransfers, community_id, id_array(ids).dump())) {
+  for (const auto& row : tx.exec_prepared(kSelectTransfersName, community_id, id_array(ids))) {
     transfers.push_back(transfer_from_row(row));
   }
   return transfers;
 }
 
-std::vector<Account> lock_accounts(pqxx::work& tx, const std::string& community_id,
+void lock_community(pqxx::work& tx, const std::string& community_id) {
+  tx.exec_prepared(kLockCommunityName, community_id);
+}
+
+std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids) {
   std::vector<Account> accounts;
   if (ids.empty()) return accounts;
-  for (const auto& row : tx.exec_params(kLockAccounts, community_id, id_array(ids).dump())) {
+  for (const auto& row : tx.exec_prepared(kSelectAccountsName, community_id, id_array(ids))) {
     accounts.push_back(account_from_row(row));
   }
   return accounts;
@@ -258,23 +333,30 @@ std::vector<Account> lock_accounts(pqxx::work& tx, const std::string& community_
 
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids) {
-  if (!changes.accounts.empty()) {
-    const auto r = tx.exec_params(kUpdateAccounts, account_rows(changes.accounts).dump());
-    if (r.affected_rows() != changes.accounts.size()) {
-      throw std::logic_error("an account changed under the batch's lock");
-    }
-  }
+  if (!changes.accounts.empty()) update_accounts(tx, changes.accounts);
   write_transfers(tx, community_id, changes, actor_ids);
-  if (!changes.entries.empty()) tx.exec_params(kInsertEntries, entry_rows(changes.entries).dump());
+  if (!changes.entries.empty()) insert_entries(tx, changes.entries);
 }
 
-void insert_events(pqxx::work& tx, const std::vector<EventRow>& events) {
+void insert_events(pqxx::work& tx, const std::string& stream, const std::vector<EventRow>& events) {
   if (events.empty()) return;
-  Json rows = Json::array();
+  ArrayLiteral ids, payloads;
   for (const auto& e : events) {
-    rows.push_back({{"event_id", e.event_id}, {"stream", e.stream}, {"payload", e.payload}});
+    ids.add(e.event_id);
+    payloads.add(e.payload);
   }
-  tx.exec_params(kInsertEvents, rows.dump());
+  tx.exec_prepared(kInsertEventsName, stream, ids.text(), payloads.text());
+}
+
+void prepare_statements(Db& db) {
+  db.prepare(kSelectTransfersName, kSelectTransfers);
+  db.prepare(kLockCommunityName, kLockCommunity);
+  db.prepare(kSelectAccountsName, kSelectAccounts);
+  db.prepare(kUpdateAccountsName, kUpdateAccounts);
+  db.prepare(kInsertTransfersName, kInsertTransfers);
+  db.prepare(kUpdateTransfersName, kUpdateTransfers);
+  db.prepare(kInsertEntriesName, kInsertEntries);
+  db.prepare(kInsertEventsName, kInsertEvents);
 }
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,

@@ -12,6 +12,10 @@
 
 #include "exchange/ledger.hpp"
 
+namespace maillon {
+class Db;
+}
+
 namespace maillon::ledger::repo {
 
 struct AccountRow {
@@ -28,19 +32,24 @@ struct EntryRow {
 
 struct EventRow {
   std::string event_id;
-  std::string stream;  // with prefix
   std::string payload;
 };
 
+// Registers the batch statements on every connection of the pool; before the first transaction.
+void prepare_statements(Db& db);
+
 std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
                                      const std::vector<TransferId>& ids);
-// Locks the accounts in id order (FOR NO KEY UPDATE): two writers touching the same accounts
-// queue on the first one they share instead of deadlocking.
-std::vector<Account> lock_accounts(pqxx::work& tx, const std::string& community_id,
+// Makes this transaction the community's only writer until it ends (all replicas included):
+// call it before reading anything the batch will change.
+void lock_community(pqxx::work& tx, const std::string& community_id);
+// The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
+std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids);
-void insert_events(pqxx::work& tx, const std::vector<EventRow>& events);
+// Events of one stream (with its prefix) in the outbox.
+void insert_events(pqxx::work& tx, const std::string& stream, const std::vector<EventRow>& events);
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
                                       const TransferId& id);

@@ -3,6 +3,7 @@
 // leaves the engine ahead of the database; a transaction failing later is redelivered and every
 // step is idempotent), then stores the new matches and their match.proposed events.
 #include <chrono>
+#include <tuple>
 
 #include "exchange/listing.hpp"
 #include "services/common/ids.hpp"
@@ -91,20 +92,38 @@ Json proposed_data(const repo::MatchRow& m) {
           {"community_id", m.community_id}};
 }
 
+// `cause` is the event that led to these proposals: a pair withdrawn and later proposed again
+// gets a new event id, while a redelivery of the same cause gets the same one.
 void store_matches(Service& s, MatchIndex& index, pqxx::work& tx, const ReadListing& listing,
-                   const std::vector<Proposal>& proposals) {
+                   const std::vector<Proposal>& proposals, const std::string& cause) {
   std::vector<std::string> ids;
   for (const Proposal& p : proposals) ids.push_back(p.other_id);
   const auto others = repo::summaries(tx, ids);
+  std::vector<repo::MatchRow> rows;
   for (const Proposal& p : proposals) {
     const auto other = others.find(p.other_id);
     if (other == others.end()) continue;  // indexed but not stored: cannot happen after a rebuild
-    const repo::MatchRow m = match_row(listing, other->second, p);
-    if (!repo::upsert_match(tx, m)) continue;
-    s.outbox.add(tx, "matches", "match.proposed", m.community_id, proposed_data(m),
-                 uuid_from_name("match.proposed:" + m.id));
-    index.record_proposal(other->second.member_id);
+    rows.push_back(match_row(listing, other->second, p));
   }
+  const std::set<std::string> added = repo::upsert_matches(tx, rows);
+  for (const repo::MatchRow& m : rows) {
+    if (added.count(m.id) == 0) continue;
+    s.outbox.add(tx, "matches", "match.proposed", m.community_id, proposed_data(m),
+                 uuid_from_name("match.proposed:" + m.id + ":" + cause));
+    const bool is_offer = listing.side == "offer";
+    index.record_proposal(is_offer ? m.request_member_id : m.offer_member_id);
+  }
+}
+
+// A listing that changed its category, mode, place or window may no longer make a pair with
+// the listings it was matched with: those matches go, rather than linger as proposals.
+void withdraw_broken_matches(const MatchIndex& index, pqxx::work& tx, const ReadListing& listing,
+                             int64_t at_s) {
+  if (listing.status != "active") return;  // hidden while inactive, re-checked on return
+  const auto others = repo::proposed_counterparts(tx, listing.id);
+  if (others.empty()) return;
+  const auto broken = index.broken_pairs(listing.community_id, listing.id, others, at_s);
+  repo::delete_proposed_matches(tx, listing.id, broken);
 }
 
 void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event& e) {
@@ -123,8 +142,11 @@ void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event
   if (side != "offer" && side != "request") return;
   const auto stored = repo::upsert_listing(tx, listing_write(side, e.data));
   if (!stored) return;  // older than what we hold, or already closed
-  const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, now_s());
-  store_matches(s, index, tx, *stored, proposals);
+  const int64_t at_s = now_s();
+  const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, at_s);
+  // A first publication has no stored match yet: only an update can have broken one.
+  if (what == "updated") withdraw_broken_matches(index, tx, *stored, at_s);
+  store_matches(s, index, tx, *stored, proposals, e.id);
 }
 
 void on_member_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
@@ -154,6 +176,13 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   }
 }
 
+std::pair<std::vector<ReadListing>, std::string> read_only_feed(Service& s,
+                                                                const std::string& since) {
+  Db::Lease lease = s.db.acquire();
+  pqxx::nontransaction tx(lease.conn());
+  return repo::index_feed(tx, since);
+}
+
 }  // namespace
 
 int64_t now_s() {
@@ -162,10 +191,12 @@ int64_t now_s() {
       .count();
 }
 
-void rebuild_index(Service& s, MatchIndex& index) {
+std::string rebuild_index(Service& s, MatchIndex& index) {
   const auto started = std::chrono::steady_clock::now();
-  const auto [rows, reliability] = s.db.transact([](pqxx::work& tx) {
-    return std::make_pair(repo::active_listings(tx), repo::all_reliability(tx));
+  // The position first: whatever commits after the rows are read has a later one.
+  const auto [position, rows, reliability] = s.db.transact([](pqxx::work& tx) {
+    std::string at = repo::feed_position(tx);
+    return std::make_tuple(at, repo::active_listings(tx), repo::all_reliability(tx));
   });
   const std::size_t indexed = index.rebuild(rows);
   for (const auto& [member, counts] : reliability)
@@ -174,6 +205,52 @@ void rebuild_index(Service& s, MatchIndex& index) {
       std::chrono::steady_clock::now() - started);
   log::info("matching index rebuilt",
             {{"listings", std::to_string(indexed)}, {"ms", std::to_string(ms.count())}});
+  return position;
+}
+
+IndexFollower::IndexFollower(Service& service, std::shared_ptr<MatchIndex> index)
+    : s_(service), index_(std::move(index)) {}
+
+IndexFollower::~IndexFollower() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void IndexFollower::start(std::string position, std::chrono::milliseconds interval) {
+  position_ = std::move(position);
+  interval_ = interval;
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        follow_once();
+      } catch (const std::exception& e) {
+        log::warn("matching index feed not read, retrying", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  });
+}
+
+void IndexFollower::follow_once() {
+  auto [rows, next] = read_only_feed(s_, position_);
+  for (const ReadListing& row : rows) {
+    if (row.status != "active") {
+      index_->remove(row.community_id, row.id);
+      continue;
+    }
+    const auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
+    if (proposals.empty()) continue;
+    s_.db.transact([&](pqxx::work& tx) {
+      store_matches(s_, *index_, tx, row, proposals, "index-feed:" + next);
+    });
+  }
+  position_ = std::move(next);
 }
 
 void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {

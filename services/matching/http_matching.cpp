@@ -197,7 +197,11 @@ void register_routes(Service& s, const std::shared_ptr<MatchIndex>& index) {
 void register_service(Service& s) {
   auto index =
       std::make_shared<MatchIndex>(load_category_ids(s.config.schemas_dir + "/categories.json"));
-  s.on_start([&s, index] { rebuild_index(s, *index); });
+  // The follower lives in the start hook, which the service keeps until it is destroyed.
+  auto follower = std::make_shared<IndexFollower>(s, index);
+  s.on_start([&s, index, follower] {
+    follower->start(rebuild_index(s, *index), std::chrono::milliseconds(200));
+  });
   register_consumers(s, index);
   register_routes(s, index);
 }

@@ -208,6 +208,23 @@ void MatchIndex::remove(const std::string& community_id, std::string_view listin
   if (it != engines_.end()) it->second->remove(listing_id_of(listing_id));
 }
 
+std::vector<std::string> MatchIndex::broken_pairs(const std::string& community_id,
+                                                  std::string_view listing_id,
+                                                  const std::vector<std::string>& other_ids,
+                                                  int64_t now_s) const {
+  std::shared_lock lock(mutex_);
+  const auto engine = engines_.find(community_id);
+  if (engine == engines_.end()) return {};
+  const matching::ListingId id = listing_id_of(listing_id);
+  std::vector<std::string> broken;
+  for (const std::string& other : other_ids) {
+    if (engine->second->pair_holds(id, listing_id_of(other), now_s) == false) {
+      broken.push_back(other);
+    }
+  }
+  return broken;
+}
+
 std::vector<Proposal> MatchIndex::nearby(const NearbyInput& input) const {
   std::shared_lock lock(mutex_);
   const auto engine = engines_.find(input.community_id);

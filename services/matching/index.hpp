@@ -61,6 +61,13 @@ class MatchIndex {
   // at once on two consumer threads the second always sees the first.
   std::vector<Proposal> upsert_and_match(const ReadListing& row, std::size_t k, int64_t now_s);
   void remove(const std::string& community_id, std::string_view listing_id);
+  // Of the listing's stored counterparts, those it no longer makes a pair with (a category,
+  // mode, place or window changed). A pair with a listing out of the index (paused, say) is
+  // left alone: that listing's own return re-checks it.
+  std::vector<std::string> broken_pairs(const std::string& community_id,
+                                        std::string_view listing_id,
+                                        const std::vector<std::string>& other_ids,
+                                        int64_t now_s) const;
   std::vector<Proposal> nearby(const NearbyInput& input) const;
   void set_reliability(const std::string& member_id, double reliability);
   // Counts a proposal to this member, so that the same active provider is not always first.

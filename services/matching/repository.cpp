@@ -1,6 +1,8 @@
 // SQL of the matching service, one named statement per action.
 #include "services/matching/repository.hpp"
 
+#include <charconv>
+
 namespace maillon::matching_service::repo {
 namespace {
 
@@ -36,11 +38,19 @@ constexpr const char* kActiveListings = " FROM listings WHERE status = 'active'"
 constexpr const char* kSummaryColumns =
     "SELECT id::text, side, member_id::text, category, title, kind, mode, status FROM listings ";
 
-constexpr const char* kUpsertMatch =
+constexpr const char* kUpsertMatches =
     "INSERT INTO matches (id, community_id, offer_id, request_id, offer_member_id, "
-    "request_member_id, score, distance_m) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, "
-    "$5::uuid, $6::uuid, $7, $8) ON CONFLICT (offer_id, request_id) DO UPDATE SET "
-    "score = EXCLUDED.score, distance_m = EXCLUDED.distance_m RETURNING (xmax = 0)";
+    "request_member_id, score, distance_m) SELECT * FROM unnest($1::uuid[], $2::uuid[], "
+    "$3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::float8[], $8::integer[]) "
+    "ON CONFLICT (offer_id, request_id) DO UPDATE SET "
+    "score = EXCLUDED.score, distance_m = EXCLUDED.distance_m RETURNING id::text, (xmax = 0)";
+
+constexpr const char* kProposedCounterparts =
+    "SELECT (CASE WHEN offer_id = $1::uuid THEN request_id ELSE offer_id END)::text FROM matches "
+    "WHERE (offer_id = $1::uuid OR request_id = $1::uuid) AND status = 'proposed'";
+constexpr const char* kDeleteProposedMatches =
+    "DELETE FROM matches WHERE status = 'proposed' AND ((offer_id = $1::uuid AND request_id = "
+    "ANY($2::uuid[])) OR (request_id = $1::uuid AND offer_id = ANY($2::uuid[])))";
 
 constexpr const char* kMatchColumns =
     "SELECT m.id::text, m.community_id::text, m.offer_id::text, m.request_id::text, "
@@ -101,8 +111,16 @@ MatchRow read_match(const pqxx::row& r) {
           r[5].c_str(), r[6].as<double>(), r[7].as<int64_t>(), r[8].c_str()};
 }
 
-// Ids are UUIDs checked by the caller, so the array literal needs no quoting.
-std::string uuid_array(const std::vector<std::string>& ids) {
+// The shortest text that reads back as the same double (scores keep their full precision).
+std::string shortest_text(double value) {
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return std::string(buffer, end);
+}
+
+// Ids are UUIDs checked by the caller (numbers for the other arrays), so the array literal
+// needs no quoting.
+std::string array_literal(const std::vector<std::string>& ids) {
   std::string out = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
   return out + "}";
@@ -144,12 +162,33 @@ std::vector<ReadListing> active_listings(pqxx::work& tx) {
   return out;
 }
 
+std::string feed_position(pqxx::transaction_base& tx) {
+  return tx.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").at(0)[0].c_str();
+}
+
+std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_base& tx,
+                                                            const std::string& since) {
+  // One statement, so the position returned belongs to the snapshot that read the rows; the
+  // LEFT JOIN answers one row of NULLs when nothing changed.
+  static const std::string kFeed =
+      std::string("SELECT ") + kListingColumns +
+      ", s.next_xact::text AS next_xact FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS "
+      "next_xact) s LEFT JOIN listings ON written_by_xact >= $1::xid8";
+  std::pair<std::vector<ReadListing>, std::string> out;
+  const auto r = tx.exec_params(kFeed, since);
+  out.second = r.at(0)["next_xact"].c_str();
+  for (const auto& row : r) {
+    if (!row[0].is_null()) out.first.push_back(read_listing(row));
+  }
+  return out;
+}
+
 std::map<std::string, ListingSummary> summaries(pqxx::work& tx,
                                                 const std::vector<std::string>& ids) {
   std::map<std::string, ListingSummary> out;
   if (ids.empty()) return out;
-  const auto r =
-      tx.exec_params(std::string(kSummaryColumns) + "WHERE id = ANY($1::uuid[])", uuid_array(ids));
+  const auto r = tx.exec_params(std::string(kSummaryColumns) + "WHERE id = ANY($1::uuid[])",
+                                array_literal(ids));
   for (const auto& row : r) out.emplace(row[0].c_str(), read_summary(row));
   return out;
 }
@@ -160,10 +199,44 @@ std::optional<ListingSummary> summary(pqxx::work& tx, const std::string& id) {
   return read_summary(r[0]);
 }
 
-bool upsert_match(pqxx::work& tx, const MatchRow& m) {
-  const auto r = tx.exec_params(kUpsertMatch, m.id, m.community_id, m.offer_id, m.request_id,
-                                m.offer_member_id, m.request_member_id, m.score, m.distance_m);
-  return r[0][0].as<bool>();
+std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>& matches) {
+  std::set<std::string> added;
+  if (matches.empty()) return added;
+  std::vector<std::string> ids, communities, offers, requests, offer_members, request_members;
+  std::vector<std::string> scores, distances;
+  for (const MatchRow& m : matches) {
+    ids.push_back(m.id);
+    communities.push_back(m.community_id);
+    offers.push_back(m.offer_id);
+    requests.push_back(m.request_id);
+    offer_members.push_back(m.offer_member_id);
+    request_members.push_back(m.request_member_id);
+    scores.push_back(shortest_text(m.score));
+    distances.push_back(std::to_string(m.distance_m));
+  }
+  const auto r = tx.exec_params(kUpsertMatches, array_literal(ids), array_literal(communities),
+                                array_literal(offers), array_literal(requests),
+                                array_literal(offer_members), array_literal(request_members),
+                                array_literal(scores), array_literal(distances));
+  for (const auto& row : r) {
+    if (row[1].as<bool>()) added.emplace(row[0].c_str());
+  }
+  return added;
+}
+
+std::vector<std::string> proposed_counterparts(pqxx::work& tx, const std::string& listing_id) {
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec_params(kProposedCounterparts, listing_id)) {
+    out.emplace_back(row[0].c_str());
+  }
+  return out;
+}
+
+std::size_t delete_proposed_matches(pqxx::work& tx, const std::string& listing_id,
+                                    const std::vector<std::string>& other_ids) {
+  if (other_ids.empty()) return 0;
+  return static_cast<std::size_t>(
+      tx.exec_params(kDeleteProposedMatches, listing_id, array_literal(other_ids)).affected_rows());
 }
 
 std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit) {

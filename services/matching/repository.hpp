@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
 // Every active listing of a member (to take them out when the member is erased), then closed.
 std::vector<ReadListing> close_listings_of_member(pqxx::work& tx, const std::string& member_id);
 std::vector<ReadListing> active_listings(pqxx::work& tx);
+// The oldest transaction still running: rows written after a read that began now have a
+// written_by_xact at least this large (schemas/matching/002_index_feed.sql).
+std::string feed_position(pqxx::transaction_base& tx);
+// Every listing written by a transaction at least as recent as `since`, and the next position.
+std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_base& tx,
+                                                            const std::string& since);
 
 // What an answer may show of a listing (never its position).
 struct ListingSummary {
@@ -48,9 +55,16 @@ struct MatchRow {
   int64_t distance_m = 0;  // bucketed
   std::string status = "proposed";
 };
-// Inserts the pair or refreshes its score and distance (a dismissed pair stays dismissed);
-// true when the pair is new.
-bool upsert_match(pqxx::work& tx, const MatchRow& match);
+// Inserts each pair or refreshes its score and distance (a dismissed pair stays dismissed), in
+// one statement: one round trip per new listing, whatever its number of matches. Returns the
+// ids of the pairs that are new. Precondition: no pair twice.
+std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>& matches);
+// The other listing of each proposed (not dismissed) match of this listing.
+std::vector<std::string> proposed_counterparts(pqxx::work& tx, const std::string& listing_id);
+// Deletes the proposed matches between the listing and those others, which no longer hold;
+// dismissed ones stay, so that a dismissed pair is never proposed again. Returns the count.
+std::size_t delete_proposed_matches(pqxx::work& tx, const std::string& listing_id,
+                                    const std::vector<std::string>& other_ids);
 // Proposed matches whose two listings are active, best first.
 std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit);
 std::vector<MatchRow> matches_of_member(pqxx::work& tx, const std::string& member_id, int limit,

@@ -1,7 +1,12 @@
 // How the matching service's parts are wired together (register_service calls these).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "services/matching/index.hpp"
 
@@ -12,8 +17,31 @@ class Service;
 namespace maillon::matching_service {
 
 int64_t now_s();  // the service's clock: the engine takes time as an input
-// Loads the read model into the engines (at start, before consumers and HTTP).
-void rebuild_index(Service& service, MatchIndex& index);
+// Loads the read model into the engines (at start, before consumers and HTTP); returns the feed
+// position from which follow_index_feed reads what was written after.
+std::string rebuild_index(Service& service, MatchIndex& index);
+
+// With N replicas a consumer group hands each event to one of them, so each replica also
+// follows the read model's change feed: what another replica stored enters this one's index,
+// and is matched here too (a pair whose two listings were stored at the same moment by two
+// replicas is found by whichever feed sees both; the match table keeps one copy and one event).
+class IndexFollower {
+ public:
+  IndexFollower(Service& service, std::shared_ptr<MatchIndex> index);
+  ~IndexFollower();
+  void start(std::string position, std::chrono::milliseconds interval);
+  void follow_once();
+
+ private:
+  Service& s_;
+  std::shared_ptr<MatchIndex> index_;
+  std::string position_;
+  std::chrono::milliseconds interval_{200};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 void register_consumers(Service& service, const std::shared_ptr<MatchIndex>& index);
 void register_routes(Service& service, const std::shared_ptr<MatchIndex>& index);
 

@@ -155,6 +155,7 @@ class MembersApi {
     std::vector<std::string> del = {"DEL", s_.auth.identity_key(member_id)};
     for (const auto& h : hashes) del.push_back(s_.auth.session_key(h));
     s_.redis.with([&](Redis& r) { r.command(del); });
+    s_.auth.announce_member_change(member_id);
   }
 
   Json session_answer(const repo::MemberRow& m, const std::string& token) {
@@ -216,6 +217,7 @@ class MembersApi {
           {{"DEL", s_.auth.session_key(hash)},
            {"SET", s_.auth.revoked_key(hash), "1", "EX", std::to_string(std::max(ttl, 1LL))}});
     });
+    s_.auth.announce_session_change(hash);
     return Response::no_content();
   }
 

@@ -7,6 +7,7 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/context.hpp"
+#include "services/offers/depot_items.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -98,6 +99,7 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
   s.consume("members", [](pqxx::work& tx, const Event& e) { apply_site_event(tx, e); });
   s.consume("exchanges",
             [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  if (context->config.side == ListingSide::offer) register_depot_consumer(context);
   s.every("expire-listings", context->config.expiry_interval,
           [context](pqxx::work& tx) { expire_due(*context, tx); });
 }

@@ -19,15 +19,20 @@ struct Identity;
 
 namespace maillon::listings {
 
+class SearchIndex;
+
 struct ListingContext {
   Service& service;
   ListingServiceConfig config;
   CategoryTree tree;
+  std::shared_ptr<SearchIndex> index;  // searches of active, paused and reserved listings
 
   int64_t now_s() const { return config.clock() / 1'000'000; }
   // <prefix>.published or <prefix>.updated with the whole listing, in the caller's transaction.
   void publish(pqxx::work& tx, const ListingRow& row, std::string_view what) const;
   void publish_closed(pqxx::work& tx, const ListingRow& row, std::string_view reason) const;
+  // After a commit that wrote listings: searches in this process see the write from now on.
+  void written() const;
 };
 
 // The handover point of a listing: its own location, else its site's (which must belong to

@@ -11,7 +11,9 @@
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/context.hpp"
+#include "services/offers/depot_items.hpp"
 #include "services/offers/listing_json.hpp"
+#include "services/offers/search_index.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -171,6 +173,7 @@ class ListingApi {
 
   ListingRow editable(pqxx::work& tx, const Identity& who, const std::string& id) {
     ListingRow row = visible(tx, who, id, true);
+    if (is_depot_listing(row.listing)) throw forbidden("Cet objet se gère au dépôt du lieu.");
     if (!can_edit(who, row)) throw listing_not_found();  // 404, not 403: do not reveal
     return row;
   }
@@ -195,23 +198,61 @@ class ListingApi {
       c_->publish(tx, back, "published");
       return back;
     });
+    c_->written();
     return json_response(201, listing_view(stored, Audience::editor));
   }
 
   Response list(const Request& r) {
     Identity who = s_.auth.require(r);
     ListQuery q = parse_list_query(r, who, c_->tree);
-    auto rows = read_only(s_.db, [&](pqxx::transaction_base& tx) { return list_listings(tx, q); });
-    std::size_t shown = std::min(rows.size(), static_cast<std::size_t>(q.limit - 1));
-    nlohmann::json items = nlohmann::json::array();
-    for (std::size_t i = 0; i < shown; ++i)
-      items.push_back(listing_view(rows[i], audience(who, rows[i])));
-    nlohmann::json next = nullptr;
-    if (rows.size() > shown) {
-      const ListingRow& last = rows[shown - 1];
-      next = encode_cursor(std::to_string(last.created_at_us) + "|" + last.listing.id);
+    // From memory when the read model holds what is asked, else one PostgreSQL query.
+    auto hits = c_->index->search(q);
+    if (!hits) {
+      hits.emplace();
+      auto rows =
+          read_only(s_.db, [&](pqxx::transaction_base& tx) { return list_listings(tx, q); });
+      for (auto& row : rows) {
+        std::optional<double> distance = row.distance_m;
+        hits->push_back(
+            {std::make_shared<const ListingRow>(std::move(row)), nullptr, nullptr, distance});
+      }
     }
-    return json_response(200, {{"items", items}, {"next_cursor", next}});
+    std::size_t shown = std::min(hits->size(), static_cast<std::size_t>(q.limit - 1));
+    std::string body = "{\"items\":[";
+    for (std::size_t i = 0; i < shown; ++i) {
+      if (i > 0) body += ',';
+      append_view(body, (*hits)[i], who);
+    }
+    body += "],\"next_cursor\":";
+    if (hits->size() > shown) {
+      const ListingRow& last = *(*hits)[shown - 1].row;
+      body +=
+          nlohmann::json(encode_cursor(std::to_string(last.created_at_us) + "|" + last.listing.id))
+              .dump();
+    } else {
+      body += "null";
+    }
+    body += '}';
+    return Response::json_text(200, body);
+  }
+
+  // A listing of a page: the view rendered when it was written, with this search's distance;
+  // rendered now when the page came from PostgreSQL.
+  void append_view(std::string& body, const SearchHit& hit, const Identity& who) const {
+    Audience shown_to = audience(who, *hit.row);
+    const auto& kept = shown_to == Audience::editor ? hit.editor_json : hit.community_json;
+    if (!kept) {
+      ListingRow row = *hit.row;
+      row.distance_m = hit.distance_m;
+      body += listing_view(row, shown_to).dump();
+      return;
+    }
+    if (!hit.distance_m) {
+      body += *kept;
+      return;
+    }
+    body.append(*kept, 0, kept->size() - 1);  // the object without its closing brace
+    body += ",\"distance_m\":" + std::to_string(distance_bucket_m(*hit.distance_m)) + "}";
   }
 
   Response get_one(const Request& r) {
@@ -242,6 +283,7 @@ class ListingApi {
       c_->publish(tx, updated, "updated");
       return updated;
     });
+    c_->written();
     return json_response(200, listing_view(stored, Audience::editor));
   }
 
@@ -263,6 +305,7 @@ class ListingApi {
       next.acted_by = acted_by(who, row);
       c_->publish_closed(tx, update_listing(tx, next), "closed");
     });
+    c_->written();
     return Response::no_content();
   }
 };

@@ -9,6 +9,7 @@
 
 #include "services/common/errors.hpp"
 #include "services/common/json_body.hpp"
+#include "services/offers/depot_items.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -230,6 +231,10 @@ Json listing_view(const ListingRow& row, Audience audience) {
   // A handover site is public; a member's own spot is shown to others only coarsely.
   j["area"] = {{"lat", coarse(row.position.lat)}, {"lon", coarse(row.position.lon)}};
   if (row.distance_m) j["distance_m"] = distance_bucket_m(*row.distance_m);
+  // A depot item is reserved at the depot (POST /v1/items/{depot_item_id}/reserve), not
+  // through an exchange: clients need to know which one it is.
+  j["source"] = is_depot_listing(row.listing) ? "depot" : "member";
+  if (is_depot_listing(row.listing)) j["depot_item_id"] = row.listing.id;
   return j;
 }
 

@@ -10,23 +10,27 @@
 #include "services/common/errors.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/context.hpp"
+#include "services/offers/depot_items.hpp"
 #include "services/offers/listing_json.hpp"
+#include "services/offers/search_index.hpp"
 
 namespace maillon::listings {
 namespace {
 
-constexpr int64_t kExpiryIntervalMsMin = 100;
-constexpr int64_t kExpiryIntervalMsMax = 3'600'000;
+constexpr int64_t kIntervalMsMin = 100;
+constexpr int64_t kIntervalMsMax = 3'600'000;
 
-std::chrono::milliseconds expiry_interval_from_env() {
-  const char* text = std::getenv("MAILLON_EXPIRY_INTERVAL_MS");
-  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(30'000);
+// An interval in milliseconds from the environment (tests shorten them), or `fallback`.
+std::chrono::milliseconds interval_from_env(const char* name, std::chrono::milliseconds fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
   long long ms = std::strtoll(text, &end, 10);
-  if (*end != '\0' || ms < kExpiryIntervalMsMin || ms > kExpiryIntervalMsMax) {
-    throw std::invalid_argument("MAILLON_EXPIRY_INTERVAL_MS must be an integer in [100, 3600000]");
+  if (*end != '\0' || ms < kIntervalMsMin || ms > kIntervalMsMax) {
+    throw std::invalid_argument(std::string(name) + " must be an integer in [100, 3600000]");
   }
   return std::chrono::milliseconds(ms);
 }
@@ -75,7 +79,8 @@ ListingServiceConfig listing_service_config(ListingSide side) {
   c.path = "/v1/" + c.schema;
   c.exchange_field = c.event_prefix + "_id";
   c.serve_categories = offer;
-  c.expiry_interval = expiry_interval_from_env();
+  c.expiry_interval = interval_from_env("MAILLON_EXPIRY_INTERVAL_MS", c.expiry_interval);
+  c.search_poll_interval = interval_from_env("MAILLON_SEARCH_POLL_MS", c.search_poll_interval);
   return c;
 }
 
@@ -113,6 +118,15 @@ void ListingContext::publish_closed(pqxx::work& tx, const ListingRow& row,
                      closed_event_data(row, reason));
 }
 
+void ListingContext::written() const {
+  try {
+    index->catch_up();
+  } catch (const std::exception& e) {
+    // The write is committed; the poller brings it in within its interval.
+    log::warn("search read model: catch-up after a write failed", {{"error", e.what()}});
+  }
+}
+
 void place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
   std::optional<SiteRow> site;
   if (row.listing.site_id) {
@@ -128,6 +142,7 @@ void place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
 
 bool can_edit(const Identity& who, const ListingRow& row) {
   if (who.community_id != row.listing.community_id) return false;
+  if (is_depot_listing(row.listing)) return false;  // changed only through the depot
   if (who.member_id == row.listing.member_id) return true;
   if (row.listing.site_id && who.is_staff_of(*row.listing.site_id)) return true;
   return !row.home_site_id.empty() && who.is_staff_of(row.home_site_id);
@@ -141,8 +156,10 @@ std::optional<std::string> acted_by(const Identity& who, const ListingRow& row) 
 
 void register_listing_service(Service& service, const ListingServiceConfig& config) {
   CategoryTree tree = load_category_tree(service.config.schemas_dir + "/categories.json");
-  auto context =
-      std::make_shared<const ListingContext>(ListingContext{service, config, std::move(tree)});
+  auto index = std::make_shared<SearchIndex>(service.db, config.search_poll_interval);
+  service.on_start([index] { index->start(); });
+  auto context = std::make_shared<const ListingContext>(
+      ListingContext{service, config, std::move(tree), std::move(index)});
   register_routes(context);
   register_consumers(context);
 }

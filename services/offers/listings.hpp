@@ -28,6 +28,9 @@ struct ListingServiceConfig {
   std::string exchange_field;     // the id field of exchange events naming this side: "offer_id"
   bool serve_categories = false;  // GET /v1/categories: once is enough, the offers service does
   std::chrono::milliseconds expiry_interval{30'000};
+  // How often the search read model reads what other processes wrote (this one's own writes
+  // are read at once): the staleness bound of a search served by another replica.
+  std::chrono::milliseconds search_poll_interval{100};
   Clock clock = system_clock_us;
 };
 

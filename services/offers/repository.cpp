@@ -60,6 +60,15 @@ constexpr const char* kExpiringTail =
     " FROM listings WHERE status IN ('active', 'paused') AND available_until <= to_timestamp($1) "
     "ORDER BY available_until LIMIT $2 FOR UPDATE SKIP LOCKED";
 
+// One statement: the snapshot that reads the rows is the one whose xmin is returned. The LEFT
+// JOIN answers one row of NULLs when nothing changed, so the xmin still comes back.
+constexpr const char* kFeedTail =
+    ", search::text AS search_text, s.next_xact::text AS next_xact FROM (SELECT "
+    "pg_snapshot_xmin(pg_current_snapshot()) AS next_xact) s LEFT JOIN listings ON "
+    "written_by_xact >= $1::xid8";
+constexpr const char* kPrintedQuery =
+    "SELECT websearch_to_tsquery('public.french_unaccent', $1)::text";
+
 constexpr const char* kUpsertSite =
     "INSERT INTO sites (id, community_id, lat, lon) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, lat = EXCLUDED.lat, "
@@ -208,6 +217,22 @@ std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int lim
   std::vector<ListingRow> rows;
   for (const auto& row : r) rows.push_back(read_row(row));
   return rows;
+}
+
+ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& since_xact) {
+  static const std::string kFeed = select(kFeedTail);
+  auto r = tx.exec_params(kFeed, since_xact);
+  ListingFeed feed;
+  feed.next_xact = r.at(0)["next_xact"].c_str();
+  for (const auto& row : r) {
+    if (row[0].is_null()) continue;  // the row of NULLs: nothing changed
+    feed.rows.emplace_back(read_row(row), row["search_text"].c_str());
+  }
+  return feed;
+}
+
+std::string printed_search_query(pqxx::transaction_base& tx, const std::string& text) {
+  return tx.exec_params(kPrintedQuery, text).at(0)[0].c_str();
 }
 
 void upsert_site(pqxx::work& tx, const SiteRow& site) {

@@ -74,6 +74,17 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
 // Active or paused listings whose window has ended, locked (SKIP LOCKED: replicas share them).
 std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int limit);
 
+// What changed since a reader's last look (schemas/offers/002_search_feed.sql): every row written
+// by a transaction at least as recent as `since_xact`, with its tsvector as PostgreSQL prints it,
+// and the id to pass next time. "0" reads everything.
+struct ListingFeed {
+  std::string next_xact;
+  std::vector<std::pair<ListingRow, std::string>> rows;  // (row, printed tsvector)
+};
+ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& since_xact);
+// A search text in websearch syntax as PostgreSQL parses it with french_unaccent, printed.
+std::string printed_search_query(pqxx::transaction_base& tx, const std::string& text);
+
 void upsert_site(pqxx::work& tx, const SiteRow& site);
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);
 

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -268,22 +269,36 @@ Members make_members(std::size_t count, std::mt19937_64& random) {
 
 struct Timing {
   double qps = 0, p50_us = 0, p99_us = 0;
+  double cpu_p50_us = 0, cpu_p99_us = 0;  // this thread's CPU time: what preemption leaves out
   std::size_t results = 0;
 };
 
+// On a loaded machine the wall-clock tail measures the scheduler as much as the index; the
+// thread's CPU time per query shows the index's own work.
+double thread_cpu_us() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
+}
+
 template <class Run>
 Timing time_queries(const std::vector<Query>& queries, Run run) {
-  std::vector<double> latencies_us;
+  std::vector<double> latencies_us, cpu_us;
   Timing t;
   const auto start = Clock::now();
   for (const Query& q : queries) {
     const auto before = Clock::now();
+    const double cpu_before_us = thread_cpu_us();
     t.results += run(nearby_of(q)).size();
+    cpu_us.push_back(thread_cpu_us() - cpu_before_us);
     latencies_us.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - before).count());
   }
   const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
   std::sort(latencies_us.begin(), latencies_us.end());
+  std::sort(cpu_us.begin(), cpu_us.end());
+  t.cpu_p50_us = cpu_us[cpu_us.size() / 2];
+  t.cpu_p99_us = cpu_us[cpu_us.size() * 99 / 100];
   t.qps = double(queries.size()) / total_s;
   t.p50_us = latencies_us[latencies_us.size() / 2];
   t.p99_us = latencies_us[latencies_us.size() * 99 / 100];
@@ -327,6 +342,8 @@ void bench_radius(const Engine& engine, const BruteForce& brute,
               ours.qps / anchor.qps);
   std::printf("BENCH %s.latency_us ours_p50=%.1f ours_p99=%.1f anchor_p50=%.0f anchor_p99=%.0f\n",
               name.c_str(), ours.p50_us, ours.p99_us, anchor.p50_us, anchor.p99_us);
+  std::printf("BENCH %s.cpu_us ours_p50=%.1f ours_p99=%.1f\n", name.c_str(), ours.cpu_p50_us,
+              ours.cpu_p99_us);
   std::printf("BENCH %s.brute_force ours=%.0f anchor=%.1f ratio=%.1f\n", name.c_str(), ours.qps,
               scan.qps, ours.qps / scan.qps);
   std::printf(

@@ -174,3 +174,49 @@ TEST_F(ScriptedMonth, csv_export_has_one_row_per_site_and_day_and_no_personal_da
 
 }  // namespace
 }  // namespace maillon::testing
+
+namespace maillon::testing {
+namespace {
+
+int64_t april_2030(int day) {
+  std::tm tm{};
+  tm.tm_year = 130;
+  tm.tm_mon = 3;
+  tm.tm_mday = day;
+  tm.tm_hour = 10;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+TEST(DepotExport, a_day_with_only_a_return_or_a_reservation_is_a_row_of_zeros) {
+  DepotWorld w("quiet days");
+  const MemberInfo alice = w.member("Alice");
+  w.set_clock(april_2030(1));
+  const std::string lent = w.intake("lend", 3000);
+  const std::string given = w.intake("give", 700);
+  w.set_clock(april_2030(3));
+  ASSERT_EQ(w.desk()
+                .post("/v1/items/" + lent + "/lend",
+                      {{"member_id", alice.id}, {"due_at", rfc3339(april_2030(8))}})
+                .status,
+            200);
+  w.set_clock(april_2030(5));
+  ASSERT_EQ(w.desk().post("/v1/items/" + lent + "/return", {{"condition", "good"}}).status, 200);
+  w.set_clock(april_2030(7));
+  ASSERT_EQ(w.as(alice).post("/v1/items/" + given + "/reserve").status, 200);
+
+  auto r = Client(w.depot->url())
+               .get("/v1/stats/export.csv?community_id=" + w.community +
+                    "&from=2030-04-01&to=2030-04-10");
+  ASSERT_EQ(r.status, 200);
+  const std::string& s = w.site;
+  EXPECT_EQ(r.body,
+            "site_id,day,items_in,items_reused,kg_reused,kg_redirected_reuse,kg_redirected_recycle,"
+            "kg_redirected_waste,loans,exchanges_completed,minutes_exchanged,active_members\n" +
+                s + ",2030-04-01,2,0,0.000,0.000,0.000,0.000,0,0,0,0\n" + s +
+                ",2030-04-03,0,0,0.000,0.000,0.000,0.000,1,0,0,1\n" + s +
+                ",2030-04-05,0,0,0.000,0.000,0.000,0.000,0,0,0,0\n" + s +
+                ",2030-04-07,0,0,0.000,0.000,0.000,0.000,0,0,0,0\n");
+}
+
+}  // namespace
+}  // namespace maillon::testing

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -23,7 +24,9 @@ inline Json tight_policy() {
 }
 
 struct LedgerWorld {
-  explicit LedgerWorld(const std::string& label, int members_count, int replicas = 1)
+  // `ledger_env` is added to the ledger replicas' environment only.
+  explicit LedgerWorld(const std::string& label, int members_count, int replicas = 1,
+                       const std::map<std::string, std::string>& ledger_env = {})
       : world(label, {{"MAILLON_LOGIN_RATE_PER_MIN", "100000"},
                       {"MAILLON_LOGIN_BURST", "100000"},
                       {"MAILLON_LEDGER_EXPIRE_INTERVAL_MS", "200"},
@@ -31,7 +34,7 @@ struct LedgerWorld {
     community = world.create_community("Ledger " + label, tight_policy());
     site = world.create_site(community, "Tiers-lieu " + label, 50.63, 3.07);
     for (int i = 0; i < replicas; ++i) {
-      ledgers.push_back(std::make_unique<ServiceProcess>("ledger", world.env()));
+      ledgers.push_back(std::make_unique<ServiceProcess>("ledger", world.env(ledger_env)));
       ledgers.back()->start();
     }
     for (int i = 0; i < members_count; ++i)
@@ -85,6 +88,11 @@ inline Json hold_to(const std::string& to_member_id, int64_t minutes, int64_t ti
 inline Json with_from(Json body, const std::string& from_member_id) {
   body["from_member_id"] = from_member_id;
   return body;
+}
+
+// POST /v1/ledger/transfers/batch with these items.
+inline HttpResult post_batch(const Client& client, const std::vector<Json>& items) {
+  return client.post("/v1/ledger/transfers/batch", {{"transfers", items}});
 }
 
 inline std::string problem_code(const HttpResult& r) {

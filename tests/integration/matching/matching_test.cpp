@@ -98,15 +98,26 @@ class MatchingTest : public ::testing::Test {
   }
 
   static void pause(const MemberInfo& m, const std::string& side, const std::string& id) {
+    change(m, side, id, {{"status", "paused"}});
+  }
+
+  // Patches the listing on its service (or publishes its update), e.g. a new category.
+  static void change(const MemberInfo& m, const std::string& side, const std::string& id,
+                     const Json& fields) {
     if (real) {
       const Client c(side == "offer" ? offers->url() : requests->url(), m.token);
-      const auto r = c.patch("/v1/" + side + "s/" + id, {{"status", "paused"}});
+      const auto r = c.patch("/v1/" + side + "s/" + id, fields);
       ASSERT_EQ(r.status, 200) << r.body;
       return;
     }
+    static int updates = 0;
+    char updated_at[32];
+    std::snprintf(updated_at, sizeof updated_at, "2030-01-01T00:%02d:%02dZ", updates / 60,
+                  updates % 60);
+    ++updates;
     Json data = sent.at(id);
-    data["status"] = "paused";
-    data["updated_at"] = "2030-01-01T00:00:00Z";
+    for (const auto& [k, v] : fields.items()) data[k] = v;
+    data["updated_at"] = updated_at;
     publish(side, side + ".updated", data);
   }
 
@@ -220,6 +231,40 @@ TEST_F(MatchingTest, pausing_the_offer_removes_its_matches) {
     return on_matching(carol).get("/v1/matches?listing=request:" + later).status == 200;
   }));
   EXPECT_EQ(match_count(on_matching(carol), "listing=request:" + later), 0u);
+}
+
+TEST_F(MatchingTest, changing_category_or_place_withdraws_matches_that_no_longer_hold) {
+  const MemberInfo alice = member("Alice"), bob = member("Bob"), carol = member("Carol");
+  const Spot here = area(6);
+  const std::string offer =
+      post(alice, "offer", listing_body("perceuses", "lend", "Perceuse", here));
+  ASSERT_TRUE(eventually(
+      [&] { return on_matching(alice).get("/v1/matches?listing=offer:" + offer).status == 200; }));
+  const std::string drill =
+      post(bob, "request", listing_body("perceuses", "lend", "Perceuse", east_of(here, 300)));
+  const std::string tools =
+      post(carol, "request", listing_body("outils-et-bricolage", "lend", "Outils", here));
+  ASSERT_TRUE(
+      eventually([&] { return match_count(on_matching(alice), "listing=offer:" + offer) == 2; }));
+
+  // Now a mower: unrelated to drills and to tools; both matches go, for both sides.
+  change(alice, "offer", offer, {{"category", "tondeuses"}});
+  EXPECT_TRUE(
+      eventually([&] { return match_count(on_matching(alice), "listing=offer:" + offer) == 0; }));
+  EXPECT_EQ(match_count(on_matching(bob), "listing=request:" + drill), 0u);
+  EXPECT_EQ(match_count(on_matching(carol), "member=me"), 0u);
+
+  // Back to drills: proposed again. Then Bob moves 20 km away, out of both reaches: only
+  // Carol's match is left.
+  change(alice, "offer", offer, {{"category", "perceuses"}});
+  ASSERT_TRUE(
+      eventually([&] { return match_count(on_matching(alice), "listing=offer:" + offer) == 2; }));
+  const Spot far = east_of(here, 20'000);
+  change(bob, "request", drill, {{"location", {{"lat", far.lat}, {"lon", far.lon}}}});
+  EXPECT_TRUE(
+      eventually([&] { return match_count(on_matching(bob), "listing=request:" + drill) == 0; }));
+  EXPECT_EQ(match_count(on_matching(alice), "listing=offer:" + offer), 1u);
+  EXPECT_EQ(match_count(on_matching(carol), "member=me"), 1u);
 }
 
 TEST_F(MatchingTest, same_member_and_out_of_reach_are_never_matched) {

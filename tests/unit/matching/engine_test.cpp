@@ -132,3 +132,56 @@ TEST(MatchingEngine, memory_is_accounted_and_grows_with_listings) {
 
 }  // namespace
 }  // namespace maillon::matching
+
+namespace maillon::matching {
+namespace {
+using namespace testing;
+
+// A request and an offer that meet, indexed together: the pair the service has stored.
+Engine engine_with_pair(const Listing& asked, const Listing& offered) {
+  Engine engine(small_tree());
+  engine.upsert(asked);
+  engine.upsert(offered);
+  return engine;
+}
+
+TEST(MatchingPairCheck, a_proposed_pair_holds_both_ways) {
+  const Engine engine = engine_with_pair(request(1), offer(2));
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), true);
+  EXPECT_EQ(engine.pair_holds(id(2), id(1), kNow), true);
+}
+
+TEST(MatchingPairCheck, pair_stops_holding_when_a_listing_changes_category) {
+  Engine engine = engine_with_pair(request(1), offer(2));
+  engine.upsert(offer(2).category(3));  // jardin: unrelated to perceuses
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), false);
+  engine.upsert(offer(2).category(0));  // back under a parent: related again
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), true);
+}
+
+TEST(MatchingPairCheck, pair_stops_holding_when_a_listing_moves_out_of_reach_or_changes_mode) {
+  Engine engine = engine_with_pair(request(1), offer(2));
+  engine.upsert(offer(2).at(moved(kLille, 4000)));  // reach is 3 km on both sides
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), false);
+  engine.upsert(offer(2).mode(Mode::swap));
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), false);
+  engine.upsert(offer(2));
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), true);
+}
+
+TEST(MatchingPairCheck, pair_with_an_unindexed_listing_is_left_undecided) {
+  Engine engine = engine_with_pair(request(1), offer(2));
+  engine.upsert(offer(2).status(Status::paused));
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), std::nullopt);
+  EXPECT_EQ(engine.pair_holds(id(1), id(99), kNow), std::nullopt);
+}
+
+TEST(MatchingPairCheck, same_side_or_same_member_never_holds) {
+  Engine engine = engine_with_pair(request(1), offer(2).member(1));
+  engine.upsert(request(3));
+  EXPECT_EQ(engine.pair_holds(id(1), id(2), kNow), false);
+  EXPECT_EQ(engine.pair_holds(id(1), id(3), kNow), false);
+}
+
+}  // namespace
+}  // namespace maillon::matching

@@ -107,7 +107,10 @@ RC_GTEST_PROP(MatchingProperty, engine_equals_brute_force_haversine_scan, ()) {
   const int64_t now_s = kNow + *rc::gen::inRange(0, 20) * kDay;
   for (const auto& [id, listing] : reference.listings()) {
     const std::size_t k = std::size_t(*rc::gen::element(1, 3, 20, 150));
-    RC_ASSERT(engine.top_matches(id, k, now_s) == reference.top_matches(listing, k, now_s));
+    const auto found = engine.top_matches(id, k, now_s);
+    RC_ASSERT(found == reference.top_matches(listing, k, now_s));
+    // Every pair the search proposes is one that the pair check keeps.
+    for (const Match& m : found) RC_ASSERT(engine.pair_holds(id, m.other, now_s) == true);
   }
   for (int q = 0; q < 20; ++q) {
     const Listing outsider = random_listing(10'000 + uint64_t(q));

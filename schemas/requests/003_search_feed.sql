@@ -1,0 +1,1 @@
+../offers/003_search_feed.sql

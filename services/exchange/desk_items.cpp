@@ -1,0 +1,114 @@
+// The depot's items on a site's desk, from the `depot` stream: each item.* event rewrites the
+// item's row when it is newer (by the item's revision) than the row, in the event's transaction.
+#include "services/exchange/desk_items.hpp"
+
+#include <optional>
+
+#include "services/common/auth.hpp"
+#include "services/common/events.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/log.hpp"
+#include "services/common/service.hpp"
+#include "services/common/time.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+using Json = nlohmann::json;
+
+// $6 NULL keeps the unclaimed flag; only item.unclaimed sets it and a return (new shelf time)
+// clears it. The WHERE drops an event older than the row: redelivered or overtaken.
+constexpr const char* kUpsertDeskItem =
+    "INSERT INTO desk_items (item_id, site_id, community_id, revision, status, unclaimed, "
+    "reserved_by_member_id, reserved_until, item) VALUES ($1, $2, $3, $4, $5, "
+    "COALESCE($6::boolean, false), $7::uuid, $8::timestamptz, $9::jsonb) "
+    "ON CONFLICT (item_id) DO UPDATE SET revision = EXCLUDED.revision, status = EXCLUDED.status, "
+    "unclaimed = COALESCE($6::boolean, desk_items.unclaimed), "
+    "reserved_by_member_id = EXCLUDED.reserved_by_member_id, "
+    "reserved_until = EXCLUDED.reserved_until, item = EXCLUDED.item "
+    "WHERE desk_items.revision < EXCLUDED.revision";
+
+// Not filtered on reserved_until: the depot's clock decides when a reservation lapses, and its
+// lapse job publishes item.available, which takes the item off this list.
+constexpr const char* kToHandOut =
+    "SELECT item::text, COALESCE(reserved_by_member_id::text, '') FROM desk_items "
+    "WHERE site_id = $1 AND status = 'reserved' ORDER BY reserved_until, item_id LIMIT $2";
+constexpr const char* kToRedirect =
+    "SELECT item::text, '' FROM desk_items WHERE site_id = $1 AND status = 'available' "
+    "AND unclaimed ORDER BY item_id LIMIT $2";
+
+std::string text_of(const Json& data, const char* name) {
+  auto it = data.find(name);
+  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The fields of the API's Item that the event carries (no member but the reserver).
+Json item_view(const Json& data) {
+  Json item = Json::object();
+  for (const char* field :
+       {"site_id", "community_id", "category", "title", "description", "condition", "weight_g",
+        "mode", "status", "photos", "reserved_until", "outlet", "partner"}) {
+    if (data.contains(field)) item[field] = data[field];
+  }
+  item["id"] = data["item_id"];
+  return item;
+}
+
+std::optional<bool> unclaimed_change(const std::string& type) {
+  if (type == "item.unclaimed") return true;
+  if (type == "item.returned") return false;
+  return std::nullopt;
+}
+
+void apply_item_event(pqxx::work& tx, const Event& e) {
+  if (e.type.rfind("item.", 0) != 0) return;  // loan notices: not on this list
+  const std::string item_id = text_of(e.data, "item_id");
+  const std::string site_id = text_of(e.data, "site_id");
+  const std::string status = text_of(e.data, "status");
+  if (!is_uuid(item_id) || !is_uuid(site_id) || !is_uuid(e.community_id) || status.empty()) {
+    log::warn("depot item event without its ids: ignored", {{"event", e.id}});
+    return;
+  }
+  std::optional<std::string> reserver, until;
+  if (status == "reserved") {
+    const std::string member = text_of(e.data, "reserved_by_member_id");
+    if (is_uuid(member)) reserver = member;
+    if (parse_rfc3339_s(text_of(e.data, "reserved_until")))
+      until = text_of(e.data, "reserved_until");
+  }
+  auto revision = e.data.find("revision");
+  const int64_t rev =
+      revision != e.data.end() && revision->is_number_integer() ? revision->get<int64_t>() : 0;
+  tx.exec_params(kUpsertDeskItem, item_id, site_id, e.community_id, rev, status,
+                 unclaimed_change(e.type), reserver, until, item_view(e.data).dump());
+}
+
+Json section(pqxx::work& tx, const char* sql, const std::string& site_id) {
+  Json items = Json::array();
+  for (const auto& r : tx.exec_params(sql, site_id, kDeskItemsMax)) {
+    Json item = Json::parse(r[0].c_str());
+    if (!r[1].is_null() && *r[1].c_str() != '\0') item["reserved_by_member_id"] = r[1].c_str();
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+}  // namespace
+
+void register_desk_items(Service& service) {
+  service.consume("depot", [](pqxx::work& tx, const Event& e) { apply_item_event(tx, e); });
+}
+
+DeskItems desk_items(pqxx::work& tx, const std::string& site_id) {
+  return {section(tx, kToHandOut, site_id), section(tx, kToRedirect, site_id)};
+}
+
+void name_reservers(Json& items, Authenticator& auth) {
+  for (Json& item : items) {
+    const std::string member = text_of(item, "reserved_by_member_id");
+    std::optional<Identity> who = member.empty() ? std::nullopt : auth.member_identity(member);
+    item["reserved_by"] = who ? Json(who->display_name) : Json(nullptr);
+  }
+}
+
+}  // namespace maillon::exchange

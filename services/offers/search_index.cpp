@@ -1,0 +1,217 @@
+// The in-memory search read model of a listing service (see the header).
+#include "services/offers/search_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "exchange/text_search.hpp"
+#include "services/common/db.hpp"
+#include "services/common/log.hpp"
+#include "services/offers/listing_json.hpp"
+
+namespace maillon::listings {
+namespace {
+
+constexpr std::size_t kQueryCacheMax = 4096;
+constexpr double kEarthRadiusM = 6371008.8;
+constexpr double kRadiansPerDegree = 0.0174532925199432957692;
+
+// The statuses a search can ask for that the model holds; closed and expired listings only
+// grow in number and are read from PostgreSQL.
+bool held(ListingStatus status) {
+  return status == ListingStatus::active || status == ListingStatus::paused ||
+         status == ListingStatus::reserved;
+}
+
+// The haversine distance of repository.cpp's SQL, in the same order of operations, between
+// two snapped points.
+double distance_m(const ListingLocation& a, const ListingLocation& b) {
+  double half_dlat = (b.lat - a.lat) * kRadiansPerDegree / 2;
+  double half_dlon = (b.lon - a.lon) * kRadiansPerDegree / 2;
+  double h = std::pow(std::sin(half_dlat), 2) + std::cos(a.lat * kRadiansPerDegree) *
+                                                    std::cos(b.lat * kRadiansPerDegree) *
+                                                    std::pow(std::sin(half_dlon), 2);
+  return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Every filter of the query but the text and the position.
+bool passes_fields(const ListQuery& q, const ListingRow& row) {
+  const Listing& l = row.listing;
+  if (to_string(l.status) != q.status) return false;
+  if (q.categories && !contains(*q.categories, l.category)) return false;
+  if (q.kind && to_string(l.kind) != *q.kind) return false;
+  if (q.mode && to_string(l.mode) != *q.mode) return false;
+  if (q.site_id && l.site_id != q.site_id) return false;
+  if (q.member_id && l.member_id != *q.member_id) return false;
+  return true;
+}
+
+}  // namespace
+
+struct SearchIndex::Entry {
+  ListingRow row;
+  TsVector text;
+  std::string community_json;
+  std::string editor_json;
+};
+
+SearchIndex::SearchIndex(Db& db, std::chrono::milliseconds poll_interval)
+    : db_(db), poll_interval_(poll_interval) {}
+
+SearchIndex::~SearchIndex() {
+  stop();
+}
+
+void SearchIndex::start() {
+  catch_up();
+  loaded_ = true;
+  log::info("search read model loaded", {{"listings", std::to_string(size())}});
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+void SearchIndex::stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+void SearchIndex::poll_loop() {
+  std::unique_lock lock(stop_mutex_);
+  while (!stop_cv_.wait_for(lock, poll_interval_, [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      catch_up();
+    } catch (const std::exception& e) {
+      log::warn("search read model: feed not read, retrying", {{"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+void SearchIndex::catch_up() {
+  uint64_t ticket;
+  {
+    std::lock_guard lock(request_mutex_);
+    ticket = ++requested_;
+  }
+  std::lock_guard feed(feed_mutex_);
+  // A read that began after this call was made has completed: it saw what the caller committed.
+  if (started_ >= ticket) return;
+  uint64_t begin;
+  {
+    std::lock_guard lock(request_mutex_);
+    begin = requested_;
+  }
+  read_feed();
+  started_ = begin;
+}
+
+void SearchIndex::read_feed() {
+  ListingFeed feed =
+      read_only(db_, [&](pqxx::transaction_base& tx) { return read_listing_feed(tx, next_xact_); });
+  apply(std::move(feed.rows));
+  next_xact_ = std::move(feed.next_xact);
+}
+
+void SearchIndex::apply(std::vector<std::pair<ListingRow, std::string>> rows) {
+  std::vector<std::shared_ptr<const Entry>> entries;
+  entries.reserve(rows.size());
+  for (auto& [row, printed] : rows) {
+    auto text = parse_tsvector(printed);
+    if (!text) {
+      log::warn("search read model: unreadable tsvector", {{"listing_id", row.listing.id}});
+      text = TsVector{};
+    }
+    std::string community = listing_view(row, Audience::community).dump();
+    std::string editor = listing_view(row, Audience::editor).dump();
+    entries.push_back(std::make_shared<const Entry>(
+        Entry{std::move(row), std::move(*text), std::move(community), std::move(editor)}));
+  }
+  std::unique_lock lock(model_mutex_);
+  for (auto& entry : entries) {
+    const Listing& l = entry->row.listing;
+    remove_locked(l.id);
+    if (!held(l.status)) continue;
+    Key key{entry->row.created_at_us, l.id};
+    where_[l.id] = {l.community_id, key};
+    by_community_[l.community_id][key] = std::move(entry);
+  }
+}
+
+void SearchIndex::remove_locked(const std::string& id) {
+  auto it = where_.find(id);
+  if (it == where_.end()) return;
+  auto community = by_community_.find(it->second.first);
+  if (community != by_community_.end()) community->second.erase(it->second.second);
+  where_.erase(it);
+}
+
+std::size_t SearchIndex::size() const {
+  std::shared_lock lock(model_mutex_);
+  return where_.size();
+}
+
+std::optional<std::shared_ptr<const TsQuery>> SearchIndex::text_query(const std::string& text) {
+  {
+    std::lock_guard lock(query_mutex_);
+    auto it = queries_.find(text);
+    if (it != queries_.end()) {
+      if (!it->second) return std::nullopt;
+      return it->second;
+    }
+  }
+  std::string printed =
+      read_only(db_, [&](pqxx::transaction_base& tx) { return printed_search_query(tx, text); });
+  TsQueryResult parsed = parse_tsquery(printed);
+  std::shared_ptr<const TsQuery> query;
+  if (parsed.outcome == TsQueryParse::ok) {
+    query = std::make_shared<const TsQuery>(std::move(parsed.query));
+  }
+  std::lock_guard lock(query_mutex_);
+  if (queries_.size() >= kQueryCacheMax) queries_.clear();  // distinct texts are few; stay bounded
+  queries_[text] = query;
+  if (!query) return std::nullopt;
+  return query;
+}
+
+std::optional<std::vector<SearchHit>> SearchIndex::search(const ListQuery& q) {
+  auto status = parse_listing_status(q.status);
+  if (!loaded_ || !status || !held(*status)) return std::nullopt;
+  std::shared_ptr<const TsQuery> text;
+  if (q.text) {
+    auto parsed = text_query(*q.text);
+    if (!parsed) return std::nullopt;
+    text = std::move(*parsed);
+  }
+  std::vector<SearchHit> page;
+  std::shared_lock lock(model_mutex_);
+  auto community = by_community_.find(q.community_id);
+  if (community == by_community_.end()) return page;
+  const Ordered& ordered = community->second;
+  auto it = q.after ? ordered.upper_bound(Key{q.after->first, q.after->second}) : ordered.begin();
+  for (; it != ordered.end() && page.size() < static_cast<std::size_t>(q.limit); ++it) {
+    const std::shared_ptr<const Entry>& held_entry = it->second;
+    const Entry& entry = *held_entry;
+    if (!passes_fields(q, entry.row)) continue;
+    std::optional<double> distance;
+    if (q.near) {
+      distance = distance_m(*q.near, entry.row.grid);
+      if (*distance > q.radius_m) continue;
+    }
+    if (text && !ts_matches(*text, entry.text)) continue;
+    // Aliasing pointers: the page keeps the entry alive after a later write replaces it.
+    page.push_back({std::shared_ptr<const ListingRow>(held_entry, &entry.row),
+                    std::shared_ptr<const std::string>(held_entry, &entry.community_json),
+                    std::shared_ptr<const std::string>(held_entry, &entry.editor_json), distance});
+  }
+  return page;
+}
+
+}  // namespace maillon::listings

@@ -1,0 +1,103 @@
+// The one way the UI talks to the Maillon API: JSON in and out, the bearer token in a header,
+// problem+json errors turned into an ApiError whose field messages the forms show in place.
+import { session } from "./session";
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly fields: FieldError[],
+  ) {
+    super(detail);
+  }
+  /** The message for one form field, if the API named it. */
+  field(name: string): string | undefined {
+    return this.fields.find((f) => f.field === name)?.message;
+  }
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Staff calls made in the staff's own name even while acting for a member. */
+  asSelf?: boolean;
+  /** A one-off token (the kiosk's short login) instead of the stored session. */
+  token?: string;
+}
+
+// Requests a person waits for: past this, say so rather than spin forever.
+const REQUEST_TIMEOUT_MS = 20_000;
+
+// Plain-French wording for statuses whose problem body says too little to a newcomer.
+const STATUS_TEXT: Record<number, string> = {
+  0: "Le serveur ne répond pas. Vérifiez votre connexion puis réessayez.",
+  401: "Votre session a expiré : reconnectez-vous.",
+  403: "Cette action ne vous est pas permise.",
+  404: "Élément introuvable.",
+  413: "Le contenu envoyé est trop volumineux.",
+  429: "Trop de tentatives : patientez une minute puis réessayez.",
+  503: "Le service ne répond pas, réessayez dans un instant.",
+};
+
+function headersFor(options: CallOptions): Headers {
+  const headers = new Headers({ Accept: "application/json" });
+  if (options.body !== undefined) headers.set("Content-Type", "application/json");
+  const token = options.token ?? session.token();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  const acting = session.actingFor();
+  if (acting && !options.asSelf && options.token === undefined) headers.set("X-On-Behalf-Of", acting.id);
+  return headers;
+}
+
+async function toError(response: Response): Promise<ApiError> {
+  let problem: { code?: string; detail?: string; title?: string; errors?: FieldError[] } = {};
+  try {
+    problem = await response.json();
+  } catch {
+    // A gateway page or an empty body: the status alone speaks.
+  }
+  const fallback = STATUS_TEXT[response.status] ?? "Une erreur est survenue. Réessayez.";
+  const detail = response.status in STATUS_TEXT && response.status !== 404 ? fallback : problem.detail ?? fallback;
+  return new ApiError(response.status, problem.code ?? "error", detail, problem.errors ?? []);
+}
+
+export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: headersFor(options),
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch {
+    throw new ApiError(0, "network", STATUS_TEXT[0], []);
+  }
+  if (response.status === 401 && !options.token && session.token()) session.expire();
+  if (!response.ok) throw await toError(response);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const get = <T>(path: string, options?: CallOptions) => call<T>("GET", path, options);
+export const post = <T>(path: string, body?: unknown, options?: CallOptions) =>
+  call<T>("POST", path, { ...options, body });
+export const patch = <T>(path: string, body: unknown, options?: CallOptions) =>
+  call<T>("PATCH", path, { ...options, body });
+export const del = <T>(path: string, options?: CallOptions) => call<T>("DELETE", path, options);
+
+/** Builds a query string from the defined values only. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

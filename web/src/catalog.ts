@@ -1,0 +1,67 @@
+// Reference data most pages need (sites, categories), fetched once per page load.
+import { get } from "./api";
+import type { Category, Page, Site } from "./types";
+
+let sitesPromise: Promise<Site[]> | null = null;
+let categoriesPromise: Promise<Category[]> | null = null;
+
+// Bounded: the network has a few dozen sites; five pages of 100 is far beyond it.
+const SITE_PAGES_MAX = 5;
+
+async function loadSites(): Promise<Site[]> {
+  const sites: Site[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < SITE_PAGES_MAX; page++) {
+    const answer: Page<Site> = await get<Page<Site>>(
+      `/v1/sites?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { asSelf: true },
+    );
+    sites.push(...answer.items);
+    cursor = answer.next_cursor;
+    if (!cursor) break;
+  }
+  return sites.sort((a, b) => a.name.localeCompare(b.name, "fr"));
+}
+
+export function sites(): Promise<Site[]> {
+  sitesPromise ??= loadSites().catch((e) => {
+    sitesPromise = null;
+    throw e;
+  });
+  return sitesPromise;
+}
+
+export function categories(): Promise<Category[]> {
+  categoriesPromise ??= get<Page<Category>>("/v1/categories", { asSelf: true })
+    .then((answer) => answer.items)
+    .catch((e) => {
+      categoriesPromise = null;
+      throw e;
+    });
+  return categoriesPromise;
+}
+
+export interface FlatCategory {
+  slug: string;
+  label: string;
+  kind: "good" | "service";
+  depth: number;
+}
+
+/** The tree as an indented list for a <select>, roots ("Biens", "Services") left out. */
+export function flatten(tree: Category[]): FlatCategory[] {
+  const out: FlatCategory[] = [];
+  const walk = (nodes: Category[], depth: number, kind: "good" | "service") => {
+    for (const node of nodes) {
+      const nodeKind = node.kind ?? kind;
+      out.push({ slug: node.slug, label: node.label, kind: nodeKind, depth });
+      walk(node.children, depth + 1, nodeKind);
+    }
+  };
+  for (const root of tree) walk(root.children, 0, root.kind ?? "good");
+  return out;
+}
+
+export function categoryLabel(tree: Category[] | undefined, slug: string): string {
+  return flatten(tree ?? []).find((c) => c.slug === slug)?.label ?? slug;
+}

@@ -1,0 +1,87 @@
+// A Leaflet map of nearby listings. The tile server is configuration (config.json or
+// window.MAILLON_TILES): with none, or when tiles fail to load, the page keeps its list and
+// says so, because the list is the part everyone can read.
+import "leaflet/dist/leaflet.css";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Position } from "./types";
+
+export interface TileConfig {
+  url: string;
+  attribution?: string;
+  max_zoom?: number;
+}
+
+declare global {
+  interface Window {
+    MAILLON_TILES?: string | TileConfig;
+  }
+}
+
+let configPromise: Promise<TileConfig | null> | null = null;
+
+export function tileConfig(): Promise<TileConfig | null> {
+  const override = window.MAILLON_TILES;
+  if (override !== undefined) {
+    return Promise.resolve(typeof override === "string" ? (override ? { url: override } : null) : override);
+  }
+  configPromise ??= fetch("/config.json")
+    .then((r) => (r.ok ? r.json() : {}))
+    .then((c: { tiles?: TileConfig | null }) => (c.tiles?.url ? c.tiles : null))
+    .catch(() => null);
+  return configPromise;
+}
+
+export interface Marker {
+  at: Position;
+  label: string;
+}
+
+// Tiles that fail this many times mean the server is out of reach; one miss can be chance.
+const TILE_ERRORS_MAX = 3;
+
+export function MapView({ center, markers, label }: { center: Position; markers: Marker[]; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [state, setState] = useState<"loading" | "ok" | "none" | "failed">("loading");
+  useEffect(() => {
+    let map: import("leaflet").Map | null = null;
+    let cancelled = false;
+    void (async () => {
+      const tiles = await tileConfig();
+      if (cancelled || !box.current) return;
+      if (!tiles) return setState("none");
+      const L = await import("leaflet");
+      if (cancelled || !box.current) return;
+      map = L.map(box.current, { scrollWheelZoom: false }).setView([center.lat, center.lon], 13);
+      let errors = 0;
+      L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: tiles.max_zoom ?? 19 })
+        .on("tileerror", () => {
+          if (++errors === TILE_ERRORS_MAX) setState("failed");
+        })
+        .addTo(map);
+      L.circleMarker([center.lat, center.lon], { radius: 9, color: "#1d4ed8", weight: 3 })
+        .bindTooltip("Vous")
+        .addTo(map);
+      for (const m of markers) {
+        L.circleMarker([m.at.lat, m.at.lon], { radius: 8, color: "#1e5631", weight: 2, fillOpacity: 0.6 })
+          .bindPopup(m.label)
+          .addTo(map);
+      }
+      setState("ok");
+    })();
+    return () => {
+      cancelled = true;
+      map?.remove();
+    };
+  }, [center.lat, center.lon, markers]);
+  return (
+    <div class="map-wrap">
+      {state === "none" && <p class="hint">Aucune carte n’est configurée : la liste ci-dessous donne les mêmes annonces.</p>}
+      {state === "failed" && (
+        <p class="hint" role="status">
+          La carte n’a pas pu être chargée. La liste ci-dessous donne les mêmes annonces.
+        </p>
+      )}
+      <div ref={box} class={state === "none" ? "map map--hidden" : "map"} role="region" aria-label={label} />
+    </div>
+  );
+}

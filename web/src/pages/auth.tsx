@@ -1,0 +1,133 @@
+// Sign-in and sign-up. A new member picks their home site; its community is theirs.
+import { useState } from "preact/hooks";
+import { post } from "../api";
+import { sites } from "../catalog";
+import { navigate } from "../router";
+import { session } from "../session";
+import type { Session, Site } from "../types";
+import { Alert, Field, fieldError, PageTitle, useAction, useLoad } from "../ui";
+
+function begin(answer: Session, next: string) {
+  session.actFor(null);
+  session.start(answer.token, answer.member);
+  navigate(next, true);
+}
+
+export function LoginPage({ next = "/" }: { next?: string }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => begin(await post<Session>("/v1/auth/login", { email, password }), next));
+  };
+  return (
+    <section class="narrow">
+      <PageTitle>Se connecter</PageTitle>
+      <form onSubmit={submit} noValidate>
+        <Alert error={action.error} />
+        <Field label="Adresse e-mail" error={fieldError(action.error, "email")}>
+          {(p) => (
+            <input {...p} type="email" autoComplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          )}
+        </Field>
+        <Field label="Mot de passe" error={fieldError(action.error, "password")}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" class="button" disabled={action.busy}>
+          Se connecter
+        </button>
+      </form>
+      <p>
+        Pas encore de compte ? <a href="/inscription">Créer un compte</a>
+      </p>
+    </section>
+  );
+}
+
+export function SitePicker({
+  label,
+  value,
+  onChange,
+  error,
+  only,
+}: {
+  label: string;
+  value: string;
+  onChange: (site: Site | undefined) => void;
+  error?: string;
+  only?: (site: Site) => boolean;
+}) {
+  const all = useLoad(sites, []);
+  const list = (all.data ?? []).filter((s) => !only || only(s));
+  return (
+    <Field label={label} error={error ?? (all.error ? "La liste des lieux n’a pas pu être chargée." : undefined)}>
+      {(p) => (
+        <select {...p} value={value} onChange={(e) => onChange(list.find((s) => s.id === e.currentTarget.value))}>
+          <option value="">Choisissez un lieu</option>
+          {list.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name} ({s.address})
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+export function RegisterPage() {
+  const [form, setForm] = useState({ display_name: "", email: "", password: "" });
+  const [site, setSite] = useState<Site | undefined>(undefined);
+  const action = useAction();
+  const set = (key: keyof typeof form) => (e: { currentTarget: HTMLInputElement }) =>
+    setForm({ ...form, [key]: e.currentTarget.value });
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const body = { ...form, community_id: site?.community_id ?? "", home_site_id: site?.id ?? null };
+      begin(await post<Session>("/v1/auth/register", body), "/");
+    });
+  };
+  const siteError = fieldError(action.error, "home_site_id", "community_id");
+  return (
+    <section class="narrow">
+      <PageTitle>Créer un compte</PageTitle>
+      <form onSubmit={submit} noValidate>
+        <Alert error={action.error} />
+        <Field label="Votre nom ou prénom" hint="C’est ce que verront les autres membres." error={fieldError(action.error, "display_name")}>
+          {(p) => <input {...p} autoComplete="name" required value={form.display_name} onInput={set("display_name")} />}
+        </Field>
+        <Field label="Adresse e-mail" error={fieldError(action.error, "email")}>
+          {(p) => <input {...p} type="email" autoComplete="email" required value={form.email} onInput={set("email")} />}
+        </Field>
+        <Field label="Mot de passe" hint="Au moins 10 caractères." error={fieldError(action.error, "password")}>
+          {(p) => (
+            <input {...p} type="password" autoComplete="new-password" required value={form.password} onInput={set("password")} />
+          )}
+        </Field>
+        <SitePicker
+          label="Votre lieu de rattachement"
+          value={site?.id ?? ""}
+          onChange={setSite}
+          error={siteError ? "Choisissez votre lieu de rattachement." : undefined}
+        />
+        <button type="submit" class="button" disabled={action.busy}>
+          Créer mon compte
+        </button>
+      </form>
+      <p>
+        Déjà membre ? <a href="/connexion">Se connecter</a>
+      </p>
+    </section>
+  );
+}

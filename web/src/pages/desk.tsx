@@ -1,0 +1,329 @@
+// The conciergerie desk: a site's day (exchanges due, disputed, overdue; objects to hand out or
+// to redirect), acting for a member, and the depot's intake, hand-out, loan, return, redirect.
+import { useState } from "preact/hooks";
+import { get, post, query } from "../api";
+import { categories, categoryLabel, flatten, sites } from "../catalog";
+import { session } from "../session";
+import type { Desk, Exchange, Item, Page, PublicMember, Site } from "../types";
+import { Alert, CONDITION_LABEL, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
+import { SitePicker } from "./auth";
+
+const self = { asSelf: true };
+// A loan's default length at the desk; staff can take the object back earlier.
+const LOAN_DAYS = 14;
+const DAY_MS = 86_400_000;
+
+function FindMember() {
+  const [id, setId] = useState("");
+  const [found, setFound] = useState<PublicMember | null>(null);
+  const action = useAction();
+  const acting = session.actingFor();
+  const find = (event: Event) => {
+    event.preventDefault();
+    setFound(null);
+    void action.run(async () => setFound(await get<PublicMember>(`/v1/members/${id.trim()}`, self)));
+  };
+  return (
+    <section aria-labelledby="titre-membre">
+      <h2 id="titre-membre">Agir pour un membre</h2>
+      {acting && <Notice>Vous agissez actuellement pour {acting.display_name}. Ses pages (accueil, annonces, échanges, crédits) s’affichent pour lui.</Notice>}
+      <form onSubmit={find} noValidate class="row row--end">
+        <Field label="Numéro de membre" hint="Il figure sur la page « Mes crédits » du membre ou sur sa carte.">
+          {(p) => <input {...p} value={id} onInput={(e) => setId(e.currentTarget.value)} autoComplete="off" />}
+        </Field>
+        <button type="submit" class="button" disabled={action.busy || !id.trim()}>
+          Chercher
+        </button>
+      </form>
+      <Alert error={action.error} />
+      {found && (
+        <div class="card">
+          <p>
+            <strong>{found.display_name}</strong> {found.email && `· ${found.email}`} · {found.exchanges_completed ?? 0} échange(s)
+          </p>
+          <button type="button" class="button" onClick={() => session.actFor(found)}>
+            Agir pour {found.display_name}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ExchangeList({ title, items, site }: { title: string; items: Exchange[]; site: string }) {
+  const action = useAction();
+  const [done, setDone] = useState<Record<string, string>>({});
+  const resolve = (x: Exchange, outcome: "post" | "void") =>
+    action.run(async () => {
+      const answer = await post<Exchange>(`/v1/exchanges/${x.id}/resolve`, { outcome }, self);
+      setDone({ ...done, [x.id]: answer.state });
+    });
+  return (
+    <section aria-label={title}>
+      <h3>{title}</h3>
+      <Alert error={action.error} />
+      {items.length === 0 ? (
+        <p>Rien.</p>
+      ) : (
+        <ul class="cards">
+          {items.map((x) => (
+            <li class="card" key={x.id}>
+              <p>
+                <a href={`/echanges/${x.id}`}>Échange de {formatMinutes(x.minutes)}</a> ·{" "}
+                {STATE_LABEL[done[x.id] ?? x.state] ?? x.state} {x.scheduled_at && `· prévu ${formatDate(x.scheduled_at)}`}
+              </p>
+              {x.state === "disputed" && !done[x.id] && x.site_id === site && (
+                <div class="row">
+                  <button type="button" class="button" onClick={() => resolve(x, "post")}>Verser les crédits</button>
+                  <button type="button" class="button button--light" onClick={() => resolve(x, "void")}>Annuler le versement</button>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Intake({ site, onDone }: { site: string; onDone: () => void }) {
+  const tree = useLoad(categories, []);
+  const acting = session.actingFor();
+  const [form, setForm] = useState({ category: "", title: "", condition: "good", weight_kg: "", mode: "give" });
+  const [fromActing, setFromActing] = useState(true);
+  const [created, setCreated] = useState<Item | null>(null);
+  const action = useAction();
+  const set = (key: keyof typeof form) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) =>
+    setForm({ ...form, [key]: e.currentTarget.value });
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const weight_g = Math.round(Number(form.weight_kg.replace(",", ".")) * 1000);
+      const body: Record<string, unknown> = { category: form.category, title: form.title, condition: form.condition, weight_g, mode: form.mode };
+      if (acting && fromActing) body.dropped_by_member_id = acting.id;
+      setCreated(await post<Item>(`/v1/sites/${site}/items`, body, self));
+      setForm({ ...form, title: "", weight_kg: "" });
+      onDone();
+    });
+  };
+  const e = action.error;
+  return (
+    <section aria-labelledby="titre-depot">
+      <h2 id="titre-depot">Réception d’un objet</h2>
+      {created && <Notice>« {created.title} » est enregistré et disponible.</Notice>}
+      <form onSubmit={submit} noValidate>
+        <Alert error={e} />
+        <Field label="Catégorie de l’objet" error={fieldError(e, "category")}>
+          {(p) => (
+            <select {...p} value={form.category} onChange={set("category")}>
+              <option value="">Choisissez une catégorie</option>
+              {flatten(tree.data ?? [])
+                .filter((c) => c.kind === "good")
+                .map((c) => (
+                  <option key={c.slug} value={c.slug}>{`${"\u00a0\u00a0".repeat(c.depth)}${c.label}`}</option>
+                ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Nom de l’objet" error={fieldError(e, "title")}>
+          {(p) => <input {...p} value={form.title} onInput={set("title")} maxLength={120} />}
+        </Field>
+        <Field label="État" error={fieldError(e, "condition")}>
+          {(p) => (
+            <select {...p} value={form.condition} onChange={set("condition")}>
+              {Object.entries(CONDITION_LABEL).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label="Poids (kg)" hint="Par exemple 1,5." error={fieldError(e, "weight_g")}>
+          {(p) => <input {...p} inputMode="decimal" value={form.weight_kg} onInput={set("weight_kg")} />}
+        </Field>
+        <Field label="L’objet est" error={fieldError(e, "mode")}>
+          {(p) => (
+            <select {...p} value={form.mode} onChange={set("mode")}>
+              <option value="give">à donner</option>
+              <option value="lend">à prêter (objetothèque)</option>
+            </select>
+          )}
+        </Field>
+        {acting && (
+          <label class="choice">
+            <input type="checkbox" checked={fromActing} onChange={(ev) => setFromActing(ev.currentTarget.checked)} /> Déposé par {acting.display_name} (il reçoit les crédits de dépôt)
+          </label>
+        )}
+        <button type="submit" class="button" disabled={action.busy}>
+          Enregistrer l’objet
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function ItemActions({ item, reload }: { item: Item; reload: () => Promise<void> }) {
+  const action = useAction();
+  const [outlet, setOutlet] = useState("reuse");
+  const [condition, setCondition] = useState("good");
+  const acting = session.actingFor();
+  const act = (verb: string, body?: unknown) =>
+    action.run(async () => {
+      await post(`/v1/items/${item.id}/${verb}`, body, self);
+      await reload();
+    });
+  const borrower = item.reserved_by_member_id ?? acting?.id;
+  const name = item.title ?? "objet";
+  return (
+    <div>
+      <Alert error={action.error} />
+      <div class="row row--end">
+        {item.status === "reserved" && item.mode === "give" && (
+          <button type="button" class="button" onClick={() => act("collect", { member_id: item.reserved_by_member_id ?? undefined })} aria-label={`Remettre : ${name}`}>
+            Remettre
+          </button>
+        )}
+        {(item.status === "reserved" || item.status === "available") && item.mode === "lend" && borrower && (
+          <button type="button" class="button" onClick={() => act("lend", { member_id: borrower, due_at: new Date(Date.now() + LOAN_DAYS * DAY_MS).toISOString() })} aria-label={`Prêter : ${name}`}>
+            Prêter {LOAN_DAYS} jours
+          </button>
+        )}
+        {item.status === "reserved" && (
+          <button type="button" class="button button--light" onClick={() => act("release")} aria-label={`Libérer la réservation : ${name}`}>
+            Libérer
+          </button>
+        )}
+        {item.status === "on_loan" && (
+          <>
+            <Field label={`État au retour de ${name}`}>
+              {(p) => (
+                <select {...p} value={condition} onChange={(e) => setCondition(e.currentTarget.value)}>
+                  {Object.entries(CONDITION_LABEL).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+                </select>
+              )}
+            </Field>
+            <button type="button" class="button" onClick={() => act("return", { condition })}>Enregistrer le retour</button>
+          </>
+        )}
+        {item.status === "available" && (
+          <>
+            <Field label={`Réorienter ${name} vers`}>
+              {(p) => (
+                <select {...p} value={outlet} onChange={(e) => setOutlet(e.currentTarget.value)}>
+                  <option value="reuse">le réemploi (autre structure)</option>
+                  <option value="recycle">le recyclage</option>
+                  <option value="waste">la déchetterie</option>
+                </select>
+              )}
+            </Field>
+            <button type="button" class="button button--light" onClick={() => act("redirect", { outlet })}>Réorienter</button>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ItemList({ title, items, reload, labelOf }: { title: string; items: Item[]; reload: () => Promise<void>; labelOf: (slug: string) => string }) {
+  return (
+    <section aria-label={title}>
+      <h3>{title}</h3>
+      {items.length === 0 ? (
+        <p>Aucun objet.</p>
+      ) : (
+        <ul class="cards">
+          {items.map((item) => (
+            <li class="card" key={item.id}>
+              <p>
+                <strong>{item.title}</strong> · {labelOf(item.category)} · {CONDITION_LABEL[item.condition] ?? item.condition} ·{" "}
+                {(item.weight_g / 1000).toLocaleString("fr-FR")} kg {item.reserved_until && `· réservé jusqu’au ${formatDate(item.reserved_until)}`}
+                {item.due_at && `· retour prévu le ${formatDate(item.due_at)}`}
+              </p>
+              <ItemActions item={item} reload={reload} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+async function siteItems(site: string, status: string): Promise<Item[]> {
+  return (await get<Page<Item>>(`/v1/sites/${site}/items${query({ status, limit: 100 })}`, self)).items;
+}
+
+// The desk's list of objects to hand out may lag behind the depot: the reserved list is read
+// from the depot too, and the two merged.
+function merge(a: Item[], b: Item[]): Item[] {
+  const seen = new Map(a.map((i) => [i.id, i]));
+  for (const item of b) seen.set(item.id, item);
+  return [...seen.values()];
+}
+
+function SiteDesk({ site }: { site: Site }) {
+  const tree = useLoad(categories, []);
+  const desk = useLoad(async () => {
+    const [summary, reserved, available, onLoan] = await Promise.all([
+      get<Desk>(`/v1/sites/${site.id}/desk`, self),
+      siteItems(site.id, "reserved"),
+      siteItems(site.id, "available"),
+      siteItems(site.id, "on_loan"),
+    ]);
+    return { summary, handOut: merge(summary.items_to_hand_out, reserved), available, onLoan };
+  }, [site.id]);
+  const labelOf = (slug: string) => categoryLabel(tree.data, slug);
+  const d = desk.data;
+  return (
+    <>
+      <section aria-labelledby="titre-jour">
+        <div class="section-head">
+          <h2 id="titre-jour">Aujourd’hui à {site.name}</h2>
+          <button type="button" class="button button--light" onClick={() => void desk.reload()}>Actualiser</button>
+        </div>
+        <Alert error={desk.error} />
+        <Loading when={desk.loading && !d}>
+          {d && (
+            <>
+              <ExchangeList title="Échanges prévus aujourd’hui" items={d.summary.due_today} site={site.id} />
+              <ExchangeList title="Litiges" items={d.summary.disputed} site={site.id} />
+              <ExchangeList title="Échanges en retard" items={d.summary.overdue} site={site.id} />
+              <ItemList title="Objets à remettre" items={d.handOut} reload={desk.reload} labelOf={labelOf} />
+              <ItemList title="Objets non réclamés à réorienter" items={d.summary.items_to_redirect ?? []} reload={desk.reload} labelOf={labelOf} />
+              <ItemList title="Objets prêtés" items={d.onLoan} reload={desk.reload} labelOf={labelOf} />
+              <ItemList title="Objets disponibles" items={d.available} reload={desk.reload} labelOf={labelOf} />
+            </>
+          )}
+        </Loading>
+      </section>
+      <Intake site={site.id} onDone={() => void desk.reload()} />
+      <p>
+        <a href={`/kiosk?site=${site.id}`}>Ouvrir la borne de ce lieu</a>
+      </p>
+    </>
+  );
+}
+
+export function DeskPage() {
+  const me = session.me();
+  const all = useLoad(sites, []);
+  const [siteId, setSiteId] = useState(() => sessionStorage.getItem("maillon.desk-site") ?? me?.staff_site_ids[0] ?? "");
+  const admin = me?.roles.includes("admin") ?? false;
+  const site = all.data?.find((s) => s.id === siteId);
+  const choose = (s: Site | undefined) => {
+    setSiteId(s?.id ?? "");
+    if (s) sessionStorage.setItem("maillon.desk-site", s.id);
+  };
+  if (!session.isStaff()) {
+    return (
+      <>
+        <PageTitle>Conciergerie</PageTitle>
+        <p>Cette page est réservée aux personnes qui tiennent l’accueil d’un lieu.</p>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageTitle>Conciergerie</PageTitle>
+      <SitePicker label="Lieu" value={siteId} onChange={choose} only={(s) => admin || (me?.staff_site_ids.includes(s.id) ?? false)} />
+      <FindMember />
+      {site && <SiteDesk key={site.id} site={site} />}
+    </>
+  );
+}

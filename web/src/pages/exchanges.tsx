@@ -1,0 +1,301 @@
+// Exchanges: proposing one, the list of mine, and one exchange's page with the actions its
+// state allows (accept, decline, confirm, cancel, dispute), its messages and the rating.
+import { useEffect, useState } from "preact/hooks";
+import { get, post, query } from "../api";
+import { navigate } from "../router";
+import { session } from "../session";
+import type { Exchange, Message, Page, PublicMember } from "../types";
+import { Alert, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
+
+export function ProposeForm({
+  target,
+  minutes: initial,
+  onCancel,
+}: {
+  target: { match_id?: string; offer_id?: string; request_id?: string };
+  minutes: number;
+  onCancel: () => void;
+}) {
+  const [minutes, setMinutes] = useState(String(initial));
+  const [message, setMessage] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const body = { ...target, minutes: Number(minutes), ...(message ? { message } : {}) };
+      const created = await post<Exchange>("/v1/exchanges", body);
+      navigate(`/echanges/${created.id}`);
+    });
+  };
+  return (
+    <form class="inline-form" onSubmit={submit} noValidate>
+      <Alert error={action.error} />
+      <Field label="Crédits de temps (minutes)" hint="60 minutes = 1 heure." error={fieldError(action.error, "minutes")}>
+        {(p) => <input {...p} type="number" min={0} step={15} inputMode="numeric" value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />}
+      </Field>
+      <Field label="Message (facultatif)" error={fieldError(action.error, "message")}>
+        {(p) => <textarea {...p} rows={2} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
+      </Field>
+      <div class="row">
+        <button type="submit" class="button" disabled={action.busy}>
+          Envoyer la proposition
+        </button>
+        <button type="button" class="button button--light" onClick={onCancel}>
+          Annuler
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const names = new Map<string, Promise<string>>();
+function memberName(id: string): Promise<string> {
+  if (!names.has(id)) {
+    names.set(
+      id,
+      get<PublicMember>(`/v1/members/${id}`)
+        .then((m) => m.display_name)
+        .catch(() => "un membre"),
+    );
+  }
+  return names.get(id)!;
+}
+
+function Name({ id }: { id: string }) {
+  const [name, setName] = useState("…");
+  useEffect(() => {
+    if (id === session.memberId()) setName("vous");
+    else void memberName(id).then(setName);
+  }, [id]);
+  return <>{name}</>;
+}
+
+function roleOf(exchange: Exchange, me: string): "provider" | "receiver" | "staff" {
+  if (exchange.provider_id === me) return "provider";
+  if (exchange.receiver_id === me) return "receiver";
+  return "staff";
+}
+
+export function ExchangesPage() {
+  const [state, setState] = useState("");
+  const list = useLoad(async () => (await get<Page<Exchange>>(`/v1/exchanges${query({ state, limit: 50 })}`)).items, [state]);
+  return (
+    <>
+      <PageTitle>Mes échanges</PageTitle>
+      <Field label="Afficher">
+        {(p) => (
+          <select {...p} value={state} onChange={(e) => setState(e.currentTarget.value)}>
+            <option value="">Tous les échanges</option>
+            {Object.entries(STATE_LABEL).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Alert error={list.error} />
+      <Loading when={list.loading && !list.data}>
+        {list.data?.length ? (
+          <ul class="cards" aria-label="Échanges">
+            {list.data.map((x) => (
+              <li class="card" key={x.id}>
+                <h2 class="card-title">
+                  <a href={`/echanges/${x.id}`}>
+                    Échange avec <Name id={roleOf(x, session.memberId() ?? "") === "provider" ? x.receiver_id : x.provider_id} />
+                  </a>
+                </h2>
+                <p>
+                  <span class={`badge badge--${x.state}`}>{STATE_LABEL[x.state] ?? x.state}</span> · {formatMinutes(x.minutes)} ·{" "}
+                  {roleOf(x, session.memberId() ?? "") === "provider" ? "vous rendez le service" : "vous recevez"}
+                </p>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p>Aucun échange pour le moment. Proposez-en un depuis vos correspondances sur l’accueil.</p>
+        )}
+      </Loading>
+    </>
+  );
+}
+
+// While the ledger holds the credits the state is "accepting": look again shortly.
+const SETTLING_POLL_MS = 1000;
+
+function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exchange) => void }) {
+  const me = session.memberId() ?? "";
+  const action = useAction();
+  const role = roleOf(exchange, me);
+  const act = (verb: string, body?: unknown) =>
+    action.run(async () => {
+      const answer = await post<Exchange | undefined>(`/v1/exchanges/${exchange.id}/${verb}`, body);
+      onChange(answer && answer.id ? answer : await get<Exchange>(`/v1/exchanges/${exchange.id}`));
+    });
+  const iProposed = exchange.proposer_id === me;
+  const confirmed = role !== "staff" && exchange.confirmations?.[role];
+  const buttons: preact.JSX.Element[] = [];
+  if (exchange.state === "proposed" && !iProposed) {
+    buttons.push(<button type="button" class="button" onClick={() => act("accept")}>Accepter</button>);
+    buttons.push(<button type="button" class="button button--light" onClick={() => act("decline")}>Refuser</button>);
+  }
+  if (exchange.state === "accepted" && !confirmed) {
+    buttons.push(<button type="button" class="button" onClick={() => act("complete")}>Confirmer que l’échange a eu lieu</button>);
+  }
+  if (["proposed", "accepting", "accepted"].includes(exchange.state)) {
+    buttons.push(<button type="button" class="button button--light" onClick={() => act("cancel")}>Annuler l’échange</button>);
+  }
+  if (exchange.state === "accepted") {
+    buttons.push(
+      <button type="button" class="button button--danger" onClick={() => act("dispute", { reason: "Signalé depuis l’interface web" })}>
+        Signaler un problème
+      </button>,
+    );
+  }
+  return (
+    <div>
+      <Alert error={action.error} />
+      {confirmed && exchange.state === "accepted" && <Notice>Vous avez confirmé. En attente de l’autre personne.</Notice>}
+      {exchange.reason === "insufficient-credits" && exchange.state === "proposed" && (
+        <Notice>Crédits insuffisants : l’échange n’a pas pu être accepté.</Notice>
+      )}
+      {buttons.length > 0 && <div class="row" aria-busy={action.busy}>{buttons}</div>}
+    </div>
+  );
+}
+
+function Messages({ id }: { id: string }) {
+  const list = useLoad(async () => (await get<Page<Message>>(`/v1/exchanges/${id}/messages?limit=100`)).items, [id]);
+  const [body, setBody] = useState("");
+  const action = useAction();
+  const send = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      await post(`/v1/exchanges/${id}/messages`, { body });
+      setBody("");
+      await list.reload();
+    });
+  };
+  return (
+    <section aria-labelledby="titre-messages">
+      <h2 id="titre-messages">Messages</h2>
+      <Alert error={list.error} />
+      {list.data?.length ? (
+        <ol class="messages">
+          {list.data.map((m) => (
+            <li key={m.id}>
+              <strong>
+                <Name id={m.author_id} />
+              </strong>{" "}
+              <span class="hint">{formatDate(m.created_at)}</span>
+              <p>{m.body}</p>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p>Aucun message.</p>
+      )}
+      <form onSubmit={send} noValidate>
+        <Alert error={action.error} />
+        <Field label="Votre message" error={fieldError(action.error, "body")}>
+          {(p) => <textarea {...p} rows={3} value={body} onInput={(e) => setBody(e.currentTarget.value)} />}
+        </Field>
+        <button type="submit" class="button" disabled={action.busy || !body.trim()}>
+          Envoyer
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Rating({ id }: { id: string }) {
+  const [stars, setStars] = useState("5");
+  const [comment, setComment] = useState("");
+  const [done, setDone] = useState(false);
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      await post(`/v1/exchanges/${id}/rating`, { stars: Number(stars), ...(comment ? { comment } : {}) });
+      setDone(true);
+    });
+  };
+  if (done) return <Notice>Merci pour votre avis !</Notice>;
+  return (
+    <section aria-labelledby="titre-avis">
+      <h2 id="titre-avis">Donner un avis</h2>
+      <form onSubmit={submit} noValidate>
+        <Alert error={action.error} />
+        <Field label="Note (de 1 à 5 étoiles)" error={fieldError(action.error, "stars")}>
+          {(p) => (
+            <select {...p} value={stars} onChange={(e) => setStars(e.currentTarget.value)}>
+              {[5, 4, 3, 2, 1].map((n) => (
+                <option key={n} value={n}>
+                  {n} étoile{n > 1 ? "s" : ""}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Commentaire (facultatif)" error={fieldError(action.error, "comment")}>
+          {(p) => <textarea {...p} rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />}
+        </Field>
+        <button type="submit" class="button" disabled={action.busy}>
+          Envoyer mon avis
+        </button>
+      </form>
+    </section>
+  );
+}
+
+export function ExchangePage({ id }: { id: string }) {
+  const exchange = useLoad(() => get<Exchange>(`/v1/exchanges/${id}`), [id]);
+  const x = exchange.data;
+  useEffect(() => {
+    if (x?.state !== "accepting") return;
+    const timer = setTimeout(() => void exchange.reload(), SETTLING_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [x]);
+  return (
+    <>
+      <PageTitle>Échange</PageTitle>
+      <p>
+        <a href="/echanges">← Tous mes échanges</a>
+      </p>
+      <Alert error={exchange.error} />
+      <Loading when={exchange.loading && !x}>
+        {x && (
+          <>
+            <dl class="facts">
+              <dt>État</dt>
+              <dd>
+                <span class={`badge badge--${x.state}`} data-testid="etat-echange">
+                  {STATE_LABEL[x.state] ?? x.state}
+                </span>
+              </dd>
+              <dt>Crédits</dt>
+              <dd>{formatMinutes(x.minutes)}</dd>
+              <dt>Rend le service ou donne</dt>
+              <dd>
+                <Name id={x.provider_id} />
+              </dd>
+              <dt>Reçoit</dt>
+              <dd>
+                <Name id={x.receiver_id} />
+              </dd>
+              {x.scheduled_at && (
+                <>
+                  <dt>Prévu le</dt>
+                  <dd>{formatDate(x.scheduled_at)}</dd>
+                </>
+              )}
+            </dl>
+            <Actions exchange={x} onChange={(next) => exchange.setData(next)} />
+            {x.state === "completed" && <Rating id={x.id} />}
+            <Messages id={x.id} />
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}

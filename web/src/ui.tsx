@@ -1,0 +1,198 @@
+// Small building blocks shared by the pages: labelled fields that show the API's message for
+// them, an alert for the rest, loading state, and the French wording of minutes and distances.
+import type { ComponentChildren, JSX } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "./api";
+
+let nextId = 0;
+/** A stable id for label/description wiring. */
+export function useId(prefix: string): string {
+  const ref = useRef<string>();
+  if (!ref.current) ref.current = `${prefix}-${++nextId}`;
+  return ref.current;
+}
+
+interface FieldProps {
+  label: string;
+  error?: string;
+  hint?: string;
+  children: (props: { id: string; "aria-invalid"?: "true"; "aria-describedby"?: string }) => JSX.Element;
+}
+
+/** A label, the control, an optional hint and the field's error right under it. */
+export function Field({ label, error, hint, children }: FieldProps) {
+  const id = useId("champ");
+  const described = [hint ? `${id}-aide` : "", error ? `${id}-erreur` : ""].filter(Boolean).join(" ");
+  return (
+    <div class={error ? "field field--error" : "field"}>
+      <label for={id}>{label}</label>
+      {hint && (
+        <p class="hint" id={`${id}-aide`}>
+          {hint}
+        </p>
+      )}
+      {children({ id, "aria-invalid": error ? "true" : undefined, "aria-describedby": described || undefined })}
+      {error && (
+        <p class="field-error" id={`${id}-erreur`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The error of a whole action, read out by screen readers when it appears. */
+export function Alert({ error }: { error: unknown }) {
+  if (!error) return null;
+  const text = error instanceof ApiError ? error.detail : "Une erreur est survenue. Réessayez.";
+  const fields = error instanceof ApiError && error.fields.length > 0;
+  return (
+    <p class="alert" role="alert">
+      {text}
+      {fields ? " Corrigez les champs signalés." : ""}
+    </p>
+  );
+}
+
+export function Notice({ children }: { children: ComponentChildren }) {
+  return (
+    <p class="notice" role="status">
+      {children}
+    </p>
+  );
+}
+
+/** Field message from an API error, for fields named `name` (or any of `names`). */
+export function fieldError(error: unknown, ...names: string[]): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  for (const name of names) {
+    const message = error.field(name);
+    if (message) return message;
+  }
+  return undefined;
+}
+
+/** Loads data, reloads on demand or when `deps` change; errors are kept to be shown. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const reload = useCallback(async () => {
+    setLoading(true);
+    try {
+      setData(await load());
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, loading, reload, setData };
+}
+
+/** Runs an action once at a time, keeping its error for display. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run, setError };
+}
+
+export function Loading({ when, children }: { when: boolean; children?: ComponentChildren }) {
+  if (!when) return <>{children}</>;
+  return (
+    <p class="loading" role="status">
+      Chargement…
+    </p>
+  );
+}
+
+/** 90 → "1 h 30", -45 → "-45 min": credits are whole minutes. */
+export function formatMinutes(minutes: number): string {
+  const sign = minutes < 0 ? "-" : "";
+  const total = Math.abs(Math.trunc(minutes));
+  const hours = Math.floor(total / 60);
+  const rest = total % 60;
+  if (hours === 0) return `${sign}${rest} min`;
+  return rest === 0 ? `${sign}${hours} h` : `${sign}${hours} h ${String(rest).padStart(2, "0")}`;
+}
+
+export function formatDistance(distance_m: number): string {
+  if (distance_m < 1000) return `à ${distance_m} m`;
+  return `à ${(distance_m / 1000).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} km`;
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString("fr-FR", { dateStyle: "medium", timeStyle: "short" });
+}
+
+export const MODE_LABEL: Record<string, string> = {
+  give: "Don",
+  lend: "Prêt",
+  swap: "Troc",
+  service: "Service",
+};
+
+export const CONDITION_LABEL: Record<string, string> = {
+  new: "Neuf",
+  good: "Bon état",
+  fair: "État correct",
+  for_parts: "Pour pièces",
+};
+
+export const STATE_LABEL: Record<string, string> = {
+  proposed: "Proposé",
+  accepting: "Acceptation en cours",
+  accepted: "Accepté",
+  completed: "Terminé",
+  declined: "Refusé",
+  cancelled: "Annulé",
+  expired: "Expiré",
+  disputed: "Litige",
+  resolved: "Litige réglé",
+};
+
+export const STATUS_LABEL: Record<string, string> = {
+  active: "Active",
+  paused: "En pause",
+  reserved: "Réservée",
+  closed: "Clôturée",
+  expired: "Expirée",
+  available: "Disponible",
+  collected: "Remis",
+  on_loan: "En prêt",
+  redirected: "Réorienté",
+};
+
+/** Moves focus to the page's heading after navigation, so screen readers announce it. */
+export function PageTitle({ children }: { children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+    const text = ref.current?.textContent;
+    if (text) document.title = `${text} — Maillon`;
+  }, []);
+  return (
+    <h1 ref={ref} tabIndex={-1}>
+      {children}
+    </h1>
+  );
+}
