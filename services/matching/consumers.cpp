@@ -244,6 +244,8 @@ void IndexFollower::follow_once() {
       index_->remove(row.community_id, row.id);
       continue;
     }
+    // What this replica's consumer applied comes back too, and is matched again: its own
+    // transaction could not see a counterpart committed by a concurrent one, this read can.
     const auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
     if (proposals.empty()) continue;
     s_.db.transact([&](pqxx::work& tx) {

@@ -6,24 +6,11 @@
 #include <chrono>
 #include <thread>
 
+#include "e2e_gateway.hpp"
 #include "harness.hpp"
 
 namespace maillon::testing {
 namespace {
-
-constexpr int kSagaTimeoutMs = 20000;
-// Every call comes from the gateway's address, so all of them share one rate-limit bucket per
-// service: poll gently rather than with eventually()'s 20 ms.
-constexpr auto kPollInterval = std::chrono::milliseconds(100);
-
-bool poll_until(const std::function<bool()>& check, int timeout_ms = kSagaTimeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    if (check()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-}
 
 struct Balance {
   int64_t balance = 0;
@@ -39,66 +26,34 @@ std::ostream& operator<<(std::ostream& out, const Balance& b) {
 }
 
 // A community of its own: one conciergerie and the staff member who runs its desk.
-struct Community {
-  std::string id;
-  std::string site;
+struct Community : GatewayCommunity {
   MemberInfo staff;
 };
 
 class E2eExchangeTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    gateway = new std::string(required_env("MAILLON_TEST_GATEWAY_URL"));
-    const Json login = {{"email", required_env("MAILLON_TEST_ADMIN_EMAIL")},
-                        {"password", required_env("MAILLON_TEST_ADMIN_PASSWORD")}};
-    auto r = Client(*gateway).post("/v1/auth/login", login);
-    EXPECT_EQ(r.status, 200) << "admin login through the gateway: " << r.body;
-    admin_token = new std::string(r.status == 200 ? r.json().value("token", "") : "");
-  }
-  static void TearDownTestSuite() {
-    delete admin_token;
-    delete gateway;
-  }
+  static void SetUpTestSuite() { gateway = new Gateway(); }
+  static void TearDownTestSuite() { delete gateway; }
 
-  static inline std::string* gateway = nullptr;
-  static inline std::string* admin_token = nullptr;
+  static inline Gateway* gateway = nullptr;
 
   // Builders ---------------------------------------------------------------------------------
-  static Client admin() { return Client(*gateway, *admin_token); }
-  static Client as(const MemberInfo& m) { return Client(*gateway, m.token); }
+  static Client admin() { return gateway->admin(); }
+  static Client as(const MemberInfo& m) { return gateway->as(m); }
 
   // min_balance 0 and no allowance: a member holds exactly the signup bonus until they trade.
   static Community community(const std::string& name) {
     const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
-    auto c = admin().post("/v1/communities",
-                          {{"name", name + " " + unique_suffix()}, {"policy", policy}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    Community out{c.json().value("id", ""), "", {}};
-    auto s = admin().post("/v1/sites", {{"community_id", out.id},
-                                        {"name", "Conciergerie de " + name},
-                                        {"kind", "conciergerie"},
-                                        {"location", {{"lat", 50.6297}, {"lon", 3.0917}}},
-                                        {"address", name + ", Hauts-de-France"}});
-    EXPECT_EQ(s.status, 201) << s.body;
-    out.site = s.json().value("id", "");
+    Community out{gateway->community(name, policy, "conciergerie"), {}};
     out.staff = member(out, "nadia");
-    auto staffed = admin().post("/v1/sites/" + out.site + "/staff", {{"member_id", out.staff.id}});
-    EXPECT_EQ(staffed.status, 204) << staffed.body;
+    gateway->make_staff(out, out.staff);
     return out;
   }
 
   // Registers a member at the community's site and waits for the signup bonus (the ledger opens
   // the account asynchronously, from member.registered).
   static MemberInfo member(const Community& c, const std::string& name) {
-    const std::string email = name + "." + unique_suffix() + "@e2e.maillon.test";
-    auto r = Client(*gateway).post("/v1/auth/register", {{"email", email},
-                                                         {"password", "mot-de-passe-1"},
-                                                         {"display_name", name},
-                                                         {"community_id", c.id},
-                                                         {"home_site_id", c.site}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    const Json j = r.json();
-    MemberInfo m{j["member"].value("id", ""), j.value("token", ""), email};
+    MemberInfo m = gateway->member(c, name);
     EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
         << name << " never got the signup bonus: " << balance_of(m);
     return m;

@@ -7,71 +7,30 @@
 #include <memory>
 #include <thread>
 
+#include "e2e_gateway.hpp"
 #include "exchange/sse_test_client.hpp"
 #include "harness.hpp"
 
 namespace maillon::testing {
 namespace {
 
-constexpr int kEventTimeoutMs = 20000;
-// Every call comes from the gateway's address and shares one rate-limit bucket: poll gently.
-constexpr auto kPollInterval = std::chrono::milliseconds(100);
-
-bool poll_until(const std::function<bool()>& check) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kEventTimeoutMs);
-  while (!check()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return true;
-}
-
 class E2eNotificationsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    gateway = new std::string(required_env("MAILLON_TEST_GATEWAY_URL"));
-    const Json login = {{"email", required_env("MAILLON_TEST_ADMIN_EMAIL")},
-                        {"password", required_env("MAILLON_TEST_ADMIN_PASSWORD")}};
-    auto r = Client(*gateway).post("/v1/auth/login", login);
-    EXPECT_EQ(r.status, 200) << "admin login through the gateway: " << r.body;
-    const std::string admin_token = r.status == 200 ? r.json().value("token", "") : "";
-    const Client admin(*gateway, admin_token);
-    auto c = admin.post("/v1/communities",
-                        {{"name", "Notifications " + unique_suffix()}, {"policy", Json::object()}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    community = new std::string(c.json().value("id", ""));
-    auto s = admin.post("/v1/sites", {{"community_id", *community},
-                                      {"name", "Tiers-lieu de Wazemmes"},
-                                      {"kind", "tiers_lieu"},
-                                      {"location", {{"lat", 50.626}, {"lon", 3.05}}},
-                                      {"address", "Wazemmes, Lille"}});
-    EXPECT_EQ(s.status, 201) << s.body;
-    site = new std::string(s.json().value("id", ""));
+    gateway = new Gateway();
+    community = new GatewayCommunity(gateway->community("Notifications", Json::object()));
   }
   static void TearDownTestSuite() {
-    delete site;
     delete community;
     delete gateway;
   }
 
-  static inline std::string* gateway = nullptr;
-  static inline std::string* community = nullptr;
-  static inline std::string* site = nullptr;
+  static inline Gateway* gateway = nullptr;
+  static inline GatewayCommunity* community = nullptr;
 
   // Builders ---------------------------------------------------------------------------------
-  static MemberInfo member(const std::string& name) {
-    const std::string email = name + "." + unique_suffix() + "@e2e.maillon.test";
-    auto r = Client(*gateway).post("/v1/auth/register", {{"email", email},
-                                                         {"password", "mot-de-passe-1"},
-                                                         {"display_name", name},
-                                                         {"community_id", *community},
-                                                         {"home_site_id", *site}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    const Json j = r.json();
-    return MemberInfo{j["member"].value("id", ""), j.value("token", ""), email};
-  }
-  static Client as(const MemberInfo& m) { return Client(*gateway, m.token); }
+  static MemberInfo member(const std::string& name) { return gateway->member(*community, name); }
+  static Client as(const MemberInfo& m) { return gateway->as(m); }
 
   static std::string offer(const MemberInfo& owner) {
     auto r = as(owner).post("/v1/offers", {{"kind", "service"},
@@ -80,7 +39,7 @@ class E2eNotificationsTest : public ::testing::Test {
                                            {"title", "Aide aux devoirs d'anglais"},
                                            {"duration_minutes", 30},
                                            {"price_minutes", 30},
-                                           {"site_id", *site}});
+                                           {"site_id", community->site}});
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   }
@@ -103,12 +62,12 @@ TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without
 
   // What EventSource sends: no header of its own, the token in the query.
   auto live = std::make_unique<SseClient>(
-      *gateway, "/v1/notifications/stream?access_token=" + provider.token);
+      gateway->url(), "/v1/notifications/stream?access_token=" + provider.token);
   ASSERT_EQ(live->status, 200);
   EXPECT_EQ(live->headers["content-type"], "text/event-stream");
 
   const std::string first_id = propose(receiver, first_offer);
-  auto first = live->next_event(kEventTimeoutMs);
+  auto first = live->next_event(kGatewayTimeoutMs);
   ASSERT_TRUE(first) << "no event through the gateway on the open stream";
   EXPECT_EQ(first->event, "exchange.proposed");
   const Json first_data = Json::parse(first->data);
@@ -118,11 +77,11 @@ TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without
   live->close();
 
   auto resumed = std::make_unique<SseClient>(
-      *gateway, "/v1/notifications/stream",
+      gateway->url(), "/v1/notifications/stream",
       Headers{{"Authorization", "Bearer " + provider.token}, {"Last-Event-ID", first->id}});
   ASSERT_EQ(resumed->status, 200);
   const std::string second_id = propose(receiver, second_offer);
-  auto second = resumed->next_event(kEventTimeoutMs);
+  auto second = resumed->next_event(kGatewayTimeoutMs);
   ASSERT_TRUE(second);
   EXPECT_EQ(Json::parse(second->data)["exchange_id"], second_id);
   EXPECT_GT(std::stoll(second->id), std::stoll(first->id));
