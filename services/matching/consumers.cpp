@@ -211,30 +211,9 @@ std::string rebuild_index(Service& s, MatchIndex& index) {
 IndexFollower::IndexFollower(Service& service, std::shared_ptr<MatchIndex> index)
     : s_(service), index_(std::move(index)) {}
 
-IndexFollower::~IndexFollower() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
 void IndexFollower::start(std::string position, std::chrono::milliseconds interval) {
   position_ = std::move(position);
-  interval_ = interval;
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-      lock.unlock();
-      try {
-        follow_once();
-      } catch (const std::exception& e) {
-        log::warn("matching index feed not read, retrying", {{"error", e.what()}});
-      }
-      lock.lock();
-    }
-  });
+  thread_.start("matching index feed", interval, [this] { follow_once(); });
 }
 
 void IndexFollower::follow_once() {

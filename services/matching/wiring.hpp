@@ -2,12 +2,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "services/common/periodic.hpp"
 #include "services/matching/index.hpp"
 
 namespace maillon {
@@ -28,7 +26,6 @@ std::string rebuild_index(Service& service, MatchIndex& index);
 class IndexFollower {
  public:
   IndexFollower(Service& service, std::shared_ptr<MatchIndex> index);
-  ~IndexFollower();
   void start(std::string position, std::chrono::milliseconds interval);
   void follow_once();
 
@@ -36,11 +33,7 @@ class IndexFollower {
   Service& s_;
   std::shared_ptr<MatchIndex> index_;
   std::string position_;
-  std::chrono::milliseconds interval_{200};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;
 };
 void register_consumers(Service& service, const std::shared_ptr<MatchIndex>& index);
 void register_routes(Service& service, const std::shared_ptr<MatchIndex>& index);

@@ -70,29 +70,11 @@ void SearchIndex::start() {
   catch_up();
   loaded_ = true;
   log::info("search read model loaded", {{"listings", std::to_string(size())}});
-  poller_ = std::thread([this] { poll_loop(); });
+  poller_.start("search read model feed", poll_interval_, [this] { catch_up(); });
 }
 
 void SearchIndex::stop() {
-  {
-    std::lock_guard lock(stop_mutex_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (poller_.joinable()) poller_.join();
-}
-
-void SearchIndex::poll_loop() {
-  std::unique_lock lock(stop_mutex_);
-  while (!stop_cv_.wait_for(lock, poll_interval_, [this] { return stopping_; })) {
-    lock.unlock();
-    try {
-      catch_up();
-    } catch (const std::exception& e) {
-      log::warn("search read model: feed not read, retrying", {{"error", e.what()}});
-    }
-    lock.lock();
-  }
+  poller_.stop();
 }
 
 void SearchIndex::catch_up() {

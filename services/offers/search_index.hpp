@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,10 +14,10 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "services/common/periodic.hpp"
 #include "services/offers/repository.hpp"
 
 namespace maillon {
@@ -80,16 +79,12 @@ class SearchIndex {
   std::mutex query_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const TsQuery>> queries_;  // null: unsupported
 
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread poller_;
+  PeriodicThread poller_;
 
   void read_feed();
   void apply(std::vector<std::pair<ListingRow, std::string>> rows);
   void remove_locked(const std::string& id);
   std::optional<std::shared_ptr<const TsQuery>> text_query(const std::string& text);
-  void poll_loop();
 };
 
 }  // namespace maillon::listings
