@@ -104,6 +104,24 @@ class Db {
   void retried() { ++retries_; }
 };
 
+// Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
+// it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does
+// not wake the outbox relay (Db::transact's commit hook) for every read. One retry on a
+// connection lost while idle in the pool.
+template <class F>
+auto read_only(Db& db, F&& f) {
+  for (int attempt = 1;; ++attempt) {
+    Db::Lease lease = db.acquire();
+    try {
+      pqxx::nontransaction tx(lease.conn());
+      return f(tx);
+    } catch (const pqxx::broken_connection&) {
+      lease.discard();
+      if (attempt >= 2) throw;
+    }
+  }
+}
+
 // Applies schemas/<schema>/NNN_*.sql in order, each once, recorded in <schema>.schema_migrations,
 // under an advisory lock so that replicas starting together migrate one at a time. Also creates
 // the runtime's own tables (outbox, applied_events) in the schema.

@@ -176,13 +176,6 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   }
 }
 
-std::pair<std::vector<ReadListing>, std::string> read_only_feed(Service& s,
-                                                                const std::string& since) {
-  Db::Lease lease = s.db.acquire();
-  pqxx::nontransaction tx(lease.conn());
-  return repo::index_feed(tx, since);
-}
-
 }  // namespace
 
 int64_t now_s() {
@@ -217,7 +210,8 @@ void IndexFollower::start(std::string position, std::chrono::milliseconds interv
 }
 
 void IndexFollower::follow_once() {
-  auto [rows, next] = read_only_feed(s_, position_);
+  auto [rows, next] =
+      read_only(s_.db, [&](pqxx::transaction_base& tx) { return repo::index_feed(tx, position_); });
   for (const ReadListing& row : rows) {
     if (row.status != "active") {
       index_->remove(row.community_id, row.id);

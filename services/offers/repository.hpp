@@ -47,24 +47,6 @@ struct ListQuery {
   int limit = 20;
 };
 
-// Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
-// it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does
-// not wake the outbox relay (Db::transact's commit hook) for every search. One retry on a
-// connection lost while idle in the pool.
-template <class F>
-auto read_only(Db& db, F&& f) {
-  for (int attempt = 1;; ++attempt) {
-    Db::Lease lease = db.acquire();
-    try {
-      pqxx::nontransaction tx(lease.conn());
-      return f(tx);
-    } catch (const pqxx::broken_connection&) {
-      lease.discard();
-      if (attempt >= 2) throw;
-    }
-  }
-}
-
 void insert_listing(pqxx::work& tx, const ListingRow& row);
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
                                        bool for_update);

@@ -5,16 +5,8 @@
 //
 // Usage: maillon_bench_matching_service [--rate N] [--seconds N] [--spots N]
 // Needs MAILLON_TEST_DATABASE_URL and MAILLON_TEST_REDIS_URL (script/bench sets them); the
-// service is $MAILLON_TEST_BIN_DIR/services/matching/maillon-matching (default: build).
+// service is build/services/matching/maillon-matching, started by the integration harness.
 // The events are those the offers and requests services write (schemas/events/listing.*).
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,10 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "harness.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -69,70 +60,6 @@ std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
 }
-
-// A fresh database next to the test one, so that the service migrates an empty schema.
-std::string create_database(const std::string& base, const std::string& name) {
-  pqxx::connection conn(base);
-  pqxx::nontransaction tx(conn);
-  tx.exec("CREATE DATABASE " + tx.quote_name(name));
-  const auto slash = base.rfind('/');
-  const auto query = base.find('?', slash);
-  return base.substr(0, slash + 1) + name + (query == std::string::npos ? "" : base.substr(query));
-}
-
-void drop_database(const std::string& base, const std::string& name) {
-  pqxx::connection conn(base);
-  pqxx::nontransaction tx(conn);
-  tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
-}
-
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// The service under test, started with the caller's environment plus its own settings.
-class ServiceUnderTest {
- public:
-  ServiceUnderTest(const std::string& binary, const std::map<std::string, std::string>& settings,
-                   const std::string& log_path) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (const auto& [k, v] : settings) env.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::string program = binary;
-    char* argv[] = {program.data(), nullptr};
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ServiceUnderTest() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-  ServiceUnderTest(const ServiceUnderTest&) = delete;
-  ServiceUnderTest& operator=(const ServiceUnderTest&) = delete;
-  bool started() const { return pid_ > 0; }
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // Listings on a grid of spots around Lille, each farther from the next than any reach: a
 // listing meets the listings of its own spot only, so every one has a few matches.
@@ -341,26 +268,19 @@ int main(int argc, char** argv) {
     std::printf("INFO matching.ingest skipped: MAILLON_TEST_DATABASE_URL/REDIS_URL not set\n");
     return 0;
   }
-  const std::string binary =
-      env_or("MAILLON_TEST_BIN_DIR", "build") + "/services/matching/maillon-matching";
-  const std::string suffix = std::to_string(getpid()) + "_" + maillon::new_uuid().substr(0, 8);
-  const std::string db_name = "mb_ingest_" + suffix;
-  const std::string prefix = "bench" + suffix;
-  const std::string database = create_database(base, db_name);
-  const std::string log_path = "/tmp/maillon-bench-matching-" + suffix + ".log";
+  const std::string prefix = "bench" + maillon::testing::unique_suffix();
+  const std::string database = maillon::testing::create_database("ingest");
   int exit_code = 0;
   {
-    ServiceUnderTest service(binary,
-                             {{"DATABASE_URL", database},
-                              {"REDIS_URL", redis_url},
-                              {"PORT", std::to_string(free_port())},
-                              {"MAILLON_STREAM_PREFIX", prefix}},
-                             log_path);
+    maillon::testing::ServiceProcess service(
+        "matching",
+        {{"DATABASE_URL", database}, {"REDIS_URL", redis_url}, {"MAILLON_STREAM_PREFIX", prefix}});
+    service.start();  // throws when /readyz never answers
+    const std::string log_path = service.log_path();
     maillon::Redis redis(redis_url);
     const std::string community = maillon::new_uuid();
     const std::size_t preloaded = preload(redis, prefix, community, options.spots);
-    const bool ready = service.started() &&
-                       wait_until([&] { return count_listings(database) == int64_t(preloaded); },
+    const bool ready = wait_until([&] { return count_listings(database) == int64_t(preloaded); },
                                   std::chrono::seconds(60));
     if (!ready) {
       std::fprintf(stderr, "the matching service did not take the preload (log: %s)\n",
@@ -377,7 +297,7 @@ int main(int argc, char** argv) {
       poller.join();
       report(tracker, options, achieved,
              static_cast<std::size_t>(options.rate_per_s * options.seconds));
-      exit_code = service.running() ? 0 : 1;
+      exit_code = service.alive() ? 0 : 1;
     }
   }
   // After the service stopped (end of its scope): it would recreate what is deleted under it.
@@ -385,6 +305,6 @@ int main(int argc, char** argv) {
   for (const char* stream : {"offers", "requests", "members", "exchanges", "matches"}) {
     redis.command({"DEL", prefix + ":" + stream, prefix + ":" + stream + ".dead"});
   }
-  drop_database(base, db_name);
+  maillon::testing::drop_database(database);
   return exit_code;
 }

@@ -145,6 +145,19 @@ HttpResult http_request(const std::string& base_url, const std::string& method,
   return parse_response(raw);
 }
 
+std::ostream& operator<<(std::ostream& out, const LedgerBalance& b) {
+  return out << "{balance " << b.balance << ", pending_debit " << b.pending_debit
+             << ", pending_credit " << b.pending_credit << ", available " << b.available << "}";
+}
+
+LedgerBalance ledger_balance(const Client& as_member, const std::string& member_id) {
+  auto r = as_member.get("/v1/ledger/accounts/" + member_id);
+  if (r.status != 200) return {};
+  const Json j = r.json();
+  return {j.value("balance_minutes", int64_t{0}), j.value("pending_debit_minutes", int64_t{0}),
+          j.value("pending_credit_minutes", int64_t{0}), j.value("available_minutes", int64_t{0})};
+}
+
 std::string required_env(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) {
@@ -194,6 +207,16 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
+void drop_database(const std::string& url) {
+  const auto slash = url.rfind('/');
+  const auto query = url.find('?', slash);
+  const std::string name =
+      url.substr(slash + 1, query == std::string::npos ? std::string::npos : query - slash - 1);
+  pqxx::connection conn(database_url());
+  pqxx::nontransaction tx(conn);
+  tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+}
+
 ServiceProcess::ServiceProcess(std::string name, std::map<std::string, std::string> env)
     : name_(std::move(name)), env_(std::move(env)), port_(free_port()) {
   log_path_ = "/tmp/maillon-it-" + name_ + "-" + std::to_string(port_) + ".log";
@@ -225,6 +248,10 @@ void ServiceProcess::start() {
       eventually([&] { return http_request(url(), "GET", "/readyz").status == 200; }, 30000);
   if (!ready)
     throw std::runtime_error("service " + name_ + " did not become ready; see " + log_path_);
+}
+
+bool ServiceProcess::alive() const {
+  return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0;
 }
 
 void ServiceProcess::kill9() {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@ std::string database_url();  // MAILLON_TEST_DATABASE_URL
 std::string redis_url();     // MAILLON_TEST_REDIS_URL
 // A new empty database on the test server; returns its URL.
 std::string create_database(const std::string& label);
-std::string unique_suffix();  // short random lower-case suffix for names
+void drop_database(const std::string& url);  // a database create_database made
+std::string unique_suffix();                 // short random lower-case suffix for names
 uint16_t free_port();
 
 class ServiceProcess {
@@ -49,6 +51,7 @@ class ServiceProcess {
   void kill9();
   void terminate();  // SIGTERM and wait for the exit (graceful stop)
   bool running() const { return pid_ > 0; }
+  bool alive() const;  // started and not exited since (a crash shows here)
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   uint16_t port() const { return port_; }
   const std::string& log_path() const { return log_path_; }
@@ -86,6 +89,17 @@ class Client {
   std::string token_;
   std::string on_behalf_of_;
 };
+
+// A member's account as GET /v1/ledger/accounts/{id} shows it; zeros when it cannot be read.
+struct LedgerBalance {
+  int64_t balance = 0;
+  int64_t pending_debit = 0;
+  int64_t pending_credit = 0;
+  int64_t available = 0;
+  bool operator==(const LedgerBalance&) const = default;
+};
+std::ostream& operator<<(std::ostream& out, const LedgerBalance& b);
+LedgerBalance ledger_balance(const Client& as_member, const std::string& member_id);
 
 // The members service on a fresh database, an admin, a community and helpers to add people.
 struct MemberInfo {

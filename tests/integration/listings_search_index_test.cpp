@@ -144,8 +144,8 @@ TEST_F(SearchIndexTest, answers_every_query_like_postgresql_and_follows_other_wr
     for (int page = 0; page < 4; ++page) {  // follow the cursor for a few pages
       ++pages;
       auto memory = index.search(q);
-      auto sql = listings::read_only(
-          db, [&](pqxx::transaction_base& tx) { return listings::list_listings(tx, q); });
+      auto sql =
+          read_only(db, [&](pqxx::transaction_base& tx) { return listings::list_listings(tx, q); });
       if (!memory) {
         EXPECT_EQ(q.status, "closed") << "only closed listings are left to PostgreSQL here";
         break;

@@ -12,18 +12,7 @@
 namespace maillon::testing {
 namespace {
 
-struct Balance {
-  int64_t balance = 0;
-  int64_t pending_debit = 0;
-  int64_t pending_credit = 0;
-  int64_t available = 0;
-  bool operator==(const Balance&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& out, const Balance& b) {
-  return out << "{balance " << b.balance << ", pending_debit " << b.pending_debit
-             << ", pending_credit " << b.pending_credit << ", available " << b.available << "}";
-}
+using Balance = LedgerBalance;
 
 // A community of its own: one conciergerie and the staff member who runs its desk.
 struct Community : GatewayCommunity {
@@ -87,14 +76,7 @@ class E2eExchangeTest : public ::testing::Test {
     return r;
   }
 
-  static Balance balance_of(const MemberInfo& m) {
-    auto r = as(m).get("/v1/ledger/accounts/" + m.id);
-    if (r.status != 200) return {};
-    const Json j = r.json();
-    return {j.value("balance_minutes", int64_t{0}), j.value("pending_debit_minutes", int64_t{0}),
-            j.value("pending_credit_minutes", int64_t{0}),
-            j.value("available_minutes", int64_t{0})};
-  }
+  static Balance balance_of(const MemberInfo& m) { return ledger_balance(as(m), m.id); }
 
   static bool balance_becomes(const MemberInfo& m, const Balance& expected) {
     return poll_until([&] { return balance_of(m) == expected; });

@@ -18,18 +18,7 @@ namespace {
 
 constexpr int kSagaTimeoutMs = 15000;
 
-struct Balance {
-  int64_t balance = 0;
-  int64_t pending_debit = 0;
-  int64_t pending_credit = 0;
-  int64_t available = 0;
-  bool operator==(const Balance&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& out, const Balance& b) {
-  return out << "{balance " << b.balance << ", pending_debit " << b.pending_debit
-             << ", pending_credit " << b.pending_credit << ", available " << b.available << "}";
-}
+using Balance = LedgerBalance;
 
 class ExchangeSagaTest : public ::testing::Test {
  protected:
@@ -110,12 +99,7 @@ class ExchangeSagaTest : public ::testing::Test {
   }
 
   static Balance balance_of(const MemberInfo& m) {
-    auto r = Client(ledger->url(), m.token).get("/v1/ledger/accounts/" + m.id);
-    if (r.status != 200) return {};
-    const Json j = r.json();
-    return {j.value("balance_minutes", int64_t{0}), j.value("pending_debit_minutes", int64_t{0}),
-            j.value("pending_credit_minutes", int64_t{0}),
-            j.value("available_minutes", int64_t{0})};
+    return ledger_balance(Client(ledger->url(), m.token), m.id);
   }
 
   static bool balance_becomes(const MemberInfo& m, const Balance& expected) {
