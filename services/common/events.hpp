@@ -84,7 +84,8 @@ using EventHandler = std::function<void(pqxx::work&, const Event&)>;
 
 // A consumer group member on one stream: re-reads its own pending entries first, reclaims
 // entries of dead consumers (XAUTOCLAIM), applies each event at most once (its id recorded in
-// applied_events in the same transaction as the effect), acks in batches, and sends a message
+// applied_events in the same transaction as the effect; a page of events shares one
+// transaction, falling back to one each when any fails), acks in batches, and sends a message
 // that keeps failing to <stream>.dead.
 class StreamConsumer {
  public:
@@ -115,6 +116,7 @@ class StreamConsumer {
   void ensure_group(Redis& redis);
   int handle_entries(Redis& redis, const redisReply* entries);
   bool apply(const Event& event);
+  bool apply_all(const std::vector<Event>& events);
   void dead_letter(Redis& redis, const std::string& entry_id, const std::string& payload,
                    const std::string& why);
   int deliveries(Redis& redis, const std::string& entry_id);

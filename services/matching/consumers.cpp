@@ -212,6 +212,7 @@ void IndexFollower::start(std::string position, std::chrono::milliseconds interv
 void IndexFollower::follow_once() {
   auto [rows, next] =
       read_only(s_.db, [&](pqxx::transaction_base& tx) { return repo::index_feed(tx, position_); });
+  std::vector<std::pair<const ReadListing*, std::vector<Proposal>>> found;
   for (const ReadListing& row : rows) {
     if (row.status != "active") {
       index_->remove(row.community_id, row.id);
@@ -219,10 +220,15 @@ void IndexFollower::follow_once() {
     }
     // What this replica's consumer applied comes back too, and is matched again: its own
     // transaction could not see a counterpart committed by a concurrent one, this read can.
-    const auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
-    if (proposals.empty()) continue;
+    auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
+    if (!proposals.empty()) found.emplace_back(&row, std::move(proposals));
+  }
+  // One transaction (one commit) for the whole read: at a steady flow the feed brings back
+  // every listing the consumers applied, and a commit each would double the service's fsyncs.
+  if (!found.empty()) {
     s_.db.transact([&](pqxx::work& tx) {
-      store_matches(s_, *index_, tx, row, proposals, "index-feed:" + next);
+      for (const auto& [row, proposals] : found)
+        store_matches(s_, *index_, tx, *row, proposals, "index-feed:" + next);
     });
   }
   position_ = std::move(next);

@@ -147,6 +147,31 @@ TEST_F(EventsTest, a_consumer_killed_before_xack_has_its_message_applied_once_by
   EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
 }
 
+TEST_F(EventsTest, a_page_of_events_is_applied_in_one_transaction_and_once) {
+  publish("thing.made", 20);
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  ASSERT_EQ(relay.publish_batch(redis), 20);
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler());
+  // The first passes create the group and look for entries of dead consumers.
+  auto read_page = [&] {
+    int handled = 0;
+    for (int pass = 0; pass < 5 && handled == 0; ++pass) handled = consumer.poll_once(redis, 100);
+    return handled;
+  };
+  ASSERT_EQ(read_page(), 20);
+  EXPECT_EQ(count("SELECT count(*) FROM effects"), 20);
+  // Rows written by one transaction carry its id: one commit for the page.
+  EXPECT_EQ(count("SELECT count(DISTINCT xmin::text) FROM effects"), 1);
+  // The same entries again (as after a crash before XACK): nothing moves twice.
+  ASSERT_EQ(
+      redis.command({"XGROUP", "SETID", config.stream("things"), config.service_name, "0"})->type,
+      REDIS_REPLY_STATUS);
+  ASSERT_EQ(read_page(), 20);
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 20);
+}
+
 TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_while_others_flow) {
   publish("thing.made", 2);
   publish("poison", 1);
@@ -159,6 +184,8 @@ TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_wh
   ASSERT_TRUE(eventually([&] { return stream_length("things.dead") == 1; }, 15000));
   consumer.stop();
   relay.stop();
+  // The page of five failed together, then went one by one: the good four moved once each.
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
   Redis redis(config.redis_url);
   auto dead = redis.command({"XRANGE", config.stream("things.dead"), "-", "+"});
   auto event = Event::parse(reply_string(dead->element[0]->element[1]->element[1]));
