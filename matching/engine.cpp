@@ -130,7 +130,7 @@ void Engine::insert(const Listing& listing) {
   cell_of_[slot] = cell;
   index_in_cell_[slot] = static_cast<uint32_t>(cells_[cell].size());
   cells_[cell].push_back(
-      Entry{lat_fixed, lon_fixed, listing.reach_m, slot, word_bits(words_[slot])});
+      Entry{lat_fixed, lon_fixed, listing.reach_m, slot, word_prints(words_[slot])});
   add_to_summary(cell, cells_[cell].back());
   id_map_.insert(listing.id, slot, ids_);
   ++size_;
@@ -152,7 +152,7 @@ void Engine::erase_slot(uint32_t slot) {
 
 void Engine::add_to_summary(uint32_t cell, const Entry& entry) {
   cell_created_max_s_[cell] = std::max(cell_created_max_s_[cell], created_s_[entry.slot]);
-  cell_word_bits_[cell] |= entry.word_bits;
+  cell_word_bits_[cell] |= word_bits(words_[entry.slot]);
 }
 
 // A cell holds tens of listings at most in the densest areas: recounting is cheap, and keeps

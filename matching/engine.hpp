@@ -80,7 +80,7 @@ class Engine {
     int32_t lon_fixed;
     uint32_t reach_m;
     uint32_t slot;
-    uint64_t word_bits;  // detail::word_bits of its words: no shared bit, no shared word
+    uint64_t word_prints;  // detail::word_prints: no equal lane with the query, no shared word
   };
   struct Partition {  // the occupied cells of one (category, side), sorted by cell key
     std::vector<uint64_t> keys;
@@ -113,6 +113,7 @@ class Engine {
   Cutoff cutoff_for(const std::vector<Candidate>& heap, std::size_t k, bool words_possible,
                     int64_t age_s_min) const;
   bool shares_word(const Probe& probe, uint32_t slot) const;
+  static bool may_share_word(const Probe& probe, uint64_t word_prints);
   // True when the candidate entered the top k (the cutoff must then be recomputed).
   bool consider(const Probe& probe, const Entry& entry, const Cutoff& cutoff,
                 std::vector<Candidate>& heap) const;

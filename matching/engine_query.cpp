@@ -24,6 +24,11 @@ void set_point(GeoPoint snapped, std::vector<std::size_t>& partitions, auto& pro
   probe.partitions = std::move(partitions);
 }
 
+void set_prints(auto& probe) {
+  for (uint32_t i = 0; i < probe.word_count; ++i)
+    probe.repeated_prints[i] = word_print(probe.words[i]) * 0x0101'0101'0101'0101ull;
+}
+
 }  // namespace
 
 Listing Engine::listing_at(uint32_t slot) const {
@@ -65,6 +70,7 @@ Engine::Probe Engine::match_probe(const Listing& listing, GeoPoint handover, std
   probe.words = normalized(listing.words);
   probe.word_count = word_count(probe.words);
   probe.word_bits = word_bits(probe.words);
+  set_prints(probe);
   probe.k = std::min(k, kMaxResults);
   return probe;
 }
@@ -105,6 +111,7 @@ std::vector<Match> Engine::nearby(const NearbyQuery& query) const {
   probe.words = normalized(query.words);
   probe.word_count = word_count(probe.words);
   probe.word_bits = word_bits(probe.words);
+  set_prints(probe);
   probe.k = std::min(query.k, kMaxResults);
   return search(probe);
 }
@@ -197,6 +204,13 @@ void Engine::add_member_inputs(uint32_t slot, ScoreInputs& inputs) const {
   inputs.recent_proposals = member < recent_proposals_.size() ? recent_proposals_[member] : 0;
 }
 
+bool Engine::may_share_word(const Probe& probe, uint64_t word_prints) {
+  for (uint32_t i = 0; i < probe.word_count; ++i) {
+    if (has_lane(word_prints, probe.repeated_prints[i])) return true;
+  }
+  return false;
+}
+
 bool Engine::shares_word(const Probe& probe, uint32_t slot) const {
   for (uint32_t word : words_[slot]) {
     if (word == 0) return false;
@@ -232,7 +246,7 @@ bool Engine::consider(const Probe& probe, const Entry& entry, const Cutoff& cuto
   // Most candidates of a dense area stop here, on their position and words alone: too far to
   // beat the k-th best unless they share a word with the query, and sharing none.
   if (lower_m2 > cutoff.plain_m2 &&
-      (lower_m2 > cutoff.words_m2 || (entry.word_bits & probe.word_bits) == 0 ||
+      (lower_m2 > cutoff.words_m2 || !may_share_word(probe, entry.word_prints) ||
        !shares_word(probe, entry.slot))) {
     return false;
   }
@@ -272,7 +286,17 @@ std::vector<Match> Engine::search(const Probe& probe) const {
   cells_to_visit(probe, visits);
   std::vector<Candidate> heap;
   heap.reserve(probe.k);
-  for (const CellVisit& visit : visits) {
+  for (std::size_t v = 0; v < visits.size(); ++v) {
+    const CellVisit& visit = visits[v];
+    // The cells of a query are scattered in memory: ask for the next ones while this one is
+    // read (the vector header two ahead, the first entries one ahead).
+    if (v + 2 < visits.size()) __builtin_prefetch(&cells_[visits[v + 2].cell]);
+    if (v + 1 < visits.size()) {
+      const auto& next = cells_[visits[v + 1].cell];
+      const char* at = reinterpret_cast<const char*>(next.data());
+      const std::size_t bytes = std::min<std::size_t>(next.size() * sizeof(Entry), 512);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(at + b);
+    }
     const bool full = heap.size() == probe.k;
     // Cells come nearest first: once even a perfect candidate there would not enter the top k,
     // no farther cell can hold one either.
