@@ -42,6 +42,9 @@ struct Event {
 // commits. `stream` is the logical name ("offers"); the prefix is applied here.
 class Outbox {
  public:
+  // A writer of many events at once may store up to this many in one row, one per line (the
+  // ledger does, one row per batch of transfers); the relay publishes them as separate entries.
+  static constexpr std::size_t kEventsPerRowMax = 4096;
   explicit Outbox(std::string stream_prefix) : prefix_(std::move(stream_prefix)) {}
   Event add(pqxx::work& tx, const std::string& stream, std::string type, std::string community_id,
             nlohmann::json data, std::optional<std::string> event_id = std::nullopt) const;
@@ -74,6 +77,7 @@ class OutboxRelay {
   bool poked_ = false;
   std::atomic<bool> running_{false};
   std::set<std::string> streams_seen_;
+  bool rows_left_ = false;  // the last pass stopped at its event bound: go on at once
   void loop();
   void check_flush(Redis& redis);
   void trim(Redis& redis);

@@ -106,6 +106,11 @@ void TransferBatcher::run_community(const std::string& community_id,
       }
     }
   }
+  if (careful_batches_.load() > 0) {
+    careful_batches_.fetch_sub(1);
+  } else {
+    batch.assume_new_ids = true;
+  }
   for (int attempt = 1;; ++attempt) {
     try {
       const BatchOutcome outcome = db_.transact([&](pqxx::work& tx) {
@@ -120,6 +125,14 @@ void TransferBatcher::run_community(const std::string& community_id,
       }
       return;
     } catch (const RaceLost&) {
+      if (batch.assume_new_ids) {
+        // An id existed (a retry, or another replica's): run again reading every id, which
+        // answers the retry with its first result and does not count as a lost race.
+        batch.assume_new_ids = false;
+        careful_batches_.store(kCarefulBatchesAfterClash);
+        --attempt;
+        continue;
+      }
       // The retry reads the id the other replica created and answers from it.
       if (attempt >= kBatchRaceRetriesMax) throw;
     }

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "services/common/db.hpp"
+#include "services/common/events.hpp"
 #include "services/ledger/ledger_service.hpp"
 
 namespace maillon::ledger::repo {
@@ -82,11 +83,10 @@ constexpr const char* kInsertEntries =
     "$7::text[], $8::bigint[]) WITH ORDINALITY AS v(account_id, transfer_id, amount_minutes, "
     "balance_after_minutes, kind, ref, counterparty_account_id, at_us, ord) ORDER BY v.ord";
 
-// The runtime's outbox table, filled with one statement for a whole batch of results.
+// The runtime's outbox table: one row holds the events of a whole batch (insert_events).
 constexpr const char* kInsertEventsName = "ledger_insert_events";
 constexpr const char* kInsertEvents =
-    "INSERT INTO outbox (event_id, stream, payload) "
-    "SELECT v.event_id, $1, v.payload FROM unnest($2::uuid[], $3::text[]) AS v(event_id, payload) "
+    "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3) "
     "ON CONFLICT (event_id) DO NOTHING";
 
 constexpr const char* kSelectAccount =
@@ -339,13 +339,21 @@ void write_changes(pqxx::work& tx, const std::string& community_id, const Ledger
 }
 
 void insert_events(pqxx::work& tx, const std::string& stream, const std::vector<EventRow>& events) {
-  if (events.empty()) return;
-  ArrayLiteral ids, payloads;
-  for (const auto& e : events) {
-    ids.add(e.event_id);
-    payloads.add(e.payload);
+  // Up to Outbox::kEventsPerRowMax events share a row, one line each, under the first one's id:
+  // the relay reads, publishes and marks one row per batch of transfers, not one per transfer,
+  // and the payload travels as a plain parameter (no array literal to escape and parse).
+  for (std::size_t first = 0; first < events.size(); first += Outbox::kEventsPerRowMax) {
+    const std::size_t end = std::min(events.size(), first + Outbox::kEventsPerRowMax);
+    std::size_t bytes = 0;
+    for (std::size_t i = first; i < end; ++i) bytes += events[i].payload.size() + 1;
+    std::string lines;
+    lines.reserve(bytes);
+    for (std::size_t i = first; i < end; ++i) {
+      if (i > first) lines += '\n';
+      lines += events[i].payload;
+    }
+    tx.exec_prepared(kInsertEventsName, events[first].event_id, stream, lines);
   }
-  tx.exec_prepared(kInsertEventsName, stream, ids.text(), payloads.text());
 }
 
 void prepare_statements(Db& db) {

@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "services/common/db.hpp"
+#include "services/common/ids.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
 
@@ -170,6 +171,38 @@ TEST_F(EventsTest, a_page_of_events_is_applied_in_one_transaction_and_once) {
   ASSERT_EQ(read_page(), 20);
   EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 20);
+}
+
+TEST_F(EventsTest, a_row_of_several_events_is_published_as_one_entry_each_in_order) {
+  // What a batch writer stores (Outbox::kEventsPerRowMax): one event per line.
+  std::vector<std::string> ids;
+  std::string lines;
+  for (int i = 0; i < 3; ++i) {
+    Event e;
+    e.id = new_uuid();
+    e.type = "thing.made";
+    e.occurred_at = "2026-11-29T08:00:00Z";
+    e.data = Json{{"i", i}, {"text", "ligne\nsuivante"}};  // an escaped line break stays inside
+    ids.push_back(e.id);
+    lines += (i ? "\n" : "") + e.to_json();
+  }
+  db->transact([&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3)", ids[0],
+                   config.stream("things"), lines);
+  });
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  ASSERT_EQ(relay.publish_batch(redis), 1);
+  auto entries = redis.command({"XRANGE", config.stream("things"), "-", "+"});
+  ASSERT_EQ(entries->elements, 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto event = Event::parse(reply_string(entries->element[i]->element[1]->element[1]));
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->id, ids[i]);
+    EXPECT_EQ(event->data["i"], int(i));
+    EXPECT_EQ(event->data["text"], "ligne\nsuivante");
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
 }
 
 TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_while_others_flow) {
