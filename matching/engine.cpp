@@ -105,8 +105,9 @@ uint32_t Engine::cell_for(std::size_t partition, int32_t lat_fixed, int32_t lon_
   assert(cells_.size() < UINT32_MAX);
   const auto cell = static_cast<uint32_t>(cells_.size());
   cells_.emplace_back();
-  cell_created_max_s_.push_back(std::numeric_limits<int64_t>::min());
-  cell_word_bits_.push_back(0);
+  summaries_.push_back(CellSummary{std::numeric_limits<int64_t>::min(),
+                                   static_cast<uint32_t>(filter_pool_.size()), 0});
+  filter_pool_.push_back(0);
   p.keys.insert(it, key);
   p.cells.insert(p.cells.begin() + at, cell);
   return cell;
@@ -129,8 +130,7 @@ void Engine::insert(const Listing& listing) {
       cell_for(partition_of(listing.category, listing.side), lat_fixed, lon_fixed);
   cell_of_[slot] = cell;
   index_in_cell_[slot] = static_cast<uint32_t>(cells_[cell].size());
-  cells_[cell].push_back(
-      Entry{lat_fixed, lon_fixed, listing.reach_m, slot, word_prints(words_[slot])});
+  cells_[cell].push_back(Entry{lat_fixed, lon_fixed, listing.reach_m, slot});
   add_to_summary(cell, cells_[cell].back());
   id_map_.insert(listing.id, slot, ids_);
   ++size_;
@@ -150,17 +150,69 @@ void Engine::erase_slot(uint32_t slot) {
   recompute_summary(cell_of_[slot]);
 }
 
+namespace {
+constexpr uint8_t kFilterLog2Max = 6;  // 64 words: 4096 bits
+
+uint8_t filter_log2_for(std::size_t listings) {
+  uint8_t log2 = 0;
+  while (log2 < kFilterLog2Max && (std::size_t{1} << log2) < listings) ++log2;
+  return log2;
+}
+}  // namespace
+
+void Engine::set_filter_bits(uint32_t cell, const Words& words) {
+  uint64_t* filter = filter_pool_.data() + summaries_[cell].filter_at;
+  for (uint32_t word : words) {
+    if (word == 0) break;
+    const uint64_t bit = filter_bit_index(word_hash(word), summaries_[cell].filter_log2);
+    filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
+}
+
 void Engine::add_to_summary(uint32_t cell, const Entry& entry) {
-  cell_created_max_s_[cell] = std::max(cell_created_max_s_[cell], created_s_[entry.slot]);
-  cell_word_bits_[cell] |= word_bits(words_[entry.slot]);
+  CellSummary& summary = summaries_[cell];
+  summary.created_max_s = std::max(summary.created_max_s, created_s_[entry.slot]);
+  const uint8_t wanted = filter_log2_for(cells_[cell].size());
+  if (wanted > summary.filter_log2) {
+    // Outgrown: a filter twice as large (or more) at the end of the pool, refilled.
+    summary.filter_at = static_cast<uint32_t>(filter_pool_.size());
+    summary.filter_log2 = wanted;
+    filter_pool_.resize(filter_pool_.size() + (std::size_t{1} << wanted), 0);
+    for (const Entry& e : cells_[cell]) set_filter_bits(cell, words_[e.slot]);
+    return;
+  }
+  set_filter_bits(cell, words_[entry.slot]);
 }
 
 // A cell holds tens of listings at most in the densest areas: recounting is cheap, and keeps
 // the summary tight after the newest or a rare-word listing leaves.
 void Engine::recompute_summary(uint32_t cell) {
-  cell_created_max_s_[cell] = std::numeric_limits<int64_t>::min();
-  cell_word_bits_[cell] = 0;
-  for (const Entry& entry : cells_[cell]) add_to_summary(cell, entry);
+  CellSummary& summary = summaries_[cell];
+  summary.created_max_s = std::numeric_limits<int64_t>::min();
+  std::fill_n(filter_pool_.begin() + summary.filter_at, std::size_t{1} << summary.filter_log2, 0);
+  for (const Entry& entry : cells_[cell]) {
+    summary.created_max_s = std::max(summary.created_max_s, created_s_[entry.slot]);
+    set_filter_bits(cell, words_[entry.slot]);
+  }
+}
+
+// One filter per cell, back to back, each the size its cell needs now.
+void Engine::compact_filters() {
+  std::vector<uint64_t> pool;
+  std::size_t words = 0;
+  for (uint32_t cell = 0; cell < cells_.size(); ++cell) {
+    words += std::size_t{1} << filter_log2_for(cells_[cell].size());
+  }
+  pool.reserve(words);
+  for (uint32_t cell = 0; cell < cells_.size(); ++cell) {
+    summaries_[cell].filter_at = static_cast<uint32_t>(pool.size());
+    summaries_[cell].filter_log2 = filter_log2_for(cells_[cell].size());
+    pool.resize(pool.size() + (std::size_t{1} << summaries_[cell].filter_log2), 0);
+  }
+  filter_pool_ = std::move(pool);
+  for (uint32_t cell = 0; cell < cells_.size(); ++cell) {
+    for (const Entry& e : cells_[cell]) set_filter_bits(cell, words_[e.slot]);
+  }
 }
 
 void Engine::clear() {
@@ -168,8 +220,8 @@ void Engine::clear() {
   for (auto* v : {&members_, &cell_of_, &index_in_cell_, &free_slots_}) *v = {};
   for (auto* v : {&from_s_, &until_s_, &created_s_}) *v = {};
   cells_ = {};
-  cell_created_max_s_ = {};
-  cell_word_bits_ = {};
+  summaries_ = {};
+  filter_pool_ = {};
   ids_ = {};
   category_of_ = {};
   flags_ = {};
@@ -216,6 +268,7 @@ std::size_t Engine::build(const std::vector<Listing>& listings) {
     input_index_of_slot[id_map_.find(listings[o.index].id, ids_)] = o.index;
   }
   for (auto& cell : cells_) cell.shrink_to_fit();
+  compact_filters();
   return size_;
 }
 
@@ -242,7 +295,7 @@ std::size_t Engine::memory_bytes() const {
   std::size_t bytes = categories_.memory_bytes() + id_map_.memory_bytes();
   for (const Partition& p : partitions_) bytes += bytes_of(p.keys) + bytes_of(p.cells);
   bytes += bytes_of(partitions_) + bytes_of(cells_);
-  bytes += bytes_of(cell_created_max_s_) + bytes_of(cell_word_bits_);
+  bytes += bytes_of(summaries_) + bytes_of(filter_pool_);
   for (const auto& cell : cells_) bytes += bytes_of(cell);
   bytes += bytes_of(ids_) + bytes_of(members_) + bytes_of(category_of_) + bytes_of(flags_);
   bytes += bytes_of(from_s_) + bytes_of(until_s_) + bytes_of(created_s_) + bytes_of(words_);

@@ -75,12 +75,16 @@ class Engine {
 
  private:
   struct Probe;   // one query, whatever asked it: defined in engine.cpp
-  struct Entry {  // what a cell keeps of a listing: enough to reject most by distance and words
+  struct Entry {  // what a cell keeps of a listing: enough to reject most by distance (16 bytes)
     int32_t lat_fixed;
     int32_t lon_fixed;
     uint32_t reach_m;
     uint32_t slot;
-    uint64_t word_prints;  // detail::word_prints: no equal lane with the query, no shared word
+  };
+  struct CellSummary {  // one cache line holds four: a query reads one per cell it passes
+    int64_t created_max_s;
+    uint32_t filter_at;
+    uint8_t filter_log2;
   };
   struct Partition {  // the occupied cells of one (category, side), sorted by cell key
     std::vector<uint64_t> keys;
@@ -113,7 +117,9 @@ class Engine {
   Cutoff cutoff_for(const std::vector<Candidate>& heap, std::size_t k, bool words_possible,
                     int64_t age_s_min) const;
   bool shares_word(const Probe& probe, uint32_t slot) const;
-  static bool may_share_word(const Probe& probe, uint64_t word_prints);
+  bool cell_may_share_word(const Probe& probe, const CellSummary& cell) const;
+  void set_filter_bits(uint32_t cell, const Words& words);
+  void compact_filters();
   // True when the candidate entered the top k (the cutoff must then be recomputed).
   bool consider(const Probe& probe, const Entry& entry, const Cutoff& cutoff,
                 std::vector<Candidate>& heap) const;
@@ -126,10 +132,13 @@ class Engine {
   std::vector<Partition> partitions_;  // index category * 2 + side
   std::vector<std::vector<Entry>> cells_;
   // Per cell, bounds on what its listings can bring to a score, so that whole cells are skipped:
-  // the newest creation time and a 64-bit filter of their words (a superset: bits are only
-  // cleared by a recount when a listing leaves).
-  std::vector<int64_t> cell_created_max_s_;
-  std::vector<uint64_t> cell_word_bits_;
+  // the newest creation time, and a filter of their words sized to the cell (64 bits per
+  // listing, rounded up to a power of two, at most 4096 bits): a cell of a dense town then still
+  // says "no word of the query" for most queries, where one 64-bit filter per cell was full.
+  // The filters live in one pool (filter_at: first word, filter_log2: log2 of its size);
+  // a cell that outgrows its filter takes a new one at the end (build() compacts the pool).
+  std::vector<CellSummary> summaries_;
+  std::vector<uint64_t> filter_pool_;
 
   // Slots: one listing each, struct of arrays so that a scan reads only what it needs.
   std::vector<ListingId> ids_;

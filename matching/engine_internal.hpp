@@ -88,28 +88,14 @@ inline uint64_t word_bits(const Words& words) {
   return bits;
 }
 
-// One byte per word (never 0, which marks an empty lane), eight lanes in a 64-bit value: two
-// listings sharing a word have an equal lane, and unequal lanes prove no word is shared. Two
-// different words collide in 1 case out of 255, against about 1 in 6 for a 64-bit filter of
-// four words each, so far fewer candidates need the exact merge (a random read of words_).
-inline uint64_t word_print(uint32_t word) {
-  return 1 + ((word * 0x9E37'79B9u) >> 24) % 255;
+// The cells' word filters: one bit per word out of 64 << log2_words bits, chosen by the top bits
+// of a 64-bit multiplicative hash (so that every size takes its bit from the same hash).
+inline uint64_t word_hash(uint32_t word) {
+  return uint64_t{word} * 0x9E37'79B9'7F4A'7C15ull;
 }
 
-inline uint64_t word_prints(const Words& words) {
-  static_assert(kMaxWords <= 8, "one byte lane per word");
-  uint64_t prints = 0;
-  for (std::size_t i = 0; i < kMaxWords && words[i] != 0; ++i)
-    prints |= word_print(words[i]) << (8 * i);
-  return prints;
-}
-
-// Whether some lane of `prints` equals the byte repeated in `repeated` (exact zero-byte test).
-inline bool has_lane(uint64_t prints, uint64_t repeated) {
-  constexpr uint64_t kOnes = 0x0101'0101'0101'0101ull;
-  constexpr uint64_t kHighs = 0x8080'8080'8080'8080ull;
-  const uint64_t x = prints ^ repeated;
-  return ((x - kOnes) & ~x & kHighs) != 0;
+inline uint64_t filter_bit_index(uint64_t hash, uint8_t log2_words) {
+  return hash >> (58 - log2_words);
 }
 
 template <class T>
@@ -136,8 +122,8 @@ struct Engine::Probe {
   int64_t now_s = 0;
   Words words{};
   uint32_t word_count = 0;
-  uint64_t word_bits = 0;  // filter of `words`, compared with the cells' filters
-  std::array<uint64_t, kMaxWords> repeated_prints{};  // word_print of each word, in every lane
+  uint64_t word_bits = 0;  // filter of `words`: most words of a candidate fail it at once
+  std::array<uint64_t, kMaxWords> word_hashes{};  // word_hash of each word, for cell filters
   std::size_t k = 0;
 };
 

@@ -24,9 +24,8 @@ void set_point(GeoPoint snapped, std::vector<std::size_t>& partitions, auto& pro
   probe.partitions = std::move(partitions);
 }
 
-void set_prints(auto& probe) {
-  for (uint32_t i = 0; i < probe.word_count; ++i)
-    probe.repeated_prints[i] = word_print(probe.words[i]) * 0x0101'0101'0101'0101ull;
+void set_word_hashes(auto& probe) {
+  for (uint32_t i = 0; i < probe.word_count; ++i) probe.word_hashes[i] = word_hash(probe.words[i]);
 }
 
 }  // namespace
@@ -70,7 +69,7 @@ Engine::Probe Engine::match_probe(const Listing& listing, GeoPoint handover, std
   probe.words = normalized(listing.words);
   probe.word_count = word_count(probe.words);
   probe.word_bits = word_bits(probe.words);
-  set_prints(probe);
+  set_word_hashes(probe);
   probe.k = std::min(k, kMaxResults);
   return probe;
 }
@@ -111,7 +110,7 @@ std::vector<Match> Engine::nearby(const NearbyQuery& query) const {
   probe.words = normalized(query.words);
   probe.word_count = word_count(probe.words);
   probe.word_bits = word_bits(probe.words);
-  set_prints(probe);
+  set_word_hashes(probe);
   probe.k = std::min(query.k, kMaxResults);
   return search(probe);
 }
@@ -204,9 +203,13 @@ void Engine::add_member_inputs(uint32_t slot, ScoreInputs& inputs) const {
   inputs.recent_proposals = member < recent_proposals_.size() ? recent_proposals_[member] : 0;
 }
 
-bool Engine::may_share_word(const Probe& probe, uint64_t word_prints) {
+bool Engine::cell_may_share_word(const Probe& probe, const CellSummary& cell) const {
+  if (probe.word_count == 0) return false;
+  const uint64_t* filter = filter_pool_.data() + cell.filter_at;
+  const uint8_t log2 = cell.filter_log2;
   for (uint32_t i = 0; i < probe.word_count; ++i) {
-    if (has_lane(word_prints, probe.repeated_prints[i])) return true;
+    const uint64_t bit = filter_bit_index(probe.word_hashes[i], log2);
+    if ((filter[bit >> 6] >> (bit & 63)) & 1) return true;
   }
   return false;
 }
@@ -246,8 +249,7 @@ bool Engine::consider(const Probe& probe, const Entry& entry, const Cutoff& cuto
   // Most candidates of a dense area stop here, on their position and words alone: too far to
   // beat the k-th best unless they share a word with the query, and sharing none.
   if (lower_m2 > cutoff.plain_m2 &&
-      (lower_m2 > cutoff.words_m2 || !may_share_word(probe, entry.word_prints) ||
-       !shares_word(probe, entry.slot))) {
+      (lower_m2 > cutoff.words_m2 || !shares_word(probe, entry.slot))) {
     return false;
   }
   const double lower_m = std::sqrt(lower_m2);
@@ -288,27 +290,42 @@ std::vector<Match> Engine::search(const Probe& probe) const {
   heap.reserve(probe.k);
   for (std::size_t v = 0; v < visits.size(); ++v) {
     const CellVisit& visit = visits[v];
-    // The cells of a query are scattered in memory: ask for the next ones while this one is
-    // read (the vector header two ahead, the first entries one ahead).
-    if (v + 2 < visits.size()) __builtin_prefetch(&cells_[visits[v + 2].cell]);
-    if (v + 1 < visits.size()) {
-      const auto& next = cells_[visits[v + 1].cell];
-      const char* at = reinterpret_cast<const char*>(next.data());
-      const std::size_t bytes = std::min<std::size_t>(next.size() * sizeof(Entry), 512);
-      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(at + b);
+    // The cells of a query are scattered in memory: ask for the summaries and vector headers
+    // four cells ahead, and for the word filter two cells ahead, while this one is read.
+    if (v + 4 < visits.size()) {
+      __builtin_prefetch(&summaries_[visits[v + 4].cell]);
+      __builtin_prefetch(&cells_[visits[v + 4].cell]);
+    }
+    if (v + 2 < visits.size()) {  // its summary was asked for two cells ago
+      __builtin_prefetch(filter_pool_.data() + summaries_[visits[v + 2].cell].filter_at);
     }
     const bool full = heap.size() == probe.k;
     // Cells come nearest first: once even a perfect candidate there would not enter the top k,
     // no farther cell can hold one either.
     const double bound = score_bound(visit.lower_m, probe.word_count > 0, reliability_max_);
     if (full && bound < heap.front().score) break;
-    // This cell's own summary may rule it out where a farther one still needs reading.
-    const bool words_possible =
-        probe.word_count > 0 && (cell_word_bits_[visit.cell] & probe.word_bits) != 0;
-    const int64_t age_s_min = std::max<int64_t>(0, probe.now_s - cell_created_max_s_[visit.cell]);
-    if (full && score_bound(visit.lower_m, words_possible, reliability_max_, age_s_min) <
-                    heap.front().score) {
+    // This cell's own summary may rule it out where a farther one still needs reading: its
+    // newest listing first, then (only when a shared word could make the difference) its
+    // word filter, which is one more read from memory.
+    const CellSummary& summary = summaries_[visit.cell];
+    const int64_t age_s_min = std::max<int64_t>(0, probe.now_s - summary.created_max_s);
+    bool words_possible = false;
+    if (!full ||
+        score_bound(visit.lower_m, false, reliability_max_, age_s_min) >= heap.front().score) {
+      words_possible = cell_may_share_word(probe, summary);  // sets the cutoff for words
+    } else if (probe.word_count == 0 ||
+               score_bound(visit.lower_m, true, reliability_max_, age_s_min) < heap.front().score ||
+               !cell_may_share_word(probe, summary)) {
       continue;
+    } else {
+      words_possible = true;
+    }
+    if (v + 1 < visits.size()) {
+      // The entries of the next cell, while this one's are read.
+      const auto& next = cells_[visits[v + 1].cell];
+      const char* at = reinterpret_cast<const char*>(next.data());
+      const std::size_t bytes = std::min<std::size_t>(next.size() * sizeof(Entry), 256);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(at + b);
     }
     Cutoff cutoff = cutoff_for(heap, probe.k, words_possible, age_s_min);
     for (const Entry& entry : cells_[visit.cell]) {

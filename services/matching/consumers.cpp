@@ -2,6 +2,7 @@
 // event: it writes the read model first, then updates the engine (so a failed write never
 // leaves the engine ahead of the database; a transaction failing later is redelivered and every
 // step is idempotent), then stores the new matches and their match.proposed events.
+#include <algorithm>
 #include <chrono>
 #include <tuple>
 
@@ -224,11 +225,22 @@ void IndexFollower::follow_once() {
     if (!proposals.empty()) found.emplace_back(&row, std::move(proposals));
   }
   // One transaction (one commit) for the whole read: at a steady flow the feed brings back
-  // every listing the consumers applied, and a commit each would double the service's fsyncs.
+  // every listing the consumers applied, and a commit each doubled the service's commits.
   if (!found.empty()) {
     s_.db.transact([&](pqxx::work& tx) {
-      for (const auto& [row, proposals] : found)
-        store_matches(s_, *index_, tx, *row, proposals, "index-feed:" + next);
+      for (const auto& [row, proposals] : found) {
+        // A consumer may have moved a counterpart (and withdrawn the pair) since the index was
+        // read: only pairs that still hold now are stored.
+        std::vector<std::string> others;
+        for (const Proposal& p : proposals) others.push_back(p.other_id);
+        const auto broken = index_->broken_pairs(row->community_id, row->id, others, now_s());
+        std::vector<Proposal> holding;
+        for (const Proposal& p : proposals) {
+          if (std::find(broken.begin(), broken.end(), p.other_id) == broken.end())
+            holding.push_back(p);
+        }
+        store_matches(s_, *index_, tx, *row, holding, "index-feed:" + next);
+      }
     });
   }
   position_ = std::move(next);
