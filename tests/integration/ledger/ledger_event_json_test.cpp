@@ -12,9 +12,7 @@ namespace {
 
 TEST(LedgerEventJson, hand_written_payload_equals_the_json_tree) {
   const std::string community = "2b1d6a3e-4f0c-4d8e-9a55-0c6f2d7e8a11";
-  const std::vector<std::string> texts = {"",
-                                          "plain-id-42",
-                                          "guillemets \" et \\ barre",
+  const std::vector<std::string> texts = {"", "plain-id-42", "guillemets \" et \\ barre",
                                           std::string("contrôle \x01\x1f\t\n\r fin"),
                                           "échange été · ❤"};
   int compared = 0;
