@@ -125,6 +125,7 @@ void OutboxRelay::poke() {
 }
 
 int OutboxRelay::publish_batch(Redis& redis) {
+  rows_left_ = false;
   auto lease = db_.acquire();
   pqxx::work tx(lease.conn());
   tx.exec(kQueueScanOnly);

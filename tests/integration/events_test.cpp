@@ -205,6 +205,35 @@ TEST_F(EventsTest, a_row_of_several_events_is_published_as_one_entry_each_in_ord
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
 }
 
+TEST_F(EventsTest, a_pass_publishes_whole_rows_up_to_its_event_bound_and_the_rest_next) {
+  // Three rows of 4,096 events: a pass takes rows until 8,192 events, never half a row.
+  const std::size_t per_row = Outbox::kEventsPerRowMax;
+  for (int row = 0; row < 3; ++row) {
+    std::string lines, first_id;
+    for (std::size_t i = 0; i < per_row; ++i) {
+      Event e;
+      e.id = new_uuid();
+      if (i == 0) first_id = e.id;
+      e.type = "thing.made";
+      e.occurred_at = "2026-11-29T08:00:00Z";
+      e.data = Json{{"row", row}, {"i", i}};
+      lines += (i ? "\n" : "") + e.to_json();
+    }
+    db->transact([&](pqxx::work& tx) {
+      tx.exec_params("INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3)", first_id,
+                     config.stream("things"), lines);
+    });
+  }
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  EXPECT_EQ(relay.publish_batch(redis), 2);
+  EXPECT_EQ(stream_length("things"), static_cast<long long>(2 * per_row));
+  EXPECT_EQ(relay.publish_batch(redis), 1);
+  EXPECT_EQ(stream_length("things"), static_cast<long long>(3 * per_row));
+  EXPECT_EQ(relay.publish_batch(redis), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
+}
+
 TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_while_others_flow) {
   publish("thing.made", 2);
   publish("poison", 1);
