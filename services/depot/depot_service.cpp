@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "services/common/category_file.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
@@ -72,39 +73,6 @@ void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent
   }
 }
 
-// The nested file (schemas/categories.json) flattened depth first. The offers service has its
-// own reader in its library, which this one does not link.
-void flatten(const nlohmann::json& nodes, const std::string& parent,
-             std::vector<CategoryRecord>& out, size_t depth) {
-  if (!nodes.is_array() || depth > kCategoryDepthMax) {
-    throw std::invalid_argument("categories.json: children must be arrays of bounded depth");
-  }
-  for (const auto& node : nodes) {
-    std::optional<ListingKind> kind = parse_listing_kind(node.value("kind", std::string()));
-    if (!node.contains("slug") || !node["slug"].is_string() || !kind ||
-        !node.value("label", nlohmann::json()).is_string()) {
-      throw std::invalid_argument("categories.json: every entry needs slug, label and kind");
-    }
-    std::string slug = node["slug"].get<std::string>();
-    out.push_back({slug, node["label"].get<std::string>(), *kind, parent});
-    if (out.size() > kCategoryCountMax) throw std::invalid_argument("categories.json: too long");
-    flatten(node.value("children", nlohmann::json::array()), slug, out, depth + 1);
-  }
-}
-
-CategoryTree read_category_tree(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto nested = nlohmann::json::parse(text.str(), nullptr, false);
-  if (!in || nested.is_discarded()) throw std::invalid_argument("cannot read " + path);
-  std::vector<CategoryRecord> records;
-  flatten(nested, "", records, 0);
-  CategoryTreeBuild built = CategoryTree::build(records);
-  if (!built.tree) throw std::invalid_argument(path + ": " + built.errors.front().field);
-  return std::move(*built.tree);
-}
-
 }  // namespace
 
 std::unique_ptr<Clock> clock_from_env() {
@@ -164,7 +132,7 @@ std::string format_day(int64_t unix_s) {
 }
 
 void register_service(Service& service) {
-  CategoryTree tree = read_category_tree(service.config.schemas_dir + "/categories.json");
+  CategoryTree tree = load_category_tree(service.config.schemas_dir + "/categories.json");
   auto context = std::make_shared<const DepotContext>(
       DepotContext{service, std::move(tree), clock_from_env()});
   register_item_routes(context);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "exchange/categories.hpp"
+#include "services/common/category_file.hpp"
 #include "services/offers/listings.hpp"
 #include "services/offers/repository.hpp"
 
@@ -47,9 +48,9 @@ std::optional<std::string> acted_by(const Identity& who, const ListingRow& row);
 void register_routes(const std::shared_ptr<const ListingContext>& context);
 void register_consumers(const std::shared_ptr<const ListingContext>& context);
 
-// The category file: nested {slug, label, kind, children} objects → the tree, and back to the
-// JSON of GET /v1/categories. Throws std::invalid_argument naming what is wrong.
-CategoryTree load_category_tree(const std::string& path);
+// The category file is read by services/common/category_file.hpp; the tree goes back to the
+// JSON of GET /v1/categories here.
+using maillon::load_category_tree;
 nlohmann::json category_tree_json(const CategoryTree& tree);
 
 }  // namespace maillon::listings
