@@ -1,5 +1,5 @@
 -- The change feed that keeps every replica's in-memory index equal to this read model
--- (services/matching/consumers.cpp, follow_index_feed): each write stamps its row with the id of
+-- (services/matching/consumers.cpp, IndexFollower::follow_once): each write stamps its row with the id of
 -- its transaction, and a replica that remembers the oldest transaction running at its last read
 -- finds every row committed since by `written_by_xact >= that id` (rows are never deleted).
 -- The same scheme as the listing services' search read model (schemas/offers/003_search_feed.sql).

@@ -87,13 +87,15 @@ void StreamConsumer::ensure_group(Redis& redis) {
   group_ready_ = true;
 }
 
+bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
+  auto r = tx.exec_params(kRecordApplied, group_, event.id);
+  if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
+  handler_(tx, event);
+  return true;
+}
+
 bool StreamConsumer::apply(const Event& event) {
-  return db_.transact([&](pqxx::work& tx) {
-    auto r = tx.exec_params(kRecordApplied, group_, event.id);
-    if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
-    handler_(tx, event);
-    return true;
-  });
+  return db_.transact([&](pqxx::work& tx) { return apply_in(tx, event); });
 }
 
 int StreamConsumer::deliveries(Redis& redis, const std::string& entry_id) {
@@ -120,11 +122,7 @@ void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
 bool StreamConsumer::apply_all(const std::vector<Event>& events) {
   try {
     db_.transact([&](pqxx::work& tx) {
-      for (const Event& event : events) {
-        auto r = tx.exec_params(kRecordApplied, group_, event.id);
-        if (r.affected_rows() == 0) continue;  // already applied
-        handler_(tx, event);
-      }
+      for (const Event& event : events) apply_in(tx, event);
     });
     return true;
   } catch (const std::exception& e) {

@@ -20,6 +20,37 @@ Db::Lease::~Lease() {
   if (db_) db_->give_back(std::move(conn_));
 }
 
+void ArrayLiteral::add(std::string_view value) {
+  separate();
+  text_ += '"';
+  for (const char c : value) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+void ArrayLiteral::add(int64_t value) {
+  separate();
+  text_ += std::to_string(value);
+}
+
+void ArrayLiteral::add(bool value) {
+  separate();
+  text_ += value ? 't' : 'f';
+}
+
+void ArrayLiteral::add_null() {
+  separate();
+  text_ += "NULL";
+}
+
+std::string array_literal(const std::vector<std::string>& values) {
+  ArrayLiteral array;
+  for (const auto& v : values) array.add(v);
+  return array.text();
+}
+
 void Db::prepare(std::string name, std::string sql) {
   std::lock_guard lock(mutex_);
   statements_.emplace_back(std::move(name), std::move(sql));

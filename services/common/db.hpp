@@ -5,11 +5,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -103,6 +105,27 @@ class Db {
   }
   void retried() { ++retries_; }
 };
+
+// A PostgreSQL array literal ("{...}") for one parameter (`= ANY($1::uuid[])`, `unnest(...)`),
+// built one element at a time. Text elements are quoted and escaped, so any string is safe;
+// PostgreSQL reads quoted numbers and uuids as well.
+class ArrayLiteral {
+ public:
+  void add(std::string_view value);
+  void add(int64_t value);
+  void add(bool value);
+  void add_null();
+  std::string text() const { return text_ + '}'; }
+
+ private:
+  void separate() {
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_ = "{";
+};
+
+// The literal of a list of strings (ids, slugs, numbers already written as text).
+std::string array_literal(const std::vector<std::string>& values);
 
 // Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
 // it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does

@@ -42,12 +42,20 @@ struct Event {
 // commits. `stream` is the logical name ("offers"); the prefix is applied here.
 class Outbox {
  public:
-  // A writer of many events at once may store up to this many in one row, one per line (the
-  // ledger does, one row per batch of transfers); the relay publishes them as separate entries.
+  // add_written stores up to this many events in one row, one per line; the relay publishes
+  // them as separate entries.
   static constexpr std::size_t kEventsPerRowMax = 4096;
+  struct Written {  // an event already written as its JSON envelope (Event::to_json's form)
+    std::string id;
+    std::string json;
+  };
   explicit Outbox(std::string stream_prefix) : prefix_(std::move(stream_prefix)) {}
   Event add(pqxx::work& tx, const std::string& stream, std::string type, std::string community_id,
             nlohmann::json data, std::optional<std::string> event_id = std::nullopt) const;
+  // Many events of one stream (a batch of ledger transfers): one row per kEventsPerRowMax, so
+  // that the relay reads, publishes and marks a row per batch, not one per event.
+  void add_written(pqxx::work& tx, const std::string& stream,
+                   const std::vector<Written>& events) const;
   const std::string& prefix() const { return prefix_; }
 
  private:
@@ -119,6 +127,7 @@ class StreamConsumer {
   void loop();
   void ensure_group(Redis& redis);
   int handle_entries(Redis& redis, const redisReply* entries);
+  bool apply_in(pqxx::work& tx, const Event& event);  // false: applied before
   bool apply(const Event& event);
   bool apply_all(const std::vector<Event>& events);
   void dead_letter(Redis& redis, const std::string& entry_id, const std::string& payload,

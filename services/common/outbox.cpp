@@ -13,6 +13,9 @@ namespace {
 
 constexpr const char* kInsertOutbox =
     "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3)";
+constexpr const char* kInsertOutboxOnce =
+    "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3) "
+    "ON CONFLICT (event_id) DO NOTHING";
 constexpr const char* kSelectUnpublished =
     "SELECT id, stream, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 "
     "FOR UPDATE SKIP LOCKED";
@@ -86,6 +89,24 @@ Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
   return e;
 }
 
+void Outbox::add_written(pqxx::work& tx, const std::string& stream,
+                         const std::vector<Written>& events) const {
+  // Compact JSON has no raw line break: the lines are the events (split by publish_batch).
+  // The row takes the first event's id; ON CONFLICT: a row written once stays written once.
+  for (std::size_t first = 0; first < events.size(); first += kEventsPerRowMax) {
+    const std::size_t end = std::min(events.size(), first + kEventsPerRowMax);
+    std::size_t bytes = 0;
+    for (std::size_t i = first; i < end; ++i) bytes += events[i].json.size() + 1;
+    std::string lines;
+    lines.reserve(bytes);
+    for (std::size_t i = first; i < end; ++i) {
+      if (i > first) lines += '\n';
+      lines += events[i].json;
+    }
+    tx.exec_params(kInsertOutboxOnce, events[first].id, prefix_ + ":" + stream, lines);
+  }
+}
+
 OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
     : config_(config), db_(db), metrics_(metrics) {
   metrics_.add_collector([this](Metrics& m) {
@@ -132,15 +153,14 @@ int OutboxRelay::publish_batch(Redis& redis) {
   auto rows = tx.exec_params(kSelectUnpublished, config_.relay_batch_size);
   if (rows.empty()) return 0;
   std::vector<std::vector<std::string>> commands;
-  std::string ids = "{";
+  ArrayLiteral ids;
   std::size_t events = 0;
   std::size_t taken = 0;
   for (const auto& row : rows) {
     // Bounded work per pass: rows left out stay unpublished (and unlocked at the commit).
     if (taken > 0 && events >= kEventsPerPassMax) break;
     ++taken;
-    // A row holds one event, or several one per line (Outbox::kEventsPerRowMax): compact JSON
-    // has no raw line break, so the lines are the events, published in their order.
+    // A row holds one event, or several one per line (Outbox::add_written), published in order.
     const std::string_view payload(row[2].c_str(), row[2].size());
     for (std::size_t start = 0; start <= payload.size();) {
       const std::size_t end = std::min(payload.find('\n', start), payload.size());
@@ -150,14 +170,13 @@ int OutboxRelay::publish_batch(Redis& redis) {
       start = end + 1;
     }
     streams_seen_.insert(row[1].c_str());
-    ids += (ids.size() > 1 ? "," : "") + std::string(row[0].c_str());
+    ids.add(row[0].as<int64_t>());
   }
-  ids += "}";
   auto replies = redis.pipeline(commands);
   for (const auto& r : replies) {
     if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
   }
-  tx.exec_params(kMarkPublished, ids);
+  tx.exec_params(kMarkPublished, ids.text());
   tx.commit();
   metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
   rows_left_ = taken < rows.size();

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/common/db.hpp"
 #include "services/common/policy_json.hpp"
 
 namespace maillon::depot {
@@ -292,13 +293,7 @@ std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id) {
 
 std::vector<ItemRow> list_items(pqxx::work& tx, const ItemFilter& f) {
   std::optional<std::string> categories;
-  if (f.categories) {
-    categories = "{";
-    for (size_t k = 0; k < f.categories->size(); ++k) {
-      *categories += (k ? "," : "") + (*f.categories)[k];  // slugs are [a-z0-9-]: no quoting
-    }
-    *categories += "}";
-  }
+  if (f.categories) categories = array_literal(*f.categories);
   return rows_from(tx.exec_params(sql(kListItems), f.site_id, f.status, f.now_s,
                                   f.unclaimed_before_s, categories, f.after_id, f.limit));
 }

@@ -3,6 +3,7 @@
 // lists, the desk and the expiry job filter on, written in the same statement as the document.
 #include <nlohmann/json.hpp>
 
+#include "services/common/db.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/exchange/exchange_service.hpp"
 
@@ -325,11 +326,6 @@ Json notification_from(const pqxx::row& row) {
           {"read", row[6].as<bool>()}};
 }
 
-std::string sql_array(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (const auto& v : values) out += (out.size() > 1 ? "," : "") + v;
-  return out + "}";
-}
 }  // namespace
 
 std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
@@ -352,7 +348,7 @@ std::vector<std::pair<std::string, Json>> notifications_after(
   }
   std::vector<std::pair<std::string, Json>> items;
   for (const auto& row :
-       tx.exec_params(kNotificationsAfter, sql_array(members), sql_array(afters), limit)) {
+       tx.exec_params(kNotificationsAfter, array_literal(members), array_literal(afters), limit)) {
     items.emplace_back(row[7].as<std::string>(), notification_from(row));
   }
   return items;

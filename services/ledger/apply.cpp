@@ -135,8 +135,8 @@ void append_member(std::string& out, const AccountId& account_id) {
   }
 }
 
-repo::EventRow event_row(const std::string& community_id, const std::string& occurred_at,
-                         const Transfer& t) {
+Outbox::Written event_row(const std::string& community_id, const std::string& occurred_at,
+                          const Transfer& t) {
   // A transfer reaches each state once, so (community, transfer, state) names its event for good.
   std::string id = uuid_from_name("ledger-event:" + community_id + ":" + t.request.id + ":" +
                                   std::string(to_string(t.state)));
@@ -226,13 +226,13 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
   if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
   const LedgerChanges changes = ledger.take_changes();
   repo::write_changes(tx, batch.community_id, changes, batch.actor_ids);
-  std::vector<repo::EventRow> events;
+  std::vector<Outbox::Written> events;
   events.reserve(changes.transfers.size());
   const std::string occurred_at = now_rfc3339();
   for (const auto& change : changes.transfers) {
     events.push_back(event_row(batch.community_id, occurred_at, change.transfer));
   }
-  repo::insert_events(tx, outbox.prefix() + ":" + kEventsStream, events);
+  outbox.add_written(tx, kEventsStream, events);
   return outcome;
 }
 

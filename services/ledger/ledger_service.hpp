@@ -23,6 +23,7 @@
 
 namespace maillon {
 class Db;
+struct Event;
 class Outbox;
 class Service;
 }  // namespace maillon

@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "services/common/db.hpp"
-#include "services/common/events.hpp"
 #include "services/ledger/ledger_service.hpp"
 
 namespace maillon::ledger::repo {
@@ -83,12 +82,6 @@ constexpr const char* kInsertEntries =
     "$7::text[], $8::bigint[]) WITH ORDINALITY AS v(account_id, transfer_id, amount_minutes, "
     "balance_after_minutes, kind, ref, counterparty_account_id, at_us, ord) ORDER BY v.ord";
 
-// The runtime's outbox table: one row holds the events of a whole batch (insert_events).
-constexpr const char* kInsertEventsName = "ledger_insert_events";
-constexpr const char* kInsertEvents =
-    "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3) "
-    "ON CONFLICT (event_id) DO NOTHING";
-
 constexpr const char* kSelectAccount =
     "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes, "
     "community_id, COALESCE(pseudonym, '') FROM accounts WHERE id = $1";
@@ -131,45 +124,6 @@ constexpr const char* kAllowanceCandidates =
     "AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.to_account_id = a.id "
     "  AND t.kind = 'allowance' AND t.ref = $2) "
     "ORDER BY a.id LIMIT $6";
-
-// A PostgreSQL array literal ("{...}") built by appending one element at a time.
-class ArrayLiteral {
- public:
-  void add(std::string_view value) {
-    separate();
-    text_ += '"';
-    for (const char c : value) {
-      if (c == '"' || c == '\\') text_ += '\\';
-      text_ += c;
-    }
-    text_ += '"';
-  }
-  void add(int64_t value) {
-    separate();
-    text_ += std::to_string(value);
-  }
-  void add(bool value) {
-    separate();
-    text_ += value ? 't' : 'f';
-  }
-  void add_null() {
-    separate();
-    text_ += "NULL";
-  }
-  std::string text() const { return text_ + '}'; }
-
- private:
-  void separate() {
-    if (text_.size() > 1) text_ += ',';
-  }
-  std::string text_ = "{";
-};
-
-std::string id_array(const std::vector<std::string>& ids) {
-  ArrayLiteral array;
-  for (const auto& id : ids) array.add(id);
-  return array.text();
-}
 
 Transfer transfer_from_row(const pqxx::row& row) {
   Transfer t;
@@ -311,7 +265,7 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
                                      const std::vector<TransferId>& ids) {
   std::vector<Transfer> transfers;
   if (ids.empty()) return transfers;
-  for (const auto& row : tx.exec_prepared(kSelectTransfersName, community_id, id_array(ids))) {
+  for (const auto& row : tx.exec_prepared(kSelectTransfersName, community_id, array_literal(ids))) {
     transfers.push_back(transfer_from_row(row));
   }
   return transfers;
@@ -325,7 +279,7 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
                                    const std::vector<AccountId>& ids) {
   std::vector<Account> accounts;
   if (ids.empty()) return accounts;
-  for (const auto& row : tx.exec_prepared(kSelectAccountsName, community_id, id_array(ids))) {
+  for (const auto& row : tx.exec_prepared(kSelectAccountsName, community_id, array_literal(ids))) {
     accounts.push_back(account_from_row(row));
   }
   return accounts;
@@ -338,24 +292,6 @@ void write_changes(pqxx::work& tx, const std::string& community_id, const Ledger
   if (!changes.entries.empty()) insert_entries(tx, changes.entries);
 }
 
-void insert_events(pqxx::work& tx, const std::string& stream, const std::vector<EventRow>& events) {
-  // Up to Outbox::kEventsPerRowMax events share a row, one line each, under the first one's id:
-  // the relay reads, publishes and marks one row per batch of transfers, not one per transfer,
-  // and the payload travels as a plain parameter (no array literal to escape and parse).
-  for (std::size_t first = 0; first < events.size(); first += Outbox::kEventsPerRowMax) {
-    const std::size_t end = std::min(events.size(), first + Outbox::kEventsPerRowMax);
-    std::size_t bytes = 0;
-    for (std::size_t i = first; i < end; ++i) bytes += events[i].payload.size() + 1;
-    std::string lines;
-    lines.reserve(bytes);
-    for (std::size_t i = first; i < end; ++i) {
-      if (i > first) lines += '\n';
-      lines += events[i].payload;
-    }
-    tx.exec_prepared(kInsertEventsName, events[first].event_id, stream, lines);
-  }
-}
-
 void prepare_statements(Db& db) {
   db.prepare(kSelectTransfersName, kSelectTransfers);
   db.prepare(kLockCommunityName, kLockCommunity);
@@ -364,7 +300,6 @@ void prepare_statements(Db& db) {
   db.prepare(kInsertTransfersName, kInsertTransfers);
   db.prepare(kUpdateTransfersName, kUpdateTransfers);
   db.prepare(kInsertEntriesName, kInsertEntries);
-  db.prepare(kInsertEventsName, kInsertEvents);
 }
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,

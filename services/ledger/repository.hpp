@@ -30,11 +30,6 @@ struct EntryRow {
   std::string counterparty_pseudonym;
 };
 
-struct EventRow {
-  std::string event_id;
-  std::string payload;
-};
-
 // Registers the batch statements on every connection of the pool; before the first transaction.
 void prepare_statements(Db& db);
 
@@ -49,7 +44,6 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids);
 // Events of one stream (with its prefix) in the outbox.
-void insert_events(pqxx::work& tx, const std::string& stream, const std::vector<EventRow>& events);
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
                                       const TransferId& id);

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "services/common/db.hpp"
+
 namespace maillon::matching_service::repo {
 namespace {
 
@@ -116,14 +118,6 @@ std::string shortest_text(double value) {
   char buffer[32];
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
   return std::string(buffer, end);
-}
-
-// Ids are UUIDs checked by the caller (numbers for the other arrays), so the array literal
-// needs no quoting.
-std::string array_literal(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
-  return out + "}";
 }
 
 }  // namespace

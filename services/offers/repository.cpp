@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/common/db.hpp"
+
 namespace maillon::listings {
 namespace {
 
@@ -138,9 +140,7 @@ std::optional<double> location_part(const std::optional<ListingLocation>& l, boo
 
 std::optional<std::string> category_array(const std::optional<std::vector<std::string>>& slugs) {
   if (!slugs) return std::nullopt;
-  std::string out = "{";  // slugs are [a-z0-9-]: nothing to quote
-  for (const auto& s : *slugs) out += (out.size() > 1 ? "," : "") + s;
-  return out + "}";
+  return array_literal(*slugs);
 }
 
 }  // namespace

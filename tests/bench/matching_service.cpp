@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "services/common/db.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
 
@@ -149,12 +150,6 @@ constexpr const char* kMatchedAmong =
     "SELECT offer_id::text FROM matches WHERE offer_id = ANY($1::uuid[]) "
     "UNION SELECT request_id::text FROM matches WHERE request_id = ANY($1::uuid[])";
 
-std::string uuid_array(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
-  return out + "}";
-}
-
 // Asks the service's tables, every 2 ms, which pending listings have a match. A listing is
 // seen at the first poll after its commit, so the poll period can only add to the figure; a
 // tighter loop would mostly measure the poller's own load on PostgreSQL (2 cores here).
@@ -174,7 +169,7 @@ void poll_matches(const std::string& database, Tracker& tracker, const std::atom
       continue;
     }
     pqxx::nontransaction tx(conn);
-    const pqxx::result r = tx.exec_prepared("matched_among", uuid_array(ids));
+    const pqxx::result r = tx.exec_prepared("matched_among", maillon::array_literal(ids));
     const Clock::time_point seen = Clock::now();
     std::vector<std::string> matched;
     for (const auto& row : r) matched.emplace_back(row[0].c_str());
