@@ -214,31 +214,26 @@ void IndexFollower::follow_once() {
   auto [rows, next] =
       read_only(s_.db, [&](pqxx::transaction_base& tx) { return repo::index_feed(tx, position_); });
   std::vector<std::pair<const ReadListing*, std::vector<Proposal>>> found;
+  std::vector<std::string> involved;
   for (const ReadListing& row : rows) {
-    if (row.status != "active") {
-      index_->remove(row.community_id, row.id);
-      continue;
-    }
     // What this replica's consumer applied comes back too, and is matched again: its own
     // transaction could not see a counterpart committed by a concurrent one, this read can.
+    // A row a consumer has since overtaken changes nothing (the index keeps the newer one).
     auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
-    if (!proposals.empty()) found.emplace_back(&row, std::move(proposals));
+    if (proposals.empty()) continue;
+    involved.push_back(row.id);
+    for (const Proposal& p : proposals) involved.push_back(p.other_id);
+    found.emplace_back(&row, std::move(proposals));
   }
   // One transaction (one commit) for the whole read: at a steady flow the feed brings back
   // every listing the consumers applied, and a commit each doubled the service's commits.
   if (!found.empty()) {
     s_.db.transact([&](pqxx::work& tx) {
+      // A consumer may have changed a listing (and withdrawn its pairs) since this read: a pair
+      // is stored only when both listings are, under a share lock, as the index holds them.
+      const auto locked = repo::lock_active_revisions(tx, involved);
       for (const auto& [row, proposals] : found) {
-        // A consumer may have moved a counterpart (and withdrawn the pair) since the index was
-        // read: only pairs that still hold now are stored.
-        std::vector<std::string> others;
-        for (const Proposal& p : proposals) others.push_back(p.other_id);
-        const auto broken = index_->broken_pairs(row->community_id, row->id, others, now_s());
-        std::vector<Proposal> holding;
-        for (const Proposal& p : proposals) {
-          if (std::find(broken.begin(), broken.end(), p.other_id) == broken.end())
-            holding.push_back(p);
-        }
+        const auto holding = index_->still_holding(*row, proposals, locked, now_s());
         store_matches(s_, *index_, tx, *row, holding, "index-feed:" + next);
       }
     });

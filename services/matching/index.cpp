@@ -180,8 +180,12 @@ matching::Listing MatchIndex::to_engine(const ReadListing& row) {
 
 std::size_t MatchIndex::rebuild(const std::vector<ReadListing>& rows) {
   std::unique_lock lock(mutex_);
+  revisions_.clear();
   std::map<std::string, std::vector<matching::Listing>> by_community;
-  for (const ReadListing& row : rows) by_community[row.community_id].push_back(to_engine(row));
+  for (const ReadListing& row : rows) {
+    revisions_[row.id] = row.revision;
+    by_community[row.community_id].push_back(to_engine(row));
+  }
   std::size_t indexed = 0;
   for (auto& [community, listings] : by_community) {
     indexed += engine_of(community).build(listings);
@@ -192,6 +196,9 @@ std::size_t MatchIndex::rebuild(const std::vector<ReadListing>& rows) {
 std::vector<Proposal> MatchIndex::upsert_and_match(const ReadListing& row, std::size_t k,
                                                    int64_t now_s) {
   std::unique_lock lock(mutex_);
+  int64_t& revision = revisions_[row.id];
+  if (row.revision < revision) return {};
+  revision = row.revision;
   matching::Engine& engine = engine_of(row.community_id);
   const matching::Listing listing = to_engine(row);
   const auto outcome = engine.upsert(listing);
@@ -204,8 +211,29 @@ std::vector<Proposal> MatchIndex::upsert_and_match(const ReadListing& row, std::
 
 void MatchIndex::remove(const std::string& community_id, std::string_view listing_id) {
   std::unique_lock lock(mutex_);
+  revisions_[std::string(listing_id)] = std::numeric_limits<int64_t>::max();
   const auto it = engines_.find(community_id);
   if (it != engines_.end()) it->second->remove(listing_id_of(listing_id));
+}
+
+std::vector<Proposal> MatchIndex::still_holding(const ReadListing& listing,
+                                                std::vector<Proposal> proposals,
+                                                const std::map<std::string, int64_t>& locked,
+                                                int64_t now_s) const {
+  std::shared_lock lock(mutex_);
+  const auto at_indexed_revision = [&](const std::string& id) {
+    const auto row = locked.find(id);
+    const auto indexed = revisions_.find(id);
+    return row != locked.end() && indexed != revisions_.end() && row->second == indexed->second;
+  };
+  const auto engine = engines_.find(listing.community_id);
+  if (engine == engines_.end() || !at_indexed_revision(listing.id)) return {};
+  const matching::ListingId id = listing_id_of(listing.id);
+  std::erase_if(proposals, [&](const Proposal& p) {
+    return !at_indexed_revision(p.other_id) ||
+           engine->second->pair_holds(id, listing_id_of(p.other_id), now_s) != true;
+  });
+  return proposals;
 }
 
 std::vector<std::string> MatchIndex::broken_pairs(const std::string& community_id,

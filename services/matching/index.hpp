@@ -58,8 +58,10 @@ class MatchIndex {
   std::size_t rebuild(const std::vector<ReadListing>& rows);
   // Applies the listing (an inactive one leaves the index) and, when it is active, answers its
   // best k matches in its community. One write lock for both, so that of two listings arriving
-  // at once on two consumer threads the second always sees the first.
+  // at once on two consumer threads the second always sees the first. A row older than the
+  // revision the index holds (a feed read that a consumer overtook) changes nothing.
   std::vector<Proposal> upsert_and_match(const ReadListing& row, std::size_t k, int64_t now_s);
+  // For a closed listing: it leaves the index, and no older row of it comes back.
   void remove(const std::string& community_id, std::string_view listing_id);
   // Of the listing's stored counterparts, those it no longer makes a pair with (a category,
   // mode, place or window changed). A pair with a listing out of the index (paused, say) is
@@ -68,6 +70,13 @@ class MatchIndex {
                                         std::string_view listing_id,
                                         const std::vector<std::string>& other_ids,
                                         int64_t now_s) const;
+  // Of the counterparts the index feed found for `listing`, those it may store: both listings
+  // are in `locked` (active rows share-locked in the feed's transaction, with their revisions)
+  // at the revision the index holds, and the pair holds in the index. Under those locks no consumer
+  // can change either listing before the feed commits.
+  std::vector<Proposal> still_holding(const ReadListing& listing, std::vector<Proposal> proposals,
+                                      const std::map<std::string, int64_t>& locked,
+                                      int64_t now_s) const;
   std::vector<Proposal> nearby(const NearbyInput& input) const;
   void set_reliability(const std::string& member_id, double reliability);
   // Counts a proposal to this member, so that the same active provider is not always first.
@@ -83,6 +92,7 @@ class MatchIndex {
   mutable std::shared_mutex mutex_;                                   // guards everything below
   std::map<std::string, std::unique_ptr<matching::Engine>> engines_;  // by community id
   std::unordered_map<std::string, matching::MemberIndex> members_;
+  std::unordered_map<std::string, int64_t> revisions_;  // listing id -> revision applied last
 };
 
 }  // namespace maillon::matching_service

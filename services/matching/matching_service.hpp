@@ -33,6 +33,9 @@ struct ReadListing {
   std::string title;
   std::string words;  // title and tags, separated by spaces
   int64_t created_at_s = 0;
+  // Counts the row's writes (schemas/matching/003_listing_revision.sql): the index never
+  // applies a row older than the one it holds, so a late read never undoes a newer write.
+  int64_t revision = 0;
 };
 
 void register_service(Service& service);

@@ -12,7 +12,8 @@ constexpr const char* kListingColumns =
     "id::text, side, member_id::text, community_id::text, category, kind, mode, lat, lon, at_site, "
     "reach_m, floor(extract(epoch FROM available_from))::bigint, "
     "floor(extract(epoch FROM available_until))::bigint, status, title, words, "
-    "floor(extract(epoch FROM created_at))::bigint";
+    "floor(extract(epoch FROM created_at))::bigint, "
+    "revision";
 
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, community_id, category, kind, mode, lat, lon, "
@@ -24,16 +25,18 @@ constexpr const char* kUpsertListing =
     "site_id = EXCLUDED.site_id, at_site = EXCLUDED.at_site, reach_m = EXCLUDED.reach_m, "
     "available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until, "
     "status = EXCLUDED.status, title = EXCLUDED.title, words = EXCLUDED.words, "
-    "updated_at = EXCLUDED.updated_at "
+    "updated_at = EXCLUDED.updated_at, revision = listings.revision + 1 "
     // A closed listing stays closed; an older event never overwrites a newer one.
     "WHERE listings.status NOT IN ('closed', 'expired') AND listings.updated_at <= "
     "EXCLUDED.updated_at "
     "RETURNING ";
 
 constexpr const char* kCloseListing =
-    "UPDATE listings SET status = $2 WHERE id = $1::uuid RETURNING community_id::text";
+    "UPDATE listings SET status = $2, revision = revision + 1 WHERE id = $1::uuid "
+    "RETURNING community_id::text";
 constexpr const char* kCloseListingsOfMember =
-    "UPDATE listings SET status = 'closed' WHERE member_id = $1::uuid AND status <> 'closed' "
+    "UPDATE listings SET status = 'closed', revision = revision + 1 WHERE member_id = $1::uuid AND "
+    "status <> 'closed' "
     "RETURNING ";
 constexpr const char* kActiveListings = " FROM listings WHERE status = 'active'";
 
@@ -100,6 +103,7 @@ ReadListing read_listing(const pqxx::row& r) {
   l.title = r[14].c_str();
   l.words = r[15].c_str();
   l.created_at_s = r[16].as<int64_t>();
+  l.revision = r[17].as<int64_t>();
   return l;
 }
 
@@ -167,13 +171,25 @@ std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_ba
   static const std::string kFeed =
       std::string("SELECT ") + kListingColumns +
       ", s.next_xact::text AS next_xact FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS "
-      "next_xact) s LEFT JOIN listings ON written_by_xact >= $1::xid8";
+      "next_xact) s LEFT JOIN listings ON written_by_xact >= $1::xid8 ORDER BY listings.id";
   std::pair<std::vector<ReadListing>, std::string> out;
   const auto r = tx.exec_params(kFeed, since);
   out.second = r.at(0)["next_xact"].c_str();
   for (const auto& row : r) {
     if (!row[0].is_null()) out.first.push_back(read_listing(row));
   }
+  return out;
+}
+
+std::map<std::string, int64_t> lock_active_revisions(pqxx::work& tx,
+                                                     const std::vector<std::string>& ids) {
+  std::map<std::string, int64_t> out;
+  if (ids.empty()) return out;
+  const auto r = tx.exec_params(
+      "SELECT id::text, revision FROM listings "
+      "WHERE id = ANY($1::uuid[]) AND status = 'active' ORDER BY id FOR SHARE SKIP LOCKED",
+      array_literal(ids));
+  for (const auto& row : r) out.emplace(row[0].c_str(), row[1].as<int64_t>());
   return out;
 }
 

@@ -37,6 +37,13 @@ std::string feed_position(pqxx::transaction_base& tx);
 // Every listing written by a transaction at least as recent as `since`, and the next position.
 std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_base& tx,
                                                             const std::string& since);
+// The revision (schemas/matching/003_listing_revision.sql) of those of `ids` that are active and
+// that no other transaction is writing, share-locked until the end of `tx`: while the lock holds no
+// consumer can change them, and a consumer that changes one afterwards sees what `tx` stored. A row
+// being written is skipped rather than waited for (its writer's commit comes back through the
+// feed), so this never waits on a lock.
+std::map<std::string, int64_t> lock_active_revisions(pqxx::work& tx,
+                                                     const std::vector<std::string>& ids);
 
 // What an answer may show of a listing (never its position).
 struct ListingSummary {
