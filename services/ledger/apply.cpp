@@ -46,19 +46,36 @@ std::set<AccountId> named_accounts(const Batch& batch, const std::vector<Transfe
   return ids;
 }
 
+struct Loaded {
+  Ledger ledger;
+  std::optional<int64_t> batch_count;
+  std::vector<Account> read;  // the accounts read from the database (not taken from the cache)
+};
+
 // Becomes the community's only writer, then reads what the batch names: its transfers and every
-// account they or the new transfers touch. Nothing of it can change before the commit.
-Ledger load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& policy) {
-  repo::lock_community(tx, batch.community_id);
+// account they or the new transfers touch (from the batch's cache when it is current). Nothing
+// of it can change before the commit.
+Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& policy) {
+  Loaded loaded{Ledger(policy), repo::lock_community(tx, batch.community_id), {}};
   const std::vector<Transfer> transfers =
       repo::load_transfers(tx, batch.community_id, named_transfers(batch));
   const auto account_ids = named_accounts(batch, transfers);
-  const std::vector<Account> accounts =
-      repo::load_accounts(tx, batch.community_id, {account_ids.begin(), account_ids.end()});
-  Ledger ledger(policy);
-  for (const auto& a : accounts) ledger.load_account(a);
-  for (const auto& t : transfers) ledger.load_transfer(t);
-  return ledger;
+  const AccountCache* cache = batch.cache;
+  const bool current = cache != nullptr && cache->batch && loaded.batch_count &&
+                       *cache->batch + 1 == *loaded.batch_count;
+  std::vector<AccountId> missing;
+  for (const AccountId& id : account_ids) {
+    const auto cached = current ? cache->accounts.find(id) : cache->accounts.end();
+    if (current && cached != cache->accounts.end()) {
+      loaded.ledger.load_account(cached->second);
+    } else {
+      missing.push_back(id);
+    }
+  }
+  loaded.read = repo::load_accounts(tx, batch.community_id, missing);
+  for (const auto& a : loaded.read) loaded.ledger.load_account(a);
+  for (const auto& t : transfers) loaded.ledger.load_transfer(t);
+  return loaded;
 }
 
 std::string event_type(TransferState state) {
@@ -217,7 +234,8 @@ int64_t now_us() {
 
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy) {
-  Ledger ledger = load_ledger(tx, batch, policy);
+  Loaded loaded = load_ledger(tx, batch, policy);
+  Ledger& ledger = loaded.ledger;
   BatchOutcome outcome;
   outcome.results.reserve(batch.commands.size());
   for (const auto& command : batch.commands) {
@@ -233,7 +251,26 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
     events.push_back(event_row(batch.community_id, occurred_at, change.transfer));
   }
   outbox.add_written(tx, kEventsStream, events);
+  if (batch.cache != nullptr) {
+    outcome.batch_count = loaded.batch_count;
+    outcome.accounts = std::move(loaded.read);
+    for (const auto& change : changes.accounts) outcome.accounts.push_back(change.after);
+  }
   return outcome;
+}
+
+void keep_accounts(AccountCache& cache, const BatchOutcome& outcome) {
+  if (!outcome.batch_count) {
+    cache = AccountCache{};
+    return;
+  }
+  // What the cache held is still true only if this batch came right after the one it was from.
+  if (!cache.batch || *cache.batch + 1 != *outcome.batch_count ||
+      cache.accounts.size() + outcome.accounts.size() > kCachedAccountsMax) {
+    cache.accounts.clear();
+  }
+  for (const Account& a : outcome.accounts) cache.accounts.insert_or_assign(a.id, a);
+  cache.batch = outcome.batch_count;
 }
 
 CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id) {

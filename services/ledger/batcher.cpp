@@ -48,7 +48,7 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
     shard.leading = true;
     std::vector<std::shared_ptr<Waiter>> batch = take_batch(shard, lock);
     lock.unlock();
-    lead(batch);
+    lead(shard, batch);
     lock.lock();
     for (auto& w : batch) w->done = true;
     shard.leading = false;
@@ -81,23 +81,26 @@ std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batc
   return batch;
 }
 
-void TransferBatcher::lead(std::vector<std::shared_ptr<Waiter>>& batch) {
+void TransferBatcher::lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch) {
   // Split by community, keeping arrival order inside each.
   std::map<std::string, std::vector<std::shared_ptr<Waiter>>> by_community;
   for (auto& w : batch) by_community[w->community_id].push_back(w);
   for (auto& [community_id, waiters] : by_community) {
+    AccountCache& cache = shard.caches[community_id];
     try {
-      run_community(community_id, waiters);
+      run_community(community_id, cache, waiters);
     } catch (...) {
+      cache = AccountCache{};  // whether the transaction committed is unknown
       for (auto& w : waiters) w->error = std::current_exception();
     }
   }
 }
 
-void TransferBatcher::run_community(const std::string& community_id,
+void TransferBatcher::run_community(const std::string& community_id, AccountCache& cache,
                                     std::vector<std::shared_ptr<Waiter>>& waiters) {
   Batch batch;
   batch.community_id = community_id;
+  batch.cache = &cache;
   for (const auto& w : waiters) {
     for (const auto& command : w->commands) {
       batch.commands.push_back(command);
@@ -118,6 +121,7 @@ void TransferBatcher::run_community(const std::string& community_id,
         return apply_batch(tx, outbox_, batch, policies_.get(tx, community_id));
       });
       assert(outcome.results.size() == batch.commands.size());
+      keep_accounts(cache, outcome);
       auto next = outcome.results.begin();
       for (auto& w : waiters) {
         w->results.assign(next, next + static_cast<std::ptrdiff_t>(w->commands.size()));

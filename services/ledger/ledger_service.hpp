@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "exchange/ledger.hpp"
@@ -52,6 +53,16 @@ std::string member_of_account(const std::string& account_id);
 LedgerCommand with_time(LedgerCommand command, int64_t now_us);
 int64_t now_us();
 
+// Balances a writer keeps between the batches it applies to one community: they are the
+// database's as long as the community's batch count (repo::lock_community) is one past `batch`,
+// that is, as long as nobody else (another replica, a consumer, a job) wrote in between.
+struct AccountCache {
+  std::optional<int64_t> batch;  // the count of the last batch whose balances are kept
+  std::unordered_map<AccountId, Account> accounts;
+};
+// A cache never holds more accounts than this (it starts again empty).
+inline constexpr std::size_t kCachedAccountsMax = 262'144;
+
 // The commands of one community applied in one transaction, in order. `actor_ids` names who
 // asked for each created transfer (by transfer id).
 struct Batch {
@@ -64,11 +75,19 @@ struct Batch {
   // fall short (RaceLost) and the batch runs again reading them. Nearly every id of a busy
   // writer is new, and reading them cost as much as a tenth of the batch.
   bool assume_new_ids = false;
+  // Balances to trust when they are current, instead of reading them; apply_batch only reads it.
+  const AccountCache* cache = nullptr;
 };
 struct BatchOutcome {
   std::vector<TransferResult> results;  // one per command
   std::vector<Transfer> expired;
+  // With a cache: the batch's count, and every account it read or changed as it left them,
+  // for the writer to keep once the transaction committed.
+  std::optional<int64_t> batch_count;
+  std::vector<Account> accounts;
 };
+// Keeps what a committed batch left (an outcome of a batch run with `cache`).
+void keep_accounts(AccountCache& cache, const BatchOutcome& outcome);
 
 // Takes the community's writer lock (one writer per community across replicas), runs the domain
 // Ledger on the accounts and transfers the batch names, writes one UPDATE of the accounts, one
@@ -129,10 +148,11 @@ class TransferBatcher {
     std::size_t queued_commands = 0;
     std::size_t last_batch_waiters = 0;
     bool leading = false;
+    std::map<std::string, AccountCache> caches;  // by community; only the leader touches them
   };
   std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard, std::unique_lock<std::mutex>& lock);
-  void lead(std::vector<std::shared_ptr<Waiter>>& batch);
-  void run_community(const std::string& community_id,
+  void lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch);
+  void run_community(const std::string& community_id, AccountCache& cache,
                      std::vector<std::shared_ptr<Waiter>>& waiters);
 
   Db& db_;

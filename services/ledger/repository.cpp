@@ -34,6 +34,10 @@ constexpr const char* kSelectTransfer =
 constexpr const char* kLockCommunityName = "ledger_lock_community";
 constexpr const char* kLockCommunity =
     "SELECT pg_advisory_xact_lock(1818584167, hashtext($1::text))";
+// Under that lock, so each count belongs to one batch.
+constexpr const char* kCountBatchName = "ledger_count_batch";
+constexpr const char* kCountBatch =
+    "UPDATE communities SET batches = batches + 1 WHERE id = $1::uuid RETURNING batches";
 
 constexpr const char* kSelectAccountsName = "ledger_select_accounts";
 constexpr const char* kSelectAccounts =
@@ -271,8 +275,11 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
   return transfers;
 }
 
-void lock_community(pqxx::work& tx, const std::string& community_id) {
+std::optional<int64_t> lock_community(pqxx::work& tx, const std::string& community_id) {
   tx.exec_prepared(kLockCommunityName, community_id);
+  const auto r = tx.exec_prepared(kCountBatchName, community_id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<int64_t>();
 }
 
 std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
@@ -295,6 +302,7 @@ void write_changes(pqxx::work& tx, const std::string& community_id, const Ledger
 void prepare_statements(Db& db) {
   db.prepare(kSelectTransfersName, kSelectTransfers);
   db.prepare(kLockCommunityName, kLockCommunity);
+  db.prepare(kCountBatchName, kCountBatch);
   db.prepare(kSelectAccountsName, kSelectAccounts);
   db.prepare(kUpdateAccountsName, kUpdateAccounts);
   db.prepare(kInsertTransfersName, kInsertTransfers);

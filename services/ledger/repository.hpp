@@ -36,8 +36,9 @@ void prepare_statements(Db& db);
 std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
                                      const std::vector<TransferId>& ids);
 // Makes this transaction the community's only writer until it ends (all replicas included):
-// call it before reading anything the batch will change.
-void lock_community(pqxx::work& tx, const std::string& community_id);
+// call it before reading anything the batch will change. Counts the batch and returns the
+// count (schemas/ledger/004_writer_cache.sql), or nullopt for a community not known yet.
+std::optional<int64_t> lock_community(pqxx::work& tx, const std::string& community_id);
 // The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
 std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
