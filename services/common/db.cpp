@@ -2,8 +2,10 @@
 #include "services/common/db.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <pqxx/tablewriter>
 #include <sstream>
 #include <stdexcept>
 
@@ -49,6 +51,73 @@ std::string array_literal(const std::vector<std::string>& values) {
   ArrayLiteral array;
   for (const auto& v : values) array.add(v);
   return array.text();
+}
+
+void CopyRows::add(std::string_view value) {
+  separate();
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        text_ += "\\\\";
+        break;
+      case '\t':
+        text_ += "\\t";
+        break;
+      case '\n':
+        text_ += "\\n";
+        break;
+      case '\r':
+        text_ += "\\r";
+        break;
+      default:
+        text_ += c;
+    }
+  }
+}
+
+void CopyRows::add(int64_t value) {
+  separate();
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  text_.append(buffer, end);
+}
+
+void CopyRows::add(bool value) {
+  separate();
+  text_ += value ? 't' : 'f';
+}
+
+void CopyRows::add_null() {
+  separate();
+  text_ += "\\N";
+}
+
+void CopyRows::end_row() {
+  text_ += '\n';
+  at_row_start_ = true;
+  ++rows_;
+}
+
+std::string CopyRows::take_lines() {
+  std::string lines = std::move(text_);
+  if (!lines.empty()) lines.pop_back();
+  *this = CopyRows{};
+  return lines;
+}
+
+void copy_into(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
+               CopyRows rows) {
+  if (rows.rows() == 0) return;
+    // libpqxx 6 sends raw COPY data only through tablewriter (deprecated for stream_to, whose
+    // per-field conversions cost more than the rows save here). COPY's data is a byte stream, so
+    // all rows go in one piece: every line but the last ends with its line break, and
+    // write_raw_line adds the last one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter writer(tx, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+  writer.write_raw_line(rows.take_lines());
+  writer.complete();
 }
 
 void Db::prepare(std::string name, std::string sql) {

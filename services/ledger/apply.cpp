@@ -9,6 +9,7 @@
 #include "services/common/policy_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
+#include "services/ledger/transfer_json.hpp"
 
 namespace maillon::ledger {
 namespace {
@@ -78,80 +79,6 @@ Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& po
   return loaded;
 }
 
-std::string event_type(TransferState state) {
-  switch (state) {
-    case TransferState::pending:
-      return "transfer.pending";
-    case TransferState::posted:
-      return "transfer.posted";
-    case TransferState::voided:
-    case TransferState::expired:
-      break;
-  }
-  return "transfer.voided";
-}
-
-Json nullable_member(const AccountId& account_id) {
-  const std::string member = member_of_account(account_id);
-  return member.empty() ? Json(nullptr) : Json(member);
-}
-
-Json transfer_event_data(const Transfer& t) {
-  Json data = {{"transfer_id", t.request.id},
-               {"from_member_id", nullable_member(t.request.from_account_id)},
-               {"to_member_id", nullable_member(t.request.to_account_id)},
-               {"amount_minutes", t.request.amount_minutes},
-               {"posted_minutes", t.posted_minutes},
-               {"kind", std::string(to_string(t.request.kind))},
-               {"ref", t.request.ref},
-               {"state", std::string(to_string(t.state))}};
-  if (t.state == TransferState::voided || t.state == TransferState::expired) {
-    data["reason"] = t.state == TransferState::expired ? "expired" : "voided";
-  }
-  return data;
-}
-
-// JSON string with the escapes JSON requires (quote, backslash, control characters, written as
-// nlohmann::json writes them); the text
-// is valid UTF-8 already (checked where it entered), so other bytes pass through.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\b') {
-      out += "\\b";
-    } else if (c == '\f') {
-      out += "\\f";
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-void append_member(std::string& out, const AccountId& account_id) {
-  const std::string member = member_of_account(account_id);
-  if (member.empty()) {
-    out += "null";
-  } else {
-    append_json_string(out, member);
-  }
-}
-
 Outbox::Written event_row(const std::string& community_id, const std::string& occurred_at,
                           const Transfer& t) {
   // A transfer reaches each state once, so (community, transfer, state) names its event for good.
@@ -162,56 +89,6 @@ Outbox::Written event_row(const std::string& community_id, const std::string& oc
 }
 
 }  // namespace
-
-// Written by hand: a batch publishes thousands of these inside its transaction, and building a
-// JSON tree per event cost as much as inserting the transfers. Same document as
-// Event::to_json() of transfer_event_data (tests/integration/ledger/ledger_rules_test.cpp).
-std::string transfer_event_json(const std::string& event_id, const std::string& community_id,
-                                const std::string& occurred_at, const Transfer& t) {
-  std::string out;
-  out.reserve(480 + t.request.id.size() + t.request.ref.size());
-  out += "{\"community_id\":";
-  append_json_string(out, community_id);
-  out += ",\"data\":{\"amount_minutes\":";
-  out += std::to_string(t.request.amount_minutes);
-  out += ",\"from_member_id\":";
-  append_member(out, t.request.from_account_id);
-  out += ",\"kind\":";
-  append_json_string(out, to_string(t.request.kind));
-  out += ",\"posted_minutes\":";
-  out += std::to_string(t.posted_minutes);
-  if (t.state == TransferState::voided || t.state == TransferState::expired) {
-    out += ",\"reason\":";
-    append_json_string(out, t.state == TransferState::expired ? "expired" : "voided");
-  }
-  out += ",\"ref\":";
-  append_json_string(out, t.request.ref);
-  out += ",\"state\":";
-  append_json_string(out, to_string(t.state));
-  out += ",\"to_member_id\":";
-  append_member(out, t.request.to_account_id);
-  out += ",\"transfer_id\":";
-  append_json_string(out, t.request.id);
-  out += "},\"id\":";
-  append_json_string(out, event_id);
-  out += ",\"occurred_at\":";
-  append_json_string(out, occurred_at);
-  out += ",\"type\":";
-  append_json_string(out, event_type(t.state));
-  out += ",\"version\":1}";
-  return out;
-}
-
-Event transfer_event(const std::string& event_id, const std::string& community_id,
-                     const std::string& occurred_at, const Transfer& t) {
-  Event e;
-  e.id = event_id;
-  e.type = event_type(t.state);
-  e.occurred_at = occurred_at;
-  e.community_id = community_id;
-  e.data = transfer_event_data(t);
-  return e;
-}
 
 std::string community_account_id(const std::string& community_id) {
   return std::string(kCommunityPrefix) + community_id;

@@ -1,8 +1,6 @@
 // Routes of the ledger: each handler checks who may act, builds one domain command, hands it to
 // the batcher (writes) or reads one snapshot (reads), and maps the outcome through one table.
 #include <array>
-#include <cstdio>
-#include <ctime>
 #include <stdexcept>
 
 #include "exchange/ledger_audit.hpp"
@@ -12,6 +10,7 @@
 #include "services/common/service.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
+#include "services/ledger/transfer_json.hpp"
 
 namespace maillon::ledger {
 namespace {
@@ -53,40 +52,6 @@ ApiError outcome_error(LedgerOutcome outcome) {
     return ApiError(row.status, code, title, row.detail);
   }
   throw std::logic_error("a ledger outcome has no HTTP mapping");
-}
-
-std::string rfc3339_from_us(int64_t at_us) {
-  const std::time_t seconds = static_cast<std::time_t>(at_us / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof text - n, ".%06lldZ", static_cast<long long>(at_us % 1'000'000));
-  return text;
-}
-
-Json nullable_member(const AccountId& account_id) {
-  const std::string member = member_of_account(account_id);
-  return member.empty() ? Json(nullptr) : Json(member);
-}
-
-Json transfer_json(const Transfer& t) {
-  const auto deadline_us = transfer_deadline_us(t);
-  return {
-      {"id", t.request.id},
-      {"state", std::string(to_string(t.state))},
-      {"from_member_id", nullable_member(t.request.from_account_id)},
-      {"to_member_id", nullable_member(t.request.to_account_id)},
-      {"minutes", t.request.amount_minutes},
-      {"posted_minutes", t.posted_minutes},
-      {"pending", t.request.pending},
-      {"timeout_s", t.request.timeout_s},
-      {"kind", std::string(to_string(t.request.kind))},
-      {"memo", t.request.memo},
-      {"ref", t.request.ref},
-      {"created_at", rfc3339_from_us(t.created_at_us)},
-      {"resolved_at", t.resolved_at_us ? Json(rfc3339_from_us(t.resolved_at_us)) : Json(nullptr)},
-      {"expires_at", deadline_us ? Json(rfc3339_from_us(*deadline_us)) : Json(nullptr)}};
 }
 
 Response answer(const TransferResult& result, int created_status) {
@@ -154,13 +119,21 @@ Json item_result(const Json& item, const ApiError& error) {
           {"problem", Json::parse(problem_json(error, ""))}};
 }
 
-Json item_result(const Json& item, const TransferResult& result) {
+// One item of a batch answer, appended to `out`: the transfer written by hand (a batch answers
+// up to a thousand of them), a refusal as its JSON tree.
+void append_item_result(std::string& out, const Json& item, const TransferResult& result) {
   if (result.outcome == LedgerOutcome::ok || result.outcome == LedgerOutcome::exists) {
-    return {{"id", item_id(item)},
-            {"status", result.outcome == LedgerOutcome::ok ? 201 : 200},
-            {"transfer", transfer_json(*result.transfer)}};
+    // The transfer bears the id the item named (a new one, or the existing one of that id).
+    out += "{\"id\":";
+    append_json_string(out, result.transfer->request.id);
+    out += result.outcome == LedgerOutcome::ok ? ",\"status\":201" : ",\"status\":200";
+    out += ",\"transfer\":";
+    append_transfer_json(out, *result.transfer);
+    out += '}';
+    return;
   }
-  return item_result(item, outcome_error(result.outcome));
+  out += item_result(item, outcome_error(result.outcome))
+             .dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 class LedgerApi {
@@ -223,7 +196,9 @@ class LedgerApi {
     const Identity who = member_caller(req);
     const Json body = parse_json_object(req.body);
     const Json& items = batch_items(body);
-    std::vector<Json> results(items.size());
+    // Each item's answer as JSON text, in item order: refusals of the body now, outcomes of the
+    // commands once the batch committed.
+    std::vector<std::string> results(items.size());
     std::vector<LedgerCommand> commands;
     std::vector<std::size_t> command_items;  // the item index of each command
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -232,16 +207,23 @@ class LedgerApi {
         commands.push_back(CreateTransfer{request, 0});
         command_items.push_back(i);
       } catch (const ApiError& error) {
-        results[i] = item_result(items[i], error);
+        results[i] =
+            item_result(items[i], error).dump(-1, ' ', false, Json::error_handler_t::replace);
       }
     }
     if (!commands.empty()) {
       const auto outcomes = batcher_.submit_many(who.community_id, commands, who.actor_id());
       for (std::size_t c = 0; c < outcomes.size(); ++c) {
-        results[command_items[c]] = item_result(items[command_items[c]], outcomes[c]);
+        append_item_result(results[command_items[c]], items[command_items[c]], outcomes[c]);
       }
     }
-    return json_response(200, {{"results", results}});
+    std::string answer = "{\"results\":[";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (i > 0) answer += ',';
+      answer += results[i];
+    }
+    answer += "]}";
+    return Response::json_text(200, std::move(answer));
   }
 
   // A transfer the caller may see: a party's or any in the staff's community; 404 otherwise.

@@ -96,13 +96,6 @@ void keep_accounts(AccountCache& cache, const BatchOutcome& outcome);
 struct RaceLost : std::runtime_error {
   RaceLost() : std::runtime_error("a transfer id was created concurrently") {}
 };
-// The transfer.* event of a transfer in its current state: the envelope and payload as a JSON
-// text (what a batch writes), and as an Event (the reference the tests compare it with).
-std::string transfer_event_json(const std::string& event_id, const std::string& community_id,
-                                const std::string& occurred_at, const Transfer& t);
-Event transfer_event(const std::string& event_id, const std::string& community_id,
-                     const std::string& occurred_at, const Transfer& t);
-
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy);
 

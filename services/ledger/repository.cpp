@@ -55,15 +55,28 @@ constexpr const char* kUpdateAccounts =
     "WHERE a.id = ANY($1::text[]) AND a.id = v.id AND a.balance_minutes = v.before_balance "
     "AND a.pending_debit_minutes = v.before_debit AND a.pending_credit_minutes = v.before_credit";
 
-constexpr const char* kInsertTransfersName = "ledger_insert_transfers";
-constexpr const char* kInsertTransfers =
-    "INSERT INTO transfers (community_id, id, from_account_id, to_account_id, amount_minutes, "
-    "pending, timeout_s, kind, memo, ref, state, posted_minutes, created_at_us, resolved_at_us, "
-    "deadline_us, actor_id) "
-    "SELECT $1::uuid, v.* FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], "
-    "$6::boolean[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], "
-    "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[]) AS v "
-    "ON CONFLICT DO NOTHING";
+// New transfers and entries go in with COPY (copy_into): no array to parse, no rows to project.
+// A transfer id that exists already is a unique violation, which aborts the batch (RaceLost).
+const std::vector<std::string> kTransferColumns = {"community_id",
+                                                   "id",
+                                                   "from_account_id",
+                                                   "to_account_id",
+                                                   "amount_minutes",
+                                                   "pending",
+                                                   "timeout_s",
+                                                   "kind",
+                                                   "memo",
+                                                   "ref",
+                                                   "state",
+                                                   "posted_minutes",
+                                                   "created_at_us",
+                                                   "resolved_at_us",
+                                                   "deadline_us",
+                                                   "actor_id"};
+// Entry ids (bigserial) follow the order of the rows: the order the ledger applied them.
+const std::vector<std::string> kEntryColumns = {
+    "account_id", "transfer_id", "amount_minutes",          "balance_after_minutes",
+    "kind",       "ref",         "counterparty_account_id", "at_us"};
 
 // Only a hold changes after creation, and only once.
 constexpr const char* kUpdateTransfersName = "ledger_update_transfers";
@@ -74,17 +87,6 @@ constexpr const char* kUpdateTransfers =
     "AS v(id, state, posted_minutes, resolved_at_us) "
     "WHERE t.community_id = $1 AND t.id = ANY($2::text[]) AND t.id = v.id "
     "AND t.state = 'pending'";
-
-// In the order given, so that entry ids follow the order the ledger applied the transfers.
-constexpr const char* kInsertEntriesName = "ledger_insert_entries";
-constexpr const char* kInsertEntries =
-    "INSERT INTO entries (account_id, transfer_id, amount_minutes, balance_after_minutes, kind, "
-    "ref, counterparty_account_id, at_us) "
-    "SELECT v.account_id, v.transfer_id, v.amount_minutes, v.balance_after_minutes, v.kind, v.ref, "
-    "v.counterparty_account_id, v.at_us "
-    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], "
-    "$7::text[], $8::bigint[]) WITH ORDINALITY AS v(account_id, transfer_id, amount_minutes, "
-    "balance_after_minutes, kind, ref, counterparty_account_id, at_us, ord) ORDER BY v.ord";
 
 constexpr const char* kSelectAccount =
     "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes, "
@@ -175,60 +177,55 @@ void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) 
   }
 }
 
-// The columns of new transfers, one array each, in kInsertTransfers' order.
-struct TransferColumns {
-  ArrayLiteral id, from, to, amount, pending, timeout, kind, memo, ref, state, posted, created,
-      resolved, deadline, actor;
-  std::size_t rows = 0;
-
-  void add(const Transfer& t, const std::map<TransferId, std::string>& actor_ids) {
-    id.add(t.request.id);
-    from.add(t.request.from_account_id);
-    to.add(t.request.to_account_id);
-    amount.add(t.request.amount_minutes);
-    pending.add(t.request.pending);
-    timeout.add(t.request.timeout_s);
-    kind.add(to_string(t.request.kind));
-    memo.add(t.request.memo);
-    ref.add(t.request.ref);
-    state.add(to_string(t.state));
-    posted.add(t.posted_minutes);
-    created.add(t.created_at_us);
-    resolved.add(t.resolved_at_us);
-    if (const auto deadline_us = transfer_deadline_us(t)) {
-      deadline.add(*deadline_us);
-    } else {
-      deadline.add_null();
-    }
-    const auto actor = actor_ids.find(t.request.id);
-    if (actor != actor_ids.end()) {
-      this->actor.add(actor->second);
-    } else {
-      this->actor.add_null();
-    }
-    ++rows;
+void add_transfer_row(CopyRows& rows, const std::string& community_id, const Transfer& t,
+                      const std::map<TransferId, std::string>& actor_ids) {
+  rows.add(community_id);
+  rows.add(t.request.id);
+  rows.add(t.request.from_account_id);
+  rows.add(t.request.to_account_id);
+  rows.add(t.request.amount_minutes);
+  rows.add(t.request.pending);
+  rows.add(t.request.timeout_s);
+  rows.add(to_string(t.request.kind));
+  rows.add(t.request.memo);
+  rows.add(t.request.ref);
+  rows.add(to_string(t.state));
+  rows.add(t.posted_minutes);
+  rows.add(t.created_at_us);
+  rows.add(t.resolved_at_us);
+  if (const auto deadline_us = transfer_deadline_us(t)) {
+    rows.add(*deadline_us);
+  } else {
+    rows.add_null();
   }
-};
+  const auto actor = actor_ids.find(t.request.id);
+  if (actor != actor_ids.end()) {
+    rows.add(actor->second);
+  } else {
+    rows.add_null();
+  }
+  rows.end_row();
+}
 
-void insert_transfers(pqxx::work& tx, const std::string& community_id, const TransferColumns& c) {
-  const auto r =
-      tx.exec_prepared(kInsertTransfersName, community_id, c.id.text(), c.from.text(), c.to.text(),
-                       c.amount.text(), c.pending.text(), c.timeout.text(), c.kind.text(),
-                       c.memo.text(), c.ref.text(), c.state.text(), c.posted.text(),
-                       c.created.text(), c.resolved.text(), c.deadline.text(), c.actor.text());
-  // Another replica created one of these ids after this batch looked: start the batch again.
-  if (r.affected_rows() != c.rows) throw RaceLost();
+void insert_transfers(pqxx::work& tx, CopyRows rows) {
+  try {
+    copy_into(tx, "transfers", kTransferColumns, std::move(rows));
+  } catch (const pqxx::unique_violation&) {
+    // Another replica created one of these ids after this batch looked, or the batch assumed
+    // its ids were new: start the batch again.
+    throw RaceLost();
+  }
 }
 
 void write_transfers(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                      const std::map<TransferId, std::string>& actor_ids) {
-  TransferColumns created;
+  CopyRows created;
   ArrayLiteral ids, states, posted, resolved;
   std::size_t updated = 0;
   for (const auto& change : changes.transfers) {
     const Transfer& t = change.transfer;
     if (change.created) {
-      created.add(t, actor_ids);
+      add_transfer_row(created, community_id, t, actor_ids);
       continue;
     }
     ids.add(t.request.id);
@@ -237,7 +234,7 @@ void write_transfers(pqxx::work& tx, const std::string& community_id, const Ledg
     resolved.add(t.resolved_at_us);
     ++updated;
   }
-  if (created.rows > 0) insert_transfers(tx, community_id, created);
+  if (created.rows() > 0) insert_transfers(tx, std::move(created));
   if (updated > 0) {
     const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
                                     posted.text(), resolved.text());
@@ -248,19 +245,19 @@ void write_transfers(pqxx::work& tx, const std::string& community_id, const Ledg
 }
 
 void insert_entries(pqxx::work& tx, const std::vector<Entry>& entries) {
-  ArrayLiteral accounts, transfers, amounts, balances, kinds, refs, counterparties, times;
+  CopyRows rows;
   for (const Entry& e : entries) {
-    accounts.add(e.account_id);
-    transfers.add(e.transfer_id);
-    amounts.add(e.amount_minutes);
-    balances.add(e.balance_after_minutes);
-    kinds.add(to_string(e.kind));
-    refs.add(e.ref);
-    counterparties.add(e.counterparty_account_id);
-    times.add(e.at_us);
+    rows.add(e.account_id);
+    rows.add(e.transfer_id);
+    rows.add(e.amount_minutes);
+    rows.add(e.balance_after_minutes);
+    rows.add(to_string(e.kind));
+    rows.add(e.ref);
+    rows.add(e.counterparty_account_id);
+    rows.add(e.at_us);
+    rows.end_row();
   }
-  tx.exec_prepared(kInsertEntriesName, accounts.text(), transfers.text(), amounts.text(),
-                   balances.text(), kinds.text(), refs.text(), counterparties.text(), times.text());
+  copy_into(tx, "entries", kEntryColumns, std::move(rows));
 }
 
 }  // namespace
@@ -305,9 +302,7 @@ void prepare_statements(Db& db) {
   db.prepare(kCountBatchName, kCountBatch);
   db.prepare(kSelectAccountsName, kSelectAccounts);
   db.prepare(kUpdateAccountsName, kUpdateAccounts);
-  db.prepare(kInsertTransfersName, kInsertTransfers);
   db.prepare(kUpdateTransfersName, kUpdateTransfers);
-  db.prepare(kInsertEntriesName, kInsertEntries);
 }
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
