@@ -112,6 +112,7 @@ class Db {
 class ArrayLiteral {
  public:
   void add(std::string_view value);
+  void add(const char* value) { add(std::string_view(value)); }  // not the bool overload
   void add(int64_t value);
   void add(bool value);
   void add_null();
@@ -134,6 +135,7 @@ std::string array_literal(const std::vector<std::string>& values);
 class CopyRows {
  public:
   void add(std::string_view value);
+  void add(const char* value) { add(std::string_view(value)); }  // not the bool overload
   void add(int64_t value);
   void add(bool value);
   void add_null();

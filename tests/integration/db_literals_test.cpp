@@ -1,0 +1,94 @@
+// What the runtime hands PostgreSQL as bulk data, read back by PostgreSQL itself: array literals
+// (unnest, = ANY) and COPY rows (copy_into) must carry any text unchanged, NULLs and numbers.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "services/common/db.hpp"
+
+namespace maillon::testing {
+namespace {
+
+const std::vector<std::string> kTexts = {
+    "",    "plain",      "tab\there",      "line\nbreak", "carriage\rreturn", "back\\slash",
+    "\\N", "\"quoted\"", "{braces},comma", "NULL",        "échange été · ❤",  "trailing\\"};
+
+class DbLiteralsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { url_ = new std::string(create_database("literals")); }
+  static void TearDownTestSuite() {
+    drop_database(*url_);
+    delete url_;
+  }
+  static std::string* url_;
+};
+std::string* DbLiteralsTest::url_ = nullptr;
+
+TEST_F(DbLiteralsTest, copy_rows_carry_any_text_nulls_numbers_and_booleans) {
+  Db db(*url_, 1, "public");
+  db.transact([](pqxx::work& tx) {
+    tx.exec("CREATE TABLE copied (n bigint, t text, b boolean, maybe text)");
+  });
+  CopyRows rows;
+  for (std::size_t i = 0; i < kTexts.size(); ++i) {
+    rows.add(static_cast<int64_t>(i) - 3);
+    rows.add(kTexts[i]);
+    rows.add(i % 2 == 0);
+    if (i % 3 == 0) {
+      rows.add_null();
+    } else {
+      rows.add("x");
+    }
+    rows.end_row();
+  }
+  EXPECT_EQ(rows.rows(), kTexts.size());
+  db.transact([&](pqxx::work& tx) {
+    copy_into(tx, "copied", {"n", "t", "b", "maybe"}, std::move(rows));
+  });
+  const auto r = db.transact(
+      [](pqxx::work& tx) { return tx.exec("SELECT n, t, b, maybe FROM copied ORDER BY n"); });
+  ASSERT_EQ(r.size(), kTexts.size());
+  for (std::size_t i = 0; i < kTexts.size(); ++i) {
+    EXPECT_EQ(r[i][0].as<int64_t>(), static_cast<int64_t>(i) - 3);
+    EXPECT_EQ(r[i][1].as<std::string>(), kTexts[i]) << i;
+    EXPECT_EQ(r[i][2].as<bool>(), i % 2 == 0);
+    EXPECT_EQ(r[i][3].is_null(), i % 3 == 0);
+  }
+}
+
+TEST_F(DbLiteralsTest, copy_of_a_duplicate_key_throws_a_unique_violation) {
+  Db db(*url_, 1, "public");
+  db.transact([](pqxx::work& tx) { tx.exec("CREATE TABLE keyed (id text PRIMARY KEY)"); });
+  CopyRows rows;
+  for (const char* id : {"a", "b", "a"}) {
+    rows.add(id);
+    rows.end_row();
+  }
+  EXPECT_THROW(
+      db.transact([&](pqxx::work& tx) { copy_into(tx, "keyed", {"id"}, std::move(rows)); }),
+      pqxx::unique_violation);
+  const int left = db.transact(
+      [](pqxx::work& tx) { return tx.exec("SELECT count(*) FROM keyed")[0][0].as<int>(); });
+  EXPECT_EQ(left, 0);  // nothing of the failed COPY stays
+}
+
+TEST_F(DbLiteralsTest, array_literals_carry_any_text_and_nulls) {
+  Db db(*url_, 1, "public");
+  ArrayLiteral texts;
+  for (const std::string& t : kTexts) texts.add(t);
+  texts.add_null();
+  const auto r = db.transact([&](pqxx::work& tx) {
+    return tx.exec_params("SELECT u FROM unnest($1::text[]) WITH ORDINALITY AS a(u, i) ORDER BY i",
+                          texts.text());
+  });
+  ASSERT_EQ(r.size(), kTexts.size() + 1);
+  for (std::size_t i = 0; i < kTexts.size(); ++i) {
+    EXPECT_EQ(r[i][0].as<std::string>(), kTexts[i]) << i;
+  }
+  EXPECT_TRUE(r[kTexts.size()][0].is_null());
+}
+
+}  // namespace
+}  // namespace maillon::testing
