@@ -120,14 +120,18 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
   }
   if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
   const LedgerChanges changes = ledger.take_changes();
+  // The events need the changes only: their text is written while the rows are.
+  auto events = alongside(changes.transfers.size(), [&] {
+    std::vector<Outbox::Written> written;
+    written.reserve(changes.transfers.size());
+    const std::string occurred_at = now_rfc3339();
+    for (const auto& change : changes.transfers) {
+      written.push_back(event_row(batch.community_id, occurred_at, change.transfer));
+    }
+    return written;
+  });
   repo::write_changes(tx, batch.community_id, changes, batch.actor_ids);
-  std::vector<Outbox::Written> events;
-  events.reserve(changes.transfers.size());
-  const std::string occurred_at = now_rfc3339();
-  for (const auto& change : changes.transfers) {
-    events.push_back(event_row(batch.community_id, occurred_at, change.transfer));
-  }
-  outbox.add_written(tx, kEventsStream, events);
+  outbox.add_written(tx, kEventsStream, events.get());
   if (batch.cache != nullptr) {
     outcome.batch_count = loaded.batch_count;
     outcome.accounts = std::move(loaded.read);

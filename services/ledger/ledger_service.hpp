@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +48,15 @@ inline constexpr std::size_t kBatchShards = 4;
 inline constexpr int kExpireBatchMax = 500;     // holds voided per expiry run
 inline constexpr int kAllowanceBatchMax = 200;  // members paid per community per allowance run
 inline constexpr const char* kEventsStream = "ledger.events";
+
+// Runs `f` on a thread of its own when the work is large enough to pay for one (the batch writer
+// then waits on PostgreSQL meanwhile), else on the caller's thread when its result is asked for.
+inline constexpr std::size_t kAlongsideFrom = 64;  // rows
+template <class F>
+std::future<std::invoke_result_t<F>> alongside(std::size_t rows, F f) {
+  return std::async(rows >= kAlongsideFrom ? std::launch::async : std::launch::deferred,
+                    std::move(f));
+}
 
 std::string community_account_id(const std::string& community_id);
 // The member behind an account, or empty for a community account.

@@ -244,7 +244,7 @@ void write_transfers(pqxx::work& tx, const std::string& community_id, const Ledg
   }
 }
 
-void insert_entries(pqxx::work& tx, const std::vector<Entry>& entries) {
+CopyRows entry_rows(const std::vector<Entry>& entries) {
   CopyRows rows;
   for (const Entry& e : entries) {
     rows.add(e.account_id);
@@ -257,7 +257,7 @@ void insert_entries(pqxx::work& tx, const std::vector<Entry>& entries) {
     rows.add(e.at_us);
     rows.end_row();
   }
-  copy_into(tx, "entries", kEntryColumns, std::move(rows));
+  return rows;
 }
 
 }  // namespace
@@ -291,9 +291,11 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
 
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids) {
+  // The entries' rows are written out while the accounts and transfers go in.
+  auto entries = alongside(changes.entries.size(), [&] { return entry_rows(changes.entries); });
   if (!changes.accounts.empty()) update_accounts(tx, changes.accounts);
   write_transfers(tx, community_id, changes, actor_ids);
-  if (!changes.entries.empty()) insert_entries(tx, changes.entries);
+  copy_into(tx, "entries", kEntryColumns, entries.get());
 }
 
 void prepare_statements(Db& db) {

@@ -72,8 +72,14 @@ std::string rfc3339_from_us(int64_t at_us) {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (const char c : text) {
+  // Runs that need no escape (nearly every id and text) go in whole.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text, run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -87,14 +93,13 @@ void append_json_string(std::string& out, std::string_view text) {
       out += "\\b";
     } else if (c == '\f') {
       out += "\\f";
-    } else if (byte < 0x20) {
+    } else {
       out += "\\u00";
       out += kHex[byte >> 4];
       out += kHex[byte & 0xF];
-    } else {
-      out += c;
     }
   }
+  out.append(text, run, text.size() - run);
   out += '"';
 }
 
