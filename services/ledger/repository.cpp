@@ -217,30 +217,34 @@ void insert_transfers(pqxx::work& tx, CopyRows rows) {
   }
 }
 
-void write_transfers(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
-                     const std::map<TransferId, std::string>& actor_ids) {
-  CopyRows created;
+CopyRows new_transfer_rows(const std::string& community_id, const LedgerChanges& changes,
+                           const std::map<TransferId, std::string>& actor_ids) {
+  CopyRows rows;
+  for (const auto& change : changes.transfers) {
+    if (change.created) add_transfer_row(rows, community_id, change.transfer, actor_ids);
+  }
+  return rows;
+}
+
+// Holds posted, voided or expired.
+void update_resolved_transfers(pqxx::work& tx, const std::string& community_id,
+                               const LedgerChanges& changes) {
   ArrayLiteral ids, states, posted, resolved;
   std::size_t updated = 0;
   for (const auto& change : changes.transfers) {
+    if (change.created) continue;
     const Transfer& t = change.transfer;
-    if (change.created) {
-      add_transfer_row(created, community_id, t, actor_ids);
-      continue;
-    }
     ids.add(t.request.id);
     states.add(to_string(t.state));
     posted.add(t.posted_minutes);
     resolved.add(t.resolved_at_us);
     ++updated;
   }
-  if (created.rows() > 0) insert_transfers(tx, std::move(created));
-  if (updated > 0) {
-    const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
-                                    posted.text(), resolved.text());
-    if (r.affected_rows() != updated) {
-      throw std::logic_error("a hold changed under the batch's account locks");
-    }
+  if (updated == 0) return;
+  const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
+                                  posted.text(), resolved.text());
+  if (r.affected_rows() != updated) {
+    throw std::logic_error("a hold changed under the batch's account locks");
   }
 }
 
@@ -291,10 +295,13 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
 
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids) {
-  // The entries' rows are written out while the accounts and transfers go in.
+  // The COPY rows are written out while the accounts go in.
+  auto created = alongside(changes.transfers.size(),
+                           [&] { return new_transfer_rows(community_id, changes, actor_ids); });
   auto entries = alongside(changes.entries.size(), [&] { return entry_rows(changes.entries); });
   if (!changes.accounts.empty()) update_accounts(tx, changes.accounts);
-  write_transfers(tx, community_id, changes, actor_ids);
+  insert_transfers(tx, created.get());
+  update_resolved_transfers(tx, community_id, changes);
   copy_into(tx, "entries", kEntryColumns, entries.get());
 }
 
