@@ -105,5 +105,30 @@ TEST_F(LedgerCommands, ledger_rejects_a_grant_over_the_cap_with_the_reason) {
   EXPECT_EQ(rejected["data"]["ref"], "item:1");
 }
 
+// The HTTP writer keeps the balances of its last batch; a command applied by the consumer in
+// between changes them (and counts a batch), so the next transfer must be decided on the new
+// balance: here it spends every credit the grant made available.
+TEST_F(LedgerCommands, ledger_transfers_see_what_a_command_changed_in_between) {
+  const MemberInfo& payer = w->members[0];
+  const MemberInfo& payee = w->members[1];
+  ASSERT_EQ(w->client(payer).post("/v1/ledger/transfers", transfer_to(payee.id, 1)).status, 201);
+  const std::string grant_id = "deposit:" + new_uuid();
+  send(envelope("ledger.grant", {{"transfer_id", grant_id},
+                                 {"to_member_id", payer.id},
+                                 {"minutes", 40},
+                                 {"kind", "deposit_reward"},
+                                 {"ref", "item:2"}}));
+  ASSERT_TRUE(eventually([&] { return !events_for(grant_id, "transfer.posted").empty(); }, 10000));
+  const Json before = w->client(payer).get("/v1/ledger/accounts/" + payer.id).json();
+  // Down to min_balance (-200): 40 minutes more than the balance held before the grant allows.
+  const int64_t everything = before["available_minutes"].get<int64_t>() + 200;
+  const auto spent =
+      w->client(payer).post("/v1/ledger/transfers", transfer_to(payee.id, everything));
+  EXPECT_EQ(spent.status, 201) << spent.body;
+  const Json after = w->client(payer).get("/v1/ledger/accounts/" + payer.id).json();
+  EXPECT_EQ(after["available_minutes"], -200);
+  EXPECT_EQ(w->client(payer).post("/v1/ledger/transfers", transfer_to(payee.id, 1)).status, 422);
+}
+
 }  // namespace
 }  // namespace maillon::testing
