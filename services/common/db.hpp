@@ -141,7 +141,6 @@ class CopyRows {
   void add_null();
   void end_row();
   std::size_t rows() const { return rows_; }
-  const std::string& text() const { return text_; }
   // The text without its last line break (what copy_into sends); leaves this empty.
   std::string take_lines();
 

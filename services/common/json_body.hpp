@@ -67,5 +67,7 @@ bool is_uuid(std::string_view text);
 
 namespace maillon {
 struct Response;
+// The JSON text of an answer body (compact; invalid UTF-8 replaced rather than thrown).
+std::string json_text(const Json& body);
 Response json_response(int status, const Json& body);
 }  // namespace maillon

@@ -5,8 +5,12 @@
 
 namespace maillon {
 
+std::string json_text(const Json& body) {
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Response json_response(int status, const Json& body) {
-  return Response::json_text(status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
+  return Response::json_text(status, json_text(body));
 }
 
 }  // namespace maillon

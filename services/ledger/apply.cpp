@@ -61,17 +61,17 @@ Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& po
   const std::vector<Transfer> transfers =
       repo::load_transfers(tx, batch.community_id, named_transfers(batch));
   const auto account_ids = named_accounts(batch, transfers);
-  const AccountCache* cache = batch.cache;
-  const bool current = cache != nullptr && cache->batch && loaded.batch_count &&
-                       *cache->batch + 1 == *loaded.batch_count;
+  const bool current = batch.cache != nullptr && batch.cache->current_for(loaded.batch_count);
   std::vector<AccountId> missing;
   for (const AccountId& id : account_ids) {
-    const auto cached = current ? cache->accounts.find(id) : cache->accounts.end();
-    if (current && cached != cache->accounts.end()) {
-      loaded.ledger.load_account(cached->second);
-    } else {
-      missing.push_back(id);
+    if (current) {
+      const auto cached = batch.cache->accounts.find(id);
+      if (cached != batch.cache->accounts.end()) {
+        loaded.ledger.load_account(cached->second);
+        continue;
+      }
     }
+    missing.push_back(id);
   }
   loaded.read = repo::load_accounts(tx, batch.community_id, missing);
   for (const auto& a : loaded.read) loaded.ledger.load_account(a);
@@ -146,7 +146,7 @@ void keep_accounts(AccountCache& cache, const BatchOutcome& outcome) {
     return;
   }
   // What the cache held is still true only if this batch came right after the one it was from.
-  if (!cache.batch || *cache.batch + 1 != *outcome.batch_count ||
+  if (!cache.current_for(outcome.batch_count) ||
       cache.accounts.size() + outcome.accounts.size() > kCachedAccountsMax) {
     cache.accounts.clear();
   }

@@ -132,8 +132,7 @@ void append_item_result(std::string& out, const Json& item, const TransferResult
     out += '}';
     return;
   }
-  out += item_result(item, outcome_error(result.outcome))
-             .dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += json_text(item_result(item, outcome_error(result.outcome)));
 }
 
 class LedgerApi {
@@ -207,8 +206,7 @@ class LedgerApi {
         commands.push_back(CreateTransfer{request, 0});
         command_items.push_back(i);
       } catch (const ApiError& error) {
-        results[i] =
-            item_result(items[i], error).dump(-1, ' ', false, Json::error_handler_t::replace);
+        results[i] = json_text(item_result(items[i], error));
       }
     }
     if (!commands.empty()) {

@@ -26,7 +26,6 @@
 
 namespace maillon {
 class Db;
-struct Event;
 class Outbox;
 class Service;
 }  // namespace maillon
@@ -70,6 +69,10 @@ int64_t now_us();
 struct AccountCache {
   std::optional<int64_t> batch;  // the count of the last batch whose balances are kept
   std::unordered_map<AccountId, Account> accounts;
+  // Whether these are the balances the batch of count `count` starts from.
+  bool current_for(std::optional<int64_t> count) const {
+    return batch && count && *batch + 1 == *count;
+  }
 };
 // A cache never holds more accounts than this (it starts again empty).
 inline constexpr std::size_t kCachedAccountsMax = 262'144;
