@@ -7,6 +7,8 @@
 
 namespace maillon {
 
+enum class Membership { open, approval };
+
 struct CommunityPolicy {
   int64_t min_balance = -600;      // a member may owe 10 h
   int64_t max_balance = 6000;      // nobody hoards more than 100 h
@@ -18,6 +20,10 @@ struct CommunityPolicy {
   int64_t unclaimed_days = 30;     // then it goes to a partner
   int64_t proposal_days = 7;       // an unaccepted exchange proposal expires
   int64_t max_active_reservations = 3;
+  // A staff grant above this waits for a second staff member or an admin (four eyes).
+  int64_t grant_review_minutes = 300;
+  // Whether a new member may exchange at once (open) or waits for staff approval.
+  Membership membership = Membership::open;
   bool operator==(const CommunityPolicy&) const = default;
 };
 

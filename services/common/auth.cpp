@@ -94,10 +94,20 @@ bool Identity::is_staff_of(const std::string& site_id) const {
   return std::find(staff_site_ids.begin(), staff_site_ids.end(), site_id) != staff_site_ids.end();
 }
 
+bool Identity::administers(const std::string& community_id) const {
+  return is_admin || std::find(admin_community_ids.begin(), admin_community_ids.end(),
+                               community_id) != admin_community_ids.end();
+}
+
 std::string Identity::to_json() const {
-  nlohmann::json j = {{"member_id", member_id},       {"community_id", community_id},
-                      {"home_site_id", home_site_id}, {"display_name", display_name},
-                      {"is_admin", is_admin},         {"staff_site_ids", staff_site_ids}};
+  nlohmann::json j = {{"member_id", member_id},
+                      {"community_id", community_id},
+                      {"home_site_id", home_site_id},
+                      {"display_name", display_name},
+                      {"is_admin", is_admin},
+                      {"staff_site_ids", staff_site_ids},
+                      {"admin_community_ids", admin_community_ids},
+                      {"status", status}};
   return j.dump();
 }
 
@@ -110,11 +120,14 @@ std::optional<Identity> Identity::from_json(const std::string& text) {
   id.home_site_id = j.value("home_site_id", "");
   id.display_name = j.value("display_name", "");
   id.is_admin = j.value("is_admin", false);
-  if (j.contains("staff_site_ids") && j["staff_site_ids"].is_array()) {
-    for (const auto& s : j["staff_site_ids"]) {
-      if (s.is_string()) id.staff_site_ids.push_back(s.get<std::string>());
+  for (const char* list : {"staff_site_ids", "admin_community_ids"}) {
+    if (!j.contains(list) || !j[list].is_array()) continue;
+    auto& out = std::string(list) == "staff_site_ids" ? id.staff_site_ids : id.admin_community_ids;
+    for (const auto& s : j[list]) {
+      if (s.is_string()) out.push_back(s.get<std::string>());
     }
   }
+  id.status = j.value("status", "active");
   return id;
 }
 

@@ -21,11 +21,17 @@ struct Identity {
   std::string display_name;
   bool is_admin = false;
   std::vector<std::string> staff_site_ids;
+  // Communities this member administers (a community admin manages only those).
+  std::vector<std::string> admin_community_ids;
+  // "active", "pending" (membership awaiting approval) or "suspended".
+  std::string status = "active";
   // Set when a staff member acts for this member (X-On-Behalf-Of): the one who really acted.
   std::string acting_staff_id;
 
   bool is_staff_of(const std::string& site_id) const;
   bool is_staff() const { return !staff_site_ids.empty(); }
+  bool administers(const std::string& community_id) const;
+  bool is_pending() const { return status == "pending"; }
   // The id to record as the actor: the staff member when acting for someone, else the member.
   const std::string& actor_id() const {
     return acting_staff_id.empty() ? member_id : acting_staff_id;

@@ -9,7 +9,7 @@ namespace maillon {
 namespace {
 
 using Field = std::pair<const char*, int64_t CommunityPolicy::*>;
-constexpr std::array<Field, 10> kFields = {{
+constexpr std::array<Field, 11> kFields = {{
     {"min_balance", &CommunityPolicy::min_balance},
     {"max_balance", &CommunityPolicy::max_balance},
     {"signup_bonus", &CommunityPolicy::signup_bonus},
@@ -20,13 +20,17 @@ constexpr std::array<Field, 10> kFields = {{
     {"unclaimed_days", &CommunityPolicy::unclaimed_days},
     {"proposal_days", &CommunityPolicy::proposal_days},
     {"max_active_reservations", &CommunityPolicy::max_active_reservations},
+    {"grant_review_minutes", &CommunityPolicy::grant_review_minutes},
 }};
+
+constexpr const char* kMembershipField = "membership";
 
 }  // namespace
 
 nlohmann::json policy_to_json(const CommunityPolicy& p) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, member] : kFields) j[name] = p.*member;
+  j[kMembershipField] = p.membership == Membership::approval ? "approval" : "open";
   return j;
 }
 
@@ -40,6 +44,14 @@ CommunityPolicy policy_from_json(const nlohmann::json& j, FieldErrors& errors) {
   for (const auto& entry : j.items()) {
     const std::string& key = entry.key();
     const nlohmann::json& value = entry.value();
+    if (key == kMembershipField) {
+      if (value == "open" || value == "approval") {
+        p.membership = value == "approval" ? Membership::approval : Membership::open;
+      } else {
+        errors.push_back({"policy.membership", "\"open\" ou \"approval\" attendu"});
+      }
+      continue;
+    }
     auto it = std::find_if(kFields.begin(), kFields.end(),
                            [&](const Field& f) { return key == f.first; });
     if (it == kFields.end()) {
