@@ -26,6 +26,18 @@ std::size_t code_points(std::string_view s) {
   return utf8_code_points(s).value_or(s.size());
 }
 
+// A NUL (\u0000 in JSON) cannot be stored in a PostgreSQL text and other C0 controls only serve
+// to hide or garble what a reader sees: refused at the edge, for every service at once. Tabs and
+// line breaks are ordinary text.
+bool has_control_character(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  });
+}
+constexpr const char* kControlCharacterMessage =
+    "ne doit pas contenir de caractère de contrôle (octet nul compris)";
+
 }  // namespace
 
 bool is_uuid(std::string_view t) {
@@ -104,6 +116,10 @@ std::optional<std::string> BodyReader::text(std::string_view field, std::size_t 
   const auto& s = v->get_ref<const std::string&>();
   if (code_points(s) > max_cp) {
     add_error(std::string(field), "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
+    return std::nullopt;
+  }
+  if (has_control_character(s)) {
+    add_error(std::string(field), kControlCharacterMessage);
     return std::nullopt;
   }
   return s;
@@ -209,6 +225,8 @@ std::optional<std::vector<std::string>> BodyReader::text_list(std::string_view f
       add_error(name, "doit être une chaîne de caractères");
     } else if (code_points(item.get_ref<const std::string&>()) > max_cp) {
       add_error(name, "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
+    } else if (has_control_character(item.get_ref<const std::string&>())) {
+      add_error(name, kControlCharacterMessage);
     } else {
       out.push_back(item.get<std::string>());
     }

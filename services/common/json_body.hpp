@@ -29,6 +29,8 @@ class BodyReader {
              const std::vector<std::string_view>& forbidden);
 
   bool has(std::string_view field) const;
+  // Texts (and text_list items) refuse C0 control characters but tab, LF and CR: a NUL could not
+  // be stored, the others hide what a reader sees.
   std::optional<std::string> text(std::string_view field, std::size_t max_code_points = 10'000);
   std::string required_text(std::string_view field, std::size_t max_code_points = 10'000);
   std::optional<int64_t> integer(std::string_view field, int64_t low, int64_t high);
