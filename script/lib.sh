@@ -392,8 +392,28 @@ stop_services() {
 # ---------------------------------------------------------------------------------------------
 # Gateway: nginx, from deploy/nginx.conf.template, routing only to the services that run.
 
+# gateway_tile_origin CONFIG_JSON: the origin of the map tiles the web UI loads (its
+# config.json's tiles.url), which the Content-Security-Policy must allow as images:
+# https://{s}.tile.example.org/{z}/{x}/{y}.png gives https://*.tile.example.org. Nothing when
+# the file names no tiles, or an origin the CSP could not say (then the map says it failed).
+gateway_tile_origin() {
+  local file="$1" origin
+  [[ -f "$file" ]] || return 0
+  origin="$(tr -d '\n' <"$file" |
+    sed -n 's|.*"url"[[:space:]]*:[[:space:]]*"\(https\{0,1\}://[^/"]*\).*|\1|p')"
+  origin="${origin//\{s\}/*}"
+  if [[ -n "$origin" && ! "$origin" =~ ^https?://[A-Za-z0-9.*-]+(:[0-9]+)?$ ]]; then
+    warn "map tiles at $origin: not an origin the CSP can allow, the map will not load"
+    return 0
+  fi
+  printf '%s' "$origin"
+}
+
 # gateway_write_conf PREFIX LISTEN_PORT SERVICE:PORT...: writes PREFIX/nginx.conf and one
 # PREFIX/routes/<service>.conf per known service: a proxy_pass when it runs, else a 503.
+# Also PREFIX/security_headers.conf (CSP and the like, deploy/nginx-security-headers.conf) and
+# the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: this machine (a TLS
+# terminator in front) and MAILLON_TRUSTED_PROXIES (addresses or CIDR ranges, comma-separated).
 gateway_write_conf() {
   local prefix="$1" listen_port="$2"
   shift 2
@@ -425,6 +445,18 @@ gateway_write_conf() {
         "return 503 '{\"type\":\"/problems/unavailable\",\"code\":\"unavailable\",\"title\":\"Service indisponible\",\"status\":503,\"detail\":\"Le service $name ne tourne pas derrière cette passerelle.\"}';"
     fi >"$prefix/routes/$name.conf"
   done < <(maillon_known_services)
+  local img_src="'self' data:" tiles range
+  tiles="$(gateway_tile_origin "$web_root/config.json")"
+  [[ -n "$tiles" ]] && img_src+=" $tiles"
+  sed -e "s|@IMG_SRC@|$img_src|" "$MAILLON_ROOT/deploy/nginx-security-headers.conf" \
+    >"$prefix/security_headers.conf"
+  : >"$prefix/trusted_proxies.conf"
+  : >"$prefix/trusted_proxies.geo"
+  for range in 127.0.0.1/32 ::1/128 ${MAILLON_TRUSTED_PROXIES:+${MAILLON_TRUSTED_PROXIES//,/ }}; do
+    [[ "$range" =~ ^[0-9A-Fa-f.:]+(/[0-9]+)?$ ]] || die "MAILLON_TRUSTED_PROXIES: '$range' is not an address or a CIDR range"
+    printf 'set_real_ip_from %s;\n' "$range" >>"$prefix/trusted_proxies.conf"
+    printf '%s 1;\n' "$range" >>"$prefix/trusted_proxies.geo"
+  done
   sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$prefix|g" -e "s|@LISTEN_PORT@|$listen_port|" \
     -e "s|@WEB_ROOT@|$web_root|" "$MAILLON_ROOT/deploy/nginx.conf.template" >"$prefix/nginx.conf"
 }
