@@ -1,6 +1,8 @@
 // Validates one rendered overlay (the output of `kubectl kustomize`): every document against its
 // schema (kubernetes-models for built-in kinds, tests/k8s/schemas/ for CRDs), then the rules of
-// issue #9 that a schema cannot express. Usage: node check.mjs LABEL RENDERED.yaml
+// issues #9 and #16 that a schema cannot express (probes, limits, pinned images, hardened pods,
+// no committed Secret; every pod under a NetworkPolicy of its own behind a default deny, no
+// secret on a command line, TLS at the Ingress). Usage: node check.mjs LABEL RENDERED.yaml
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +13,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet"]);
 // Values that are credentials: they may only reach a pod through a Secret reference.
 const SECRET_ENV_NAMES = new Set(["DATABASE_URL", "REDIS_URL", "MAILLON_ADMIN_PASSWORD"]);
+const SECRET_ENV_PATTERN = /(PASSWORD|PASSWD|SECRET|TOKEN|_AUTH|API_KEY)$/i;
+// Command-line flags whose next word (or `=value`) is a credential.
+const SECRET_FLAG = /^--?(requirepass|masterauth|pass|password|passwd|secret|token|api-?key|auth|a)$/i;
+const SECRET_FLAG_WITH_VALUE = /^--?(requirepass|masterauth|pass|password|passwd|secret|token|api-?key|auth)=./i;
+// A URL that carries a password: scheme://user:password@host.
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^@\s/]+@/i;
 
 const refOf = (doc) => `${doc.kind}/${doc.metadata?.name ?? "?"}`;
 
@@ -68,6 +76,21 @@ const matches = (selector, labels) =>
   Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
   Object.keys(selector?.matchLabels ?? {}).length > 0;
 
+// A label selector with matchExpressions too; an empty selector selects every pod.
+function selects(selector, labels = {}) {
+  const byLabels = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === "In") return key in labels && values.includes(labels[key]);
+    if (operator === "NotIn") return !(key in labels) || !values.includes(labels[key]);
+    if (operator === "Exists") return key in labels;
+    if (operator === "DoesNotExist") return !(key in labels);
+    return false;
+  });
+  return byLabels && byExpressions;
+}
+const isEmptySelector = (selector) =>
+  Object.keys(selector?.matchLabels ?? {}).length === 0 && (selector?.matchExpressions ?? []).length === 0;
+
 function imageErrors(image) {
   if (!image) return ["no image"];
   if (image.includes("@sha256:")) return [];
@@ -98,12 +121,67 @@ function containerErrors(container, pod, kind) {
   if (seccomp !== "RuntimeDefault") errors.push(`${where}: seccomp profile is not RuntimeDefault`);
   if (kind === "Deployment" && !container.lifecycle?.preStop) errors.push(`${where}: no preStop pause for draining`);
   for (const env of container.env ?? []) {
-    if (SECRET_ENV_NAMES.has(env.name) && !env.valueFrom?.secretKeyRef) {
+    if ((SECRET_ENV_NAMES.has(env.name) || SECRET_ENV_PATTERN.test(env.name)) && !env.valueFrom?.secretKeyRef) {
       errors.push(`${where}: ${env.name} must come from a Secret (secretKeyRef), not a literal`);
     }
   }
+  errors.push(...commandLineErrors(container).map((e) => `${where}: ${e}`));
   return errors;
 }
+
+// A process's command line is world-readable (ps, /proc, the pod's spec): no credential there,
+// neither written out nor expanded from a Secret with $(NAME). Probes' and hooks' commands too.
+function commandLineErrors(container) {
+  const fromSecret = new Set((container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name));
+  const lines = [[...(container.command ?? []), ...(container.args ?? [])]];
+  for (const hook of [container.livenessProbe, container.readinessProbe, container.startupProbe, container.lifecycle?.preStop, container.lifecycle?.postStart]) {
+    if (hook?.exec?.command) lines.push(hook.exec.command);
+  }
+  const errors = new Set();
+  for (const words of lines) {
+    words.forEach((word, i) => {
+      const text = String(word);
+      for (const [, name] of text.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+        if (fromSecret.has(name)) errors.add(`command line holds the Secret value $(${name})`);
+      }
+      if (URL_WITH_PASSWORD.test(text)) errors.add("command line holds a URL with a password");
+      if (SECRET_FLAG_WITH_VALUE.test(text)) errors.add(`command line holds a secret in ${text.split("=")[0]}=`);
+      if (SECRET_FLAG.test(text) && i + 1 < words.length) errors.add(`command line holds a secret after ${text}`);
+    });
+  }
+  return [...errors];
+}
+
+// The pods a policy is about: every workload's (and the PostgreSQL Cluster's) must be selected
+// by a NetworkPolicy of its own (not only the namespace's default deny, which selects all).
+function podLabelsOf(doc) {
+  if (doc.kind === "Cluster") return { "cnpg.io/cluster": doc.metadata.name };
+  return doc.spec?.template?.metadata?.labels ?? {};
+}
+
+function networkPolicyErrors(doc, byKind) {
+  const labels = podLabelsOf(doc);
+  const own = byKind("NetworkPolicy").filter((p) => !isEmptySelector(p.spec?.podSelector) && selects(p.spec.podSelector, labels));
+  return own.length ? [] : ["no NetworkPolicy selects its pods (only the default deny would)"];
+}
+
+function policyErrors(doc) {
+  const errors = [];
+  (doc.spec?.ingress ?? []).forEach((rule, i) => {
+    if (!rule.from?.length) errors.push(`ingress rule ${i + 1} admits every source (no from)`);
+  });
+  (doc.spec?.egress ?? []).forEach((rule, i) => {
+    if (!rule.to?.length && !rule.ports?.length) errors.push(`egress rule ${i + 1} reaches everything (no to, no ports)`);
+  });
+  return errors;
+}
+
+// A namespace-wide deny: selects every pod, both directions, lets nothing through.
+const isDefaultDeny = (p) =>
+  isEmptySelector(p.spec?.podSelector) &&
+  ["Ingress", "Egress"].every((t) => (p.spec?.policyTypes ?? []).includes(t)) &&
+  !(p.spec?.ingress ?? []).length &&
+  !(p.spec?.egress ?? []).length;
 
 // Replicas a workload may run with: its own count, or its HPA's minimum when one scales it.
 function leastReplicas(doc, hpas) {
@@ -137,6 +215,19 @@ function secretErrors(doc) {
 
 function ingressErrors(doc, byKind) {
   const errors = [];
+  const tls = doc.spec?.tls ?? [];
+  if (!tls.length) errors.push("no TLS (spec.tls): the Ingress would serve plain HTTP");
+  for (const entry of tls) {
+    if (!entry.secretName) errors.push(`TLS for ${(entry.hosts ?? []).join(", ") || "every host"} names no secretName`);
+  }
+  const covered = new Set(tls.flatMap((t) => t.hosts ?? []));
+  for (const rule of doc.spec?.rules ?? []) {
+    if (tls.length && !covered.has(rule.host)) errors.push(`host ${rule.host ?? "(any)"} is not covered by the TLS hosts`);
+  }
+  const annotations = doc.metadata?.annotations ?? {};
+  for (const key of ["nginx.ingress.kubernetes.io/ssl-redirect", "nginx.ingress.kubernetes.io/force-ssl-redirect"]) {
+    if (annotations[key] === "false") errors.push(`${key} is false: plain HTTP would be answered`);
+  }
   const regex = doc.metadata?.annotations?.["nginx.ingress.kubernetes.io/use-regex"] === "true";
   for (const rule of doc.spec?.rules ?? []) {
     for (const path of rule.http?.paths ?? []) {
@@ -177,11 +268,17 @@ async function main() {
     if (doc.kind === "Secret") errors.push(...secretErrors(doc));
     if (doc.kind === "Ingress") errors.push(...ingressErrors(doc, byKind));
     if (doc.kind === "Cluster") errors.push(...clusterErrors(doc));
+    if (WORKLOAD_KINDS.has(doc.kind) || doc.kind === "Cluster") errors.push(...networkPolicyErrors(doc, byKind));
+    if (doc.kind === "NetworkPolicy") errors.push(...policyErrors(doc));
     for (const error of errors) console.error(`${label}: ${refOf(doc)}: ${error}`);
     failures += errors.length;
   }
   if (!byKind("Deployment").length) {
     console.error(`${label}: no Deployment rendered`);
+    failures += 1;
+  }
+  if (!byKind("NetworkPolicy").some(isDefaultDeny)) {
+    console.error(`${label}: no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rule)`);
     failures += 1;
   }
   if (failures) {
