@@ -452,7 +452,7 @@ gateway_write_conf() {
     >"$prefix/security_headers.conf"
   : >"$prefix/trusted_proxies.conf"
   : >"$prefix/trusted_proxies.geo"
-  for range in 127.0.0.1/32 ::1/128 ${MAILLON_TRUSTED_PROXIES:+${MAILLON_TRUSTED_PROXIES//,/ }}; do
+  for range in 127.0.0.0/8 ::1/128 ${MAILLON_TRUSTED_PROXIES:+${MAILLON_TRUSTED_PROXIES//,/ }}; do
     [[ "$range" =~ ^[0-9A-Fa-f.:]+(/[0-9]+)?$ ]] || die "MAILLON_TRUSTED_PROXIES: '$range' is not an address or a CIDR range"
     printf 'set_real_ip_from %s;\n' "$range" >>"$prefix/trusted_proxies.conf"
     printf '%s 1;\n' "$range" >>"$prefix/trusted_proxies.geo"
