@@ -8,6 +8,7 @@
 #include "services/common/pagination.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
+#include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
 #include "services/members/repository.hpp"
 
@@ -59,6 +60,8 @@ Json me_json(const repo::MemberRow& m) {
           {"location", position_json(m.location)},
           {"roles", roles_json(m)},
           {"staff_site_ids", m.staff_site_ids},
+          {"status", m.status},
+          {"member_number", m.member_number > 0 ? Json(m.member_number) : Json(nullptr)},
           {"created_at", m.created_at}};
 }
 
@@ -82,7 +85,8 @@ Json identity_event(const repo::MemberRow& m) {
           {"community_id", nullable(m.community_id)},
           {"home_site_id", nullable(m.home_site_id)},
           {"display_name", m.display_name},
-          {"staff_site_ids", m.staff_site_ids}};
+          {"staff_site_ids", m.staff_site_ids},
+          {"status", m.status}};
 }
 
 class MembersApi {
@@ -135,6 +139,17 @@ class MembersApi {
 
   void require_admin(const Identity& who) {
     if (!who.is_admin) throw forbidden("Action réservée aux administrateurs.");
+  }
+
+  // An admin, or an administrator of some community (the route then checks which one); never
+  // while acting for a member, whose rights are lent without their powers.
+  void require_community_admin(const Identity& who) {
+    if (!who.acting_staff_id.empty() || (!who.is_admin && who.admin_community_ids.empty()))
+      throw forbidden("Action réservée aux administrateurs.");
+  }
+  void require_administers(const Identity& who, const std::string& community_id) {
+    if (!who.administers(community_id))
+      throw forbidden("Action réservée aux administrateurs de cette communauté.");
   }
 
   void cache_session(const std::string& hash, const std::string& member_id) {
@@ -201,8 +216,10 @@ class MembersApi {
     bool ok = password_matches(member ? member->password_hash : decoy, in.password) && member;
     if (!ok) throw unauthorized("E-mail ou mot de passe incorrect.");
     const std::string token = new_token(), hash = token_hash(token);
-    s_.db.transact(
-        [&](pqxx::work& tx) { repo::insert_session(tx, hash, member->id, kSessionHours); });
+    s_.db.transact([&](pqxx::work& tx) {
+      refuse_suspended_login(tx, member->id);
+      repo::insert_session(tx, hash, member->id, kSessionHours);
+    });
     cache_session(hash, member->id);
     return json_response(200, session_answer(*member, token));
   }
@@ -260,10 +277,12 @@ class MembersApi {
       Json j = me_json(*m);
       j["exchanges_completed"] = m->exchanges_completed;
       j["reliability"] = reliability(*m);
-      return Json{{"format", "maillon-export-v1"},
-                  {"exported_at", now_rfc3339()},
-                  {"profile", j},
-                  {"audit", Json::parse(repo::audit_json(tx, who.member_id))}};
+      Json out{{"format", "maillon-export-v1"},
+               {"exported_at", now_rfc3339()},
+               {"profile", j},
+               {"audit", Json::parse(repo::audit_json(tx, who.member_id))}};
+      add_service_exports(tx, who.member_id, out);
+      return out;
     });
     return json_response(200, body);
   }
@@ -273,6 +292,7 @@ class MembersApi {
     auto hashes = s_.db.transact([&](pqxx::work& tx) {
       auto m = repo::find_member(tx, who.member_id);
       if (!m) throw unauthorized();
+      before_erasure(tx, who.member_id);
       repo::erase_member(tx, who.member_id);
       auto revoked = repo::revoke_all_sessions(tx, who.member_id);
       repo::audit(tx, who.actor_id(), who.member_id, "member.erased", "{}");
@@ -311,8 +331,10 @@ class MembersApi {
   }
 
   Response create_site(const Request& r) {
-    require_admin(caller(r));
+    auto who = caller(r);
+    require_community_admin(who);
     auto in = parse_site(r.body);
+    require_administers(who, in.community_id);
     const std::string id = new_uuid();
     s_.db.transact([&](pqxx::work& tx) {
       if (!repo::find_community(tx, in.community_id)) {
@@ -358,13 +380,14 @@ class MembersApi {
 
   Response add_staff(const Request& r) {
     auto who = caller(r);
-    require_admin(who);
+    require_community_admin(who);
     const auto& site_id = r.param("id");
     auto member_id = parse_staff(r.body);
     if (!is_uuid(site_id)) throw not_found("Site introuvable.");
     auto hashes = s_.db.transact([&](pqxx::work& tx) {
       auto site = repo::find_site(tx, site_id);
       if (!site) throw not_found("Site introuvable.");
+      require_administers(who, site->community_id);
       auto m = repo::find_member(tx, member_id);
       if (!m) throw invalid_input("Membre inconnu.", {{"member_id", "membre inconnu"}});
       if (m->community_id != site->community_id) {
@@ -392,11 +415,15 @@ class MembersApi {
     Json j = {{"id", m->id},
               {"display_name", m->display_name},
               {"home_site_id", nullable(m->home_site_id)},
+              {"status", m->status},
               {"exchanges_completed", m->exchanges_completed},
               {"reliability", reliability(*m)}};
     bool staff_here =
         who.is_admin || (!m->home_site_id.empty() && who.is_staff_of(m->home_site_id));
-    if (who.member_id == m->id || staff_here) j["email"] = m->email;
+    if (who.member_id == m->id || staff_here) {
+      j["email"] = nullable(m->email);
+      j["member_number"] = m->member_number;
+    }
     return json_response(200, j);
   }
 };
@@ -406,6 +433,7 @@ class MembersApi {
 void register_service(Service& service) {
   auto api = std::make_shared<MembersApi>(service);
   api->routes();
+  register_moderation(service);
   service.on_start([api] { api->ensure_admin(); });
   // Reliability figures come from the exchange workflow's outcomes: a completed exchange counts
   // for both parties, an abandoned one only against whoever cancelled it (staff acting for a

@@ -23,6 +23,8 @@ struct MemberRow {
   int exchanges_abandoned = 0;
   std::string password_hash;
   std::string created_at;
+  std::string status = "active";  // active, pending or suspended (lifecycle.hpp)
+  long long member_number = 0;    // per community; 0 for an administrator without community
 };
 
 struct CommunityRow {

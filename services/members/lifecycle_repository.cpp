@@ -1,0 +1,286 @@
+// SQL of the members lifecycle, one named statement per action.
+#include "services/members/lifecycle_repository.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "services/common/db.hpp"
+
+namespace maillon::members::lifecycle_repo {
+namespace {
+
+constexpr const char* kLockMember =
+    "SELECT m.id, COALESCE(m.community_id::text, ''), COALESCE(m.home_site_id::text, ''), "
+    "m.is_admin, EXISTS (SELECT 1 FROM site_staff s WHERE s.member_id = m.id), "
+    "EXISTS (SELECT 1 FROM community_admins a WHERE a.member_id = m.id), m.status, "
+    "COALESCE(m.status_before_suspension, '') "
+    "FROM members m WHERE m.id = $1 AND m.erased_at IS NULL FOR UPDATE OF m";
+constexpr const char* kStatusForLogin =
+    "SELECT status FROM members WHERE id = $1 AND erased_at IS NULL FOR SHARE";
+constexpr const char* kStatusOf = "SELECT status FROM members WHERE id = $1";
+constexpr const char* kSetStatus =
+    "UPDATE members SET status = $2, status_before_suspension = $3, status_reason = $4, "
+    "status_changed_at = now(), updated_at = now() WHERE id = $1";
+constexpr const char* kRevokeSessions =
+    "UPDATE sessions SET revoked_at = now() WHERE member_id = $1 AND revoked_at IS NULL "
+    "AND expires_at > now() "
+    "RETURNING token_hash, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now()))::bigint";
+
+constexpr const char* kRemoveStaff = "DELETE FROM site_staff WHERE site_id = $1 AND member_id = $2";
+constexpr const char* kAddCommunityAdmin =
+    "INSERT INTO community_admins (community_id, member_id, added_by) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING";
+constexpr const char* kRemoveCommunityAdmin =
+    "DELETE FROM community_admins WHERE community_id = $1 AND member_id = $2";
+
+constexpr const char* kInsertDeskMember =
+    "INSERT INTO members (id, community_id, email, password_hash, display_name, home_site_id, "
+    "phone, registered_by) VALUES ($1, $2, NULL, NULL, $3, $4, $5, $6) RETURNING member_number";
+constexpr const char* kSummaryColumns =
+    "SELECT m.id, m.display_name, COALESCE(m.email, ''), COALESCE(m.phone, ''), "
+    "COALESCE(m.member_number, 0), COALESCE(m.home_site_id::text, ''), "
+    "COALESCE(m.community_id::text, ''), m.status FROM members m ";
+constexpr const char* kFindSummary = "WHERE m.id = $1 AND m.erased_at IS NULL";
+// $4: the words as a LIKE pattern; $5: the digits of a phone number (or ''); $6: a member
+// number (or NULL). Bounded by the page size; a community's members are thousands at most.
+constexpr const char* kSearchWhere =
+    "WHERE m.erased_at IS NULL AND m.id > $7::uuid "
+    "AND ($1 OR m.community_id = ANY($2::uuid[]) OR m.home_site_id = ANY($3::uuid[])) "
+    "AND (m.display_name ILIKE $4 ESCAPE '\\' OR m.email ILIKE $4 ESCAPE '\\' "
+    "OR ($5 <> '' AND m.phone LIKE '%' || $5 || '%') OR m.member_number = $6) "
+    "ORDER BY m.id LIMIT $8";
+
+// Reports of one reporter are written one at a time (advisory lock on the reporter), so the
+// daily count read before the insert cannot be overtaken by a concurrent report.
+constexpr const char* kLockReporter =
+    "SELECT pg_advisory_xact_lock(hashtextextended('report:' || $1::text, 0))";
+constexpr const char* kReportsToday =
+    "SELECT count(*) FROM reports WHERE reporter_id = $1 AND created_at > now() - interval '1 day'";
+constexpr const char* kInsertReport =
+    "INSERT INTO reports (id, community_id, site_id, reporter_id, acting_staff_id, target, "
+    "target_id, reported_member_id, reason) "
+    "VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8::uuid, $9) ON CONFLICT DO NOTHING";
+constexpr const char* kReportColumns =
+    "SELECT id, community_id, site_id, reporter_id, target, target_id, "
+    "COALESCE(reported_member_id::text, ''), reason, state, COALESCE(action, ''), "
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM reports ";
+constexpr const char* kFindReport = "WHERE id = $1";
+constexpr const char* kOpenReports =
+    "WHERE site_id = $1 AND state = 'open' AND id > $2::uuid ORDER BY id LIMIT $3";
+constexpr const char* kCloseReport =
+    "UPDATE reports SET state = 'closed', action = $2, note = $3, closed_by = $4, "
+    "closed_at = now() WHERE id = $1 AND state = 'open'";
+constexpr const char* kReportsFiledJson =
+    "SELECT COALESCE(json_agg(json_build_object('id', id, 'target', target, 'target_id', "
+    "target_id, 'reason', reason, 'state', state, 'action', action, 'created_at', created_at) "
+    "ORDER BY created_at, id), '[]'::json)::text FROM reports WHERE reporter_id = $1";
+constexpr const char* kForgetReportTexts =
+    "UPDATE reports SET reason = '(effacé)' WHERE reporter_id = $1";
+
+// The other services' published interfaces (schemas/*/: SECURITY DEFINER functions). Their
+// names are fixed here, never built from input.
+struct PublishedExport {
+  std::string_view schema;
+  const char* exists;
+  const char* call;
+};
+constexpr std::array<PublishedExport, 5> kExports = {{
+    {"offers", "SELECT to_regprocedure('offers.member_export(uuid)') IS NOT NULL",
+     "SELECT offers.member_export($1::uuid)::text"},
+    {"requests", "SELECT to_regprocedure('requests.member_export(uuid)') IS NOT NULL",
+     "SELECT requests.member_export($1::uuid)::text"},
+    {"exchange", "SELECT to_regprocedure('exchange.member_export(uuid)') IS NOT NULL",
+     "SELECT exchange.member_export($1::uuid)::text"},
+    {"ledger", "SELECT to_regprocedure('ledger.member_export(uuid)') IS NOT NULL",
+     "SELECT ledger.member_export($1::uuid)::text"},
+    {"depot", "SELECT to_regprocedure('depot.member_export(uuid)') IS NOT NULL",
+     "SELECT depot.member_export($1::uuid)::text"},
+}};
+constexpr const char* kOpenLoansExists =
+    "SELECT to_regprocedure('depot.member_open_loans(uuid)') IS NOT NULL";
+constexpr const char* kOpenLoans = "SELECT COALESCE(depot.member_open_loans($1::uuid), 0)";
+
+std::optional<std::string> opt(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+std::string first_page(const std::string& after_id) {
+  return after_id.empty() ? "00000000-0000-0000-0000-000000000000" : after_id;
+}
+
+MemberSummary to_summary(const pqxx::row& r) {
+  return MemberSummary{r[0].c_str(),         r[1].c_str(), r[2].c_str(), r[3].c_str(),
+                       r[4].as<long long>(), r[5].c_str(), r[6].c_str(), r[7].c_str()};
+}
+
+Report to_report(const pqxx::row& r) {
+  return Report{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(), r[5].c_str(),
+                r[6].c_str(), r[7].c_str(), r[8].c_str(), r[9].c_str(), r[10].c_str()};
+}
+
+// "%words%" for ILIKE, with LIKE's own wildcards typed by the user taken literally.
+std::string contains_pattern(const std::string& query) {
+  std::string out = "%";
+  for (char c : query) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+std::string digits_of(const std::string& query) {
+  std::string out;
+  for (char c : query) {
+    if (c >= '0' && c <= '9') out += c;
+  }
+  return out;
+}
+
+std::optional<long long> member_number_in(const std::string& query) {
+  if (query.empty() || query.size() > 9) return std::nullopt;
+  for (char c : query) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::stoll(query);
+}
+
+bool function_exists(pqxx::work& tx, const char* sql) {
+  return tx.exec(sql)[0][0].as<bool>();
+}
+
+}  // namespace
+
+std::optional<MemberState> lock_member(pqxx::work& tx, const std::string& member_id) {
+  auto r = tx.exec_params(kLockMember, member_id);
+  if (r.empty()) return std::nullopt;
+  const auto& row = r[0];
+  MemberState s;
+  s.facts = TargetFacts{row[0].c_str(),    row[1].c_str(),    row[2].c_str(),
+                        row[3].as<bool>(), row[4].as<bool>(), row[5].as<bool>()};
+  s.status = row[6].c_str();
+  s.status_before_suspension = row[7].c_str();
+  return s;
+}
+
+std::optional<std::string> status_for_login(pqxx::work& tx, const std::string& member_id) {
+  auto r = tx.exec_params(kStatusForLogin, member_id);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
+std::string status_of(pqxx::work& tx, const std::string& member_id) {
+  auto r = tx.exec_params(kStatusOf, member_id);
+  return r.empty() ? std::string() : std::string(r[0][0].c_str());
+}
+
+void set_status(pqxx::work& tx, const std::string& member_id, const std::string& status,
+                const std::string& status_before_suspension, const std::string& reason) {
+  tx.exec_params(kSetStatus, member_id, status, opt(status_before_suspension), opt(reason));
+}
+
+std::vector<RevokedSession> revoke_sessions(pqxx::work& tx, const std::string& member_id) {
+  std::vector<RevokedSession> out;
+  for (const auto& row : tx.exec_params(kRevokeSessions, member_id))
+    out.push_back({row[0].c_str(), row[1].as<long long>()});
+  return out;
+}
+
+bool remove_staff(pqxx::work& tx, const std::string& site_id, const std::string& member_id) {
+  return tx.exec_params(kRemoveStaff, site_id, member_id).affected_rows() == 1;
+}
+
+bool add_community_admin(pqxx::work& tx, const std::string& community_id,
+                         const std::string& member_id, const std::string& added_by) {
+  return tx.exec_params(kAddCommunityAdmin, community_id, member_id, added_by).affected_rows() == 1;
+}
+
+bool remove_community_admin(pqxx::work& tx, const std::string& community_id,
+                            const std::string& member_id) {
+  return tx.exec_params(kRemoveCommunityAdmin, community_id, member_id).affected_rows() == 1;
+}
+
+long long insert_desk_member(pqxx::work& tx, const std::string& id, const std::string& community_id,
+                             const std::string& home_site_id, const std::string& display_name,
+                             const std::optional<std::string>& phone,
+                             const std::string& registered_by) {
+  auto r = tx.exec_params(kInsertDeskMember, id, community_id, display_name, home_site_id, phone,
+                          registered_by);
+  return r[0][0].as<long long>();
+}
+
+std::optional<MemberSummary> find_summary(pqxx::work& tx, const std::string& member_id) {
+  auto r = tx.exec_params(std::string(kSummaryColumns) + kFindSummary, member_id);
+  if (r.empty()) return std::nullopt;
+  return to_summary(r[0]);
+}
+
+std::vector<MemberSummary> search_members(pqxx::work& tx, const SearchScope& scope,
+                                          const std::string& query, const std::string& after_id,
+                                          int limit) {
+  auto r = tx.exec_params(std::string(kSummaryColumns) + kSearchWhere, scope.everyone,
+                          array_literal(scope.community_ids), array_literal(scope.site_ids),
+                          contains_pattern(query),
+                          digits_of(query).size() >= 4 ? digits_of(query) : std::string(),
+                          member_number_in(query), first_page(after_id), limit);
+  std::vector<MemberSummary> out;
+  for (const auto& row : r) out.push_back(to_summary(row));
+  return out;
+}
+
+ReportFiled insert_report(pqxx::work& tx, const NewReport& n, int per_day_max) {
+  tx.exec_params(kLockReporter, n.reporter_id);
+  if (tx.exec_params(kReportsToday, n.reporter_id)[0][0].as<long long>() >= per_day_max)
+    return ReportFiled::over_limit;
+  auto r = tx.exec_params(kInsertReport, n.id, n.community_id, n.site_id, n.reporter_id,
+                          opt(n.acting_staff_id), n.target, n.target_id, opt(n.reported_member_id),
+                          n.reason);
+  return r.affected_rows() == 1 ? ReportFiled::filed : ReportFiled::duplicate;
+}
+
+std::optional<Report> find_report(pqxx::work& tx, const std::string& report_id) {
+  auto r = tx.exec_params(std::string(kReportColumns) + kFindReport, report_id);
+  if (r.empty()) return std::nullopt;
+  return to_report(r[0]);
+}
+
+std::vector<Report> open_reports(pqxx::work& tx, const std::string& site_id,
+                                 const std::string& after_id, int limit) {
+  std::vector<Report> out;
+  for (const auto& row : tx.exec_params(std::string(kReportColumns) + kOpenReports, site_id,
+                                        first_page(after_id), limit))
+    out.push_back(to_report(row));
+  return out;
+}
+
+bool close_report(pqxx::work& tx, const std::string& report_id, const std::string& action,
+                  const std::optional<std::string>& note, const std::string& closed_by) {
+  return tx.exec_params(kCloseReport, report_id, action, note, closed_by).affected_rows() == 1;
+}
+
+std::string reports_filed_json(pqxx::work& tx, const std::string& member_id) {
+  return tx.exec_params(kReportsFiledJson, member_id)[0][0].c_str();
+}
+
+void forget_report_texts(pqxx::work& tx, const std::string& member_id) {
+  tx.exec_params(kForgetReportTexts, member_id);
+}
+
+std::optional<std::string> service_export(pqxx::work& tx, const std::string& schema,
+                                          const std::string& member_id) {
+  for (const auto& e : kExports) {
+    if (e.schema != schema) continue;
+    if (!function_exists(tx, e.exists)) return std::nullopt;
+    auto r = tx.exec_params(e.call, member_id);
+    if (r.empty() || r[0][0].is_null()) return std::string("null");
+    return std::string(r[0][0].c_str());
+  }
+  return std::nullopt;
+}
+
+long long open_loans(pqxx::work& tx, const std::string& member_id) {
+  if (!function_exists(tx, kOpenLoansExists)) return 0;
+  return tx.exec_params(kOpenLoans, member_id)[0][0].as<long long>();
+}
+
+}  // namespace maillon::members::lifecycle_repo
