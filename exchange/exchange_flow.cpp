@@ -13,17 +13,24 @@ namespace {
 
 constexpr int64_t kSecondsPerDay = 24 * 3600;
 
-constexpr std::array<std::string_view, 9> kStateNames = {"proposed",  "accepting", "accepted",
-                                                         "completed", "declined",  "cancelled",
-                                                         "expired",   "disputed",  "resolved"};
+constexpr std::array<std::string_view, 10> kStateNames = {
+    "proposed", "accepting", "accepted", "completing", "completed",
+    "declined", "cancelled", "expired",  "disputed",   "resolved"};
 
-// Who the actor is for this exchange. Staff acting for a party take that party's role.
+// What the ledger answers to a post when the hold is no longer pending: nothing is left to post.
+constexpr std::array<std::string_view, 4> kHoldGoneReasons = {"already-posted", "already-voided",
+                                                              "expired", "not-found"};
+
+// Who the actor is for this exchange. Staff acting for a party take that party's role; staff
+// who are themselves a party act as that party; a party acting for someone else in its own
+// exchange is `conflicted` and may do nothing there.
 enum class Role : unsigned {
   proposer = 1,
   other_party = 2,
   staff_own = 4,
   system = 8,
-  stranger = 16
+  stranger = 16,
+  conflicted = 32
 };
 
 constexpr unsigned operator|(Role a, Role b) {
@@ -40,9 +47,19 @@ const std::string& effective_member(const ExchangeActor& actor) {
   return actor.on_behalf_of.empty() ? actor.member_id : actor.on_behalf_of;
 }
 
+bool is_party(const Exchange& ex, std::string_view member_id) {
+  return !member_id.empty() && (member_id == ex.provider_id || member_id == ex.receiver_id);
+}
+
 Role role_of(const Exchange& ex, const ExchangeActor& actor) {
   if (actor.kind == ActorKind::system) return Role::system;
-  if (actor.kind == ActorKind::site_staff && actor.on_behalf_of.empty()) return Role::staff_own;
+  if (actor.kind == ActorKind::site_staff) {
+    const bool own_case = is_party(ex, actor.member_id);
+    if (actor.on_behalf_of.empty() && !own_case) return Role::staff_own;
+    if (own_case && !actor.on_behalf_of.empty() && actor.on_behalf_of != actor.member_id) {
+      return Role::conflicted;
+    }
+  }
   const std::string& id = effective_member(actor);
   if (id == ex.proposer_id) return Role::proposer;
   if (id == ex.provider_id || id == ex.receiver_id) return Role::other_party;
@@ -53,6 +70,7 @@ ExchangeOutcome check_role(const Exchange& ex, const ExchangeActor& actor, unsig
   const Role role = role_of(ex, actor);
   if ((static_cast<unsigned>(role) & allowed) != 0) return ExchangeOutcome::ok;
   if (role == Role::stranger) return ExchangeOutcome::not_a_party;
+  if (role == Role::conflicted) return ExchangeOutcome::party_to_exchange;
   return ExchangeOutcome::not_allowed_for_role;
 }
 
@@ -67,8 +85,10 @@ ExchangeResult unchanged(const Exchange& ex, std::vector<ExchangeEffect> effects
 
 // Moves the exchange and appends its history entry; every accepted command goes through here.
 ExchangeResult move_to(Exchange& ex, const ExchangeActor& actor, ExchangeState to, int64_t now_s,
-                       std::string note, std::vector<ExchangeEffect> effects) {
-  ex.history.push_back({now_s, ex.state, to, actor.member_id, actor.on_behalf_of, std::move(note)});
+                       std::string note, std::vector<ExchangeEffect> effects,
+                       std::string comment = {}) {
+  ex.history.push_back({now_s, ex.state, to, actor.member_id, actor.on_behalf_of, std::move(note),
+                        std::move(comment)});
   ex.state = to;
   assert(ex.history.size() <= kExchangeHistoryMax);
   assert(exchange_invariants_hold(ex));
@@ -115,6 +135,34 @@ std::string confirmation_note(const Exchange& ex, const ExchangeActor& actor) {
                                                    : "confirmation: receiver";
 }
 
+// Proposed, accepting or accepted: what cancelling sends back (the hold, the listings).
+std::vector<ExchangeEffect> cancel_effects(const Exchange& ex) {
+  std::vector<ExchangeEffect> effects;
+  // While accepting, the hold may exist already: void it now, and again if it lands later.
+  if (ex.state != ExchangeState::proposed) {
+    add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
+  }
+  if (ex.state == ExchangeState::accepted) {
+    add_listing(effects, ExchangeEffectKind::listings_release);
+  }
+  return effects;
+}
+
+// The ledger let the hold go (or refused to post it) under an exchange that counted on it:
+// staff must look, so the exchange waits on the desk with the ledger's reason.
+ExchangeResult ledger_dispute(Exchange& ex, std::string reason, bool hold_gone, int64_t now_s) {
+  ex.reason = std::move(reason);
+  ex.hold_lost = ex.hold_lost || hold_gone;
+  return move_to(ex, ExchangeActor::system(), ExchangeState::disputed, now_s, ex.reason, {});
+}
+
+bool is_hold_gone_reason(std::string_view reason) {
+  for (std::string_view gone : kHoldGoneReasons) {
+    if (gone == reason) return true;
+  }
+  return false;
+}
+
 std::string resolution_note(const Resolution& resolution) {
   switch (resolution.outcome) {
     case ResolutionOutcome::post:
@@ -140,6 +188,21 @@ std::optional<ExchangeState> exchange_state_from_string(std::string_view text) {
   return std::nullopt;
 }
 
+FieldErrors validate_free_text(std::string_view field, std::string_view text,
+                               size_t max_code_points) {
+  FieldErrors errors;
+  const std::optional<size_t> length = utf8_code_points(text);
+  if (!length) {
+    errors.push_back({std::string(field), "n'est pas un texte UTF-8 valide"});
+  } else if (text.find('\0') != std::string_view::npos) {
+    errors.push_back({std::string(field), "ne doit pas contenir de caractère nul"});
+  } else if (*length > max_code_points) {
+    errors.push_back({std::string(field),
+                      "ne doit pas dépasser " + std::to_string(max_code_points) + " caractères"});
+  }
+  return errors;
+}
+
 bool is_terminal(ExchangeState state) {
   return is_one_of(state,
                    {ExchangeState::completed, ExchangeState::declined, ExchangeState::cancelled,
@@ -147,7 +210,7 @@ bool is_terminal(ExchangeState state) {
 }
 
 std::string_view to_string(ExchangeOutcome outcome) {
-  constexpr std::array<std::string_view, 11> names = {"ok",
+  constexpr std::array<std::string_view, 13> names = {"ok",
                                                       "not-a-party",
                                                       "not-allowed-for-role",
                                                       "invalid-state",
@@ -157,7 +220,9 @@ std::string_view to_string(ExchangeOutcome outcome) {
                                                       "too-early",
                                                       "too-many-attempts",
                                                       "unknown-transfer",
-                                                      "invalid-absent-member"};
+                                                      "invalid-absent-member",
+                                                      "party-to-exchange",
+                                                      "hold-gone"};
   return names.at(static_cast<size_t>(outcome));
 }
 
@@ -242,15 +307,25 @@ ExchangeResult cancel_exchange(Exchange& ex, const ExchangeActor& actor, int64_t
                  {ExchangeState::proposed, ExchangeState::accepting, ExchangeState::accepted})) {
     return refuse(ex, ExchangeOutcome::invalid_state);
   }
-  std::vector<ExchangeEffect> effects;
-  // While accepting, the hold may exist already: void it now_s, and again if it lands later.
-  if (ex.state != ExchangeState::proposed) {
-    add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
+  return move_to(ex, actor, ExchangeState::cancelled, now_s, "cancelled", cancel_effects(ex));
+}
+
+ExchangeResult cancel_by_system(Exchange& ex, std::string_view reason, int64_t now_s) {
+  assert(!reason.empty());
+  if (!is_one_of(ex.state,
+                 {ExchangeState::proposed, ExchangeState::accepting, ExchangeState::accepted})) {
+    return refuse(ex, ExchangeOutcome::invalid_state);
   }
-  if (ex.state == ExchangeState::accepted) {
-    add_listing(effects, ExchangeEffectKind::listings_release);
-  }
-  return move_to(ex, actor, ExchangeState::cancelled, now_s, "cancelled", std::move(effects));
+  std::vector<ExchangeEffect> effects = cancel_effects(ex);
+  ex.reason = std::string(reason);
+  return move_to(ex, ExchangeActor::system(), ExchangeState::cancelled, now_s, ex.reason,
+                 std::move(effects));
+}
+
+std::string cancelled_by(const Exchange& ex) {
+  assert(ex.state == ExchangeState::cancelled);
+  const ExchangeHistoryEntry& last = ex.history.back();
+  return last.on_behalf_of_member_id.empty() ? last.actor_member_id : last.on_behalf_of_member_id;
 }
 
 ExchangeResult confirm_completion(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
@@ -269,29 +344,50 @@ ExchangeResult confirm_completion(Exchange& ex, const ExchangeActor& actor, int6
     return move_to(ex, actor, ExchangeState::accepted, now_s, note, {});
   }
   std::vector<ExchangeEffect> effects;
+  if (ex.minutes == 0) {  // a gift: nothing for the ledger to confirm
+    add_listing(effects, ExchangeEffectKind::listings_close);
+    return move_to(ex, actor, ExchangeState::completed, now_s, note, std::move(effects));
+  }
+  // Completed only once the ledger says it posted: the hold may be gone by now.
   add_ledger(effects, ex, ExchangeEffectKind::ledger_post, ex.minutes);
-  add_listing(effects, ExchangeEffectKind::listings_close);
-  return move_to(ex, actor, ExchangeState::completed, now_s, note, std::move(effects));
+  return move_to(ex, actor, ExchangeState::completing, now_s, note, std::move(effects));
 }
 
-ExchangeResult dispute_exchange(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+ExchangeResult dispute_exchange(Exchange& ex, const ExchangeActor& actor, std::string_view reason,
+                                int64_t now_s) {
+  assert(validate_free_text("reason", reason, kDisputeReasonCodePointsMax).empty());
   if (auto o = check_role(ex, actor, Role::proposer | Role::other_party);
       o != ExchangeOutcome::ok) {
     return refuse(ex, o);
   }
   if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
-  return move_to(ex, actor, ExchangeState::disputed, now_s, "disputed", {});
+  ex.dispute_reason = std::string(reason);
+  return move_to(ex, actor, ExchangeState::disputed, now_s, "disputed", {}, ex.dispute_reason);
+}
+
+// Only staff of the site in their own right, and never one who is a party: not directly, not
+// while acting for anyone (the party's counterpart or a third member).
+ExchangeOutcome check_resolver(const Exchange& ex, const ExchangeActor& actor) {
+  if (is_party(ex, actor.member_id) || is_party(ex, actor.on_behalf_of)) {
+    return ExchangeOutcome::party_to_exchange;
+  }
+  if (actor.kind == ActorKind::site_staff && !actor.on_behalf_of.empty()) {
+    return ExchangeOutcome::not_allowed_for_role;
+  }
+  return check_role(ex, actor, roles(Role::staff_own));
 }
 
 ExchangeResult resolve_dispute(Exchange& ex, const ExchangeActor& actor,
                                const Resolution& resolution, int64_t now_s) {
-  if (auto o = check_role(ex, actor, roles(Role::staff_own)); o != ExchangeOutcome::ok) {
-    return refuse(ex, o);
-  }
+  assert(validate_free_text("note", resolution.note, kResolutionNoteCodePointsMax).empty());
+  if (auto o = check_resolver(ex, actor); o != ExchangeOutcome::ok) return refuse(ex, o);
   if (ex.state != ExchangeState::disputed) return refuse(ex, ExchangeOutcome::invalid_state);
   const bool partial = resolution.outcome == ResolutionOutcome::partial;
   if (partial && (resolution.minutes <= 0 || resolution.minutes > ex.minutes)) {
     return refuse(ex, ExchangeOutcome::invalid_minutes);
+  }
+  if (ex.hold_lost && resolution.outcome != ResolutionOutcome::void_hold) {
+    return refuse(ex, ExchangeOutcome::hold_gone);
   }
   const std::string& absent = resolution.absent_member_id;
   if (!absent.empty() && absent != ex.provider_id && absent != ex.receiver_id) {
@@ -301,7 +397,7 @@ ExchangeResult resolve_dispute(Exchange& ex, const ExchangeActor& actor,
   if (!partial) ex.resolution->minutes = 0;
   std::vector<ExchangeEffect> effects;
   if (resolution.outcome == ResolutionOutcome::void_hold) {
-    add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
+    if (!ex.hold_lost) add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
     add_listing(effects, ExchangeEffectKind::listings_release);
   } else {
     add_ledger(effects, ex, ExchangeEffectKind::ledger_post,
@@ -309,7 +405,7 @@ ExchangeResult resolve_dispute(Exchange& ex, const ExchangeActor& actor,
     add_listing(effects, ExchangeEffectKind::listings_close);
   }
   return move_to(ex, actor, ExchangeState::resolved, now_s, resolution_note(resolution),
-                 std::move(effects));
+                 std::move(effects), resolution.note);
 }
 
 ExchangeResult expire_proposal(Exchange& ex, const ExchangeActor& actor,
@@ -331,8 +427,9 @@ ExchangeResult apply_ledger_held(Exchange& ex, std::string_view transfer_id, int
     return move_to(ex, ExchangeActor::system(), ExchangeState::accepted, now_s, "held",
                    std::move(effects));
   }
-  if (current && is_one_of(ex.state, {ExchangeState::accepted, ExchangeState::completed,
-                                      ExchangeState::disputed, ExchangeState::resolved})) {
+  if (current && is_one_of(ex.state, {ExchangeState::accepted, ExchangeState::completing,
+                                      ExchangeState::completed, ExchangeState::disputed,
+                                      ExchangeState::resolved})) {
     return unchanged(ex);  // a duplicate delivery
   }
   // Nobody waits for this hold any more (cancelled while accepting, or a stale attempt):
@@ -344,11 +441,50 @@ ExchangeResult apply_ledger_held(Exchange& ex, std::string_view transfer_id, int
 ExchangeResult apply_ledger_rejected(Exchange& ex, std::string_view transfer_id,
                                      std::string_view reason, int64_t now_s) {
   if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
-  if (transfer_id != current_transfer_id(ex) || ex.state != ExchangeState::accepting) {
-    return unchanged(ex);  // a duplicate, or an answer nobody waits for: nothing was held
+  if (transfer_id != current_transfer_id(ex)) return unchanged(ex);  // a stale attempt
+  if (ex.state == ExchangeState::completing) {
+    return ledger_dispute(ex, "ledger:" + std::string(reason), is_hold_gone_reason(reason), now_s);
+  }
+  if (ex.state != ExchangeState::accepting) {
+    // A duplicate, an answer nobody waits for (nothing was held), or the refusal of a void or
+    // of a resolution's post: the transfer's state is recorded by the service.
+    return unchanged(ex);
   }
   ex.reason = std::string(reason);
   return move_to(ex, ExchangeActor::system(), ExchangeState::proposed, now_s, ex.reason, {});
+}
+
+ExchangeResult apply_ledger_posted(Exchange& ex, std::string_view transfer_id,
+                                   int64_t posted_minutes, int64_t now_s) {
+  if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
+  if (transfer_id != current_transfer_id(ex)) return unchanged(ex);  // a stale attempt
+  if (ex.state == ExchangeState::completing && posted_minutes == ex.minutes) {
+    std::vector<ExchangeEffect> effects;
+    add_listing(effects, ExchangeEffectKind::listings_close);
+    return move_to(ex, ExchangeActor::system(), ExchangeState::completed, now_s, "posted",
+                   std::move(effects));
+  }
+  if (ex.state == ExchangeState::completing) {
+    return ledger_dispute(ex, "ledger:partially-posted", true, now_s);
+  }
+  // Posted before anyone asked: not by this exchange, whatever the caller hoped to gain.
+  if (ex.state == ExchangeState::accepted ||
+      (ex.state == ExchangeState::disputed && !ex.hold_lost)) {
+    return ledger_dispute(ex, "ledger:posted-outside-exchange", true, now_s);
+  }
+  return unchanged(ex);  // a duplicate, or the post of a resolution
+}
+
+ExchangeResult apply_ledger_voided(Exchange& ex, std::string_view transfer_id,
+                                   std::string_view reason, int64_t now_s) {
+  if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
+  if (transfer_id != current_transfer_id(ex)) return unchanged(ex);  // a stale attempt
+  const bool counted_on_it =
+      is_one_of(ex.state, {ExchangeState::accepted, ExchangeState::completing}) ||
+      (ex.state == ExchangeState::disputed && !ex.hold_lost);
+  if (!counted_on_it) return unchanged(ex);  // the exchange's own void, or a duplicate
+  return ledger_dispute(ex, "ledger:" + std::string(reason.empty() ? "voided" : reason), true,
+                        now_s);
 }
 
 int64_t proposal_expires_at_s(const Exchange& ex, const CommunityPolicy& policy) {
@@ -366,14 +502,19 @@ bool exchange_invariants_hold(const Exchange& ex) {
   const bool amounts_ok = ex.minutes >= 0 && ex.minutes <= kExchangeMinutesMax && ex.attempt >= 0 &&
                           ex.attempt <= kExchangeAttemptsMax;
   const bool held_once =
-      ex.attempt >= 1 ||
-      !is_one_of(ex.state, {S::accepting, S::accepted, S::completed, S::disputed, S::resolved});
+      ex.attempt >= 1 || !is_one_of(ex.state, {S::accepting, S::accepted, S::completing,
+                                               S::completed, S::disputed, S::resolved});
   const bool any_confirmed = ex.provider_confirmed || ex.receiver_confirmed || ex.staff_confirmed;
   const bool confirmations_ok =
-      !any_confirmed ||
-      is_one_of(ex.state, {S::accepted, S::completed, S::cancelled, S::disputed, S::resolved});
-  const bool completed_ok = ex.state != S::completed || ex.staff_confirmed ||
-                            (ex.provider_confirmed && ex.receiver_confirmed);
+      !any_confirmed || is_one_of(ex.state, {S::accepted, S::completing, S::completed, S::cancelled,
+                                             S::disputed, S::resolved});
+  const bool completed_ok = !is_one_of(ex.state, {S::completing, S::completed}) ||
+                            ex.staff_confirmed || (ex.provider_confirmed && ex.receiver_confirmed);
+  // Only a held exchange loses its hold, and then it waits for staff or has been resolved.
+  const bool hold_lost_ok =
+      !ex.hold_lost || (ex.minutes > 0 && is_one_of(ex.state, {S::disputed, S::resolved}));
+  const bool dispute_reason_ok =
+      ex.dispute_reason.empty() || is_one_of(ex.state, {S::disputed, S::resolved});
   const bool resolution_ok =
       (ex.state == S::resolved) == ex.resolution.has_value() &&
       (!ex.resolution || ex.resolution->outcome != ResolutionOutcome::partial ||
@@ -381,7 +522,7 @@ bool exchange_invariants_hold(const Exchange& ex) {
   const bool history_ok = !ex.history.empty() && ex.history.size() <= kExchangeHistoryMax &&
                           ex.history.back().state_to == ex.state;
   return parties_ok && amounts_ok && held_once && confirmations_ok && completed_ok &&
-         resolution_ok && history_ok;
+         hold_lost_ok && dispute_reason_ok && resolution_ok && history_ok;
 }
 
 double reliability(const ReliabilityCounts& counts) {
@@ -407,11 +548,11 @@ std::vector<ReliabilityDelta> reliability_deltas(const Exchange& ex) {
     }
   } else if (ex.state == ExchangeState::cancelled) {
     const ExchangeHistoryEntry& last = ex.history.back();
-    if (last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted) {
-      const std::string& who =
-          last.on_behalf_of_member_id.empty() ? last.actor_member_id : last.on_behalf_of_member_id;
-      deltas.push_back({who, {0, 1, 0}});
-    }
+    const std::string who = cancelled_by(ex);
+    // The system cancels for a party who left: nobody chose to abandon the exchange.
+    const bool after_accept =
+        last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted;
+    if (after_accept && !who.empty()) deltas.push_back({who, {0, 1, 0}});
   }
   return deltas;
 }
@@ -419,12 +560,9 @@ std::vector<ReliabilityDelta> reliability_deltas(const Exchange& ex) {
 FieldErrors validate_rating(int32_t stars, std::string_view comment) {
   FieldErrors errors;
   if (stars < 1 || stars > 5) errors.push_back({"stars", "doit être compris entre 1 et 5"});
-  const std::optional<size_t> length = utf8_code_points(comment);
-  if (!length) {
-    errors.push_back({"comment", "n'est pas un texte UTF-8 valide"});
-  } else if (*length > static_cast<size_t>(kRatingCommentCodePointsMax)) {
-    errors.push_back({"comment", "ne doit pas dépasser " +
-                                     std::to_string(kRatingCommentCodePointsMax) + " caractères"});
+  for (FieldError& error : validate_free_text(
+           "comment", comment, static_cast<size_t>(kRatingCommentCodePointsMax))) {
+    errors.push_back(std::move(error));
   }
   return errors;
 }

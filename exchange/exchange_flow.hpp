@@ -17,12 +17,16 @@ namespace maillon {
 
 // Time is an input: every instant is in Unix seconds (`*_s`), as in the listing rules.
 
-// proposed -> accepting -> accepted -> completed; declined; cancelled; expired;
-// accepted -> disputed -> resolved. Terminal: completed, declined, cancelled, expired, resolved.
+// proposed -> accepting -> accepted -> completing -> completed; declined; cancelled; expired;
+// accepted or completing -> disputed -> resolved. Terminal: completed, declined, cancelled,
+// expired, resolved. `completing`: both parties (or staff) confirmed and the post is sent; the
+// exchange is `completed` only once the ledger answers that it posted the hold, and `disputed`
+// when the ledger refuses (the hold was voided, expired or posted outside the exchange).
 enum class ExchangeState {
   proposed,
   accepting,
   accepted,
+  completing,
   completed,
   declined,
   cancelled,
@@ -59,7 +63,8 @@ struct ExchangeHistoryEntry {
   ExchangeState state_to;
   std::string actor_member_id;  // empty for the system
   std::string on_behalf_of_member_id;
-  std::string note;  // e.g. "confirmation: provider", "insufficient-credits", "partial:30"
+  std::string note;     // e.g. "confirmation: provider", "insufficient-credits", "partial:30"
+  std::string comment;  // a person's words: the dispute's reason, the resolution's note
   bool operator==(const ExchangeHistoryEntry&) const = default;
 };
 
@@ -69,13 +74,24 @@ struct Resolution {
   ResolutionOutcome outcome = ResolutionOutcome::post;
   int64_t minutes = 0;           // only for partial: 0 < minutes <= the held minutes
   std::string absent_member_id;  // a party staff found did not show up; counts against them
+  std::string note;              // staff's words on the decision, kept in the exchange
 };
+
+// Free texts people write into an exchange (characters, not bytes).
+inline constexpr size_t kDisputeReasonCodePointsMax = 1000;
+inline constexpr size_t kResolutionNoteCodePointsMax = 1000;
+// Field errors (French) for a free text: valid UTF-8, no NUL (PostgreSQL text cannot hold one),
+// at most `max_code_points` characters.
+FieldErrors validate_free_text(std::string_view field, std::string_view text,
+                               size_t max_code_points);
 
 // Each accept starts a new hold attempt; retries of one attempt reuse its transfer id, and a new
 // accept after a ledger refusal gets a new one, so the ledger never holds twice for one attempt.
 inline constexpr int32_t kExchangeAttemptsMax = 10;
 inline constexpr int64_t kExchangeMinutesMax = kPolicyMinutesBound;
-// Every attempt adds two entries (accept, ledger answer); the rest of a life adds at most six.
+// Every attempt adds two entries (accept, ledger answer); the rest of a life adds at most six
+// (two confirmations, the ledger's answer to the post or a dispute, the ledger voiding a disputed
+// hold, the resolution).
 inline constexpr size_t kExchangeHistoryMax = 2 * kExchangeAttemptsMax + 8;
 
 struct Exchange {
@@ -91,7 +107,13 @@ struct Exchange {
   bool provider_confirmed = false;
   bool receiver_confirmed = false;
   bool staff_confirmed = false;
-  std::string reason;  // the ledger's last refusal, e.g. "insufficient-credits"
+  // Why the exchange stepped back or stopped, as a code: the ledger's last refusal
+  // ("insufficient-credits", "ledger:already-voided", ...) or "member-suspended".
+  std::string reason;
+  std::string dispute_reason;  // the disputing party's own words (may be empty)
+  // The ledger no longer holds this exchange's credits (it refused the post, or the hold was
+  // voided, expired or posted outside the exchange): a resolution can only void.
+  bool hold_lost = false;
   std::optional<Resolution> resolution;
   std::vector<ExchangeHistoryEntry> history;
 };
@@ -136,16 +158,18 @@ struct ExchangeEffect {
 
 enum class ExchangeOutcome {
   ok,
-  not_a_party,           // 404: the actor (or whom staff acts for) is not in this exchange
-  not_allowed_for_role,  // 403: a party, but not the one this command belongs to
-  invalid_state,         // 409: not from the current state
-  already_confirmed,     // 409: this party already confirmed completion
-  invalid_minutes,       // 422: partial resolution outside 1..held minutes
-  proposal_expired,      // 409: accept after the proposal's deadline
-  too_early,             // 409: expire before the deadline
-  too_many_attempts,     // 422: kExchangeAttemptsMax holds were refused already
-  unknown_transfer,      // a ledger result naming a transfer this exchange never sent
-  invalid_absent_member  // 422: a resolution names an absent member who is not a party
+  not_a_party,            // 404: the actor (or whom staff acts for) is not in this exchange
+  not_allowed_for_role,   // 403: a party, but not the one this command belongs to
+  invalid_state,          // 409: not from the current state
+  already_confirmed,      // 409: this party already confirmed completion
+  invalid_minutes,        // 422: partial resolution outside 1..held minutes
+  proposal_expired,       // 409: accept after the proposal's deadline
+  too_early,              // 409: expire before the deadline
+  too_many_attempts,      // 422: kExchangeAttemptsMax holds were refused already
+  unknown_transfer,       // a ledger result naming a transfer this exchange never sent
+  invalid_absent_member,  // 422: a resolution names an absent member who is not a party
+  party_to_exchange,      // 403: a party (or staff who is one) judging or acting across its case
+  hold_gone               // 409: a resolution would post credits the ledger no longer holds
 };
 
 std::string_view to_string(ExchangeOutcome outcome);
@@ -163,18 +187,36 @@ ExchangeResult accept_exchange(Exchange& exchange, const ExchangeActor& actor,
 ExchangeResult decline_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
 ExchangeResult cancel_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
 ExchangeResult confirm_completion(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
-ExchangeResult dispute_exchange(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+// `reason`: the party's own words; the caller has validated it (validate_free_text).
+ExchangeResult dispute_exchange(Exchange& exchange, const ExchangeActor& actor,
+                                std::string_view reason, int64_t now_s);
 ExchangeResult resolve_dispute(Exchange& exchange, const ExchangeActor& actor,
                                const Resolution& resolution, int64_t now_s);
 ExchangeResult expire_proposal(Exchange& exchange, const ExchangeActor& actor,
                                const CommunityPolicy& policy, int64_t now_s);
+// The system cancels an exchange not yet handed over (proposed, accepting, accepted) because a
+// party left (suspended, erased): any hold is voided, `reason` (e.g. "member-suspended") kept.
+ExchangeResult cancel_by_system(Exchange& exchange, std::string_view reason, int64_t now_s);
+// Who cancelled a cancelled exchange: the party (also when staff acted for them), "" for the
+// system.
+std::string cancelled_by(const Exchange& exchange);
 
 // Ledger results (actor: the system). They are idempotent: a duplicate changes nothing; a hold
 // that arrives for an exchange no longer waiting for it is voided, so no hold outlives its
 // exchange.
 ExchangeResult apply_ledger_held(Exchange& exchange, std::string_view transfer_id, int64_t now_s);
+// A refused hold sends the exchange back to proposed; a refused post (completing) disputes it
+// with the reason "ledger:<the ledger's reason>".
 ExchangeResult apply_ledger_rejected(Exchange& exchange, std::string_view transfer_id,
                                      std::string_view reason, int64_t now_s);
+// The hold was posted: a completing exchange whose whole amount was posted is completed; a post
+// of another amount, or one the exchange never asked for, disputes it.
+ExchangeResult apply_ledger_posted(Exchange& exchange, std::string_view transfer_id,
+                                   int64_t posted_minutes, int64_t now_s);
+// The hold was voided or expired (`reason`: "voided" or "expired"): an exchange that still
+// counted on it (accepted, completing) is disputed; the exchange's own voids change nothing.
+ExchangeResult apply_ledger_voided(Exchange& exchange, std::string_view transfer_id,
+                                   std::string_view reason, int64_t now_s);
 
 int64_t proposal_expires_at_s(const Exchange& exchange, const CommunityPolicy& policy);
 bool is_proposal_expired(const Exchange& exchange, const CommunityPolicy& policy, int64_t now_s);

@@ -26,8 +26,19 @@ std::string text_field(const Json& data, const char* name) {
   return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void apply_members_event(pqxx::work& tx, const Event& e) {
-  if (e.type == "community.created" || e.type == "community.updated") {
+// A member who leaves (suspended or erased) is no counterpart any more: what was not handed over
+// is cancelled with its hold voided; an erased member's name goes from others' conversations.
+void apply_members_event(Workflow& workflow, pqxx::work& tx, const Event& e) {
+  if (e.type == "member.suspended" || e.type == "member.erased") {
+    auto member = uuid_field(e.data, "member_id");
+    if (!member) {
+      log::warn("member event without member_id: ignored", {{"event", e.id}});
+      return;
+    }
+    const bool erased = e.type == "member.erased";
+    workflow.cancel_exchanges_of(tx, *member, erased ? "member-erased" : "member-suspended");
+    if (erased) repo::mark_member_erased(tx, *member);
+  } else if (e.type == "community.created" || e.type == "community.updated") {
     auto id = uuid_field(e.data, "community_id");
     if (!id) id = uuid_field(e.data, "id");
     if (id && e.data.contains("policy") && e.data["policy"].is_object()) {
@@ -74,7 +85,11 @@ void apply_match_event(pqxx::work& tx, const Event& e) {
 // Each party hears of what the other one (or staff, or the system) did; nobody is told of
 // their own action.
 void notify(pqxx::work& tx, const Event& e) {
-  if (e.type == "exchange.accepting" || e.type == "exchange.abandoned") return;
+  // Steps the system takes on its way (the hold, the post) are told by their outcome.
+  if (e.type == "exchange.accepting" || e.type == "exchange.completing" ||
+      e.type == "exchange.abandoned") {
+    return;
+  }
   auto exchange_id = uuid_field(e.data, "exchange_id");
   if (!exchange_id) return;
   std::string self = text_field(e.data, "actor_id");
@@ -102,7 +117,8 @@ std::chrono::milliseconds expiry_interval() {
 }  // namespace
 
 void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
-  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_members_event(tx, e); });
+  s.consume("members",
+            [workflow](pqxx::work& tx, const Event& e) { apply_members_event(*workflow, tx, e); });
   s.consume("offers", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
   s.consume("requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
   s.consume("matches", [](pqxx::work& tx, const Event& e) { apply_match_event(tx, e); });

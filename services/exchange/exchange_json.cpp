@@ -29,10 +29,12 @@ std::string_view outcome_name(ResolutionOutcome outcome) {
   return "post";
 }
 
+// Only for stored documents, which the service wrote: an unknown name there is a bug.
 ResolutionOutcome outcome_from_name(const std::string& name) {
+  if (name == "post") return ResolutionOutcome::post;
   if (name == "void") return ResolutionOutcome::void_hold;
   if (name == "partial") return ResolutionOutcome::partial;
-  return ResolutionOutcome::post;
+  throw std::runtime_error("stored exchange with an unknown resolution outcome");
 }
 
 ExchangeState state_of(const Json& j) {
@@ -45,7 +47,14 @@ Json resolution_json(const std::optional<Resolution>& resolution) {
   if (!resolution) return nullptr;
   return {{"outcome", outcome_name(resolution->outcome)},
           {"minutes", resolution->minutes},
-          {"absent_member_id", nullable(resolution->absent_member_id)}};
+          {"absent_member_id", nullable(resolution->absent_member_id)},
+          {"note", nullable(resolution->note)}};
+}
+
+// Fields added after the first documents were stored: absent means empty.
+std::string text_or_empty(const Json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -64,13 +73,15 @@ Json exchange_document(const Exchange& ex) {
                        {"to", to_string(h.state_to)},
                        {"actor", h.actor_member_id},
                        {"for", h.on_behalf_of_member_id},
-                       {"note", h.note}});
+                       {"note", h.note},
+                       {"comment", h.comment}});
   }
   Json resolution = nullptr;
   if (ex.resolution) {
     resolution = {{"outcome", outcome_name(ex.resolution->outcome)},
                   {"minutes", ex.resolution->minutes},
-                  {"absent", ex.resolution->absent_member_id}};
+                  {"absent", ex.resolution->absent_member_id},
+                  {"note", ex.resolution->note}};
   }
   return {{"id", ex.id},
           {"site_id", ex.site_id},
@@ -85,6 +96,8 @@ Json exchange_document(const Exchange& ex) {
           {"receiver_confirmed", ex.receiver_confirmed},
           {"staff_confirmed", ex.staff_confirmed},
           {"reason", ex.reason},
+          {"dispute_reason", ex.dispute_reason},
+          {"hold_lost", ex.hold_lost},
           {"resolution", resolution},
           {"history", history}};
 }
@@ -104,14 +117,17 @@ Exchange exchange_from_document(const Json& d) {
   ex.receiver_confirmed = d.at("receiver_confirmed").get<bool>();
   ex.staff_confirmed = d.at("staff_confirmed").get<bool>();
   ex.reason = d.at("reason").get<std::string>();
+  ex.dispute_reason = text_or_empty(d, "dispute_reason");
+  ex.hold_lost = d.value("hold_lost", false);
   if (const Json& r = d.at("resolution"); !r.is_null()) {
     ex.resolution = Resolution{outcome_from_name(r.at("outcome").get<std::string>()),
-                               r.at("minutes").get<int64_t>(), r.at("absent").get<std::string>()};
+                               r.at("minutes").get<int64_t>(), r.at("absent").get<std::string>(),
+                               text_or_empty(r, "note")};
   }
   for (const Json& h : d.at("history")) {
     ex.history.push_back({h.at("at_s").get<int64_t>(), state_of(h.at("from")), state_of(h.at("to")),
                           h.at("actor").get<std::string>(), h.at("for").get<std::string>(),
-                          h.at("note").get<std::string>()});
+                          h.at("note").get<std::string>(), text_or_empty(h, "comment")});
   }
   // A stored exchange that breaks the workflow's invariants is a bug: stop here, not later.
   if (!exchange_invariants_hold(ex)) throw std::runtime_error("stored exchange breaks invariants");
@@ -127,7 +143,8 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
                        {"state", to_string(h.state_to)},
                        {"actor_id", nullable(h.actor_member_id)},
                        {"on_behalf_of", nullable(h.on_behalf_of_member_id)},
-                       {"note", h.note}});
+                       {"note", h.note},
+                       {"comment", nullable(h.comment)}});
   }
   const bool waiting = ex.state == ExchangeState::proposed;
   return {{"id", ex.id},
@@ -144,6 +161,8 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
           {"scheduled_at", nullable(record.scheduled_at)},
           {"message", nullable(record.message)},
           {"reason", nullable(ex.reason)},
+          {"dispute_reason", nullable(ex.dispute_reason)},
+          {"hold_lost", ex.hold_lost},
           {"attempt", ex.attempt},
           {"transfer_id",
            ex.attempt > 0 && ex.minutes > 0 ? Json(current_transfer_id(ex)) : Json(nullptr)},
@@ -161,16 +180,25 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
 
 Json exchange_event_data(const ExchangeRecord& record) {
   const Exchange& ex = record.exchange;
-  return {{"exchange_id", ex.id},
-          {"state", to_string(ex.state)},
-          {"offer_id", nullable(record.offer_id)},
-          {"request_id", nullable(record.request_id)},
-          {"match_id", nullable(record.match_id)},
-          {"provider_id", ex.provider_id},
-          {"receiver_id", ex.receiver_id},
-          {"proposer_id", ex.proposer_id},
-          {"minutes", ex.minutes},
-          {"site_id", nullable(ex.site_id)}};
+  Json data = {{"exchange_id", ex.id},
+               {"state", to_string(ex.state)},
+               {"offer_id", nullable(record.offer_id)},
+               {"request_id", nullable(record.request_id)},
+               {"match_id", nullable(record.match_id)},
+               {"provider_id", ex.provider_id},
+               {"receiver_id", ex.receiver_id},
+               {"proposer_id", ex.proposer_id},
+               {"minutes", ex.minutes},
+               {"site_id", nullable(ex.site_id)}};
+  // What consumers need to tell outcomes apart: who cancelled (reliability), how a dispute was
+  // resolved (listings freed or closed), what the disputing party said.
+  if (ex.state == ExchangeState::cancelled) {
+    const std::string by = cancelled_by(ex);
+    data["cancelled_by"] = by.empty() ? std::string(kCancelledBySystem) : by;
+  }
+  if (ex.resolution) data["resolution"] = resolution_json(ex.resolution);
+  if (!ex.dispute_reason.empty()) data["dispute_reason"] = ex.dispute_reason;
+  return data;
 }
 
 }  // namespace maillon::exchange

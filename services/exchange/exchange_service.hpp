@@ -18,6 +18,7 @@
 #include "services/common/time.hpp"
 
 namespace maillon {
+class ApiError;
 class Service;
 struct Identity;
 }  // namespace maillon
@@ -27,9 +28,14 @@ namespace maillon::exchange {
 using Json = nlohmann::json;
 
 inline constexpr int64_t kMessageCodePointsMax = 2000;
-inline constexpr int kExpiryBatchMax = 200;  // per run; the next run takes the rest
-inline constexpr int kDeskSectionMax = 100;  // rows per desk section
-inline constexpr int kStreamBatchMax = 100;  // notifications per SSE stream and poll
+inline constexpr int kExpiryBatchMax = 200;           // per run; the next run takes the rest
+inline constexpr int kDeskSectionMax = 100;           // rows per desk section
+inline constexpr int kStreamBatchMax = 100;           // notifications per SSE stream and poll
+inline constexpr int kMemberExchangesBatchMax = 200;  // open exchanges cancelled per statement
+// What exchange.cancelled names in `cancelled_by` when nobody chose to cancel (a party left).
+inline constexpr std::string_view kCancelledBySystem = "system";
+// How messages show an erased member's name to the others.
+inline constexpr std::string_view kErasedMemberName = "ancien membre";
 
 // An exchange as stored: the domain state plus what only the service knows.
 struct ExchangeRecord {
@@ -82,6 +88,11 @@ std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site
 // Proposals older than their community's proposal_days at `now_s` (the service's clock, not the
 // database's), locked, skipping locked ones.
 std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s);
+// The member's exchanges not yet handed over (proposed, accepting, accepted), oldest first, locked.
+std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,
+                                                     int limit);
+// Messages show this member's name as kErasedMemberName from now on.
+void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 
 CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
 void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy);
@@ -142,6 +153,9 @@ class Workflow {
   // Ledger results; ignores transfers that are not an exchange's.
   void on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data);
   void expire_due(pqxx::work& tx);
+  // Cancels every exchange of the member not yet handed over (the system acts; `reason`, e.g.
+  // "member-suspended", is kept in each exchange); holds are voided.
+  void cancel_exchanges_of(pqxx::work& tx, const std::string& member_id, std::string_view reason);
 
  private:
   Service& s_;
@@ -154,6 +168,8 @@ class Workflow {
 std::string transition_event_type(ExchangeState from, ExchangeState to);
 // Throws the ApiError for a refused command.
 [[noreturn]] void throw_refusal(ExchangeOutcome outcome);
+// 403 party-to-exchange: a party judging its own case or acting for its counterpart.
+ApiError party_to_exchange();
 
 void register_routes(Service& service, const std::shared_ptr<Workflow>& workflow);
 void register_consumers(Service& service, const std::shared_ptr<Workflow>& workflow);

@@ -66,27 +66,76 @@ ExchangeActor actor_for(const Identity& who, const Exchange& ex, bool as_staff) 
   return ExchangeActor::member(who.member_id);
 }
 
+// A staff member's or a party's own words: bounded, and without NUL (which PostgreSQL text
+// cannot hold), refused as a 400 like any other invalid field.
+std::string free_text(BodyReader& r, std::string_view field, size_t max_code_points) {
+  const std::optional<std::string> text = r.text(field, max_code_points);
+  if (!text) return {};
+  for (FieldError& error : validate_free_text(field, *text, max_code_points)) {
+    r.add_error(std::move(error.field), std::move(error.message));
+  }
+  return *text;
+}
+
+std::string parse_dispute_reason(const std::string& body) {
+  Json j = parse_json_object(body, true);
+  BodyReader r(j, {"reason"});
+  std::string reason = free_text(r, "reason", kDisputeReasonCodePointsMax);
+  r.finish();
+  return reason;
+}
+
+// The outcome must be named exactly: anything else would otherwise move credits.
+std::optional<ResolutionOutcome> outcome_named(const std::string& name) {
+  if (name == "post") return ResolutionOutcome::post;
+  if (name == "void") return ResolutionOutcome::void_hold;
+  if (name == "partial") return ResolutionOutcome::partial;
+  return std::nullopt;
+}
+
 Resolution parse_resolution(const std::string& body) {
   Json j = parse_json_object(body);
-  BodyReader r(j, {"outcome", "minutes", "absent_member_id"});
-  const std::string outcome = r.required_text("outcome", 20);
+  BodyReader r(j, {"outcome", "minutes", "absent_member_id", "note"});
+  const bool named = r.has("outcome");
+  const std::string outcome_text = r.required_text("outcome", 20);
   auto minutes = r.integer("minutes", 1, kExchangeMinutesMax);
   auto absent = r.uuid("absent_member_id");
   Resolution resolution;
-  if (outcome == "post") {
-    resolution.outcome = ResolutionOutcome::post;
-  } else if (outcome == "void") {
-    resolution.outcome = ResolutionOutcome::void_hold;
-  } else if (outcome == "partial") {
-    resolution.outcome = ResolutionOutcome::partial;
-    if (!minutes) r.add_error("minutes", "est obligatoire pour une résolution partielle");
-  } else if (!outcome.empty()) {
-    r.add_error("outcome", "doit valoir post, void ou partial");
+  resolution.note = free_text(r, "note", kResolutionNoteCodePointsMax);
+  const std::optional<ResolutionOutcome> outcome = outcome_named(outcome_text);
+  if (!outcome) {
+    if (named && r.errors().empty()) r.add_error("outcome", "doit valoir post, void ou partial");
+  } else if (*outcome == ResolutionOutcome::partial && !minutes) {
+    r.add_error("minutes", "est obligatoire pour une résolution partielle");
+  } else if (*outcome != ResolutionOutcome::partial && minutes) {
+    r.add_error("minutes", "seulement pour une résolution partielle");
   }
   r.finish();
+  resolution.outcome = *outcome;
   resolution.minutes = minutes.value_or(0);
   resolution.absent_member_id = absent.value_or("");
   return resolution;
+}
+
+// A member whose membership awaits approval may browse and post listings, not exchange.
+void require_full_member(const Identity& who) {
+  if (who.is_pending()) {
+    throw ApiError(403, "membership-pending", "Adhésion en attente",
+                   "Votre adhésion attend la validation du personnel de votre lieu : vous pourrez "
+                   "échanger une fois adhérent.");
+  }
+  if (who.status == "suspended") {
+    throw ApiError(403, "member-suspended", "Action non autorisée", "Ce membre est suspendu.");
+  }
+}
+
+// Staff who are a party never act for the other side of their own exchange (they would write,
+// confirm or rate in the counterpart's name).
+void refuse_acting_across(const Identity& who, const std::string& provider_id,
+                          const std::string& receiver_id) {
+  const std::string& staff = who.acting_staff_id;
+  if (staff.empty() || staff == who.member_id) return;
+  if (staff == provider_id || staff == receiver_id) throw party_to_exchange();
 }
 
 class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
@@ -123,8 +172,11 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
                                                const CommunityPolicy&, int64_t)>;
 
   // Loads the exchange locked, lets `command` move it, stores it with its effects, answers.
-  Response run(const Request& r, int status, bool as_staff, const Command& command) {
+  // `full_member`: the caller (or whom staff act for) must be a full member (not pending).
+  Response run(const Request& r, int status, bool as_staff, const Command& command,
+               bool full_member = false) {
     const Identity who = s_.auth.require(r);
+    if (full_member) require_full_member(who);
     if (!is_uuid(r.param("id"))) throw not_found();
     Json body = s_.db.transact([&](pqxx::work& tx) {
       auto record = repo::find_exchange(tx, r.param("id"), true);
@@ -211,10 +263,12 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
 
   Response create(const Request& r) {
     const Identity who = s_.auth.require(r);
+    require_full_member(who);
     ProposalInput in = parse_proposal(r.body);
     Json body = s_.db.transact([&](pqxx::work& tx) {
       ProposalInput input = in;
       Parties p = parties(tx, input, who);
+      refuse_acting_across(who, p.provider_id, p.receiver_id);
       const int64_t price = p.offer ? p.offer->price_minutes : p.request->price_minutes;
       ExchangeProposal proposal{new_uuid(),    site_of(tx, input, p),
                                 p.provider_id, p.receiver_id,
@@ -279,10 +333,12 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   }
 
   Response accept(const Request& r) {
-    return run(r, 202, false,
-               [](Exchange& ex, const ExchangeActor& a, const CommunityPolicy& p, int64_t now) {
-                 return accept_exchange(ex, a, p, now);
-               });
+    return run(
+        r, 202, false,
+        [](Exchange& ex, const ExchangeActor& a, const CommunityPolicy& p, int64_t now) {
+          return accept_exchange(ex, a, p, now);
+        },
+        true);
   }
   Response decline(const Request& r) {
     return run(r, 200, false,
@@ -302,17 +358,18 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
                  return confirm_completion(ex, a, now);
                });
   }
+  // Bodies are read once the caller may see the exchange: a stranger learns nothing from a 400.
   Response dispute(const Request& r) {
     return run(r, 200, false,
-               [](Exchange& ex, const ExchangeActor& a, const CommunityPolicy&, int64_t now) {
-                 return dispute_exchange(ex, a, now);
+               [&r](Exchange& ex, const ExchangeActor& a, const CommunityPolicy&, int64_t now) {
+                 return dispute_exchange(ex, a, parse_dispute_reason(r.body), now);
                });
   }
   Response resolve(const Request& r) {
-    const Resolution resolution = parse_resolution(r.body);
     return run(r, 200, true,
-               [&resolution](Exchange& ex, const ExchangeActor& a, const CommunityPolicy&,
-                             int64_t now) { return resolve_dispute(ex, a, resolution, now); });
+               [&r](Exchange& ex, const ExchangeActor& a, const CommunityPolicy&, int64_t now) {
+                 return resolve_dispute(ex, a, parse_resolution(r.body), now);
+               });
   }
 
   ExchangeRecord visible(pqxx::work& tx, const Request& r, const Identity& who) {
@@ -326,11 +383,13 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     const Identity who = s_.auth.require(r);
     Json j = parse_json_object(r.body);
     BodyReader reader(j, {"body"});
-    const std::string text = reader.required_text("body", kMessageCodePointsMax);
+    if (!reader.has("body")) reader.add_error("body", "champ obligatoire");
+    const std::string text = free_text(reader, "body", static_cast<size_t>(kMessageCodePointsMax));
     if (reader.errors().empty() && text.empty()) reader.add_error("body", "est obligatoire");
     reader.finish();
     Json body = s_.db.transact([&](pqxx::work& tx) {
       ExchangeRecord record = visible(tx, r, who);
+      refuse_acting_across(who, record.exchange.provider_id, record.exchange.receiver_id);
       Json message =
           repo::insert_message(tx, record.exchange.id, who.member_id, who.acting_staff_id, text);
       w_->publish(tx, record, "exchange.message",
@@ -368,6 +427,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     Json body = s_.db.transact([&](pqxx::work& tx) {
       ExchangeRecord record = visible(tx, r, who);
       const Exchange& ex = record.exchange;
+      refuse_acting_across(who, ex.provider_id, ex.receiver_id);
       switch (may_rate(ex, who.member_id, repo::has_rated(tx, ex.id, who.member_id))) {
         case RatingPermission::not_a_party:
           throw forbidden("Seules les parties notent un échange.");

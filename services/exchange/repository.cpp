@@ -54,6 +54,12 @@ constexpr const char* kExpirable =
     "COALESCE((c.policy->>'proposal_days')::int, $2)) <= to_timestamp($3) "
     "ORDER BY e.proposed_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED";
 
+constexpr const char* kOpenExchangesOfMember =
+    "SELECT id FROM exchanges WHERE (provider_id = $1 OR receiver_id = $1) "
+    "AND state IN ('proposed', 'accepting', 'accepted') ORDER BY seq LIMIT $2 FOR UPDATE";
+constexpr const char* kMarkMemberErased =
+    "INSERT INTO erased_members (member_id) VALUES ($1) ON CONFLICT DO NOTHING";
+
 constexpr const char* kFindCommunity = "SELECT policy::text FROM communities WHERE id = $1";
 constexpr const char* kUpsertCommunity =
     "INSERT INTO communities (id, policy) VALUES ($1, $2::jsonb) "
@@ -84,9 +90,10 @@ constexpr const char* kInsertMessage =
     "INSERT INTO messages (id, exchange_id, author_id, acting_staff_id, body) VALUES "
     "(gen_random_uuid(), $1, $2, $3::uuid, $4) RETURNING id, seq, " MAILLON_UTC("created_at");
 constexpr const char* kListMessages =
-    "SELECT id, seq, author_id, acting_staff_id, body, " MAILLON_UTC(
-        "created_at") " FROM messages WHERE exchange_id = $1 AND ($2::bigint IS NULL OR seq > $2) "
-                      "ORDER BY seq LIMIT $3";
+    "SELECT m.id, m.seq, m.author_id, m.acting_staff_id, m.body, " MAILLON_UTC(
+        "m.created_at") ", e.member_id IS NOT NULL FROM messages m LEFT JOIN erased_members e ON "
+                        "e.member_id = m.author_id WHERE m.exchange_id = $1 AND ($2::bigint IS NULL "
+                        "OR m.seq > $2) ORDER BY m.seq LIMIT $3";
 constexpr const char* kHasRated = "SELECT 1 FROM ratings WHERE exchange_id = $1 AND rater_id = $2";
 constexpr const char* kInsertRating =
     "INSERT INTO ratings (exchange_id, rater_id, rated_id, stars, comment, acting_staff_id) "
@@ -195,6 +202,19 @@ std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site
       tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id, kDeskSectionMax));
 }
 
+std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,
+                                                     int limit) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec_params(kOpenExchangesOfMember, member_id, limit)) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
+}
+
+void mark_member_erased(pqxx::work& tx, const std::string& member_id) {
+  tx.exec_params(kMarkMemberErased, member_id);
+}
+
 std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s) {
   std::vector<std::string> ids;
   for (const auto& row :
@@ -273,6 +293,7 @@ Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::s
           {"exchange_id", exchange_id},
           {"author_id", author_id},
           {"acting_staff_id", acting_staff_id.empty() ? Json(nullptr) : Json(acting_staff_id)},
+          {"author_name", nullptr},
           {"body", body},
           {"created_at", row[2].as<std::string>()}};
 }
@@ -287,6 +308,8 @@ std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
          {"exchange_id", exchange_id},
          {"author_id", row[2].as<std::string>()},
          {"acting_staff_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
+         // Only an erased author's name is known here: the others' come from their profiles.
+         {"author_name", row[6].as<bool>() ? Json(kErasedMemberName) : Json(nullptr)},
          {"body", row[4].as<std::string>()},
          {"created_at", row[5].as<std::string>()}});
   }

@@ -89,6 +89,12 @@ void throw_refusal(ExchangeOutcome outcome) {
       throw business_rule(code, "Trop de tentatives d'acceptation ont échoué.");
     case ExchangeOutcome::invalid_absent_member:
       throw business_rule(code, "Le membre absent doit être l'une des deux parties.");
+    case ExchangeOutcome::party_to_exchange:
+      throw party_to_exchange();
+    case ExchangeOutcome::hold_gone:
+      throw conflict(code,
+                     "Le grand livre ne retient plus ces crédits : seule une résolution « void » "
+                     "est possible, puis un virement du personnel si besoin.");
     case ExchangeOutcome::ok:
       break;
   }
@@ -156,6 +162,36 @@ void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
   }
 }
 
+ApiError party_to_exchange() {
+  return ApiError(403, "party-to-exchange", "Action non autorisée",
+                  "Une partie à l'échange ne peut pas agir ici pour l'autre ni trancher son "
+                  "propre litige.");
+}
+
+namespace {
+
+// The ledger's answer as a transition of the exchange (the system acts).
+ExchangeResult apply_ledger_answer(Exchange& ex, const std::string& type,
+                                   const std::string& transfer_id, std::optional<int64_t> minutes,
+                                   const std::string& reason, int64_t now_s) {
+  if (type == "transfer.pending") return apply_ledger_held(ex, transfer_id, now_s);
+  if (type == "transfer.rejected") {
+    return apply_ledger_rejected(ex, transfer_id, reason.empty() ? "insufficient-credits" : reason,
+                                 now_s);
+  }
+  if (type == "transfer.posted") {
+    return apply_ledger_posted(ex, transfer_id, minutes.value_or(0), now_s);
+  }
+  return apply_ledger_voided(ex, transfer_id, reason, now_s);
+}
+
+bool is_ledger_answer(const std::string& type) {
+  return type == "transfer.pending" || type == "transfer.rejected" || type == "transfer.posted" ||
+         type == "transfer.voided";
+}
+
+}  // namespace
+
 void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data) {
   std::string transfer_id = text_field(data, "transfer_id");
   if (transfer_id.empty()) transfer_id = text_field(data, "id");
@@ -177,23 +213,40 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
   const std::string reason = text_field(data, "reason");
   repo::record_transfer(tx, transfer_id, *exchange_id, state, minutes,
                         reason.empty() ? std::nullopt : std::optional(reason));
-  if (type != "transfer.pending" && type != "transfer.rejected") return;
+  if (!is_ledger_answer(type)) return;
   const ExchangeState before = record->exchange.state;
+  const size_t entries = record->exchange.history.size();
   ExchangeResult result =
-      type == "transfer.pending"
-          ? apply_ledger_held(record->exchange, transfer_id, now_s())
-          : apply_ledger_rejected(record->exchange, transfer_id,
-                                  reason.empty() ? "insufficient-credits" : reason, now_s());
+      apply_ledger_answer(record->exchange, type, transfer_id, minutes, reason, now_s());
   if (!result.ok()) {
     log::warn("ledger event does not apply to the exchange", {{"transfer", transfer_id}});
     return;
   }
-  if (record->exchange.state == before) {
+  if (record->exchange.history.size() == entries) {
     // A duplicate, or a hold nobody waits for any more: at most a void to send back.
     for (const ExchangeEffect& effect : result.effects) send_effect(tx, *record, effect, "late");
     return;
   }
   commit_transition(tx, *record, result, transition_event_type(before, record->exchange.state));
+}
+
+void Workflow::cancel_exchanges_of(pqxx::work& tx, const std::string& member_id,
+                                   std::string_view reason) {
+  // Each pass cancels what it found, so the next one finds only what is left; a member with more
+  // open exchanges than this bound allows is a bug, not a workload.
+  constexpr int kPassesMax = 50;
+  for (int pass = 0; pass < kPassesMax; ++pass) {
+    const auto ids = repo::open_exchange_ids_of_member(tx, member_id, kMemberExchangesBatchMax);
+    for (const std::string& id : ids) {
+      auto record = repo::find_exchange(tx, id, true);
+      if (!record) continue;
+      ExchangeResult result = cancel_by_system(record->exchange, reason, now_s());
+      if (!result.ok()) throw std::logic_error("an open exchange the system cannot cancel");
+      commit_transition(tx, *record, result, "exchange.cancelled");
+    }
+    if (static_cast<int>(ids.size()) < kMemberExchangesBatchMax) return;
+  }
+  throw std::runtime_error("too many open exchanges for one member");
 }
 
 void Workflow::expire_due(pqxx::work& tx) {

@@ -8,6 +8,7 @@
 
 #include "exchange/listing.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/matching/repository.hpp"
@@ -162,15 +163,17 @@ double reliability_of(std::pair<int64_t, int64_t> counts) {
   return (double(counts.first) + 1.0) / (double(counts.first + counts.second) + 2.0);
 }
 
-// exchange.completed counts for both parties; a cancellation counts against whoever cancelled.
+// exchange.completed counts for both parties; an exchange abandoned after acceptance counts
+// against whoever cancelled it (never when the system cancelled for a party who left).
 void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   std::vector<std::pair<std::string, bool>> outcomes;
   if (e.type == "exchange.completed") {
     for (const char* party : {"provider_id", "receiver_id"}) {
       if (auto id = optional_text(e.data, party)) outcomes.emplace_back(*id, true);
     }
-  } else if (e.type == "exchange.cancelled") {
-    if (auto id = optional_text(e.data, "cancelled_by")) outcomes.emplace_back(*id, false);
+  } else if (e.type == "exchange.abandoned") {
+    auto id = optional_text(e.data, "cancelled_by");
+    if (id && is_uuid(*id)) outcomes.emplace_back(*id, false);  // "system" is nobody
   }
   for (const auto& [member, completed] : outcomes) {
     index.set_reliability(member, reliability_of(repo::count_exchange(tx, member, completed)));

@@ -35,8 +35,14 @@ void apply_site_event(pqxx::work& tx, const Event& e) {
               {*id, *community, {location["lat"].get<double>(), location["lon"].get<double>()}});
 }
 
-// The exchange workflow's outcomes, as lifecycle events of the listings it names.
-std::optional<ListingEvent> exchange_listing_event(const std::string& type) {
+// The exchange workflow's outcomes, as lifecycle events of the listings it names. A resolved
+// dispute frees its listings after a void and closes them once credits were paid.
+std::optional<ListingEvent> exchange_listing_event(const Event& e) {
+  if (e.type == "exchange.resolved") {
+    const auto resolution = e.data.value("resolution", nlohmann::json::object());
+    const bool voided = resolution.is_object() && resolution.value("outcome", "") == "void";
+    return voided ? ListingEvent::exchange_released : ListingEvent::exchange_completed;
+  }
   static const std::map<std::string, ListingEvent, std::less<>> kEvents = {
       {"exchange.accepted", ListingEvent::exchange_reserved},
       {"exchange.completed", ListingEvent::exchange_completed},
@@ -44,13 +50,13 @@ std::optional<ListingEvent> exchange_listing_event(const std::string& type) {
       {"exchange.declined", ListingEvent::exchange_released},
       {"exchange.expired", ListingEvent::exchange_released},
   };
-  auto it = kEvents.find(type);
+  auto it = kEvents.find(e.type);
   if (it == kEvents.end()) return std::nullopt;
   return it->second;
 }
 
 void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
-  std::optional<ListingEvent> event = exchange_listing_event(e.type);
+  std::optional<ListingEvent> event = exchange_listing_event(e);
   auto listing_id = uuid_field(e.data, c.config.exchange_field.c_str());
   if (!event || !listing_id) return;  // another type, or an exchange without our side
   auto exchange_id = uuid_field(e.data, "exchange_id");

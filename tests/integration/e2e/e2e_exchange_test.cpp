@@ -133,7 +133,8 @@ TEST_F(E2eExchangeTest, happy_path_moves_the_credits_once_both_parties_confirm) 
   EXPECT_EQ(first.json()["state"], "accepted");  // the receiver has not confirmed yet
   auto second = as(receiver).post("/v1/exchanges/" + id + "/complete");
   ASSERT_EQ(second.status, 200) << second.body;
-  EXPECT_EQ(second.json()["state"], "completed");
+  EXPECT_EQ(second.json()["state"], "completing");  // completed once the ledger has posted
+  EXPECT_TRUE(state_becomes(receiver, id, "completed")) << state_of(receiver, id);
 
   EXPECT_TRUE(balance_becomes(receiver, {60, 0, 0, 60})) << balance_of(receiver);
   EXPECT_TRUE(balance_becomes(provider, {180, 0, 0, 180})) << balance_of(provider);

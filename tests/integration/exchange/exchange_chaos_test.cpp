@@ -135,8 +135,16 @@ TEST(ExchangeChaos, kill9_of_exchange_and_ledger_leaves_every_saga_consistent_wi
   std::map<std::string, int64_t> expected;
   for (const Saga& saga : sagas) {
     const Pair& p = pairs[saga.pair];
-    const Json ex = Client(exchange.url(), p.provider.token).get("/v1/exchanges/" + saga.id).json();
-    EXPECT_EQ(ex["state"], saga.cancel ? "cancelled" : "completed") << ex.dump();
+    const std::string want = saga.cancel ? "cancelled" : "completed";
+    Json ex;
+    // A completion waits for the ledger's post, which a kill may have delayed.
+    eventually(
+        [&] {
+          ex = Client(exchange.url(), p.provider.token).get("/v1/exchanges/" + saga.id).json();
+          return ex.value("state", "") == want;
+        },
+        kTimeoutMs);
+    EXPECT_EQ(ex["state"], want) << ex.dump();
     const int64_t paid = ex["state"] == "completed" ? kMinutes : 0;
     expected[p.provider.id] += paid;
     expected[p.receiver.id] -= paid;

@@ -127,7 +127,7 @@ class ExchangeSagaTest : public ::testing::Test {
   }
 };
 
-TEST_F(ExchangeSagaTest, happy_path_holds_on_accept_and_pays_once_both_confirm) {
+TEST_F(ExchangeSagaTest, happy_path_holds_on_accept_and_completes_once_the_ledger_posted) {
   MemberInfo provider = member("Karim"), receiver = member("Lucie");
   const std::string offer_id = offer(provider, 60);
   auto created = propose(receiver, {{"offer_id", offer_id}, {"message", "Mercredi 17 h ?"}});
@@ -152,16 +152,19 @@ TEST_F(ExchangeSagaTest, happy_path_holds_on_accept_and_pays_once_both_confirm) 
   EXPECT_EQ(first.json()["state"], "accepted");  // the receiver has not confirmed yet
   auto second = ex(receiver).post("/v1/exchanges/" + id + "/complete");
   ASSERT_EQ(second.status, 200) << second.body;
-  EXPECT_EQ(second.json()["state"], "completed");
+  EXPECT_EQ(second.json()["state"], "completing");  // the post is on its way to the ledger
 
-  EXPECT_TRUE(balance_becomes(receiver, {60, 0, 0, 60}));
-  EXPECT_TRUE(balance_becomes(provider, {180, 0, 0, 180}));
+  // Completed only once the ledger posted: by then the credits have moved.
+  ASSERT_TRUE(state_becomes(receiver, id, "completed")) << state_of(receiver, id);
+  EXPECT_EQ(balance_of(receiver), (Balance{60, 0, 0, 60}));
+  EXPECT_EQ(balance_of(provider), (Balance{180, 0, 0, 180}));
   EXPECT_TRUE(eventually([&] { return offer_status(provider, offer_id) == "closed"; }));
   const Json done = ex(receiver).get("/v1/exchanges/" + id).json();
   std::vector<std::string> states;
   for (const auto& h : done["history"]) states.push_back(h["state"]);
   EXPECT_EQ(states, (std::vector<std::string>{"proposed", "accepting", "accepted", "accepted",
-                                              "completed"}));
+                                              "completing", "completed"}));
+  EXPECT_TRUE(done["history"].back()["actor_id"].is_null());  // the ledger's answer
 }
 
 TEST_F(ExchangeSagaTest, insufficient_credits_sends_the_exchange_back_to_proposed) {
@@ -241,8 +244,9 @@ TEST_F(ExchangeSagaTest, staff_confirming_for_a_member_is_recorded_with_both_ids
   EXPECT_EQ(entry["actor_id"], staff.id);
   EXPECT_EQ(entry["on_behalf_of"], receiver.id);
   EXPECT_EQ(entry["note"], "confirmation: receiver");
-  EXPECT_EQ(ex(provider).post("/v1/exchanges/" + id + "/complete").json()["state"], "completed");
-  EXPECT_TRUE(balance_becomes(provider, {150, 0, 0, 150}));
+  EXPECT_EQ(ex(provider).post("/v1/exchanges/" + id + "/complete").json()["state"], "completing");
+  EXPECT_TRUE(state_becomes(provider, id, "completed"));
+  EXPECT_EQ(balance_of(provider), (Balance{150, 0, 0, 150}));
 }
 
 TEST_F(ExchangeSagaTest, another_member_can_neither_see_nor_act_on_the_exchange) {
@@ -293,7 +297,7 @@ TEST_F(ExchangeSagaTest, doubled_accepts_and_confirmations_hold_and_pay_once) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 2);
   EXPECT_EQ(refused.load(), 4);
-  EXPECT_EQ(state_of(provider, id), "completed");
+  EXPECT_TRUE(state_becomes(provider, id, "completed")) << state_of(provider, id);
   EXPECT_TRUE(balance_becomes(receiver, {80, 0, 0, 80}));
   EXPECT_TRUE(balance_becomes(provider, {160, 0, 0, 160}));
   EXPECT_EQ(ex(provider).post("/v1/exchanges/" + id + "/accept").status, 409);
@@ -318,6 +322,7 @@ TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {
   EXPECT_EQ(ex(receiver).post("/v1/exchanges/" + id + "/rating", {{"stars", 5}}).status, 409);
   ex(provider).post("/v1/exchanges/" + id + "/complete");
   ex(receiver).post("/v1/exchanges/" + id + "/complete");
+  ASSERT_TRUE(state_becomes(receiver, id, "completed"));  // rated once the ledger posted
   EXPECT_EQ(ex(receiver).post("/v1/exchanges/" + id + "/rating", {{"stars", 6}}).status, 400);
   auto rated =
       ex(receiver).post("/v1/exchanges/" + id + "/rating", {{"stars", 5}, {"comment", "Top"}});

@@ -58,7 +58,22 @@ inline Exchange accepted(int64_t minutes = 60) {
 
 inline Exchange disputed(int64_t minutes = 60) {
   Exchange ex = accepted(minutes);
-  dispute_exchange(ex, receiver(), kT0 + 3 * kHour);
+  dispute_exchange(ex, receiver(), "", kT0 + 3 * kHour);
+  return ex;
+}
+
+// Both parties confirmed; the post is on its way to the ledger.
+inline Exchange completing(int64_t minutes = 60) {
+  Exchange ex = accepted(minutes);
+  confirm_completion(ex, provider(), kT0 + 3 * kHour);
+  confirm_completion(ex, receiver(), kT0 + 3 * kHour);
+  return ex;
+}
+
+// The ledger posted the whole hold.
+inline Exchange completed(int64_t minutes = 60) {
+  Exchange ex = completing(minutes);
+  apply_ledger_posted(ex, current_transfer_id(ex), minutes, kT0 + 4 * kHour);
   return ex;
 }
 
@@ -73,11 +88,14 @@ inline Exchange in_state(ExchangeState state) {
       return accepted();
     case ExchangeState::disputed:
       return disputed();
+    case ExchangeState::completing:
+      return completing();
+    case ExchangeState::completed:
+      return completed();
     default:
       break;
   }
   Exchange ex = state == ExchangeState::resolved ? disputed() : accepted();
-  if (state == ExchangeState::completed) confirm_completion(ex, staff(), kT0 + 4 * kHour);
   if (state == ExchangeState::cancelled) cancel_exchange(ex, receiver(), kT0 + 4 * kHour);
   if (state == ExchangeState::resolved) resolve_dispute(ex, staff(), {}, kT0 + 4 * kHour);
   if (state == ExchangeState::declined) {

@@ -35,7 +35,7 @@ ExchangeResult run(Command command, Exchange& ex, const ExchangeActor& actor, in
     case Command::complete:
       return confirm_completion(ex, actor, now_s);
     case Command::dispute:
-      return dispute_exchange(ex, actor, now_s);
+      return dispute_exchange(ex, actor, "", now_s);
     case Command::resolve:
       return resolve_dispute(ex, actor, {}, now_s);
     case Command::expire:
@@ -100,9 +100,11 @@ TEST(ExchangeRoles, each_command_accepts_only_its_actors) {
       {Command::dispute, staff(), Outcome::not_allowed_for_role},
       {Command::dispute, stranger(), Outcome::not_a_party},
       {Command::resolve, staff(), Outcome::ok},
-      {Command::resolve, staff_for_provider(), Outcome::not_allowed_for_role},
-      {Command::resolve, provider(), Outcome::not_allowed_for_role},
+      {Command::resolve, staff_for_provider(), Outcome::party_to_exchange},
+      {Command::resolve, provider(), Outcome::party_to_exchange},
+      {Command::resolve, staff_for_stranger(), Outcome::not_allowed_for_role},
       {Command::resolve, stranger(), Outcome::not_a_party},
+      {Command::resolve, system, Outcome::not_allowed_for_role},
       {Command::expire, system, Outcome::ok},
       {Command::expire, staff(), Outcome::not_allowed_for_role},
       {Command::expire, receiver(), Outcome::not_allowed_for_role},
@@ -134,9 +136,9 @@ ExchangeActor allowed_actor(Command command) {
 }
 
 TEST(ExchangeStates, each_command_runs_only_from_its_states) {
-  const std::vector<State> all = {State::proposed,  State::accepting, State::accepted,
-                                  State::completed, State::declined,  State::cancelled,
-                                  State::expired,   State::disputed,  State::resolved};
+  const std::vector<State> all = {
+      State::proposed, State::accepting, State::accepted, State::completing, State::completed,
+      State::declined, State::cancelled, State::expired,  State::disputed,   State::resolved};
   const std::vector<std::pair<Command, std::vector<State>>> allowed = {
       {Command::accept, {State::proposed}},
       {Command::decline, {State::proposed}},
@@ -196,7 +198,7 @@ TEST(ExchangeAccept, a_gift_is_accepted_at_once_without_the_ledger) {
   EXPECT_EQ(accepted_result.state, State::accepted);
   EXPECT_EQ(kinds(accepted_result), std::vector<Kind>{Kind::listings_reserve});
   const ExchangeResult done = confirm_completion(ex, staff(), kT0 + 2 * kHour);
-  EXPECT_EQ(done.state, State::completed);
+  EXPECT_EQ(done.state, State::completed);  // nothing for the ledger to confirm
   EXPECT_EQ(kinds(done), std::vector<Kind>{Kind::listings_close});
 }
 
@@ -297,17 +299,67 @@ TEST(ExchangeComplete, both_parties_confirm_then_the_hold_is_posted) {
   EXPECT_EQ(ex.history.back().note, "confirmation: provider");
   EXPECT_EQ(confirm_completion(ex, provider(), kT0 + kDay).outcome, Outcome::already_confirmed);
   const ExchangeResult second = confirm_completion(ex, receiver(), kT0 + kDay + 1);
-  EXPECT_EQ(second.state, State::completed);
-  EXPECT_EQ(kinds(second), (std::vector<Kind>{Kind::ledger_post, Kind::listings_close}));
+  EXPECT_EQ(second.state, State::completing);
+  EXPECT_EQ(kinds(second), std::vector<Kind>{Kind::ledger_post});
   EXPECT_EQ(second.effects[0],
             (ExchangeEffect{Kind::ledger_post, "exchange:ex-1:1", "receiver-1", "provider-1", 45}));
+}
+
+TEST(ExchangeComplete, completed_only_once_the_ledger_posted_the_whole_hold) {
+  Exchange ex = completing(45);
+  const ExchangeResult posted = apply_ledger_posted(ex, "exchange:ex-1:1", 45, kT0 + kDay);
+  EXPECT_EQ(posted.state, State::completed);
+  EXPECT_EQ(kinds(posted), std::vector<Kind>{Kind::listings_close});
+  EXPECT_EQ(ex.history.back().note, "posted");
+  EXPECT_EQ(ex.history.back().actor_member_id, "");
+  const size_t entries = ex.history.size();
+  const ExchangeResult again = apply_ledger_posted(ex, "exchange:ex-1:1", 45, kT0 + kDay);
+  EXPECT_TRUE(again.ok());
+  EXPECT_TRUE(again.effects.empty());
+  EXPECT_EQ(ex.history.size(), entries);
+}
+
+TEST(ExchangeComplete, a_completing_exchange_can_no_longer_be_cancelled_or_disputed) {
+  Exchange ex = completing();
+  EXPECT_EQ(cancel_exchange(ex, receiver(), kT0 + kDay).outcome, Outcome::invalid_state);
+  EXPECT_EQ(dispute_exchange(ex, receiver(), "", kT0 + kDay).outcome, Outcome::invalid_state);
+  EXPECT_EQ(cancel_by_system(ex, "member-suspended", kT0 + kDay).outcome, Outcome::invalid_state);
+  EXPECT_EQ(ex.state, State::completing);
 }
 
 TEST(ExchangeComplete, staff_alone_completes_the_exchange) {
   Exchange ex = accepted();
   const ExchangeResult result = confirm_completion(ex, staff(), kT0 + kDay);
-  EXPECT_EQ(result.state, State::completed);
+  EXPECT_EQ(result.state, State::completing);
   EXPECT_TRUE(ex.staff_confirmed);
+}
+
+TEST(ExchangeComplete, staff_who_is_a_party_confirms_only_as_that_party) {
+  Exchange ex = accepted();
+  const ExchangeResult result =
+      confirm_completion(ex, ExchangeActor::staff("provider-1"), kT0 + kDay);
+  EXPECT_EQ(result.state, State::accepted);
+  EXPECT_TRUE(ex.provider_confirmed);
+  EXPECT_FALSE(ex.staff_confirmed);
+}
+
+TEST(ExchangeComplete, a_party_acting_for_the_other_party_is_refused) {
+  // Staff who are the provider would otherwise confirm for the receiver and be paid alone.
+  Exchange ex = accepted();
+  const ExchangeActor provider_for_receiver = ExchangeActor::staff_for("provider-1", "receiver-1");
+  EXPECT_EQ(confirm_completion(ex, provider_for_receiver, kT0 + kDay).outcome,
+            Outcome::party_to_exchange);
+  EXPECT_EQ(dispute_exchange(ex, provider_for_receiver, "", kT0 + kDay).outcome,
+            Outcome::party_to_exchange);
+  EXPECT_EQ(cancel_exchange(ex, provider_for_receiver, kT0 + kDay).outcome,
+            Outcome::party_to_exchange);
+  Exchange offered = proposed();  // proposed by the receiver: the provider accepts
+  EXPECT_EQ(accept_exchange(offered, ExchangeActor::staff_for("receiver-1", "provider-1"), kPolicy,
+                            kT0 + kHour)
+                .outcome,
+            Outcome::party_to_exchange);
+  EXPECT_FALSE(ex.receiver_confirmed);
+  EXPECT_EQ(offered.state, State::proposed);
 }
 
 TEST(ExchangeComplete, staff_for_a_party_confirms_for_that_party_only_and_is_recorded) {
@@ -324,7 +376,7 @@ TEST(ExchangeComplete, staff_for_a_party_confirms_for_that_party_only_and_is_rec
 
 TEST(ExchangeDispute, a_dispute_waits_for_staff) {
   Exchange ex = accepted();
-  const ExchangeResult result = dispute_exchange(ex, provider(), kT0 + kDay);
+  const ExchangeResult result = dispute_exchange(ex, provider(), "", kT0 + kDay);
   EXPECT_EQ(result.state, State::disputed);
   EXPECT_TRUE(result.effects.empty());
   EXPECT_EQ(confirm_completion(ex, staff(), kT0 + kDay).outcome, Outcome::invalid_state);
@@ -352,6 +404,53 @@ TEST(ExchangeResolve, each_outcome_sends_its_ledger_command) {
   }
 }
 
+TEST(ExchangeDispute, the_reason_is_kept_in_the_exchange_and_its_history) {
+  Exchange ex = accepted();
+  ASSERT_TRUE(dispute_exchange(ex, receiver(), "Personne n'est venu.", kT0 + kDay).ok());
+  EXPECT_EQ(ex.dispute_reason, "Personne n'est venu.");
+  EXPECT_EQ(ex.history.back().comment, "Personne n'est venu.");
+  EXPECT_EQ(ex.history.back().note, "disputed");
+  EXPECT_TRUE(ex.reason.empty());
+}
+
+TEST(ExchangeDispute, free_texts_are_bounded_and_hold_no_nul) {
+  std::string accented;
+  for (size_t i = 0; i < kDisputeReasonCodePointsMax; ++i) accented += "é";
+  EXPECT_TRUE(validate_free_text("reason", accented, kDisputeReasonCodePointsMax).empty());
+  EXPECT_TRUE(validate_free_text("reason", "", kDisputeReasonCodePointsMax).empty());
+  const FieldErrors too_long =
+      validate_free_text("reason", accented + "é", kDisputeReasonCodePointsMax);
+  ASSERT_EQ(too_long.size(), 1u);
+  EXPECT_EQ(too_long[0].field, "reason");
+  EXPECT_EQ(validate_free_text("note", std::string("a\0b", 3), 10).size(), 1u);
+  EXPECT_EQ(validate_free_text("note", "\xc3", 10).size(), 1u);
+}
+
+TEST(ExchangeResolve, a_party_never_resolves_its_own_dispute) {
+  // Staff of the site who are the receiver: directly, for themselves, for the other party or for
+  // a third member, the answer is the same.
+  for (const ExchangeActor& actor :
+       {ExchangeActor::staff("receiver-1"), ExchangeActor::staff_for("receiver-1", "receiver-1"),
+        ExchangeActor::staff_for("receiver-1", "provider-1"),
+        ExchangeActor::staff_for("receiver-1", "stranger-1"),
+        ExchangeActor::staff_for("staff-1", "receiver-1"), ExchangeActor::member("provider-1")}) {
+    Exchange ex = disputed();
+    EXPECT_EQ(resolve_dispute(ex, actor, {ResolutionOutcome::post, 0, {}, {}}, kT0 + kDay).outcome,
+              Outcome::party_to_exchange)
+        << actor.member_id << " for " << actor.on_behalf_of;
+    EXPECT_EQ(ex.state, State::disputed);
+  }
+}
+
+TEST(ExchangeResolve, the_note_is_kept_in_the_resolution_and_its_history) {
+  Exchange ex = disputed();
+  const Resolution resolution{ResolutionOutcome::void_hold, 0, {}, "Annulé d'un commun accord."};
+  ASSERT_TRUE(resolve_dispute(ex, staff(), resolution, kT0 + kDay).ok());
+  EXPECT_EQ(ex.resolution->note, "Annulé d'un commun accord.");
+  EXPECT_EQ(ex.history.back().comment, "Annulé d'un commun accord.");
+  EXPECT_EQ(ex.history.back().note, "void");
+}
+
 TEST(ExchangeResolve, partial_minutes_outside_the_hold_are_refused) {
   for (int64_t minutes : {-5, 0, 61}) {
     Exchange ex = disputed(60);
@@ -369,6 +468,123 @@ TEST(ExchangeResolve, an_absent_member_must_be_a_party) {
       Outcome::invalid_absent_member);
   EXPECT_TRUE(
       resolve_dispute(ex, staff(), {ResolutionOutcome::void_hold, 0, "provider-1"}, kT0).ok());
+}
+
+TEST(ExchangeLedgerSettlement, a_refused_post_disputes_the_exchange_with_the_ledgers_reason) {
+  Exchange ex = completing();
+  const ExchangeResult result =
+      apply_ledger_rejected(ex, "exchange:ex-1:1", "already-voided", kT0 + kDay);
+  EXPECT_EQ(result.state, State::disputed);
+  EXPECT_TRUE(result.effects.empty());
+  EXPECT_EQ(ex.reason, "ledger:already-voided");
+  EXPECT_EQ(ex.history.back().note, "ledger:already-voided");
+  EXPECT_TRUE(ex.hold_lost);
+  // Nothing is left to post: staff can only close the case, and the listings come back.
+  EXPECT_EQ(resolve_dispute(ex, staff(), {ResolutionOutcome::post, 0, {}, {}}, kT0 + kDay).outcome,
+            Outcome::hold_gone);
+  EXPECT_EQ(
+      resolve_dispute(ex, staff(), {ResolutionOutcome::partial, 10, {}, {}}, kT0 + kDay).outcome,
+      Outcome::hold_gone);
+  const ExchangeResult voided =
+      resolve_dispute(ex, staff(), {ResolutionOutcome::void_hold, 0, {}, {}}, kT0 + kDay);
+  EXPECT_EQ(voided.state, State::resolved);
+  EXPECT_EQ(kinds(voided), std::vector<Kind>{Kind::listings_release});
+}
+
+TEST(ExchangeLedgerSettlement, a_refusal_that_leaves_the_hold_pending_still_lets_staff_post) {
+  Exchange ex = completing();
+  apply_ledger_rejected(ex, "exchange:ex-1:1", "invalid-command", kT0 + kDay);
+  EXPECT_EQ(ex.state, State::disputed);
+  EXPECT_FALSE(ex.hold_lost);
+  EXPECT_EQ(kinds(resolve_dispute(ex, staff(), {}, kT0 + kDay)),
+            (std::vector<Kind>{Kind::ledger_post, Kind::listings_close}));
+}
+
+TEST(ExchangeLedgerSettlement, a_hold_voided_or_expired_under_the_exchange_disputes_it) {
+  struct Case {
+    Exchange ex;
+    const char* reason;
+  };
+  for (Case c :
+       {Case{accepted(), "voided"}, Case{completing(), "expired"}, Case{disputed(), "voided"}}) {
+    const ExchangeResult result =
+        apply_ledger_voided(c.ex, "exchange:ex-1:1", c.reason, kT0 + kDay);
+    EXPECT_EQ(result.state, State::disputed);
+    EXPECT_EQ(c.ex.reason, std::string("ledger:") + c.reason);
+    EXPECT_TRUE(c.ex.hold_lost);
+    EXPECT_EQ(c.ex.history.back().actor_member_id, "");
+  }
+}
+
+TEST(ExchangeLedgerSettlement, the_exchanges_own_voids_change_nothing) {
+  Exchange voided_by_resolution = disputed();
+  resolve_dispute(voided_by_resolution, staff(), {ResolutionOutcome::void_hold, 0, {}, {}}, kT0);
+  for (Exchange ex : {in_state(State::cancelled), voided_by_resolution}) {
+    const Exchange before = ex;
+    const ExchangeResult result = apply_ledger_voided(ex, "exchange:ex-1:1", "voided", kT0 + kDay);
+    EXPECT_TRUE(result.ok());
+    EXPECT_TRUE(result.effects.empty());
+    EXPECT_EQ(ex.history, before.history);
+    EXPECT_FALSE(ex.hold_lost);
+  }
+}
+
+TEST(ExchangeLedgerSettlement, a_post_the_exchange_did_not_ask_for_disputes_it) {
+  Exchange early = accepted();
+  EXPECT_EQ(apply_ledger_posted(early, "exchange:ex-1:1", 1, kT0 + kDay).state, State::disputed);
+  EXPECT_EQ(early.reason, "ledger:posted-outside-exchange");
+  Exchange partly = completing(60);
+  EXPECT_EQ(apply_ledger_posted(partly, "exchange:ex-1:1", 1, kT0 + kDay).state, State::disputed);
+  EXPECT_EQ(partly.reason, "ledger:partially-posted");
+  EXPECT_TRUE(partly.hold_lost);
+  // The late answer to the exchange's own post changes nothing more.
+  EXPECT_TRUE(apply_ledger_rejected(partly, "exchange:ex-1:1", "already-posted", kT0 + kDay).ok());
+  EXPECT_EQ(partly.state, State::disputed);
+}
+
+TEST(ExchangeLedgerSettlement, answers_for_a_stale_attempt_or_an_unknown_transfer_change_nothing) {
+  Exchange ex = accepting();
+  apply_ledger_rejected(ex, "exchange:ex-1:1", "insufficient-credits", kT0 + kHour);
+  accept_exchange(ex, provider(), kPolicy, kT0 + 2 * kHour);
+  apply_ledger_held(ex, "exchange:ex-1:2", kT0 + 2 * kHour);
+  const Exchange before = ex;
+  EXPECT_TRUE(apply_ledger_voided(ex, "exchange:ex-1:1", "voided", kT0 + kDay).ok());
+  EXPECT_TRUE(apply_ledger_posted(ex, "exchange:ex-1:1", 60, kT0 + kDay).ok());
+  EXPECT_EQ(apply_ledger_posted(ex, "exchange:ex-9:1", 60, kT0 + kDay).outcome,
+            Outcome::unknown_transfer);
+  EXPECT_EQ(ex.history, before.history);
+  EXPECT_EQ(ex.state, State::accepted);
+}
+
+TEST(ExchangeSystemCancel, a_party_leaving_cancels_what_was_not_handed_over) {
+  struct Case {
+    Exchange ex;
+    std::vector<Kind> kinds;
+  };
+  for (Case c : {Case{proposed(), {}}, Case{accepting(), {Kind::ledger_void}},
+                 Case{accepted(), {Kind::ledger_void, Kind::listings_release}}}) {
+    const ExchangeResult result = cancel_by_system(c.ex, "member-suspended", kT0 + kDay);
+    EXPECT_EQ(result.state, State::cancelled);
+    EXPECT_EQ(kinds(result), c.kinds);
+    EXPECT_EQ(c.ex.reason, "member-suspended");
+    EXPECT_EQ(c.ex.history.back().actor_member_id, "");
+    EXPECT_EQ(cancelled_by(c.ex), "");
+  }
+  for (State state : {State::completing, State::completed, State::disputed, State::resolved,
+                      State::declined, State::expired, State::cancelled}) {
+    Exchange ex = in_state(state);
+    EXPECT_EQ(cancel_by_system(ex, "member-erased", kT0 + kDay).outcome, Outcome::invalid_state)
+        << to_string(state);
+  }
+}
+
+TEST(ExchangeSystemCancel, cancelled_by_names_the_party_also_through_staff) {
+  Exchange direct = accepted();
+  cancel_exchange(direct, receiver(), kT0 + kDay);
+  EXPECT_EQ(cancelled_by(direct), "receiver-1");
+  Exchange through_staff = accepted();
+  cancel_exchange(through_staff, staff_for_provider(), kT0 + kDay);
+  EXPECT_EQ(cancelled_by(through_staff), "provider-1");
 }
 
 TEST(ExchangeExpire, a_proposal_expires_only_at_its_deadline) {
@@ -416,6 +632,9 @@ TEST(ExchangeNames, states_round_trip_through_their_names) {
   }
   EXPECT_EQ(exchange_state_from_string("done"), std::nullopt);
   EXPECT_EQ(to_string(Outcome::not_a_party), "not-a-party");
+  EXPECT_EQ(to_string(Outcome::party_to_exchange), "party-to-exchange");
+  EXPECT_EQ(to_string(Outcome::hold_gone), "hold-gone");
+  EXPECT_EQ(to_string(State::completing), "completing");
   EXPECT_EQ(ledger_transfer_id("ex-9", 3), "exchange:ex-9:3");
 }
 

@@ -23,9 +23,11 @@ TEST(Reliability, completions_raise_and_failures_lower_it_within_bounds) {
   EXPECT_GT(reliability({0, 1'000'000, 0}), 0.0);
 }
 
-TEST(Reliability, a_completed_exchange_counts_for_both_parties) {
+TEST(Reliability, a_completed_exchange_counts_for_both_parties_once_the_ledger_posted) {
   Exchange ex = accepted();
   confirm_completion(ex, staff(), kT0 + kDay);
+  EXPECT_TRUE(reliability_deltas(ex).empty());  // completing: the ledger has not answered
+  apply_ledger_posted(ex, current_transfer_id(ex), ex.minutes, kT0 + kDay);
   EXPECT_EQ(reliability_deltas(ex),
             (std::vector<ReliabilityDelta>{{"provider-1", {1, 0, 0}}, {"receiver-1", {1, 0, 0}}}));
 }
@@ -38,6 +40,13 @@ TEST(Reliability, cancelling_after_accept_counts_against_the_canceller_even_thro
   cancel_exchange(while_accepting, receiver(), kT0 + kDay);
   EXPECT_EQ(reliability_deltas(while_accepting),
             (std::vector<ReliabilityDelta>{{"receiver-1", {0, 1, 0}}}));
+}
+
+TEST(Reliability, a_cancellation_by_the_system_counts_against_nobody) {
+  Exchange ex = accepted();
+  cancel_by_system(ex, "member-suspended", kT0 + kDay);
+  EXPECT_EQ(cancelled_by(ex), "");
+  EXPECT_TRUE(reliability_deltas(ex).empty());
 }
 
 TEST(Reliability, ending_before_any_accept_counts_nothing) {
@@ -66,6 +75,7 @@ TEST(Rating, stars_and_comment_are_bounded) {
   EXPECT_EQ(validate_rating(6, "")[0].field, "stars");
   EXPECT_EQ(validate_rating(4, std::string(1001, 'a'))[0].field, "comment");
   EXPECT_EQ(validate_rating(4, "\xff")[0].field, "comment");
+  EXPECT_EQ(validate_rating(4, std::string("a\0b", 3))[0].field, "comment");
 }
 
 TEST(Rating, a_comment_is_measured_in_characters_not_bytes) {
@@ -76,9 +86,9 @@ TEST(Rating, a_comment_is_measured_in_characters_not_bytes) {
 }
 
 TEST(Rating, each_party_rates_once_and_only_a_finished_exchange) {
-  Exchange done = accepted();
-  confirm_completion(done, staff(), kT0 + kDay);
+  Exchange done = completed();
   EXPECT_EQ(may_rate(done, "provider-1", false), RatingPermission::allowed);
+  EXPECT_EQ(may_rate(completing(), "provider-1", false), RatingPermission::invalid_state);
   EXPECT_EQ(may_rate(done, "receiver-1", true), RatingPermission::already_rated);
   EXPECT_EQ(may_rate(done, "stranger-1", false), RatingPermission::not_a_party);
   EXPECT_EQ(may_rate(accepted(), "provider-1", false), RatingPermission::invalid_state);
