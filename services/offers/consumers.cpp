@@ -1,11 +1,14 @@
-// What moves a listing besides its owner: sites copied from the members stream, exchange
-// outcomes from the exchanges stream, and the periodic expiry of ended availability windows.
+// What moves a listing besides its owner: sites and members' standing from the members stream
+// (suspension hides a member's listings, reinstatement shows them, erasure closes them, staff
+// moderation hides one), exchange outcomes from the exchanges stream, and the periodic expiry
+// of ended availability windows.
 #include <map>
 
 #include "services/common/events.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
+#include "services/common/time.hpp"
 #include "services/offers/context.hpp"
 #include "services/offers/depot_items.hpp"
 
@@ -21,7 +24,6 @@ std::optional<std::string> uuid_field(const nlohmann::json& data, const char* na
 }
 
 void apply_site_event(pqxx::work& tx, const Event& e) {
-  if (e.type != "site.created" && e.type != "site.updated") return;
   auto id = uuid_field(e.data, "id");
   auto community = uuid_field(e.data, "community_id");
   const auto location = e.data.value("location", nlohmann::json::object());
@@ -33,6 +35,71 @@ void apply_site_event(pqxx::work& tx, const Event& e) {
   }
   upsert_site(tx,
               {*id, *community, {location["lat"].get<double>(), location["lon"].get<double>()}});
+}
+
+// member.suspended / reinstated / erased: the standing is recorded first, and an event older
+// than the one recorded changes nothing (replicas may take a member's events out of order).
+void apply_standing_event(const ListingContext& c, pqxx::work& tx, const Event& e,
+                          OwnerStanding standing) {
+  auto member = uuid_field(e.data, "member_id");
+  if (!member || !is_uuid(e.community_id) || !parse_rfc3339_s(e.occurred_at)) {
+    log::warn("member event without member, community or time: ignored", {{"event", e.id}});
+    return;
+  }
+  lock_member(tx, *member);  // after any listing being posted by this member right now
+  if (!record_standing(tx, *member, e.community_id, standing, e.occurred_at)) return;
+  switch (standing) {
+    case OwnerStanding::suspended:
+      for (const ListingRow& row : hide_listings_of_member(tx, *member))
+        c.publish(tx, row, "updated");
+      break;
+    case OwnerStanding::active:
+      for (const ListingRow& row : show_listings_of_member(tx, *member)) {
+        if (row.listing.status == ListingStatus::closed ||
+            row.listing.status == ListingStatus::expired) {
+          continue;  // ended while hidden: already announced closed
+        }
+        c.publish(tx, row, "updated");
+      }
+      break;
+    case OwnerStanding::erased:
+      // staff_close takes every status to closed (exchange/listing.cpp), as this one statement
+      // does; the exchange service cancels what was not handed over yet.
+      for (const ListingRow& row : close_listings_of_member(tx, *member)) {
+        c.publish_closed(tx, row, "withdrawn");
+      }
+      break;
+  }
+}
+
+// listing.hidden: staff closed a report on one listing with "hide". The event names the side.
+void apply_moderation_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
+  auto it = e.data.find("listing");
+  if (it == e.data.end() || !it->is_string() || *it != to_string(c.config.side)) return;
+  auto id = uuid_field(e.data, "listing_id");
+  if (!id || !is_uuid(e.community_id)) {
+    log::warn("listing.hidden without listing id or community: ignored", {{"event", e.id}});
+    return;
+  }
+  auto row = hide_listing(tx, *id, e.community_id, uuid_field(e.data, "report_id"));
+  if (!row) return;  // unknown here, of another community, or hidden already
+  if (row->listing.status == ListingStatus::closed || row->listing.status == ListingStatus::expired)
+    return;
+  c.publish(tx, *row, "updated");
+}
+
+void apply_members_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
+  if (e.type == "site.created" || e.type == "site.updated") {
+    apply_site_event(tx, e);
+  } else if (e.type == "member.suspended") {
+    apply_standing_event(c, tx, e, OwnerStanding::suspended);
+  } else if (e.type == "member.reinstated") {
+    apply_standing_event(c, tx, e, OwnerStanding::active);
+  } else if (e.type == "member.erased") {
+    apply_standing_event(c, tx, e, OwnerStanding::erased);
+  } else if (e.type == "listing.hidden") {
+    apply_moderation_event(c, tx, e);
+  }
 }
 
 // The exchange workflow's outcomes, as lifecycle events of the listings it names. A resolved
@@ -102,7 +169,8 @@ void expire_due(const ListingContext& c, pqxx::work& tx) {
 
 void register_consumers(const std::shared_ptr<const ListingContext>& context) {
   Service& s = context->service;
-  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_site_event(tx, e); });
+  s.consume("members",
+            [context](pqxx::work& tx, const Event& e) { apply_members_event(*context, tx, e); });
   s.consume("exchanges",
             [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
   if (context->config.side == ListingSide::offer) register_depot_consumer(context);

@@ -26,6 +26,17 @@ ApiError listing_not_found() {
   return not_found("Annonce introuvable.");
 }
 
+ApiError member_suspended() {
+  return ApiError(403, "member-suspended", "Action non autorisée",
+                  "Ce compte est suspendu : il ne peut pas publier d'annonce.");
+}
+
+// A suspended member's sessions are revoked with the suspension; should one survive, or a staff
+// member act for them, the identity still says so.
+void refuse_suspended(const Identity& who) {
+  if (who.status == "suspended") throw member_suspended();
+}
+
 std::optional<double> parse_double(const std::string& text) {
   if (text.empty() || text.size() > 32) return std::nullopt;
   char* end = nullptr;
@@ -104,6 +115,7 @@ ListQuery parse_list_query(const Request& r, const Identity& who, const Category
   ListQuery q;
   FieldErrors errors;
   q.community_id = who.community_id;
+  q.hidden_shown_to = who.member_id;
   PageRequest page = page_request(r);
   q.limit = page.limit + 1;  // one more tells whether there is a next page
   read_cursor(page, q, errors);
@@ -168,6 +180,8 @@ class ListingApi {
     if (!is_uuid(id)) throw listing_not_found();
     auto row = find_listing(tx, id, lock);
     if (!row || row->listing.community_id != who.community_id) throw listing_not_found();
+    // Hidden (owner suspended, or moderated): only those who may edit it know it exists.
+    if (row->hidden() && !can_edit(who, *row)) throw listing_not_found();
     return *row;
   }
 
@@ -185,12 +199,17 @@ class ListingApi {
     FieldErrors errors = validate_new_listing(draft, c_->tree, now_s);
     if (!errors.empty()) throw invalid_input("Certains champs sont invalides.", errors);
     if (who.community_id.empty()) throw forbidden("Seuls les membres d'une communauté publient.");
+    refuse_suspended(who);
     ListingRow row;
     row.listing = create_listing(
         draft, {new_uuid(), c_->config.side, who.member_id, who.community_id}, now_s);
     row.home_site_id = who.home_site_id;
     row.acted_by = acted_by(who, row);
     ListingRow stored = s_.db.transact([&](pqxx::work& tx) {
+      // Serialised with the member's suspension or erasure as this service learns of it: either
+      // that event sees this listing, or this sees the standing it recorded.
+      lock_member(tx, who.member_id);
+      if (owner_standing(tx, who.member_id) != OwnerStanding::active) throw member_suspended();
       ListingRow placed = row;
       place(tx, placed, who.community_id);
       insert_listing(tx, placed);
@@ -264,6 +283,7 @@ class ListingApi {
 
   Response patch(const Request& r) {
     Identity who = s_.auth.require(r);
+    refuse_suspended(who);
     ListingPatch patch = parse_patch(r.body);
     ListingRow stored = s_.db.transact([&](pqxx::work& tx) {
       ListingRow row = editable(tx, who, r.param("id"));

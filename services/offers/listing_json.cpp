@@ -227,6 +227,11 @@ Json listing_view(const ListingRow& row, Audience audience) {
     const auto& location = row.listing.location;
     j["location"] = location ? point(*location) : Json(nullptr);
     j["acted_by"] = nullable_text(row.acted_by);
+    // Only editors ever see a hidden listing: they are told why others do not.
+    if (row.hidden()) {
+      j["hidden"] = true;
+      j["hidden_reason"] = row.hidden_moderated ? "moderated" : "suspended";
+    }
   }
   // A handover site is public; a member's own spot is shown to others only coarsely.
   j["area"] = {{"lat", coarse(row.position.lat)}, {"lon", coarse(row.position.lon)}};
@@ -244,6 +249,13 @@ Json listing_event_data(const ListingRow& row) {
   j["location"] = point(row.position);
   j["location_source"] = row.listing.location ? "member" : "site";
   j["acted_by"] = nullable_text(row.acted_by);
+  // Matching and exchange take a listing that is not active out of play: a hidden one is
+  // announced as paused (whatever its own status, which only its editors see) and flagged.
+  if (row.hidden()) {
+    if (row.listing.status != ListingStatus::closed && row.listing.status != ListingStatus::expired)
+      j["status"] = "paused";
+    j["hidden"] = true;
+  }
   return j;
 }
 

@@ -31,7 +31,8 @@ inline constexpr double kAreaScale = 100;  // 1 / 0.01°
 Json listing_view(const ListingRow& row, Audience audience);
 // The whole listing with its exact handover point: what the matching engine needs.
 Json listing_event_data(const ListingRow& row);
-// reason: "closed" (owner or staff), "expired" (job), "completed" (exchange).
+// reason: "closed" (owner or staff), "expired" (job), "completed" (exchange), "withdrawn" (owner
+// erased).
 Json closed_event_data(const ListingRow& row, std::string_view reason);
 
 }  // namespace maillon::listings

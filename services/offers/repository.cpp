@@ -17,7 +17,8 @@ constexpr const char* kColumns =
     "floor(extract(epoch FROM available_until))::bigint, array_to_json(photos)::text, status, "
     "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
     "floor(extract(epoch FROM updated_at))::bigint, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema()";
+    "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema(), hidden_suspended, "
+    "hidden_moderated";
 
 constexpr const char* kInsertListing =
     "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
@@ -56,6 +57,7 @@ constexpr const char* kListTail =
     "AND grid_lon BETWEEN $11 - $14 AND $11 + $14 AND d.distance_m <= $12)) "
     "AND ($15::bigint IS NULL OR (created_at, id) < "
     "('epoch'::timestamptz + $15::bigint * interval '1 microsecond', $16::uuid)) "
+    "AND (NOT (hidden_suspended OR hidden_moderated) OR member_id = $17::uuid) "
     "ORDER BY created_at DESC, id DESC LIMIT $9";
 
 constexpr const char* kExpiringTail =
@@ -71,11 +73,36 @@ constexpr const char* kFeedTail =
 constexpr const char* kPrintedQuery =
     "SELECT websearch_to_tsquery('public.french_unaccent', $1)::text";
 
+// Standing changes: hiding and showing never touch the status (see 004_member_lifecycle.sql);
+// updated_at moves so that consumers ordering by it (matching) take the new event.
+constexpr const char* kLockMember =
+    "SELECT pg_advisory_xact_lock(hashtext('listing-member:' || $1::text))";
+constexpr const char* kOwnerStanding = "SELECT state FROM member_standing WHERE member_id = $1";
+constexpr const char* kRecordStanding =
+    "INSERT INTO member_standing AS s (member_id, community_id, state, event_at) "
+    "VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (member_id) DO UPDATE SET "
+    "state = EXCLUDED.state, event_at = EXCLUDED.event_at "
+    "WHERE s.state <> 'erased' AND s.event_at < EXCLUDED.event_at RETURNING state";
+constexpr const char* kHideOfMemberHead =
+    "UPDATE listings SET hidden_suspended = true, updated_at = now() WHERE member_id = $1 "
+    "AND status IN ('active', 'paused', 'reserved') AND NOT hidden_suspended RETURNING ";
+constexpr const char* kShowOfMemberHead =
+    "UPDATE listings SET hidden_suspended = false, updated_at = now() WHERE member_id = $1 "
+    "AND hidden_suspended RETURNING ";
+constexpr const char* kCloseOfMemberHead =
+    "UPDATE listings SET status = 'closed', acted_by = NULL, updated_at = now() "
+    "WHERE member_id = $1 AND status <> 'closed' RETURNING ";
+constexpr const char* kHideListingHead =
+    "UPDATE listings SET hidden_moderated = true, hidden_report_id = $3::uuid, updated_at = now() "
+    "WHERE id = $1 AND community_id = $2 AND NOT hidden_moderated RETURNING ";
+
 constexpr const char* kUpsertSite =
     "INSERT INTO sites (id, community_id, lat, lon) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, lat = EXCLUDED.lat, "
     "lon = EXCLUDED.lon";
 constexpr const char* kFindSite = "SELECT id, community_id, lat, lon FROM sites WHERE id = $1";
+
+constexpr int kColumnCount = 32;  // of kColumns: what a query adds comes after them
 
 constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
 
@@ -130,6 +157,8 @@ ListingRow read_row(const pqxx::row& r) {
   // The table has no side column: the schema is the side (requests → request, else offer).
   l.side =
       std::string_view(r[29].c_str()) == "requests" ? ListingSide::request : ListingSide::offer;
+  row.hidden_suspended = r[30].as<bool>();
+  row.hidden_moderated = r[31].as<bool>();
   return row;
 }
 
@@ -137,6 +166,20 @@ std::optional<double> location_part(const std::optional<ListingLocation>& l, boo
   if (!l) return std::nullopt;
   return lat ? l->lat : l->lon;
 }
+
+std::optional<std::string> hidden_shown_to(const ListQuery& q) {
+  if (q.hidden_shown_to.empty()) return std::nullopt;
+  return q.hidden_shown_to;
+}
+
+std::vector<ListingRow> read_rows(const pqxx::result& result) {
+  std::vector<ListingRow> rows;
+  rows.reserve(result.size());
+  for (const auto& row : result) rows.push_back(read_row(row));
+  return rows;
+}
+
+constexpr const char* kStandingNames[] = {"active", "suspended", "erased"};
 
 std::optional<std::string> category_array(const std::optional<std::vector<std::string>>& slugs) {
   if (!slugs) return std::nullopt;
@@ -201,12 +244,12 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
   }
   auto r = tx.exec_params(kList, q.community_id, q.status, q.text, category_array(q.categories),
                           q.kind, q.mode, q.site_id, q.member_id, q.limit, lat, lon, q.radius_m,
-                          dlat, dlon, after_us, after_id);
+                          dlat, dlon, after_us, after_id, hidden_shown_to(q));
   std::vector<ListingRow> rows;
   rows.reserve(r.size());
   for (const auto& row : r) {
     rows.push_back(read_row(row));
-    rows.back().distance_m = opt<double>(row[30]);
+    rows.back().distance_m = opt<double>(row[kColumnCount]);
   }
   return rows;
 }
@@ -233,6 +276,48 @@ ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& sin
 
 std::string printed_search_query(pqxx::transaction_base& tx, const std::string& text) {
   return tx.exec_params(kPrintedQuery, text).at(0)[0].c_str();
+}
+
+void lock_member(pqxx::work& tx, const std::string& member_id) {
+  tx.exec_params(kLockMember, member_id);
+}
+
+OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id) {
+  auto r = tx.exec_params(kOwnerStanding, member_id);
+  if (r.empty()) return OwnerStanding::active;
+  std::string_view state = r[0][0].c_str();
+  if (state == "suspended") return OwnerStanding::suspended;
+  return state == "erased" ? OwnerStanding::erased : OwnerStanding::active;
+}
+
+bool record_standing(pqxx::work& tx, const std::string& member_id, const std::string& community_id,
+                     OwnerStanding standing, const std::string& event_at) {
+  std::string state = kStandingNames[static_cast<int>(standing)];
+  return !tx.exec_params(kRecordStanding, member_id, community_id, state, event_at).empty();
+}
+
+std::vector<ListingRow> hide_listings_of_member(pqxx::work& tx, const std::string& member_id) {
+  static const std::string kHide = std::string(kHideOfMemberHead) + kColumns;
+  return read_rows(tx.exec_params(kHide, member_id));
+}
+
+std::vector<ListingRow> show_listings_of_member(pqxx::work& tx, const std::string& member_id) {
+  static const std::string kShow = std::string(kShowOfMemberHead) + kColumns;
+  return read_rows(tx.exec_params(kShow, member_id));
+}
+
+std::vector<ListingRow> close_listings_of_member(pqxx::work& tx, const std::string& member_id) {
+  static const std::string kClose = std::string(kCloseOfMemberHead) + kColumns;
+  return read_rows(tx.exec_params(kClose, member_id));
+}
+
+std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
+                                       const std::string& community_id,
+                                       const std::optional<std::string>& report_id) {
+  static const std::string kHide = std::string(kHideListingHead) + kColumns;
+  auto r = tx.exec_params(kHide, id, community_id, report_id);
+  if (r.empty()) return std::nullopt;
+  return read_row(r[0]);
 }
 
 void upsert_site(pqxx::work& tx, const SiteRow& site) {

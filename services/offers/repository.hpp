@@ -23,6 +23,11 @@ struct ListingRow {
   std::optional<std::string> acted_by;     // staff member who last acted for the owner
   int64_t created_at_us = 0;               // keyset position (with the id)
   std::optional<double> distance_m;        // exact, from the snapped near point, when asked
+  // Hidden from everyone but its editors, whatever its status (schemas/offers/004_...sql).
+  bool hidden_suspended = false;  // its owner is suspended
+  bool hidden_moderated = false;  // staff hid it after a report
+
+  bool hidden() const { return hidden_suspended || hidden_moderated; }
 };
 
 struct SiteRow {
@@ -43,6 +48,8 @@ struct ListQuery {
   std::optional<std::string> member_id;
   std::optional<ListingLocation> near;  // snapped
   double radius_m = 0;
+  // Hidden listings are left out, except those of this member (the caller's own).
+  std::string hidden_shown_to;
   std::optional<std::pair<int64_t, std::string>> after;  // (created_at_us, id) of the last seen
   int limit = 20;
 };
@@ -66,6 +73,26 @@ struct ListingFeed {
 ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& since_xact);
 // A search text in websearch syntax as PostgreSQL parses it with french_unaccent, printed.
 std::string printed_search_query(pqxx::transaction_base& tx, const std::string& text);
+
+// A member's standing as the members stream last said (schemas/offers/004_member_lifecycle.sql).
+enum class OwnerStanding { active, suspended, erased };
+// Serialises a member's new listings with the events that hide or close that member's listings,
+// so that no listing posted during a suspension escapes it. Held until the transaction ends.
+void lock_member(pqxx::work& tx, const std::string& member_id);
+OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id);
+// Records `standing` as of `event_at` (RFC 3339); false when a later event was applied already
+// or the member is erased (final): the caller then changes nothing.
+bool record_standing(pqxx::work& tx, const std::string& member_id, const std::string& community_id,
+                     OwnerStanding standing, const std::string& event_at);
+// The member's listings that the change affected, as they are after it (updated_at = now).
+std::vector<ListingRow> hide_listings_of_member(pqxx::work& tx, const std::string& member_id);
+std::vector<ListingRow> show_listings_of_member(pqxx::work& tx, const std::string& member_id);
+// Every listing of the member not closed yet becomes closed (staff_close applies to them all).
+std::vector<ListingRow> close_listings_of_member(pqxx::work& tx, const std::string& member_id);
+// Staff moderation: the listing when it was visible and is now hidden, else nothing.
+std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
+                                       const std::string& community_id,
+                                       const std::optional<std::string>& report_id);
 
 void upsert_site(pqxx::work& tx, const SiteRow& site);
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);

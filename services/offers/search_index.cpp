@@ -47,6 +47,8 @@ bool passes_fields(const ListQuery& q, const ListingRow& row) {
   if (q.mode && to_string(l.mode) != *q.mode) return false;
   if (q.site_id && l.site_id != q.site_id) return false;
   if (q.member_id && l.member_id != *q.member_id) return false;
+  // As the SQL search: a hidden listing is shown to its owner only.
+  if (row.hidden() && l.member_id != q.hidden_shown_to) return false;
   return true;
 }
 

@@ -1,0 +1,1 @@
+../offers/004_member_lifecycle.sql

@@ -1,0 +1,1 @@
+../offers/005_member_export.sql
