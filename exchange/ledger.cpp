@@ -17,8 +17,13 @@ void require(bool condition, const char* what) {
   }
 }
 
+// PostgreSQL cannot store a NUL in a text: refused here, whatever path the request took.
+bool has_nul(const std::string& text) {
+  return text.find('\0') != std::string::npos;
+}
+
 LedgerOutcome validate_request(const TransferRequest& request) {
-  if (request.id.empty() || request.id.size() > kLedgerIdBytesMax) {
+  if (request.id.empty() || request.id.size() > kLedgerIdBytesMax || has_nul(request.id)) {
     return LedgerOutcome::invalid_id;
   }
   if (request.amount_minutes <= 0 || request.amount_minutes > kTransferMinutesMax) {
@@ -29,8 +34,12 @@ LedgerOutcome validate_request(const TransferRequest& request) {
       (request.timeout_s > 0 && !request.pending)) {
     return LedgerOutcome::invalid_timeout;
   }
-  if (request.memo.size() > kTransferMemoBytesMax) return LedgerOutcome::invalid_memo;
-  if (request.ref.size() > kTransferRefBytesMax) return LedgerOutcome::invalid_ref;
+  if (request.memo.size() > kTransferMemoBytesMax || has_nul(request.memo)) {
+    return LedgerOutcome::invalid_memo;
+  }
+  if (request.ref.size() > kTransferRefBytesMax || has_nul(request.ref)) {
+    return LedgerOutcome::invalid_ref;
+  }
   if (request.from_account_id == request.to_account_id) return LedgerOutcome::same_account;
   return LedgerOutcome::ok;
 }

@@ -154,6 +154,23 @@ TEST(Ledger, ledger_refuses_malformed_ids_timeouts_memos_and_refs) {
   EXPECT_TRUE(ledger.transfers().empty());
 }
 
+// PostgreSQL cannot store a NUL in a text: a command carrying one is refused, never written.
+TEST(Ledger, ledger_refuses_a_nul_in_an_id_a_memo_or_a_ref) {
+  Ledger ledger = community_ledger();
+  const std::string nul("a\0b", 3);
+  TransferRequest nul_memo = payment("t1", kCommunity, "bob", 10);
+  nul_memo.memo = nul;
+  TransferRequest nul_ref = payment("t1", kCommunity, "bob", 10);
+  nul_ref.ref = nul;
+  EXPECT_EQ(ledger.create(payment(nul, kCommunity, "bob", 10), kStartUs).outcome,
+            LedgerOutcome::invalid_id);
+  EXPECT_EQ(ledger.create(nul_memo, kStartUs).outcome, LedgerOutcome::invalid_memo);
+  EXPECT_EQ(ledger.create(nul_ref, kStartUs).outcome, LedgerOutcome::invalid_ref);
+  EXPECT_TRUE(ledger.transfers().empty());
+  EXPECT_EQ(ledger.create(payment("t1", kCommunity, "bob", 10), kStartUs).outcome,
+            LedgerOutcome::ok);
+}
+
 TEST(Ledger, ledger_keeps_the_id_of_a_refused_create_free_for_a_retry) {
   Ledger ledger = community_ledger();
   ASSERT_EQ(ledger.create(payment("t1", "alice", "bob", 700), kStartUs).outcome,
