@@ -88,6 +88,22 @@ Outbox::Written event_row(const std::string& community_id, const std::string& oc
   return {std::move(id), std::move(payload)};
 }
 
+// A batch that assumed its new ids new did not read them: a create refused by a rule (a cap, the
+// payer's floor) may be the retry of a transfer that exists, which must answer its first result.
+// Only refused ids are looked up, so the common case (all accepted) costs nothing more.
+void require_refused_creates_new(pqxx::work& tx, const Batch& batch,
+                                 const std::vector<TransferResult>& results) {
+  std::vector<TransferId> refused;
+  for (std::size_t i = 0; i < batch.commands.size(); ++i) {
+    const auto* create = std::get_if<CreateTransfer>(&batch.commands[i]);
+    if (create != nullptr && !is_accepted(results[i].outcome))
+      refused.push_back(create->request.id);
+  }
+  if (!refused.empty() && !repo::load_transfers(tx, batch.community_id, refused).empty()) {
+    throw RaceLost();  // run again reading every id
+  }
+}
+
 }  // namespace
 
 std::string community_account_id(const std::string& community_id) {
@@ -118,6 +134,7 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
   for (const auto& command : batch.commands) {
     outcome.results.push_back(ledger.apply(with_time(command, batch.now_us)));
   }
+  if (batch.assume_new_ids) require_refused_creates_new(tx, batch, outcome.results);
   if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
   const LedgerChanges changes = ledger.take_changes();
   // The events need the changes only: their text is written while the rows are.
@@ -152,6 +169,13 @@ void keep_accounts(AccountCache& cache, const BatchOutcome& outcome) {
   }
   for (const Account& a : outcome.accounts) cache.accounts.insert_or_assign(a.id, a);
   cache.batch = outcome.batch_count;
+}
+
+std::optional<CommunityPolicy> PolicyCache::cached(const std::string& community_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = policies_.find(community_id);
+  if (found == policies_.end()) return std::nullopt;
+  return found->second;
 }
 
 CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id) {

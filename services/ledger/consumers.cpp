@@ -28,16 +28,17 @@ BatchOutcome apply_one(pqxx::work& tx, const Outbox& outbox, PolicyCache& polici
   return apply_batch(tx, outbox, batch, policies.get(tx, community_id));
 }
 
-void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                          const Json& data) {
-  const std::string member_id = text_field(data, "member_id");
-  const std::string community_id = text_field(data, "community_id");
-  if (!is_uuid(member_id) || !is_uuid(community_id)) return;  // administrators have no account
-  if (!repo::open_accounts(tx, community_id, member_id)) return;
+// Pays the joining bonus once: its id is named after the member (signup_bonus_transfer_id), so a
+// replayed registration or approval finds it paid, and no client can create that id first.
+void pay_signup_bonus(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                      const std::string& community_id, const std::string& member_id) {
   const CommunityPolicy policy = policies.get(tx, community_id);
   if (policy.signup_bonus <= 0) return;
-  // Named after the member: a replayed registration finds the bonus already paid.
-  TransferRequest bonus{uuid_from_name("bonus:" + member_id),
+  // Bonuses paid before ids left the UUID namespace were named uuid_from_name("bonus:<member>");
+  // a client may have taken that id for a transfer of its own, whose kind is never bonus.
+  const auto legacy = repo::find_transfer(tx, community_id, uuid_from_name("bonus:" + member_id));
+  if (legacy && legacy->request.kind == TransferKind::bonus) return;
+  TransferRequest bonus{signup_bonus_transfer_id(member_id),
                         community_account_id(community_id),
                         member_id,
                         policy.signup_bonus,
@@ -47,6 +48,27 @@ void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& pol
                         "Bonus de bienvenue",
                         "signup"};
   apply_one(tx, outbox, policies, community_id, CreateTransfer{bonus, 0});
+}
+
+// A member awaiting approval (membership "approval") gets an account at once, to see it, but the
+// bonus only on member.approved.
+void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                          const Json& data) {
+  const std::string member_id = text_field(data, "member_id");
+  const std::string community_id = text_field(data, "community_id");
+  if (!is_uuid(member_id) || !is_uuid(community_id)) return;  // administrators have no account
+  if (!repo::open_accounts(tx, community_id, member_id)) return;
+  if (text_field(data, "status") == "pending") return;
+  pay_signup_bonus(tx, outbox, policies, community_id, member_id);
+}
+
+void on_member_approved(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
+                        const Json& data) {
+  const std::string member_id = text_field(data, "member_id");
+  const std::string community_id = text_field(data, "community_id");
+  if (!is_uuid(member_id) || !is_uuid(community_id)) return;
+  repo::open_accounts(tx, community_id, member_id);  // in case the registration went unseen
+  pay_signup_bonus(tx, outbox, policies, community_id, member_id);
 }
 
 void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, const Event& e) {
@@ -61,6 +83,8 @@ void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policie
     repo::upsert_community(tx, community_id, policy_to_json(policy));
   } else if (e.type == "member.registered") {
     on_member_registered(tx, outbox, policies, e.data);
+  } else if (e.type == "member.approved") {
+    on_member_approved(tx, outbox, policies, e.data);
   } else if (e.type == "member.erased") {
     repo::set_pseudonym(tx, text_field(e.data, "member_id"), text_field(e.data, "pseudonym"));
   }
@@ -84,7 +108,12 @@ std::optional<int64_t> integer_field(const Json& data, const char* name) {
 LedgerCommand command_from(const std::string& verb, const Json& data,
                            const std::string& community_id) {
   const std::string id = text_field(data, "transfer_id");
-  if (id.empty() || id.size() > kLedgerIdBytesMax) throw std::invalid_argument("transfer_id");
+  // Sagas name their transfers outside the clients' namespace (UUIDs), and settle only those:
+  // the two never meet, so a client can neither settle a saga's hold nor a saga a client's.
+  if (id.empty() || id.size() > kLedgerIdBytesMax || is_client_transfer_id(id) ||
+      id.find('\0') != std::string::npos) {
+    throw std::invalid_argument("transfer_id");
+  }
   if (verb == "post") return PostTransfer{id, integer_field(data, "minutes"), 0};
   if (verb == "void") return VoidTransfer{id, 0};
   if (verb != "hold" && verb != "grant") throw std::invalid_argument("type");
@@ -165,8 +194,10 @@ std::string month_utc(int64_t at_us) {
   return text;
 }
 
-// Pays this month's allowance to active members; the transfer id is derived from (member,
-// month), so a second replica or a re-run finds it and pays nothing twice.
+// Pays this month's allowance to active members; the transfer id is named after (member, month),
+// so a second replica or a re-run finds it and pays nothing twice, and no client can create it
+// first. Who was paid this month is found by kind and ref, whatever the id (older allowances
+// were named with uuid_from_name).
 void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies) {
   constexpr int64_t kActiveWindowUs = 60LL * 24 * 3600 * 1'000'000;
   const int64_t now = now_us();
@@ -178,7 +209,7 @@ void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies)
     for (const auto& member : repo::allowance_candidates(
              tx, community_id, "allowance:" + month, now - kActiveWindowUs,
              policy.monthly_allowance, policy.max_balance, kAllowanceBatchMax)) {
-      TransferRequest request{uuid_from_name("allowance:" + member + ":" + month),
+      TransferRequest request{allowance_transfer_id(member, month),
                               community_account_id(community_id),
                               member,
                               policy.monthly_allowance,

@@ -8,6 +8,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/ledger/grants.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 #include "services/ledger/transfer_json.hpp"
@@ -28,8 +29,8 @@ constexpr std::array<OutcomeHttp, 15> kOutcomeHttp{{
     {LedgerOutcome::invalid_id, 400, "id", "identifiant de 1 à 64 octets"},
     {LedgerOutcome::invalid_amount, 400, "minutes", "montant hors des bornes"},
     {LedgerOutcome::invalid_timeout, 400, "timeout_s", "délai invalide pour ce transfert"},
-    {LedgerOutcome::invalid_memo, 400, "memo", "mémo trop long"},
-    {LedgerOutcome::invalid_ref, 400, "ref", "référence trop longue"},
+    {LedgerOutcome::invalid_memo, 400, "memo", "mémo trop long ou contenant un octet nul"},
+    {LedgerOutcome::invalid_ref, 400, "ref", "référence trop longue ou contenant un octet nul"},
     {LedgerOutcome::same_account, 422, "", "Un compte ne peut pas se payer lui-même."},
     {LedgerOutcome::account_not_found, 404, "", "Compte introuvable dans cette communauté."},
     {LedgerOutcome::insufficient_credits, 422, "", "Crédits disponibles insuffisants."},
@@ -52,6 +53,23 @@ ApiError outcome_error(LedgerOutcome outcome) {
     return ApiError(row.status, code, title, row.detail);
   }
   throw std::logic_error("a ledger outcome has no HTTP mapping");
+}
+
+// Trust refusals (api.md, "Trust"): each has its own problem type, so that a client can tell a
+// rule of the community from a missing role.
+ApiError owned_by_saga() {
+  return ApiError(403, "owned-by-saga", "Action non autorisée",
+                  "Ce transfert appartient à un échange ou à un service de Maillon : lui seul le "
+                  "valide ou l'annule.");
+}
+ApiError membership_pending() {
+  return ApiError(403, "membership-pending", "Action non autorisée",
+                  "Votre adhésion attend la validation de l'équipe : les transferts s'ouvriront "
+                  "ensuite.");
+}
+ApiError self_grant() {
+  return ApiError(403, "self-grant", "Action non autorisée",
+                  "Le personnel ne s'accorde pas de crédits à lui-même.");
 }
 
 Response answer(const TransferResult& result, int created_status) {
@@ -135,6 +153,11 @@ void append_item_result(std::string& out, const Json& item, const TransferResult
   out += json_text(item_result(item, outcome_error(result.outcome)));
 }
 
+// A large grant's item of a batch answer: 202 with the review waiting.
+std::string grant_item_result(const repo::GrantRow& review) {
+  return json_text({{"id", review.id}, {"status", 202}, {"grant", grant_json(review)}});
+}
+
 class LedgerApi {
  public:
   LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
@@ -153,6 +176,8 @@ class LedgerApi {
     bind("POST", "/v1/ledger/transfers/{id}/post", &LedgerApi::post_transfer);
     bind("POST", "/v1/ledger/transfers/{id}/void", &LedgerApi::void_transfer);
     bind("GET", "/v1/ledger/audit", &LedgerApi::get_audit);
+    bind("GET", "/v1/ledger/grants", &LedgerApi::list_grants);
+    bind("POST", "/v1/ledger/grants/{id}/approve", &LedgerApi::approve_grant);
   }
 
  private:
@@ -160,31 +185,69 @@ class LedgerApi {
   PolicyCache& policies_;
   TransferBatcher& batcher_;
 
+  static void require_community(const Identity& who) {
+    if (who.community_id.empty()) throw forbidden("Il faut appartenir à une communauté.");
+  }
   Identity member_caller(const Request& req) {
     Identity who = s_.auth.require(req);
-    if (who.community_id.empty()) throw forbidden("Il faut appartenir à une communauté.");
+    require_community(who);
+    return who;
+  }
+  // Who may move credits: a member of the community whose membership is approved (also when
+  // staff act for them: the Identity is then the member's).
+  Identity paying_caller(const Request& req) {
+    Identity who = member_caller(req);
+    if (who.is_pending()) throw membership_pending();
+    if (who.status == "suspended") throw forbidden("Ce compte est suspendu.");
     return who;
   }
 
-  // Members pay from their own account; staff grant from the community's (or correct between
-  // members) and such transfers are `manual`.
+  // Who pays. A member pays from their own account, and so does a staff member acting for them
+  // (X-On-Behalf-Of: the Identity is the member's, acting_staff_id the staff's, recorded as the
+  // actor). Staff in their own name grant from the community's account (kind manual), never to
+  // themselves. Nobody debits another member's account: from_member_id, when given, must be the
+  // Identity's own member (the acted-for member while acting).
   TransferRequest transfer_request(const Identity& who, const TransferBody& in) {
     TransferRequest request{in.id,      who.member_id, in.to_member_id,        in.minutes,
                             in.pending, in.timeout_s,  TransferKind::exchange, in.memo,
                             in.ref};
-    const bool own = !in.from_member_id ? !who.is_staff() : *in.from_member_id == who.member_id;
-    if (own) return request;
-    if (!who.is_staff()) throw forbidden("On ne paie que depuis son propre compte.");
-    request.from_account_id =
-        in.from_member_id ? *in.from_member_id : community_account_id(who.community_id);
+    if (in.from_member_id && *in.from_member_id != who.member_id) {
+      throw forbidden(
+          "On ne paie que depuis son propre compte ; le personnel agit pour le membre "
+          "(X-On-Behalf-Of).");
+    }
+    const bool acting = !who.acting_staff_id.empty();
+    // Acting for a member lends their account, not a way to pay oneself from it.
+    if (acting && in.to_member_id == who.acting_staff_id) throw self_grant();
+    if (in.from_member_id || acting || !who.is_staff()) return request;
+    if (in.to_member_id == who.member_id) throw self_grant();
+    request.from_account_id = community_account_id(who.community_id);
     request.kind = TransferKind::manual;
     return request;
   }
 
+  // The policy for the grant check; read once per community, then from memory.
+  CommunityPolicy policy_of(const std::string& community_id) {
+    if (auto policy = policies_.cached(community_id)) return *policy;
+    return s_.db.transact([&](pqxx::work& tx) { return policies_.get(tx, community_id); });
+  }
+  // A large grant waits for a second pair of eyes instead of reaching the writer.
+  bool waits_for_review(const Identity& who, const TransferRequest& request) {
+    return request.kind == TransferKind::manual &&
+           needs_review(request, policy_of(who.community_id));
+  }
+
+  Response ask_review(const Identity& who, const TransferRequest& request) {
+    const GrantAsked asked = ask_grant(s_.db, who, request, now_us());
+    if (asked.review) return json_response(202, grant_json(*asked.review));
+    return answer(asked.transfer, 200);
+  }
+
   Response create_transfer(const Request& req) {
-    const Identity who = member_caller(req);
+    const Identity who = paying_caller(req);
     const TransferBody in = parse_transfer(parse_json_object(req.body));
     const TransferRequest request = transfer_request(who, in);
+    if (waits_for_review(who, request)) return ask_review(who, request);
     return answer(batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id()),
                   201);
   }
@@ -192,7 +255,7 @@ class LedgerApi {
   // Many transfers in one request, each checked and answered as POST /v1/ledger/transfers
   // would; the valid ones go to the writer together, so they share its transactions.
   Response create_transfers_batch(const Request& req) {
-    const Identity who = member_caller(req);
+    const Identity who = paying_caller(req);
     const Json body = parse_json_object(req.body);
     const Json& items = batch_items(body);
     // Each item's answer as JSON text, in item order: refusals of the body now, outcomes of the
@@ -203,6 +266,10 @@ class LedgerApi {
     for (std::size_t i = 0; i < items.size(); ++i) {
       try {
         const TransferRequest request = transfer_request(who, parse_transfer(items[i]));
+        if (waits_for_review(who, request)) {
+          results[i] = review_item_result(who, request, items[i]);
+          continue;
+        }
         commands.push_back(CreateTransfer{request, 0});
         command_items.push_back(i);
       } catch (const ApiError& error) {
@@ -224,6 +291,15 @@ class LedgerApi {
     return Response::json_text(200, std::move(answer));
   }
 
+  std::string review_item_result(const Identity& who, const TransferRequest& request,
+                                 const Json& item) {
+    const GrantAsked asked = ask_grant(s_.db, who, request, now_us());
+    if (asked.review) return grant_item_result(*asked.review);
+    std::string out;
+    append_item_result(out, item, asked.transfer);
+    return out;
+  }
+
   // A transfer the caller may see: a party's or any in the staff's community; 404 otherwise.
   Transfer visible_transfer(const Identity& who, const std::string& id) {
     const auto t = s_.db.transact(
@@ -243,8 +319,19 @@ class LedgerApi {
     return json_response(200, transfer_json(visible_transfer(who, req.param("id"))));
   }
 
+  // The caller who may settle a client's hold. A system id (a saga's hold, a bonus) is refused
+  // before anything is read, to every caller alike: its saga alone settles it, through
+  // ledger.commands (see is_client_transfer_id).
+  Identity settling_caller(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    if (!is_client_transfer_id(req.param("id"))) throw owned_by_saga();
+    require_community(who);
+    if (who.is_pending()) throw membership_pending();
+    return who;
+  }
+
   Response post_transfer(const Request& req) {
-    const Identity who = member_caller(req);
+    const Identity who = settling_caller(req);
     const Json j = parse_json_object(req.body, true);
     BodyReader r(j, {"minutes"});
     const auto minutes = r.integer("minutes", 1, kTransferMinutesMax);
@@ -258,10 +345,75 @@ class LedgerApi {
   }
 
   Response void_transfer(const Request& req) {
-    const Identity who = member_caller(req);
+    const Identity who = settling_caller(req);
     const Transfer t = visible_transfer(who, req.param("id"));
     return answer(batcher_.submit(who.community_id, VoidTransfer{t.request.id, 0}, who.actor_id()),
                   200);
+  }
+
+  // The desk's list of grants in one state (awaiting_review by default), oldest first.
+  Response list_grants(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    const std::string community_id = req.query_value("community_id").value_or("");
+    if (!is_uuid(community_id)) {
+      throw invalid_input("Communauté manquante.", {{"community_id", "identifiant attendu"}});
+    }
+    const std::string state = req.query_value("state").value_or("awaiting_review");
+    if (state != "awaiting_review" && state != "approved") {
+      throw invalid_input("État inconnu.", {{"state", "awaiting_review ou approved"}});
+    }
+    if (!may_see_grants(who, community_id)) throw forbidden();
+    const PageRequest page = page_request(req);
+    const auto [after_at_us, after_id] = grant_cursor(page.cursor);
+    return s_.db.transact([&](pqxx::work& tx) {
+      auto rows = repo::list_grants(tx, community_id, state, after_at_us, after_id, page.limit + 1);
+      Json next = nullptr;
+      if (rows.size() > static_cast<std::size_t>(page.limit)) {
+        rows.pop_back();
+        next = encode_cursor(std::to_string(rows.back().requested_at_us) + "|" + rows.back().id);
+      }
+      Json items = Json::array();
+      for (auto& row : rows) {
+        row.state = state;  // a review whose transfer exists is approved, marked or not
+        items.push_back(grant_json(row));
+      }
+      return json_response(200, {{"items", items}, {"next_cursor", next}});
+    });
+  }
+
+  static std::pair<int64_t, std::string> grant_cursor(const std::string& cursor) {
+    if (cursor.empty()) return {-1, ""};
+    const auto bar = cursor.find('|');
+    try {
+      if (bar != std::string::npos)
+        return {std::stoll(cursor.substr(0, bar)), cursor.substr(bar + 1)};
+    } catch (const std::exception&) {
+    }
+    throw invalid_input("Curseur invalide.", {{"cursor", "curseur inconnu ou altéré"}});
+  }
+
+  // A second staff member (or an administrator) posts a grant that waits for review; the answer
+  // is the transfer, or the ledger's refusal (balance-cap...), after which the review still waits.
+  Response approve_grant(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    // Acting for a member lends their rights, not a second identity to approve with.
+    if (!who.acting_staff_id.empty()) {
+      throw forbidden("Une demande s'approuve en son propre nom, sans agir pour un membre.");
+    }
+    const std::string id = req.param("id");
+    const auto grant = s_.db.transact([&](pqxx::work& tx) { return repo::find_grant(tx, id); });
+    if (!grant || !may_see_grants(who, grant->community_id)) {
+      throw not_found("Demande de crédit introuvable.");
+    }
+    check_approver(who, *grant);
+    const TransferResult result =
+        batcher_.submit(grant->community_id, CreateTransfer{grant_transfer_request(*grant), 0},
+                        grant->requested_by);
+    if (is_accepted(result.outcome)) {
+      s_.db.transact(
+          [&](pqxx::work& tx) { repo::mark_grant_approved(tx, id, who.member_id, now_us()); });
+    }
+    return answer(result, 200);
   }
 
   // Self, staff of the account's community, or an administrator; 404 for anyone else.

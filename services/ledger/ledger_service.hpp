@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,18 @@ std::future<std::invoke_result_t<F>> alongside(std::size_t rows, F f) {
 }
 
 std::string community_account_id(const std::string& community_id);
+
+// Who settles a transfer, decided by its id alone. A client names its transfers with UUIDs (both
+// HTTP endpoints refuse anything else); every id the system mints lives outside that namespace
+// (sagas' "exchange:<id>:<n>", "deposit:<item>", "loan:<item>:<n>"; the ledger's own "bonus:..."
+// and "allowance:..."), and ledger.commands refuses a UUID. So no client can create a system id
+// first (squat a bonus or a saga leg), nor settle one: an id never changes, so neither does its
+// owner, and no column nor lookup is needed to know it, even for a transfer not yet created.
+bool is_client_transfer_id(std::string_view id);
+// The ids the ledger mints: one bonus per member (a replayed registration or approval pays it
+// once) and one allowance per member and month ("2026-05").
+std::string signup_bonus_transfer_id(const std::string& member_id);
+std::string allowance_transfer_id(const std::string& member_id, const std::string& month);
 // The member behind an account, or empty for a community account.
 std::string member_of_account(const std::string& account_id);
 LedgerCommand with_time(LedgerCommand command, int64_t now_us);
@@ -86,7 +99,8 @@ struct Batch {
   std::map<TransferId, std::string> actor_ids;
   int64_t now_us = 0;
   // New transfers' ids are not read first: a client id that exists already makes the insert
-  // fall short (RaceLost) and the batch runs again reading them. Nearly every id of a busy
+  // fall short, or the look-up of the refused creates' ids find it (RaceLost), and the batch runs
+  // again reading them. Nearly every id of a busy
   // writer is new, and reading them cost as much as a tenth of the batch.
   bool assume_new_ids = false;
   // Balances to trust when they are current, instead of reading them; apply_batch only reads it.
@@ -117,6 +131,8 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
 class PolicyCache {
  public:
   CommunityPolicy get(pqxx::work& tx, const std::string& community_id);
+  // The policy when it was read already, without a transaction (for checks on the HTTP path).
+  std::optional<CommunityPolicy> cached(const std::string& community_id);
 
  private:
   std::mutex mutex_;

@@ -131,6 +131,50 @@ constexpr const char* kAllowanceCandidates =
     "  AND t.kind = 'allowance' AND t.ref = $2) "
     "ORDER BY a.id LIMIT $6";
 
+constexpr const char* kInsertGrant =
+    "INSERT INTO grant_reviews (id, community_id, to_account_id, amount_minutes, pending, "
+    "timeout_s, memo, ref, requested_by, requested_site_ids, requested_at_us) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11) ON CONFLICT (id) DO NOTHING";
+constexpr const char* kSelectGrant =
+    "SELECT id, community_id, to_account_id, amount_minutes, pending, timeout_s, memo, ref, "
+    "requested_by, array_to_json(requested_site_ids)::text, requested_at_us, state, "
+    "COALESCE(approved_by::text, ''), COALESCE(approved_at_us, 0) "
+    "FROM grant_reviews WHERE id = $1";
+constexpr const char* kMarkGrantApproved =
+    "UPDATE grant_reviews SET state = 'approved', approved_by = $2, approved_at_us = $3 "
+    "WHERE id = $1 AND state = 'awaiting_review'";
+// The transfer's existence settles the state: approval creates the transfer, then marks the
+// review, and a crash in between must not leave it on the desk's list.
+constexpr const char* kListGrants =
+    "SELECT g.id, g.community_id, g.to_account_id, g.amount_minutes, g.pending, g.timeout_s, "
+    "g.memo, g.ref, g.requested_by, array_to_json(g.requested_site_ids)::text, "
+    "g.requested_at_us, g.state, COALESCE(g.approved_by::text, ''), "
+    "COALESCE(g.approved_at_us, 0) "
+    "FROM grant_reviews g WHERE g.community_id = $1 "
+    "AND (g.state = 'approved' OR EXISTS (SELECT 1 FROM transfers t "
+    "  WHERE t.community_id = g.community_id AND t.id = g.id)) = ($2 = 'approved') "
+    "AND (g.requested_at_us, g.id) > ($3::bigint, $4::text) "
+    "ORDER BY g.requested_at_us, g.id LIMIT $5";
+
+GrantRow grant_from_row(const pqxx::row& row) {
+  GrantRow g;
+  g.id = row[0].c_str();
+  g.community_id = row[1].c_str();
+  g.to_account_id = row[2].c_str();
+  g.amount_minutes = row[3].as<int64_t>();
+  g.pending = row[4].as<bool>();
+  g.timeout_s = row[5].as<int64_t>();
+  g.memo = row[6].c_str();
+  g.ref = row[7].c_str();
+  g.requested_by = row[8].c_str();
+  g.requested_site_ids = Json::parse(row[9].c_str()).get<std::vector<std::string>>();
+  g.requested_at_us = row[10].as<int64_t>();
+  g.state = row[11].c_str();
+  g.approved_by = row[12].c_str();
+  g.approved_at_us = row[13].as<int64_t>();
+  return g;
+}
+
 Transfer transfer_from_row(const pqxx::row& row) {
   Transfer t;
   t.request.id = row[0].c_str();
@@ -374,6 +418,35 @@ bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::s
 
 void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym) {
   tx.exec_params(kSetPseudonym, member_id, pseudonym);
+}
+
+bool insert_grant(pqxx::work& tx, const GrantRow& g) {
+  return tx.exec_params(kInsertGrant, g.id, g.community_id, g.to_account_id, g.amount_minutes,
+                        g.pending, g.timeout_s, g.memo, g.ref, g.requested_by,
+                        array_literal(g.requested_site_ids), g.requested_at_us)
+             .affected_rows() == 1;
+}
+
+std::optional<GrantRow> find_grant(pqxx::work& tx, const TransferId& id) {
+  const auto r = tx.exec_params(kSelectGrant, id);
+  if (r.empty()) return std::nullopt;
+  return grant_from_row(r[0]);
+}
+
+void mark_grant_approved(pqxx::work& tx, const TransferId& id, const std::string& approved_by,
+                         int64_t at_us) {
+  tx.exec_params(kMarkGrantApproved, id, approved_by, at_us);
+}
+
+std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_id,
+                                  const std::string& state, int64_t after_at_us,
+                                  const std::string& after_id, int limit) {
+  std::vector<GrantRow> grants;
+  for (const auto& row :
+       tx.exec_params(kListGrants, community_id, state, after_at_us, after_id, limit)) {
+    grants.push_back(grant_from_row(row));
+  }
+  return grants;
 }
 
 std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit) {

@@ -64,6 +64,35 @@ void upsert_community(pqxx::work& tx, const std::string& community_id,
 bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id);
 void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym);
 
+// A staff grant waiting for a second pair of eyes (schemas/ledger/005_grant_reviews.sql).
+struct GrantRow {
+  TransferId id;
+  std::string community_id;
+  AccountId to_account_id;
+  int64_t amount_minutes = 0;
+  bool pending = false;
+  int64_t timeout_s = 0;
+  std::string memo;
+  std::string ref;
+  std::string requested_by;
+  std::vector<std::string> requested_site_ids;
+  int64_t requested_at_us = 0;
+  std::string state = "awaiting_review";  // or "approved"
+  std::string approved_by;                // "" until approved
+  int64_t approved_at_us = 0;
+};
+// Stores a new review; false (nothing written) when the id is taken already.
+bool insert_grant(pqxx::work& tx, const GrantRow& grant);
+std::optional<GrantRow> find_grant(pqxx::work& tx, const TransferId& id);
+// Once its transfer exists; a no-op for a review approved already.
+void mark_grant_approved(pqxx::work& tx, const TransferId& id, const std::string& approved_by,
+                         int64_t at_us);
+// A community's reviews in `state`, oldest first, after the position (at_us, id) of a cursor. A
+// review whose transfer exists counts as approved even if marking it was lost.
+std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_id,
+                                  const std::string& state, int64_t after_at_us,
+                                  const std::string& after_id, int limit);
+
 struct DueTransfer {
   std::string community_id;
   TransferId id;

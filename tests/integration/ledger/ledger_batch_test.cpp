@@ -90,14 +90,19 @@ TEST_F(LedgerBatch, ledger_batch_authorizes_each_item) {
                                         with_from(transfer_to(id_of(2), 5), id_of(0))});
   EXPECT_EQ(statuses(r), (std::vector<int>{403, 201}));
   EXPECT_EQ(balance(1), before);
-  // Staff grant from the community account and correct between members (kind manual).
+  // Staff grant from the community account (kind manual) but debit a member only while acting
+  // for that member.
   const auto staff =
       post_batch(w().client(w().staff),
                  {transfer_to(id_of(1), 4), with_from(transfer_to(id_of(2), 2), id_of(1))});
-  EXPECT_EQ(statuses(staff), (std::vector<int>{201, 201}));
+  EXPECT_EQ(statuses(staff), (std::vector<int>{201, 403}));
   const Json j = staff.json();
   EXPECT_TRUE(j["results"][0]["transfer"]["from_member_id"].is_null());
-  EXPECT_EQ(j["results"][1]["transfer"]["kind"], "manual");
+  EXPECT_EQ(j["results"][0]["transfer"]["kind"], "manual");
+  const auto acting = post_batch(w().client(w().staff).acting_for(id_of(1)),
+                                 {with_from(transfer_to(id_of(2), 2), id_of(1))});
+  EXPECT_EQ(statuses(acting), (std::vector<int>{201}));
+  EXPECT_EQ(acting.json()["results"][0]["transfer"]["kind"], "exchange");
   EXPECT_EQ(balance(1), before + 4 - 2);
   // Without a token nothing is looked at.
   EXPECT_EQ(post_batch(Client(w().ledgers[0]->url()), {transfer_to(id_of(2), 1)}).status, 401);

@@ -1,6 +1,7 @@
 // What the ledger does on its own: the monthly allowance (once per active member per month, however
 // many replicas run the job and however often), and the erasure of a member (history kept under a
 // pseudonym, balances untouched, books still balanced).
+#include <ctime>
 #include <thread>
 
 #include "ledger_world.hpp"
@@ -34,12 +35,26 @@ void expect_audit_ok(const LedgerWorld& w) {
   EXPECT_TRUE(report["violations"].empty()) << report["violations"].dump(1);
 }
 
+// The month the allowance job pays, as it names it ("2026-05").
+std::string this_month_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m", &utc);
+  return text;
+}
+
 TEST(LedgerJobs, ledger_pays_the_monthly_allowance_once_per_active_member_even_from_two_replicas) {
   // Both replicas run the job every 100 ms: dozens of runs while the test waits.
   LedgerWorld w("allowance", 3, 2, {{"MAILLON_LEDGER_ALLOWANCE_INTERVAL_MS", "100"}});
   const std::string payer = w.members[0].id, payee = w.members[1].id, idle = w.members[2].id;
-  ASSERT_EQ(w.client(w.members[0]).post("/v1/ledger/transfers", transfer_to(payee, 10)).status,
-            201);
+  // The payment takes the id the payee's allowance was once named with (anyone could compute
+  // it): the allowance is paid all the same, under an id no client can create.
+  const std::string month = this_month_utc();
+  Json payment = transfer_to(payee, 10);
+  payment["id"] = uuid_from_name("allowance:" + payee + ":" + month);
+  ASSERT_EQ(w.client(w.members[0]).post("/v1/ledger/transfers", payment).status, 201);
   ASSERT_TRUE(eventually(
       [&] { return allowances_of(w, payer) >= 1 && allowances_of(w, payee) >= 1; }, 10000));
   // Let both replicas run the job many more times before looking again.
@@ -47,6 +62,9 @@ TEST(LedgerJobs, ledger_pays_the_monthly_allowance_once_per_active_member_even_f
   EXPECT_EQ(allowances_of(w, payer), 1);
   EXPECT_EQ(allowances_of(w, payee), 1);
   EXPECT_EQ(allowances_of(w, idle), 0) << "a member without activity gets no allowance";
+  EXPECT_EQ(sql_count(w, "SELECT count(*) FROM transfers WHERE id = $1 AND kind = 'allowance'",
+                      "allowance:" + payee + ":" + month),
+            1);
   const int64_t allowance = tight_policy()["monthly_allowance"];
   const int64_t bonus = tight_policy()["signup_bonus"];
   EXPECT_EQ(balance_of(w, payer), bonus - 10 + allowance);
@@ -66,7 +84,8 @@ TEST(LedgerJobs, ledger_keeps_an_erased_members_entries_under_a_pseudonym) {
   const int64_t leaving_entries =
       sql_count(w, "SELECT count(*) FROM entries WHERE account_id = $1", leaving.id);
 
-  const auto erased = Client(w.world.members->url(), leaving.token).del("/v1/me");
+  const auto erased = Client(w.world.members->url(), leaving.token)
+                          .call("DELETE", "/v1/me", R"({"password":"mot-de-passe-1"})");
   ASSERT_EQ(erased.status, 202) << erased.body;
   const std::string pseudonym = "membre-" + leaving.id.substr(0, 8);
   ASSERT_TRUE(eventually(

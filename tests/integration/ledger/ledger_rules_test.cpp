@@ -68,7 +68,13 @@ TEST_F(LedgerRules, ledger_refuses_a_transfer_below_min_balance) {
 
 TEST_F(LedgerRules, ledger_refuses_a_transfer_above_the_payees_max_balance) {
   // Staff grant from the community account, which has no floor: only the payee's cap can refuse.
-  const auto r = w->client(w->staff).post("/v1/ledger/transfers", transfer_to(dan().id, 5000));
+  // So large a grant waits for a second pair of eyes first (grant_review_minutes), here an
+  // administrator's, and the approval answers the refusal.
+  const Json large = transfer_to(dan().id, 5000);
+  const auto asked = w->client(w->staff).post("/v1/ledger/transfers", large);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  const Client admin(w->ledgers[0]->url(), w->world.admin_token);
+  const auto r = admin.post("/v1/ledger/grants/" + large["id"].get<std::string>() + "/approve");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(problem_code(r), "balance-cap");
   const auto ok = w->client(w->staff).post("/v1/ledger/transfers", transfer_to(dan().id, 30));

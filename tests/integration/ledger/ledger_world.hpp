@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "harness.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/redis.hpp"
 
 namespace maillon::testing {
 
@@ -98,6 +100,33 @@ inline HttpResult post_batch(const Client& client, const std::vector<Json>& item
 inline std::string problem_code(const HttpResult& r) {
   const Json j = r.json();
   return j.value("code", std::string());
+}
+
+// An event as another service publishes it on one of the world's streams (members,
+// ledger.commands): the envelope around `data`, for `community`.
+inline Json event_envelope(const std::string& community, const std::string& type,
+                           const Json& data) {
+  return {{"id", new_uuid()},
+          {"type", type},
+          {"version", 1},
+          {"occurred_at", "2026-05-01T10:00:00Z"},
+          {"community_id", community},
+          {"data", data}};
+}
+inline void publish(const LedgerWorld& w, const std::string& stream, const Json& event) {
+  Redis redis(redis_url());
+  redis.command({"XADD", w.world.prefix + ":" + stream, "*", "event", event.dump()});
+}
+// Every event of a stream so far, oldest first.
+inline std::vector<Json> stream_events(const LedgerWorld& w, const std::string& stream) {
+  Redis redis(redis_url());
+  const auto reply = redis.command({"XRANGE", w.world.prefix + ":" + stream, "-", "+"});
+  std::vector<Json> out;
+  for (std::size_t i = 0; i < reply->elements; ++i) {
+    const redisReply* fields = reply->element[i]->element[1];
+    out.push_back(Json::parse(std::string(fields->element[1]->str, fields->element[1]->len)));
+  }
+  return out;
 }
 
 }  // namespace maillon::testing

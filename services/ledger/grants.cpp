@@ -1,0 +1,133 @@
+// The grant reviews' use cases: asking (store once, replay the same answer), who may approve,
+// and the JSON of a review. Posting an approved grant goes through the batch writer like any
+// transfer (services/ledger/http_ledger.cpp).
+#include "services/ledger/grants.hpp"
+
+#include <algorithm>
+
+#include "services/common/auth.hpp"
+#include "services/common/db.hpp"
+#include "services/common/errors.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/ledger/transfer_json.hpp"
+
+namespace maillon::ledger {
+namespace {
+
+using Json = nlohmann::json;
+
+repo::GrantRow review_of(const Identity& who, const TransferRequest& request, int64_t now_us) {
+  repo::GrantRow row;
+  row.id = request.id;
+  row.community_id = who.community_id;
+  row.to_account_id = request.to_account_id;
+  row.amount_minutes = request.amount_minutes;
+  row.pending = request.pending;
+  row.timeout_s = request.timeout_s;
+  row.memo = request.memo;
+  row.ref = request.ref;
+  row.requested_by = who.actor_id();
+  row.requested_site_ids = who.staff_site_ids;
+  row.requested_at_us = now_us;
+  return row;
+}
+
+// The body a replay must repeat, as for transfers: who asks again does not matter.
+bool same_request(const repo::GrantRow& a, const repo::GrantRow& b) {
+  return a.community_id == b.community_id && a.to_account_id == b.to_account_id &&
+         a.amount_minutes == b.amount_minutes && a.pending == b.pending &&
+         a.timeout_s == b.timeout_s && a.memo == b.memo && a.ref == b.ref;
+}
+
+bool shares_a_site(const Identity& who, const repo::GrantRow& grant) {
+  return std::any_of(
+      who.staff_site_ids.begin(), who.staff_site_ids.end(), [&](const std::string& site) {
+        return std::find(grant.requested_site_ids.begin(), grant.requested_site_ids.end(), site) !=
+               grant.requested_site_ids.end();
+      });
+}
+
+Json time_or_null(int64_t at_us) {
+  return at_us > 0 ? Json(rfc3339_from_us(at_us)) : Json(nullptr);
+}
+
+}  // namespace
+
+bool needs_review(const TransferRequest& request, const CommunityPolicy& policy) {
+  return request.kind == TransferKind::manual &&
+         member_of_account(request.from_account_id).empty() &&
+         request.amount_minutes > policy.grant_review_minutes;
+}
+
+GrantAsked ask_grant(Db& db, const Identity& who, const TransferRequest& request, int64_t now_us) {
+  return db.transact([&](pqxx::work& tx) -> GrantAsked {
+    // An approved grant is a transfer under the same id: a late replay answers as transfers do.
+    if (const auto t = repo::find_transfer(tx, who.community_id, request.id)) {
+      const bool same = t->request == request;
+      return {std::nullopt,
+              {same ? LedgerOutcome::exists : LedgerOutcome::exists_with_different_body, *t}};
+    }
+    // Refused now rather than at approval: a review nobody could ever post is noise on the desk.
+    const auto to = repo::find_account(tx, request.to_account_id);
+    if (!to || to->account.community || to->community_id != who.community_id) {
+      return {std::nullopt, {LedgerOutcome::account_not_found, std::nullopt}};
+    }
+    const repo::GrantRow asked = review_of(who, request, now_us);
+    repo::insert_grant(tx, asked);  // or it is there already: a replay, or another body
+    const auto stored = repo::find_grant(tx, request.id);
+    if (!stored || !same_request(*stored, asked)) {
+      return {std::nullopt, {LedgerOutcome::exists_with_different_body, std::nullopt}};
+    }
+    return {stored, {}};
+  });
+}
+
+bool may_see_grants(const Identity& who, const std::string& community_id) {
+  return who.administers(community_id) || (who.is_staff() && who.community_id == community_id);
+}
+
+void check_approver(const Identity& who, const repo::GrantRow& grant) {
+  if (!who.acting_staff_id.empty()) {
+    throw forbidden("Une demande s'approuve en son propre nom, sans agir pour un membre.");
+  }
+  if (who.member_id == grant.requested_by) {
+    throw ApiError(403, "four-eyes", "Action non autorisée",
+                   "Une autre personne que le demandeur doit approuver ce crédit.");
+  }
+  if (who.administers(grant.community_id)) return;
+  if (who.community_id == grant.community_id && shares_a_site(who, grant)) return;
+  throw forbidden(
+      "Seul le personnel d'un site du demandeur, ou un administrateur, approuve ce crédit.");
+}
+
+TransferRequest grant_transfer_request(const repo::GrantRow& grant) {
+  return TransferRequest{grant.id,
+                         community_account_id(grant.community_id),
+                         grant.to_account_id,
+                         grant.amount_minutes,
+                         grant.pending,
+                         grant.timeout_s,
+                         TransferKind::manual,
+                         grant.memo,
+                         grant.ref};
+}
+
+Json grant_json(const repo::GrantRow& grant) {
+  return {{"id", grant.id},
+          {"state", grant.state},
+          {"community_id", grant.community_id},
+          {"from_member_id", nullptr},
+          {"to_member_id", grant.to_account_id},
+          {"minutes", grant.amount_minutes},
+          {"kind", "manual"},
+          {"memo", grant.memo},
+          {"ref", grant.ref},
+          {"pending", grant.pending},
+          {"timeout_s", grant.timeout_s},
+          {"requested_by", grant.requested_by},
+          {"requested_at", rfc3339_from_us(grant.requested_at_us)},
+          {"approved_by", grant.approved_by.empty() ? Json(nullptr) : Json(grant.approved_by)},
+          {"approved_at", time_or_null(grant.approved_at_us)}};
+}
+
+}  // namespace maillon::ledger
