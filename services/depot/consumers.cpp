@@ -1,6 +1,7 @@
 // What moves the depot besides its routes: communities and sites from the members stream,
 // ledger refusals, completed exchanges for the impact counters, and the periodic jobs
-// (lapsed reservations, unclaimed items for the desk, loan reminders and late notices).
+// (lapsed reservations, unclaimed items for the desk, loan reminders and late notices, and
+// forgetting who was active once their day is counted).
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -21,6 +22,9 @@ constexpr int kJobBatchMax = 500;  // rows per job run; the next run takes the r
 constexpr int64_t kJobIntervalMsMin = 50;
 constexpr int64_t kJobIntervalMsMax = 3'600'000;
 constexpr size_t kUuidLength = 36;
+// A completed exchange reaches the counters within seconds; a week covers any outage of the
+// stream. After it, a member's activity of that day is forgotten (only the count stays).
+constexpr int64_t kActivityKeptDays = 8;
 
 std::chrono::milliseconds job_interval_from_env() {
   const char* text = std::getenv("MAILLON_DEPOT_JOB_INTERVAL_MS");
@@ -161,6 +165,10 @@ void notify_loans(const DepotContext& c, pqxx::work& tx) {
   }
 }
 
+void forget_old_activity(const DepotContext& c, pqxx::work& tx) {
+  forget_activity_before(tx, format_day(c.now_s() - kActivityKeptDays * 86400), kJobBatchMax);
+}
+
 }  // namespace
 
 void register_consumers(const std::shared_ptr<const DepotContext>& context) {
@@ -176,6 +184,8 @@ void register_consumers(const std::shared_ptr<const DepotContext>& context) {
           [context](pqxx::work& tx) { announce_unclaimed(*context, tx); });
   s.every("depot-loan-notices", interval,
           [context](pqxx::work& tx) { notify_loans(*context, tx); });
+  s.every("depot-forget-activity", interval,
+          [context](pqxx::work& tx) { forget_old_activity(*context, tx); });
 }
 
 }  // namespace maillon::depot

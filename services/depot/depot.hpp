@@ -53,9 +53,15 @@ void register_stats_routes(const std::shared_ptr<const DepotContext>& context);
 void register_consumers(const std::shared_ptr<const DepotContext>& context);
 
 // The wire forms.
-// `with_people`: member ids and ledger refusals, for staff and the members concerned only.
+// Who reads an item: staff of its site see every member id and ledger refusal; a member sees
+// only their own part (their reservation, their loan, what they dropped or collected); an
+// anonymous reader sees no one. An item's people are nobody else's business.
+struct ItemViewer {
+  bool staff = false;
+  std::string member_id;  // "" when anonymous
+};
 nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int64_t now_s,
-                         bool with_people);
+                         const ItemViewer& viewer);
 std::string format_day(int64_t unix_s);  // YYYY-MM-DD (UTC)
 
 }  // namespace maillon::depot

@@ -75,8 +75,29 @@ class ItemRoutes {
   // Locks `lock_member_id` (when not empty) then the item, checks the community, applies.
   Response act(const Identity& who, const std::string& item_id, const std::string& lock_member_id,
                bool staff_only, const Apply& apply);
-  void check_member(const Identity& who, const std::string& member_id, const char* field);
+  // The community of the member a staff action names; 400 on `field` when nobody has that id.
+  std::string member_community(const std::string& member_id, const char* field);
 };
+
+ApiError unknown_member(const char* field) {
+  return invalid_input("Membre inconnu.", {{field, "membre inconnu dans votre communauté"}});
+}
+
+// The member named by staff must belong to the item's (or site's) community.
+void check_same_community(const std::string& member_community, const std::string& community_id,
+                          const char* field) {
+  if (member_community != community_id) throw unknown_member(field);
+}
+
+ApiError member_suspended() {
+  return ApiError(403, "member-suspended", "Action non autorisée",
+                  "Ce compte est suspendu : il ne peut pas réserver d'objet.");
+}
+
+ItemViewer viewer_of(const std::optional<Identity>& who, const std::string& site_id) {
+  if (!who) return {};
+  return {who->is_staff_of(site_id), who->member_id};
+}
 
 void ItemRoutes::bind(const std::shared_ptr<ItemRoutes>& self, HttpServer& http) {
   auto on = [self](Response (ItemRoutes::*f)(const Request&)) {
@@ -93,12 +114,10 @@ void ItemRoutes::bind(const std::shared_ptr<ItemRoutes>& self, HttpServer& http)
   http.route("POST", "/v1/items/{id}/redirect", on(&ItemRoutes::redirect));
 }
 
-void ItemRoutes::check_member(const Identity& who, const std::string& member_id,
-                              const char* field) {
+std::string ItemRoutes::member_community(const std::string& member_id, const char* field) {
   std::optional<Identity> member = s().auth.member_identity(member_id);
-  if (!member || member->community_id != who.community_id) {
-    throw invalid_input("Membre inconnu.", {{field, "membre inconnu dans votre communauté"}});
-  }
+  if (!member || member->community_id.empty()) throw unknown_member(field);
+  return member->community_id;
 }
 
 ItemIntake read_intake(const Request& req) {
@@ -125,13 +144,21 @@ Response ItemRoutes::intake(const Request& req) {
   in.site_id = req.param("id");
   if (!is_uuid(in.site_id)) throw not_found();
   if (!who.is_staff_of(in.site_id)) throw forbidden("Réservé à l'équipe du lieu.");
+  // The depositor earns deposit_reward from the community: staff never grant it to themselves.
+  if (!in.dropped_by_member_id.empty() && in.dropped_by_member_id == who.actor_id()) {
+    throw forbidden(
+        "Un membre de l'équipe n'enregistre pas son propre dépôt : un collègue le fait.");
+  }
+  std::string depositor_community;
   if (!in.dropped_by_member_id.empty())
-    check_member(who, in.dropped_by_member_id, "dropped_by_member_id");
+    depositor_community = member_community(in.dropped_by_member_id, "dropped_by_member_id");
   Json body = s().db.transact([&](pqxx::work& tx) {
     std::optional<SiteRow> site = find_site(tx, in.site_id);
     std::optional<CommunityPolicy> policy;
     if (site) policy = find_policy(tx, site->community_id);
     if (!site || !policy) throw not_found("Lieu inconnu.");
+    if (!in.dropped_by_member_id.empty())
+      check_same_community(depositor_community, site->community_id, "dropped_by_member_id");
     int64_t now_s = c_->now_s();
     IntakeResult result = intake_item(in, c_->tree, *policy, now_s);
     if (!result.errors.empty()) throw invalid_input("Objet invalide.", result.errors);
@@ -141,7 +168,7 @@ Response ItemRoutes::intake(const Request& req) {
     row.acted_by = who.actor_id();
     insert_item(tx, row);
     c_->record(tx, row, "available", result.effects, result.impact, in.dropped_by_member_id);
-    return item_json(row, *policy, now_s, true);
+    return item_json(row, *policy, now_s, {true, who.member_id});
   });
   return json_response(201, body);
 }
@@ -165,7 +192,7 @@ Response ItemRoutes::list(const Request& req) {
   if (!f.after_id.empty() && !is_uuid(f.after_id))
     throw invalid_input("Curseur invalide.", {{"cursor", "invalide"}});
   f.limit = page.limit + 1;
-  bool staff = who && who->is_staff_of(f.site_id);
+  ItemViewer viewer = viewer_of(who, f.site_id);
   Json body = s().db.transact([&](pqxx::work& tx) {
     std::optional<SiteRow> site = find_site(tx, f.site_id);
     if (!site) throw not_found("Lieu inconnu.");
@@ -175,7 +202,7 @@ Response ItemRoutes::list(const Request& req) {
     std::vector<ItemRow> rows = list_items(tx, f);
     Json items = Json::array();
     for (int k = 0; k < std::min<int>(page.limit, static_cast<int>(rows.size())); ++k) {
-      items.push_back(item_json(rows[k], policy, f.now_s, staff));
+      items.push_back(item_json(rows[k], policy, f.now_s, viewer));
     }
     Json next = rows.size() > static_cast<size_t>(page.limit)
                     ? Json(encode_cursor(rows[page.limit - 1].item.id))
@@ -193,7 +220,7 @@ Response ItemRoutes::get(const Request& req) {
     std::optional<ItemRow> row = find_item(tx, id, false);
     if (!row) throw not_found();
     CommunityPolicy policy = find_policy(tx, row->community_id).value_or(CommunityPolicy{});
-    return item_json(*row, policy, c_->now_s(), who && who->is_staff_of(row->item.site_id));
+    return item_json(*row, policy, c_->now_s(), viewer_of(who, row->item.site_id));
   });
   return json_response(200, body);
 }
@@ -212,16 +239,17 @@ Response ItemRoutes::act(const Identity& who, const std::string& item_id,
     CommunityPolicy policy = find_policy(tx, row->community_id).value_or(CommunityPolicy{});
     int64_t now_s = c_->now_s();
     const DepotItem before = row->item;
+    const ItemViewer viewer = viewer_of(who, row->item.site_id);
     Step step = apply(tx, *row, policy, now_s);
     if (!step.result.ok()) throw refusal(step.result.outcome);
     // A retried reservation by its holder changes nothing: nothing to store or announce.
     if (row->item == before && step.result.effects.empty())
-      return item_json(*row, policy, now_s, true);
+      return item_json(*row, policy, now_s, viewer);
     // Staff who acted, at the desk or for a member; empty when a member acted alone.
     row->acted_by = staff_only ? who.actor_id() : who.acting_staff_id;
     update_item(tx, *row);
     c_->record(tx, *row, step.what, step.result.effects, step.result.impact, step.active_member);
-    return item_json(*row, policy, now_s, true);
+    return item_json(*row, policy, now_s, viewer);
   });
   return json_response(200, body);
 }
@@ -234,6 +262,7 @@ MemberStanding standing_of(pqxx::work& tx, const std::string& member_id, int64_t
 
 Response ItemRoutes::reserve(const Request& req) {
   Identity who = s().auth.require(req);
+  if (who.status == "suspended") throw member_suspended();
   const std::string member = who.member_id;
   return act(who, req.param("id"), member, false,
              [&](pqxx::work& tx, ItemRow& row, const CommunityPolicy& policy, int64_t now_s) {
@@ -257,9 +286,10 @@ Response ItemRoutes::collect(const Request& req) {
   BodyReader r(j, {"member_id"});
   std::string member = r.uuid("member_id").value_or("");
   r.finish();
-  if (!member.empty()) check_member(who, member, "member_id");
+  std::string community = member.empty() ? "" : member_community(member, "member_id");
   return act(who, req.param("id"), "", true,
              [&](pqxx::work&, ItemRow& row, const CommunityPolicy&, int64_t now_s) {
+               if (!member.empty()) check_same_community(community, row.community_id, "member_id");
                // Handed to its reserver when nobody is named.
                std::string to = member;
                if (to.empty() && effective_status(row.item, now_s) == ItemStatus::reserved) {
@@ -278,9 +308,10 @@ Response ItemRoutes::lend(const Request& req) {
   std::optional<int64_t> due_at_s = parse_rfc3339_s(due_text);
   if (!due_text.empty() && !due_at_s) r.add_error("due_at", "date RFC 3339 attendue");
   r.finish();
-  check_member(who, member, "member_id");
+  std::string community = member_community(member, "member_id");
   return act(who, req.param("id"), member, true,
              [&](pqxx::work& tx, ItemRow& row, const CommunityPolicy& policy, int64_t now_s) {
+               check_same_community(community, row.community_id, "member_id");
                MemberStanding standing = standing_of(tx, member, now_s);
                DepotResult result = lend_item(row.item, member, *due_at_s, standing, policy, now_s);
                if (result.ok()) {

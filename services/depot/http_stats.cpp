@@ -1,5 +1,15 @@
 // Impact and open data: totals over a period and the per-site, per-day CSV, read from the
 // daily_stats counters (never from members: the export cannot leak a person).
+//
+// Small counts re-identify: "one loan at this site on Tuesday" points at a neighbour. Every
+// figure that counts people's events (loans, completed exchanges, active members) is published
+// per site and day only from kPublishedCountMin on, "<5" below, and the minutes of a cell whose
+// exchanges are hidden are hidden too (empty in the CSV). A total of /v1/stats is the sum of
+// those published cells, never of the raw ones: subtracting two overlapping periods, or a site
+// from its community, then yields only what the CSV already shows. The price: a total adds
+// nothing for quiet cells (so it may read "<5" over a month of one exchange a day), and
+// active_members over a period counts member-days, since a distinct count over free periods
+// could be differenced down to one person. Kilograms and item counts are about objects: exact.
 #include <cstdio>
 
 #include "services/common/errors.hpp"
@@ -13,6 +23,18 @@ namespace {
 
 constexpr int kCsvRowsMax = 100'000;  // ten years of a hundred sites and days fit in it
 constexpr int64_t kDefaultPeriodDays = 30;
+constexpr int64_t kPublishedCountMin = 5;
+constexpr const char* kSmallCount = "<5";  // what is shown below kPublishedCountMin
+static_assert(kPublishedCountMin == 5, "kSmallCount spells the threshold");
+
+Json published_count(int64_t count) {
+  if (count < kPublishedCountMin) return kSmallCount;
+  return count;
+}
+
+std::string published_count_text(int64_t count) {
+  return count < kPublishedCountMin ? kSmallCount : std::to_string(count);
+}
 
 std::string day_param(const Request& req, const char* name, const std::string& fallback,
                       FieldErrors& errors) {
@@ -58,9 +80,9 @@ Json totals_json(const StatsQuery& q, const DayCounters& c) {
   int64_t redirected_g = c.redirected_reuse_g + c.redirected_recycle_g + c.redirected_waste_g;
   return {{"from", q.from_day},
           {"to", q.to_day},
-          {"exchanges_completed", c.exchanges_completed},
+          {"exchanges_completed", published_count(c.exchanges_completed)},
           {"minutes_exchanged", c.minutes_exchanged},
-          {"active_members", c.active_members},
+          {"active_members", published_count(c.active_members)},
           {"items_in", c.items_in},
           {"items_reused", c.items_reused},
           {"kg_reused", kg(c.reused_g)},
@@ -69,7 +91,7 @@ Json totals_json(const StatsQuery& q, const DayCounters& c) {
            {{"reuse", kg(c.redirected_reuse_g)},
             {"recycle", kg(c.redirected_recycle_g)},
             {"waste", kg(c.redirected_waste_g)}}},
-          {"loans", c.loans}};
+          {"loans", published_count(c.loans)}};
 }
 
 std::string csv(const std::vector<StatsRow>& rows) {
@@ -78,12 +100,16 @@ std::string csv(const std::vector<StatsRow>& rows) {
       "kg_redirected_waste,loans,exchanges_completed,minutes_exchanged,active_members\n";
   for (const StatsRow& r : rows) {
     const DayCounters& c = r.counters;
+    // The minutes of fewer than kPublishedCountMin exchanges would tell what one of them was worth.
+    std::string minutes = c.exchanges_completed < kPublishedCountMin
+                              ? std::string()
+                              : std::to_string(c.minutes_exchanged);
     out += r.site_key + "," + r.day + "," + std::to_string(c.items_in) + "," +
            std::to_string(c.items_reused) + "," + kg_text(c.reused_g) + "," +
            kg_text(c.redirected_reuse_g) + "," + kg_text(c.redirected_recycle_g) + "," +
-           kg_text(c.redirected_waste_g) + "," + std::to_string(c.loans) + "," +
-           std::to_string(c.exchanges_completed) + "," + std::to_string(c.minutes_exchanged) + "," +
-           std::to_string(c.active_members) + "\n";
+           kg_text(c.redirected_waste_g) + "," + published_count_text(c.loans) + "," +
+           published_count_text(c.exchanges_completed) + "," + minutes + "," +
+           published_count_text(c.active_members) + "\n";
   }
   return out;
 }
@@ -93,8 +119,8 @@ std::string csv(const std::vector<StatsRow>& rows) {
 void register_stats_routes(const std::shared_ptr<const DepotContext>& c) {
   c->service.http.route("GET", "/v1/stats", [c](const Request& req) {
     StatsQuery q = stats_query(req, c->now_s(), true);
-    DayCounters totals =
-        c->service.db.transact([&](pqxx::work& tx) { return stats_totals(tx, q); });
+    DayCounters totals = c->service.db.transact(
+        [&](pqxx::work& tx) { return stats_totals(tx, q, kPublishedCountMin); });
     return json_response(200, totals_json(q, totals));
   });
   c->service.http.route("GET", "/v1/stats/export.csv", [c](const Request& req) {

@@ -5,7 +5,7 @@
 namespace maillon::depot {
 
 nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int64_t now_s,
-                         bool with_people) {
+                         const ItemViewer& viewer) {
   const DepotItem& i = row.item;
   const ItemStatus status = effective_status(i, now_s);
   nlohmann::json j = {{"id", i.id},
@@ -27,11 +27,15 @@ nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int6
   if (i.outlet) j["outlet"] = to_string(*i.outlet);
   if (i.outlet) j["partner"] = i.partner;
   if (status == ItemStatus::on_loan && i.loan) j["due_at"] = format_rfc3339(i.loan->due_at_s);
-  if (!with_people) return j;
-  if (status == ItemStatus::reserved) j["reserved_by_member_id"] = i.reserved_by_member_id;
-  if (!i.dropped_by_member_id.empty()) j["dropped_by_member_id"] = i.dropped_by_member_id;
-  if (!i.collected_by_member_id.empty()) j["collected_by_member_id"] = i.collected_by_member_id;
-  if (i.loan) {
+  // A member id is shown to staff, and to that member; never to another member.
+  auto shown = [&](const std::string& member_id) {
+    return !member_id.empty() && (viewer.staff || member_id == viewer.member_id);
+  };
+  if (status == ItemStatus::reserved && shown(i.reserved_by_member_id))
+    j["reserved_by_member_id"] = i.reserved_by_member_id;
+  if (shown(i.dropped_by_member_id)) j["dropped_by_member_id"] = i.dropped_by_member_id;
+  if (shown(i.collected_by_member_id)) j["collected_by_member_id"] = i.collected_by_member_id;
+  if (i.loan && shown(i.loan->member_id)) {
     nlohmann::json loan = {{"number", i.loan->number},
                            {"member_id", i.loan->member_id},
                            {"lent_at", format_rfc3339(i.loan->lent_at_s)},
@@ -40,7 +44,7 @@ nlohmann::json item_json(const ItemRow& row, const CommunityPolicy& policy, int6
     if (i.loan->returned_at_s) loan["returned_at"] = format_rfc3339(*i.loan->returned_at_s);
     j["loan"] = loan;
   }
-  if (!row.refused_transfer_id.empty()) {
+  if (viewer.staff && !row.refused_transfer_id.empty()) {
     j["ledger_refusal"] = {{"transfer_id", row.refused_transfer_id},
                            {"reason", row.refused_reason}};
   }

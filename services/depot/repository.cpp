@@ -102,18 +102,27 @@ constexpr const char* kMarkActive =
     "INSERT INTO active_members (community_id, site_key, day, member_hash) "
     "VALUES ($1, $2, $3::date, $4) ON CONFLICT DO NOTHING";
 
+// Bounded: a job run deletes at most $2 rows and the next run takes the rest.
+constexpr const char* kForgetActivity =
+    "DELETE FROM active_members WHERE ctid IN (SELECT ctid FROM active_members "
+    "WHERE day < $1::date LIMIT $2)";
+
 constexpr const char* kStatsWhere =
     " WHERE ($1::uuid IS NULL OR community_id = $1::uuid) AND ($2::text IS NULL OR site_key = $2) "
     "AND day BETWEEN $3::date AND $4::date";
+// Totals are sums of the published per-site, per-day cells (see http_stats.cpp): a count of
+// people's events below the threshold ($5) in a cell adds nothing, and the minutes of a cell count
+// only when its exchanges do: the cells the CSV shows, so no two answers differ by a hidden figure.
 constexpr const char* kStatsSums =
     "SELECT COALESCE(sum(items_in), 0), COALESCE(sum(items_reused), 0), COALESCE(sum(reused_g), "
     "0), "
     "COALESCE(sum(redirected_reuse_g), 0), COALESCE(sum(redirected_recycle_g), 0), "
-    "COALESCE(sum(redirected_waste_g), 0), COALESCE(sum(loans), 0), "
-    "COALESCE(sum(exchanges_completed), 0), COALESCE(sum(minutes_exchanged), 0), "
-    "COALESCE(sum(active_members), 0) FROM daily_stats";
-constexpr const char* kStatsDistinctActive =
-    "SELECT count(DISTINCT member_hash) FROM active_members";
+    "COALESCE(sum(redirected_waste_g), 0), "
+    "COALESCE(sum(CASE WHEN loans >= $5 THEN loans ELSE 0 END), 0), "
+    "COALESCE(sum(CASE WHEN exchanges_completed >= $5 THEN exchanges_completed ELSE 0 END), 0), "
+    "COALESCE(sum(CASE WHEN exchanges_completed >= $5 THEN minutes_exchanged ELSE 0 END), 0), "
+    "COALESCE(sum(CASE WHEN active_members >= $5 THEN active_members ELSE 0 END), 0) "
+    "FROM daily_stats";
 constexpr const char* kStatsRows =
     "SELECT site_key, day::text, items_in, items_reused, reused_g, redirected_reuse_g, "
     "redirected_recycle_g, redirected_waste_g, loans, exchanges_completed, minutes_exchanged, "
@@ -333,15 +342,14 @@ void mark_active(pqxx::work& tx, const std::string& community_id, const std::str
   add_counters(tx, community_id, site_key, day, one);
 }
 
-DayCounters stats_totals(pqxx::work& tx, const StatsQuery& q) {
+int forget_activity_before(pqxx::work& tx, const std::string& day, int limit) {
+  return static_cast<int>(tx.exec_params(kForgetActivity, day, limit).affected_rows());
+}
+
+DayCounters stats_totals(pqxx::work& tx, const StatsQuery& q, int64_t published_count_min) {
   auto sums = tx.exec_params(std::string(kStatsSums) + kStatsWhere, q.community_id, q.site_key,
-                             q.from_day, q.to_day);
-  DayCounters c = counters_from(sums[0], 0);
-  // Over a period a member active on several days counts once.
-  c.active_members = tx.exec_params(std::string(kStatsDistinctActive) + kStatsWhere, q.community_id,
-                                    q.site_key, q.from_day, q.to_day)[0][0]
-                         .as<int64_t>();
-  return c;
+                             q.from_day, q.to_day, published_count_min);
+  return counters_from(sums[0], 0);
 }
 
 std::vector<StatsRow> stats_rows(pqxx::work& tx, const StatsQuery& q, int limit) {

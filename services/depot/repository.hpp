@@ -89,13 +89,20 @@ void add_counters(pqxx::work& tx, const std::string& community_id, const std::st
 void mark_active(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
                  const std::string& day, const std::string& member_hash);
 
+// Who was active on a day is kept only to count each member once per site and day; once no
+// late event can concern that day any more, it goes (at most `limit` rows per call).
+int forget_activity_before(pqxx::work& tx, const std::string& day, int limit);
+
 struct StatsQuery {
   std::optional<std::string> community_id;
   std::optional<std::string> site_key;
   std::string from_day;  // inclusive
   std::string to_day;    // inclusive
 };
-DayCounters stats_totals(pqxx::work& tx, const StatsQuery& query);
+// Sums of the cells (site, day) as published: loans, exchanges_completed and active_members of
+// a cell count only from `published_count_min` on, and its minutes_exchanged only when its
+// exchanges do. active_members is then a number of member-days.
+DayCounters stats_totals(pqxx::work& tx, const StatsQuery& query, int64_t published_count_min);
 
 struct StatsRow {
   std::string site_key;
