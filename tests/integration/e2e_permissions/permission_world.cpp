@@ -13,13 +13,15 @@ namespace {
 constexpr const char* kPassword = "mot-de-passe-1";
 constexpr const char* kCategory = "aide-aux-devoirs";
 constexpr int64_t kSignupBonus = 6000;
+constexpr int64_t kGrantMinutes = 400;  // above grant_review_minutes (300 by default)
 
 // Generous limits: the world's members trade many times and reserve many items, and the matrix
-// is about who may act, not about the balances or the reservation cap.
-const Json kPolicy = {{"signup_bonus", kSignupBonus},  {"min_balance", -600},
-                      {"max_balance", 60000},          {"monthly_allowance", 0},
-                      {"deposit_reward", 0},           {"loan_cost", 5},
-                      {"max_active_reservations", 100}};
+// is about who may act, not about the balances or the reservation cap. Membership by approval,
+// so that a pending member can be approved; everyone else is approved as they register.
+const Json kPolicy = {
+    {"signup_bonus", kSignupBonus},   {"min_balance", -600},     {"max_balance", 60000},
+    {"monthly_allowance", 0},         {"deposit_reward", 0},     {"loan_cost", 5},
+    {"max_active_reservations", 100}, {"membership", "approval"}};
 
 std::string rfc3339_in_days(int days) {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
@@ -101,7 +103,8 @@ PermissionWorld::PermissionWorld(const Gateway& gateway) : gw_(gateway) {
 
 // People ------------------------------------------------------------------------------------
 
-Person PermissionWorld::register_at(const std::string& site, const std::string& name) {
+Person PermissionWorld::register_at(const std::string& site, const std::string& name,
+                                    bool approved) {
   const std::string email = name + "." + unique_suffix() + "@permissions.maillon.test";
   auto r = gw_.anonymous().post("/v1/auth/register", {{"email", email},
                                                       {"password", kPassword},
@@ -109,7 +112,11 @@ Person PermissionWorld::register_at(const std::string& site, const std::string& 
                                                       {"community_id", community_},
                                                       {"home_site_id", site}});
   const Json j = expect(r, 201, "registering " + name).json();
-  return Person{j["member"].value("id", ""), j.value("token", ""), email, kPassword};
+  Person p{j["member"].value("id", ""), j.value("token", ""), email, kPassword};
+  if (approved) {
+    expect(admin().post("/v1/members/" + p.id + "/approve"), 200, "approving " + name);
+  }
+  return p;
 }
 
 Person PermissionWorld::new_staff(const std::string& site, const std::string& name) {
@@ -182,6 +189,12 @@ void PermissionWorld::define_recipes() {
       {"item", [this](Cell&) { return item("give"); }},
       {"notification", [this](Cell&) { return notification(); }},
       {"new_member", [this](Cell&) { return register_at(site_, "nouveau").id; }},
+      {"new_pending", [this](Cell&) { return register_at(site_, "en-attente", false).id; }},
+      {"new_suspended", [this](Cell&) { return new_suspended("suspendu").id; }},
+      {"new_staff", [this](Cell&) { return new_staff(site_, "equipe-bis").id; }},
+      {"new_community_admin", [this](Cell&) { return community_admin(); }},
+      {"new_report", [this](Cell& c) { return report(fixture("offer", c)); }},
+      {"new_grant", [this](Cell&) { return grant_awaiting_review(); }},
       {"new_offer", [this](Cell&) { return listing("offer", member_, "Repassage"); }},
       {"new_request", [this](Cell&) { return listing("request", member_, "Cherche repassage"); }},
       {"new_match",
@@ -325,6 +338,33 @@ std::string PermissionWorld::lent_item() {
                          {{"member_id", member_.id}, {"due_at", rfc3339_in_days(14)}}),
          200, "lending an item");
   return id;
+}
+
+// A member made administrator of the community.
+std::string PermissionWorld::community_admin() {
+  const std::string id = register_at(site_, "admin-communaute").id;
+  expect(admin().post("/v1/communities/" + community_ + "/admins", {{"member_id", id}}), 204,
+         "appointing a community admin");
+  return id;
+}
+
+// The partner's report of `offer_id` (the member's), open at the desk.
+std::string PermissionWorld::report(const std::string& offer_id) {
+  return id_of(as(partner_).post(
+                   "/v1/reports",
+                   {{"target", "offer"}, {"target_id", offer_id}, {"reason", "Annonce trompeuse"}}),
+               201, "reporting an offer");
+}
+
+// A grant to the partner above the policy's grant_review_minutes, asked by a second staff member
+// of the site (so that `staff` is not the one who asked).
+std::string PermissionWorld::grant_awaiting_review() {
+  if (second_staff_.id.empty()) second_staff_ = new_staff(site_, "equipe-seconde");
+  return id_of(as(second_staff_)
+                   .post("/v1/ledger/transfers", {{"id", new_uuid_text()},
+                                                  {"to_member_id", partner_.id},
+                                                  {"minutes", kGrantMinutes}}),
+               202, "a grant awaiting review");
 }
 
 // One of the member's notifications: the partner's proposal of the shared exchange brings one.

@@ -60,6 +60,7 @@ class PermissionWorld {
   bool suspend_endpoint_ = true;  // until the stack answers 404 to it
   std::string community_, site_, other_site_;
   Person member_, another_, partner_, staff_, staff_other_, suspended_, admin_;
+  Person second_staff_;  // made when a grant needs someone other than `staff` to ask for it
   std::map<std::string, std::string> shared_;
   std::map<std::string, std::function<std::string(Cell&)>> recipes_;
   std::vector<std::string> notes_;
@@ -71,7 +72,7 @@ class PermissionWorld {
   std::string fixture(const std::string& name, Cell& cell);
 
   // People.
-  Person register_at(const std::string& site, const std::string& name);
+  Person register_at(const std::string& site, const std::string& name, bool approved = true);
   Person new_staff(const std::string& site, const std::string& name);
   Person new_suspended(const std::string& name);
   Person admin_session();
@@ -87,6 +88,9 @@ class PermissionWorld {
   std::string reserved_item();
   std::string lent_item();
   std::string notification();
+  std::string community_admin();
+  std::string report(const std::string& offer_id);
+  std::string grant_awaiting_review();
 };
 
 std::string new_uuid_text();

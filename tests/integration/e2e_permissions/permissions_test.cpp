@@ -274,11 +274,11 @@ std::string table(const std::vector<Outcome>& bad) {
     }
   }
   std::ostringstream out;
-  out << std::left << std::setw(46) << "operation" << std::setw(11) << "expected"
+  out << std::left << std::setw(46) << "operation" << std::setw(14) << "expected"
       << "roles: why\n";
   const MatrixRow* last = nullptr;
   for (const auto& l : lines) {
-    out << std::setw(46) << l.row->operation() << std::setw(11)
+    out << std::setw(46) << l.row->operation() << std::setw(14)
         << (std::to_string(l.expected) + " got " + std::to_string(l.got)) << l.roles << ": "
         << l.problem << "\n";
     if (l.row != last) {
