@@ -19,6 +19,9 @@ namespace lrepo = lifecycle_repo;
 
 constexpr const char* kStream = "members";
 constexpr std::size_t kSearchQueryMax = 100;
+// A member files at most this many reports a day: enough for real trouble, not for flooding
+// the desk.
+constexpr int kReportsPerDayMax = 20;
 
 Json nullable(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
@@ -504,10 +507,6 @@ void refuse_suspended_login(pqxx::work& tx, const std::string& member_id) {
     throw ApiError(403, "suspended", "Compte suspendu",
                    "Votre compte est suspendu : adressez-vous à l'équipe de votre lieu.");
   }
-}
-
-std::string member_status(pqxx::work& tx, const std::string& member_id) {
-  return lifecycle_repo::status_of(tx, member_id);
 }
 
 void add_service_exports(pqxx::work& tx, const std::string& member_id, Json& body) {

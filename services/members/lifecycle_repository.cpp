@@ -17,7 +17,6 @@ constexpr const char* kLockMember =
     "FROM members m WHERE m.id = $1 AND m.erased_at IS NULL FOR UPDATE OF m";
 constexpr const char* kStatusForLogin =
     "SELECT status FROM members WHERE id = $1 AND erased_at IS NULL FOR SHARE";
-constexpr const char* kStatusOf = "SELECT status FROM members WHERE id = $1";
 constexpr const char* kSetStatus =
     "UPDATE members SET status = $2, status_before_suspension = $3, status_reason = $4, "
     "status_changed_at = now(), updated_at = now() WHERE id = $1";
@@ -167,11 +166,6 @@ std::optional<std::string> status_for_login(pqxx::work& tx, const std::string& m
   auto r = tx.exec_params(kStatusForLogin, member_id);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
-}
-
-std::string status_of(pqxx::work& tx, const std::string& member_id) {
-  auto r = tx.exec_params(kStatusOf, member_id);
-  return r.empty() ? std::string() : std::string(r[0][0].c_str());
 }
 
 void set_status(pqxx::work& tx, const std::string& member_id, const std::string& status,

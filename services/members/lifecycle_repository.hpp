@@ -72,7 +72,6 @@ enum class ReportFiled { filed, duplicate, over_limit };
 std::optional<MemberState> lock_member(pqxx::work& tx, const std::string& member_id);
 // The status a login must respect, share-locked against a suspension being written.
 std::optional<std::string> status_for_login(pqxx::work& tx, const std::string& member_id);
-std::string status_of(pqxx::work& tx, const std::string& member_id);
 void set_status(pqxx::work& tx, const std::string& member_id, const std::string& status,
                 const std::string& status_before_suspension, const std::string& reason);
 std::vector<RevokedSession> revoke_sessions(pqxx::work& tx, const std::string& member_id);

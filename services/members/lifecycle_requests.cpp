@@ -1,10 +1,11 @@
 // Parsing and validation of the lifecycle and moderation endpoints' bodies.
+#include "services/members/lifecycle_requests.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 
 #include "services/common/json_body.hpp"
-#include "services/members/lifecycle.hpp"
 
 namespace maillon::members {
 namespace {
