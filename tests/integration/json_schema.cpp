@@ -40,6 +40,7 @@ const std::set<std::string>& known_keywords() {
                                                "maxItems",
                                                "allOf",
                                                "anyOf",
+                                               "oneOf",
                                                "default",
                                                "examples",
                                                "readOnly",
@@ -219,12 +220,25 @@ void JsonSchemaSet::check(const Context& at, const nlohmann::json& schema,
   if (value.is_object()) check_object(at, schema, value, pointer, out, depth);
 }
 
-// allOf: every subschema holds; anyOf: at least one does (its own violations are not reported).
+// allOf: every subschema holds; anyOf: at least one does (its own violations are not reported);
+// oneOf: exactly one does.
 void JsonSchemaSet::check_combinators(const Context& at, const nlohmann::json& schema,
                                       const nlohmann::json& value, const std::string& pointer,
                                       std::vector<std::string>& out, int depth) {
   for (const auto& sub : schema.value("allOf", nlohmann::json::array()))
     check(at, sub, value, pointer, out, depth);
+  if (schema.contains("oneOf")) {
+    int holding = 0;
+    for (const auto& sub : schema["oneOf"]) {
+      std::vector<std::string> violations;
+      check(at, sub, value, pointer, violations, depth);
+      if (violations.empty()) ++holding;
+    }
+    if (holding != 1) {
+      out.push_back((pointer.empty() ? "/" : pointer) + ": matches " + std::to_string(holding) +
+                    " of oneOf, not exactly one");
+    }
+  }
   if (!schema.contains("anyOf")) return;
   for (const auto& sub : schema["anyOf"]) {
     std::vector<std::string> violations;
