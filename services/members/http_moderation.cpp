@@ -22,6 +22,9 @@ constexpr std::size_t kSearchQueryMax = 100;
 // A member files at most this many reports a day: enough for real trouble, not for flooding
 // the desk.
 constexpr int kReportsPerDayMax = 20;
+// Each desk registration is paid the joining bonus: a staff member registers at most this many
+// people a day, so that inventing members to collect bonuses stays small and visible.
+constexpr int kDeskRegistrationsPerDayMax = 50;
 
 Json nullable(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
@@ -326,6 +329,8 @@ class ModerationApi {
       if (!serves_site(who, site->id, site->community_id)) {
         throw forbidden("Réservé au personnel de ce site.");
       }
+      if (lrepo::desk_registrations_today(tx, who.member_id) >= kDeskRegistrationsPerDayMax)
+        throw too_many_requests();
       const long long number = lrepo::insert_desk_member(tx, id, site->community_id, site->id,
                                                          in.display_name, in.phone, who.member_id);
       repo::audit(tx, who.member_id, id, "member.registered_at_desk",
@@ -475,8 +480,9 @@ class ModerationApi {
       auto rep = is_uuid(id) ? lrepo::find_report(tx, id) : std::nullopt;
       if (!rep) throw not_found("Signalement introuvable.");
       require_site_staff(who, rep->site_id, rep->community_id, "Signalement introuvable.");
-      // A party never judges its own case.
-      if (who.member_id == rep->reporter_id || who.member_id == rep->reported_member_id) {
+      // A party never judges its own case, nor staff a report they filed for a member.
+      if (who.member_id == rep->reporter_id || who.member_id == rep->reported_member_id ||
+          who.member_id == rep->acting_staff_id) {
         throw ApiError(403, "party-to-report", "Action non autorisée",
                        "Un autre membre de l'équipe doit traiter ce signalement.");
       }

@@ -32,6 +32,11 @@ constexpr const char* kAddCommunityAdmin =
 constexpr const char* kRemoveCommunityAdmin =
     "DELETE FROM community_admins WHERE community_id = $1 AND member_id = $2";
 
+constexpr const char* kLockRegistrar =
+    "SELECT pg_advisory_xact_lock(hashtextextended('desk-registrar:' || $1::text, 0))";
+constexpr const char* kDeskRegistrationsToday =
+    "SELECT count(*) FROM members WHERE registered_by = $1 "
+    "AND created_at > now() - interval '1 day'";
 constexpr const char* kInsertDeskMember =
     "INSERT INTO members (id, community_id, email, password_hash, display_name, home_site_id, "
     "phone, registered_by) VALUES ($1, $2, NULL, NULL, $3, $4, $5, $6) RETURNING member_number";
@@ -62,7 +67,8 @@ constexpr const char* kInsertReport =
 constexpr const char* kReportColumns =
     "SELECT id, community_id, site_id, reporter_id, target, target_id, "
     "COALESCE(reported_member_id::text, ''), reason, state, COALESCE(action, ''), "
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM reports ";
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "COALESCE(acting_staff_id::text, '') FROM reports ";
 constexpr const char* kFindReport = "WHERE id = $1";
 constexpr const char* kOpenReports =
     "WHERE site_id = $1 AND state = 'open' AND id > $2::uuid ORDER BY id LIMIT $3";
@@ -114,8 +120,9 @@ MemberSummary to_summary(const pqxx::row& r) {
 }
 
 Report to_report(const pqxx::row& r) {
-  return Report{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(), r[5].c_str(),
-                r[6].c_str(), r[7].c_str(), r[8].c_str(), r[9].c_str(), r[10].c_str()};
+  return Report{r[0].c_str(), r[1].c_str(), r[2].c_str(),  r[3].c_str(),
+                r[4].c_str(), r[5].c_str(), r[6].c_str(),  r[7].c_str(),
+                r[8].c_str(), r[9].c_str(), r[10].c_str(), r[11].c_str()};
 }
 
 // "%words%" for ILIKE, with LIKE's own wildcards typed by the user taken literally.
@@ -192,6 +199,11 @@ bool add_community_admin(pqxx::work& tx, const std::string& community_id,
 bool remove_community_admin(pqxx::work& tx, const std::string& community_id,
                             const std::string& member_id) {
   return tx.exec_params(kRemoveCommunityAdmin, community_id, member_id).affected_rows() == 1;
+}
+
+long long desk_registrations_today(pqxx::work& tx, const std::string& staff_id) {
+  tx.exec_params(kLockRegistrar, staff_id);
+  return tx.exec_params(kDeskRegistrationsToday, staff_id)[0][0].as<long long>();
 }
 
 long long insert_desk_member(pqxx::work& tx, const std::string& id, const std::string& community_id,

@@ -51,6 +51,7 @@ struct Report {
   std::string state;
   std::string action;  // "" while open
   std::string created_at;
+  std::string acting_staff_id;  // "" unless staff filed it for the reporter
 };
 
 struct NewReport {
@@ -83,6 +84,9 @@ bool add_community_admin(pqxx::work& tx, const std::string& community_id,
 bool remove_community_admin(pqxx::work& tx, const std::string& community_id,
                             const std::string& member_id);
 
+// Members this staff member registered at the desk in the last 24 hours, counted under a lock
+// held until the transaction ends (so that concurrent registrations cannot pass the cap together).
+long long desk_registrations_today(pqxx::work& tx, const std::string& staff_id);
 // A member registered by staff at the desk: active, no e-mail nor password. Returns their number.
 long long insert_desk_member(pqxx::work& tx, const std::string& id, const std::string& community_id,
                              const std::string& home_site_id, const std::string& display_name,

@@ -485,6 +485,35 @@ TEST_F(LifecycleTest, staff_cannot_judge_a_report_about_themselves) {
   EXPECT_EQ(as(colleague).post(close, {{"action", "none"}}).status, 200);
 }
 
+TEST_F(LifecycleTest, staff_cannot_close_a_report_they_filed_for_a_member) {
+  auto desk = staff(open_community, site_a, "Porteur");
+  auto colleague = staff(open_community, site_a, "Relais");
+  auto plain = member(open_community, "Prosper", site_a);
+  auto r = as(desk).acting_for(plain.id).post(
+      "/v1/reports",
+      {{"target", "offer"}, {"target_id", maillon::new_uuid()}, {"reason", "au guichet"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["reporter_id"], plain.id);
+  const std::string close = "/v1/reports/" + r.json()["id"].get<std::string>() + "/close";
+  auto own = as(desk).post(close, {{"action", "hide"}});
+  EXPECT_EQ(own.status, 403);
+  EXPECT_EQ(own.json()["code"], "party-to-report");
+  EXPECT_EQ(as(colleague).post(close, {{"action", "hide"}}).status, 200);
+}
+
+TEST_F(LifecycleTest, a_staff_member_registers_at_most_fifty_people_a_day_at_the_desk) {
+  auto desk = staff(open_community, site_b, "Guichetier");
+  int created = 0, refused = 0;
+  for (int i = 0; i < 52; ++i) {
+    auto r = as(desk).post("/v1/members", {{"display_name", "Inscrit " + std::to_string(i)},
+                                           {"home_site_id", site_b}});
+    if (r.status == 201) ++created;
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_EQ(created, 50);
+  EXPECT_EQ(refused, 2);
+}
+
 // --- RGPD ---------------------------------------------------------------------------------------
 
 TEST_F(LifecycleTest, export_names_every_service_and_the_reports_filed) {
