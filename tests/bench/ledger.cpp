@@ -2,7 +2,9 @@
 // (one transaction per transfer, both rows locked in id order) on the same server, uniform over
 // 10,000 accounts and with one hot account (Zipf s=2); plus pgbench TPC-B as the server's
 // yardstick. Ours is measured twice: through the batch endpoint (the headline figures) and one
-// transfer per request (`*_single`), both over keep-alive connections.
+// transfer per request (`*_single`), both over keep-alive connections. Nobody may debit another
+// member's account, so the staff member pays for each payer while acting for them
+// (X-On-Behalf-Of), as the desk does; a batch request thus comes from one payer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,10 +49,11 @@ class KeepAliveClient {
 
   // Status and body of one POST; status 0 when the connection failed (it is reopened next time).
   std::pair<int, std::string> post(const std::string& path, const std::string& body,
-                                   const std::string& token) {
+                                   const std::string& token, const std::string& on_behalf_of) {
     if (fd_ < 0 && !connect_once()) return {0, {}};
     const std::string request =
         "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+        "\r\nX-On-Behalf-Of: " + on_behalf_of +
         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
         "\r\n\r\n" + body;
     if (!send_all(request)) return {0, {}};
@@ -217,11 +220,13 @@ double naive_tps(const std::string& url, const AccountPicker& picker) {
   });
 }
 
-Json transfer_body(const std::vector<std::string>& members, std::pair<int, int> pair) {
-  return {{"id", maillon::new_uuid()},
-          {"from_member_id", members[static_cast<std::size_t>(pair.first)]},
-          {"to_member_id", members[static_cast<std::size_t>(pair.second)]},
-          {"minutes", 1}};
+const std::string& member_at(const std::vector<std::string>& members, int index) {
+  return members[static_cast<std::size_t>(index)];
+}
+
+// One minute from the member acted for (the request's X-On-Behalf-Of) to `payee`.
+Json transfer_body(const std::vector<std::string>& members, int payee) {
+  return {{"id", maillon::new_uuid()}, {"to_member_id", member_at(members, payee)}, {"minutes", 1}};
 }
 
 // Ours, one transfer per request.
@@ -230,8 +235,11 @@ double ours_single_tps(uint16_t port, const std::string& token,
   return measure([&](int) {
     auto client = std::make_shared<KeepAliveClient>(port);
     return [client, &token, &members, &picker](std::mt19937_64& rng) {
-      const Json body = transfer_body(members, picker.pair(rng));
-      return client->post("/v1/ledger/transfers", body.dump(), token).first == 201 ? 1 : 0;
+      const auto [payer, payee] = picker.pair(rng);
+      const Json body = transfer_body(members, payee);
+      const auto answer =
+          client->post("/v1/ledger/transfers", body.dump(), token, member_at(members, payer));
+      return answer.first == 201 ? 1 : 0;
     };
   });
 }
@@ -253,12 +261,17 @@ double ours_batch_tps(uint16_t port, const std::string& token,
   return measure([&](int) {
     auto client = std::make_shared<KeepAliveClient>(port);
     return [client, &token, &members, &picker](std::mt19937_64& rng) {
+      // One payer per request (the member acted for), each payee drawn as the pairs' second.
+      const int payer = picker.pick(rng);
       Json transfers = Json::array();
       for (std::size_t i = 0; i < kTransfersPerRequest; ++i) {
-        transfers.push_back(transfer_body(members, picker.pair(rng)));
+        int payee = picker.pick(rng);
+        while (payee == payer) payee = picker.pick(rng);
+        transfers.push_back(transfer_body(members, payee));
       }
       const Json body = {{"transfers", transfers}};
-      const auto [status, answer] = client->post("/v1/ledger/transfers/batch", body.dump(), token);
+      const auto [status, answer] =
+          client->post("/v1/ledger/transfers/batch", body.dump(), token, member_at(members, payer));
       return status == 200 ? count_created(answer) : 0;
     };
   });
@@ -277,17 +290,22 @@ void wait_for_outbox(const std::string& url) {
       120'000);
 }
 
-// Opens kAccounts member accounts straight in the ledger's table: registering 10,000 members
-// through the members service would hash 10,000 passwords and measure nothing of ours.
-std::vector<std::string> seed_accounts(const std::string& url, const std::string& community_id) {
+// Opens kAccounts members of the bench's site and their accounts straight in the members' and
+// the ledger's tables: registering 10,000 members through the members service would hash 10,000
+// passwords and measure nothing of ours. The staff member acts for them (same home site).
+std::vector<std::string> seed_accounts(const std::string& url, const std::string& community_id,
+                                       const std::string& site_id) {
   pqxx::connection conn(url);
   pqxx::work tx(conn);
   std::vector<std::string> ids;
-  for (const auto& row :
-       tx.exec_params("INSERT INTO ledger.accounts (id, community_id, member_id, is_community) "
-                      "SELECT u::text, $1::uuid, u, false FROM (SELECT gen_random_uuid() AS u "
-                      "FROM generate_series(1, $2)) g RETURNING id",
-                      community_id, kAccounts)) {
+  for (const auto& row : tx.exec_params(
+           "WITH m AS (INSERT INTO members.members (id, community_id, email, display_name, "
+           "home_site_id) SELECT u, $1::uuid, 'bench-' || u || '@bench.maillon.test', 'Bench', "
+           "$3::uuid FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, $2)) g "
+           "RETURNING id) "
+           "INSERT INTO ledger.accounts (id, community_id, member_id, is_community) "
+           "SELECT id::text, $1::uuid, id, false FROM m RETURNING id",
+           community_id, kAccounts, site_id)) {
     ids.emplace_back(row[0].c_str());
   }
   tx.exec(kNaiveSchema);
@@ -341,7 +359,7 @@ int main() {
     std::cerr << "the ledger never opened the staff account\n";
     return 1;
   }
-  const auto members = seed_accounts(world.database, community);
+  const auto members = seed_accounts(world.database, community, site);
   const AccountPicker uniform(0), hot(2.0);
   const std::string& token = staff.token;
   const uint16_t port = ledger.port();
