@@ -6,6 +6,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "json_schema.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
 
@@ -13,6 +14,16 @@ namespace maillon::testing {
 namespace {
 
 const std::string kUnknownId = "00000000-0000-4000-8000-000000000000";
+
+// An event as schemas/events/ describes its type.
+void expect_described(const Json& event) {
+  JsonSchemaSet schemas(std::string(MAILLON_SOURCE_DIR) + "/schemas/events");
+  const std::string file = event["type"].get<std::string>() + ".schema.json";
+  auto violations = schemas.validate(file, event);
+  std::string all;
+  for (const auto& v : violations) all += "\n  " + v;
+  EXPECT_TRUE(violations.empty()) << file << ":" << all << "\n" << event.dump();
+}
 
 class LifecycleTest : public ::testing::Test {
  protected:
@@ -135,6 +146,7 @@ TEST_F(LifecycleTest, approval_community_member_waits_pending_until_home_staff_a
   EXPECT_EQ(as(pending).get("/v1/me").json()["status"], "active");
   ASSERT_TRUE(eventually([&] { return !events("member.approved", pending.id).empty(); }));
   auto approved = events("member.approved", pending.id)[0];
+  expect_described(approved);
   EXPECT_EQ(approved["data"]["community_id"], approval_community);
   EXPECT_EQ(approved["community_id"], approval_community);
 
@@ -182,6 +194,7 @@ TEST_F(LifecycleTest, suspension_ends_every_session_at_once_and_login_until_rein
             401);
   ASSERT_TRUE(eventually([&] { return !events("member.suspended", member_a.id).empty(); }));
   EXPECT_EQ(events("member.suspended", member_a.id)[0]["data"]["reason"], "Incivilités");
+  expect_described(events("member.suspended", member_a.id)[0]);
 
   auto again = as(desk).post("/v1/members/" + member_a.id + "/suspend", {{"reason", "encore"}});
   EXPECT_EQ(again.json()["status"], "suspended");
@@ -195,6 +208,7 @@ TEST_F(LifecycleTest, suspension_ends_every_session_at_once_and_login_until_rein
   ASSERT_EQ(relog.status, 200) << relog.body;
   EXPECT_EQ(relog.json()["member"]["status"], "active");
   ASSERT_TRUE(eventually([&] { return !events("member.reinstated", member_a.id).empty(); }));
+  expect_described(events("member.reinstated", member_a.id)[0]);
   EXPECT_EQ(events("member.suspended", member_a.id).size(), 1u);
 }
 
@@ -444,6 +458,7 @@ TEST_F(LifecycleTest, reports_reach_the_right_desk_which_hides_or_suspends) {
   EXPECT_EQ(event["data"]["listing"], "offer");
   EXPECT_EQ(event["data"]["listing_id"], offer_id);
   EXPECT_EQ(event["data"]["community_id"], open_community);
+  expect_described(event);
 
   // The member report: "hide" makes no sense; "suspend" suspends the reported member.
   EXPECT_EQ(as(desk_b).post("/v1/reports/" + member_report + "/close", hide).status, 422);
