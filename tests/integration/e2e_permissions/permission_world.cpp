@@ -193,9 +193,12 @@ void PermissionWorld::define_recipes() {
       {"new_suspended", [this](Cell&) { return new_suspended("suspendu").id; }},
       {"new_staff", [this](Cell&) { return new_staff(site_, "equipe-bis").id; }},
       {"new_community_admin", [this](Cell&) { return community_admin(); }},
-      {"new_report", [this](Cell& c) { return report(fixture("offer", c)); }},
+      {"new_report",
+       [this](Cell&) { return report(listing("offer", member_, "Aide aux devoirs")); }},
       {"new_grant", [this](Cell&) { return grant_awaiting_review(); }},
       {"new_offer", [this](Cell&) { return listing("offer", member_, "Repassage"); }},
+      {"new_partner_offer",
+       [this](Cell&) { return listing("offer", partner_, "Soutien en anglais"); }},
       {"new_request", [this](Cell&) { return listing("request", member_, "Cherche repassage"); }},
       {"new_match",
        [this](Cell&) { return match_for(listing("offer", member_, "Aide aux devoirs")); }},
@@ -348,7 +351,8 @@ std::string PermissionWorld::community_admin() {
   return id;
 }
 
-// The partner's report of `offer_id` (the member's), open at the desk.
+// The partner's report of `offer_id` (the member's), open at the desk (one open report per
+// reporter and target: a new offer for each).
 std::string PermissionWorld::report(const std::string& offer_id) {
   return id_of(as(partner_).post(
                    "/v1/reports",
