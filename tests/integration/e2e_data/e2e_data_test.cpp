@@ -1,0 +1,215 @@
+// Open data and members' listings end to end through the nginx gateway (MAILLON_TEST_GATEWAY_URL):
+// small counts of people's events never show in /v1/stats nor in the CSV, and a member's
+// suspension, reinstatement and erasure reach the listings other members search. Each scenario
+// lives in its own community.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <sstream>
+
+#include "e2e/e2e_gateway.hpp"
+#include "harness.hpp"
+
+namespace maillon::testing {
+namespace {
+
+struct Community : GatewayCommunity {
+  MemberInfo staff;
+};
+
+std::string today_utc() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char out[16];
+  std::strftime(out, sizeof out, "%Y-%m-%d", &utc);
+  return out;
+}
+
+std::string in_days_rfc3339(int days) {
+  std::time_t t = std::time(nullptr) + days * 86400;
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return out;
+}
+
+// The cells of the CSV row of `site` (header names → values); empty when there is none.
+std::map<std::string, std::string> csv_row(const std::string& csv, const std::string& site) {
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  auto split = [](const std::string& text) {
+    std::vector<std::string> cells;
+    std::istringstream fields(text);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    if (!text.empty() && text.back() == ',') cells.emplace_back();
+    return cells;
+  };
+  const std::vector<std::string> names = split(header);
+  while (std::getline(lines, line)) {
+    std::vector<std::string> cells = split(line);
+    if (cells.empty() || cells[0] != site) continue;
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < names.size() && i < cells.size(); ++i) row[names[i]] = cells[i];
+    return row;
+  }
+  return {};
+}
+
+class E2eDataTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { gateway = new Gateway(); }
+  static void TearDownTestSuite() { delete gateway; }
+  static inline Gateway* gateway = nullptr;
+
+  static Client as(const MemberInfo& m) { return gateway->as(m); }
+
+  static Community community(const std::string& name) {
+    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
+    Community out{gateway->community(name, policy), {}};
+    out.staff = member(out, "nadia");
+    gateway->make_staff(out, out.staff);
+    out.staff.token = login(out.staff);  // roles are read at login
+    return out;
+  }
+  static MemberInfo member(const Community& c, const std::string& name) {
+    MemberInfo m = gateway->member(c, name);
+    EXPECT_TRUE(poll_until([&] { return ledger_balance(as(m), m.id).balance == 120; }))
+        << name << " never got the signup bonus";
+    return m;
+  }
+  static std::string login(const MemberInfo& m) {
+    auto r = gateway->anonymous().post("/v1/auth/login",
+                                       {{"email", m.email}, {"password", "mot-de-passe-1"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().value("token", "");
+  }
+  static std::string offer(const MemberInfo& owner, const Json& extra = Json::object()) {
+    Json body = {{"kind", "service"},
+                 {"mode", "service"},
+                 {"category", "aide-aux-devoirs"},
+                 {"title", "Aide aux devoirs de maths"},
+                 {"duration_minutes", 60},
+                 {"price_minutes", 30},
+                 {"location", {{"lat", 50.63}, {"lon", 3.07}}}};
+    for (auto& [k, v] : extra.items()) body[k] = v;
+    if (body.contains("site_id")) body.erase("location");  // handed over at the site
+    auto r = as(owner).post("/v1/offers", body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+  static bool searched(const MemberInfo& by, const std::string& id) {
+    const Json page = as(by).get("/v1/offers?limit=100").json();
+    for (const auto& item : page.value("items", Json::array())) {
+      if (item.value("id", "") == id) return true;
+    }
+    return false;
+  }
+  static std::string exchange_state(const MemberInfo& m, const std::string& id) {
+    return as(m).get("/v1/exchanges/" + id).json().value("state", "");
+  }
+  // An exchange of 30 minutes at the community's site, completed by both parties.
+  static void completed_exchange(const Community& c, const MemberInfo& provider,
+                                 const MemberInfo& receiver) {
+    const std::string listing = offer(provider, {{"site_id", c.site}});
+    HttpResult created;
+    poll_until([&] {
+      created = as(receiver).post("/v1/exchanges", {{"offer_id", listing}});
+      return created.status == 201;
+    });
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string id = created.json()["id"];
+    ASSERT_EQ(as(provider).post("/v1/exchanges/" + id + "/accept").status, 202);
+    ASSERT_TRUE(poll_until([&] { return exchange_state(provider, id) == "accepted"; }));
+    as(provider).post("/v1/exchanges/" + id + "/complete");
+    as(receiver).post("/v1/exchanges/" + id + "/complete");
+    ASSERT_TRUE(poll_until([&] { return exchange_state(receiver, id) == "completed"; }))
+        << exchange_state(receiver, id);
+  }
+};
+
+TEST_F(E2eDataTest, small_counts_read_less_than_five_and_five_loans_a_number) {
+  Community c = community("Open data");
+  MemberInfo ana = member(c, "ana"), ben = member(c, "ben"), cleo = member(c, "cleo");
+  completed_exchange(c, ana, ben);
+  completed_exchange(c, ben, cleo);
+  const std::string day = today_utc();
+  const std::string period = "community_id=" + c.id + "&from=" + day + "&to=" + day;
+  // The depot counts the completed exchanges from the exchanges stream.
+  ASSERT_TRUE(poll_until([&] {
+    return csv_row(gateway->anonymous().get("/v1/stats/export.csv?" + period).body, c.site).size() >
+           0;
+  }));
+  Json stats = gateway->anonymous().get("/v1/stats?" + period).json();
+  EXPECT_EQ(stats["exchanges_completed"], "<5") << stats.dump();
+  EXPECT_EQ(stats["minutes_exchanged"], 0) << stats.dump();
+  EXPECT_EQ(stats["loans"], "<5");
+  auto row = csv_row(gateway->anonymous().get("/v1/stats/export.csv?" + period).body, c.site);
+  EXPECT_EQ(row["exchanges_completed"], "<5");
+  EXPECT_EQ(row["minutes_exchanged"], "");
+  EXPECT_EQ(row["loans"], "<5");
+
+  // Five loans at the site on one day: a number, in both.
+  const Client desk = as(c.staff);
+  std::vector<MemberInfo> borrowers = {ana, ben, cleo, member(c, "dan"), member(c, "eva")};
+  for (const MemberInfo& borrower : borrowers) {
+    HttpResult item;
+    ASSERT_TRUE(poll_until([&] {  // the depot learns the site from the members stream
+      item = desk.post("/v1/sites/" + c.site + "/items", {{"category", "perceuses"},
+                                                          {"title", "Perceuse"},
+                                                          {"condition", "good"},
+                                                          {"weight_g", 2000},
+                                                          {"mode", "lend"}});
+      return item.status == 201;
+    })) << item.body;
+    auto lent = desk.post("/v1/items/" + item.json()["id"].get<std::string>() + "/lend",
+                          {{"member_id", borrower.id}, {"due_at", in_days_rfc3339(7)}});
+    ASSERT_EQ(lent.status, 200) << lent.body;
+  }
+  stats = gateway->anonymous().get("/v1/stats?" + period).json();
+  EXPECT_EQ(stats["loans"], 5) << stats.dump();
+  EXPECT_EQ(stats["items_in"], 5);
+  EXPECT_EQ(stats["exchanges_completed"], "<5");
+  row = csv_row(gateway->anonymous().get("/v1/stats/export.csv?" + period).body, c.site);
+  EXPECT_EQ(row["loans"], "5");
+  EXPECT_EQ(row["items_in"], "5");
+  EXPECT_EQ(row["exchanges_completed"], "<5");
+  // The site alone, and the community minus the site, add nothing hidden.
+  const Json site_only =
+      gateway->anonymous().get("/v1/stats?" + period + "&site_id=" + c.site).json();
+  EXPECT_EQ(site_only["loans"], 5);
+  EXPECT_EQ(site_only["exchanges_completed"], "<5");
+  EXPECT_EQ(site_only["minutes_exchanged"], 0);
+}
+
+TEST_F(E2eDataTest, a_suspended_members_listings_disappear_until_reinstated_and_erasure_closes) {
+  Community c = community("Standing");
+  MemberInfo alice = member(c, "alice"), bob = member(c, "bob");
+  const std::string listing = offer(alice);
+  ASSERT_TRUE(poll_until([&] { return searched(bob, listing); }));
+
+  auto suspended = gateway->admin().post("/v1/members/" + alice.id + "/suspend",
+                                         {{"reason", "annonces abusives"}});
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  EXPECT_TRUE(poll_until([&] { return !searched(bob, listing); }));
+  EXPECT_EQ(as(bob).get("/v1/offers/" + listing).status, 404);
+  EXPECT_EQ(as(alice).post("/v1/offers", {{"title", "x"}}).status, 401);  // sessions revoked
+
+  auto reinstated = gateway->admin().post("/v1/members/" + alice.id + "/reinstate");
+  ASSERT_EQ(reinstated.status, 200) << reinstated.body;
+  EXPECT_TRUE(poll_until([&] { return searched(bob, listing); }));
+  const Json shown = as(bob).get("/v1/offers/" + listing).json();
+  EXPECT_EQ(shown["status"], "active");
+
+  alice.token = login(alice);
+  auto erased = as(alice).call("DELETE", "/v1/me", Json{{"password", "mot-de-passe-1"}}.dump());
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  EXPECT_TRUE(poll_until(
+      [&] { return as(bob).get("/v1/offers/" + listing).json().value("status", "") == "closed"; }));
+  EXPECT_TRUE(poll_until([&] { return !searched(bob, listing); }));
+}
+
+}  // namespace
+}  // namespace maillon::testing
