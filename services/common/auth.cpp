@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "services/common/auth_headers.hpp"
 #include "services/common/db.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/http.hpp"
@@ -19,6 +20,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon {
 namespace {
@@ -26,12 +28,47 @@ namespace {
 // Published by the members schema (schemas/members/): the only way other services read it.
 constexpr const char* kSessionIdentity = "SELECT members.session_identity($1)";
 constexpr const char* kMemberIdentity = "SELECT members.member_identity($1::uuid)";
-constexpr int kCacheSeconds = 300;
+constexpr int kCacheSeconds = Authenticator::kSessionCacheSeconds;
 // Local copies are a short safety net on top of the announcements, not the revocation path.
 constexpr std::chrono::seconds kLocalSeconds{30};
 constexpr std::size_t kLocalSessionsMax = 100'000;
 constexpr int kListenWaitMs = 500;
 constexpr std::chrono::seconds kResubscribeDelay{1};
+
+int64_t epoch_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What is left of a session ending at `expires_at_s` (whole seconds, rounded down by the SQL
+// function): counted in milliseconds, so that no copy outlives the end by a fraction.
+std::chrono::milliseconds time_left(int64_t expires_at_s) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return std::chrono::milliseconds(expires_at_s * 1000) - now;
+}
+
+// The cached form of a session: its identity and when it ends ("expires_at", epoch seconds).
+std::optional<int64_t> expiry_of(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("expires_at") ||
+      !j["expires_at"].is_number_integer())
+    return std::nullopt;
+  return j["expires_at"].get<int64_t>();
+}
+
+ApiError csrf_refused() {
+  return ApiError(403, "csrf", "Jeton CSRF manquant ou invalide",
+                  "Une écriture authentifiée par le cookie de session doit porter l'en-tête "
+                  "X-CSRF-Token (la valeur du cookie maillon_csrf).");
+}
+
+// Tickets are shared by every replica through Redis only: without it, none can be checked.
+ApiError tickets_unavailable() {
+  return ApiError(503, "unavailable", "Service indisponible",
+                  "Le flux en direct est momentanément indisponible ; réessayez.");
+}
 
 }  // namespace
 
@@ -208,12 +245,17 @@ std::optional<Identity> Authenticator::local_session(const std::string& hash) {
   return it->second.who;
 }
 
-void Authenticator::keep_local(const std::string& hash, const Identity& who, uint64_t generation) {
+void Authenticator::keep_local(const std::string& hash, const Session& session,
+                               uint64_t generation) {
   if (!local_->live) return;
+  const auto left = time_left(session.expires_at_s);
+  if (left <= std::chrono::milliseconds(0)) return;
   std::lock_guard lock(local_->mutex);
   if (local_->generation != generation) return;  // something was forgotten meanwhile
   if (local_->sessions.size() >= kLocalSessionsMax) local_->sessions.clear();
-  local_->sessions[hash] = {who, std::chrono::steady_clock::now() + kLocalSeconds};
+  local_->sessions[hash] = {
+      session.who,
+      std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(kLocalSeconds, left)};
 }
 
 std::string Authenticator::session_key(const std::string& h) const {
@@ -227,28 +269,41 @@ std::string Authenticator::identity_key(const std::string& m) const {
 }
 
 std::optional<Identity> Authenticator::verify_token(const std::string& token) {
-  if (token.size() < 20 || token.size() > 200) return std::nullopt;
-  const std::string hash = token_hash(token);
+  if (token.size() < kTokenLengthMin || token.size() > kTokenLengthMax) return std::nullopt;
+  return verify_hash(token_hash(token));
+}
+
+std::optional<Identity> Authenticator::verify_hash(const std::string& hash) {
   if (auto kept = local_session(hash)) return kept;
   uint64_t generation;
   {
     std::lock_guard lock(local_->mutex);
     generation = local_->generation;
   }
-  auto who = shared_session(hash);
-  if (who) keep_local(hash, *who, generation);
-  return who;
+  auto session = shared_session(hash);
+  if (!session) return std::nullopt;
+  keep_local(hash, *session, generation);
+  return session->who;
 }
 
-std::optional<Identity> Authenticator::shared_session(const std::string& hash) {
+// A cached copy lives at most kCacheSeconds and never past the session's end; one without an
+// end (written by an older process) is not trusted.
+std::optional<Authenticator::Session> Authenticator::shared_session(const std::string& hash) {
+  auto read = [&](const std::string& text) -> std::optional<Session> {
+    auto expires = expiry_of(text);
+    auto who = Identity::from_json(text);
+    if (!expires || !who || time_left(*expires).count() <= 0) return std::nullopt;
+    return Session{*who, *expires};
+  };
   try {
     auto cached = redis_.with([&](Redis& r) {
       return r.command({"MGET", session_key(hash), revoked_key(hash)});
     });
     if (cached && cached->type == REDIS_REPLY_ARRAY && cached->elements == 2) {
       if (cached->element[1]->type == REDIS_REPLY_STRING) return std::nullopt;  // revoked
-      if (cached->element[0]->type == REDIS_REPLY_STRING)
-        return Identity::from_json(reply_string(cached->element[0]));
+      if (cached->element[0]->type == REDIS_REPLY_STRING) {
+        if (auto session = read(reply_string(cached->element[0]))) return session;
+      }
     }
   } catch (const RedisError& e) {
     log::warn("session cache unavailable; asking PostgreSQL", {{"error", e.what()}});
@@ -259,13 +314,40 @@ std::optional<Identity> Authenticator::shared_session(const std::string& hash) {
     return std::string(r[0][0].c_str());
   });
   if (!text) return std::nullopt;
+  auto session = read(*text);
+  if (!session) return std::nullopt;
+  const int64_t ttl_ms =
+      std::min<int64_t>(kCacheSeconds * 1000LL, time_left(session->expires_at_s).count());
   try {
-    redis_.with([&](Redis& r) {
-      r.command({"SET", session_key(hash), *text, "EX", std::to_string(kCacheSeconds)});
-    });
+    if (ttl_ms > 0) {
+      redis_.with([&](Redis& r) {
+        r.command({"SET", session_key(hash), *text, "PX", std::to_string(ttl_ms)});
+      });
+    }
   } catch (const RedisError&) {
   }
-  return Identity::from_json(*text);
+  return session;
+}
+
+void Authenticator::warm_session(const std::string& token_hash) {
+  shared_session(token_hash);
+}
+
+void Authenticator::end_sessions(const std::vector<EndedSession>& ended,
+                                 const std::string& member_id) {
+  std::vector<std::vector<std::string>> commands;
+  if (!member_id.empty()) commands.push_back({"DEL", identity_key(member_id)});
+  for (const auto& session : ended) {
+    commands.push_back({"DEL", session_key(session.token_hash)});
+    commands.push_back({"SET", revoked_key(session.token_hash), "1", "EX",
+                        std::to_string(std::max(session.seconds_left, 1LL))});
+  }
+  if (!commands.empty()) redis_.with([&](Redis& r) { r.pipeline(commands); });
+  if (!member_id.empty()) {
+    announce_member_change(member_id);
+  } else {
+    for (const auto& session : ended) announce_session_change(session.token_hash);
+  }
 }
 
 std::optional<Identity> Authenticator::member_identity(const std::string& member_id) {
@@ -291,27 +373,97 @@ std::optional<Identity> Authenticator::member_identity(const std::string& member
   return Identity::from_json(*text);
 }
 
+std::optional<PresentedToken> Authenticator::presented_token(const Request& request) {
+  if (auto header = request.header("authorization")) {
+    auto token = bearer_token(*header);
+    if (!token) return std::nullopt;
+    return PresentedToken{*token, false};
+  }
+  auto cookies = request.header("cookie");
+  if (!cookies) return std::nullopt;
+  auto token = cookie_value(*cookies, kSessionCookie);
+  if (!token || token->empty()) return std::nullopt;
+  return PresentedToken{*token, true};
+}
+
 std::optional<Identity> Authenticator::optional(const Request& request) {
-  auto header = request.header("authorization");
-  if (!header) return std::nullopt;
+  if (!request.header("authorization")) {
+    auto presented = presented_token(request);
+    if (!presented || !verify_token(presented->token)) return std::nullopt;
+  }
   return require(request);
 }
 
 Identity Authenticator::require(const Request& request) {
-  auto header = request.header("authorization");
-  const std::string prefix = "Bearer ";
-  if (!header || header->rfind(prefix, 0) != 0) throw unauthorized();
-  auto caller = verify_token(header->substr(prefix.size()));
+  auto presented = presented_token(request);
+  if (!presented) throw unauthorized();
+  auto caller = verify_token(presented->token);
   if (!caller) throw unauthorized();
+  // A form or script of another site can make the browser send the cookie, never this header.
+  if (presented->from_cookie && is_unsafe_method(request.method)) {
+    auto csrf = request.header(std::string(kCsrfHeader));
+    if (!csrf || !csrf_token_matches(*csrf, presented->token)) throw csrf_refused();
+  }
   auto behalf = request.header("x-on-behalf-of");
-  if (!behalf || *behalf == caller->member_id) return *caller;
-  auto target = member_identity(*behalf);
+  if (!behalf) return *caller;
+  return act_for(*caller, *behalf);
+}
+
+Identity Authenticator::act_for(const Identity& caller, const std::string& header) {
+  auto target_id = parse_member_id(header);
+  if (!target_id) {
+    throw invalid_input("En-tête X-On-Behalf-Of invalide.",
+                        {{"X-On-Behalf-Of", "doit être l'identifiant d'un membre"}});
+  }
+  if (*target_id == caller.member_id) return caller;
+  auto target = member_identity(*target_id);
   if (!target) throw not_found("Le membre pour qui vous agissez est introuvable.");
-  bool allowed = caller->is_admin ||
-                 (!target->home_site_id.empty() && caller->is_staff_of(target->home_site_id));
+  bool allowed = caller.is_admin ||
+                 (!target->home_site_id.empty() && caller.is_staff_of(target->home_site_id));
   if (!allowed) throw forbidden("Seul le personnel du site du membre peut agir pour lui.");
-  target->acting_staff_id = caller->member_id;
-  return *target;
+  // Borrowing someone's powers would let staff reach a desk or a role that is not theirs.
+  if (target->is_admin || target->is_staff() || !target->admin_community_ids.empty()) {
+    throw forbidden("On n'agit que pour un membre sans rôle (ni personnel, ni administrateur).");
+  }
+  Identity acting = *target;
+  acting.staff_site_ids = caller.staff_site_ids;
+  acting.is_admin = false;
+  acting.admin_community_ids.clear();
+  acting.acting_staff_id = caller.member_id;
+  return acting;
+}
+
+Authenticator::StreamTicket Authenticator::issue_stream_ticket(const Request& request) {
+  const Identity who = require(request);
+  if (!who.acting_staff_id.empty()) {
+    throw forbidden("Le flux de notifications s'ouvre avec votre propre session.");
+  }
+  const std::string ticket = new_token();
+  const std::string session = token_hash(presented_token(request)->token);
+  try {
+    redis_.with([&](Redis& r) {
+      r.command({"SET", prefix_ + ":stream-ticket:" + token_hash(ticket), session, "EX",
+                 std::to_string(kStreamTicketSeconds)});
+    });
+  } catch (const RedisError&) {
+    throw tickets_unavailable();
+  }
+  return {ticket, format_rfc3339(epoch_seconds_now() + kStreamTicketSeconds)};
+}
+
+std::optional<Identity> Authenticator::redeem_stream_ticket(const std::string& ticket) {
+  if (ticket.size() < kTokenLengthMin || ticket.size() > kTokenLengthMax) return std::nullopt;
+  // GETDEL: of two requests with one ticket, exactly one gets the session.
+  RedisReply session;
+  try {
+    session = redis_.with([&](Redis& r) {
+      return r.command({"GETDEL", prefix_ + ":stream-ticket:" + token_hash(ticket)});
+    });
+  } catch (const RedisError&) {
+    throw tickets_unavailable();
+  }
+  if (!session || session->type != REDIS_REPLY_STRING) return std::nullopt;
+  return verify_hash(reply_string(session.get()));
 }
 
 }  // namespace maillon

@@ -1,6 +1,8 @@
 // Who is calling: session tokens checked by every service, roles, and staff acting for a member.
 // The members service owns sessions; others verify through Redis (fast path) and the members
 // schema's published SQL functions (session_identity, member_identity) when Redis has no entry.
+// A session comes as `Authorization: Bearer` (API clients) or as the web session cookie, which
+// must be accompanied by X-CSRF-Token for anything but a read (auth_headers.hpp).
 #pragma once
 
 #include <memory>
@@ -40,8 +42,18 @@ struct Identity {
   static std::optional<Identity> from_json(const std::string& text);
 };
 
+// The session a request presents, and how.
+struct PresentedToken {
+  std::string token;
+  bool from_cookie = false;
+};
+
 class Authenticator {
  public:
+  // No copy of a verified session is kept longer than this (nor past the session's end).
+  static constexpr int kSessionCacheSeconds = 300;
+  static constexpr int kStreamTicketSeconds = 60;
+
   Authenticator(Db& db, RedisPool& redis, std::string prefix);
   ~Authenticator();
 
@@ -54,13 +66,39 @@ class Authenticator {
   // Members service: every process forgets this session / every session of this member.
   void announce_session_change(const std::string& token_hash);
   void announce_member_change(const std::string& member_id);
+  // Members service, once the revocation of these sessions is committed: a tombstone for each
+  // (it outlives any copy a reader may be caching at this moment), the cached copies dropped,
+  // every process told. With a member id, all of that member's copies go (erasure, suspension).
+  struct EndedSession {
+    std::string token_hash;
+    long long seconds_left = 1;  // until the session would have expired
+  };
+  void end_sessions(const std::vector<EndedSession>& ended, const std::string& member_id = "");
+  // Members service, after a login: the new session cached before its first use.
+  void warm_session(const std::string& token_hash);
 
-  // The caller's identity (after X-On-Behalf-Of); throws 401 without a valid token and 403 when
-  // the caller may not act for the named member.
+  // The caller's identity (after X-On-Behalf-Of); throws 401 without a valid session, 403 for a
+  // cookie without its CSRF token on a write, and 403 when the caller may not act for the named
+  // member. Acting for a member lends the member's rights, never their powers: the target must
+  // be a plain member; the answer has the target's member fields, the caller's own staff sites,
+  // no admin role and acting_staff_id set.
   Identity require(const Request& request);
+  // nullopt for a request without any session; a stale cookie also counts as none (the page
+  // stays readable), a bad Authorization header does not.
   std::optional<Identity> optional(const Request& request);
   std::optional<Identity> verify_token(const std::string& token);
   std::optional<Identity> member_identity(const std::string& member_id);
+  static std::optional<PresentedToken> presented_token(const Request& request);
+
+  // Live notification stream: a ticket for the caller's session (201 {ticket, expires_at}), used
+  // once within kStreamTicketSeconds as ?ticket=, so that no session token goes in a URL.
+  struct StreamTicket {
+    std::string ticket;
+    std::string expires_at;  // RFC 3339
+  };
+  StreamTicket issue_stream_ticket(const Request& request);
+  // The session's identity, if the ticket is live and the session too; the ticket is spent.
+  std::optional<Identity> redeem_stream_ticket(const std::string& ticket);
 
   // Cache keys (the members service writes and deletes them).
   std::string session_key(const std::string& token_hash) const;
@@ -73,9 +111,15 @@ class Authenticator {
   std::string prefix_;
   struct Local;
   std::unique_ptr<Local> local_;
+  struct Session {
+    Identity who;
+    int64_t expires_at_s = 0;  // seconds since the epoch
+  };
   std::optional<Identity> local_session(const std::string& hash);
-  std::optional<Identity> shared_session(const std::string& hash);  // Redis, then PostgreSQL
-  void keep_local(const std::string& hash, const Identity& who, uint64_t generation);
+  std::optional<Session> shared_session(const std::string& hash);  // Redis, then PostgreSQL
+  std::optional<Identity> verify_hash(const std::string& hash);
+  void keep_local(const std::string& hash, const Session& session, uint64_t generation);
+  Identity act_for(const Identity& caller, const std::string& header);
   void listen();
 };
 

@@ -3,9 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
+
+#include "services/common/auth_headers.hpp"
 
 namespace maillon {
 namespace {
@@ -30,6 +34,11 @@ long long env_int(const char* name, long long fallback, long long low, long long
                                 std::to_string(low) + " and " + std::to_string(high));
   }
   return value;
+}
+
+// Half the cores: hashing never takes the whole machine from the requests that only read.
+long long default_password_threads() {
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
 }
 
 std::string default_consumer_name(const std::string& service) {
@@ -71,9 +80,17 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.consumer_reclaim_idle_ms = static_cast<int>(
       env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
   c.consumer_name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
-  c.login_attempts_per_minute = static_cast<int>(
-      env_int("MAILLON_LOGIN_RATE_PER_MIN", c.login_attempts_per_minute, 1, 1'000'000));
-  c.login_burst = static_cast<int>(env_int("MAILLON_LOGIN_BURST", c.login_burst, 1, 1'000'000));
+  c.trusted_proxies = env_or("MAILLON_TRUSTED_PROXIES", c.trusted_proxies);
+  c.password_threads =
+      static_cast<int>(env_int("MAILLON_PASSWORD_THREADS", default_password_threads(), 1, 64));
+  c.password_queue_limit =
+      static_cast<int>(env_int("MAILLON_PASSWORD_QUEUE", c.password_queue_limit, 1, 100'000));
+  c.login_failures_per_account = static_cast<int>(
+      env_int("MAILLON_LOGIN_FAILURES_PER_ACCOUNT", c.login_failures_per_account, 1, 1'000'000));
+  c.login_failures_per_address = static_cast<int>(
+      env_int("MAILLON_LOGIN_FAILURES_PER_ADDRESS", c.login_failures_per_address, 1, 1'000'000));
+  c.registrations_per_hour = static_cast<int>(
+      env_int("MAILLON_REGISTRATIONS_PER_HOUR", c.registrations_per_hour, 1, 1'000'000));
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
   c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
   c.log_json = env_or("MAILLON_LOG_FORMAT", "json") == "json";
@@ -91,6 +108,10 @@ void Config::validate() const {
     throw std::invalid_argument("schema name must be lower-case letters");
   }
   if (stream_prefix.empty()) throw std::invalid_argument("MAILLON_STREAM_PREFIX is empty");
+  if (!TrustedProxies::parse(trusted_proxies)) {
+    throw std::invalid_argument(
+        "MAILLON_TRUSTED_PROXIES must be comma-separated addresses or CIDRs (at most 64)");
+  }
 }
 
 }  // namespace maillon

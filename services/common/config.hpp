@@ -30,9 +30,18 @@ struct Config {
   int consumer_max_deliveries = 10;
   int consumer_reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
   std::size_t stream_max_length = 1'000'000;
-  std::string consumer_name;           // unique per replica: host + pid by default
-  int login_attempts_per_minute = 10;  // per e-mail: a login flood answers 429
-  int login_burst = 10;
+  std::string consumer_name;  // unique per replica: host + pid by default
+  // MAILLON_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (the ingress's range).
+  std::string trusted_proxies = "127.0.0.0/8,::1";
+  // Password hashing threads per process (each Argon2id hash holds 64 MiB while it runs) and the
+  // logins, registrations and erasures that may wait for one (429 beyond).
+  int password_threads = 1;
+  int password_queue_limit = 64;
+  // Failed logins allowed per minute, per account and per client address (429 beyond); a
+  // successful login never counts.
+  int login_failures_per_account = 5;
+  int login_failures_per_address = 100;
+  int registrations_per_hour = 60;  // anonymous sign-ups per client address
   std::string admin_email;
   std::string admin_password;
   bool log_json = true;

@@ -32,6 +32,12 @@ ApiError too_many_requests() {
                   "Trop de requêtes en peu de temps : réessayez dans quelques secondes.");
 }
 
+ApiError too_many_requests(int retry_after_seconds, std::string detail) {
+  ApiError e(429, "too-many-requests", "Trop de requêtes", std::move(detail));
+  e.retry_after_seconds_ = retry_after_seconds;
+  return e;
+}
+
 std::string problem_json(const ApiError& error, const std::string& request_id) {
   nlohmann::json body = {{"type", "/problems/" + error.code()},
                          {"title", error.title()},

@@ -25,6 +25,8 @@ class ApiError : public std::runtime_error {
   const std::string& title() const { return title_; }
   const std::string& detail() const { return detail_; }
   const FieldErrors& errors() const { return errors_; }
+  // Seconds to wait before trying again (Retry-After of a 429); 0 when not said.
+  int retry_after_seconds() const { return retry_after_seconds_; }
 
  private:
   int status_;
@@ -32,6 +34,8 @@ class ApiError : public std::runtime_error {
   std::string title_;
   std::string detail_;
   FieldErrors errors_;
+  int retry_after_seconds_ = 0;
+  friend ApiError too_many_requests(int retry_after_seconds, std::string detail);
 };
 
 // The usual client errors, with French titles.
@@ -43,6 +47,7 @@ ApiError conflict(std::string code, std::string detail);
 ApiError business_rule(std::string code, std::string detail);  // 422
 ApiError too_large(std::size_t limit_bytes);
 ApiError too_many_requests();
+ApiError too_many_requests(int retry_after_seconds, std::string detail);
 
 // problem+json body for an error (request_id added when known).
 std::string problem_json(const ApiError& error, const std::string& request_id);

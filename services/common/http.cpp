@@ -6,6 +6,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
@@ -100,6 +101,31 @@ bool RateLimiter::allow(const std::string& key, int64_t now_us) {
   return true;
 }
 
+std::string rate_limit_key(const Request& request) {
+  std::optional<std::string> token;
+  if (auto header = request.header("authorization")) {
+    token = bearer_token(*header);
+  } else if (auto cookies = request.header("cookie")) {
+    token = cookie_value(*cookies, kSessionCookie);
+  }
+  if (!token || token->empty()) return "address:" + address_bucket(request.client);
+  // SipHash under a key of this process: cheap, and no one can aim two tokens at one bucket.
+  static const auto key = [] {
+    std::array<unsigned char, crypto_shorthash_KEYBYTES> k{};
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  unsigned char digest[crypto_shorthash_BYTES];
+  crypto_shorthash(digest, reinterpret_cast<const unsigned char*>(token->data()), token->size(),
+                   key.data());
+  std::string out = "session:";
+  for (unsigned char c : digest) {
+    out += "0123456789abcdef"[c >> 4];
+    out += "0123456789abcdef"[c & 15];
+  }
+  return out;
+}
+
 namespace {
 
 struct Route {
@@ -107,6 +133,7 @@ struct Route {
   std::vector<std::string> segments;
   std::string pattern;
   Handler handler;
+  Lane lane = Lane::standard;
 };
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -226,19 +253,77 @@ std::string stream_head(const Response& res, const std::string& request_id) {
 
 }  // namespace
 
+// A bounded queue and the threads that drain it.
+class WorkPool {
+ public:
+  explicit WorkPool(std::size_t queue_limit) : queue_limit_(queue_limit) {}
+
+  void start(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  }
+  // False when the queue is full or the pool stops: the caller answers at once instead.
+  bool enqueue(std::function<void()> task) {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= queue_limit_) return false;
+    queue_.push_back(std::move(task));
+    ++in_flight_;
+    queue_cv_.notify_one();
+    return true;
+  }
+  // Lets what was queued finish (up to `wait`), then ends the threads.
+  void stop(std::chrono::milliseconds wait) {
+    {
+      std::unique_lock lock(mutex_);
+      idle_cv_.wait_for(lock, wait, [&] { return in_flight_ == 0; });
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+      std::lock_guard lock(mutex_);
+      --in_flight_;
+      if (in_flight_ == 0) idle_cv_.notify_all();
+    }
+  }
+
+  std::size_t queue_limit_;
+  std::mutex mutex_;
+  std::condition_variable queue_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+  std::size_t in_flight_ = 0;
+};
+
+// Callers with a session share their address's ceiling, this many times one client's rate: a
+// tiers-lieu's members behind one public address are not one client, and tokens made up to
+// dodge the limit still meet a bound.
+constexpr int kSharedAddressFactor = 20;
+
 struct HttpServer::Impl {
   HttpOptions options;
   Metrics& metrics;
   std::vector<Route> routes;
-  RateLimiter limiter;
+  RateLimiter limiter;          // per rate_limit_key()
+  RateLimiter address_ceiling;  // per address, for calls that carry a session
   std::shared_ptr<Http::Endpoint> endpoint;
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::condition_variable idle_cv;
-  std::deque<std::function<void()>> queue;
-  std::vector<std::thread> workers;
-  bool stopping = false;
-  std::size_t in_flight = 0;
+  WorkPool workers;
+  WorkPool password_workers;
   std::atomic<bool> accepting{true};
   mutable std::mutex streams_mutex;
   std::vector<std::weak_ptr<StreamSink>> streams;  // to end them at shutdown
@@ -246,54 +331,47 @@ struct HttpServer::Impl {
   Impl(HttpOptions o, Metrics& m)
       : options(std::move(o)),
         metrics(m),
-        limiter(options.rate_limit_per_second, options.rate_limit_burst) {}
+        limiter(options.rate_limit_per_second, options.rate_limit_burst),
+        address_ceiling(double(options.rate_limit_per_second) * kSharedAddressFactor,
+                        double(options.rate_limit_burst) * kSharedAddressFactor),
+        workers(options.worker_queue_limit),
+        password_workers(options.password_queue_limit) {}
 
-  void worker_loop();
-  bool enqueue(std::function<void()> task);
-  Response dispatch(Request& req, std::string& route_label);
+  bool allowed(const Request& req, int64_t now_us);
+  const Route* find_route(Request& req, bool& path_known) const;
+  Response dispatch(Request& req, const Route* route, bool path_known, std::string& label);
   void handle(const Http::Request& raw, Http::ResponseWriter writer);
   void start_stream(Http::ResponseWriter& writer, const Response& res,
                     const std::string& request_id);
   std::size_t close_streams();
 };
 
-void HttpServer::Impl::worker_loop() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(queue_mutex);
-      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;
-      task = std::move(queue.front());
-      queue.pop_front();
-    }
-    task();
-    std::lock_guard lock(queue_mutex);
-    --in_flight;
-    if (in_flight == 0) idle_cv.notify_all();
-  }
+bool HttpServer::Impl::allowed(const Request& req, int64_t now_us) {
+  const std::string key = rate_limit_key(req);
+  if (!limiter.allow(key, now_us)) return false;
+  return key.rfind("address:", 0) == 0 || address_ceiling.allow(address_bucket(req.client), now_us);
 }
 
-bool HttpServer::Impl::enqueue(std::function<void()> task) {
-  std::lock_guard lock(queue_mutex);
-  if (stopping || queue.size() >= options.worker_queue_limit) return false;
-  queue.push_back(std::move(task));
-  ++in_flight;
-  queue_cv.notify_one();
-  return true;
-}
-
-Response HttpServer::Impl::dispatch(Request& req, std::string& route_label) {
+// Runs on the reactor thread (cheap: segment comparisons), so that the route picks its lane.
+const Route* HttpServer::Impl::find_route(Request& req, bool& path_known) const {
   auto segs = split_path(req.path);
-  bool path_known = false;
+  path_known = false;
   for (const auto& r : routes) {
     std::map<std::string, std::string> params;
     if (!match_route(r, segs, params)) continue;
     path_known = true;
     if (r.method != req.method) continue;
     req.params = std::move(params);
-    route_label = r.pattern;
-    return r.handler(req);
+    return &r;
+  }
+  return nullptr;
+}
+
+Response HttpServer::Impl::dispatch(Request& req, const Route* route, bool path_known,
+                                    std::string& route_label) {
+  if (route) {
+    route_label = route->pattern;
+    return route->handler(req);
   }
   if (path_known)
     throw ApiError(405, "method-not-allowed", "Méthode non autorisée",
@@ -321,23 +399,75 @@ class NamedHeader : public Http::Header::Header {
   std::string value_;
 };
 
+// A Set-Cookie value as the services write it ("name=value; Path=/; Max-Age=N; Secure; ...")
+// into Pistache's jar: its header table keeps one value per name, its jar one line per cookie.
+Http::Cookie to_cookie(std::string_view text) {
+  auto next = [&] {
+    auto end = text.find(';');
+    auto part = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    return part;
+  };
+  auto first = next();
+  auto eq = first.find('=');
+  Http::Cookie cookie(std::string(first.substr(0, eq)),
+                      eq == std::string_view::npos ? "" : std::string(first.substr(eq + 1)));
+  while (!text.empty()) {
+    auto attribute = next();
+    auto at = attribute.find('=');
+    auto name = std::string(attribute.substr(0, at));
+    auto value = at == std::string_view::npos ? "" : std::string(attribute.substr(at + 1));
+    if (name == "Path") {
+      cookie.path = value;
+    } else if (name == "Max-Age") {
+      cookie.maxAge = std::stoi(value);
+    } else if (name == "Secure") {
+      cookie.secure = true;
+    } else if (name == "HttpOnly") {
+      cookie.httpOnly = true;
+    } else if (!name.empty()) {
+      cookie.ext[name] = value;
+    }
+  }
+  return cookie;
+}
+
 void send(Http::ResponseWriter& writer, const Response& res, const std::string& request_id) {
   auto add = [&](const std::string& k, const std::string& v) {
     writer.headers().add(std::make_shared<NamedHeader>(k, v));
   };
   add("X-Request-Id", request_id);
   if (!res.content_type.empty()) add("Content-Type", res.content_type);
-  for (const auto& [k, v] : res.headers) add(k, v);
+  for (const auto& [k, v] : res.headers) {
+    if (k == "Set-Cookie") {
+      writer.cookies().add(to_cookie(v));
+    } else {
+      add(k, v);
+    }
+  }
   writer.send(static_cast<Http::Code>(res.status), res.body);
 }
 
 Response problem_response(const ApiError& e, const std::string& request_id) {
   Response r{e.status(), problem_json(e, request_id), "application/problem+json", {}};
-  if (e.status() == 429) r.headers.emplace_back("Retry-After", "1");
+  if (e.status() == 429)
+    r.headers.emplace_back("Retry-After", std::to_string(std::max(1, e.retry_after_seconds())));
   return r;
 }
 
-Request to_request(const Http::Request& raw) {
+// Pistache keeps the Cookie header only as a parsed jar: it is written back as one header, the
+// way a browser sends it, for the one parser that reads it (cookie_value).
+std::string cookie_header(const Http::Request& raw) {
+  std::string out;
+  for (const auto& c : raw.cookies()) {
+    if (!out.empty()) out += "; ";
+    out += c.name + "=" + c.value;
+  }
+  return out;
+}
+
+Request to_request(const Http::Request& raw, const TrustedProxies& trusted) {
   Request req;
   req.method = method_name(raw.method());
   req.path = raw.resource();
@@ -350,11 +480,14 @@ Request to_request(const Http::Request& raw) {
   for (auto it = raw.query().parameters_begin(); it != raw.query().parameters_end(); ++it) {
     req.query[percent_decode(it->first)] = percent_decode(it->second);
   }
-  req.client = raw.address().host();
-  auto real_ip = req.headers.find("x-real-ip");
-  if (real_ip != req.headers.end() && (req.client == "127.0.0.1" || req.client == "::1")) {
-    req.client = real_ip->second;
-  }
+  if (auto cookies = cookie_header(raw); !cookies.empty()) req.headers["cookie"] = cookies;
+  auto view = [&](const char* name) -> std::optional<std::string_view> {
+    auto it = req.headers.find(name);
+    if (it == req.headers.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
+  req.client =
+      client_address(raw.address().host(), view("x-forwarded-for"), view("x-real-ip"), trusted);
   auto rid = req.headers.find("x-request-id");
   req.request_id =
       (rid != req.headers.end() && valid_request_id(rid->second)) ? rid->second : new_uuid();
@@ -364,7 +497,7 @@ Request to_request(const Http::Request& raw) {
 }  // namespace
 
 void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter writer) {
-  auto req = std::make_shared<Request>(to_request(raw));
+  auto req = std::make_shared<Request>(to_request(raw, options.trusted_proxies));
   auto out = std::make_shared<Http::ResponseWriter>(std::move(writer));
   const int64_t start_us = monotonic_us();
   auto finish = [this, out, req, start_us](const Response& res, const std::string& route) {
@@ -384,7 +517,7 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
                   "unmatched");
   }
   bool probe = req->path == "/healthz" || req->path == "/readyz" || req->path == "/metrics";
-  if (!probe && !limiter.allow(req->client, start_us)) {
+  if (!probe && !allowed(*req, start_us)) {
     return finish(problem_response(too_many_requests(), req->request_id), "unmatched");
   }
   if (!accepting.load() && !probe) {
@@ -393,12 +526,15 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
                                    req->request_id),
                   "unmatched");
   }
-  bool queued = enqueue([this, req, finish] {
+  bool path_known = false;
+  const Route* matched = find_route(*req, path_known);
+  const Lane lane = matched ? matched->lane : Lane::standard;
+  bool queued = (lane == Lane::password ? password_workers : workers).enqueue([=, this] {
     log::set_request_id(req->request_id);
     std::string route = "unmatched";
     Response res;
     try {
-      res = dispatch(*req, route);
+      res = dispatch(*req, matched, path_known, route);
     } catch (const ApiError& e) {
       res = problem_response(e, req->request_id);
     } catch (const std::exception& e) {
@@ -410,7 +546,14 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
     finish(res, route);
     log::set_request_id("");
   });
-  if (!queued) {
+  if (!queued && lane == Lane::password) {
+    // A client's answer to wait and retry, not a failure of the service.
+    finish(problem_response(too_many_requests(1,
+                                              "Trop de connexions en cours : réessayez dans "
+                                              "un instant."),
+                            req->request_id),
+           "unmatched");
+  } else if (!queued) {
     finish(problem_response(
                ApiError(503, "overloaded", "Service surchargé", "Réessayez dans un instant."),
                req->request_id),
@@ -480,14 +623,15 @@ HttpServer::~HttpServer() {
   shutdown();
 }
 
-void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  impl_->routes.push_back(Route{method, split_path(pattern), pattern, std::move(handler)});
+void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler,
+                       Lane lane) {
+  impl_->routes.push_back(Route{method, split_path(pattern), pattern, std::move(handler), lane});
 }
 
 void HttpServer::start() {
   auto& o = impl_->options;
-  for (int i = 0; i < o.worker_threads; ++i)
-    impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+  impl_->workers.start(o.worker_threads);
+  impl_->password_workers.start(o.password_threads);
   Address addr(o.bind_address, Port(o.port));
   impl_->endpoint = std::make_shared<Http::Endpoint>(addr);
   // Pistache refuses oversize bodies itself past this; below it we answer 413 as problem+json.
@@ -518,14 +662,8 @@ uint16_t HttpServer::port() const {
 void HttpServer::shutdown() {
   if (!impl_ || !impl_->endpoint) return;
   impl_->accepting = false;
-  {
-    std::unique_lock lock(impl_->queue_mutex);
-    impl_->idle_cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->in_flight == 0; });
-    impl_->stopping = true;
-  }
-  impl_->queue_cv.notify_all();
-  for (auto& t : impl_->workers) t.join();
-  impl_->workers.clear();
+  impl_->password_workers.stop(std::chrono::seconds(10));
+  impl_->workers.stop(std::chrono::seconds(10));
   // The last chunks are only queued: give the reactor a moment to write them out.
   if (impl_->close_streams() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   impl_->endpoint->shutdown();

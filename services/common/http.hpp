@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "services/common/auth_headers.hpp"
+
 namespace maillon {
 
 class Metrics;
@@ -24,7 +26,8 @@ struct Request {
   std::string path;
   std::string body;
   std::string request_id;
-  std::string client;  // client address (the gateway's X-Real-IP when it came through it)
+  // The client's address: the peer, or what a trusted proxy forwarded (client_address()).
+  std::string client;
   std::map<std::string, std::string> params;   // from the route pattern: /v1/offers/{id}
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names lower-cased
@@ -72,6 +75,11 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// Which threads run a route. Password hashing (Argon2id: 64 MiB and tens of milliseconds of a
+// core each) has its own few threads and queue, so a flood of logins never holds the workers
+// that serve every other request, and never holds more memory than those threads use.
+enum class Lane { standard, password };
+
 struct HttpOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;  // 0 = any free port
@@ -79,8 +87,11 @@ struct HttpOptions {
   int worker_threads = 8;
   std::size_t body_limit_bytes = 64 * 1024;
   std::size_t worker_queue_limit = 4096;  // beyond it: 503, never an unbounded queue
-  int rate_limit_per_second = 50;
+  int rate_limit_per_second = 50;         // per member (by session), or per address when anonymous
   int rate_limit_burst = 200;
+  TrustedProxies trusted_proxies = *TrustedProxies::parse(TrustedProxies::kDefault);
+  int password_threads = 1;
+  std::size_t password_queue_limit = 64;  // beyond it: 429 with Retry-After
 };
 
 class HttpServer {
@@ -91,7 +102,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Patterns are literal segments and {name} placeholders: "/v1/offers/{id}/dismiss".
-  void route(const std::string& method, const std::string& pattern, Handler handler);
+  void route(const std::string& method, const std::string& pattern, Handler handler,
+             Lane lane = Lane::standard);
   void start();
   uint16_t port() const;
   // Stops accepting, lets in-flight handlers finish, ends the streams still open (their clients
@@ -122,6 +134,10 @@ class RateLimiter {
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
 };
+
+// The general rate limit's key: the session (a keyed hash of its bearer token or cookie, read
+// without any lookup) when the call carries one, else the client's address (IPv6 by its /64).
+std::string rate_limit_key(const Request& request);
 
 int64_t monotonic_us();
 std::string percent_decode(std::string_view text);

@@ -20,6 +20,9 @@ HttpOptions http_options(const Config& c) {
   o.body_limit_bytes = c.body_limit_bytes;
   o.rate_limit_per_second = c.rate_limit_per_second;
   o.rate_limit_burst = c.rate_limit_burst;
+  o.trusted_proxies = *TrustedProxies::parse(c.trusted_proxies);
+  o.password_threads = c.password_threads;
+  o.password_queue_limit = static_cast<std::size_t>(c.password_queue_limit);
   return o;
 }
 

@@ -62,14 +62,25 @@ Response mark_all_read(Service& s, const Request& r) {
   return json_response(200, {{"marked_read", count}});
 }
 
-// EventSource cannot send headers: this one route also takes the token as `access_token`.
-// The gateway does not log this route's query string, and the service logs no query string.
+// EventSource cannot send headers: the stream takes the web session cookie, or `?ticket=` from
+// POST /v1/notifications/stream-ticket (single use, 60 s), never a session token in the URL
+// (URLs end up in logs, histories and Referer headers).
 Identity stream_identity(Service& s, const Request& r) {
-  const auto token = r.query_value("access_token");
-  if (r.header("authorization") || !token) return s.auth.require(r);
-  Request with_header = r;
-  with_header.headers["authorization"] = "Bearer " + *token;
-  return s.auth.require(with_header);
+  if (r.query_value("access_token")) {
+    throw unauthorized(
+        "Le jeton de session ne passe plus dans l'adresse : demandez un ticket "
+        "(POST /v1/notifications/stream-ticket) ou utilisez le cookie de session.");
+  }
+  const auto ticket = r.query_value("ticket");
+  if (!ticket) return s.auth.require(r);
+  auto who = s.auth.redeem_stream_ticket(*ticket);
+  if (!who) throw unauthorized("Ticket de flux inconnu, expiré ou déjà utilisé.");
+  return *who;
+}
+
+Response stream_ticket(Service& s, const Request& r) {
+  const auto ticket = s.auth.issue_stream_ticket(r);
+  return json_response(201, {{"ticket", ticket.ticket}, {"expires_at", ticket.expires_at}});
 }
 
 Response stream(Service& s, SseHub& hub, const Request& r) {
@@ -123,6 +134,8 @@ void register_notification_routes(Service& s) {
   });
   s.http.route("GET", "/v1/notifications/stream",
                [&s, hub](const Request& r) { return stream(s, *hub, r); });
+  s.http.route("POST", "/v1/notifications/stream-ticket",
+               [&s](const Request& r) { return stream_ticket(s, r); });
   s.http.route("POST", "/v1/notifications/read",
                [&s](const Request& r) { return mark_all_read(s, r); });
   s.http.route("POST", "/v1/notifications/{id}/read",

@@ -1,6 +1,7 @@
 // Routes of the members service: each handler reads its input, calls one use case, answers.
 #include <sodium.h>
 
+#include "services/common/auth_headers.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
@@ -8,6 +9,7 @@
 #include "services/common/pagination.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
+#include "services/members/attempts.hpp"
 #include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
 #include "services/members/repository.hpp"
@@ -16,7 +18,10 @@ namespace maillon::members {
 namespace {
 
 constexpr int kSessionHours = 24 * 30;
-constexpr int kSessionCacheSeconds = 300;
+// Failed logins are counted in windows of a minute (config: per account, per address) and
+// anonymous sign-ups per hour and address.
+constexpr int kLoginWindowSeconds = 60;
+constexpr int kRegistrationWindowSeconds = 3600;
 constexpr const char* kStream = "members";
 
 std::string hash_password(const std::string& password) {
@@ -91,21 +96,22 @@ Json identity_event(const repo::MemberRow& m) {
 
 class MembersApi {
  public:
-  explicit MembersApi(Service& s)
-      : s_(s), login_limiter_(s.config.login_attempts_per_minute / 60.0, s.config.login_burst) {}
+  explicit MembersApi(Service& s) : s_(s), attempts_(s.redis, s.config.stream_prefix) {}
 
   void routes() {
     auto bind = [this](const char* method, const char* path,
-                       Response (MembersApi::*fn)(const Request&)) {
-      s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
+                       Response (MembersApi::*fn)(const Request&), Lane lane = Lane::standard) {
+      s_.http.route(
+          method, path, [this, fn](const Request& r) { return (this->*fn)(r); }, lane);
     };
-    bind("POST", "/v1/auth/register", &MembersApi::register_member);
-    bind("POST", "/v1/auth/login", &MembersApi::login);
+    // The routes that hash a password run on the password lane (bounded threads and queue).
+    bind("POST", "/v1/auth/register", &MembersApi::register_member, Lane::password);
+    bind("POST", "/v1/auth/login", &MembersApi::login, Lane::password);
     bind("POST", "/v1/auth/logout", &MembersApi::logout);
     bind("GET", "/v1/me", &MembersApi::me);
     bind("PATCH", "/v1/me", &MembersApi::patch_me);
     bind("GET", "/v1/me/export", &MembersApi::export_me);
-    bind("DELETE", "/v1/me", &MembersApi::erase_me);
+    bind("DELETE", "/v1/me", &MembersApi::erase_me, Lane::password);
     bind("POST", "/v1/communities", &MembersApi::create_community);
     bind("GET", "/v1/communities/{id}", &MembersApi::get_community);
     bind("POST", "/v1/sites", &MembersApi::create_site);
@@ -132,8 +138,8 @@ class MembersApi {
 
  private:
   Service& s_;
-  // Login flood protection per e-mail (the HTTP layer already limits each client address).
-  RateLimiter login_limiter_;
+  // Failed logins per account and per address, sign-ups per address (Redis, shared).
+  Attempts attempts_;
 
   Identity caller(const Request& r) { return s_.auth.require(r); }
 
@@ -152,18 +158,8 @@ class MembersApi {
       throw forbidden("Action réservée aux administrateurs de cette communauté.");
   }
 
-  void cache_session(const std::string& hash, const std::string& member_id) {
-    try {
-      auto identity = s_.auth.member_identity(member_id);
-      if (!identity) return;
-      s_.redis.with([&](Redis& r) {
-        r.command({"SET", s_.auth.session_key(hash), identity->to_json(), "EX",
-                   std::to_string(kSessionCacheSeconds)});
-      });
-    } catch (const RedisError& e) {
-      log::warn("session not cached", {{"error", e.what()}});
-    }
-  }
+  // The new session read once, so its first use finds it cached (until its expiry at most).
+  void cache_session(const std::string& hash) { s_.auth.warm_session(hash); }
 
   // Roles changed: drop every cached view of this member so the next request reads them anew.
   void forget_member(const std::string& member_id, const std::vector<std::string>& hashes) {
@@ -173,12 +169,77 @@ class MembersApi {
     s_.auth.announce_member_change(member_id);
   }
 
-  Json session_answer(const repo::MemberRow& m, const std::string& token) {
-    return {{"member", me_json(m)}, {"token", token}};
+  // The token for API clients, and the same session as cookies for the browser: HttpOnly for
+  // the session, readable for its CSRF value (auth_headers.hpp).
+  Response session_response(int status, const repo::MemberRow& m, const std::string& token) {
+    Response out = json_response(status, {{"member", me_json(m)}, {"token", token}});
+    const int64_t max_age = int64_t{kSessionHours} * 3600;
+    out.headers.emplace_back("Set-Cookie", session_set_cookie(token, max_age));
+    out.headers.emplace_back("Set-Cookie", csrf_set_cookie(csrf_token_for(token), max_age));
+    return out;
+  }
+
+  [[noreturn]] void refuse(const Attempts::Verdict& verdict, const std::string& detail) {
+    throw too_many_requests(verdict.retry_after_seconds, detail);
+  }
+
+  // Anonymous sign-ups are counted per address; staff and admins registering someone are not.
+  void count_registration(const Request& r) {
+    if (auto who = s_.auth.optional(r); who && (who->is_admin || who->is_staff())) return;
+    auto verdict = attempts_.reserve("register:" + address_bucket(r.client),
+                                     s_.config.registrations_per_hour, kRegistrationWindowSeconds);
+    if (!verdict.allowed) {
+      refuse(verdict, "Trop d'inscriptions depuis cette adresse : réessayez plus tard.");
+    }
+  }
+
+  // Reserves a failed attempt for the account and the address before the password is checked,
+  // so that concurrent guesses cannot pass the limits together; a success gives both back.
+  struct LoginAttempt {
+    std::string account_key;
+    std::string address_key;
+  };
+  LoginAttempt begin_login_attempt(const std::string& email, const Request& r) {
+    std::string lower = email;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    LoginAttempt attempt{"login-account:" + token_hash(lower),
+                         "login-address:" + address_bucket(r.client)};
+    auto by_address = attempts_.reserve(attempt.address_key, s_.config.login_failures_per_address,
+                                        kLoginWindowSeconds);
+    if (!by_address.allowed) {
+      refuse(by_address, "Trop d'échecs de connexion depuis cette adresse : réessayez plus tard.");
+    }
+    auto by_account = attempts_.reserve(attempt.account_key, s_.config.login_failures_per_account,
+                                        kLoginWindowSeconds);
+    if (!by_account.allowed) {
+      attempts_.release(attempt.address_key);
+      refuse(by_account, "Trop d'échecs de connexion pour ce compte : réessayez dans une minute.");
+    }
+    return attempt;
+  }
+  void login_succeeded(const LoginAttempt& attempt) {
+    attempts_.release(attempt.account_key);
+    attempts_.release(attempt.address_key);
+  }
+
+  // DELETE /v1/me asks again for the password of whoever is at the keyboard: the member, or
+  // the staff member acting for them. Wrong ones count as failed logins of that account.
+  void confirm_password(const Identity& who, const Request& r) {
+    auto password = parse_password_confirmation(r.body);
+    auto actor =
+        s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, who.actor_id()); });
+    if (!actor) throw unauthorized();
+    auto attempt = begin_login_attempt(actor->email, r);
+    if (!password_matches(actor->password_hash, password)) {
+      throw ApiError(403, "wrong-password", "Mot de passe incorrect",
+                     "Le mot de passe ne correspond pas : le compte n'est pas supprimé.");
+    }
+    login_succeeded(attempt);
   }
 
   Response register_member(const Request& r) {
     auto in = parse_register(r.body);
+    count_registration(r);
     auto hash = hash_password(in.password);
     const std::string id = new_uuid(), token = new_token(), token_hash = maillon::token_hash(token);
     auto member = s_.db.transact([&](pqxx::work& tx) {
@@ -200,42 +261,37 @@ class MembersApi {
       s_.outbox.add(tx, kStream, "member.registered", in.community_id, identity_event(m));
       return m;
     });
-    cache_session(token_hash, id);
-    return json_response(201, session_answer(member, token));
+    cache_session(token_hash);
+    return session_response(201, member, token);
   }
 
   Response login(const Request& r) {
     auto in = parse_login(r.body);
-    std::string key = in.email;
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!login_limiter_.allow(key, monotonic_us())) throw too_many_requests();
+    auto attempt = begin_login_attempt(in.email, r);
     auto member =
         s_.db.transact([&](pqxx::work& tx) { return repo::find_member_by_email(tx, in.email); });
     // Same work whether or not the account exists, so timing does not reveal who has one.
     static const std::string decoy = hash_password("decoy-password-for-timing");
     bool ok = password_matches(member ? member->password_hash : decoy, in.password) && member;
     if (!ok) throw unauthorized("E-mail ou mot de passe incorrect.");
+    login_succeeded(attempt);
     const std::string token = new_token(), hash = token_hash(token);
     s_.db.transact([&](pqxx::work& tx) {
       refuse_suspended_login(tx, member->id);
       repo::insert_session(tx, hash, member->id, kSessionHours);
     });
-    cache_session(hash, member->id);
-    return json_response(200, session_answer(*member, token));
+    cache_session(hash);
+    return session_response(200, *member, token);
   }
 
   Response logout(const Request& r) {
     caller(r);
-    const std::string hash = token_hash(r.header("authorization")->substr(7));
+    const std::string hash = token_hash(Authenticator::presented_token(r)->token);
     long long ttl = s_.db.transact([&](pqxx::work& tx) { return repo::revoke_session(tx, hash); });
-    // The tombstone wins over any copy another service may be caching at this very moment.
-    s_.redis.with([&](Redis& redis) {
-      redis.pipeline(
-          {{"DEL", s_.auth.session_key(hash)},
-           {"SET", s_.auth.revoked_key(hash), "1", "EX", std::to_string(std::max(ttl, 1LL))}});
-    });
-    s_.auth.announce_session_change(hash);
-    return Response::no_content();
+    s_.auth.end_sessions({{hash, ttl}});
+    Response out = Response::no_content();
+    for (auto& cookie : cleared_session_cookies()) out.headers.emplace_back("Set-Cookie", cookie);
+    return out;
   }
 
   repo::MemberRow load_self(const Identity& who) {
@@ -244,7 +300,19 @@ class MembersApi {
     return *m;
   }
 
-  Response me(const Request& r) { return json_response(200, me_json(load_self(caller(r)))); }
+  // Under X-On-Behalf-Of: the member's own fields and who acts, never a role of theirs (they
+  // have none: acting is refused for staff and admins) nor one of the acting staff member's.
+  Response me(const Request& r) {
+    const Identity who = caller(r);
+    Json body = me_json(load_self(who));
+    if (!who.acting_staff_id.empty()) {
+      body["roles"] = Json::array({"member"});
+      body.erase("staff_site_ids");
+      body.erase("admin_community_ids");
+      body["acting_staff_id"] = who.acting_staff_id;
+    }
+    return json_response(200, body);
+  }
 
   Response patch_me(const Request& r) {
     auto who = caller(r);
@@ -289,21 +357,28 @@ class MembersApi {
 
   Response erase_me(const Request& r) {
     auto who = caller(r);
-    auto hashes = s_.db.transact([&](pqxx::work& tx) {
+    confirm_password(who, r);
+    auto revoked = s_.db.transact([&](pqxx::work& tx) {
       auto m = repo::find_member(tx, who.member_id);
       if (!m) throw unauthorized();
       before_erasure(tx, who.member_id);
       repo::erase_member(tx, who.member_id);
-      auto revoked = repo::revoke_all_sessions(tx, who.member_id);
+      auto ended = repo::revoke_all_sessions(tx, who.member_id);
       repo::audit(tx, who.actor_id(), who.member_id, "member.erased", "{}");
       s_.outbox.add(tx, kStream, "member.erased", m->community_id,
                     {{"member_id", m->id},
                      {"community_id", nullable(m->community_id)},
                      {"pseudonym", "membre-" + m->id.substr(0, 8)}});
-      return revoked;
+      return ended;
     });
-    forget_member(who.member_id, hashes);
-    return json_response(202, {{"status", "erased"}});
+    std::vector<Authenticator::EndedSession> ended;
+    for (const auto& [hash, seconds_left] : revoked) ended.push_back({hash, seconds_left});
+    s_.auth.end_sessions(ended, who.member_id);
+    Response out = json_response(202, {{"status", "erased"}});
+    if (who.acting_staff_id.empty()) {
+      for (auto& cookie : cleared_session_cookies()) out.headers.emplace_back("Set-Cookie", cookie);
+    }
+    return out;
   }
 
   Response create_community(const Request& r) {

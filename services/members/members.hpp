@@ -62,6 +62,8 @@ CommunityInput parse_community(std::string_view body);
 SiteInput parse_site(std::string_view body);
 std::string parse_staff(std::string_view body);
 ProfilePatch parse_profile_patch(std::string_view body);
+// DELETE /v1/me: {password}, asked again so that a session left open cannot erase the account.
+std::string parse_password_confirmation(std::string_view body);
 bool plausible_email(std::string_view email);
 
 // Routes, the first-admin bootstrap and the reliability consumer.

@@ -34,7 +34,7 @@ constexpr const char* kLiveSessions =
     "now()";
 constexpr const char* kRevokeAll =
     "UPDATE sessions SET revoked_at = now() WHERE member_id = $1 AND revoked_at IS NULL "
-    "RETURNING token_hash";
+    "RETURNING token_hash, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now()))::bigint";
 constexpr const char* kInsertCommunity =
     "INSERT INTO communities (id, name, policy) VALUES ($1, $2, $3::jsonb)";
 constexpr const char* kFindCommunity =
@@ -161,9 +161,11 @@ std::vector<std::string> live_session_hashes(pqxx::work& tx, const std::string& 
   return out;
 }
 
-std::vector<std::string> revoke_all_sessions(pqxx::work& tx, const std::string& member_id) {
-  std::vector<std::string> out;
-  for (const auto& row : tx.exec_params(kRevokeAll, member_id)) out.emplace_back(row[0].c_str());
+std::vector<std::pair<std::string, long long>> revoke_all_sessions(pqxx::work& tx,
+                                                                   const std::string& member_id) {
+  std::vector<std::pair<std::string, long long>> out;
+  for (const auto& row : tx.exec_params(kRevokeAll, member_id))
+    out.emplace_back(row[0].c_str(), row[1].as<long long>());
   return out;
 }
 

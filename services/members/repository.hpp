@@ -55,7 +55,9 @@ void insert_session(pqxx::work& tx, const std::string& token_hash, const std::st
 // Revokes one session; returns its expiry in seconds from now (0 when it was not live).
 long long revoke_session(pqxx::work& tx, const std::string& token_hash);
 std::vector<std::string> live_session_hashes(pqxx::work& tx, const std::string& member_id);
-std::vector<std::string> revoke_all_sessions(pqxx::work& tx, const std::string& member_id);
+// Revokes every live session of the member: their hashes and the seconds each had left.
+std::vector<std::pair<std::string, long long>> revoke_all_sessions(pqxx::work& tx,
+                                                                   const std::string& member_id);
 
 void insert_community(pqxx::work& tx, const std::string& id, const std::string& name,
                       const std::string& policy_json);

@@ -137,4 +137,12 @@ ProfilePatch parse_profile_patch(std::string_view body) {
   return p;
 }
 
+std::string parse_password_confirmation(std::string_view body) {
+  auto j = parse_json_object(body);
+  BodyReader r(j, {"password"});
+  auto password = r.required_text("password", kPasswordMaxLength);
+  r.finish();
+  return password;
+}
+
 }  // namespace maillon::members

@@ -60,9 +60,11 @@ TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without
   const MemberInfo provider = member("ophelie"), receiver = member("tom");
   const std::string first_offer = offer(provider), second_offer = offer(provider);
 
-  // What EventSource sends: no header of its own, the token in the query.
+  // What EventSource sends: no header of its own, a single-use ticket in the query.
+  auto ticket = as(provider).post("/v1/notifications/stream-ticket");
+  ASSERT_EQ(ticket.status, 201) << ticket.body;
   auto live = std::make_unique<SseClient>(
-      gateway->url(), "/v1/notifications/stream?access_token=" + provider.token);
+      gateway->url(), "/v1/notifications/stream?ticket=" + ticket.json().value("ticket", ""));
   ASSERT_EQ(live->status, 200);
   EXPECT_EQ(live->headers["content-type"], "text/event-stream");
 

@@ -140,10 +140,12 @@ TEST_F(ExchangeNotificationsTest, open_stream_receives_a_proposal_and_resumes_wi
   EXPECT_EQ(Json::parse(second->data)["exchange_id"], second_id);
   EXPECT_GT(std::stoll(second->id), std::stoll(first->id));
 
-  // EventSource cannot send headers: the token and the last id also come in the query.
+  // EventSource cannot send headers: a single-use ticket and the last id come in the query.
+  auto ticket = ex(provider).post("/v1/notifications/stream-ticket");
+  ASSERT_EQ(ticket.status, 201) << ticket.body;
   auto from_query = std::make_unique<SseClient>(
-      exchange->url(),
-      "/v1/notifications/stream?access_token=" + provider.token + "&last_event_id=" + first->id);
+      exchange->url(), "/v1/notifications/stream?ticket=" + ticket.json().value("ticket", "") +
+                           "&last_event_id=" + first->id);
   ASSERT_EQ(from_query->status, 200);
   auto backlog = from_query->next_event(kEventTimeoutMs);
   ASSERT_TRUE(backlog);
@@ -153,7 +155,7 @@ TEST_F(ExchangeNotificationsTest, open_stream_receives_a_proposal_and_resumes_wi
 TEST_F(ExchangeNotificationsTest, stream_needs_a_token_and_refuses_beyond_its_bound) {
   SseClient anonymous(exchange->url(), "/v1/notifications/stream");
   EXPECT_EQ(anonymous.status, 401);
-  SseClient bad_query(exchange->url(), "/v1/notifications/stream?access_token=nope");
+  SseClient bad_query(exchange->url(), "/v1/notifications/stream?ticket=nope");
   EXPECT_EQ(bad_query.status, 401);
 
   MemberInfo reader = member("Quentin");
