@@ -88,6 +88,9 @@ class PermissionWorld {
   std::string reserved_item();
   std::string lent_item();
   std::string notification();
+  std::string desk_member(const std::string& name);
+  std::string suspended_desk_member();
+  std::string staff_desk_member();
   std::string community_admin();
   std::string report(const std::string& offer_id);
   std::string grant_awaiting_review();
