@@ -1,6 +1,7 @@
-// The one way the UI talks to the Maillon API: JSON in and out, the bearer token in a header,
-// problem+json errors turned into an ApiError whose field messages the forms show in place.
-import { session } from "./session";
+// The one way the UI talks to the Maillon API: JSON in and out, the session cookie sent by the
+// browser (same origin only) with the CSRF token echoed on unsafe methods, problem+json errors
+// turned into an ApiError whose field messages the forms show in place.
+import { csrfToken, session } from "./session";
 
 export interface FieldError {
   field: string;
@@ -26,7 +27,10 @@ export interface CallOptions {
   body?: unknown;
   /** Staff calls made in the staff's own name even while acting for a member. */
   asSelf?: boolean;
-  /** A one-off token (the kiosk's short login) instead of the stored session. */
+  /**
+   * Anything but the browser's session: a one-off bearer token (the kiosk's short login), or ""
+   * for an anonymous call. No cookie goes out, and none that the answer sets is kept.
+   */
   token?: string;
 }
 
@@ -44,11 +48,16 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Le service ne répond pas, réessayez dans un instant.",
 };
 
-function headersFor(options: CallOptions): Headers {
+// Methods that change something: the API refuses them by cookie without the CSRF token.
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function headersFor(method: string, options: CallOptions): Headers {
   const headers = new Headers({ Accept: "application/json" });
   if (options.body !== undefined) headers.set("Content-Type", "application/json");
-  const token = options.token ?? session.token();
+  const token = options.token ?? session.bearer();
   if (token) headers.set("Authorization", `Bearer ${token}`);
+  const csrf = options.token === undefined && UNSAFE_METHODS.has(method) ? csrfToken() : null;
+  if (csrf) headers.set("X-CSRF-Token", csrf);
   const acting = session.actingFor();
   if (acting && !options.asSelf && options.token === undefined) headers.set("X-On-Behalf-Of", acting.id);
   return headers;
@@ -71,14 +80,15 @@ export async function call<T>(method: string, path: string, options: CallOptions
   try {
     response = await fetch(path, {
       method,
-      headers: headersFor(options),
+      headers: headersFor(method, options),
+      credentials: options.token === undefined ? "same-origin" : "omit",
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {
     throw new ApiError(0, "network", STATUS_TEXT[0], []);
   }
-  if (response.status === 401 && !options.token && session.token()) session.expire();
+  if (response.status === 401 && options.token === undefined && session.signedIn()) session.expire();
   if (!response.ok) throw await toError(response);
   if (response.status === 204) return undefined as T;
   const text = await response.text();

@@ -1,87 +1,125 @@
-// Live notifications. EventSource cannot send the Authorization header and a token never goes
-// in a URL, so this reads the same Server-Sent Events stream with fetch: the server sends what
-// is new since Last-Event-ID, then ends with a `retry:` hint, and we come back after it.
+// Live notifications: the Server-Sent Events of /v1/notifications/stream, read with fetch so
+// that any event type is seen and the session goes as it does for every call: the browser's
+// HttpOnly cookie (or, against a server without cookie sessions, the in-memory bearer in a
+// header). A token never goes in a URL; a server that takes no cookie on the stream gets a
+// single-use ticket from POST /v1/notifications/stream-ticket instead. After the server ends a
+// stream (its `retry:` hint) or the network drops, we come back, with Last-Event-ID.
+import { post } from "./api";
 import { session } from "./session";
 import type { Notification } from "./types";
 
 type Listener = (fresh: Notification[]) => void;
 const listeners = new Set<Listener>();
-let running = false;
+let following: string | null = null; // the member whose stream is read
+let abort: AbortController | null = null;
 let lastId = "";
-let stopToken: string | null = null;
 
 const RETRY_MS_DEFAULT = 3000;
 const RETRY_MS_MAX = 60_000;
 // Without a stream endpoint, ask the list at this pace instead.
 const POLL_MS = 15_000;
 
-function parse(text: string): { events: Notification[]; retry_ms: number | null } {
-  const events: Notification[] = [];
-  let retry_ms: number | null = null;
-  for (const block of text.split(/\n\n/)) {
-    let data = "";
-    for (const line of block.split("\n")) {
-      if (line.startsWith("id:")) lastId = line.slice(3).trim();
-      else if (line.startsWith("data:")) data += line.slice(5).trim();
-      else if (line.startsWith("retry:")) retry_ms = Number(line.slice(6).trim()) || null;
-    }
-    if (data) {
-      try {
-        events.push(JSON.parse(data) as Notification);
-      } catch {
-        // A malformed event is skipped; the list page still shows it from the API.
-      }
-    }
-  }
-  return { events, retry_ms };
+interface Block {
+  event: Notification | null;
+  retry_ms: number | null;
 }
 
-async function once(token: string): Promise<number> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "text/event-stream" };
-  if (lastId) headers["Last-Event-ID"] = lastId;
-  const response = await fetch("/v1/notifications/stream", { headers });
-  if (response.status === 404) {
-    const list = await fetch("/v1/notifications?limit=20", { headers: { Authorization: `Bearer ${token}` } });
-    if (list.ok) emit(((await list.json()) as { items: Notification[] }).items.filter((n) => !n.read));
-    return POLL_MS;
+function parseBlock(block: string): Block {
+  let data = "";
+  let retry_ms: number | null = null;
+  for (const line of block.split("\n")) {
+    if (line.startsWith("id:")) lastId = line.slice(3).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trim();
+    else if (line.startsWith("retry:")) retry_ms = Number(line.slice(6).trim()) || null;
   }
-  if (!response.ok) throw new Error(String(response.status));
-  const { events, retry_ms } = parse(await response.text());
-  if (events.length > 0) emit(events);
-  return retry_ms ?? RETRY_MS_DEFAULT;
+  if (!data) return { event: null, retry_ms };
+  try {
+    return { event: JSON.parse(data) as Notification, retry_ms };
+  } catch {
+    return { event: null, retry_ms }; // a malformed event: the list page still shows it
+  }
 }
 
 function emit(events: Notification[]) {
+  if (events.length === 0) return;
   for (const listener of listeners) listener(events);
 }
 
-async function loop() {
+function streamHeaders(): Record<string, string> {
+  const headers: Record<string, string> = { Accept: "text/event-stream" };
+  const bearer = session.bearer();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (lastId) headers["Last-Event-ID"] = lastId;
+  return headers;
+}
+
+async function openStream(signal: AbortSignal): Promise<Response> {
+  const response = await fetch("/v1/notifications/stream", { headers: streamHeaders(), credentials: "same-origin", signal });
+  if (response.status !== 401 || !session.signedIn()) return response;
+  await response.body?.cancel();
+  const { ticket } = await post<{ ticket: string }>("/v1/notifications/stream-ticket", undefined, { asSelf: true });
+  const url = `/v1/notifications/stream?ticket=${encodeURIComponent(ticket)}`;
+  return fetch(url, { headers: streamHeaders(), credentials: "same-origin", signal });
+}
+
+/** Reads one stream to its end; returns how long to wait before the next. */
+async function once(signal: AbortSignal): Promise<number> {
+  const response = await openStream(signal);
+  if (response.status === 404) {
+    const list = await fetch("/v1/notifications?limit=20", { headers: streamHeaders(), credentials: "same-origin", signal });
+    if (list.ok) emit(((await list.json()) as { items: Notification[] }).items.filter((n) => !n.read));
+    return POLL_MS;
+  }
+  if (!response.ok || !response.body) throw new Error(String(response.status));
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let retry_ms: number | null = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value.replace(/\r\n?/g, "\n");
+    const fresh: Notification[] = [];
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      const block = parseBlock(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      if (block.event) fresh.push(block.event);
+      retry_ms = block.retry_ms ?? retry_ms;
+    }
+    emit(fresh);
+  }
+  return retry_ms ?? RETRY_MS_DEFAULT;
+}
+
+async function loop(member: string, signal: AbortSignal) {
   let failures = 0;
-  while (running) {
-    const token = session.token();
-    if (!token || token !== stopToken) break;
+  while (!signal.aborted && following === member) {
     let wait_ms: number;
     try {
-      wait_ms = await once(token);
+      wait_ms = await once(signal);
       failures = 0;
     } catch {
       failures++;
       wait_ms = Math.min(RETRY_MS_MAX, RETRY_MS_DEFAULT * 2 ** failures);
     }
+    if (signal.aborted) break;
     await new Promise((resolve) => setTimeout(resolve, wait_ms));
   }
-  running = false;
 }
 
-/** Starts following the signed-in member's notifications (once per token). */
+/** Follows the signed-in member's notifications; stops when they sign out. */
 export function follow() {
-  const token = session.token();
-  if (!token || (running && stopToken === token)) return;
-  stopToken = token;
+  const member = session.me()?.id ?? null;
+  if (member === following) return;
+  abort?.abort();
+  abort = null;
+  following = member;
   lastId = "";
-  running = true;
-  void loop();
+  if (!member) return;
+  abort = new AbortController();
+  void loop(member, abort.signal);
 }
+
+session.subscribe(follow);
 
 export function onNotifications(listener: Listener): () => void {
   listeners.add(listener);

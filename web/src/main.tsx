@@ -3,10 +3,10 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "./styles.css";
-import { post } from "./api";
+import { get, post } from "./api";
 import { follow, onNotifications } from "./live";
 import { navigate, useLocation } from "./router";
-import { session } from "./session";
+import { csrfToken, session } from "./session";
 import { LoginPage, RegisterPage } from "./pages/auth";
 import { CreditsPage } from "./pages/credits";
 import { DeskPage } from "./pages/desk";
@@ -17,6 +17,7 @@ import { KioskPage } from "./pages/kiosk";
 import { ListingsPage } from "./pages/listings";
 import { NotificationsPage } from "./pages/notifications";
 import { PostPage } from "./pages/post";
+import type { Me } from "./types";
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -77,7 +78,7 @@ async function logout() {
   try {
     await post("/v1/auth/logout", undefined, { asSelf: true });
   } catch {
-    // The token may already be gone; forgetting it locally is what matters here.
+    // The session may already be over; forgetting it here is what matters.
   }
   session.expire();
   navigate("/connexion");
@@ -125,7 +126,7 @@ function Page({ url }: { url: URL }) {
   if (path === "/inscription") return <RegisterPage />;
   if (path === "/chiffres") return <FiguresPage />;
   const exchange = /^\/echanges\/([0-9a-f-]{36})$/.exec(path);
-  if (!session.token()) return <LoginPage next={path + url.search} />;
+  if (!session.signedIn()) return <LoginPage next={path + url.search} />;
   if (exchange) return <ExchangePage id={exchange[1]} />;
   const page = MEMBER_PAGES[path];
   if (page) return page();
@@ -172,4 +173,17 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+// The session cookie is out of the script's reach: a readable CSRF cookie says one exists, and
+// the profile comes from the API before the first page is drawn (else a page would flash the
+// login form at a signed-in member).
+async function restoreSession() {
+  session.forgetLegacyStorage();
+  if (!csrfToken()) return;
+  try {
+    session.refresh(await get<Me>("/v1/me", { asSelf: true }));
+  } catch {
+    // Expired or revoked: the login page shows.
+  }
+}
+
+void restoreSession().finally(() => render(<App />, document.getElementById("app")!));

@@ -9,7 +9,7 @@ import { Alert, Field, fieldError, PageTitle, useAction, useLoad } from "../ui";
 
 function begin(answer: Session, next: string) {
   session.actFor(null);
-  session.start(answer.token, answer.member);
+  session.start(answer);
   navigate(next, true);
 }
 
