@@ -36,6 +36,14 @@ export interface Marker {
   label: string;
 }
 
+// Leaflet puts a string given to a popup or a tooltip in the page as HTML: a listing titled
+// `<img src=x onerror=...>` would run. Members' words go in as a text node, never as markup.
+function asText(text: string): HTMLElement {
+  const element = document.createElement("span");
+  element.textContent = text;
+  return element;
+}
+
 // Tiles that fail this many times mean the server is out of reach; one miss can be chance.
 const TILE_ERRORS_MAX = 3;
 
@@ -59,11 +67,11 @@ export function MapView({ center, markers, label }: { center: Position; markers:
         })
         .addTo(map);
       L.circleMarker([center.lat, center.lon], { radius: 9, color: "#1d4ed8", weight: 3 })
-        .bindTooltip("Vous")
+        .bindTooltip(asText("Vous"))
         .addTo(map);
       for (const m of markers) {
         L.circleMarker([m.at.lat, m.at.lon], { radius: 8, color: "#1e5631", weight: 2, fillOpacity: 0.6 })
-          .bindPopup(m.label)
+          .bindPopup(asText(m.label))
           .addTo(map);
       }
       setState("ok");

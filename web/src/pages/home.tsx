@@ -134,8 +134,11 @@ function Nearby() {
   const center = geo ?? home.data ?? null;
   const nearby = useLoad(async () => {
     if (!center) return [];
-    const q = query({ lat: center.lat, lon: center.lon, radius_km: 5, kind: side, limit: 30 });
-    return (await get<Page<NearbyListing>>(`/v1/nearby${q}`)).items;
+    // The listings' own search, nearest first: it gives each one's coarse `area` for the map
+    // and its author (no "propose" on one's own), which /v1/nearby does not.
+    const q = query({ near: `${center.lat},${center.lon}`, radius_km: 5, status: "active", limit: 30 });
+    const page = await get<Page<Listing>>(`/v1/${side}s${q}`);
+    return page.items.map((item): NearbyListing => ({ ...item, side, distance_m: item.distance_m ?? 0 }));
   }, [center?.lat, center?.lon, side]);
   const markers = useMemo(
     () => (nearby.data ?? []).filter((i) => i.area).map((i) => ({ at: i.area!, label: i.title })),
