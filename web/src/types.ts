@@ -165,13 +165,15 @@ export interface Desk {
   items_to_redirect?: Item[];
   overdue_loans?: Item[];
 }
+/** A count of people or of their acts, "<5" when below 5 (so no one can be re-identified). */
+export type SmallCount = number | "<5";
 export interface Stats {
-  exchanges_completed: number;
+  exchanges_completed: SmallCount;
   minutes_exchanged: number;
-  active_members: number;
+  active_members: SmallCount;
   items_in: number;
   items_reused: number;
   kg_reused: number;
   kg_redirected: number;
-  loans: number;
+  loans: SmallCount;
 }

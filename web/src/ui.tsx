@@ -162,6 +162,7 @@ export const STATE_LABEL: Record<string, string> = {
   proposed: "Proposé",
   accepting: "Acceptation en cours",
   accepted: "Accepté",
+  completing: "Paiement en cours",
   completed: "Terminé",
   declined: "Refusé",
   cancelled: "Annulé",

@@ -245,15 +245,21 @@ function ItemList({ title, items, reload, labelOf }: { title: string; items: Ite
   );
 }
 
-async function siteItems(site: string, status: string): Promise<Item[]> {
-  return (await get<Page<Item>>(`/v1/sites/${site}/items${query({ status, limit: 100 })}`, self)).items;
+function sitePage(site: string, status: string): Promise<Page<Item>> {
+  return get<Page<Item>>(`/v1/sites/${site}/items${query({ status, limit: 100 })}`, self);
 }
 
-// The desk's list of objects to hand out may lag behind the depot: the reserved list is read
-// from the depot too, and the two merged.
-function merge(a: Item[], b: Item[]): Item[] {
-  const seen = new Map(a.map((i) => [i.id, i]));
-  for (const item of b) seen.set(item.id, item);
+async function siteItems(site: string, status: string): Promise<Item[]> {
+  return (await sitePage(site, status)).items;
+}
+
+// The desk's list of objects to hand out is a copy that lags behind the depot, both ways (an
+// object reserved a moment ago, one handed out a moment ago). The depot's reserved list is the
+// truth when it came whole; a longer one is merged with the desk's.
+function toHandOut(desk: Item[], reserved: Page<Item>): Item[] {
+  if (!reserved.next_cursor) return reserved.items;
+  const seen = new Map(desk.map((i) => [i.id, i]));
+  for (const item of reserved.items) seen.set(item.id, item);
   return [...seen.values()];
 }
 
@@ -262,11 +268,11 @@ function SiteDesk({ site }: { site: Site }) {
   const desk = useLoad(async () => {
     const [summary, reserved, available, onLoan] = await Promise.all([
       get<Desk>(`/v1/sites/${site.id}/desk`, self),
-      siteItems(site.id, "reserved"),
+      sitePage(site.id, "reserved"),
       siteItems(site.id, "available"),
       siteItems(site.id, "on_loan"),
     ]);
-    return { summary, handOut: merge(summary.items_to_hand_out, reserved), available, onLoan };
+    return { summary, handOut: toHandOut(summary.items_to_hand_out, reserved), available, onLoan };
   }, [site.id]);
   const labelOf = (slug: string) => categoryLabel(tree.data, slug);
   const d = desk.data;

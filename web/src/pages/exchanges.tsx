@@ -120,8 +120,10 @@ export function ExchangesPage() {
   );
 }
 
-// While the ledger holds the credits the state is "accepting": look again shortly.
+// While the ledger holds the credits ("accepting") or pays them ("completing"), look again
+// shortly: the next state comes from the ledger, not from this page.
 const SETTLING_POLL_MS = 1000;
+const SETTLING_STATES = ["accepting", "completing"];
 
 function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exchange) => void }) {
   const me = session.memberId() ?? "";
@@ -145,7 +147,7 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
   if (["proposed", "accepting", "accepted"].includes(exchange.state)) {
     buttons.push(<button type="button" class="button button--light" onClick={() => act("cancel")}>Annuler l’échange</button>);
   }
-  if (exchange.state === "accepted") {
+  if (exchange.state === "accepted" || exchange.state === "completing") {
     buttons.push(
       <button type="button" class="button button--danger" onClick={() => act("dispute", { reason: "Signalé depuis l’interface web" })}>
         Signaler un problème
@@ -252,7 +254,7 @@ export function ExchangePage({ id }: { id: string }) {
   const exchange = useLoad(() => get<Exchange>(`/v1/exchanges/${id}`), [id]);
   const x = exchange.data;
   useEffect(() => {
-    if (x?.state !== "accepting") return;
+    if (!x || !SETTLING_STATES.includes(x.state)) return;
     const timer = setTimeout(() => void exchange.reload(), SETTLING_POLL_MS);
     return () => clearTimeout(timer);
   }, [x]);

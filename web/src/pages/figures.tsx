@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { get, query } from "../api";
 import { sites } from "../catalog";
-import type { Site, Stats } from "../types";
+import type { Site, SmallCount, Stats } from "../types";
 import { Alert, Field, Loading, PageTitle, useLoad } from "../ui";
 
 const MONTHS_SHOWN = 6;
@@ -65,18 +65,22 @@ async function loadFigures(community: string, communitySites: Site[]): Promise<F
 
 const kg = (n: number) => `${n.toLocaleString("fr-FR", { maximumFractionDigits: 1 })} kg`;
 const hours = (minutes: number) => `${(minutes / 60).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} h`;
-const count = (n: number) => n.toLocaleString("fr-FR");
+// The API hides counts below 5 ("<5"): said in words, drawn as an empty bar.
+const count = (n: SmallCount) => (typeof n === "number" ? n.toLocaleString("fr-FR") : "moins de 5");
 
 interface Measure {
   title: string;
-  value: (s: Stats) => number;
-  format: (n: number) => string;
+  value: (s: Stats) => SmallCount;
+  format: (n: SmallCount) => string;
 }
 
+const numeric = (n: SmallCount) => (typeof n === "number" ? n : 0);
+const measured = (format: (n: number) => string) => (n: SmallCount) => format(numeric(n));
+
 const MEASURES: Measure[] = [
-  { title: "Kilogrammes réemployés", value: (s) => s.kg_reused, format: kg },
-  { title: "Kilogrammes réorientés", value: (s) => s.kg_redirected, format: kg },
-  { title: "Heures échangées", value: (s) => s.minutes_exchanged, format: hours },
+  { title: "Kilogrammes réemployés", value: (s) => s.kg_reused, format: measured(kg) },
+  { title: "Kilogrammes réorientés", value: (s) => s.kg_redirected, format: measured(kg) },
+  { title: "Heures échangées", value: (s) => s.minutes_exchanged, format: measured(hours) },
   { title: "Membres actifs", value: (s) => s.active_members, format: count },
 ];
 
@@ -84,7 +88,7 @@ const MEASURES: Measure[] = [
  *  at 360 px, and the table is what screen readers read. */
 function Bars({ rows, measure, caption }: { rows: Row[]; measure: Measure; caption: string }) {
   const values = rows.map((r) => measure.value(r.stats));
-  const max = Math.max(1, ...values);
+  const max = Math.max(1, ...values.map(numeric));
   return (
     <figure class="chart">
       <figcaption>{caption}</figcaption>
@@ -96,7 +100,7 @@ function Bars({ rows, measure, caption }: { rows: Row[]; measure: Measure; capti
               <th scope="row">{r.label}</th>
               <td class="chart-bar">
                 <svg width="100%" height="18" aria-hidden="true" focusable="false">
-                  <rect x="0" y="1" height="16" width={`${Math.max(0.5, (values[i] / max) * 100)}%`} fill="#1e5631" />
+                  <rect x="0" y="1" height="16" width={`${Math.max(0.5, (numeric(values[i]) / max) * 100)}%`} fill="#1e5631" />
                 </svg>
               </td>
               <td>{measure.format(values[i])}</td>
