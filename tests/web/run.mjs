@@ -1,13 +1,16 @@
 // Browser scenarios of the Maillon web UI, run by script/test: playwright-core drives Debian's
-// chromium (headless) against the gateway; axe-core checks each main page; screenshots of each
-// main page at 360 px and 1280 px go to $MAILLON_SCREENSHOTS. Exits non-zero on any failure.
+// chromium (headless) against the gateway, with the gateway's Content-Security-Policy on: any
+// violation it reports, or any dialog a page opens, fails the test it happens in. axe-core
+// checks each main page (no violation at all); screenshots of each main page at 390 px (a
+// phone) and 1280 px go to $MAILLON_SCREENSHOTS. Journeys run on a desktop and on a phone.
+// Exits non-zero on any failure.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
 const BASE = (process.env.MAILLON_BASE_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
@@ -15,18 +18,25 @@ const SCREENS = process.env.MAILLON_SCREENSHOTS ?? "/tmp/maillon-screens";
 const ADMIN_EMAIL = process.env.MAILLON_ADMIN_EMAIL ?? "admin@maillon.local";
 const ADMIN_PASSWORD = process.env.MAILLON_ADMIN_PASSWORD ?? "maillon-admin-dev";
 const CHROMIUM = process.env.MAILLON_CHROMIUM ?? "/usr/bin/chromium";
-const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mot-de-passe-essai-2025";
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 // Waits on conditions, never fixed sleeps: these bound how long a condition may take.
 const WAIT_MS = 15_000;
 const POLL_MS = 250;
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+// A title made to run a script wherever a page would treat a member's words as HTML.
+const MARKUP_TITLE = `<img src=x onerror=alert(1)> ${RUN}`;
 
 let browser;
 let chromiumProcess;
 let profileDir;
 const world = { site: null, offerOwner: null, requester: null, staff: null };
 const axeReport = [];
+// What the pages reported that must never happen: CSP violations, dialogs (alert() from
+// injected markup), uncaught errors. Checked and emptied after each test.
+const incidents = [];
 
 // ------------------------------------------------------------------------------ API helpers
 async function api(method, path, body, token, attempt = 0) {
@@ -106,37 +116,82 @@ async function startChromium() {
   return chromium.connectOverCDP(wsUrl);
 }
 
-/** A fresh browser session (its own storage) that only reaches the Maillon origin. */
-async function newPage() {
-  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 1280, height: 900 } });
+/**
+ * A fresh browser session (its own cookies and storage) that only reaches the Maillon origin:
+ * a desktop, or a phone (390 px, touch). `at` gives the browser a position ({lat, lon}).
+ */
+async function newPage({ phone = false, at = null } = {}) {
+  const context = await browser.newContext({
+    locale: "fr-FR",
+    viewport: phone ? PHONE : DESKTOP,
+    ...(phone ? { isMobile: true, hasTouch: true } : {}),
+    ...(at ? { geolocation: { latitude: at.lat, longitude: at.lon }, permissions: ["geolocation"] } : {}),
+  });
   const origin = new URL(BASE).origin;
   // Map tiles and anything off-site are refused: the pages must stay usable without them.
   await context.route("**/*", (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
+  // The page's own report of what its CSP blocked, passed out through a DevTools binding (the
+  // CSP does not apply to what DevTools injects, so this works under the strictest policy).
+  await context.exposeBinding("__maillonCspViolation", ({ page }, v) => incidents.push({ csp: v, url: page.url() }));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__maillonCspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, source: `${e.sourceFile}:${e.lineNumber}` }),
+    );
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
+  page.on("console", (message) => {
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) incidents.push({ console: message.text(), url: page.url() });
+  });
+  page.on("dialog", (dialog) => {
+    incidents.push({ dialog: `${dialog.type()}: ${dialog.message()}`, url: page.url() });
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push({ pageerror: String(error), url: page.url() }));
   return page;
 }
 
 async function checkAxe(page, name) {
-  await page.addScriptTag({ path: AXE_PATH });
+  // Evaluated through DevTools rather than added as a <script>: the CSP refuses inline scripts.
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
-  const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  axeReport.push({ name, violations: violations.length, blocking: blocking.length });
+  axeReport.push({ name, violations: violations.length });
   assert.deepEqual(
-    blocking.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(" | ")}`),
+    violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(" | ")}`),
     [],
     `axe-core on ${name}`,
   );
 }
 
-/** Screenshots at phone and desktop width, and the accessibility check at both. */
+/** Screenshots and the accessibility check at phone and desktop width (a phone: its own only). */
 async function capture(page, name) {
-  for (const width of [360, 1280]) {
-    await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
-    await page.screenshot({ path: join(SCREENS, `${name}-${width}.png`), fullPage: true });
-    await checkAxe(page, `${name} @${width}px`);
+  const phone = page.viewportSize().width === PHONE.width;
+  for (const size of phone ? [PHONE] : [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: join(SCREENS, `${name}-${size.width}.png`), fullPage: true });
+    await checkAxe(page, `${name} @${size.width}px`);
   }
-  await page.setViewportSize({ width: 1280, height: 900 });
+  if (!phone) await page.setViewportSize(DESKTOP);
+}
+
+/** The session is the API's cookies, out of the page's scripts' reach; nothing in storage. */
+async function assertCookieSession(page) {
+  const cookies = await page.context().cookies(BASE);
+  const session = cookies.find((c) => c.name === "maillon_session");
+  assert.ok(session?.value, `the API set the session cookie (cookies: ${cookies.map((c) => c.name).join(", ") || "none"})`);
+  assert.equal(session.httpOnly, true, "maillon_session is HttpOnly");
+  assert.equal(session.secure, true, "maillon_session is Secure");
+  assert.equal(session.sameSite, "Lax", "maillon_session is SameSite=Lax");
+  const csrf = cookies.find((c) => c.name === "maillon_csrf");
+  assert.ok(csrf?.value && !csrf.httpOnly, "maillon_csrf is set and readable by the page");
+  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+  assert.ok(!stored.includes(session.value) && !/token/i.test(stored), `no session token in the browser's storage: ${stored}`);
+  assert.equal(await page.evaluate(() => document.cookie.includes("maillon_session")), false, "scripts cannot read the session");
+}
+
+/** The signed-in member's id, asked the way the UI does (the cookie goes along). */
+async function memberIdOf(page) {
+  return page.evaluate(async () => (await (await fetch("/v1/me", { headers: { Accept: "application/json" } })).json()).id);
 }
 
 async function loginThroughUi(page, member) {
@@ -157,6 +212,11 @@ async function until(target, refresh) {
     await target.waitFor({ timeout: POLL_MS * 4 }).catch(() => undefined);
   }
 }
+
+afterEach(() => {
+  const seen = incidents.splice(0);
+  assert.deepEqual(seen, [], "no CSP violation, dialog or uncaught error in the pages");
+});
 
 // ------------------------------------------------------------------------------ set-up
 before(async () => {
@@ -192,12 +252,44 @@ after(async () => {
     chromiumProcess.kill();
     await exited;
   }
-  // The profile is scratch: a file chromium still flushes must not fail the run.
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  // The profile is scratch: a file chromium's last processes still flush must not fail the run.
+  for (let attempt = 0; profileDir && attempt < 20; attempt++) {
+    try {
+      rmSync(profileDir, { recursive: true, force: true });
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
   console.log("axe-core:", JSON.stringify(axeReport));
 });
 
 // ------------------------------------------------------------------------------ scenarios
+test("the gateway sends the browser's protections with pages, files, API answers and errors", async () => {
+  const index = await (await fetch(`${BASE}/`)).text();
+  const script = /<script[^>]+src="([^"]+)"/.exec(index)?.[1];
+  assert.ok(script, "the page loads its script from a file");
+  const paths = ["/", "/connexion", script, "/v1/categories", "/v1/me", "/v1/pas-de-route", "/healthz"];
+  for (const path of paths) {
+    const response = await fetch(BASE + path);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    const where = `${path} (${response.status})`;
+    assert.match(csp, /default-src 'self'/, `CSP on ${where}`);
+    assert.match(csp, /script-src 'self'(;|$)/, `no inline script allowed on ${where}`);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, `nothing unsafe on ${where}`);
+    for (const directive of ["frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'", "object-src 'none'"]) {
+      assert.ok(csp.includes(directive), `${directive} on ${where}`);
+    }
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff", `nosniff on ${where}`);
+    assert.equal(response.headers.get("referrer-policy"), "same-origin", `Referrer-Policy on ${where}`);
+    // Plain HTTP here: HSTS is for answers over TLS only.
+    assert.equal(response.headers.get("strict-transport-security"), null, `no HSTS over plain HTTP on ${where}`);
+    await response.arrayBuffer();
+  }
+  assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(index), "no inline script in the page");
+  assert.ok(!/\sstyle=/.test(index), "no inline style in the page");
+});
+
 test("a new member signs up, posts a request near an existing offer and sees the match", async () => {
   world.offerOwner = await registerViaApi("offrante");
   const offerTitle = `Perceuse à donner ${RUN}`;
@@ -219,6 +311,7 @@ test("a new member signs up, posts a request near an existing offer and sees the
   await page.getByLabel("Votre lieu de rattachement").selectOption(world.site.id);
   await page.getByRole("button", { name: "Créer mon compte" }).click();
   await page.getByRole("heading", { name: `Bonjour ${requester.display_name}` }).waitFor();
+  await assertCookieSession(page);
   world.requester = { ...requester, page };
 
   await page.getByRole("link", { name: "Publier" }).click();
@@ -239,8 +332,10 @@ test("a new member signs up, posts a request near an existing offer and sees the
 test("two members complete an exchange through the UI and see their credits move", async () => {
   assert.ok(world.requester, "needs the first scenario's members");
   const page = world.requester.page;
-  const session = await page.evaluate(() => ({ token: localStorage.getItem("maillon.token"), me: JSON.parse(localStorage.getItem("maillon.me")) }));
-  Object.assign(world.requester, { id: session.me.id, token: session.token });
+  // The page's session cannot be read; the API calls of this test use a session of their own.
+  const own = await api("POST", "/v1/auth/login", { email: world.requester.email, password: PASSWORD });
+  Object.assign(world.requester, { id: await memberIdOf(page), token: own.token });
+  assert.equal(world.requester.id, own.member.id);
   const minutes = 30;
   const before = { owner: await balance(world.offerOwner), requester: await balance(world.requester) };
 
@@ -314,6 +409,8 @@ test("staff take in an object, a resident reserves it on the kiosk, staff hand i
   await form.getByLabel("Mot de passe").fill(PASSWORD);
   await form.getByRole("button", { name: "Confirmer la réservation" }).click();
   await kiosk.getByText(`« ${title} » est réservé pour vous`).waitFor();
+  const kept = (await kiosk.context().cookies(BASE)).map((c) => c.name);
+  assert.deepEqual(kept, [], "the shared tablet keeps no session of the resident");
   await kiosk.context().close();
 
   const handOut = desk.getByRole("region", { name: "Objets à remettre" }).getByRole("button", { name: `Remettre : ${title}` });
@@ -354,5 +451,90 @@ test("the login page passes the accessibility check", async () => {
   await page.goto(`${BASE}/connexion`);
   await page.getByRole("heading", { name: "Se connecter" }).waitFor();
   await capture(page, "connexion");
+  await page.context().close();
+});
+
+/** Opens, on the map, the popup of the marker whose popup reads `text`; returns its content. */
+async function popupOf(page, text) {
+  const markers = page.locator(".leaflet-overlay-pane path.leaflet-interactive");
+  const content = page.locator(".leaflet-popup-content");
+  const count = await markers.count();
+  // Markers may sit on one another: each is clicked where it is, by an event sent to it.
+  for (let i = 0; i < count; i++) {
+    await markers.nth(i).dispatchEvent("click");
+    if ((await content.count()) === 1 && (await content.textContent()) === text) return content;
+  }
+  throw new Error(`no popup reads ${text} among ${count} markers`);
+}
+
+/** On the home page at the browser's position: the listing shows as words, in list and map. */
+async function assertMarkupShownAsText(page, name) {
+  const locate = () => page.getByRole("button", { name: "Utiliser ma position actuelle" }).click();
+  const listed = page.getByRole("list", { name: "Annonces proches" }).getByRole("heading", { name: MARKUP_TITLE, exact: true });
+  await page.goto(`${BASE}/`);
+  await locate();
+  await until(listed, async () => {
+    await page.reload();
+    await locate();
+  });
+  const popup = await popupOf(page, MARKUP_TITLE);
+  assert.equal(await popup.locator("img").count(), 0, "the popup holds the title as text, no element");
+  assert.equal(await page.locator('img[src="x"]').count(), 0, "no element made of the title anywhere in the page");
+  await capture(page, name);
+}
+
+test("a listing titled with markup shows as text in the list and the map popup, on a phone and a desktop", async () => {
+  // A spot of its own, a few kilometres from the site, so this run's listing is the nearest.
+  const spot = { lat: world.site.location.lat + 0.02 + Math.random() * 0.01, lon: world.site.location.lon + 0.01 };
+  const author = await registerViaApi("balise");
+  const phone = await newPage({ phone: true, at: spot });
+  await loginThroughUi(phone, author);
+  await phone.getByRole("link", { name: "Publier" }).click();
+  await phone.getByLabel("Catégorie").selectOption("perceuses");
+  await phone.getByLabel("Titre").fill(MARKUP_TITLE);
+  await phone.getByRole("button", { name: "Utiliser ma position actuelle" }).click();
+  await phone.getByText("Position enregistrée pour cette annonce.").waitFor();
+  await phone.getByRole("button", { name: "Publier", exact: true }).click();
+  await phone.getByText(`« ${MARKUP_TITLE} » est en ligne.`).waitFor();
+  await phone.getByRole("link", { name: "Mes annonces" }).click();
+  await phone.getByRole("heading", { name: MARKUP_TITLE, exact: true }).waitFor();
+  await capture(phone, "annonces-telephone");
+  await phone.context().close();
+
+  const viewer = await registerViaApi("voisine");
+  const desktop = await newPage({ at: spot });
+  await loginThroughUi(desktop, viewer);
+  await assertMarkupShownAsText(desktop, "carte");
+  await desktop.context().close();
+  const mobile = await newPage({ phone: true, at: spot });
+  await loginThroughUi(mobile, viewer);
+  await assertMarkupShownAsText(mobile, "carte-telephone");
+  await mobile.context().close();
+});
+
+test("a cookie session: kept across a reload, refused without the CSRF token, ended by signing out", async () => {
+  const member = await registerViaApi("cookie");
+  const page = await newPage({ phone: true });
+  await loginThroughUi(page, member);
+  await assertCookieSession(page);
+  await page.reload();
+  await page.getByRole("button", { name: "Se déconnecter" }).waitFor();
+
+  // A change sent with the cookie but without the CSRF token, as a forged request would be.
+  const title = `Sans jeton ${RUN}`;
+  const status = await page.evaluate(async (body) => {
+    const response = await fetch("/v1/offers", { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    return response.status;
+  }, JSON.stringify({ kind: "good", mode: "give", category: "perceuses", title, site_id: world.site.id }));
+  assert.ok(status === 401 || status === 403, `an unsafe call by cookie without X-CSRF-Token is refused (got ${status})`);
+  const mine = await api("GET", `/v1/offers?member_id=${member.id}&limit=100`, undefined, member.token);
+  assert.ok(!mine.items.some((o) => o.title === title), "and changed nothing");
+
+  await page.getByRole("button", { name: "Se déconnecter" }).click();
+  await page.getByRole("heading", { name: "Se connecter" }).waitFor();
+  const left = (await page.context().cookies(BASE)).filter((c) => c.name === "maillon_session" && c.value);
+  assert.deepEqual(left, [], "signing out clears the session cookie");
+  await page.goto(`${BASE}/credits`);
+  await page.getByRole("heading", { name: "Se connecter" }).waitFor();
   await page.context().close();
 });
