@@ -108,6 +108,13 @@ std::vector<OpenApiOperation> OpenApiContract::operations() const {
   return out;
 }
 
+bool OpenApiContract::documents_status(const std::string& method, const std::string& path_template,
+                                       int status) const {
+  const Json::json_pointer response("/paths/" + pointer_token(path_template) + "/" + lower(method) +
+                                    "/responses/" + std::to_string(status));
+  return doc_.contains(response);
+}
+
 std::vector<std::string> OpenApiContract::check_content(const std::string& response,
                                                         const HttpResult& r) {
   const Json& content = doc_.at(Json::json_pointer(response)).value("content", Json::object());

@@ -31,6 +31,9 @@ class OpenApiContract {
 
   // Every operation of the document, by path then method.
   std::vector<OpenApiOperation> operations() const;
+  // Whether the operation documents an answer with that status (false for an unknown operation).
+  bool documents_status(const std::string& method, const std::string& path_template,
+                        int status) const;
 
   const Json& document() const { return doc_; }
   JsonSchemaSet& schemas() { return schemas_; }
