@@ -358,6 +358,9 @@ test("two members complete an exchange through the UI and see their credits move
   await owner.getByRole("link", { name: `Échange avec ${world.requester.display_name}` }).click();
   await owner.getByRole("button", { name: "Accepter" }).click();
   await owner.getByTestId("etat-echange").filter({ hasText: /^Accepté$/ }).waitFor();
+  // The requester's page, untouched since the proposal, hears of it live (the notifications
+  // stream, opened with the session cookie: no token in its URL).
+  await page.getByRole("link", { name: /^Notifications \(\d+\)$/ }).waitFor();
   await owner.getByRole("button", { name: "Confirmer que l’échange a eu lieu" }).click();
   await owner.getByText("Vous avez confirmé").waitFor();
 
