@@ -11,6 +11,17 @@
 namespace maillon::exchange {
 namespace {
 
+// A staff member's or a party's own words: bounded, and without NUL (which PostgreSQL text
+// cannot hold), refused as a 400 like any other invalid field.
+std::string free_text(BodyReader& r, std::string_view field, size_t max_code_points) {
+  const std::optional<std::string> text = r.text(field, max_code_points);
+  if (!text) return {};
+  for (FieldError& error : validate_free_text(field, *text, max_code_points)) {
+    r.add_error(std::move(error.field), std::move(error.message));
+  }
+  return *text;
+}
+
 struct ProposalInput {
   std::optional<std::string> offer_id, request_id, match_id, site_id, scheduled_at, message;
   std::optional<int64_t> minutes;
@@ -26,7 +37,9 @@ ProposalInput parse_proposal(const std::string& body) {
                    r.uuid("match_id"),
                    r.uuid("site_id"),
                    r.text("scheduled_at", 40),
-                   r.text("message", kMessageCodePointsMax),
+                   r.has("message") ? std::optional(free_text(
+                                          r, "message", static_cast<size_t>(kMessageCodePointsMax)))
+                                    : std::nullopt,
                    r.integer("minutes", 0, kExchangeMinutesMax)};
   if (!in.offer_id && !in.request_id && !in.match_id) {
     r.add_error("offer_id", "une offre, une demande ou une correspondance est obligatoire");
@@ -64,17 +77,6 @@ ExchangeActor actor_for(const Identity& who, const Exchange& ex, bool as_staff) 
   if (staff && (as_staff || !is_party(ex, who.member_id)))
     return ExchangeActor::staff(who.member_id);
   return ExchangeActor::member(who.member_id);
-}
-
-// A staff member's or a party's own words: bounded, and without NUL (which PostgreSQL text
-// cannot hold), refused as a 400 like any other invalid field.
-std::string free_text(BodyReader& r, std::string_view field, size_t max_code_points) {
-  const std::optional<std::string> text = r.text(field, max_code_points);
-  if (!text) return {};
-  for (FieldError& error : validate_free_text(field, *text, max_code_points)) {
-    r.add_error(std::move(error.field), std::move(error.message));
-  }
-  return *text;
 }
 
 std::string parse_dispute_reason(const std::string& body) {

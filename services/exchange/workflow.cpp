@@ -185,6 +185,15 @@ ExchangeResult apply_ledger_answer(Exchange& ex, const std::string& type,
   return apply_ledger_voided(ex, transfer_id, reason, now_s);
 }
 
+// A hold answers for this exchange only if it moves what the exchange asked for: a transfer
+// that merely borrows an exchange's id never counts as its hold.
+bool is_the_exchanges_hold(const Exchange& ex, const Json& data) {
+  auto amount = data.find("amount_minutes");
+  return text_field(data, "from_member_id") == ex.receiver_id &&
+         text_field(data, "to_member_id") == ex.provider_id && amount != data.end() &&
+         amount->is_number_integer() && amount->get<int64_t>() == ex.minutes;
+}
+
 bool is_ledger_answer(const std::string& type) {
   return type == "transfer.pending" || type == "transfer.rejected" || type == "transfer.posted" ||
          type == "transfer.voided";
@@ -214,6 +223,11 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
   repo::record_transfer(tx, transfer_id, *exchange_id, state, minutes,
                         reason.empty() ? std::nullopt : std::optional(reason));
   if (!is_ledger_answer(type)) return;
+  if (type == "transfer.pending" && !is_the_exchanges_hold(record->exchange, data)) {
+    log::warn("a hold under an exchange's id that is not its hold: ignored",
+              {{"transfer", transfer_id}});
+    return;
+  }
   const ExchangeState before = record->exchange.state;
   const size_t entries = record->exchange.history.size();
   ExchangeResult result =

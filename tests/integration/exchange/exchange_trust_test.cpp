@@ -338,6 +338,34 @@ TEST_F(ExchangeTrustTest, messages_refuse_a_nul_byte_with_a_clear_answer) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(ex(receiver).post("/v1/exchanges/" + id + "/messages", {{"body", "Bonjour"}}).status,
             201);
+  auto proposal = propose(
+      receiver, {{"offer_id", offer(provider, 10)}, {"message", std::string("Mardi\0?", 7)}});
+  EXPECT_EQ(proposal.status, 400) << proposal.body;
+}
+
+TEST_F(ExchangeTrustTest, a_transfer_borrowing_an_exchanges_id_is_never_taken_for_its_hold) {
+  MemberInfo provider = member("Jeanne"), receiver = member("Louis"), other = member("Malik");
+  const std::string id = proposed_exchange(provider, receiver, 30);
+  // Someone else's hold under the id the exchange will use reaches the ledger just before the
+  // exchange's own: its answer comes while the exchange waits for a hold.
+  ledger->terminate();
+  publish("ledger.commands", "ledger.hold",
+          {{"transfer_id", "exchange:" + id + ":1"},
+           {"from_member_id", other.id},
+           {"to_member_id", provider.id},
+           {"minutes", 30},
+           {"kind", "exchange"},
+           {"ref", "exchange:" + id}});
+  ASSERT_EQ(ex(provider).post("/v1/exchanges/" + id + "/accept").json()["state"], "accepting");
+  ledger->start();
+  ASSERT_TRUE(eventually([&] { return balance_of(other).pending_debit == 30; }));
+  // The ledger refuses the exchange's own hold under a taken id: back to proposed, never
+  // accepted on the strength of someone else's credits.
+  ASSERT_TRUE(state_becomes(provider, id, "proposed")) << exchange_of(provider, id).dump();
+  const Json back = exchange_of(provider, id);
+  EXPECT_EQ(back["reason"], "exists-with-different-body");
+  for (const auto& h : back["history"]) EXPECT_NE(h["state"], "accepted");
+  EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
 }
 
 TEST_F(ExchangeTrustTest, a_suspended_member_s_open_exchanges_are_cancelled_by_the_system) {

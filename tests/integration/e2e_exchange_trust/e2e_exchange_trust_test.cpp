@@ -1,0 +1,202 @@
+// Trust in exchanges end to end through the nginx gateway (MAILLON_TEST_GATEWAY_URL): a party
+// never judges its own dispute, even as staff of the site; disputes keep their reason and
+// resolutions their note; an exchange reads `completed` only once the ledger has paid the
+// provider, whom the payer cannot deprive of the hold; a suspended member's open exchanges are
+// cancelled with their holds voided. Each scenario lives in its own community.
+#include <gtest/gtest.h>
+
+#include "../e2e/e2e_gateway.hpp"
+#include "harness.hpp"
+
+namespace maillon::testing {
+namespace {
+
+using Balance = LedgerBalance;
+
+// One conciergerie with two staff members at its desk.
+struct Community : GatewayCommunity {
+  MemberInfo staff;
+  MemberInfo other_staff;
+};
+
+class E2eExchangeTrustTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { gateway = new Gateway(); }
+  static void TearDownTestSuite() { delete gateway; }
+
+  static inline Gateway* gateway = nullptr;
+
+  static Client admin() { return gateway->admin(); }
+  static Client as(const MemberInfo& m) { return gateway->as(m); }
+
+  static Community community(const std::string& name) {
+    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
+    Community out{gateway->community(name, policy, "conciergerie"), {}, {}};
+    out.staff = member(out, "nadia");
+    gateway->make_staff(out, out.staff);
+    out.other_staff = member(out, "bruno");
+    gateway->make_staff(out, out.other_staff);
+    return out;
+  }
+
+  static MemberInfo member(const GatewayCommunity& c, const std::string& name) {
+    MemberInfo m = gateway->member(c, name);
+    EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
+        << name << " never got the signup bonus: " << balance_of(m);
+    return m;
+  }
+
+  static std::string offer(const MemberInfo& owner, int64_t price_minutes,
+                           const std::string& site) {
+    auto r = as(owner).post("/v1/offers", {{"kind", "service"},
+                                           {"mode", "service"},
+                                           {"category", "aide-aux-devoirs"},
+                                           {"title", "Aide aux devoirs de maths"},
+                                           {"duration_minutes", 60},
+                                           {"price_minutes", price_minutes},
+                                           {"site_id", site}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
+  static std::string offer_status(const MemberInfo& owner, const std::string& id) {
+    return as(owner).get("/v1/offers/" + id).json().value("status", "");
+  }
+
+  static HttpResult propose(const MemberInfo& who, const Json& body) {
+    HttpResult r;
+    poll_until([&] {
+      r = as(who).post("/v1/exchanges", body);
+      return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
+    });
+    return r;
+  }
+
+  static Balance balance_of(const MemberInfo& m) { return ledger_balance(as(m), m.id); }
+
+  // Every call comes from the gateway's address: a read refused as too many (429) is read again.
+  static Json exchange_of(const MemberInfo& who, const std::string& id) {
+    HttpResult r;
+    poll_until([&] {
+      r = as(who).get("/v1/exchanges/" + id);
+      return r.status != 429;
+    });
+    return r.json();
+  }
+
+  static bool state_becomes(const MemberInfo& who, const std::string& id,
+                            const std::string& state) {
+    return poll_until([&] { return exchange_of(who, id).value("state", "") == state; });
+  }
+
+  // The receiver proposes on the provider's offer at the site; the provider accepts; held.
+  static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
+                                       int64_t minutes, const std::string& site,
+                                       std::string* offer_id = nullptr) {
+    const std::string listing = offer(provider, minutes, site);
+    if (offer_id) *offer_id = listing;
+    auto created = propose(receiver, {{"offer_id", listing}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    const std::string id = created.json().value("id", "");
+    auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
+    EXPECT_EQ(accepted.status, 202) << accepted.body;
+    EXPECT_TRUE(state_becomes(provider, id, "accepted")) << exchange_of(provider, id).dump();
+    return id;
+  }
+
+  static std::string code_of(const HttpResult& r) { return r.json().value("code", ""); }
+};
+
+TEST_F(E2eExchangeTrustTest, a_party_never_resolves_its_own_dispute_even_as_staff) {
+  const Community c = community("Fives");
+  const MemberInfo provider = member(c, "karim");
+  // nadia runs the desk and is the receiver of this exchange.
+  std::string offer_id;
+  const std::string id = accepted_exchange(provider, c.staff, 60, c.site, &offer_id);
+  auto disputed = as(c.staff).post("/v1/exchanges/" + id + "/dispute",
+                                   {{"reason", "Le cours n'a duré que vingt minutes."}});
+  ASSERT_EQ(disputed.status, 200) << disputed.body;
+  EXPECT_EQ(disputed.json()["state"], "disputed");
+
+  for (const Client& judge : {as(c.staff), as(c.staff).acting_for(provider.id),
+                              as(c.other_staff).acting_for(provider.id)}) {
+    auto r = judge.post("/v1/exchanges/" + id + "/resolve", {{"outcome", "post"}});
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(code_of(r), "party-to-exchange") << r.body;
+  }
+  for (const char* outcome : {"pay", "", "Post"}) {
+    auto r = as(c.other_staff).post("/v1/exchanges/" + id + "/resolve", {{"outcome", outcome}});
+    EXPECT_EQ(r.status, 400) << outcome << ": " << r.body;
+  }
+  EXPECT_EQ(exchange_of(provider, id)["state"], "disputed");
+  EXPECT_EQ(balance_of(provider), (Balance{120, 0, 60, 120}));  // nothing moved meanwhile
+
+  auto resolved = as(c.other_staff)
+                      .post("/v1/exchanges/" + id + "/resolve",
+                            {{"outcome", "partial"},
+                             {"minutes", 20},
+                             {"note", "Vingt minutes de cours, vu avec les deux."}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  const Json done = exchange_of(provider, id);
+  EXPECT_EQ(done["state"], "resolved");
+  EXPECT_EQ(done["dispute_reason"], "Le cours n'a duré que vingt minutes.");
+  EXPECT_EQ(done["resolution"]["outcome"], "partial");
+  EXPECT_EQ(done["resolution"]["note"], "Vingt minutes de cours, vu avec les deux.");
+  EXPECT_EQ(done["history"].back()["comment"], "Vingt minutes de cours, vu avec les deux.");
+  EXPECT_EQ(done["history"].back()["actor_id"], c.other_staff.id);
+  EXPECT_TRUE(poll_until([&] {
+    return balance_of(provider) == Balance{140, 0, 0, 140};
+  })) << balance_of(provider);
+  EXPECT_TRUE(poll_until([&] { return offer_status(provider, offer_id) == "closed"; }));
+}
+
+TEST_F(E2eExchangeTrustTest, completed_only_once_the_ledger_paid_the_provider_in_full) {
+  const Community c = community("Roubaix");
+  const MemberInfo provider = member(c, "marc"), receiver = member(c, "ines");
+  const std::string id = accepted_exchange(provider, receiver, 45, c.site);
+  const std::string hold = exchange_of(receiver, id)["transfer_id"];
+  // The payer tries to take the hold back, or to pay one minute of it: the saga owns it.
+  auto voided = as(receiver).post("/v1/ledger/transfers/" + hold + "/void");
+  EXPECT_EQ(voided.status, 403) << voided.body;
+  auto one_minute = as(receiver).post("/v1/ledger/transfers/" + hold + "/post", {{"minutes", 1}});
+  EXPECT_EQ(one_minute.status, 403) << one_minute.body;
+
+  ASSERT_EQ(as(provider).post("/v1/exchanges/" + id + "/complete").status, 200);
+  auto second = as(receiver).post("/v1/exchanges/" + id + "/complete");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.json()["state"], "completing");
+  ASSERT_TRUE(state_becomes(receiver, id, "completed")) << exchange_of(receiver, id).dump();
+  // Read once, without waiting: the state says completed, so the credits have moved.
+  EXPECT_EQ(balance_of(provider), (Balance{165, 0, 0, 165}));
+  EXPECT_EQ(balance_of(receiver), (Balance{75, 0, 0, 75}));
+  const Json done = exchange_of(receiver, id);
+  std::vector<std::string> states;
+  for (const auto& h : done.value("history", Json::array())) states.push_back(h["state"]);
+  ASSERT_GE(states.size(), 2u) << done.dump();
+  EXPECT_EQ(states[states.size() - 2], "completing");
+}
+
+TEST_F(E2eExchangeTrustTest, a_suspended_member_s_open_exchanges_are_cancelled_and_holds_voided) {
+  const Community c = community("Tourcoing");
+  const MemberInfo leaving = member(c, "yanis"), provider = member(c, "chloe");
+  std::string offer_id;
+  const std::string id = accepted_exchange(provider, leaving, 30, c.site, &offer_id);
+  ASSERT_TRUE(poll_until([&] { return balance_of(leaving) == Balance{120, 30, 0, 90}; }));
+
+  auto suspended =
+      as(c.staff).post("/v1/members/" + leaving.id + "/suspend", {{"reason", "Incivilités"}});
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+
+  ASSERT_TRUE(state_becomes(provider, id, "cancelled")) << exchange_of(provider, id).dump();
+  const Json cancelled = exchange_of(provider, id);
+  EXPECT_EQ(cancelled["reason"], "member-suspended");
+  EXPECT_TRUE(cancelled["history"].back()["actor_id"].is_null());
+  EXPECT_TRUE(poll_until([&] { return offer_status(provider, offer_id) == "active"; }));
+  // The hold is voided: the suspended member's credits are whole again (read by staff).
+  EXPECT_TRUE(poll_until([&] {
+    return ledger_balance(as(c.staff), leaving.id) == Balance{120, 0, 0, 120};
+  })) << ledger_balance(as(c.staff), leaving.id);
+}
+
+}  // namespace
+}  // namespace maillon::testing
