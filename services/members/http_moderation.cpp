@@ -25,6 +25,8 @@ constexpr int kReportsPerDayMax = 20;
 // Each desk registration is paid the joining bonus: a staff member registers at most this many
 // people a day, so that inventing members to collect bonuses stays small and visible.
 constexpr int kDeskRegistrationsPerDayMax = 50;
+// The daily limits count the last 24 hours: an hour frees some room for most callers.
+constexpr int kLimitRetryAfterSeconds = 3600;
 
 Json nullable(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
@@ -106,7 +108,7 @@ PageRequest uuid_page(const Request& r) {
 struct StatusChange {
   std::string status;
   bool changed = false;
-  std::vector<lrepo::RevokedSession> revoked;
+  std::vector<Authenticator::EndedSession> revoked;
 };
 
 class ModerationApi {
@@ -138,19 +140,6 @@ class ModerationApi {
   Identity caller(const Request& r) { return s_.auth.require(r); }
 
   // --- sessions -------------------------------------------------------------------------------
-
-  // Sessions revoked in PostgreSQL end everywhere at once: a tombstone per session outlives any
-  // copy another service may be caching at this very moment, then every process forgets them.
-  void end_sessions(const std::string& member_id, const std::vector<lrepo::RevokedSession>& ended) {
-    std::vector<std::vector<std::string>> commands = {{"DEL", s_.auth.identity_key(member_id)}};
-    for (const auto& session : ended) {
-      commands.push_back({"DEL", s_.auth.session_key(session.token_hash)});
-      commands.push_back({"SET", s_.auth.revoked_key(session.token_hash), "1", "EX",
-                          std::to_string(std::max(session.seconds_left, 1LL))});
-    }
-    s_.redis.with([&](Redis& redis) { redis.pipeline(commands); });
-    s_.auth.announce_member_change(member_id);
-  }
 
   // The member's sessions stay but their cached identity (status, roles) is read anew.
   void refresh_sessions(const std::string& member_id) {
@@ -214,7 +203,7 @@ class ModerationApi {
       return suspend_locked(tx, who, target, reason);
     });
     // Also when it was suspended already: a retry after a lost announcement announces again.
-    end_sessions(id, change.revoked);
+    s_.auth.end_sessions(change.revoked, id);
     return json_response(200, status_answer(id, change.status));
   }
 
@@ -259,13 +248,13 @@ class ModerationApi {
         throw forbidden("Réservé aux administrateurs de la communauté du site.");
       }
       if (!is_uuid(member_id) || !lrepo::remove_staff(tx, site_id, member_id)) {
-        return std::vector<lrepo::RevokedSession>{};
+        return std::vector<Authenticator::EndedSession>{};
       }
       repo::audit(tx, who.member_id, member_id, "staff.removed", Json{{"site_id", site_id}}.dump());
       // Signed out everywhere: no copy of the former rights can outlive the removal anywhere.
       return lrepo::revoke_sessions(tx, member_id);
     });
-    if (is_uuid(member_id)) end_sessions(member_id, ended);
+    if (is_uuid(member_id)) s_.auth.end_sessions(ended, member_id);
     return Response::no_content();
   }
 
@@ -306,13 +295,13 @@ class ModerationApi {
     auto ended = s_.db.transact([&](pqxx::work& tx) {
       community_for_admin(tx, who, community_id);
       if (!is_uuid(member_id) || !lrepo::remove_community_admin(tx, community_id, member_id)) {
-        return std::vector<lrepo::RevokedSession>{};
+        return std::vector<Authenticator::EndedSession>{};
       }
       repo::audit(tx, who.member_id, member_id, "community_admin.removed",
                   Json{{"community_id", community_id}}.dump());
       return lrepo::revoke_sessions(tx, member_id);
     });
-    if (is_uuid(member_id)) end_sessions(member_id, ended);
+    if (is_uuid(member_id)) s_.auth.end_sessions(ended, member_id);
     return Response::no_content();
   }
 
@@ -329,8 +318,11 @@ class ModerationApi {
       if (!serves_site(who, site->id, site->community_id)) {
         throw forbidden("Réservé au personnel de ce site.");
       }
-      if (lrepo::desk_registrations_today(tx, who.member_id) >= kDeskRegistrationsPerDayMax)
-        throw too_many_requests();
+      if (lrepo::desk_registrations_today(tx, who.member_id) >= kDeskRegistrationsPerDayMax) {
+        throw too_many_requests(kLimitRetryAfterSeconds,
+                                "Vous avez inscrit beaucoup de membres aujourd'hui : "
+                                "réessayez plus tard.");
+      }
       const long long number = lrepo::insert_desk_member(tx, id, site->community_id, site->id,
                                                          in.display_name, in.phone, who.member_id);
       repo::audit(tx, who.member_id, id, "member.registered_at_desk",
@@ -412,7 +404,9 @@ class ModerationApi {
       auto n = new_report(tx, who, in);
       switch (lrepo::insert_report(tx, n, kReportsPerDayMax)) {
         case lrepo::ReportFiled::over_limit:
-          throw too_many_requests();
+          throw too_many_requests(kLimitRetryAfterSeconds,
+                                  "Vous avez fait beaucoup de signalements aujourd'hui : "
+                                  "l'équipe les traite, réessayez plus tard.");
         case lrepo::ReportFiled::duplicate:
           throw conflict("already-reported", "Vous avez déjà signalé ceci ; l'équipe le traite.");
         case lrepo::ReportFiled::filed:
@@ -494,7 +488,7 @@ class ModerationApi {
                   Json{{"id", rep->id}, {"action", in.action}}.dump());
       return std::pair{*lrepo::find_report(tx, rep->id), change};
     });
-    if (change.changed) end_sessions(report.reported_member_id, change.revoked);
+    if (change.changed) s_.auth.end_sessions(change.revoked, report.reported_member_id);
     return json_response(200, report_json(report));
   }
 };

@@ -180,8 +180,9 @@ void set_status(pqxx::work& tx, const std::string& member_id, const std::string&
   tx.exec_params(kSetStatus, member_id, status, opt(status_before_suspension), opt(reason));
 }
 
-std::vector<RevokedSession> revoke_sessions(pqxx::work& tx, const std::string& member_id) {
-  std::vector<RevokedSession> out;
+std::vector<Authenticator::EndedSession> revoke_sessions(pqxx::work& tx,
+                                                         const std::string& member_id) {
+  std::vector<Authenticator::EndedSession> out;
   for (const auto& row : tx.exec_params(kRevokeSessions, member_id))
     out.push_back({row[0].c_str(), row[1].as<long long>()});
   return out;

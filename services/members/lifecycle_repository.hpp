@@ -17,11 +17,6 @@ struct MemberState {
   std::string status_before_suspension;  // "" unless suspended
 };
 
-struct RevokedSession {
-  std::string token_hash;
-  long long seconds_left = 1;  // how long a tombstone must outlive any cached copy
-};
-
 struct MemberSummary {
   std::string id;
   std::string display_name;
@@ -75,7 +70,9 @@ std::optional<MemberState> lock_member(pqxx::work& tx, const std::string& member
 std::optional<std::string> status_for_login(pqxx::work& tx, const std::string& member_id);
 void set_status(pqxx::work& tx, const std::string& member_id, const std::string& status,
                 const std::string& status_before_suspension, const std::string& reason);
-std::vector<RevokedSession> revoke_sessions(pqxx::work& tx, const std::string& member_id);
+// Each with how long its tombstone must outlive any cached copy (Authenticator::end_sessions).
+std::vector<Authenticator::EndedSession> revoke_sessions(pqxx::work& tx,
+                                                         const std::string& member_id);
 
 // Role rows; each returns whether a row was added or removed.
 bool remove_staff(pqxx::work& tx, const std::string& site_id, const std::string& member_id);

@@ -478,7 +478,9 @@ TEST_F(LifecycleTest, a_reporter_cannot_flood_the_desk) {
                                               {"target_id", maillon::new_uuid()},
                                               {"reason", "signalement " + std::to_string(i)}});
     if (r.status == 201) ++filed;
-    if (r.status == 429) ++refused;
+    if (r.status != 429) continue;
+    ++refused;
+    EXPECT_EQ(r.headers["retry-after"], "3600");
   }
   EXPECT_EQ(filed, 20);
   EXPECT_EQ(refused, 2);
