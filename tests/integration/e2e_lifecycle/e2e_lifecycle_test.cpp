@@ -112,9 +112,22 @@ TEST_F(E2eLifecycleTest, a_suspended_member_is_out_of_every_service_at_once_unti
   const auto c = gateway->community("Fives", policy("open"));
   MemberInfo desk = staff_of(c, "sacha"), member = gateway->member(c, "suzanne"),
              neighbour = gateway->member(c, "victor");
-  ASSERT_TRUE(account_opened(as(member), member.id));
+  ASSERT_TRUE(poll_until([&] { return ledger_balance(as(member), member.id).balance == kBonus; }));
+  ASSERT_TRUE(
+      poll_until([&] { return ledger_balance(as(neighbour), neighbour.id).balance == kBonus; }));
   const std::string offer_id = offer(as(member));
   ASSERT_EQ(as(neighbour).get("/v1/offers/" + offer_id).status, 200);
+  // An exchange the member pays for, accepted: its hold is on the member's account.
+  auto proposed = propose(member, offer(as(neighbour)));
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string exchange = proposed.json()["id"];
+  ASSERT_EQ(as(neighbour).post("/v1/exchanges/" + exchange + "/accept").status, 202);
+  auto state = [&] {
+    return as(neighbour).get("/v1/exchanges/" + exchange).json().value("state", "");
+  };
+  ASSERT_TRUE(poll_until([&] { return state() == "accepted"; })) << state();
+  ASSERT_TRUE(poll_until([&] { return ledger_balance(as(desk), member.id).pending_debit == 30; }))
+      << ledger_balance(as(desk), member.id);
 
   auto s = as(desk).post("/v1/members/" + member.id + "/suspend", {{"reason", "Incivilités"}});
   ASSERT_EQ(s.status, 200) << s.body;
@@ -126,6 +139,11 @@ TEST_F(E2eLifecycleTest, a_suspended_member_is_out_of_every_service_at_once_unti
   EXPECT_EQ(refused.json().value("code", ""), "suspended");
   EXPECT_TRUE(poll_until([&] { return as(neighbour).get("/v1/offers/" + offer_id).status == 404; }))
       << "the suspended member's offer stays visible";
+  EXPECT_TRUE(poll_until([&] { return state() == "cancelled"; })) << state();
+  EXPECT_TRUE(poll_until([&] {
+    return ledger_balance(as(desk), member.id) == LedgerBalance{kBonus, 0, 0, kBonus};
+  })) << "the hold of the cancelled exchange stays: "
+      << ledger_balance(as(desk), member.id);
 
   auto back = as(desk).post("/v1/members/" + member.id + "/reinstate");
   ASSERT_EQ(back.status, 200) << back.body;
