@@ -4,15 +4,37 @@
 #include <poll.h>
 #include <sys/time.h>
 
+#include <cctype>
+
 namespace maillon {
+namespace {
+
+// A URL's user or password may hold reserved characters as %XX (an ACL password often does).
+std::string percent_decoded(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(text[i + 1]) &&
+        std::isxdigit(text[i + 2])) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Redis::Redis(std::string url, int timeout_ms) : timeout_ms_(timeout_ms) {
-  // redis://[:password@]host[:port][/db]
+  // redis://[[user]:password@]host[:port][/db]: with a user, an ACL user (one per service).
   std::string rest = url.substr(url.find("://") + 3);
   auto at = rest.rfind('@');
   if (at != std::string::npos) {
     std::string auth = rest.substr(0, at);
-    password_ = auth.substr(auth.find(':') == std::string::npos ? 0 : auth.find(':') + 1);
+    const auto colon = auth.find(':');
+    if (colon != std::string::npos) user_ = percent_decoded(auth.substr(0, colon));
+    password_ = percent_decoded(auth.substr(colon == std::string::npos ? 0 : colon + 1));
     rest = rest.substr(at + 1);
   }
   auto slash = rest.find('/');
@@ -54,7 +76,8 @@ void Redis::connect() {
       throw RedisError("redis setup failed");
     }
   };
-  if (!password_.empty()) check({"AUTH", password_});
+  if (!password_.empty() && !user_.empty()) check({"AUTH", user_, password_});
+  if (!password_.empty() && user_.empty()) check({"AUTH", password_});
   if (db_ != 0) check({"SELECT", std::to_string(db_)});
 }
 

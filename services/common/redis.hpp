@@ -42,6 +42,7 @@ class Redis {
  private:
   std::string host_;
   int port_ = 6379;
+  std::string user_;
   std::string password_;
   int db_ = 0;
   int timeout_ms_;
