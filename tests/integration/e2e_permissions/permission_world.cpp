@@ -183,8 +183,7 @@ void PermissionWorld::define_recipes() {
       {"offer", [this](Cell&) { return listing("offer", member_, "Aide aux devoirs"); }},
       {"request",
        [this](Cell&) { return listing("request", member_, "Cherche aide aux devoirs"); }},
-      {"partner_offer",
-       [this](Cell&) { return listing("offer", partner_, "Soutien en français"); }},
+      {"partner_offer", [this](Cell&) { return offer_known_to_exchanges(partner_); }},
       {"match", [this](Cell& c) { return match_for(fixture("offer", c)); }},
       {"exchange", [this](Cell&) { return exchange_in("proposed"); }},
       {"transfer", [this](Cell&) { return pending_transfer(); }},
@@ -261,6 +260,19 @@ std::string PermissionWorld::listing(const std::string& side, const Person& owne
                      {"title", title},        {"site_id", site_},  {"price_minutes", 10},
                      {"duration_minutes", 60}};
   return id_of(as(owner).post("/v1/" + side + "s", body), 201, "publishing a " + side);
+}
+
+// A new offer of `owner` that the exchange service has heard of (from the stream), so that a
+// cell proposing on it is not refused as unknown-listing: the owner's own proposal, refused as
+// own-listing once the offer is known, changes nothing.
+std::string PermissionWorld::offer_known_to_exchanges(const Person& owner) {
+  const std::string id = listing("offer", owner, "Soutien en français");
+  const bool known = poll_until([&] {
+    auto r = as(owner).post("/v1/exchanges", {{"offer_id", id}});
+    return r.status == 422 && r.json().value("code", "") == "own-listing";
+  });
+  if (!known) throw std::runtime_error("the exchange service never heard of offer " + id);
+  return id;
 }
 
 // Proposes once the exchange service has heard of the offer (it learns it from the stream).

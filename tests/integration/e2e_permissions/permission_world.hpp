@@ -80,6 +80,7 @@ class PermissionWorld {
 
   // Fixtures (each returns the new thing's id).
   std::string listing(const std::string& side, const Person& owner, const std::string& title);
+  std::string offer_known_to_exchanges(const Person& owner);
   std::string propose(const Person& who, const std::string& offer_id);
   std::string exchange_in(const std::string& state);
   std::string match_for(const std::string& offer_id);
