@@ -87,15 +87,15 @@ bool may_see_grants(const Identity& who, const std::string& community_id) {
 }
 
 void check_approver(const Identity& who, const repo::GrantRow& grant) {
-  if (!who.acting_staff_id.empty()) {
-    throw forbidden("Une demande s'approuve en son propre nom, sans agir pour un membre.");
-  }
-  if (who.member_id == grant.requested_by) {
+  // The person who acts, also under X-On-Behalf-Of: acting never lends a second pair of eyes.
+  // The requester knows their grant, so telling them first reveals nothing.
+  if (who.actor_id() == grant.requested_by) {
     throw ApiError(403, "four-eyes", "Action non autorisée",
                    "Une autre personne que le demandeur doit approuver ce crédit.");
   }
+  if (!may_see_grants(who, grant.community_id)) throw not_found("Demande de crédit introuvable.");
   if (who.administers(grant.community_id)) return;
-  if (who.community_id == grant.community_id && shares_a_site(who, grant)) return;
+  if (shares_a_site(who, grant)) return;
   throw forbidden(
       "Seul le personnel d'un site du demandeur, ou un administrateur, approuve ce crédit.");
 }

@@ -34,8 +34,9 @@ GrantAsked ask_grant(Db& db, const Identity& who, const TransferRequest& request
 
 // Staff of the community and its administrators see its grants; 404 for anyone else.
 bool may_see_grants(const Identity& who, const std::string& community_id);
-// Throws 403 unless `who` may approve: not the requester (four-eyes), in their own name, staff of
-// one of the sites the requester was staff of when asking, or an administrator of the community.
+// Throws unless `who` may approve: never the requester, acting for someone or not (403
+// four-eyes); 404 to whoever may not see the community's grants; then staff of one of the sites
+// the requester was staff of when asking, or an administrator of the community (else 403).
 void check_approver(const Identity& who, const repo::GrantRow& grant);
 
 // The transfer an approval creates: exactly what the staff member asked for.

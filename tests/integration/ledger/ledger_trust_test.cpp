@@ -350,7 +350,9 @@ TEST_F(LedgerTrust, ledger_posts_a_large_grant_only_once_a_second_staff_member_a
   EXPECT_EQ(problem_code(own), "four-eyes");
   EXPECT_EQ(as(*far_staff).post(approve).status, 403) << "staff of another site";
   EXPECT_EQ(as(carol).post(approve).status, 404);
-  EXPECT_EQ(as(w->staff).acting_for(carol.id).post(approve).status, 403);
+  const auto acting = as(w->staff).acting_for(carol.id).post(approve);
+  EXPECT_EQ(acting.status, 403) << "acting lends no second pair of eyes: " << acting.body;
+  EXPECT_EQ(problem_code(acting), "four-eyes");
   EXPECT_EQ(balance(carol.id), before);
 
   const auto approved = as(*colleague).post(approve);
