@@ -77,6 +77,9 @@ class ItemRoutes {
                bool staff_only, const Apply& apply);
   // The community of the member a staff action names; 400 on `field` when nobody has that id.
   std::string member_community(const std::string& member_id, const char* field);
+  // Who reads a public route: a token that no longer works (logged out, suspended) reads what
+  // anyone reads; an X-On-Behalf-Of the caller may not use is still refused.
+  std::optional<Identity> reader(const Request& req);
 };
 
 ApiError unknown_member(const char* field) {
@@ -112,6 +115,15 @@ void ItemRoutes::bind(const std::shared_ptr<ItemRoutes>& self, HttpServer& http)
   http.route("POST", "/v1/items/{id}/lend", on(&ItemRoutes::lend));
   http.route("POST", "/v1/items/{id}/return", on(&ItemRoutes::give_back));
   http.route("POST", "/v1/items/{id}/redirect", on(&ItemRoutes::redirect));
+}
+
+std::optional<Identity> ItemRoutes::reader(const Request& req) {
+  try {
+    return s().auth.optional(req);
+  } catch (const ApiError& e) {
+    if (e.status() != 401) throw;
+    return std::nullopt;
+  }
 }
 
 std::string ItemRoutes::member_community(const std::string& member_id, const char* field) {
@@ -174,7 +186,7 @@ Response ItemRoutes::intake(const Request& req) {
 }
 
 Response ItemRoutes::list(const Request& req) {
-  std::optional<Identity> who = s().auth.optional(req);
+  std::optional<Identity> who = reader(req);
   ItemFilter f;
   f.site_id = req.param("id");
   if (!is_uuid(f.site_id)) throw not_found();
@@ -213,7 +225,7 @@ Response ItemRoutes::list(const Request& req) {
 }
 
 Response ItemRoutes::get(const Request& req) {
-  std::optional<Identity> who = s().auth.optional(req);
+  std::optional<Identity> who = reader(req);
   const std::string& id = req.param("id");
   if (!is_uuid(id)) throw not_found();
   Json body = s().db.transact([&](pqxx::work& tx) {
@@ -232,9 +244,12 @@ Response ItemRoutes::act(const Identity& who, const std::string& item_id,
     // Member first, item second, everywhere: no two transactions wait on each other in a cycle.
     if (!lock_member_id.empty()) lock_member(tx, lock_member_id);
     std::optional<ItemRow> row = find_item(tx, item_id, true);
-    if (!row || (row->community_id != who.community_id && !who.is_admin)) throw not_found();
-    if (staff_only && !who.is_staff_of(row->item.site_id)) {
-      throw forbidden("Réservé à l'équipe du lieu.");
+    if (!row) throw not_found();
+    // Items are public (GET /v1/items/{id}): refusals are 403, they reveal nothing.
+    const bool staff = who.is_staff_of(row->item.site_id);
+    if (staff_only && !staff) throw forbidden("Réservé à l'équipe du lieu.");
+    if (!staff && row->community_id != who.community_id) {
+      throw forbidden("Réservé aux membres de la communauté du lieu.");
     }
     CommunityPolicy policy = find_policy(tx, row->community_id).value_or(CommunityPolicy{});
     int64_t now_s = c_->now_s();

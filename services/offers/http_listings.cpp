@@ -188,7 +188,10 @@ class ListingApi {
   ListingRow editable(pqxx::work& tx, const Identity& who, const std::string& id) {
     ListingRow row = visible(tx, who, id, true);
     if (is_depot_listing(row.listing)) throw forbidden("Cet objet se gère au dépôt du lieu.");
-    if (!can_edit(who, row)) throw listing_not_found();  // 404, not 403: do not reveal
+    // 403: the caller reads this listing anyway (a hidden one was a 404 above).
+    if (!can_edit(who, row)) {
+      throw forbidden("Seuls son auteur et l'équipe de son lieu modifient cette annonce.");
+    }
     return row;
   }
 

@@ -247,11 +247,12 @@ TEST_F(ListingsTest, a_listing_at_a_site_takes_the_site_position) {
   EXPECT_NEAR(seen["area"]["lat"].get<double>(), 50.63, 1e-9);
 }
 
-TEST_F(ListingsTest, another_members_edit_or_close_is_404) {
+// Bob reads the listing anyway: refusing him its edit is a 403, not a 404 that would hide nothing.
+TEST_F(ListingsTest, another_members_edit_or_close_is_403) {
   auto alice = member("Alice"), bob = member("Bob");
   std::string id = create(on_offers(alice), good("Perceuse de Alice"));
-  EXPECT_EQ(on_offers(bob).patch("/v1/offers/" + id, {{"title", "Perceuse de Bob"}}).status, 404);
-  EXPECT_EQ(on_offers(bob).del("/v1/offers/" + id).status, 404);
+  EXPECT_EQ(on_offers(bob).patch("/v1/offers/" + id, {{"title", "Perceuse de Bob"}}).status, 403);
+  EXPECT_EQ(on_offers(bob).del("/v1/offers/" + id).status, 403);
   EXPECT_EQ(on_offers(bob).get("/v1/offers/" + id).status, 200);
   EXPECT_EQ(on_offers(alice).get("/v1/offers/" + id).json()["title"], "Perceuse de Alice");
   EXPECT_EQ(on_offers(bob).patch("/v1/offers/not-an-id", {{"title", "Perceuse"}}).status, 404);

@@ -139,6 +139,7 @@ TEST_F(ListingStanding, suspension_hides_the_listings_and_reinstatement_shows_th
   ASSERT_TRUE(eventually([&] { return !has(found_by(bob, "/v1/requests"), wanted); }));
   EXPECT_EQ(on(offers, bob).get("/v1/offers/" + active).status, 404);
   EXPECT_EQ(on(offers, bob).get("/v1/offers/" + paused).status, 404);
+  EXPECT_EQ(on(offers, bob).del("/v1/offers/" + active).status, 404);  // unseen, so unknown
   EXPECT_FALSE(has(ids_of(on(offers, bob).get("/v1/offers?q=perceuse")), active));
   EXPECT_FALSE(has(ids_of(on(offers, bob).get("/v1/offers?member_id=" + alice.id)), active));
   // Its owner (and the staff who may edit it) still see it, told why nobody else does.
@@ -285,10 +286,10 @@ TEST_F(ListingStanding, staff_moderation_hides_one_listing_of_its_side_until_for
 TEST_F(ListingStanding, only_the_owner_and_staff_of_its_sites_edit_a_listing) {
   MemberInfo hugo = member("Hugo"), bob = member("Bob");
   const std::string offer = create(offers, hugo, good("Perceuse de Hugo"));
-  // Staff of another site of the same community: 404, as for any other member.
-  EXPECT_EQ(on(offers, other_staff).patch("/v1/offers/" + offer, {{"title", "Volée"}}).status, 404);
-  EXPECT_EQ(on(offers, other_staff).del("/v1/offers/" + offer).status, 404);
-  EXPECT_EQ(on(offers, bob).patch("/v1/offers/" + offer, {{"status", "paused"}}).status, 404);
+  // Staff of another site of the same community: 403, as for any other member who reads it.
+  EXPECT_EQ(on(offers, other_staff).patch("/v1/offers/" + offer, {{"title", "Volée"}}).status, 403);
+  EXPECT_EQ(on(offers, other_staff).del("/v1/offers/" + offer).status, 403);
+  EXPECT_EQ(on(offers, bob).patch("/v1/offers/" + offer, {{"status", "paused"}}).status, 403);
   // Staff of the owner's home site may.
   EXPECT_EQ(
       on(offers, staff).patch("/v1/offers/" + offer, {{"title", "Perceuse (vérifiée)"}}).status,
