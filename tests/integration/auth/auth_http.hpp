@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -166,6 +167,13 @@ inline std::optional<std::string> set_cookie_line(const RawResult& r, const std:
     if (line.rfind(name + "=", 0) == 0) return line;
   }
   return std::nullopt;
+}
+
+// An address of 127.0.0.0/8 no earlier run used (a stack's counters outlive a run by a minute).
+inline std::string fresh_address() {
+  static std::mt19937 rng(std::random_device{}());
+  return "127." + std::to_string(1 + rng() % 254) + "." + std::to_string(rng() % 256) + "." +
+         std::to_string(1 + rng() % 254);
 }
 
 inline Headers bearer(const std::string& token) {

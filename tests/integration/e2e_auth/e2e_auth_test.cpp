@@ -1,0 +1,219 @@
+// Authentication through the nginx gateway (MAILLON_TEST_GATEWAY_URL): acting for another site's
+// staff gives no desk, a flood of wrong passwords never starves reads (p99 printed), failed
+// logins are limited per account and per client address as nginx forwards it, a revoked session
+// stops on every service at once, the browser's cookie needs its CSRF token through the gateway,
+// and the live stream takes tickets, not tokens. Each test is a client of its own loopback
+// address (nginx forwards it as X-Forwarded-For).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "auth/auth_http.hpp"
+#include "e2e/e2e_gateway.hpp"
+
+namespace maillon::testing::auth {
+namespace {
+
+constexpr const char* kPassword = "mot-de-passe-1";
+constexpr int kConcurrentLogins = 64;
+
+class E2eAuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    gateway = new Gateway();
+    place = gateway->community("Authentification", {{"signup_bonus", 0}});
+    auto other = gateway->admin().post("/v1/sites", {{"community_id", place.id},
+                                                     {"name", "Autre lieu"},
+                                                     {"kind", "ressourcerie"},
+                                                     {"location", {{"lat", 50.63}, {"lon", 3.06}}},
+                                                     {"address", "Lille"}});
+    ASSERT_EQ(other.status, 201) << other.body;
+    other_site = other.json().value("id", "");
+  }
+  static void TearDownTestSuite() {
+    delete gateway;
+    gateway = nullptr;
+  }
+
+  static inline Gateway* gateway = nullptr;
+  static inline GatewayCommunity place;
+  static inline std::string other_site;
+
+  static MemberInfo member(const std::string& name) { return gateway->member(place, name); }
+  static RawResult call(const std::string& from, const std::string& method, const std::string& path,
+                        const Headers& headers = {}, const std::string& body = "") {
+    return request_from(from, gateway->url(), method, path, body, headers);
+  }
+  static RawResult login(const std::string& from, const std::string& email,
+                         const std::string& password = kPassword) {
+    return call(from, "POST", "/v1/auth/login", {},
+                Json{{"email", email}, {"password", password}}.dump());
+  }
+  static Headers acting(const MemberInfo& caller, const MemberInfo& target) {
+    return {{"Authorization", "Bearer " + caller.token}, {"X-On-Behalf-Of", target.id}};
+  }
+};
+
+TEST_F(E2eAuthTest, acting_for_another_sites_staff_member_gives_no_desk) {
+  const auto desk = member("guichet");
+  gateway->make_staff(place, desk);
+  const auto elsewhere = member("ailleurs");  // home here, staff of the other site
+  ASSERT_EQ(gateway->admin()
+                .post("/v1/sites/" + other_site + "/staff", {{"member_id", elsewhere.id}})
+                .status,
+            204);
+  const std::string from = fresh_address();
+  EXPECT_EQ(call(from, "GET", "/v1/sites/" + other_site + "/desk", acting(desk, elsewhere)).status,
+            403);
+  EXPECT_EQ(call(from, "GET", "/v1/me", acting(desk, elsewhere)).status, 403);
+
+  const auto colleague = member("collegue");
+  gateway->make_staff(place, colleague);
+  EXPECT_EQ(call(from, "GET", "/v1/me", acting(desk, colleague)).status, 403);
+
+  const auto plain = member("represente");
+  auto me = call(from, "GET", "/v1/me", acting(desk, plain));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json()["id"], plain.id);
+  EXPECT_EQ(me.json()["acting_staff_id"], desk.id);
+  EXPECT_EQ(me.json()["roles"], Json::array({"member"}));
+  EXPECT_FALSE(me.json().contains("staff_site_ids")) << me.body;
+}
+
+TEST_F(E2eAuthTest, a_flood_of_wrong_passwords_never_starves_reads) {
+  const auto reader = member("lectrice"), read_about = member("voisin");
+  const std::string path = "/v1/members/" + read_about.id;
+  const std::string reading_from = fresh_address(), guessing_from = fresh_address();
+  std::atomic<bool> flooding{true};
+  std::atomic<int> bad_logins{0}, throttled{0}, failed_reads{0};
+  std::vector<double> read_ms;
+  std::thread reads([&] {
+    while (flooding || read_ms.size() < 50) {
+      const auto start = std::chrono::steady_clock::now();
+      const int status = call(reading_from, "GET", path, bearer(reader.token)).status;
+      read_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+      if (status != 200) ++failed_reads;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < kConcurrentLogins; ++i) {
+    guessers.emplace_back([&, i] {
+      const std::string email = "flood" + std::to_string(i) + "." + unique_suffix() + "@e2e.test";
+      const int status = login(guessing_from, email, "pas-le-bon-1").status;
+      if (status == 429) ++throttled;
+      if (status != 401 && status != 429) ++bad_logins;
+    });
+  }
+  for (auto& t : guessers) t.join();
+  flooding = false;
+  reads.join();
+  std::sort(read_ms.begin(), read_ms.end());
+  const double p99 = read_ms[std::min(read_ms.size() - 1, read_ms.size() * 99 / 100)];
+  std::printf(
+      "[ p99      ] %d concurrent wrong-password logins (%d answered 429): %zu reads of "
+      "another member, p99 %.1f ms, max %.1f ms\n",
+      kConcurrentLogins, throttled.load(), read_ms.size(), p99, read_ms.back());
+  EXPECT_EQ(bad_logins.load(), 0) << "every wrong login answers 401 or 429, never a 5xx";
+  EXPECT_EQ(failed_reads.load(), 0);
+}
+
+TEST_F(E2eAuthTest, sixth_failed_login_is_429_and_the_address_still_logs_in) {
+  const auto target = member("cible"), neighbour = member("voisine");
+  const std::string from = fresh_address();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login(from, target.email, "pas-le-bon-1").status, 401);
+  auto sixth = login(from, target.email, "pas-le-bon-1");
+  EXPECT_EQ(sixth.status, 429) << sixth.body;
+  EXPECT_TRUE(sixth.header("retry-after"));
+  EXPECT_EQ(login(from, neighbour.email).status, 200);
+}
+
+TEST_F(E2eAuthTest, the_101st_failure_from_one_address_is_429_and_other_addresses_log_in) {
+  const std::string from = fresh_address();
+  std::atomic<int> unauthorized{0};
+  std::vector<std::thread> guessers;
+  for (int g = 0; g < 4; ++g) {
+    guessers.emplace_back([&, g] {
+      for (int i = g; i < 100; i += 4) {
+        const std::string email =
+            "devine" + std::to_string(i) + "." + unique_suffix() + "@e2e.test";
+        if (login(from, email, "pas-le-bon-1").status == 401) ++unauthorized;
+      }
+    });
+  }
+  for (auto& t : guessers) t.join();
+  EXPECT_EQ(unauthorized.load(), 100);
+  auto next = login(from, "devine-encore@e2e.test", "pas-le-bon-1");
+  EXPECT_EQ(next.status, 429) << next.body;
+  EXPECT_TRUE(next.header("retry-after"));
+  EXPECT_EQ(login(fresh_address(), member("ailleurs").email).status, 200);
+}
+
+TEST_F(E2eAuthTest, a_revoked_session_fails_at_once_on_every_service) {
+  const auto m = member("partante");
+  // One read of each service; the ledger account comes sixth.
+  const std::vector<std::string> reads = {"/v1/me",
+                                          "/v1/offers?limit=1",
+                                          "/v1/requests?limit=1",
+                                          "/v1/matches?member=me",
+                                          "/v1/exchanges",
+                                          "/v1/ledger/accounts/" + m.id,
+                                          "/v1/notifications",
+                                          "/v1/sites/" + place.site + "/items"};
+  const std::string from = fresh_address();
+  // The ledger opens the account from member.registered.
+  ASSERT_TRUE(
+      poll_until([&] { return call(from, "GET", reads[5], bearer(m.token)).status == 200; }));
+  for (int round = 0; round < 2; ++round) {  // the second round is served from the caches
+    for (const auto& path : reads) {
+      auto r = call(from, "GET", path, bearer(m.token));
+      ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    }
+  }
+  ASSERT_EQ(call(from, "POST", "/v1/auth/logout", bearer(m.token)).status, 204);
+  for (const auto& path : reads)
+    EXPECT_EQ(call(from, "GET", path, bearer(m.token)).status, 401) << path;
+}
+
+TEST_F(E2eAuthTest, the_session_cookie_needs_its_csrf_token_on_every_service) {
+  const auto m = member("navigatrice");
+  const std::string from = fresh_address();
+  auto r = login(from, m.email);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto session = set_cookie(r, "maillon_session"), csrf = set_cookie(r, "maillon_csrf");
+  ASSERT_TRUE(session && csrf) << "cookies through the gateway";
+  const Headers cookie = {{"Cookie", "maillon_session=" + *session + "; maillon_csrf=" + *csrf}};
+  Headers with_csrf = cookie;
+  with_csrf.emplace_back("X-CSRF-Token", *csrf);
+  EXPECT_EQ(call(from, "GET", "/v1/me", cookie).status, 200);
+  const std::string rename = Json{{"display_name", "Navigatrice"}}.dump();
+  EXPECT_EQ(call(from, "PATCH", "/v1/me", cookie, rename).status, 403);
+  EXPECT_EQ(call(from, "PATCH", "/v1/me", with_csrf, rename).status, 200);
+  EXPECT_EQ(call(from, "POST", "/v1/notifications/read", cookie, "{}").status, 403);
+  EXPECT_EQ(call(from, "POST", "/v1/notifications/read", with_csrf, "{}").status, 200);
+}
+
+TEST_F(E2eAuthTest, the_stream_takes_a_single_use_ticket_and_never_a_token) {
+  const auto m = member("abonnee");
+  const std::string from = fresh_address();
+  auto issued = call(from, "POST", "/v1/notifications/stream-ticket", bearer(m.token));
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string ticket = issued.json().value("ticket", "");
+  auto open = [&](const std::string& query) {
+    return request_from(from, gateway->url(), "GET", "/v1/notifications/stream" + query, "", {},
+                        true)
+        .status;
+  };
+  EXPECT_EQ(open("?ticket=" + ticket), 200);
+  EXPECT_EQ(open("?ticket=" + ticket), 401);
+  EXPECT_EQ(open("?access_token=" + m.token), 401);
+}
+
+}  // namespace
+}  // namespace maillon::testing::auth
