@@ -455,7 +455,9 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     const Identity who = s_.auth.require(r);
     const std::string& site = r.param("id");
     if (!is_uuid(site)) throw not_found();
-    if (!who.is_staff_of(site) || !who.acting_staff_id.empty()) {
+    // Acting for a member keeps the caller's own staff sites (never the member's): the desk
+    // stays theirs while they serve someone at it.
+    if (!who.is_staff_of(site)) {
       throw forbidden("Le bureau d'un site est réservé à son personnel.");
     }
     Json body = s_.db.transact([&](pqxx::work& tx) {

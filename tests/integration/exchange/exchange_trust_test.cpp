@@ -217,6 +217,9 @@ TEST_F(ExchangeTrustTest, a_hold_gone_under_a_completing_exchange_puts_it_on_the
   EXPECT_EQ(disputed["hold_lost"], true);
   EXPECT_TRUE(disputed["history"].back()["actor_id"].is_null());
   EXPECT_TRUE(on_desk(id));
+  // Staff serving a member at the desk keep their own desk; the member never gets one.
+  EXPECT_EQ(ex(other_staff).acting_for(receiver.id).get("/v1/sites/" + site + "/desk").status, 200);
+  EXPECT_EQ(ex(receiver).get("/v1/sites/" + site + "/desk").status, 403);
   EXPECT_TRUE(eventually([&] { return balance_of(receiver) == Balance{120, 0, 0, 120}; }));
   EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));  // never paid for nothing
 
