@@ -560,8 +560,8 @@ std::vector<ReliabilityDelta> reliability_deltas(const Exchange& ex) {
 FieldErrors validate_rating(int32_t stars, std::string_view comment) {
   FieldErrors errors;
   if (stars < 1 || stars > 5) errors.push_back({"stars", "doit être compris entre 1 et 5"});
-  for (FieldError& error : validate_free_text(
-           "comment", comment, static_cast<size_t>(kRatingCommentCodePointsMax))) {
+  for (FieldError& error :
+       validate_free_text("comment", comment, static_cast<size_t>(kRatingCommentCodePointsMax))) {
     errors.push_back(std::move(error));
   }
   return errors;
