@@ -82,7 +82,8 @@ constexpr const char* kRecordStanding =
     "INSERT INTO member_standing AS s (member_id, community_id, state, event_at) "
     "VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (member_id) DO UPDATE SET "
     "state = EXCLUDED.state, event_at = EXCLUDED.event_at "
-    "WHERE s.state <> 'erased' AND s.event_at < EXCLUDED.event_at RETURNING state";
+    "WHERE s.state <> 'erased' AND (EXCLUDED.state = 'erased' OR s.event_at < EXCLUDED.event_at) "
+    "RETURNING state";
 constexpr const char* kHideOfMemberHead =
     "UPDATE listings SET hidden_suspended = true, updated_at = now() WHERE member_id = $1 "
     "AND status IN ('active', 'paused', 'reserved') AND NOT hidden_suspended RETURNING ";

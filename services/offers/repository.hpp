@@ -81,7 +81,8 @@ enum class OwnerStanding { active, suspended, erased };
 void lock_member(pqxx::work& tx, const std::string& member_id);
 OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id);
 // Records `standing` as of `event_at` (RFC 3339); false when a later event was applied already
-// or the member is erased (final): the caller then changes nothing.
+// or the member is erased (final): the caller then changes nothing. An erasure always applies,
+// whatever came before it.
 bool record_standing(pqxx::work& tx, const std::string& member_id, const std::string& community_id,
                      OwnerStanding standing, const std::string& event_at);
 // The member's listings that the change affected, as they are after it (updated_at = now).
