@@ -222,15 +222,16 @@ class MembersApi {
     attempts_.release(attempt.address_key);
   }
 
-  // DELETE /v1/me asks again for the password of whoever is at the keyboard: the member, or
-  // the staff member acting for them. Wrong ones count as failed logins of that account.
+  // DELETE /v1/me asks again for the member's own password, also when staff act for them: the
+  // member consents at the desk, and a session left open cannot erase the account. Wrong ones
+  // count as failed logins of that account.
   void confirm_password(const Identity& who, const Request& r) {
     auto password = parse_password_confirmation(r.body);
-    auto actor =
-        s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, who.actor_id()); });
-    if (!actor) throw unauthorized();
-    auto attempt = begin_login_attempt(actor->email, r);
-    if (!password_matches(actor->password_hash, password)) {
+    auto member =
+        s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, who.member_id); });
+    if (!member) throw unauthorized();
+    auto attempt = begin_login_attempt(member->email, r);
+    if (!password_matches(member->password_hash, password)) {
       throw ApiError(403, "wrong-password", "Mot de passe incorrect",
                      "Le mot de passe ne correspond pas : le compte n'est pas supprimé.");
     }
@@ -307,7 +308,7 @@ class MembersApi {
     Json body = me_json(load_self(who));
     if (!who.acting_staff_id.empty()) {
       body["roles"] = Json::array({"member"});
-      body.erase("staff_site_ids");
+      body["staff_site_ids"] = Json::array();
       body.erase("admin_community_ids");
       body["acting_staff_id"] = who.acting_staff_id;
     }

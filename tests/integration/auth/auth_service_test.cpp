@@ -108,7 +108,7 @@ TEST_F(AuthServiceTest, acting_for_a_member_lends_their_rights_and_shows_who_act
   EXPECT_EQ(j["id"], plain.id);
   EXPECT_EQ(j["acting_staff_id"], desk.id);
   EXPECT_EQ(j["roles"], Json::array({"member"}));
-  EXPECT_FALSE(j.contains("staff_site_ids")) << me.body;
+  EXPECT_EQ(j["staff_site_ids"], Json::array()) << me.body;
   EXPECT_FALSE(j.contains("admin_community_ids")) << me.body;
   // What staff may see of a member of their site stays theirs while acting.
   auto profile = members_call("GET", "/v1/members/" + plain.id, acting(desk, plain));
@@ -277,6 +277,28 @@ TEST_F(AuthServiceTest, erasure_asks_the_password_again_and_then_ends_every_sess
   ASSERT_EQ(erased.status, 202) << erased.body;
   EXPECT_EQ(members_call("GET", "/v1/me", bearer(m.token)).status, 401);
   EXPECT_EQ(exchange_call("GET", "/v1/notifications", bearer(second)).status, 401);
+}
+
+TEST_F(AuthServiceTest, staff_erase_a_member_only_with_the_members_own_password) {
+  const std::string staff_password = "mot-du-guichet-1";
+  const Json body = {{"email", "guichet." + unique_suffix() + "@test.maillon"},
+                     {"password", staff_password},
+                     {"display_name", "Guichet"},
+                     {"community_id", community},
+                     {"home_site_id", site}};
+  auto registered =
+      members_call("POST", "/v1/auth/register", bearer(world->admin_token), body.dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const MemberInfo desk{registered.json()["member"].value("id", ""),
+                        registered.json().value("token", ""), ""};
+  world->make_staff(site, desk.id);
+  const auto m = member("Rosine");
+  auto refused =
+      members_call("DELETE", "/v1/me", acting(desk, m), Json{{"password", staff_password}}.dump());
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  auto erased =
+      members_call("DELETE", "/v1/me", acting(desk, m), Json{{"password", kPassword}}.dump());
+  EXPECT_EQ(erased.status, 202) << erased.body;
 }
 
 // --- the browser: cookie and CSRF token --------------------------------------------------------
