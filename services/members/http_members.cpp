@@ -183,9 +183,14 @@ class MembersApi {
     throw too_many_requests(verdict.retry_after_seconds, detail);
   }
 
-  // Anonymous sign-ups are counted per address; staff and admins registering someone are not.
+  // Anonymous sign-ups are counted per address; staff and admins registering someone with their
+  // bearer token are not. Any other token changes nothing (a dead one is not refused here).
   void count_registration(const Request& r) {
-    if (auto who = s_.auth.optional(r); who && (who->is_admin || who->is_staff())) return;
+    auto presented = Authenticator::presented_token(r);
+    if (presented && !presented->from_cookie) {
+      auto who = s_.auth.verify_token(presented->token);
+      if (who && (who->is_admin || who->is_staff())) return;
+    }
     auto verdict = attempts_.reserve("register:" + address_bucket(r.client),
                                      s_.config.registrations_per_hour, kRegistrationWindowSeconds);
     if (!verdict.allowed) {
