@@ -45,8 +45,9 @@ void check_on_behalf_of(std::string_view header) {
   for (std::size_t i = 0; i < id->size(); ++i) {
     const char c = (*id)[i];
     const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    expect(dash ? c == '-' : (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f')),
-           "member id is canonical");
+    expect(
+        dash ? c == '-' : (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f')),
+        "member id is canonical");
   }
   expect(parse_member_id(*id) == id, "canonical form is a fixed point");
 }
