@@ -35,8 +35,13 @@ class AuthServiceTest : public ::testing::Test {
                                                   {"MAILLON_RATE_BURST", std::to_string(kBurst)},
                                                   {"MAILLON_TRUSTED_PROXIES", "127.0.0.50/32"}}));
     tight->start();
+    // One more whose password lane holds one hash at a time and two waiting.
+    narrow = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_THREADS", "1"},
+                                                       {"MAILLON_PASSWORD_QUEUE", "2"}}));
+    narrow->start();
   }
   static void TearDownTestSuite() {
+    delete narrow;
     delete tight;
     delete exchange;
     delete world;
@@ -46,6 +51,7 @@ class AuthServiceTest : public ::testing::Test {
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess* exchange = nullptr;
   static inline ServiceProcess* tight = nullptr;
+  static inline ServiceProcess* narrow = nullptr;
   static inline std::string community, site, other_site;
 
   // Builders ---------------------------------------------------------------------------------
@@ -224,6 +230,31 @@ TEST_F(AuthServiceTest, anonymous_sign_ups_are_limited_per_address_but_not_for_a
   EXPECT_GT(std::stoi(refused.header("retry-after").value_or("0")), 60);
   EXPECT_EQ(sign_up("127.0.0.31", bearer(world->admin_token)).status, 201);
   EXPECT_EQ(sign_up("127.0.0.32").status, 201);
+}
+
+TEST_F(AuthServiceTest, logins_beyond_the_password_queue_wait_with_429_and_reads_go_on) {
+  const auto reader = member("Lucie");
+  std::atomic<int> unauthorized{0}, throttled{0}, other{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < 16; ++i) {
+    flood.emplace_back([&, i] {
+      const Json body = {{"email", "file" + std::to_string(i) + "@test.maillon"},
+                         {"password", "devinette-1"}};
+      auto r = request_from("127.0.0.28", narrow->url(), "POST", "/v1/auth/login", body.dump());
+      if (r.status == 429 && r.header("retry-after")) {
+        ++throttled;
+      } else {
+        (r.status == 401 ? unauthorized : other)++;
+      }
+    });
+  }
+  const int read =
+      request_from("127.0.0.29", narrow->url(), "GET", "/v1/me", "", bearer(reader.token)).status;
+  for (auto& t : flood) t.join();
+  EXPECT_EQ(read, 200);
+  EXPECT_GT(throttled.load(), 0) << "16 logins at once, 1 hashing and 2 waiting";
+  EXPECT_GT(unauthorized.load(), 0);
+  EXPECT_EQ(other.load(), 0);
 }
 
 // --- sessions end at once everywhere -----------------------------------------------------------
