@@ -28,8 +28,10 @@ namespace maillon::exchange {
 using Json = nlohmann::json;
 
 inline constexpr int64_t kMessageCodePointsMax = 2000;
-inline constexpr int kExpiryBatchMax = 200;           // per run; the next run takes the rest
-inline constexpr int kDeskSectionMax = 100;           // rows per desk section
+inline constexpr int kExpiryBatchMax = 200;  // per run; the next run takes the rest
+inline constexpr int kDeskSectionMax = 100;  // rows per desk section
+// A confirmed exchange whose posting the ledger has not answered after this long is overdue.
+inline constexpr int64_t kCompletingUnansweredS = 15 * 60;
 inline constexpr int kStreamBatchMax = 100;           // notifications per SSE stream and poll
 inline constexpr int kMemberExchangesBatchMax = 200;  // open exchanges cancelled per statement
 // What exchange.cancelled names in `cancelled_by` when nobody chose to cancel (a party left).
@@ -84,7 +86,7 @@ struct ListFilter {
 std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& filter);
 std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id);
 std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id);
-std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id);
+std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id, int64_t now_s);
 // Proposals older than their community's proposal_days at `now_s` (the service's clock, not the
 // database's), locked, skipping locked ones.
 std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s);

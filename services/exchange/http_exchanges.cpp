@@ -471,7 +471,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
       return Json{{"site_id", site},
                   {"due_today", section(repo::desk_due_today(tx, site))},
                   {"disputed", section(repo::desk_disputed(tx, site))},
-                  {"overdue", section(repo::desk_overdue(tx, site))},
+                  {"overdue", section(repo::desk_overdue(tx, site, w_->now_s()))},
                   {"items_to_hand_out", std::move(shelf.to_hand_out)},
                   {"items_to_redirect", std::move(shelf.to_redirect)}};
     });

@@ -43,10 +43,13 @@ constexpr const char* kDeskDueToday =
 constexpr const char* kDeskDisputed =
     "WHERE site_id = $1 AND state = 'disputed' ORDER BY updated_at LIMIT $2";
 // Accepted exchanges whose date has passed without both confirmations: someone must call.
+// Also exchanges both parties confirmed whose posting the ledger has not answered for a while
+// (a command lost or dead-lettered): the provider is not paid yet and only staff can see why.
 constexpr const char* kDeskOverdue =
-    "WHERE site_id = $1 AND state = 'accepted' "
-    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
-    "ORDER BY scheduled_at LIMIT $2";
+    "WHERE site_id = $1 AND ((state = 'accepted' "
+    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') "
+    "OR (state = 'completing' AND updated_at < to_timestamp($3) - make_interval(secs => $4))) "
+    "ORDER BY COALESCE(scheduled_at, updated_at) LIMIT $2";
 
 constexpr const char* kExpirable =
     "SELECT e.id FROM exchanges e LEFT JOIN communities c ON c.id = e.community_id "
@@ -197,9 +200,10 @@ std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& sit
       tx.exec_params(std::string(kExchangeColumns) + kDeskDisputed, site_id, kDeskSectionMax));
 }
 
-std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id) {
-  return records_from(
-      tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id, kDeskSectionMax));
+std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id,
+                                         int64_t now_s) {
+  return records_from(tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id,
+                                     kDeskSectionMax, now_s, kCompletingUnansweredS));
 }
 
 std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <set>
 
 #include "harness.hpp"
@@ -37,7 +39,12 @@ class ExchangeTrustTest : public ::testing::Test {
     offers = new ServiceProcess("offers", world->env());
     requests = new ServiceProcess("requests", world->env());
     ledger = new ServiceProcess("ledger", world->env());
-    exchange = new ServiceProcess("exchange", world->env());
+    // The exchange service reads its clock's offset here: the desk's "overdue" is about time.
+    clock_path = "/tmp/maillon-exchange-trust-clock-" + unique_suffix();
+    move_clock(0);
+    auto exchange_env = world->env();
+    exchange_env["MAILLON_CLOCK_OFFSET_FILE"] = clock_path;
+    exchange = new ServiceProcess("exchange", exchange_env);
     for (auto* p : {offers, requests, ledger, exchange}) p->start();
     staff = member("nadia");
     world->make_staff(site, staff.id);
@@ -47,18 +54,21 @@ class ExchangeTrustTest : public ::testing::Test {
   static void TearDownTestSuite() {
     for (auto* p : {exchange, ledger, requests, offers}) delete p;
     delete world;
+    std::remove(clock_path.c_str());
   }
   // A test that stops the ledger leaves it running for the next one, whatever happened.
   void TearDown() override {
     if (!ledger->alive()) ledger->start();
+    move_clock(0);
   }
+  static void move_clock(int64_t offset_s) { std::ofstream(clock_path) << offset_s; }
 
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess* offers = nullptr;
   static inline ServiceProcess* requests = nullptr;
   static inline ServiceProcess* ledger = nullptr;
   static inline ServiceProcess* exchange = nullptr;
-  static inline std::string community, site;
+  static inline std::string community, site, clock_path;
   static inline MemberInfo staff, other_staff;
 
   // Builders ---------------------------------------------------------------------------------
@@ -159,9 +169,9 @@ class ExchangeTrustTest : public ::testing::Test {
     return events;
   }
 
-  static bool on_desk(const std::string& id) {
+  static bool on_desk(const std::string& id, const char* section = "disputed") {
     const Json desk = ex(staff).get("/v1/sites/" + site + "/desk").json();
-    for (const auto& e : desk.value("disputed", Json::array())) {
+    for (const auto& e : desk.value(section, Json::array())) {
       if (e.value("id", "") == id) return true;
     }
     return false;
@@ -190,6 +200,22 @@ TEST_F(ExchangeTrustTest, an_exchange_is_completed_only_once_the_ledger_posted) 
   EXPECT_EQ(balance_of(provider), (Balance{180, 0, 0, 180}));
   EXPECT_EQ(balance_of(receiver), (Balance{60, 0, 0, 60}));
   EXPECT_EQ(ex(receiver).post("/v1/exchanges/" + id + "/rating", {{"stars", 5}}).status, 201);
+}
+
+TEST_F(ExchangeTrustTest, a_posting_the_ledger_leaves_unanswered_shows_overdue_on_the_desk) {
+  MemberInfo provider = member("Ines"), receiver = member("Hugo");
+  const std::string id = accepted_exchange(provider, receiver, 30);
+  ledger->terminate();  // the post waits on ledger.commands, unanswered
+  ASSERT_EQ(ex(provider).post("/v1/exchanges/" + id + "/complete").status, 200);
+  ASSERT_EQ(ex(receiver).post("/v1/exchanges/" + id + "/complete").json()["state"], "completing");
+  EXPECT_FALSE(on_desk(id, "overdue"));  // a moment's wait is normal
+  move_clock(16 * 60);
+  EXPECT_TRUE(on_desk(id, "overdue")) << "a payment unanswered for 16 min must reach staff";
+  move_clock(0);
+  ledger->start();
+  ASSERT_TRUE(state_becomes(receiver, id, "completed")) << exchange_of(receiver, id).dump();
+  move_clock(16 * 60);
+  EXPECT_FALSE(on_desk(id, "overdue"));
 }
 
 TEST_F(ExchangeTrustTest, a_hold_gone_under_a_completing_exchange_puts_it_on_the_desk) {
