@@ -240,6 +240,9 @@ void ServiceProcess::start() {
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    // Nothing of the test's but the log: a service left running by a test that crashed must
+    // not hold the test's descriptors (a lock its runner took, a socket) for its whole life.
+    close_range(3, ~0U, 0);
     char* argv[] = {bin.data(), nullptr};
     execve(bin.c_str(), argv, envp.data());
     _exit(127);
