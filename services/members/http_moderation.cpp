@@ -36,9 +36,6 @@ ApiError refusal(Verdict v) {
   switch (v) {
     case Verdict::unseen:
       return not_found("Membre introuvable.");
-    case Verdict::acting_for:
-      return ApiError(403, "acting-for", "Action non autorisée",
-                      "Cette action du personnel se fait en votre nom, sans X-On-Behalf-Of.");
     case Verdict::self:
       return ApiError(403, "self-moderation", "Action non autorisée",
                       "Vous ne pouvez pas statuer sur votre propre compte.");
@@ -52,8 +49,11 @@ ApiError refusal(Verdict v) {
   return forbidden("Réservé au personnel du lieu d'attache du membre et aux administrateurs.");
 }
 
-void require_own_name(const Identity& who) {
-  if (!who.acting_staff_id.empty()) throw refusal(Verdict::acting_for);
+// Audit details naming, while staff act for a member, the member they act for (the actor
+// recorded is always the one who really acted: Identity::actor_id).
+std::string audit_details(const Identity& who, Json details = Json::object()) {
+  if (!who.acting_staff_id.empty()) details["on_behalf_of"] = who.member_id;
+  return details.dump();
 }
 
 Json status_answer(const std::string& id, const std::string& status) {
@@ -170,7 +170,7 @@ class ModerationApi {
       }
       if (target.status != "pending") return StatusChange{target.status, false, {}};
       lrepo::set_status(tx, id, "active", "", "");
-      repo::audit(tx, who.member_id, id, "member.approved", "{}");
+      repo::audit(tx, who.actor_id(), id, "member.approved", audit_details(who));
       s_.outbox.add(tx, kStream, "member.approved", target.facts.community_id,
                     {{"member_id", id}, {"community_id", target.facts.community_id}});
       return StatusChange{"active", true, {}};
@@ -187,7 +187,8 @@ class ModerationApi {
     if (m.status == "suspended") return StatusChange{"suspended", false, {}};
     lrepo::set_status(tx, id, "suspended", m.status, reason);
     auto revoked = lrepo::revoke_sessions(tx, id);
-    repo::audit(tx, who.member_id, id, "member.suspended", Json{{"reason", reason}}.dump());
+    repo::audit(tx, who.actor_id(), id, "member.suspended",
+                audit_details(who, {{"reason", reason}}));
     s_.outbox.add(tx, kStream, "member.suspended", m.facts.community_id,
                   {{"member_id", id}, {"community_id", m.facts.community_id}, {"reason", reason}});
     return StatusChange{"suspended", true, std::move(revoked)};
@@ -218,7 +219,7 @@ class ModerationApi {
       const std::string back =
           target.status_before_suspension.empty() ? "active" : target.status_before_suspension;
       lrepo::set_status(tx, id, back, "", "");
-      repo::audit(tx, who.member_id, id, "member.reinstated", "{}");
+      repo::audit(tx, who.actor_id(), id, "member.reinstated", audit_details(who));
       s_.outbox.add(tx, kStream, "member.reinstated", target.facts.community_id,
                     {{"member_id", id}, {"community_id", target.facts.community_id}});
       return StatusChange{back, true, {}};
@@ -237,7 +238,6 @@ class ModerationApi {
 
   Response remove_staff(const Request& r) {
     auto who = caller(r);
-    require_own_name(who);
     const auto &site_id = r.param("id"), &member_id = r.param("member_id");
     if (!who.is_admin && who.admin_community_ids.empty()) {
       throw forbidden("Réservé aux administrateurs de la communauté du site.");
@@ -250,7 +250,8 @@ class ModerationApi {
       if (!is_uuid(member_id) || !lrepo::remove_staff(tx, site_id, member_id)) {
         return std::vector<Authenticator::EndedSession>{};
       }
-      repo::audit(tx, who.member_id, member_id, "staff.removed", Json{{"site_id", site_id}}.dump());
+      repo::audit(tx, who.actor_id(), member_id, "staff.removed",
+                  audit_details(who, {{"site_id", site_id}}));
       // Signed out everywhere: no copy of the former rights can outlive the removal anywhere.
       return lrepo::revoke_sessions(tx, member_id);
     });
@@ -268,7 +269,6 @@ class ModerationApi {
 
   Response add_community_admin(const Request& r) {
     auto who = caller(r);
-    require_own_name(who);
     const auto& community_id = r.param("id");
     auto member_id = parse_staff(r.body);
     s_.db.transact([&](pqxx::work& tx) {
@@ -279,9 +279,9 @@ class ModerationApi {
         throw business_rule("member-not-in-community",
                             "Ce membre n'appartient pas à cette communauté.");
       }
-      if (lrepo::add_community_admin(tx, community_id, member_id, who.member_id)) {
-        repo::audit(tx, who.member_id, member_id, "community_admin.added",
-                    Json{{"community_id", community_id}}.dump());
+      if (lrepo::add_community_admin(tx, community_id, member_id, who.actor_id())) {
+        repo::audit(tx, who.actor_id(), member_id, "community_admin.added",
+                    audit_details(who, {{"community_id", community_id}}));
       }
     });
     refresh_sessions(member_id);
@@ -290,15 +290,14 @@ class ModerationApi {
 
   Response remove_community_admin(const Request& r) {
     auto who = caller(r);
-    require_own_name(who);
     const auto &community_id = r.param("id"), &member_id = r.param("member_id");
     auto ended = s_.db.transact([&](pqxx::work& tx) {
       community_for_admin(tx, who, community_id);
       if (!is_uuid(member_id) || !lrepo::remove_community_admin(tx, community_id, member_id)) {
         return std::vector<Authenticator::EndedSession>{};
       }
-      repo::audit(tx, who.member_id, member_id, "community_admin.removed",
-                  Json{{"community_id", community_id}}.dump());
+      repo::audit(tx, who.actor_id(), member_id, "community_admin.removed",
+                  audit_details(who, {{"community_id", community_id}}));
       return lrepo::revoke_sessions(tx, member_id);
     });
     if (is_uuid(member_id)) s_.auth.end_sessions(ended, member_id);
@@ -309,24 +308,22 @@ class ModerationApi {
 
   Response register_at_desk(const Request& r) {
     auto who = caller(r);
-    require_own_name(who);
     auto in = parse_desk_member(r.body);
     const std::string id = new_uuid();
     auto answer = s_.db.transact([&](pqxx::work& tx) {
       auto site = repo::find_site(tx, in.home_site_id);
       if (!site) throw invalid_input("Site inconnu.", {{"home_site_id", "site inconnu"}});
-      if (!serves_site(who, site->id, site->community_id)) {
-        throw forbidden("Réservé au personnel de ce site.");
-      }
-      if (lrepo::desk_registrations_today(tx, who.member_id) >= kDeskRegistrationsPerDayMax) {
+      if (!serves_site(who, site->id)) throw forbidden("Réservé au personnel de ce site.");
+      // Counted for the staff member who registers, whoever they are acting for.
+      if (lrepo::desk_registrations_today(tx, who.actor_id()) >= kDeskRegistrationsPerDayMax) {
         throw too_many_requests(kLimitRetryAfterSeconds,
                                 "Vous avez inscrit beaucoup de membres aujourd'hui : "
                                 "réessayez plus tard.");
       }
       const long long number = lrepo::insert_desk_member(tx, id, site->community_id, site->id,
-                                                         in.display_name, in.phone, who.member_id);
-      repo::audit(tx, who.member_id, id, "member.registered_at_desk",
-                  Json{{"site_id", site->id}}.dump());
+                                                         in.display_name, in.phone, who.actor_id());
+      repo::audit(tx, who.actor_id(), id, "member.registered_at_desk",
+                  audit_details(who, {{"site_id", site->id}}));
       // Staff met the member in person: they start active, and the ledger pays the bonus now.
       s_.outbox.add(tx, kStream, "member.registered", site->community_id,
                     {{"member_id", id},
@@ -335,7 +332,7 @@ class ModerationApi {
                      {"display_name", in.display_name},
                      {"staff_site_ids", Json::array()},
                      {"status", "active"},
-                     {"registered_by", who.member_id}});
+                     {"registered_by", who.actor_id()}});
       return Json{{"id", id},
                   {"member_number", number},
                   {"display_name", in.display_name},
@@ -418,12 +415,14 @@ class ModerationApi {
     return json_response(201, report_json(report));
   }
 
-  // Staff of the site or an administrator of its community; members of the community hear 403,
-  // anyone else 404.
+  // Staff of the site only. Members and administrators of the community know its desk exists
+  // and hear 403; anyone else 404.
   void require_site_staff(const Identity& who, const std::string& site_id,
                           const std::string& community_id, const char* missing) {
-    if (serves_site(who, site_id, community_id)) return;
-    if (who.community_id == community_id) throw forbidden("Réservé au personnel de ce site.");
+    if (serves_site(who, site_id)) return;
+    if (who.community_id == community_id || who.administers(community_id)) {
+      throw forbidden("Réservé au personnel de ce site.");
+    }
     throw not_found(missing);
   }
 
@@ -467,25 +466,25 @@ class ModerationApi {
 
   Response close_report(const Request& r) {
     auto who = caller(r);
-    require_own_name(who);
     const auto& id = r.param("id");
     auto in = parse_close_report(r.body);
     auto [report, change] = s_.db.transact([&](pqxx::work& tx) {
       auto rep = is_uuid(id) ? lrepo::find_report(tx, id) : std::nullopt;
       if (!rep) throw not_found("Signalement introuvable.");
       require_site_staff(who, rep->site_id, rep->community_id, "Signalement introuvable.");
-      // A party never judges its own case, nor staff a report they filed for a member.
-      if (who.member_id == rep->reporter_id || who.member_id == rep->reported_member_id ||
-          who.member_id == rep->acting_staff_id) {
+      // A party never judges its own case, nor staff a report they filed for a member, in their
+      // own name or acting for someone.
+      if (is_self(who, rep->reporter_id) || is_self(who, rep->reported_member_id) ||
+          is_self(who, rep->acting_staff_id)) {
         throw ApiError(403, "party-to-report", "Action non autorisée",
                        "Un autre membre de l'équipe doit traiter ce signalement.");
       }
-      if (!lrepo::close_report(tx, rep->id, in.action, in.note, who.member_id)) {
+      if (!lrepo::close_report(tx, rep->id, in.action, in.note, who.actor_id())) {
         throw conflict("report-closed", "Ce signalement est déjà traité.");
       }
       auto change = apply_report_action(tx, who, *rep, in);
-      repo::audit(tx, who.member_id, rep->reporter_id, "report.closed",
-                  Json{{"id", rep->id}, {"action", in.action}}.dump());
+      repo::audit(tx, who.actor_id(), rep->reporter_id, "report.closed",
+                  audit_details(who, {{"id", rep->id}, {"action", in.action}}));
       return std::pair{*lrepo::find_report(tx, rep->id), change};
     });
     if (change.changed) s_.auth.end_sessions(change.revoked, report.reported_member_id);

@@ -24,10 +24,13 @@ enum class Verdict {
   allowed,
   unseen,          // the target is not the caller's to know of: answer 404
   no_role,         // the caller lacks the role: 403
-  acting_for,      // staff powers are used in one's own name, never while acting for someone
-  self,            // nobody moderates themselves
+  self,            // nobody moderates themselves, in their own name or acting for someone
   protected_role,  // an admin, staff or a community admin: only a higher role may
 };
+
+// Powers come from the identity as the Authenticator fills it: while acting for a member
+// (X-On-Behalf-Of) it holds the caller's own staff sites and no admin role, so staff keep their
+// own staff powers and never gain anyone else's.
 
 // Staff of the member's home site, an administrator of the member's community, or an admin.
 inline bool oversees(const Identity& who, const TargetFacts& target) {
@@ -46,11 +49,15 @@ inline Verdict outsider_or_no_role(const Identity& who, const TargetFacts& targe
   return Verdict::unseen;
 }
 
+// The member the call is about is the caller: in their own name, or as the one they act for.
+inline bool is_self(const Identity& who, const std::string& member_id) {
+  return !member_id.empty() && (member_id == who.member_id || member_id == who.acting_staff_id);
+}
+
 // Approve a pending member.
 inline Verdict may_approve(const Identity& who, const TargetFacts& target) {
   if (!oversees(who, target)) return outsider_or_no_role(who, target);
-  if (!who.acting_staff_id.empty()) return Verdict::acting_for;
-  if (who.member_id == target.id) return Verdict::self;
+  if (is_self(who, target.id)) return Verdict::self;
   return Verdict::allowed;
 }
 
@@ -60,19 +67,18 @@ inline Verdict may_approve(const Identity& who, const TargetFacts& target) {
 // never suspended through the API (a global lock-out is not one click away).
 inline Verdict may_suspend(const Identity& who, const TargetFacts& target) {
   if (!oversees(who, target)) return outsider_or_no_role(who, target);
-  if (!who.acting_staff_id.empty()) return Verdict::acting_for;
-  if (who.member_id == target.id) return Verdict::self;
+  if (is_self(who, target.id)) return Verdict::self;
   if (target.is_admin) return Verdict::protected_role;
   if (target.is_community_admin && !who.is_admin) return Verdict::protected_role;
   if (target.is_staff && !who.administers(target.community_id)) return Verdict::protected_role;
   return Verdict::allowed;
 }
 
-// Staff of a site, or an administrator of its community (for desk work on its members and
-// reports).
-inline bool serves_site(const Identity& who, const std::string& site_id,
-                        const std::string& site_community_id) {
-  return who.is_staff_of(site_id) || who.administers(site_community_id);
+// Desk work (registering members, the site's reports) is for staff of the site only: a
+// community administrator manages sites, staff, policy and links, and an admin the network,
+// neither the desk.
+inline bool serves_site(const Identity& who, const std::string& site_id) {
+  return who.is_staff_of(site_id);
 }
 
 }  // namespace maillon::members

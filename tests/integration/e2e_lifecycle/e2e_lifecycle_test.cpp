@@ -197,7 +197,11 @@ TEST_F(E2eLifecycleTest, a_community_admin_of_one_community_cannot_touch_another
   EXPECT_EQ(cadmin.post("/v1/sites", site_a).status, 201);
   EXPECT_EQ(cadmin.post("/v1/members/" + in_a.id + "/approve").status, 200);
   EXPECT_EQ(cadmin.post("/v1/sites/" + a.site + "/staff", {{"member_id", in_a.id}}).status, 204);
-  EXPECT_EQ(cadmin.get("/v1/sites/" + a.site + "/reports").status, 200);
+  // The desk is not theirs: reports and desk registration are for staff of the site.
+  EXPECT_EQ(cadmin.get("/v1/sites/" + a.site + "/reports").status, 403);
+  EXPECT_EQ(
+      cadmin.post("/v1/members", {{"display_name", "Xavier"}, {"home_site_id", a.site}}).status,
+      403);
 }
 
 TEST_F(E2eLifecycleTest, staff_register_a_member_at_the_desk_and_serve_them_by_acting_for) {
@@ -212,6 +216,16 @@ TEST_F(E2eLifecycleTest, staff_register_a_member_at_the_desk_and_serve_them_by_a
   EXPECT_EQ(
       as(member).post("/v1/members", {{"display_name", "X"}, {"home_site_id", c.site}}).status,
       403);
+  EXPECT_EQ(gateway->admin()
+                .post("/v1/members", {{"display_name", "X"}, {"home_site_id", c.site}})
+                .status,
+            403);
+  // Acting for a member, staff keep their own desk.
+  EXPECT_EQ(as(desk)
+                .acting_for(member.id)
+                .post("/v1/members", {{"display_name", "Gisèle"}, {"home_site_id", c.site}})
+                .status,
+            201);
 
   // Met in person: active at once, and the ledger pays the bonus.
   Client for_her = as(desk).acting_for(id);

@@ -135,15 +135,27 @@ TEST_F(LifecycleTest, approval_community_member_waits_pending_until_home_staff_a
   EXPECT_EQ(as(pending).post(approve).status, 403);         // not themselves
   EXPECT_EQ(as(neighbour).post(approve).status, 403);       // a member of the community
   EXPECT_EQ(as(outsider_staff).post(approve).status, 404);  // another community: unseen
-  auto acting = as(desk).acting_for(neighbour.id).post(approve);
-  EXPECT_EQ(acting.status, 403) << acting.body;
+  // Acting for the pending member lends their rights: nobody approves themselves.
+  auto for_self = as(desk).acting_for(pending.id).post(approve);
+  EXPECT_EQ(for_self.status, 403) << for_self.body;
+  EXPECT_EQ(for_self.json()["code"], "self-moderation");
   EXPECT_EQ(anon().post(approve).status, 401);
   EXPECT_EQ(as(desk).post("/v1/members/" + kUnknownId + "/approve").status, 404);
 
-  auto ok = as(desk).post(approve);
+  // Staff acting for another member keep their own staff powers, recorded under their name.
+  auto ok = as(desk).acting_for(neighbour.id).post(approve);
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.json()["status"], "active");
   EXPECT_EQ(as(pending).get("/v1/me").json()["status"], "active");
+  const Json audit = as(pending).get("/v1/me/export").json()["audit"];
+  bool recorded = false;
+  for (const auto& entry : audit) {
+    if (entry.value("action", "") != "member.approved") continue;
+    recorded = true;
+    EXPECT_EQ(entry["actor_id"], desk.id) << entry;
+    EXPECT_EQ(entry["details"]["on_behalf_of"], neighbour.id) << entry;
+  }
+  EXPECT_TRUE(recorded) << audit;
   ASSERT_TRUE(eventually([&] { return !events("member.approved", pending.id).empty(); }));
   auto approved = events("member.approved", pending.id)[0];
   expect_described(approved);
@@ -231,9 +243,29 @@ TEST_F(LifecycleTest, staff_suspend_plain_members_of_their_site_only) {
   EXPECT_EQ(suspend(desk, other_site_member.id).status, 403);
   EXPECT_EQ(suspend(desk, outsider.id).status, 404);
   EXPECT_EQ(suspend(plain, desk.id).status, 403);
+  // Acting for a member lends their rights: acting for the target is acting on oneself.
+  auto acting_self =
+      as(desk).acting_for(plain.id).post("/v1/members/" + plain.id + "/suspend", reason);
+  EXPECT_EQ(acting_self.status, 403);
+  EXPECT_EQ(acting_self.json()["code"], "self-moderation");
+  // Acting for another member keeps the caller's own staff powers, never more.
+  auto neighbour = member(open_community, "Nadia", site_a),
+       third = member(open_community, "Théo", site_a);
   EXPECT_EQ(
-      as(desk).acting_for(plain.id).post("/v1/members/" + plain.id + "/suspend", reason).status,
-      403);
+      as(desk).acting_for(neighbour.id).post("/v1/members/" + third.id + "/suspend", reason).status,
+      200);
+  EXPECT_EQ(as(desk).acting_for(neighbour.id).post("/v1/members/" + third.id + "/reinstate").status,
+            200);
+  EXPECT_EQ(as(desk)
+                .acting_for(neighbour.id)
+                .post("/v1/members/" + colleague.id + "/suspend", reason)
+                .status,
+            403);
+  EXPECT_EQ(as(desk)
+                .acting_for(neighbour.id)
+                .post("/v1/members/" + other_site_member.id + "/suspend", reason)
+                .status,
+            403);
   // Staff of a site are suspended by an administrator of their community.
   auto cadmin = community_admin(open_community, site_b);
   EXPECT_EQ(suspend(cadmin, colleague.id).status, 200);
@@ -369,6 +401,16 @@ TEST_F(LifecycleTest, staff_register_a_member_at_the_desk_and_act_for_them) {
   EXPECT_EQ(r.json()["status"], "active");  // met in person: approved by the registration
   auto next = as(desk).post("/v1/members", {{"display_name", "Gaston"}, {"home_site_id", site_p}});
   EXPECT_EQ(next.json()["member_number"].get<int>(), number + 1);
+  // The desk is staff work: neither the admin nor an administrator of the community registers.
+  EXPECT_EQ(world->admin().post("/v1/members", body).status, 403);
+  EXPECT_EQ(as(community_admin(approval_community, site_p)).post("/v1/members", body).status, 403);
+  // Staff acting for a member keep their own desk; the registration is theirs.
+  auto acting = as(desk).acting_for(plain.id).post(
+      "/v1/members", {{"display_name", "Gisèle"}, {"home_site_id", site_p}});
+  ASSERT_EQ(acting.status, 201) << acting.body;
+  const std::string acting_id = acting.json()["id"];
+  ASSERT_TRUE(eventually([&] { return !events("member.registered", acting_id).empty(); }));
+  EXPECT_EQ(events("member.registered", acting_id)[0]["data"]["registered_by"], desk.id);
 
   auto me = as(desk).acting_for(id).get("/v1/me");
   ASSERT_EQ(me.status, 200) << me.body;
@@ -444,11 +486,25 @@ TEST_F(LifecycleTest, reports_reach_the_right_desk_which_hides_or_suspends) {
   EXPECT_EQ(as(reporter).get("/v1/sites/" + site_b + "/reports").status, 403);
   EXPECT_EQ(as(desk_a).get("/v1/sites/" + site_b + "/reports").status, 403);
   EXPECT_EQ(as(outsider).get("/v1/sites/" + site_b + "/reports").status, 404);
+  // Reports are desk work: staff of the site only, not the admin nor the community's admins.
+  auto cadmin = community_admin(open_community, site_b);
+  EXPECT_EQ(world->admin().get("/v1/sites/" + site_b + "/reports").status, 403);
+  EXPECT_EQ(as(cadmin).get("/v1/sites/" + site_b + "/reports").status, 403);
+  auto neighbour_b = member(open_community, "Béatrice", site_b);
+  EXPECT_EQ(as(desk_b).acting_for(neighbour_b.id).get("/v1/sites/" + site_b + "/reports").status,
+            200);
 
   // The offer report: staff of the reporter's site hide the listing.
   const Json hide = {{"action", "hide"}};
   EXPECT_EQ(as(desk_b).post("/v1/reports/" + offer_report + "/close", hide).status, 403);
   EXPECT_EQ(as(reporter).post("/v1/reports/" + offer_report + "/close", hide).status, 403);
+  EXPECT_EQ(world->admin().post("/v1/reports/" + offer_report + "/close", hide).status, 403);
+  EXPECT_EQ(as(cadmin).post("/v1/reports/" + offer_report + "/close", hide).status, 403);
+  // Acting for the reporter is judging as the reporter.
+  auto for_reporter =
+      as(desk_a).acting_for(reporter.id).post("/v1/reports/" + offer_report + "/close", hide);
+  EXPECT_EQ(for_reporter.status, 403);
+  EXPECT_EQ(for_reporter.json()["code"], "party-to-report");
   auto hidden = as(desk_a).post("/v1/reports/" + offer_report + "/close", hide);
   ASSERT_EQ(hidden.status, 200) << hidden.body;
   EXPECT_EQ(hidden.json()["state"], "closed");
@@ -462,8 +518,11 @@ TEST_F(LifecycleTest, reports_reach_the_right_desk_which_hides_or_suspends) {
 
   // The member report: "hide" makes no sense; "suspend" suspends the reported member.
   EXPECT_EQ(as(desk_b).post("/v1/reports/" + member_report + "/close", hide).status, 422);
-  auto suspended = as(desk_b).post("/v1/reports/" + member_report + "/close",
-                                   {{"action", "suspend"}, {"note", "insultes répétées"}});
+  // Staff acting for a member keep their own desk powers.
+  auto suspended = as(desk_b)
+                       .acting_for(neighbour_b.id)
+                       .post("/v1/reports/" + member_report + "/close",
+                             {{"action", "suspend"}, {"note", "insultes répétées"}});
   ASSERT_EQ(suspended.status, 200) << suspended.body;
   EXPECT_EQ(as(troll).get("/v1/me").status, 401);
   EXPECT_EQ(login(troll).status, 403);
