@@ -439,6 +439,12 @@ bool is_expired(const Listing& listing, int64_t now_s) {
   return listing.available_until_s && *listing.available_until_s <= now_s;
 }
 
+// Dividing by the scale (rather than multiplying by 0.01) gives the double nearest to the
+// two-decimal value, so 3.07 prints as 3.07.
+double coarse_degrees(double degrees) {
+  return std::round(degrees * kCoarseAreaScale) / kCoarseAreaScale;
+}
+
 int64_t distance_bucket_m(double exact_m) {
   assert(std::isfinite(exact_m) && exact_m <= kDistanceMetresMax);
   // Round in integers after one exact ceil, so float division never lands below exact_m.

@@ -202,6 +202,12 @@ bool is_expired(const Listing& listing, int64_t now_s);
 inline constexpr double kDistanceMetresMax = 20'100'000;  // beyond half the Earth's girth
 int64_t distance_bucket_m(double exact_m);
 
+// Privacy rounding of a position shown to those who may not see the spot (contract: "at most
+// as a coarse area"): each coordinate rounded to 0.01° (about 1 km). Every service that shows
+// a listing's area (offers, requests, matching) rounds with this, so that they agree.
+inline constexpr double kCoarseAreaScale = 100;  // 1 / 0.01°
+double coarse_degrees(double degrees);
+
 // Number of Unicode code points in valid UTF-8 (overlongs, surrogates and values past
 // U+10FFFF refused), or nullopt. Lengths in the contract count characters, not bytes.
 std::optional<std::size_t> utf8_code_points(std::string_view text);

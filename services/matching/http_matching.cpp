@@ -170,11 +170,14 @@ class MatchRoutes {
       const auto& l = row->second;
       items.push_back({{"id", l.id},
                        {"side", l.side},
+                       {"member_id", l.member_id},
                        {"category", l.category},
                        {"title", l.title},
                        {"kind", l.kind},
                        {"mode", l.mode},
-                       {"distance_m", distance_bucket_m(p.distance_m)}});
+                       {"status", l.status},
+                       {"distance_m", distance_bucket_m(p.distance_m)},
+                       {"area", {{"lat", l.area_lat}, {"lon", l.area_lon}}}});
     }
     return json_response(200, Json{{"items", items}, {"next_cursor", nullptr}});
   }

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "exchange/listing.hpp"
 #include "services/common/db.hpp"
 
 namespace maillon::matching_service::repo {
@@ -41,7 +42,8 @@ constexpr const char* kCloseListingsOfMember =
 constexpr const char* kActiveListings = " FROM listings WHERE status = 'active'";
 
 constexpr const char* kSummaryColumns =
-    "SELECT id::text, side, member_id::text, category, title, kind, mode, status FROM listings ";
+    "SELECT id::text, side, member_id::text, category, title, kind, mode, status, lat, lon "
+    "FROM listings ";
 
 constexpr const char* kUpsertMatches =
     "INSERT INTO matches (id, community_id, offer_id, request_id, offer_member_id, "
@@ -107,9 +109,18 @@ ReadListing read_listing(const pqxx::row& r) {
   return l;
 }
 
+// The exact position is rounded here, so that it never leaves the repository.
 ListingSummary read_summary(const pqxx::row& r) {
-  return {r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(),
-          r[4].c_str(), r[5].c_str(), r[6].c_str(), r[7].c_str()};
+  return {r[0].c_str(),
+          r[1].c_str(),
+          r[2].c_str(),
+          r[3].c_str(),
+          r[4].c_str(),
+          r[5].c_str(),
+          r[6].c_str(),
+          r[7].c_str(),
+          coarse_degrees(r[8].as<double>()),
+          coarse_degrees(r[9].as<double>())};
 }
 
 MatchRow read_match(const pqxx::row& r) {

@@ -45,9 +45,11 @@ std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_ba
 std::map<std::string, int64_t> lock_active_revisions(pqxx::work& tx,
                                                      const std::vector<std::string>& ids);
 
-// What an answer may show of a listing (never its position).
+// What an answer may show of a listing: never its position, only its coarse area (the handover
+// point rounded by coarse_degrees, as the offers and requests services show it).
 struct ListingSummary {
   std::string id, side, member_id, category, title, kind, mode, status;
+  double area_lat = 0, area_lon = 0;
 };
 std::map<std::string, ListingSummary> summaries(pqxx::work& tx,
                                                 const std::vector<std::string>& ids);

@@ -140,10 +140,8 @@ Json nullable_time(const std::optional<int64_t>& s) {
 Json point(const ListingLocation& p) {
   return {{"lat", p.lat}, {"lon", p.lon}};
 }
-// Dividing by the scale (rather than multiplying by 0.01) gives the double nearest to the
-// two-decimal value, so 3.07 prints as 3.07.
 double coarse(double degrees) {
-  return std::round(degrees * kAreaScale) / kAreaScale;
+  return coarse_degrees(degrees);  // exchange/listing.hpp: the rounding every service shares
 }
 
 // The fields every view and event share.

@@ -24,9 +24,9 @@ ListingDraft parse_draft(std::string_view body);
 ListingPatch parse_patch(std::string_view body);
 
 // Whom a listing is shown to: its owner and the staff who may edit it see the exact location;
-// other members of the community see only `area`, the position rounded to 0.01° (about 1 km).
+// other members of the community see only `area`, the position rounded to 0.01° (about 1 km:
+// coarse_degrees in exchange/listing.hpp).
 enum class Audience { editor, community };
-inline constexpr double kAreaScale = 100;  // 1 / 0.01°
 
 Json listing_view(const ListingRow& row, Audience audience);
 // The whole listing with its exact handover point: what the matching engine needs.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "harness.hpp"
@@ -361,6 +362,34 @@ TEST_F(MatchingTest, nearby_ranks_listings_with_bucketed_distances_and_no_positi
   const Json problem = bad.json();
   for (const auto& e : problem["errors"]) fields.insert(e["field"]);
   EXPECT_EQ(fields, (std::set<std::string>{"lat", "lon", "radius_km", "category", "kind"}));
+}
+
+TEST_F(MatchingTest, nearby_items_name_owner_and_status_and_show_a_coarse_area_only) {
+  const MemberInfo carol = member("Carole"), dan = member("Dan");
+  const Spot here = area(8);
+  // Off the 0.01° grid on both axes, so that its coarse area cannot be the spot itself.
+  const Spot spot = {here.lat + 0.00371, east_of(here, 290).lon};
+  const std::string id =
+      post(carol, "offer", listing_body("echelles-et-escabeaux", "lend", "Escabeau pliant", spot));
+  const Client c = on_matching(dan);
+  const std::string path = "/v1/nearby?lat=" + std::to_string(here.lat) +
+                           "&lon=" + std::to_string(here.lon) + "&radius_km=2";
+  ASSERT_TRUE(eventually([&] {
+    const auto r = c.get(path);
+    return r.status == 200 && r.json()["items"].size() == 1;
+  }));
+  const Json item = c.get(path).json()["items"][0];
+  EXPECT_EQ(item["id"], id);
+  EXPECT_EQ(item["member_id"], carol.id);
+  EXPECT_EQ(item["status"], "active");
+  ASSERT_TRUE(item.contains("area")) << item;
+  const Json& at = item["area"];
+  EXPECT_EQ(at.size(), 2u) << at;
+  EXPECT_DOUBLE_EQ(at["lat"].get<double>(), std::round(spot.lat * 100) / 100);
+  EXPECT_DOUBLE_EQ(at["lon"].get<double>(), std::round(spot.lon * 100) / 100);
+  EXPECT_GT(std::abs(at["lat"].get<double>() - spot.lat), 1e-3) << at;
+  EXPECT_GT(std::abs(at["lon"].get<double>() - spot.lon), 1e-3) << at;
+  EXPECT_FALSE(item.contains("location") || item.contains("lat") || item.contains("lon"));
 }
 
 TEST_F(MatchingTest, match_proposed_events_follow_their_schema) {
