@@ -31,7 +31,7 @@ std::string_view problem_title(int status, Lang) {
 }
 
 ApiError problem_from(const ProblemText& row, Lang lang) {
-  const std::string title(problem_title(row.status, lang));
+  const std::string title(row.title_fr.empty() ? problem_title(row.status, lang) : row.title_fr);
   if (row.status == 400) {
     FieldErrors errors;
     if (!row.field.empty()) errors.push_back({std::string(row.field), std::string(row.detail_fr)});

@@ -24,6 +24,7 @@ struct ProblemText {
   std::string_view detail_fr;        // the sentence shown to people
   std::string_view field = {};       // for a 400: the body field at fault
   std::string_view summary_fr = {};  // for a 400 with a field: the problem's detail
+  std::string_view title_fr = {};  // when the status's usual title does not fit ("Compte suspendu")
 };
 
 // The French title of a status ("Conflit avec l'état actuel" for 409): one per status, shared by
