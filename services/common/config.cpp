@@ -94,6 +94,7 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
   c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
   c.log_json = env_or("MAILLON_LOG_FORMAT", "json") == "json";
+  c.clock_offset_file = env_or("MAILLON_CLOCK_OFFSET_FILE", "");
   c.validate();
   return c;
 }

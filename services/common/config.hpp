@@ -45,6 +45,9 @@ struct Config {
   std::string admin_email;
   std::string admin_password;
   bool log_json = true;
+  // MAILLON_CLOCK_OFFSET_FILE (tests only): the service's clock adds the seconds this file holds
+  // to the system time (see Clock::with_offset_file); never set in production.
+  std::string clock_offset_file;
 
   // Reads MAILLON_* variables (and DATABASE_URL / REDIS_URL / PORT). Throws std::invalid_argument
   // naming the variable when a value is malformed: a start-up error is fatal.

@@ -7,6 +7,7 @@
 
 #include "services/common/errors.hpp"
 #include "services/common/log.hpp"
+#include "services/common/typed_events.hpp"
 
 namespace maillon {
 namespace {
@@ -30,6 +31,7 @@ HttpOptions http_options(const Config& c) {
 
 Service::Service(Config c)
     : config(std::move(c)),
+      clock(Clock::from_offset_file(config.clock_offset_file)),
       db(config.database_url, config.db_pool_size, config.schema),
       redis(config.redis_url, config.worker_threads),
       outbox(config.stream_prefix),
@@ -65,8 +67,13 @@ void Service::add_probes() {
 }
 
 void Service::consume(const std::string& stream, EventHandler handler) {
+  // An event type nobody declared is dead-lettered with its reason before any handler runs.
+  EventHandler typed = [h = std::move(handler)](pqxx::work& tx, const Event& e) {
+    require_declared(e);
+    h(tx, e);
+  };
   consumers_.push_back(
-      std::make_unique<StreamConsumer>(config, db, metrics, stream, std::move(handler)));
+      std::make_unique<StreamConsumer>(config, db, metrics, stream, std::move(typed)));
 }
 
 void Service::every(const std::string& name, std::chrono::milliseconds interval, Job job) {

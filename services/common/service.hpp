@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "services/common/auth.hpp"
+#include "services/common/clock.hpp"
 #include "services/common/config.hpp"
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
@@ -28,6 +29,9 @@ class Service {
   ~Service();
 
   Config config;
+  // The service's only clock: handlers, consumers and jobs read "now" here and hand it to the
+  // domain as an argument (tests move it through MAILLON_CLOCK_OFFSET_FILE).
+  Clock clock;
   Metrics metrics;
   Db db;
   RedisPool redis;
