@@ -8,6 +8,7 @@
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/typed_events.hpp"
 
 namespace maillon {
 namespace {
@@ -169,6 +170,12 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
       failures_.erase(id);
       acks.push_back(id);
       metrics_.inc("maillon_events_applied_total", "stream=\"" + stream_ + "\"");
+    } catch (const BadEvent& e) {
+      // Unreadable as its declared type (or not declared): a retry reads the same, so it goes
+      // to the dead-letter stream at once, its transaction (and any effect) rolled back.
+      dead_letter(redis, id, payloads[i], e.what());
+      failures_.erase(id);
+      acks.push_back(id);
     } catch (const std::exception& e) {
       int attempts = std::max(++failures_[id], deliveries(redis, id));
       log::warn("event handler failed", {{"stream", stream_},

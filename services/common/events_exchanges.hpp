@@ -1,0 +1,79 @@
+// The exchanges stream: exchange.* events, one family sharing exchange.schema.json#/$defs/data.
+// The model of a typed event family (see typed_events.hpp for how to add one).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+
+#include "exchange/exchange_flow.hpp"
+#include "services/common/typed_events.hpp"
+
+namespace maillon {
+
+enum class ExchangeEventType {
+  proposed,
+  accepting,
+  accepted,
+  confirmed,
+  refused,
+  completing,
+  completed,
+  declined,
+  cancelled,
+  abandoned,
+  expired,
+  disputed,
+  resolved,
+  message,
+  rated
+};
+
+struct ExchangeResolutionData {
+  ResolutionOutcome outcome = ResolutionOutcome::post;
+  int64_t minutes = 0;
+  std::optional<std::string> absent_member_id;
+  std::optional<std::string> note;
+};
+
+// Reading requires exchange_id (what every consumer acts on); any other field may be absent
+// (hand-made events in tests carry only what a consumer needs), but a field present must have its
+// type and a known enum value. Producers fill every field the schema requires (the contract test
+// checks each emitted event against exchange.schema.json).
+struct ExchangeEvent {
+  ExchangeEventType type = ExchangeEventType::proposed;
+  std::string exchange_id;
+  std::optional<ExchangeState> state;
+  std::optional<std::string> offer_id;
+  std::optional<std::string> request_id;
+  std::optional<std::string> match_id;
+  std::optional<std::string> provider_id;
+  std::optional<std::string> receiver_id;
+  std::optional<std::string> proposer_id;
+  std::optional<int64_t> minutes;
+  std::optional<std::string> site_id;
+  std::optional<std::string> actor_id;      // null: the system acted
+  std::optional<std::string> on_behalf_of;  // the party staff acted for
+  std::optional<std::string> reason;        // a code: why it stepped back or stopped
+  // Present on some types only.
+  std::optional<std::string> message_id;      // exchange.message
+  std::optional<std::string> author_id;       // exchange.message
+  std::optional<std::string> rater_id;        // exchange.rated
+  std::optional<std::string> rated_id;        // exchange.rated
+  std::optional<int64_t> stars;               // exchange.rated
+  std::optional<std::string> cancelled_by;    // a party's id, or "system"
+  std::optional<std::string> dispute_reason;  // the disputing party's words
+  std::optional<ExchangeResolutionData> resolution;
+
+  static Read<ExchangeEvent> read(const Event& e);
+  nlohmann::json data() const;
+  std::string type_name() const;
+};
+
+std::string_view to_string(ExchangeEventType type);
+// "exchange.accepted" -> accepted; nullopt for any other name.
+std::optional<ExchangeEventType> exchange_event_type(std::string_view type);
+std::string_view resolution_outcome_name(ResolutionOutcome outcome);
+
+}  // namespace maillon
