@@ -7,6 +7,7 @@
 
 #include "services/common/errors.hpp"
 #include "services/common/log.hpp"
+#include "services/common/run_service.hpp"
 #include "services/common/typed_events.hpp"
 
 namespace maillon {
@@ -141,12 +142,11 @@ int Service::run() {
   return 0;
 }
 
-int run_service(const std::string& name, const std::string& schema, uint16_t default_port,
-                const std::function<void(Service&)>& wire) {
-  log::set_service("maillon-" + name);
+int run_service(const char* name, const char* schema, uint16_t default_port, WireService wire) {
+  log::set_service(std::string("maillon-") + name);
   try {
-    auto service =
-        std::make_unique<Service>(Config::from_env("maillon-" + name, schema, default_port));
+    auto service = std::make_unique<Service>(
+        Config::from_env(std::string("maillon-") + name, schema, default_port));
     wire(*service);
     return service->run();
   } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 // maillon-matching: proposes matches between offers and requests near each other.
-#include "services/common/service.hpp"
-#include "services/matching/matching_service.hpp"
+#include "services/common/run_service.hpp"
+#include "services/matching/register.hpp"
 
 int main() {
   return maillon::run_service("matching", "matching", 8084,

@@ -1,0 +1,11 @@
+// The ledger service's entry point, all that main.cpp needs: its routes, batch writer, consumers
+// and jobs (ledger_service.hpp has the rest).
+#pragma once
+
+namespace maillon {
+class Service;
+}
+
+namespace maillon::ledger {
+void register_service(Service& service);
+}  // namespace maillon::ledger

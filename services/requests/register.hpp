@@ -1,0 +1,11 @@
+// The requests service's entry point, all that main.cpp needs: the listing service run for the
+// request side (services/offers/listings.hpp).
+#pragma once
+
+namespace maillon {
+class Service;
+}
+
+namespace maillon::requests {
+void register_service(Service& service);
+}  // namespace maillon::requests
