@@ -55,6 +55,22 @@ class EventFields {
     return optional_enumeration(name, std::span<const EnumName<E>>(table));
   }
 
+  // A name read by a domain parser (std::optional<E> parse(std::string_view)): an unknown one
+  // fails with "unknown <field> \"x\"".
+  template <class Parse>
+  auto parsed(const char* name, Parse parse) -> decltype(parse(std::string_view{})) {
+    const std::string value = text(name);
+    if (failed()) return std::nullopt;
+    auto result = parse(value);
+    if (!result) fail("unknown " + prefix_ + name + " \"" + value + "\"");
+    return result;
+  }
+  template <class Parse>
+  auto optional_parsed(const char* name, Parse parse) -> decltype(parse(std::string_view{})) {
+    if (absent(name)) return std::nullopt;
+    return parsed(name, parse);
+  }
+
   bool absent(const char* name) const;  // missing or null
   void fail(std::string reason) {
     if (!failed()) reason_ = std::move(reason);

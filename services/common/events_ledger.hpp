@@ -1,0 +1,67 @@
+// The ledger's streams: commands other services send on ledger.commands (ledger.hold, .grant,
+// .post, .void: ledger.command.schema.json) and the ledger's answers on ledger.events
+// (transfer.pending, .posted, .voided: transfer.data.schema.json#/$defs/transfer;
+// transfer.rejected:
+// #/$defs/rejected). See typed_events.hpp for the pattern.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+
+#include "exchange/ledger.hpp"
+#include "services/common/typed_events.hpp"
+
+namespace maillon {
+
+inline constexpr const char* kLedgerCommandsStream = "ledger.commands";
+inline constexpr const char* kLedgerEventsStream = "ledger.events";
+
+enum class LedgerCommandType { hold, grant, post, void_hold };
+
+// A command to the ledger. Reading requires transfer_id; hold and grant also minutes and kind.
+// A member id absent or null is the community's own account. The ledger answers a command it
+// cannot read with transfer.rejected "invalid-command" (its saga's answer), not the dead letter.
+struct LedgerCommandEvent {
+  LedgerCommandType type = LedgerCommandType::hold;
+  std::string transfer_id;
+  std::optional<int64_t> minutes;  // hold, grant; post: a part of the hold
+  std::optional<TransferKind> kind;
+  std::optional<std::string> from_member_id;
+  std::optional<std::string> to_member_id;
+  std::optional<std::string> memo;
+  std::optional<std::string> ref;
+  std::optional<int64_t> timeout_s;  // hold
+
+  static Read<LedgerCommandEvent> read(const Event& e);
+  nlohmann::json data() const;
+  std::string type_name() const;
+};
+
+enum class TransferEventType { pending, posted, voided, rejected };
+
+// The ledger's answer about one transfer. Reading requires transfer_id (rejected: and reason);
+// the other fields are read when present (enums checked).
+struct TransferEvent {
+  TransferEventType type = TransferEventType::posted;
+  std::string transfer_id;
+  std::optional<std::string> from_member_id;  // null: the community's account
+  std::optional<std::string> to_member_id;
+  std::optional<int64_t> amount_minutes;
+  std::optional<int64_t> posted_minutes;
+  std::optional<TransferKind> kind;
+  std::optional<std::string> ref;
+  std::optional<TransferState> state;
+  // transfer.voided: "voided" or "expired"; transfer.rejected: the ledger's outcome slug.
+  std::optional<std::string> reason;
+
+  static Read<TransferEvent> read(const Event& e);
+  nlohmann::json data() const;
+  std::string type_name() const;
+};
+
+std::optional<LedgerCommandType> ledger_command_type(std::string_view type);
+std::optional<TransferEventType> transfer_event_type(std::string_view type);
+
+}  // namespace maillon
