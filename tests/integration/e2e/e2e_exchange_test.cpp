@@ -3,111 +3,21 @@
 // lives in its own community so that scenarios never see each other's members or listings.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
-#include "e2e_gateway.hpp"
-#include "harness.hpp"
+#include "e2e_suite.hpp"
 
 namespace maillon::testing {
 namespace {
 
-using Balance = LedgerBalance;
-
-// A community of its own: one conciergerie and the staff member who runs its desk.
-struct Community : GatewayCommunity {
-  MemberInfo staff;
-};
-
-class E2eExchangeTest : public ::testing::Test {
+class E2eExchangeTest : public E2eSuite {
  protected:
-  static void SetUpTestSuite() { gateway = new Gateway(); }
-  static void TearDownTestSuite() { delete gateway; }
-
-  static inline Gateway* gateway = nullptr;
-
-  // Builders ---------------------------------------------------------------------------------
-  static Client admin() { return gateway->admin(); }
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
-
-  // min_balance 0 and no allowance: a member holds exactly the signup bonus until they trade.
-  static Community community(const std::string& name) {
-    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
-    Community out{gateway->community(name, policy, "conciergerie"), {}};
-    out.staff = member(out, "nadia");
-    gateway->make_staff(out, out.staff);
-    return out;
-  }
-
-  // Registers a member at the community's site and waits for the signup bonus (the ledger opens
-  // the account asynchronously, from member.registered).
-  static MemberInfo member(const Community& c, const std::string& name) {
-    MemberInfo m = gateway->member(c, name);
-    EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
-        << name << " never got the signup bonus: " << balance_of(m);
-    return m;
-  }
-
-  static std::string offer(const MemberInfo& owner, int64_t price_minutes,
-                           const std::optional<std::string>& at_site = std::nullopt) {
-    Json body = {{"kind", "service"},
-                 {"mode", "service"},
-                 {"category", "aide-aux-devoirs"},
-                 {"title", "Aide aux devoirs de maths"},
-                 {"duration_minutes", 60},
-                 {"price_minutes", price_minutes}};
-    if (at_site) {
-      body["site_id"] = *at_site;
-    } else {
-      body["location"] = {{"lat", 50.63}, {"lon", 3.07}};
-    }
-    auto r = as(owner).post("/v1/offers", body);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  }
-
-  // Proposes once the exchange service has heard of the listing (it learns it from the stream).
-  static HttpResult propose(const MemberInfo& who, const Json& body) {
-    HttpResult r;
-    poll_until([&] {
-      r = as(who).post("/v1/exchanges", body);
-      return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
-    });
-    return r;
-  }
-
-  static Balance balance_of(const MemberInfo& m) { return ledger_balance(as(m), m.id); }
-
-  static bool balance_becomes(const MemberInfo& m, const Balance& expected) {
-    return poll_until([&] { return balance_of(m) == expected; });
-  }
-
-  static std::string state_of(const MemberInfo& who, const std::string& id) {
-    return as(who).get("/v1/exchanges/" + id).json().value("state", "");
-  }
-
-  static bool state_becomes(const MemberInfo& who, const std::string& id,
-                            const std::string& state) {
-    return poll_until([&] { return state_of(who, id) == state; });
-  }
-
-  // The receiver proposes on the provider's offer of `minutes`; the provider accepts; the hold
-  // is in place once the exchange reads `accepted`.
-  static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
-                                       int64_t minutes,
-                                       const std::optional<std::string>& at_site = std::nullopt) {
-    auto created = propose(receiver, {{"offer_id", offer(provider, minutes, at_site)}});
-    EXPECT_EQ(created.status, 201) << created.body;
-    const std::string id = created.json().value("id", "");
-    auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
-    EXPECT_EQ(accepted.status, 202) << accepted.body;
-    EXPECT_TRUE(state_becomes(provider, id, "accepted")) << state_of(provider, id);
-    return id;
+  // One conciergerie and the staff member who runs its desk.
+  static StaffedCommunity community(const std::string& name) {
+    return staffed_community(name, "conciergerie");
   }
 };
 
 TEST_F(E2eExchangeTest, happy_path_moves_the_credits_once_both_parties_confirm) {
-  const Community c = community("Fives");
+  const StaffedCommunity c = community("Fives");
   const MemberInfo provider = member(c, "karim"), receiver = member(c, "lucie");
   EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));
   EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
@@ -144,7 +54,7 @@ TEST_F(E2eExchangeTest, happy_path_moves_the_credits_once_both_parties_confirm) 
 }
 
 TEST_F(E2eExchangeTest, insufficient_credits_send_the_exchange_back_to_proposed) {
-  const Community c = community("Roubaix");
+  const StaffedCommunity c = community("Roubaix");
   const MemberInfo provider = member(c, "marc"), receiver = member(c, "ines");
   auto created = propose(receiver, {{"offer_id", offer(provider, 60)}, {"minutes", 500}});
   ASSERT_EQ(created.status, 201) << created.body;
@@ -159,7 +69,7 @@ TEST_F(E2eExchangeTest, insufficient_credits_send_the_exchange_back_to_proposed)
 }
 
 TEST_F(E2eExchangeTest, cancel_after_accept_returns_the_held_credits) {
-  const Community c = community("Tourcoing");
+  const StaffedCommunity c = community("Tourcoing");
   const MemberInfo provider = member(c, "yanis"), receiver = member(c, "chloe");
   const std::string id = accepted_exchange(provider, receiver, 45);
   ASSERT_TRUE(balance_becomes(receiver, {120, 45, 0, 75})) << balance_of(receiver);
@@ -173,7 +83,7 @@ TEST_F(E2eExchangeTest, cancel_after_accept_returns_the_held_credits) {
 }
 
 TEST_F(E2eExchangeTest, dispute_resolved_partially_by_staff_pays_the_agreed_part) {
-  const Community c = community("Wazemmes");
+  const StaffedCommunity c = community("Wazemmes");
   const MemberInfo provider = member(c, "sami"), receiver = member(c, "elodie");
   const std::string id = accepted_exchange(provider, receiver, 60, c.site);
   auto disputed = as(receiver).post("/v1/exchanges/" + id + "/dispute");
@@ -199,7 +109,7 @@ TEST_F(E2eExchangeTest, dispute_resolved_partially_by_staff_pays_the_agreed_part
 }
 
 TEST_F(E2eExchangeTest, another_member_can_neither_see_nor_act_on_the_exchange) {
-  const Community c = community("Lomme");
+  const StaffedCommunity c = community("Lomme");
   const MemberInfo provider = member(c, "paul"), receiver = member(c, "zoe");
   const MemberInfo stranger = member(c, "tom");
   auto created = propose(receiver, {{"offer_id", offer(provider, 30)}});
@@ -208,10 +118,13 @@ TEST_F(E2eExchangeTest, another_member_can_neither_see_nor_act_on_the_exchange) 
 
   EXPECT_EQ(as(stranger).get("/v1/exchanges/" + id).status, 404);
   EXPECT_EQ(as(stranger).get("/v1/exchanges/" + id + "/messages").status, 404);
-  for (const char* action : {"accept", "decline", "cancel", "complete", "dispute", "messages"}) {
-    EXPECT_EQ(as(stranger).post("/v1/exchanges/" + id + "/" + action, {{"body", "coucou"}}).status,
-              404)
-        << action;
+  // Each action with the body its operation documents: only the caller is wrong.
+  const std::pair<const char*, Json> actions[] = {
+      {"accept", Json::object()},          {"decline", Json::object()},
+      {"cancel", Json::object()},          {"complete", Json::object()},
+      {"dispute", {{"reason", "coucou"}}}, {"messages", {{"body", "coucou"}}}};
+  for (const auto& [action, body] : actions) {
+    EXPECT_EQ(as(stranger).post("/v1/exchanges/" + id + "/" + action, body).status, 404) << action;
   }
   EXPECT_TRUE(as(stranger).get("/v1/exchanges").json()["items"].empty());
   EXPECT_EQ(state_of(receiver, id), "proposed");

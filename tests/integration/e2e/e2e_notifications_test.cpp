@@ -7,50 +7,31 @@
 #include <memory>
 #include <thread>
 
-#include "e2e_gateway.hpp"
+#include "e2e_suite.hpp"
 #include "exchange/sse_test_client.hpp"
-#include "harness.hpp"
 
 namespace maillon::testing {
 namespace {
 
-class E2eNotificationsTest : public ::testing::Test {
+class E2eNotificationsTest : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
-    gateway = new Gateway();
+    E2eSuite::SetUpTestSuite();
     community = new GatewayCommunity(gateway->community("Notifications", Json::object()));
   }
   static void TearDownTestSuite() {
     delete community;
-    delete gateway;
+    E2eSuite::TearDownTestSuite();
   }
 
-  static inline Gateway* gateway = nullptr;
   static inline GatewayCommunity* community = nullptr;
 
   // Builders ---------------------------------------------------------------------------------
   static MemberInfo member(const std::string& name) { return gateway->member(*community, name); }
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
 
-  static std::string offer(const MemberInfo& owner) {
-    auto r = as(owner).post("/v1/offers", {{"kind", "service"},
-                                           {"mode", "service"},
-                                           {"category", "aide-aux-devoirs"},
-                                           {"title", "Aide aux devoirs d'anglais"},
-                                           {"duration_minutes", 30},
-                                           {"price_minutes", 30},
-                                           {"site_id", community->site}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  }
-
-  // Proposes once the exchange service has heard of the listing (it learns it from a stream).
-  static std::string propose(const MemberInfo& receiver, const std::string& offer_id) {
-    HttpResult r;
-    poll_until([&] {
-      r = as(receiver).post("/v1/exchanges", {{"offer_id", offer_id}});
-      return r.status != 422 || r.json().value("code", "") != "unknown-listing";
-    });
+  // The receiver's proposal on the offer, once the exchange service has heard of it.
+  static std::string proposal(const MemberInfo& receiver, const std::string& offer_id) {
+    auto r = propose(receiver, {{"offer_id", offer_id}});
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   }
@@ -58,7 +39,8 @@ class E2eNotificationsTest : public ::testing::Test {
 
 TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without_duplicate) {
   const MemberInfo provider = member("ophelie"), receiver = member("tom");
-  const std::string first_offer = offer(provider), second_offer = offer(provider);
+  const std::string first_offer = offer(provider, 30, community->site),
+                    second_offer = offer(provider, 30, community->site);
 
   // What EventSource sends: no header of its own, a single-use ticket in the query.
   auto ticket = as(provider).post("/v1/notifications/stream-ticket");
@@ -68,7 +50,7 @@ TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without
   ASSERT_EQ(live->status, 200);
   EXPECT_EQ(live->headers["content-type"], "text/event-stream");
 
-  const std::string first_id = propose(receiver, first_offer);
+  const std::string first_id = proposal(receiver, first_offer);
   auto first = live->next_event(kGatewayTimeoutMs);
   ASSERT_TRUE(first) << "no event through the gateway on the open stream";
   EXPECT_EQ(first->event, "exchange.proposed");
@@ -82,7 +64,7 @@ TEST_F(E2eNotificationsTest, gateway_streams_a_proposal_live_and_resumes_without
       gateway->url(), "/v1/notifications/stream",
       Headers{{"Authorization", "Bearer " + provider.token}, {"Last-Event-ID", first->id}});
   ASSERT_EQ(resumed->status, 200);
-  const std::string second_id = propose(receiver, second_offer);
+  const std::string second_id = proposal(receiver, second_offer);
   auto second = resumed->next_event(kGatewayTimeoutMs);
   ASSERT_TRUE(second);
   EXPECT_EQ(Json::parse(second->data)["exchange_id"], second_id);

@@ -7,15 +7,10 @@
 #include <ctime>
 #include <sstream>
 
-#include "e2e/e2e_gateway.hpp"
-#include "harness.hpp"
+#include "e2e/e2e_suite.hpp"
 
 namespace maillon::testing {
 namespace {
-
-struct Community : GatewayCommunity {
-  MemberInfo staff;
-};
 
 std::string today_utc() {
   std::time_t now = std::time(nullptr);
@@ -58,47 +53,16 @@ std::map<std::string, std::string> csv_row(const std::string& csv, const std::st
   return {};
 }
 
-class E2eDataTest : public ::testing::Test {
+class E2eDataTest : public E2eSuite {
  protected:
-  static void SetUpTestSuite() { gateway = new Gateway(); }
-  static void TearDownTestSuite() { delete gateway; }
-  static inline Gateway* gateway = nullptr;
-
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
-
-  static Community community(const std::string& name) {
-    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
-    Community out{gateway->community(name, policy), {}};
-    out.staff = member(out, "nadia");
-    gateway->make_staff(out, out.staff);
-    out.staff.token = login(out.staff);  // roles are read at login
+  static StaffedCommunity community(const std::string& name) {
+    StaffedCommunity out = staffed_community(name);
+    out.staff.token = token_of(login(out.staff));  // roles are read at login
     return out;
   }
-  static MemberInfo member(const Community& c, const std::string& name) {
-    MemberInfo m = gateway->member(c, name);
-    EXPECT_TRUE(poll_until([&] { return ledger_balance(as(m), m.id).balance == 120; }))
-        << name << " never got the signup bonus";
-    return m;
-  }
-  static std::string login(const MemberInfo& m) {
-    auto r = gateway->anonymous().post("/v1/auth/login",
-                                       {{"email", m.email}, {"password", "mot-de-passe-1"}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.json().value("token", "");
-  }
-  static std::string offer(const MemberInfo& owner, const Json& extra = Json::object()) {
-    Json body = {{"kind", "service"},
-                 {"mode", "service"},
-                 {"category", "aide-aux-devoirs"},
-                 {"title", "Aide aux devoirs de maths"},
-                 {"duration_minutes", 60},
-                 {"price_minutes", 30},
-                 {"location", {{"lat", 50.63}, {"lon", 3.07}}}};
-    for (auto& [k, v] : extra.items()) body[k] = v;
-    if (body.contains("site_id")) body.erase("location");  // handed over at the site
-    auto r = as(owner).post("/v1/offers", body);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
+  static std::string token_of(const HttpResult& login) {
+    EXPECT_EQ(login.status, 200) << login.body;
+    return login.json().value("token", "");
   }
   static bool searched(const MemberInfo& by, const std::string& id) {
     const Json page = as(by).get("/v1/offers?limit=100").json();
@@ -107,31 +71,18 @@ class E2eDataTest : public ::testing::Test {
     }
     return false;
   }
-  static std::string exchange_state(const MemberInfo& m, const std::string& id) {
-    return as(m).get("/v1/exchanges/" + id).json().value("state", "");
-  }
   // An exchange of 30 minutes at the community's site, completed by both parties.
-  static void completed_exchange(const Community& c, const MemberInfo& provider,
+  static void completed_exchange(const StaffedCommunity& c, const MemberInfo& provider,
                                  const MemberInfo& receiver) {
-    const std::string listing = offer(provider, {{"site_id", c.site}});
-    HttpResult created;
-    poll_until([&] {
-      created = as(receiver).post("/v1/exchanges", {{"offer_id", listing}});
-      return created.status == 201;
-    });
-    ASSERT_EQ(created.status, 201) << created.body;
-    const std::string id = created.json()["id"];
-    ASSERT_EQ(as(provider).post("/v1/exchanges/" + id + "/accept").status, 202);
-    ASSERT_TRUE(poll_until([&] { return exchange_state(provider, id) == "accepted"; }));
+    const std::string id = accepted_exchange(provider, receiver, 30, c.site);
     as(provider).post("/v1/exchanges/" + id + "/complete");
     as(receiver).post("/v1/exchanges/" + id + "/complete");
-    ASSERT_TRUE(poll_until([&] { return exchange_state(receiver, id) == "completed"; }))
-        << exchange_state(receiver, id);
+    ASSERT_TRUE(state_becomes(receiver, id, "completed")) << state_of(receiver, id);
   }
 };
 
 TEST_F(E2eDataTest, small_counts_read_less_than_five_and_five_loans_a_number) {
-  Community c = community("Open data");
+  StaffedCommunity c = community("Open data");
   MemberInfo ana = member(c, "ana"), ben = member(c, "ben"), cleo = member(c, "cleo");
   completed_exchange(c, ana, ben);
   completed_exchange(c, ben, cleo);
@@ -185,9 +136,9 @@ TEST_F(E2eDataTest, small_counts_read_less_than_five_and_five_loans_a_number) {
 }
 
 TEST_F(E2eDataTest, a_suspended_members_listings_disappear_until_reinstated_and_erasure_closes) {
-  Community c = community("Standing");
+  StaffedCommunity c = community("Standing");
   MemberInfo alice = member(c, "alice"), bob = member(c, "bob");
-  const std::string listing = offer(alice);
+  const std::string listing = offer(alice, 30);
   ASSERT_TRUE(poll_until([&] { return searched(bob, listing); }));
 
   auto suspended = gateway->admin().post("/v1/members/" + alice.id + "/suspend",
@@ -203,7 +154,7 @@ TEST_F(E2eDataTest, a_suspended_members_listings_disappear_until_reinstated_and_
   const Json shown = as(bob).get("/v1/offers/" + listing).json();
   EXPECT_EQ(shown["status"], "active");
 
-  alice.token = login(alice);
+  alice.token = token_of(login(alice));
   auto erased = as(alice).call("DELETE", "/v1/me", Json{{"password", "mot-de-passe-1"}}.dump());
   ASSERT_EQ(erased.status, 202) << erased.body;
   EXPECT_TRUE(poll_until(

@@ -5,103 +5,27 @@
 // cancelled with their holds voided. Each scenario lives in its own community.
 #include <gtest/gtest.h>
 
-#include "../e2e/e2e_gateway.hpp"
-#include "harness.hpp"
+#include "e2e/e2e_suite.hpp"
 
 namespace maillon::testing {
 namespace {
 
-using Balance = LedgerBalance;
-
 // One conciergerie with two staff members at its desk.
-struct Community : GatewayCommunity {
-  MemberInfo staff;
+struct Community : StaffedCommunity {
   MemberInfo other_staff;
 };
 
-class E2eExchangeTrustTest : public ::testing::Test {
+class E2eExchangeTrustTest : public E2eSuite {
  protected:
-  static void SetUpTestSuite() { gateway = new Gateway(); }
-  static void TearDownTestSuite() { delete gateway; }
-
-  static inline Gateway* gateway = nullptr;
-
-  static Client admin() { return gateway->admin(); }
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
-
   static Community community(const std::string& name) {
-    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
-    Community out{gateway->community(name, policy, "conciergerie"), {}, {}};
-    out.staff = member(out, "nadia");
-    gateway->make_staff(out, out.staff);
+    Community out{staffed_community(name, "conciergerie"), {}};
     out.other_staff = member(out, "bruno");
     gateway->make_staff(out, out.other_staff);
     return out;
   }
 
-  static MemberInfo member(const GatewayCommunity& c, const std::string& name) {
-    MemberInfo m = gateway->member(c, name);
-    EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
-        << name << " never got the signup bonus: " << balance_of(m);
-    return m;
-  }
-
-  static std::string offer(const MemberInfo& owner, int64_t price_minutes,
-                           const std::string& site) {
-    auto r = as(owner).post("/v1/offers", {{"kind", "service"},
-                                           {"mode", "service"},
-                                           {"category", "aide-aux-devoirs"},
-                                           {"title", "Aide aux devoirs de maths"},
-                                           {"duration_minutes", 60},
-                                           {"price_minutes", price_minutes},
-                                           {"site_id", site}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  }
-
   static std::string offer_status(const MemberInfo& owner, const std::string& id) {
     return as(owner).get("/v1/offers/" + id).json().value("status", "");
-  }
-
-  static HttpResult propose(const MemberInfo& who, const Json& body) {
-    HttpResult r;
-    poll_until([&] {
-      r = as(who).post("/v1/exchanges", body);
-      return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
-    });
-    return r;
-  }
-
-  static Balance balance_of(const MemberInfo& m) { return ledger_balance(as(m), m.id); }
-
-  // Every call comes from the gateway's address: a read refused as too many (429) is read again.
-  static Json exchange_of(const MemberInfo& who, const std::string& id) {
-    HttpResult r;
-    poll_until([&] {
-      r = as(who).get("/v1/exchanges/" + id);
-      return r.status != 429;
-    });
-    return r.json();
-  }
-
-  static bool state_becomes(const MemberInfo& who, const std::string& id,
-                            const std::string& state) {
-    return poll_until([&] { return exchange_of(who, id).value("state", "") == state; });
-  }
-
-  // The receiver proposes on the provider's offer at the site; the provider accepts; held.
-  static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
-                                       int64_t minutes, const std::string& site,
-                                       std::string* offer_id = nullptr) {
-    const std::string listing = offer(provider, minutes, site);
-    if (offer_id) *offer_id = listing;
-    auto created = propose(receiver, {{"offer_id", listing}});
-    EXPECT_EQ(created.status, 201) << created.body;
-    const std::string id = created.json().value("id", "");
-    auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
-    EXPECT_EQ(accepted.status, 202) << accepted.body;
-    EXPECT_TRUE(state_becomes(provider, id, "accepted")) << exchange_of(provider, id).dump();
-    return id;
   }
 
   static std::string code_of(const HttpResult& r) { return r.json().value("code", ""); }

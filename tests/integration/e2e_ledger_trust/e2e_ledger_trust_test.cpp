@@ -4,84 +4,16 @@
 // holding a NUL byte is a clear 400 after which the ledger goes on.
 #include <gtest/gtest.h>
 
-#include "../e2e/e2e_gateway.hpp"
-#include "harness.hpp"
+#include "e2e/e2e_suite.hpp"
 #include "services/common/ids.hpp"
 
 namespace maillon::testing {
 namespace {
 
-using Balance = LedgerBalance;
-
-struct Community : GatewayCommunity {
-  MemberInfo staff;
-};
-
-class E2eLedgerTrustTest : public ::testing::Test {
+class E2eLedgerTrustTest : public E2eSuite {
  protected:
-  static void SetUpTestSuite() { gateway = new Gateway(); }
-  static void TearDownTestSuite() { delete gateway; }
-  static inline Gateway* gateway = nullptr;
-
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
-
-  // min_balance 0 and no allowance: a member holds exactly the signup bonus until they trade.
-  static Community community(const std::string& name) {
-    const Json policy = {{"min_balance", 0}, {"signup_bonus", 120}, {"monthly_allowance", 0}};
-    Community out{gateway->community(name, policy), {}};
-    out.staff = member(out, "staff");
-    gateway->make_staff(out, out.staff);
-    return out;
-  }
-
-  static MemberInfo member(const Community& c, const std::string& name) {
-    MemberInfo m = gateway->member(c, name);
-    EXPECT_TRUE(poll_until([&] { return balance_of(m).balance == 120; }))
-        << name << " never got the signup bonus: " << balance_of(m);
-    return m;
-  }
-
-  static Balance balance_of(const MemberInfo& m) { return ledger_balance(as(m), m.id); }
-  static bool balance_becomes(const MemberInfo& m, const Balance& expected) {
-    return poll_until([&] { return balance_of(m) == expected; });
-  }
-
-  static Json exchange_of(const MemberInfo& who, const std::string& id) {
-    return as(who).get("/v1/exchanges/" + id).json();
-  }
-  static bool state_becomes(const MemberInfo& who, const std::string& id,
-                            const std::string& state) {
-    return poll_until([&] { return exchange_of(who, id).value("state", "") == state; });
-  }
-
-  static std::string offer(const MemberInfo& owner, int64_t price_minutes) {
-    auto r = as(owner).post("/v1/offers", {{"kind", "service"},
-                                           {"mode", "service"},
-                                           {"category", "aide-aux-devoirs"},
-                                           {"title", "Aide aux devoirs de français"},
-                                           {"duration_minutes", 60},
-                                           {"price_minutes", price_minutes},
-                                           {"location", {{"lat", 50.63}, {"lon", 3.07}}}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  }
-
-  // The receiver proposes on the provider's offer; the provider accepts; the hold is in place
-  // once the exchange reads `accepted`.
-  static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
-                                       int64_t minutes) {
-    const std::string offer_id = offer(provider, minutes);
-    HttpResult created;
-    poll_until([&] {  // the exchange service learns the offer from the stream
-      created = as(receiver).post("/v1/exchanges", {{"offer_id", offer_id}, {"minutes", minutes}});
-      return !(created.status == 422 && created.json().value("code", "") == "unknown-listing");
-    });
-    EXPECT_EQ(created.status, 201) << created.body;
-    const std::string id = created.json().value("id", "");
-    auto accepted = as(provider).post("/v1/exchanges/" + id + "/accept");
-    EXPECT_EQ(accepted.status, 202) << accepted.body;
-    EXPECT_TRUE(state_becomes(provider, id, "accepted")) << exchange_of(provider, id).dump();
-    return id;
+  static StaffedCommunity community(const std::string& name) {
+    return staffed_community(name, "tiers_lieu", "staff");
   }
 
   // The ledger transfer holding the exchange's credits, as the exchange shows it.
@@ -94,7 +26,7 @@ class E2eLedgerTrustTest : public ::testing::Test {
 };
 
 TEST_F(E2eLedgerTrustTest, no_party_settles_an_exchanges_hold_and_the_provider_is_paid_in_full) {
-  const Community c = community("Moulins");
+  const StaffedCommunity c = community("Moulins");
   const MemberInfo provider = member(c, "amine"), receiver = member(c, "jeanne");
   const std::string id = accepted_exchange(provider, receiver, 60);
   ASSERT_TRUE(balance_becomes(receiver, {120, 60, 0, 60})) << balance_of(receiver);
@@ -125,7 +57,7 @@ TEST_F(E2eLedgerTrustTest, no_party_settles_an_exchanges_hold_and_the_provider_i
 }
 
 TEST_F(E2eLedgerTrustTest, staff_grant_to_others_but_never_to_themselves) {
-  const Community c = community("Vauban");
+  const StaffedCommunity c = community("Vauban");
   const MemberInfo member_a = member(c, "odile");
   const Json self = {{"id", new_uuid()}, {"to_member_id", c.staff.id}, {"minutes", 30}};
   const auto refused = as(c.staff).post("/v1/ledger/transfers", self);
@@ -141,7 +73,7 @@ TEST_F(E2eLedgerTrustTest, staff_grant_to_others_but_never_to_themselves) {
 }
 
 TEST_F(E2eLedgerTrustTest, a_nul_in_a_memo_is_a_clear_400_and_the_ledger_goes_on) {
-  const Community c = community("Esquermes");
+  const StaffedCommunity c = community("Esquermes");
   const MemberInfo payer = member(c, "hugo"), payee = member(c, "lina");
   Json body = {{"id", new_uuid()}, {"to_member_id", payee.id}, {"minutes", 10}};
   body["memo"] = std::string("merci\0", 6);

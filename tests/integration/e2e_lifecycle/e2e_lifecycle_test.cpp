@@ -6,8 +6,7 @@
 
 #include <chrono>
 
-#include "e2e/e2e_gateway.hpp"
-#include "harness.hpp"
+#include "e2e/e2e_suite.hpp"
 #include "services/common/time.hpp"
 
 namespace maillon::testing {
@@ -15,15 +14,8 @@ namespace {
 
 constexpr int64_t kBonus = 120;
 
-class E2eLifecycleTest : public ::testing::Test {
+class E2eLifecycleTest : public E2eSuite {
  protected:
-  static void SetUpTestSuite() { gateway = new Gateway(); }
-  static void TearDownTestSuite() { delete gateway; }
-  static inline Gateway* gateway = nullptr;
-
-  static Client admin() { return gateway->admin(); }
-  static Client as(const MemberInfo& m) { return gateway->as(m); }
-
   static Json policy(const std::string& membership) {
     return {{"membership", membership},
             {"signup_bonus", kBonus},
@@ -34,10 +26,6 @@ class E2eLifecycleTest : public ::testing::Test {
     MemberInfo m = gateway->member(c, name);
     gateway->make_staff(c, m);
     return m;
-  }
-  static HttpResult login(const MemberInfo& m) {
-    return gateway->anonymous().post("/v1/auth/login",
-                                     {{"email", m.email}, {"password", "mot-de-passe-1"}});
   }
   static MemberInfo relogged(const MemberInfo& m) {
     auto r = login(m);
@@ -58,14 +46,6 @@ class E2eLifecycleTest : public ::testing::Test {
                                        {"location", {{"lat", 50.63}, {"lon", 3.07}}}});
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
-  }
-  static HttpResult propose(const MemberInfo& who, const std::string& offer_id) {
-    HttpResult r;
-    poll_until([&] {
-      r = as(who).post("/v1/exchanges", {{"offer_id", offer_id}});
-      return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
-    });
-    return r;
   }
   static Client community_admin_of(const GatewayCommunity& c, const std::string& name) {
     MemberInfo m = gateway->member(c, name);
@@ -90,7 +70,7 @@ TEST_F(E2eLifecycleTest, an_approval_community_pays_the_bonus_and_opens_exchange
   EXPECT_EQ(ledger_balance(as(newcomer), newcomer.id).balance, 0);
 
   const std::string offer_id = offer(as(provider));
-  auto refused = propose(newcomer, offer_id);
+  auto refused = propose(newcomer, {{"offer_id", offer_id}});
   EXPECT_EQ(refused.status, 403) << refused.body;
   EXPECT_EQ(refused.json().value("code", ""), "membership-pending");
 
@@ -101,7 +81,7 @@ TEST_F(E2eLifecycleTest, an_approval_community_pays_the_bonus_and_opens_exchange
   EXPECT_TRUE(poll_until([&] {
     return ledger_balance(as(newcomer), newcomer.id).balance == kBonus;
   })) << ledger_balance(as(newcomer), newcomer.id);
-  auto proposed = propose(newcomer, offer_id);
+  auto proposed = propose(newcomer, {{"offer_id", offer_id}});
   EXPECT_EQ(proposed.status, 201) << proposed.body;
   // Approving again pays nothing more.
   EXPECT_EQ(as(desk).post("/v1/members/" + newcomer.id + "/approve").status, 200);
@@ -118,7 +98,7 @@ TEST_F(E2eLifecycleTest, a_suspended_member_is_out_of_every_service_at_once_unti
   const std::string offer_id = offer(as(member));
   ASSERT_EQ(as(neighbour).get("/v1/offers/" + offer_id).status, 200);
   // An exchange the member pays for, accepted: its hold is on the member's account.
-  auto proposed = propose(member, offer(as(neighbour)));
+  auto proposed = propose(member, {{"offer_id", offer(as(neighbour))}});
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string exchange = proposed.json()["id"];
   ASSERT_EQ(as(neighbour).post("/v1/exchanges/" + exchange + "/accept").status, 202);
