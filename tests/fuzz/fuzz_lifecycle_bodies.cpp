@@ -2,12 +2,10 @@
 // report, desk registration): any bytes give either a value that keeps the parser's promises or
 // an ApiError with status 400 naming a field — never another exception.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
+#include <string>
 #include <string_view>
 
-#include "services/common/errors.hpp"
+#include "body_fuzzing.hpp"
 #include "services/common/json_body.hpp"
 #include "services/members/lifecycle_requests.hpp"
 
@@ -15,16 +13,9 @@ namespace {
 
 using namespace maillon;
 using namespace maillon::members;
-
-void expect(bool ok, const char* parser, const char* why) {
-  if (ok) return;
-  std::fprintf(stderr, "%s: %s\n", parser, why);
-  std::abort();
-}
-
-bool blank(const std::string& s) {
-  return s.find_first_not_of(" \t\r\n") == std::string::npos;
-}
+using maillon::fuzzing::blank;
+using maillon::fuzzing::expect;
+using maillon::fuzzing::run;
 
 void check_suspension(std::string_view body) {
   auto reason = parse_suspension(body);
@@ -57,19 +48,6 @@ void check_desk_member(std::string_view body) {
          "phone of a length no number has");
   expect(p.find_first_not_of("0123456789", digits_from) == std::string::npos, "parse_desk_member",
          "phone holds something else than digits");
-}
-
-template <class Check>
-void run(const char* parser, Check check, std::string_view body) {
-  try {
-    check(body);
-  } catch (const ApiError& e) {
-    expect(e.status() == 400, parser, "threw an ApiError that is not a 400");
-    expect(!e.errors().empty(), parser, "a 400 without any field error");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s threw %s\n", parser, e.what());
-    std::abort();
-  }
 }
 
 }  // namespace

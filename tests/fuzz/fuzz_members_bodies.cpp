@@ -2,12 +2,9 @@
 // value that keeps the parser's promises or an ApiError with status 400 — never another exception.
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
 #include <string_view>
 
-#include "services/common/errors.hpp"
+#include "body_fuzzing.hpp"
 #include "services/common/json_body.hpp"
 #include "services/members/members.hpp"
 
@@ -15,15 +12,8 @@ namespace {
 
 using namespace maillon;
 using namespace maillon::members;
-
-[[noreturn]] void fail(const char* parser, const char* why) {
-  std::fprintf(stderr, "%s: %s\n", parser, why);
-  std::abort();
-}
-
-void expect(bool ok, const char* parser, const char* why) {
-  if (!ok) fail(parser, why);
-}
+using maillon::fuzzing::expect;
+using maillon::fuzzing::run;
 
 bool in_range(const Position& p) {
   return std::isfinite(p.lat) && std::isfinite(p.lon) && std::abs(p.lat) <= 90 &&
@@ -70,19 +60,6 @@ void check_profile_patch(std::string_view body) {
   expect(!p.home_site_id || is_uuid(*p.home_site_id), "parse_profile_patch",
          "home_site_id is no uuid");
   expect(!p.location || in_range(*p.location), "parse_profile_patch", "location out of range");
-}
-
-template <class Check>
-void run(const char* parser, Check check, std::string_view body) {
-  try {
-    check(body);
-  } catch (const ApiError& e) {
-    expect(e.status() == 400, parser, "threw an ApiError that is not a 400");
-    expect(!e.errors().empty(), parser, "a 400 without any field error");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s threw %s\n", parser, e.what());
-    std::abort();
-  }
 }
 
 }  // namespace
