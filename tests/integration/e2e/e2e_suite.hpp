@@ -12,6 +12,7 @@
 
 #include "e2e_gateway.hpp"
 #include "harness.hpp"
+#include "listing_bodies.hpp"
 
 namespace maillon::testing {
 
@@ -76,18 +77,7 @@ class E2eSuite : public ::testing::Test {
   // A one-hour service handed over at `at_site`, or near Lille when there is none.
   static std::string offer(const MemberInfo& owner, int64_t price_minutes,
                            const std::optional<std::string>& at_site = std::nullopt) {
-    Json body = {{"kind", "service"},
-                 {"mode", "service"},
-                 {"category", "aide-aux-devoirs"},
-                 {"title", "Aide aux devoirs de maths"},
-                 {"duration_minutes", 60},
-                 {"price_minutes", price_minutes}};
-    if (at_site) {
-      body["site_id"] = *at_site;
-    } else {
-      body["location"] = {{"lat", 50.63}, {"lon", 3.07}};
-    }
-    auto r = as(owner).post("/v1/offers", body);
+    auto r = as(owner).post("/v1/offers", service_offer(price_minutes, at_site));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   }

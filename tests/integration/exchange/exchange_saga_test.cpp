@@ -11,6 +11,7 @@
 #include "exchange/sse_test_client.hpp"
 #include "harness.hpp"
 #include "json_schema.hpp"
+#include "listing_bodies.hpp"
 #include "services/common/redis.hpp"
 
 namespace maillon::testing {
@@ -66,18 +67,8 @@ class ExchangeSagaTest : public ::testing::Test {
 
   static std::string offer(const MemberInfo& owner, int64_t price_minutes,
                            std::optional<std::string> at_site = std::nullopt) {
-    Json body = {{"kind", "service"},
-                 {"mode", "service"},
-                 {"category", "aide-aux-devoirs"},
-                 {"title", "Aide aux devoirs de maths"},
-                 {"duration_minutes", 60},
-                 {"price_minutes", price_minutes}};
-    if (at_site) {
-      body["site_id"] = *at_site;
-    } else {
-      body["location"] = {{"lat", 50.63}, {"lon", 3.07}};
-    }
-    auto r = Client(offers->url(), owner.token).post("/v1/offers", body);
+    auto r = Client(offers->url(), owner.token)
+                 .post("/v1/offers", service_offer(price_minutes, at_site));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   }

@@ -14,6 +14,7 @@
 
 #include "harness.hpp"
 #include "json_schema.hpp"
+#include "listing_bodies.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
 #include "services/common/time.hpp"
@@ -81,14 +82,8 @@ class ExchangeTrustTest : public ::testing::Test {
   static Client ex(const MemberInfo& m) { return Client(exchange->url(), m.token); }
 
   static std::string offer(const MemberInfo& owner, int64_t price_minutes) {
-    Json body = {{"kind", "service"},
-                 {"mode", "service"},
-                 {"category", "aide-aux-devoirs"},
-                 {"title", "Aide aux devoirs de maths"},
-                 {"duration_minutes", 60},
-                 {"price_minutes", price_minutes},
-                 {"site_id", site}};
-    auto r = Client(offers->url(), owner.token).post("/v1/offers", body);
+    auto r =
+        Client(offers->url(), owner.token).post("/v1/offers", service_offer(price_minutes, site));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   }
