@@ -36,6 +36,7 @@ const std::set<std::string>& known_keywords() {
                                                "format",
                                                "$ref",
                                                "maxLength",
+                                               "pattern",
                                                "minItems",
                                                "maxItems",
                                                "allOf",
@@ -193,6 +194,11 @@ void JsonSchemaSet::check(const Context& at, const nlohmann::json& schema,
     }
     if (schema.contains("maxLength") && code_points(s) > schema["maxLength"].get<std::size_t>()) {
       out.push_back(where + ": longer than maxLength");
+    }
+    if (schema.contains("pattern") &&
+        !std::regex_search(s, std::regex(schema["pattern"].get<std::string>()))) {
+      out.push_back(where + ": does not match the pattern " + schema["pattern"].get<std::string>() +
+                    ": " + s);
     }
     std::string format = schema.value("format", "");
     if (format == "uuid" && !is_uuid_format(s)) out.push_back(where + ": not a uuid: " + s);

@@ -1,8 +1,8 @@
 // A JSON Schema validator for the subset our event schemas use (draft 2020-12): type (one or a
 // list), enum, const, required, properties, additionalProperties: false, items, minimum,
-// maximum, minLength, maxLength, minItems, maxItems, allOf, anyOf, format uuid, date-time, date,
-// email and uri-reference, annotations (default, examples, readOnly, writeOnly, deprecated), and
-// $ref to "#/..." in the same document or "<file>#/..." beside it. Anything else in a schema is
+// maximum, minLength, maxLength, pattern, minItems, maxItems, allOf, anyOf, format uuid, date-time,
+// date, email and uri-reference, annotations (default, examples, readOnly, writeOnly, deprecated),
+// and $ref to "#/..." in the same document or "<file>#/..." beside it. Anything else in a schema is
 // reported, not ignored. Documents come from files or are added in memory (the OpenAPI bundle).
 #pragma once
 
