@@ -2,8 +2,9 @@
 // search and matching run on every request (a few dozen entries, so a sorted map suffices).
 #include "exchange/categories.hpp"
 
-#include <cassert>
 #include <utility>
+
+#include "exchange/invariant.hpp"
 
 namespace maillon {
 namespace {
@@ -76,7 +77,7 @@ std::string_view to_string(ListingKind kind) {
     case ListingKind::service:
       return "service";
   }
-  assert(false && "unknown ListingKind");
+  MAILLON_INVARIANT(false, "unknown ListingKind");
   return "good";
 }
 
@@ -130,7 +131,7 @@ bool CategoryTree::is_ancestor_or_self(std::string_view ancestor, std::string_vi
   const Category* current = find(slug);
   // build() refused cycles and deep chains, so this walk ends within the depth bound.
   for (std::size_t steps = 0; current != nullptr; ++steps) {
-    assert(steps <= kCategoryDepthMax);
+    MAILLON_INVARIANT(steps <= kCategoryDepthMax, "the category tree is no deeper than its limit");
     if (current->slug == ancestor) return true;
     if (current->parent_slug.empty()) return false;
     current = find(current->parent_slug);

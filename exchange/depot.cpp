@@ -3,10 +3,10 @@
 #include "exchange/depot.hpp"
 
 #include <array>
-#include <cassert>
 #include <map>
 #include <utility>
 
+#include "exchange/invariant.hpp"
 #include "exchange/listing.hpp"  // the listing limits and utf8_code_points, shared on purpose
 
 namespace maillon {
@@ -34,13 +34,13 @@ bool is_reservation_lapsed(const DepotItem& item, int64_t now_s) {
 }
 
 DepotResult refuse(const DepotItem& item, DepotOutcome outcome) {
-  assert(outcome != DepotOutcome::ok);
+  MAILLON_INVARIANT(outcome != DepotOutcome::ok, "a refusal is never ok");
   return {outcome, item.status, {}, std::nullopt};
 }
 
 DepotResult done(const DepotItem& item, std::vector<DepotEffect> effects = {},
                  std::optional<ItemEvent> impact = std::nullopt) {
-  assert(depot_item_invariants_hold(item));
+  MAILLON_INVARIANT(depot_item_invariants_hold(item), "the item holds the depot invariants");
   return {DepotOutcome::ok, item.status, std::move(effects), std::move(impact)};
 }
 
@@ -128,7 +128,7 @@ std::string deposit_transfer_id(std::string_view item_id) {
 }
 
 std::string loan_transfer_id(std::string_view item_id, int32_t loan_number) {
-  assert(loan_number >= 1);
+  MAILLON_INVARIANT(loan_number >= 1, "a loan is numbered from 1");
   return "loan:" + std::string(item_id) + ":" + std::to_string(loan_number);
 }
 
@@ -176,7 +176,7 @@ IntakeResult intake_item(const ItemIntake& in, const CategoryTree& tree,
     item.deposit_rewarded = true;
   }
   result.impact = event_for(item, ItemEventKind::intake, now_s);
-  assert(depot_item_invariants_hold(item));
+  MAILLON_INVARIANT(depot_item_invariants_hold(item), "the item holds the depot invariants");
   return result;
 }
 
@@ -236,7 +236,7 @@ bool is_unclaimed(const DepotItem& item, const CommunityPolicy& policy, int64_t 
 DepotResult reserve_item(DepotItem& item, std::string_view member_id,
                          const MemberStanding& standing, const CommunityPolicy& policy,
                          int64_t now_s) {
-  assert(!member_id.empty());
+  MAILLON_INVARIANT(!member_id.empty(), "a member acts");
   const ItemStatus status = effective_status(item, now_s);
   // A retried reservation by its holder answers the same, without extending it.
   if (status == ItemStatus::reserved && item.reserved_by_member_id == member_id) {
@@ -289,7 +289,7 @@ DepotResult collect_item(DepotItem& item, std::string_view member_id, int64_t no
 DepotResult lend_item(DepotItem& item, std::string_view member_id, int64_t due_at_s,
                       const MemberStanding& standing, const CommunityPolicy& policy,
                       int64_t now_s) {
-  assert(!member_id.empty());
+  MAILLON_INVARIANT(!member_id.empty(), "a member acts");
   const ItemStatus status = effective_status(item, now_s);
   if (status != ItemStatus::available && status != ItemStatus::reserved) {
     return refuse(item, DepotOutcome::not_available);
@@ -376,7 +376,7 @@ std::vector<ImpactRow> aggregate_impact(std::span<const ItemEvent> events) {
         row.reused_g += event.weight_g;
         break;
       case ItemEventKind::redirected:
-        assert(event.outlet.has_value());
+        MAILLON_INVARIANT(event.outlet.has_value(), "a redirected item names its outlet");
         if (event.outlet == RedirectOutlet::reuse) row.redirected_reuse_g += event.weight_g;
         if (event.outlet == RedirectOutlet::recycle) row.redirected_recycle_g += event.weight_g;
         if (event.outlet == RedirectOutlet::waste) row.redirected_waste_g += event.weight_g;

@@ -2,10 +2,10 @@
 #include "exchange/exchange_flow.hpp"
 
 #include <array>
-#include <cassert>
 #include <initializer_list>
 #include <utility>
 
+#include "exchange/invariant.hpp"
 #include "exchange/listing.hpp"  // utf8_code_points: one count of characters for every rule
 
 namespace maillon {
@@ -75,7 +75,7 @@ ExchangeOutcome check_role(const Exchange& ex, const ExchangeActor& actor, unsig
 }
 
 ExchangeResult refuse(const Exchange& ex, ExchangeOutcome outcome) {
-  assert(outcome != ExchangeOutcome::ok);
+  MAILLON_INVARIANT(outcome != ExchangeOutcome::ok, "a refusal is never ok");
   return {outcome, ex.state, {}};
 }
 
@@ -90,8 +90,8 @@ ExchangeResult move_to(Exchange& ex, const ExchangeActor& actor, ExchangeState t
   ex.history.push_back({now_s, ex.state, to, actor.member_id, actor.on_behalf_of, std::move(note),
                         std::move(comment)});
   ex.state = to;
-  assert(ex.history.size() <= kExchangeHistoryMax);
-  assert(exchange_invariants_hold(ex));
+  MAILLON_INVARIANT(ex.history.size() <= kExchangeHistoryMax, "the history stays within its bound");
+  MAILLON_INVARIANT(exchange_invariants_hold(ex), "the exchange holds its invariants");
   return {ExchangeOutcome::ok, ex.state, std::move(effects)};
 }
 
@@ -245,7 +245,7 @@ FieldErrors validate_proposal(const ExchangeProposal& p) {
 }
 
 Exchange open_exchange(const ExchangeProposal& p, const ExchangeActor& actor, int64_t now_s) {
-  assert(validate_proposal(p).empty());
+  MAILLON_INVARIANT(validate_proposal(p).empty(), "open_exchange takes a validated proposal");
   Exchange ex;
   ex.id = p.id;
   ex.site_id = p.site_id;
@@ -256,12 +256,13 @@ Exchange open_exchange(const ExchangeProposal& p, const ExchangeActor& actor, in
   ex.proposed_at_s = now_s;
   ex.history.push_back({now_s, ExchangeState::proposed, ExchangeState::proposed, actor.member_id,
                         actor.on_behalf_of, "proposed"});
-  assert(exchange_invariants_hold(ex));
+  MAILLON_INVARIANT(exchange_invariants_hold(ex), "the exchange holds its invariants");
   return ex;
 }
 
 std::string ledger_transfer_id(std::string_view exchange_id, int32_t attempt) {
-  assert(!exchange_id.empty() && attempt >= 0);
+  MAILLON_INVARIANT(!exchange_id.empty() && attempt >= 0,
+                    "a transfer id names an exchange and an attempt from 0");
   return "exchange:" + std::string(exchange_id) + ":" + std::to_string(attempt);
 }
 
@@ -311,7 +312,7 @@ ExchangeResult cancel_exchange(Exchange& ex, const ExchangeActor& actor, int64_t
 }
 
 ExchangeResult cancel_by_system(Exchange& ex, std::string_view reason, int64_t now_s) {
-  assert(!reason.empty());
+  MAILLON_INVARIANT(!reason.empty(), "a system cancellation gives its reason");
   if (!is_one_of(ex.state,
                  {ExchangeState::proposed, ExchangeState::accepting, ExchangeState::accepted})) {
     return refuse(ex, ExchangeOutcome::invalid_state);
@@ -323,7 +324,7 @@ ExchangeResult cancel_by_system(Exchange& ex, std::string_view reason, int64_t n
 }
 
 std::string cancelled_by(const Exchange& ex) {
-  assert(ex.state == ExchangeState::cancelled);
+  MAILLON_INVARIANT(ex.state == ExchangeState::cancelled, "the exchange was just cancelled");
   const ExchangeHistoryEntry& last = ex.history.back();
   return last.on_behalf_of_member_id.empty() ? last.actor_member_id : last.on_behalf_of_member_id;
 }
@@ -355,7 +356,8 @@ ExchangeResult confirm_completion(Exchange& ex, const ExchangeActor& actor, int6
 
 ExchangeResult dispute_exchange(Exchange& ex, const ExchangeActor& actor, std::string_view reason,
                                 int64_t now_s) {
-  assert(validate_free_text("reason", reason, kDisputeReasonCodePointsMax).empty());
+  MAILLON_INVARIANT(validate_free_text("reason", reason, kDisputeReasonCodePointsMax).empty(),
+                    "a dispute reason is validated first");
   if (auto o = check_role(ex, actor, Role::proposer | Role::other_party);
       o != ExchangeOutcome::ok) {
     return refuse(ex, o);
@@ -379,7 +381,9 @@ ExchangeOutcome check_resolver(const Exchange& ex, const ExchangeActor& actor) {
 
 ExchangeResult resolve_dispute(Exchange& ex, const ExchangeActor& actor,
                                const Resolution& resolution, int64_t now_s) {
-  assert(validate_free_text("note", resolution.note, kResolutionNoteCodePointsMax).empty());
+  MAILLON_INVARIANT(
+      validate_free_text("note", resolution.note, kResolutionNoteCodePointsMax).empty(),
+      "a resolution note is validated first");
   if (auto o = check_resolver(ex, actor); o != ExchangeOutcome::ok) return refuse(ex, o);
   if (ex.state != ExchangeState::disputed) return refuse(ex, ExchangeOutcome::invalid_state);
   const bool partial = resolution.outcome == ResolutionOutcome::partial;
@@ -526,7 +530,9 @@ bool exchange_invariants_hold(const Exchange& ex) {
 }
 
 double reliability(const ReliabilityCounts& counts) {
-  assert(counts.completed >= 0 && counts.cancelled_after_accept >= 0 && counts.no_show >= 0);
+  MAILLON_INVARIANT(
+      counts.completed >= 0 && counts.cancelled_after_accept >= 0 && counts.no_show >= 0,
+      "counts are never negative");
   const double failures = static_cast<double>(counts.cancelled_after_accept + counts.no_show);
   const double completed = static_cast<double>(counts.completed);
   return (completed + 1.0) / (completed + failures + 2.0);

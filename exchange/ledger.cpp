@@ -2,20 +2,10 @@
 // with the change set a batch writer needs (touched accounts, transfers, new entries).
 #include "exchange/ledger.hpp"
 
-#include <cstdio>
-#include <cstdlib>
+#include "exchange/invariant.hpp"
 
 namespace maillon {
 namespace {
-
-// A broken invariant is a bug here or in what the service loaded: crash rather than write a
-// wrong balance. Kept in release builds, unlike assert(), because a ledger must not limp on.
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "ledger invariant broken: %s\n", what);
-    std::abort();
-  }
-}
 
 // PostgreSQL cannot store a NUL in a text: refused here, whatever path the request took.
 bool has_nul(const std::string& text) {
@@ -55,7 +45,7 @@ LedgerOutcome resolved_outcome(TransferState state) {
     case TransferState::pending:
       break;
   }
-  require(false, "a pending transfer has no resolved outcome");
+  MAILLON_INVARIANT(false, "a pending transfer has no resolved outcome");
   return LedgerOutcome::ok;
 }
 
@@ -80,33 +70,34 @@ std::optional<int64_t> transfer_deadline_us(const Transfer& transfer) {
 }
 
 Ledger::Ledger(CommunityPolicy policy) : policy_(policy) {
-  require(validate_policy(policy_).empty(), "the ledger needs a valid policy");
+  MAILLON_INVARIANT(validate_policy(policy_).empty(), "the ledger needs a valid policy");
 }
 
 void Ledger::load_account(const Account& account) {
-  require(!account.id.empty(), "an account has an id");
-  require(account.pending_debit_minutes >= 0 && account.pending_credit_minutes >= 0,
-          "pending sums are never negative");
+  MAILLON_INVARIANT(!account.id.empty(), "an account has an id");
+  MAILLON_INVARIANT(account.pending_debit_minutes >= 0 && account.pending_credit_minutes >= 0,
+                    "pending sums are never negative");
   const bool inserted = accounts_.emplace(account.id, account).second;
-  require(inserted, "an account is loaded once");
+  MAILLON_INVARIANT(inserted, "an account is loaded once");
 }
 
 void Ledger::load_transfer(const Transfer& transfer) {
   const TransferRequest& request = transfer.request;
   // Only what every stored transfer satisfies whatever the bounds were when it was accepted.
-  require(!request.id.empty() && request.amount_minutes > 0 &&
-              request.from_account_id != request.to_account_id,
-          "a stored transfer is well formed");
-  require(transfer.posted_minutes >= 0 && transfer.posted_minutes <= request.amount_minutes,
-          "a transfer never moved more than its amount");
+  MAILLON_INVARIANT(!request.id.empty() && request.amount_minutes > 0 &&
+                        request.from_account_id != request.to_account_id,
+                    "a stored transfer is well formed");
+  MAILLON_INVARIANT(
+      transfer.posted_minutes >= 0 && transfer.posted_minutes <= request.amount_minutes,
+      "a transfer never moved more than its amount");
   const bool pending = transfer.state == TransferState::pending;
-  require(!pending || transfer.posted_minutes == 0, "a hold has moved nothing yet");
+  MAILLON_INVARIANT(!pending || transfer.posted_minutes == 0, "a hold has moved nothing yet");
   // Posting, voiding or expiring a hold touches both accounts, so they must be there first.
-  require(!pending || (accounts_.contains(request.from_account_id) &&
-                       accounts_.contains(request.to_account_id)),
-          "a pending transfer's accounts are loaded before it");
+  MAILLON_INVARIANT(!pending || (accounts_.contains(request.from_account_id) &&
+                                 accounts_.contains(request.to_account_id)),
+                    "a pending transfer's accounts are loaded before it");
   const bool inserted = transfers_.emplace(request.id, transfer).second;
-  require(inserted, "a transfer is loaded once");
+  MAILLON_INVARIANT(inserted, "a transfer is loaded once");
   if (const auto deadline_us = transfer_deadline_us(transfer); pending && deadline_us) {
     deadlines_.emplace(*deadline_us, request.id);
   }
@@ -148,10 +139,10 @@ TransferResult Ledger::create_checked(const TransferRequest& request, int64_t no
   // The side each check guarded; the other side only moved away from its own limit.
   const Account& payer = accounts_.at(request.from_account_id);
   const Account& payee = accounts_.at(request.to_account_id);
-  require(payer.community || debit_exposure_minutes(payer) >= policy_.min_balance,
-          "a member's available credits stay at or above min_balance");
-  require(payee.community || credit_exposure_minutes(payee) <= policy_.max_balance,
-          "a member's balance with holds stays at or below max_balance");
+  MAILLON_INVARIANT(payer.community || debit_exposure_minutes(payer) >= policy_.min_balance,
+                    "a member's available credits stay at or above min_balance");
+  MAILLON_INVARIANT(payee.community || credit_exposure_minutes(payee) <= policy_.max_balance,
+                    "a member's balance with holds stays at or below max_balance");
   return {LedgerOutcome::ok, stored};
 }
 
@@ -176,8 +167,10 @@ TransferResult Ledger::post(const TransferId& id, std::optional<int64_t> amount_
   // The whole hold is released and only the posted part moves: the remainder returns.
   release(transfer);
   move(transfer, posted_minutes, now_us);
-  require(debit_exposure_minutes(from) >= from_exposure_minutes, "posting never lowers room");
-  require(credit_exposure_minutes(to) <= to_exposure_minutes, "posting never raises exposure");
+  MAILLON_INVARIANT(debit_exposure_minutes(from) >= from_exposure_minutes,
+                    "posting never lowers room");
+  MAILLON_INVARIANT(credit_exposure_minutes(to) <= to_exposure_minutes,
+                    "posting never raises exposure");
   return {LedgerOutcome::ok, transfer};
 }
 
@@ -218,7 +211,7 @@ std::vector<Transfer> Ledger::expire(int64_t now_us, std::size_t limit) {
 }
 
 TransferResult Ledger::resolve_expired(Transfer& transfer, int64_t now_us) {
-  require(transfer.state == TransferState::pending, "only a hold expires");
+  MAILLON_INVARIANT(transfer.state == TransferState::pending, "only a hold expires");
   release(transfer);
   transfer.state = TransferState::expired;
   transfer.resolved_at_us = now_us;
@@ -240,8 +233,8 @@ void Ledger::release(const Transfer& transfer) {
   Account& to = touch_account(transfer.request.to_account_id);
   from.pending_debit_minutes -= amount_minutes;
   to.pending_credit_minutes -= amount_minutes;
-  require(from.pending_debit_minutes >= 0 && to.pending_credit_minutes >= 0,
-          "a release never takes more than was held");
+  MAILLON_INVARIANT(from.pending_debit_minutes >= 0 && to.pending_credit_minutes >= 0,
+                    "a release never takes more than was held");
   if (const auto deadline_us = transfer_deadline_us(transfer)) {
     deadlines_.erase({*deadline_us, transfer.request.id});
   }
@@ -249,8 +242,8 @@ void Ledger::release(const Transfer& transfer) {
 }
 
 void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us) {
-  require(amount_minutes > 0 && amount_minutes <= transfer.request.amount_minutes,
-          "a movement is positive and within the transfer");
+  MAILLON_INVARIANT(amount_minutes > 0 && amount_minutes <= transfer.request.amount_minutes,
+                    "a movement is positive and within the transfer");
   Account& from = touch_account(transfer.request.from_account_id);
   Account& to = touch_account(transfer.request.to_account_id);
   from.balance_minutes -= amount_minutes;

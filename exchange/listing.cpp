@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <cmath>
 #include <set>
 #include <utility>
+
+#include "exchange/invariant.hpp"
 
 namespace maillon {
 namespace {
@@ -359,7 +360,8 @@ FieldErrors validate_new_listing(const ListingDraft& draft, const CategoryTree& 
 Listing create_listing(const ListingDraft& d, ListingIdentity identity, int64_t now_s) {
   std::optional<ListingKind> kind = d.kind ? parse_listing_kind(*d.kind) : std::nullopt;
   std::optional<ListingMode> mode = d.mode ? parse_listing_mode(*d.mode) : std::nullopt;
-  assert(kind && mode && d.category && d.title && "create_listing needs a validated draft");
+  MAILLON_INVARIANT(kind && mode && d.category && d.title,
+                    "create_listing needs a validated draft");
   Listing l;
   l.id = std::move(identity.id);
   l.side = identity.side;
@@ -418,7 +420,7 @@ ListingTransitionResult patch_transition(const Listing& current, const ListingPa
     return {ListingTransitionOutcome::rejected, current.status};
   }
   if (!patch.status) return {ListingTransitionOutcome::unchanged, current.status};
-  assert((*patch.status == "paused" || *patch.status == "active") && "validate_patch first");
+  MAILLON_INVARIANT(*patch.status == "paused" || *patch.status == "active", "validate_patch first");
   ListingEvent event =
       *patch.status == "paused" ? ListingEvent::owner_pause : ListingEvent::owner_resume;
   return transition(current.status, event);
@@ -426,7 +428,8 @@ ListingTransitionResult patch_transition(const Listing& current, const ListingPa
 
 Listing apply_patch(const Listing& current, const ListingPatch& patch, int64_t now_s) {
   ListingTransitionResult status = patch_transition(current, patch);
-  assert(status.outcome != ListingTransitionOutcome::rejected && "check patch_transition first");
+  MAILLON_INVARIANT(status.outcome != ListingTransitionOutcome::rejected,
+                    "check patch_transition first");
   ListingIdentity identity{current.id, current.side, current.member_id, current.community_id};
   Listing next = create_listing(merged_draft(current, patch), std::move(identity), now_s);
   next.status = status.status;
@@ -446,7 +449,8 @@ double coarse_degrees(double degrees) {
 }
 
 int64_t distance_bucket_m(double exact_m) {
-  assert(std::isfinite(exact_m) && exact_m <= kDistanceMetresMax);
+  MAILLON_INVARIANT(std::isfinite(exact_m) && exact_m <= kDistanceMetresMax,
+                    "a distance is finite and within the earth");
   // Round in integers after one exact ceil, so float division never lands below exact_m.
   auto whole_m = static_cast<int64_t>(std::ceil(exact_m > 0 ? exact_m : 0));
   int64_t step_m = whole_m <= 1000 ? 100 : 500;

@@ -2,7 +2,8 @@
 #include "exchange/text_search.hpp"
 
 #include <algorithm>
-#include <cassert>
+
+#include "exchange/invariant.hpp"
 
 namespace maillon {
 namespace {
@@ -211,7 +212,7 @@ std::vector<uint16_t> end_positions(const TsQueryNode& node, const TsVector& vec
       return out;
     }
     default:
-      assert(false && "phrase operands are checked when parsed");
+      MAILLON_INVARIANT(false, "phrase operands are checked when parsed");
       return {};
   }
 }

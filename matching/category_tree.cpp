@@ -1,15 +1,16 @@
 // Related categories are precomputed once: queries then only read a short list.
 #include "matching/category_tree.hpp"
 
-#include <cassert>
+#include "exchange/invariant.hpp"
 
 namespace maillon::matching {
 
 CategoryTree::CategoryTree(std::vector<CategoryId> parents) : parents_(std::move(parents)) {
-  assert(parents_.size() <= kMaxCategories);
+  MAILLON_INVARIANT(parents_.size() <= kMaxCategories, "no more categories than the engine holds");
   related_.resize(parents_.size());
   for (std::size_t c = 0; c < parents_.size(); ++c) {
-    assert(parents_[c] == kNoParent || parents_[c] < parents_.size());
+    MAILLON_INVARIANT(parents_[c] == kNoParent || parents_[c] < parents_.size(),
+                      "a parent is a known category");
     for (std::size_t other = 0; other < parents_.size(); ++other) {
       const auto a = static_cast<CategoryId>(c);
       const auto b = static_cast<CategoryId>(other);

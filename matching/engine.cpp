@@ -29,11 +29,11 @@
 #include "matching/engine.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
 #include <tuple>
 
+#include "exchange/invariant.hpp"
 #include "matching/engine_internal.hpp"
 
 namespace maillon::matching {
@@ -81,7 +81,7 @@ uint32_t Engine::allocate_slot() {
     free_slots_.pop_back();
     return slot;
   }
-  assert(ids_.size() < IdMap::kNone);
+  MAILLON_INVARIANT(ids_.size() < IdMap::kNone, "slots stay below the free marker");
   ids_.emplace_back();
   members_.push_back(0);
   category_of_.push_back(0);
@@ -102,7 +102,7 @@ uint32_t Engine::cell_for(std::size_t partition, int32_t lat_fixed, int32_t lon_
   auto it = std::lower_bound(p.keys.begin(), p.keys.end(), key);
   const auto at = it - p.keys.begin();
   if (it != p.keys.end() && *it == key) return p.cells[static_cast<std::size_t>(at)];
-  assert(cells_.size() < UINT32_MAX);
+  MAILLON_INVARIANT(cells_.size() < UINT32_MAX, "cells are numbered in 32 bits");
   const auto cell = static_cast<uint32_t>(cells_.size());
   cells_.emplace_back();
   summaries_.push_back(CellSummary{std::numeric_limits<int64_t>::min(),
@@ -137,7 +137,7 @@ void Engine::insert(const Listing& listing) {
 }
 
 void Engine::erase_slot(uint32_t slot) {
-  assert(flags_[slot] != kFreeSlot);
+  MAILLON_INVARIANT(flags_[slot] != kFreeSlot, "the slot holds a listing");
   std::vector<Entry>& cell = cells_[cell_of_[slot]];
   const uint32_t index = index_in_cell_[slot];
   cell[index] = cell.back();
@@ -273,20 +273,20 @@ std::size_t Engine::build(const std::vector<Listing>& listings) {
 }
 
 void Engine::set_reliability(MemberIndex member, double reliability) {
-  assert(member < kMaxMembers);
+  MAILLON_INVARIANT(member < kMaxMembers, "no more members than the engine holds");
   if (member >= reliability_.size()) reliability_.resize(member + 1, kDefaultReliability);
   reliability_[member] = std::isfinite(reliability) ? std::clamp(reliability, 0.0, 1.0) : 0.0;
   reliability_max_ = std::max(reliability_max_, reliability_[member]);
 }
 
 void Engine::set_recent_proposals(MemberIndex member, uint32_t proposals) {
-  assert(member < kMaxMembers);
+  MAILLON_INVARIANT(member < kMaxMembers, "no more members than the engine holds");
   if (member >= recent_proposals_.size()) recent_proposals_.resize(member + 1, 0);
   recent_proposals_[member] = proposals;
 }
 
 void Engine::record_proposal(MemberIndex member) {
-  assert(member < kMaxMembers);
+  MAILLON_INVARIANT(member < kMaxMembers, "no more members than the engine holds");
   if (member >= recent_proposals_.size()) recent_proposals_.resize(member + 1, 0);
   if (recent_proposals_[member] < UINT32_MAX) ++recent_proposals_[member];
 }

@@ -1,7 +1,6 @@
 // The engine's queries: best matches of a listing, listings near a point. Both build a Probe
 // and share one search (nearest cells first, bounded top-k, exact haversine when it matters).
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 
 #include "matching/engine.hpp"

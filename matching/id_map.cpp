@@ -3,7 +3,8 @@
 #include "matching/id_map.hpp"
 
 #include <bit>
-#include <cassert>
+
+#include "exchange/invariant.hpp"
 
 namespace maillon::matching {
 
@@ -27,7 +28,7 @@ void IdMap::insert(ListingId id, uint32_t slot, const std::vector<ListingId>& id
   const std::size_t mask = table_.size() - 1;
   std::size_t i = home(id);
   while (table_[i] != kNone) {
-    assert(ids_of_slots[table_[i]] != id);
+    MAILLON_INVARIANT(ids_of_slots[table_[i]] != id, "an id is inserted once");
     i = (i + 1) & mask;
   }
   table_[i] = slot;

@@ -1,5 +1,5 @@
-// What moves the depot besides its routes: communities and sites from the members stream,
-// ledger refusals, completed exchanges for the impact counters, and the periodic jobs
+// What moves the depot besides its routes: communities and sites from the members stream (the
+// directory), ledger refusals, completed exchanges for the impact counters, and the periodic jobs
 // (lapsed reservations, unclaimed items for the desk, loan reminders and late notices, and
 // forgetting who was active once their day is counted).
 #include <chrono>
@@ -7,8 +7,12 @@
 #include <map>
 #include <stdexcept>
 
+#include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/events_depot.hpp"
+#include "services/common/events_exchanges.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/policy_json.hpp"
@@ -27,40 +31,9 @@ constexpr size_t kUuidLength = 36;
 constexpr int64_t kActivityKeptDays = 8;
 
 std::chrono::milliseconds job_interval_from_env() {
-  const char* text = std::getenv("MAILLON_DEPOT_JOB_INTERVAL_MS");
-  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(30'000);
-  char* end = nullptr;
-  long long ms = std::strtoll(text, &end, 10);
-  if (*end != '\0' || ms < kJobIntervalMsMin || ms > kJobIntervalMsMax) {
-    throw std::invalid_argument("MAILLON_DEPOT_JOB_INTERVAL_MS must be in [50, 3600000]");
-  }
-  return std::chrono::milliseconds(ms);
-}
-
-std::string text_field(const nlohmann::json& data, const char* name) {
-  auto it = data.find(name);
-  if (it == data.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
-
-void apply_members_event(pqxx::work& tx, const Event& e) {
-  if (e.type == "community.created" || e.type == "community.updated") {
-    std::string id = text_field(e.data, "community_id");
-    if (!is_uuid(id)) return;
-    FieldErrors errors;
-    CommunityPolicy policy =
-        policy_from_json(e.data.value("policy", nlohmann::json::object()), errors);
-    if (!errors.empty()) {
-      log::warn("community policy refused: defaults kept", {{"event", e.id}});
-      policy = CommunityPolicy{};
-    }
-    upsert_community(tx, id, policy_to_json(policy).dump());
-  } else if (e.type == "site.created" || e.type == "site.updated") {
-    std::string id = text_field(e.data, "id");
-    std::string community = text_field(e.data, "community_id");
-    if (!is_uuid(id) || !is_uuid(community)) return;
-    upsert_site(tx, id, community, text_field(e.data, "name"));
-  }
+  return Config::duration_ms("MAILLON_DEPOT_JOB_INTERVAL_MS", std::chrono::milliseconds(30'000),
+                             std::chrono::milliseconds(kJobIntervalMsMin),
+                             std::chrono::milliseconds(kJobIntervalMsMax));
 }
 
 // deposit:<item> and loan:<item>:<n> (exchange/depot.hpp) name the item they pay for.
@@ -76,13 +49,12 @@ std::string item_of_transfer(const std::string& transfer_id) {
 }
 
 void apply_ledger_event(pqxx::work& tx, const Event& e) {
-  if (e.type != "transfer.rejected") return;
-  std::string transfer_id = text_field(e.data, "transfer_id");
-  if (transfer_id.empty()) transfer_id = text_field(e.data, "id");
-  std::string item_id = item_of_transfer(transfer_id);
+  const TransferEvent t = TransferEvent::read(e).value();
+  if (t.type != TransferEventType::rejected) return;
+  std::string item_id = item_of_transfer(t.transfer_id);
   if (item_id.empty()) return;  // another service's transfer
-  std::string reason = text_field(e.data, "reason");
-  record_refusal(tx, item_id, transfer_id, reason.empty() ? "rejected" : reason);
+  const std::string reason = t.reason.value_or("");
+  record_refusal(tx, item_id, t.transfer_id, reason.empty() ? "rejected" : reason);
 }
 
 void apply_exchange_event(const DepotContext& c, pqxx::work& tx, const Event& e) {

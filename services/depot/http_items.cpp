@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "services/common/auth.hpp"
+#include "services/common/directory.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/http.hpp"
 #include "services/common/ids.hpp"
@@ -165,9 +166,9 @@ Response ItemRoutes::intake(const Request& req) {
   if (!in.dropped_by_member_id.empty())
     depositor_community = member_community(in.dropped_by_member_id, "dropped_by_member_id");
   Json body = s().db.transact([&](pqxx::work& tx) {
-    std::optional<SiteRow> site = find_site(tx, in.site_id);
+    std::optional<directory::Site> site = directory::site(tx, in.site_id);
     std::optional<CommunityPolicy> policy;
-    if (site) policy = find_policy(tx, site->community_id);
+    if (site) policy = directory::policy_of(tx, site->community_id);
     if (!site || !policy) throw not_found("Lieu inconnu.");
     if (!in.dropped_by_member_id.empty())
       check_same_community(depositor_community, site->community_id, "dropped_by_member_id");
@@ -206,9 +207,10 @@ Response ItemRoutes::list(const Request& req) {
   f.limit = page.limit + 1;
   ItemViewer viewer = viewer_of(who, f.site_id);
   Json body = s().db.transact([&](pqxx::work& tx) {
-    std::optional<SiteRow> site = find_site(tx, f.site_id);
+    std::optional<directory::Site> site = directory::site(tx, f.site_id);
     if (!site) throw not_found("Lieu inconnu.");
-    CommunityPolicy policy = find_policy(tx, site->community_id).value_or(CommunityPolicy{});
+    CommunityPolicy policy =
+        directory::policy_of(tx, site->community_id).value_or(CommunityPolicy{});
     f.now_s = c_->now_s();
     f.unclaimed_before_s = f.now_s - policy.unclaimed_days * 86400;
     std::vector<ItemRow> rows = list_items(tx, f);
@@ -231,7 +233,8 @@ Response ItemRoutes::get(const Request& req) {
   Json body = s().db.transact([&](pqxx::work& tx) {
     std::optional<ItemRow> row = find_item(tx, id, false);
     if (!row) throw not_found();
-    CommunityPolicy policy = find_policy(tx, row->community_id).value_or(CommunityPolicy{});
+    CommunityPolicy policy =
+        directory::policy_of(tx, row->community_id).value_or(CommunityPolicy{});
     return item_json(*row, policy, c_->now_s(), viewer_of(who, row->item.site_id));
   });
   return json_response(200, body);
@@ -251,7 +254,8 @@ Response ItemRoutes::act(const Identity& who, const std::string& item_id,
     if (!staff && row->community_id != who.community_id) {
       throw forbidden("Réservé aux membres de la communauté du lieu.");
     }
-    CommunityPolicy policy = find_policy(tx, row->community_id).value_or(CommunityPolicy{});
+    CommunityPolicy policy =
+        directory::policy_of(tx, row->community_id).value_or(CommunityPolicy{});
     int64_t now_s = c_->now_s();
     const DepotItem before = row->item;
     const ItemViewer viewer = viewer_of(who, row->item.site_id);

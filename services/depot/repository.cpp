@@ -74,15 +74,6 @@ constexpr const char* kLoanNoticeCandidates =
 constexpr const char* kRecordRefusal =
     "UPDATE items SET ledger_refused_transfer_id = $2, ledger_refused_reason = $3 WHERE id = $1";
 
-constexpr const char* kUpsertCommunity =
-    "INSERT INTO communities (id, policy) VALUES ($1, $2::jsonb) "
-    "ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy";
-constexpr const char* kUpsertSite =
-    "INSERT INTO sites (id, community_id, name) VALUES ($1, $2, $3) "
-    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, name = EXCLUDED.name";
-constexpr const char* kFindSite = "SELECT id, community_id FROM sites WHERE id = $1";
-constexpr const char* kFindPolicy = "SELECT policy::text FROM communities WHERE id = $1";
-
 constexpr const char* kAddCounters =
     "INSERT INTO daily_stats AS d (community_id, site_key, day, items_in, items_reused, reused_g, "
     "redirected_reuse_g, redirected_recycle_g, redirected_waste_g, loans, exchanges_completed, "
@@ -219,31 +210,6 @@ DayCounters counters_from(const pqxx::row& r, int first) {
 }
 
 }  // namespace
-
-void upsert_community(pqxx::work& tx, const std::string& id, const std::string& policy_json) {
-  tx.exec_params(kUpsertCommunity, id, policy_json);
-}
-
-void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
-                 const std::string& name) {
-  tx.exec_params(kUpsertSite, id, community_id, name);
-}
-
-std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id) {
-  auto r = tx.exec_params(kFindSite, id);
-  if (r.empty()) return std::nullopt;
-  return SiteRow{r[0][0].c_str(), r[0][1].c_str()};
-}
-
-std::optional<CommunityPolicy> find_policy(pqxx::work& tx, const std::string& community_id) {
-  auto r = tx.exec_params(kFindPolicy, community_id);
-  if (r.empty()) return std::nullopt;
-  FieldErrors errors;
-  CommunityPolicy policy = policy_from_json(nlohmann::json::parse(r[0][0].c_str()), errors);
-  // Stored only after validation (consumers.cpp), so it cannot be wrong here.
-  assert(errors.empty());
-  return policy;
-}
 
 void insert_item(pqxx::work& tx, const ItemRow& row) {
   const DepotItem& i = row.item;

@@ -27,17 +27,6 @@ struct ItemRow {
   int64_t revision = 0;  // bumped by every update: item events carry it (consumers order by it)
 };
 
-struct SiteRow {
-  std::string id;
-  std::string community_id;
-};
-
-void upsert_community(pqxx::work& tx, const std::string& id, const std::string& policy_json);
-void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
-                 const std::string& name);
-std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id);
-std::optional<CommunityPolicy> find_policy(pqxx::work& tx, const std::string& community_id);
-
 void insert_item(pqxx::work& tx, const ItemRow& row);
 std::optional<ItemRow> find_item(pqxx::work& tx, const std::string& id, bool for_update);
 // Stores the row and sets row.revision to the item's new revision.

@@ -3,7 +3,6 @@
 #include "services/matching/index.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -11,6 +10,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "exchange/invariant.hpp"
 
 namespace maillon::matching_service {
 namespace {
@@ -90,7 +91,7 @@ matching::ListingId listing_id_of(std::string_view uuid) {
     half = half << 4 | static_cast<uint64_t>(v);
     ++nibbles;
   }
-  assert(nibbles == 32);
+  MAILLON_INVARIANT(nibbles == 32, "a listing id is a UUID of 32 hex digits");
   return id;
 }
 
@@ -143,7 +144,8 @@ matching::MemberIndex MatchIndex::member_index(const std::string& member_id) {
   const auto next = static_cast<matching::MemberIndex>(members_.size());
   const auto [it, added] = members_.emplace(member_id, next);
   // More members than the engine's handle space would be a deployment far beyond one replica.
-  assert(!added || next < matching::kMaxMembers);
+  MAILLON_INVARIANT(!added || next < matching::kMaxMembers,
+                    "no more members than the engine holds");
   return it->second;
 }
 
