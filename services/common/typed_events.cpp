@@ -25,11 +25,11 @@ constexpr std::string_view kDepot[] = {"item.available",  "item.reserved",  "ite
                                        "item.returned",   "item.collected", "item.unclaimed",
                                        "item.redirected", "loan.late",      "loan.reminder"};
 // The members stream's types (events_members.hpp).
+// Staff changes travel as member.updated (the member's staff_site_ids).
 constexpr std::string_view kMembers[] = {
     "member.registered", "member.updated", "member.approved",   "member.suspended",
     "member.reinstated", "member.erased",  "community.created", "community.updated",
-    "site.created",      "site.updated",   "staff.added",       "staff.removed",
-    "listing.hidden"};
+    "site.created",      "site.updated",   "listing.hidden"};
 
 constexpr std::array<DeclaredStream, 8> kStreams = {{
     {"exchanges", kExchanges},

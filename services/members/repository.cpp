@@ -39,6 +39,13 @@ constexpr const char* kInsertCommunity =
     "INSERT INTO communities (id, name, policy) VALUES ($1, $2, $3::jsonb)";
 constexpr const char* kFindCommunity =
     "SELECT id, name, policy::text FROM communities WHERE id = $1";
+constexpr const char* kLockCommunity =
+    "SELECT id, name, policy::text FROM communities WHERE id = $1 FOR UPDATE";
+constexpr const char* kUpdateCommunity =
+    "UPDATE communities SET name = $2, policy = $3::jsonb WHERE id = $1";
+constexpr const char* kUpdateSite =
+    "UPDATE sites SET name = $2, kind = $3, lat = $4, lon = $5, address = $6, opening_hours = $7 "
+    "WHERE id = $1";
 constexpr const char* kInsertSite =
     "INSERT INTO sites (id, community_id, name, kind, lat, lon, address, opening_hours) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -172,6 +179,27 @@ std::vector<std::pair<std::string, long long>> revoke_all_sessions(pqxx::work& t
 void insert_community(pqxx::work& tx, const std::string& id, const std::string& name,
                       const std::string& policy_json) {
   tx.exec_params(kInsertCommunity, id, name, policy_json);
+}
+
+std::optional<CommunityRow> lock_community(pqxx::work& tx, const std::string& id) {
+  auto r = tx.exec_params(kLockCommunity, id);
+  if (r.empty()) return std::nullopt;
+  return CommunityRow{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
+}
+
+void update_community(pqxx::work& tx, const CommunityRow& c) {
+  tx.exec_params(kUpdateCommunity, c.id, c.name, c.policy_json);
+}
+
+std::optional<SiteRow> lock_site(pqxx::work& tx, const std::string& id) {
+  auto r = tx.exec_params(std::string(kSiteColumns) + "WHERE id = $1 FOR UPDATE", id);
+  if (r.empty()) return std::nullopt;
+  return to_site(r[0]);
+}
+
+void update_site(pqxx::work& tx, const SiteRow& s) {
+  tx.exec_params(kUpdateSite, s.id, s.name, s.kind, s.location.lat, s.location.lon, s.address,
+                 s.opening_hours);
 }
 
 std::optional<CommunityRow> find_community(pqxx::work& tx, const std::string& id) {

@@ -62,6 +62,12 @@ std::vector<std::pair<std::string, long long>> revoke_all_sessions(pqxx::work& t
 void insert_community(pqxx::work& tx, const std::string& id, const std::string& name,
                       const std::string& policy_json);
 std::optional<CommunityRow> find_community(pqxx::work& tx, const std::string& id);
+// PATCH reads the row locked, then writes it whole: two patches never lose each other's fields,
+// and their events leave in the order of their commits.
+std::optional<CommunityRow> lock_community(pqxx::work& tx, const std::string& id);
+void update_community(pqxx::work& tx, const CommunityRow& community);
+std::optional<SiteRow> lock_site(pqxx::work& tx, const std::string& id);
+void update_site(pqxx::work& tx, const SiteRow& site);
 
 void insert_site(pqxx::work& tx, const std::string& id, const SiteInput& in);
 std::optional<SiteRow> find_site(pqxx::work& tx, const std::string& id);

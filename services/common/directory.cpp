@@ -1,0 +1,100 @@
+// The directory's SQL and its feed from the members stream (directory.hpp).
+#include "services/common/directory.hpp"
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+#include "services/common/events.hpp"
+#include "services/common/events_members.hpp"
+#include "services/common/policy_json.hpp"
+
+namespace maillon::directory {
+namespace {
+
+// described_at keeps the newer description: a redelivered older event changes nothing.
+constexpr const char* kUpsertCommunity =
+    "INSERT INTO communities AS c (id, name, policy, described_at) "
+    "VALUES ($1, $2, $3::jsonb, NULLIF($4, '')::timestamptz) ON CONFLICT (id) DO UPDATE SET "
+    "name = EXCLUDED.name, policy = EXCLUDED.policy, described_at = EXCLUDED.described_at "
+    "WHERE c.described_at IS NULL OR EXCLUDED.described_at IS NULL "
+    "OR c.described_at <= EXCLUDED.described_at";
+constexpr const char* kUpsertSite =
+    "INSERT INTO sites AS s (id, community_id, name, kind, address, opening_hours, lat, lon, "
+    "described_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, '')::timestamptz) "
+    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, name = EXCLUDED.name, "
+    "kind = EXCLUDED.kind, address = EXCLUDED.address, opening_hours = EXCLUDED.opening_hours, "
+    "lat = EXCLUDED.lat, lon = EXCLUDED.lon, described_at = EXCLUDED.described_at "
+    "WHERE s.described_at IS NULL OR EXCLUDED.described_at IS NULL "
+    "OR s.described_at <= EXCLUDED.described_at";
+constexpr const char* kCommunity = "SELECT id, name, policy::text FROM communities WHERE id = $1";
+constexpr const char* kPolicy = "SELECT policy::text FROM communities WHERE id = $1";
+constexpr const char* kCommunityIds = "SELECT id FROM communities ORDER BY id";
+constexpr const char* kSite =
+    "SELECT id, community_id, name, kind, address, opening_hours, lat, lon FROM sites "
+    "WHERE id = $1";
+
+// Stored only after reading (events_members.cpp validates the policy), so it reads back whole.
+CommunityPolicy stored_policy(const pqxx::field& field) {
+  FieldErrors errors;
+  CommunityPolicy policy = policy_from_json(nlohmann::json::parse(field.c_str()), errors);
+  if (!errors.empty()) throw std::logic_error("a stored community policy is invalid");
+  return policy;
+}
+
+void apply_community(pqxx::transaction_base& tx, const Event& e) {
+  const CommunityDescribed c = CommunityDescribed::read(e).value();
+  tx.exec_params(kUpsertCommunity, c.community_id, c.name, policy_to_json(c.policy).dump(),
+                 e.occurred_at);
+}
+
+void apply_site(pqxx::transaction_base& tx, const Event& e) {
+  const SiteDescribed s = SiteDescribed::read(e).value();
+  tx.exec_params(kUpsertSite, s.id, s.community_id, s.name, s.kind, s.address, s.opening_hours,
+                 s.lat, s.lon, e.occurred_at);
+}
+
+}  // namespace
+
+bool apply(pqxx::transaction_base& tx, const Event& e) {
+  if (e.type == "community.created" || e.type == "community.updated") {
+    apply_community(tx, e);
+    return true;
+  }
+  if (e.type == "site.created" || e.type == "site.updated") {
+    apply_site(tx, e);
+    return true;
+  }
+  return false;
+}
+
+std::optional<Community> community(pqxx::transaction_base& tx, const std::string& id) {
+  const pqxx::result r = tx.exec_params(kCommunity, id);
+  if (r.empty()) return std::nullopt;
+  return Community{r[0][0].c_str(), r[0][1].c_str(), stored_policy(r[0][2])};
+}
+
+std::optional<CommunityPolicy> policy_of(pqxx::transaction_base& tx, const std::string& id) {
+  const pqxx::result r = tx.exec_params(kPolicy, id);
+  if (r.empty()) return std::nullopt;
+  return stored_policy(r[0][0]);
+}
+
+std::vector<std::string> community_ids(pqxx::transaction_base& tx) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec(kCommunityIds)) ids.emplace_back(row[0].c_str());
+  return ids;
+}
+
+std::optional<Site> site(pqxx::transaction_base& tx, const std::string& id) {
+  const pqxx::result r = tx.exec_params(kSite, id);
+  if (r.empty()) return std::nullopt;
+  const pqxx::row row = r[0];
+  Site s{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(), {}, {}};
+  if (!row[5].is_null()) s.opening_hours = row[5].c_str();
+  if (!row[6].is_null() && !row[7].is_null())
+    s.location = Position{row[6].as<double>(), row[7].as<double>()};
+  return s;
+}
+
+}  // namespace maillon::directory
