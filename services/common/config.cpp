@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -14,26 +16,29 @@
 namespace maillon {
 namespace {
 
-std::string env_or(const char* name, const std::string& fallback) {
+// The variable's value, or nullopt when it is unset or empty (then the fallback applies).
+std::optional<std::string> value_of(const char* name) {
   const char* v = std::getenv(name);
-  return (v && *v) ? std::string(v) : fallback;
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
 }
 
+std::string quoted(const std::string& value) {
+  return "\"" + (value.size() > 64 ? value.substr(0, 64) + "..." : value) + "\"";
+}
+
+std::string listed(std::initializer_list<std::string_view> items) {
+  std::string out;
+  for (std::string_view item : items) out += (out.empty() ? "" : ", ") + std::string(item);
+  return out;
+}
+
+// Shorthands for the fields below.
+std::string env_or(const char* name, const std::string& fallback) {
+  return Config::text(name, fallback);
+}
 long long env_int(const char* name, long long fallback, long long low, long long high) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(std::string(name) + " must be an integer");
-  }
-  if (used != std::string(v).size() || value < low || value > high) {
-    throw std::invalid_argument(std::string(name) + " must be an integer between " +
-                                std::to_string(low) + " and " + std::to_string(high));
-  }
-  return value;
+  return Config::integer(name, fallback, low, high);
 }
 
 // Half the cores: hashing never takes the whole machine from the requests that only read.
@@ -55,7 +60,7 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.service_name = service_name;
   c.schema = schema;
   c.database_url = env_or("DATABASE_URL", c.database_url);
-  c.redis_url = env_or("REDIS_URL", c.redis_url);
+  c.redis_url = url("REDIS_URL", c.redis_url, {"redis"});
   c.stream_prefix = env_or("MAILLON_STREAM_PREFIX", c.stream_prefix);
 #ifdef MAILLON_DEFAULT_SCHEMAS_DIR
   c.schemas_dir = env_or("MAILLON_SCHEMAS_DIR", MAILLON_DEFAULT_SCHEMAS_DIR);
@@ -93,7 +98,7 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
       env_int("MAILLON_REGISTRATIONS_PER_HOUR", c.registrations_per_hour, 1, 1'000'000));
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");
   c.admin_password = env_or("MAILLON_ADMIN_PASSWORD", "");
-  c.log_json = env_or("MAILLON_LOG_FORMAT", "json") == "json";
+  c.log_json = choice("MAILLON_LOG_FORMAT", "json", {"json", "text"}) == "json";
   c.clock_offset_file = env_or("MAILLON_CLOCK_OFFSET_FILE", "");
   c.validate();
   return c;
@@ -101,9 +106,6 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
 
 void Config::validate() const {
   if (database_url.empty()) throw std::invalid_argument("DATABASE_URL is empty");
-  if (redis_url.rfind("redis://", 0) != 0) {
-    throw std::invalid_argument("REDIS_URL must start with redis://");
-  }
   if (schema.empty() ||
       schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
     throw std::invalid_argument("schema name must be lower-case letters");
@@ -113,6 +115,52 @@ void Config::validate() const {
     throw std::invalid_argument(
         "MAILLON_TRUSTED_PROXIES must be comma-separated addresses or CIDRs (at most 64)");
   }
+}
+
+std::string Config::text(const char* name, const std::string& fallback) {
+  return value_of(name).value_or(fallback);
+}
+
+int64_t Config::integer(const char* name, int64_t fallback, int64_t low, int64_t high) {
+  const std::optional<std::string> text = value_of(name);
+  if (!text) return fallback;
+  const std::string range = "an integer between " + std::to_string(low) + " and " +
+                            std::to_string(high) + ", not " + quoted(*text);
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text->c_str(), &end, 10);
+  if (end == text->c_str() || *end != '\0' || errno == ERANGE || value < low || value > high) {
+    throw std::invalid_argument(std::string(name) + " must be " + range);
+  }
+  return value;
+}
+
+std::chrono::milliseconds Config::duration_ms(const char* name, std::chrono::milliseconds fallback,
+                                              std::chrono::milliseconds low,
+                                              std::chrono::milliseconds high) {
+  // In milliseconds, as the variables' names say (…_MS).
+  return std::chrono::milliseconds(integer(name, fallback.count(), low.count(), high.count()));
+}
+
+std::string Config::url(const char* name, const std::string& fallback,
+                        std::initializer_list<std::string_view> schemes) {
+  const std::string value = text(name, fallback);
+  for (std::string_view scheme : schemes) {
+    const std::string prefix = std::string(scheme) + "://";
+    if (value.size() > prefix.size() && value.starts_with(prefix)) return value;
+  }
+  throw std::invalid_argument(std::string(name) + " must be a URL starting with " +
+                              listed(schemes) + "://, not " + quoted(value));
+}
+
+std::string Config::choice(const char* name, const std::string& fallback,
+                           std::initializer_list<std::string_view> choices) {
+  const std::string value = text(name, fallback);
+  for (std::string_view c : choices) {
+    if (value == c) return value;
+  }
+  throw std::invalid_argument(std::string(name) + " must be one of " + listed(choices) + ", not " +
+                              quoted(value));
 }
 
 }  // namespace maillon

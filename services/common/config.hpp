@@ -1,9 +1,12 @@
 // Service configuration, read once from the environment with defaults and validated at start.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace maillon {
 
@@ -54,6 +57,23 @@ struct Config {
   static Config from_env(const std::string& service_name, const std::string& schema,
                          uint16_t default_port);
   void validate() const;
+
+  // The one typed reader of the environment, for these fields and for each service's own
+  // settings (read while the service is wired, before it starts). An unset or empty variable is
+  // the fallback; a malformed or out-of-range one throws std::invalid_argument naming the
+  // variable, and the service exits non-zero with that message in its log.
+  static std::string text(const char* name, const std::string& fallback);
+  static int64_t integer(const char* name, int64_t fallback, int64_t low, int64_t high);
+  static std::chrono::milliseconds duration_ms(const char* name, std::chrono::milliseconds fallback,
+                                               std::chrono::milliseconds low,
+                                               std::chrono::milliseconds high);
+  // A URL whose scheme is one of `schemes` (e.g. "redis"), with something after "scheme://".
+  static std::string url(const char* name, const std::string& fallback,
+                         std::initializer_list<std::string_view> schemes);
+  // One of `choices`.
+  static std::string choice(const char* name, const std::string& fallback,
+                            std::initializer_list<std::string_view> choices);
+
   std::string stream(const std::string& name) const { return stream_prefix + ":" + name; }
 };
 

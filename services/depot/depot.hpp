@@ -14,6 +14,7 @@
 
 #include "exchange/categories.hpp"
 #include "exchange/depot.hpp"
+#include "services/common/clock.hpp"
 #include "services/common/time.hpp"
 #include "services/depot/repository.hpp"
 
@@ -23,21 +24,12 @@ class Service;
 
 namespace maillon::depot {
 
-// Unix seconds: the only clock the depot reads. MAILLON_CLOCK_OFFSET_FILE (tests only) names a
-// file holding a number of seconds added to the system time, so tests move time without sleeping.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t now_s() const = 0;
-};
-std::unique_ptr<Clock> clock_from_env();
-
 struct DepotContext {
   Service& service;
   CategoryTree tree;
-  std::unique_ptr<Clock> clock;
+  Clock clock;  // the service's (tests move it through MAILLON_CLOCK_OFFSET_FILE)
 
-  int64_t now_s() const { return clock->now_s(); }
+  int64_t now_s() const { return clock.now_s(); }
   // After a changed item is stored, in the same transaction: publishes item.<what>, sends the
   // result's ledger commands, adds its impact to the daily counters and counts the member
   // (when not empty) as active at the site that day.

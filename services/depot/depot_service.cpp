@@ -15,34 +15,6 @@
 namespace maillon::depot {
 namespace {
 
-constexpr int64_t kClockOffsetSMax = 100LL * 366 * 86400;  // a test moves a century at most
-
-int64_t system_now_s() {
-  return static_cast<int64_t>(std::time(nullptr));
-}
-
-class SystemClock : public Clock {
- public:
-  int64_t now_s() const override { return system_now_s(); }
-};
-
-// Re-read at every call: a test writes the file and the very next request sees the new time.
-class OffsetFileClock : public Clock {
- public:
-  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
-  int64_t now_s() const override {
-    std::ifstream in(path_);
-    long long offset_s = 0;
-    if (!(in >> offset_s) || offset_s < -kClockOffsetSMax || offset_s > kClockOffsetSMax) {
-      offset_s = 0;
-    }
-    return system_now_s() + offset_s;
-  }
-
- private:
-  std::string path_;
-};
-
 // The ledger's grant command (schemas/events/ledger.command.schema.json): an immediate transfer
 // where an absent member id is the community's account.
 nlohmann::json ledger_grant(const DepotEffect& effect, const std::string& item_id) {
@@ -74,12 +46,6 @@ void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent
 }
 
 }  // namespace
-
-std::unique_ptr<Clock> clock_from_env() {
-  const char* path = std::getenv("MAILLON_CLOCK_OFFSET_FILE");
-  if (path == nullptr || *path == '\0') return std::make_unique<SystemClock>();
-  return std::make_unique<OffsetFileClock>(path);
-}
 
 void DepotContext::publish_item(pqxx::work& tx, const ItemRow& row, std::string_view what) const {
   const DepotItem& i = row.item;
@@ -133,8 +99,8 @@ std::string format_day(int64_t unix_s) {
 
 void register_service(Service& service) {
   CategoryTree tree = load_category_tree(service.config.schemas_dir + "/categories.json");
-  auto context = std::make_shared<const DepotContext>(
-      DepotContext{service, std::move(tree), clock_from_env()});
+  auto context =
+      std::make_shared<const DepotContext>(DepotContext{service, std::move(tree), service.clock});
   register_item_routes(context);
   register_stats_routes(context);
   register_consumers(context);

@@ -47,10 +47,8 @@ std::string text_field(const Json& data, const char* name) {
 
 }  // namespace
 
-int64_t system_clock_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+int64_t Workflow::now_s() const {
+  return s_.clock.now_s();
 }
 
 std::string transition_event_type(ExchangeState from, ExchangeState to) {

@@ -1,9 +1,9 @@
 // Group commit for transfers: the HTTP workers queue their commands per shard and one of them at
 // a time writes everything queued in one transaction per community, then wakes the others.
-#include <cassert>
 #include <chrono>
 #include <functional>
 
+#include "exchange/invariant.hpp"
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/ledger/ledger_service.hpp"
@@ -11,8 +11,8 @@
 namespace maillon::ledger {
 
 TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies,
-                                 std::size_t shards)
-    : db_(db), outbox_(outbox), policies_(policies) {
+                                 std::size_t shards, Clock clock)
+    : db_(db), outbox_(outbox), policies_(policies), clock_(std::move(clock)) {
   if (shards == 0) throw std::invalid_argument("the ledger needs at least one batch shard");
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
@@ -55,7 +55,8 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
     shard.finished.notify_all();
   }
   if (waiter->error) std::rethrow_exception(waiter->error);
-  assert(waiter->results.size() == waiter->commands.size());
+  MAILLON_INVARIANT(waiter->results.size() == waiter->commands.size(),
+                    "one result per command of the waiter");
   return std::move(waiter->results);
 }
 
@@ -117,10 +118,11 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
   for (int attempt = 1;; ++attempt) {
     try {
       const BatchOutcome outcome = db_.transact([&](pqxx::work& tx) {
-        batch.now_us = now_us();
+        batch.now_us = clock_.now_us();
         return apply_batch(tx, outbox_, batch, policies_.get(tx, community_id));
       });
-      assert(outcome.results.size() == batch.commands.size());
+      MAILLON_INVARIANT(outcome.results.size() == batch.commands.size(),
+                        "one result per command of the batch");
       keep_accounts(cache, outcome);
       auto next = outcome.results.begin();
       for (auto& w : waiters) {

@@ -155,7 +155,7 @@ class MatchRoutes {
     if (!errors.empty()) throw invalid_input("Paramètres invalides.", errors);
     in.community_id = who.community_id;
     in.viewer_member_id = who.member_id;
-    in.now_s = now_s();
+    in.now_s = s_.clock.now_s();
     return in;
   }
 

@@ -14,7 +14,7 @@ class Service;
 
 namespace maillon::matching_service {
 
-int64_t now_s();  // the service's clock: the engine takes time as an input
+// The engine takes time as an input: callers pass the service's clock (Service::clock).
 // Loads the read model into the engines (at start, before consumers and HTTP); returns the feed
 // position from which follow_index_feed reads what was written after.
 std::string rebuild_index(Service& service, MatchIndex& index);

@@ -10,6 +10,7 @@
 
 #include "exchange/categories.hpp"
 #include "services/common/category_file.hpp"
+#include "services/common/clock.hpp"
 #include "services/offers/listings.hpp"
 #include "services/offers/repository.hpp"
 
@@ -27,8 +28,9 @@ struct ListingContext {
   ListingServiceConfig config;
   CategoryTree tree;
   std::shared_ptr<SearchIndex> index;  // searches of active, paused and reserved listings
+  Clock clock;  // the service's (tests move it through MAILLON_CLOCK_OFFSET_FILE)
 
-  int64_t now_s() const { return config.clock() / 1'000'000; }
+  int64_t now_s() const { return clock.now_s(); }
   // <prefix>.published or <prefix>.updated with the whole listing, in the caller's transaction.
   void publish(pqxx::work& tx, const ListingRow& row, std::string_view what) const;
   void publish_closed(pqxx::work& tx, const ListingRow& row, std::string_view reason) const;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "matching/geo.hpp"
+#include "services/common/config.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
@@ -20,20 +21,8 @@
 namespace maillon::listings {
 namespace {
 
-constexpr int64_t kIntervalMsMin = 100;
-constexpr int64_t kIntervalMsMax = 3'600'000;
-
-// An interval in milliseconds from the environment (tests shorten them), or `fallback`.
-std::chrono::milliseconds interval_from_env(const char* name, std::chrono::milliseconds fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  long long ms = std::strtoll(text, &end, 10);
-  if (*end != '\0' || ms < kIntervalMsMin || ms > kIntervalMsMax) {
-    throw std::invalid_argument(std::string(name) + " must be an integer in [100, 3600000]");
-  }
-  return std::chrono::milliseconds(ms);
-}
+constexpr std::chrono::milliseconds kIntervalMin{100};
+constexpr std::chrono::milliseconds kIntervalMax{3'600'000};
 
 nlohmann::json subtree_json(const CategoryTree& tree, const std::string& slug) {
   const Category* c = tree.find(slug);
@@ -45,11 +34,6 @@ nlohmann::json subtree_json(const CategoryTree& tree, const std::string& slug) {
 
 }  // namespace
 
-int64_t system_clock_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 ListingServiceConfig listing_service_config(ListingSide side) {
   ListingServiceConfig c;
   c.side = side;
@@ -60,8 +44,10 @@ ListingServiceConfig listing_service_config(ListingSide side) {
   c.path = "/v1/" + c.schema;
   c.exchange_field = c.event_prefix + "_id";
   c.serve_categories = offer;
-  c.expiry_interval = interval_from_env("MAILLON_EXPIRY_INTERVAL_MS", c.expiry_interval);
-  c.search_poll_interval = interval_from_env("MAILLON_SEARCH_POLL_MS", c.search_poll_interval);
+  c.expiry_interval = Config::duration_ms("MAILLON_EXPIRY_INTERVAL_MS", c.expiry_interval,
+                                          kIntervalMin, kIntervalMax);
+  c.search_poll_interval = Config::duration_ms("MAILLON_SEARCH_POLL_MS", c.search_poll_interval,
+                                               kIntervalMin, kIntervalMax);
   return c;
 }
 
@@ -123,7 +109,7 @@ void register_listing_service(Service& service, const ListingServiceConfig& conf
   auto index = std::make_shared<SearchIndex>(service.db, config.search_poll_interval);
   service.on_start([index] { index->start(); });
   auto context = std::make_shared<const ListingContext>(
-      ListingContext{service, config, std::move(tree), std::move(index)});
+      ListingContext{service, config, std::move(tree), std::move(index), service.clock});
   register_routes(context);
   register_consumers(context);
 }

@@ -15,10 +15,6 @@ class Service;
 
 namespace maillon::listings {
 
-// Unix time in microseconds: the only clock the listing code reads (tests may pass theirs).
-using Clock = std::function<int64_t()>;
-int64_t system_clock_us();
-
 struct ListingServiceConfig {
   ListingSide side = ListingSide::offer;
   std::string schema;             // "offers": set by main through run_service
@@ -31,11 +27,11 @@ struct ListingServiceConfig {
   // How often the search read model reads what other processes wrote (this one's own writes
   // are read at once): the staleness bound of a search served by another replica.
   std::chrono::milliseconds search_poll_interval{100};
-  Clock clock = system_clock_us;
 };
 
 // The configuration of one side; the expiry interval may be shortened with
-// MAILLON_EXPIRY_INTERVAL_MS (tests), read here because it only concerns listings.
+// MAILLON_EXPIRY_INTERVAL_MS and the search poll with MAILLON_SEARCH_POLL_MS (tests), read through
+// Config here because they only concern listings.
 ListingServiceConfig listing_service_config(ListingSide side);
 
 // Routes, the members and exchanges consumers and the expiry job of one side. Loads the category
