@@ -7,15 +7,15 @@
 #include <map>
 #include <stdexcept>
 
+#include "services/common/config.hpp"
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
-#include "services/common/ids.hpp"
 #include "services/common/events_depot.hpp"
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_ledger.hpp"
+#include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
-#include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
 
@@ -58,22 +58,18 @@ void apply_ledger_event(pqxx::work& tx, const Event& e) {
 }
 
 void apply_exchange_event(const DepotContext& c, pqxx::work& tx, const Event& e) {
-  if (e.type != "exchange.completed" || !is_uuid(e.community_id)) return;
-  std::string site = text_field(e.data, "site_id");
-  std::string site_key = is_uuid(site) ? site : kNetworkSite;
-  std::optional<int64_t> at_s = parse_rfc3339_s(text_field(e.data, "completed_at"));
-  if (!at_s) at_s = parse_rfc3339_s(e.occurred_at);
+  const ExchangeEvent x = ExchangeEvent::read(e).value();
+  if (x.type != ExchangeEventType::completed || !is_uuid(e.community_id)) return;
+  std::string site_key = x.site_id.value_or(kNetworkSite);
+  std::optional<int64_t> at_s = parse_rfc3339_s(e.occurred_at);
   if (!at_s) at_s = c.now_s();
   std::string day = format_day(*at_s);
   DayCounters add;
   add.exchanges_completed = 1;
-  auto minutes = e.data.find("minutes");
-  if (minutes != e.data.end() && minutes->is_number_integer())
-    add.minutes_exchanged = minutes->get<int64_t>();
+  add.minutes_exchanged = x.minutes.value_or(0);
   add_counters(tx, e.community_id, site_key, day, add);
-  for (const char* party : {"provider_id", "receiver_id"}) {
-    std::string member = text_field(e.data, party);
-    if (is_uuid(member)) mark_active(tx, e.community_id, site_key, day, token_hash(member));
+  for (const auto* party : {&x.provider_id, &x.receiver_id}) {
+    if (*party) mark_active(tx, e.community_id, site_key, day, token_hash(**party));
   }
 }
 
@@ -95,7 +91,7 @@ void announce_unclaimed(const DepotContext& c, pqxx::work& tx) {
     if (it == policies.end()) {
       it = policies
                .emplace(row.community_id,
-                        find_policy(tx, row.community_id).value_or(CommunityPolicy{}))
+                        directory::policy_of(tx, row.community_id).value_or(CommunityPolicy{}))
                .first;
     }
     if (!is_unclaimed(row.item, it->second, now_s)) continue;
@@ -106,15 +102,16 @@ void announce_unclaimed(const DepotContext& c, pqxx::work& tx) {
 }
 
 void publish_loan_notice(const DepotContext& c, pqxx::work& tx, const ItemRow& row,
-                         const char* type) {
+                         LoanNoticeType type) {
   const Loan& loan = *row.item.loan;
-  c.service.outbox.add(tx, "depot", type, row.community_id,
-                       {{"item_id", row.item.id},
-                        {"site_id", row.item.site_id},
-                        {"member_id", loan.member_id},
-                        {"title", row.item.title},
-                        {"loan_number", loan.number},
-                        {"due_at", format_rfc3339(loan.due_at_s)}});
+  const LoanNotice notice{type,
+                          row.item.id,
+                          row.item.site_id,
+                          loan.member_id,
+                          row.item.title,
+                          loan.number,
+                          format_rfc3339(loan.due_at_s)};
+  c.service.outbox.add(tx, kDepotStream, notice.type_name(), row.community_id, notice.data());
 }
 
 void notify_loans(const DepotContext& c, pqxx::work& tx) {
@@ -124,12 +121,12 @@ void notify_loans(const DepotContext& c, pqxx::work& tx) {
     const Loan& loan = *row.item.loan;
     bool changed = false;
     if (row.loan_late_number < loan.number && loan_late(loan, now_s)) {
-      publish_loan_notice(c, tx, row, "loan.late");
+      publish_loan_notice(c, tx, row, LoanNoticeType::late);
       row.loan_late_number = loan.number;
       row.loan_reminded_number = loan.number;  // too late for a reminder
       changed = true;
     } else if (row.loan_reminded_number < loan.number && loan_reminder_due(loan, now_s)) {
-      publish_loan_notice(c, tx, row, "loan.reminder");
+      publish_loan_notice(c, tx, row, LoanNoticeType::reminder);
       row.loan_reminded_number = loan.number;
       changed = true;
     }
@@ -145,7 +142,8 @@ void forget_old_activity(const DepotContext& c, pqxx::work& tx) {
 
 void register_consumers(const std::shared_ptr<const DepotContext>& context) {
   Service& s = context->service;
-  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_members_event(tx, e); });
+  // Communities and sites: the directory; the depot has no use for the members' own events.
+  s.consume("members", [](pqxx::work& tx, const Event& e) { directory::apply(tx, e); });
   s.consume("ledger.events", [](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e); });
   s.consume("exchanges",
             [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });

@@ -3,6 +3,8 @@
 // the expiry job.
 #include <cstdlib>
 
+#include "services/common/directory.hpp"
+#include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
@@ -26,28 +28,18 @@ std::string text_field(const Json& data, const char* name) {
   return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// A member who leaves (suspended or erased) is no counterpart any more: what was not handed over
-// is cancelled with its hold voided; an erased member's name goes from others' conversations.
+// Communities and sites go to the directory. A member who leaves (suspended or erased) is no
+// counterpart any more: what was not handed over is cancelled with its hold voided; an erased
+// member's name goes from others' conversations.
 void apply_members_event(Workflow& workflow, pqxx::work& tx, const Event& e) {
-  if (e.type == "member.suspended" || e.type == "member.erased") {
-    auto member = uuid_field(e.data, "member_id");
-    if (!member) {
-      log::warn("member event without member_id: ignored", {{"event", e.id}});
-      return;
-    }
-    const bool erased = e.type == "member.erased";
-    workflow.cancel_exchanges_of(tx, *member, erased ? "member-erased" : "member-suspended");
-    if (erased) repo::mark_member_erased(tx, *member);
-  } else if (e.type == "community.created" || e.type == "community.updated") {
-    auto id = uuid_field(e.data, "community_id");
-    if (!id) id = uuid_field(e.data, "id");
-    if (id && e.data.contains("policy") && e.data["policy"].is_object()) {
-      repo::upsert_community(tx, *id, e.data["policy"]);
-    }
-  } else if (e.type == "site.created" || e.type == "site.updated") {
-    auto id = uuid_field(e.data, "id");
-    auto community = uuid_field(e.data, "community_id");
-    if (id && community) repo::upsert_site(tx, *id, *community, text_field(e.data, "name"));
+  if (directory::apply(tx, e)) return;
+  if (e.type == "member.suspended") {
+    const MemberStanding suspended = MemberStanding::read(e).value();
+    workflow.cancel_exchanges_of(tx, suspended.member_id, "member-suspended");
+  } else if (e.type == "member.erased") {
+    const MemberErased erased = MemberErased::read(e).value();
+    workflow.cancel_exchanges_of(tx, erased.member_id, "member-erased");
+    repo::mark_member_erased(tx, erased.member_id);
   }
 }
 

@@ -96,10 +96,8 @@ std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::
 // Messages show this member's name as kErasedMemberName from now on.
 void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 
+// From the directory (services/common/directory.hpp).
 CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
-void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy);
-void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
-                 const std::string& name);
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
 void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
 void close_listing(pqxx::work& tx, const std::string& id);

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/common/db.hpp"
-#include "services/common/policy_json.hpp"
+#include "services/common/directory.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange::repo {
@@ -63,14 +63,6 @@ constexpr const char* kOpenExchangesOfMember =
 constexpr const char* kMarkMemberErased =
     "INSERT INTO erased_members (member_id) VALUES ($1) ON CONFLICT DO NOTHING";
 
-constexpr const char* kFindCommunity = "SELECT policy::text FROM communities WHERE id = $1";
-constexpr const char* kUpsertCommunity =
-    "INSERT INTO communities (id, policy) VALUES ($1, $2::jsonb) "
-    "ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy";
-constexpr const char* kUpsertSite =
-    "INSERT INTO sites (id, community_id, name) VALUES ($1, $2, $3) "
-    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, name = EXCLUDED.name";
-constexpr const char* kSiteCommunity = "SELECT community_id FROM sites WHERE id = $1";
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status) "
     "VALUES ($1, $2, $3, $4, $5::uuid, $6, $7) ON CONFLICT (id) DO UPDATE SET "
@@ -228,26 +220,15 @@ std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64
   return ids;
 }
 
+// The directory's, with the documented defaults for a community not heard of yet.
 CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id) {
-  auto result = tx.exec_params(kFindCommunity, community_id);
-  if (result.empty()) return CommunityPolicy{};  // not heard of yet: the documented defaults
-  FieldErrors errors;
-  return policy_from_json(Json::parse(result[0][0].c_str()), errors);
-}
-
-void upsert_community(pqxx::work& tx, const std::string& id, const Json& policy) {
-  tx.exec_params(kUpsertCommunity, id, policy.dump());
-}
-
-void upsert_site(pqxx::work& tx, const std::string& id, const std::string& community_id,
-                 const std::string& name) {
-  tx.exec_params(kUpsertSite, id, community_id, name);
+  return directory::policy_of(tx, community_id).value_or(CommunityPolicy{});
 }
 
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id) {
-  auto result = tx.exec_params(kSiteCommunity, site_id);
-  if (result.empty()) return std::nullopt;
-  return result[0][0].as<std::string>();
+  auto site = directory::site(tx, site_id);
+  if (!site) return std::nullopt;
+  return site->community_id;
 }
 
 void upsert_listing(pqxx::work& tx, const ListingCopy& l) {

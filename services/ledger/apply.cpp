@@ -4,9 +4,9 @@
 #include <chrono>
 #include <set>
 
+#include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
-#include "services/common/policy_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 #include "services/ledger/transfer_json.hpp"
@@ -179,21 +179,17 @@ std::optional<CommunityPolicy> PolicyCache::cached(const std::string& community_
 }
 
 CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id) {
-  {
-    std::lock_guard lock(mutex_);
-    if (const auto found = policies_.find(community_id); found != policies_.end()) {
-      return found->second;
-    }
-  }
-  const auto stored = repo::community_policy(tx, community_id);
+  const auto stored = directory::policy_of(tx, community_id);
   // A community not seen yet has no accounts either: every command on it finds no account.
   if (!stored) return CommunityPolicy{};
-  FieldErrors errors;
-  const CommunityPolicy policy = policy_from_json(*stored, errors);
-  if (!errors.empty()) throw std::logic_error("a stored community policy is invalid");
   std::lock_guard lock(mutex_);
-  policies_[community_id] = policy;
-  return policy;
+  policies_[community_id] = *stored;
+  return *stored;
+}
+
+void PolicyCache::forget(const std::string& community_id) {
+  std::lock_guard lock(mutex_);
+  policies_.erase(community_id);
 }
 
 }  // namespace maillon::ledger

@@ -3,11 +3,12 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "services/common/directory.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
-#include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
@@ -51,42 +52,33 @@ void pay_signup_bonus(pqxx::work& tx, const Outbox& outbox, PolicyCache& policie
 }
 
 // A member awaiting approval (membership "approval") gets an account at once, to see it, but the
-// bonus only on member.approved.
+// bonus only on member.approved. A registration that names no status is an active member's.
 void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                          const Json& data) {
-  const std::string member_id = text_field(data, "member_id");
-  const std::string community_id = text_field(data, "community_id");
-  if (!is_uuid(member_id) || !is_uuid(community_id)) return;  // administrators have no account
-  if (!repo::open_accounts(tx, community_id, member_id)) return;
-  if (text_field(data, "status") == "pending") return;
-  pay_signup_bonus(tx, outbox, policies, community_id, member_id);
+                          const MemberIdentity& m) {
+  if (!m.community_id) return;  // administrators have no account
+  if (!repo::open_accounts(tx, *m.community_id, m.member_id)) return;
+  if (m.status == MemberStatus::pending) return;
+  pay_signup_bonus(tx, outbox, policies, *m.community_id, m.member_id);
 }
 
 void on_member_approved(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                        const Json& data) {
-  const std::string member_id = text_field(data, "member_id");
-  const std::string community_id = text_field(data, "community_id");
-  if (!is_uuid(member_id) || !is_uuid(community_id)) return;
-  repo::open_accounts(tx, community_id, member_id);  // in case the registration went unseen
-  pay_signup_bonus(tx, outbox, policies, community_id, member_id);
+                        const MemberStanding& m) {
+  repo::open_accounts(tx, m.community_id, m.member_id);  // in case the registration went unseen
+  pay_signup_bonus(tx, outbox, policies, m.community_id, m.member_id);
 }
 
+// Communities go to the directory (the policy cache forgets what changed).
 void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, const Event& e) {
-  if (e.type == "community.created") {
-    FieldErrors errors;
-    const auto policy_field = e.data.find("policy");
-    const Json policy_json = policy_field != e.data.end() ? *policy_field : Json::object();
-    const CommunityPolicy policy = policy_from_json(policy_json, errors);
-    const std::string community_id = text_field(e.data, "community_id");
-    if (!errors.empty() || !is_uuid(community_id))
-      throw std::runtime_error("malformed community.created");
-    repo::upsert_community(tx, community_id, policy_to_json(policy));
+  if (directory::apply(tx, e)) {
+    if (e.type == "community.updated")
+      policies.forget(CommunityDescribed::read(e).value().community_id);
   } else if (e.type == "member.registered") {
-    on_member_registered(tx, outbox, policies, e.data);
+    on_member_registered(tx, outbox, policies, MemberIdentity::read(e).value());
   } else if (e.type == "member.approved") {
-    on_member_approved(tx, outbox, policies, e.data);
+    on_member_approved(tx, outbox, policies, MemberStanding::read(e).value());
   } else if (e.type == "member.erased") {
-    repo::set_pseudonym(tx, text_field(e.data, "member_id"), text_field(e.data, "pseudonym"));
+    const MemberErased erased = MemberErased::read(e).value();
+    repo::set_pseudonym(tx, erased.member_id, erased.pseudonym);
   }
 }
 
@@ -202,7 +194,7 @@ void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies)
   constexpr int64_t kActiveWindowUs = 60LL * 24 * 3600 * 1'000'000;
   const int64_t now = now_us();
   const std::string month = month_utc(now);
-  for (const auto& community_id : repo::community_ids(tx)) {
+  for (const auto& community_id : directory::community_ids(tx)) {
     const CommunityPolicy policy = policies.get(tx, community_id);
     if (policy.monthly_allowance <= 0) continue;
     Batch batch{community_id, {}, {}, {}, now};

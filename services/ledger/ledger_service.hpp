@@ -127,12 +127,16 @@ struct RaceLost : std::runtime_error {
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy);
 
-// Community policies, read once from the communities table (they never change afterwards).
+// Community policies: read from the directory in the caller's transaction (a policy changes with
+// community.updated; one primary-key read per batch), and remembered for the HTTP path's checks,
+// which have no transaction. The members consumer forgets a policy when it changes; another
+// replica's memory is refreshed by its next batch or read of that community.
 class PolicyCache {
  public:
   CommunityPolicy get(pqxx::work& tx, const std::string& community_id);
   // The policy when it was read already, without a transaction (for checks on the HTTP path).
   std::optional<CommunityPolicy> cached(const std::string& community_id);
+  void forget(const std::string& community_id);
 
  private:
   std::mutex mutex_;

@@ -105,10 +105,6 @@ constexpr const char* kAuditAccounts =
     "JOIN accounts x ON x.id = e.account_id AND x.community_id = $1 GROUP BY e.account_id) s "
     "ON s.account_id = a.id WHERE a.community_id = $1 ORDER BY a.id";
 
-constexpr const char* kSelectPolicy = "SELECT policy::text FROM communities WHERE id = $1";
-constexpr const char* kUpsertCommunity =
-    "INSERT INTO communities (id, policy) VALUES ($1, $2::jsonb) "
-    "ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy";
 constexpr const char* kOpenCommunityAccount =
     "INSERT INTO accounts (id, community_id, member_id, is_community) "
     "VALUES ($1, $2, NULL, true) ON CONFLICT DO NOTHING";
@@ -120,7 +116,6 @@ constexpr const char* kSetPseudonym = "UPDATE accounts SET pseudonym = $2 WHERE 
 constexpr const char* kDueTransfers =
     "SELECT community_id, id FROM transfers WHERE state = 'pending' AND deadline_us <= $1 "
     "ORDER BY deadline_us LIMIT $2";
-constexpr const char* kCommunityIds = "SELECT id FROM communities ORDER BY id";
 constexpr const char* kAllowanceCandidates =
     "SELECT a.id FROM accounts a WHERE a.community_id = $1 AND NOT a.is_community "
     "AND a.pseudonym IS NULL "
@@ -399,17 +394,6 @@ std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community
   return accounts;
 }
 
-std::optional<nlohmann::json> community_policy(pqxx::work& tx, const std::string& community_id) {
-  const auto r = tx.exec_params(kSelectPolicy, community_id);
-  if (r.empty()) return std::nullopt;
-  return Json::parse(r[0][0].c_str());
-}
-
-void upsert_community(pqxx::work& tx, const std::string& community_id,
-                      const nlohmann::json& policy) {
-  tx.exec_params(kUpsertCommunity, community_id, policy.dump());
-}
-
 bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id) {
   tx.exec_params(kOpenCommunityAccount, community_account_id(community_id), community_id);
   return tx.exec_params(kOpenMemberAccount, member_id, community_id, member_id).affected_rows() ==
@@ -455,12 +439,6 @@ std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit
     due.push_back({row[0].c_str(), row[1].c_str()});
   }
   return due;
-}
-
-std::vector<std::string> community_ids(pqxx::work& tx) {
-  std::vector<std::string> ids;
-  for (const auto& row : tx.exec(kCommunityIds)) ids.emplace_back(row[0].c_str());
-  return ids;
 }
 
 std::vector<std::string> allowance_candidates(pqxx::work& tx, const std::string& community_id,

@@ -56,9 +56,6 @@ std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t 
 std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community_id,
                                     std::map<AccountId, int64_t>& entry_sums_minutes);
 
-std::optional<nlohmann::json> community_policy(pqxx::work& tx, const std::string& community_id);
-void upsert_community(pqxx::work& tx, const std::string& community_id,
-                      const nlohmann::json& policy);
 // Opens the member's account and the community's account when missing; true when the member's
 // account is new.
 bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id);
@@ -98,7 +95,6 @@ struct DueTransfer {
   TransferId id;
 };
 std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit);
-std::vector<std::string> community_ids(pqxx::work& tx);
 // Members of a community with an exchange-like entry since `active_since_us`, without the
 // allowance `ref` yet, and with room under `max_balance` for `allowance_minutes`.
 std::vector<std::string> allowance_candidates(pqxx::work& tx, const std::string& community_id,

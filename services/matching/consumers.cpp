@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "exchange/listing.hpp"
+#include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
@@ -153,7 +154,8 @@ void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event
 
 void on_member_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   if (e.type != "member.erased") return;
-  for (const ReadListing& l : repo::close_listings_of_member(tx, text(e.data, "member_id"))) {
+  const MemberErased erased = MemberErased::read(e).value();
+  for (const ReadListing& l : repo::close_listings_of_member(tx, erased.member_id)) {
     index.remove(l.community_id, l.id);
   }
 }

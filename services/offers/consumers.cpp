@@ -4,7 +4,9 @@
 // of ended availability windows.
 #include <map>
 
+#include "services/common/directory.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_members.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -23,38 +25,23 @@ std::optional<std::string> uuid_field(const nlohmann::json& data, const char* na
   return it->get<std::string>();
 }
 
-void apply_site_event(pqxx::work& tx, const Event& e) {
-  auto id = uuid_field(e.data, "id");
-  auto community = uuid_field(e.data, "community_id");
-  const auto location = e.data.value("location", nlohmann::json::object());
-  if (!id || !community || !location.is_object() ||
-      !location.value("lat", nlohmann::json()).is_number() ||
-      !location.value("lon", nlohmann::json()).is_number()) {
-    log::warn("site event without id, community or location: ignored", {{"event", e.id}});
-    return;
-  }
-  upsert_site(tx,
-              {*id, *community, {location["lat"].get<double>(), location["lon"].get<double>()}});
-}
-
 // member.suspended / reinstated / erased: the standing is recorded first, and an event older
 // than the one recorded changes nothing (replicas may take a member's events out of order).
 void apply_standing_event(const ListingContext& c, pqxx::work& tx, const Event& e,
-                          OwnerStanding standing) {
-  auto member = uuid_field(e.data, "member_id");
-  if (!member || !is_uuid(e.community_id) || !parse_rfc3339_s(e.occurred_at)) {
-    log::warn("member event without member, community or time: ignored", {{"event", e.id}});
+                          const std::string& member_id, OwnerStanding standing) {
+  if (!is_uuid(e.community_id) || !parse_rfc3339_s(e.occurred_at)) {
+    log::warn("member event without community or time: ignored", {{"event", e.id}});
     return;
   }
-  lock_member(tx, *member);  // after any listing being posted by this member right now
-  if (!record_standing(tx, *member, e.community_id, standing, e.occurred_at)) return;
+  lock_member(tx, member_id);  // after any listing being posted by this member right now
+  if (!record_standing(tx, member_id, e.community_id, standing, e.occurred_at)) return;
   switch (standing) {
     case OwnerStanding::suspended:
-      for (const ListingRow& row : hide_listings_of_member(tx, *member))
+      for (const ListingRow& row : hide_listings_of_member(tx, member_id))
         c.publish(tx, row, "updated");
       break;
     case OwnerStanding::active:
-      for (const ListingRow& row : show_listings_of_member(tx, *member)) {
+      for (const ListingRow& row : show_listings_of_member(tx, member_id)) {
         if (row.listing.status == ListingStatus::closed ||
             row.listing.status == ListingStatus::expired) {
           continue;  // ended while hidden: already announced closed
@@ -65,7 +52,7 @@ void apply_standing_event(const ListingContext& c, pqxx::work& tx, const Event& 
     case OwnerStanding::erased:
       // staff_close takes every status to closed (exchange/listing.cpp), as this one statement
       // does; the exchange service cancels what was not handed over yet.
-      for (const ListingRow& row : close_listings_of_member(tx, *member)) {
+      for (const ListingRow& row : close_listings_of_member(tx, member_id)) {
         c.publish_closed(tx, row, "withdrawn");
       }
       break;
@@ -74,29 +61,31 @@ void apply_standing_event(const ListingContext& c, pqxx::work& tx, const Event& 
 
 // listing.hidden: staff closed a report on one listing with "hide". The event names the side.
 void apply_moderation_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
-  auto it = e.data.find("listing");
-  if (it == e.data.end() || !it->is_string() || *it != to_string(c.config.side)) return;
-  auto id = uuid_field(e.data, "listing_id");
-  if (!id || !is_uuid(e.community_id)) {
-    log::warn("listing.hidden without listing id or community: ignored", {{"event", e.id}});
+  const ListingHidden hidden = ListingHidden::read(e).value();
+  const bool ours =
+      (hidden.listing == ListingHidden::Side::offer) == (c.config.side == ListingSide::offer);
+  if (!ours) return;
+  if (!is_uuid(e.community_id)) {
+    log::warn("listing.hidden without community: ignored", {{"event", e.id}});
     return;
   }
-  auto row = hide_listing(tx, *id, e.community_id, uuid_field(e.data, "report_id"));
+  auto row = hide_listing(tx, hidden.listing_id, e.community_id, hidden.report_id);
   if (!row) return;  // unknown here, of another community, or hidden already
   if (row->listing.status == ListingStatus::closed || row->listing.status == ListingStatus::expired)
     return;
   c.publish(tx, *row, "updated");
 }
 
+// Communities and sites go to the directory (a listing handed over at a site takes its place).
 void apply_members_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
-  if (e.type == "site.created" || e.type == "site.updated") {
-    apply_site_event(tx, e);
-  } else if (e.type == "member.suspended") {
-    apply_standing_event(c, tx, e, OwnerStanding::suspended);
-  } else if (e.type == "member.reinstated") {
-    apply_standing_event(c, tx, e, OwnerStanding::active);
+  if (directory::apply(tx, e)) return;
+  if (e.type == "member.suspended" || e.type == "member.reinstated") {
+    const MemberStanding m = MemberStanding::read(e).value();
+    const bool back = m.type == MemberStanding::Type::reinstated;
+    apply_standing_event(c, tx, e, m.member_id,
+                         back ? OwnerStanding::active : OwnerStanding::suspended);
   } else if (e.type == "member.erased") {
-    apply_standing_event(c, tx, e, OwnerStanding::erased);
+    apply_standing_event(c, tx, e, MemberErased::read(e).value().member_id, OwnerStanding::erased);
   } else if (e.type == "listing.hidden") {
     apply_moderation_event(c, tx, e);
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/common/db.hpp"
+#include "services/common/directory.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -96,12 +97,6 @@ constexpr const char* kCloseOfMemberHead =
 constexpr const char* kHideListingHead =
     "UPDATE listings SET hidden_moderated = true, hidden_report_id = $3::uuid, updated_at = now() "
     "WHERE id = $1 AND community_id = $2 AND NOT hidden_moderated RETURNING ";
-
-constexpr const char* kUpsertSite =
-    "INSERT INTO sites (id, community_id, lat, lon) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, lat = EXCLUDED.lat, "
-    "lon = EXCLUDED.lon";
-constexpr const char* kFindSite = "SELECT id, community_id, lat, lon FROM sites WHERE id = $1";
 
 constexpr int kColumnCount = 32;  // of kColumns: what a query adds comes after them
 
@@ -321,14 +316,10 @@ std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
   return read_row(r[0]);
 }
 
-void upsert_site(pqxx::work& tx, const SiteRow& site) {
-  tx.exec_params(kUpsertSite, site.id, site.community_id, site.location.lat, site.location.lon);
-}
-
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id) {
-  auto r = tx.exec_params(kFindSite, id);
-  if (r.empty()) return std::nullopt;
-  return SiteRow{r[0][0].c_str(), r[0][1].c_str(), {r[0][2].as<double>(), r[0][3].as<double>()}};
+  auto site = directory::site(tx, id);
+  if (!site || !site->location) return std::nullopt;
+  return SiteRow{site->id, site->community_id, {site->location->lat, site->location->lon}};
 }
 
 }  // namespace maillon::listings

@@ -95,7 +95,7 @@ std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
                                        const std::string& community_id,
                                        const std::optional<std::string>& report_id);
 
-void upsert_site(pqxx::work& tx, const SiteRow& site);
+// A site of the directory (services/common/directory.hpp) with its position.
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);
 
 }  // namespace maillon::listings

@@ -19,6 +19,7 @@
 #include "harness.hpp"
 #include "reference_ledger.hpp"
 #include "services/common/db.hpp"
+#include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
 #include "services/ledger/ledger_service.hpp"
@@ -276,9 +277,15 @@ std::vector<std::string> open_community(FastLedger& fast, std::string& community
   std::vector<std::string> ids{ledger::community_account_id(community_id)};
   for (int i = 1; i < kAccounts; ++i) ids.push_back(new_uuid());
   fast.db.transact([&](pqxx::work& tx) {
-    ledger::repo::upsert_community(
-        tx, community_id,
-        Json{{"min_balance", kMinBalance}, {"max_balance", kMaxBalance}, {"signup_bonus", 0}});
+    Event created;  // as the members stream tells the directory
+    created.type = "community.created";
+    created.occurred_at = now_rfc3339();
+    created.data = {
+        {"community_id", community_id},
+        {"name", "Référence"},
+        {"policy",
+         {{"min_balance", kMinBalance}, {"max_balance", kMaxBalance}, {"signup_bonus", 0}}}};
+    directory::apply(tx, created);
     for (int i = 1; i < kUnknownAccount; ++i) {
       ledger::repo::open_accounts(tx, community_id, ids[static_cast<std::size_t>(i)]);
     }
