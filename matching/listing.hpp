@@ -15,6 +15,7 @@ namespace maillon::matching {
 struct ListingId {
   uint64_t hi = 0;
   uint64_t lo = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 reads the defaulted <=> as a 0 literal
   auto operator<=>(const ListingId&) const = default;
 };
 

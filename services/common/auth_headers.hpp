@@ -23,7 +23,7 @@ inline constexpr std::string_view kCsrfHeader = "x-csrf-token";
 
 // "Bearer <token>" (scheme case-insensitive, RFC 9110) → the token when it is a plausible one
 // (base64url characters, kTokenLength bounds); nullopt for any other header.
-std::optional<std::string> bearer_token(std::string_view authorization);
+std::optional<std::string> bearer_token(std::string_view header);
 
 // X-On-Behalf-Of: a member id, a UUID in any case → its canonical lower-case form.
 std::optional<std::string> parse_member_id(std::string_view header);

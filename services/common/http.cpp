@@ -248,7 +248,8 @@ std::string stream_head(const Response& res, const std::string& request_id) {
   head += "X-Request-Id: " + request_id + "\r\n";
   if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
   for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
-  return head + "Transfer-Encoding: chunked\r\n\r\n";
+  head += "Transfer-Encoding: chunked\r\n\r\n";
+  return head;
 }
 
 }  // namespace

@@ -140,6 +140,6 @@ class RateLimiter {
 std::string rate_limit_key(const Request& request);
 
 int64_t monotonic_us();
-std::string percent_decode(std::string_view text);
+std::string percent_decode(std::string_view in);
 
 }  // namespace maillon

@@ -106,7 +106,7 @@ void BodyReader::add_error(std::string field, std::string message) {
   errors_.push_back({std::move(field), std::move(message)});
 }
 
-std::optional<std::string> BodyReader::text(std::string_view field, std::size_t max_cp) {
+std::optional<std::string> BodyReader::text(std::string_view field, std::size_t max_code_points) {
   const Json* v = get(field);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
@@ -114,8 +114,9 @@ std::optional<std::string> BodyReader::text(std::string_view field, std::size_t 
     return std::nullopt;
   }
   const auto& s = v->get_ref<const std::string&>();
-  if (code_points(s) > max_cp) {
-    add_error(std::string(field), "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
+  if (code_points(s) > max_code_points) {
+    add_error(std::string(field),
+              "ne doit pas dépasser " + std::to_string(max_code_points) + " caractères");
     return std::nullopt;
   }
   if (has_control_character(s)) {
@@ -125,12 +126,12 @@ std::optional<std::string> BodyReader::text(std::string_view field, std::size_t 
   return s;
 }
 
-std::string BodyReader::required_text(std::string_view field, std::size_t max_cp) {
+std::string BodyReader::required_text(std::string_view field, std::size_t max_code_points) {
   if (!get(field)) {
     add_error(std::string(field), "champ obligatoire");
     return {};
   }
-  return text(field, max_cp).value_or("");
+  return text(field, max_code_points).value_or("");
 }
 
 std::optional<int64_t> BodyReader::integer(std::string_view field, int64_t low, int64_t high) {
@@ -206,7 +207,7 @@ std::string BodyReader::required_uuid(std::string_view field) {
 
 std::optional<std::vector<std::string>> BodyReader::text_list(std::string_view field,
                                                               std::size_t max_items,
-                                                              std::size_t max_cp) {
+                                                              std::size_t max_code_points) {
   const Json* v = get(field);
   if (!v) return std::nullopt;
   if (!v->is_array()) {
@@ -223,8 +224,8 @@ std::optional<std::vector<std::string>> BodyReader::text_list(std::string_view f
     std::string name = std::string(field) + "[" + std::to_string(i) + "]";
     if (!item.is_string()) {
       add_error(name, "doit être une chaîne de caractères");
-    } else if (code_points(item.get_ref<const std::string&>()) > max_cp) {
-      add_error(name, "ne doit pas dépasser " + std::to_string(max_cp) + " caractères");
+    } else if (code_points(item.get_ref<const std::string&>()) > max_code_points) {
+      add_error(name, "ne doit pas dépasser " + std::to_string(max_code_points) + " caractères");
     } else if (has_control_character(item.get_ref<const std::string&>())) {
       add_error(name, kControlCharacterMessage);
     } else {
@@ -244,7 +245,8 @@ std::optional<BodyReader::LatLon> BodyReader::location(std::string_view field) {
   }
   std::size_t before = errors_.size();
   for (const auto& [key, value] : v->items()) {
-    if (key != "lat" && key != "lon") add_error(f + "." + key, "champ inconnu");
+    if (key != "lat" && key != "lon")
+      add_error(std::string(f).append(".").append(key), "champ inconnu");
   }
   auto read = [&](const char* name, double limit) -> std::optional<double> {
     auto it = v->find(name);

@@ -48,7 +48,7 @@ CommunityPolicy policy_from_json(const nlohmann::json& j, FieldErrors& errors) {
       if (value == "open" || value == "approval") {
         p.membership = value == "approval" ? Membership::approval : Membership::open;
       } else {
-        errors.push_back({"policy.membership", "\"open\" ou \"approval\" attendu"});
+        errors.push_back({"policy.membership", R"("open" ou "approval" attendu)"});
       }
       continue;
     }

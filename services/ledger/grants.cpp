@@ -7,7 +7,6 @@
 
 #include "services/common/auth.hpp"
 #include "services/common/db.hpp"
-#include "services/common/errors.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/transfer_json.hpp"
 
@@ -86,18 +85,14 @@ bool may_see_grants(const Identity& who, const std::string& community_id) {
   return who.administers(community_id) || (who.is_staff() && who.community_id == community_id);
 }
 
-void check_approver(const Identity& who, const repo::GrantRow& grant) {
+LedgerRefusal approver_refusal(const Identity& who, const repo::GrantRow& grant) {
   // The person who acts, also under X-On-Behalf-Of: acting never lends a second pair of eyes.
   // The requester knows their grant, so telling them first reveals nothing.
-  if (who.actor_id() == grant.requested_by) {
-    throw ApiError(403, "four-eyes", "Action non autorisée",
-                   "Une autre personne que le demandeur doit approuver ce crédit.");
-  }
-  if (!may_see_grants(who, grant.community_id)) throw not_found("Demande de crédit introuvable.");
-  if (who.administers(grant.community_id)) return;
-  if (shares_a_site(who, grant)) return;
-  throw forbidden(
-      "Seul le personnel d'un site du demandeur, ou un administrateur, approuve ce crédit.");
+  if (who.actor_id() == grant.requested_by) return LedgerRefusal::four_eyes;
+  if (!may_see_grants(who, grant.community_id)) return LedgerRefusal::grant_not_found;
+  if (who.administers(grant.community_id)) return LedgerRefusal::none;
+  if (shares_a_site(who, grant)) return LedgerRefusal::none;
+  return LedgerRefusal::approver_not_site_staff;
 }
 
 TransferRequest grant_transfer_request(const repo::GrantRow& grant) {

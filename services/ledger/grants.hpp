@@ -11,6 +11,7 @@
 #include "exchange/ledger.hpp"
 #include "exchange/policy.hpp"
 #include "services/ledger/repository.hpp"
+#include "services/ledger/usecases.hpp"
 
 namespace maillon {
 class Db;
@@ -34,10 +35,11 @@ GrantAsked ask_grant(Db& db, const Identity& who, const TransferRequest& request
 
 // Staff of the community and its administrators see its grants; 404 for anyone else.
 bool may_see_grants(const Identity& who, const std::string& community_id);
-// Throws unless `who` may approve: never the requester, acting for someone or not (403
-// four-eyes); 404 to whoever may not see the community's grants; then staff of one of the sites
-// the requester was staff of when asking, or an administrator of the community (else 403).
-void check_approver(const Identity& who, const repo::GrantRow& grant);
+// Why `who` may not approve (none when they may): never the requester, acting for someone or
+// not (four_eyes); grant_not_found to whoever may not see the community's grants; then staff of
+// one of the sites the requester was staff of when asking, or an administrator of the community
+// (else approver_not_site_staff).
+LedgerRefusal approver_refusal(const Identity& who, const repo::GrantRow& grant);
 
 // The transfer an approval creates: exactly what the staff member asked for.
 TransferRequest grant_transfer_request(const repo::GrantRow& grant);

@@ -168,7 +168,7 @@ std::string transfer_event_json(const std::string& event_id, const std::string& 
                                 const std::string& occurred_at, const Transfer& t) {
   std::string out;
   out.reserve(480 + t.request.id.size() + t.request.ref.size());
-  out += "{\"community_id\":";
+  out += R"({"community_id":)";
   append_json_string(out, community_id);
   out += ",\"data\":{\"amount_minutes\":";
   out += std::to_string(t.request.amount_minutes);

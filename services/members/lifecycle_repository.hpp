@@ -94,7 +94,7 @@ std::vector<MemberSummary> search_members(pqxx::work& tx, const SearchScope& sco
                                           const std::string& query, const std::string& after_id,
                                           int limit);
 
-ReportFiled insert_report(pqxx::work& tx, const NewReport& report, int per_day_max);
+ReportFiled insert_report(pqxx::work& tx, const NewReport& n, int per_day_max);
 std::optional<Report> find_report(pqxx::work& tx, const std::string& report_id);
 std::vector<Report> open_reports(pqxx::work& tx, const std::string& site_id,
                                  const std::string& after_id, int limit);

@@ -61,7 +61,7 @@ class SearchIndex {
  private:
   struct Entry;
   using Key = std::pair<int64_t, std::string>;  // (created_at_us, id), newest first
-  using Ordered = std::map<Key, std::shared_ptr<const Entry>, std::greater<Key>>;
+  using Ordered = std::map<Key, std::shared_ptr<const Entry>, std::greater<>>;
 
   Db& db_;
   std::chrono::milliseconds poll_interval_;
