@@ -97,14 +97,45 @@ maillon_service_bin() { echo "${MAILLON_BUILD_DIR:-$MAILLON_ROOT/build}/services
 # ---------------------------------------------------------------------------------------------
 # Build.
 
-# Configures (quick when nothing changed, and it undoes a by-hand MAILLON_DOMAIN_ONLY or
-# MAILLON_FUZZ in this dir, which would leave the services out), then builds. ccache is
-# picked up by CMakeLists.txt when installed.
+# maillon_build [DIR] [TYPE] [TARGET...]: configures (quick when nothing changed, and it undoes
+# a by-hand MAILLON_DOMAIN_ONLY or MAILLON_FUZZ in this dir, which would leave the services
+# out), then builds the TARGETs, or everything (services, tests, benchmarks) without any.
+# maillon-runtime is what script/server runs: the service executables. ccache is picked up by
+# CMakeLists.txt when installed.
 maillon_build() {
-  local dir="${1:-$MAILLON_ROOT/build}" type="${2:-RelWithDebInfo}"
+  local dir="${1:-$MAILLON_ROOT/build}" type="${2:-RelWithDebInfo}" target
+  local -a targets=()
+  for target in "${@:3}"; do targets+=(--target "$target"); done
   cmake -S "$MAILLON_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" \
     -DMAILLON_DOMAIN_ONLY=OFF -DMAILLON_FUZZ=OFF -DMAILLON_TESTS=ON >/dev/null || return 1
-  cmake --build "$dir" -j "${MAILLON_JOBS:-$(nproc)}"
+  cmake --build "$dir" -j "${MAILLON_JOBS:-$(nproc)}" "${targets[@]}"
+}
+
+# build_progress LOG: copies a build's output (stdin) to LOG and shows how far it got on
+# stderr, from ninja's [done/total] lines: one line rewritten in place on a terminal, else a
+# line each time another tenth is done. The full output (errors included) stays in LOG.
+build_progress() {
+  local log="$1" line finished total percent tenth=-1 what width
+  width="$(tput cols 2>/dev/null || echo 80)"
+  : >"$log"
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$log"
+    [[ "$line" =~ ^\[([0-9]+)/([0-9]+)\]\ (.*)$ ]] || continue
+    finished="${BASH_REMATCH[1]}" total="${BASH_REMATCH[2]}" what="${BASH_REMATCH[3]}"
+    ((total > 0)) || continue
+    percent=$((finished * 100 / total))
+    if [[ -t 2 ]]; then
+      what="${what##* }"  # the file being made
+      what="${what#"$MAILLON_ROOT"/}"
+      printf -v line '  [%d/%d] %3d%% %s' "$finished" "$total" "$percent" "$what"
+      printf '\r\e[K%s' "${line:0:width-1}" >&2
+    elif ((percent / 10 > tenth)); then
+      tenth=$((percent / 10))
+      printf '  [%d/%d] %d%%\n' "$finished" "$total" "$percent" >&2
+    fi
+  done
+  if [[ -t 2 ]]; then printf '\r\e[K' >&2; fi
+  return 0
 }
 
 # web_build: the web UI into web/dist (served by the gateway at /), only when its sources or

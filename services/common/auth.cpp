@@ -1,6 +1,7 @@
 // Session verification shared by every service.
 #include "services/common/auth.hpp"
 
+#include <hiredis/hiredis.h>
 #include <poll.h>
 
 #include <algorithm>

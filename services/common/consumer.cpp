@@ -1,4 +1,6 @@
 // The one consumer loop every service uses for the streams it reads.
+#include <hiredis/hiredis.h>
+
 #include <chrono>
 
 #include "services/common/db.hpp"

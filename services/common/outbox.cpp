@@ -1,4 +1,6 @@
 // The transactional outbox and its relay.
+#include <hiredis/hiredis.h>
+
 #include <chrono>
 
 #include "services/common/db.hpp"

@@ -1,12 +1,18 @@
 // hiredis wrapper: URL parsing, reconnect-on-error, pipelining.
 #include "services/common/redis.hpp"
 
+#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/time.h>
 
 #include <cctype>
 
 namespace maillon {
+
+void ReplyDeleter::operator()(redisReply* r) const {
+  freeReplyObject(r);
+}
+
 namespace {
 
 // A URL's user or password may hold reserved characters as %XX (an ACL password often does).

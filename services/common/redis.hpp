@@ -2,13 +2,16 @@
 // unusable after an error, so each thread owns one and it reconnects on the next command.
 #pragma once
 
-#include <hiredis/hiredis.h>
-
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// hiredis's types, declared only: a file that reads replies (their type, str, element...)
+// includes <hiredis/hiredis.h> itself.
+struct redisReply;
+struct redisContext;
 
 namespace maillon {
 
@@ -17,7 +20,7 @@ struct RedisError : std::runtime_error {
 };
 
 struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
+  void operator()(redisReply* r) const;  // freeReplyObject
 };
 using RedisReply = std::unique_ptr<redisReply, ReplyDeleter>;
 

@@ -3,7 +3,10 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "services/common/errors.hpp"
 #include "services/common/log.hpp"
@@ -11,6 +14,22 @@
 #include "services/common/typed_events.hpp"
 
 namespace maillon {
+
+struct Service::Runtime {
+  std::unique_ptr<OutboxRelay> relay;
+  std::vector<std::unique_ptr<StreamConsumer>> consumers;
+  struct JobEntry {
+    std::string name;
+    std::chrono::milliseconds interval;
+    Job job;
+  };
+  std::vector<JobEntry> jobs;
+  std::vector<std::function<void()>> start_hooks;
+  std::thread jobs_thread;
+  std::atomic<bool> running{false};
+  std::atomic<bool> ready{false};
+};
+
 namespace {
 
 HttpOptions http_options(const Config& c) {
@@ -38,14 +57,23 @@ Service::Service(Config c)
       outbox(config.stream_prefix),
       auth(db, redis, config.stream_prefix),
       http(http_options(config), metrics),
-      relay_(std::make_unique<OutboxRelay>(config, db, metrics)) {
+      runtime_(std::make_unique<Runtime>()) {
+  runtime_->relay = std::make_unique<OutboxRelay>(config, db, metrics);
   log::set_service(config.service_name);
-  db.on_commit([this] { relay_->poke(); });
+  db.on_commit([this] { runtime_->relay->poke(); });
   add_probes();
 }
 
 Service::~Service() {
   stop();
+}
+
+void Service::on_start(std::function<void()> hook) {
+  runtime_->start_hooks.push_back(std::move(hook));
+}
+
+OutboxRelay& Service::relay() {
+  return *runtime_->relay;
 }
 
 void Service::add_probes() {
@@ -54,11 +82,11 @@ void Service::add_probes() {
   http.route("GET", "/readyz", [this](const Request&) {
     bool db_ok = db.ping();
     bool redis_ok = redis.with([](Redis& r) { return r.ping(); });
-    bool ok = ready_ && db_ok && redis_ok;
+    bool ok = runtime_->ready && db_ok && redis_ok;
     nlohmann::json body = {{"status", ok ? "ready" : "not-ready"},
                            {"postgresql", db_ok ? "ok" : "down"},
                            {"redis", redis_ok ? "ok" : "down"},
-                           {"accepting", ready_.load()}};
+                           {"accepting", runtime_->ready.load()}};
     return Response::json_text(ok ? 200 : 503, body.dump());
   });
   http.route("GET", "/metrics", [this](const Request&) {
@@ -73,30 +101,30 @@ void Service::consume(const std::string& stream, EventHandler handler) {
     require_declared(e);
     h(tx, e);
   };
-  consumers_.push_back(
+  runtime_->consumers.push_back(
       std::make_unique<StreamConsumer>(config, db, metrics, stream, std::move(typed)));
 }
 
 void Service::every(const std::string& name, std::chrono::milliseconds interval, Job job) {
-  jobs_.push_back(JobEntry{name, interval, std::move(job)});
+  runtime_->jobs.push_back(Runtime::JobEntry{name, interval, std::move(job)});
 }
 
 void Service::jobs_loop() {
-  std::vector<std::chrono::steady_clock::time_point> due(jobs_.size(),
+  std::vector<std::chrono::steady_clock::time_point> due(runtime_->jobs.size(),
                                                          std::chrono::steady_clock::now());
-  while (running_) {
+  while (runtime_->running) {
     auto now = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < jobs_.size() && running_; ++i) {
+    for (std::size_t i = 0; i < runtime_->jobs.size() && runtime_->running; ++i) {
       if (now < due[i]) continue;
-      due[i] = now + jobs_[i].interval;
+      due[i] = now + runtime_->jobs[i].interval;
       try {
         db.transact([&](pqxx::work& tx) {
           auto got = tx.exec_params("SELECT pg_try_advisory_xact_lock(hashtext($1))",
-                                    config.schema + ":" + jobs_[i].name);
-          if (got[0][0].as<bool>()) jobs_[i].job(tx);
+                                    config.schema + ":" + runtime_->jobs[i].name);
+          if (got[0][0].as<bool>()) runtime_->jobs[i].job(tx);
         });
       } catch (const std::exception& e) {
-        log::warn("periodic job failed", {{"job", jobs_[i].name}, {"error", e.what()}});
+        log::warn("periodic job failed", {{"job", runtime_->jobs[i].name}, {"error", e.what()}});
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -105,24 +133,24 @@ void Service::jobs_loop() {
 
 void Service::start() {
   migrate(db, config.schemas_dir);
-  for (auto& hook : start_hooks_) hook();
+  for (auto& hook : runtime_->start_hooks) hook();
   auth.start();
-  relay_->start();
-  for (auto& c : consumers_) c->start();
-  running_ = true;
-  if (!jobs_.empty()) jobs_thread_ = std::thread([this] { jobs_loop(); });
+  runtime_->relay->start();
+  for (auto& c : runtime_->consumers) c->start();
+  runtime_->running = true;
+  if (!runtime_->jobs.empty()) runtime_->jobs_thread = std::thread([this] { jobs_loop(); });
   http.start();
-  ready_ = true;
+  runtime_->ready = true;
   log::info("service started", {{"port", std::to_string(http.port())}});
 }
 
 void Service::stop() {
-  if (!running_.exchange(false)) return;
-  ready_ = false;
+  if (!runtime_->running.exchange(false)) return;
+  runtime_->ready = false;
   http.shutdown();
-  for (auto& c : consumers_) c->stop();
-  if (jobs_thread_.joinable()) jobs_thread_.join();
-  relay_->stop();
+  for (auto& c : runtime_->consumers) c->stop();
+  if (runtime_->jobs_thread.joinable()) runtime_->jobs_thread.join();
+  runtime_->relay->stop();
   auth.stop();
   log::info("service stopped");
 }

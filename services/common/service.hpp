@@ -2,13 +2,10 @@
 // wired once; `main` only names the service and calls its registration function.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "services/common/auth.hpp"
 #include "services/common/clock.hpp"
@@ -18,6 +15,7 @@
 #include "services/common/http.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/run_service.hpp"
 
 namespace maillon {
 
@@ -45,34 +43,20 @@ class Service {
   // after the job: with N replicas, one runs it at a time and none runs it twice at once.
   void every(const std::string& name, std::chrono::milliseconds interval, Job job);
   // Called once after migrations, before HTTP starts (bootstrap data such as the first admin).
-  void on_start(std::function<void()> hook) { start_hooks_.push_back(std::move(hook)); }
+  void on_start(std::function<void()> hook);
 
   void start();  // migrate, then start relay, consumers, jobs and HTTP
   void stop();   // not ready, drain HTTP, stop consumers and jobs, flush the outbox
   // start(), wait for SIGTERM or SIGINT, stop(). Returns the process exit code.
   int run();
-  OutboxRelay& relay() { return *relay_; }
+  OutboxRelay& relay();
 
  private:
-  std::unique_ptr<OutboxRelay> relay_;
-  std::vector<std::unique_ptr<StreamConsumer>> consumers_;
-  struct JobEntry {
-    std::string name;
-    std::chrono::milliseconds interval;
-    Job job;
-  };
-  std::vector<JobEntry> jobs_;
-  std::vector<std::function<void()>> start_hooks_;
-  std::thread jobs_thread_;
-  std::atomic<bool> running_{false};
-  std::atomic<bool> ready_{false};
+  // The relay, consumers, jobs and their thread (service.cpp): no user of Service sees them.
+  struct Runtime;
+  std::unique_ptr<Runtime> runtime_;
   void jobs_loop();
   void add_probes();
 };
-
-// The whole of a service's main(): reads the environment, builds the Service, lets `wire`
-// register routes, consumers and jobs, runs until SIGTERM. Start-up errors exit non-zero.
-int run_service(const std::string& name, const std::string& schema, uint16_t default_port,
-                const std::function<void(Service&)>& wire);
 
 }  // namespace maillon

@@ -3,6 +3,8 @@
 // the service's keys and common commands is enough.
 #include "services/members/attempts.hpp"
 
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
 
 #include "services/common/log.hpp"

@@ -3,6 +3,7 @@
 #include "services/common/events.hpp"
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <thread>

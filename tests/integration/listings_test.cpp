@@ -2,6 +2,7 @@
 // refusals, who may see and edit, French search, filters, distances, pagination under
 // concurrent inserts, lifecycle (owner, expiry job, exchange events) and the published events.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <atomic>

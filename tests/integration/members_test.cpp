@@ -1,5 +1,6 @@
 // The members service through HTTP on real PostgreSQL and Redis: sessions, roles, errors.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <pqxx/pqxx>

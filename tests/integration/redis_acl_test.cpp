@@ -2,6 +2,7 @@
 // password (percent-encoded when they hold reserved characters) reach AUTH, and the default user
 // can be off. Runs its own redis-server on a free loopback port.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

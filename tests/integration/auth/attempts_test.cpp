@@ -4,6 +4,7 @@
 #include "services/members/attempts.hpp"
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include "harness.hpp"
 #include "services/common/redis.hpp"

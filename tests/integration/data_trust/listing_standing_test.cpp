@@ -3,6 +3,7 @@
 // are appended as the members service publishes them, so each case controls their order and
 // time. Also who may edit a listing and where it may be handed over.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <chrono>
 #include <ctime>

@@ -2,6 +2,8 @@
 // them with a clock the test moves (MAILLON_CLOCK_OFFSET_FILE), and readers of its streams.
 #pragma once
 
+#include <hiredis/hiredis.h>
+
 #include <ctime>
 #include <fstream>
 #include <memory>

@@ -3,6 +3,7 @@
 // see and act, staff at the desk and acting for a member, idempotence of doubled requests, and
 // the published events against their schemas.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <set>

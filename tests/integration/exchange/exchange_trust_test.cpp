@@ -4,6 +4,7 @@
 // disputes keep their reason and resolutions their note; pending members do not exchange; a
 // member who leaves (suspended, erased) has their open exchanges cancelled by the system.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <chrono>

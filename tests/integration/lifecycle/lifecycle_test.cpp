@@ -2,6 +2,7 @@
 // approval, suspension, staff and community administrators, the desk, reports, export. Each
 // test also tries the route as the people who must not use it.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <set>
 

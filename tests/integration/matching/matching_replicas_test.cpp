@@ -3,6 +3,7 @@
 // one's index. Every pair is matched once (one stored match, one match.proposed), both replicas
 // answer for every listing, and killing one replica mid-run loses no pair.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <map>
 #include <thread>

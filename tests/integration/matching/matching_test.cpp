@@ -2,6 +2,7 @@
 // matches for both owners, disappear when paused, respect the rules, survive a restart, and
 // answers never carry another member's position.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #include <chrono>
