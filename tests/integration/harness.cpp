@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "openapi_contract.hpp"
+
 namespace maillon::testing {
 
 Json HttpResult::json() const {
@@ -111,8 +113,12 @@ HttpResult parse_response(const std::string& raw) {
 
 }  // namespace
 
-HttpResult http_request(const std::string& base_url, const std::string& method,
-                        const std::string& path, const std::string& body, const Headers& headers) {
+namespace {
+
+thread_local int wrong_depth = 0;
+
+HttpResult exchange(const std::string& base_url, const std::string& method, const std::string& path,
+                    const std::string& body, const Headers& headers) {
   auto target = parse_base(base_url);
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -143,6 +149,25 @@ HttpResult http_request(const std::string& base_url, const std::string& method,
   std::string raw = read_all(fd);
   ::close(fd);
   return parse_response(raw);
+}
+
+}  // namespace
+
+DeliberatelyWrong::DeliberatelyWrong() {
+  ++wrong_depth;
+}
+DeliberatelyWrong::~DeliberatelyWrong() {
+  --wrong_depth;
+}
+bool DeliberatelyWrong::active() {
+  return wrong_depth > 0;
+}
+
+HttpResult http_request(const std::string& base_url, const std::string& method,
+                        const std::string& path, const std::string& body, const Headers& headers) {
+  HttpResult r = exchange(base_url, method, path, body, headers);
+  expect_contract({method, path, body, r});
+  return r;
 }
 
 std::ostream& operator<<(std::ostream& out, const LedgerBalance& b) {
@@ -283,6 +308,7 @@ HttpResult Client::call(const std::string& method, const std::string& path,
   Headers h;
   if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
   if (!on_behalf_of_.empty()) h.emplace_back("X-On-Behalf-Of", on_behalf_of_);
+  if (wrong_) return deliberately_wrong([&] { return http_request(base_, method, path, body, h); });
   return http_request(base_, method, path, body, h);
 }
 

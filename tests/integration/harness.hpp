@@ -25,7 +25,28 @@ struct HttpResult {
   Json json() const;
 };
 
-// One HTTP/1.1 request over a fresh connection ("http://host:port" + path).
+// Marks the requests this thread sends while it lives as deliberately wrong (a malformed body, an
+// unknown path, a wrong method, an id that is not one...): the request itself is not held to
+// schemas/openapi.yaml, but its answer must still be a documented problem+json (see
+// openapi_contract.hpp). Every other request and answer of every test is checked.
+class DeliberatelyWrong {
+ public:
+  DeliberatelyWrong();
+  ~DeliberatelyWrong();
+  DeliberatelyWrong(const DeliberatelyWrong&) = delete;
+  DeliberatelyWrong& operator=(const DeliberatelyWrong&) = delete;
+  static bool active();  // in this thread
+};
+
+// Runs `send` (one or more requests) marked as deliberately wrong and returns what it returns.
+template <class Send>
+auto deliberately_wrong(Send&& send) {
+  DeliberatelyWrong mark;
+  return send();
+}
+
+// One HTTP/1.1 request over a fresh connection ("http://host:port" + path). The exchange is
+// checked against schemas/openapi.yaml (expect_contract): a mismatch fails the running test.
 HttpResult http_request(const std::string& base_url, const std::string& method,
                         const std::string& path, const std::string& body = "",
                         const Headers& headers = {});
@@ -81,6 +102,12 @@ class Client {
                   const std::string& body) const;
   Client acting_for(const std::string& member_id) const;
   Client with_token(const std::string& token) const { return Client(base_, token); }
+  // The same client whose every request is deliberately wrong (see DeliberatelyWrong).
+  Client wrong() const {
+    Client c = *this;
+    c.wrong_ = true;
+    return c;
+  }
   const std::string& token() const { return token_; }
   const std::string& base() const { return base_; }
 
@@ -88,6 +115,7 @@ class Client {
   std::string base_;
   std::string token_;
   std::string on_behalf_of_;
+  bool wrong_ = false;
 };
 
 // A member's account as GET /v1/ledger/accounts/{id} shows it; zeros when it cannot be read.

@@ -1,6 +1,7 @@
 // Real answers of the members service checked against schemas/openapi.yaml: the status must be one
 // the operation documents, the content type one it lists, and the body must match its schema.
-// The YAML is bundled to JSON by Redocly (see openapi_contract.hpp).
+// The YAML is bundled to JSON by Redocly (see openapi_contract.hpp). The harness holds every
+// exchange of every test to the same contract (expect_contract); its own checks are tested last.
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
@@ -128,8 +129,9 @@ TEST_F(OpenApiConformanceTest, community_and_site_creation_answer_201_as_describ
 }
 
 TEST_F(OpenApiConformanceTest, invalid_input_is_a_400_problem_as_described) {
-  auto r = anon().post("/v1/auth/register",
-                       {{"email", "pas-une-adresse"}, {"password", "court"}, {"role", "admin"}});
+  auto r =
+      anon().wrong().post("/v1/auth/register",
+                          {{"email", "pas-une-adresse"}, {"password", "court"}, {"role", "admin"}});
   expect_conforms("POST", "/v1/auth/register", r, 400);
   EXPECT_EQ(r.headers["content-type"], "application/problem+json");
   EXPECT_FALSE(r.json()["errors"].empty());
@@ -179,6 +181,44 @@ TEST_F(OpenApiConformanceTest, the_checker_refuses_a_body_that_breaks_the_schema
   EXPECT_EQ(violations.size(), 3u) << joined(violations);
   r.status = 418;
   EXPECT_FALSE(contract->check("GET", "/v1/me", r).empty());
+}
+
+TEST_F(OpenApiConformanceTest, the_harness_routes_a_request_to_the_operation_it_names) {
+  EXPECT_EQ(contract->route("POST", "/v1/ledger/transfers/batch"), "/v1/ledger/transfers/batch");
+  EXPECT_EQ(contract->route("GET", "/v1/ledger/transfers/exchange:x:1?x=1"),
+            "/v1/ledger/transfers/{id}");
+  EXPECT_EQ(contract->route("GET", "/v1/sites/" + site), "/v1/sites/{id}");
+  EXPECT_EQ(contract->route("GET", "/v1/nowhere"), std::nullopt);
+  EXPECT_EQ(contract->route("DELETE", "/healthz"), std::nullopt);
+}
+
+TEST_F(OpenApiConformanceTest, the_harness_holds_every_exchange_to_the_contract) {
+  // The request is wrong on purpose: its answer is held to the Problem schema only.
+  const HttpResult answer = deliberately_wrong([&] { return anon().get("/v1/nowhere"); });
+  EXPECT_EQ(answer.status, 404) << answer.body;
+  // Unmarked, the same exchange names no operation: a violation.
+  EXPECT_FALSE(contract_violations({"GET", "/v1/nowhere", "", answer}).empty());
+  HttpResult html = answer;
+  html.headers["content-type"] = "text/html";
+  html.body = "<h1>404</h1>";
+  {
+    DeliberatelyWrong mark;
+    EXPECT_TRUE(contract_violations({"GET", "/v1/nowhere", "", answer}).empty());
+    EXPECT_FALSE(contract_violations({"GET", "/v1/nowhere", "", html}).empty());
+  }
+  // A request body the operation does not describe is the test's own contract bug.
+  EXPECT_FALSE(contract_violations({"POST", "/v1/auth/login", R"({"email":"a@b.fr","pwd":"x"})",
+                                    HttpResult{401, answer.body, answer.headers}})
+                   .empty());
+  // A documented header is a promise: a 429 without Retry-After breaks it.
+  HttpResult limited{429, answer.body, answer.headers};
+  const Json login = {{"email", "a@b.fr"}, {"password", "mot-de-passe-1"}};
+  EXPECT_FALSE(contract_violations({"POST", "/v1/auth/login", login.dump(), limited}).empty());
+  limited.headers["retry-after"] = "12";
+  EXPECT_TRUE(contract_violations({"POST", "/v1/auth/login", login.dump(), limited}).empty())
+      << joined(contract_violations({"POST", "/v1/auth/login", login.dump(), limited}));
+  limited.headers["retry-after"] = "bientôt";
+  EXPECT_FALSE(contract_violations({"POST", "/v1/auth/login", login.dump(), limited}).empty());
 }
 
 }  // namespace

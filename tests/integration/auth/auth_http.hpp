@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "openapi_contract.hpp"
 
 namespace maillon::testing::auth {
 
@@ -149,6 +150,9 @@ inline RawResult request_from(const std::string& source, const std::string& base
     parse_head(raw.substr(0, head_end), out);
   if (head_end != std::string::npos) out.body = raw.substr(head_end + 4);
   if (!head_only && out.header("transfer-encoding") == "chunked") out.body = dechunk(out.body);
+  HttpResult seen{out.status, out.body, {}};
+  for (const auto& [k, v] : out.headers) seen.headers[k] = v;
+  expect_contract({method, path, body, seen, !head_only});
   return out;
 }
 

@@ -49,7 +49,8 @@ TEST_F(E2eExchangeTrustTest, a_party_never_resolves_its_own_dispute_even_as_staf
     EXPECT_EQ(code_of(r), "party-to-exchange") << r.body;
   }
   for (const char* outcome : {"pay", "", "Post"}) {
-    auto r = as(c.other_staff).post("/v1/exchanges/" + id + "/resolve", {{"outcome", outcome}});
+    auto r =
+        as(c.other_staff).wrong().post("/v1/exchanges/" + id + "/resolve", {{"outcome", outcome}});
     EXPECT_EQ(r.status, 400) << outcome << ": " << r.body;
   }
   EXPECT_EQ(exchange_of(provider, id)["state"], "disputed");

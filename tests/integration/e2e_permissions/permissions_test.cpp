@@ -165,6 +165,7 @@ HttpResult stream_head(const std::string& base, const std::string& path, const H
   }
   ::close(fd);
   if (head_end != std::string::npos && out.status != 200) out.body = raw.substr(head_end + 4);
+  expect_contract({"GET", path, "", out, out.status != 200});
   return out;
 }
 

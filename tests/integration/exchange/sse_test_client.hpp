@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "openapi_contract.hpp"
 
 namespace maillon::testing {
 
@@ -51,6 +52,10 @@ class SseClient {
       return;
     }
     read_head(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    // The stream's head is held to the contract; an error answer is read whole and checked.
+    if (status != 0 && status != 200) ends_within(5000);
+    const HttpResult seen{status, status == 200 ? std::string() : text_, this->headers};
+    expect_contract({"GET", path, "", seen, status != 200});
   }
   ~SseClient() { close(); }
   SseClient(const SseClient&) = delete;
