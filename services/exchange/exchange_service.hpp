@@ -166,10 +166,6 @@ class Workflow {
 
 // The event type a transition publishes (state before → after), empty for none.
 std::string transition_event_type(ExchangeState from, ExchangeState to);
-// Throws the ApiError for a refused command.
-[[noreturn]] void throw_refusal(ExchangeOutcome outcome);
-// 403 party-to-exchange: a party judging its own case or acting for its counterpart.
-ApiError party_to_exchange();
 
 void register_routes(Service& service, const std::shared_ptr<Workflow>& workflow);
 void register_consumers(Service& service, const std::shared_ptr<Workflow>& workflow);

@@ -10,6 +10,7 @@
 #include "services/common/service.hpp"
 #include "services/common/sse.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/messages.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -25,7 +26,7 @@ std::optional<int64_t> number(const std::optional<std::string>& text, const char
     if (used == text->size() && value >= 0) return value;
   } catch (const std::exception&) {
   }
-  throw invalid_input("Paramètre invalide.", {{field, "doit être un entier positif"}});
+  throw problem_on_field(ExchangeRefusal::notification_parameter, field);
 }
 
 Response list(Service& s, const Request& r) {
@@ -67,14 +68,12 @@ Response mark_all_read(Service& s, const Request& r) {
 // (URLs end up in logs, histories and Referer headers).
 Identity stream_identity(Service& s, const Request& r) {
   if (r.query_value("access_token")) {
-    throw unauthorized(
-        "Le jeton de session ne passe plus dans l'adresse : demandez un ticket "
-        "(POST /v1/notifications/stream-ticket) ou utilisez le cookie de session.");
+    throw problem(ExchangeRefusal::access_token_in_url);
   }
   const auto ticket = r.query_value("ticket");
   if (!ticket) return s.auth.require(r);
   auto who = s.auth.redeem_stream_ticket(*ticket);
-  if (!who) throw unauthorized("Ticket de flux inconnu, expiré ou déjà utilisé.");
+  if (!who) throw problem(ExchangeRefusal::stream_ticket_invalid);
   return *who;
 }
 

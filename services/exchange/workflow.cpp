@@ -65,40 +65,6 @@ std::string transition_event_type(ExchangeState from, ExchangeState to) {
   }
 }
 
-void throw_refusal(ExchangeOutcome outcome) {
-  const std::string code(to_string(outcome));
-  switch (outcome) {
-    case ExchangeOutcome::not_a_party:
-    case ExchangeOutcome::unknown_transfer:
-      throw not_found();
-    case ExchangeOutcome::not_allowed_for_role:
-      throw forbidden("Cette action revient à l'autre partie ou au personnel du site.");
-    case ExchangeOutcome::invalid_state:
-      throw conflict(code, "L'échange n'est pas dans un état qui permet cette action.");
-    case ExchangeOutcome::already_confirmed:
-      throw conflict(code, "Vous avez déjà confirmé cet échange.");
-    case ExchangeOutcome::proposal_expired:
-      throw conflict(code, "La proposition a expiré.");
-    case ExchangeOutcome::too_early:
-      throw conflict(code, "La proposition n'a pas encore expiré.");
-    case ExchangeOutcome::invalid_minutes:
-      throw business_rule(code, "Le nombre de minutes doit être entre 1 et le montant retenu.");
-    case ExchangeOutcome::too_many_attempts:
-      throw business_rule(code, "Trop de tentatives d'acceptation ont échoué.");
-    case ExchangeOutcome::invalid_absent_member:
-      throw business_rule(code, "Le membre absent doit être l'une des deux parties.");
-    case ExchangeOutcome::party_to_exchange:
-      throw party_to_exchange();
-    case ExchangeOutcome::hold_gone:
-      throw conflict(code,
-                     "Le grand livre ne retient plus ces crédits : seule une résolution « void » "
-                     "est possible, puis un virement du personnel si besoin.");
-    case ExchangeOutcome::ok:
-      break;
-  }
-  throw std::logic_error("throw_refusal called with ok");
-}
-
 void Workflow::publish(pqxx::work& tx, const ExchangeRecord& record, const std::string& type,
                        Json extra) {
   Json data = exchange_event_data(record);
@@ -158,12 +124,6 @@ void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
       (last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted)) {
     publish(tx, record, "exchange.abandoned");
   }
-}
-
-ApiError party_to_exchange() {
-  return ApiError(403, "party-to-exchange", "Action non autorisée",
-                  "Une partie à l'échange ne peut pas agir ici pour l'autre ni trancher son "
-                  "propre litige.");
 }
 
 namespace {

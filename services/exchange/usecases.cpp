@@ -1,0 +1,332 @@
+// The exchange service's use cases (see usecases.hpp): who may act, the workflow command each
+// route runs, and what it stores and publishes.
+#include "services/exchange/usecases.hpp"
+
+#include <exception>
+#include <pqxx/pqxx>
+
+#include "services/common/auth.hpp"
+#include "services/common/db.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/service.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+template <class T>
+Answer<T> refused(ExchangeRefusal refusal) {
+  Answer<T> answer;
+  answer.refusal = refusal;
+  return answer;
+}
+
+bool is_party(const Exchange& ex, const std::string& member_id) {
+  return member_id == ex.provider_id || member_id == ex.receiver_id;
+}
+
+bool can_see(const Identity& who, const Exchange& ex) {
+  return is_party(ex, who.member_id) || (!ex.site_id.empty() && who.is_staff_of(ex.site_id));
+}
+
+// Who acts, as the workflow sees it. `as_staff`: a party who is also staff of the site acts as
+// staff (resolution); otherwise a party acts as a party.
+ExchangeActor actor_for(const Identity& who, const Exchange& ex, bool as_staff) {
+  if (!who.acting_staff_id.empty())
+    return ExchangeActor::staff_for(who.acting_staff_id, who.member_id);
+  const bool staff = !ex.site_id.empty() && who.is_staff_of(ex.site_id);
+  if (staff && (as_staff || !is_party(ex, who.member_id)))
+    return ExchangeActor::staff(who.member_id);
+  return ExchangeActor::member(who.member_id);
+}
+
+// Staff who are a party never act for the other side of their own exchange (they would write,
+// confirm or rate in the counterpart's name).
+bool acts_across(const Identity& who, const std::string& provider_id,
+                 const std::string& receiver_id) {
+  const std::string& staff = who.acting_staff_id;
+  if (staff.empty() || staff == who.member_id) return false;
+  return staff == provider_id || staff == receiver_id;
+}
+
+// An exchange the caller may see, or nullopt (404 alike for unknown and hidden).
+std::optional<ExchangeRecord> visible(pqxx::work& tx, const Identity& who, const std::string& id,
+                                      bool lock) {
+  if (!is_uuid(id)) return std::nullopt;
+  auto record = repo::find_exchange(tx, id, lock);
+  if (!record || !can_see(who, record->exchange)) return std::nullopt;
+  return record;
+}
+
+ExchangeResult run_action(Exchange& ex, const ExchangeActor& actor, const CommunityPolicy& policy,
+                          int64_t now_s, ExchangeAction action, const ActionInput& input) {
+  switch (action) {
+    case ExchangeAction::accept:
+      return accept_exchange(ex, actor, policy, now_s);
+    case ExchangeAction::decline:
+      return decline_exchange(ex, actor, now_s);
+    case ExchangeAction::cancel:
+      return cancel_exchange(ex, actor, now_s);
+    case ExchangeAction::complete:
+      return confirm_completion(ex, actor, now_s);
+    case ExchangeAction::dispute:
+      return dispute_exchange(ex, actor, input.dispute_reason, now_s);
+    case ExchangeAction::resolve:
+      return resolve_dispute(ex, actor, input.resolution, now_s);
+  }
+  throw std::logic_error("an exchange action without a command");
+}
+
+// The parties and listings of a new exchange, from what the caller named.
+struct Parties {
+  std::string provider_id, receiver_id, community_id;
+  std::optional<ListingCopy> offer, request;
+};
+
+std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::string>& id,
+                                   const char* side, const Identity& who,
+                                   ExchangeRefusal& refusal) {
+  if (!id) return std::nullopt;
+  auto l = repo::find_listing(tx, *id);
+  if (!l || l->side != side || l->community_id != who.community_id) {
+    refusal = std::string_view(side) == "offer" ? ExchangeRefusal::unknown_offer
+                                                : ExchangeRefusal::unknown_request;
+  } else if (l->status != "active") {
+    refusal = ExchangeRefusal::listing_unavailable;
+  } else if (l->site_id && l->member_id == *l->site_id) {
+    // A depot item is owned by its site (member_id = site_id): it is reserved at the depot
+    // (POST /v1/items/{id}/reserve), never through an exchange nobody could accept.
+    refusal = ExchangeRefusal::depot_item;
+  }
+  return l;
+}
+
+ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& who, Parties& p) {
+  if (in.match_id) {
+    auto match = repo::find_match(tx, *in.match_id);
+    if (!match) return ExchangeRefusal::unknown_match;
+    if ((in.offer_id && *in.offer_id != match->first) ||
+        (in.request_id && *in.request_id != match->second)) {
+      return ExchangeRefusal::listings_mismatch;
+    }
+    in.offer_id = match->first;
+    in.request_id = match->second;
+  }
+  ExchangeRefusal refusal = ExchangeRefusal::none;
+  p.offer = listing(tx, in.offer_id, "offer", who, refusal);
+  if (refusal != ExchangeRefusal::none) return refusal;
+  p.request = listing(tx, in.request_id, "request", who, refusal);
+  if (refusal != ExchangeRefusal::none) return refusal;
+  p.provider_id = p.offer ? p.offer->member_id : who.member_id;
+  p.receiver_id = p.request ? p.request->member_id : who.member_id;
+  const bool caller_is_party = who.member_id == p.provider_id || who.member_id == p.receiver_id;
+  if (p.offer && p.request && !caller_is_party) return ExchangeRefusal::only_parties_open;
+  if (p.provider_id == p.receiver_id) return ExchangeRefusal::own_listing;
+  p.community_id = who.community_id;
+  return ExchangeRefusal::none;
+}
+
+// The site of the exchange: the one named (in the caller's community), else a listing's.
+std::optional<std::string> site_of(pqxx::work& tx, const ProposalInput& in, const Parties& p) {
+  if (in.site_id) {
+    auto community = repo::site_community(tx, *in.site_id);
+    if (!community || *community != p.community_id) return std::nullopt;
+    return *in.site_id;
+  }
+  if (p.offer && p.offer->site_id) return *p.offer->site_id;
+  if (p.request && p.request->site_id) return *p.request->site_id;
+  return std::string();
+}
+
+}  // namespace
+
+std::optional<int64_t> seq_of_cursor(const std::string& cursor, ExchangeRefusal& refusal) {
+  refusal = ExchangeRefusal::none;
+  if (cursor.empty()) return std::nullopt;
+  try {
+    return std::stoll(cursor);
+  } catch (const std::exception&) {
+    refusal = ExchangeRefusal::cursor_invalid;
+    return std::nullopt;
+  }
+}
+
+// A member whose membership awaits approval may browse and post listings, not exchange.
+ExchangeRefusal ExchangeUseCases::exchanging_refusal(const Identity& who) {
+  if (who.is_pending()) return ExchangeRefusal::membership_pending;
+  if (who.status == "suspended") return ExchangeRefusal::member_suspended;
+  return ExchangeRefusal::none;
+}
+
+Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInput in) {
+  if (const auto refusal = exchanging_refusal(who); refusal != ExchangeRefusal::none)
+    return refused<ExchangeView>(refusal);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<ExchangeView> {
+    Parties p;
+    if (const auto refusal = name_parties(tx, in, who, p); refusal != ExchangeRefusal::none)
+      return refused<ExchangeView>(refusal);
+    if (acts_across(who, p.provider_id, p.receiver_id))
+      return refused<ExchangeView>(ExchangeRefusal::party_to_exchange);
+    const int64_t price = p.offer ? p.offer->price_minutes : p.request->price_minutes;
+    const auto site = site_of(tx, in, p);
+    if (!site) return refused<ExchangeView>(ExchangeRefusal::unknown_site);
+    ExchangeProposal proposal{new_uuid(),    *site,         p.provider_id,
+                              p.receiver_id, who.member_id, in.minutes.value_or(price)};
+    if (FieldErrors errors = validate_proposal(proposal); !errors.empty()) {
+      auto answer = refused<ExchangeView>(ExchangeRefusal::proposal_invalid);
+      answer.errors = std::move(errors);
+      return answer;
+    }
+    const ExchangeActor actor = who.acting_staff_id.empty()
+                                    ? ExchangeActor::member(who.member_id)
+                                    : ExchangeActor::staff_for(who.acting_staff_id, who.member_id);
+    ExchangeRecord record;
+    record.exchange = open_exchange(proposal, actor, w_->now_s());
+    record.community_id = p.community_id;
+    record.offer_id = in.offer_id;
+    record.request_id = in.request_id;
+    record.match_id = in.match_id;
+    record.scheduled_at = in.scheduled_at;
+    record.message = in.message;
+    repo::insert_exchange(tx, record);
+    auto stored = *repo::find_exchange(tx, proposal.id, false);
+    w_->publish(tx, stored, "exchange.proposed");
+    Answer<ExchangeView> answer;
+    answer.value = {stored, repo::community_policy(tx, p.community_id)};
+    return answer;
+  });
+}
+
+Answer<ExchangeView> ExchangeUseCases::get(const Identity& who, const std::string& id) {
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<ExchangeView> {
+    auto record = visible(tx, who, id, false);
+    if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
+    Answer<ExchangeView> answer;
+    answer.value = {*record, repo::community_policy(tx, record->community_id)};
+    return answer;
+  });
+}
+
+Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
+                                                         repo::ListFilter filter) {
+  filter.member_id = who.member_id;
+  return s_.db.transact([&](pqxx::work& tx) {
+    Answer<std::vector<ExchangeView>> answer;
+    for (auto& record : repo::list_exchanges(tx, filter)) {
+      CommunityPolicy policy = repo::community_policy(tx, record.community_id);
+      answer.value.push_back({std::move(record), std::move(policy)});
+    }
+    return answer;
+  });
+}
+
+// Loads the exchange locked, lets the workflow move it, stores it with its effects. Accepting
+// asks for a full member (not pending).
+Answer<ExchangeView> ExchangeUseCases::act(const Identity& who, const std::string& id,
+                                           ExchangeAction action, const ActionInput& input) {
+  if (action == ExchangeAction::accept) {
+    if (const auto refusal = exchanging_refusal(who); refusal != ExchangeRefusal::none)
+      return refused<ExchangeView>(refusal);
+  }
+  if (!is_uuid(id)) return refused<ExchangeView>(ExchangeRefusal::not_found);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<ExchangeView> {
+    auto record = visible(tx, who, id, true);
+    if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
+    const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
+    if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
+    const ExchangeState before = record->exchange.state;
+    const bool as_staff = action == ExchangeAction::resolve;
+    ExchangeResult result = run_action(record->exchange, actor_for(who, record->exchange, as_staff),
+                                       policy, w_->now_s(), action, input);
+    Answer<ExchangeView> answer;
+    if (!result.ok()) {
+      answer.outcome = result.outcome;
+      return answer;
+    }
+    w_->commit_transition(tx, *record, result, transition_event_type(before, result.state));
+    answer.value = {*record, policy};
+    return answer;
+  });
+}
+
+Answer<Json> ExchangeUseCases::post_message(const Identity& who, const std::string& id,
+                                            const std::string& text) {
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<Json> {
+    auto record = visible(tx, who, id, false);
+    if (!record) return refused<Json>(ExchangeRefusal::not_found);
+    if (acts_across(who, record->exchange.provider_id, record->exchange.receiver_id))
+      return refused<Json>(ExchangeRefusal::party_to_exchange);
+    Answer<Json> answer;
+    answer.value =
+        repo::insert_message(tx, record->exchange.id, who.member_id, who.acting_staff_id, text);
+    w_->publish(tx, *record, "exchange.message",
+                {{"message_id", answer.value["id"]}, {"author_id", who.member_id}});
+    return answer;
+  });
+}
+
+Answer<std::vector<Json>> ExchangeUseCases::list_messages(const Identity& who,
+                                                          const std::string& id,
+                                                          const std::string& cursor, int limit) {
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<std::vector<Json>> {
+    auto record = visible(tx, who, id, false);
+    if (!record) return refused<std::vector<Json>>(ExchangeRefusal::not_found);
+    ExchangeRefusal refusal;
+    const auto after_seq = seq_of_cursor(cursor, refusal);
+    if (refusal != ExchangeRefusal::none) return refused<std::vector<Json>>(refusal);
+    Answer<std::vector<Json>> answer;
+    answer.value = repo::list_messages(tx, record->exchange.id, after_seq, limit);
+    return answer;
+  });
+}
+
+Answer<Json> ExchangeUseCases::rate(const Identity& who, const std::string& id, int32_t stars,
+                                    const std::string& comment) {
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<Json> {
+    auto record = visible(tx, who, id, false);
+    if (!record) return refused<Json>(ExchangeRefusal::not_found);
+    const Exchange& ex = record->exchange;
+    if (acts_across(who, ex.provider_id, ex.receiver_id))
+      return refused<Json>(ExchangeRefusal::party_to_exchange);
+    switch (may_rate(ex, who.member_id, repo::has_rated(tx, ex.id, who.member_id))) {
+      case RatingPermission::not_a_party:
+        return refused<Json>(ExchangeRefusal::not_a_rating_party);
+      case RatingPermission::invalid_state:
+        return refused<Json>(ExchangeRefusal::rating_too_early);
+      case RatingPermission::already_rated:
+        return refused<Json>(ExchangeRefusal::already_rated);
+      case RatingPermission::allowed:
+        break;
+    }
+    const std::string rated = who.member_id == ex.provider_id ? ex.receiver_id : ex.provider_id;
+    auto rating =
+        repo::insert_rating(tx, ex.id, who.member_id, rated, stars, comment, who.acting_staff_id);
+    if (!rating) return refused<Json>(ExchangeRefusal::already_rated);
+    w_->publish(tx, *record, "exchange.rated",
+                {{"rater_id", who.member_id}, {"rated_id", rated}, {"stars", stars}});
+    Answer<Json> answer;
+    answer.value = std::move(*rating);
+    return answer;
+  });
+}
+
+// Acting for a member keeps the caller's own staff sites (never the member's): the desk stays
+// theirs while they serve someone at it.
+Answer<DeskView> ExchangeUseCases::desk(const Identity& who, const std::string& site_id) {
+  if (!is_uuid(site_id)) return refused<DeskView>(ExchangeRefusal::not_found);
+  if (!who.is_staff_of(site_id)) return refused<DeskView>(ExchangeRefusal::desk_staff_only);
+  Answer<DeskView> answer = s_.db.transact([&](pqxx::work& tx) {
+    Answer<DeskView> in_tx;
+    DeskView& view = in_tx.value;
+    view.policy = repo::community_policy(tx, who.community_id);
+    view.shelf = desk_items(tx, site_id);
+    view.due_today = repo::desk_due_today(tx, site_id);
+    view.disputed = repo::desk_disputed(tx, site_id);
+    view.overdue = repo::desk_overdue(tx, site_id, w_->now_s());
+    return in_tx;
+  });
+  name_reservers(answer.value.shelf.to_hand_out, s_.auth);  // outside the transaction: Redis
+  return answer;
+}
+
+}  // namespace maillon::exchange
