@@ -74,6 +74,8 @@ class OutboxRelay {
   void poke();
   // One pass, for tests and for the loop: returns how many rows were published.
   int publish_batch(Redis& redis);
+  // Passes of the loop completed (flush check, publication, trim): tests wait on it.
+  int64_t passes() const { return passes_.load(); }
 
  private:
   const Config& config_;
@@ -84,6 +86,7 @@ class OutboxRelay {
   std::condition_variable wake_;
   bool poked_ = false;
   std::atomic<bool> running_{false};
+  std::atomic<int64_t> passes_{0};
   std::set<std::string> streams_seen_;
   bool rows_left_ = false;  // the last pass stopped at its event bound: go on at once
   void loop();

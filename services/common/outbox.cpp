@@ -261,6 +261,7 @@ void OutboxRelay::loop() {
         clean_up();
         next_cleanup = now + 600'000;
       }
+      passes_.fetch_add(1);
       if (published >= config_.relay_batch_size || rows_left_) continue;
     } catch (const std::exception& e) {
       log::warn("outbox relay pass failed; retrying", {{"error", e.what()}});

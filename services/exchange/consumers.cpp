@@ -3,6 +3,7 @@
 // the expiry job.
 #include <cstdlib>
 
+#include "services/common/config.hpp"
 #include "services/common/directory.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
@@ -97,13 +98,9 @@ void notify(pqxx::work& tx, const Event& e) {
 }
 
 std::chrono::milliseconds expiry_interval() {
-  const char* text = std::getenv("MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS");
-  const int64_t ms = text ? std::atoll(text) : kExpiryIntervalDefaultMs;
-  if (ms < 10 || ms > 24 * 3600 * 1000LL) {
-    throw std::invalid_argument(
-        "MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS must be within 10 ms .. 1 day");
-  }
-  return std::chrono::milliseconds(ms);
+  return Config::duration_ms("MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS",
+                             std::chrono::milliseconds(kExpiryIntervalDefaultMs),
+                             std::chrono::milliseconds(10), std::chrono::hours(24));
 }
 
 }  // namespace

@@ -136,15 +136,12 @@ int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id
 }  // namespace repo
 
 // --- workflow.cpp: use cases shared by the routes, the consumers and the job.
-using Clock = std::function<int64_t()>;  // Unix seconds
-int64_t system_clock_s();
-// clock.cpp: the system clock, moved by MAILLON_CLOCK_OFFSET_FILE's seconds when set (tests).
-Clock clock_from_env();
 
 class Workflow {
  public:
-  Workflow(Service& service, Clock clock) : s_(service), clock_(std::move(clock)) {}
-  int64_t now_s() const { return clock_(); }
+  explicit Workflow(Service& service) : s_(service) {}
+  // Unix seconds of the service's clock (moved by tests through MAILLON_CLOCK_OFFSET_FILE).
+  int64_t now_s() const;
   // Stores the record's new state and sends what the transition asks for, in `tx`.
   void commit_transition(pqxx::work& tx, ExchangeRecord& record, const ExchangeResult& result,
                          const std::string& event_type);
@@ -159,7 +156,6 @@ class Workflow {
 
  private:
   Service& s_;
-  Clock clock_;
   void send_effect(pqxx::work& tx, const ExchangeRecord& record, const ExchangeEffect& effect,
                    const std::string& trigger);
 };

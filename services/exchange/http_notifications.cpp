@@ -4,6 +4,7 @@
 // held per stream and every replica sees what any replica's consumer wrote.
 #include <cstdlib>
 
+#include "services/common/config.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
@@ -112,13 +113,9 @@ std::vector<std::pair<std::string, SseEvent>> fetch_notifications(
 }
 
 std::size_t streams_max_from_env() {
-  const char* text = std::getenv("MAILLON_NOTIFICATION_STREAMS_MAX");
-  if (text == nullptr || *text == '\0') return kStreamsMaxDefault;
-  const long long value = std::atoll(text);
-  if (value < 1 || value > static_cast<long long>(kStreamsMaxLimit)) {
-    throw std::invalid_argument("MAILLON_NOTIFICATION_STREAMS_MAX must be within 1 .. 10000");
-  }
-  return static_cast<std::size_t>(value);
+  return static_cast<std::size_t>(Config::integer("MAILLON_NOTIFICATION_STREAMS_MAX",
+                                                  static_cast<int64_t>(kStreamsMaxDefault), 1,
+                                                  static_cast<int64_t>(kStreamsMaxLimit)));
 }
 
 }  // namespace
@@ -142,7 +139,7 @@ void register_notification_routes(Service& s) {
 }
 
 void register_service(Service& service) {
-  auto workflow = std::make_shared<Workflow>(service, clock_from_env());
+  auto workflow = std::make_shared<Workflow>(service);
   register_routes(service, workflow);
   register_notification_routes(service);
   register_consumers(service, workflow);

@@ -119,12 +119,6 @@ LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
   return command;
 }
 
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy) {
   Loaded loaded = load_ledger(tx, batch, policy);

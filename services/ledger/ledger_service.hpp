@@ -24,6 +24,7 @@
 
 #include "exchange/ledger.hpp"
 #include "exchange/policy.hpp"
+#include "services/common/clock.hpp"
 
 namespace maillon {
 class Db;
@@ -74,7 +75,6 @@ std::string allowance_transfer_id(const std::string& member_id, const std::strin
 // The member behind an account, or empty for a community account.
 std::string member_of_account(const std::string& account_id);
 LedgerCommand with_time(LedgerCommand command, int64_t now_us);
-int64_t now_us();
 
 // Balances a writer keeps between the batches it applies to one community: they are the
 // database's as long as the community's batch count (repo::lock_community) is one past `batch`,
@@ -149,7 +149,10 @@ class PolicyCache {
 // idle ledger answers without any wait.
 class TransferBatcher {
  public:
-  TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards);
+  // Batches are applied at `clock`'s time (the service's; tests may move it).
+  TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards,
+                  Clock clock = Clock());
+  int64_t now_us() const { return clock_.now_us(); }
   TransferResult submit(const std::string& community_id, LedgerCommand command,
                         const std::string& actor_id);
   // Several commands of one caller, applied in order in the same transaction (at most
@@ -185,6 +188,7 @@ class TransferBatcher {
   Db& db_;
   const Outbox& outbox_;
   PolicyCache& policies_;
+  Clock clock_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // After a batch met an id that existed (a client's retry), this many batches read ids first.
   static constexpr int kCarefulBatchesAfterClash = 32;
@@ -196,7 +200,7 @@ void register_consumers(Service& service, PolicyCache& policies);
 // The ledger.commands handler, exposed for tests: applies one command exactly once.
 void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
                          const std::string& community_id, const nlohmann::json& data,
-                         const std::string& type, const std::string& event_id);
+                         const std::string& type, const std::string& event_id, int64_t now_us);
 
 void register_service(Service& service);
 

@@ -145,7 +145,7 @@ void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event
   if (side != "offer" && side != "request") return;
   const auto stored = repo::upsert_listing(tx, listing_write(side, e.data));
   if (!stored) return;  // older than what we hold, or already closed
-  const int64_t at_s = now_s();
+  const int64_t at_s = s.clock.now_s();
   const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, at_s);
   // A first publication has no stored match yet: only an update can have broken one.
   if (what == "updated") withdraw_broken_matches(index, tx, *stored, at_s);
@@ -184,12 +184,6 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
 
 }  // namespace
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string rebuild_index(Service& s, MatchIndex& index) {
   const auto started = std::chrono::steady_clock::now();
   // The position first: whatever commits after the rows are read has a later one.
@@ -224,7 +218,7 @@ void IndexFollower::follow_once() {
     // What this replica's consumer applied comes back too, and is matched again: its own
     // transaction could not see a counterpart committed by a concurrent one, this read can.
     // A row a consumer has since overtaken changes nothing (the index keeps the newer one).
-    auto proposals = index_->upsert_and_match(row, kMatchesPerListing, now_s());
+    auto proposals = index_->upsert_and_match(row, kMatchesPerListing, s_.clock.now_s());
     if (proposals.empty()) continue;
     involved.push_back(row.id);
     for (const Proposal& p : proposals) involved.push_back(p.other_id);
@@ -238,7 +232,7 @@ void IndexFollower::follow_once() {
       // is stored only when both listings are, under a share lock, as the index holds them.
       const auto locked = repo::lock_active_revisions(tx, involved);
       for (const auto& [row, proposals] : found) {
-        const auto holding = index_->still_holding(*row, proposals, locked, now_s());
+        const auto holding = index_->still_holding(*row, proposals, locked, s_.clock.now_s());
         store_matches(s_, *index_, tx, *row, holding, "index-feed:" + next);
       }
     });

@@ -98,7 +98,7 @@ TEST_F(EventsTest, committed_events_left_by_a_dead_process_are_published_once_af
   }
   OutboxRelay again(config, *db, metrics);  // the next start publishes nothing twice
   again.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(eventually([&] { return again.passes() >= 3; }));  // several passes, nothing new
   again.stop();
   EXPECT_EQ(stream_length("things"), 5);
 }
@@ -299,7 +299,7 @@ TEST_F(EventsTest, trimming_never_drops_unacknowledged_entries) {
   // The relay's marker is present: Redis did not lose its data, nothing is republished.
   redis.command({"SET", config.stream_prefix + ":relay-epoch:it", "set"});
   relay.start();  // its first pass trims
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(eventually([&] { return relay.passes() >= 1; }));
   relay.stop();
   EXPECT_EQ(stream_length("things"), 6);  // the 2 pending and the 4 unread are kept
 }

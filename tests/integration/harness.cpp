@@ -318,12 +318,12 @@ Client Client::acting_for(const std::string& member_id) const {
   return c;
 }
 
-bool eventually(const std::function<bool()>& check, int timeout_ms) {
+bool eventually(const std::function<bool()>& check, int timeout_ms, int pause_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     if (check()) return true;
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
   }
 }
 

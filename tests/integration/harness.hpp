@@ -158,7 +158,8 @@ class MembersWorld {
   std::string admin_token;
 };
 
-// Polls `check` every 20 ms until it returns true or `timeout_ms` passes.
-bool eventually(const std::function<bool()>& check, int timeout_ms = 5000);
+// Polls `check` every `pause_ms` until it returns true or `timeout_ms` passes: the one place a
+// test waits (a test waiting for time to pass moves the services' clock instead, test_clock.hpp).
+bool eventually(const std::function<bool()>& check, int timeout_ms = 5000, int pause_ms = 20);
 
 }  // namespace maillon::testing

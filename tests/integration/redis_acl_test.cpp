@@ -49,17 +49,17 @@ class AclRedis {
   }
   // Waits until the server answers (it refuses the default user, which still proves it is up).
   bool wait_up() const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Redis probe("redis://127.0.0.1:" + std::to_string(port_), 200);
-      try {
-        probe.command({"PING"});
-        return true;
-      } catch (const RedisError&) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // not listening yet
-      }
-    }
-    return false;
+    return eventually(
+        [&] {
+          Redis probe("redis://127.0.0.1:" + std::to_string(port_), 200);
+          try {
+            probe.command({"PING"});
+            return true;
+          } catch (const RedisError&) {
+            return false;  // not listening yet
+          }
+        },
+        10000, 50);
   }
 
  private:

@@ -29,7 +29,9 @@ int transfers_per_thread() {
 }
 constexpr int64_t kBonus = 120;
 
-std::atomic<int> retried{0};  // answers that were failures of the way there, then retried
+std::atomic<int> retried{0};
+constexpr int kUntilAnsweredMs = 30'000;  // then the last answer, whatever it is  // answers that
+                                          // were failures of the way there, then retried
 
 bool retryable(int status) {
   return status == 0 || status == 429 || status >= 500;
@@ -38,12 +40,16 @@ bool retryable(int status) {
 // The same request until an answer that is not a failure of the way there; the ledger answers a
 // repeated id with the first result, so a retry never moves credits twice.
 HttpResult until_answered(const std::function<HttpResult()>& send) {
-  for (int attempt = 0;; ++attempt) {
-    HttpResult r = send();
-    if (!retryable(r.status) || attempt >= 200) return r;
-    ++retried;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 25 * (attempt % 8)));
-  }
+  HttpResult r = send();
+  poll_until(
+      [&] {
+        if (!retryable(r.status)) return true;
+        ++retried;
+        r = send();
+        return !retryable(r.status);
+      },
+      kUntilAnsweredMs);
+  return r;
 }
 
 struct Books {

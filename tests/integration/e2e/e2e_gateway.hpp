@@ -13,15 +13,10 @@
 namespace maillon::testing {
 
 inline constexpr int kGatewayTimeoutMs = 20000;
-inline constexpr auto kGatewayPollInterval = std::chrono::milliseconds(100);
+inline constexpr int kGatewayPollIntervalMs = 100;
 
 inline bool poll_until(const std::function<bool()>& check, int timeout_ms = kGatewayTimeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!check()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kGatewayPollInterval);
-  }
-  return true;
+  return eventually(check, timeout_ms, kGatewayPollIntervalMs);
 }
 
 // A community of its own, so that scenarios never see each other's members or listings.

@@ -11,6 +11,7 @@
 
 #include "exchange/sse_test_client.hpp"
 #include "harness.hpp"
+#include "test_clock.hpp"
 
 namespace maillon::testing {
 namespace {
@@ -186,7 +187,10 @@ TEST_F(ExchangeNotificationsTest, unaccepted_proposal_expires_after_proposal_day
   ASSERT_EQ(live->status, 200);
 
   move_clock(kProposalDays * kDayS - 3600);  // not yet
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The expiry job goes round a few times on the moved clock.
+  const int64_t runs = job_runs(exchange->url(), "expire-exchange-proposals");
+  ASSERT_TRUE(eventually(
+      [&] { return job_runs(exchange->url(), "expire-exchange-proposals") >= runs + 3; }));
   EXPECT_EQ(ex(receiver).get("/v1/exchanges/" + id).json()["state"], "proposed");
 
   move_clock(kProposalDays * kDayS + 60);

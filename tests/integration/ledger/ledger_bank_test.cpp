@@ -18,7 +18,12 @@ namespace {
 constexpr int kMembers = 20;
 constexpr int kClients = 8;
 constexpr auto kRunTime = std::chrono::seconds(10);
-constexpr int kRetriesMax = 100;  // a request whose answer was lost is sent again, same id and body
+// A request whose answer was lost is sent again, same id and body, for this long at most.
+constexpr int kNoAnswerTimeoutMs = 10'000;
+// A replica is killed once the clients sent this many requests, and restarted once they sent
+// this many more (some of them to the dead replica).
+constexpr int kRequestsBeforeKill = 300;
+constexpr int kRequestsWhileDead = 100;
 
 struct Hold {
   std::string id;
@@ -61,17 +66,19 @@ class BankClient {
 
   // Sends until an answer arrives, spreading over the replicas; a lost answer is retried as is.
   HttpResult send(int member, const std::string& path, const Json& body, bool* retried) {
-    for (int attempt = 0; attempt < kRetriesMax; ++attempt) {
-      const auto r = w_.client(w_.members[member], turn_++).post(path, body);
-      ++told_.requests;
-      if (r.status != 0 && r.status != 503) {
-        if (r.status >= 500) ++told_.server_errors;
-        return r;
-      }
-      *retried = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    throw std::runtime_error("no ledger replica answered");
+    HttpResult r;
+    const bool answered = eventually(
+        [&] {
+          r = w_.client(w_.members[member], turn_++).post(path, body);
+          ++told_.requests;
+          if (r.status != 0 && r.status != 503) return true;
+          *retried = true;
+          return false;
+        },
+        kNoAnswerTimeoutMs);
+    if (!answered) throw std::runtime_error("no ledger replica answered");
+    if (r.status >= 500) ++told_.server_errors;
+    return r;
   }
 
   void create(int payer, Json body) {
@@ -193,6 +200,16 @@ class LedgerBank : public ::testing::Test {
     for (auto& c : clients) c.join();
   }
 
+  // Kills replica 0 with SIGKILL while the clients run, and starts it again while they still run:
+  // waits on the clients' progress, not on time.
+  void kill_and_restart_in_the_middle(LedgerWorld& w) {
+    eventually([&] { return told_.requests.load() >= kRequestsBeforeKill; }, 6000);
+    w.ledgers[0]->kill9();
+    const int at_kill = told_.requests.load();
+    eventually([&] { return told_.requests.load() >= at_kill + kRequestsWhileDead; }, 3000);
+    w.ledgers[0]->start();
+  }
+
   void expect_books_hold(LedgerWorld& w) {
     EXPECT_EQ(told_.server_errors.load(), 0);
     EXPECT_GT(told_.created.size(), 100u) << "the bank test barely ran";
@@ -253,12 +270,7 @@ TEST_F(LedgerBank, ledger_keeps_the_books_under_concurrent_random_transfers) {
 
 TEST_F(LedgerBank, ledger_keeps_the_books_when_a_replica_is_killed_in_the_middle) {
   LedgerWorld w("bankkill", kMembers, 2);
-  run_bank(w, [&] {
-    std::this_thread::sleep_for(std::chrono::seconds(4));
-    w.ledgers[0]->kill9();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    w.ledgers[0]->start();
-  });
+  run_bank(w, [&] { kill_and_restart_in_the_middle(w); });
   expect_books_hold(w);
 }
 
@@ -272,14 +284,7 @@ TEST_F(LedgerBank, ledger_keeps_the_books_with_batch_clients) {
 TEST_F(LedgerBank, ledger_keeps_the_books_with_batch_clients_when_a_replica_is_killed) {
   LedgerWorld w("bankbatchkill", kMembers, 2);
   run_bank(
-      w,
-      [&] {
-        std::this_thread::sleep_for(std::chrono::seconds(4));
-        w.ledgers[0]->kill9();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        w.ledgers[0]->start();
-      },
-      true);
+      w, [&] { kill_and_restart_in_the_middle(w); }, true);
   expect_books_hold(w);
 }
 

@@ -58,7 +58,14 @@ TEST(LedgerJobs, ledger_pays_the_monthly_allowance_once_per_active_member_even_f
   ASSERT_TRUE(eventually(
       [&] { return allowances_of(w, payer) >= 1 && allowances_of(w, payee) >= 1; }, 10000));
   // Let both replicas run the job many more times before looking again.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int64_t runs[] = {job_runs(w.ledgers[0]->url(), "monthly-allowance"),
+                          job_runs(w.ledgers[1]->url(), "monthly-allowance")};
+  ASSERT_TRUE(eventually(
+      [&] {
+        return job_runs(w.ledgers[0]->url(), "monthly-allowance") >= runs[0] + 5 &&
+               job_runs(w.ledgers[1]->url(), "monthly-allowance") >= runs[1] + 5;
+      },
+      10000));
   EXPECT_EQ(allowances_of(w, payer), 1);
   EXPECT_EQ(allowances_of(w, payee), 1);
   EXPECT_EQ(allowances_of(w, idle), 0) << "a member without activity gets no allowance";

@@ -381,7 +381,7 @@ struct Run {
     return fast.db.transact([&](pqxx::work& tx) {
       // As the expiry job does (services/ledger/consumers.cpp expire_due), once it is due.
       ledger::Batch batch{
-          community, {}, {slot_id(slot)}, {}, ledger::now_us() + kAfterEveryDeadlineUs};
+          community, {}, {slot_id(slot)}, {}, system_now_us() + kAfterEveryDeadlineUs};
       return ledger::apply_batch(tx, fast.outbox, batch, fast.policies.get(tx, community)).expired;
     });
   }

@@ -14,6 +14,7 @@
 #include "harness.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
+#include "test_clock.hpp"
 
 namespace maillon::testing {
 
@@ -35,8 +36,10 @@ struct LedgerWorld {
                       {"MAILLON_WORKERS", "16"}}) {
     community = world.create_community("Ledger " + label, tight_policy());
     site = world.create_site(community, "Tiers-lieu " + label, 50.63, 3.07);
+    std::map<std::string, std::string> env = ledger_env;
+    env.insert(clock.env());
     for (int i = 0; i < replicas; ++i) {
-      ledgers.push_back(std::make_unique<ServiceProcess>("ledger", world.env(ledger_env)));
+      ledgers.push_back(std::make_unique<ServiceProcess>("ledger", world.env(env)));
       ledgers.back()->start();
     }
     for (int i = 0; i < members_count; ++i)
@@ -68,6 +71,7 @@ struct LedgerWorld {
     return c;
   }
 
+  TestClock clock;  // the ledger replicas' time: tests move it instead of sleeping
   MembersWorld world;
   std::string community;
   std::string site;
