@@ -38,9 +38,9 @@ struct ListingContext {
   void written() const;
 };
 
-// The handover point of a listing: its own location, else its site's (which must belong to
-// `community_id`: a 400 on site_id otherwise). Sets row.position and row.grid.
-void place(pqxx::work& tx, ListingRow& row, const std::string& community_id);
+// The handover point of a listing: its own location, else its site's. Sets row.position and
+// row.grid; false (nothing set) when the site is not one of `community_id`.
+[[nodiscard]] bool place(pqxx::work& tx, ListingRow& row, const std::string& community_id);
 
 // Owner, staff of the listing's site, or staff of the owner's home site, in its community.
 bool can_edit(const Identity& who, const ListingRow& row);

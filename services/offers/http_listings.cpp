@@ -1,5 +1,6 @@
 // Routes of a listing service (/v1/offers or /v1/requests, and /v1/categories on offers): each
-// handler reads its input, runs one use case in one transaction, and answers.
+// handler reads its input, calls one use case (usecases.hpp), and writes the answer; refusals
+// become problems through messages.cpp.
 #include <cmath>
 #include <cstdlib>
 
@@ -13,7 +14,9 @@
 #include "services/offers/context.hpp"
 #include "services/offers/depot_items.hpp"
 #include "services/offers/listing_json.hpp"
+#include "services/offers/messages.hpp"
 #include "services/offers/search_index.hpp"
+#include "services/offers/usecases.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -21,21 +24,6 @@ namespace {
 constexpr double kRadiusKmDefault = 10;
 constexpr double kRadiusKmMax = 100;
 constexpr std::size_t kSearchTextCodePointsMax = 200;
-
-ApiError listing_not_found() {
-  return not_found("Annonce introuvable.");
-}
-
-ApiError member_suspended() {
-  return ApiError(403, "member-suspended", "Action non autorisée",
-                  "Ce compte est suspendu : il ne peut pas publier d'annonce.");
-}
-
-// A suspended member's sessions are revoked with the suspension; should one survive, or a staff
-// member act for them, the identity still says so.
-void refuse_suspended(const Identity& who) {
-  if (who.status == "suspended") throw member_suspended();
-}
 
 std::optional<double> parse_double(const std::string& text) {
   if (text.empty() || text.size() > 32) return std::nullopt;
@@ -50,21 +38,21 @@ void read_near(const Request& r, ListQuery& q, FieldErrors& errors) {
   auto near = r.query_value("near");
   auto radius = r.query_value("radius_km");
   if (!near) {
-    if (radius) errors.push_back({"radius_km", "s'emploie avec near=lat,lon"});
+    if (radius) errors.push_back(field_error(ListingCode::radius_without_near));
     return;
   }
   auto comma = near->find(',');
   auto lat = comma == std::string::npos ? std::nullopt : parse_double(near->substr(0, comma));
   auto lon = comma == std::string::npos ? std::nullopt : parse_double(near->substr(comma + 1));
   if (!lat || !lon || std::abs(*lat) > 90 || std::abs(*lon) > 180) {
-    errors.push_back({"near", "doit valoir lat,lon (par exemple 50.63,3.06)"});
+    errors.push_back(field_error(ListingCode::invalid_near));
     return;
   }
   double radius_km = kRadiusKmDefault;
   if (radius) {
     auto value = parse_double(*radius);
     if (!value || *value <= 0 || *value > kRadiusKmMax) {
-      errors.push_back({"radius_km", "doit être compris entre 0 et 100 km"});
+      errors.push_back(field_error(ListingCode::invalid_radius));
       return;
     }
     radius_km = *value;
@@ -74,26 +62,26 @@ void read_near(const Request& r, ListQuery& q, FieldErrors& errors) {
   q.radius_m = radius_km * 1000;
 }
 
-void read_uuid_filter(const Request& r, const char* name, std::optional<std::string>& out,
-                      FieldErrors& errors) {
+void read_uuid_filter(const Request& r, const char* name, ListingCode fault,
+                      std::optional<std::string>& out, FieldErrors& errors) {
   out = r.query_value(name);
-  if (out && !is_uuid(*out)) errors.push_back({name, "doit être un identifiant (UUID)"});
+  if (out && !is_uuid(*out)) errors.push_back(field_error(fault));
 }
 
 void read_enums(const Request& r, ListQuery& q, FieldErrors& errors) {
   if (auto status = r.query_value("status")) {
     if (!parse_listing_status(*status)) {
-      errors.push_back({"status", "doit valoir active, paused, reserved, closed ou expired"});
+      errors.push_back(field_error(ListingCode::invalid_status_filter));
     }
     q.status = *status;
   }
   q.kind = r.query_value("kind");
   if (q.kind && !parse_listing_kind(*q.kind)) {
-    errors.push_back({"kind", "doit valoir « good » ou « service »"});
+    errors.push_back(field_error(ListingCode::invalid_kind_filter));
   }
   q.mode = r.query_value("mode");
   if (q.mode && !parse_listing_mode(*q.mode)) {
-    errors.push_back({"mode", "doit valoir « give », « lend », « swap » ou « service »"});
+    errors.push_back(field_error(ListingCode::invalid_mode_filter));
   }
 }
 
@@ -105,7 +93,7 @@ void read_cursor(const PageRequest& page, ListQuery& q, FieldErrors& errors) {
   char* end = nullptr;
   long long us = std::strtoll(page.cursor.substr(0, bar).c_str(), &end, 10);
   if (bar == 0 || bar == std::string::npos || *end != '\0' || !is_uuid(id)) {
-    errors.push_back({"cursor", "curseur inconnu ou altéré"});
+    errors.push_back(field_error(ListingCode::invalid_cursor));
     return;
   }
   q.after = std::pair<int64_t, std::string>{us, id};
@@ -121,30 +109,70 @@ ListQuery parse_list_query(const Request& r, const Identity& who, const Category
   read_cursor(page, q, errors);
   if (auto text = r.query_value("q"); text && !text->empty()) {
     if (utf8_code_points(*text).value_or(kSearchTextCodePointsMax + 1) > kSearchTextCodePointsMax) {
-      errors.push_back({"q", "au plus 200 caractères"});
+      errors.push_back(field_error(ListingCode::search_text_too_long));
     }
     q.text = text;
   }
   if (auto category = r.query_value("category")) {
-    if (!tree.find(*category)) errors.push_back({"category", "catégorie inconnue"});
+    if (!tree.find(*category)) errors.push_back(field_error(ListingCode::unknown_category));
     q.categories = tree.self_and_descendants(*category);
   }
   read_enums(r, q, errors);
-  read_uuid_filter(r, "site_id", q.site_id, errors);
+  read_uuid_filter(r, "site_id", ListingCode::invalid_site_filter, q.site_id, errors);
   if (r.query_value("member_id") == "me") {
     q.member_id = who.member_id;
   } else {
-    read_uuid_filter(r, "member_id", q.member_id, errors);
+    read_uuid_filter(r, "member_id", ListingCode::invalid_member_filter, q.member_id, errors);
   }
   read_near(r, q, errors);
-  if (!errors.empty()) throw invalid_input("Certains paramètres sont invalides.", errors);
+  if (!errors.empty()) throw problem(ListingCode::invalid_parameters, errors);
   return q;
+}
+
+// A listing of a page: the view rendered when it was written, with this search's distance;
+// rendered now when the page came from PostgreSQL.
+void append_view(std::string& body, const SearchHit& hit, const Identity& who) {
+  Audience shown_to = can_edit(who, *hit.row) ? Audience::editor : Audience::community;
+  const auto& kept = shown_to == Audience::editor ? hit.editor_json : hit.community_json;
+  if (!kept) {
+    ListingRow row = *hit.row;
+    row.distance_m = hit.distance_m;
+    body += listing_view(row, shown_to).dump();
+    return;
+  }
+  if (!hit.distance_m) {
+    body += *kept;
+    return;
+  }
+  body.append(*kept, 0, kept->size() - 1);  // the object without its closing brace
+  body += ",\"distance_m\":" + std::to_string(distance_bucket_m(*hit.distance_m)) + "}";
+}
+
+std::string page_body(const SearchPage& page, const Identity& who) {
+  const auto& hits = page.hits;
+  std::size_t shown = std::min(hits.size(), static_cast<std::size_t>(page.limit));
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) body += ',';
+    append_view(body, hits[i], who);
+  }
+  body += "],\"next_cursor\":";
+  if (hits.size() > shown) {
+    const ListingRow& last = *hits[shown - 1].row;
+    body +=
+        nlohmann::json(encode_cursor(std::to_string(last.created_at_us) + "|" + last.listing.id))
+            .dump();
+  } else {
+    body += "null";
+  }
+  body += '}';
+  return body;
 }
 
 class ListingApi {
  public:
   explicit ListingApi(std::shared_ptr<const ListingContext> context)
-      : c_(std::move(context)), s_(c_->service) {}
+      : c_(context), s_(c_->service), uc_(std::move(context)) {}
 
   void routes(const std::shared_ptr<ListingApi>& self) {
     auto bind = [&](const char* method, const std::string& path,
@@ -168,167 +196,38 @@ class ListingApi {
  private:
   std::shared_ptr<const ListingContext> c_;
   Service& s_;
-
-  Audience audience(const Identity& who, const ListingRow& row) const {
-    return can_edit(who, row) ? Audience::editor : Audience::community;
-  }
-
-  // The listing the caller may see, locked when it is about to change; 404 otherwise, so a
-  // member of another community learns nothing, not even that the id exists.
-  ListingRow visible(pqxx::transaction_base& tx, const Identity& who, const std::string& id,
-                     bool lock) {
-    if (!is_uuid(id)) throw listing_not_found();
-    auto row = find_listing(tx, id, lock);
-    if (!row || row->listing.community_id != who.community_id) throw listing_not_found();
-    // Hidden (owner suspended, or moderated): only those who may edit it know it exists.
-    if (row->hidden() && !can_edit(who, *row)) throw listing_not_found();
-    return *row;
-  }
-
-  ListingRow editable(pqxx::work& tx, const Identity& who, const std::string& id) {
-    ListingRow row = visible(tx, who, id, true);
-    if (is_depot_listing(row.listing)) throw forbidden("Cet objet se gère au dépôt du lieu.");
-    // 403: the caller reads this listing anyway (a hidden one was a 404 above).
-    if (!can_edit(who, row)) {
-      throw forbidden("Seuls son auteur et l'équipe de son lieu modifient cette annonce.");
-    }
-    return row;
-  }
+  ListingUseCases uc_;
 
   Response create(const Request& r) {
     Identity who = s_.auth.require(r);
     ListingDraft draft = parse_draft(r.body);
-    int64_t now_s = c_->now_s();
-    FieldErrors errors = validate_new_listing(draft, c_->tree, now_s);
-    if (!errors.empty()) throw invalid_input("Certains champs sont invalides.", errors);
-    if (who.community_id.empty()) throw forbidden("Seuls les membres d'une communauté publient.");
-    refuse_suspended(who);
-    ListingRow row;
-    row.listing = create_listing(
-        draft, {new_uuid(), c_->config.side, who.member_id, who.community_id}, now_s);
-    row.home_site_id = who.home_site_id;
-    row.acted_by = acted_by(who, row);
-    ListingRow stored = s_.db.transact([&](pqxx::work& tx) {
-      // Serialised with the member's suspension or erasure as this service learns of it: either
-      // that event sees this listing, or this sees the standing it recorded.
-      lock_member(tx, who.member_id);
-      if (owner_standing(tx, who.member_id) != OwnerStanding::active) throw member_suspended();
-      ListingRow placed = row;
-      place(tx, placed, who.community_id);
-      insert_listing(tx, placed);
-      ListingRow back = find_listing(tx, placed.listing.id, false).value();
-      c_->publish(tx, back, "published");
-      return back;
-    });
-    c_->written();
-    return json_response(201, listing_view(stored, Audience::editor));
+    return json_response(201, listing_view(settled(uc_.create(who, draft)), Audience::editor));
   }
 
   Response list(const Request& r) {
     Identity who = s_.auth.require(r);
     ListQuery q = parse_list_query(r, who, c_->tree);
-    // From memory when the read model holds what is asked, else one PostgreSQL query.
-    auto hits = c_->index->search(q);
-    if (!hits) {
-      hits.emplace();
-      auto rows =
-          read_only(s_.db, [&](pqxx::transaction_base& tx) { return list_listings(tx, q); });
-      for (auto& row : rows) {
-        std::optional<double> distance = row.distance_m;
-        hits->push_back(
-            {std::make_shared<const ListingRow>(std::move(row)), nullptr, nullptr, distance});
-      }
-    }
-    std::size_t shown = std::min(hits->size(), static_cast<std::size_t>(q.limit - 1));
-    std::string body = "{\"items\":[";
-    for (std::size_t i = 0; i < shown; ++i) {
-      if (i > 0) body += ',';
-      append_view(body, (*hits)[i], who);
-    }
-    body += "],\"next_cursor\":";
-    if (hits->size() > shown) {
-      const ListingRow& last = *(*hits)[shown - 1].row;
-      body +=
-          nlohmann::json(encode_cursor(std::to_string(last.created_at_us) + "|" + last.listing.id))
-              .dump();
-    } else {
-      body += "null";
-    }
-    body += '}';
-    return Response::json_text(200, body);
-  }
-
-  // A listing of a page: the view rendered when it was written, with this search's distance;
-  // rendered now when the page came from PostgreSQL.
-  void append_view(std::string& body, const SearchHit& hit, const Identity& who) const {
-    Audience shown_to = audience(who, *hit.row);
-    const auto& kept = shown_to == Audience::editor ? hit.editor_json : hit.community_json;
-    if (!kept) {
-      ListingRow row = *hit.row;
-      row.distance_m = hit.distance_m;
-      body += listing_view(row, shown_to).dump();
-      return;
-    }
-    if (!hit.distance_m) {
-      body += *kept;
-      return;
-    }
-    body.append(*kept, 0, kept->size() - 1);  // the object without its closing brace
-    body += ",\"distance_m\":" + std::to_string(distance_bucket_m(*hit.distance_m)) + "}";
+    return Response::json_text(200, page_body(settled(uc_.search(q)), who));
   }
 
   Response get_one(const Request& r) {
     Identity who = s_.auth.require(r);
-    ListingRow row = read_only(
-        s_.db, [&](pqxx::transaction_base& tx) { return visible(tx, who, r.param("id"), false); });
-    return json_response(200, listing_view(row, audience(who, row)));
+    auto seen = settled(uc_.get(who, r.param("id")));
+    return json_response(
+        200, listing_view(seen.row, seen.editor ? Audience::editor : Audience::community));
   }
 
   Response patch(const Request& r) {
     Identity who = s_.auth.require(r);
-    refuse_suspended(who);
+    admit(uc_.may_write(who));
     ListingPatch patch = parse_patch(r.body);
-    ListingRow stored = s_.db.transact([&](pqxx::work& tx) {
-      ListingRow row = editable(tx, who, r.param("id"));
-      int64_t now_s = c_->now_s();
-      FieldErrors errors = validate_patch(row.listing, patch, c_->tree, now_s);
-      if (!errors.empty()) throw invalid_input("Certains champs sont invalides.", errors);
-      ListingTransitionResult status = patch_transition(row.listing, patch);
-      if (status.outcome == ListingTransitionOutcome::rejected) {
-        throw conflict("listing-status", "Cette annonce ne peut plus passer à ce statut (" +
-                                             std::string(to_string(row.listing.status)) + ").");
-      }
-      ListingRow next = row;
-      next.listing = apply_patch(row.listing, patch, now_s);
-      next.acted_by = acted_by(who, row);
-      place(tx, next, row.listing.community_id);
-      ListingRow updated = update_listing(tx, next);
-      c_->publish(tx, updated, "updated");
-      return updated;
-    });
-    c_->written();
-    return json_response(200, listing_view(stored, Audience::editor));
+    return json_response(
+        200, listing_view(settled(uc_.patch(who, r.param("id"), patch)), Audience::editor));
   }
 
-  // DELETE closes: the listing stays for the history of its exchanges and the statistics.
   Response close(const Request& r) {
     Identity who = s_.auth.require(r);
-    s_.db.transact([&](pqxx::work& tx) {
-      ListingRow row = editable(tx, who, r.param("id"));
-      bool owner = who.member_id == row.listing.member_id;
-      auto result = transition(row.listing.status,
-                               owner ? ListingEvent::owner_close : ListingEvent::staff_close);
-      if (result.outcome == ListingTransitionOutcome::rejected) {
-        throw conflict("listing-reserved",
-                       "Annonce réservée par un échange en cours : annulez d'abord l'échange.");
-      }
-      if (result.outcome == ListingTransitionOutcome::unchanged) return;
-      ListingRow next = row;
-      next.listing.status = result.status;
-      next.acted_by = acted_by(who, row);
-      c_->publish_closed(tx, update_listing(tx, next), "closed");
-    });
-    c_->written();
+    settled(uc_.close(who, r.param("id")));
     return Response::no_content();
   }
 };

@@ -10,6 +10,7 @@
 #include "services/common/errors.hpp"
 #include "services/common/json_body.hpp"
 #include "services/offers/depot_items.hpp"
+#include "services/offers/messages.hpp"
 
 namespace maillon::listings {
 namespace {
@@ -122,13 +123,12 @@ Json body_object(std::string_view body, ListingWrite write) {
   std::vector<std::string> keys;
   for (const auto& item : j.items()) keys.push_back(item.key());
   FieldErrors refused = refuse_unsettable_fields(keys, write);
-  if (!refused.empty())
-    throw invalid_input("Certains champs ne peuvent pas être envoyés.", refused);
+  if (!refused.empty()) throw problem(ListingCode::unsettable_fields, refused);
   return j;
 }
 
 void finish(const Decoder& d) {
-  if (!d.errors.empty()) throw invalid_input("Certains champs sont invalides.", d.errors);
+  if (!d.errors.empty()) throw problem(ListingCode::invalid_fields, d.errors);
 }
 
 Json nullable_text(const std::optional<std::string>& s) {

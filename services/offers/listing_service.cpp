@@ -77,17 +77,16 @@ void ListingContext::written() const {
   }
 }
 
-void place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
+bool place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
   std::optional<SiteRow> site;
   if (row.listing.site_id) {
     site = find_site(tx, *row.listing.site_id);
-    if (!site || site->community_id != community_id) {
-      throw invalid_input("Lieu inconnu.", {{"site_id", "lieu inconnu dans votre communauté"}});
-    }
+    if (!site || site->community_id != community_id) return false;
   }
   row.position = row.listing.location ? *row.listing.location : site->location;
   matching::GeoPoint snapped = matching::snap_to_grid({row.position.lat, row.position.lon});
   row.grid = {snapped.lat, snapped.lon};
+  return true;
 }
 
 bool can_edit(const Identity& who, const ListingRow& row) {
