@@ -1,5 +1,6 @@
 // Routes of the matching service: a member's matches, dismissing one, and what is near a point.
-// Answers carry bucketed distances only, never another member's position.
+// Each handler reads its input, calls one use case (usecases.hpp) and writes the answer, with
+// bucketed distances only, never another member's position.
 #include <cmath>
 #include <cstdlib>
 
@@ -8,7 +9,9 @@
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/matching/messages.hpp"
 #include "services/matching/repository.hpp"
+#include "services/matching/usecases.hpp"
 #include "services/matching/wiring.hpp"
 
 namespace maillon::matching_service {
@@ -48,38 +51,39 @@ std::optional<double> parse_number(const std::string& text) {
 
 class MatchRoutes {
  public:
-  MatchRoutes(Service& s, std::shared_ptr<MatchIndex> index) : s_(s), index_(std::move(index)) {}
+  MatchRoutes(Service& s, std::shared_ptr<MatchIndex> index) : s_(s), uc_(s, std::move(index)) {}
 
   Response list(const Request& req) {
     const Identity who = s_.auth.require(req);
     const PageRequest page = page_request(req);
     const auto listing = req.query_value("listing");
     const auto member = req.query_value("member");
-    if (listing && member) {
-      throw invalid_input("Paramètres incompatibles.",
-                          {{"member", "ne peut pas accompagner listing"}});
-    }
+    if (listing && member) throw problem(MatchingCode::listing_with_member);
     if (listing) return of_listing(who, *listing, page);
     if (member && *member == "me") return of_member(who, page);
-    if (member)
-      throw invalid_input("Paramètre invalide.", {{"member", "seule la valeur me est acceptée"}});
-    throw invalid_input("Paramètre manquant.",
-                        {{"listing", "indiquez listing=offer:{id} ou member=me"}});
+    if (member) throw problem(MatchingCode::member_not_me);
+    throw problem(MatchingCode::listing_or_member_missing);
   }
 
+  Response dismiss(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    settled(uc_.dismiss(who, req.param("id")));
+    return Response::no_content();
+  }
+
+  Response nearby(const Request& req) {
+    const Identity who = s_.auth.require(req);
+    const PageRequest page = page_request(req);
+    NearbyInput in = nearby_input(req);
+    in.k = static_cast<std::size_t>(page.limit);
+    return nearby_answer(settled(uc_.nearby(who, std::move(in))));
+  }
+
+ private:
   Response of_listing(const Identity& who, const std::string& text, const PageRequest& page) {
     const auto ref = parse_listing_ref(text);
-    if (!ref) {
-      throw invalid_input("Paramètre invalide.",
-                          {{"listing", "doit valoir offer:{id} ou request:{id}"}});
-    }
-    const auto rows = s_.db.transact([&](pqxx::work& tx) {
-      const auto owner = repo::summary(tx, ref->second);
-      // Someone else's listing answers as if it did not exist.
-      if (!owner || owner->side != ref->first || owner->member_id != who.member_id)
-        throw not_found();
-      return repo::matches_of_listing(tx, ref->second, page.limit);
-    });
+    if (!ref) throw problem(MatchingCode::invalid_listing_ref);
+    const auto rows = settled(uc_.matches_of_listing(who, {ref->first, ref->second}, page.limit));
     return json_response(200, page_json(rows, std::nullopt));
   }
 
@@ -87,41 +91,16 @@ class MatchRoutes {
     int64_t offset = 0;
     if (!page.cursor.empty()) {
       const auto parsed = parse_number(page.cursor);
-      if (!parsed || *parsed < 0 || *parsed > 1e9)
-        throw invalid_input("Curseur invalide.", {{"cursor", "curseur inconnu"}});
+      if (!parsed || *parsed < 0 || *parsed > 1e9) throw problem(MatchingCode::invalid_cursor);
       offset = static_cast<int64_t>(*parsed);
     }
-    auto rows = s_.db.transact([&](pqxx::work& tx) {
-      return repo::matches_of_member(tx, who.member_id, page.limit + 1, offset);
-    });
+    auto found = settled(uc_.matches_of_member(who, offset, page.limit));
     std::optional<std::string> next;
-    if (rows.size() > static_cast<std::size_t>(page.limit)) {
-      rows.pop_back();
-      next = encode_cursor(std::to_string(offset + page.limit));
-    }
-    return json_response(200, page_json(rows, next));
+    if (found.next_offset) next = encode_cursor(std::to_string(*found.next_offset));
+    return json_response(200, page_json(found.rows, next));
   }
 
-  Response dismiss(const Request& req) {
-    const Identity who = s_.auth.require(req);
-    const std::string& id = req.param("id");
-    if (!is_uuid(id)) throw not_found();
-    const bool done =
-        s_.db.transact([&](pqxx::work& tx) { return repo::dismiss(tx, id, who.member_id); });
-    if (!done) throw not_found();
-    return Response::no_content();
-  }
-
-  Response nearby(const Request& req) {
-    const Identity who = s_.auth.require(req);
-    const PageRequest page = page_request(req);
-    NearbyInput in = nearby_input(req, who);
-    in.k = static_cast<std::size_t>(page.limit);
-    return nearby_answer(index_->nearby(in));
-  }
-
- private:
-  NearbyInput nearby_input(const Request& req, const Identity& who) {
+  NearbyInput nearby_input(const Request& req) {
     NearbyInput in;
     FieldErrors errors;
     auto number = [&](const char* field, double low, double high, std::optional<double> fallback) {
@@ -129,8 +108,7 @@ class MatchRoutes {
       if (!text && fallback) return *fallback;
       const auto value = text ? parse_number(*text) : std::nullopt;
       if (!value || *value < low || *value > high) {
-        errors.push_back({field, "doit être un nombre entre " + std::to_string(int(low)) + " et " +
-                                     std::to_string(int(high))});
+        errors.push_back(number_out_of_range(field, int(low), int(high)));
         return low;
       }
       return *value;
@@ -140,34 +118,26 @@ class MatchRoutes {
     const double radius_km = number("radius_km", 0.1, kNearbyRadiusKmMax, kNearbyRadiusKmDefault);
     in.radius_m = static_cast<uint32_t>(std::lround(radius_km * 1000));
     in.category = req.query_value("category");
-    if (in.category && !index_->knows_category(*in.category))
-      errors.push_back({"category", "catégorie inconnue"});
+    if (in.category && !uc_.knows_category(*in.category))
+      errors.push_back(field_error(MatchingCode::unknown_category));
     if (const auto kind = req.query_value("kind")) {
       if (*kind == "offer")
         in.side = matching::Side::offer;
       else if (*kind == "request")
         in.side = matching::Side::request;
       else
-        errors.push_back({"kind", "doit valoir offer ou request"});
+        errors.push_back(field_error(MatchingCode::invalid_kind));
     }
     in.words = req.query_value("q").value_or("");
-    if (in.words.size() > kQueryTextMax) errors.push_back({"q", "200 caractères au plus"});
-    if (!errors.empty()) throw invalid_input("Paramètres invalides.", errors);
-    in.community_id = who.community_id;
-    in.viewer_member_id = who.member_id;
-    in.now_s = s_.clock.now_s();
+    if (in.words.size() > kQueryTextMax)
+      errors.push_back(field_error(MatchingCode::query_text_too_long));
+    if (!errors.empty()) throw problem(MatchingCode::invalid_parameters, errors);
     return in;
   }
 
-  Response nearby_answer(const std::vector<Proposal>& found) {
-    std::vector<std::string> ids;
-    for (const auto& p : found) ids.push_back(p.other_id);
-    const auto rows = s_.db.transact([&](pqxx::work& tx) { return repo::summaries(tx, ids); });
+  Response nearby_answer(const std::vector<NearbyItem>& found) {
     Json items = Json::array();
-    for (const auto& p : found) {
-      const auto row = rows.find(p.other_id);
-      if (row == rows.end() || row->second.status != "active") continue;
-      const auto& l = row->second;
+    for (const auto& [l, distance_m] : found) {
       items.push_back({{"id", l.id},
                        {"side", l.side},
                        {"member_id", l.member_id},
@@ -176,14 +146,14 @@ class MatchRoutes {
                        {"kind", l.kind},
                        {"mode", l.mode},
                        {"status", l.status},
-                       {"distance_m", distance_bucket_m(p.distance_m)},
+                       {"distance_m", distance_bucket_m(distance_m)},
                        {"area", {{"lat", l.area_lat}, {"lon", l.area_lon}}}});
     }
     return json_response(200, Json{{"items", items}, {"next_cursor", nullptr}});
   }
 
   Service& s_;
-  std::shared_ptr<MatchIndex> index_;
+  MatchingUseCases uc_;
 };
 
 }  // namespace
