@@ -64,6 +64,10 @@ double coordinate(EventFields& fields, const Json* location, const char* name, d
 
 }  // namespace
 
+std::optional<MemberStatus> member_status_named(std::string_view name) {
+  return enum_from_name<MemberStatus>(kStatuses, name);
+}
+
 Read<CommunityDescribed> CommunityDescribed::read(const Event& e) {
   EventFields f(e.data);
   CommunityDescribed c;
@@ -105,9 +109,8 @@ Read<SiteDescribed> SiteDescribed::read(const Event& e) {
     f.fail("unknown kind \"" + s.kind + "\"");
   }
   const Json* location = f.raw("location");
-  if (!f.failed() && (location == nullptr || !location->is_object())) {
-    f.fail("field location is not an object");
-  }
+  if (!f.failed() && location == nullptr) f.fail("missing field location");
+  if (!f.failed() && !location->is_object()) f.fail("field location is not an object");
   s.lat = coordinate(f, location, "lat", 90);
   s.lon = coordinate(f, location, "lon", 180);
   s.address = f.text("address");

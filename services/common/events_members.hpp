@@ -47,6 +47,8 @@ struct SiteDescribed {
 };
 
 enum class MemberStatus { active, pending, suspended };
+// The status as the members schema stores it ("active", ...); nullopt for any other text.
+std::optional<MemberStatus> member_status_named(std::string_view name);
 
 // member.registered / member.updated: who the member is (roles and standing included).
 // Administrators have no community.

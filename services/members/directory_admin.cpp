@@ -51,11 +51,6 @@ Json community_json(const repo::CommunityRow& c) {
   return {{"id", c.id}, {"name", c.name}, {"policy", Json::parse(c.policy_json)}};
 }
 
-SiteDescribed described(const repo::SiteRow& s, SiteDescribed::Type type) {
-  return {type,           s.id,           s.community_id, s.name,         s.kind,
-          s.location.lat, s.location.lon, s.address,      s.opening_hours};
-}
-
 // The current policy with the patch's fields over it, validated whole (as POST validates one).
 CommunityPolicy merged_policy(const repo::CommunityRow& current, const Json& patch) {
   Json merged = Json::parse(current.policy_json);
@@ -117,12 +112,12 @@ class DirectoryAdmin {
       if (!staff && !admin) throw forbidden("Action réservée au personnel de ce site.");
       apply_site_patch(*s, patch);
       repo::update_site(tx, *s);
-      const SiteDescribed event = described(*s, SiteDescribed::Type::updated);
+      const SiteDescribed event = site_event(*s, SiteDescribed::Type::updated);
       repo::audit(tx, who.actor_id(), "", "site.updated", event.data().dump());
       s_.outbox.add(tx, kMembersStream, event.type_name(), s->community_id, event.data());
       return *s;
     });
-    return json_response(200, described(site, SiteDescribed::Type::updated).data());
+    return json_response(200, site_event(site, SiteDescribed::Type::updated).data());
   }
 
  private:
@@ -130,6 +125,11 @@ class DirectoryAdmin {
 };
 
 }  // namespace
+
+SiteDescribed site_event(const repo::SiteRow& s, SiteDescribed::Type type) {
+  return {type,           s.id,           s.community_id, s.name,         s.kind,
+          s.location.lat, s.location.lon, s.address,      s.opening_hours};
+}
 
 CommunityPatch parse_community_patch(std::string_view body) {
   const Json j = parse_json_object(body);

@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "services/common/events_members.hpp"
 #include "services/members/members.hpp"
+#include "services/members/repository.hpp"
 
 namespace maillon::members {
 
@@ -31,6 +33,9 @@ struct SitePatch {
 // Throw a 400 ApiError listing every bad field; no I/O.
 CommunityPatch parse_community_patch(std::string_view body);
 SitePatch parse_site_patch(std::string_view body);
+
+// A site as its events describe it (and the API shows it).
+SiteDescribed site_event(const repo::SiteRow& site, SiteDescribed::Type type);
 
 void register_directory_admin(Service& service);
 

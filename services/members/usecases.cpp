@@ -9,11 +9,13 @@
 #include <stdexcept>
 
 #include "services/common/auth_headers.hpp"
+#include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
+#include "services/members/directory_admin.hpp"
 #include "services/members/refusal.hpp"
 
 namespace maillon::members {
@@ -26,7 +28,6 @@ constexpr int kSessionHours = 24 * 30;
 // anonymous sign-ups per hour and address.
 constexpr int kLoginWindowSeconds = 60;
 constexpr int kRegistrationWindowSeconds = 3600;
-constexpr const char* kStream = "members";
 
 std::string hash_password(const std::string& password) {
   char out[crypto_pwhash_STRBYTES];
@@ -44,17 +45,20 @@ bool password_matches(const std::string& hash, const std::string& password) {
          crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
-Json nullable(const std::string& s) {
-  return s.empty() ? Json(nullptr) : Json(s);
+MemberIdentity identity_event(const repo::MemberRow& m, MemberIdentity::Type type) {
+  auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional(s); };
+  return {type,
+          m.id,
+          opt(m.community_id),
+          opt(m.home_site_id),
+          m.display_name,
+          m.staff_site_ids,
+          member_status_named(m.status),
+          std::nullopt};
 }
 
-Json identity_event(const repo::MemberRow& m) {
-  return {{"member_id", m.id},
-          {"community_id", nullable(m.community_id)},
-          {"home_site_id", nullable(m.home_site_id)},
-          {"display_name", m.display_name},
-          {"staff_site_ids", m.staff_site_ids},
-          {"status", m.status}};
+void publish(Service& s, pqxx::work& tx, const MemberIdentity& m) {
+  s.outbox.add(tx, kMembersStream, m.type_name(), m.community_id.value_or(""), m.data());
 }
 
 [[noreturn]] void refuse(MembersCode code, int retry_after_seconds = 0) {
@@ -67,14 +71,9 @@ double reliability(const repo::MemberRow& m) {
   return (m.exchanges_completed + 1.0) / (m.exchanges_completed + m.exchanges_abandoned + 2.0);
 }
 
+// The API's form of a site is the events' one.
 Json site_json(const repo::SiteRow& s) {
-  return {{"id", s.id},
-          {"community_id", s.community_id},
-          {"name", s.name},
-          {"kind", s.kind},
-          {"location", {{"lat", s.location.lat}, {"lon", s.location.lon}}},
-          {"address", s.address},
-          {"opening_hours", s.opening_hours ? Json(*s.opening_hours) : Json(nullptr)}};
+  return site_event(s, SiteDescribed::Type::created).data();
 }
 
 MembersUseCases::MembersUseCases(Service& service)
@@ -188,7 +187,7 @@ Outcome<NewSession> MembersUseCases::register_member(const RegisterInput& in,
       if (!repo::insert_member(tx, id, in, hash, false)) refuse(MembersCode::email_taken);
       repo::insert_session(tx, session, id, kSessionHours);
       auto m = *repo::find_member(tx, id);
-      s_.outbox.add(tx, kStream, "member.registered", in.community_id, identity_event(m));
+      publish(s_, tx, identity_event(m, MemberIdentity::Type::registered));
       return NewSession{m, token};
     });
   });
@@ -253,7 +252,7 @@ Outcome<repo::MemberRow> MembersUseCases::update_profile(const Identity& who,
       repo::update_profile(tx, who.member_id, patch);
       repo::audit(tx, who.actor_id(), who.member_id, "profile.updated", "{}");
       auto updated = *repo::find_member(tx, who.member_id);
-      s_.outbox.add(tx, kStream, "member.updated", updated.community_id, identity_event(updated));
+      publish(s_, tx, identity_event(updated, MemberIdentity::Type::updated));
       return updated;
     });
   });
@@ -292,10 +291,10 @@ Outcome<Done> MembersUseCases::erase(const Identity& who, const std::string& pas
       repo::erase_member(tx, who.member_id);
       auto ended = repo::revoke_all_sessions(tx, who.member_id);
       repo::audit(tx, who.actor_id(), who.member_id, "member.erased", "{}");
-      s_.outbox.add(tx, kStream, "member.erased", m->community_id,
-                    {{"member_id", m->id},
-                     {"community_id", nullable(m->community_id)},
-                     {"pseudonym", "membre-" + m->id.substr(0, 8)}});
+      const MemberErased erased{
+          m->id, m->community_id.empty() ? std::nullopt : std::optional(m->community_id),
+          "membre-" + m->id.substr(0, 8)};
+      s_.outbox.add(tx, kMembersStream, erased.type_name(), m->community_id, erased.data());
       return ended;
     });
   });
@@ -327,8 +326,8 @@ Outcome<repo::CommunityRow> MembersUseCases::create_community(const Identity& wh
   Json policy = policy_to_json(in.policy);
   s_.db.transact([&](pqxx::work& tx) {
     repo::insert_community(tx, id, in.name, policy.dump());
-    s_.outbox.add(tx, kStream, "community.created", id,
-                  {{"community_id", id}, {"name", in.name}, {"policy", policy}});
+    const CommunityDescribed created{CommunityDescribed::Type::created, id, in.name, in.policy};
+    s_.outbox.add(tx, kMembersStream, created.type_name(), id, created.data());
   });
   return {MembersCode::ok, {id, in.name, policy.dump()}, 0};
 }
@@ -350,7 +349,8 @@ Outcome<repo::SiteRow> MembersUseCases::create_site(const Identity& who, const S
       if (!repo::find_community(tx, in.community_id)) refuse(MembersCode::unknown_community);
       repo::insert_site(tx, id, in);
       auto site = *repo::find_site(tx, id);
-      s_.outbox.add(tx, kStream, "site.created", in.community_id, site_json(site));
+      const SiteDescribed created = site_event(site, SiteDescribed::Type::created);
+      s_.outbox.add(tx, kMembersStream, created.type_name(), in.community_id, created.data());
     });
     return Done{};
   });
@@ -389,7 +389,7 @@ Outcome<Done> MembersUseCases::add_staff(const Identity& who, const std::string&
       if (repo::add_staff(tx, site_id, member_id, who.member_id)) {
         repo::audit(tx, who.member_id, member_id, "staff.added", Json{{"site_id", site_id}}.dump());
         auto updated = *repo::find_member(tx, member_id);
-        s_.outbox.add(tx, kStream, "member.updated", updated.community_id, identity_event(updated));
+        publish(s_, tx, identity_event(updated, MemberIdentity::Type::updated));
       }
       return repo::live_session_hashes(tx, member_id);
     });

@@ -3,6 +3,7 @@
 // role and status changes end or refresh the sessions they touch once committed.
 #include <nlohmann/json.hpp>
 
+#include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/service.hpp"
@@ -16,7 +17,6 @@ namespace {
 namespace lrepo = lifecycle_repo;
 using Json = nlohmann::json;
 
-constexpr const char* kStream = "members";
 // A member files at most this many reports a day: enough for real trouble, not for flooding
 // the desk.
 constexpr int kReportsPerDayMax = 20;
@@ -101,8 +101,8 @@ StatusChange suspend_locked(Service& s, pqxx::work& tx, const Identity& who,
   lrepo::set_status(tx, id, "suspended", m.status, reason);
   auto revoked = lrepo::revoke_sessions(tx, id);
   repo::audit(tx, who.actor_id(), id, "member.suspended", audit_details(who, {{"reason", reason}}));
-  s.outbox.add(tx, kStream, "member.suspended", m.facts.community_id,
-               {{"member_id", id}, {"community_id", m.facts.community_id}, {"reason", reason}});
+  const MemberStanding suspended{MemberStanding::Type::suspended, id, m.facts.community_id, reason};
+  s.outbox.add(tx, kMembersStream, suspended.type_name(), m.facts.community_id, suspended.data());
   return StatusChange{"suspended", true, std::move(revoked)};
 }
 
@@ -137,11 +137,10 @@ StatusChange apply_report_action(Service& s, pqxx::work& tx, const Identity& who
                                  const lrepo::Report& rep, const CloseReport& in) {
   if (in.input.action == "hide") {
     if (rep.target != "offer" && rep.target != "request") refuse(MembersCode::cannot_hide);
-    s.outbox.add(tx, kStream, "listing.hidden", rep.community_id,
-                 {{"listing", rep.target},
-                  {"listing_id", rep.target_id},
-                  {"community_id", rep.community_id},
-                  {"report_id", rep.id}});
+    const ListingHidden hidden{
+        rep.target == "offer" ? ListingHidden::Side::offer : ListingHidden::Side::request,
+        rep.target_id, rep.community_id, rep.id};
+    s.outbox.add(tx, kMembersStream, hidden.type_name(), rep.community_id, hidden.data());
   } else if (in.input.action == "suspend") {
     if (rep.reported_member_id.empty()) refuse(MembersCode::not_a_member_report);
     auto target = locked_target(tx, rep.reported_member_id);
@@ -164,8 +163,10 @@ Outcome<StatusAnswer> MembersUseCases::approve(const Identity& who, const std::s
       if (target.status != "pending") return StatusChange{target.status, false, {}};
       lrepo::set_status(tx, id, "active", "", "");
       repo::audit(tx, who.actor_id(), id, "member.approved", audit_details(who));
-      s_.outbox.add(tx, kStream, "member.approved", target.facts.community_id,
-                    {{"member_id", id}, {"community_id", target.facts.community_id}});
+      const MemberStanding approved{MemberStanding::Type::approved, id, target.facts.community_id,
+                                    std::nullopt};
+      s_.outbox.add(tx, kMembersStream, approved.type_name(), target.facts.community_id,
+                    approved.data());
       return StatusChange{"active", true, {}};
     });
   });
@@ -200,8 +201,10 @@ Outcome<StatusAnswer> MembersUseCases::reinstate(const Identity& who, const std:
           target.status_before_suspension.empty() ? "active" : target.status_before_suspension;
       lrepo::set_status(tx, id, back, "", "");
       repo::audit(tx, who.actor_id(), id, "member.reinstated", audit_details(who));
-      s_.outbox.add(tx, kStream, "member.reinstated", target.facts.community_id,
-                    {{"member_id", id}, {"community_id", target.facts.community_id}});
+      const MemberStanding reinstated{MemberStanding::Type::reinstated, id,
+                                      target.facts.community_id, std::nullopt};
+      s_.outbox.add(tx, kMembersStream, reinstated.type_name(), target.facts.community_id,
+                    reinstated.data());
       return StatusChange{back, true, {}};
     });
   });
@@ -293,14 +296,16 @@ Outcome<DeskMember> MembersUseCases::register_at_desk(const Identity& who,
       repo::audit(tx, who.actor_id(), id, "member.registered_at_desk",
                   audit_details(who, {{"site_id", site->id}}));
       // Staff met the member in person: they start active, and the ledger pays the bonus now.
-      s_.outbox.add(tx, kStream, "member.registered", site->community_id,
-                    {{"member_id", id},
-                     {"community_id", site->community_id},
-                     {"home_site_id", site->id},
-                     {"display_name", in.display_name},
-                     {"staff_site_ids", Json::array()},
-                     {"status", "active"},
-                     {"registered_by", who.actor_id()}});
+      const MemberIdentity registered{MemberIdentity::Type::registered,
+                                      id,
+                                      site->community_id,
+                                      site->id,
+                                      in.display_name,
+                                      {},
+                                      MemberStatus::active,
+                                      who.actor_id()};
+      s_.outbox.add(tx, kMembersStream, registered.type_name(), site->community_id,
+                    registered.data());
       return DeskMember{id, number, in.display_name, site->community_id, site->id, in.phone};
     });
   });
