@@ -17,6 +17,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
+#include "services/depot/messages.hpp"
 
 namespace maillon::depot {
 namespace {
@@ -42,7 +43,7 @@ std::string day_param(const Request& req, const char* name, const std::string& f
   if (!text) return fallback;
   std::string day = text->substr(0, 10);
   if (text->size() != 10 || !parse_rfc3339_s(day + "T00:00:00Z")) {
-    errors.push_back({name, "date AAAA-MM-JJ attendue"});
+    errors.push_back({name, message(DepotRefusal::day_invalid)});
   }
   return day;
 }
@@ -52,17 +53,18 @@ StatsQuery stats_query(const Request& req, int64_t now_s, bool with_site) {
   FieldErrors errors;
   q.community_id = req.query_value("community_id");
   if (q.community_id && !is_uuid(*q.community_id))
-    errors.push_back({"community_id", "uuid attendu"});
+    errors.push_back({"community_id", message(DepotRefusal::community_id_invalid)});
   if (with_site) {
     q.site_key = req.query_value("site_id");
     if (q.site_key && *q.site_key != kNetworkSite && !is_uuid(*q.site_key)) {
-      errors.push_back({"site_id", "uuid ou \"network\" attendu"});
+      errors.push_back({"site_id", message(DepotRefusal::site_id_invalid)});
     }
   }
   q.to_day = day_param(req, "to", format_day(now_s), errors);
   q.from_day = day_param(req, "from", format_day(now_s - kDefaultPeriodDays * 86400), errors);
-  if (errors.empty() && q.from_day > q.to_day) errors.push_back({"from", "après la date de fin"});
-  if (!errors.empty()) throw invalid_input("Paramètres invalides.", errors);
+  if (errors.empty() && q.from_day > q.to_day)
+    errors.push_back({"from", message(DepotRefusal::period_reversed)});
+  if (!errors.empty()) throw problem(DepotRefusal::stats_invalid, errors);
   return q;
 }
 
