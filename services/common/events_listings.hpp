@@ -59,11 +59,4 @@ struct ListingStreamEvent {
 std::string_view to_string(ListingCloseReason reason);
 std::optional<ListingCloseReason> listing_close_reason(std::string_view text);
 
-// A field a consumer cannot do without: its value, or BadEvent("missing field <name>").
-template <class V>
-const V& required(const std::optional<V>& value, const char* name) {
-  if (!value) throw BadEvent(std::string("missing field ") + name);
-  return *value;
-}
-
 }  // namespace maillon

@@ -74,6 +74,13 @@ class Read {
   std::variant<T, ReadFailure> v_;
 };
 
+// A field a consumer cannot do without: its value, or BadEvent("missing field <name>").
+template <class V>
+const V& required(const std::optional<V>& value, const char* name) {
+  if (!value) throw BadEvent(std::string("missing field ") + name);
+  return *value;
+}
+
 // One row of an enum's table of names: the names are the wire format, written and read here only.
 template <class E>
 struct EnumName {

@@ -6,6 +6,7 @@
 
 #include "services/common/auth.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_depot.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -54,33 +55,27 @@ Json item_view(const Json& data) {
   return item;
 }
 
-std::optional<bool> unclaimed_change(const std::string& type) {
-  if (type == "item.unclaimed") return true;
-  if (type == "item.returned") return false;
+std::optional<bool> unclaimed_change(ItemChange change) {
+  if (change == ItemChange::unclaimed) return true;
+  if (change == ItemChange::returned) return false;
   return std::nullopt;
 }
 
 void apply_item_event(pqxx::work& tx, const Event& e) {
-  if (e.type.rfind("item.", 0) != 0) return;  // loan notices: not on this list
-  const std::string item_id = text_of(e.data, "item_id");
-  const std::string site_id = text_of(e.data, "site_id");
-  const std::string status = text_of(e.data, "status");
-  if (!is_uuid(item_id) || !is_uuid(site_id) || !is_uuid(e.community_id) || status.empty()) {
-    log::warn("depot item event without its ids: ignored", {{"event", e.id}});
+  if (!item_change(e.type)) return;  // loan notices: not on this list
+  const ItemChanged item = ItemChanged::read(e).value();
+  if (!is_uuid(e.community_id)) {
+    log::warn("depot item event without its community: ignored", {{"event", e.id}});
     return;
   }
   std::optional<std::string> reserver, until;
-  if (status == "reserved") {
-    const std::string member = text_of(e.data, "reserved_by_member_id");
-    if (is_uuid(member)) reserver = member;
-    if (parse_rfc3339_s(text_of(e.data, "reserved_until")))
-      until = text_of(e.data, "reserved_until");
+  if (item.status == ItemStatus::reserved) {
+    reserver = item.reserved_by_member_id;
+    if (item.reserved_until && parse_rfc3339_s(*item.reserved_until)) until = item.reserved_until;
   }
-  auto revision = e.data.find("revision");
-  const int64_t rev =
-      revision != e.data.end() && revision->is_number_integer() ? revision->get<int64_t>() : 0;
-  tx.exec_params(kUpsertDeskItem, item_id, site_id, e.community_id, rev, status,
-                 unclaimed_change(e.type), reserver, until, item_view(e.data).dump());
+  tx.exec_params(kUpsertDeskItem, item.item_id, item.site_id, e.community_id,
+                 item.revision.value_or(0), std::string(to_string(item.status)),
+                 unclaimed_change(item.change), reserver, until, item_view(e.data).dump());
 }
 
 Json section(pqxx::work& tx, const char* sql, const std::string& site_id) {

@@ -3,8 +3,10 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "services/common/config.hpp"
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
@@ -24,15 +26,16 @@ std::string text_field(const Json& data, const char* name) {
 }
 
 BatchOutcome apply_one(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                       const std::string& community_id, LedgerCommand command) {
-  Batch batch{community_id, {std::move(command)}, {}, {}, now_us()};
+                       const std::string& community_id, LedgerCommand command, int64_t now_us) {
+  Batch batch{community_id, {std::move(command)}, {}, {}, now_us};
   return apply_batch(tx, outbox, batch, policies.get(tx, community_id));
 }
 
 // Pays the joining bonus once: its id is named after the member (signup_bonus_transfer_id), so a
 // replayed registration or approval finds it paid, and no client can create that id first.
 void pay_signup_bonus(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                      const std::string& community_id, const std::string& member_id) {
+                      const std::string& community_id, const std::string& member_id,
+                      int64_t now_us) {
   const CommunityPolicy policy = policies.get(tx, community_id);
   if (policy.signup_bonus <= 0) return;
   // Bonuses paid before ids left the UUID namespace were named uuid_from_name("bonus:<member>");
@@ -48,34 +51,35 @@ void pay_signup_bonus(pqxx::work& tx, const Outbox& outbox, PolicyCache& policie
                         TransferKind::bonus,
                         "Bonus de bienvenue",
                         "signup"};
-  apply_one(tx, outbox, policies, community_id, CreateTransfer{bonus, 0});
+  apply_one(tx, outbox, policies, community_id, CreateTransfer{bonus, 0}, now_us);
 }
 
 // A member awaiting approval (membership "approval") gets an account at once, to see it, but the
 // bonus only on member.approved. A registration that names no status is an active member's.
 void on_member_registered(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                          const MemberIdentity& m) {
+                          const MemberIdentity& m, int64_t now_us) {
   if (!m.community_id) return;  // administrators have no account
   if (!repo::open_accounts(tx, *m.community_id, m.member_id)) return;
   if (m.status == MemberStatus::pending) return;
-  pay_signup_bonus(tx, outbox, policies, *m.community_id, m.member_id);
+  pay_signup_bonus(tx, outbox, policies, *m.community_id, m.member_id, now_us);
 }
 
 void on_member_approved(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
-                        const MemberStanding& m) {
+                        const MemberStanding& m, int64_t now_us) {
   repo::open_accounts(tx, m.community_id, m.member_id);  // in case the registration went unseen
-  pay_signup_bonus(tx, outbox, policies, m.community_id, m.member_id);
+  pay_signup_bonus(tx, outbox, policies, m.community_id, m.member_id, now_us);
 }
 
 // Communities go to the directory (the policy cache forgets what changed).
-void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, const Event& e) {
+void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, const Event& e,
+                      int64_t now_us) {
   if (directory::apply(tx, e)) {
     if (e.type == "community.updated")
       policies.forget(CommunityDescribed::read(e).value().community_id);
   } else if (e.type == "member.registered") {
-    on_member_registered(tx, outbox, policies, MemberIdentity::read(e).value());
+    on_member_registered(tx, outbox, policies, MemberIdentity::read(e).value(), now_us);
   } else if (e.type == "member.approved") {
-    on_member_approved(tx, outbox, policies, MemberStanding::read(e).value());
+    on_member_approved(tx, outbox, policies, MemberStanding::read(e).value(), now_us);
   } else if (e.type == "member.erased") {
     const MemberErased erased = MemberErased::read(e).value();
     repo::set_pseudonym(tx, erased.member_id, erased.pseudonym);
@@ -84,43 +88,33 @@ void on_members_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policie
 
 // --- ledger.commands -------------------------------------------------------------------------
 
-std::string member_account(const Json& data, const char* field, const std::string& community_id) {
-  const std::string member = text_field(data, field);
-  return member.empty() ? community_account_id(community_id) : member;
-}
-
-std::optional<int64_t> integer_field(const Json& data, const char* name) {
-  const auto it = data.find(name);
-  if (it == data.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer()) throw std::invalid_argument(name);
-  return it->get<int64_t>();
-}
-
-// A command's data → a domain command; std::invalid_argument when it does not make sense.
-LedgerCommand command_from(const std::string& verb, const Json& data,
+// Absent, null or empty: the community's own account.
+std::string member_account(const std::optional<std::string>& member,
                            const std::string& community_id) {
-  const std::string id = text_field(data, "transfer_id");
+  return member && !member->empty() ? *member : community_account_id(community_id);
+}
+
+// A command (read by its typed reader) → a domain command; std::invalid_argument when it does
+// not make sense.
+LedgerCommand command_from(const LedgerCommandEvent& c, const std::string& community_id) {
+  const std::string& id = c.transfer_id;
   // Sagas name their transfers outside the clients' namespace (UUIDs), and settle only those:
   // the two never meet, so a client can neither settle a saga's hold nor a saga a client's.
   if (id.empty() || id.size() > kLedgerIdBytesMax || is_client_transfer_id(id) ||
       id.find('\0') != std::string::npos) {
     throw std::invalid_argument("transfer_id");
   }
-  if (verb == "post") return PostTransfer{id, integer_field(data, "minutes"), 0};
-  if (verb == "void") return VoidTransfer{id, 0};
-  if (verb != "hold" && verb != "grant") throw std::invalid_argument("type");
-  const auto kind = transfer_kind_from_string(text_field(data, "kind"));
-  const auto minutes = integer_field(data, "minutes");
-  if (!kind || !minutes) throw std::invalid_argument("kind or minutes");
+  if (c.type == LedgerCommandType::post) return PostTransfer{id, c.minutes, 0};
+  if (c.type == LedgerCommandType::void_hold) return VoidTransfer{id, 0};
   TransferRequest request{id,
-                          member_account(data, "from_member_id", community_id),
-                          member_account(data, "to_member_id", community_id),
-                          *minutes,
-                          verb == "hold",
-                          integer_field(data, "timeout_s").value_or(0),
-                          *kind,
-                          text_field(data, "memo"),
-                          text_field(data, "ref")};
+                          member_account(c.from_member_id, community_id),
+                          member_account(c.to_member_id, community_id),
+                          required(c.minutes, "minutes"),
+                          c.type == LedgerCommandType::hold,
+                          c.timeout_s.value_or(0),
+                          required(c.kind, "kind"),
+                          c.memo.value_or(""),
+                          c.ref.value_or("")};
   return CreateTransfer{request, 0};
 }
 
@@ -137,17 +131,23 @@ void reject(pqxx::work& tx, const Outbox& outbox, const std::string& community_i
 
 void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
                          const std::string& community_id, const nlohmann::json& data,
-                         const std::string& type, const std::string& event_id) {
-  const std::string verb = type.starts_with("ledger.") ? type.substr(7) : type;
+                         const std::string& type, const std::string& event_id, int64_t now_us) {
   if (!is_uuid(community_id)) throw std::runtime_error("a ledger command needs its community");
+  Event e;
+  e.type = type;
+  e.data = data;
+  // A command that cannot be read is refused to its saga (invalid-command), as one that makes
+  // no sense: the saga waits for an answer, the dead letter would leave it waiting.
+  const Read<LedgerCommandEvent> read = LedgerCommandEvent::read(e);
   LedgerCommand command;
   try {
-    command = command_from(verb, data, community_id);
+    if (!read) throw std::invalid_argument(read.reason());
+    command = command_from(*read, community_id);
   } catch (const std::invalid_argument&) {
     reject(tx, outbox, community_id, event_id, data, "invalid-command");
     return;
   }
-  const BatchOutcome outcome = apply_one(tx, outbox, policies, community_id, command);
+  const BatchOutcome outcome = apply_one(tx, outbox, policies, community_id, command, now_us);
   const LedgerOutcome result = outcome.results.front().outcome;
   // `exists` is a replay: the first result was already published, nothing moves again.
   if (!is_accepted(result))
@@ -157,16 +157,10 @@ void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& poli
 namespace {
 
 int64_t env_interval_ms(const char* name, int64_t fallback_ms) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback_ms;
-  const long long parsed = std::atoll(value);
-  if (parsed < 10 || parsed > 86'400'000LL)
-    throw std::invalid_argument(std::string(name) + " out of range");
-  return parsed;
+  return Config::integer(name, fallback_ms, 10, 86'400'000LL);
 }
 
-void expire_due(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies) {
-  const int64_t now = now_us();
+void expire_due(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, int64_t now) {
   std::map<std::string, std::vector<TransferId>> by_community;
   for (auto& due : repo::due_transfers(tx, now, kExpireBatchMax)) {
     by_community[due.community_id].push_back(due.id);
@@ -190,9 +184,8 @@ std::string month_utc(int64_t at_us) {
 // so a second replica or a re-run finds it and pays nothing twice, and no client can create it
 // first. Who was paid this month is found by kind and ref, whatever the id (older allowances
 // were named with uuid_from_name).
-void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies) {
+void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, int64_t now) {
   constexpr int64_t kActiveWindowUs = 60LL * 24 * 3600 * 1'000'000;
-  const int64_t now = now_us();
   const std::string month = month_utc(now);
   for (const auto& community_id : directory::community_ids(tx)) {
     const CommunityPolicy policy = policies.get(tx, community_id);
@@ -220,17 +213,21 @@ void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies)
 
 void register_consumers(Service& s, PolicyCache& policies) {
   s.consume("members", [&s, &policies](pqxx::work& tx, const Event& e) {
-    on_members_event(tx, s.outbox, policies, e);
+    on_members_event(tx, s.outbox, policies, e, s.clock.now_us());
   });
   s.consume("ledger.commands", [&s, &policies](pqxx::work& tx, const Event& e) {
-    apply_command_event(tx, s.outbox, policies, e.community_id, e.data, e.type, e.id);
+    apply_command_event(tx, s.outbox, policies, e.community_id, e.data, e.type, e.id,
+                        s.clock.now_us());
   });
   const auto expire_ms = env_interval_ms("MAILLON_LEDGER_EXPIRE_INTERVAL_MS", 1000);
   const auto allowance_ms = env_interval_ms("MAILLON_LEDGER_ALLOWANCE_INTERVAL_MS", 3'600'000);
-  s.every("expire-holds", std::chrono::milliseconds(expire_ms),
-          [&s, &policies](pqxx::work& tx) { expire_due(tx, s.outbox, policies); });
+  s.every("expire-holds", std::chrono::milliseconds(expire_ms), [&s, &policies](pqxx::work& tx) {
+    expire_due(tx, s.outbox, policies, s.clock.now_us());
+  });
   s.every("monthly-allowance", std::chrono::milliseconds(allowance_ms),
-          [&s, &policies](pqxx::work& tx) { pay_allowances(tx, s.outbox, policies); });
+          [&s, &policies](pqxx::work& tx) {
+            pay_allowances(tx, s.outbox, policies, s.clock.now_us());
+          });
 }
 
 }  // namespace maillon::ledger

@@ -7,6 +7,9 @@
 #include <tuple>
 
 #include "exchange/listing.hpp"
+#include "services/common/events_exchanges.hpp"
+#include "services/common/events_listings.hpp"
+#include "services/common/events_matches.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
@@ -20,52 +23,32 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::optional<std::string> optional_text(const Json& data, const char* field) {
-  const auto it = data.find(field);
-  if (it == data.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::string text(const Json& data, const char* field) {
-  auto value = optional_text(data, field);
-  if (!value) throw std::invalid_argument(std::string("event data without ") + field);
-  return *value;
-}
-
-std::string words_of(const Json& data) {
-  std::string words = text(data, "title");
-  for (const auto& tag : data.value("tags", Json::array())) {
-    if (tag.is_string()) words += " " + tag.get<std::string>();
-  }
-  return words;
-}
-
-// The listing payload of offer.* / request.* (schemas/events/listing.schema.json).
-// The side comes from the event type ("request.updated"): the stream and type say which
-// service wrote it, whatever the payload claims.
-repo::ListingWrite listing_write(const std::string& side, const Json& data) {
+// The listing payload of offer.* / request.* (schemas/events/listing.schema.json). The side
+// comes from the event type ("request.updated"): the stream and type say which service wrote
+// it, whatever the payload claims. What the engine needs and the event lacks: dead-lettered.
+repo::ListingWrite listing_write(const ListingStreamEvent& x) {
   repo::ListingWrite w;
   ReadListing& l = w.listing;
-  l.id = text(data, "id");
-  l.side = side;
-  l.member_id = text(data, "member_id");
-  l.community_id = text(data, "community_id");
-  l.category = text(data, "category");
-  l.kind = text(data, "kind");
-  l.mode = text(data, "mode");
-  const Json& location = data.at("location");
-  l.lat = location.at("lat").get<double>();
-  l.lon = location.at("lon").get<double>();
-  l.at_site = data.value("location_source", std::string()) == "site";
-  l.reach_m = std::llround(data.at("reach_km").get<double>() * 1000.0);
-  l.status = text(data, "status");
-  l.title = text(data, "title");
-  l.words = words_of(data);
-  w.site_id = optional_text(data, "site_id");
-  w.available_from = optional_text(data, "available_from");
-  w.available_until = optional_text(data, "available_until");
-  w.created_at = text(data, "created_at");
-  w.updated_at = optional_text(data, "updated_at").value_or(w.created_at);
+  l.id = x.id;
+  l.side = std::string(to_string(x.side));
+  l.member_id = x.member_id;
+  l.community_id = x.community_id;
+  l.category = required(x.category, "category");
+  l.kind = required(x.kind, "kind");
+  l.mode = std::string(to_string(required(x.mode, "mode")));
+  l.lat = required(x.lat, "location");
+  l.lon = required(x.lon, "location");
+  l.at_site = x.location_source == "site";
+  l.reach_m = std::llround(required(x.reach_km, "reach_km") * 1000.0);
+  l.status = std::string(to_string(x.status));
+  l.title = required(x.title, "title");
+  l.words = l.title;
+  for (const std::string& tag : x.tags) l.words += " " + tag;
+  w.site_id = x.site_id;
+  w.available_from = x.available_from;
+  w.available_until = x.available_until;
+  w.created_at = required(x.created_at, "created_at");
+  w.updated_at = x.updated_at.value_or(w.created_at);
   return w;
 }
 
@@ -84,15 +67,9 @@ repo::MatchRow match_row(const ReadListing& listing, const repo::ListingSummary&
   return m;
 }
 
-Json proposed_data(const repo::MatchRow& m) {
-  return {{"id", m.id},
-          {"offer_id", m.offer_id},
-          {"request_id", m.request_id},
-          {"offer_member_id", m.offer_member_id},
-          {"request_member_id", m.request_member_id},
-          {"score", m.score},
-          {"distance_m", m.distance_m},
-          {"community_id", m.community_id}};
+MatchProposed proposed(const repo::MatchRow& m) {
+  return {m.id,    m.offer_id,   m.request_id,  m.offer_member_id, m.request_member_id,
+          m.score, m.distance_m, m.community_id};
 }
 
 // `cause` is the event that led to these proposals: a pair withdrawn and later proposed again
@@ -111,7 +88,7 @@ void store_matches(Service& s, MatchIndex& index, pqxx::work& tx, const ReadList
   const std::set<std::string> added = repo::upsert_matches(tx, rows);
   for (const repo::MatchRow& m : rows) {
     if (added.count(m.id) == 0) continue;
-    s.outbox.add(tx, "matches", "match.proposed", m.community_id, proposed_data(m),
+    s.outbox.add(tx, kMatchesStream, MatchProposed::type_name(), m.community_id, proposed(m).data(),
                  uuid_from_name("match.proposed:" + m.id + ":" + cause));
     const bool is_offer = listing.side == "offer";
     index.record_proposal(is_offer ? m.request_member_id : m.offer_member_id);
@@ -130,25 +107,19 @@ void withdraw_broken_matches(const MatchIndex& index, pqxx::work& tx, const Read
 }
 
 void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event& e) {
-  const auto dot = e.type.find('.');
-  const std::string what = dot == std::string::npos ? "" : e.type.substr(dot + 1);
-  if (what == "closed") {
-    const std::string id = text(e.data, "id");
-    const std::string status =
-        e.data.value("reason", std::string()) == "expired" ? "expired" : "closed";
-    const auto community = repo::close_listing(tx, id, status);
-    if (community) index.remove(*community, id);
+  const ListingStreamEvent x = ListingStreamEvent::read(e).value();
+  if (x.change == ListingChange::closed) {
+    const std::string status = x.reason == ListingCloseReason::expired ? "expired" : "closed";
+    const auto community = repo::close_listing(tx, x.id, status);
+    if (community) index.remove(*community, x.id);
     return;
   }
-  if (what != "published" && what != "updated") return;
-  const std::string side = e.type.substr(0, dot);
-  if (side != "offer" && side != "request") return;
-  const auto stored = repo::upsert_listing(tx, listing_write(side, e.data));
+  const auto stored = repo::upsert_listing(tx, listing_write(x));
   if (!stored) return;  // older than what we hold, or already closed
   const int64_t at_s = s.clock.now_s();
   const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, at_s);
   // A first publication has no stored match yet: only an update can have broken one.
-  if (what == "updated") withdraw_broken_matches(index, tx, *stored, at_s);
+  if (x.change == ListingChange::updated) withdraw_broken_matches(index, tx, *stored, at_s);
   store_matches(s, index, tx, *stored, proposals, e.id);
 }
 
@@ -168,14 +139,15 @@ double reliability_of(std::pair<int64_t, int64_t> counts) {
 // exchange.completed counts for both parties; an exchange abandoned after acceptance counts
 // against whoever cancelled it (never when the system cancelled for a party who left).
 void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
+  const ExchangeEvent x = ExchangeEvent::read(e).value();
   std::vector<std::pair<std::string, bool>> outcomes;
-  if (e.type == "exchange.completed") {
-    for (const char* party : {"provider_id", "receiver_id"}) {
-      if (auto id = optional_text(e.data, party)) outcomes.emplace_back(*id, true);
+  if (x.type == ExchangeEventType::completed) {
+    for (const auto* party : {&x.provider_id, &x.receiver_id}) {
+      if (*party) outcomes.emplace_back(**party, true);
     }
-  } else if (e.type == "exchange.abandoned") {
-    auto id = optional_text(e.data, "cancelled_by");
-    if (id && is_uuid(*id)) outcomes.emplace_back(*id, false);  // "system" is nobody
+  } else if (x.type == ExchangeEventType::abandoned) {
+    const auto& by = x.cancelled_by;
+    if (by && is_uuid(*by)) outcomes.emplace_back(*by, false);  // "system" is nobody
   }
   for (const auto& [member, completed] : outcomes) {
     index.set_reliability(member, reliability_of(repo::count_exchange(tx, member, completed)));

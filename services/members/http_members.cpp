@@ -2,6 +2,7 @@
 // (usecases.hpp), and writes the answer; refusals become problems through messages.cpp.
 #include "services/common/auth_headers.hpp"
 #include "services/common/errors.hpp"
+#include "services/common/events_exchanges.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
@@ -252,17 +253,14 @@ void register_service(Service& service) {
   // for both parties, an abandoned one only against whoever cancelled it (staff acting for a
   // member cancel in that member's name).
   service.consume("exchanges", [](pqxx::work& tx, const Event& e) {
-    auto text = [&](const char* key) -> std::string {
-      auto it = e.data.find(key);
-      return it != e.data.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (e.type == "exchange.completed") {
-      for (const char* side : {"provider_id", "receiver_id"}) {
-        if (!text(side).empty()) repo::count_exchange(tx, text(side), true);
+    const ExchangeEvent x = ExchangeEvent::read(e).value();
+    if (x.type == ExchangeEventType::completed) {
+      for (const auto* party : {&x.provider_id, &x.receiver_id}) {
+        if (*party && !(*party)->empty()) repo::count_exchange(tx, **party, true);
       }
-    } else if (e.type == "exchange.abandoned") {
-      std::string who = text("on_behalf_of").empty() ? text("actor_id") : text("on_behalf_of");
-      if (!who.empty()) repo::count_exchange(tx, who, false);
+    } else if (x.type == ExchangeEventType::abandoned) {
+      const auto& who = x.on_behalf_of ? x.on_behalf_of : x.actor_id;
+      if (who && !who->empty()) repo::count_exchange(tx, *who, false);
     }
   });
 }

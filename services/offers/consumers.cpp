@@ -6,6 +6,7 @@
 
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_exchanges.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
@@ -18,12 +19,6 @@ namespace maillon::listings {
 namespace {
 
 constexpr int kExpiryBatchMax = 500;  // per run; the next run takes the rest
-
-std::optional<std::string> uuid_field(const nlohmann::json& data, const char* name) {
-  auto it = data.find(name);
-  if (it == data.end() || !it->is_string() || !is_uuid(it->get<std::string>())) return std::nullopt;
-  return it->get<std::string>();
-}
 
 // member.suspended / reinstated / erased: the standing is recorded first, and an event older
 // than the one recorded changes nothing (replicas may take a member's events out of order).
@@ -92,30 +87,34 @@ void apply_members_event(const ListingContext& c, pqxx::work& tx, const Event& e
 }
 
 // The exchange workflow's outcomes, as lifecycle events of the listings it names. A resolved
-// dispute frees its listings after a void and closes them once credits were paid.
-std::optional<ListingEvent> exchange_listing_event(const Event& e) {
-  if (e.type == "exchange.resolved") {
-    const auto resolution = e.data.value("resolution", nlohmann::json::object());
-    const bool voided = resolution.is_object() && resolution.value("outcome", "") == "void";
-    return voided ? ListingEvent::exchange_released : ListingEvent::exchange_completed;
+// dispute frees its listings after a void and closes them once credits were paid; a resolution
+// the event lacks (or names an unknown outcome) is no reason to close anything: dead-lettered.
+std::optional<ListingEvent> exchange_listing_event(const ExchangeEvent& x) {
+  switch (x.type) {
+    case ExchangeEventType::resolved:
+      return required(x.resolution, "resolution").outcome == ResolutionOutcome::void_hold
+                 ? ListingEvent::exchange_released
+                 : ListingEvent::exchange_completed;
+    case ExchangeEventType::accepted:
+      return ListingEvent::exchange_reserved;
+    case ExchangeEventType::completed:
+      return ListingEvent::exchange_completed;
+    case ExchangeEventType::cancelled:
+    case ExchangeEventType::declined:
+    case ExchangeEventType::expired:
+      return ListingEvent::exchange_released;
+    default:
+      return std::nullopt;
   }
-  static const std::map<std::string, ListingEvent, std::less<>> kEvents = {
-      {"exchange.accepted", ListingEvent::exchange_reserved},
-      {"exchange.completed", ListingEvent::exchange_completed},
-      {"exchange.cancelled", ListingEvent::exchange_released},
-      {"exchange.declined", ListingEvent::exchange_released},
-      {"exchange.expired", ListingEvent::exchange_released},
-  };
-  auto it = kEvents.find(e.type);
-  if (it == kEvents.end()) return std::nullopt;
-  return it->second;
 }
 
 void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
-  std::optional<ListingEvent> event = exchange_listing_event(e);
-  auto listing_id = uuid_field(e.data, c.config.exchange_field.c_str());
+  const ExchangeEvent x = ExchangeEvent::read(e).value();
+  std::optional<ListingEvent> event = exchange_listing_event(x);
+  const std::optional<std::string>& listing_id =
+      c.config.side == ListingSide::offer ? x.offer_id : x.request_id;
   if (!event || !listing_id) return;  // another type, or an exchange without our side
-  auto exchange_id = uuid_field(e.data, "exchange_id");
+  const std::optional<std::string> exchange_id = x.exchange_id;
   auto row = find_listing(tx, *listing_id, true);
   if (!row || row->listing.community_id != e.community_id) return;
   // A listing reserved by one exchange is released or closed only by that one: declining

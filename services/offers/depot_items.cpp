@@ -7,6 +7,7 @@
 
 #include "matching/geo.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_depot.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -38,34 +39,26 @@ struct ItemSnapshot {
   int64_t revision = 0;
 };
 
-std::string text_of(const nlohmann::json& data, const char* name) {
-  auto it = data.find(name);
-  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
+// A depot item as a listing's snapshot; nullopt when it cannot be one (no category, title or
+// mode). An event its reader refuses is dead-lettered.
 std::optional<ItemSnapshot> read_item(const Event& e) {
+  const ItemChanged i = ItemChanged::read(e).value();
   ItemSnapshot item;
-  item.id = text_of(e.data, "item_id");
-  item.site_id = text_of(e.data, "site_id");
+  item.id = i.item_id;
+  item.site_id = i.site_id;
   item.community_id = e.community_id;
-  item.category = text_of(e.data, "category");
-  item.title = text_of(e.data, "title");
-  item.description = text_of(e.data, "description");
-  item.status = text_of(e.data, "status");
-  std::optional<ListingMode> mode = parse_listing_mode(text_of(e.data, "mode"));
-  if (!is_uuid(item.id) || !is_uuid(item.site_id) || !is_uuid(item.community_id) ||
-      item.category.empty() || item.title.empty() || !mode ||
-      (*mode != ListingMode::give && *mode != ListingMode::lend)) {
+  item.category = i.category;
+  item.title = i.title;
+  item.description = i.description;
+  item.status = std::string(to_string(i.status));
+  if (!is_uuid(item.community_id) || item.category.empty() || item.title.empty() || !i.mode) {
     return std::nullopt;
   }
-  item.mode = *mode;
-  for (const auto& photo : e.data.value("photos", nlohmann::json::array())) {
-    if (photo.is_string() && item.photos.size() < kPhotosMax)
-      item.photos.push_back(photo.get<std::string>());
+  item.mode = *i.mode == ItemMode::give ? ListingMode::give : ListingMode::lend;
+  for (const std::string& photo : i.photos) {
+    if (item.photos.size() < kPhotosMax) item.photos.push_back(photo);
   }
-  auto revision = e.data.find("revision");
-  if (revision != e.data.end() && revision->is_number_integer())
-    item.revision = revision->get<int64_t>();
+  if (i.revision) item.revision = *i.revision;
   return item;
 }
 
@@ -124,7 +117,7 @@ void create_listing_of(const ListingContext& c, pqxx::work& tx, const ItemSnapsh
 }
 
 void apply_item_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
-  if (e.type.rfind("item.", 0) != 0) return;  // loan reminders and late notices: not listings
+  if (!item_change(e.type)) return;  // loan reminders and late notices: not listings
   std::optional<ItemSnapshot> item = read_item(e);
   if (!item) {
     log::warn("depot item event without its fields: ignored", {{"event", e.id}});

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "event_contract.hpp"
 #include "openapi_contract.hpp"
 
 namespace maillon::testing {
@@ -296,6 +297,7 @@ void ServiceProcess::terminate() {
   for (int i = 0; i < 300; ++i) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      expect_event_contract(env_);  // what this test's services published matches its schemas
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
