@@ -2,7 +2,6 @@
 // the API answer, and the data of exchange.* events.
 #include <cstdio>
 #include <ctime>
-#include <regex>
 
 #include "services/exchange/exchange_service.hpp"
 
@@ -58,12 +57,6 @@ std::string text_or_empty(const Json& j, const char* name) {
 }
 
 }  // namespace
-
-bool plausible_rfc3339(const std::string& text) {
-  static const std::regex kPattern(
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
-  return text.size() <= 40 && std::regex_match(text, kPattern);
-}
 
 Json exchange_document(const Exchange& ex) {
   Json history = Json::array();

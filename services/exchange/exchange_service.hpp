@@ -69,7 +69,6 @@ Exchange exchange_from_document(const Json& doc);
 Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& policy);
 // The data of every exchange.* event: the exchange's parties, listings and amount.
 Json exchange_event_data(const ExchangeRecord& record);
-bool plausible_rfc3339(const std::string& text);
 
 // --- repository.cpp: the service's SQL.
 namespace repo {

@@ -39,7 +39,7 @@ ProposalInput parse_proposal(const std::string& body) {
   if (!in.offer_id && !in.request_id && !in.match_id) {
     r.add_error("offer_id", message(ExchangeRefusal::listing_required));
   }
-  if (in.scheduled_at && !plausible_rfc3339(*in.scheduled_at)) {
+  if (in.scheduled_at && !parse_rfc3339_s(*in.scheduled_at)) {  // the one RFC 3339 parser
     r.add_error("scheduled_at", message(ExchangeRefusal::scheduled_at_invalid));
   }
   r.finish();
