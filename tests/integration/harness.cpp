@@ -294,13 +294,10 @@ void ServiceProcess::terminate() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  for (int i = 0; i < 300; ++i) {
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      expect_event_contract(env_);  // what this test's services published matches its schemas
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, 15000, 50)) {
+    pid_ = -1;
+    expect_event_contract(env_);  // what this test's services published matches its schemas
+    return;
   }
   kill9();
 }
