@@ -90,17 +90,17 @@ void check_category(FieldErrors& errors, std::string_view slug, const CategoryTr
 
 }  // namespace
 
-std::string_view to_string(ItemStatus v) {
-  return kStatusNames.at(static_cast<size_t>(v));
+std::string_view to_string(ItemStatus status) {
+  return kStatusNames.at(static_cast<size_t>(status));
 }
-std::string_view to_string(ItemCondition v) {
-  return kConditionNames.at(static_cast<size_t>(v));
+std::string_view to_string(ItemCondition condition) {
+  return kConditionNames.at(static_cast<size_t>(condition));
 }
-std::string_view to_string(ItemMode v) {
-  return kModeNames.at(static_cast<size_t>(v));
+std::string_view to_string(ItemMode mode) {
+  return kModeNames.at(static_cast<size_t>(mode));
 }
-std::string_view to_string(RedirectOutlet v) {
-  return kOutletNames.at(static_cast<size_t>(v));
+std::string_view to_string(RedirectOutlet outlet) {
+  return kOutletNames.at(static_cast<size_t>(outlet));
 }
 
 std::optional<ItemStatus> item_status_from_string(std::string_view text) {

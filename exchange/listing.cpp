@@ -322,7 +322,7 @@ const std::vector<std::string_view>& creatable_fields() {
 const std::vector<std::string_view>& patchable_fields() {
   static const std::vector<std::string_view> kFields = [] {
     std::vector<std::string_view> fields = creatable_fields();
-    fields.push_back("status");
+    fields.emplace_back("status");
     return fields;
   }();
   return kFields;

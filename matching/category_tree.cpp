@@ -35,7 +35,9 @@ bool CategoryTree::is_related(CategoryId a, CategoryId b) const {
 
 std::size_t CategoryTree::memory_bytes() const {
   std::size_t bytes = parents_.capacity() * sizeof(CategoryId);
-  for (const auto& list : related_) bytes += sizeof(list) + list.capacity() * sizeof(CategoryId);
+  for (const auto& list : related_) {
+    bytes += sizeof(decltype(related_)::value_type) + list.capacity() * sizeof(CategoryId);
+  }
   return bytes;
 }
 

@@ -200,9 +200,7 @@ void Engine::recompute_summary(uint32_t cell) {
 void Engine::compact_filters() {
   std::vector<uint64_t> pool;
   std::size_t words = 0;
-  for (uint32_t cell = 0; cell < cells_.size(); ++cell) {
-    words += std::size_t{1} << filter_log2_for(cells_[cell].size());
-  }
+  for (const auto& cell : cells_) words += std::size_t{1} << filter_log2_for(cell.size());
   pool.reserve(words);
   for (uint32_t cell = 0; cell < cells_.size(); ++cell) {
     summaries_[cell].filter_at = static_cast<uint32_t>(pool.size());

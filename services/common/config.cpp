@@ -144,7 +144,7 @@ std::chrono::milliseconds Config::duration_ms(const char* name, std::chrono::mil
 
 std::string Config::url(const char* name, const std::string& fallback,
                         std::initializer_list<std::string_view> schemes) {
-  const std::string value = text(name, fallback);
+  std::string value = text(name, fallback);
   for (std::string_view scheme : schemes) {
     const std::string prefix = std::string(scheme) + "://";
     if (value.size() > prefix.size() && value.starts_with(prefix)) return value;
@@ -155,7 +155,7 @@ std::string Config::url(const char* name, const std::string& fallback,
 
 std::string Config::choice(const char* name, const std::string& fallback,
                            std::initializer_list<std::string_view> choices) {
-  const std::string value = text(name, fallback);
+  std::string value = text(name, fallback);
   for (std::string_view c : choices) {
     if (value == c) return value;
   }

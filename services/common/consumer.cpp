@@ -32,8 +32,8 @@ std::string entry_payload(const redisReply* entry) {
 
 }  // namespace
 
-StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics, std::string stream,
-                               EventHandler handler)
+StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics,
+                               const std::string& stream, EventHandler handler)
     : config_(config),
       db_(db),
       metrics_(metrics),

@@ -51,7 +51,7 @@ class Outbox {
   };
   explicit Outbox(std::string stream_prefix) : prefix_(std::move(stream_prefix)) {}
   Event add(pqxx::work& tx, const std::string& stream, std::string type, std::string community_id,
-            nlohmann::json data, std::optional<std::string> event_id = std::nullopt) const;
+            nlohmann::json data, const std::optional<std::string>& event_id = std::nullopt) const;
   // Many events of one stream (a batch of ledger transfers): one row per kEventsPerRowMax, so
   // that the relay reads, publishes and marks a row per batch, not one per event.
   void add_written(pqxx::work& tx, const std::string& stream,
@@ -104,7 +104,7 @@ using EventHandler = std::function<void(pqxx::work&, const Event&)>;
 // that keeps failing to <stream>.dead.
 class StreamConsumer {
  public:
-  StreamConsumer(const Config& config, Db& db, Metrics& metrics, std::string stream,
+  StreamConsumer(const Config& config, Db& db, Metrics& metrics, const std::string& stream,
                  EventHandler handler);
   ~StreamConsumer();
   void start();

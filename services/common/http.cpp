@@ -247,7 +247,7 @@ std::string stream_head(const Response& res, const std::string& request_id) {
                      Http::codeString(static_cast<Http::Code>(res.status)) + "\r\n";
   head += "X-Request-Id: " + request_id + "\r\n";
   if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
-  for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : res.headers) head.append(k).append(": ").append(v).append("\r\n");
   head += "Transfer-Encoding: chunked\r\n\r\n";
   return head;
 }

@@ -80,7 +80,7 @@ std::optional<Event> Event::parse(std::string_view text) {
 
 Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
                   std::string community_id, nlohmann::json data,
-                  std::optional<std::string> event_id) const {
+                  const std::optional<std::string>& event_id) const {
   Event e;
   e.id = event_id.value_or(new_uuid());
   e.type = std::move(type);

@@ -32,7 +32,7 @@ std::string percent_decoded(const std::string& text) {
 
 }  // namespace
 
-Redis::Redis(std::string url, int timeout_ms) : timeout_ms_(timeout_ms) {
+Redis::Redis(const std::string& url, int timeout_ms) : timeout_ms_(timeout_ms) {
   // redis://[[user]:password@]host[:port][/db]: with a user, an ACL user (one per service).
   std::string rest = url.substr(url.find("://") + 3);
   auto at = rest.rfind('@');

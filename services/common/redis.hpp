@@ -26,7 +26,7 @@ using RedisReply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 class Redis {
  public:
-  explicit Redis(std::string url, int timeout_ms = 2000);
+  explicit Redis(const std::string& url, int timeout_ms = 2000);
   ~Redis();
   Redis(const Redis&) = delete;
   Redis& operator=(const Redis&) = delete;

@@ -145,7 +145,7 @@ class Workflow {
   void commit_transition(pqxx::work& tx, ExchangeRecord& record, const ExchangeResult& result,
                          const std::string& event_type);
   void publish(pqxx::work& tx, const ExchangeRecord& record, const std::string& type,
-               Json extra = Json::object());
+               const Json& extra = Json::object());
   // Ledger results; ignores transfers that are not an exchange's.
   void on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data);
   void expire_due(pqxx::work& tx);

@@ -199,7 +199,9 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
       refused_body = error;
     }
     const auto answer = cases_.act(s_.auth.require(r), r.param("id"), action, input);
-    if (answer.refusal == ExchangeRefusal::body_invalid && refused_body) throw *refused_body;
+    if (answer.refusal == ExchangeRefusal::body_invalid && refused_body) {
+      throw ApiError(*refused_body);
+    }
     return json_response(200, view_json(value_of(answer)));
   }
   Response dispute(const Request& r) {

@@ -263,7 +263,7 @@ std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
 
 void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
                      const std::string& state, std::optional<int64_t> minutes,
-                     std::optional<std::string> reason) {
+                     const std::optional<std::string>& reason) {
   tx.exec_params(kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
 }
 

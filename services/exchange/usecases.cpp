@@ -214,7 +214,7 @@ Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
     Answer<std::vector<ExchangeView>> answer;
     for (auto& record : repo::list_exchanges(tx, filter)) {
       CommunityPolicy policy = repo::community_policy(tx, record.community_id);
-      answer.value.push_back({std::move(record), std::move(policy)});
+      answer.value.push_back({std::move(record), policy});
     }
     return answer;
   });

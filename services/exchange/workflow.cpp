@@ -66,7 +66,7 @@ std::string transition_event_type(ExchangeState from, ExchangeState to) {
 }
 
 void Workflow::publish(pqxx::work& tx, const ExchangeRecord& record, const std::string& type,
-                       Json extra) {
+                       const Json& extra) {
   Json data = exchange_event_data(record);
   const ExchangeHistoryEntry& last = record.exchange.history.back();
   data["actor_id"] = last.actor_member_id.empty() ? Json(nullptr) : Json(last.actor_member_id);

@@ -203,7 +203,7 @@ void pay_allowances(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
                               TransferKind::allowance,
                               "Allocation mensuelle",
                               "allowance:" + month};
-      batch.commands.push_back(CreateTransfer{request, 0});
+      batch.commands.emplace_back(CreateTransfer{request, 0});
     }
     if (!batch.commands.empty()) apply_batch(tx, outbox, batch, policy);
   }

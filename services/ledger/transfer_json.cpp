@@ -170,7 +170,7 @@ std::string transfer_event_json(const std::string& event_id, const std::string& 
   out.reserve(480 + t.request.id.size() + t.request.ref.size());
   out += R"({"community_id":)";
   append_json_string(out, community_id);
-  out += ",\"data\":{\"amount_minutes\":";
+  out += R"(,"data":{"amount_minutes":)";
   out += std::to_string(t.request.amount_minutes);
   out += ",\"from_member_id\":";
   append_member(out, t.request.from_account_id);

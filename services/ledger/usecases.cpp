@@ -154,7 +154,7 @@ std::vector<TransferAnswer> LedgerUseCases::create_transfers(
     } else if (waits_for_review(who, request)) {
       answers[i] = ask_review(who, request);
     } else {
-      commands.push_back(CreateTransfer{request, 0});
+      commands.emplace_back(CreateTransfer{request, 0});
       command_items.push_back(i);
     }
   }

@@ -199,13 +199,14 @@ void IndexFollower::follow_once() {
   // One transaction (one commit) for the whole read: at a steady flow the feed brings back
   // every listing the consumers applied, and a commit each doubled the service's commits.
   if (!found.empty()) {
+    const std::string source = "index-feed:" + next;  // clang 14 cannot capture a binding
     s_.db.transact([&](pqxx::work& tx) {
       // A consumer may have changed a listing (and withdrawn its pairs) since this read: a pair
       // is stored only when both listings are, under a share lock, as the index holds them.
       const auto locked = repo::lock_active_revisions(tx, involved);
       for (const auto& [row, proposals] : found) {
         const auto holding = index_->still_holding(*row, proposals, locked, s_.clock.now_s());
-        store_matches(s_, *index_, tx, *row, holding, "index-feed:" + next);
+        store_matches(s_, *index_, tx, *row, holding, source);
       }
     });
   }
