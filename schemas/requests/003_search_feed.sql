@@ -1,1 +1,1 @@
-../offers/003_search_feed.sql
+../shared/listings_change_feed.sql

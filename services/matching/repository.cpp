@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "exchange/listing.hpp"
+#include "services/common/change_feed.hpp"
 #include "services/common/db.hpp"
 
 namespace maillon::matching_service::repo {
@@ -172,17 +173,14 @@ std::vector<ReadListing> active_listings(pqxx::work& tx) {
 }
 
 std::string feed_position(pqxx::transaction_base& tx) {
-  return tx.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").at(0)[0].c_str();
+  return tx.exec(change_feed::kPosition).at(0)[0].c_str();
 }
 
 std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_base& tx,
                                                             const std::string& since) {
-  // One statement, so the position returned belongs to the snapshot that read the rows; the
-  // LEFT JOIN answers one row of NULLs when nothing changed.
-  static const std::string kFeed =
-      std::string("SELECT ") + kListingColumns +
-      ", s.next_xact::text AS next_xact FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS "
-      "next_xact) s LEFT JOIN listings ON written_by_xact >= $1::xid8 ORDER BY listings.id";
+  static const std::string kFeed = std::string("SELECT ") + kListingColumns + ", " +
+                                   change_feed::kNextPosition + change_feed::kListingsSince +
+                                   " ORDER BY listings.id";
   std::pair<std::vector<ReadListing>, std::string> out;
   const auto r = tx.exec_params(kFeed, since);
   out.second = r.at(0)["next_xact"].c_str();

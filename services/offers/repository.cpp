@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/common/change_feed.hpp"
 #include "services/common/db.hpp"
 #include "services/common/directory.hpp"
 
@@ -65,12 +66,6 @@ constexpr const char* kExpiringTail =
     " FROM listings WHERE status IN ('active', 'paused') AND available_until <= to_timestamp($1) "
     "ORDER BY available_until LIMIT $2 FOR UPDATE SKIP LOCKED";
 
-// One statement: the snapshot that reads the rows is the one whose xmin is returned. The LEFT
-// JOIN answers one row of NULLs when nothing changed, so the xmin still comes back.
-constexpr const char* kFeedTail =
-    ", search::text AS search_text, s.next_xact::text AS next_xact FROM (SELECT "
-    "pg_snapshot_xmin(pg_current_snapshot()) AS next_xact) s LEFT JOIN listings ON "
-    "written_by_xact >= $1::xid8";
 constexpr const char* kPrintedQuery =
     "SELECT websearch_to_tsquery('public.french_unaccent', $1)::text";
 
@@ -259,7 +254,9 @@ std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int lim
 }
 
 ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& since_xact) {
-  static const std::string kFeed = select(kFeedTail);
+  static const std::string kFeed = select((std::string(", search::text AS search_text, ") +
+                                           change_feed::kNextPosition + change_feed::kListingsSince)
+                                              .c_str());
   auto r = tx.exec_params(kFeed, since_xact);
   ListingFeed feed;
   feed.next_xact = r.at(0)["next_xact"].c_str();
