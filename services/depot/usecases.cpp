@@ -160,7 +160,7 @@ Answer<ItemView> DepotUseCases::get(const std::optional<Identity>& who, const st
         directory::policy_of(tx, row->community_id).value_or(CommunityPolicy{});
     const ItemViewer viewer = viewer_of(who, row->item.site_id);
     Answer<ItemView> answer;
-    answer.value = {std::move(*row), std::move(policy), c_->now_s(), viewer};
+    answer.value = {std::move(*row), policy, c_->now_s(), viewer};
     return answer;
   });
 }
@@ -212,7 +212,7 @@ Answer<ItemView> DepotUseCases::act(const Identity& who, const std::string& item
       update_item(tx, *row);
       c_->record(tx, *row, step.what, step.result.effects, step.result.impact, step.active_member);
     }
-    answer.value = {std::move(*row), std::move(policy), now_s, viewer};
+    answer.value = {std::move(*row), policy, now_s, viewer};
     return answer;
   });
 }
