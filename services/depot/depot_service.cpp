@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "services/common/category_file.hpp"
+#include "services/common/events_depot.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
@@ -49,27 +50,31 @@ void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent
 
 void DepotContext::publish_item(pqxx::work& tx, const ItemRow& row, std::string_view what) const {
   const DepotItem& i = row.item;
-  nlohmann::json data = {{"item_id", i.id},
-                         {"site_id", i.site_id},
-                         {"community_id", row.community_id},
-                         {"category", i.category},
-                         {"title", i.title},
-                         {"description", i.description},
-                         {"weight_g", i.weight_g},
-                         {"condition", to_string(i.condition)},
-                         {"mode", to_string(i.mode)},
-                         {"status", to_string(i.status)},
-                         {"photos", i.photos},
-                         {"at", format_rfc3339(now_s())},
-                         {"revision", row.revision}};
+  const auto change = item_change("item." + std::string(what));
+  if (!change) throw std::logic_error("no such item event: item." + std::string(what));
+  ItemChanged e;
+  e.change = *change;
+  e.item_id = i.id;
+  e.site_id = i.site_id;
+  e.community_id = row.community_id;
+  e.category = i.category;
+  e.title = i.title;
+  e.description = i.description;
+  e.weight_g = i.weight_g;
+  e.condition = i.condition;
+  e.mode = i.mode;
+  e.status = i.status;
+  e.photos = i.photos;
+  e.at = format_rfc3339(now_s());
+  e.revision = row.revision;
   if (i.status == ItemStatus::reserved) {
-    data["reserved_until"] = format_rfc3339(i.reserved_until_s);
+    e.reserved_until = format_rfc3339(i.reserved_until_s);
     // For the exchange service's desk, which shows staff whom to hand the item to.
-    data["reserved_by_member_id"] = i.reserved_by_member_id;
+    e.reserved_by_member_id = i.reserved_by_member_id;
   }
-  if (i.outlet) data["outlet"] = to_string(*i.outlet);
-  if (i.outlet && !i.partner.empty()) data["partner"] = i.partner;
-  service.outbox.add(tx, "depot", "item." + std::string(what), row.community_id, data);
+  if (i.outlet) e.outlet = *i.outlet;
+  if (i.outlet && !i.partner.empty()) e.partner = i.partner;
+  service.outbox.add(tx, kDepotStream, e.type_name(), row.community_id, e.data());
   // A day with any event at a site is a row of the open-data export, zeros where nothing was
   // counted (a reservation, a lapse, a return): adding nothing creates the row.
   add_counters(tx, row.community_id, i.site_id, format_day(now_s()), DayCounters{});

@@ -120,10 +120,12 @@ LedgerCommand command_from(const LedgerCommandEvent& c, const std::string& commu
 
 void reject(pqxx::work& tx, const Outbox& outbox, const std::string& community_id,
             const std::string& event_id, const Json& data, const std::string& reason) {
-  outbox.add(tx, kEventsStream, "transfer.rejected", community_id,
-             {{"transfer_id", text_field(data, "transfer_id")},
-              {"reason", reason},
-              {"ref", text_field(data, "ref")}},
+  TransferEvent rejected;
+  rejected.type = TransferEventType::rejected;
+  rejected.transfer_id = text_field(data, "transfer_id");
+  rejected.reason = reason;
+  rejected.ref = text_field(data, "ref");
+  outbox.add(tx, kEventsStream, rejected.type_name(), community_id, rejected.data(),
              uuid_from_name("ledger-rejected:" + event_id));
 }
 
