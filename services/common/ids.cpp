@@ -8,6 +8,9 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "services/common/clock.hpp"
+#include "services/common/time.hpp"
+
 namespace maillon {
 namespace {
 
@@ -79,17 +82,7 @@ std::string token_hash(std::string_view token) {
 }
 
 std::string now_rfc3339() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto us = duration_cast<microseconds>(now.time_since_epoch()).count() % 1'000'000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us));
-  return buf;
+  return format_rfc3339_us(system_now_us());
 }
 
 }  // namespace maillon

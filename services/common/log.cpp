@@ -7,6 +7,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "services/common/clock.hpp"
+#include "services/common/time.hpp"
+
 namespace maillon::log {
 namespace {
 
@@ -14,18 +17,9 @@ std::mutex g_mutex;
 std::string g_service = "maillon";
 thread_local std::string t_request_id;
 
+// Log lines carry the real time in milliseconds (never a test's moved clock).
 std::string now_rfc3339() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(ms));
-  return buf;
+  return format_rfc3339_us(system_now_us(), 3);
 }
 
 void write(const char* level, std::string_view message, Fields fields) {

@@ -2,6 +2,7 @@
 #include "services/common/time.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 namespace maillon {
@@ -65,6 +66,19 @@ std::optional<int64_t> parse_rfc3339_s(std::string_view t) {
   }
   int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   return days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - *offset;
+}
+
+std::string format_rfc3339_us(int64_t unix_us, int fraction_digits) {
+  const int64_t s = unix_us / 1'000'000 - (unix_us % 1'000'000 < 0 ? 1 : 0);
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, "%06lld",
+                static_cast<long long>(unix_us - s * 1'000'000));
+  std::string out = format_rfc3339(s);
+  out.pop_back();  // the "Z", put back after the fraction
+  out += '.';
+  out.append(fraction, static_cast<std::size_t>(std::clamp(fraction_digits, 1, 6)));
+  out += 'Z';
+  return out;
 }
 
 std::string format_rfc3339(int64_t unix_s) {
