@@ -77,6 +77,7 @@ MatchProposed proposed(const repo::MatchRow& m) {
 void store_matches(Service& s, MatchIndex& index, pqxx::work& tx, const ReadListing& listing,
                    const std::vector<Proposal>& proposals, const std::string& cause) {
   std::vector<std::string> ids;
+  ids.reserve(proposals.size());
   for (const Proposal& p : proposals) ids.push_back(p.other_id);
   const auto others = repo::summaries(tx, ids);
   std::vector<repo::MatchRow> rows;

@@ -55,6 +55,7 @@ MatchingOutcome<std::vector<NearbyItem>> MatchingUseCases::nearby(const Identity
   in.now_s = s_.clock.now_s();
   const auto found = index_->nearby(in);
   std::vector<std::string> ids;
+  ids.reserve(found.size());
   for (const auto& p : found) ids.push_back(p.other_id);
   const auto rows = s_.db.transact([&](pqxx::work& tx) { return repo::summaries(tx, ids); });
   std::vector<NearbyItem> items;
