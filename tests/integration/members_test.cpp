@@ -92,17 +92,17 @@ TEST_F(MembersTest, duplicate_email_is_409_whatever_the_case) {
 }
 
 TEST_F(MembersTest, bad_input_is_a_400_problem_naming_each_field) {
-  auto malformed = anon().call("POST", "/v1/auth/register", "{\"email\": ");
+  auto malformed = anon().wrong().call("POST", "/v1/auth/register", "{\"email\": ");
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(malformed.headers["content-type"], "application/problem+json");
   EXPECT_EQ(malformed.json()["status"], 400);
 
-  auto wrong = anon().post("/v1/auth/register", {{"email", 42},
-                                                 {"password", "short"},
-                                                 {"display_name", "E"},
-                                                 {"community_id", "not-a-uuid"},
-                                                 {"is_admin", true},
-                                                 {"shoe_size", 44}});
+  auto wrong = anon().wrong().post("/v1/auth/register", {{"email", 42},
+                                                         {"password", "short"},
+                                                         {"display_name", "E"},
+                                                         {"community_id", "not-a-uuid"},
+                                                         {"is_admin", true},
+                                                         {"shoe_size", 44}});
   ASSERT_EQ(wrong.status, 400) << wrong.body;
 
   std::set<std::string> fields;
@@ -113,13 +113,13 @@ TEST_F(MembersTest, bad_input_is_a_400_problem_naming_each_field) {
       << wrong.body;
   EXPECT_EQ(wrong.body.find("SQL"), std::string::npos);
 
-  auto not_object = anon().call("POST", "/v1/auth/login", "[1,2]");
+  auto not_object = anon().wrong().call("POST", "/v1/auth/login", "[1,2]");
   EXPECT_EQ(not_object.status, 400);
 }
 
 TEST_F(MembersTest, huge_body_is_413) {
   std::string big = "{\"email\":\"" + std::string(70 * 1024, 'a') + "\"}";
-  auto r = anon().call("POST", "/v1/auth/login", big);
+  auto r = anon().wrong().call("POST", "/v1/auth/login", big);
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.json()["type"], "/problems/payload-too-large");
 }
@@ -139,14 +139,14 @@ TEST_F(MembersTest, only_an_admin_creates_communities_and_sites) {
   EXPECT_EQ(as(fred).post("/v1/communities", {{"name", "Pirate"}}).status, 403);
   EXPECT_EQ(as(fred)
                 .post("/v1/sites", {{"community_id", community},
-                                    {"name", "X"},
+                                    {"name", "Xanadu"},
                                     {"kind", "tiers_lieu"},
                                     {"location", {{"lat", 50.0}, {"lon", 3.0}}},
                                     {"address", "x"}})
                 .status,
             403);
   EXPECT_EQ(anon().post("/v1/communities", {{"name", "Pirate"}}).status, 401);
-  auto bad_policy = world->admin().post(
+  auto bad_policy = world->admin().wrong().post(
       "/v1/communities", {{"name", "Bad"}, {"policy", {{"min_balance", 10}, {"color", "red"}}}});
   EXPECT_EQ(bad_policy.status, 400);
 }

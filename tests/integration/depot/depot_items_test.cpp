@@ -31,7 +31,7 @@ TEST(DepotItems, intake_is_for_staff_of_the_site_and_rewards_the_depositor_once)
   Json bad = body;
   bad["condition"] = "cassé";
   bad["category"] = "inconnue";
-  EXPECT_EQ(w.desk().post("/v1/sites/" + w.site + "/items", bad).status, 400);
+  EXPECT_EQ(w.desk().wrong().post("/v1/sites/" + w.site + "/items", bad).status, 400);
 
   auto r = w.desk().post("/v1/sites/" + w.site + "/items", body);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -127,15 +127,17 @@ TEST(DepotItems, lend_return_and_redirect_charge_and_record) {
   EXPECT_EQ(charge[0].data()["from_member_id"], alice.id);
   EXPECT_EQ(charge[0].data()["minutes"], 20);
 
-  EXPECT_EQ(w.desk().post("/v1/items/" + tool + "/return", {{"condition", "abîmé"}}).status, 400);
+  EXPECT_EQ(w.desk().wrong().post("/v1/items/" + tool + "/return", {{"condition", "abîmé"}}).status,
+            400);
   r = w.desk().post("/v1/items/" + tool + "/return", {{"condition", "fair"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.json()["status"], "available");
   EXPECT_EQ(r.json()["condition"], "fair");
   EXPECT_EQ(w.desk().post("/v1/items/" + tool + "/return", {{"condition", "fair"}}).status, 409);
 
-  EXPECT_EQ(w.desk().post("/v1/items/" + chair + "/redirect", {{"outlet", "ailleurs"}}).status,
-            400);
+  EXPECT_EQ(
+      w.desk().wrong().post("/v1/items/" + chair + "/redirect", {{"outlet", "ailleurs"}}).status,
+      400);
   EXPECT_EQ(w.as(alice).post("/v1/items/" + chair + "/redirect", {{"outlet", "reuse"}}).status,
             403);
   r = w.desk().post("/v1/items/" + chair + "/redirect",
