@@ -268,7 +268,9 @@ TEST_F(ExchangeTrustTest, a_party_never_resolves_its_own_dispute_even_as_staff) 
 
   std::string too_long;
   for (int i = 0; i < 1001; ++i) too_long += "é";
-  EXPECT_EQ(ex(staff).post("/v1/exchanges/" + id + "/dispute", {{"reason", too_long}}).status, 400);
+  EXPECT_EQ(
+      ex(staff).wrong().post("/v1/exchanges/" + id + "/dispute", {{"reason", too_long}}).status,
+      400);
   EXPECT_EQ(ex(staff)
                 .post("/v1/exchanges/" + id + "/dispute", {{"reason", std::string("a\0b", 3)}})
                 .status,
@@ -293,7 +295,7 @@ TEST_F(ExchangeTrustTest, a_party_never_resolves_its_own_dispute_even_as_staff) 
         Json{{"outcome", 1}}, Json::object(), Json{{"outcome", "post"}, {"minutes", 10}},
         Json{{"outcome", "void"}, {"note", too_long}},
         Json{{"outcome", "void"}, {"note", std::string("x\0y", 3)}}}) {
-    auto r = ex(other_staff).post("/v1/exchanges/" + id + "/resolve", bad);
+    auto r = ex(other_staff).wrong().post("/v1/exchanges/" + id + "/resolve", bad);
     EXPECT_EQ(r.status, 400) << bad.dump() << " " << r.body;
   }
   EXPECT_EQ(exchange_of(provider, id)["state"], "disputed");
