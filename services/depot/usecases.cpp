@@ -16,10 +16,10 @@ namespace maillon::depot {
 namespace {
 
 template <class T>
-Answer<T> refused(DepotRefusal refusal, std::string field = {}) {
+Answer<T> refused(DepotRefusal refusal, const std::string& field = {}) {
   Answer<T> answer;
   answer.refusal = refusal;
-  answer.field = std::move(field);
+  answer.field = field;
   return answer;
 }
 
