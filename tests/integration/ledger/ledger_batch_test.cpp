@@ -39,8 +39,8 @@ TEST_F(LedgerBatch, ledger_batch_answers_each_item_as_the_single_call_would) {
   const Json good = transfer_to(id_of(1), 10);
   const Json zero_minutes = transfer_to(id_of(1), 0);
   const Json unknown_payee = transfer_to(new_uuid(), 5);
-  const auto r =
-      post_batch(member(0), {good, zero_minutes, unknown_payee, Json("pas un objet"), good});
+  const auto r = post_batch(member(0).wrong(),
+                            {good, zero_minutes, unknown_payee, Json("pas un objet"), good});
   EXPECT_EQ(statuses(r), (std::vector<int>{201, 400, 404, 400, 200}));
   const Json j = r.json();
   const Json& results = j["results"];
@@ -109,10 +109,10 @@ TEST_F(LedgerBatch, ledger_batch_authorizes_each_item) {
 }
 
 TEST_F(LedgerBatch, ledger_batch_refuses_an_empty_or_oversized_list) {
-  EXPECT_EQ(post_batch(member(0), {}).status, 400);
-  EXPECT_EQ(member(0).post("/v1/ledger/transfers/batch", Json::object()).status, 400);
+  EXPECT_EQ(post_batch(member(0).wrong(), {}).status, 400);
+  EXPECT_EQ(member(0).wrong().post("/v1/ledger/transfers/batch", Json::object()).status, 400);
   const std::vector<Json> too_many(1001, transfer_to(id_of(1), 1));
-  const auto r = post_batch(member(0), too_many);
+  const auto r = post_batch(member(0).wrong(), too_many);
   // Either the body limit or the item limit refuses it; nothing is applied either way.
   EXPECT_TRUE(r.status == 400 || r.status == 413) << r.status;
 }

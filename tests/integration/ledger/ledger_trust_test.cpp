@@ -105,7 +105,7 @@ TEST_F(LedgerTrust, ledger_lets_no_caller_settle_a_sagas_hold) {
       {"payer", as(payer)}, {"payee", as(payee)}, {"staff", as(w->staff)}, {"admin", admin()}};
   for (const auto& [who, client] : callers) {
     for (const char* verb : {"/post", "/void"}) {
-      const auto r = client.post(transfer_path(hold_id) + verb, {{"minutes", 1}});
+      const auto r = client.wrong().post(transfer_path(hold_id) + verb, {{"minutes", 1}});
       EXPECT_EQ(r.status, 403) << who << verb << ": " << r.body;
       EXPECT_EQ(problem_code(r), "owned-by-saga") << who << verb;
     }
@@ -141,9 +141,9 @@ TEST_F(LedgerTrust, ledger_keeps_client_ids_and_system_ids_apart) {
   // A client cannot create an id of the system's namespace, alone or in a batch...
   Json squat = transfer_to(member(1).id, 1);
   squat["id"] = "exchange:" + new_uuid() + ":1";
-  const auto single = as(payer).post("/v1/ledger/transfers", squat);
+  const auto single = as(payer).wrong().post("/v1/ledger/transfers", squat);
   EXPECT_EQ(single.status, 400) << single.body;
-  const auto batch = post_batch(as(payer), {squat, transfer_to(member(1).id, 1)});
+  const auto batch = post_batch(as(payer).wrong(), {squat, transfer_to(member(1).id, 1)});
   EXPECT_EQ(statuses(batch), (std::vector<int>{400, 201}));
   // ...and a saga cannot name (nor so settle) a client's transfer: its command is refused.
   const Json client_hold = hold_to(member(1).id, 3);
@@ -192,7 +192,7 @@ TEST_F(LedgerTrust, ledger_pays_a_bonus_whose_old_id_a_client_took_first) {
   squat["id"] = uuid_from_name("bonus:" + newcomer);
   ASSERT_EQ(as(squatter).post("/v1/ledger/transfers", squat).status, 201);
   squat["id"] = "bonus:" + newcomer;  // the id it has now is out of a client's reach
-  EXPECT_EQ(as(squatter).post("/v1/ledger/transfers", squat).status, 400);
+  EXPECT_EQ(as(squatter).wrong().post("/v1/ledger/transfers", squat).status, 400);
 
   const Json approved = {{"member_id", newcomer}, {"community_id", w->community}};
   publish(*w, "members", event_envelope(w->community, "member.approved", approved));
@@ -242,8 +242,8 @@ TEST_F(LedgerTrust, ledger_refuses_a_nul_in_a_memo_and_goes_on) {
   bell_memo["memo"] = "\x07";
   Json multi_line = transfer_to(payee.id, 2);
   multi_line["memo"] = "ligne 1\nligne 2\tfin\r\n";
-  const auto batch =
-      post_batch(as(payer), {nul_memo, nul_ref, bell_memo, multi_line, transfer_to(payee.id, 1)});
+  const auto batch = post_batch(
+      as(payer).wrong(), {nul_memo, nul_ref, bell_memo, multi_line, transfer_to(payee.id, 1)});
   EXPECT_EQ(statuses(batch), (std::vector<int>{400, 400, 400, 201, 201}));
   EXPECT_EQ(batch.json()["results"][1]["problem"]["errors"][0]["field"], "ref");
 

@@ -189,7 +189,7 @@ TEST_F(LifecycleTest, suspension_ends_every_session_at_once_and_login_until_rein
   const std::string second_token = second.json()["token"];
   ASSERT_EQ(as(member_a).get("/v1/me").status, 200);
 
-  auto no_reason = as(desk).post("/v1/members/" + member_a.id + "/suspend", Json::object());
+  auto no_reason = as(desk).wrong().post("/v1/members/" + member_a.id + "/suspend", Json::object());
   EXPECT_EQ(no_reason.status, 400);
   auto s = as(desk).post("/v1/members/" + member_a.id + "/suspend", {{"reason", "Incivilités"}});
   ASSERT_EQ(s.status, 200) << s.body;
@@ -392,7 +392,7 @@ TEST_F(LifecycleTest, staff_register_a_member_at_the_desk_and_act_for_them) {
   Json bad = body;
   bad["phone"] = "appelle-moi";
   bad["email"] = "x@y.fr";
-  EXPECT_EQ(as(desk).post("/v1/members", bad).status, 400);
+  EXPECT_EQ(as(desk).wrong().post("/v1/members", bad).status, 400);
 
   auto r = as(desk).post("/v1/members", body);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -458,7 +458,10 @@ TEST_F(LifecycleTest, reports_reach_the_right_desk_which_hides_or_suspends) {
           .post("/v1/reports", {{"target", "member"}, {"target_id", outsider.id}, {"reason", "??"}})
           .status,
       404);
-  EXPECT_EQ(as(reporter).post("/v1/reports", {{"target", "photo"}, {"target_id", offer_id}}).status,
+  EXPECT_EQ(as(reporter)
+                .wrong()
+                .post("/v1/reports", {{"target", "photo"}, {"target_id", offer_id}})
+                .status,
             400);
 
   // About a member: the reported member's home site. About a listing: the reporter's.
