@@ -107,7 +107,7 @@ std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
                                                               const std::string& id);
 void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
                      const std::string& state, std::optional<int64_t> minutes,
-                     std::optional<std::string> reason);
+                     const std::optional<std::string>& reason);
 bool outbox_has(pqxx::work& tx, const std::string& event_id);
 
 Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::string& author_id,
