@@ -27,6 +27,26 @@ struct ProblemText {
   std::string_view title_fr = {};  // when the status's usual title does not fit ("Compte suspendu")
 };
 
+// Row builders for the usual refusals, shared by every table.
+// A field refused: `message` names what is wrong with it, `summary` is the problem's detail.
+constexpr ProblemText field_row(std::string_view field, std::string_view message,
+                                std::string_view summary) {
+  return {.status = 400,
+          .code = "invalid-input",
+          .detail_fr = message,
+          .field = field,
+          .summary_fr = summary};
+}
+constexpr ProblemText forbidden_row(std::string_view detail) {
+  return {.status = 403, .code = "forbidden", .detail_fr = detail};
+}
+constexpr ProblemText not_found_row(std::string_view detail) {
+  return {.status = 404, .code = "not-found", .detail_fr = detail};
+}
+constexpr ProblemText too_many_row(std::string_view detail) {
+  return {.status = 429, .code = "too-many-requests", .detail_fr = detail};
+}
+
 // The French title of a status ("Conflit avec l'état actuel" for 409): one per status, shared by
 // every service.
 std::string_view problem_title(int status, Lang lang = Lang::fr);

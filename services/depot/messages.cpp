@@ -6,7 +6,7 @@ namespace {
 
 // A field refused while reading a body or a query (the summary is the reader's).
 constexpr ProblemText field_text(std::string_view field, std::string_view detail) {
-  return {400, "invalid-input", detail, field, "Certains champs sont invalides."};
+  return field_row(field, detail, "Certains champs sont invalides.");
 }
 
 constexpr MessageRow<DepotOutcome> kOutcomes[] = {

@@ -6,7 +6,7 @@ namespace {
 
 // A field refused while reading a body (the summary is BodyReader's, these rows give the text).
 constexpr ProblemText field_text(std::string_view field, std::string_view detail) {
-  return {400, "invalid-input", detail, field, "Certains champs sont invalides."};
+  return field_row(field, detail, "Certains champs sont invalides.");
 }
 
 constexpr std::string_view kNotFound = "Ressource introuvable.";

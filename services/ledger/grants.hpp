@@ -13,12 +13,7 @@
 #include "services/ledger/repository.hpp"
 #include "services/ledger/usecases.hpp"
 
-namespace maillon {
-class Db;
-struct Identity;
-}  // namespace maillon
-
-namespace maillon::ledger {
+namespace maillon::ledger {  // Db and Identity: declared by usecases.hpp
 
 // Whether an authorised request is a grant that must wait for a second pair of eyes.
 bool needs_review(const TransferRequest& request, const CommunityPolicy& policy);

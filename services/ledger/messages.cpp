@@ -8,7 +8,7 @@ namespace {
 
 // A 400 of a transfer's field: the field at fault, under the summary "Transfert invalide.".
 constexpr ProblemText invalid_transfer(std::string_view field, std::string_view detail) {
-  return {400, "invalid-input", detail, field, "Transfert invalide."};
+  return field_row(field, detail, "Transfert invalide.");
 }
 
 constexpr MessageRow<LedgerOutcome> kOutcomes[] = {

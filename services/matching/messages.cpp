@@ -6,14 +6,6 @@ namespace {
 
 using C = MatchingCode;
 
-constexpr ProblemText field_row(std::string_view field, std::string_view message,
-                                std::string_view summary) {
-  return {.status = 400,
-          .code = "invalid-input",
-          .detail_fr = message,
-          .field = field,
-          .summary_fr = summary};
-}
 // One field of /v1/nearby's query string; several are collected under invalid_parameters.
 constexpr ProblemText nearby_row(std::string_view field, std::string_view message) {
   return field_row(field, message, "Paramètres invalides.");

@@ -6,24 +6,6 @@ namespace {
 
 using C = MembersCode;
 
-constexpr ProblemText forbidden_row(std::string_view detail) {
-  return {.status = 403, .code = "forbidden", .detail_fr = detail};
-}
-constexpr ProblemText not_found_row(std::string_view detail) {
-  return {.status = 404, .code = "not-found", .detail_fr = detail};
-}
-constexpr ProblemText field_row(std::string_view field, std::string_view message,
-                                std::string_view summary) {
-  return {.status = 400,
-          .code = "invalid-input",
-          .detail_fr = message,
-          .field = field,
-          .summary_fr = summary};
-}
-constexpr ProblemText too_many_row(std::string_view detail) {
-  return {.status = 429, .code = "too-many-requests", .detail_fr = detail};
-}
-
 constexpr MessageRow<MembersCode> kMessages[] = {
     // who is calling
     {C::session_invalid,

@@ -6,9 +6,6 @@ namespace {
 
 using C = ListingCode;
 
-constexpr ProblemText forbidden_row(std::string_view detail) {
-  return {.status = 403, .code = "forbidden", .detail_fr = detail};
-}
 // A 400 listing several fields (they travel with the code).
 constexpr ProblemText fields_row(std::string_view summary) {
   return {.status = 400, .code = "invalid-input", .detail_fr = summary};
