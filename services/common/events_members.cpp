@@ -207,6 +207,25 @@ Json MemberErased::data() const {
       {"member_id", member_id}, {"community_id", nullable(community_id)}, {"pseudonym", pseudonym}};
 }
 
+Read<MemberContact> MemberContact::read(const Event& e) {
+  EventFields f(e.data);
+  MemberContact c;
+  if (e.type != "member.contact") f.fail("unexpected event type \"" + e.type + "\"");
+  c.member_id = f.uuid("member_id");
+  c.community_id = e.community_id.empty() ? std::nullopt : std::optional(e.community_id);
+  c.email = f.nullable_text("email");
+  c.email_verified = f.boolean("email_verified");
+  c.display_name = f.text("display_name");
+  return f.finish(std::move(c));
+}
+
+Json MemberContact::data() const {
+  return {{"member_id", member_id},
+          {"email", nullable(email)},
+          {"email_verified", email_verified},
+          {"display_name", display_name}};
+}
+
 Read<ListingHidden> ListingHidden::read(const Event& e) {
   EventFields f(e.data);
   ListingHidden h;

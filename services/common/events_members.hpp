@@ -92,6 +92,21 @@ struct MemberErased {
   std::string type_name() const { return "member.erased"; }
 };
 
+// member.contact: how to reach the member by e-mail, sent whenever the address, its verification
+// or the display name changes (registration, verification, e-mail change, erasure, desk
+// registration). notify keeps its recipients from it and mails only verified addresses.
+struct MemberContact {
+  std::string member_id;
+  std::optional<std::string> community_id;  // the envelope's; not in the data
+  std::optional<std::string> email;         // none: registered at the desk, or erased
+  bool email_verified = false;
+  std::string display_name;
+
+  static Read<MemberContact> read(const Event& e);
+  nlohmann::json data() const;
+  std::string type_name() const { return "member.contact"; }
+};
+
 // listing.hidden: staff closed a report with "hide"; the listing service of that side hides it.
 struct ListingHidden {
   enum class Side { offer, request };
