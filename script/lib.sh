@@ -17,6 +17,7 @@ readonly -a MAILLON_PORT_TABLE=(
   exchange:8085
   ledger:8086
   depot:8087
+  notify:8088
 )
 readonly MAILLON_EXTRA_PORT_BASE=8090  # services not in the table get the next free port from here
 
@@ -314,6 +315,34 @@ redis_stop() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The SMTP catcher: Debian's python3-aiosmtpd on loopback, storing every message it receives as
+# a file of the Maildir MAILDIR (MAILDIR/new/), so that development and tests send real mail over
+# real SMTP and read what arrived. Never on anything but 127.0.0.1.
+
+# smtp_start MAILDIR PORT LOG PID_FILE: starts the catcher, waits until it listens.
+smtp_start() {
+  local maildir="$1" port="$2" log="$3" pid_file="$4"
+  # The Mailbox handler only makes new/ cur/ tmp/ when the directory itself is missing.
+  mkdir -p "$maildir/new" "$maildir/cur" "$maildir/tmp" "$(dirname "$log")" "$(dirname "$pid_file")"
+  # Debian's interpreter, which has the python3-aiosmtpd module (not a pyenv one first in PATH).
+  setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox \
+    "$maildir" </dev/null >>"$log" 2>&1 &
+  echo $! >"$pid_file"
+  wait_for "SMTP server" 20 port_in_use "$port" || die "the SMTP catcher did not start (see $log)"
+}
+
+# smtp_stop PID_FILE
+smtp_stop() {
+  local pid_file="$1" pid=''
+  [[ -f "$pid_file" ]] && pid="$(cat "$pid_file")"
+  if pid_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_pid_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pid_file"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Processes.
 
 pid_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
@@ -563,6 +592,11 @@ throwaway_servers_start() {
   pg_ensure_db "$THROWAWAY_PG_PORT" maillon_e2e || return 1
   free_port THROWAWAY_REDIS_PORT
   redis_start "$dir/redis" "$THROWAWAY_REDIS_PORT" test
+  # One SMTP catcher for the run: the services send to it, the tests read its Maildir (each
+  # test finds its mails by their recipients, so every stack of the run may share it).
+  free_port THROWAWAY_SMTP_PORT
+  smtp_start "$dir/mail" "$THROWAWAY_SMTP_PORT" "$dir/smtp.log" "$dir/smtp.pid"
+  export MAILLON_SMTP_URL="smtp://127.0.0.1:$THROWAWAY_SMTP_PORT" MAILLON_MAIL_DIR="$dir/mail"
   export MAILLON_TEST_DATABASE_URL MAILLON_TEST_REDIS_URL
   MAILLON_TEST_DATABASE_URL="$(pg_url "$THROWAWAY_PG_PORT" maillon)"
   MAILLON_TEST_REDIS_URL="redis://127.0.0.1:$THROWAWAY_REDIS_PORT"
@@ -597,6 +631,7 @@ throwaway_stop() {
   stop_services "$dir/run"
   gateway_stop "$dir/nginx"
   [[ -n "${THROWAWAY_REDIS_PORT:-}" ]] && redis_stop "$dir/redis" "$THROWAWAY_REDIS_PORT" test
+  smtp_stop "$dir/smtp.pid"
   if pg_running "$dir/pg"; then
     as_pg "$PG_BIN/pg_ctl" -D "$dir/pg" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
