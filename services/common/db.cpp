@@ -228,6 +228,20 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// A schema migrated by a newer release may have dropped or changed what this build still uses
+// (the contract step of expand → migrate → contract): serving on it would corrupt data quietly,
+// so the service stops at start with both versions named.
+void refuse_newer_schema(pqxx::work& tx, const std::string& schema, int known) {
+  auto newest =
+      tx.exec("SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1");
+  if (newest.empty() || newest[0][0].as<int>() <= known) return;
+  throw std::runtime_error("schema " + schema + " is at version " + newest[0][0].c_str() + " (" +
+                           newest[0][1].c_str() + "), newer than this build understands (up to " +
+                           std::to_string(known) +
+                           "): run the release that migrated it, or restore a back-up taken "
+                           "with this one");
+}
+
 }  // namespace
 
 void migrate(Db& db, const std::string& schemas_dir) {
@@ -249,6 +263,7 @@ void migrate(Db& db, const std::string& schemas_dir) {
   tx.exec("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(db.schema()));
   tx.exec("SET LOCAL search_path TO " + tx.quote_name(db.schema()) + ", public");
   tx.exec(kRuntimeTables);
+  refuse_newer_schema(tx, db.schema(), files.empty() ? 0 : files.back().first);
   for (const auto& [version, path] : files) {
     auto done = tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", version);
     if (!done.empty()) continue;

@@ -179,7 +179,8 @@ auto read_only(Db& db, F&& f) {
 
 // Applies schemas/<schema>/NNN_*.sql in order, each once, recorded in <schema>.schema_migrations,
 // under an advisory lock so that replicas starting together migrate one at a time. Also creates
-// the runtime's own tables (outbox, applied_events) in the schema.
+// the runtime's own tables (outbox, applied_events) in the schema. Throws, changing nothing, when
+// the schema holds a migration newer than any of these files (a newer release migrated it).
 void migrate(Db& db, const std::string& schemas_dir);
 
 }  // namespace maillon
