@@ -244,6 +244,18 @@ function ingressErrors(doc, byKind) {
   return errors;
 }
 
+// A replicated (production) cluster archives its WAL and has a scheduled base back-up: without
+// both, a lost region or a mistaken DELETE cannot be undone to a point in time.
+function backupErrors(doc, byKind) {
+  const spec = doc.spec ?? {};
+  if ((spec.instances ?? 1) <= 1) return [];
+  const errors = [];
+  if (!spec.backup?.barmanObjectStore?.destinationPath) errors.push("no WAL archive (spec.backup.barmanObjectStore)");
+  const scheduled = byKind("ScheduledBackup").some((b) => b.spec?.cluster?.name === doc.metadata.name && !b.spec?.suspend);
+  if (!scheduled) errors.push("no ScheduledBackup takes its base back-ups");
+  return errors;
+}
+
 function clusterErrors(doc) {
   const spec = doc.spec ?? {};
   if ((spec.instances ?? 1) <= 1) return [];
@@ -267,7 +279,7 @@ async function main() {
     if (WORKLOAD_KINDS.has(doc.kind)) errors.push(...workloadErrors(doc, byKind));
     if (doc.kind === "Secret") errors.push(...secretErrors(doc));
     if (doc.kind === "Ingress") errors.push(...ingressErrors(doc, byKind));
-    if (doc.kind === "Cluster") errors.push(...clusterErrors(doc));
+    if (doc.kind === "Cluster") errors.push(...clusterErrors(doc), ...backupErrors(doc, byKind));
     if (WORKLOAD_KINDS.has(doc.kind) || doc.kind === "Cluster") errors.push(...networkPolicyErrors(doc, byKind));
     if (doc.kind === "NetworkPolicy") errors.push(...policyErrors(doc));
     for (const error of errors) console.error(`${label}: ${refOf(doc)}: ${error}`);
