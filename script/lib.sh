@@ -149,8 +149,9 @@ web_build() {
     (cd "$web" && npm ci "${quiet[@]}" && touch node_modules) || return 1
   fi
   if [[ -f "$web/dist/index.html" ]] &&
-    [[ -z "$(find "$web/src" "$web/public" "$web/index.html" "$web/package-lock.json" \
-      "$web/vite.config.ts" -newer "$web/dist/index.html" -print -quit 2>/dev/null)" ]]; then
+    [[ -z "$(find "$web/src" "$web/public" "$web/scripts" "$web/index.html" "$web/package.json" \
+      "$web/package-lock.json" "$web/vite.config.ts" -newer "$web/dist/index.html" -print -quit \
+      2>/dev/null)" ]]; then
     return 0
   fi
   (cd "$web" && npm run build --silent)

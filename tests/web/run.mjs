@@ -120,13 +120,17 @@ async function startChromium() {
  * A fresh browser session (its own cookies and storage) that only reaches the Maillon origin:
  * a desktop, or a phone (390 px, touch). `at` gives the browser a position ({lat, lon}).
  */
-async function newPage({ phone = false, at = null } = {}) {
-  const context = await browser.newContext({
-    locale: "fr-FR",
-    viewport: phone ? PHONE : DESKTOP,
-    ...(phone ? { isMobile: true, hasTouch: true } : {}),
-    ...(at ? { geolocation: { latitude: at.lat, longitude: at.lon }, permissions: ["geolocation"] } : {}),
-  });
+async function newPage({ phone = false, at = null, installable = false } = {}) {
+  // Chromium installs no app from an incognito context: the install journey uses the
+  // browser's own profile (a scratch directory, see startChromium).
+  const context = installable
+    ? browser.contexts()[0]
+    : await browser.newContext({
+        locale: "fr-FR",
+        viewport: phone ? PHONE : DESKTOP,
+        ...(phone ? { isMobile: true, hasTouch: true } : {}),
+        ...(at ? { geolocation: { latitude: at.lat, longitude: at.lon }, permissions: ["geolocation"] } : {}),
+      });
   const origin = new URL(BASE).origin;
   // Map tiles and anything off-site are refused: the pages must stay usable without them.
   await context.route("**/*", (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
@@ -139,9 +143,14 @@ async function newPage({ phone = false, at = null } = {}) {
     );
   });
   const page = await context.newPage();
+  if (installable) await page.setViewportSize(phone ? PHONE : DESKTOP);
   page.setDefaultTimeout(WAIT_MS);
   page.on("console", (message) => {
-    if (/Content[- ]Security[- ]Policy/i.test(message.text())) incidents.push({ console: message.text(), url: page.url() });
+    const text = message.text();
+    if (/Content[- ]Security[- ]Policy/i.test(text)) incidents.push({ console: text, url: page.url() });
+    // Any error a script logs. The browser's own line for a refused request is not one: the
+    // journeys refuse the map tiles and send wrong passwords on purpose.
+    else if (message.type() === "error" && !/^Failed to load resource/.test(text)) incidents.push({ consoleError: text, url: page.url() });
   });
   page.on("dialog", (dialog) => {
     incidents.push({ dialog: `${dialog.type()}: ${dialog.message()}`, url: page.url() });
@@ -163,6 +172,24 @@ async function checkAxe(page, name) {
   );
 }
 
+/** A phone never scrolls the whole page sideways (a wide table scrolls in its own box). */
+async function assertNoSidewaysScroll(page, name) {
+  const [scroll, screen, wide] = await page.evaluate(() => {
+    const over = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.parentElement?.closest(".table-wrap, .nav, .leaflet-container"))
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`)
+      .slice(0, 5);
+    return [document.documentElement.scrollWidth, window.innerWidth, over];
+  });
+  assert.ok(scroll <= screen, `${name}: the page is ${scroll} px wide on a ${screen} px screen (${wide.join(", ")})`);
+}
+
+/** The number the navigation's badge shows (0 without one). */
+async function badgeOf(page) {
+  const name = (await page.getByRole("link", { name: /^Notifications/ }).textContent()) ?? "";
+  return Number(/\((\d+)\)/.exec(name)?.[1] ?? 0);
+}
+
 /** Screenshots and the accessibility check at phone and desktop width (a phone: its own only). */
 async function capture(page, name) {
   const phone = page.viewportSize().width === PHONE.width;
@@ -170,6 +197,7 @@ async function capture(page, name) {
     await page.setViewportSize(size);
     await page.screenshot({ path: join(SCREENS, `${name}-${size.width}.png`), fullPage: true });
     await checkAxe(page, `${name} @${size.width}px`);
+    if (size === PHONE) await assertNoSidewaysScroll(page, name);
   }
   if (!phone) await page.setViewportSize(DESKTOP);
 }
@@ -398,6 +426,10 @@ test("staff take in an object, a resident reserves it on the kiosk, staff hand i
   await desk.getByLabel("Catégorie de l’objet").selectOption("outillage-a-main");
   await desk.getByLabel("Nom de l’objet").fill(title);
   await desk.getByLabel("État", { exact: true }).selectOption("good");
+  // A weight that is no number: the field's error speaks in kilograms, as the field does.
+  await desk.getByLabel("Poids (kg)").fill("beaucoup");
+  await desk.getByRole("button", { name: "Enregistrer l’objet" }).click();
+  await desk.getByText("Indiquez le poids en kilogrammes", { exact: false }).waitFor();
   await desk.getByLabel("Poids (kg)").fill("2,5");
   await desk.getByRole("button", { name: "Enregistrer l’objet" }).click();
   await desk.getByText(`« ${title} » est enregistré et disponible.`).waitFor();
@@ -415,6 +447,18 @@ test("staff take in an object, a resident reserves it on the kiosk, staff hand i
   const kept = (await kiosk.context().cookies(BASE)).map((c) => c.name);
   assert.deepEqual(kept, [], "the shared tablet keeps no session of the resident");
   await kiosk.context().close();
+
+  // Staff find the resident by name and act for them: the pages speak of that member.
+  await desk.getByLabel("Nom, e-mail, téléphone ou numéro de membre").fill(world.requester.display_name);
+  await desk.getByRole("button", { name: "Chercher", exact: true }).click();
+  await desk.getByRole("button", { name: `Agir pour ${world.requester.display_name}` }).click();
+  await desk.getByRole("region", { name: "Action pour un membre" }).waitFor();
+  await desk.getByRole("link", { name: "Mes crédits" }).click();
+  await desk.getByText(`Numéro de membre de ${world.requester.display_name}`).waitFor();
+  assert.equal(await desk.getByText("Votre numéro de membre").count(), 0, "staff acting for a member do not read “your number”");
+  await capture(desk, "credits-pour-un-membre");
+  await desk.getByRole("button", { name: "Arrêter d’agir pour ce membre" }).click();
+  await desk.getByRole("link", { name: "Conciergerie" }).click();
 
   const handOut = desk.getByRole("region", { name: "Objets à remettre" }).getByRole("button", { name: `Remettre : ${title}` });
   await until(handOut, () => desk.getByRole("button", { name: "Actualiser" }).click());
@@ -439,7 +483,7 @@ test("the figures page shows the kilograms reused", async () => {
     value = (await page.getByRole("definition").filter({ hasText: /kg$/ }).first().textContent()) ?? "";
     kg = Number(value.replace(/[^\d,]/g, "").replace(",", "."));
     if (kg >= 2.5) break;
-    await page.waitForTimeout(POLL_MS);
+    // The depot's figures follow its events: ask the page again (its reload is the pace).
     await page.reload();
   }
   assert.ok(kg >= 2.5, `kilograms reused shown (${value}) include the object handed out`);
@@ -539,5 +583,242 @@ test("a cookie session: kept across a reload, refused without the CSRF token, en
   assert.deepEqual(left, [], "signing out clears the session cookie");
   await page.goto(`${BASE}/credits`);
   await page.getByRole("heading", { name: "Se connecter" }).waitFor();
+  await page.context().close();
+});
+
+// ------------------------------------------------------------------------------ issue #20
+/** A fresh pair: an owner with an offer at the test site, and a member who proposed on it. */
+async function proposedExchange(label, message) {
+  const owner = await registerViaApi(`${label}-offre`);
+  const proposer = await registerViaApi(`${label}-demande`);
+  const title = `Scie sauteuse ${label} ${RUN}`;
+  const offer = await api(
+    "POST",
+    "/v1/offers",
+    { kind: "good", mode: "give", category: "perceuses", title, description: "Avec deux lames neuves.", site_id: world.site.id, price_minutes: 20 },
+    owner.token,
+  );
+  const scheduled_at = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  // The exchange service learns of the offer from its event, a moment after the 201.
+  const body = { offer_id: offer.id, minutes: 20, message, site_id: world.site.id, scheduled_at };
+  let exchange;
+  for (const deadline = Date.now() + WAIT_MS; !exchange; ) {
+    try {
+      exchange = await api("POST", "/v1/exchanges", body, proposer.token);
+    } catch (error) {
+      if (!/unknown-listing/.test(String(error)) || Date.now() > deadline) throw error;
+      await api("GET", `/v1/offers/${offer.id}`, undefined, proposer.token); // a round trip between tries
+    }
+  }
+  return { owner, proposer, offer: { ...offer, title }, exchange };
+}
+
+test("live: the other party's message shows on the open exchange page, and the badge counts it, within 2 s", async () => {
+  const proposal = `Je passe samedi matin ${RUN}`;
+  const { owner, proposer, offer, exchange } = await proposedExchange("direct", proposal);
+
+  // The owner, on a phone, opens the exchange from the list: its listing, place, date and
+  // the proposal's message are there.
+  const phone = await newPage({ phone: true });
+  await loginThroughUi(phone, owner);
+  await phone.getByRole("link", { name: "Échanges" }).click();
+  const card = phone.getByRole("list", { name: "Échanges" }).getByRole("listitem").filter({ hasText: offer.title });
+  await card.getByText(world.site.name, { exact: false }).waitFor();
+  await card.getByRole("link", { name: `Échange avec ${proposer.display_name}` }).click();
+  await phone.getByText(proposal).waitFor();
+  await phone.getByRole("link", { name: offer.title }).waitFor();
+  await phone.locator("dd", { hasText: world.site.name }).waitFor();
+  await capture(phone, "echange-detail");
+  const before = await badgeOf(phone);
+
+  // The proposer, on a desktop, writes on the same exchange.
+  const desktop = await newPage();
+  await loginThroughUi(desktop, proposer);
+  await desktop.goto(`${BASE}/echanges/${exchange.id}`);
+  const text = `Avez-vous encore les lames ? ${RUN}`;
+  await desktop.getByLabel("Votre message").fill(text);
+  await desktop.getByRole("button", { name: "Envoyer", exact: true }).click();
+  await desktop.getByText(text).waitFor();
+  const sent = Date.now();
+  await phone.getByText(text).waitFor({ timeout: 2000 });
+  await phone.getByRole("link", { name: `Notifications (${before + 1})` }).waitFor({ timeout: Math.max(1, 2000 - (Date.now() - sent)) });
+
+  // Cancelling asks first; "Non" leaves the exchange as it was.
+  await desktop.getByRole("button", { name: "Annuler l’échange" }).click();
+  await desktop.getByRole("group", { name: /^Annuler cet échange/ }).waitFor();
+  await desktop.getByRole("button", { name: "Non, revenir" }).click();
+  assert.equal(await desktop.getByTestId("etat-echange").textContent(), "Proposé");
+  await desktop.getByRole("button", { name: "Annuler l’échange" }).click();
+  await desktop.getByRole("button", { name: "Oui, annuler l’échange" }).click();
+  await desktop.getByTestId("etat-echange").filter({ hasText: "Annulé" }).waitFor();
+  // The owner's open page learns it too, without a reload.
+  await phone.getByTestId("etat-echange").filter({ hasText: "Annulé" }).waitFor();
+  await phone.context().close();
+  await desktop.context().close();
+});
+
+test("wording: a wrong password, a missing exchange", async () => {
+  const member = await registerViaApi("mots");
+  const page = await newPage({ phone: true });
+  await page.goto(`${BASE}/connexion`);
+  await page.getByLabel("Adresse e-mail").fill(member.email);
+  await page.getByLabel("Mot de passe").fill("pas-le-bon-mot-de-passe");
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.match((await alert.textContent()) ?? "", /mot de passe incorrect/i);
+  assert.doesNotMatch((await alert.textContent()) ?? "", /session/i);
+  await loginThroughUi(page, member);
+  await page.goto(`${BASE}/echanges/00000000-0000-4000-8000-000000000000`);
+  await page.getByRole("alert").filter({ hasText: "Échange introuvable." }).waitFor();
+  await page.context().close();
+});
+
+test("search with filters finds a listing; its page shows description, owner and place", async () => {
+  const owner = await registerViaApi("machine");
+  const title = `Machine à coudre ${RUN}`;
+  await api(
+    "POST",
+    "/v1/offers",
+    { kind: "good", mode: "lend", category: "perceuses", title, description: `Révisée cet hiver, avec son pédalier ${RUN}.`, site_id: world.site.id },
+    owner.token,
+  );
+  const seeker = await registerViaApi("chercheuse");
+  const page = await newPage();
+  await loginThroughUi(page, seeker);
+  await page.getByRole("link", { name: "Chercher" }).click();
+  await page.getByLabel("Mots-clés").fill(`machine ${RUN}`);
+  await page.getByLabel("Catégorie").selectOption("perceuses");
+  await page.getByLabel("Type d’échange").selectOption("lend");
+  await page.getByLabel("Distance").selectOption("10");
+  const found = page.getByRole("link", { name: title });
+  await until(found, () => page.getByRole("button", { name: "Chercher", exact: true }).click());
+  // Another mode: the same words find nothing.
+  await page.getByLabel("Type d’échange").selectOption("give");
+  await page.getByRole("button", { name: "Chercher", exact: true }).click();
+  await page.getByText("Aucune annonce ne correspond.", { exact: false }).waitFor();
+  await page.getByLabel("Type d’échange").selectOption("lend");
+  await page.getByRole("button", { name: "Chercher", exact: true }).click();
+  await found.waitFor();
+  await capture(page, "recherche");
+  await found.click();
+  await page.getByRole("heading", { name: title, level: 1 }).waitFor();
+  await page.getByText(`Révisée cet hiver, avec son pédalier ${RUN}.`).waitFor();
+  await page.locator("dd", { hasText: owner.display_name }).waitFor();
+  await page.locator("dd", { hasText: world.site.name }).waitFor();
+  await capture(page, "annonce");
+  await page.context().close();
+});
+
+test("profile: the member downloads their data, then erases their account with password and confirmation", async () => {
+  const member = await registerViaApi("rgpd");
+  const page = await newPage({ phone: true });
+  await loginThroughUi(page, member);
+  await page.getByRole("link", { name: "Profil" }).click();
+  await page.getByRole("heading", { name: "Mon profil" }).waitFor();
+  await capture(page, "profil");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Télécharger mes données" }).click()]);
+  const file = await download.path();
+  assert.ok(readFileSync(file, "utf8").includes(member.email), "the export holds the member's own data");
+
+  await page.getByLabel("Votre mot de passe, pour confirmer").fill("pas-le-bon-mot-de-passe");
+  await page.getByRole("button", { name: "Supprimer mon compte" }).click();
+  await page.getByRole("button", { name: "Oui, supprimer mon compte" }).click();
+  await page.getByRole("alert").filter({ hasText: "Mot de passe incorrect" }).waitFor();
+  await page.getByLabel("Votre mot de passe, pour confirmer").fill(PASSWORD);
+  await page.getByRole("button", { name: "Supprimer mon compte" }).click();
+  await page.getByRole("button", { name: "Oui, supprimer mon compte" }).click();
+  await page.getByText("Votre compte est supprimé.").waitFor();
+  const again = await fetch(`${BASE}/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: member.email, password: PASSWORD }),
+  });
+  assert.equal(again.status, 401, "the erased account cannot sign in");
+  await page.context().close();
+});
+
+test("administration: policy, opening hours in the contract's shape, staff", async () => {
+  const admin = { email: ADMIN_EMAIL };
+  const adminApi = await api("POST", "/v1/auth/login", { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const community = await api("GET", `/v1/communities/${world.site.community_id}`, undefined, adminApi.token);
+  const page = await newPage();
+  await page.goto(`${BASE}/connexion`);
+  await page.getByLabel("Adresse e-mail").fill(admin.email);
+  await page.getByLabel("Mot de passe").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("heading", { name: "Administration" }).waitFor();
+  const picker = page.getByLabel("Réseau à administrer");
+  if (await picker.count()) await picker.selectOption(world.site.community_id);
+  const rules = page.getByRole("form", { name: `Règles de ${community.name}` });
+  const days = String((community.policy.proposal_days ?? 7) + 1);
+  await rules.getByLabel("Proposition expirée après (jours)").fill(days);
+  await rules.getByRole("button", { name: "Enregistrer les règles" }).click();
+  await rules.getByText("Règles enregistrées.").waitFor();
+  const changed = await api("GET", `/v1/communities/${world.site.community_id}`, undefined, adminApi.token);
+  assert.equal(String(changed.policy.proposal_days), days);
+  await api("PATCH", `/v1/communities/${world.site.community_id}`, { policy: { proposal_days: community.policy.proposal_days } }, adminApi.token);
+
+  await page.getByRole("button", { name: `Modifier ${world.site.name}` }).first().click();
+  const hours = page.getByRole("form", { name: `Horaires de ${world.site.name}` }).first();
+  await hours.getByLabel("Mardi").fill("le matin");
+  await hours.getByRole("button", { name: "Enregistrer les horaires" }).click();
+  await hours.getByText("Écrivez les horaires ainsi", { exact: false }).waitFor();
+  await hours.getByLabel("Lundi").fill("9h00-12h30, 14:00-18:00");
+  await hours.getByLabel("Mardi").fill("");
+  await hours.getByLabel("Jours de fermeture exceptionnelle").fill("2026-12-25");
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => r.method() === "PATCH" && r.url().endsWith(`/v1/sites/${world.site.id}`)),
+    hours.getByRole("button", { name: "Enregistrer les horaires" }).click(),
+  ]);
+  assert.deepEqual(JSON.parse(request.postData() ?? "{}").opening_hours, {
+    weekly: { mon: [["09:00", "12:30"], ["14:00", "18:00"]] },
+    exceptions: [{ date: "2026-12-25", closed: true }],
+  });
+  // The members service takes this shape once opening hours land (#19); until then it refuses it, in words.
+  await hours.getByText(/Horaires enregistrés\.|invalides/).waitFor();
+  await capture(page, "administration");
+  await page.context().close();
+});
+
+test("installable: the app passes Chromium's install checks and shows the member's exchanges offline", async () => {
+  const { proposer, offer } = await proposedExchange("horsligne", `Hors ligne ${RUN}`);
+  const page = await newPage({ phone: true, installable: true });
+  const cdp = await page.context().newCDPSession(page);
+  await loginThroughUi(page, proposer);
+  await page.waitForFunction(async () => !!(await navigator.serviceWorker.ready).active);
+  const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+  assert.deepEqual(installabilityErrors, [], "Chromium can install the app");
+  // Read once with the network (the service worker controls the page from its first reload).
+  await page.goto(`${BASE}/echanges`);
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  const card = page.getByRole("list", { name: "Échanges" }).getByRole("listitem").filter({ hasText: offer.title });
+  await card.waitFor();
+  await page.context().setOffline(true);
+  await page.reload();
+  await card.waitFor();
+  await page.getByText("Hors ligne", { exact: false }).first().waitFor();
+  await capture(page, "hors-ligne");
+  await page.context().setOffline(false);
+  await page.context().clearCookies();
+  await page.close();
+});
+
+test("account links: a spent verification link and a reset link say so in words", async () => {
+  const page = await newPage({ phone: true });
+  await page.goto(`${BASE}/verifier?token=jeton-perime`);
+  await page.getByText("Ce lien n’est plus valable", { exact: false }).waitFor();
+  assert.ok(!page.url().includes("jeton"), "the token leaves the address bar");
+  await capture(page, "verifier");
+  await page.goto(`${BASE}/reinitialiser?token=jeton-perime`);
+  await page.getByLabel("Nouveau mot de passe").fill("un-nouveau-mot-de-passe-2026");
+  await page.getByRole("button", { name: "Enregistrer le mot de passe" }).click();
+  await page.getByRole("alert").waitFor();
+  await capture(page, "reinitialiser");
+  await page.goto(`${BASE}/mot-de-passe-oublie`);
+  await page.getByLabel("Adresse e-mail").fill(`personne.${RUN}@essai.maillon.local`);
+  await page.getByRole("button", { name: "Recevoir un lien" }).click();
+  await page.getByText("Si un compte existe à cette adresse", { exact: false }).waitFor();
   await page.context().close();
 });

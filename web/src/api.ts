@@ -1,6 +1,7 @@
 // The one way the UI talks to the Maillon API: JSON in and out, the session cookie sent by the
 // browser (same origin only) with the CSRF token echoed on unsafe methods, problem+json errors
 // turned into an ApiError whose field messages the forms show in place.
+import { sawAnswer } from "./offline";
 import { csrfToken, session } from "./session";
 
 export interface FieldError {
@@ -71,7 +72,10 @@ async function toError(response: Response): Promise<ApiError> {
     // A gateway page or an empty body: the status alone speaks.
   }
   const fallback = STATUS_TEXT[response.status] ?? "Une erreur est survenue. Réessayez.";
-  const detail = response.status in STATUS_TEXT && response.status !== 404 ? fallback : problem.detail ?? fallback;
+  // A 401 to someone not signed in (a wrong password, a spent link) is not an expired session:
+  // the API's own sentence says what went wrong.
+  const own = response.status === 404 || (response.status === 401 && !session.signedIn());
+  const detail = response.status in STATUS_TEXT && !own ? fallback : problem.detail ?? fallback;
   return new ApiError(response.status, problem.code ?? "error", detail, problem.errors ?? []);
 }
 
@@ -88,6 +92,7 @@ export async function call<T>(method: string, path: string, options: CallOptions
   } catch {
     throw new ApiError(0, "network", STATUS_TEXT[0], []);
   }
+  sawAnswer(response.headers.has("X-Maillon-Copy"));
   if (response.status === 401 && options.token === undefined && session.signedIn()) session.expire();
   if (!response.ok) throw await toError(response);
   if (response.status === 204) return undefined as T;
@@ -100,6 +105,8 @@ export const post = <T>(path: string, body?: unknown, options?: CallOptions) =>
   call<T>("POST", path, { ...options, body });
 export const patch = <T>(path: string, body: unknown, options?: CallOptions) =>
   call<T>("PATCH", path, { ...options, body });
+export const put = <T>(path: string, body: unknown, options?: CallOptions) =>
+  call<T>("PUT", path, { ...options, body });
 export const del = <T>(path: string, options?: CallOptions) => call<T>("DELETE", path, options);
 
 /** Builds a query string from the defined values only. */

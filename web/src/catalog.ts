@@ -23,7 +23,9 @@ async function loadSites(): Promise<Site[]> {
   return sites.sort((a, b) => a.name.localeCompare(b.name, "fr"));
 }
 
-export function sites(): Promise<Site[]> {
+/** Every site; `fresh` asks the API again (after a site was created or changed). */
+export function sites(fresh = false): Promise<Site[]> {
+  if (fresh) sitesPromise = null;
   sitesPromise ??= loadSites().catch((e) => {
     sitesPromise = null;
     throw e;
@@ -64,4 +66,33 @@ export function flatten(tree: Category[]): FlatCategory[] {
 
 export function categoryLabel(tree: Category[] | undefined, slug: string): string {
   return flatten(tree ?? []).find((c) => c.slug === slug)?.label ?? slug;
+}
+
+export interface ListingRef {
+  side: "offer" | "request";
+  id: string;
+  title: string;
+}
+
+const listingTitles = new Map<string, Promise<ListingRef | null>>();
+
+/** The offer or request an exchange is about, with its title (null when it is no longer visible). */
+export function listingOf(x: { offer_id: string | null; request_id: string | null }): Promise<ListingRef | null> {
+  const side: ListingRef["side"] | null = x.offer_id ? "offer" : x.request_id ? "request" : null;
+  const id = x.offer_id ?? x.request_id;
+  if (!side || !id) return Promise.resolve(null);
+  if (!listingTitles.has(id)) {
+    listingTitles.set(
+      id,
+      get<{ title: string }>(`/v1/${side}s/${id}`)
+        .then((l) => ({ side, id, title: l.title }))
+        .catch(() => null),
+    );
+  }
+  return listingTitles.get(id)!;
+}
+
+/** The web path of a listing's page. */
+export function listingPath(side: "offer" | "request", id: string): string {
+  return `/annonces/${side === "offer" ? "offre" : "demande"}/${id}`;
 }

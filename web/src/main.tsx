@@ -5,19 +5,31 @@ import { useEffect, useState } from "preact/hooks";
 import "./styles.css";
 import { get, post } from "./api";
 import { follow, onNotifications } from "./live";
+import { startOffline, useOnline } from "./offline";
 import { navigate, useLocation } from "./router";
 import { csrfToken, session } from "./session";
 import { LoginPage, RegisterPage } from "./pages/auth";
 import { CreditsPage } from "./pages/credits";
-import { DeskPage } from "./pages/desk";
 import { ExchangePage, ExchangesPage } from "./pages/exchanges";
-import { FiguresPage } from "./pages/figures";
 import { HomePage } from "./pages/home";
-import { KioskPage } from "./pages/kiosk";
 import { ListingsPage } from "./pages/listings";
 import { NotificationsPage } from "./pages/notifications";
 import { PostPage } from "./pages/post";
-import type { Me } from "./types";
+import { ListingPage } from "./pages/listing";
+import { SearchPage } from "./pages/search";
+import type { Me, Notification, Page } from "./types";
+import { lazy } from "./lazy";
+
+// Pages most visits never open load on demand: the first page of a member costs less.
+const DeskPage = lazy(() => import("./pages/desk").then((m) => m.DeskPage));
+const AdminPage = lazy(() => import("./pages/admin").then((m) => m.AdminPage));
+const FiguresPage = lazy(() => import("./pages/figures").then((m) => m.FiguresPage));
+const KioskPage = lazy(() => import("./pages/kiosk").then((m) => m.KioskPage));
+const ProfilePage = lazy(() => import("./pages/profile").then((m) => m.ProfilePage));
+const VerifyPage = lazy(() => import("./pages/account").then((m) => m.VerifyPage));
+const EmailChangePage = lazy(() => import("./pages/account").then((m) => m.EmailChangePage));
+const ResetPage = lazy(() => import("./pages/account").then((m) => m.ResetPage));
+const ForgotPage = lazy(() => import("./pages/account").then((m) => m.ForgotPage));
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -25,26 +37,39 @@ function useSession() {
   return { me: session.me(), acting: session.actingFor() };
 }
 
-function useUnread(signedIn: boolean): [number, () => void] {
-  const [unread, setUnread] = useState(0);
+// The unread notifications, by id: those waiting when the member arrives, then each one the
+// stream brings (an id seen twice counts once: the list and the stream may both carry it).
+function useUnread(member: string | null): [number, () => void] {
+  const [unread, setUnread] = useState<ReadonlySet<string>>(new Set());
   useEffect(() => {
-    if (!signedIn) return;
+    setUnread(new Set());
+    if (!member) return;
     follow();
-    return onNotifications((fresh) => setUnread((n) => n + fresh.filter((f) => !f.read).length));
-  }, [signedIn]);
-  return [unread, () => setUnread(0)];
+    const add = (items: Notification[]) =>
+      setUnread((known) => {
+        const fresh = items.filter((n) => !n.read && !known.has(n.id));
+        return fresh.length ? new Set([...known, ...fresh.map((n) => n.id)]) : known;
+      });
+    void get<Page<Notification>>("/v1/notifications?limit=50", { asSelf: true })
+      .then((page) => add(page.items))
+      .catch(() => undefined); // the badge then counts what arrives live
+    return onNotifications(add);
+  }, [member]);
+  return [unread.size, () => setUnread(new Set())];
 }
 
 function Nav({ path, unread, staff }: { path: string; unread: number; staff: boolean }) {
   const links: [string, string][] = [
     ["/", "Accueil"],
+    ["/recherche", "Chercher"],
     ["/publier", "Publier"],
     ["/annonces", "Mes annonces"],
     ["/echanges", "Échanges"],
     ["/credits", "Mes crédits"],
     ["/notifications", unread > 0 ? `Notifications (${unread})` : "Notifications"],
+    ["/profil", "Profil"],
   ];
-  if (staff) links.push(["/desk", "Conciergerie"]);
+  if (staff) links.push(["/desk", "Conciergerie"], ["/admin", "Administration"]);
   links.push(["/chiffres", "Chiffres"]);
   return (
     <nav aria-label="Navigation principale">
@@ -118,16 +143,31 @@ const MEMBER_PAGES: Record<string, () => preact.JSX.Element> = {
   "/credits": () => <CreditsPage />,
   "/notifications": () => <NotificationsPage />,
   "/desk": () => <DeskPage />,
+  "/recherche": () => <SearchPage />,
+  "/profil": () => <ProfilePage />,
+  "/admin": () => <AdminPage />,
+};
+
+// Pages anyone may open, signed in or not: the links of the account mails among them.
+const PUBLIC_PAGES: Record<string, () => preact.JSX.Element> = {
+  "/inscription": () => <RegisterPage />,
+  "/chiffres": () => <FiguresPage />,
+  "/verifier": () => <VerifyPage />,
+  "/email": () => <EmailChangePage />,
+  "/reinitialiser": () => <ResetPage />,
+  "/mot-de-passe-oublie": () => <ForgotPage />,
 };
 
 function Page({ url }: { url: URL }) {
   const path = url.pathname.replace(/\/+$/, "") || "/";
   if (path === "/connexion") return <LoginPage />;
-  if (path === "/inscription") return <RegisterPage />;
-  if (path === "/chiffres") return <FiguresPage />;
+  const open = PUBLIC_PAGES[path];
+  if (open) return open();
   const exchange = /^\/echanges\/([0-9a-f-]{36})$/.exec(path);
+  const listing = /^\/annonces\/(offre|demande)\/([0-9a-f-]{36})$/.exec(path);
   if (!session.signedIn()) return <LoginPage next={path + url.search} />;
   if (exchange) return <ExchangePage id={exchange[1]} />;
+  if (listing) return <ListingPage key={listing[2]} side={listing[1] === "offre" ? "offer" : "request"} id={listing[2]} />;
   const page = MEMBER_PAGES[path];
   if (page) return page();
   return (
@@ -143,7 +183,8 @@ function Page({ url }: { url: URL }) {
 function App() {
   const url = useLocation();
   const { me, acting } = useSession();
-  const [unread, clearUnread] = useUnread(!!me);
+  const [unread, clearUnread] = useUnread(me?.id ?? null);
+  const online = useOnline();
   const path = url.pathname.replace(/\/+$/, "") || "/";
   useEffect(() => {
     if (path === "/notifications") clearUnread();
@@ -163,6 +204,11 @@ function App() {
       </a>
       <Header path={path} unread={unread} />
       {acting && <ActingBanner name={acting.display_name} />}
+      {!online && (
+        <p class="offline" role="status">
+          Hors ligne : vous voyez les dernières informations enregistrées sur cet appareil.
+        </p>
+      )}
       <main id="contenu" tabIndex={-1}>
         <Page url={url} />
       </main>
@@ -186,4 +232,7 @@ async function restoreSession() {
   }
 }
 
-void restoreSession().finally(() => render(<App />, document.getElementById("app")!));
+void restoreSession().finally(() => {
+  render(<App />, document.getElementById("app")!);
+  startOffline();
+});

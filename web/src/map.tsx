@@ -47,10 +47,21 @@ function asText(text: string): HTMLElement {
 // Tiles that fail this many times mean the server is out of reach; one miss can be chance.
 const TILE_ERRORS_MAX = 3;
 
-export function MapView({ center, markers, label }: { center: Position; markers: Marker[]; label: string }) {
+export function MapView({ center, markers, label, centerLabel = "Vous" }: { center: Position; markers: Marker[]; label: string; centerLabel?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<"loading" | "ok" | "none" | "failed">("loading");
+  // Leaflet and its tiles load once the map comes near the screen: a map below the fold costs
+  // nothing to a member who never scrolls to it.
+  const [near, setNear] = useState(false);
   useEffect(() => {
+    if (near || !box.current) return;
+    if (!("IntersectionObserver" in window)) return setNear(true);
+    const watch = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && setNear(true), { rootMargin: "200px" });
+    watch.observe(box.current);
+    return () => watch.disconnect();
+  }, [near]);
+  useEffect(() => {
+    if (!near) return;
     let map: import("leaflet").Map | null = null;
     let cancelled = false;
     void (async () => {
@@ -67,7 +78,7 @@ export function MapView({ center, markers, label }: { center: Position; markers:
         })
         .addTo(map);
       L.circleMarker([center.lat, center.lon], { radius: 9, color: "#1d4ed8", weight: 3 })
-        .bindTooltip(asText("Vous"))
+        .bindTooltip(asText(centerLabel))
         .addTo(map);
       for (const m of markers) {
         L.circleMarker([m.at.lat, m.at.lon], { radius: 8, color: "#1e5631", weight: 2, fillOpacity: 0.6 })
@@ -80,7 +91,7 @@ export function MapView({ center, markers, label }: { center: Position; markers:
       cancelled = true;
       map?.remove();
     };
-  }, [center.lat, center.lon, markers]);
+  }, [near, center.lat, center.lon, markers]);
   return (
     <div class="map-wrap">
       {state === "none" && <p class="hint">Aucune carte n’est configurée : la liste ci-dessous donne les mêmes annonces.</p>}

@@ -12,6 +12,10 @@ export interface Me {
   location: Position | null;
   roles: string[];
   staff_site_ids: string[];
+  member_number?: number | null;
+  status?: string;
+  email_verified?: boolean;
+  acting_staff_id?: string;
 }
 export interface Session {
   member: Me;
@@ -23,7 +27,12 @@ export interface PublicMember {
   home_site_id: string | null;
   exchanges_completed?: number;
   reliability?: number;
-  email?: string;
+  email?: string | null;
+  member_number?: number;
+  phone?: string | null;
+  rating_average?: number | null;
+  rating_count?: number;
+  no_shows?: number;
 }
 export interface Page<T> {
   items: T[];
@@ -36,7 +45,12 @@ export interface Site {
   kind: string;
   location: Position;
   address: string;
-  opening_hours: string | null;
+  opening_hours: OpeningHours | null;
+  open_now?: boolean;
+}
+export interface OpeningHours {
+  weekly?: Record<string, [string, string][]>;
+  exceptions?: { date: string; closed?: boolean; hours?: [string, string][] }[];
 }
 export interface Category {
   slug: string;
@@ -60,6 +74,9 @@ export interface Listing {
   area?: Position;
   distance_m?: number;
   created_at: string;
+  tags?: string[];
+  photos?: string[];
+  location?: Position | null;
 }
 export interface NearbyListing {
   id: string;

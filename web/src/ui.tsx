@@ -197,3 +197,64 @@ export function PageTitle({ children }: { children: ComponentChildren }) {
     </h1>
   );
 }
+
+/**
+ * A button whose action cannot be undone: the first click asks, in the page (no dialog box),
+ * and only "Oui" acts. Focus goes to the question's answer so a keyboard user is not lost.
+ */
+export function ConfirmButton({
+  label,
+  question,
+  yes,
+  onConfirm,
+  ariaLabel,
+  disabled,
+  danger = true,
+}: {
+  label: string;
+  question: string;
+  yes: string;
+  onConfirm: () => void;
+  ariaLabel?: string;
+  disabled?: boolean;
+  danger?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const yesRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) yesRef.current?.focus();
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button type="button" class={danger ? "button button--danger" : "button button--light"} disabled={disabled} aria-label={ariaLabel} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div class="confirm" role="group" aria-label={question}>
+      <p>{question}</p>
+      <div class="row">
+        <button
+          ref={yesRef}
+          type="button"
+          class="button button--danger"
+          onClick={() => {
+            setAsking(false);
+            onConfirm();
+          }}
+        >
+          {yes}
+        </button>
+        <button type="button" class="button button--light" onClick={() => setAsking(false)}>
+          Non, revenir
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The member's number as shown to people (short per-community number, else the id). */
+export function memberNumber(member: { id: string; member_number?: number | null }): string {
+  return member.member_number ? String(member.member_number) : member.id;
+}

@@ -1,11 +1,10 @@
 // Sign-in and sign-up. A new member picks their home site; its community is theirs.
 import { useState } from "preact/hooks";
 import { post } from "../api";
-import { sites } from "../catalog";
 import { navigate } from "../router";
 import { session } from "../session";
 import type { Session, Site } from "../types";
-import { Alert, Field, fieldError, PageTitle, useAction, useLoad } from "../ui";
+import { Alert, Field, fieldError, Notice, PageTitle, useAction } from "../ui";
 
 function begin(answer: Session, next: string) {
   session.actFor(null);
@@ -24,6 +23,9 @@ export function LoginPage({ next = "/" }: { next?: string }) {
   return (
     <section class="narrow">
       <PageTitle>Se connecter</PageTitle>
+      {new URLSearchParams(location.search).get("compte") === "supprime" && (
+        <Notice>Votre compte est supprimé. Merci d’avoir participé à Maillon.</Notice>
+      )}
       <form onSubmit={submit} noValidate>
         <Alert error={action.error} />
         <Field label="Adresse e-mail" error={fieldError(action.error, "email")}>
@@ -50,40 +52,15 @@ export function LoginPage({ next = "/" }: { next?: string }) {
       <p>
         Pas encore de compte ? <a href="/inscription">Créer un compte</a>
       </p>
+      <p>
+        <a href="/mot-de-passe-oublie">Mot de passe oublié ?</a>
+      </p>
     </section>
   );
 }
 
-export function SitePicker({
-  label,
-  value,
-  onChange,
-  error,
-  only,
-}: {
-  label: string;
-  value: string;
-  onChange: (site: Site | undefined) => void;
-  error?: string;
-  only?: (site: Site) => boolean;
-}) {
-  const all = useLoad(sites, []);
-  const list = (all.data ?? []).filter((s) => !only || only(s));
-  return (
-    <Field label={label} error={error ?? (all.error ? "La liste des lieux n’a pas pu être chargée." : undefined)}>
-      {(p) => (
-        <select {...p} value={value} onChange={(e) => onChange(list.find((s) => s.id === e.currentTarget.value))}>
-          <option value="">Choisissez un lieu</option>
-          {list.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name} ({s.address})
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
-}
+export { SitePicker } from "../sitepicker";
+import { SitePicker } from "../sitepicker";
 
 export function RegisterPage() {
   const [form, setForm] = useState({ display_name: "", email: "", password: "" });

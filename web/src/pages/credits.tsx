@@ -2,7 +2,7 @@
 import { get } from "../api";
 import { session } from "../session";
 import type { Account, Entry, Page } from "../types";
-import { Alert, formatDate, formatMinutes, Loading, PageTitle, useLoad } from "../ui";
+import { Alert, memberNumber, formatDate, formatMinutes, Loading, PageTitle, useLoad } from "../ui";
 
 const KIND_LABEL: Record<string, string> = {
   exchange: "Échange",
@@ -14,6 +14,24 @@ const KIND_LABEL: Record<string, string> = {
   correction: "Correction",
 };
 
+// Staff acting for a member read that member's number, not "yours".
+function MemberNumber() {
+  const acting = session.actingFor();
+  const me = session.me();
+  if (acting) {
+    return (
+      <p class="hint">
+        Numéro de membre de {acting.display_name} : <code>{memberNumber(acting)}</code>
+      </p>
+    );
+  }
+  return (
+    <p class="hint">
+      Votre numéro de membre, à donner à l’accueil d’un lieu : <code>{me ? memberNumber(me) : ""}</code>
+    </p>
+  );
+}
+
 export function CreditsPage() {
   const member = session.memberId() ?? "";
   const account = useLoad(() => get<Account>(`/v1/ledger/accounts/${member}`), [member]);
@@ -22,9 +40,7 @@ export function CreditsPage() {
   return (
     <>
       <PageTitle>Mes crédits</PageTitle>
-      <p class="hint">
-        Votre numéro de membre, à donner à l’accueil d’un lieu : <code>{member}</code>
-      </p>
+      <MemberNumber />
       <Alert error={account.error} />
       <Loading when={account.loading && !a}>
         {a && (

@@ -12,39 +12,57 @@ const self = { asSelf: true };
 // A loan's default length at the desk; staff can take the object back earlier.
 const LOAN_DAYS = 14;
 const DAY_MS = 86_400_000;
+// The field is in kilograms: its error speaks in kilograms too (the API counts grams).
+const WEIGHT_MESSAGE = "Indiquez le poids en kilogrammes, entre 0,001 et 1000 (par exemple 1,5).";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Staff find a member by name, e-mail, phone or member number (GET /v1/members?q=), or by the
+// full id when they have it.
+async function findMembers(text: string): Promise<PublicMember[]> {
+  const q = text.trim();
+  if (UUID.test(q)) return [await get<PublicMember>(`/v1/members/${q}`, self)];
+  return (await get<Page<PublicMember>>(`/v1/members${query({ q, limit: 10 })}`, self)).items;
+}
 
 function FindMember() {
-  const [id, setId] = useState("");
-  const [found, setFound] = useState<PublicMember | null>(null);
+  const [text, setText] = useState("");
+  const [found, setFound] = useState<PublicMember[] | null>(null);
   const action = useAction();
   const acting = session.actingFor();
   const find = (event: Event) => {
     event.preventDefault();
     setFound(null);
-    void action.run(async () => setFound(await get<PublicMember>(`/v1/members/${id.trim()}`, self)));
+    void action.run(async () => setFound(await findMembers(text)));
   };
   return (
     <section aria-labelledby="titre-membre">
       <h2 id="titre-membre">Agir pour un membre</h2>
       {acting && <Notice>Vous agissez actuellement pour {acting.display_name}. Ses pages (accueil, annonces, échanges, crédits) s’affichent pour lui.</Notice>}
       <form onSubmit={find} noValidate class="row row--end">
-        <Field label="Numéro de membre" hint="Il figure sur la page « Mes crédits » du membre ou sur sa carte.">
-          {(p) => <input {...p} value={id} onInput={(e) => setId(e.currentTarget.value)} autoComplete="off" />}
+        <Field label="Nom, e-mail, téléphone ou numéro de membre" hint="Le numéro figure sur la page « Mes crédits » du membre ou sur sa carte.">
+          {(p) => <input {...p} type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" />}
         </Field>
-        <button type="submit" class="button" disabled={action.busy || !id.trim()}>
+        <button type="submit" class="button" disabled={action.busy || !text.trim()}>
           Chercher
         </button>
       </form>
       <Alert error={action.error} />
-      {found && (
-        <div class="card">
-          <p>
-            <strong>{found.display_name}</strong> {found.email && `· ${found.email}`} · {found.exchanges_completed ?? 0} échange(s)
-          </p>
-          <button type="button" class="button" onClick={() => session.actFor(found)}>
-            Agir pour {found.display_name}
-          </button>
-        </div>
+      {found && found.length === 0 && <p role="status">Aucun membre ne correspond.</p>}
+      {found && found.length > 0 && (
+        <ul class="cards" aria-label="Membres trouvés">
+          {found.map((m) => (
+            <li class="card" key={m.id}>
+              <p>
+                <strong>{m.display_name}</strong> {m.member_number ? `· n° ${m.member_number}` : ""} {m.email ? `· ${m.email}` : ""}{" "}
+                {m.phone ? `· ${m.phone}` : ""}
+              </p>
+              <button type="button" class="button" onClick={() => session.actFor(m)}>
+                Agir pour {m.display_name}
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );
@@ -95,10 +113,17 @@ function Intake({ site, onDone }: { site: string; onDone: () => void }) {
   const action = useAction();
   const set = (key: keyof typeof form) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) =>
     setForm({ ...form, [key]: e.currentTarget.value });
+  const [weightError, setWeightError] = useState("");
   const submit = (event: Event) => {
     event.preventDefault();
+    const kg = Number(form.weight_kg.trim().replace(",", "."));
+    if (!form.weight_kg.trim() || !Number.isFinite(kg) || kg <= 0 || kg > 1000) {
+      setWeightError(WEIGHT_MESSAGE);
+      return;
+    }
+    setWeightError("");
     void action.run(async () => {
-      const weight_g = Math.round(Number(form.weight_kg.replace(",", ".")) * 1000);
+      const weight_g = Math.round(kg * 1000);
       const body: Record<string, unknown> = { category: form.category, title: form.title, condition: form.condition, weight_g, mode: form.mode };
       if (acting && fromActing) body.dropped_by_member_id = acting.id;
       setCreated(await post<Item>(`/v1/sites/${site}/items`, body, self));
@@ -135,7 +160,7 @@ function Intake({ site, onDone }: { site: string; onDone: () => void }) {
             </select>
           )}
         </Field>
-        <Field label="Poids (kg)" hint="Par exemple 1,5." error={fieldError(e, "weight_g")}>
+        <Field label="Poids (kg)" hint="Par exemple 1,5." error={weightError || (fieldError(e, "weight_g") ? WEIGHT_MESSAGE : undefined)}>
           {(p) => <input {...p} inputMode="decimal" value={form.weight_kg} onInput={set("weight_kg")} />}
         </Field>
         <Field label="L’objet est" error={fieldError(e, "mode")}>

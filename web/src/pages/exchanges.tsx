@@ -1,11 +1,15 @@
 // Exchanges: proposing one, the list of mine, and one exchange's page with the actions its
 // state allows (accept, decline, confirm, cancel, dispute), its messages and the rating.
 import { useEffect, useState } from "preact/hooks";
-import { get, post, query } from "../api";
+import { ApiError, get, post, query } from "../api";
+import { listingOf, listingPath, sites } from "../catalog";
+import type { ListingRef } from "../catalog";
+import { onNotifications } from "../live";
+import { SitePicker } from "../sitepicker";
 import { navigate } from "../router";
 import { session } from "../session";
 import type { Exchange, Message, Page, PublicMember } from "../types";
-import { Alert, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
+import { Alert, ConfirmButton, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
 
 export function ProposeForm({
   target,
@@ -18,11 +22,15 @@ export function ProposeForm({
 }) {
   const [minutes, setMinutes] = useState(String(initial));
   const [message, setMessage] = useState("");
+  const [site, setSite] = useState("");
+  const [when, setWhen] = useState("");
   const action = useAction();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
-      const body = { ...target, minutes: Number(minutes), ...(message ? { message } : {}) };
+      // The date is typed in the member's local time; the API takes UTC.
+      const scheduled_at = when ? new Date(when).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined;
+      const body = { ...target, minutes: Number(minutes), ...(message ? { message } : {}), ...(site ? { site_id: site } : {}), ...(scheduled_at ? { scheduled_at } : {}) };
       const created = await post<Exchange>("/v1/exchanges", body);
       navigate(`/echanges/${created.id}`);
     });
@@ -35,6 +43,16 @@ export function ProposeForm({
       </Field>
       <Field label="Message (facultatif)" error={fieldError(action.error, "message")}>
         {(p) => <textarea {...p} rows={2} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
+      </Field>
+      <SitePicker
+        label="Lieu de remise (facultatif)"
+        emptyLabel="À convenir"
+        value={site}
+        onChange={(s) => setSite(s?.id ?? "")}
+        error={fieldError(action.error, "site_id")}
+      />
+      <Field label="Date et heure (facultatif)" error={fieldError(action.error, "scheduled_at")}>
+        {(p) => <input {...p} type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />}
       </Field>
       <div class="row">
         <button type="submit" class="button" disabled={action.busy}>
@@ -68,6 +86,24 @@ function Name({ id }: { id: string }) {
     else void memberName(id).then(setName);
   }, [id]);
   return <>{name}</>;
+}
+
+function ListingLink({ exchange }: { exchange: Exchange }) {
+  const [ref, setRef] = useState<ListingRef | null | undefined>(undefined);
+  useEffect(() => {
+    void listingOf(exchange).then(setRef);
+  }, [exchange.offer_id, exchange.request_id]);
+  if (ref === undefined) return <>…</>;
+  if (ref === null) return <>annonce retirée</>;
+  return <a href={listingPath(ref.side, ref.id)}>{ref.title}</a>;
+}
+
+function SiteName({ id }: { id: string | null }) {
+  const [name, setName] = useState("");
+  useEffect(() => {
+    if (id) void sites().then((all) => setName(all.find((s) => s.id === id)?.name ?? ""));
+  }, [id]);
+  return <>{id ? name || "…" : "à convenir"}</>;
 }
 
 function roleOf(exchange: Exchange, me: string): "provider" | "receiver" | "staff" {
@@ -109,6 +145,12 @@ export function ExchangesPage() {
                   <span class={`badge badge--${x.state}`}>{STATE_LABEL[x.state] ?? x.state}</span> · {formatMinutes(x.minutes)} ·{" "}
                   {roleOf(x, session.memberId() ?? "") === "provider" ? "vous rendez le service" : "vous recevez"}
                 </p>
+                <p>
+                  Annonce : <ListingLink exchange={x} />
+                </p>
+                <p class="hint">
+                  {x.scheduled_at ? `Le ${formatDate(x.scheduled_at)}` : "Date à convenir"} · Lieu : <SiteName id={x.site_id} />
+                </p>
               </li>
             ))}
           </ul>
@@ -145,7 +187,9 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
     buttons.push(<button type="button" class="button" onClick={() => act("complete")}>Confirmer que l’échange a eu lieu</button>);
   }
   if (["proposed", "accepting", "accepted"].includes(exchange.state)) {
-    buttons.push(<button type="button" class="button button--light" onClick={() => act("cancel")}>Annuler l’échange</button>);
+    buttons.push(
+      <ConfirmButton label="Annuler l’échange" question="Annuler cet échange ? Les crédits réservés seront libérés." yes="Oui, annuler l’échange" onConfirm={() => act("cancel")} />,
+    );
   }
   if (exchange.state === "accepted" || exchange.state === "completing") {
     buttons.push(
@@ -166,8 +210,8 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
   );
 }
 
-function Messages({ id }: { id: string }) {
-  const list = useLoad(async () => (await get<Page<Message>>(`/v1/exchanges/${id}/messages?limit=100`)).items, [id]);
+function Messages({ id, proposal, tick }: { id: string; proposal?: { author: string; body: string; at?: string }; tick: number }) {
+  const list = useLoad(async () => (await get<Page<Message>>(`/v1/exchanges/${id}/messages?limit=100`)).items, [id, tick]);
   const [body, setBody] = useState("");
   const action = useAction();
   const send = (event: Event) => {
@@ -182,9 +226,18 @@ function Messages({ id }: { id: string }) {
     <section aria-labelledby="titre-messages">
       <h2 id="titre-messages">Messages</h2>
       <Alert error={list.error} />
-      {list.data?.length ? (
-        <ol class="messages">
-          {list.data.map((m) => (
+      {proposal || list.data?.length ? (
+        <ol class="messages" aria-live="polite">
+          {proposal && (
+            <li>
+              <strong>
+                <Name id={proposal.author} />
+              </strong>{" "}
+              <span class="hint">avec la proposition{proposal.at ? `, ${formatDate(proposal.at)}` : ""}</span>
+              <p>{proposal.body}</p>
+            </li>
+          )}
+          {(list.data ?? []).map((m) => (
             <li key={m.id}>
               <strong>
                 <Name id={m.author_id} />
@@ -250,9 +303,26 @@ function Rating({ id }: { id: string }) {
   );
 }
 
+// A missing exchange (or one not ours to see) is named as such, not as a "resource".
+function notFound(error: unknown): unknown {
+  return error instanceof ApiError && error.status === 404 ? new ApiError(404, error.code, "Échange introuvable.", []) : error;
+}
+
 export function ExchangePage({ id }: { id: string }) {
   const exchange = useLoad(() => get<Exchange>(`/v1/exchanges/${id}`), [id]);
   const x = exchange.data;
+  // What the other party does (a message, an acceptance) arrives by the notifications stream:
+  // the page reads the exchange and its messages again, without a reload.
+  const [tick, setTick] = useState(0);
+  useEffect(
+    () =>
+      onNotifications((fresh) => {
+        if (!fresh.some((n) => (n.exchange_id ?? n.data?.exchange_id) === id)) return;
+        setTick((t) => t + 1);
+        void exchange.reload();
+      }),
+    [id],
+  );
   useEffect(() => {
     if (!x || !SETTLING_STATES.includes(x.state)) return;
     const timer = setTimeout(() => void exchange.reload(), SETTLING_POLL_MS);
@@ -264,11 +334,15 @@ export function ExchangePage({ id }: { id: string }) {
       <p>
         <a href="/echanges">← Tous mes échanges</a>
       </p>
-      <Alert error={exchange.error} />
+      <Alert error={notFound(exchange.error)} />
       <Loading when={exchange.loading && !x}>
         {x && (
           <>
             <dl class="facts">
+              <dt>Annonce</dt>
+              <dd>
+                <ListingLink exchange={x} />
+              </dd>
               <dt>État</dt>
               <dd>
                 <span class={`badge badge--${x.state}`} data-testid="etat-echange">
@@ -285,16 +359,20 @@ export function ExchangePage({ id }: { id: string }) {
               <dd>
                 <Name id={x.receiver_id} />
               </dd>
-              {x.scheduled_at && (
-                <>
-                  <dt>Prévu le</dt>
-                  <dd>{formatDate(x.scheduled_at)}</dd>
-                </>
-              )}
+              <dt>Date</dt>
+              <dd>{x.scheduled_at ? formatDate(x.scheduled_at) : "à convenir"}</dd>
+              <dt>Lieu</dt>
+              <dd>
+                <SiteName id={x.site_id} />
+              </dd>
             </dl>
             <Actions exchange={x} onChange={(next) => exchange.setData(next)} />
             {x.state === "completed" && <Rating id={x.id} />}
-            <Messages id={x.id} />
+            <Messages
+              id={x.id}
+              tick={tick}
+              proposal={x.message ? { author: x.proposer_id ?? x.receiver_id, body: x.message, at: x.proposed_at } : undefined}
+            />
           </>
         )}
       </Loading>

@@ -1,8 +1,8 @@
 // The member's home: "mes correspondances" (the engine's matches for my listings) and
 // "près de chez moi" (active listings around my position or my home site, list and map).
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, query } from "../api";
-import { categories, categoryLabel, sites } from "../catalog";
+import { categories, categoryLabel, listingPath, sites } from "../catalog";
 import { MapView } from "../map";
 import { session } from "../session";
 import type { Listing, Match, NearbyListing, Page, Position } from "../types";
@@ -66,9 +66,12 @@ function MatchCard({ view, me }: { view: MatchView; me: string }) {
   );
 }
 
-function Matches() {
+function Matches({ onSettled }: { onSettled: () => void }) {
   const me = session.memberId() ?? "";
   const matches = useLoad(loadMatches, [me]);
+  useEffect(() => {
+    if (!matches.loading) onSettled();
+  }, [matches.loading]);
   return (
     <section aria-labelledby="titre-correspondances">
       <div class="section-head">
@@ -108,7 +111,9 @@ function NearbyItem({ item, label }: { item: NearbyListing; label: string }) {
   const target = item.side === "offer" ? { offer_id: item.id } : { request_id: item.id };
   return (
     <li class="card">
-      <h3>{item.title}</h3>
+      <h3>
+        <a href={listingPath(item.side, item.id)}>{item.title}</a>
+      </h3>
       <p>
         {item.side === "offer" ? "Offre" : "Demande"} · {MODE_LABEL[item.mode] ?? item.mode} · {label} ·{" "}
         {formatDistance(item.distance_m)}
@@ -189,13 +194,15 @@ function Nearby() {
 }
 
 export function HomePage() {
+  const [settled, setSettled] = useState(false);
   const acting = session.actingFor();
   const me = session.me();
   return (
     <>
       <PageTitle>Bonjour {acting?.display_name ?? me?.display_name ?? ""}</PageTitle>
-      <Matches />
-      <Nearby />
+      {/* "Près de chez moi" comes once the matches above are drawn: it never jumps down the page. */}
+      <Matches onSettled={() => setSettled(true)} />
+      {settled && <Nearby />}
     </>
   );
 }

@@ -2,7 +2,8 @@
 import { del, get, patch } from "../api";
 import { session } from "../session";
 import type { Listing, Page } from "../types";
-import { Alert, Loading, MODE_LABEL, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
+import { listingPath } from "../catalog";
+import { Alert, ConfirmButton, Loading, MODE_LABEL, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
 
 const OPEN_STATUSES = ["active", "paused", "reserved"] as const;
 type Side = "offers" | "requests";
@@ -28,7 +29,9 @@ function ListingRow({ side, item, reload }: { side: Side; item: Listing; reload:
     });
   return (
     <li class="card">
-      <h3>{item.title}</h3>
+      <h3>
+        <a href={listingPath(side === "offers" ? "offer" : "request", item.id)}>{item.title}</a>
+      </h3>
       <p>
         <span class={`badge badge--${item.status}`}>{STATUS_LABEL[item.status] ?? item.status}</span> ·{" "}
         {MODE_LABEL[item.mode] ?? item.mode}
@@ -45,9 +48,14 @@ function ListingRow({ side, item, reload }: { side: Side; item: Listing; reload:
             Réactiver
           </button>
         )}
-        <button type="button" class="button button--danger" disabled={action.busy} onClick={close} aria-label={`Clôturer : ${item.title}`}>
-          Clôturer
-        </button>
+        <ConfirmButton
+          label="Clôturer"
+          ariaLabel={`Clôturer : ${item.title}`}
+          question={`Clôturer « ${item.title} » ? L’annonce ne sera plus visible.`}
+          yes="Oui, clôturer"
+          disabled={action.busy}
+          onConfirm={close}
+        />
       </div>
     </li>
   );
