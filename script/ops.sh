@@ -95,7 +95,15 @@ ops_services_start() {
   local snap="$1" name exe log port pid failed=0
   if ops_systemd; then
     systemctl start maillon-services.target
-    return
+    local unit
+    for unit in /etc/systemd/system/maillon-*.service; do
+      port="$(sed -n 's/^Environment=PORT=//p' "$unit")"
+      [[ -n "$port" ]] || continue  # PostgreSQL, Redis, the gateway, the back-up
+      name="$(basename "$unit" .service)"
+      wait_for "$name" "${MAILLON_READY_TIMEOUT:-90}" \
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" || failed=1
+    done
+    return "$failed"
   fi
   mkdir -p "$OPS_RUN_DIR"
   : >"$OPS_RUN_DIR/services"
