@@ -1,0 +1,1 @@
+../shared/050_directory.sql

@@ -1,0 +1,188 @@
+// What notify learns from the streams and whom it tells: a match (both sides, with the bucketed
+// distance), every exchange step (each party hears of what the other one, staff or the system
+// did, never of their own action), a dispute (the site's staff), the depot's loan notices and
+// unclaimed objects (consumers_depot.cpp); and the read models its jobs scan.
+#include "services/common/events_exchanges.hpp"
+#include "services/common/events_listings.hpp"
+#include "services/common/events_matches.hpp"
+#include "services/common/service.hpp"
+#include "services/common/time.hpp"
+#include "services/notify/notify_service.hpp"
+
+namespace maillon::notify {
+namespace {
+
+void apply_listing_event(pqxx::work& tx, const Event& e) {
+  const ListingStreamEvent l = ListingStreamEvent::read(e).value();
+  if (l.change == ListingChange::closed || !l.title) return;
+  repo::upsert_listing(tx,
+                       {l.id, std::string(to_string(l.side)), l.member_id, *l.title, l.site_id});
+}
+
+// Matches ---------------------------------------------------------------------------------
+
+std::string quoted_title(const std::optional<repo::Listing>& l) {
+  return l && !l->title.empty() ? "« " + l->title + " »" : "votre annonce";
+}
+
+void apply_match_event(pqxx::work& tx, const Event& e, int64_t now_s) {
+  const MatchProposed m = MatchProposed::read(e).value();
+  const auto offer = repo::listing(tx, m.offer_id);
+  const auto request = repo::listing(tx, m.request_id);
+  const int64_t distance_m = bucket_distance_m(m.distance_m);
+  const Json data = {{"match_id", m.id},
+                     {"offer_id", m.offer_id},
+                     {"request_id", m.request_id},
+                     {"distance_m", distance_m}};
+  const std::string where = distance_words(m.distance_m);
+  if (!m.request_member_id.empty()) {
+    Notice n{"event:" + e.id, m.request_member_id, e.type, "match.new", std::nullopt, data};
+    n.subject = "Une offre correspond à votre demande";
+    n.paragraphs = {"L'offre " + quoted_title(offer) + " correspond à votre demande " +
+                    quoted_title(request) + ", " + where + " de chez vous."};
+    n.link_path = "/annonces/offre/" + m.offer_id;
+    n.site_id = offer ? offer->site_id : std::nullopt;
+    tell(tx, n, now_s);
+  }
+  if (!m.offer_member_id.empty()) {
+    Notice n{"event:" + e.id, m.offer_member_id, e.type, "match.new", std::nullopt, data};
+    n.subject = "Quelqu'un cherche ce que vous proposez";
+    n.paragraphs = {"La demande " + quoted_title(request) + " correspond à votre offre " +
+                    quoted_title(offer) + ", " + where + " de chez vous."};
+    n.link_path = "/annonces/demande/" + m.request_id;
+    n.site_id = request ? request->site_id : std::nullopt;
+    tell(tx, n, now_s);
+  }
+}
+
+// Exchanges -------------------------------------------------------------------------------
+
+std::string step_subject(ExchangeEventType t) {
+  using T = ExchangeEventType;
+  switch (t) {
+    case T::proposed:
+      return "Nouvelle proposition d'échange";
+    case T::accepted:
+      return "Votre échange est accepté";
+    case T::confirmed:
+      return "Échange confirmé";
+    case T::refused:
+      return "Échange refusé";
+    case T::completed:
+      return "Échange terminé";
+    case T::declined:
+      return "Proposition déclinée";
+    case T::cancelled:
+      return "Échange annulé";
+    case T::expired:
+      return "Proposition expirée";
+    case T::disputed:
+      return "Un litige a été ouvert sur votre échange";
+    case T::resolved:
+      return "Le litige de votre échange est réglé";
+    case T::message:
+      return "Nouveau message dans votre échange";
+    case T::rated:
+      return "Vous avez reçu une évaluation";
+    case T::handed_over:
+      return "Remise confirmée";
+    case T::returned:
+      return "Retour confirmé";
+    case T::renewal_requested:
+      return "Demande de prolongation de prêt";
+    case T::renewed:
+      return "Prêt prolongé";
+    case T::late:
+      return "Prêt en retard";
+    case T::lost:
+      return "Objet déclaré perdu";
+    case T::no_show:
+      return "Absence signalée à un rendez-vous";
+    default:
+      return "Du nouveau sur votre échange";
+  }
+}
+
+std::string step_kind(ExchangeEventType t) {
+  if (t == ExchangeEventType::message) return "exchange.message";
+  if (t == ExchangeEventType::late) return "loan.late";
+  return "exchange.update";
+}
+
+// Loans between members: kept while open for the due-tomorrow reminder.
+void follow_loan(pqxx::work& tx, const ExchangeEvent& x) {
+  using T = ExchangeEventType;
+  if (x.type == T::returned || x.type == T::completed || x.type == T::cancelled ||
+      x.type == T::lost || x.type == T::declined || x.type == T::expired ||
+      x.type == T::abandoned) {
+    repo::close_exchange_loan(tx, x.exchange_id);
+  } else if (x.due_at && x.mode == ListingMode::lend &&
+             (x.type == T::accepted || x.type == T::handed_over || x.type == T::renewed)) {
+    repo::upsert_exchange_loan(tx, x.exchange_id, x.provider_id, x.receiver_id, x.site_id,
+                               *x.due_at);
+  }
+}
+
+void tell_staff_of_dispute(pqxx::work& tx, const Event& e, const ExchangeEvent& x, int64_t now_s) {
+  if (!x.site_id) return;
+  repo::open_dispute(tx, x.exchange_id, x.site_id, now_s);
+  const Json data = {{"exchange_id", x.exchange_id}, {"site_id", *x.site_id}};
+  for (const std::string& staff : repo::staff_of_site(tx, *x.site_id)) {
+    Notice n{"event:" + e.id + ":desk", staff, e.type, "desk.dispute", x.exchange_id, data};
+    n.subject = "Un litige attend le comptoir";
+    n.paragraphs = {"Un échange de votre site est contesté" +
+                    (x.dispute_reason ? " : « " + *x.dispute_reason + " »." : std::string("."))};
+    n.link_path = "/desk";
+    n.site_id = x.site_id;
+    tell(tx, n, now_s);
+    Notice digest = n;
+    digest.cause = "event:" + e.id + ":digest";
+    digest.kind = "desk.digest";
+    digest.subject = "Litige ouvert sur l'échange " + x.exchange_id.substr(0, 8);
+    tell(tx, digest, now_s);
+  }
+}
+
+void apply_exchange_event(pqxx::work& tx, const Event& e, int64_t now_s) {
+  const ExchangeEvent x = ExchangeEvent::read(e).value();
+  using T = ExchangeEventType;
+  follow_loan(tx, x);
+  if (x.type == T::resolved) repo::resolve_dispute(tx, x.exchange_id);
+  if (x.type == T::disputed) tell_staff_of_dispute(tx, e, x, now_s);
+  // Steps the system takes on its way (the hold, the post) are told by their outcome.
+  if (x.type == T::accepting || x.type == T::completing || x.type == T::abandoned) return;
+  std::string self = x.on_behalf_of ? std::string() : x.actor_id.value_or("");
+  if (x.type == T::message) self = x.author_id.value_or("");
+  if (x.type == T::rated) self = x.rater_id.value_or("");
+  const auto offer = x.offer_id ? repo::listing(tx, *x.offer_id) : std::nullopt;
+  for (const std::optional<std::string>* party : {&x.provider_id, &x.receiver_id}) {
+    if (!*party || **party == self) continue;
+    Notice n{"event:" + e.id, **party, e.type, step_kind(x.type), x.exchange_id, e.data};
+    n.subject = step_subject(x.type);
+    n.paragraphs = {n.subject + (offer ? " : " + quoted_title(offer) + "." : ".")};
+    n.link_path = "/echanges/" + x.exchange_id;
+    n.site_id = x.site_id;
+    tell(tx, n, now_s);
+  }
+}
+
+}  // namespace
+
+int64_t event_time_s(const Event& e, const Clock& clock) {
+  return parse_rfc3339_s(e.occurred_at).value_or(clock.now_s());
+}
+
+void register_consumers(Service& s) {
+  register_members_consumer(s);
+  s.consume("offers", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
+  s.consume("requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
+  s.consume("matches", [&s](pqxx::work& tx, const Event& e) {
+    apply_match_event(tx, e, event_time_s(e, s.clock));
+  });
+  s.consume("exchanges", [&s](pqxx::work& tx, const Event& e) {
+    apply_exchange_event(tx, e, event_time_s(e, s.clock));
+  });
+  register_depot_consumer(s);
+}
+
+}  // namespace maillon::notify

@@ -1,0 +1,190 @@
+// Who hears of what, and how: a notice goes to the inbox, to a mail, to tomorrow's digest or
+// nowhere, as the member chose per kind; the mail is French text + HTML with the site it is about.
+#include <array>
+#include <cmath>
+#include <cstdio>
+
+#include "services/common/config.hpp"
+#include "services/common/directory.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/mail.hpp"
+#include "services/notify/notify_service.hpp"
+
+namespace maillon::notify {
+namespace {
+
+constexpr std::array<std::string_view, 9> kKinds = {
+    "match.new",      "exchange.update", "exchange.message",
+    "loan.reminder",  "loan.late",       "reservation.expiring",
+    "item.unclaimed", "desk.dispute",    "desk.digest"};
+
+std::string html_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// "Tiers-lieu de Cysoing, 1 place de la Mairie" for the mail's foot; empty when unknown.
+std::string site_words(pqxx::work& tx, const std::optional<std::string>& site_id) {
+  if (!site_id) return "";
+  auto site = directory::site(tx, *site_id);
+  if (!site || site->name.empty()) return "";
+  return site->address.empty() ? site->name : site->name + ", " + site->address;
+}
+
+// The member's notice told once: a redelivered event, a job going round again, adds nothing.
+std::string notice_id(const Notice& n) {
+  return uuid_from_name("notification:" + n.cause + ":" + n.member_id);
+}
+
+std::string unsubscribe_url_for(pqxx::work& tx, const Notice& n) {
+  const std::string token = new_token();
+  repo::store_unsubscribe_token(tx, token_hash(token), n.member_id, n.kind);
+  return public_url() + "/v1/unsubscribe?token=" + token;
+}
+
+}  // namespace
+
+std::span<const std::string_view> kinds() {
+  return kKinds;
+}
+
+bool is_kind(std::string_view kind) {
+  return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
+}
+
+// Everything in the app and by mail at once, but the desk's digest: once a day, by mail only.
+Preference default_preference(std::string_view kind) {
+  if (kind == "desk.digest") return {false, EmailChoice::digest};
+  return {true, EmailChoice::instant};
+}
+
+std::string_view to_string(EmailChoice choice) {
+  switch (choice) {
+    case EmailChoice::instant:
+      return "instant";
+    case EmailChoice::digest:
+      return "digest";
+    case EmailChoice::off:
+      return "off";
+  }
+  return "off";
+}
+
+std::optional<EmailChoice> email_choice_named(std::string_view name) {
+  if (name == "instant") return EmailChoice::instant;
+  if (name == "digest") return EmailChoice::digest;
+  if (name == "off") return EmailChoice::off;
+  return std::nullopt;
+}
+
+std::string public_url() {
+  static const std::string url = [] {
+    std::string u = Config::url("MAILLON_PUBLIC_URL", "http://127.0.0.1:8080", {"http", "https"});
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+  }();
+  return url;
+}
+
+// The contract's buckets: up to the next 100 m below 1 km, the next 500 m above.
+int64_t bucket_distance_m(int64_t distance_m) {
+  if (distance_m <= 0) return 100;
+  const int64_t step = distance_m < 1000 ? 100 : 500;
+  return (distance_m + step - 1) / step * step;
+}
+
+std::string distance_words(int64_t distance_m) {
+  const int64_t m = bucket_distance_m(distance_m);
+  if (m < 1000) return "à environ " + std::to_string(m) + " m";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", static_cast<double>(m) / 1000.0);
+  std::string km = buffer;
+  if (km.size() > 2 && km.compare(km.size() - 2, 2, ".0") == 0) km.resize(km.size() - 2);
+  for (char& c : km) c = (c == '.') ? ',' : c;
+  return "à environ " + km + " km";
+}
+
+ComposedMail compose(pqxx::work& tx, const std::string& display_name, const Notice& notice,
+                     const std::string& unsubscribe_url) {
+  const std::string greeting =
+      display_name.empty() ? std::string("Bonjour,") : "Bonjour " + display_name + ",";
+  const std::string link = notice.link_path.empty() ? "" : public_url() + notice.link_path;
+  const std::string site = site_words(tx, notice.site_id);
+  ComposedMail m;
+  m.text = greeting + "\n\n";
+  m.html = "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>" +
+           html_escaped(notice.subject) + "</title></head>\n<body>\n<p>" + html_escaped(greeting) +
+           "</p>\n";
+  for (const auto& p : notice.paragraphs) {
+    m.text += p + "\n\n";
+    m.html += "<p>" + html_escaped(p) + "</p>\n";
+  }
+  if (!link.empty()) {
+    m.text += "Voir sur Maillon : " + link + "\n\n";
+    m.html += "<p><a href=\"" + html_escaped(link) + "\">Voir sur Maillon</a></p>\n";
+  }
+  if (!site.empty()) {
+    m.text += "-- \n" + site + "\n";
+    m.html += "<p>" + html_escaped(site) + "</p>\n";
+  }
+  m.text +=
+      "Maillon, le réseau d'échanges de votre tiers-lieu.\n\n"
+      "Ne plus recevoir ce type de message : " +
+      unsubscribe_url + "\nVos préférences : " + public_url() + "/preferences\n";
+  m.html +=
+      "<p style=\"color:#555;font-size:small\">Maillon, le réseau d'échanges de votre "
+      "tiers-lieu. <a href=\"" +
+      html_escaped(unsubscribe_url) + "\">Ne plus recevoir ce type de message</a> · <a href=\"" +
+      html_escaped(public_url() + "/preferences") + "\">Vos préférences</a></p>\n" +
+      "</body></html>\n";
+  return m;
+}
+
+Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
+  const Preference p = repo::preference(tx, n.member_id, n.kind);
+  const std::string id = notice_id(n);
+  Told told;
+  if (p.in_app) {
+    told.inbox = repo::insert_notification(tx, id, n);
+    if (!told.inbox) return told;  // told before: the mail went with it then
+  }
+  if (p.email == EmailChoice::off) return told;
+  const auto who = repo::recipient(tx, n.member_id);
+  if (!who || !who->email) return told;  // no address, or not verified: the inbox only
+  const std::string link = n.link_path.empty() ? "" : public_url() + n.link_path;
+  if (p.email == EmailChoice::digest || n.kind == "desk.digest") {
+    told.digest = repo::add_digest_item(tx, id, n.member_id, n.kind, n.subject, link, now_s);
+    return told;
+  }
+  Notice located = n;
+  if (!located.site_id) located.site_id = who->home_site_id;
+  const std::string unsubscribe = unsubscribe_url_for(tx, n);
+  const ComposedMail body = compose(tx, who->display_name, located, unsubscribe);
+  told.mail = mail::enqueue(
+      tx, kSchema, {*who->email, n.kind, n.subject, body.text, body.html, unsubscribe, "n:" + id});
+  return told;
+}
+
+}  // namespace maillon::notify
