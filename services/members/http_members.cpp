@@ -7,6 +7,7 @@
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
+#include "services/members/accounts.hpp"
 #include "services/members/directory_admin.hpp"
 #include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
@@ -37,6 +38,7 @@ Json roles_json(const repo::MemberRow& m) {
 Json me_json(const repo::MemberRow& m) {
   return {{"id", m.id},
           {"email", m.email},
+          {"email_verified", m.email_verified},
           {"display_name", m.display_name},
           {"community_id", nullable(m.community_id)},
           {"home_site_id", nullable(m.home_site_id)},
@@ -99,7 +101,7 @@ Response with_cleared_cookies(Response out) {
 }
 
 ClientFacts client_facts(const Request& r) {
-  ClientFacts client{r.client, std::nullopt};
+  ClientFacts client{r.client, std::nullopt, user_agent_label(r.header("user-agent").value_or(""))};
   auto presented = Authenticator::presented_token(r);
   if (presented && !presented->from_cookie) client.bearer_token = presented->token;
   return client;
@@ -247,6 +249,7 @@ void register_service(Service& service) {
   auto api = std::make_shared<MembersApi>(service);
   api->routes();
   register_moderation(service);
+  register_accounts(service);
   register_directory_admin(service);
   service.on_start([api] { api->ensure_admin(); });
   // Reliability figures come from the exchange workflow's outcomes: a completed exchange counts

@@ -117,6 +117,17 @@ constexpr MessageRow<MembersCode> kMessages[] = {
       .code = "not-a-member-report",
       .detail_fr = "Seul un signalement de membre peut suspendre ; suspendez l'auteur depuis sa "
                    "fiche."}},
+    // accounts
+    {C::token_invalid, field_row("token", "lien invalide, expiré ou déjà utilisé",
+                                 "Ce lien ne fonctionne plus : demandez-en un nouveau.")},
+    {C::wrong_current_password,
+     {.status = 403,
+      .code = "wrong-password",
+      .detail_fr = "Le mot de passe actuel ne correspond pas : rien n'est changé.",
+      .title_fr = "Mot de passe incorrect"}},
+    {C::own_session_only,
+     forbidden_row("Le membre le fait lui-même, avec sa propre session (pas au guichet).")},
+    {C::session_not_found, not_found_row("Session introuvable.")},
 };
 
 }  // namespace

@@ -10,7 +10,8 @@ constexpr const char* kMemberColumns =
     "COALESCE((SELECT string_agg(s.site_id::text, ',' ORDER BY s.site_id) FROM site_staff s "
     "WHERE s.member_id = m.id), ''), m.exchanges_completed, m.exchanges_abandoned, "
     "COALESCE(m.password_hash, ''), to_char(m.created_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.status, COALESCE(m.member_number, 0)";
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.status, COALESCE(m.member_number, 0), "
+    "m.email_verified_at IS NOT NULL";
 
 constexpr const char* kInsertMember =
     "INSERT INTO members (id, community_id, email, password_hash, display_name, home_site_id, lat, "
@@ -92,6 +93,7 @@ MemberRow to_member(const pqxx::row& r) {
   m.created_at = r[12].c_str();
   m.status = r[13].c_str();
   m.member_number = r[14].as<long long>();
+  m.email_verified = r[15].as<bool>();
   return m;
 }
 

@@ -25,6 +25,7 @@ struct MemberRow {
   std::string created_at;
   std::string status = "active";  // active, pending or suspended (lifecycle.hpp)
   long long member_number = 0;    // per community; 0 for an administrator without community
+  bool email_verified = false;    // a link mailed to `email` was followed (accounts.hpp)
 };
 
 struct CommunityRow {

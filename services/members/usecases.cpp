@@ -15,6 +15,8 @@
 #include "services/common/log.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
+#include "services/members/accounts.hpp"
+#include "services/members/accounts_repository.hpp"
 #include "services/members/directory_admin.hpp"
 #include "services/members/refusal.hpp"
 
@@ -28,22 +30,6 @@ constexpr int kSessionHours = 24 * 30;
 // anonymous sign-ups per hour and address.
 constexpr int kLoginWindowSeconds = 60;
 constexpr int kRegistrationWindowSeconds = 3600;
-
-std::string hash_password(const std::string& password) {
-  char out[crypto_pwhash_STRBYTES];
-  // Argon2id, libsodium's interactive limits (t=2, m=64 MiB): above OWASP's minimum.
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    throw std::runtime_error("password hashing ran out of memory");
-  }
-  return out;
-}
-
-bool password_matches(const std::string& hash, const std::string& password) {
-  return !hash.empty() &&
-         crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-}
 
 MemberIdentity identity_event(const repo::MemberRow& m, MemberIdentity::Type type) {
   auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional(s); };
@@ -66,6 +52,22 @@ void publish(Service& s, pqxx::work& tx, const MemberIdentity& m) {
 }
 
 }  // namespace
+
+std::string hash_password(const std::string& password) {
+  char out[crypto_pwhash_STRBYTES];
+  // Argon2id, libsodium's interactive limits (t=2, m=64 MiB): above OWASP's minimum.
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw std::runtime_error("password hashing ran out of memory");
+  }
+  return out;
+}
+
+bool password_matches(const std::string& hash, const std::string& password) {
+  return !hash.empty() &&
+         crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
 
 double reliability(const repo::MemberRow& m) {
   return (m.exchanges_completed + 1.0) / (m.exchanges_completed + m.exchanges_abandoned + 2.0);
@@ -186,8 +188,12 @@ Outcome<NewSession> MembersUseCases::register_member(const RegisterInput& in,
       }
       if (!repo::insert_member(tx, id, in, hash, false)) refuse(MembersCode::email_taken);
       repo::insert_session(tx, session, id, kSessionHours);
+      accounts_repo::describe_session(tx, session, client.user_agent);
       auto m = *repo::find_member(tx, id);
       publish(s_, tx, identity_event(m, MemberIdentity::Type::registered));
+      // The account works at once; the link mailed with it proves the address.
+      announce_contact(s_, tx, m);
+      queue_verification(s_, tx, m);
       return NewSession{m, token};
     });
   });
@@ -215,6 +221,7 @@ Outcome<NewSession> MembersUseCases::login(const LoginInput& in, const ClientFac
         refuse(MembersCode::account_suspended);
       }
       repo::insert_session(tx, session, member->id, kSessionHours);
+      accounts_repo::describe_session(tx, session, client.user_agent);
       return NewSession{*member, token};
     });
   });
@@ -253,6 +260,7 @@ Outcome<repo::MemberRow> MembersUseCases::update_profile(const Identity& who,
       repo::audit(tx, who.actor_id(), who.member_id, "profile.updated", "{}");
       auto updated = *repo::find_member(tx, who.member_id);
       publish(s_, tx, identity_event(updated, MemberIdentity::Type::updated));
+      if (patch.display_name) announce_contact(s_, tx, updated);
       return updated;
     });
   });
@@ -289,6 +297,11 @@ Outcome<Done> MembersUseCases::erase(const Identity& who, const std::string& pas
       if (lifecycle_repo::open_loans(tx, who.member_id) > 0) refuse(MembersCode::open_loan);
       lifecycle_repo::forget_report_texts(tx, who.member_id);
       repo::erase_member(tx, who.member_id);
+      forget_account_tokens(tx, who.member_id);
+      repo::MemberRow gone = *m;  // no address any more: notify forgets it
+      gone.email.clear();
+      gone.display_name = "Membre supprimé";
+      announce_contact(s_, tx, gone);
       auto ended = repo::revoke_all_sessions(tx, who.member_id);
       repo::audit(tx, who.actor_id(), who.member_id, "member.erased", "{}");
       const MemberErased erased{

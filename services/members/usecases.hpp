@@ -72,8 +72,13 @@ enum class MembersCode {
   report_closed,
   cannot_hide,
   not_a_member_report,
+  // accounts (accounts.hpp)
+  token_invalid,
+  wrong_current_password,
+  own_session_only,
+  session_not_found,
 };
-inline constexpr MembersCode kMembersCodeLast = MembersCode::not_a_member_report;
+inline constexpr MembersCode kMembersCodeLast = MembersCode::session_not_found;
 
 struct Done {};
 
@@ -89,6 +94,11 @@ struct Outcome {
 
 // Laplace prior: a newcomer starts at 0.5 and each exchange moves the figure a little.
 double reliability(const repo::MemberRow& member);
+// Argon2id: the one way the members service hashes and checks passwords.
+std::string hash_password(const std::string& password);
+bool password_matches(const std::string& hash, const std::string& password);
+// A session's User-Agent as kept for GET /v1/me/sessions (accounts.cpp).
+std::string user_agent_label(std::string_view user_agent);
 // A site as answered and as announced on the members stream.
 nlohmann::json site_json(const repo::SiteRow& site);
 
@@ -98,6 +108,7 @@ nlohmann::json site_json(const repo::SiteRow& site);
 struct ClientFacts {
   std::string address;                      // the client's address (auth_headers.hpp)
   std::optional<std::string> bearer_token;  // a bearer token presented, never a cookie
+  std::string user_agent;                   // printable ASCII, bounded (user_agent_label)
 };
 
 struct NewSession {

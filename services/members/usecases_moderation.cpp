@@ -306,6 +306,9 @@ Outcome<DeskMember> MembersUseCases::register_at_desk(const Identity& who,
                                       who.actor_id()};
       s_.outbox.add(tx, kMembersStream, registered.type_name(), site->community_id,
                     registered.data());
+      // No address yet: notify knows the member cannot be mailed.
+      const MemberContact contact{id, site->community_id, std::nullopt, false, in.display_name};
+      s_.outbox.add(tx, kMembersStream, contact.type_name(), site->community_id, contact.data());
       return DeskMember{id, number, in.display_name, site->community_id, site->id, in.phone};
     });
   });

@@ -1,0 +1,1 @@
+../shared/060_mail_queue.sql
