@@ -18,6 +18,7 @@ readonly -a MAILLON_PORT_TABLE=(
   ledger:8086
   depot:8087
   notify:8088
+  media:8089
 )
 readonly MAILLON_EXTRA_PORT_BASE=8090  # services not in the table get the next free port from here
 
@@ -470,6 +471,14 @@ gateway_tile_origin() {
   printf '%s' "$origin"
 }
 
+# The directory the media service writes photos to and the gateway serves them from: the
+# caller's MAILLON_MEDIA_DIR, else .local/media (script/server's); made here so nginx may start.
+maillon_media_dir() {
+  local dir="${MAILLON_MEDIA_DIR:-$MAILLON_ROOT/.local/media}"
+  mkdir -p "$dir"
+  printf '%s' "$dir"
+}
+
 # gateway_write_conf PREFIX LISTEN_PORT SERVICE:PORT...: writes PREFIX/nginx.conf and one
 # PREFIX/routes/<service>.conf per known service: a proxy_pass when it runs, else a 503.
 # Also PREFIX/security_headers.conf (CSP and the like, deploy/nginx-security-headers.conf) and
@@ -519,7 +528,8 @@ gateway_write_conf() {
     printf '%s 1;\n' "$range" >>"$prefix/trusted_proxies.geo"
   done
   sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$prefix|g" -e "s|@LISTEN_PORT@|$listen_port|" \
-    -e "s|@WEB_ROOT@|$web_root|" "$MAILLON_ROOT/deploy/nginx.conf.template" >"$prefix/nginx.conf"
+    -e "s|@WEB_ROOT@|$web_root|" -e "s|@MEDIA_DIR@|$(maillon_media_dir)|" \
+    "$MAILLON_ROOT/deploy/nginx.conf.template" >"$prefix/nginx.conf"
 }
 
 gateway_start() {
@@ -551,6 +561,8 @@ stack_start() {
   local replicas="${MAILLON_REPLICAS:-1}"
   local -a routes=()
   mkdir -p "$run_dir" "$log_dir"
+  # A stack's photos live beside its run directory unless the caller chose where.
+  export MAILLON_MEDIA_DIR="${MAILLON_MEDIA_DIR:-$(dirname "$run_dir")/media}"
   : >"$run_dir/services"
   while read -r name; do
     # Replica 1 is <name>, the others <name>.<n>: each has its port, pid and log; the gateway

@@ -1,0 +1,57 @@
+// Photos end to end through the nginx gateway (MAILLON_TEST_GATEWAY_URL): uploaded through
+// /v1/photos, served from /media/ without a token with long cache headers, stripped of their
+// GPS position, and refused when they are not images by their bytes or are too large.
+#include <gtest/gtest.h>
+
+#include "e2e/e2e_suite.hpp"
+#include "media/photo_upload.hpp"
+
+namespace maillon::testing {
+namespace {
+
+class E2eMediaTest : public E2eSuite {};
+
+TEST_F(E2eMediaTest, a_photo_with_gps_comes_back_through_the_gateway_without_it) {
+  const GatewayCommunity c = gateway->community("Photos", trading_policy());
+  const MemberInfo camille = gateway->member(c, "camille");
+  auto r = photos::upload(gateway->url(), camille.token, photos::jpeg_with_gps(6), "maison.jpg");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const Json photo = r.json();
+  EXPECT_EQ(photo["width"], 48);
+  EXPECT_EQ(photo["height"], 64);
+  for (const char* field : {"url", "thumb_url"}) {
+    // No token: anyone holding the address may see it.
+    auto got = photos::raw_request(gateway->url(), "GET", photo[field], "", "", "");
+    ASSERT_EQ(got.status, 200) << field << " " << got.body.substr(0, 200);
+    EXPECT_EQ(got.headers["content-type"], "image/jpeg");
+    EXPECT_NE(got.headers["cache-control"].find("immutable"), std::string::npos);
+    EXPECT_EQ(got.headers["x-content-type-options"], "nosniff");
+    EXPECT_EQ(got.body.substr(0, 3), "\xFF\xD8\xFF");
+    EXPECT_FALSE(photos::holds_planted_gps(got.body));
+    EXPECT_EQ(got.body.find(std::string("Exif\0\0", 6)), std::string::npos);
+  }
+  // Only names the service writes are served from the media directory.
+  const std::string id = photo["id"];
+  auto other = deliberately_wrong([&] {
+    return photos::raw_request(gateway->url(), "GET", "/media/" + id.substr(0, 2) + "/", "", "",
+                               "");
+  });
+  EXPECT_EQ(other.status, 404);
+}
+
+TEST_F(E2eMediaTest, an_exe_renamed_jpg_and_a_photo_over_10_mb_are_refused) {
+  const GatewayCommunity c = gateway->community("Photos refusées", trading_policy());
+  const MemberInfo m = gateway->member(c, "dominique");
+  auto exe = photos::upload(gateway->url(), m.token, photos::windows_executable(), "chat.jpg");
+  EXPECT_EQ(exe.status, 415) << exe.body;
+  std::string big = photos::plain_jpeg();
+  big.resize(10 * 1024 * 1024 + 100, '\0');
+  auto large = photos::upload(gateway->url(), m.token, big);
+  EXPECT_EQ(large.status, 413) << large.body;
+  auto anonymous =
+      deliberately_wrong([&] { return photos::upload(gateway->url(), "", photos::plain_jpeg()); });
+  EXPECT_EQ(anonymous.status, 401);
+}
+
+}  // namespace
+}  // namespace maillon::testing
