@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "services/common/events.hpp"
 #include "services/common/typed_events.hpp"
@@ -95,17 +97,82 @@ class EventFields {
   const nlohmann::json* find(const char* name, bool required);
 };
 
-// The event type's family member, from its name; `why` says so otherwise.
-template <class E>
-std::optional<E> type_from(std::span<const EnumName<E>> table, const Event& e, std::string& why) {
-  if (auto t = enum_from_name(table, e.type)) return t;
-  why = "unexpected event type \"" + e.type + "\"";
-  return std::nullopt;
+// The reading of an event: unless `known` (a type this reader takes), the failure
+// `refusal` "\"<type>\"" ("not an exchange event: \"x\""); otherwise `body(fields, value)` reads
+// the data into a T, the first failure being the reason.
+template <class T, class Body>
+Read<T> read_event(const Event& e, bool known, std::string_view refusal, Body body) {
+  if (!known) return ReadFailure{std::string(refusal) + "\"" + e.type + "\""};
+  EventFields f(e.data);
+  T x;
+  body(f, x);
+  return f.finish(std::move(x));
+}
+
+// The same for a family of types: `type` (from the family's table, nullopt when unknown) is put
+// in the value's `slot` before `body` reads the rest.
+template <class T, class E, class Body>
+Read<T> read_event(const Event& e, std::optional<E> type, E T::*slot, std::string_view refusal,
+                   Body body) {
+  return read_event<T>(e, type.has_value(), refusal, [&](EventFields& f, T& x) {
+    x.*slot = *type;
+    body(f, x);
+  });
 }
 
 // For writers: an optional id or text as the schema's ["string", "null"].
 inline nlohmann::json nullable(const std::optional<std::string>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// One field of an event type, named once for its reader and its writer: a table of them (a
+// std::tuple, in reading order, since the first failure is the reason) replaces a line in read()
+// and another in data() per field. The reader is one of EventFields' (&EventFields::optional_uuid);
+// an optional reader into a plain member reads an absent field as the member type's empty value.
+// An unset std::optional member is left out of data() or written as null (the schema says which).
+enum class WhenUnset { omit, null };
+
+template <class T, class V, class R>
+struct EventField {
+  const char* name;
+  V T::*member;
+  R (EventFields::*reader)(const char*);
+  WhenUnset unset = WhenUnset::omit;
+
+  void read(EventFields& f, T& x) const {
+    if constexpr (std::is_same_v<V, R>)
+      x.*member = (f.*reader)(name);
+    else
+      x.*member = (f.*reader)(name).value_or(V{});
+  }
+  void write(nlohmann::json& data, const T& x) const {
+    const V& value = x.*member;
+    if constexpr (requires { value.has_value(); }) {
+      if (value)
+        data[name] = *value;
+      else if (unset == WhenUnset::null)
+        data[name] = nullptr;
+    } else {
+      data[name] = value;
+    }
+  }
+};
+
+template <class T, class V, class R>
+constexpr EventField<T, V, R> event_field(const char* name, V T::*member,
+                                          R (EventFields::*reader)(const char*),
+                                          WhenUnset unset = WhenUnset::omit) {
+  return {name, member, reader, unset};
+}
+
+template <class T, class... F>
+void read_fields(EventFields& f, T& x, const std::tuple<F...>& fields) {
+  std::apply([&](const auto&... d) { (d.read(f, x), ...); }, fields);
+}
+
+template <class T, class... F>
+void write_fields(nlohmann::json& data, const T& x, const std::tuple<F...>& fields) {
+  std::apply([&](const auto&... d) { (d.write(data, x), ...); }, fields);
 }
 
 }  // namespace maillon

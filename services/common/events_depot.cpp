@@ -5,55 +5,75 @@
 namespace maillon {
 namespace {
 
-constexpr EnumName<ItemChange> kChanges[] = {{ItemChange::available, "item.available"},
-                                             {ItemChange::reserved, "item.reserved"},
-                                             {ItemChange::lent, "item.lent"},
-                                             {ItemChange::returned, "item.returned"},
-                                             {ItemChange::collected, "item.collected"},
-                                             {ItemChange::unclaimed, "item.unclaimed"},
-                                             {ItemChange::redirected, "item.redirected"}};
+constexpr EnumName<ItemChange> kItemChanges[] = {{ItemChange::available, "item.available"},
+                                                 {ItemChange::reserved, "item.reserved"},
+                                                 {ItemChange::lent, "item.lent"},
+                                                 {ItemChange::returned, "item.returned"},
+                                                 {ItemChange::collected, "item.collected"},
+                                                 {ItemChange::unclaimed, "item.unclaimed"},
+                                                 {ItemChange::redirected, "item.redirected"}};
 constexpr EnumName<LoanNoticeType> kNotices[] = {{LoanNoticeType::late, "loan.late"},
                                                  {LoanNoticeType::reminder, "loan.reminder"}};
 
-std::optional<ItemStatus> status_of(std::string_view t) {
+std::optional<ItemStatus> item_status_of(std::string_view t) {
   return item_status_from_string(t);
 }
-std::optional<ItemCondition> condition_of(std::string_view t) {
+std::optional<ItemCondition> item_condition_of(std::string_view t) {
   return item_condition_from_string(t);
 }
-std::optional<ItemMode> mode_of(std::string_view t) {
+std::optional<ItemMode> item_mode_of(std::string_view t) {
   return item_mode_from_string(t);
 }
-std::optional<RedirectOutlet> outlet_of(std::string_view t) {
+std::optional<RedirectOutlet> item_outlet_of(std::string_view t) {
   return redirect_outlet_from_string(t);
 }
+
+// ItemChanged's plain fields, in reading order between the hand-read ones (status, community,
+// condition, mode, photos, outlet). An absent text reads as "", an absent weight as 0.
+constexpr auto kItemIds =
+    std::tuple{event_field("item_id", &ItemChanged::item_id, &EventFields::uuid),
+               event_field("site_id", &ItemChanged::site_id, &EventFields::uuid)};
+constexpr auto kItemText =
+    std::tuple{event_field("category", &ItemChanged::category, &EventFields::optional_text),
+               event_field("title", &ItemChanged::title, &EventFields::optional_text),
+               event_field("description", &ItemChanged::description, &EventFields::optional_text),
+               event_field("weight_g", &ItemChanged::weight_g, &EventFields::optional_integer)};
+constexpr auto kItemState = std::tuple{
+    event_field("at", &ItemChanged::at, &EventFields::optional_text),
+    event_field("reserved_until", &ItemChanged::reserved_until, &EventFields::optional_text),
+    event_field("reserved_by_member_id", &ItemChanged::reserved_by_member_id,
+                &EventFields::optional_uuid)};
+constexpr auto kItemTail =
+    std::tuple{event_field("partner", &ItemChanged::partner, &EventFields::optional_text),
+               event_field("revision", &ItemChanged::revision, &EventFields::optional_integer)};
+
+constexpr auto kNotice =
+    std::tuple{event_field("item_id", &LoanNotice::item_id, &EventFields::uuid),
+               event_field("site_id", &LoanNotice::site_id, &EventFields::uuid),
+               event_field("member_id", &LoanNotice::member_id, &EventFields::uuid),
+               event_field("title", &LoanNotice::title, &EventFields::text),
+               event_field("loan_number", &LoanNotice::loan_number, &EventFields::integer),
+               event_field("due_at", &LoanNotice::due_at, &EventFields::text)};
 
 }  // namespace
 
 std::optional<ItemChange> item_change(std::string_view type) {
-  return enum_from_name(kChanges, type);
+  return enum_from_name(kItemChanges, type);
 }
 
 std::string ItemChanged::type_name() const {
-  return std::string(enum_name(kChanges, change));
+  return std::string(enum_name(kItemChanges, change));
 }
 
-Read<ItemChanged> ItemChanged::read(const Event& e) {
-  ItemChanged i;
-  const auto change = item_change(e.type);
-  if (!change) return ReadFailure{"not an item event: \"" + e.type + "\""};
-  i.change = *change;
-  EventFields f(e.data);
-  i.item_id = f.uuid("item_id");
-  i.site_id = f.uuid("site_id");
-  if (auto status = f.parsed("status", status_of)) i.status = *status;
+namespace {
+
+void read_item_fields(EventFields& f, ItemChanged& i, const Event& e) {
+  read_fields(f, i, kItemIds);
+  if (auto status = f.parsed("status", item_status_of)) i.status = *status;
   i.community_id = f.optional_uuid("community_id").value_or(e.community_id);
-  i.category = f.optional_text("category").value_or("");
-  i.title = f.optional_text("title").value_or("");
-  i.description = f.optional_text("description").value_or("");
-  i.weight_g = f.optional_integer("weight_g").value_or(0);
-  i.condition = f.optional_parsed("condition", condition_of);
-  i.mode = f.optional_parsed("mode", mode_of);
+  read_fields(f, i, kItemText);
+  i.condition = f.optional_parsed("condition", item_condition_of);
+  i.mode = f.optional_parsed("mode", item_mode_of);
   if (const nlohmann::json* photos = f.raw("photos")) {
     if (!photos->is_array()) f.fail("field photos is not an array");
     for (const auto& p : photos->is_array() ? *photos : nlohmann::json::array()) {
@@ -63,33 +83,29 @@ Read<ItemChanged> ItemChanged::read(const Event& e) {
         f.fail("field photos holds a non-string");
     }
   }
-  i.at = f.optional_text("at").value_or("");
-  i.reserved_until = f.optional_text("reserved_until");
-  i.reserved_by_member_id = f.optional_uuid("reserved_by_member_id");
-  i.outlet = f.optional_parsed("outlet", outlet_of);
-  i.partner = f.optional_text("partner");
-  i.revision = f.optional_integer("revision");
-  return f.finish(std::move(i));
+  read_fields(f, i, kItemState);
+  i.outlet = f.optional_parsed("outlet", item_outlet_of);
+  read_fields(f, i, kItemTail);
+}
+
+}  // namespace
+
+Read<ItemChanged> ItemChanged::read(const Event& e) {
+  return read_event<ItemChanged>(
+      e, item_change(e.type), &ItemChanged::change,
+      "not an item event: ", [&](EventFields& f, ItemChanged& i) { read_item_fields(f, i, e); });
 }
 
 nlohmann::json ItemChanged::data() const {
-  nlohmann::json data = {{"item_id", item_id},
-                         {"site_id", site_id},
-                         {"community_id", community_id},
-                         {"category", category},
-                         {"title", title},
-                         {"description", description},
-                         {"weight_g", weight_g},
-                         {"status", to_string(status)},
-                         {"photos", photos},
-                         {"at", at}};
+  nlohmann::json data = {
+      {"community_id", community_id}, {"status", to_string(status)}, {"photos", photos}};
+  write_fields(data, *this, kItemIds);
+  write_fields(data, *this, kItemText);
+  write_fields(data, *this, kItemState);
+  write_fields(data, *this, kItemTail);
   if (condition) data["condition"] = to_string(*condition);
   if (mode) data["mode"] = to_string(*mode);
-  if (revision) data["revision"] = *revision;
-  if (reserved_until) data["reserved_until"] = *reserved_until;
-  if (reserved_by_member_id) data["reserved_by_member_id"] = *reserved_by_member_id;
   if (outlet) data["outlet"] = to_string(*outlet);
-  if (partner) data["partner"] = *partner;
   return data;
 }
 
@@ -98,23 +114,15 @@ std::string LoanNotice::type_name() const {
 }
 
 Read<LoanNotice> LoanNotice::read(const Event& e) {
-  LoanNotice n;
-  const auto type = enum_from_name(kNotices, e.type);
-  if (!type) return ReadFailure{"not a loan notice: \"" + e.type + "\""};
-  n.type = *type;
-  EventFields f(e.data);
-  n.item_id = f.uuid("item_id");
-  n.site_id = f.uuid("site_id");
-  n.member_id = f.uuid("member_id");
-  n.title = f.text("title");
-  n.loan_number = f.integer("loan_number");
-  n.due_at = f.text("due_at");
-  return f.finish(std::move(n));
+  return read_event<LoanNotice>(
+      e, enum_from_name(kNotices, e.type), &LoanNotice::type,
+      "not a loan notice: ", [](EventFields& f, LoanNotice& n) { read_fields(f, n, kNotice); });
 }
 
 nlohmann::json LoanNotice::data() const {
-  return {{"item_id", item_id}, {"site_id", site_id},         {"member_id", member_id},
-          {"title", title},     {"loan_number", loan_number}, {"due_at", due_at}};
+  nlohmann::json data = nlohmann::json::object();
+  write_fields(data, *this, kNotice);
+  return data;
 }
 
 }  // namespace maillon
