@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "services/common/errors.hpp"
 
@@ -75,6 +76,43 @@ const ProblemText& problem_text(std::span<const MessageRow<Code>> table, Code co
 template <class Code>
 ApiError problem_for(std::span<const MessageRow<Code>> table, Code code, Lang lang = Lang::fr) {
   return problem_from(problem_text(table, code), lang);
+}
+
+// A service's table for `Code`, found by the code's type: the service specialises this with
+//   static std::span<const MessageRow<Code>> rows();
+// and the four functions below answer for its codes (its namespace brings them in with
+// `using maillon::problem;` ..., so that depot::problem(code) reads as before).
+template <class Code>
+struct MessageTable {};
+
+template <class Code>
+concept HasMessageTable = requires {
+  MessageTable<Code>::rows();
+};
+
+// The text of a code alone, for a field error among others of the same body.
+template <HasMessageTable Code>
+std::string message(Code code) {
+  return std::string(problem_text(MessageTable<Code>::rows(), code).detail_fr);
+}
+
+// The problem a code answers.
+template <HasMessageTable Code>
+ApiError problem(Code code) {
+  return problem_for(MessageTable<Code>::rows(), code);
+}
+
+// The problem a code answers, carrying the field errors given (the domain's, or a reader's).
+template <HasMessageTable Code>
+ApiError problem(Code code, FieldErrors errors) {
+  const ApiError row = problem(code);
+  return ApiError(row.status(), row.code(), row.title(), row.detail(), std::move(errors));
+}
+
+// A 400 row's text put on a field named at run time (a query parameter, a member's role).
+template <HasMessageTable Code>
+ApiError problem_on_field(Code code, std::string field) {
+  return problem(code, {{std::move(field), message(code)}});
 }
 
 }  // namespace maillon

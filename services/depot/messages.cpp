@@ -62,32 +62,15 @@ constexpr MessageRow<DepotRefusal> kRefusals[] = {
 
 }  // namespace
 
-std::span<const MessageRow<DepotOutcome>> outcome_messages() {
-  return kOutcomes;
-}
-std::span<const MessageRow<DepotRefusal>> refusal_messages() {
-  return kRefusals;
-}
-
-ApiError problem(DepotOutcome outcome) {
-  return problem_for(outcome_messages(), outcome);
-}
-ApiError problem(DepotRefusal refusal) {
-  return problem_for(refusal_messages(), refusal);
-}
-
-ApiError problem(DepotRefusal refusal, FieldErrors errors) {
-  const ApiError row = problem(refusal);
-  return ApiError(row.status(), row.code(), row.title(), row.detail(), std::move(errors));
-}
-
-ApiError problem_on_field(DepotRefusal refusal, std::string field) {
-  const ProblemText& row = problem_text(refusal_messages(), refusal);
-  return problem(refusal, {{std::move(field), std::string(row.detail_fr)}});
-}
-
-std::string message(DepotRefusal refusal) {
-  return std::string(problem_text(refusal_messages(), refusal).detail_fr);
-}
-
 }  // namespace maillon::depot
+
+namespace maillon {
+
+std::span<const MessageRow<DepotOutcome>> MessageTable<DepotOutcome>::rows() {
+  return depot::kOutcomes;
+}
+std::span<const MessageRow<depot::DepotRefusal>> MessageTable<depot::DepotRefusal>::rows() {
+  return depot::kRefusals;
+}
+
+}  // namespace maillon

@@ -38,17 +38,21 @@ enum class DepotRefusal {
 // The last code: the message table's test walks every code up to it (keep it last).
 inline constexpr DepotRefusal kLastDepotRefusal = DepotRefusal::stats_invalid;
 
-std::span<const MessageRow<DepotOutcome>> outcome_messages();
-std::span<const MessageRow<DepotRefusal>> refusal_messages();
-
-// The problem a refusal (or a domain outcome other than ok) answers.
-ApiError problem(DepotOutcome outcome);
-ApiError problem(DepotRefusal refusal);
-// A refusal whose field errors are given (item_invalid, stats_invalid).
-ApiError problem(DepotRefusal refusal, FieldErrors errors);
-// A 400 row's text put on a field named at run time (unknown_member, day_invalid).
-ApiError problem_on_field(DepotRefusal refusal, std::string field);
-// The text of a refusal alone, for a field error among others.
-std::string message(DepotRefusal refusal);
+// problem(code), problem(code, errors) for item_invalid and stats_invalid, problem_on_field(code,
+// field) for unknown_member and day_invalid, message(code): problems.hpp's, from the tables below.
+using maillon::message;
+using maillon::problem;
+using maillon::problem_on_field;
 
 }  // namespace maillon::depot
+
+namespace maillon {
+template <>
+struct MessageTable<DepotOutcome> {
+  static std::span<const MessageRow<DepotOutcome>> rows();
+};
+template <>
+struct MessageTable<depot::DepotRefusal> {
+  static std::span<const MessageRow<depot::DepotRefusal>> rows();
+};
+}  // namespace maillon

@@ -84,21 +84,15 @@ constexpr MessageRow<LedgerRefusal> kRefusals[] = {
 
 }  // namespace
 
-std::span<const MessageRow<LedgerOutcome>> outcome_messages() {
-  return kOutcomes;
-}
-std::span<const MessageRow<LedgerRefusal>> refusal_messages() {
-  return kRefusals;
-}
-
-ApiError problem(LedgerOutcome outcome) {
-  return problem_for(outcome_messages(), outcome);
-}
-ApiError problem(LedgerRefusal refusal) {
-  return problem_for(refusal_messages(), refusal);
-}
-std::string_view message(LedgerRefusal refusal) {
-  return problem_text(refusal_messages(), refusal).detail_fr;
-}
-
 }  // namespace maillon::ledger
+
+namespace maillon {
+
+std::span<const MessageRow<LedgerOutcome>> MessageTable<LedgerOutcome>::rows() {
+  return ledger::kOutcomes;
+}
+std::span<const MessageRow<ledger::LedgerRefusal>> MessageTable<ledger::LedgerRefusal>::rows() {
+  return ledger::kRefusals;
+}
+
+}  // namespace maillon

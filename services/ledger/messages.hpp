@@ -12,13 +12,20 @@
 
 namespace maillon::ledger {
 
-std::span<const MessageRow<LedgerOutcome>> outcome_messages();
-std::span<const MessageRow<LedgerRefusal>> refusal_messages();
-
-// The problem a refusal (or a ledger outcome other than ok and exists) answers.
-ApiError problem(LedgerOutcome outcome);
-ApiError problem(LedgerRefusal refusal);
-// The text of a refusal alone, for a field error among others of the same body.
-std::string_view message(LedgerRefusal refusal);
+// problem(code) for a refusal or a ledger outcome other than ok and exists, message(code) for a
+// field error among others: problems.hpp's, from the tables below.
+using maillon::message;
+using maillon::problem;
 
 }  // namespace maillon::ledger
+
+namespace maillon {
+template <>
+struct MessageTable<LedgerOutcome> {
+  static std::span<const MessageRow<LedgerOutcome>> rows();
+};
+template <>
+struct MessageTable<ledger::LedgerRefusal> {
+  static std::span<const MessageRow<ledger::LedgerRefusal>> rows();
+};
+}  // namespace maillon

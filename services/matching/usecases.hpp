@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/outcome.hpp"
 #include "services/matching/index.hpp"
 #include "services/matching/repository.hpp"
 
@@ -37,14 +38,8 @@ enum class MatchingCode {
 };
 inline constexpr MatchingCode kMatchingCodeLast = MatchingCode::query_text_too_long;
 
-struct Done {};
-
 template <class T>
-struct MatchingOutcome {
-  MatchingCode code = MatchingCode::ok;
-  T value{};
-  bool ok() const { return code == MatchingCode::ok; }
-};
+using MatchingOutcome = UseCaseOutcome<MatchingCode, T>;
 
 // "offer:<uuid>" or "request:<uuid>".
 struct ListingRef {

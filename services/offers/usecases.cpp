@@ -26,9 +26,9 @@ struct Refusal {
 template <class F>
 auto settle(F&& f) -> ListingOutcome<std::invoke_result_t<F&>> {
   try {
-    return {ListingCode::ok, f(), {}, {}};
+    return {{ListingCode::ok, f()}, {}, {}};
   } catch (Refusal& refusal) {
-    return {refusal.code, {}, std::move(refusal.errors), std::move(refusal.status)};
+    return {{refusal.code, {}}, std::move(refusal.errors), std::move(refusal.status)};
   }
 }
 
@@ -123,7 +123,7 @@ ListingOutcome<SearchPage> ListingUseCases::search(const ListQuery& query) {
           {std::make_shared<const ListingRow>(std::move(row)), nullptr, nullptr, distance});
     }
   }
-  return {ListingCode::ok, {std::move(*hits), query.limit - 1}, {}, {}};
+  return {{ListingCode::ok, {std::move(*hits), query.limit - 1}}, {}, {}};
 }
 
 ListingOutcome<SeenListing> ListingUseCases::get(const Identity& who, const std::string& id) {

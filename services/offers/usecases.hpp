@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exchange/listing.hpp"
+#include "services/common/outcome.hpp"
 #include "services/offers/context.hpp"
 #include "services/offers/search_index.hpp"
 
@@ -50,15 +51,10 @@ enum class ListingCode {
 };
 inline constexpr ListingCode kListingCodeLast = ListingCode::unknown_category;
 
-struct Done {};
-
 template <class T>
-struct ListingOutcome {
-  ListingCode code = ListingCode::ok;
-  T value{};
+struct ListingOutcome : UseCaseOutcome<ListingCode, T> {
   FieldErrors errors;  // invalid_fields: the domain's field errors
   std::string status;  // status_conflict: the listing's current status
-  bool ok() const { return code == ListingCode::ok; }
 };
 
 // What a caller sees of a listing: its editors (owner, staff of its site or of the owner's home
