@@ -6,9 +6,11 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "services/common/category_file.hpp"
 #include "services/common/events_depot.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
@@ -16,32 +18,39 @@
 namespace maillon::depot {
 namespace {
 
-// The ledger's grant command (schemas/events/ledger.command.schema.json): an immediate transfer
-// where an absent member id is the community's account.
-nlohmann::json ledger_grant(const DepotEffect& effect, const std::string& item_id) {
-  nlohmann::json data = {
-      {"transfer_id", effect.transfer_id}, {"minutes", effect.minutes}, {"ref", "item:" + item_id}};
+// The ledger's grant command: an immediate transfer where an absent member id is the
+// community's account.
+LedgerCommandEvent ledger_grant(const DepotEffect& effect, const std::string& item_id) {
+  LedgerCommandEvent grant;
+  grant.type = LedgerCommandType::grant;
+  grant.transfer_id = effect.transfer_id;
+  grant.minutes = effect.minutes;
+  grant.ref = "item:" + item_id;
   if (effect.kind == DepotEffectKind::ledger_deposit_reward) {
-    data["kind"] = "deposit_reward";  // community -> depositor
-    data["to_member_id"] = effect.member_id;
+    grant.kind = TransferKind::deposit_reward;  // community -> depositor
+    grant.to_member_id = effect.member_id;
   } else {
-    data["kind"] = "loan";  // borrower -> community
-    data["from_member_id"] = effect.member_id;
+    grant.kind = TransferKind::loan;  // borrower -> community
+    grant.from_member_id = effect.member_id;
   }
-  return data;
+  return grant;
 }
+
+// The figures an impact row adds to its day's counters, under the same names on both sides.
+constexpr std::pair<int64_t ImpactRow::*, int64_t DayCounters::*> kImpactFigures[] = {
+    {&ImpactRow::items_in, &DayCounters::items_in},
+    {&ImpactRow::items_reused, &DayCounters::items_reused},
+    {&ImpactRow::reused_g, &DayCounters::reused_g},
+    {&ImpactRow::redirected_reuse_g, &DayCounters::redirected_reuse_g},
+    {&ImpactRow::redirected_recycle_g, &DayCounters::redirected_recycle_g},
+    {&ImpactRow::redirected_waste_g, &DayCounters::redirected_waste_g},
+    {&ImpactRow::loans, &DayCounters::loans}};
 
 void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent& impact) {
   const ItemEvent events[] = {impact};
   for (const ImpactRow& r : aggregate_impact(events)) {
     DayCounters add;
-    add.items_in = r.items_in;
-    add.items_reused = r.items_reused;
-    add.reused_g = r.reused_g;
-    add.redirected_reuse_g = r.redirected_reuse_g;
-    add.redirected_recycle_g = r.redirected_recycle_g;
-    add.redirected_waste_g = r.redirected_waste_g;
-    add.loans = r.loans;
+    for (const auto& [from, to] : kImpactFigures) add.*to = r.*from;
     add_counters(tx, community_id, r.site_id, format_day(r.day_start_s), add);
   }
 }
@@ -88,8 +97,9 @@ void DepotContext::record(pqxx::work& tx, const ItemRow& row, std::string_view w
   for (const DepotEffect& effect : effects) {
     // Named after the transfer: a retried change publishes the same command id, and the
     // ledger's idempotent transfer ids make it move credits once.
-    service.outbox.add(tx, "ledger.commands", "ledger.grant", row.community_id,
-                       ledger_grant(effect, row.item.id), uuid_from_name(effect.transfer_id));
+    const LedgerCommandEvent grant = ledger_grant(effect, row.item.id);
+    service.outbox.add(tx, kLedgerCommandsStream, grant.type_name(), row.community_id, grant.data(),
+                       uuid_from_name(effect.transfer_id));
   }
   if (impact) add_impact(tx, row.community_id, *impact);
   if (!active_member_id.empty()) {

@@ -25,41 +25,21 @@ constexpr const char* kAdvanceItem =
 
 constexpr size_t kPhotosMax = 10;  // what the depot accepts at intake
 
-// What an item.* event says of the item (schemas/events/item.schema.json).
-struct ItemSnapshot {
-  std::string id;
-  std::string site_id;
-  std::string community_id;
-  std::string category;
-  std::string title;
-  std::string description;
-  ListingMode mode = ListingMode::give;
-  std::vector<std::string> photos;
-  std::string status;
-  int64_t revision = 0;
-};
-
-// A depot item as a listing's snapshot; nullopt when it cannot be one (no category, title or
-// mode). An event its reader refuses is dead-lettered.
-std::optional<ItemSnapshot> read_item(const Event& e) {
-  const ItemChanged i = ItemChanged::read(e).value();
-  ItemSnapshot item;
-  item.id = i.item_id;
-  item.site_id = i.site_id;
+// The item.* event a listing can follow; nullopt when it cannot be one (no category, title or
+// mode). Its community is the envelope's; at most kPhotosMax photos. An event its reader refuses
+// is dead-lettered.
+std::optional<ItemChanged> read_item(const Event& e) {
+  ItemChanged item = ItemChanged::read(e).value();
   item.community_id = e.community_id;
-  item.category = i.category;
-  item.title = i.title;
-  item.description = i.description;
-  item.status = std::string(to_string(i.status));
-  if (!is_uuid(item.community_id) || item.category.empty() || item.title.empty() || !i.mode) {
+  if (!is_uuid(item.community_id) || item.category.empty() || item.title.empty() || !item.mode) {
     return std::nullopt;
   }
-  item.mode = *i.mode == ItemMode::give ? ListingMode::give : ListingMode::lend;
-  for (const std::string& photo : i.photos) {
-    if (item.photos.size() < kPhotosMax) item.photos.push_back(photo);
-  }
-  if (i.revision) item.revision = *i.revision;
+  if (item.photos.size() > kPhotosMax) item.photos.resize(kPhotosMax);
   return item;
+}
+
+std::string status_text(const ItemChanged& item) {
+  return std::string(to_string(item.status));
 }
 
 // On the shelf: active. Held for a member (reserved, or lent by an objetothèque): reserved.
@@ -73,16 +53,16 @@ std::optional<ListingStatus> listing_status_of(const std::string& item_status) {
 
 // The item's listing as a member's free offer handed over at the site: no location of its own,
 // so its place is the site's (place() in context.hpp reads it).
-ListingRow new_listing(const ItemSnapshot& item, const SiteRow& site, ListingStatus status) {
+ListingRow new_listing(const ItemChanged& item, const SiteRow& site, ListingStatus status) {
   ListingRow row;
   Listing& l = row.listing;
-  l.id = item.id;
+  l.id = item.item_id;
   l.side = ListingSide::offer;
   l.member_id = item.site_id;
   l.community_id = item.community_id;
   l.status = status;
   l.kind = ListingKind::good;
-  l.mode = item.mode;
+  l.mode = *item.mode == ItemMode::give ? ListingMode::give : ListingMode::lend;
   l.category = item.category;
   l.title = item.title;
   l.description = item.description;
@@ -103,32 +83,33 @@ void announce(const ListingContext& c, pqxx::work& tx, const ListingRow& row,
   }
 }
 
-void create_listing_of(const ListingContext& c, pqxx::work& tx, const ItemSnapshot& item,
+void create_listing_of(const ListingContext& c, pqxx::work& tx, const ItemChanged& item,
                        ListingStatus status) {
   std::optional<SiteRow> site = find_site(tx, item.site_id);
   // The members stream is consumed apart from this one: throwing retries the event later.
   if (!site) throw std::runtime_error("depot item at a site not yet known: retried");
   if (site->community_id != item.community_id) {
-    log::warn("depot item of another community than its site: ignored", {{"item", item.id}});
+    log::warn("depot item of another community than its site: ignored", {{"item", item.item_id}});
     return;
   }
   insert_listing(tx, new_listing(item, *site, status));
-  announce(c, tx, find_listing(tx, item.id, false).value(), item.status, true);
+  announce(c, tx, find_listing(tx, item.item_id, false).value(), status_text(item), true);
 }
 
 void apply_item_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
   if (!item_change(e.type)) return;  // loan reminders and late notices: not listings
-  std::optional<ItemSnapshot> item = read_item(e);
+  std::optional<ItemChanged> item = read_item(e);
   if (!item) {
     log::warn("depot item event without its fields: ignored", {{"event", e.id}});
     return;
   }
-  std::optional<ListingStatus> status = listing_status_of(item->status);
+  std::optional<ListingStatus> status = listing_status_of(status_text(*item));
   if (!status) return;
-  if (tx.exec_params(kAdvanceItem, item->id, item->site_id, item->revision).affected_rows() == 0) {
+  if (tx.exec_params(kAdvanceItem, item->item_id, item->site_id, item->revision.value_or(0))
+          .affected_rows() == 0) {
     return;  // an older revision than the one applied
   }
-  std::optional<ListingRow> row = find_listing(tx, item->id, true);
+  std::optional<ListingRow> row = find_listing(tx, item->item_id, true);
   if (!row) {
     create_listing_of(c, tx, *item, *status);
     return;
@@ -138,7 +119,7 @@ void apply_item_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
   next.listing.status = *status;
   next.exchange_id = std::nullopt;
   next.acted_by = std::nullopt;
-  announce(c, tx, update_listing(tx, next), item->status, false);
+  announce(c, tx, update_listing(tx, next), status_text(*item), false);
 }
 
 }  // namespace
