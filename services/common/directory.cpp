@@ -90,7 +90,7 @@ std::optional<Site> site(pqxx::transaction_base& tx, const std::string& id) {
   const pqxx::result r = tx.exec_params(kSite, id);
   if (r.empty()) return std::nullopt;
   const pqxx::row row = r[0];
-  Site s{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(), {}, {}};
+  Site s{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), {}, row[4].c_str(), {}};
   if (!row[5].is_null()) s.opening_hours = row[5].c_str();
   if (!row[6].is_null() && !row[7].is_null())
     s.location = Position{row[6].as<double>(), row[7].as<double>()};

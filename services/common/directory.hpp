@@ -31,15 +31,16 @@ struct Position {
   double lon = 0;
 };
 
+// In the order of the site.* events' fields.
 struct Site {
   std::string id;
   std::string community_id;
   std::string name;
   std::string kind;
-  std::string address;
-  std::optional<std::string> opening_hours;
   // Unknown only for a site recorded before the directory by a service that kept no position.
   std::optional<Position> location;
+  std::string address;
+  std::optional<std::string> opening_hours;
 };
 
 // Applies community.created/updated and site.created/updated (true); any other type changes

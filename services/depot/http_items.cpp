@@ -55,6 +55,21 @@ class ItemRoutes {
     const auto answer = cases_.act(s().auth.require(req), req.param("id"), action, input);
     return json_response(200, view_json(value_of(answer)));
   }
+  // An action with a body: the caller first (a stranger is a 401 whatever the body), then the
+  // body, of which `read` fills the action's input; every field error is in one 400.
+  template <class Read>
+  Response act_on_body(const Request& req, ItemAction action,
+                       std::initializer_list<std::string_view> fields, Read read,
+                       bool empty_is_object = false) {
+    Identity who = s().auth.require(req);
+    Json j = parse_json_object(req.body, empty_is_object);
+    BodyReader r(j, fields);
+    ActionInput input;
+    read(r, input);
+    r.finish();
+    const auto answer = cases_.act(who, req.param("id"), action, input);
+    return json_response(200, view_json(value_of(answer)));
+  }
   // Who reads a public route: a token that no longer works (logged out, suspended) reads what
   // anyone reads; an X-On-Behalf-Of the caller may not use is still refused.
   std::optional<Identity> reader(const Request& req);
@@ -147,59 +162,44 @@ Response ItemRoutes::release(const Request& req) {
 }
 
 Response ItemRoutes::collect(const Request& req) {
-  Identity who = s().auth.require(req);
-  Json j = parse_json_object(req.body, true);
-  BodyReader r(j, {"member_id"});
-  ActionInput input;
-  input.member_id = r.uuid("member_id").value_or("");
-  r.finish();
-  const auto answer = cases_.act(who, req.param("id"), ItemAction::collect, input);
-  return json_response(200, view_json(value_of(answer)));
+  auto read = [](BodyReader& r, ActionInput& in) {
+    in.member_id = r.uuid("member_id").value_or("");
+  };
+  return act_on_body(req, ItemAction::collect, {"member_id"}, read, true);
 }
 
 Response ItemRoutes::lend(const Request& req) {
-  Identity who = s().auth.require(req);
-  Json j = parse_json_object(req.body);
-  BodyReader r(j, {"member_id", "due_at"});
-  ActionInput input;
-  input.member_id = r.required_uuid("member_id");
-  std::string due_text = r.required_text("due_at", 40);
-  std::optional<int64_t> due_at_s = parse_rfc3339_s(due_text);
-  if (!due_text.empty() && !due_at_s) r.add_error("due_at", message(DepotRefusal::due_at_invalid));
-  r.finish();
-  input.due_at_s = *due_at_s;
-  const auto answer = cases_.act(who, req.param("id"), ItemAction::lend, input);
-  return json_response(200, view_json(value_of(answer)));
+  auto read = [](BodyReader& r, ActionInput& in) {
+    in.member_id = r.required_uuid("member_id");
+    const std::string due_text = r.required_text("due_at", 40);
+    const std::optional<int64_t> due_at_s = parse_rfc3339_s(due_text);
+    if (!due_text.empty() && !due_at_s)
+      r.add_error("due_at", message(DepotRefusal::due_at_invalid));
+    in.due_at_s = due_at_s.value_or(0);  // read only when no field error
+  };
+  return act_on_body(req, ItemAction::lend, {"member_id", "due_at"}, read);
 }
 
 Response ItemRoutes::give_back(const Request& req) {
-  Identity who = s().auth.require(req);
-  Json j = parse_json_object(req.body);
-  BodyReader r(j, {"condition"});
-  std::string text = r.required_text("condition", 20);
-  std::optional<ItemCondition> condition = item_condition_from_string(text);
-  if (!text.empty() && !condition)
-    r.add_error("condition", message(DepotRefusal::condition_unknown));
-  r.finish();
-  ActionInput input;
-  input.condition = *condition;
-  const auto answer = cases_.act(who, req.param("id"), ItemAction::give_back, input);
-  return json_response(200, view_json(value_of(answer)));
+  auto read = [](BodyReader& r, ActionInput& in) {
+    const std::string text = r.required_text("condition", 20);
+    const std::optional<ItemCondition> condition = item_condition_from_string(text);
+    if (!text.empty() && !condition)
+      r.add_error("condition", message(DepotRefusal::condition_unknown));
+    if (condition) in.condition = *condition;
+  };
+  return act_on_body(req, ItemAction::give_back, {"condition"}, read);
 }
 
 Response ItemRoutes::redirect(const Request& req) {
-  Identity who = s().auth.require(req);
-  Json j = parse_json_object(req.body);
-  BodyReader r(j, {"outlet", "partner"});
-  std::string text = r.required_text("outlet", 20);
-  ActionInput input;
-  input.partner = r.text("partner", kTextMax).value_or("");
-  std::optional<RedirectOutlet> outlet = redirect_outlet_from_string(text);
-  if (!text.empty() && !outlet) r.add_error("outlet", message(DepotRefusal::outlet_unknown));
-  r.finish();
-  input.outlet = *outlet;
-  const auto answer = cases_.act(who, req.param("id"), ItemAction::redirect, input);
-  return json_response(200, view_json(value_of(answer)));
+  auto read = [](BodyReader& r, ActionInput& in) {
+    const std::string text = r.required_text("outlet", 20);
+    in.partner = r.text("partner", kTextMax).value_or("");
+    const std::optional<RedirectOutlet> outlet = redirect_outlet_from_string(text);
+    if (!text.empty() && !outlet) r.add_error("outlet", message(DepotRefusal::outlet_unknown));
+    if (outlet) in.outlet = *outlet;
+  };
+  return act_on_body(req, ItemAction::redirect, {"outlet", "partner"}, read);
 }
 
 }  // namespace

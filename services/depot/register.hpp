@@ -2,9 +2,7 @@
 // (services/depot/depot.hpp has the rest).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::depot {
 void register_service(Service& service);

@@ -2,9 +2,7 @@
 // and jobs (ledger_service.hpp has the rest).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::ledger {
 void register_service(Service& service);

@@ -22,11 +22,6 @@ constexpr const char* kSelectTransfers =
     "ref, created_at_us, state, posted_minutes, resolved_at_us FROM transfers "
     "WHERE community_id = $1 AND id = ANY($2::text[])";
 
-constexpr const char* kSelectTransfer =
-    "SELECT id, from_account_id, to_account_id, amount_minutes, pending, timeout_s, kind, memo, "
-    "ref, created_at_us, state, posted_minutes, resolved_at_us FROM transfers "
-    "WHERE community_id = $1 AND id = $2";
-
 // Every change of a community's balances and holds happens under this transaction-level lock:
 // one writer per community across all replicas, so accounts are read without row locks (a
 // batch touching thousands of accounts would otherwise write a lock record for each). The
@@ -355,9 +350,10 @@ void prepare_statements(Db& db) {
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
                                       const TransferId& id) {
-  const auto r = tx.exec_params(kSelectTransfer, community_id, id);
-  if (r.empty()) return std::nullopt;
-  return transfer_from_row(r[0]);
+  // The batch's statement (prepared on every connection) with a list of one.
+  std::vector<Transfer> found = load_transfers(tx, community_id, {id});
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "exchange/policy.hpp"
+#include "services/common/directory.hpp"
 
 namespace maillon {
 class Service;
@@ -13,10 +14,7 @@ class Service;
 
 namespace maillon::members {
 
-struct Position {
-  double lat = 0;
-  double lon = 0;
-};
+using Position = directory::Position;  // one home for a point on the map
 
 struct RegisterInput {
   std::string email;

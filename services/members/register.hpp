@@ -2,9 +2,7 @@
 // consumer (members.hpp has the rest).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::members {
 void register_service(Service& service);

@@ -2,9 +2,7 @@
 // side (listings.hpp has the rest).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::offers {
 void register_service(Service& service);

@@ -2,9 +2,7 @@
 // request side (services/offers/listings.hpp).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::requests {
 void register_service(Service& service);
