@@ -41,6 +41,8 @@ struct ListingStreamEvent {
   std::optional<double> reach_km;
   std::optional<int64_t> price_minutes;
   std::optional<int64_t> duration_minutes;
+  std::optional<int64_t> deposit_minutes;  // lend: the deposit a borrower leaves
+  std::optional<int64_t> capacity;         // service: concurrent exchanges at most
   std::optional<std::string> available_from;
   std::optional<std::string> available_until;
   std::vector<std::string> photos;
