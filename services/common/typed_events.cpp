@@ -29,7 +29,7 @@ constexpr std::string_view kDepot[] = {"item.available",  "item.reserved",  "ite
 constexpr std::string_view kMembers[] = {
     "member.registered", "member.updated", "member.approved",   "member.suspended",
     "member.reinstated", "member.erased",  "community.created", "community.updated",
-    "site.created",      "site.updated",   "listing.hidden"};
+    "site.created",      "site.updated",   "listing.hidden",    "member.contact"};
 
 constexpr std::array<DeclaredStream, 8> kStreams = {{
     {"exchanges", kExchanges},
