@@ -109,6 +109,32 @@ export const put = <T>(path: string, body: unknown, options?: CallOptions) =>
   call<T>("PUT", path, { ...options, body });
 export const del = <T>(path: string, options?: CallOptions) => call<T>("DELETE", path, options);
 
+export interface Photo {
+  id: string;
+  url: string;
+  thumb_url: string;
+}
+
+/** Sends one picture to POST /v1/photos (multipart), as the member (never for someone acted for). */
+export async function uploadPhoto(file: File): Promise<Photo> {
+  const form = new FormData();
+  form.append("file", file);
+  const headers = new Headers({ Accept: "application/json" });
+  const csrf = csrfToken();
+  if (csrf) headers.set("X-CSRF-Token", csrf);
+  const bearer = session.bearer();
+  if (bearer) headers.set("Authorization", `Bearer ${bearer}`);
+  let response: Response;
+  try {
+    response = await fetch("/v1/photos", { method: "POST", headers, body: form, credentials: "same-origin", signal: AbortSignal.timeout(60_000) });
+  } catch {
+    throw new ApiError(0, "network", STATUS_TEXT[0], []);
+  }
+  if (response.status === 415) throw new ApiError(415, "unsupported-media-type", "Ce fichier n’est pas une photo (JPEG, PNG, WebP ou HEIC).", []);
+  if (!response.ok) throw await toError(response);
+  return (await response.json()) as Photo;
+}
+
 /** Builds a query string from the defined values only. */
 export function query(params: Record<string, string | number | undefined | null>): string {
   const search = new URLSearchParams();

@@ -1,7 +1,6 @@
 // A Leaflet map of nearby listings. The tile server is configuration (config.json or
 // window.MAILLON_TILES): with none, or when tiles fail to load, the page keeps its list and
 // says so, because the list is the part everyone can read.
-import "leaflet/dist/leaflet.css";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Position } from "./types";
 
@@ -68,7 +67,8 @@ export function MapView({ center, markers, label, centerLabel = "Vous" }: { cent
       const tiles = await tileConfig();
       if (cancelled || !box.current) return;
       if (!tiles) return setState("none");
-      const L = await import("leaflet");
+      // Leaflet's code and styles come with the first map, not with every page.
+      const [L] = await Promise.all([import("leaflet"), import("leaflet/dist/leaflet.css")]);
       if (cancelled || !box.current) return;
       map = L.map(box.current, { scrollWheelZoom: false }).setView([center.lat, center.lon], 13);
       let errors = 0;

@@ -11,6 +11,7 @@ import { ProposeForm } from "./exchanges";
 
 // Where the media service's files are served (services/media: /media/<2 hex>/<id>.jpg).
 export function photoUrl(id: string, thumb = false): string {
+  if (/^(https?:)?\//.test(id)) return id; // an address already (listings of an earlier version)
   return `/media/${id.slice(0, 2)}/${id}${thumb ? "-thumb" : ""}.jpg`;
 }
 
@@ -35,6 +36,8 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
   const tree = useLoad(categories, []);
   const allSites = useLoad(sites, []);
   const [proposing, setProposing] = useState(false);
+  // The place is written above; the map (and its tiles) only when asked for.
+  const [showMap, setShowMap] = useState(false);
   const l = listing.data;
   const site = allSites.data?.find((s) => s.id === l?.site_id);
   const where = l?.area ?? site?.location ?? null;
@@ -83,7 +86,14 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
                 ))}
               </ul>
             )}
-            {where && <MapView center={where} markers={[]} label="Carte : où se trouve l’annonce" centerLabel="Zone de l’annonce" />}
+            {where &&
+              (showMap ? (
+                <MapView center={where} markers={[]} label="Carte : où se trouve l’annonce" centerLabel="Zone de l’annonce" />
+              ) : (
+                <button type="button" class="button button--light" onClick={() => setShowMap(true)}>
+                  Voir le quartier sur la carte
+                </button>
+              ))}
             {l.member_id !== session.memberId() && l.status === "active" &&
               (proposing ? (
                 <ProposeForm

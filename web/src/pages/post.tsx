@@ -1,8 +1,9 @@
 // Posting an offer or a request. The place is the member's home site by default; the browser's
 // position is used only after the member asks for it, and only rounded areas are shown to others.
 import { useState } from "preact/hooks";
-import { post } from "../api";
-import { categories, flatten } from "../catalog";
+import { post, uploadPhoto } from "../api";
+import type { Photo } from "../api";
+import { categories, flatten, listingPath } from "../catalog";
 import { navigate } from "../router";
 import { session } from "../session";
 import type { Listing, Position, Site } from "../types";
@@ -69,6 +70,47 @@ function LocationChoice({
   );
 }
 
+// A listing carries at most this many photos (the API's limit).
+const PHOTOS_MAX = 6;
+
+function Photos({ photos, setPhotos, error }: { photos: Photo[]; setPhotos: (p: Photo[]) => void; error?: string }) {
+  const action = useAction();
+  const add = (event: { currentTarget: HTMLInputElement }) => {
+    const files = [...(event.currentTarget.files ?? [])].slice(0, PHOTOS_MAX - photos.length);
+    event.currentTarget.value = "";
+    void action.run(async () => {
+      const added: Photo[] = [];
+      for (const file of files) added.push(await uploadPhoto(file));
+      setPhotos([...photos, ...added]);
+    });
+  };
+  return (
+    <fieldset>
+      <legend>Photos (facultatif, jusqu’à {PHOTOS_MAX})</legend>
+      <Alert error={action.error} />
+      {error && <p class="field-error">Les photos n’ont pas pu être jointes : {error}</p>}
+      {photos.length > 0 && (
+        <ul class="photos" aria-label="Photos ajoutées">
+          {photos.map((photo, i) => (
+            <li key={photo.id}>
+              <img src={photo.thumb_url} alt={`Photo ${i + 1}`} width={96} height={96} />
+              <button type="button" class="button button--light" onClick={() => setPhotos(photos.filter((p) => p.id !== photo.id))} aria-label={`Retirer la photo ${i + 1}`}>
+                Retirer
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {photos.length < PHOTOS_MAX && (
+        <Field label="Ajouter des photos" hint="JPEG, PNG, WebP ou HEIC, 10 Mo au plus. Les données de localisation des photos sont effacées.">
+          {(p) => <input {...p} type="file" accept="image/jpeg,image/png,image/webp,image/heic" multiple disabled={action.busy} onChange={add} />}
+        </Field>
+      )}
+      {action.busy && <p class="hint" role="status">Envoi des photos…</p>}
+    </fieldset>
+  );
+}
+
 export function PostPage() {
   const tree = useLoad(categories, []);
   const [side, setSide] = useState<Side>("offers");
@@ -78,6 +120,7 @@ export function PostPage() {
   const [siteId, setSiteId] = useState(session.me()?.home_site_id ?? "");
   const [position, setPosition] = useState<Position | null>(null);
   const [created, setCreated] = useState<Listing | null>(null);
+  const [photos, setPhotos] = useState<Photo[]>([]);
   const action = useAction();
   const set = (key: keyof typeof form) => (e: { currentTarget: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement }) =>
     setForm({ ...form, [key]: e.currentTarget.value });
@@ -94,6 +137,7 @@ export function PostPage() {
       if (form.description) body.description = form.description;
       if (kind === "service") body.duration_minutes = Number(form.duration);
       if (side === "offers" && form.price) body.price_minutes = Number(form.price);
+      if (photos.length) body.photos = photos.map((p) => p.id);
       if (position) body.location = position;
       else if (siteId) body.site_id = siteId;
       setCreated(await post<Listing>(`/v1/${side}`, body));
@@ -104,9 +148,12 @@ export function PostPage() {
       <>
         <PageTitle>Annonce publiée</PageTitle>
         <Notice>« {created.title} » est en ligne. Les correspondances apparaissent sur votre accueil.</Notice>
+        <p>
+          <a href={listingPath(side === "offers" ? "offer" : "request", created.id)}>Voir l’annonce</a>
+        </p>
         <div class="row">
           <button type="button" class="button" onClick={() => navigate("/")}>Voir mes correspondances</button>
-          <button type="button" class="button button--light" onClick={() => setCreated(null)}>Publier une autre annonce</button>
+          <button type="button" class="button button--light" onClick={() => { setCreated(null); setPhotos([]); }}>Publier une autre annonce</button>
         </div>
       </>
     );
@@ -165,6 +212,7 @@ export function PostPage() {
         <Field label="Distance maximale (km)" error={fieldError(e, "reach_km")}>
           {(p) => <input {...p} type="number" inputMode="decimal" min={0.1} max={50} step={0.5} value={form.reach} onInput={set("reach")} />}
         </Field>
+        <Photos photos={photos} setPhotos={setPhotos} error={fieldError(e, "photos", ...photos.map((_, i) => `photos[${i}]`))} />
         <LocationChoice siteId={siteId} setSiteId={setSiteId} position={position} setPosition={setPosition} error={fieldError(e, "site_id", "location")} />
         <button type="submit" class="button" disabled={action.busy}>
           Publier
