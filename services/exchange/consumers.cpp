@@ -1,6 +1,5 @@
 // What the exchange service learns from other services' streams (policies, sites, listings,
-// matches, the ledger's answers), the in-app notifications it derives from its own events, and
-// the expiry job.
+// matches, the ledger's answers) and its jobs (the in-app notifications are the notify service's).
 #include <cstdlib>
 
 #include "services/common/config.hpp"
@@ -53,24 +52,6 @@ void apply_match_event(pqxx::work& tx, const Event& e) {
   repo::upsert_match(tx, m.id, m.offer_id, m.request_id);
 }
 
-// Each party hears of what the other one (or staff, or the system) did; nobody is told of
-// their own action.
-void notify(pqxx::work& tx, const Event& e) {
-  const ExchangeEvent x = ExchangeEvent::read(e).value();
-  using T = ExchangeEventType;
-  // Steps the system takes on its way (the hold, the post) are told by their outcome.
-  if (x.type == T::accepting || x.type == T::completing || x.type == T::abandoned) return;
-  std::string self = x.on_behalf_of ? std::string() : x.actor_id.value_or("");
-  if (x.type == T::message) self = x.author_id.value_or("");
-  if (x.type == T::rated) self = x.rater_id.value_or("");
-  for (const std::optional<std::string>* party : {&x.provider_id, &x.receiver_id}) {
-    if (!*party || **party == self) continue;
-    const std::string& member = **party;
-    repo::insert_notification(tx, uuid_from_name("notification:" + e.id + ":" + member), member,
-                              e.type, x.exchange_id, e.data);
-  }
-}
-
 std::chrono::milliseconds expiry_interval() {
   return Config::duration_ms("MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS",
                              std::chrono::milliseconds(kExpiryIntervalDefaultMs),
@@ -89,7 +70,6 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
     TransferEvent::read(e).value();  // an answer the ledger cannot have sent is dead-lettered
     workflow->on_ledger_event(tx, e.type, e.data);
   });
-  s.consume("exchanges", [](pqxx::work& tx, const Event& e) { notify(tx, e); });
   register_desk_items(s);
   s.every("expire-exchange-proposals", expiry_interval(),
           [workflow](pqxx::work& tx) { workflow->expire_due(tx); });

@@ -1,6 +1,6 @@
 // The exchange service: the workflow of exchange/exchange_flow.hpp behind HTTP, its saga over the
-// ledger (commands on ledger.commands, results from ledger.events), messages, ratings, the desk
-// and the notification inbox.
+// ledger (commands on ledger.commands, results from ledger.events), messages, ratings and the
+// desk (the inbox is the notify service's).
 #pragma once
 
 #include <chrono>
@@ -32,7 +32,6 @@ inline constexpr int kExpiryBatchMax = 200;  // per run; the next run takes the 
 inline constexpr int kDeskSectionMax = 100;  // rows per desk section
 // A confirmed exchange whose posting the ledger has not answered after this long is overdue.
 inline constexpr int64_t kCompletingUnansweredS = 15 * 60;
-inline constexpr int kStreamBatchMax = 100;           // notifications per SSE stream and poll
 inline constexpr int kMemberExchangesBatchMax = 200;  // open exchanges cancelled per statement
 // What exchange.cancelled names in `cancelled_by` when nobody chose to cancel (a party left).
 inline constexpr std::string_view kCancelledBySystem = "system";
@@ -120,18 +119,6 @@ std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id
                                   int32_t stars, const std::string& comment,
                                   const std::string& acting_staff_id);
 
-void insert_notification(pqxx::work& tx, const std::string& id, const std::string& member_id,
-                         const std::string& type, const std::string& exchange_id, const Json& data);
-std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
-                                     std::optional<int64_t> before_seq,
-                                     std::optional<int64_t> after_seq, int limit);
-// For each (member id, last seq sent), the member's notifications after it, oldest first, at
-// most `limit` per member; each with its member id.
-std::vector<std::pair<std::string, Json>> notifications_after(
-    pqxx::work& tx, const std::vector<std::pair<std::string, int64_t>>& cursors, int limit);
-int64_t latest_notification_seq(pqxx::work& tx, const std::string& member_id);
-bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id);
-int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id);
 }  // namespace repo
 
 // --- workflow.cpp: use cases shared by the routes, the consumers and the job.
@@ -164,7 +151,6 @@ std::string transition_event_type(ExchangeState from, ExchangeState to);
 
 void register_routes(Service& service, const std::shared_ptr<Workflow>& workflow);
 void register_consumers(Service& service, const std::shared_ptr<Workflow>& workflow);
-void register_notification_routes(Service& service);
 void register_service(Service& service);
 
 }  // namespace maillon::exchange

@@ -95,29 +95,6 @@ constexpr const char* kInsertRating =
     "VALUES ($1, $2, $3, $4, $5, $6::uuid) ON CONFLICT DO NOTHING RETURNING " MAILLON_UTC(
         "created_at");
 
-constexpr const char* kInsertNotification =
-    "INSERT INTO notifications (id, member_id, type, exchange_id, data) VALUES ($1, $2, $3, "
-    "$4::uuid, $5::jsonb) ON CONFLICT (id) DO NOTHING";
-constexpr const char* kListNotifications =
-    "SELECT id, seq, type, exchange_id, data::text, " MAILLON_UTC(
-        "created_at") ", read_at IS NOT NULL FROM notifications WHERE member_id = $1 "
-                      "AND (NOT $2 OR read_at IS NULL) AND ($3::bigint IS NULL OR seq < $3) "
-                      "AND ($4::bigint IS NULL OR seq > $4) ORDER BY seq DESC LIMIT $5";
-// The live stream's poll: for each (member, last id sent), what came after, oldest first. One
-// statement for every stream open in the process, each member on its (member_id, seq) index.
-constexpr const char* kNotificationsAfter =
-    "SELECT n.id, n.seq, n.type, n.exchange_id, n.data::text, " MAILLON_UTC(
-        "n.created_at") ", n.read_at IS NOT NULL, c.member_id::text FROM unnest($1::uuid[], "
-                        "$2::bigint[]) AS c(member_id, after_seq) CROSS JOIN LATERAL (SELECT * "
-                        "FROM notifications x WHERE x.member_id = c.member_id AND x.seq > "
-                        "c.after_seq ORDER BY x.seq LIMIT $3) n ORDER BY n.seq";
-constexpr const char* kLatestNotificationSeq =
-    "SELECT COALESCE(max(seq), 0) FROM notifications WHERE member_id = $1";
-constexpr const char* kMarkRead =
-    "UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND member_id = $2";
-constexpr const char* kMarkAllRead =
-    "UPDATE notifications SET read_at = now() WHERE member_id = $1 AND read_at IS NULL";
-
 #undef MAILLON_UTC
 
 std::optional<std::string> opt_text(const pqxx::field& f) {
@@ -317,61 +294,5 @@ std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id
               {"comment", comment},         {"created_at", result[0][0].as<std::string>()}};
 }
 
-void insert_notification(pqxx::work& tx, const std::string& id, const std::string& member_id,
-                         const std::string& type, const std::string& exchange_id,
-                         const Json& data) {
-  tx.exec_params(kInsertNotification, id, member_id, type, opt(exchange_id), data.dump());
-}
-
-namespace {
-Json notification_from(const pqxx::row& row) {
-  return {{"id", row[0].as<std::string>()},
-          {"seq", row[1].as<int64_t>()},
-          {"type", row[2].as<std::string>()},
-          {"exchange_id", row[3].is_null() ? Json(nullptr) : Json(row[3].as<std::string>())},
-          {"data", Json::parse(row[4].c_str())},
-          {"created_at", row[5].as<std::string>()},
-          {"read", row[6].as<bool>()}};
-}
-
-}  // namespace
-
-std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
-                                     std::optional<int64_t> before_seq,
-                                     std::optional<int64_t> after_seq, int limit) {
-  std::vector<Json> items;
-  for (const auto& row :
-       tx.exec_params(kListNotifications, member_id, unread_only, before_seq, after_seq, limit)) {
-    items.push_back(notification_from(row));
-  }
-  return items;
-}
-
-std::vector<std::pair<std::string, Json>> notifications_after(
-    pqxx::work& tx, const std::vector<std::pair<std::string, int64_t>>& cursors, int limit) {
-  std::vector<std::string> members, afters;
-  for (const auto& [member_id, after_seq] : cursors) {
-    members.push_back(member_id);  // uuids from authenticated identities: no quoting needed
-    afters.push_back(std::to_string(after_seq));
-  }
-  std::vector<std::pair<std::string, Json>> items;
-  for (const auto& row :
-       tx.exec_params(kNotificationsAfter, array_literal(members), array_literal(afters), limit)) {
-    items.emplace_back(row[7].as<std::string>(), notification_from(row));
-  }
-  return items;
-}
-
-int64_t latest_notification_seq(pqxx::work& tx, const std::string& member_id) {
-  return tx.exec_params(kLatestNotificationSeq, member_id)[0][0].as<int64_t>();
-}
-
-bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id) {
-  return tx.exec_params(kMarkRead, id, member_id).affected_rows() == 1;
-}
-
-int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id) {
-  return static_cast<int64_t>(tx.exec_params(kMarkAllRead, member_id).affected_rows());
-}
 
 }  // namespace maillon::exchange::repo

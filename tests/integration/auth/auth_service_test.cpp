@@ -29,6 +29,8 @@ class AuthServiceTest : public ::testing::Test {
     other_site = world->create_site(community, "Ressourcerie de Lens", 50.43, 2.83, "ressourcerie");
     exchange = new ServiceProcess("exchange", world->env());
     exchange->start();
+    notify = new ServiceProcess("notify", world->env());  // the inbox and its stream
+    notify->start();
     // A second members process on the same database with a tiny limit, trusting one proxy only.
     tight =
         new ServiceProcess("members", world->env({{"MAILLON_RATE_LIMIT", "1"},
@@ -43,6 +45,7 @@ class AuthServiceTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete narrow;
     delete tight;
+    delete notify;
     delete exchange;
     delete world;
   }
@@ -50,6 +53,7 @@ class AuthServiceTest : public ::testing::Test {
   static constexpr int kBurst = 5;
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess* exchange = nullptr;
+  static inline ServiceProcess* notify = nullptr;
   static inline ServiceProcess* tight = nullptr;
   static inline ServiceProcess* narrow = nullptr;
   static inline std::string community, site, other_site;
@@ -76,6 +80,10 @@ class AuthServiceTest : public ::testing::Test {
   static RawResult exchange_call(const std::string& method, const std::string& path,
                                  const Headers& headers, const std::string& body = "") {
     return request_from("127.0.0.1", exchange->url(), method, path, body, headers);
+  }
+  static RawResult notify_call(const std::string& method, const std::string& path,
+                               const Headers& headers, const std::string& body = "") {
+    return request_from("127.0.0.1", notify->url(), method, path, body, headers);
   }
   // A client of the tight process: kBurst calls, then the one that must be refused.
   static int tight_get(const std::string& from, const std::string& path,
@@ -269,11 +277,11 @@ TEST_F(AuthServiceTest, a_revoked_session_fails_at_once_on_every_service) {
   const auto m = member("Manon");
   for (int i = 0; i < 2; ++i) {  // the second read comes from the caches
     ASSERT_EQ(members_call("GET", "/v1/me", bearer(m.token)).status, 200);
-    ASSERT_EQ(exchange_call("GET", "/v1/notifications", bearer(m.token)).status, 200);
+    ASSERT_EQ(notify_call("GET", "/v1/notifications", bearer(m.token)).status, 200);
   }
   ASSERT_EQ(members_call("POST", "/v1/auth/logout", bearer(m.token)).status, 204);
   EXPECT_EQ(members_call("GET", "/v1/me", bearer(m.token)).status, 401);
-  EXPECT_EQ(exchange_call("GET", "/v1/notifications", bearer(m.token)).status, 401);
+  EXPECT_EQ(notify_call("GET", "/v1/notifications", bearer(m.token)).status, 401);
 }
 
 TEST_F(AuthServiceTest, an_expired_session_fails_at_once_though_it_was_cached) {
@@ -284,7 +292,7 @@ TEST_F(AuthServiceTest, an_expired_session_fails_at_once_though_it_was_cached) {
       token_hash(token), m.id);
   for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(members_call("GET", "/v1/me", bearer(token)).status, 200);
-    ASSERT_EQ(exchange_call("GET", "/v1/notifications", bearer(token)).status, 200);
+    ASSERT_EQ(notify_call("GET", "/v1/notifications", bearer(token)).status, 200);
   }
   // Wait for the session's end by the database's clock, not by a guess.
   ASSERT_TRUE(eventually(
@@ -298,13 +306,13 @@ TEST_F(AuthServiceTest, an_expired_session_fails_at_once_though_it_was_cached) {
       },
       10000));
   EXPECT_EQ(members_call("GET", "/v1/me", bearer(token)).status, 401);
-  EXPECT_EQ(exchange_call("GET", "/v1/notifications", bearer(token)).status, 401);
+  EXPECT_EQ(notify_call("GET", "/v1/notifications", bearer(token)).status, 401);
 }
 
 TEST_F(AuthServiceTest, erasure_asks_the_password_again_and_then_ends_every_session) {
   const auto m = member("Olivier");
   const auto second = login("127.0.0.26", m.email).json().value("token", "");
-  ASSERT_EQ(exchange_call("GET", "/v1/notifications", bearer(second)).status, 200);
+  ASSERT_EQ(notify_call("GET", "/v1/notifications", bearer(second)).status, 200);
   EXPECT_EQ(deliberately_wrong([&] {  // without the password the operation requires
               return members_call("DELETE", "/v1/me", bearer(m.token), "{}").status;
             }),
@@ -316,7 +324,7 @@ TEST_F(AuthServiceTest, erasure_asks_the_password_again_and_then_ends_every_sess
       members_call("DELETE", "/v1/me", bearer(m.token), Json{{"password", kPassword}}.dump());
   ASSERT_EQ(erased.status, 202) << erased.body;
   EXPECT_EQ(members_call("GET", "/v1/me", bearer(m.token)).status, 401);
-  EXPECT_EQ(exchange_call("GET", "/v1/notifications", bearer(second)).status, 401);
+  EXPECT_EQ(notify_call("GET", "/v1/notifications", bearer(second)).status, 401);
 }
 
 TEST_F(AuthServiceTest, staff_erase_a_member_only_with_the_members_own_password) {
@@ -369,8 +377,8 @@ TEST_F(AuthServiceTest, login_sets_the_session_cookie_and_writes_need_the_csrf_t
   EXPECT_EQ(refused.json().value("code", ""), "csrf");
   EXPECT_EQ(members_call("PATCH", "/v1/me", with_forged, rename).status, 403);
   EXPECT_EQ(members_call("PATCH", "/v1/me", with_csrf, rename).status, 200);
-  EXPECT_EQ(exchange_call("POST", "/v1/notifications/read", cookie, "{}").status, 403);
-  EXPECT_EQ(exchange_call("POST", "/v1/notifications/read", with_csrf, "{}").status, 200);
+  EXPECT_EQ(notify_call("POST", "/v1/notifications/read", cookie, "{}").status, 403);
+  EXPECT_EQ(notify_call("POST", "/v1/notifications/read", with_csrf, "{}").status, 200);
   // API clients keep their bearer token, no CSRF token needed.
   EXPECT_EQ(members_call("PATCH", "/v1/me", bearer(session), rename).status, 200);
 
@@ -386,13 +394,13 @@ TEST_F(AuthServiceTest, login_sets_the_session_cookie_and_writes_need_the_csrf_t
 
 TEST_F(AuthServiceTest, a_stream_ticket_opens_the_stream_once_and_access_token_is_refused) {
   const auto m = member("Quentin");
-  auto issued = exchange_call("POST", "/v1/notifications/stream-ticket", bearer(m.token));
+  auto issued = notify_call("POST", "/v1/notifications/stream-ticket", bearer(m.token));
   ASSERT_EQ(issued.status, 201) << issued.body;
   const std::string ticket = issued.json().value("ticket", "");
   EXPECT_FALSE(issued.json().value("expires_at", "").empty());
   EXPECT_EQ(ticket.find(m.token), std::string::npos);
   auto open = [&](const std::string& query, const Headers& headers = {}) {
-    return request_from("127.0.0.1", exchange->url(), "GET", "/v1/notifications/stream" + query, "",
+    return request_from("127.0.0.1", notify->url(), "GET", "/v1/notifications/stream" + query, "",
                         headers, true)
         .status;
   };
@@ -406,13 +414,13 @@ TEST_F(AuthServiceTest, a_stream_ticket_opens_the_stream_once_and_access_token_i
   EXPECT_EQ(open("", {{"Cookie", "maillon_session=" + session}}), 200);
 
   // A ticket dies with its session.
-  auto late = exchange_call("POST", "/v1/notifications/stream-ticket", bearer(session));
+  auto late = notify_call("POST", "/v1/notifications/stream-ticket", bearer(session));
   ASSERT_EQ(late.status, 201);
   ASSERT_EQ(members_call("POST", "/v1/auth/logout", bearer(session)).status, 204);
   EXPECT_EQ(open("?ticket=" + late.json().value("ticket", "")), 401);
 
   const auto desk = staff_of(site, "Romane");
-  EXPECT_EQ(exchange_call("POST", "/v1/notifications/stream-ticket", acting(desk, m)).status, 403);
+  EXPECT_EQ(notify_call("POST", "/v1/notifications/stream-ticket", acting(desk, m)).status, 403);
 }
 
 // --- the general rate limit: by member, or by the forwarded address ------------------------------

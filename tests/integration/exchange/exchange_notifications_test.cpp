@@ -1,4 +1,5 @@
-// The live notification stream (Server-Sent Events) held open by the exchange service: an event
+// The live notification stream (Server-Sent Events) held open by the notify service (it keeps the
+// inbox of the exchange service's events): an event
 // arrives on the still-open connection, a reconnection with Last-Event-ID resumes without
 // duplicates, the stream is bounded and authenticated; and unaccepted proposals expire after
 // the policy's proposal_days on a clock the test moves (MAILLON_CLOCK_OFFSET_FILE).
@@ -31,15 +32,17 @@ class ExchangeNotificationsTest : public ::testing::Test {
     clock_path = "/tmp/maillon-exchange-clock-" + unique_suffix();
     move_clock(0);
     offers = new ServiceProcess("offers", world->env());
-    exchange = new ServiceProcess(
-        "exchange",
-        world->env({{"MAILLON_CLOCK_OFFSET_FILE", clock_path},
-                    {"MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS", "100"},
-                    {"MAILLON_NOTIFICATION_STREAMS_MAX", std::to_string(kStreamsMax)}}));
+    exchange = new ServiceProcess("exchange",
+                                  world->env({{"MAILLON_CLOCK_OFFSET_FILE", clock_path},
+                                              {"MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS", "100"}}));
+    notify = new ServiceProcess(
+        "notify", world->env({{"MAILLON_NOTIFICATION_STREAMS_MAX", std::to_string(kStreamsMax)}}));
     offers->start();
     exchange->start();
+    notify->start();
   }
   static void TearDownTestSuite() {
+    delete notify;
     delete exchange;
     delete offers;
     delete world;
@@ -49,6 +52,7 @@ class ExchangeNotificationsTest : public ::testing::Test {
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess* offers = nullptr;
   static inline ServiceProcess* exchange = nullptr;
+  static inline ServiceProcess* notify = nullptr;
   static inline std::string community, site, clock_path;
 
   void SetUp() override { move_clock(0); }
@@ -59,6 +63,7 @@ class ExchangeNotificationsTest : public ::testing::Test {
     return world->register_member(community, name, site);
   }
   static Client ex(const MemberInfo& m) { return Client(exchange->url(), m.token); }
+  static Client inbox(const MemberInfo& m) { return Client(notify->url(), m.token); }
 
   static std::string offer(const MemberInfo& owner) {
     const Json body = {{"kind", "service"},
@@ -88,7 +93,7 @@ class ExchangeNotificationsTest : public ::testing::Test {
 
   static std::unique_ptr<SseClient> stream(const MemberInfo& m, Headers extra = {}) {
     extra.emplace_back("Authorization", "Bearer " + m.token);
-    return std::make_unique<SseClient>(exchange->url(), "/v1/notifications/stream", extra);
+    return std::make_unique<SseClient>(notify->url(), "/v1/notifications/stream", extra);
   }
 
   // A stream once the server has a place for it: streams another test closed are let go at
@@ -142,11 +147,11 @@ TEST_F(ExchangeNotificationsTest, open_stream_receives_a_proposal_and_resumes_wi
   EXPECT_GT(std::stoll(second->id), std::stoll(first->id));
 
   // EventSource cannot send headers: a single-use ticket and the last id come in the query.
-  auto ticket = ex(provider).post("/v1/notifications/stream-ticket");
+  auto ticket = inbox(provider).post("/v1/notifications/stream-ticket");
   ASSERT_EQ(ticket.status, 201) << ticket.body;
   auto from_query = std::make_unique<SseClient>(
-      exchange->url(), "/v1/notifications/stream?ticket=" + ticket.json().value("ticket", "") +
-                           "&last_event_id=" + first->id);
+      notify->url(), "/v1/notifications/stream?ticket=" + ticket.json().value("ticket", "") +
+                         "&last_event_id=" + first->id);
   ASSERT_EQ(from_query->status, 200);
   auto backlog = from_query->next_event(kEventTimeoutMs);
   ASSERT_TRUE(backlog);
@@ -154,9 +159,9 @@ TEST_F(ExchangeNotificationsTest, open_stream_receives_a_proposal_and_resumes_wi
 }
 
 TEST_F(ExchangeNotificationsTest, stream_needs_a_token_and_refuses_beyond_its_bound) {
-  SseClient anonymous(exchange->url(), "/v1/notifications/stream");
+  SseClient anonymous(notify->url(), "/v1/notifications/stream");
   EXPECT_EQ(anonymous.status, 401);
-  SseClient bad_query(exchange->url(), "/v1/notifications/stream?ticket=nope");
+  SseClient bad_query(notify->url(), "/v1/notifications/stream?ticket=nope");
   EXPECT_EQ(bad_query.status, 401);
 
   MemberInfo reader = member("Quentin");

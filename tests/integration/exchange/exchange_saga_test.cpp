@@ -39,12 +39,13 @@ class ExchangeSagaTest : public ::testing::Test {
     requests = new ServiceProcess("requests", world->env());
     ledger = new ServiceProcess("ledger", world->env());
     exchange = new ServiceProcess("exchange", world->env());
-    for (auto* p : {offers, requests, ledger, exchange}) p->start();
+    notify = new ServiceProcess("notify", world->env());  // the inbox of the exchange's events
+    for (auto* p : {offers, requests, ledger, exchange, notify}) p->start();
     staff = world->register_member(community, "nadia", site);
     world->make_staff(site, staff.id);
   }
   static void TearDownTestSuite() {
-    for (auto* p : {exchange, ledger, requests, offers}) delete p;
+    for (auto* p : {notify, exchange, ledger, requests, offers}) delete p;
     delete world;
   }
 
@@ -53,6 +54,7 @@ class ExchangeSagaTest : public ::testing::Test {
   static inline ServiceProcess* requests = nullptr;
   static inline ServiceProcess* ledger = nullptr;
   static inline ServiceProcess* exchange = nullptr;
+  static inline ServiceProcess* notify = nullptr;
   static inline std::string community, site, other_site;
   static inline MemberInfo staff;
 
@@ -65,6 +67,7 @@ class ExchangeSagaTest : public ::testing::Test {
     return m;
   }
   static Client ex(const MemberInfo& m) { return Client(exchange->url(), m.token); }
+  static Client inbox_of(const MemberInfo& m) { return Client(notify->url(), m.token); }
 
   static std::string offer(const MemberInfo& owner, int64_t price_minutes,
                            std::optional<std::string> at_site = std::nullopt) {
@@ -336,20 +339,20 @@ TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {
   std::set<std::string> types;
   ASSERT_TRUE(eventually([&] {
     types.clear();
-    const Json inbox = ex(provider).get("/v1/notifications?limit=100").json();
+    const Json inbox = inbox_of(provider).get("/v1/notifications?limit=100").json();
     for (const auto& n : inbox["items"]) types.insert(n["type"].get<std::string>());
     return types.contains("exchange.rated");
   })) << Json(types).dump();
   EXPECT_TRUE(types.contains("exchange.proposed"));
   EXPECT_TRUE(types.contains("exchange.message"));
   EXPECT_FALSE(types.contains("exchange.declined"));  // the provider declined it themself
-  const Json unread = ex(provider).get("/v1/notifications?unread=true&limit=100").json();
+  const Json unread = inbox_of(provider).get("/v1/notifications?unread=true&limit=100").json();
   ASSERT_FALSE(unread["items"].empty());
   const std::string one = unread["items"][0]["id"];
-  EXPECT_EQ(ex(provider).post("/v1/notifications/" + one + "/read").status, 204);
-  EXPECT_EQ(ex(receiver).post("/v1/notifications/" + one + "/read").status, 404);
+  EXPECT_EQ(inbox_of(provider).post("/v1/notifications/" + one + "/read").status, 204);
+  EXPECT_EQ(inbox_of(receiver).post("/v1/notifications/" + one + "/read").status, 404);
   // The stream from the start of the inbox replays it, the rating included.
-  SseClient stream(exchange->url(), "/v1/notifications/stream?last_event_id=0",
+  SseClient stream(notify->url(), "/v1/notifications/stream?last_event_id=0",
                    {{"Authorization", "Bearer " + provider.token}});
   EXPECT_EQ(stream.status, 200);
   bool rated_seen = false;
@@ -359,8 +362,8 @@ TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {
     rated_seen = event->event == "exchange.rated";
   }
   EXPECT_TRUE(rated_seen);
-  EXPECT_EQ(ex(provider).post("/v1/notifications/read").status, 200);
-  EXPECT_TRUE(ex(provider).get("/v1/notifications?unread=true").json()["items"].empty());
+  EXPECT_EQ(inbox_of(provider).post("/v1/notifications/read").status, 200);
+  EXPECT_TRUE(inbox_of(provider).get("/v1/notifications?unread=true").json()["items"].empty());
 }
 
 TEST_F(ExchangeSagaTest, proposals_are_refused_for_own_unknown_or_missing_listings) {
