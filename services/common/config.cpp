@@ -23,7 +23,7 @@ std::optional<std::string> value_of(const char* name) {
   return std::string(v);
 }
 
-std::string quoted(const std::string& value) {
+std::string in_quotes(const std::string& value) {
   return "\"" + (value.size() > 64 ? value.substr(0, 64) + "..." : value) + "\"";
 }
 
@@ -125,7 +125,7 @@ int64_t Config::integer(const char* name, int64_t fallback, int64_t low, int64_t
   const std::optional<std::string> text = value_of(name);
   if (!text) return fallback;
   const std::string range = "an integer between " + std::to_string(low) + " and " +
-                            std::to_string(high) + ", not " + quoted(*text);
+                            std::to_string(high) + ", not " + in_quotes(*text);
   char* end = nullptr;
   errno = 0;
   const long long value = std::strtoll(text->c_str(), &end, 10);
@@ -150,7 +150,7 @@ std::string Config::url(const char* name, const std::string& fallback,
     if (value.size() > prefix.size() && value.starts_with(prefix)) return value;
   }
   throw std::invalid_argument(std::string(name) + " must be a URL starting with " +
-                              listed(schemes) + "://, not " + quoted(value));
+                              listed(schemes) + "://, not " + in_quotes(value));
 }
 
 std::string Config::choice(const char* name, const std::string& fallback,
@@ -160,7 +160,7 @@ std::string Config::choice(const char* name, const std::string& fallback,
     if (value == c) return value;
   }
   throw std::invalid_argument(std::string(name) + " must be one of " + listed(choices) + ", not " +
-                              quoted(value));
+                              in_quotes(value));
 }
 
 }  // namespace maillon

@@ -8,8 +8,8 @@
 namespace maillon {
 namespace {
 
-using Field = std::pair<const char*, int64_t CommunityPolicy::*>;
-constexpr std::array<Field, 11> kFields = {{
+using PolicyField = std::pair<const char*, int64_t CommunityPolicy::*>;
+constexpr std::array<PolicyField, 11> kFields = {{
     {"min_balance", &CommunityPolicy::min_balance},
     {"max_balance", &CommunityPolicy::max_balance},
     {"signup_bonus", &CommunityPolicy::signup_bonus},
@@ -53,7 +53,7 @@ CommunityPolicy policy_from_json(const nlohmann::json& j, FieldErrors& errors) {
       continue;
     }
     auto it = std::find_if(kFields.begin(), kFields.end(),
-                           [&](const Field& f) { return key == f.first; });
+                           [&](const PolicyField& f) { return key == f.first; });
     if (it == kFields.end()) {
       errors.push_back({"policy." + key, "champ inconnu"});
     } else if (!value.is_number_integer()) {

@@ -157,7 +157,7 @@ matching::Engine& MatchIndex::engine_of(const std::string& community_id) {
 
 matching::Listing MatchIndex::to_engine(const ReadListing& row) {
   using namespace matching;
-  Listing l;
+  matching::Listing l;  // not maillon::Listing (exchange/listing.hpp)
   l.id = listing_id_of(row.id);
   l.side = row.side == "offer" ? Side::offer : Side::request;
   l.member = member_index(row.member_id);

@@ -24,18 +24,18 @@ const std::vector<std::string> kTitles = {
     "Escabeau alu 5 marches",    "Tondeuse électrique", "Perceuse visseuse sans fil",
     "Vélo enfant 16 pouces",     "Scie sauteuse",       "Cours de cuisine du monde",
     "Aide aux devoirs en maths", "Montage de meubles",  "Machine à pain"};
-const std::vector<std::string> kTexts = {"perceuse",
-                                         "velo",
-                                         "Vélo",
-                                         "\"machine à coudre\"",
-                                         "machine -pain",
-                                         "perceuse or velo",
-                                         "le la les",
-                                         "électrique",
-                                         "cours cuisine",
-                                         "\"perceuse visseuse\"",
-                                         "scie or escabeau -alu",
-                                         "devoirs"};
+const std::vector<std::string> kQueryTexts = {"perceuse",
+                                              "velo",
+                                              "Vélo",
+                                              "\"machine à coudre\"",
+                                              "machine -pain",
+                                              "perceuse or velo",
+                                              "le la les",
+                                              "électrique",
+                                              "cours cuisine",
+                                              "\"perceuse visseuse\"",
+                                              "scie or escabeau -alu",
+                                              "devoirs"};
 const std::vector<std::string> kGoods = {"perceuses",
                                          "outillage-a-main",
                                          "echelles-et-escabeaux",
@@ -79,7 +79,7 @@ class SearchIndexTest : public ::testing::Test {
     ListQuery q;
     q.community_id = community;
     q.status = chance(0.8) ? "active" : pick<std::string>({"paused", "reserved", "closed"});
-    if (chance(0.6)) q.text = pick(kTexts);
+    if (chance(0.6)) q.text = pick(kQueryTexts);
     if (chance(0.3)) q.categories = tree.self_and_descendants(pick(kQueryCategories));
     if (chance(0.15)) q.kind = pick<std::string>({"good", "service"});
     if (chance(0.15)) q.mode = pick<std::string>({"give", "lend", "swap", "service"});

@@ -23,7 +23,7 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int kSagaTimeoutMs = 15000;
+constexpr int kTrustTimeoutMs = 15000;
 
 using Balance = LedgerBalance;
 
@@ -76,7 +76,7 @@ class ExchangeTrustTest : public ::testing::Test {
   // Builders ---------------------------------------------------------------------------------
   static MemberInfo member(const std::string& name) {
     MemberInfo m = world->register_member(community, name, site);
-    EXPECT_TRUE(eventually([&] { return balance_of(m).balance == 120; }, kSagaTimeoutMs))
+    EXPECT_TRUE(eventually([&] { return balance_of(m).balance == 120; }, kTrustTimeoutMs))
         << name << " never got the signup bonus";
     return m;
   }
@@ -100,7 +100,7 @@ class ExchangeTrustTest : public ::testing::Test {
           r = ex(who).post("/v1/exchanges", body);
           return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
         },
-        kSagaTimeoutMs);
+        kTrustTimeoutMs);
     return r;
   }
 
@@ -115,7 +115,7 @@ class ExchangeTrustTest : public ::testing::Test {
   static bool state_becomes(const MemberInfo& who, const std::string& id,
                             const std::string& state) {
     return eventually([&] { return exchange_of(who, id).value("state", "") == state; },
-                      kSagaTimeoutMs);
+                      kTrustTimeoutMs);
   }
 
   static std::string proposed_exchange(const MemberInfo& provider, const MemberInfo& receiver,
