@@ -16,7 +16,8 @@
 
 namespace maillon {
 class Service;
-}
+struct Request;
+}  // namespace maillon
 
 namespace maillon::members {
 
@@ -31,6 +32,9 @@ void forget_account_tokens(pqxx::work& tx, const std::string& member_id);
 
 // Routes of this file's operations, and the members service's mail sender.
 void register_accounts(Service& service);
+// The request's session was used just now (GET /v1/me: the web app reads it on every start), for
+// last_seen_at in GET /v1/me/sessions; at most one write a minute per session.
+void note_session_seen(Service& service, const Request& request);
 
 // --- request bodies (accounts_requests.cpp; each throws a 400 listing every bad field) --------
 

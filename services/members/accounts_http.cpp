@@ -6,6 +6,7 @@
 #include "services/common/mail.hpp"
 #include "services/common/service.hpp"
 #include "services/members/accounts.hpp"
+#include "services/members/accounts_repository.hpp"
 #include "services/members/messages.hpp"
 
 namespace maillon::members {
@@ -105,6 +106,13 @@ class AccountsApi {
 };
 
 }  // namespace
+
+void note_session_seen(Service& service, const Request& request) {
+  auto presented = Authenticator::presented_token(request);
+  if (!presented) return;
+  const std::string hash = token_hash(presented->token);
+  service.db.transact([&](pqxx::work& tx) { accounts_repo::touch_session(tx, hash); });
+}
 
 void register_accounts(Service& service) {
   auto api = std::make_shared<AccountsApi>(service);

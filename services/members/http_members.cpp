@@ -162,6 +162,7 @@ class MembersApi {
   // have none: acting is refused for staff and admins) nor one of the acting staff member's.
   Response me(const Request& r) {
     const Identity who = caller(r);
+    note_session_seen(s_, r);
     Json body = me_json(settled(uc_.me(who)));
     if (!who.acting_staff_id.empty()) {
       body["roles"] = Json::array({"member"});

@@ -90,7 +90,10 @@ void MembersUseCases::ensure_admin(const std::string& display_name) {
   RegisterInput in{c.admin_email, c.admin_password, display_name, "", std::nullopt, std::nullopt};
   auto hash = hash_password(c.admin_password);
   bool created = s_.db.transact([&](pqxx::work& tx) {
-    return repo::insert_member(tx, uuid_from_name("admin:" + c.admin_email), in, hash, true);
+    const std::string id = uuid_from_name("admin:" + c.admin_email);
+    if (!repo::insert_member(tx, id, in, hash, true)) return false;
+    announce_contact(s_, tx, *repo::find_member(tx, id));  // notify may write to them too
+    return true;
   });
   if (created) log::info("first administrator created");
 }
