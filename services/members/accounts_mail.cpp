@@ -51,7 +51,7 @@ std::string text_of(const AccountMailBody& b) {
 }
 
 std::string html_of(const AccountMailBody& b) {
-  std::string out = "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"></head><body>";
+  std::string out = R"(<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head><body>)";
   out += "<p>Bonjour " + html_escaped(b.greeting_name) + ",</p>";
   for (const auto& p : b.before_link) out += "<p>" + html_escaped(p) + "</p>";
   if (!b.link.empty()) {
