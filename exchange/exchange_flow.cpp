@@ -1,6 +1,7 @@
 // The exchange workflow: role checks, transitions with their effects, reliability and ratings.
 #include "exchange/exchange_flow.hpp"
 
+#include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <utility>
@@ -11,11 +12,16 @@
 namespace maillon {
 namespace {
 
-constexpr int64_t kSecondsPerDay = 24 * 3600;
+constexpr int64_t kProposalDayS = 24 * 3600;
 
-constexpr std::array<std::string_view, 10> kStateNames = {
-    "proposed", "accepting", "accepted", "completing", "completed",
-    "declined", "cancelled", "expired",  "disputed",   "resolved"};
+constexpr std::array<std::string_view, 13> kStateNames = {
+    "proposed", "accepting", "accepted", "completing",  "completed", "declined", "cancelled",
+    "expired",  "disputed",  "resolved", "handed_over", "late",      "lost"};
+
+constexpr std::array<std::string_view, 6> kDepositStateNames = {"none",    "sent",   "held",
+                                                                "refused", "voided", "posted"};
+// A loan may start earlier today: the object changes hands now.
+constexpr int64_t kLoanStartGraceS = 24 * 3600;
 
 // What the ledger answers to a post when the hold is no longer pending: nothing is left to post.
 constexpr std::array<std::string_view, 4> kHoldGoneReasons = {"already-posted", "already-voided",
@@ -135,9 +141,18 @@ std::string confirmation_note(const Exchange& ex, const ExchangeActor& actor) {
                                                    : "confirmation: receiver";
 }
 
+// The deposit still held (or on its way): voided, and never counted on again.
+void void_deposit(std::vector<ExchangeEffect>& effects, Exchange& ex) {
+  if (ex.deposit != DepositState::sent && ex.deposit != DepositState::held) return;
+  effects.push_back({ExchangeEffectKind::ledger_void, deposit_transfer_id(ex), ex.receiver_id,
+                     ex.provider_id, ex.deposit_minutes});
+  ex.deposit = DepositState::voided;
+}
+
 // Proposed, accepting or accepted: what cancelling sends back (the hold, the listings).
-std::vector<ExchangeEffect> cancel_effects(const Exchange& ex) {
+std::vector<ExchangeEffect> cancel_effects(Exchange& ex) {
   std::vector<ExchangeEffect> effects;
+  void_deposit(effects, ex);
   // While accepting, the hold may exist already: void it now, and again if it lands later.
   if (ex.state != ExchangeState::proposed) {
     add_ledger(effects, ex, ExchangeEffectKind::ledger_void, ex.minutes);
@@ -206,11 +221,38 @@ FieldErrors validate_free_text(std::string_view field, std::string_view text,
 bool is_terminal(ExchangeState state) {
   return is_one_of(state,
                    {ExchangeState::completed, ExchangeState::declined, ExchangeState::cancelled,
-                    ExchangeState::expired, ExchangeState::resolved});
+                    ExchangeState::expired, ExchangeState::resolved, ExchangeState::lost});
+}
+
+std::string_view to_string(DepositState state) {
+  return kDepositStateNames.at(static_cast<size_t>(state));
+}
+
+std::optional<DepositState> deposit_state_from_string(std::string_view text) {
+  for (size_t i = 0; i < kDepositStateNames.size(); ++i) {
+    if (kDepositStateNames[i] == text) return static_cast<DepositState>(i);
+  }
+  return std::nullopt;
+}
+
+FieldErrors validate_loan_dates(int64_t starts_at_s, int64_t due_at_s, int64_t now_s) {
+  FieldErrors errors;
+  if (starts_at_s <= 0) errors.push_back({"starts_at", "est obligatoire pour un prêt"});
+  if (due_at_s <= 0) errors.push_back({"due_at", "est obligatoire pour un prêt"});
+  if (!errors.empty()) return errors;
+  if (starts_at_s < now_s - kLoanStartGraceS) {
+    errors.push_back({"starts_at", "ne peut pas être dans le passé"});
+  }
+  if (due_at_s <= starts_at_s) {
+    errors.push_back({"due_at", "doit être après starts_at"});
+  } else if (due_at_s <= now_s) {
+    errors.push_back({"due_at", "ne peut pas être dans le passé"});
+  }
+  return errors;
 }
 
 std::string_view to_string(ExchangeOutcome outcome) {
-  constexpr std::array<std::string_view, 13> names = {"ok",
+  constexpr std::array<std::string_view, 21> names = {"ok",
                                                       "not-a-party",
                                                       "not-allowed-for-role",
                                                       "invalid-state",
@@ -222,7 +264,15 @@ std::string_view to_string(ExchangeOutcome outcome) {
                                                       "unknown-transfer",
                                                       "invalid-absent-member",
                                                       "party-to-exchange",
-                                                      "hold-gone"};
+                                                      "hold-gone",
+                                                      "not-a-loan",
+                                                      "deposit-pending",
+                                                      "renewal-while-late",
+                                                      "too-many-renewals",
+                                                      "invalid-due-date",
+                                                      "no-renewal-requested",
+                                                      "too-early-for-no-show",
+                                                      "invalid-absent-member"};
   return names.at(static_cast<size_t>(outcome));
 }
 
@@ -241,6 +291,20 @@ FieldErrors validate_proposal(const ExchangeProposal& p) {
     errors.push_back(
         {"minutes", "doit être compris entre 0 et " + std::to_string(kExchangeMinutesMax)});
   }
+  if (p.deposit_minutes < 0 || p.deposit_minutes > kExchangeMinutesMax ||
+      (p.deposit_minutes > 0 && p.mode != ListingMode::lend)) {
+    errors.push_back({"deposit_minutes",
+                      "seulement pour un prêt, entre 0 et " + std::to_string(kExchangeMinutesMax)});
+  }
+  if (p.mode == ListingMode::lend && (p.starts_at_s <= 0 || p.due_at_s <= p.starts_at_s)) {
+    errors.push_back({"due_at", "doit être après starts_at"});
+  }
+  if (p.mode != ListingMode::lend && (p.starts_at_s != 0 || p.due_at_s != 0)) {
+    errors.push_back({"due_at", "seulement pour un prêt"});
+  }
+  if (!p.given_offer_id.empty() && p.mode != ListingMode::swap) {
+    errors.push_back({"given_offer_id", "seulement pour un troc"});
+  }
   return errors;
 }
 
@@ -253,6 +317,11 @@ Exchange open_exchange(const ExchangeProposal& p, const ExchangeActor& actor, in
   ex.receiver_id = p.receiver_id;
   ex.proposer_id = p.proposer_id;
   ex.minutes = p.minutes;
+  ex.mode = p.mode;
+  ex.starts_at_s = p.starts_at_s;
+  ex.due_at_s = p.due_at_s;
+  ex.deposit_minutes = p.deposit_minutes;
+  ex.given_offer_id = p.given_offer_id;
   ex.proposed_at_s = now_s;
   ex.history.push_back({now_s, ExchangeState::proposed, ExchangeState::proposed, actor.member_id,
                         actor.on_behalf_of, "proposed"});
@@ -281,6 +350,11 @@ ExchangeResult accept_exchange(Exchange& ex, const ExchangeActor& actor,
   ex.attempt += 1;
   ex.reason.clear();
   std::vector<ExchangeEffect> effects;
+  if (ex.deposit_minutes > 0) {
+    effects.push_back({ExchangeEffectKind::ledger_hold, deposit_transfer_id(ex), ex.receiver_id,
+                       ex.provider_id, ex.deposit_minutes});
+    ex.deposit = DepositState::sent;
+  }
   if (ex.minutes == 0) {
     add_listing(effects, ExchangeEffectKind::listings_reserve);
     return move_to(ex, actor, ExchangeState::accepted, now_s, "accepted, nothing to hold",
@@ -334,7 +408,9 @@ ExchangeResult confirm_completion(Exchange& ex, const ExchangeActor& actor, int6
       o != ExchangeOutcome::ok) {
     return refuse(ex, o);
   }
-  if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (ex.state != ExchangeState::accepted || ex.mode == ListingMode::lend) {
+    return refuse(ex, ExchangeOutcome::invalid_state);
+  }
   bool& confirmed = role_of(ex, actor) == Role::staff_own       ? ex.staff_confirmed
                     : effective_member(actor) == ex.provider_id ? ex.provider_confirmed
                                                                 : ex.receiver_confirmed;
@@ -455,13 +531,20 @@ ExchangeResult apply_ledger_rejected(Exchange& ex, std::string_view transfer_id,
     return unchanged(ex);
   }
   ex.reason = std::string(reason);
-  return move_to(ex, ExchangeActor::system(), ExchangeState::proposed, now_s, ex.reason, {});
+  std::vector<ExchangeEffect> effects;
+  void_deposit(effects, ex);
+  return move_to(ex, ExchangeActor::system(), ExchangeState::proposed, now_s, ex.reason,
+                 std::move(effects));
 }
 
 ExchangeResult apply_ledger_posted(Exchange& ex, std::string_view transfer_id,
                                    int64_t posted_minutes, int64_t now_s) {
   if (!sent_attempt(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
   if (transfer_id != current_transfer_id(ex)) return unchanged(ex);  // a stale attempt
+  if (ex.state == ExchangeState::completing && posted_minutes == ex.minutes &&
+      ex.mode == ListingMode::lend) {
+    return move_to(ex, ExchangeActor::system(), ExchangeState::handed_over, now_s, "posted", {});
+  }
   if (ex.state == ExchangeState::completing && posted_minutes == ex.minutes) {
     std::vector<ExchangeEffect> effects;
     add_listing(effects, ExchangeEffectKind::listings_close);
@@ -474,6 +557,7 @@ ExchangeResult apply_ledger_posted(Exchange& ex, std::string_view transfer_id,
   // Posted before anyone asked: not by this exchange, whatever the caller hoped to gain.
   if (ex.state == ExchangeState::accepted ||
       (ex.state == ExchangeState::disputed && !ex.hold_lost)) {
+    if (ex.mode == ListingMode::lend) return unchanged(ex);  // a loan has no dispute
     return ledger_dispute(ex, "ledger:posted-outside-exchange", true, now_s);
   }
   return unchanged(ex);  // a duplicate, or the post of a resolution
@@ -492,7 +576,7 @@ ExchangeResult apply_ledger_voided(Exchange& ex, std::string_view transfer_id,
 }
 
 int64_t proposal_expires_at_s(const Exchange& ex, const CommunityPolicy& policy) {
-  return ex.proposed_at_s + policy.proposal_days * kSecondsPerDay;
+  return ex.proposed_at_s + policy.proposal_days * kProposalDayS;
 }
 
 bool is_proposal_expired(const Exchange& ex, const CommunityPolicy& policy, int64_t now_s) {
@@ -506,12 +590,14 @@ bool exchange_invariants_hold(const Exchange& ex) {
   const bool amounts_ok = ex.minutes >= 0 && ex.minutes <= kExchangeMinutesMax && ex.attempt >= 0 &&
                           ex.attempt <= kExchangeAttemptsMax;
   const bool held_once =
-      ex.attempt >= 1 || !is_one_of(ex.state, {S::accepting, S::accepted, S::completing,
-                                               S::completed, S::disputed, S::resolved});
+      ex.attempt >= 1 ||
+      !is_one_of(ex.state, {S::accepting, S::accepted, S::completing, S::completed, S::disputed,
+                            S::resolved, S::handed_over, S::late, S::lost});
   const bool any_confirmed = ex.provider_confirmed || ex.receiver_confirmed || ex.staff_confirmed;
   const bool confirmations_ok =
-      !any_confirmed || is_one_of(ex.state, {S::accepted, S::completing, S::completed, S::cancelled,
-                                             S::disputed, S::resolved});
+      !any_confirmed ||
+      is_one_of(ex.state, {S::accepted, S::completing, S::completed, S::cancelled, S::disputed,
+                           S::resolved, S::handed_over, S::late, S::lost});
   const bool completed_ok = !is_one_of(ex.state, {S::completing, S::completed}) ||
                             ex.staff_confirmed || (ex.provider_confirmed && ex.receiver_confirmed);
   // Only a held exchange loses its hold, and then it waits for staff or has been resolved.
@@ -553,6 +639,10 @@ std::vector<ReliabilityDelta> reliability_deltas(const Exchange& ex) {
       }
     }
   } else if (ex.state == ExchangeState::cancelled) {
+    if (!ex.no_show_member_id.empty()) {  // the absent party, not who recorded it
+      deltas.push_back({ex.no_show_member_id, {0, 0, 1}});
+      return deltas;
+    }
     const ExchangeHistoryEntry& last = ex.history.back();
     const std::string who = cancelled_by(ex);
     // The system cancels for a party who left: nobody chose to abandon the exchange.
@@ -584,6 +674,199 @@ RatingPermission may_rate(const Exchange& ex, std::string_view member_id, bool a
   }
   if (already_rated) return RatingPermission::already_rated;
   return RatingPermission::allowed;
+}
+
+// --- Loans and swaps ------------------------------------------------------------------------
+
+namespace {
+
+// Who confirms a step (hand-over or return): staff of the site in their own right confirm for
+// both; otherwise the party acting (or whom staff act for).
+bool& step_flag(Exchange& ex, const ExchangeActor& actor, bool return_step) {
+  const bool staff = role_of(ex, actor) == Role::staff_own;
+  const bool provider = effective_member(actor) == ex.provider_id;
+  if (return_step) {
+    return staff ? ex.staff_returned : provider ? ex.provider_returned : ex.receiver_returned;
+  }
+  return staff ? ex.staff_confirmed : provider ? ex.provider_confirmed : ex.receiver_confirmed;
+}
+
+std::string step_note(const Exchange& ex, const ExchangeActor& actor, std::string_view step) {
+  if (role_of(ex, actor) == Role::staff_own) return std::string(step) + ": staff";
+  return std::string(step) +
+         (effective_member(actor) == ex.provider_id ? ": provider" : ": receiver");
+}
+
+constexpr unsigned kParties = Role::proposer | Role::other_party;
+constexpr unsigned kPartiesOrStaff = kParties | Role::staff_own;
+
+}  // namespace
+
+std::string deposit_transfer_id(const Exchange& ex) {
+  return "exchange:" + ex.id + ":deposit-" + std::to_string(ex.attempt);
+}
+
+bool is_deposit_transfer(const Exchange& ex, std::string_view transfer_id) {
+  const std::string prefix = "exchange:" + ex.id + ":deposit-";
+  if (transfer_id.size() <= prefix.size() || transfer_id.substr(0, prefix.size()) != prefix) {
+    return false;
+  }
+  int32_t attempt = 0;
+  for (char c : transfer_id.substr(prefix.size())) {
+    if (c < '0' || c > '9' || attempt > kExchangeAttemptsMax) return false;
+    attempt = attempt * 10 + (c - '0');
+  }
+  return attempt >= 1 && attempt <= ex.attempt;
+}
+
+ExchangeResult confirm_handover(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (ex.mode == ListingMode::swap) return confirm_completion(ex, actor, now_s);
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (auto o = check_role(ex, actor, kPartiesOrStaff); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (ex.deposit_minutes > 0 && ex.deposit != DepositState::held) {
+    return refuse(ex, ExchangeOutcome::deposit_pending);
+  }
+  bool& confirmed = step_flag(ex, actor, false);
+  if (confirmed) return refuse(ex, ExchangeOutcome::already_confirmed);
+  confirmed = true;
+  const std::string note = step_note(ex, actor, "handover");
+  if (!ex.staff_confirmed && !(ex.provider_confirmed && ex.receiver_confirmed)) {
+    return move_to(ex, actor, ExchangeState::accepted, now_s, note, {});
+  }
+  if (ex.minutes == 0) return move_to(ex, actor, ExchangeState::handed_over, now_s, note, {});
+  std::vector<ExchangeEffect> effects;
+  add_ledger(effects, ex, ExchangeEffectKind::ledger_post, ex.minutes);  // the loan cost
+  return move_to(ex, actor, ExchangeState::completing, now_s, note, std::move(effects));
+}
+
+ExchangeResult confirm_return(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (auto o = check_role(ex, actor, kPartiesOrStaff); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (!is_one_of(ex.state, {ExchangeState::handed_over, ExchangeState::late})) {
+    return refuse(ex, ExchangeOutcome::invalid_state);
+  }
+  bool& returned = step_flag(ex, actor, true);
+  if (returned) return refuse(ex, ExchangeOutcome::already_confirmed);
+  returned = true;
+  const std::string note = step_note(ex, actor, "return");
+  if (!ex.staff_returned && !(ex.provider_returned && ex.receiver_returned)) {
+    return move_to(ex, actor, ex.state, now_s, note, {});
+  }
+  ex.requested_due_at_s = 0;
+  std::vector<ExchangeEffect> effects;
+  void_deposit(effects, ex);
+  return move_to(ex, actor, ExchangeState::completed, now_s, note, std::move(effects));
+}
+
+ExchangeResult request_renewal(Exchange& ex, const ExchangeActor& actor, int64_t due_at_s,
+                               int64_t max_renewals, int64_t now_s) {
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (auto o = check_role(ex, actor, kParties); o != ExchangeOutcome::ok) return refuse(ex, o);
+  if (effective_member(actor) != ex.receiver_id) {
+    return refuse(ex, ExchangeOutcome::not_allowed_for_role);
+  }
+  if (ex.state == ExchangeState::late) return refuse(ex, ExchangeOutcome::renewal_while_late);
+  if (ex.state != ExchangeState::handed_over) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (ex.renewals >= std::min<int64_t>(max_renewals, kRenewalsMax)) {
+    return refuse(ex, ExchangeOutcome::too_many_renewals);
+  }
+  if (due_at_s <= ex.due_at_s || due_at_s <= now_s) {
+    return refuse(ex, ExchangeOutcome::invalid_due_date);
+  }
+  ex.requested_due_at_s = due_at_s;
+  return move_to(ex, actor, ex.state, now_s, "renewal requested", {});
+}
+
+ExchangeResult accept_renewal(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (auto o = check_role(ex, actor, kParties); o != ExchangeOutcome::ok) return refuse(ex, o);
+  if (effective_member(actor) != ex.provider_id) {
+    return refuse(ex, ExchangeOutcome::not_allowed_for_role);
+  }
+  if (ex.state == ExchangeState::late) return refuse(ex, ExchangeOutcome::renewal_while_late);
+  if (ex.state != ExchangeState::handed_over) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (ex.requested_due_at_s == 0) return refuse(ex, ExchangeOutcome::no_renewal_requested);
+  ex.due_at_s = ex.requested_due_at_s;
+  ex.requested_due_at_s = 0;
+  ex.renewals += 1;
+  return move_to(ex, actor, ex.state, now_s, "renewed", {});
+}
+
+ExchangeResult mark_late(Exchange& ex, int64_t now_s) {
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (ex.state != ExchangeState::handed_over) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (now_s < ex.due_at_s) return refuse(ex, ExchangeOutcome::too_early);
+  ex.requested_due_at_s = 0;  // a renewal nobody granted in time lapses
+  return move_to(ex, ExchangeActor::system(), ExchangeState::late, now_s, "late", {});
+}
+
+ExchangeResult declare_lost(Exchange& ex, const ExchangeActor& actor, int64_t now_s) {
+  if (ex.mode != ListingMode::lend) return refuse(ex, ExchangeOutcome::not_a_loan);
+  if (auto o = check_resolver(ex, actor); o != ExchangeOutcome::ok) return refuse(ex, o);
+  if (!is_one_of(ex.state, {ExchangeState::handed_over, ExchangeState::late})) {
+    return refuse(ex, ExchangeOutcome::invalid_state);
+  }
+  std::vector<ExchangeEffect> effects;
+  if (ex.deposit == DepositState::held) {
+    effects.push_back({ExchangeEffectKind::ledger_post, deposit_transfer_id(ex), ex.receiver_id,
+                       ex.provider_id, ex.deposit_minutes});
+    ex.deposit = DepositState::posted;
+  }
+  ex.requested_due_at_s = 0;
+  return move_to(ex, actor, ExchangeState::lost, now_s, "lost", std::move(effects));
+}
+
+ExchangeResult record_no_show(Exchange& ex, const ExchangeActor& actor,
+                              std::string_view absent_member_id, int64_t scheduled_s,
+                              int64_t now_s) {
+  if (auto o = check_role(ex, actor, kPartiesOrStaff); o != ExchangeOutcome::ok) {
+    return refuse(ex, o);
+  }
+  if (!is_party(ex, absent_member_id)) {
+    return refuse(ex, ExchangeOutcome::invalid_absent_member_no_show);
+  }
+  // A party records the other one only: nobody declares themself absent to cancel for free.
+  if (role_of(ex, actor) != Role::staff_own && absent_member_id == effective_member(actor)) {
+    return refuse(ex, ExchangeOutcome::invalid_absent_member_no_show);
+  }
+  if (ex.state != ExchangeState::accepted) return refuse(ex, ExchangeOutcome::invalid_state);
+  if (scheduled_s <= 0 || now_s < scheduled_s) {
+    return refuse(ex, ExchangeOutcome::too_early_for_no_show);
+  }
+  std::vector<ExchangeEffect> effects = cancel_effects(ex);
+  ex.no_show_member_id = std::string(absent_member_id);
+  ex.reason = "no-show";
+  return move_to(ex, actor, ExchangeState::cancelled, now_s, "no-show", std::move(effects));
+}
+
+ExchangeResult apply_deposit_answer(Exchange& ex, std::string_view transfer_id,
+                                    std::string_view type, int64_t now_s) {
+  if (!is_deposit_transfer(ex, transfer_id)) return refuse(ex, ExchangeOutcome::unknown_transfer);
+  const bool current = transfer_id == deposit_transfer_id(ex);
+  const bool waiting = current && ex.deposit == DepositState::sent &&
+                       is_one_of(ex.state, {ExchangeState::accepting, ExchangeState::accepted});
+  if (type == "pending") {
+    if (waiting) {
+      ex.deposit = DepositState::held;
+      return unchanged(ex);
+    }
+    if (current && ex.deposit != DepositState::voided && ex.deposit != DepositState::refused) {
+      return unchanged(ex);  // a duplicate
+    }
+    // Nobody waits for this deposit any more: give the credits back.
+    return unchanged(ex, {{ExchangeEffectKind::ledger_void, std::string(transfer_id),
+                           ex.receiver_id, ex.provider_id, ex.deposit_minutes}});
+  }
+  if (type == "rejected" && waiting) {
+    ex.deposit = DepositState::refused;
+    return cancel_by_system(ex, "deposit-refused", now_s);
+  }
+  return unchanged(ex);  // the answer to the exchange's own void or post, or a duplicate
 }
 
 }  // namespace maillon

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "exchange/listing.hpp"
 #include "exchange/policy.hpp"
 #include "exchange/validation.hpp"
 
@@ -32,7 +33,12 @@ enum class ExchangeState {
   cancelled,
   expired,
   disputed,
-  resolved
+  resolved,
+  // Loans (mode lend): accepted -> (both hand over; the loan cost posts, through completing) ->
+  // handed_over -> late (past due_at) -> completed once both confirm the return; lost (staff).
+  handed_over,
+  late,
+  lost
 };
 
 std::string_view to_string(ExchangeState state);
@@ -92,7 +98,15 @@ inline constexpr int64_t kExchangeMinutesMax = kPolicyMinutesBound;
 // Every attempt adds two entries (accept, ledger answer); the rest of a life adds at most six
 // (two confirmations, the ledger's answer to the post or a dispute, the ledger voiding a disputed
 // hold, the resolution).
-inline constexpr size_t kExchangeHistoryMax = 2 * kExchangeAttemptsMax + 8;
+// A loan adds at most 8 more (hand-overs, returns, late, lost) and two per renewal.
+inline constexpr int32_t kRenewalsMax = 20;  // whatever the policy says
+inline constexpr size_t kExchangeHistoryMax =
+    2 * kExchangeAttemptsMax + 16 + 2 * static_cast<size_t>(kRenewalsMax);
+
+// A loan's deposit, held apart from the loan cost: its own transfer per attempt.
+enum class DepositState { none, sent, held, refused, voided, posted };
+std::string_view to_string(DepositState state);
+std::optional<DepositState> deposit_state_from_string(std::string_view text);
 
 struct Exchange {
   std::string id;
@@ -116,6 +130,19 @@ struct Exchange {
   bool hold_lost = false;
   std::optional<Resolution> resolution;
   std::vector<ExchangeHistoryEntry> history;
+  // The offer's mode: a loan has dates and a deposit, a swap a listing given in return.
+  ListingMode mode = ListingMode::give;
+  int64_t starts_at_s = 0;  // lend: the loan's dates (0 for other modes)
+  int64_t due_at_s = 0;
+  int64_t deposit_minutes = 0;
+  DepositState deposit = DepositState::none;
+  int32_t renewals = 0;
+  int64_t requested_due_at_s = 0;  // a renewal asked for, not yet accepted (0: none)
+  bool provider_returned = false;
+  bool receiver_returned = false;
+  bool staff_returned = false;
+  std::string given_offer_id;     // swap: the proposer's own listing
+  std::string no_show_member_id;  // the party recorded absent (no-show)
 };
 
 struct ExchangeProposal {
@@ -125,7 +152,16 @@ struct ExchangeProposal {
   std::string receiver_id;
   std::string proposer_id;
   int64_t minutes = 0;
+  ListingMode mode = ListingMode::give;
+  int64_t starts_at_s = 0;
+  int64_t due_at_s = 0;
+  int64_t deposit_minutes = 0;
+  std::string given_offer_id;
 };
+
+// A loan's dates at `now_s`: both given, the due date after the start, neither in the past
+// (a start earlier today is allowed: the object changes hands now).
+FieldErrors validate_loan_dates(int64_t starts_at_s, int64_t due_at_s, int64_t now_s);
 
 // Field errors in French; an empty list means open_exchange may be called.
 FieldErrors validate_proposal(const ExchangeProposal& proposal);
@@ -169,7 +205,15 @@ enum class ExchangeOutcome {
   unknown_transfer,       // a ledger result naming a transfer this exchange never sent
   invalid_absent_member,  // 422: a resolution names an absent member who is not a party
   party_to_exchange,      // 403: a party (or staff who is one) judging or acting across its case
-  hold_gone               // 409: a resolution would post credits the ledger no longer holds
+  hold_gone,              // 409: a resolution would post credits the ledger no longer holds
+  not_a_loan,             // 409: a loan's command on another mode
+  deposit_pending,        // 409: hand-over before the ledger held the deposit
+  renewal_while_late,     // 409: no renewal once late
+  too_many_renewals,      // 422: the policy's max_renewals reached
+  invalid_due_date,       // 422: a renewal's due date not after the current one
+  no_renewal_requested,   // 409: accepting a renewal nobody asked for
+  too_early_for_no_show,  // 409: a no-show before the scheduled time
+  invalid_absent_member_no_show  // 422: the no-show names someone who is not the other party
 };
 
 std::string_view to_string(ExchangeOutcome outcome);
@@ -197,6 +241,34 @@ ExchangeResult expire_proposal(Exchange& exchange, const ExchangeActor& actor,
 // The system cancels an exchange not yet handed over (proposed, accepting, accepted) because a
 // party left (suspended, erased): any hold is voided, `reason` (e.g. "member-suspended") kept.
 ExchangeResult cancel_by_system(Exchange& exchange, std::string_view reason, int64_t now_s);
+// --- Loans and swaps (mode lend / swap). Hand-over: each party (or staff of the site for both)
+// confirms; a loan's cost posts once both have (through completing) and the loan is handed_over;
+// a swap completes. A loan waits for its deposit to be held before the hand-over.
+ExchangeResult confirm_handover(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+// Each party (or staff for both) confirms the return; completed once both have, deposit voided.
+ExchangeResult confirm_return(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+// The borrower asks to keep the object until `due_at_s`; the owner accepts.
+ExchangeResult request_renewal(Exchange& exchange, const ExchangeActor& actor, int64_t due_at_s,
+                               int64_t max_renewals, int64_t now_s);
+ExchangeResult accept_renewal(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+// The system marks a handed-over loan late once now_s >= due_at.
+ExchangeResult mark_late(Exchange& exchange, int64_t now_s);
+// Staff of the site (never a party) rule the object lost: the deposit posts to the owner.
+ExchangeResult declare_lost(Exchange& exchange, const ExchangeActor& actor, int64_t now_s);
+// The other party or staff record that `absent_member_id` did not come at `scheduled_s`
+// (accepted, not handed over yet): the exchange is cancelled, holds voided, and it counts
+// against the absent member.
+ExchangeResult record_no_show(Exchange& exchange, const ExchangeActor& actor,
+                              std::string_view absent_member_id, int64_t scheduled_s,
+                              int64_t now_s);
+// The deposit's transfer of the current attempt, and the ledger's answers about it.
+std::string deposit_transfer_id(const Exchange& exchange);
+bool is_deposit_transfer(const Exchange& exchange, std::string_view transfer_id);
+// `type`: pending, rejected, posted or voided. A refused deposit cancels an exchange not yet
+// handed over (the system acts, reason "deposit-refused").
+ExchangeResult apply_deposit_answer(Exchange& exchange, std::string_view transfer_id,
+                                    std::string_view type, int64_t now_s);
+
 // Who cancelled a cancelled exchange: the party (also when staff acted for them), "" for the
 // system.
 std::string cancelled_by(const Exchange& exchange);

@@ -187,6 +187,20 @@ void check_int_range(FieldErrors& errors, const char* field, std::optional<int64
   }
 }
 
+// A deposit is what a borrower leaves: lend only; a capacity bounds a service's exchanges.
+void check_loan_and_capacity(FieldErrors& errors, const ListingDraft& d) {
+  // The mode as sent: an unknown one is refused on its own field already.
+  const std::string mode = d.mode.value_or("");
+  check_int_range(errors, "deposit_minutes", d.deposit_minutes, 0, kPriceMinutesMax);
+  check_int_range(errors, "capacity", d.capacity, 1, kCapacityMax);
+  if (d.deposit_minutes && mode != to_string(ListingMode::lend)) {
+    errors.push_back({"deposit_minutes", "seulement pour un prêt (mode « lend »)"});
+  }
+  if (d.capacity && mode != to_string(ListingMode::service)) {
+    errors.push_back({"capacity", "seulement pour un service (mode « service »)"});
+  }
+}
+
 // Comparisons written so that NaN and infinities fail them.
 bool within(double value, double low, double high) {
   return value >= low && value <= high;
@@ -252,6 +266,8 @@ ListingDraft merged_draft(const Listing& c, const ListingPatch& p) {
   d.available_from_s = p.available_from_s ? *p.available_from_s : c.available_from_s;
   d.available_until_s = p.available_until_s ? *p.available_until_s : c.available_until_s;
   d.photos = p.photos ? *p.photos : c.photos;
+  d.deposit_minutes = p.deposit_minutes ? *p.deposit_minutes : c.deposit_minutes;
+  d.capacity = p.capacity ? *p.capacity : c.capacity;
   return d;
 }
 
@@ -315,7 +331,9 @@ const std::vector<std::string_view>& creatable_fields() {
                                                         "duration_minutes",
                                                         "available_from",
                                                         "available_until",
-                                                        "photos"};
+                                                        "photos",
+                                                        "deposit_minutes",
+                                                        "capacity"};
   return kFields;
 }
 
@@ -354,6 +372,7 @@ FieldErrors validate_new_listing(const ListingDraft& draft, const CategoryTree& 
                   kDurationMinutesMax);
   check_window(errors, draft, now_s);
   if (draft.photos) check_photos(errors, *draft.photos);
+  check_loan_and_capacity(errors, draft);
   return errors;
 }
 
@@ -382,6 +401,8 @@ Listing create_listing(const ListingDraft& d, ListingIdentity identity, int64_t 
   l.available_from_s = d.available_from_s;
   l.available_until_s = d.available_until_s;
   l.photos = d.photos.value_or(std::vector<std::string>{});
+  l.deposit_minutes = d.deposit_minutes;
+  l.capacity = d.capacity;
   l.created_at_s = now_s;
   l.updated_at_s = now_s;
   return l;

@@ -40,6 +40,7 @@ inline constexpr std::size_t kPhotoUrlBytesMax = 500;
 inline constexpr int64_t kPriceMinutesMax = 6000;  // 100 h, the default max_balance
 inline constexpr int64_t kDurationMinutesMin = 15;
 inline constexpr int64_t kDurationMinutesMax = 1440;
+inline constexpr int64_t kCapacityMax = 1000;  // concurrent exchanges of one service offer
 inline constexpr double kReachKmMin = 0.1;
 inline constexpr double kReachKmMax = 50;
 inline constexpr double kReachKmDefault = 5;
@@ -68,6 +69,8 @@ struct ListingDraft {
   std::optional<int64_t> available_from_s;
   std::optional<int64_t> available_until_s;
   std::optional<std::vector<std::string>> photos;
+  std::optional<int64_t> deposit_minutes;
+  std::optional<int64_t> capacity;
 };
 
 // A stored listing; the service maps it to and from its rows and JSON.
@@ -91,6 +94,8 @@ struct Listing {
   std::optional<int64_t> available_from_s;
   std::optional<int64_t> available_until_s;
   std::vector<std::string> photos;
+  std::optional<int64_t> deposit_minutes;
+  std::optional<int64_t> capacity;
   int64_t created_at_s = 0;
   int64_t updated_at_s = 0;
   bool operator==(const Listing&) const = default;
@@ -117,6 +122,8 @@ struct ListingPatch {
   Clearable<int64_t> available_from_s;
   Clearable<int64_t> available_until_s;
   std::optional<std::vector<std::string>> photos;
+  Clearable<int64_t> deposit_minutes;
+  Clearable<int64_t> capacity;
   std::optional<std::string> status;  // only "paused" or "active"
 };
 

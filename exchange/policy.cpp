@@ -29,6 +29,7 @@ FieldErrors validate_policy(const CommunityPolicy& p) {
   check_range(errors, "proposal_days", p.proposal_days, 1, kPolicyDaysBound);
   check_range(errors, "max_active_reservations", p.max_active_reservations, 1, 100);
   check_range(errors, "grant_review_minutes", p.grant_review_minutes, 1, kPolicyMinutesBound);
+  check_range(errors, "max_renewals", p.max_renewals, 0, 20);
   return errors;
 }
 

@@ -22,6 +22,7 @@ struct CommunityPolicy {
   int64_t max_active_reservations = 3;
   // A staff grant above this waits for a second staff member or an admin (four eyes).
   int64_t grant_review_minutes = 300;
+  int64_t max_renewals = 2;  // a loan between members is renewed at most this often
   // Whether a new member may exchange at once (open) or waits for staff approval.
   Membership membership = Membership::open;
   bool operator==(const CommunityPolicy&) const = default;

@@ -14,14 +14,29 @@ constexpr EnumName<T> kTypes[] = {
     {T::cancelled, "exchange.cancelled"}, {T::abandoned, "exchange.abandoned"},
     {T::expired, "exchange.expired"},     {T::disputed, "exchange.disputed"},
     {T::resolved, "exchange.resolved"},   {T::message, "exchange.message"},
-    {T::rated, "exchange.rated"}};
+    {T::rated, "exchange.rated"},         {T::handed_over, "exchange.handed_over"},
+    {T::returned, "exchange.returned"},   {T::renewal_requested, "exchange.renewal_requested"},
+    {T::renewed, "exchange.renewed"},     {T::late, "exchange.late"},
+    {T::lost, "exchange.lost"},           {T::no_show, "exchange.no_show"}};
 
 using S = ExchangeState;
-constexpr EnumName<S> kStates[] = {{S::proposed, "proposed"},   {S::accepting, "accepting"},
-                                   {S::accepted, "accepted"},   {S::completing, "completing"},
-                                   {S::completed, "completed"}, {S::declined, "declined"},
-                                   {S::cancelled, "cancelled"}, {S::expired, "expired"},
-                                   {S::disputed, "disputed"},   {S::resolved, "resolved"}};
+constexpr EnumName<S> kStates[] = {{S::proposed, "proposed"},
+                                   {S::accepting, "accepting"},
+                                   {S::accepted, "accepted"},
+                                   {S::completing, "completing"},
+                                   {S::completed, "completed"},
+                                   {S::declined, "declined"},
+                                   {S::cancelled, "cancelled"},
+                                   {S::expired, "expired"},
+                                   {S::disputed, "disputed"},
+                                   {S::resolved, "resolved"},
+                                   {S::handed_over, "handed_over"},
+                                   {S::late, "late"},
+                                   {S::lost, "lost"}};
+
+using M = ListingMode;
+constexpr EnumName<M> kModes[] = {
+    {M::give, "give"}, {M::lend, "lend"}, {M::swap, "swap"}, {M::service, "service"}};
 
 using O = ResolutionOutcome;
 constexpr EnumName<O> kOutcomes[] = {
@@ -90,6 +105,15 @@ Read<ExchangeEvent> ExchangeEvent::read(const Event& e) {
   x.cancelled_by = f.optional_text("cancelled_by");
   x.dispute_reason = f.optional_text("dispute_reason");
   x.resolution = read_resolution(f);
+  x.mode = f.optional_enumeration("mode", kModes);
+  x.starts_at = f.optional_text("starts_at");
+  x.due_at = f.optional_text("due_at");
+  x.deposit_minutes = f.optional_integer("deposit_minutes");
+  x.renewals = f.optional_integer("renewals");
+  x.requested_due_at = f.optional_text("requested_due_at");
+  x.given_offer_id = f.optional_uuid("given_offer_id");
+  x.no_show_member_id = f.optional_uuid("no_show_member_id");
+  x.returned_by = f.optional_text("returned_by");
   return f.finish(std::move(x));
 }
 
@@ -115,6 +139,15 @@ nlohmann::json ExchangeEvent::data() const {
   put(data, "stars", stars);
   put(data, "cancelled_by", cancelled_by);
   put(data, "dispute_reason", dispute_reason);
+  if (mode) data["mode"] = enum_name(kModes, *mode);
+  put(data, "starts_at", starts_at);
+  put(data, "due_at", due_at);
+  put(data, "deposit_minutes", deposit_minutes);
+  put(data, "renewals", renewals);
+  put(data, "requested_due_at", requested_due_at);
+  put(data, "given_offer_id", given_offer_id);
+  put(data, "no_show_member_id", no_show_member_id);
+  put(data, "returned_by", returned_by);
   if (resolution) {
     data["resolution"] = {{"outcome", resolution_outcome_name(resolution->outcome)},
                           {"minutes", resolution->minutes},

@@ -27,7 +27,15 @@ enum class ExchangeEventType {
   disputed,
   resolved,
   message,
-  rated
+  rated,
+  // Loans, swaps and reliability.
+  handed_over,
+  returned,
+  renewal_requested,
+  renewed,
+  late,
+  lost,
+  no_show
 };
 
 struct ExchangeResolutionData {
@@ -65,6 +73,16 @@ struct ExchangeEvent {
   std::optional<std::string> cancelled_by;    // a party's id, or "system"
   std::optional<std::string> dispute_reason;  // the disputing party's words
   std::optional<ExchangeResolutionData> resolution;
+  // Loans and swaps (absent on exchanges of other modes or opened before modes were kept).
+  std::optional<ListingMode> mode;
+  std::optional<std::string> starts_at;  // RFC 3339
+  std::optional<std::string> due_at;
+  std::optional<int64_t> deposit_minutes;
+  std::optional<int64_t> renewals;
+  std::optional<std::string> requested_due_at;   // exchange.renewal_requested
+  std::optional<std::string> given_offer_id;     // swap
+  std::optional<std::string> no_show_member_id;  // exchange.no_show
+  std::optional<std::string> returned_by;        // exchange.returned: provider, receiver, staff
 
   static Read<ExchangeEvent> read(const Event& e);
   nlohmann::json data() const;

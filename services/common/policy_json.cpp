@@ -9,7 +9,7 @@ namespace maillon {
 namespace {
 
 using PolicyField = std::pair<const char*, int64_t CommunityPolicy::*>;
-constexpr std::array<PolicyField, 11> kFields = {{
+constexpr std::array<PolicyField, 12> kFields = {{
     {"min_balance", &CommunityPolicy::min_balance},
     {"max_balance", &CommunityPolicy::max_balance},
     {"signup_bonus", &CommunityPolicy::signup_bonus},
@@ -21,6 +21,7 @@ constexpr std::array<PolicyField, 11> kFields = {{
     {"proposal_days", &CommunityPolicy::proposal_days},
     {"max_active_reservations", &CommunityPolicy::max_active_reservations},
     {"grant_review_minutes", &CommunityPolicy::grant_review_minutes},
+    {"max_renewals", &CommunityPolicy::max_renewals},
 }};
 
 constexpr const char* kMembershipField = "membership";

@@ -59,6 +59,11 @@ void apply_ledger_event(pqxx::work& tx, const Event& e) {
 
 void apply_exchange_event(const DepotContext& c, pqxx::work& tx, const Event& e) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
+  if (x.type == ExchangeEventType::late && x.receiver_id) {
+    record_member_late_loan(tx, x.exchange_id, *x.receiver_id);
+  } else if (x.type == ExchangeEventType::completed || x.type == ExchangeEventType::lost) {
+    forget_member_late_loan(tx, x.exchange_id);
+  }
   if (x.type != ExchangeEventType::completed || !is_uuid(e.community_id)) return;
   std::string site_key = x.site_id.value_or(kNetworkSite);
   std::optional<int64_t> at_s = parse_rfc3339_s(e.occurred_at);

@@ -266,6 +266,25 @@ std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id) {
   return out;
 }
 
+// Loans between members gone late (exchange.late, until exchange.completed or .lost): their
+// borrower cannot borrow at the depot either.
+void record_member_late_loan(pqxx::work& tx, const std::string& exchange_id,
+                             const std::string& member_id) {
+  tx.exec_params(
+      "INSERT INTO member_late_loans (exchange_id, member_id) VALUES ($1, $2) "
+      "ON CONFLICT (exchange_id) DO NOTHING",
+      exchange_id, member_id);
+}
+
+void forget_member_late_loan(pqxx::work& tx, const std::string& exchange_id) {
+  tx.exec_params("DELETE FROM member_late_loans WHERE exchange_id = $1", exchange_id);
+}
+
+bool has_member_late_loan(pqxx::work& tx, const std::string& member_id) {
+  return !tx.exec_params("SELECT 1 FROM member_late_loans WHERE member_id = $1 LIMIT 1", member_id)
+              .empty();
+}
+
 std::vector<ItemRow> list_items(pqxx::work& tx, const ItemFilter& f) {
   std::optional<std::string> categories;
   if (f.categories) categories = array_literal(*f.categories);

@@ -36,6 +36,10 @@ void update_item(pqxx::work& tx, ItemRow& row);
 void lock_member(pqxx::work& tx, const std::string& member_id);
 std::vector<DepotItem> reserved_items_of(pqxx::work& tx, const std::string& member_id);
 std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id);
+void record_member_late_loan(pqxx::work& tx, const std::string& exchange_id,
+                             const std::string& member_id);
+void forget_member_late_loan(pqxx::work& tx, const std::string& exchange_id);
+bool has_member_late_loan(pqxx::work& tx, const std::string& member_id);
 
 struct ItemFilter {
   std::string site_id;

@@ -10,6 +10,7 @@
 #include "services/common/directory.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
+#include "services/common/media_photos.hpp"
 #include "services/common/service.hpp"
 
 namespace maillon::depot {
@@ -31,7 +32,9 @@ ItemViewer viewer_of(const std::optional<Identity>& who, const std::string& site
 MemberStanding standing_of(pqxx::work& tx, const std::string& member_id, int64_t now_s) {
   std::vector<DepotItem> reserved = reserved_items_of(tx, member_id);
   std::vector<Loan> loans = open_loans_of(tx, member_id);
-  return {count_active_reservations(reserved, member_id, now_s), has_overdue_loan(loans, now_s)};
+  // A late loan between members counts as much as one at the depot.
+  return {count_active_reservations(reserved, member_id, now_s),
+          has_overdue_loan(loans, now_s) || has_member_late_loan(tx, member_id)};
 }
 
 // What a transition did: the domain's result, the event's suffix (item.<what>) and the member
@@ -111,6 +114,8 @@ Answer<ItemView> DepotUseCases::intake(const Identity& who, ItemIntake in) {
       return refused<ItemView>(DepotRefusal::unknown_member, "dropped_by_member_id");
     const int64_t now_s = c_->now_s();
     IntakeResult result = intake_item(in, c_->tree, *policy, now_s);
+    // The photos are uploads of the one taking the item in (POST /v1/photos).
+    if (result.errors.empty()) result.errors = photos_not_owned(tx, who.member_id, in.photos);
     if (!result.errors.empty()) {
       auto answer = refused<ItemView>(DepotRefusal::item_invalid);
       answer.errors = std::move(result.errors);

@@ -42,9 +42,17 @@ void apply_listing_event(pqxx::work& tx, const Event& e) {
     repo::close_listing(tx, l.id);
     return;
   }
-  repo::upsert_listing(
-      tx, {l.id, std::string(to_string(l.side)), l.member_id, l.community_id, l.site_id,
-           l.price_minutes.value_or(0), std::string(to_string(l.status))});
+  ListingCopy copy{l.id,
+                   std::string(to_string(l.side)),
+                   l.member_id,
+                   l.community_id,
+                   l.site_id,
+                   l.price_minutes.value_or(0),
+                   std::string(to_string(l.status))};
+  if (l.mode) copy.mode = std::string(to_string(*l.mode));
+  copy.deposit_minutes = l.deposit_minutes.value_or(0);
+  copy.capacity = l.capacity;
+  repo::upsert_listing(tx, copy);
 }
 
 void apply_match_event(pqxx::work& tx, const Event& e) {
@@ -73,6 +81,8 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
   register_desk_items(s);
   s.every("expire-exchange-proposals", expiry_interval(),
           [workflow](pqxx::work& tx) { workflow->expire_due(tx); });
+  s.every("mark-late-loans", expiry_interval(),
+          [workflow](pqxx::work& tx) { workflow->mark_late_due(tx); });
 }
 
 }  // namespace maillon::exchange

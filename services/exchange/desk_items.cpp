@@ -11,6 +11,7 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
+#include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -90,8 +91,22 @@ Json section(pqxx::work& tx, const char* sql, const std::string& site_id) {
 
 }  // namespace
 
+// A depot loan gone late keeps its borrower from borrowing between members too, until the item
+// is back (item.returned) or lent again under a new loan (a renewal at the desk).
+void apply_depot_loan_event(pqxx::work& tx, const Event& e) {
+  if (e.type == "loan.late") {
+    const LoanNotice late = LoanNotice::read(e).value();
+    repo::record_depot_late_loan(tx, late.item_id, late.member_id, late.due_at);
+  } else if (e.type == "item.returned" || e.type == "item.lent") {
+    repo::forget_depot_late_loan(tx, ItemChanged::read(e).value().item_id);
+  }
+}
+
 void register_desk_items(Service& service) {
-  service.consume("depot", [](pqxx::work& tx, const Event& e) { apply_item_event(tx, e); });
+  service.consume("depot", [](pqxx::work& tx, const Event& e) {
+    apply_depot_loan_event(tx, e);
+    apply_item_event(tx, e);
+  });
 }
 
 DeskItems desk_items(pqxx::work& tx, const std::string& site_id) {

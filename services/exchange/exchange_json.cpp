@@ -56,6 +56,26 @@ std::string text_or_empty(const Json& j, const char* name) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Fields of loans and swaps: absent in documents stored before them (a give, no dates).
+void read_loan_fields(const Json& d, Exchange& ex) {
+  if (auto mode = parse_listing_mode(text_or_empty(d, "mode"))) ex.mode = *mode;
+  ex.starts_at_s = d.value("starts_at_s", int64_t{0});
+  ex.due_at_s = d.value("due_at_s", int64_t{0});
+  ex.deposit_minutes = d.value("deposit_minutes", int64_t{0});
+  if (auto deposit = deposit_state_from_string(text_or_empty(d, "deposit"))) ex.deposit = *deposit;
+  ex.renewals = d.value("renewals", int32_t{0});
+  ex.requested_due_at_s = d.value("requested_due_at_s", int64_t{0});
+  ex.provider_returned = d.value("provider_returned", false);
+  ex.receiver_returned = d.value("receiver_returned", false);
+  ex.staff_returned = d.value("staff_returned", false);
+  ex.given_offer_id = text_or_empty(d, "given_offer_id");
+  ex.no_show_member_id = text_or_empty(d, "no_show_member_id");
+}
+
+Json date_or_null(int64_t seconds) {
+  return seconds == 0 ? Json(nullptr) : Json(format_rfc3339(seconds));
+}
+
 }  // namespace
 
 Json exchange_document(const Exchange& ex) {
@@ -92,7 +112,19 @@ Json exchange_document(const Exchange& ex) {
           {"dispute_reason", ex.dispute_reason},
           {"hold_lost", ex.hold_lost},
           {"resolution", resolution},
-          {"history", history}};
+          {"history", history},
+          {"mode", to_string(ex.mode)},
+          {"starts_at_s", ex.starts_at_s},
+          {"due_at_s", ex.due_at_s},
+          {"deposit_minutes", ex.deposit_minutes},
+          {"deposit", to_string(ex.deposit)},
+          {"renewals", ex.renewals},
+          {"requested_due_at_s", ex.requested_due_at_s},
+          {"provider_returned", ex.provider_returned},
+          {"receiver_returned", ex.receiver_returned},
+          {"staff_returned", ex.staff_returned},
+          {"given_offer_id", ex.given_offer_id},
+          {"no_show_member_id", ex.no_show_member_id}};
 }
 
 Exchange exchange_from_document(const Json& d) {
@@ -122,6 +154,7 @@ Exchange exchange_from_document(const Json& d) {
                           h.at("actor").get<std::string>(), h.at("for").get<std::string>(),
                           h.at("note").get<std::string>(), text_or_empty(h, "comment")});
   }
+  read_loan_fields(d, ex);
   // A stored exchange that breaks the workflow's invariants is a bug: stop here, not later.
   if (!exchange_invariants_hold(ex)) throw std::runtime_error("stored exchange breaks invariants");
   return ex;
@@ -168,7 +201,21 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
           {"expires_at",
            waiting ? Json(format_rfc3339(proposal_expires_at_s(ex, policy))) : Json(nullptr)},
           {"updated_at", record.updated_at},
-          {"history", history}};
+          {"history", history},
+          {"mode", to_string(ex.mode)},
+          {"starts_at", date_or_null(ex.starts_at_s)},
+          {"due_at", date_or_null(ex.due_at_s)},
+          {"deposit_minutes", ex.deposit_minutes},
+          {"deposit_state", to_string(ex.deposit)},
+          {"renewals", ex.renewals},
+          {"max_renewals", policy.max_renewals},
+          {"requested_due_at", date_or_null(ex.requested_due_at_s)},
+          {"returns",
+           {{"provider", ex.provider_returned},
+            {"receiver", ex.receiver_returned},
+            {"staff", ex.staff_returned}}},
+          {"given_offer_id", nullable(ex.given_offer_id)},
+          {"no_show_member_id", nullable(ex.no_show_member_id)}};
 }
 
 Json exchange_event_data(const ExchangeRecord& record) {
@@ -182,7 +229,18 @@ Json exchange_event_data(const ExchangeRecord& record) {
                {"receiver_id", ex.receiver_id},
                {"proposer_id", ex.proposer_id},
                {"minutes", ex.minutes},
-               {"site_id", nullable(ex.site_id)}};
+               {"site_id", nullable(ex.site_id)},
+               {"mode", to_string(ex.mode)}};
+  if (ex.mode == ListingMode::lend) {
+    data["starts_at"] = date_or_null(ex.starts_at_s);
+    data["due_at"] = date_or_null(ex.due_at_s);
+    data["deposit_minutes"] = ex.deposit_minutes;
+    data["renewals"] = ex.renewals;
+    if (ex.requested_due_at_s != 0)
+      data["requested_due_at"] = format_rfc3339(ex.requested_due_at_s);
+  }
+  if (!ex.given_offer_id.empty()) data["given_offer_id"] = ex.given_offer_id;
+  if (!ex.no_show_member_id.empty()) data["no_show_member_id"] = ex.no_show_member_id;
   // What consumers need to tell outcomes apart: who cancelled (reliability), how a dispute was
   // resolved (listings freed or closed), what the disputing party said.
   if (ex.state == ExchangeState::cancelled) {

@@ -32,7 +32,11 @@ inline constexpr int kExpiryBatchMax = 200;  // per run; the next run takes the 
 inline constexpr int kDeskSectionMax = 100;  // rows per desk section
 // A confirmed exchange whose posting the ledger has not answered after this long is overdue.
 inline constexpr int64_t kCompletingUnansweredS = 15 * 60;
-inline constexpr int kMemberExchangesBatchMax = 200;  // open exchanges cancelled per statement
+inline constexpr int kMemberExchangesBatchMax = 200;
+inline constexpr int kCalendarRangesMax = 500;  // busy ranges per calendar answer
+inline constexpr int kCalendarEventsMax = 500;  // exchanges in a member's feed
+inline constexpr int64_t kCalendarSpanMaxS =
+    400 * 86400;  // ?from= to ?to= at most  // open exchanges cancelled per statement
 // What exchange.cancelled names in `cancelled_by` when nobody chose to cancel (a party left).
 inline constexpr std::string_view kCancelledBySystem = "system";
 // How messages show an erased member's name to the others.
@@ -60,6 +64,16 @@ struct ListingCopy {
   std::optional<std::string> site_id;
   int64_t price_minutes = 0;
   std::string status;
+  std::optional<std::string> mode;  // give, lend, swap, service (offers)
+  int64_t deposit_minutes = 0;      // lend: held from the borrower while the object is out
+  std::optional<int64_t> capacity;  // service: concurrent exchanges at most
+};
+
+// A busy range of an offer's calendar (RFC 3339).
+struct BusyRange {
+  std::string exchange_id;
+  std::string from, to;
+  std::string state;
 };
 
 // --- exchange_json.cpp: one (de)serialisation per form.
@@ -91,6 +105,30 @@ std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64
 // The member's exchanges not yet handed over (proposed, accepting, accepted), oldest first, locked.
 std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,
                                                      int limit);
+// Loans handed over whose due date has passed at `now_s`, locked, skipping locked ones.
+std::vector<std::string> late_loan_ids(pqxx::work& tx, int limit, int64_t now_s);
+// Whether the member has a late loan, member to member or at the depot.
+bool has_late_loan(pqxx::work& tx, const std::string& member_id);
+void record_depot_late_loan(pqxx::work& tx, const std::string& item_id,
+                            const std::string& member_id, const std::string& due_at);
+void forget_depot_late_loan(pqxx::work& tx, const std::string& item_id);
+// Books the exchange's dates for its offer; false when they overlap an active booking (the
+// exclusion constraint refused them; the transaction is still usable).
+bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& offer_id,
+          const std::string& member_id, int64_t from_s, int64_t to_s);
+void release_booking(pqxx::work& tx, const std::string& exchange_id);
+std::vector<BusyRange> busy_ranges(pqxx::work& tx, const std::string& offer_id, int64_t from_s,
+                                   int64_t to_s, int limit);
+// Exchanges on an offer that hold one of its places (accepted and not ended).
+int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
+                             const std::string& except_id);
+// The member's exchanges for the calendar feed (dated ones first), at most `limit`.
+std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,
+                                               int limit);
+std::string calendar_token(pqxx::work& tx, const std::string& member_id, bool renew);
+std::optional<std::string> calendar_member(pqxx::work& tx, const std::string& token);
+void revoke_calendar_token(pqxx::work& tx, const std::string& member_id);
+
 // Messages show this member's name as kErasedMemberName from now on.
 void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 
@@ -136,6 +174,8 @@ class Workflow {
   // Ledger results; ignores transfers that are not an exchange's.
   void on_ledger_event(pqxx::work& tx, const std::string& type, const Json& data);
   void expire_due(pqxx::work& tx);
+  // Loans past their due date become late (exchange.late).
+  void mark_late_due(pqxx::work& tx);
   // Cancels every exchange of the member not yet handed over (the system acts; `reason`, e.g.
   // "member-suspended", is kept in each exchange); holds are voided.
   void cancel_exchanges_of(pqxx::work& tx, const std::string& member_id, std::string_view reason);
@@ -144,6 +184,8 @@ class Workflow {
   Service& s_;
   void send_effect(pqxx::work& tx, const ExchangeRecord& record, const ExchangeEffect& effect,
                    const std::string& trigger);
+  void on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const std::string& type,
+                         const Json& data, const std::string& transfer_id);
 };
 
 // The event type a transition publishes (state before → after), empty for none.

@@ -1,10 +1,12 @@
 // Routes of the exchange service: each handler reads its input, calls one use case
 // (usecases.hpp) and writes its answer; refusals are put into words by messages.hpp.
+#include "services/common/config.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/ical.hpp"
 #include "services/exchange/messages.hpp"
 #include "services/exchange/usecases.hpp"
 
@@ -24,9 +26,10 @@ std::string free_text(BodyReader& r, std::string_view field, size_t max_code_poi
 
 ProposalInput parse_proposal(const std::string& body) {
   Json j = parse_json_object(body);
-  BodyReader r(
-      j, {"offer_id", "request_id", "match_id", "minutes", "site_id", "scheduled_at", "message"},
-      {"provider_id", "receiver_id", "state", "id"});
+  BodyReader r(j,
+               {"offer_id", "request_id", "match_id", "minutes", "site_id", "scheduled_at",
+                "message", "starts_at", "due_at", "given_offer_id"},
+               {"provider_id", "receiver_id", "state", "id", "deposit_minutes"});
   ProposalInput in{r.uuid("offer_id"),
                    r.uuid("request_id"),
                    r.uuid("match_id"),
@@ -35,12 +38,20 @@ ProposalInput parse_proposal(const std::string& body) {
                    r.has("message") ? std::optional(free_text(
                                           r, "message", static_cast<size_t>(kMessageCodePointsMax)))
                                     : std::nullopt,
+                   r.text("starts_at", 40),
+                   r.text("due_at", 40),
+                   r.uuid("given_offer_id"),
                    r.integer("minutes", 0, kExchangeMinutesMax)};
   if (!in.offer_id && !in.request_id && !in.match_id) {
     r.add_error("offer_id", message(ExchangeRefusal::listing_required));
   }
   if (in.scheduled_at && !parse_rfc3339_s(*in.scheduled_at)) {  // the one RFC 3339 parser
     r.add_error("scheduled_at", message(ExchangeRefusal::scheduled_at_invalid));
+  }
+  for (const auto& [field, value] :
+       {std::pair{"starts_at", &in.starts_at}, {"due_at", &in.due_at}}) {
+    if (*value && !parse_rfc3339_s(**value))
+      r.add_error(field, message(ExchangeRefusal::date_invalid));
   }
   r.finish();
   return in;
@@ -67,6 +78,40 @@ std::optional<ResolutionOutcome> outcome_named(const std::string& name) {
   if (name == "void") return ResolutionOutcome::void_hold;
   if (name == "partial") return ResolutionOutcome::partial;
   return std::nullopt;
+}
+
+int64_t parse_renewal(const std::string& body) {
+  Json j = parse_json_object(body);
+  BodyReader r(j, {"due_at"});
+  const std::string text = r.required_text("due_at", 40);
+  const int64_t due = parse_rfc3339_s(text).value_or(0);
+  if (r.errors().empty() && due == 0) {
+    r.add_error("due_at", message(ExchangeRefusal::date_invalid));
+  }
+  r.finish();
+  return due;
+}
+
+std::string parse_no_show(const std::string& body) {
+  Json j = parse_json_object(body);
+  BodyReader r(j, {"member_id"});
+  const std::string member = r.uuid("member_id").value_or("");
+  if (r.errors().empty() && member.empty()) {
+    r.add_error("member_id", message(ExchangeRefusal::no_show_member_missing));
+  }
+  r.finish();
+  return member;
+}
+
+// ?from=&to=: both RFC 3339, from before to, at most kCalendarSpanMaxS apart.
+CalendarQuery parse_calendar_query(const Request& r) {
+  // 0: absent or not a date (no calendar starts in 1970).
+  const int64_t from_s = parse_rfc3339_s(r.query_value("from").value_or("")).value_or(0);
+  const int64_t to_s = parse_rfc3339_s(r.query_value("to").value_or("")).value_or(0);
+  if (from_s <= 0 || to_s <= from_s || to_s - from_s > kCalendarSpanMaxS) {
+    throw problem(ExchangeRefusal::calendar_range_invalid);
+  }
+  return {r.param("id"), from_s, to_s};
 }
 
 Resolution parse_resolution(const std::string& body) {
@@ -97,7 +142,7 @@ Resolution parse_resolution(const std::string& body) {
 // The value of an answer, or its refusal thrown as a problem.
 template <class T>
 const T& value_of(const Answer<T>& answer) {
-  if (answer.refusal == ExchangeRefusal::proposal_invalid)
+  if (answer.refusal != ExchangeRefusal::none && !answer.errors.empty())
     throw problem(answer.refusal, answer.errors);
   if (answer.refusal != ExchangeRefusal::none) throw problem(answer.refusal);
   if (answer.outcome != ExchangeOutcome::ok) throw problem(answer.outcome);
@@ -136,6 +181,16 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     bind("GET", "/v1/exchanges/{id}/messages", &ExchangeApi::list_messages);
     bind("POST", "/v1/exchanges/{id}/rating", &ExchangeApi::rate);
     bind("GET", "/v1/sites/{id}/desk", &ExchangeApi::desk);
+    bind("POST", "/v1/exchanges/{id}/handover", &ExchangeApi::handover);
+    bind("POST", "/v1/exchanges/{id}/return", &ExchangeApi::give_back);
+    bind("POST", "/v1/exchanges/{id}/renew", &ExchangeApi::renew);
+    bind("POST", "/v1/exchanges/{id}/renew/accept", &ExchangeApi::renew_accept);
+    bind("POST", "/v1/exchanges/{id}/lost", &ExchangeApi::lost);
+    bind("POST", "/v1/exchanges/{id}/no-show", &ExchangeApi::no_show);
+    bind("GET", "/v1/offers/{id}/calendar", &ExchangeApi::offer_calendar);
+    bind("GET", "/v1/me/calendar", &ExchangeApi::my_calendar);
+    bind("DELETE", "/v1/me/calendar", &ExchangeApi::revoke_calendar);
+    bind("GET", "/v1/me/calendar.ics", &ExchangeApi::calendar_feed);
   }
 
  private:
@@ -185,6 +240,63 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   Response decline(const Request& r) { return act(r, 200, ExchangeAction::decline); }
   Response cancel(const Request& r) { return act(r, 200, ExchangeAction::cancel); }
   Response complete(const Request& r) { return act(r, 200, ExchangeAction::complete); }
+  Response handover(const Request& r) { return act(r, 200, ExchangeAction::handover); }
+  Response give_back(const Request& r) { return act(r, 200, ExchangeAction::give_back); }
+  Response renew_accept(const Request& r) { return act(r, 200, ExchangeAction::renew_accept); }
+  Response lost(const Request& r) { return act(r, 200, ExchangeAction::lost); }
+  Response renew(const Request& r) {
+    return act_with_body(r, ExchangeAction::renew,
+                         [&r](ActionInput& input) { input.due_at_s = parse_renewal(r.body); });
+  }
+  Response no_show(const Request& r) {
+    return act_with_body(r, ExchangeAction::no_show, [&r](ActionInput& input) {
+      input.absent_member_id = parse_no_show(r.body);
+    });
+  }
+
+  Response offer_calendar(const Request& r) {
+    const Identity who = s_.auth.require(r);
+    const CalendarQuery query = parse_calendar_query(r);
+    const auto answer = cases_.offer_calendar(who, query);
+    Json busy = Json::array();
+    for (const BusyRange& range : value_of(answer)) {
+      busy.push_back({{"from", range.from},
+                      {"to", range.to},
+                      {"exchange_id", range.exchange_id},
+                      {"state", range.state}});
+    }
+    return json_response(200, Json{{"offer_id", query.offer_id},
+                                   {"from", format_rfc3339(query.from_s)},
+                                   {"to", format_rfc3339(query.to_s)},
+                                   {"busy", std::move(busy)}});
+  }
+
+  // The feed's address carries its token: whoever holds it reads the member's calendar, so it
+  // is shown only to the member, and revoking makes a new one.
+  Response my_calendar(const Request& r) {
+    const Identity who = s_.auth.require(r);
+    const std::string token = value_of(cases_.calendar_token(who));
+    const std::string path = "/v1/me/calendar.ics?token=" + token;
+    return json_response(
+        200, Json{{"token", token},
+                  {"path", path},
+                  {"url", Config::text("MAILLON_PUBLIC_URL", "http://127.0.0.1:8080") + path}});
+  }
+
+  Response revoke_calendar(const Request& r) {
+    cases_.revoke_calendar(s_.auth.require(r));
+    return Response::no_content();
+  }
+
+  Response calendar_feed(const Request& r) {
+    const auto answer = cases_.calendar_feed(r.query_value("token").value_or(""));
+    const CalendarFeed& feed = value_of(answer);
+    Response response =
+        Response::text(200, calendar_ics(feed.member_id, feed.exchanges, s_.clock.now_s()),
+                       "text/calendar; charset=utf-8");
+    response.headers.emplace_back("Cache-Control", "private, no-store");
+    return response;
+  }
 
   // Bodies are judged once the caller may see the exchange: a stranger learns nothing from a
   // 400. The body is read here; its refusal, held, is told only if the use case says so.

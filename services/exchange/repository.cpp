@@ -5,6 +5,7 @@
 
 #include "services/common/db.hpp"
 #include "services/common/directory.hpp"
+#include "services/common/ids.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange::repo {
@@ -19,11 +20,13 @@ constexpr const char* kExchangeColumns =
 
 constexpr const char* kInsertExchange =
     "INSERT INTO exchanges (id, community_id, state, provider_id, receiver_id, site_id, offer_id, "
-    "request_id, match_id, scheduled_at, message, proposed_at, doc) VALUES ($1, $2, $3, $4, $5, "
-    "$6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz, $11, to_timestamp($12), $13::jsonb)";
+    "request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at, due_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz, $11, "
+    "to_timestamp($12), $13::jsonb, $14, to_timestamp($15::bigint), to_timestamp($16::bigint))";
 
 constexpr const char* kSaveExchange =
-    "UPDATE exchanges SET state = $2, doc = $3::jsonb, updated_at = now() WHERE id = $1 "
+    "UPDATE exchanges SET state = $2, doc = $3::jsonb, due_at = to_timestamp($4::bigint), "
+    "updated_at = now() WHERE id = $1 "
     "RETURNING " MAILLON_UTC("updated_at");
 
 constexpr const char* kFindExchange = "WHERE id = $1";
@@ -60,17 +63,55 @@ constexpr const char* kExpirable =
 constexpr const char* kOpenExchangesOfMember =
     "SELECT id FROM exchanges WHERE (provider_id = $1 OR receiver_id = $1) "
     "AND state IN ('proposed', 'accepting', 'accepted') ORDER BY seq LIMIT $2 FOR UPDATE";
+constexpr const char* kLateLoans =
+    "SELECT id FROM exchanges WHERE state = 'handed_over' AND due_at <= to_timestamp($2) "
+    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED";
+constexpr const char* kHasLateLoan =
+    "SELECT EXISTS (SELECT 1 FROM exchanges WHERE receiver_id = $1 AND state = 'late') "
+    "OR EXISTS (SELECT 1 FROM depot_late_loans WHERE member_id = $1)";
+constexpr const char* kRecordDepotLate =
+    "INSERT INTO depot_late_loans (item_id, member_id, due_at) VALUES ($1, $2, $3::timestamptz) "
+    "ON CONFLICT (item_id) DO UPDATE SET member_id = EXCLUDED.member_id, due_at = EXCLUDED.due_at";
+constexpr const char* kForgetDepotLate = "DELETE FROM depot_late_loans WHERE item_id = $1";
+constexpr const char* kBook =
+    "INSERT INTO bookings (exchange_id, offer_id, member_id, during) VALUES ($1, $2, $3, "
+    "tstzrange(to_timestamp($4), to_timestamp($5), '[)')) ON CONFLICT (exchange_id) DO UPDATE "
+    "SET during = EXCLUDED.during, active = true";
+constexpr const char* kReleaseBooking =
+    "UPDATE bookings SET active = false WHERE exchange_id = $1 AND active";
+constexpr const char* kBusyRanges =
+    "SELECT b.exchange_id, to_char(lower(b.during) AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(upper(b.during) AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.state FROM bookings b JOIN exchanges e ON e.id = "
+    "b.exchange_id WHERE b.offer_id = $1 AND b.active AND b.during && tstzrange(to_timestamp($2), "
+    "to_timestamp($3), '[)') ORDER BY lower(b.during) LIMIT $4";
+constexpr const char* kRunningOnOffer =
+    "SELECT count(*) FROM exchanges WHERE offer_id = $1 AND id <> $2 "
+    "AND state IN ('accepting', 'accepted', 'completing')";
+constexpr const char* kLockListing = "SELECT 1 FROM listings WHERE id = $1 FOR UPDATE";
+constexpr const char* kCalendarExchanges =
+    "WHERE (provider_id = $1 OR receiver_id = $1) AND state NOT IN ('declined', 'expired') "
+    "ORDER BY seq DESC LIMIT $2";
+// A new token only when asked (renew) or when the member has none.
+constexpr const char* kCalendarToken =
+    "INSERT INTO calendar_tokens (member_id, token) VALUES ($1, $2) ON CONFLICT (member_id) DO "
+    "UPDATE SET token = CASE WHEN $3 THEN EXCLUDED.token ELSE calendar_tokens.token END, "
+    "created_at = CASE WHEN $3 THEN now() ELSE calendar_tokens.created_at END RETURNING token";
+constexpr const char* kCalendarMember = "SELECT member_id FROM calendar_tokens WHERE token = $1";
+constexpr const char* kRevokeCalendar = "DELETE FROM calendar_tokens WHERE member_id = $1";
 constexpr const char* kMarkMemberErased =
     "INSERT INTO erased_members (member_id) VALUES ($1) ON CONFLICT DO NOTHING";
 
 constexpr const char* kUpsertListing =
-    "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status) "
-    "VALUES ($1, $2, $3, $4, $5::uuid, $6, $7) ON CONFLICT (id) DO UPDATE SET "
-    "site_id = EXCLUDED.site_id, price_minutes = EXCLUDED.price_minutes, status = EXCLUDED.status";
+    "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status, "
+    "mode, deposit_minutes, capacity) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, price_minutes = "
+    "EXCLUDED.price_minutes, status = EXCLUDED.status, mode = COALESCE(EXCLUDED.mode, "
+    "listings.mode), deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity";
 constexpr const char* kCloseListing = "UPDATE listings SET status = 'closed' WHERE id = $1";
 constexpr const char* kFindListing =
-    "SELECT id, side, member_id, community_id, site_id, price_minutes, status FROM listings "
-    "WHERE id = $1";
+    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
+    "deposit_minutes, capacity FROM listings WHERE id = $1";
 constexpr const char* kUpsertMatch =
     "INSERT INTO matches (id, offer_id, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 constexpr const char* kFindMatch = "SELECT offer_id, request_id FROM matches WHERE id = $1";
@@ -128,6 +169,18 @@ std::optional<std::string> opt(const std::string& text) {
   return text;
 }
 
+// 0 stands for "no date" in the domain.
+std::optional<int64_t> opt_seconds(int64_t seconds) {
+  if (seconds == 0) return std::nullopt;
+  return seconds;
+}
+
+std::vector<std::string> ids_from(const pqxx::result& result) {
+  std::vector<std::string> ids;
+  for (const auto& row : result) ids.push_back(row[0].as<std::string>());
+  return ids;
+}
+
 }  // namespace
 
 void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
@@ -135,13 +188,14 @@ void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
   tx.exec_params(kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)),
                  ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id,
                  r.match_id, r.scheduled_at, r.message, ex.proposed_at_s,
-                 exchange_document(ex).dump());
+                 exchange_document(ex).dump(), std::string(to_string(ex.mode)),
+                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s));
 }
 
 void save_exchange(pqxx::work& tx, ExchangeRecord& r) {
   auto result =
       tx.exec_params(kSaveExchange, r.exchange.id, std::string(to_string(r.exchange.state)),
-                     exchange_document(r.exchange).dump());
+                     exchange_document(r.exchange).dump(), opt_seconds(r.exchange.due_at_s));
   if (result.affected_rows() != 1)
     throw std::runtime_error("saving an exchange that is not stored");
   r.updated_at = result[0][0].as<std::string>();
@@ -184,6 +238,78 @@ std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::
   return ids;
 }
 
+std::vector<std::string> late_loan_ids(pqxx::work& tx, int limit, int64_t now_s) {
+  return ids_from(tx.exec_params(kLateLoans, limit, now_s));
+}
+
+bool has_late_loan(pqxx::work& tx, const std::string& member_id) {
+  return tx.exec_params(kHasLateLoan, member_id)[0][0].as<bool>();
+}
+
+void record_depot_late_loan(pqxx::work& tx, const std::string& item_id,
+                            const std::string& member_id, const std::string& due_at) {
+  tx.exec_params(kRecordDepotLate, item_id, member_id, due_at);
+}
+
+void forget_depot_late_loan(pqxx::work& tx, const std::string& item_id) {
+  tx.exec_params(kForgetDepotLate, item_id);
+}
+
+bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& offer_id,
+          const std::string& member_id, int64_t from_s, int64_t to_s) {
+  // A savepoint: the refusal leaves the caller's transaction usable for its answer.
+  try {
+    pqxx::subtransaction sub(tx, "booking");
+    sub.exec_params(kBook, exchange_id, offer_id, member_id, from_s, to_s);
+    sub.commit();
+    return true;
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "23P01") return false;  // exclusion_violation: the dates are taken
+    throw;
+  }
+}
+
+void release_booking(pqxx::work& tx, const std::string& exchange_id) {
+  tx.exec_params(kReleaseBooking, exchange_id);
+}
+
+std::vector<BusyRange> busy_ranges(pqxx::work& tx, const std::string& offer_id, int64_t from_s,
+                                   int64_t to_s, int limit) {
+  std::vector<BusyRange> ranges;
+  for (const auto& row : tx.exec_params(kBusyRanges, offer_id, from_s, to_s, limit)) {
+    ranges.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                      row[3].as<std::string>()});
+  }
+  return ranges;
+}
+
+int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
+                             const std::string& except_id) {
+  // Two accepts on one offer count one after the other: the offer's row is their lock.
+  tx.exec_params(kLockListing, offer_id);
+  return tx.exec_params(kRunningOnOffer, offer_id, except_id)[0][0].as<int64_t>();
+}
+
+std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,
+                                               int limit) {
+  return records_from(
+      tx.exec_params(std::string(kExchangeColumns) + kCalendarExchanges, member_id, limit));
+}
+
+std::string calendar_token(pqxx::work& tx, const std::string& member_id, bool renew) {
+  return tx.exec_params(kCalendarToken, member_id, new_token(), renew)[0][0].as<std::string>();
+}
+
+std::optional<std::string> calendar_member(pqxx::work& tx, const std::string& token) {
+  auto result = tx.exec_params(kCalendarMember, token);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::string>();
+}
+
+void revoke_calendar_token(pqxx::work& tx, const std::string& member_id) {
+  tx.exec_params(kRevokeCalendar, member_id);
+}
+
 void mark_member_erased(pqxx::work& tx, const std::string& member_id) {
   tx.exec_params(kMarkMemberErased, member_id);
 }
@@ -210,7 +336,7 @@ std::optional<std::string> site_community(pqxx::work& tx, const std::string& sit
 
 void upsert_listing(pqxx::work& tx, const ListingCopy& l) {
   tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
-                 l.price_minutes, l.status);
+                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity);
 }
 
 void close_listing(pqxx::work& tx, const std::string& id) {
@@ -221,9 +347,13 @@ std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
   auto result = tx.exec_params(kFindListing, id);
   if (result.empty()) return std::nullopt;
   const auto& row = result[0];
-  return ListingCopy{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<std::string>(), opt_text(row[4]),         row[5].as<int64_t>(),
-                     row[6].as<std::string>()};
+  ListingCopy l{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                row[3].as<std::string>(), opt_text(row[4]),         row[5].as<int64_t>(),
+                row[6].as<std::string>()};
+  l.mode = opt_text(row[7]);
+  l.deposit_minutes = row[8].as<int64_t>();
+  if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
+  return l;
 }
 
 void upsert_match(pqxx::work& tx, const std::string& id, const std::string& offer_id,
@@ -293,6 +423,5 @@ std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id
               {"rated_id", rated_id},       {"stars", stars},
               {"comment", comment},         {"created_at", result[0][0].as<std::string>()}};
 }
-
 
 }  // namespace maillon::exchange::repo

@@ -10,6 +10,7 @@
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/service.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -73,8 +74,67 @@ ExchangeResult run_action(Exchange& ex, const ExchangeActor& actor, const Commun
       return dispute_exchange(ex, actor, input.dispute_reason, now_s);
     case ExchangeAction::resolve:
       return resolve_dispute(ex, actor, input.resolution, now_s);
+    case ExchangeAction::handover:
+      return confirm_handover(ex, actor, now_s);
+    case ExchangeAction::give_back:
+      return confirm_return(ex, actor, now_s);
+    case ExchangeAction::renew:
+      return request_renewal(ex, actor, input.due_at_s, policy.max_renewals, now_s);
+    case ExchangeAction::renew_accept:
+      return accept_renewal(ex, actor, now_s);
+    case ExchangeAction::lost:
+      return declare_lost(ex, actor, now_s);
+    case ExchangeAction::no_show:
+      return record_no_show(ex, actor, input.absent_member_id, input.scheduled_s, now_s);
   }
   throw std::logic_error("an exchange action without a command");
+}
+
+// The event an action publishes: a step that leaves the state as it was still has its name.
+std::string event_for(ExchangeAction action, ExchangeState before, const Exchange& ex) {
+  switch (action) {
+    case ExchangeAction::renew:
+      return "exchange.renewal_requested";
+    case ExchangeAction::renew_accept:
+      return "exchange.renewed";
+    case ExchangeAction::give_back:
+      return ex.state == ExchangeState::completed ? "exchange.completed" : "exchange.returned";
+    default:
+      return transition_event_type(before, ex.state);
+  }
+}
+
+ListingMode mode_of(const std::optional<ListingCopy>& offer) {
+  if (!offer || !offer->mode) return ListingMode::give;
+  return parse_listing_mode(*offer->mode).value_or(ListingMode::give);
+}
+
+// The instant a no-show is judged against: the loan's start, else the agreed time.
+int64_t scheduled_s(const ExchangeRecord& record) {
+  if (record.exchange.starts_at_s != 0) return record.exchange.starts_at_s;
+  if (!record.scheduled_at) return 0;
+  return parse_rfc3339_s(*record.scheduled_at).value_or(0);
+}
+
+// What accepting (or renewing) a loan or a service asks beyond the workflow: the borrower has no
+// late loan, the object's dates are free (the exclusion constraint judges), a service has room.
+ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, ExchangeAction action,
+                              const std::optional<ListingCopy>& offer) {
+  const Exchange& ex = record.exchange;
+  if (ex.mode == ListingMode::lend && action == ExchangeAction::accept &&
+      repo::has_late_loan(tx, ex.receiver_id)) {
+    return ExchangeRefusal::overdue_loan;
+  }
+  const bool books = action == ExchangeAction::accept || action == ExchangeAction::renew_accept;
+  if (ex.mode == ListingMode::lend && books && record.offer_id &&
+      !repo::book(tx, ex.id, *record.offer_id, ex.receiver_id, ex.starts_at_s, ex.due_at_s)) {
+    return ExchangeRefusal::booking_conflict;
+  }
+  if (ex.mode == ListingMode::service && action == ExchangeAction::accept && offer &&
+      offer->capacity && repo::running_exchanges_on(tx, offer->id, ex.id) >= *offer->capacity) {
+    return ExchangeRefusal::capacity_reached;
+  }
+  return ExchangeRefusal::none;
 }
 
 // The parties and listings of a new exchange, from what the caller named.
@@ -126,6 +186,44 @@ ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& 
   return ExchangeRefusal::none;
 }
 
+struct Refusal {
+  ExchangeRefusal refusal = ExchangeRefusal::none;
+  FieldErrors errors;
+};
+
+// The proposal's mode from its offer, and what the mode brings: a loan's dates, deposit and
+// cost (the policy's loan_cost, whatever the offer's price), a swap's listing given in return.
+Refusal loan_terms(pqxx::work& tx, const ProposalInput& in, const Parties& p, const Identity& who,
+                   const CommunityPolicy& policy, int64_t now_s, ExchangeProposal& proposal) {
+  proposal.mode = mode_of(p.offer);
+  // 0: not given (the parser refused any text that is not a date).
+  const int64_t starts = in.starts_at ? parse_rfc3339_s(*in.starts_at).value_or(0) : 0;
+  const int64_t due = in.due_at ? parse_rfc3339_s(*in.due_at).value_or(0) : 0;
+  if (proposal.mode == ListingMode::lend) {
+    FieldErrors errors = validate_loan_dates(starts, due, now_s);
+    if (!errors.empty()) return {ExchangeRefusal::loan_dates_invalid, std::move(errors)};
+    if (repo::has_late_loan(tx, p.receiver_id)) return {ExchangeRefusal::overdue_loan, {}};
+    proposal.starts_at_s = starts;
+    proposal.due_at_s = due;
+    proposal.deposit_minutes = p.offer->deposit_minutes;
+    proposal.minutes = policy.loan_cost;
+  } else if (starts != 0 || due != 0) {
+    return {ExchangeRefusal::loan_dates_invalid, {{"due_at", "seulement pour un prêt"}}};
+  }
+  if (proposal.mode == ListingMode::swap && who.member_id == p.receiver_id) {
+    if (!in.given_offer_id) return {ExchangeRefusal::given_offer_required, {}};
+    auto given = repo::find_listing(tx, *in.given_offer_id);
+    if (!given || given->side != "offer" || given->member_id != who.member_id ||
+        given->status != "active" || given->id == p.offer->id) {
+      return {ExchangeRefusal::given_offer_invalid, {}};
+    }
+    proposal.given_offer_id = given->id;
+  } else if (in.given_offer_id) {
+    return {ExchangeRefusal::given_offer_invalid, {}};
+  }
+  return {};
+}
+
 // The site of the exchange: the one named (in the caller's community), else a listing's.
 std::optional<std::string> site_of(pqxx::work& tx, const ProposalInput& in, const Parties& p) {
   if (in.site_id) {
@@ -172,6 +270,13 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     if (!site) return refused<ExchangeView>(ExchangeRefusal::unknown_site);
     ExchangeProposal proposal{new_uuid(),    *site,         p.provider_id,
                               p.receiver_id, who.member_id, in.minutes.value_or(price)};
+    const CommunityPolicy policy = repo::community_policy(tx, p.community_id);
+    if (const auto refusal = loan_terms(tx, in, p, who, policy, w_->now_s(), proposal);
+        refusal.refusal != ExchangeRefusal::none) {
+      auto answer = refused<ExchangeView>(refusal.refusal);
+      answer.errors = refusal.errors;
+      return answer;
+    }
     if (FieldErrors errors = validate_proposal(proposal); !errors.empty()) {
       auto answer = refused<ExchangeView>(ExchangeRefusal::proposal_invalid);
       answer.errors = std::move(errors);
@@ -187,12 +292,15 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     record.request_id = in.request_id;
     record.match_id = in.match_id;
     record.scheduled_at = in.scheduled_at;
+    if (proposal.mode == ListingMode::lend && !record.scheduled_at) {
+      record.scheduled_at = format_rfc3339(proposal.starts_at_s);
+    }
     record.message = in.message;
     repo::insert_exchange(tx, record);
     auto stored = *repo::find_exchange(tx, proposal.id, false);
     w_->publish(tx, stored, "exchange.proposed");
     Answer<ExchangeView> answer;
-    answer.value = {stored, repo::community_policy(tx, p.community_id)};
+    answer.value = {stored, policy};
     return answer;
   });
 }
@@ -224,7 +332,7 @@ Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
 // asks for a full member (not pending).
 Answer<ExchangeView> ExchangeUseCases::act(const Identity& who, const std::string& id,
                                            ExchangeAction action, const ActionInput& input) {
-  if (action == ExchangeAction::accept) {
+  if (action == ExchangeAction::accept || action == ExchangeAction::renew) {
     if (const auto refusal = exchanging_refusal(who); refusal != ExchangeRefusal::none)
       return refused<ExchangeView>(refusal);
   }
@@ -235,15 +343,23 @@ Answer<ExchangeView> ExchangeUseCases::act(const Identity& who, const std::strin
     const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
     if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
     const ExchangeState before = record->exchange.state;
-    const bool as_staff = action == ExchangeAction::resolve;
+    const bool as_staff = action == ExchangeAction::resolve || action == ExchangeAction::lost;
+    ActionInput in = input;
+    in.scheduled_s = scheduled_s(*record);
     ExchangeResult result = run_action(record->exchange, actor_for(who, record->exchange, as_staff),
-                                       policy, w_->now_s(), action, input);
+                                       policy, w_->now_s(), action, in);
     Answer<ExchangeView> answer;
     if (!result.ok()) {
       answer.outcome = result.outcome;
       return answer;
     }
-    w_->commit_transition(tx, *record, result, transition_event_type(before, result.state));
+    const auto offer = record->offer_id ? repo::find_listing(tx, *record->offer_id) : std::nullopt;
+    if (const auto refusal = accept_checks(tx, *record, action, offer);
+        refusal != ExchangeRefusal::none) {
+      return refused<ExchangeView>(refusal);
+    }
+    w_->commit_transition(tx, *record, result, event_for(action, before, record->exchange));
+    if (action == ExchangeAction::no_show) w_->publish(tx, *record, "exchange.no_show");
     answer.value = {*record, policy};
     return answer;
   });
@@ -327,6 +443,42 @@ Answer<DeskView> ExchangeUseCases::desk(const Identity& who, const std::string& 
   });
   name_reservers(answer.value.shelf.to_hand_out, s_.auth);  // outside the transaction: Redis
   return answer;
+}
+
+Answer<std::vector<BusyRange>> ExchangeUseCases::offer_calendar(const Identity& who,
+                                                                const CalendarQuery& query) {
+  if (!is_uuid(query.offer_id)) return refused<std::vector<BusyRange>>(ExchangeRefusal::not_found);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<std::vector<BusyRange>> {
+    auto offer = repo::find_listing(tx, query.offer_id);
+    if (!offer || offer->side != "offer" || offer->community_id != who.community_id) {
+      return refused<std::vector<BusyRange>>(ExchangeRefusal::not_found);
+    }
+    Answer<std::vector<BusyRange>> answer;
+    answer.value =
+        repo::busy_ranges(tx, query.offer_id, query.from_s, query.to_s, kCalendarRangesMax);
+    return answer;
+  });
+}
+
+Answer<std::string> ExchangeUseCases::calendar_token(const Identity& who) {
+  Answer<std::string> answer;
+  answer.value = s_.db.transact(
+      [&](pqxx::work& tx) { return repo::calendar_token(tx, who.member_id, false); });
+  return answer;
+}
+
+void ExchangeUseCases::revoke_calendar(const Identity& who) {
+  s_.db.transact([&](pqxx::work& tx) { repo::revoke_calendar_token(tx, who.member_id); });
+}
+
+Answer<CalendarFeed> ExchangeUseCases::calendar_feed(const std::string& token) {
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<CalendarFeed> {
+    auto member = token.empty() ? std::nullopt : repo::calendar_member(tx, token);
+    if (!member) return refused<CalendarFeed>(ExchangeRefusal::calendar_token_invalid);
+    Answer<CalendarFeed> answer;
+    answer.value = {*member, repo::calendar_exchanges(tx, *member, kCalendarEventsMax)};
+    return answer;
+  });
 }
 
 }  // namespace maillon::exchange

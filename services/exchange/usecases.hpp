@@ -56,18 +56,43 @@ enum class ExchangeRefusal {
   notification_parameter,  // a notifications query parameter that is not a positive integer
   access_token_in_url,     // a session token in an SSE stream's address
   stream_ticket_invalid,   // an SSE ticket unknown, expired or used
+  // Loans, bookings, swaps, services.
+  overdue_loan,            // the borrower has a late loan (member to member or at the depot)
+  booking_conflict,        // the dates overlap an accepted booking of the same object
+  capacity_reached,        // a service offer runs as many exchanges as its capacity
+  date_invalid,            // starts_at / due_at not an RFC 3339 date
+  loan_dates_invalid,      // the domain refused a loan's dates (field errors)
+  given_offer_invalid,     // given_offer_id names no active listing of the proposer
+  given_offer_required,    // a swap names what the proposer gives
+  no_show_member_missing,  // a no-show without member_id
+  calendar_range_invalid,  // ?from= / ?to= missing, not RFC 3339, or from after to / too long
+  calendar_token_invalid,  // a feed token unknown or revoked
 };
 // The last code: the message table's test walks every code up to it (keep it last).
-inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::stream_ticket_invalid;
+inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::calendar_token_invalid;
 
 // The body of POST /v1/exchanges, as read.
 struct ProposalInput {
   std::optional<std::string> offer_id, request_id, match_id, site_id, scheduled_at, message;
+  std::optional<std::string> starts_at, due_at, given_offer_id;
   std::optional<int64_t> minutes;
 };
 
 // The commands that move an existing exchange.
-enum class ExchangeAction { accept, decline, cancel, complete, dispute, resolve };
+enum class ExchangeAction {
+  accept,
+  decline,
+  cancel,
+  complete,
+  dispute,
+  resolve,
+  handover,
+  give_back,  // POST …/return
+  renew,
+  renew_accept,
+  lost,
+  no_show
+};
 
 // What an action needs beyond the exchange: a dispute's reason, a resolution. `body_valid` is
 // false when its body was refused: the refusal is told only to who may see the exchange.
@@ -75,6 +100,21 @@ struct ActionInput {
   bool body_valid = true;
   std::string dispute_reason;
   Resolution resolution;
+  int64_t due_at_s = 0;          // renew
+  std::string absent_member_id;  // no-show
+  int64_t scheduled_s = 0;       // no-show: set by the use case from the exchange
+};
+
+// An offer's busy ranges between two dates.
+struct CalendarQuery {
+  std::string offer_id;
+  int64_t from_s = 0, to_s = 0;
+};
+
+// The member's feed: its address, and what it lists.
+struct CalendarFeed {
+  std::string member_id;
+  std::vector<ExchangeRecord> exchanges;
 };
 
 struct ExchangeView {
@@ -119,6 +159,13 @@ class ExchangeUseCases {
   Answer<Json> rate(const Identity& who, const std::string& id, int32_t stars,
                     const std::string& comment);
   Answer<DeskView> desk(const Identity& who, const std::string& site_id);
+  // GET /v1/offers/{id}/calendar: any member of the offer's community.
+  Answer<std::vector<BusyRange>> offer_calendar(const Identity& who, const CalendarQuery& query);
+  // GET /v1/me/calendar: the member's feed token (made on first use); revoke makes the next one.
+  Answer<std::string> calendar_token(const Identity& who);
+  void revoke_calendar(const Identity& who);
+  // GET /v1/me/calendar.ics?token=: no session, the token is the key.
+  Answer<CalendarFeed> calendar_feed(const std::string& token);
 
  private:
   Service& s_;

@@ -98,11 +98,14 @@ void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
   // the exchange alone, so a retry carries exactly the same body.
   Json data = {{"transfer_id", effect.transfer_id}, {"ref", "exchange:" + record.exchange.id}};
   if (effect.kind == ExchangeEffectKind::ledger_hold) {
+    const bool loan = record.exchange.mode == ListingMode::lend;
+    const bool deposit = is_deposit_transfer(record.exchange, effect.transfer_id);
+    const std::string memo = deposit ? "Caution du prêt " : loan ? "Prêt " : "Échange ";
     data.update({{"from_member_id", effect.from_member_id},
                  {"to_member_id", effect.to_member_id},
                  {"minutes", effect.minutes},
-                 {"kind", "exchange"},
-                 {"memo", "Échange " + record.exchange.id.substr(0, 8)}});
+                 {"kind", loan ? "loan" : "exchange"},
+                 {"memo", memo + record.exchange.id.substr(0, 8)}});
   } else if (effect.kind == ExchangeEffectKind::ledger_post) {
     data["minutes"] = effect.minutes;
   }
@@ -119,11 +122,59 @@ void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
   for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "");
   if (!event_type.empty()) publish(tx, record, event_type);
   const ExchangeHistoryEntry& last = record.exchange.history.back();
-  // Members count an accepted exchange that was then cancelled against reliability.
+  // Members count an accepted exchange that was then cancelled against reliability (a no-show
+  // counts against the absent party instead: exchange.no_show).
   if (record.exchange.state == ExchangeState::cancelled &&
+      record.exchange.no_show_member_id.empty() &&
       (last.state_from == ExchangeState::accepting || last.state_from == ExchangeState::accepted)) {
     publish(tx, record, "exchange.abandoned");
   }
+  // A loan that ended or stepped back frees its dates.
+  const ExchangeState state = record.exchange.state;
+  if (record.exchange.mode == ListingMode::lend &&
+      (is_terminal(state) || state == ExchangeState::proposed)) {
+    repo::release_booking(tx, record.exchange.id);
+  }
+}
+
+void Workflow::mark_late_due(pqxx::work& tx) {
+  for (const std::string& id : repo::late_loan_ids(tx, kExpiryBatchMax, now_s())) {
+    auto record = repo::find_exchange(tx, id, true);
+    if (!record) continue;
+    ExchangeResult result = mark_late(record->exchange, now_s());
+    if (!result.ok()) continue;  // not late by the domain's reckoning: left for a later run
+    commit_transition(tx, *record, result, "exchange.late");
+  }
+}
+
+// The deposit's answers: held (the hand-over may go on), refused (the exchange is cancelled),
+// or the answer to the exchange's own void or post.
+void Workflow::on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const std::string& type,
+                                 const Json& data, const std::string& transfer_id) {
+  Exchange& ex = record.exchange;
+  if (type == "transfer.pending") {
+    auto amount = data.find("amount_minutes");
+    const bool its_deposit = text_field(data, "from_member_id") == ex.receiver_id &&
+                             text_field(data, "to_member_id") == ex.provider_id &&
+                             amount != data.end() && amount->is_number_integer() &&
+                             amount->get<int64_t>() == ex.deposit_minutes;
+    if (!its_deposit) {
+      log::warn("a hold under a deposit's id that is not the deposit: ignored",
+                {{"transfer", transfer_id}});
+      return;
+    }
+  }
+  const ExchangeState before = ex.state;
+  const size_t entries = ex.history.size();
+  ExchangeResult result =
+      apply_deposit_answer(ex, transfer_id, type.substr(type.find('.') + 1), now_s());
+  if (!result.ok()) return;
+  if (ex.history.size() == entries) {
+    repo::save_exchange(tx, record);  // the deposit's state
+    for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "late");
+    return;
+  }
+  commit_transition(tx, record, result, transition_event_type(before, ex.state));
 }
 
 namespace {
@@ -181,6 +232,10 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
   repo::record_transfer(tx, transfer_id, *exchange_id, state, minutes,
                         reason.empty() ? std::nullopt : std::optional(reason));
   if (!is_ledger_answer(type)) return;
+  if (is_deposit_transfer(record->exchange, transfer_id)) {
+    on_deposit_answer(tx, *record, type, data, transfer_id);
+    return;
+  }
   if (type == "transfer.pending" && !is_the_exchanges_hold(record->exchange, data)) {
     log::warn("a hold under an exchange's id that is not its hold: ignored",
               {{"transfer", transfer_id}});

@@ -138,7 +138,8 @@ double reliability_of(std::pair<int64_t, int64_t> counts) {
 }
 
 // exchange.completed counts for both parties; an exchange abandoned after acceptance counts
-// against whoever cancelled it (never when the system cancelled for a party who left).
+// against whoever cancelled it (never when the system cancelled for a party who left); a no-show
+// against the party who did not come.
 void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
   std::vector<std::pair<std::string, bool>> outcomes;
@@ -149,6 +150,8 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   } else if (x.type == ExchangeEventType::abandoned) {
     const auto& by = x.cancelled_by;
     if (by && is_uuid(*by)) outcomes.emplace_back(*by, false);  // "system" is nobody
+  } else if (x.type == ExchangeEventType::no_show && x.no_show_member_id) {
+    outcomes.emplace_back(*x.no_show_member_id, false);  // the absent party, not who told
   }
   for (const auto& [member, completed] : outcomes) {
     index.set_reliability(member, reliability_of(repo::count_exchange(tx, member, completed)));

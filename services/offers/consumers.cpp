@@ -108,12 +108,27 @@ std::optional<ListingEvent> exchange_listing_event(const ExchangeEvent& x) {
   }
 }
 
+void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
+                      const ExchangeEvent& x, ListingEvent event,
+                      const std::optional<std::string>& listing_id);
+
+// A lent object stays offered: its bookings keep loans apart (the exchange service's calendar).
+// A swap closes the listing the proposer gave as well as the one they took.
 void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
   std::optional<ListingEvent> event = exchange_listing_event(x);
-  const std::optional<std::string>& listing_id =
-      c.config.side == ListingSide::offer ? x.offer_id : x.request_id;
-  if (!event || !listing_id) return;  // another type, or an exchange without our side
+  if (!event) return;
+  const bool offers = c.config.side == ListingSide::offer;
+  if (offers && x.mode == ListingMode::lend) return;
+  apply_to_listing(c, tx, e, x, *event, offers ? x.offer_id : x.request_id);
+  if (offers && x.given_offer_id) apply_to_listing(c, tx, e, x, *event, x.given_offer_id);
+}
+
+void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
+                      const ExchangeEvent& x, ListingEvent event_in,
+                      const std::optional<std::string>& listing_id) {
+  const std::optional<ListingEvent> event = event_in;
+  if (!listing_id) return;  // an exchange without our side
   const std::optional<std::string> exchange_id = x.exchange_id;
   auto row = find_listing(tx, *listing_id, true);
   if (!row || row->listing.community_id != e.community_id) return;

@@ -163,6 +163,8 @@ Json common_fields(const ListingRow& row) {
           {"available_from", nullable_time(l.available_from_s)},
           {"available_until", nullable_time(l.available_until_s)},
           {"photos", l.photos},
+          {"deposit_minutes", l.deposit_minutes ? Json(*l.deposit_minutes) : Json(nullptr)},
+          {"capacity", l.capacity ? Json(*l.capacity) : Json(nullptr)},
           {"status", to_string(l.status)},
           {"created_at", format_rfc3339(l.created_at_s)},
           {"updated_at", format_rfc3339(l.updated_at_s)}};
@@ -186,7 +188,9 @@ ListingDraft parse_draft(std::string_view body) {
                      d.integer("duration_minutes"),
                      d.time_s("available_from"),
                      d.time_s("available_until"),
-                     d.texts("photos")};
+                     d.texts("photos"),
+                     d.integer("deposit_minutes"),
+                     d.integer("capacity")};
   finish(d);
   return draft;
 }
@@ -214,6 +218,8 @@ ListingPatch parse_patch(std::string_view body) {
   p.available_from_s = d.clearable("available_from", [&] { return d.time_s("available_from"); });
   p.available_until_s = d.clearable("available_until", [&] { return d.time_s("available_until"); });
   p.photos = d.texts("photos");
+  p.deposit_minutes = d.clearable("deposit_minutes", [&] { return d.integer("deposit_minutes"); });
+  p.capacity = d.clearable("capacity", [&] { return d.integer("capacity"); });
   p.status = d.text("status");
   finish(d);
   return p;

@@ -20,16 +20,17 @@ constexpr const char* kColumns =
     "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
     "floor(extract(epoch FROM updated_at))::bigint, "
     "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema(), hidden_suspended, "
-    "hidden_moderated";
+    "hidden_moderated, deposit_minutes, capacity";
 
 constexpr const char* kInsertListing =
     "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
     "category, title, description, tags, lat, lon, position_lat, position_lon, grid_lat, "
     "grid_lon, reach_km, price_minutes, duration_minutes, available_from, available_until, "
-    "photos, status, acted_by) VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, "
+    "photos, status, acted_by, deposit_minutes, capacity) VALUES ($1, $2, $3, $4::uuid, "
+    "$5::uuid, $6, $7, $8, $9, $10, "
     "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12, $13, $14, $15, $16, $17, $18, "
     "$19, $20, to_timestamp($21::bigint), to_timestamp($22::bigint), "
-    "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid)";
+    "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid, $26, $27)";
 
 constexpr const char* kUpdateListingHead =
     "UPDATE listings SET site_id = $2::uuid, kind = $3, mode = $4, category = $5, title = $6, "
@@ -38,7 +39,8 @@ constexpr const char* kUpdateListingHead =
     "reach_km = $15, price_minutes = $16, duration_minutes = $17, "
     "available_from = to_timestamp($18::bigint), available_until = to_timestamp($19::bigint), "
     "photos = ARRAY(SELECT jsonb_array_elements_text($20::jsonb)), status = $21, "
-    "exchange_id = $22::uuid, acted_by = $23::uuid, updated_at = now() WHERE id = $1 RETURNING ";
+    "exchange_id = $22::uuid, acted_by = $23::uuid, deposit_minutes = $24, capacity = $25, "
+    "updated_at = now() WHERE id = $1 RETURNING ";
 
 constexpr const char* kFindListing = " FROM listings WHERE id = $1";
 
@@ -93,7 +95,7 @@ constexpr const char* kHideListingHead =
     "UPDATE listings SET hidden_moderated = true, hidden_report_id = $3::uuid, updated_at = now() "
     "WHERE id = $1 AND community_id = $2 AND NOT hidden_moderated RETURNING ";
 
-constexpr int kColumnCount = 32;  // of kColumns: what a query adds comes after them
+constexpr int kColumnCount = 34;  // of kColumns: what a query adds comes after them
 
 constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
 
@@ -150,6 +152,8 @@ ListingRow read_row(const pqxx::row& r) {
       std::string_view(r[29].c_str()) == "requests" ? ListingSide::request : ListingSide::offer;
   row.hidden_suspended = r[30].as<bool>();
   row.hidden_moderated = r[31].as<bool>();
+  l.deposit_minutes = opt<int64_t>(r[32]);
+  l.capacity = opt<int64_t>(r[33]);
   return row;
 }
 
@@ -189,7 +193,7 @@ void insert_listing(pqxx::work& tx, const ListingRow& row) {
                  location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
                  row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
                  l.available_until_s, json_array(l.photos), std::string(to_string(l.status)),
-                 row.acted_by);
+                 row.acted_by, l.deposit_minutes, l.capacity);
 }
 
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
@@ -210,7 +214,7 @@ ListingRow update_listing(pqxx::work& tx, const ListingRow& row) {
       location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
       row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
       l.available_until_s, json_array(l.photos), std::string(to_string(l.status)), row.exchange_id,
-      row.acted_by);
+      row.acted_by, l.deposit_minutes, l.capacity);
   return read_row(r.at(0));
 }
 

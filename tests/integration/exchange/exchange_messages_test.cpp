@@ -11,7 +11,7 @@ using exchange::ExchangeRefusal;
 
 TEST(ExchangeMessages, every_refusal_of_the_workflow_has_a_row) {
   for (int i = static_cast<int>(ExchangeOutcome::ok) + 1;
-       i <= static_cast<int>(ExchangeOutcome::hold_gone); ++i) {
+       i <= static_cast<int>(ExchangeOutcome::invalid_absent_member_no_show); ++i) {
     const auto outcome = static_cast<ExchangeOutcome>(i);
     const ApiError error = exchange::problem(outcome);
     EXPECT_FALSE(error.detail().empty()) << to_string(outcome);

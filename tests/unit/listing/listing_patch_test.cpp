@@ -151,7 +151,9 @@ TEST(ListingFields, every_contract_body_field_is_creatable) {
                                    "duration_minutes",
                                    "available_from",
                                    "available_until",
-                                   "photos"};
+                                   "photos",
+                                   "deposit_minutes",
+                                   "capacity"};
   EXPECT_TRUE(refuse_unsettable_fields(keys, ListingWrite::create).empty());
   EXPECT_EQ(creatable_fields().size(), keys.size());
   EXPECT_EQ(patchable_fields().size(), keys.size() + 1);

@@ -1,0 +1,1 @@
+../offers/010_loans.sql
