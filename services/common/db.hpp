@@ -125,6 +125,32 @@ class ArrayLiteral {
   std::string text_ = "{";
 };
 
+// Reads a row's columns, in order, into `out...`: a std::string takes the text (empty for NULL),
+// a std::optional is empty for NULL, any other type is the column converted (pqxx's as<T>).
+// One line per row reader instead of one per column.
+template <class... T>
+void read_columns(const pqxx::row& row, T&... out) {
+  pqxx::row::size_type i = 0;
+  auto read = [&row, &i](auto& value) {
+    using V = std::remove_reference_t<decltype(value)>;
+    const pqxx::field f = row[i++];
+    if constexpr (std::is_same_v<V, std::string>) {
+      value = f.c_str();
+    } else if constexpr (requires {
+                           typename V::value_type;
+                           value.reset();
+                         }) {
+      if (f.is_null())
+        value.reset();
+      else
+        value = f.as<typename V::value_type>();
+    } else {
+      value = f.as<V>();
+    }
+  };
+  (read(out), ...);
+}
+
 // The literal of a list of strings (ids, slugs, numbers already written as text).
 std::string array_literal(const std::vector<std::string>& values);
 

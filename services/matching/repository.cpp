@@ -82,31 +82,11 @@ constexpr const char* kCountExchange =
 constexpr const char* kAllReliability =
     "SELECT member_id::text, completed, abandoned FROM member_reliability";
 
-std::optional<int64_t> optional_int(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<int64_t>();
-}
-
 ReadListing read_listing(const pqxx::row& r) {
   ReadListing l;
-  l.id = r[0].c_str();
-  l.side = r[1].c_str();
-  l.member_id = r[2].c_str();
-  l.community_id = r[3].c_str();
-  l.category = r[4].c_str();
-  l.kind = r[5].c_str();
-  l.mode = r[6].c_str();
-  l.lat = r[7].as<double>();
-  l.lon = r[8].as<double>();
-  l.at_site = r[9].as<bool>();
-  l.reach_m = r[10].as<int64_t>();
-  l.available_from_s = optional_int(r[11]);
-  l.available_until_s = optional_int(r[12]);
-  l.status = r[13].c_str();
-  l.title = r[14].c_str();
-  l.words = r[15].c_str();
-  l.created_at_s = r[16].as<int64_t>();
-  l.revision = r[17].as<int64_t>();
+  read_columns(r, l.id, l.side, l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat,
+               l.lon, l.at_site, l.reach_m, l.available_from_s, l.available_until_s, l.status,
+               l.title, l.words, l.created_at_s, l.revision);
   return l;
 }
 
