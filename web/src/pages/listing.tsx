@@ -73,7 +73,12 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
                 </>
               ) : null}
               <dt>Où</dt>
-              <dd>{site ? `${site.name} (${site.address})` : "quartier approximatif, voir la carte"}</dd>
+              <dd>
+                {site ? `${site.name} (${site.address})` : "quartier approximatif, voir la carte"}
+                {site?.open_now !== undefined && (
+                  <span class={site.open_now ? "badge" : "badge badge--closed"}> {site.open_now ? "ouvert en ce moment" : "fermé en ce moment"}</span>
+                )}
+              </dd>
             </dl>
             {l.photos && l.photos.length > 0 && (
               <ul class="photos" aria-label="Photos">
