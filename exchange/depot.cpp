@@ -59,11 +59,14 @@ void check_text(FieldErrors& errors, const char* field, std::string_view text, s
   }
 }
 
-bool is_photo_url(std::string_view url) {
-  const bool scheme = url.starts_with("https://") || url.starts_with("http://");
-  if (!scheme || url.size() > kPhotoUrlBytesMax) return false;
-  for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+// A photo is named by the id POST /v1/photos gave: a UUID in its canonical lower-case form,
+// the only spelling the media service's file names use.
+bool is_photo_id(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -74,8 +77,9 @@ void check_photos(FieldErrors& errors, const std::vector<std::string>& photos) {
     return;
   }
   for (size_t i = 0; i < photos.size(); ++i) {
-    if (!is_photo_url(photos[i])) {
-      errors.push_back({"photos[" + std::to_string(i) + "]", "doit être une adresse http(s)"});
+    if (!is_photo_id(photos[i])) {
+      errors.push_back(
+          {"photos[" + std::to_string(i) + "]", "doit être l'identifiant d'une photo envoyée"});
     }
   }
 }

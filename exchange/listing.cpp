@@ -66,34 +66,6 @@ bool is_uuid(std::string_view text) {
   return true;
 }
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-// Printable ASCII only (clients percent-encode), so a URL is safe to put in an attribute.
-bool is_http_url(std::string_view url) {
-  if (url.size() > kPhotoUrlBytesMax) return false;
-  std::size_t scheme_end = 0;
-  if (starts_with_nocase(url, "https://")) scheme_end = 8;
-  if (starts_with_nocase(url, "http://")) scheme_end = 7;
-  if (scheme_end == 0) return false;
-  for (char c : url) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\') {
-      return false;
-    }
-  }
-  std::string_view rest = url.substr(scheme_end);
-  std::size_t host_end = rest.find_first_of("/?#");
-  return !rest.substr(0, host_end).empty();
-}
-
 void check_title_and_description(FieldErrors& errors, const ListingDraft& d) {
   if (!d.title) {
     errors.push_back({"title", "est obligatoire"});
@@ -121,15 +93,27 @@ void check_tags(FieldErrors& errors, const std::vector<std::string>& tags) {
   }
 }
 
+// A photo is named by the id POST /v1/photos gave: a UUID in its canonical lower-case form,
+// the only spelling the media service's file names use.
+bool is_photo_id(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 void check_photos(FieldErrors& errors, const std::vector<std::string>& photos) {
   if (photos.size() > kPhotoCountMax) {
     errors.push_back({"photos", "au plus " + std::to_string(kPhotoCountMax) + " photos"});
     return;
   }
   for (std::size_t i = 0; i < photos.size(); ++i) {
-    if (!is_http_url(photos[i])) {
+    if (!is_photo_id(photos[i])) {
       errors.push_back({"photos[" + std::to_string(i) + "]",
-                        "doit être une adresse http(s) de 500 caractères au plus"});
+                        "doit être l'identifiant d'une photo envoyée (POST /v1/photos)"});
     }
   }
 }

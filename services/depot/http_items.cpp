@@ -14,7 +14,7 @@
 namespace maillon::depot {
 namespace {
 
-constexpr size_t kPhotosMax = 10;
+constexpr size_t kPhotosMax = kPhotoCountMax;
 constexpr size_t kTextMax = 5000;
 
 // The value of an answer, or its refusal thrown as a problem.

@@ -6,6 +6,7 @@
 #include "services/common/auth.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
+#include "services/common/media_photos.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/depot_items.hpp"
 
@@ -98,6 +99,8 @@ ListingOutcome<ListingRow> ListingUseCases::create(const Identity& who, const Li
       if (owner_standing(tx, who.member_id) != OwnerStanding::active) {
         refuse(ListingCode::member_suspended);
       }
+      // Photos are the member's own uploads (POST /v1/photos), checked where they are stored.
+      require_valid(photos_not_owned(tx, who.member_id, row.listing.photos));
       ListingRow placed = row;
       place_in(tx, placed, who.community_id);
       insert_listing(tx, placed);
@@ -150,6 +153,10 @@ ListingOutcome<ListingRow> ListingUseCases::patch(const Identity& who, const std
       ListingRow next = row;
       next.listing = apply_patch(row.listing, patch, now_s);
       next.acted_by = acted_by(who, row);
+      // New photos are the owner's uploads; those the listing already had stay.
+      if (patch.photos && *patch.photos != row.listing.photos) {
+        require_valid(photos_not_owned(tx, row.listing.member_id, *patch.photos));
+      }
       place_in(tx, next, row.listing.community_id);
       ListingRow updated = update_listing(tx, next);
       c_->publish(tx, updated, "updated");

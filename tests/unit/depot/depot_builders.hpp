@@ -32,7 +32,7 @@ inline ItemIntake intake(std::string mode = "give", std::string id = "item-1") {
   in.weight_g = 2'500;
   in.mode = std::move(mode);
   in.dropped_by_member_id = "depositor-1";
-  in.photos = {"https://photos.example/1.jpg"};
+  in.photos = {"3f2504e0-4f89-41d3-9a0c-0305e82c3301"};
   return in;
 }
 

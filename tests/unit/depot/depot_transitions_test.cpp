@@ -55,10 +55,13 @@ TEST(DepotIntake, each_invalid_field_is_named) {
       {[](ItemIntake& in) { in.mode = "swap"; }, "mode"},
       {[](ItemIntake& in) { in.photos = {"ftp://x/1.jpg"}; }, "photos[0]"},
       {[](ItemIntake& in) {
-         in.photos = {"https://ok/1.jpg", "https://a b"};
+         in.photos = {"3f2504e0-4f89-41d3-9a0c-0305e82c3301", "https://a/b.jpg"};
        },
        "photos[1]"},
-      {[](ItemIntake& in) { in.photos.assign(kPhotoCountMax + 1, "https://p/1.jpg"); }, "photos"},
+      {[](ItemIntake& in) {
+         in.photos.assign(kPhotoCountMax + 1, "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+       },
+       "photos"},
       {[](ItemIntake& in) { in.site_id.clear(); }, "site_id"},
   };
   for (const Case& c : cases) {

@@ -47,7 +47,7 @@ inline ListingDraft good_draft() {
   d.price_minutes = 30;
   d.available_from_s = kNowS - kDayS;
   d.available_until_s = kNowS + 30 * kDayS;
-  d.photos = std::vector<std::string>{"https://photos.example.org/perceuse.jpg"};
+  d.photos = std::vector<std::string>{"3f2504e0-4f89-41d3-9a0c-0305e82c3301"};
   return d;
 }
 
