@@ -20,7 +20,7 @@
 #   benchmarks they link) at -Og in RelWithDebInfo: half the code generation of -O2, for code
 #   that waits on services and databases. What the tests exercise keeps its -O2.
 option(MAILLON_UNITY "Compile each library's and test's sources in a few unity batches" ON)
-set(MAILLON_UNITY_BATCH 5 CACHE STRING "Most sources per unity batch")
+set(MAILLON_UNITY_BATCH 4 CACHE STRING "Most sources per unity batch of a library")
 set(MAILLON_UNITY_TEST_BATCH 8 CACHE STRING "Most sources per unity batch of a test executable")
 option(MAILLON_FULL_DEBUG_INFO "Full debug info (-g) in RelWithDebInfo instead of line tables" OFF)
 
@@ -72,7 +72,7 @@ function(maillon_speed_up target)
   if(count LESS 2)
     return()
   endif()
-  # Dealt round-robin into batches of at most `most`: 11 sources by 5 at most make 4 + 4 + 3,
+  # Dealt round-robin into batches of at most `most`: 11 sources by 4 at most make 4 + 4 + 3,
   # and neighbours in name order (events_depot.cpp, events_ledger.cpp ...), which are the
   # likeliest to hold the same file-scope helper names, land in different batches.
   math(EXPR batches "(${count} + ${most} - 1) / ${most}")
