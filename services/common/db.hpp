@@ -127,10 +127,10 @@ class ArrayLiteral {
 
 // Reads a row's columns, in order, into `out...`: a std::string takes the text (empty for NULL),
 // a std::optional is empty for NULL, any other type is the column converted (pqxx's as<T>).
-// One line per row reader instead of one per column.
+// One line per row reader instead of one per column. read_columns_from starts at column `first`.
 template <class... T>
-void read_columns(const pqxx::row& row, T&... out) {
-  pqxx::row::size_type i = 0;
+void read_columns_from(const pqxx::row& row, pqxx::row::size_type first, T&... out) {
+  pqxx::row::size_type i = first;
   auto read = [&row, &i](auto& value) {
     using V = std::remove_reference_t<decltype(value)>;
     const pqxx::field f = row[i++];
@@ -149,6 +149,10 @@ void read_columns(const pqxx::row& row, T&... out) {
     }
   };
   (read(out), ...);
+}
+template <class... T>
+void read_columns(const pqxx::row& row, T&... out) {
+  read_columns_from(row, 0, out...);
 }
 
 // The literal of a list of strings (ids, slugs, numbers already written as text).

@@ -148,42 +148,26 @@ constexpr const char* kListGrants =
 
 GrantRow grant_from_row(const pqxx::row& row) {
   GrantRow g;
-  g.id = row[0].c_str();
-  g.community_id = row[1].c_str();
-  g.to_account_id = row[2].c_str();
-  g.amount_minutes = row[3].as<int64_t>();
-  g.pending = row[4].as<bool>();
-  g.timeout_s = row[5].as<int64_t>();
-  g.memo = row[6].c_str();
-  g.ref = row[7].c_str();
-  g.requested_by = row[8].c_str();
+  read_columns(row, g.id, g.community_id, g.to_account_id, g.amount_minutes, g.pending, g.timeout_s,
+               g.memo, g.ref, g.requested_by);
   g.requested_site_ids = Json::parse(row[9].c_str()).get<std::vector<std::string>>();
-  g.requested_at_us = row[10].as<int64_t>();
-  g.state = row[11].c_str();
-  g.approved_by = row[12].c_str();
-  g.approved_at_us = row[13].as<int64_t>();
+  read_columns_from(row, 10, g.requested_at_us, g.state, g.approved_by, g.approved_at_us);
   return g;
 }
 
 Transfer transfer_from_row(const pqxx::row& row) {
   Transfer t;
-  t.request.id = row[0].c_str();
-  t.request.from_account_id = row[1].c_str();
-  t.request.to_account_id = row[2].c_str();
-  t.request.amount_minutes = row[3].as<int64_t>();
-  t.request.pending = row[4].as<bool>();
-  t.request.timeout_s = row[5].as<int64_t>();
+  TransferRequest& r = t.request;
+  read_columns(row, r.id, r.from_account_id, r.to_account_id, r.amount_minutes, r.pending,
+               r.timeout_s);
   const auto kind = transfer_kind_from_string(row[6].c_str());
   if (!kind) throw std::logic_error("unknown transfer kind in the ledger table");
   t.request.kind = *kind;
-  t.request.memo = row[7].c_str();
-  t.request.ref = row[8].c_str();
-  t.created_at_us = row[9].as<int64_t>();
+  read_columns_from(row, 7, r.memo, r.ref, t.created_at_us);
   const auto state = transfer_state_from_string(row[10].c_str());
   if (!state) throw std::logic_error("unknown transfer state in the ledger table");
   t.state = *state;
-  t.posted_minutes = row[11].as<int64_t>();
-  t.resolved_at_us = row[12].as<int64_t>();
+  read_columns_from(row, 11, t.posted_minutes, t.resolved_at_us);
   return t;
 }
 
@@ -367,14 +351,10 @@ std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t 
   std::vector<EntryRow> rows;
   for (const auto& row : tx.exec_params(kSelectEntries, id, before_id, limit)) {
     Entry e;
-    e.account_id = row[1].c_str();
-    e.transfer_id = row[2].c_str();
-    e.amount_minutes = row[3].as<int64_t>();
-    e.balance_after_minutes = row[4].as<int64_t>();
+    read_columns_from(row, 1, e.account_id, e.transfer_id, e.amount_minutes,
+                      e.balance_after_minutes);
     e.kind = transfer_kind_from_string(row[5].c_str()).value_or(TransferKind::manual);
-    e.ref = row[6].c_str();
-    e.counterparty_account_id = row[7].c_str();
-    e.at_us = row[8].as<int64_t>();
+    read_columns_from(row, 6, e.ref, e.counterparty_account_id, e.at_us);
     rows.push_back(EntryRow{row[0].as<int64_t>(), e, row[9].c_str()});
   }
   return rows;
