@@ -42,22 +42,58 @@ using O = ResolutionOutcome;
 constexpr EnumName<O> kOutcomes[] = {
     {O::post, "post"}, {O::void_hold, "void"}, {O::partial, "partial"}};
 
+constexpr auto kResolutionFields =
+    std::tuple{event_field("minutes", &ExchangeResolutionData::minutes, &EventFields::integer),
+               event_field("absent_member_id", &ExchangeResolutionData::absent_member_id,
+                           &EventFields::nullable_uuid, WhenUnset::null),
+               event_field("note", &ExchangeResolutionData::note, &EventFields::nullable_text,
+                           WhenUnset::null)};
+
+// Every field but exchange_id, state and resolution, in reading order. Null where the schema
+// requires the field and allows null; left out when unset otherwise.
+constexpr auto kFields = std::tuple{
+    event_field("offer_id", &ExchangeEvent::offer_id, &EventFields::optional_uuid, WhenUnset::null),
+    event_field("request_id", &ExchangeEvent::request_id, &EventFields::optional_uuid,
+                WhenUnset::null),
+    event_field("match_id", &ExchangeEvent::match_id, &EventFields::optional_uuid, WhenUnset::null),
+    event_field("provider_id", &ExchangeEvent::provider_id, &EventFields::optional_uuid),
+    event_field("receiver_id", &ExchangeEvent::receiver_id, &EventFields::optional_uuid),
+    event_field("proposer_id", &ExchangeEvent::proposer_id, &EventFields::optional_uuid),
+    event_field("minutes", &ExchangeEvent::minutes, &EventFields::optional_integer),
+    event_field("site_id", &ExchangeEvent::site_id, &EventFields::optional_uuid, WhenUnset::null),
+    event_field("actor_id", &ExchangeEvent::actor_id, &EventFields::optional_uuid, WhenUnset::null),
+    event_field("on_behalf_of", &ExchangeEvent::on_behalf_of, &EventFields::optional_uuid,
+                WhenUnset::null),
+    event_field("reason", &ExchangeEvent::reason, &EventFields::optional_text, WhenUnset::null),
+    event_field("message_id", &ExchangeEvent::message_id, &EventFields::optional_uuid),
+    event_field("author_id", &ExchangeEvent::author_id, &EventFields::optional_uuid),
+    event_field("rater_id", &ExchangeEvent::rater_id, &EventFields::optional_uuid),
+    event_field("rated_id", &ExchangeEvent::rated_id, &EventFields::optional_uuid),
+    event_field("stars", &ExchangeEvent::stars, &EventFields::optional_integer),
+    event_field("cancelled_by", &ExchangeEvent::cancelled_by, &EventFields::optional_text),
+    event_field("dispute_reason", &ExchangeEvent::dispute_reason, &EventFields::optional_text)};
+
+// Loans, swaps and reliability (after resolution and mode): left out when unset.
+constexpr auto kLoanFields = std::tuple{
+    event_field("starts_at", &ExchangeEvent::starts_at, &EventFields::optional_text),
+    event_field("due_at", &ExchangeEvent::due_at, &EventFields::optional_text),
+    event_field("deposit_minutes", &ExchangeEvent::deposit_minutes, &EventFields::optional_integer),
+    event_field("renewals", &ExchangeEvent::renewals, &EventFields::optional_integer),
+    event_field("requested_due_at", &ExchangeEvent::requested_due_at, &EventFields::optional_text),
+    event_field("given_offer_id", &ExchangeEvent::given_offer_id, &EventFields::optional_uuid),
+    event_field("no_show_member_id", &ExchangeEvent::no_show_member_id,
+                &EventFields::optional_uuid),
+    event_field("returned_by", &ExchangeEvent::returned_by, &EventFields::optional_text)};
+
 std::optional<ExchangeResolutionData> read_resolution(EventFields& f) {
   const nlohmann::json* r = f.raw("resolution");
   if (!r) return std::nullopt;
   EventFields nested(*r, "resolution.");
   ExchangeResolutionData out;
   out.outcome = nested.enumeration("outcome", kOutcomes);
-  out.minutes = nested.integer("minutes");
-  out.absent_member_id = nested.nullable_uuid("absent_member_id");
-  out.note = nested.nullable_text("note");
+  read_fields(nested, out, kResolutionFields);
   f.take(nested);
   return out;
-}
-
-template <class V>
-void put(nlohmann::json& data, const char* name, const std::optional<V>& value) {
-  if (value) data[name] = *value;
 }
 
 }  // namespace
@@ -79,81 +115,29 @@ std::string ExchangeEvent::type_name() const {
 }
 
 Read<ExchangeEvent> ExchangeEvent::read(const Event& e) {
-  ExchangeEvent x;
   const auto type = exchange_event_type(e.type);
-  if (!type) return ReadFailure{"not an exchange event: \"" + e.type + "\""};
-  x.type = *type;
-  EventFields f(e.data);
-  x.exchange_id = f.uuid("exchange_id");
-  x.state = f.optional_enumeration("state", kStates);
-  x.offer_id = f.optional_uuid("offer_id");
-  x.request_id = f.optional_uuid("request_id");
-  x.match_id = f.optional_uuid("match_id");
-  x.provider_id = f.optional_uuid("provider_id");
-  x.receiver_id = f.optional_uuid("receiver_id");
-  x.proposer_id = f.optional_uuid("proposer_id");
-  x.minutes = f.optional_integer("minutes");
-  x.site_id = f.optional_uuid("site_id");
-  x.actor_id = f.optional_uuid("actor_id");
-  x.on_behalf_of = f.optional_uuid("on_behalf_of");
-  x.reason = f.optional_text("reason");
-  x.message_id = f.optional_uuid("message_id");
-  x.author_id = f.optional_uuid("author_id");
-  x.rater_id = f.optional_uuid("rater_id");
-  x.rated_id = f.optional_uuid("rated_id");
-  x.stars = f.optional_integer("stars");
-  x.cancelled_by = f.optional_text("cancelled_by");
-  x.dispute_reason = f.optional_text("dispute_reason");
-  x.resolution = read_resolution(f);
-  x.mode = f.optional_enumeration("mode", kModes);
-  x.starts_at = f.optional_text("starts_at");
-  x.due_at = f.optional_text("due_at");
-  x.deposit_minutes = f.optional_integer("deposit_minutes");
-  x.renewals = f.optional_integer("renewals");
-  x.requested_due_at = f.optional_text("requested_due_at");
-  x.given_offer_id = f.optional_uuid("given_offer_id");
-  x.no_show_member_id = f.optional_uuid("no_show_member_id");
-  x.returned_by = f.optional_text("returned_by");
-  return f.finish(std::move(x));
+  return read_event<ExchangeEvent>(e, type, &ExchangeEvent::type,
+                                   "not an exchange event: ", [](EventFields& f, ExchangeEvent& x) {
+                                     x.exchange_id = f.uuid("exchange_id");
+                                     x.state = f.optional_enumeration("state", kStates);
+                                     read_fields(f, x, kFields);
+                                     x.resolution = read_resolution(f);
+                                     x.mode = f.optional_enumeration("mode", kModes);
+                                     read_fields(f, x, kLoanFields);
+                                   });
 }
 
 nlohmann::json ExchangeEvent::data() const {
-  // The schema's required fields, null where it allows null.
-  nlohmann::json data = {{"exchange_id", exchange_id},
-                         {"offer_id", nullable(offer_id)},
-                         {"request_id", nullable(request_id)},
-                         {"match_id", nullable(match_id)},
-                         {"site_id", nullable(site_id)},
-                         {"actor_id", nullable(actor_id)},
-                         {"on_behalf_of", nullable(on_behalf_of)},
-                         {"reason", nullable(reason)}};
+  nlohmann::json data = {{"exchange_id", exchange_id}};
   if (state) data["state"] = enum_name(kStates, *state);
-  put(data, "provider_id", provider_id);
-  put(data, "receiver_id", receiver_id);
-  put(data, "proposer_id", proposer_id);
-  put(data, "minutes", minutes);
-  put(data, "message_id", message_id);
-  put(data, "author_id", author_id);
-  put(data, "rater_id", rater_id);
-  put(data, "rated_id", rated_id);
-  put(data, "stars", stars);
-  put(data, "cancelled_by", cancelled_by);
-  put(data, "dispute_reason", dispute_reason);
-  if (mode) data["mode"] = enum_name(kModes, *mode);
-  put(data, "starts_at", starts_at);
-  put(data, "due_at", due_at);
-  put(data, "deposit_minutes", deposit_minutes);
-  put(data, "renewals", renewals);
-  put(data, "requested_due_at", requested_due_at);
-  put(data, "given_offer_id", given_offer_id);
-  put(data, "no_show_member_id", no_show_member_id);
-  put(data, "returned_by", returned_by);
+  write_fields(data, *this, kFields);
   if (resolution) {
-    data["resolution"] = {{"outcome", resolution_outcome_name(resolution->outcome)},
-                          {"minutes", resolution->minutes},
-                          {"absent_member_id", nullable(resolution->absent_member_id)},
-                          {"note", nullable(resolution->note)}};
+    nlohmann::json& r = data["resolution"];
+    r["outcome"] = resolution_outcome_name(resolution->outcome);
+    write_fields(r, *resolution, kResolutionFields);
   }
+  if (mode) data["mode"] = enum_name(kModes, *mode);
+  write_fields(data, *this, kLoanFields);
   return data;
 }
 
