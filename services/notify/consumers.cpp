@@ -2,6 +2,9 @@
 // distance), every exchange step (each party hears of what the other one, staff or the system
 // did, never of their own action), a dispute (the site's staff), the depot's loan notices and
 // unclaimed objects (consumers_depot.cpp); and the read models its jobs scan.
+#include <algorithm>
+#include <iterator>
+
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_listings.hpp"
 #include "services/common/events_matches.hpp"
@@ -57,69 +60,61 @@ void apply_match_event(pqxx::work& tx, const Event& e, int64_t now_s) {
 
 // Exchanges -------------------------------------------------------------------------------
 
-std::string step_subject(ExchangeEventType t) {
-  using T = ExchangeEventType;
-  switch (t) {
-    case T::proposed:
-      return "Nouvelle proposition d'échange";
-    case T::accepted:
-      return "Votre échange est accepté";
-    case T::confirmed:
-      return "Échange confirmé";
-    case T::refused:
-      return "Échange refusé";
-    case T::completed:
-      return "Échange terminé";
-    case T::declined:
-      return "Proposition déclinée";
-    case T::cancelled:
-      return "Échange annulé";
-    case T::expired:
-      return "Proposition expirée";
-    case T::disputed:
-      return "Un litige a été ouvert sur votre échange";
-    case T::resolved:
-      return "Le litige de votre échange est réglé";
-    case T::message:
-      return "Nouveau message dans votre échange";
-    case T::rated:
-      return "Vous avez reçu une évaluation";
-    case T::handed_over:
-      return "Remise confirmée";
-    case T::returned:
-      return "Retour confirmé";
-    case T::renewal_requested:
-      return "Demande de prolongation de prêt";
-    case T::renewed:
-      return "Prêt prolongé";
-    case T::late:
-      return "Prêt en retard";
-    case T::lost:
-      return "Objet déclaré perdu";
-    case T::no_show:
-      return "Absence signalée à un rendez-vous";
-    default:
-      return "Du nouveau sur votre échange";
+// By the event's name rather than its enum: the loan steps (exchange.handed_over ...) are told
+// the same way whichever version of the exchange service wrote them.
+constexpr std::pair<std::string_view, std::string_view> kStepSubjects[] = {
+    {"exchange.proposed", "Nouvelle proposition d'échange"},
+    {"exchange.accepted", "Votre échange est accepté"},
+    {"exchange.confirmed", "Échange confirmé"},
+    {"exchange.refused", "Échange refusé"},
+    {"exchange.completed", "Échange terminé"},
+    {"exchange.declined", "Proposition déclinée"},
+    {"exchange.cancelled", "Échange annulé"},
+    {"exchange.expired", "Proposition expirée"},
+    {"exchange.disputed", "Un litige a été ouvert sur votre échange"},
+    {"exchange.resolved", "Le litige de votre échange est réglé"},
+    {"exchange.message", "Nouveau message dans votre échange"},
+    {"exchange.rated", "Vous avez reçu une évaluation"},
+    {"exchange.handed_over", "Remise confirmée"},
+    {"exchange.returned", "Retour confirmé"},
+    {"exchange.renewal_requested", "Demande de prolongation de prêt"},
+    {"exchange.renewed", "Prêt prolongé"},
+    {"exchange.late", "Prêt en retard"},
+    {"exchange.lost", "Objet déclaré perdu"},
+    {"exchange.no_show", "Absence signalée à un rendez-vous"},
+};
+
+std::string step_subject(std::string_view type) {
+  for (const auto& [name, subject] : kStepSubjects) {
+    if (name == type) return std::string(subject);
   }
+  return "Du nouveau sur votre échange";
 }
 
-std::string step_kind(ExchangeEventType t) {
-  if (t == ExchangeEventType::message) return "exchange.message";
-  if (t == ExchangeEventType::late) return "loan.late";
+std::string step_kind(std::string_view type) {
+  if (type == "exchange.message") return "exchange.message";
+  if (type == "exchange.late") return "loan.late";
   return "exchange.update";
 }
 
-// Loans between members: kept while open for the due-tomorrow reminder.
-void follow_loan(pqxx::work& tx, const ExchangeEvent& x) {
-  using T = ExchangeEventType;
-  if (x.type == T::returned || x.type == T::completed || x.type == T::cancelled ||
-      x.type == T::lost || x.type == T::declined || x.type == T::expired ||
-      x.type == T::abandoned) {
+// Loans between members: kept while open for the due-tomorrow reminder. A loan is an exchange
+// whose data says mode "lend" and a due_at.
+void follow_loan(pqxx::work& tx, const Event& e, const ExchangeEvent& x) {
+  static constexpr std::string_view kClosing[] = {
+      "exchange.returned", "exchange.completed", "exchange.cancelled", "exchange.lost",
+      "exchange.declined", "exchange.expired",   "exchange.abandoned"};
+  static constexpr std::string_view kDating[] = {"exchange.accepted", "exchange.handed_over",
+                                                 "exchange.renewed"};
+  if (std::find(std::begin(kClosing), std::end(kClosing), e.type) != std::end(kClosing)) {
     repo::close_exchange_loan(tx, x.exchange_id);
-  } else if (x.due_at && x.mode == ListingMode::lend &&
-             (x.type == T::accepted || x.type == T::handed_over || x.type == T::renewed)) {
+    return;
+  }
+  const auto due_at = e.data.find("due_at");
+  const bool lend = e.data.value("mode", std::string()) == "lend";
+  if (lend && due_at != e.data.end() && due_at->is_string() &&
+      std::find(std::begin(kDating), std::end(kDating), e.type) != std::end(kDating)) {
     repo::upsert_exchange_loan(tx, x.exchange_id, x.provider_id, x.receiver_id, x.site_id,
-                               *x.due_at);
+                               due_at->get<std::string>());
   }
 }
 
@@ -146,7 +141,7 @@ void tell_staff_of_dispute(pqxx::work& tx, const Event& e, const ExchangeEvent& 
 void apply_exchange_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
   using T = ExchangeEventType;
-  follow_loan(tx, x);
+  follow_loan(tx, e, x);
   if (x.type == T::resolved) repo::resolve_dispute(tx, x.exchange_id);
   if (x.type == T::disputed) tell_staff_of_dispute(tx, e, x, now_s);
   // Steps the system takes on its way (the hold, the post) are told by their outcome.
@@ -157,8 +152,8 @@ void apply_exchange_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   const auto offer = x.offer_id ? repo::listing(tx, *x.offer_id) : std::nullopt;
   for (const std::optional<std::string>* party : {&x.provider_id, &x.receiver_id}) {
     if (!*party || **party == self) continue;
-    Notice n{"event:" + e.id, **party, e.type, step_kind(x.type), x.exchange_id, e.data};
-    n.subject = step_subject(x.type);
+    Notice n{"event:" + e.id, **party, e.type, step_kind(e.type), x.exchange_id, e.data};
+    n.subject = step_subject(e.type);
     n.paragraphs = {n.subject + (offer ? " : " + quoted_title(offer) + "." : ".")};
     n.link_path = "/echanges/" + x.exchange_id;
     n.site_id = x.site_id;
