@@ -1,5 +1,7 @@
 // Routes of the members service: each handler reads its input, calls one use case
 // (usecases.hpp), and writes the answer; refusals become problems through messages.cpp.
+#include <cmath>
+
 #include "services/common/auth_headers.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/events_exchanges.hpp"
@@ -65,6 +67,12 @@ Json export_json(const MemberExport& e) {
   return out;
 }
 
+// The mean of the stars received, to one decimal; null before the first rating.
+Json rating_average(const repo::MemberRow& m) {
+  if (m.rating_count == 0) return nullptr;
+  return std::round(10.0 * static_cast<double>(m.rating_sum) / m.rating_count) / 10.0;
+}
+
 Json profile_json(const MemberProfile& p) {
   const auto& m = p.member;
   Json j = {{"id", m.id},
@@ -72,7 +80,10 @@ Json profile_json(const MemberProfile& p) {
             {"home_site_id", nullable(m.home_site_id)},
             {"status", m.status},
             {"exchanges_completed", m.exchanges_completed},
-            {"reliability", reliability(m)}};
+            {"reliability", reliability(m)},
+            {"rating_average", rating_average(m)},
+            {"rating_count", m.rating_count},
+            {"no_shows", m.no_shows}};
   if (p.shows_contact) {
     j["email"] = nullable(m.email);
     j["member_number"] = m.member_number;
@@ -265,6 +276,10 @@ void register_service(Service& service) {
     } else if (x.type == ExchangeEventType::abandoned) {
       const auto& who = x.on_behalf_of ? x.on_behalf_of : x.actor_id;
       if (who && !who->empty()) repo::count_exchange(tx, *who, false);
+    } else if (x.type == ExchangeEventType::rated && x.rated_id && x.stars) {
+      repo::record_rating(tx, *x.rated_id, *x.stars);
+    } else if (x.type == ExchangeEventType::no_show && x.no_show_member_id) {
+      repo::count_no_show(tx, *x.no_show_member_id);  // the absent party, not who recorded it
     }
   });
 }

@@ -11,7 +11,7 @@ constexpr const char* kMemberColumns =
     "WHERE s.member_id = m.id), ''), m.exchanges_completed, m.exchanges_abandoned, "
     "COALESCE(m.password_hash, ''), to_char(m.created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.status, COALESCE(m.member_number, 0), "
-    "m.email_verified_at IS NOT NULL";
+    "m.email_verified_at IS NOT NULL, m.rating_sum, m.rating_count, m.no_shows";
 
 constexpr const char* kInsertMember =
     "INSERT INTO members (id, community_id, email, password_hash, display_name, home_site_id, lat, "
@@ -64,6 +64,10 @@ constexpr const char* kAuditJson =
 constexpr const char* kCountExchange =
     "UPDATE members SET exchanges_completed = exchanges_completed + $2, "
     "exchanges_abandoned = exchanges_abandoned + $3 WHERE id = $1";
+constexpr const char* kRecordRating =
+    "UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 "
+    "WHERE id = $1";
+constexpr const char* kCountNoShow = "UPDATE members SET no_shows = no_shows + 1 WHERE id = $1";
 
 std::optional<std::string> opt(const std::optional<std::string>& s) {
   if (!s || s->empty()) return std::nullopt;
@@ -94,6 +98,9 @@ MemberRow to_member(const pqxx::row& r) {
   m.status = r[13].c_str();
   m.member_number = r[14].as<long long>();
   m.email_verified = r[15].as<bool>();
+  m.rating_sum = r[16].as<int64_t>();
+  m.rating_count = r[17].as<int>();
+  m.no_shows = r[18].as<int>();
   return m;
 }
 
@@ -249,6 +256,14 @@ std::string audit_json(pqxx::work& tx, const std::string& subject_id) {
 
 void count_exchange(pqxx::work& tx, const std::string& member_id, bool completed) {
   tx.exec_params(kCountExchange, member_id, completed ? 1 : 0, completed ? 0 : 1);
+}
+
+void record_rating(pqxx::work& tx, const std::string& member_id, int64_t stars) {
+  tx.exec_params(kRecordRating, member_id, stars);
+}
+
+void count_no_show(pqxx::work& tx, const std::string& member_id) {
+  tx.exec_params(kCountNoShow, member_id);
 }
 
 }  // namespace maillon::members::repo

@@ -26,6 +26,9 @@ struct MemberRow {
   std::string status = "active";  // active, pending or suspended (lifecycle.hpp)
   long long member_number = 0;    // per community; 0 for an administrator without community
   bool email_verified = false;    // a link mailed to `email` was followed (accounts.hpp)
+  int64_t rating_sum = 0;         // stars received (exchange.rated)
+  int rating_count = 0;
+  int no_shows = 0;  // exchanges they did not come to (exchange.no_show)
 };
 
 struct CommunityRow {
@@ -81,5 +84,7 @@ void audit(pqxx::work& tx, const std::string& actor_id, const std::string& subje
            const std::string& action, const std::string& details_json);
 std::string audit_json(pqxx::work& tx, const std::string& subject_id);
 void count_exchange(pqxx::work& tx, const std::string& member_id, bool completed);
+void record_rating(pqxx::work& tx, const std::string& member_id, int64_t stars);
+void count_no_show(pqxx::work& tx, const std::string& member_id);
 
 }  // namespace maillon::members::repo

@@ -70,7 +70,9 @@ bool password_matches(const std::string& hash, const std::string& password) {
 }
 
 double reliability(const repo::MemberRow& m) {
-  return (m.exchanges_completed + 1.0) / (m.exchanges_completed + m.exchanges_abandoned + 2.0);
+  // A no-show counts as much as an exchange abandoned after acceptance.
+  return (m.exchanges_completed + 1.0) /
+         (m.exchanges_completed + m.exchanges_abandoned + m.no_shows + 2.0);
 }
 
 // The API's form of a site is the events' one.

@@ -538,6 +538,19 @@ TEST_F(LoansTest, a_no_show_recorded_after_the_time_cancels_and_counts_against_t
       EXPECT_EQ(event["data"]["cancelled_by"], provider.id);
     }
   }
+  // The absent member's profile counts it, and their reliability drops below a newcomer's.
+  Client profiles(world->members->url(), provider.token);
+  Json profile;
+  EXPECT_TRUE(eventually(
+      [&] {
+        profile = profiles.get("/v1/members/" + receiver.id).json();
+        return profile.value("no_shows", 0) == 1;
+      },
+      kSagaTimeoutMs))
+      << profile.dump();
+  EXPECT_LT(profile.value("reliability", 1.0), 0.5);
+  EXPECT_TRUE(profile["rating_average"].is_null());
+  EXPECT_EQ(profile["rating_count"], 0);
 }
 
 }  // namespace
