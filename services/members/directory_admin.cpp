@@ -13,6 +13,7 @@
 #include "services/common/policy_json.hpp"
 #include "services/common/service.hpp"
 #include "services/members/repository.hpp"
+#include "services/members/sites_hours.hpp"
 
 namespace maillon::members {
 namespace {
@@ -21,7 +22,6 @@ using Json = nlohmann::json;
 
 constexpr std::size_t kNameMax = 120;
 constexpr std::size_t kAddressMax = 300;
-constexpr std::size_t kOpeningHoursMax = 500;
 constexpr std::array<std::string_view, 4> kSiteKinds = {"tiers_lieu", "objetotheque",
                                                         "ressourcerie", "conciergerie"};
 
@@ -117,7 +117,9 @@ class DirectoryAdmin {
       s_.outbox.add(tx, kMembersStream, event.type_name(), s->community_id, event.data());
       return *s;
     });
-    return json_response(200, site_event(site, SiteDescribed::Type::updated).data());
+    Json shown = site_event(site, SiteDescribed::Type::updated).data();
+    show_opening_hours(shown, s_.clock.now_s());
+    return json_response(200, shown);
   }
 
  private:
@@ -158,7 +160,11 @@ SitePatch parse_site_patch(std::string_view body) {
     patch.address = trimmed(*address);
     if (patch.address->empty()) r.add_error("address", "ne doit pas être vide");
   }
-  if (j.contains("opening_hours")) patch.opening_hours = r.text("opening_hours", kOpeningHoursMax);
+  if (j.contains("opening_hours")) {
+    FieldErrors hours_errors;
+    patch.opening_hours = read_opening_hours(j["opening_hours"], hours_errors);
+    for (auto& e : hours_errors) r.add_error(std::move(e.field), std::move(e.message));
+  }
   r.finish();
   return patch;
 }

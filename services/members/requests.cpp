@@ -4,6 +4,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/members/members.hpp"
+#include "services/members/sites_hours.hpp"
 
 namespace maillon::members {
 namespace {
@@ -109,7 +110,11 @@ SiteInput parse_site(std::string_view body) {
   if (!r.has("location")) r.add_error("location", "champ obligatoire");
   if (loc) in.location = *loc;
   in.address = trimmed(r.required_text("address", kAddressMax));
-  in.opening_hours = r.text("opening_hours", 500);
+  if (j.contains("opening_hours")) {
+    FieldErrors hours_errors;
+    in.opening_hours = read_opening_hours(j["opening_hours"], hours_errors);
+    for (auto& e : hours_errors) r.add_error(std::move(e.field), std::move(e.message));
+  }
   r.finish();
   return in;
 }

@@ -19,6 +19,7 @@
 #include "services/members/accounts_repository.hpp"
 #include "services/members/directory_admin.hpp"
 #include "services/members/refusal.hpp"
+#include "services/members/sites_hours.hpp"
 
 namespace maillon::members {
 namespace {
@@ -76,8 +77,12 @@ double reliability(const repo::MemberRow& m) {
 }
 
 // The API's form of a site is the events' one.
+// Structured opening hours come as an object with `open_now` at this moment (sites_hours.hpp).
 Json site_json(const repo::SiteRow& s) {
-  return site_event(s, SiteDescribed::Type::created).data();
+  Json j = site_event(s, SiteDescribed::Type::created).data();
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  show_opening_hours(j, std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  return j;
 }
 
 MembersUseCases::MembersUseCases(Service& service)
