@@ -3,9 +3,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "services/common/errors.hpp"
@@ -175,10 +177,16 @@ int Service::run() {
 }
 
 int run_service(const char* name, const char* schema, uint16_t default_port, WireService wire) {
+  return run_service(name, schema, default_port, wire, 0);
+}
+
+int run_service(const char* name, const char* schema, uint16_t default_port, WireService wire,
+                std::size_t min_body_limit_bytes) {
   log::set_service(std::string("maillon-") + name);
   try {
-    auto service = std::make_unique<Service>(
-        Config::from_env(std::string("maillon-") + name, schema, default_port));
+    Config config = Config::from_env(std::string("maillon-") + name, schema, default_port);
+    config.body_limit_bytes = std::max(config.body_limit_bytes, min_body_limit_bytes);
+    auto service = std::make_unique<Service>(std::move(config));
     wire(*service);
     return service->run();
   } catch (const std::exception& e) {

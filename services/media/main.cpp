@@ -1,22 +1,9 @@
 // maillon-media: photos of listings and depot items, re-encoded without their metadata.
-// Its own main: a photo needs a larger request body than the 64 KiB every other service takes.
-#include <algorithm>
-
-#include "services/common/log.hpp"
-#include "services/common/service.hpp"
+// A photo needs a larger request body than the 64 KiB every other service takes.
+#include "services/common/run_service.hpp"
 #include "services/media/register.hpp"
 
 int main() {
-  using namespace maillon;
-  log::set_service("maillon-media");
-  try {
-    Config config = Config::from_env("maillon-media", "media", 8089);
-    config.body_limit_bytes = std::max(config.body_limit_bytes, media::kUploadBodyBytesMax);
-    auto service = std::make_unique<Service>(std::move(config));
-    media::register_service(*service);
-    return service->run();
-  } catch (const std::exception& e) {
-    log::error("start-up failed", {{"error", e.what()}});
-    return 1;
-  }
+  return maillon::run_service("media", "media", 8089, maillon::media::register_service,
+                              maillon::media::kUploadBodyBytesMax);
 }
