@@ -38,11 +38,14 @@ constexpr const char* kListExchanges =
     "AND ($2::text IS NULL OR state = $2) AND ($4::bigint IS NULL OR seq < $4) "
     "ORDER BY seq DESC LIMIT $5";
 
+// The desk's days are the sites' days: Europe/Paris local dates (PostgreSQL's tz database turns
+// local midnights into instants, 23- and 25-hour days included).
 constexpr const char* kDeskDueToday =
     "WHERE site_id = $1 AND state IN ('proposed', 'accepting', 'accepted') "
-    "AND scheduled_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
-    "AND scheduled_at < (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') "
-    "AT TIME ZONE 'UTC' ORDER BY scheduled_at LIMIT $2";
+    "AND scheduled_at >= date_trunc('day', now() AT TIME ZONE 'Europe/Paris') "
+    "AT TIME ZONE 'Europe/Paris' "
+    "AND scheduled_at < (date_trunc('day', now() AT TIME ZONE 'Europe/Paris') + interval '1 day') "
+    "AT TIME ZONE 'Europe/Paris' ORDER BY scheduled_at LIMIT $2";
 constexpr const char* kDeskDisputed =
     "WHERE site_id = $1 AND state = 'disputed' ORDER BY updated_at LIMIT $2";
 // Accepted exchanges whose date has passed without both confirmations: someone must call.
@@ -50,7 +53,8 @@ constexpr const char* kDeskDisputed =
 // (a command lost or dead-lettered): the provider is not paid yet and only staff can see why.
 constexpr const char* kDeskOverdue =
     "WHERE site_id = $1 AND ((state = 'accepted' "
-    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') "
+    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'Europe/Paris') "
+    "AT TIME ZONE 'Europe/Paris') "
     "OR (state = 'completing' AND updated_at < to_timestamp($3) - make_interval(secs => $4))) "
     "ORDER BY COALESCE(scheduled_at, updated_at) LIMIT $2";
 
