@@ -238,7 +238,7 @@ bool is_unclaimed(const DepotItem& item, const CommunityPolicy& policy, int64_t 
 }
 
 DepotResult reserve_item(DepotItem& item, std::string_view member_id,
-                         const MemberStanding& standing, const CommunityPolicy& policy,
+                         const BorrowerStanding& standing, const CommunityPolicy& policy,
                          int64_t now_s) {
   MAILLON_INVARIANT(!member_id.empty(), "a member acts");
   const ItemStatus status = effective_status(item, now_s);
@@ -291,7 +291,7 @@ DepotResult collect_item(DepotItem& item, std::string_view member_id, int64_t no
 }
 
 DepotResult lend_item(DepotItem& item, std::string_view member_id, int64_t due_at_s,
-                      const MemberStanding& standing, const CommunityPolicy& policy,
+                      const BorrowerStanding& standing, const CommunityPolicy& policy,
                       int64_t now_s) {
   MAILLON_INVARIANT(!member_id.empty(), "a member acts");
   const ItemStatus status = effective_status(item, now_s);

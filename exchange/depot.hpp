@@ -160,7 +160,7 @@ IntakeResult intake_item(const ItemIntake& intake, const CategoryTree& tree,
                          const CommunityPolicy& policy, int64_t now_s);
 
 // What the service knows of the member from its other rows (the member's items and loans).
-struct MemberStanding {
+struct BorrowerStanding {
   int64_t active_reservations = 0;
   bool has_overdue_loan = false;
 };
@@ -181,7 +181,7 @@ bool loan_late(const Loan& loan, int64_t now_s);          // same as is_overdue:
 bool is_unclaimed(const DepotItem& item, const CommunityPolicy& policy, int64_t now_s);
 
 DepotResult reserve_item(DepotItem& item, std::string_view member_id,
-                         const MemberStanding& standing, const CommunityPolicy& policy,
+                         const BorrowerStanding& standing, const CommunityPolicy& policy,
                          int64_t now_s);
 // The reserver, or staff (by_staff) for anyone.
 DepotResult release_item(DepotItem& item, std::string_view by_member_id, bool by_staff,
@@ -190,7 +190,7 @@ DepotResult release_item(DepotItem& item, std::string_view by_member_id, bool by
 // goes to its reserver only.
 DepotResult collect_item(DepotItem& item, std::string_view member_id, int64_t now_s);
 DepotResult lend_item(DepotItem& item, std::string_view member_id, int64_t due_at_s,
-                      const MemberStanding& standing, const CommunityPolicy& policy, int64_t now_s);
+                      const BorrowerStanding& standing, const CommunityPolicy& policy, int64_t now_s);
 DepotResult return_item(DepotItem& item, ItemCondition condition, int64_t now_s);
 DepotResult redirect_item(DepotItem& item, RedirectOutlet outlet, std::string_view partner,
                           int64_t now_s);

@@ -29,7 +29,7 @@ ItemViewer viewer_of(const std::optional<Identity>& who, const std::string& site
   return {who->is_staff_of(site_id), who->member_id};
 }
 
-MemberStanding standing_of(pqxx::work& tx, const std::string& member_id, int64_t now_s) {
+BorrowerStanding standing_of(pqxx::work& tx, const std::string& member_id, int64_t now_s) {
   std::vector<DepotItem> reserved = reserved_items_of(tx, member_id);
   std::vector<Loan> loans = open_loans_of(tx, member_id);
   // A late loan between members counts as much as one at the depot.

@@ -20,7 +20,7 @@ const std::vector<std::string> kMemberIds = {"member-0", "member-1", "member-2"}
 // command, item, member (kMembers: staff or nobody), seconds to wait before, loan days
 using Step = std::tuple<int, int, int, int64_t, int64_t>;
 
-MemberStanding standing_of(const std::vector<DepotItem>& items, const std::string& member_id,
+BorrowerStanding standing_of(const std::vector<DepotItem>& items, const std::string& member_id,
                            int64_t now_s) {
   std::vector<Loan> loans;
   for (const DepotItem& item : items) {

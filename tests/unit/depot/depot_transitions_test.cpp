@@ -97,7 +97,7 @@ TEST(DepotReserve, a_reservation_lasts_the_policy_hours) {
 TEST(DepotReserve, refusals_name_their_reason_and_leave_the_item_alone) {
   struct Case {
     DepotItem item;
-    MemberStanding standing;
+    BorrowerStanding standing;
     Outcome expected;
   };
   const std::vector<Case> cases = {
@@ -113,7 +113,7 @@ TEST(DepotReserve, refusals_name_their_reason_and_leave_the_item_alone) {
     EXPECT_EQ(c.item, before);
   }
   DepotItem item = taken_in();
-  const MemberStanding one_below{kPolicy.max_active_reservations - 1, false};
+  const BorrowerStanding one_below{kPolicy.max_active_reservations - 1, false};
   EXPECT_TRUE(reserve_item(item, "member-1", one_below, kPolicy, kT0).ok());
 }
 
@@ -213,7 +213,7 @@ TEST(DepotLend, a_loan_costs_credits_under_a_numbered_transfer) {
 TEST(DepotLend, refusals_name_their_reason) {
   struct Case {
     DepotItem item;
-    MemberStanding standing;
+    BorrowerStanding standing;
     int64_t due_at_s;
     Outcome expected;
   };
