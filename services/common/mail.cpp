@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@ constexpr std::size_t kLineBytesMax = 900;  // RFC 5322 allows 998; beyond, the 
 constexpr std::size_t kEncodedWordInputBytesMax = 42;  // 56 base64 chars: words under 75
 constexpr int64_t kRecoverIntervalMs = 1'000;
 constexpr std::size_t kErrorBytesMax = 500;
+constexpr std::size_t kLastChunkBytes = 2;  // the message's last line break
 
 constexpr const char* kInsert =
     "INSERT INTO {schema}.mail_queue (dedup_key, message_id, recipient, kind, subject, "
@@ -39,11 +41,17 @@ constexpr const char* kInsert =
     "ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
 // Rows left "sending" by a sender whose owner lock nobody holds (it died, or lost its
 // connection) go back to the queue with their Message-ID.
+// sent_at set while "sending": the whole message, final dot aside, had left when the sender died,
+// so the relay has it (a resend would be the duplicate); unset: it never had it.
 constexpr const char* kRecover =
-    "UPDATE {schema}.mail_queue m SET state = 'pending', owner_key = NULL, attempt_id = NULL "
+    "UPDATE {schema}.mail_queue m SET state = CASE WHEN m.sent_at IS NULL THEN 'pending' "
+    "ELSE 'sent' END, owner_key = NULL, attempt_id = CASE WHEN m.sent_at IS NULL THEN NULL "
+    "ELSE m.attempt_id END "
     "WHERE m.state = 'sending' AND m.owner_key IS DISTINCT FROM $1 AND NOT EXISTS ("
     "SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = 7123 "
     "AND l.objid::bigint = m.owner_key AND l.objsubid = 2 AND l.granted)";
+constexpr const char* kLastChunk =
+    "UPDATE {schema}.mail_queue SET sent_at = now() WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kClaim =
     "WITH due AS (SELECT id FROM {schema}.mail_queue WHERE state = 'pending' "
     "AND next_attempt_at <= $2::timestamptz ORDER BY next_attempt_at, id LIMIT $3 "
@@ -57,14 +65,15 @@ constexpr const char* kMarkSent =
     "last_error = NULL WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kRetryLater =
     "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL, "
-    "next_attempt_at = $3::timestamptz, last_error = $4, "
+    "sent_at = NULL, next_attempt_at = $3::timestamptz, last_error = $4, "
     "permanent_failures = permanent_failures + $5 WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kPark =
-    "UPDATE {schema}.mail_queue SET state = 'parked', owner_key = NULL, last_error = $3, "
+    "UPDATE {schema}.mail_queue SET state = 'parked', owner_key = NULL, sent_at = NULL, "
+    "last_error = $3, "
     "permanent_failures = permanent_failures + 1 WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kRelease =
-    "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL "
-    "WHERE id = $1 AND attempt_id = $2";
+    "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL, "
+    "sent_at = NULL WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kDepth =
     "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM $1::timestamptz - min(created_at)), 0) "
     "FROM {schema}.mail_queue WHERE state IN ('pending', 'sending')";
@@ -210,8 +219,10 @@ class SmtpClient {
   SmtpClient(const SmtpClient&) = delete;
   SmtpClient& operator=(const SmtpClient&) = delete;
 
-  SendResult send(const std::string& recipient, const std::string& message) {
-    Upload upload{message, 0};
+  // `before_last_chunk` runs once, as the end of the message is handed to the connection.
+  SendResult send(const std::string& recipient, const std::string& message,
+                  const std::function<void()>& before_last_chunk) {
+    Upload upload{message, 0, &before_last_chunk, false};
     curl_slist* rcpt = curl_slist_append(nullptr, ("<" + one_line(recipient) + ">").c_str());
     configure(rcpt, upload);
     const CURLcode code = curl_easy_perform(curl_);
@@ -231,13 +242,29 @@ class SmtpClient {
   struct Upload {
     const std::string& data;
     std::size_t offset;
+    const std::function<void()>* before_last_chunk;
+    bool last_chunk_told;
   };
 
   static std::size_t read_chunk(char* buffer, std::size_t size, std::size_t count, void* user) {
     auto* upload = static_cast<Upload*>(user);
     const std::size_t room = size * count;
     const std::size_t left = upload->data.size() - upload->offset;
-    const std::size_t n = std::min(room, left);
+    // The message goes in two parts: all but its last kLastChunkBytes, sent first, then (after
+    // the mark) the rest, which libcurl follows with the final dot at once.
+    std::size_t n = std::min(room, left);
+    if (!upload->last_chunk_told) {
+      if (left > kLastChunkBytes) {
+        n = std::min(n, left - kLastChunkBytes);
+      } else {
+        upload->last_chunk_told = true;
+        try {
+          (*upload->before_last_chunk)();
+        } catch (const std::exception&) {
+          return CURL_READFUNC_ABORT;  // unmarked, so never complete: the row is taken again
+        }
+      }
+    }
     std::memcpy(buffer, upload->data.data() + upload->offset, n);
     upload->offset += n;
     return n;
@@ -374,7 +401,12 @@ class Worker {
   bool deliver(const Claimed& row) {
     const std::string message =
         render_message(row.mail, row.message_id, shared_.settings.from, shared_.clock.now_s());
-    const SendResult result = smtp_.send(row.mail.to, message);
+    // The mark before the last chunk: a crash from here on leaves a row the next sender takes as
+    // sent (the relay has it but its final dot, sent microseconds later), never one it resends.
+    const SendResult result = smtp_.send(row.mail.to, message, [&] {
+      pqxx::nontransaction mark(*conn_);
+      mark.exec_params(shared_.sql(kLastChunk), row.id, row.attempt_id);
+    });
     if (result.outcome == Outcome::sent) {
       // At once, one autocommit statement: the window in which a crash resends is this call.
       pqxx::nontransaction tx(*conn_);

@@ -4,10 +4,11 @@
 // Each row gets its Message-ID when queued and keeps it for every attempt. A sender marks the
 // rows it takes "sending" under an owner key it holds as a PostgreSQL advisory lock for its
 // connection's life, sends, and marks each row sent in one autocommit statement written the
-// moment the server says 250. A sender that dies leaves its rows "sending" under a lock nobody
-// holds any more: the next sender puts them back (with the same Message-ID), so the only mail
-// that can go twice is one whose 250 arrived in the microseconds before its process died, and
-// that duplicate is recognisable by its Message-ID.
+// moment the server says 250; just before the last chunk of a message goes out it stamps the row
+// (sent_at). A sender that dies leaves its rows "sending" under a lock nobody holds any more: the
+// next sender puts back those it never finished handing over (same Message-ID) and takes the
+// stamped ones as sent (the relay has them). Nothing is sent twice; a mail is lost only if the
+// process dies in the microseconds between the stamp and its final dot.
 #pragma once
 
 #include <cstdint>
