@@ -368,7 +368,9 @@ TEST_F(AuthServiceTest, login_sets_the_session_cookie_and_writes_need_the_csrf_t
   Headers with_csrf = cookie;
   with_csrf.emplace_back("X-CSRF-Token", csrf);
   Headers with_forged = cookie;
-  with_forged.emplace_back("X-CSRF-Token", csrf.substr(0, csrf.size() - 1) + "A");
+  // The last character changed, whatever it was: a token that differs from the real one.
+  const char forged_last = csrf.back() == 'A' ? 'B' : 'A';
+  with_forged.emplace_back("X-CSRF-Token", csrf.substr(0, csrf.size() - 1) + forged_last);
   const std::string rename = Json{{"display_name", "Pauline B."}}.dump();
 
   EXPECT_EQ(members_call("GET", "/v1/me", cookie).status, 200);
