@@ -89,7 +89,7 @@ struct PublishedExport {
   const char* exists;
   const char* call;
 };
-constexpr std::array<PublishedExport, 5> kExports = {{
+constexpr std::array<PublishedExport, 6> kExports = {{
     {"offers", "SELECT to_regprocedure('offers.member_export(uuid)') IS NOT NULL",
      "SELECT offers.member_export($1::uuid)::text"},
     {"requests", "SELECT to_regprocedure('requests.member_export(uuid)') IS NOT NULL",
@@ -100,6 +100,8 @@ constexpr std::array<PublishedExport, 5> kExports = {{
      "SELECT ledger.member_export($1::uuid)::text"},
     {"depot", "SELECT to_regprocedure('depot.member_export(uuid)') IS NOT NULL",
      "SELECT depot.member_export($1::uuid)::text"},
+    {"notify", "SELECT to_regprocedure('notify.member_export(uuid)') IS NOT NULL",
+     "SELECT notify.member_export($1::uuid)::text"},
 }};
 constexpr const char* kOpenLoansExists =
     "SELECT to_regprocedure('depot.member_open_loans(uuid)') IS NOT NULL";

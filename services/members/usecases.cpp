@@ -285,7 +285,7 @@ Outcome<MemberExport> MembersUseCases::export_member(const Identity& who) {
       if (!m) refuse(MembersCode::session_invalid);
       MemberExport out{*m, repo::audit_json(tx, who.member_id), {}, ""};
       // Each service's member_export(member) under its name (null while it publishes none).
-      for (const char* schema : {"offers", "requests", "exchange", "ledger", "depot"}) {
+      for (const char* schema : {"offers", "requests", "exchange", "ledger", "depot", "notify"}) {
         out.service_exports.emplace_back(schema,
                                          lifecycle_repo::service_export(tx, schema, who.member_id));
       }

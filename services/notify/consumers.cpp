@@ -4,6 +4,7 @@
 // unclaimed objects (consumers_depot.cpp); and the read models its jobs scan.
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
 
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_listings.hpp"
@@ -28,10 +29,19 @@ std::string quoted_title(const std::optional<repo::Listing>& l) {
   return l && !l->title.empty() ? "« " + l->title + " »" : "votre annonce";
 }
 
+// How long a match waits for its listings' own events (another stream, read by another
+// consumer) so that its notice can name them; past it, the notice says "votre annonce".
+constexpr int64_t kListingWaitS = 5;
+
 void apply_match_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   const MatchProposed m = MatchProposed::read(e).value();
   const auto offer = repo::listing(tx, m.offer_id);
   const auto request = repo::listing(tx, m.request_id);
+  const std::optional<int64_t> occurred_s = parse_rfc3339_s(e.occurred_at);
+  if ((!offer || !request) && occurred_s && now_s - *occurred_s < kListingWaitS) {
+    // Retried by the consumer about once a second, nothing written meanwhile.
+    throw std::runtime_error("a listing of this match is not known yet");
+  }
   const int64_t distance_m = bucket_distance_m(m.distance_m);
   const Json data = {{"match_id", m.id},
                      {"offer_id", m.offer_id},

@@ -254,10 +254,20 @@ ServiceProcess::~ServiceProcess() {
 
 void ServiceProcess::start() {
   std::string bin = std::string(MAILLON_BINARY_DIR) + "/services/" + name_ + "/maillon-" + name_;
+  // The test's environment, then the service's own settings over it: a variable the runner
+  // exports (script/test's MAILLON_SMTP_URL) must not shadow the one a test gives its service,
+  // and getenv() reads the first of two entries of one name.
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos) merged.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  for (const auto& [k, v] : env_) merged[k] = v;
+  merged["PORT"] = std::to_string(port_);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
-  env_strings.push_back("PORT=" + std::to_string(port_));
+  env_strings.reserve(merged.size());
+  for (const auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -27,10 +27,11 @@ class ExportFunctions : public ::testing::Test {
     requests = new ServiceProcess("requests", world->env());
     ledger = new ServiceProcess("ledger", world->env());
     exchange = new ServiceProcess("exchange", world->env());
-    for (auto* p : {offers, requests, ledger, exchange}) p->start();
+    notify = new ServiceProcess("notify", world->env());  // the in-app inbox
+    for (auto* p : {offers, requests, ledger, exchange, notify}) p->start();
   }
   static void TearDownTestSuite() {
-    for (auto* p : {exchange, ledger, requests, offers}) delete p;
+    for (auto* p : {notify, exchange, ledger, requests, offers}) delete p;
     delete world;
   }
 
@@ -44,6 +45,7 @@ class ExportFunctions : public ::testing::Test {
     return ledger_balance(Client(ledger->url(), m.token), m.id);
   }
   static Client ex(const MemberInfo& m) { return Client(exchange->url(), m.token); }
+  static Client inbox(const MemberInfo& m) { return Client(notify->url(), m.token); }
   static std::string state_of(const MemberInfo& m, const std::string& id) {
     return ex(m).get("/v1/exchanges/" + id).json().value("state", "");
   }
@@ -91,7 +93,7 @@ class ExportFunctions : public ::testing::Test {
 
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess *offers = nullptr, *requests = nullptr, *ledger = nullptr,
-                               *exchange = nullptr;
+                               *exchange = nullptr, *notify = nullptr;
   static inline std::string community, site;
 };
 
@@ -110,7 +112,7 @@ TEST_F(ExportFunctions, exchange_and_ledger_exports_hold_the_members_data_and_no
                 .status,
             201);
   ASSERT_TRUE(eventually(
-      [&] { return !ex(lucie).get("/v1/notifications?limit=100").json()["items"].empty(); }));
+      [&] { return !inbox(lucie).get("/v1/notifications?limit=100").json()["items"].empty(); }));
 
   const Json x = exported("exchange", lucie.id);
   ASSERT_EQ(x["exchanges"].size(), 1u) << x.dump();
@@ -132,10 +134,14 @@ TEST_F(ExportFunctions, exchange_and_ledger_exports_hold_the_members_data_and_no
   EXPECT_EQ(x["ratings_given"][0]["rated_id"], karim.id);
   ASSERT_EQ(x["ratings_received"].size(), 1u);
   EXPECT_EQ(x["ratings_received"][0]["stars"], 4);
-  EXPECT_FALSE(x["notifications"].empty());
+  // The inbox is the notify service's: its export holds Lucie's notifications, about her
+  // exchange only.
+  const Json told = exported("notify", lucie.id);
+  EXPECT_FALSE(told["notifications"].empty()) << told.dump();
   std::set<std::string> about;
-  for (const auto& n : x["notifications"]) about.insert(n["exchange_id"].get<std::string>());
+  for (const auto& n : told["notifications"]) about.insert(n["exchange_id"].get<std::string>());
   EXPECT_EQ(about, std::set<std::string>{ours});
+  EXPECT_EQ(told["truncated"], false);
   EXPECT_EQ(x["truncated"], false);
   const std::string text = x.dump();
   for (const std::string& other : {theirs, marc.id, std::string("Secret de Marc"),

@@ -203,7 +203,7 @@ TEST_F(ConfigAtStart, a_bad_service_setting_stops_the_service_naming_its_variabl
     const char* value;
   } cases[] = {
       {"exchange", "MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS", "5"},
-      {"exchange", "MAILLON_NOTIFICATION_STREAMS_MAX", "many"},
+      {"notify", "MAILLON_NOTIFICATION_STREAMS_MAX", "many"},
       {"depot", "MAILLON_DEPOT_JOB_INTERVAL_MS", "1h"},
       {"ledger", "MAILLON_LEDGER_EXPIRE_INTERVAL_MS", "0"},
       {"offers", "MAILLON_EXPIRY_INTERVAL_MS", "-1"},
