@@ -3,35 +3,10 @@
 
 #include <vector>
 
+#include "services/common/html.hpp"
+
 namespace maillon::members::accounts_mail {
 namespace {
-
-std::string html_escaped(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // The same message in both parts: paragraphs, an optional link, and the signature.
 struct AccountMailBody {

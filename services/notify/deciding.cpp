@@ -6,6 +6,7 @@
 
 #include "services/common/config.hpp"
 #include "services/common/directory.hpp"
+#include "services/common/html.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/mail.hpp"
 #include "services/notify/notify_service.hpp"
@@ -17,33 +18,6 @@ constexpr std::array<std::string_view, 9> kKinds = {
     "match.new",      "exchange.update", "exchange.message",
     "loan.reminder",  "loan.late",       "reservation.expiring",
     "item.unclaimed", "desk.dispute",    "desk.digest"};
-
-std::string html_escaped(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // "Tiers-lieu de Cysoing, 1 place de la Mairie" for the mail's foot; empty when unknown.
 std::string site_words(pqxx::work& tx, const std::optional<std::string>& site_id) {
