@@ -1,6 +1,7 @@
 // Item routes: intake by staff, the public shelf, and the transitions of exchange/depot.hpp. Each
 // handler reads its input, calls one use case (usecases.hpp) and writes its answer; refusals are
 // put into words by messages.hpp.
+#include "exchange/listing.hpp"  // kPhotoCountMax
 #include "services/common/auth.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/http.hpp"

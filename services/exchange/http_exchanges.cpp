@@ -95,7 +95,7 @@ int64_t parse_renewal(const std::string& body) {
 std::string parse_no_show(const std::string& body) {
   Json j = parse_json_object(body);
   BodyReader r(j, {"member_id"});
-  const std::string member = r.uuid("member_id").value_or("");
+  std::string member = r.uuid("member_id").value_or("");
   if (r.errors().empty() && member.empty()) {
     r.add_error("member_id", message(ExchangeRefusal::no_show_member_missing));
   }

@@ -88,8 +88,7 @@ void check_exceptions(const Json& exceptions, FieldErrors& errors) {
       }
     }
     if (!shaped || !only_known || (e.contains("hours") && !valid_ranges(e["hours"]))) {
-      errors.push_back(
-          {field, "{\"date\": \"AAAA-MM-JJ\", \"closed\": true} ou {\"date\", \"hours\"}"});
+      errors.push_back({field, R"({"date": "AAAA-MM-JJ", "closed": true} ou {"date", "hours"})"});
     }
   }
 }

@@ -51,8 +51,10 @@ Change read_change(const std::string& kind, const Json& value) {
       }
       c.email = choice;
     } else {
-      throw invalid_input("Préférences invalides.",
-                          {{"kinds." + kind + "." + field, "champ inconnu"}});
+      std::string path = "kinds." + kind;
+      path += '.';
+      path += field;
+      throw invalid_input("Préférences invalides.", {{std::move(path), "champ inconnu"}});
     }
   }
   return c;

@@ -140,7 +140,7 @@ ListingOutcome<SeenListing> ListingUseCases::get(const Identity& who, const std:
 
 ListingOutcome<ListingRow> ListingUseCases::patch(const Identity& who, const std::string& id,
                                                   const ListingPatch& patch) {
-  if (auto code = may_write(who); code != ListingCode::ok) return {code};
+  if (auto code = may_write(who); code != ListingCode::ok) return {{code, {}}, {}, {}};
   auto out = settle([&] {
     return c_->service.db.transact([&](pqxx::work& tx) {
       ListingRow row = editable(tx, who, id);
