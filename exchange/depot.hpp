@@ -190,7 +190,8 @@ DepotResult release_item(DepotItem& item, std::string_view by_member_id, bool by
 // goes to its reserver only.
 DepotResult collect_item(DepotItem& item, std::string_view member_id, int64_t now_s);
 DepotResult lend_item(DepotItem& item, std::string_view member_id, int64_t due_at_s,
-                      const BorrowerStanding& standing, const CommunityPolicy& policy, int64_t now_s);
+                      const BorrowerStanding& standing, const CommunityPolicy& policy,
+                      int64_t now_s);
 DepotResult return_item(DepotItem& item, ItemCondition condition, int64_t now_s);
 DepotResult redirect_item(DepotItem& item, RedirectOutlet outlet, std::string_view partner,
                           int64_t now_s);

@@ -21,7 +21,7 @@ const std::vector<std::string> kMemberIds = {"member-0", "member-1", "member-2"}
 using Step = std::tuple<int, int, int, int64_t, int64_t>;
 
 BorrowerStanding standing_of(const std::vector<DepotItem>& items, const std::string& member_id,
-                           int64_t now_s) {
+                             int64_t now_s) {
   std::vector<Loan> loans;
   for (const DepotItem& item : items) {
     if (item.loan && item.loan->member_id == member_id) loans.push_back(*item.loan);
