@@ -39,19 +39,29 @@ constexpr const char* kInsert =
     "INSERT INTO {schema}.mail_queue (dedup_key, message_id, recipient, kind, subject, "
     "body_text, body_html, unsubscribe_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
     "ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
-// Rows left "sending" by a sender whose owner lock nobody holds (it died, or lost its
-// connection) go back to the queue with their Message-ID.
+// The other owners of rows "sending": each is dead (or lost its connection) if we can take its
+// owner lock, which a live sender holds for its session's life.
+constexpr const char* kOtherOwners =
+    "SELECT DISTINCT owner_key FROM {schema}.mail_queue WHERE state = 'sending' "
+    "AND owner_key IS NOT NULL AND owner_key <> $1";
+// The rows of a dead owner (its lock held by us meanwhile) go back to the queue with their
+// Message-ID. Matching on the owner, not on "nobody holds its lock" read from pg_locks: a row
+// recovered and taken again by a live sender in between has another owner and is left alone
+// (with a NOT EXISTS over pg_locks, two senders recovering at once each put the same dead
+// sender's batch back, the second after the first's rows were taken again: each row of it was
+// sent twice).
 // sent_at set while "sending": the whole message, final dot aside, had left when the sender died,
 // so the relay has it (a resend would be the duplicate); unset: it never had it.
 constexpr const char* kRecover =
     "UPDATE {schema}.mail_queue m SET state = CASE WHEN m.sent_at IS NULL THEN 'pending' "
     "ELSE 'sent' END, owner_key = NULL, attempt_id = CASE WHEN m.sent_at IS NULL THEN NULL "
     "ELSE m.attempt_id END "
-    "WHERE m.state = 'sending' AND m.owner_key IS DISTINCT FROM $1 AND NOT EXISTS ("
-    "SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = 7123 "
-    "AND l.objid::bigint = m.owner_key AND l.objsubid = 2 AND l.granted)";
+    "WHERE m.state = 'sending' AND m.owner_key = $1";
+// Sent without waiting for its reply (a pipeline): on the wire before the last chunk, so that a
+// process killed between the two leaves a stamped row only if the final dot left too, micro-
+// seconds later, never one whose stamp committed while the message stayed here.
 constexpr const char* kLastChunk =
-    "UPDATE {schema}.mail_queue SET sent_at = now() WHERE id = $1 AND attempt_id = $2";
+    "UPDATE {schema}.mail_queue SET sent_at = now() WHERE id = {id} AND attempt_id = {attempt}";
 constexpr const char* kClaim =
     "WITH due AS (SELECT id FROM {schema}.mail_queue WHERE state = 'pending' "
     "AND next_attempt_at <= $2::timestamptz ORDER BY next_attempt_at, id LIMIT $3 "
@@ -78,14 +88,16 @@ constexpr const char* kDepth =
     "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM $1::timestamptz - min(created_at)), 0) "
     "FROM {schema}.mail_queue WHERE state IN ('pending', 'sending')";
 
-std::string with_schema(const char* sql, std::string_view quoted_schema) {
-  std::string out(sql);
-  const std::string token = "{schema}";
-  for (std::size_t at = out.find(token); at != std::string::npos; at = out.find(token, at)) {
-    out.replace(at, token.size(), quoted_schema);
-    at += quoted_schema.size();
+std::string replace_all(std::string text, std::string_view token, std::string_view by) {
+  for (std::size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
+    text.replace(at, token.size(), by);
+    at += by.size();
   }
-  return out;
+  return text;
+}
+
+std::string with_schema(const char* sql, std::string_view quoted_schema) {
+  return replace_all(sql, "{schema}", quoted_schema);
 }
 
 // "schema" as an SQL identifier (PQescapeIdentifier's rule, without needing a connection).
@@ -204,6 +216,8 @@ enum class Outcome { sent, transient, permanent };
 struct SendResult {
   Outcome outcome = Outcome::sent;
   std::string error;
+  bool handed_over = false;  // the last chunk went to libcurl: the relay may have it all
+  long response = 0;         // the last SMTP reply code (354 if the final dot got none)
 };
 
 // One SMTP client (one libcurl handle: its connection is reused from mail to mail).
@@ -222,12 +236,12 @@ class SmtpClient {
   // `before_last_chunk` runs once, as the end of the message is handed to the connection.
   SendResult send(const std::string& recipient, const std::string& message,
                   const std::function<void()>& before_last_chunk) {
-    Upload upload{message, 0, &before_last_chunk, false};
+    Upload upload{message, 0, &before_last_chunk, false, false};
     curl_slist* rcpt = curl_slist_append(nullptr, ("<" + one_line(recipient) + ">").c_str());
     configure(rcpt, upload);
     const CURLcode code = curl_easy_perform(curl_);
     curl_slist_free_all(rcpt);
-    if (code == CURLE_OK) return {Outcome::sent, ""};
+    if (code == CURLE_OK) return {Outcome::sent, "", true, 250};
     long response = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response);
     std::string error = std::string(curl_easy_strerror(code)) + " (SMTP " +
@@ -235,7 +249,8 @@ class SmtpClient {
     // 5xx: the server refuses this mail for good (unknown recipient, policy); anything else
     // (no connection, a timeout, 4xx) may pass later.
     const bool permanent = response >= 500 && response < 600;
-    return {permanent ? Outcome::permanent : Outcome::transient, error.substr(0, kErrorBytesMax)};
+    return {permanent ? Outcome::permanent : Outcome::transient, error.substr(0, kErrorBytesMax),
+            upload.handed_over, response};
   }
 
  private:
@@ -244,6 +259,7 @@ class SmtpClient {
     std::size_t offset;
     const std::function<void()>* before_last_chunk;
     bool last_chunk_told;
+    bool handed_over;
   };
 
   static std::size_t read_chunk(char* buffer, std::size_t size, std::size_t count, void* user) {
@@ -263,6 +279,7 @@ class SmtpClient {
         } catch (const std::exception&) {
           return CURL_READFUNC_ABORT;  // unmarked, so never complete: the row is taken again
         }
+        upload->handed_over = true;
       }
     }
     std::memcpy(buffer, upload->data.data() + upload->offset, n);
@@ -341,8 +358,7 @@ class Worker {
     connect();
     const int64_t now_ms = shared_.clock.now_ms();
     if (now_ms >= next_recover_ms_) {
-      pqxx::nontransaction tx(*conn_);
-      tx.exec_params(shared_.sql(kRecover), owner_key_);
+      recover();
       next_recover_ms_ = now_ms + kRecoverIntervalMs;
     }
     std::vector<Claimed> rows = claim();
@@ -355,9 +371,22 @@ class Worker {
     return rows.size();
   }
 
+  // Our session, the one that holds the owner lock. libpqxx 6 silently reopens a broken
+  // connection: a new session without the lock, under which our "sending" rows look abandoned
+  // (another sender recovers and resends them while we still send them). A lost session ends
+  // the round instead, its batch abandoned to the recovery.
+  pqxx::connection& session() {
+    if (!conn_ || !conn_->is_open() || conn_->backendpid() != backend_pid_) {
+      throw std::runtime_error("mail sender: PostgreSQL session lost, and its owner lock with it");
+    }
+    return *conn_;
+  }
+
   void connect() {
-    if (conn_ && conn_->is_open()) return;
+    if (conn_ && conn_->is_open() && conn_->backendpid() == backend_pid_) return;
+    conn_.reset();
     conn_ = std::make_unique<pqxx::connection>(shared_.database_url);
+    backend_pid_ = conn_->backendpid();
     pqxx::nontransaction tx(*conn_);
     // A "sent" mark lost to a PostgreSQL crash in the next 200 ms resends that mail (same
     // Message-ID); waiting for the disk at every mail would halve the rate.
@@ -374,8 +403,20 @@ class Worker {
     next_recover_ms_ = 0;
   }
 
+  void recover() {
+    pqxx::nontransaction tx(session());
+    for (const auto& owner : tx.exec_params(shared_.sql(kOtherOwners), owner_key_)) {
+      const int key = owner[0].as<int>();
+      const auto taken =
+          tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", kOwnerLockClass, key);
+      if (!taken[0][0].as<bool>()) continue;  // alive
+      tx.exec_params(shared_.sql(kRecover), key);
+      tx.exec_params("SELECT pg_advisory_unlock($1, $2)", kOwnerLockClass, key);
+    }
+  }
+
   std::vector<Claimed> claim() {
-    pqxx::nontransaction tx(*conn_);
+    pqxx::nontransaction tx(session());
     std::vector<Claimed> rows;
     for (const auto& r : tx.exec_params(shared_.sql(kClaim), owner_key_, shared_.now_text(),
                                         shared_.settings.batch_max)) {
@@ -401,21 +442,34 @@ class Worker {
   bool deliver(const Claimed& row) {
     const std::string message =
         render_message(row.mail, row.message_id, shared_.settings.from, shared_.clock.now_s());
+    pqxx::nontransaction tx(session());
     // The mark before the last chunk: a crash from here on leaves a row the next sender takes as
     // sent (the relay has it but its final dot, sent microseconds later), never one it resends.
-    const SendResult result = smtp_.send(row.mail.to, message, [&] {
-      pqxx::nontransaction mark(*conn_);
-      mark.exec_params(shared_.sql(kLastChunk), row.id, row.attempt_id);
-    });
+    SendResult result;
+    {
+      pqxx::pipeline mark(tx);
+      mark.retain(0);  // issued at once
+      const std::string stamp =
+          replace_all(replace_all(shared_.sql(kLastChunk), "{id}", std::to_string(row.id)),
+                      "{attempt}", tx.quote(row.attempt_id));
+      result = smtp_.send(row.mail.to, message, [&] { mark.insert(stamp); });
+      mark.complete();
+    }
+    // The last chunk handed over and no refusal of it (a timeout, a connection lost while
+    // waiting for the reply to the final dot): the relay may well have it, so it counts as sent,
+    // as it would after a crash at that point; a resend would be the duplicate.
+    if (result.outcome != Outcome::sent && result.handed_over && result.response < 400) {
+      log::warn("mail taken as sent: no reply to its final dot",
+                {{"id", std::to_string(row.id)}, {"error", result.error}});
+      result.outcome = Outcome::sent;
+    }
     if (result.outcome == Outcome::sent) {
       // At once, one autocommit statement: the window in which a crash resends is this call.
-      pqxx::nontransaction tx(*conn_);
       tx.exec_params(shared_.sql(kMarkSent), row.id, row.attempt_id);
       shared_.metrics.inc("maillon_mail_sent_total", "kind=\"" + row.mail.kind + "\"");
       return true;
     }
     const bool permanent = result.outcome == Outcome::permanent;
-    pqxx::nontransaction tx(*conn_);
     if (permanent && row.permanent_failures + 1 >= shared_.settings.permanent_failures_max) {
       tx.exec_params(shared_.sql(kPark), row.id, row.attempt_id, result.error);
       shared_.metrics.inc("maillon_mail_parked_total", "kind=\"" + row.mail.kind + "\"");
@@ -434,7 +488,7 @@ class Worker {
   }
 
   void release(const std::vector<Claimed>& rows, std::size_t from) {
-    pqxx::nontransaction tx(*conn_);
+    pqxx::nontransaction tx(session());
     for (std::size_t i = from; i < rows.size(); ++i) {
       tx.exec_params(shared_.sql(kRelease), rows[i].id, rows[i].attempt_id);
     }
@@ -444,6 +498,7 @@ class Worker {
   SmtpClient smtp_;
   std::unique_ptr<pqxx::connection> conn_;
   int owner_key_ = 0;
+  int backend_pid_ = 0;
   int64_t next_recover_ms_ = 0;
 };
 
