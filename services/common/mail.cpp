@@ -149,12 +149,12 @@ std::string encoded_words(std::string_view text) {
 std::string crlf_lines(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 40);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') continue;
-    if (text[i] == '\n') {
+  for (const char c : text) {
+    if (c == '\r') continue;
+    if (c == '\n') {
       out += "\r\n";
     } else {
-      out += text[i];
+      out += c;
     }
   }
   if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
