@@ -107,20 +107,24 @@ class NotifyTest : public ::testing::Test {
     site = world->create_site(community, "Tiers-lieu de l'Alma", 50.69, 3.17);
     const std::map<std::string, std::string> fast = {{"MAILLON_RATE_LIMIT", "100000"},
                                                      {"MAILLON_RATE_BURST", "100000"}};
-    for (auto* p : {&offers, &requests, &matching, &exchange, &depot}) {
+    for (auto* p : {&offers, &requests, &matching, &exchange, &depot, &ledger}) {
       const char* name = p == &offers     ? "offers"
                          : p == &requests ? "requests"
                          : p == &matching ? "matching"
                          : p == &exchange ? "exchange"
-                                          : "depot";
-      *p = new ServiceProcess(name, world->env(fast));
+                         : p == &depot    ? "depot"
+                                          : "ledger";  // a loan's cost is held at its accept
+      auto env = world->env(fast);
+      // The depot's loan notices go round often enough for a test to see them repeat.
+      if (p == &depot) env["MAILLON_DEPOT_JOB_INTERVAL_MS"] = "50";
+      *p = new ServiceProcess(name, env);
       (*p)->start();
     }
     notify = new ServiceProcess("notify", notify_env());
     notify->start();
   }
   static void TearDownTestSuite() {
-    for (auto* p : {notify, depot, exchange, matching, requests, offers}) delete p;
+    for (auto* p : {notify, ledger, depot, exchange, matching, requests, offers}) delete p;
     delete world;
     delete smtp;
     std::remove(clock_path.c_str());
@@ -136,7 +140,8 @@ class NotifyTest : public ::testing::Test {
   static inline RestartableSmtp* smtp = nullptr;
   static inline MembersWorld* world = nullptr;
   static inline ServiceProcess *offers = nullptr, *requests = nullptr, *matching = nullptr,
-                               *exchange = nullptr, *depot = nullptr, *notify = nullptr;
+                               *exchange = nullptr, *depot = nullptr, *notify = nullptr,
+                               *ledger = nullptr;
   static inline std::string community, site, clock_path;
 
   // Builders ---------------------------------------------------------------------------------
@@ -350,6 +355,113 @@ TEST_F(NotifyTest, a_reservation_about_to_lapse_is_told_once_however_often_the_j
   ASSERT_EQ(wait_mails(resident.email, "reservation.expiring", 1).size(), 1u);
   EXPECT_EQ(smtp->mails(resident.email, "reservation.expiring").size(), 1u);
   std::ofstream(clock_path) << 0;
+}
+
+TEST_F(NotifyTest, a_loan_due_tomorrow_is_reminded_once_however_often_the_job_runs) {
+  constexpr int64_t kHour = 3600, kDay = 24 * kHour;
+  const MemberInfo owner = verified_member("Basile"), borrower = verified_member("Camille");
+  Json offer = listing("Perceuse à prêter", 50.2000, 3.2000);
+  offer.erase("reach_km");
+  const std::string offer_id = post(offers, "/v1/offers", owner, offer);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const std::string due_at = format_rfc3339(now + 2 * kDay);
+  const Json body = {
+      {"offer_id", offer_id}, {"starts_at", format_rfc3339(now + kHour)}, {"due_at", due_at}};
+  const Client as_owner(exchange->url(), owner.token), as_borrower(exchange->url(), borrower.token);
+  std::string id;
+  HttpResult created;
+  ASSERT_TRUE(eventually(
+      [&] {  // once the exchange service has heard of the offer and the ledger of the borrower
+        created = as_borrower.post("/v1/exchanges", body);
+        id = created.status == 201 ? created.json().value("id", "") : "";
+        return !id.empty();
+      },
+      kMailTimeoutMs))
+      << created.body;
+  const std::string path = "/v1/exchanges/" + id;
+  auto accepted = as_owner.post(path + "/accept");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_TRUE(eventually([&] { return as_owner.get(path).json().value("state", "") == "accepted"; },
+                         kMailTimeoutMs))
+      << as_owner.get(path).body;
+  ASSERT_EQ(as_borrower.post(path + "/handover").status, 200);
+  ASSERT_EQ(as_owner.post(path + "/handover").status, 200);
+  ASSERT_TRUE(
+      eventually([&] { return as_owner.get(path).json().value("state", "") == "handed_over"; },
+                 kMailTimeoutMs))
+      << as_owner.get(path).body;
+
+  // Two days ahead: the job goes round without a word.
+  const int64_t before = job_runs(notify->url(), "notify-loans-due");
+  ASSERT_TRUE(eventually([&] { return job_runs(notify->url(), "notify-loans-due") >= before + 3; },
+                         kMailTimeoutMs));
+  EXPECT_TRUE(notifications_of(borrower, "loan.reminder").empty());
+
+  // Notify's clock the day before, twelve hours ahead of the due date; the job goes round many
+  // times there.
+  const int64_t due_s = parse_rfc3339_s(due_at).value();
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::ofstream(clock_path) << (due_s - 12 * kHour -
+                                      static_cast<int64_t>(std::time(nullptr)));
+        return !notifications_of(borrower, "loan.reminder").empty();
+      },
+      kMailTimeoutMs));
+  const int64_t runs = job_runs(notify->url(), "notify-loans-due");
+  ASSERT_TRUE(eventually([&] { return job_runs(notify->url(), "notify-loans-due") >= runs + 10; },
+                         kMailTimeoutMs));
+  const Json told = notifications_of(borrower, "loan.reminder");
+  ASSERT_EQ(told.size(), 1u) << told.dump();
+  EXPECT_EQ(told[0]["data"]["exchange_id"], id);
+  EXPECT_TRUE(notifications_of(owner, "loan.reminder").empty());
+  ASSERT_EQ(wait_mails(borrower.email, "loan.reminder", 1).size(), 1u);
+  EXPECT_EQ(smtp->mails(borrower.email, "loan.reminder").size(), 1u);
+  EXPECT_TRUE(smtp->mails(owner.email, "loan.reminder").empty());
+  std::ofstream(clock_path) << 0;
+}
+
+TEST_F(NotifyTest, a_depot_loan_due_tomorrow_is_reminded_once_however_often_the_jobs_run) {
+  const MemberInfo desk = world->register_member(community, "Comptoir", site);
+  world->make_staff(site, desk.id);
+  const MemberInfo borrower = verified_member("Agathe");
+  const Client as_desk(depot->url(), desk.token);
+  std::string item_id;
+  ASSERT_TRUE(eventually(
+      [&] {  // once the depot has heard of the site
+        auto r = as_desk.post("/v1/sites/" + site + "/items", {{"category", "perceuses"},
+                                                               {"title", "Scie sauteuse"},
+                                                               {"condition", "good"},
+                                                               {"weight_g", 2000},
+                                                               {"mode", "lend"}});
+        item_id = r.status == 201 ? r.json().value("id", "") : "";
+        return !item_id.empty();
+      },
+      kMailTimeoutMs));
+  // Due in twenty hours: the depot's day-before notice is due at once.
+  const std::string due_at = format_rfc3339(static_cast<int64_t>(std::time(nullptr)) + 20 * 3600);
+  HttpResult lent;
+  ASSERT_TRUE(eventually(
+      [&] {  // once the depot has heard of the borrower
+        lent = as_desk.post("/v1/items/" + item_id + "/lend",
+                            {{"member_id", borrower.id}, {"due_at", due_at}});
+        return lent.status == 200;
+      },
+      kMailTimeoutMs))
+      << lent.status << " " << lent.body;
+
+  ASSERT_TRUE(eventually([&] { return !notifications_of(borrower, "loan.reminder").empty(); },
+                         kMailTimeoutMs));
+  const int64_t depot_runs = job_runs(depot->url(), "depot-loan-notices");
+  const int64_t notify_runs = job_runs(notify->url(), "notify-loans-due");
+  ASSERT_TRUE(eventually(
+      [&] {
+        return job_runs(depot->url(), "depot-loan-notices") >= depot_runs + 10 &&
+               job_runs(notify->url(), "notify-loans-due") >= notify_runs + 10;
+      },
+      kMailTimeoutMs));
+  EXPECT_EQ(notifications_of(borrower, "loan.reminder").size(), 1u);
+  ASSERT_EQ(wait_mails(borrower.email, "loan.reminder", 1).size(), 1u);
+  EXPECT_EQ(smtp->mails(borrower.email, "loan.reminder").size(), 1u);
 }
 
 TEST_F(NotifyTest, mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_back) {
