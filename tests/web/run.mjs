@@ -367,14 +367,24 @@ test("two members complete an exchange through the UI and see their credits move
   const minutes = 30;
   const before = { owner: await balance(world.offerOwner), requester: await balance(world.requester) };
 
-  await page
-    .getByRole("list", { name: "Correspondances" })
-    .getByRole("button", { name: `Proposer un échange : ${world.offerTitle}` })
-    .click();
-  await page.getByLabel("Crédits de temps (minutes)").fill(String(minutes));
-  await page.getByLabel("Message (facultatif)").fill("Bonjour, je peux passer samedi.");
-  await page.getByRole("button", { name: "Envoyer la proposition" }).click();
-  await page.getByTestId("etat-echange").filter({ hasText: "Proposé" }).waitFor();
+  // The exchange service hears of the listing and of the members from events, a moment after
+  // they are made: a proposal sent before it has heard is refused in words; the page is then
+  // loaded again (no refusal left on it) and the proposal made anew.
+  const proposed = page.getByTestId("etat-echange").filter({ hasText: "Proposé" });
+  const refusal = page.locator("form.inline-form").getByRole("alert");
+  for (const deadline = Date.now() + WAIT_MS; ; ) {
+    await page
+      .getByRole("list", { name: "Correspondances" })
+      .getByRole("button", { name: `Proposer un échange : ${world.offerTitle}` })
+      .click();
+    await page.getByLabel("Crédits de temps (minutes)").fill(String(minutes));
+    await page.getByLabel("Message (facultatif)").fill("Bonjour, je peux passer samedi.");
+    await page.getByRole("button", { name: "Envoyer la proposition" }).click();
+    await proposed.or(refusal).first().waitFor();
+    if (await proposed.isVisible()) break;
+    if (Date.now() > deadline) throw new Error(`proposal refused: ${await refusal.textContent()}`);
+    await page.reload();
+  }
   const exchangeUrl = page.url();
   await capture(page, "echange");
 
@@ -609,7 +619,8 @@ async function proposedExchange(label, message) {
     try {
       exchange = await api("POST", "/v1/exchanges", body, proposer.token);
     } catch (error) {
-      if (!/unknown-listing/.test(String(error)) || Date.now() > deadline) throw error;
+      // The exchange service hears of the offer, and of the proposer's membership, from events.
+      if (!/unknown-listing|membership-pending/.test(String(error)) || Date.now() > deadline) throw error;
       await api("GET", `/v1/offers/${offer.id}`, undefined, proposer.token); // a round trip between tries
     }
   }
