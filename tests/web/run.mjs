@@ -249,27 +249,24 @@ afterEach(() => {
 // ------------------------------------------------------------------------------ set-up
 before(async () => {
   mkdirSync(SCREENS, { recursive: true });
-  let sites = (await api("GET", "/v1/sites?limit=100")).items;
-  if (sites.length === 0) {
-    // A bare stack (script/test's): the administrator opens one community and its ressourcerie.
-    const admin = await api("POST", "/v1/auth/login", { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
-    const community = await api("POST", "/v1/communities", { name: `Essai web ${RUN}`, policy: {} }, admin.token);
-    await api(
-      "POST",
-      "/v1/sites",
-      {
-        community_id: community.id,
-        name: "Ressourcerie de Fives",
-        kind: "ressourcerie",
-        location: { lat: 50.6297, lon: 3.0917 },
-        address: "2 rue Pierre-Legrand, 59800 Lille",
-      },
-      admin.token,
-    );
-    sites = (await api("GET", "/v1/sites?limit=100")).items;
-  }
-  assert.ok(sites.length > 0, "the stack has sites");
-  world.site = sites.find((s) => s.kind === "ressourcerie") ?? sites.find((s) => s.kind === "objetotheque") ?? sites[0];
+  // The journeys' own network and ressourcerie, made by the administrator: on a stack that other
+  // tests use (script/test's), a site picked among theirs may belong to a community whose rules
+  // (membership approval, policy) they changed.
+  const admin = await api("POST", "/v1/auth/login", { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const community = await api("POST", "/v1/communities", { name: `Essai web ${RUN}`, policy: {} }, admin.token);
+  world.site = await api(
+    "POST",
+    "/v1/sites",
+    {
+      community_id: community.id,
+      name: "Ressourcerie de Fives",
+      kind: "ressourcerie",
+      location: { lat: 50.6297, lon: 3.0917 },
+      address: "2 rue Pierre-Legrand, 59800 Lille",
+    },
+    admin.token,
+  );
+  assert.ok(world.site.id && world.site.community_id === community.id, "the journeys' site");
   browser = await startChromium();
 });
 
