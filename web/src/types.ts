@@ -77,6 +77,8 @@ export interface Listing {
   tags?: string[];
   photos?: string[];
   location?: Position | null;
+  deposit_minutes?: number | null;
+  capacity?: number | null;
 }
 export interface NearbyListing {
   id: string;
@@ -120,6 +122,17 @@ export interface Exchange {
   message?: string | null;
   confirmations?: { provider: boolean; receiver: boolean; staff: boolean };
   history?: ExchangeEvent[];
+  mode?: "give" | "lend" | "swap" | "service";
+  starts_at?: string | null;
+  due_at?: string | null;
+  deposit_minutes?: number;
+  deposit_state?: "none" | "sent" | "held" | "refused" | "voided" | "posted";
+  renewals?: number;
+  max_renewals?: number;
+  requested_due_at?: string | null;
+  returns?: { provider: boolean; receiver: boolean; staff: boolean };
+  given_offer_id?: string | null;
+  no_show_member_id?: string | null;
   created_at?: string;
   proposed_at?: string;
   updated_at?: string;
@@ -193,4 +206,27 @@ export interface Stats {
   kg_reused: number;
   kg_redirected: number;
   loans: SmallCount;
+}
+/** A busy range of an object's booking calendar (GET /v1/offers/{id}/calendar). */
+export interface BusyRange {
+  from: string;
+  to: string;
+  exchange_id: string;
+  state: string;
+}
+export interface OfferCalendar {
+  offer_id: string;
+  from: string;
+  to: string;
+  busy: BusyRange[];
+}
+/** A member registered at the desk, without e-mail (POST /v1/members). */
+export interface DeskMember {
+  id: string;
+  member_number: number;
+  display_name: string;
+  community_id: string;
+  home_site_id: string;
+  phone: string | null;
+  status: string;
 }

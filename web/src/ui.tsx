@@ -137,6 +137,14 @@ export function formatDistance(distance_m: number): string {
   return `à ${(distance_m / 1000).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} km`;
 }
 
+/** A day without the hour: "12 déc. 2026". */
+export function formatDay(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString("fr-FR", { dateStyle: "medium" });
+}
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "";
   const date = new Date(iso);
@@ -169,6 +177,9 @@ export const STATE_LABEL: Record<string, string> = {
   expired: "Expiré",
   disputed: "Litige",
   resolved: "Litige réglé",
+  handed_over: "Objet remis",
+  late: "En retard",
+  lost: "Perdu ou abîmé",
 };
 
 export const STATUS_LABEL: Record<string, string> = {

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { get, post, query } from "../api";
 import { categories, categoryLabel, flatten, sites } from "../catalog";
 import { session } from "../session";
-import type { Desk, Exchange, Item, Page, PublicMember, Site } from "../types";
+import type { Desk, DeskMember, Exchange, Item, Page, PublicMember, Site } from "../types";
 import { Alert, CONDITION_LABEL, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
 import { SitePicker } from "./auth";
 
@@ -68,12 +68,71 @@ function FindMember() {
   );
 }
 
+// A neighbour without e-mail is registered at the desk (POST /v1/members): no password, a short
+// member number for their card; staff then serve them by acting for them.
+function RegisterNeighbour({ site }: { site: Site }) {
+  const [form, setForm] = useState({ name: "", phone: "" });
+  const [created, setCreated] = useState<DeskMember | null>(null);
+  const [nameError, setNameError] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    if (!form.name.trim()) return setNameError("Indiquez le nom ou le prénom de la personne.");
+    setNameError("");
+    setCreated(null);
+    void action.run(async () => {
+      const body = { display_name: form.name.trim(), home_site_id: site.id, ...(form.phone.trim() ? { phone: form.phone.trim() } : {}) };
+      setCreated(await post<DeskMember>("/v1/members", body, self));
+      setForm({ name: "", phone: "" });
+    });
+  };
+  const e = action.error;
+  return (
+    <section aria-labelledby="titre-inscription">
+      <h2 id="titre-inscription">Inscrire une personne sans e-mail</h2>
+      <p class="hint">Elle est rattachée à {site.name}. Vous agirez pour elle à l’accueil ; elle pourra ajouter une adresse e-mail plus tard.</p>
+      {created && (
+        <div class="notice" role="status">
+          <p>
+            <strong>{created.display_name}</strong> est inscrit·e. Numéro de membre à noter sur sa carte : <strong data-testid="numero-inscrit">{created.member_number}</strong>
+          </p>
+          <button
+            type="button"
+            class="button"
+            onClick={() => session.actFor({ id: created.id, display_name: created.display_name, home_site_id: created.home_site_id, member_number: created.member_number, phone: created.phone })}
+          >
+            Agir pour {created.display_name}
+          </button>
+        </div>
+      )}
+      <form onSubmit={submit} noValidate aria-label="Inscrire une personne sans e-mail">
+        <Alert error={e} />
+        <Field label="Nom ou prénom" error={nameError || fieldError(e, "display_name")}>
+          {(p) => <input {...p} value={form.name} onInput={(ev) => setForm({ ...form, name: ev.currentTarget.value })} maxLength={80} autoComplete="off" />}
+        </Field>
+        <Field label="Téléphone (facultatif)" hint="Pour la retrouver ou la prévenir. Par exemple 06 12 34 56 78." error={fieldError(e, "phone")}>
+          {(p) => <input {...p} type="tel" value={form.phone} onInput={(ev) => setForm({ ...form, phone: ev.currentTarget.value })} autoComplete="off" />}
+        </Field>
+        <button type="submit" class="button" disabled={action.busy}>
+          Inscrire
+        </button>
+      </form>
+    </section>
+  );
+}
+
 function ExchangeList({ title, items, site }: { title: string; items: Exchange[]; site: string }) {
   const action = useAction();
   const [done, setDone] = useState<Record<string, string>>({});
   const resolve = (x: Exchange, outcome: "post" | "void") =>
     action.run(async () => {
       const answer = await post<Exchange>(`/v1/exchanges/${x.id}/resolve`, { outcome }, self);
+      setDone({ ...done, [x.id]: answer.state });
+    });
+  // A loan between members handed over or brought back at the desk: staff confirm for both.
+  const step = (x: Exchange, verb: "handover" | "return") =>
+    action.run(async () => {
+      const answer = await post<Exchange>(`/v1/exchanges/${x.id}/${verb}`, undefined, self);
       setDone({ ...done, [x.id]: answer.state });
     });
   return (
@@ -90,6 +149,17 @@ function ExchangeList({ title, items, site }: { title: string; items: Exchange[]
                 <a href={`/echanges/${x.id}`}>Échange de {formatMinutes(x.minutes)}</a> ·{" "}
                 {STATE_LABEL[done[x.id] ?? x.state] ?? x.state} {x.scheduled_at && `· prévu ${formatDate(x.scheduled_at)}`}
               </p>
+              {x.mode === "lend" && x.starts_at && <p class="hint">Prêt du {formatDate(x.starts_at)} au {formatDate(x.due_at)}</p>}
+              {(x.mode === "lend" || x.mode === "swap") && x.state === "accepted" && !done[x.id] && (
+                <button type="button" class="button" onClick={() => step(x, "handover")} aria-label={`Enregistrer la remise de l’objet, échange ${x.id.slice(0, 8)}`}>
+                  Enregistrer la remise de l’objet
+                </button>
+              )}
+              {x.mode === "lend" && ["handed_over", "late"].includes(done[x.id] ?? x.state) && (
+                <button type="button" class="button" onClick={() => step(x, "return")} aria-label={`Enregistrer le retour de l’objet, échange ${x.id.slice(0, 8)}`}>
+                  Enregistrer le retour de l’objet
+                </button>
+              )}
               {x.state === "disputed" && !done[x.id] && x.site_id === site && (
                 <div class="row">
                   <button type="button" class="button" onClick={() => resolve(x, "post")}>Verser les crédits</button>
@@ -288,6 +358,24 @@ function toHandOut(desk: Item[], reserved: Page<Item>): Item[] {
   return [...seen.values()];
 }
 
+// The sheet of QR labels to stick on the objects (GET /v1/sites/{id}/labels.pdf): a PDF the
+// browser opens itself, with the session cookie; each QR opens the object's page.
+function Labels({ site, items }: { site: Site; items: Item[] }) {
+  const ids = [...new Set(items.map((i) => i.id))];
+  const href = `/v1/sites/${site.id}/labels.pdf${ids.length ? `?items=${ids.join(",")}` : ""}`;
+  return (
+    <section aria-labelledby="titre-etiquettes">
+      <h2 id="titre-etiquettes">Étiquettes</h2>
+      <p>
+        <a class="button button--light" href={href} target="_blank" rel="noopener">
+          Imprimer les étiquettes des objets ({ids.length}) <span class="sr-only">(PDF, nouvel onglet)</span>
+        </a>
+      </p>
+      <p class="hint">Une planche A4 de codes QR : collez-les sur les objets ; scannés, ils ouvrent la fiche de l’objet.</p>
+    </section>
+  );
+}
+
 function SiteDesk({ site }: { site: Site }) {
   const tree = useLoad(categories, []);
   const desk = useLoad(async () => {
@@ -324,6 +412,8 @@ function SiteDesk({ site }: { site: Site }) {
         </Loading>
       </section>
       <Intake site={site.id} onDone={() => void desk.reload()} />
+      <Labels site={site} items={d ? [...d.available, ...d.onLoan, ...d.handOut] : []} />
+      <RegisterNeighbour site={site} />
       <p>
         <a href={`/kiosk?site=${site.id}`}>Ouvrir la borne de ce lieu</a>
       </p>

@@ -8,39 +8,84 @@ import { onNotifications } from "../live";
 import { SitePicker } from "../sitepicker";
 import { navigate } from "../router";
 import { session } from "../session";
-import type { Exchange, Message, Page, PublicMember } from "../types";
+import type { Exchange, Listing, Message, Page, PublicMember } from "../types";
 import { Alert, ConfirmButton, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
+import { CalendarFeed, defaultLoanDates, isLoan, LoanFacts, LoanFields, loanBody, LoanSteps, noShowPossible } from "./loans";
+import type { LoanDates } from "./loans";
 
+// The listing's mode decides what a proposal carries: dates for a loan, the proposer's own
+// listing for a swap, credits for the rest (a loan costs what the network's policy says).
 export function ProposeForm({
   target,
   minutes: initial,
+  mode,
   onCancel,
 }: {
   target: { match_id?: string; offer_id?: string; request_id?: string };
   minutes: number;
+  mode?: string;
   onCancel: () => void;
 }) {
+  const loan = mode === "lend" && !!target.offer_id;
+  const swap = mode === "swap" && !!target.offer_id;
   const [minutes, setMinutes] = useState(String(initial));
   const [message, setMessage] = useState("");
   const [site, setSite] = useState("");
   const [when, setWhen] = useState("");
+  const [dates, setDates] = useState<LoanDates>(defaultLoanDates);
+  const [dateErrors, setDateErrors] = useState<Record<string, string>>({});
+  const [given, setGiven] = useState("");
+  const mine = useLoad(
+    async () => (swap ? (await get<Page<Listing>>(`/v1/offers${query({ member_id: session.memberId(), status: "active", limit: 100 })}`)).items : []),
+    [swap],
+  );
   const action = useAction();
   const submit = (event: Event) => {
     event.preventDefault();
+    const checked = loan ? loanBody(dates) : { errors: {} as Record<string, string>, body: {} };
+    if (swap && !given) checked.errors.given_offer_id = "Choisissez ce que vous donnez en échange.";
+    setDateErrors(checked.errors);
+    if (Object.keys(checked.errors).length) return;
     void action.run(async () => {
       // The date is typed in the member's local time; the API takes UTC.
       const scheduled_at = when ? new Date(when).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined;
-      const body = { ...target, minutes: Number(minutes), ...(message ? { message } : {}), ...(site ? { site_id: site } : {}), ...(scheduled_at ? { scheduled_at } : {}) };
+      const body = {
+        ...target,
+        ...(loan || swap ? {} : { minutes: Number(minutes) }),
+        ...(loan ? checked.body : {}),
+        ...(swap ? { given_offer_id: given } : {}),
+        ...(message ? { message } : {}),
+        ...(site ? { site_id: site } : {}),
+        ...(scheduled_at ? { scheduled_at } : {}),
+      };
       const created = await post<Exchange>("/v1/exchanges", body);
       navigate(`/echanges/${created.id}`);
     });
   };
   return (
-    <form class="inline-form" onSubmit={submit} noValidate>
+    <form class="inline-form" onSubmit={submit} noValidate aria-label={loan ? "Demander un prêt" : "Proposer un échange"}>
       <Alert error={action.error} />
-      <Field label="Crédits de temps (minutes)" hint="60 minutes = 1 heure." error={fieldError(action.error, "minutes")}>
-        {(p) => <input {...p} type="number" min={0} step={15} inputMode="numeric" value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />}
-      </Field>
+      {loan && <LoanFields dates={dates} setDates={setDates} errors={dateErrors} error={action.error} />}
+      {loan && <p class="hint">Le prêt coûte les crédits prévus par votre réseau, versés au propriétaire à la remise de l’objet.</p>}
+      {swap && (
+        <Field label="Ce que je donne en échange" hint="Une de vos offres en cours." error={dateErrors.given_offer_id ?? fieldError(action.error, "given_offer_id")}>
+          {(p) => (
+            <select {...p} value={given} onChange={(e) => setGiven(e.currentTarget.value)}>
+              <option value="">Choisissez une de vos offres</option>
+              {(mine.data ?? []).map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.title}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
+      {!loan && !swap && (
+        <Field label="Crédits de temps (minutes)" hint="60 minutes = 1 heure." error={fieldError(action.error, "minutes")}>
+          {(p) => <input {...p} type="number" min={0} step={15} inputMode="numeric" value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />}
+        </Field>
+      )}
       <Field label="Message (facultatif)" error={fieldError(action.error, "message")}>
         {(p) => <textarea {...p} rows={2} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
       </Field>
@@ -51,12 +96,14 @@ export function ProposeForm({
         onChange={(s) => setSite(s?.id ?? "")}
         error={fieldError(action.error, "site_id")}
       />
-      <Field label="Date et heure (facultatif)" error={fieldError(action.error, "scheduled_at")}>
-        {(p) => <input {...p} type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />}
-      </Field>
+      {!loan && (
+        <Field label="Date et heure (facultatif)" error={fieldError(action.error, "scheduled_at")}>
+          {(p) => <input {...p} type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />}
+        </Field>
+      )}
       <div class="row">
         <button type="submit" class="button" disabled={action.busy}>
-          Envoyer la proposition
+          {loan ? "Envoyer la demande de prêt" : "Envoyer la proposition"}
         </button>
         <button type="button" class="button button--light" onClick={onCancel}>
           Annuler
@@ -112,6 +159,11 @@ function roleOf(exchange: Exchange, me: string): "provider" | "receiver" | "staf
   return "staff";
 }
 
+function roleText(x: Exchange, role: string): string {
+  if (x.mode === "lend") return role === "provider" ? "vous prêtez" : "vous empruntez";
+  return role === "provider" ? "vous rendez le service" : "vous recevez";
+}
+
 export function ExchangesPage() {
   const [state, setState] = useState("");
   const list = useLoad(async () => (await get<Page<Exchange>>(`/v1/exchanges${query({ state, limit: 50 })}`)).items, [state]);
@@ -143,13 +195,18 @@ export function ExchangesPage() {
                 </h2>
                 <p>
                   <span class={`badge badge--${x.state}`}>{STATE_LABEL[x.state] ?? x.state}</span> · {formatMinutes(x.minutes)} ·{" "}
-                  {roleOf(x, session.memberId() ?? "") === "provider" ? "vous rendez le service" : "vous recevez"}
+                  {roleText(x, roleOf(x, session.memberId() ?? ""))}
                 </p>
                 <p>
                   Annonce : <ListingLink exchange={x} />
                 </p>
                 <p class="hint">
-                  {x.scheduled_at ? `Le ${formatDate(x.scheduled_at)}` : "Date à convenir"} · Lieu : <SiteName id={x.site_id} />
+                  {x.mode === "lend" && x.due_at
+                    ? `Retour prévu le ${formatDate(x.due_at)}`
+                    : x.scheduled_at
+                      ? `Le ${formatDate(x.scheduled_at)}`
+                      : "Date à convenir"}{" "}
+                  · Lieu : <SiteName id={x.site_id} />
                 </p>
               </li>
             ))}
@@ -158,6 +215,7 @@ export function ExchangesPage() {
           <p>Aucun échange pour le moment. Proposez-en un depuis vos correspondances sur l’accueil.</p>
         )}
       </Loading>
+      <CalendarFeed />
     </>
   );
 }
@@ -177,18 +235,31 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
       onChange(answer && answer.id ? answer : await get<Exchange>(`/v1/exchanges/${exchange.id}`));
     });
   const iProposed = exchange.proposer_id === me;
-  const confirmed = role !== "staff" && exchange.confirmations?.[role];
+  // Loans and swaps go by hand-overs (and a loan by its return), not by "it took place".
+  const objectLoop = exchange.mode === "lend" || exchange.mode === "swap";
+  const confirmed = !objectLoop && role !== "staff" && exchange.confirmations?.[role];
   const buttons: preact.JSX.Element[] = [];
-  if (exchange.state === "proposed" && !iProposed) {
-    buttons.push(<button type="button" class="button" onClick={() => act("accept")}>Accepter</button>);
+  if (exchange.state === "proposed" && !iProposed && role !== "staff") {
+    buttons.push(<button type="button" class="button" onClick={() => act("accept")}>{isLoan(exchange) ? "Autoriser le prêt" : "Accepter"}</button>);
     buttons.push(<button type="button" class="button button--light" onClick={() => act("decline")}>Refuser</button>);
   }
-  if (exchange.state === "accepted" && !confirmed) {
+  if (exchange.state === "accepted" && !confirmed && !objectLoop) {
     buttons.push(<button type="button" class="button" onClick={() => act("complete")}>Confirmer que l’échange a eu lieu</button>);
   }
   if (["proposed", "accepting", "accepted"].includes(exchange.state)) {
     buttons.push(
       <ConfirmButton label="Annuler l’échange" question="Annuler cet échange ? Les crédits réservés seront libérés." yes="Oui, annuler l’échange" onConfirm={() => act("cancel")} />,
+    );
+  }
+  if (noShowPossible(exchange) && role !== "staff") {
+    const other = role === "provider" ? exchange.receiver_id : exchange.provider_id;
+    buttons.push(
+      <ConfirmButton
+        label="L’autre personne n’est pas venue"
+        question="Signaler que l’autre personne n’est pas venue ? L’échange sera annulé et sa fiabilité baissera."
+        yes="Oui, elle n’est pas venue"
+        onConfirm={() => act("no-show", { member_id: other })}
+      />,
     );
   }
   if (exchange.state === "accepted" || exchange.state === "completing") {
@@ -205,6 +276,7 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
       {exchange.reason === "insufficient-credits" && exchange.state === "proposed" && (
         <Notice>Crédits insuffisants : l’échange n’a pas pu être accepté.</Notice>
       )}
+      {objectLoop && <LoanSteps exchange={exchange} role={role} act={(verb, body) => act(verb, body)} />}
       {buttons.length > 0 && <div class="row" aria-busy={action.busy}>{buttons}</div>}
     </div>
   );
@@ -324,7 +396,9 @@ export function ExchangePage({ id }: { id: string }) {
     [id],
   );
   useEffect(() => {
-    if (!x || !SETTLING_STATES.includes(x.state)) return;
+    // A loan's deposit is held by the ledger after the acceptance: its hand-over waits for it.
+    const depositPending = x?.state === "accepted" && x.deposit_state === "sent";
+    if (!x || (!SETTLING_STATES.includes(x.state) && !depositPending)) return;
     const timer = setTimeout(() => void exchange.reload(), SETTLING_POLL_MS);
     return () => clearTimeout(timer);
   }, [x]);
@@ -351,16 +425,22 @@ export function ExchangePage({ id }: { id: string }) {
               </dd>
               <dt>Crédits</dt>
               <dd>{formatMinutes(x.minutes)}</dd>
-              <dt>Rend le service ou donne</dt>
+              <dt>{isLoan(x) ? "Prête l’objet" : "Rend le service ou donne"}</dt>
               <dd>
                 <Name id={x.provider_id} />
               </dd>
-              <dt>Reçoit</dt>
+              <dt>{isLoan(x) ? "Emprunte" : "Reçoit"}</dt>
               <dd>
                 <Name id={x.receiver_id} />
               </dd>
-              <dt>Date</dt>
-              <dd>{x.scheduled_at ? formatDate(x.scheduled_at) : "à convenir"}</dd>
+              {isLoan(x) ? (
+                <LoanFacts exchange={x} />
+              ) : (
+                <>
+                  <dt>Date</dt>
+                  <dd>{x.scheduled_at ? formatDate(x.scheduled_at) : "à convenir"}</dd>
+                </>
+              )}
               <dt>Lieu</dt>
               <dd>
                 <SiteName id={x.site_id} />

@@ -1,13 +1,16 @@
 // One listing: its description, category, mode, where, its owner's public profile and its
 // photos when it has some; the other members can propose an exchange from here.
 import { useState } from "preact/hooks";
-import { ApiError, get } from "../api";
+import { ApiError, get, patch } from "../api";
+import type { Photo } from "../api";
 import { categories, categoryLabel, sites } from "../catalog";
 import { MapView } from "../map";
 import { session } from "../session";
 import type { Listing, PublicMember } from "../types";
-import { Alert, formatMinutes, Loading, MODE_LABEL, PageTitle, STATUS_LABEL, useLoad } from "../ui";
+import { Alert, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
 import { ProposeForm } from "./exchanges";
+import { BookingCalendar } from "./loans";
+import { Photos } from "./post";
 
 // Where the media service's files are served (services/media: /media/<2 hex>/<id>.jpg).
 export function photoUrl(id: string, thumb = false): string {
@@ -28,6 +31,70 @@ function Owner({ id }: { id: string }) {
     <>
       {id === session.memberId() ? "vous" : o.display_name} · {o.exchanges_completed ?? 0} échange(s) terminé(s){rating}
     </>
+  );
+}
+
+/** One photo large, the others as thumbnails that show it in its place. */
+function Gallery({ photos, title }: { photos: string[]; title: string }) {
+  const [shown, setShown] = useState(0);
+  const current = photos[Math.min(shown, photos.length - 1)];
+  const index = photos.indexOf(current);
+  return (
+    <section class="gallery" aria-label="Photos">
+      <a class="gallery-main" href={photoUrl(current)} aria-label={`Agrandir la photo ${index + 1} de ${title}`}>
+        <img src={photoUrl(current)} alt={`Photo ${index + 1} de ${title}`} width={640} height={480} />
+      </a>
+      {photos.length > 1 && (
+        <ul class="gallery-thumbs">
+          {photos.map((photo, i) => (
+            <li key={photo}>
+              <button type="button" aria-pressed={i === index} onClick={() => setShown(i)} aria-label={`Voir la photo ${i + 1} sur ${photos.length}`}>
+                <img src={photoUrl(photo, true)} alt="" width={72} height={72} loading="lazy" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The owner adds or removes photos: uploaded first (POST /v1/photos), then named on the listing. */
+function PhotoEditor({ side, listing, onSaved }: { side: "offer" | "request"; listing: Listing; onSaved: (l: Listing) => void }) {
+  const asPhoto = (id: string): Photo => ({ id, url: photoUrl(id), thumb_url: photoUrl(id, true) });
+  const [photos, setPhotos] = useState<Photo[]>(() => (listing.photos ?? []).map(asPhoto));
+  const [open, setOpen] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const save = () =>
+    action.run(async () => {
+      onSaved(await patch<Listing>(`/v1/${side}s/${listing.id}`, { photos: photos.map((p) => p.id) }));
+      setSaved(true);
+      setOpen(false);
+    });
+  if (!open) {
+    return (
+      <>
+        {saved && <Notice>Photos enregistrées.</Notice>}
+        <button type="button" class="button button--light" onClick={() => { setSaved(false); setOpen(true); }}>
+          Modifier les photos
+        </button>
+      </>
+    );
+  }
+  return (
+    <section aria-label="Modifier les photos">
+      <Alert error={action.error} />
+      <Photos photos={photos} setPhotos={setPhotos} />
+      <div class="row">
+        <button type="button" class="button" disabled={action.busy} onClick={() => void save()}>
+          Enregistrer les photos
+        </button>
+        <button type="button" class="button button--light" onClick={() => setOpen(false)}>
+          Annuler
+        </button>
+      </div>
+    </section>
   );
 }
 
@@ -72,6 +139,12 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
                   <dd>{formatMinutes(l.duration_minutes)}</dd>
                 </>
               ) : null}
+              {l.mode === "lend" && (
+                <>
+                  <dt>Caution</dt>
+                  <dd>{l.deposit_minutes ? `${formatMinutes(l.deposit_minutes)}, réservée à l’accord puis libérée au retour` : "aucune"}</dd>
+                </>
+              )}
               <dt>Où</dt>
               <dd>
                 {site ? `${site.name} (${site.address})` : "quartier approximatif, voir la carte"}
@@ -80,17 +153,8 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
                 )}
               </dd>
             </dl>
-            {l.photos && l.photos.length > 0 && (
-              <ul class="photos" aria-label="Photos">
-                {l.photos.map((photo, i) => (
-                  <li key={photo}>
-                    <a href={photoUrl(photo)}>
-                      <img src={photoUrl(photo, true)} alt={`Photo ${i + 1} de ${l.title}`} loading="lazy" width={192} height={192} />
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            )}
+            {l.photos && l.photos.length > 0 && <Gallery key={l.photos.join()} photos={l.photos} title={l.title} />}
+            {l.member_id === session.memberId() && <PhotoEditor side={side} listing={l} onSaved={(next) => listing.setData({ ...l, ...next })} />}
             {where &&
               (showMap ? (
                 <MapView center={where} markers={[]} label="Carte : où se trouve l’annonce" centerLabel="Zone de l’annonce" />
@@ -104,13 +168,15 @@ export function ListingPage({ side, id }: { side: "offer" | "request"; id: strin
                 <ProposeForm
                   target={side === "offer" ? { offer_id: l.id } : { request_id: l.id }}
                   minutes={l.price_minutes || l.duration_minutes || 60}
+                  mode={side === "offer" ? l.mode : undefined}
                   onCancel={() => setProposing(false)}
                 />
               ) : (
                 <button type="button" class="button" onClick={() => setProposing(true)}>
-                  Proposer un échange
+                  {side === "offer" && l.mode === "lend" ? "Demander à emprunter" : "Proposer un échange"}
                 </button>
               ))}
+            {side === "offer" && l.mode === "lend" && <BookingCalendar offerId={l.id} title={l.title} />}
           </>
         )}
       </Loading>

@@ -73,7 +73,7 @@ function LocationChoice({
 // A listing carries at most this many photos (the API's limit).
 const PHOTOS_MAX = 6;
 
-function Photos({ photos, setPhotos, error }: { photos: Photo[]; setPhotos: (p: Photo[]) => void; error?: string }) {
+export function Photos({ photos, setPhotos, error }: { photos: Photo[]; setPhotos: (p: Photo[]) => void; error?: string }) {
   const action = useAction();
   const add = (event: { currentTarget: HTMLInputElement }) => {
     const files = [...(event.currentTarget.files ?? [])].slice(0, PHOTOS_MAX - photos.length);
@@ -116,7 +116,7 @@ export function PostPage() {
   const [side, setSide] = useState<Side>("offers");
   const [kind, setKind] = useState<"good" | "service">("good");
   const [mode, setMode] = useState("give");
-  const [form, setForm] = useState({ category: "", title: "", description: "", duration: "60", price: "", reach: "5" });
+  const [form, setForm] = useState({ category: "", title: "", description: "", duration: "60", price: "", reach: "5", deposit: "" });
   const [siteId, setSiteId] = useState(session.me()?.home_site_id ?? "");
   const [position, setPosition] = useState<Position | null>(null);
   const [created, setCreated] = useState<Listing | null>(null);
@@ -137,6 +137,7 @@ export function PostPage() {
       if (form.description) body.description = form.description;
       if (kind === "service") body.duration_minutes = Number(form.duration);
       if (side === "offers" && form.price) body.price_minutes = Number(form.price);
+      if (side === "offers" && mode === "lend" && form.deposit) body.deposit_minutes = Number(form.deposit);
       if (photos.length) body.photos = photos.map((p) => p.id);
       if (position) body.location = position;
       else if (siteId) body.site_id = siteId;
@@ -207,6 +208,15 @@ export function PostPage() {
         {side === "offers" && (
           <Field label="Crédits demandés (minutes, facultatif)" hint="Laissez vide pour un don." error={fieldError(e, "price_minutes")}>
             {(p) => <input {...p} type="number" inputMode="numeric" min={0} step={15} value={form.price} onInput={set("price")} />}
+          </Field>
+        )}
+        {side === "offers" && kind === "good" && mode === "lend" && (
+          <Field
+            label="Caution (minutes, facultatif)"
+            hint="Réservée sur les crédits de l’emprunteur quand vous acceptez, libérée au retour, versée à vous si l’objet est perdu."
+            error={fieldError(e, "deposit_minutes")}
+          >
+            {(p) => <input {...p} type="number" inputMode="numeric" min={0} step={15} value={form.deposit} onInput={set("deposit")} />}
           </Field>
         )}
         <Field label="Distance maximale (km)" error={fieldError(e, "reach_km")}>
