@@ -2,6 +2,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <optional>
 
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
@@ -10,6 +11,7 @@
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/trace.hpp"
 #include "services/common/typed_events.hpp"
 
 namespace maillon {
@@ -28,6 +30,43 @@ std::string entry_payload(const redisReply* entry) {
     if (reply_string(fields->element[i]) == "event") return reply_string(fields->element[i + 1]);
   }
   return {};
+}
+
+// While one event is applied: its request id in every log line (and in the events its handler
+// writes), and, traced, its consumer span current, a child of the span that wrote the event.
+class Applying {
+ public:
+  Applying(const Event& event, const std::string& stream) {
+    log::set_request_id(event.request_id);
+    if (!trace::enabled()) return;
+    span_ = trace::Span("process " + stream, trace::Kind::consumer,
+                        trace::Context::parse(event.traceparent));
+    span_.attribute("messaging.system", "redis");
+    span_.attribute("messaging.operation.type", "process");
+    span_.attribute("messaging.destination.name", stream);
+    span_.attribute("messaging.message.id", event.id);
+    span_.attribute("maillon.event.type", event.type);
+    if (!event.request_id.empty()) span_.attribute("maillon.request_id", event.request_id);
+    scope_.emplace(span_.context());
+  }
+  ~Applying() { log::set_request_id(""); }
+  Applying(const Applying&) = delete;
+  Applying& operator=(const Applying&) = delete;
+  void failed(const char* why) { span_.error(why); }
+
+ private:
+  trace::Span span_;
+  std::optional<trace::Scope> scope_;
+};
+
+// One line per event applied, with the request id it carries: what a consumer did for a request.
+void log_applied(const std::string& stream, const Event& event) {
+  log::set_request_id(event.request_id);
+  log::info("event applied", {{"stream", stream},
+                              {"type", event.type},
+                              {"event_id", event.id},
+                              {"entry", event.entry_id}});
+  log::set_request_id("");
 }
 
 }  // namespace
@@ -93,7 +132,13 @@ void StreamConsumer::ensure_group(Redis& redis) {
 bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
   auto r = tx.exec_params(kRecordApplied, group_, event.id);
   if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
-  handler_(tx, event);
+  Applying applying(event, stream_);
+  try {
+    handler_(tx, event);
+  } catch (const std::exception& e) {
+    applying.failed(e.what());
+    throw;
+  }
   return true;
 }
 
@@ -160,6 +205,7 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
     for (const Event& event : events) {
       failures_.erase(event.entry_id);
       acks.push_back(event.entry_id);
+      log_applied(stream_, event);
     }
     metrics_.inc("maillon_events_applied_total", "stream=\"" + stream_ + "\"",
                  static_cast<double>(events.size()));
@@ -168,7 +214,7 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const std::string& id = events[i].entry_id;
     try {
-      apply(events[i]);
+      if (apply(events[i])) log_applied(stream_, events[i]);
       failures_.erase(id);
       acks.push_back(id);
       metrics_.inc("maillon_events_applied_total", "stream=\"" + stream_ + "\"");
@@ -180,10 +226,12 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
       acks.push_back(id);
     } catch (const std::exception& e) {
       int attempts = std::max(++failures_[id], deliveries(redis, id));
+      log::set_request_id(events[i].request_id);
       log::warn("event handler failed", {{"stream", stream_},
                                          {"entry", id},
                                          {"error", e.what()},
                                          {"attempt", std::to_string(attempts)}});
+      log::set_request_id("");
       if (attempts >= config_.consumer_max_deliveries) {
         dead_letter(redis, id, payloads[i], e.what());
         failures_.erase(id);

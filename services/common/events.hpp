@@ -33,6 +33,11 @@ struct Event {
   std::string community_id;
   nlohmann::json data = nlohmann::json::object();
   std::string entry_id;  // the stream entry it came from, when read
+  // Optional on the wire, so that one request can be followed through the services: the request
+  // id of the HTTP call that caused it (consumers log it, and the events they write carry it on)
+  // and, when tracing is on, the W3C traceparent of the span that wrote it.
+  std::string request_id;
+  std::string traceparent;
 
   std::string to_json() const;
   static std::optional<Event> parse(std::string_view text);

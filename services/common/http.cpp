@@ -19,6 +19,7 @@
 #include "services/common/ids.hpp"
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
+#include "services/common/trace.hpp"
 
 namespace maillon {
 
@@ -497,27 +498,70 @@ Request to_request(const Http::Request& raw, const TrustedProxies& trusted) {
 
 }  // namespace
 
+namespace {
+
+bool is_probe(const std::string& path) {
+  return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+
+// The request's server span, a child of the caller's traceparent when it sent a valid one.
+std::shared_ptr<trace::Span> server_span(const Request& req) {
+  auto parent = req.headers.find("traceparent");
+  auto span = std::make_shared<trace::Span>(
+      req.method, trace::Kind::server,
+      parent == req.headers.end() ? trace::Context{} : trace::Context::parse(parent->second));
+  span->attribute("http.request.method", req.method);
+  span->attribute("maillon.request_id", req.request_id);
+  return span;
+}
+
+void end_server_span(trace::Span& span, const Request& req, const Response& res,
+                     const std::string& route) {
+  span.rename(route == "unmatched" ? req.method : req.method + " " + route);
+  if (route != "unmatched") span.attribute("http.route", route);
+  span.attribute("http.response.status_code", static_cast<int64_t>(res.status));
+  if (res.status >= 500) span.error("HTTP " + std::to_string(res.status));
+  span.end();
+}
+
+}  // namespace
+
 void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter writer) {
   auto req = std::make_shared<Request>(to_request(raw, options.trusted_proxies));
   auto out = std::make_shared<Http::ResponseWriter>(std::move(writer));
   const int64_t start_us = monotonic_us();
-  auto finish = [this, out, req, start_us](const Response& res, const std::string& route) {
+  const bool probe = is_probe(req->path);
+  // Null when tracing is off (or for the probes): nothing more is made per request.
+  std::shared_ptr<trace::Span> span;
+  if (trace::enabled() && !probe) span = server_span(*req);
+  auto finish = [this, out, req, start_us, span, probe](const Response& res,
+                                                        const std::string& route) {
     if (res.stream_start) {
       start_stream(*out, res, req->request_id);
     } else {
       send(*out, res, req->request_id);
     }
+    const int64_t elapsed_us = monotonic_us() - start_us;
     std::string labels = "method=\"" + req->method + "\",route=\"" + route + "\",status=\"" +
                          std::to_string(res.status) + "\"";
     metrics.inc("maillon_http_requests_total", labels);
     metrics.observe_seconds("maillon_http_request_duration_seconds", "route=\"" + route + "\"",
-                            (monotonic_us() - start_us) / 1e6);
+                            elapsed_us / 1e6);
+    if (span) end_server_span(*span, *req, res, route);
+    // One line per answered request (not the probes), with its id: where a request's trail in
+    // the logs begins.
+    if (!probe) {
+      log::info("request", {{"request_id", req->request_id},
+                            {"method", req->method},
+                            {"route", route},
+                            {"status", std::to_string(res.status)},
+                            {"duration_ms", std::to_string(elapsed_us / 1000)}});
+    }
   };
   if (req->body.size() > options.body_limit_bytes) {
     return finish(problem_response(too_large(options.body_limit_bytes), req->request_id),
                   "unmatched");
   }
-  bool probe = req->path == "/healthz" || req->path == "/readyz" || req->path == "/metrics";
   if (!probe && !allowed(*req, start_us)) {
     return finish(problem_response(too_many_requests(), req->request_id), "unmatched");
   }
@@ -532,6 +576,8 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
   const Lane lane = matched ? matched->lane : Lane::standard;
   bool queued = (lane == Lane::password ? password_workers : workers).enqueue([=, this] {
     log::set_request_id(req->request_id);
+    std::optional<trace::Scope> scope;  // the events the handler writes are its children
+    if (span) scope.emplace(span->context());
     std::string route = "unmatched";
     Response res;
     try {

@@ -39,6 +39,9 @@ void write(const char* level, std::string_view message, Fields fields) {
 void set_service(std::string name) {
   g_service = std::move(name);
 }
+const std::string& service() {
+  return g_service;
+}
 void info(std::string_view m, Fields f) {
   write("info", m, f);
 }

@@ -11,6 +11,7 @@ namespace maillon::log {
 using Fields = std::initializer_list<std::pair<std::string_view, std::string>>;
 
 void set_service(std::string name);
+const std::string& service();
 void info(std::string_view message, Fields fields = {});
 void warn(std::string_view message, Fields fields = {});
 void error(std::string_view message, Fields fields = {});

@@ -1,6 +1,8 @@
 // The transactional outbox and its relay.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "services/common/db.hpp"
@@ -9,6 +11,7 @@
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/trace.hpp"
 
 namespace maillon {
 namespace {
@@ -43,6 +46,45 @@ constexpr const char* kOutboxLag =
     "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM outbox "
     "WHERE published_at IS NULL";
 
+// The request ids the gateway and the services accept (letters, digits, - and _; 64 at most):
+// an event read from a stream carries one on only when it is one of those.
+bool valid_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+// The span of one event written to `stream` (the full name), a child of the thread's current
+// span (the request's, or the event being applied). Empty when tracing is off.
+trace::Span producer_span(const std::string& stream, const std::string& event_id,
+                          std::string_view type) {
+  if (!trace::enabled()) return {};
+  trace::Span span("publish " + stream, trace::Kind::producer, trace::current());
+  span.attribute("messaging.system", "redis");
+  span.attribute("messaging.operation.type", "send");
+  span.attribute("messaging.destination.name", stream);
+  span.attribute("messaging.message.id", event_id);
+  if (!type.empty()) span.attribute("maillon.event.type", type);
+  if (!log::request_id().empty()) span.attribute("maillon.request_id", log::request_id());
+  return span;
+}
+
+// An event written as its JSON (Outbox::Written) with the writing thread's request id and
+// producer span added to its envelope (its last character is the envelope's closing brace).
+void append_tagged(std::string& out, const Outbox::Written& event, const std::string& stream,
+                   const std::string& request_id) {
+  const std::string& json = event.json;
+  if (json.empty() || json.back() != '}') {
+    out += json;
+    return;
+  }
+  out.append(json, 0, json.size() - 1);
+  if (!request_id.empty()) out += ",\"request_id\":" + nlohmann::json(request_id).dump();
+  trace::Span span = producer_span(stream, event.id, {});
+  if (span.active()) out += ",\"traceparent\":\"" + span.context().traceparent() + "\"";
+  out += '}';
+}
+
 }  // namespace
 
 std::string Event::to_json() const {
@@ -53,6 +95,8 @@ std::string Event::to_json() const {
                       {"community_id", community_id.empty() ? nlohmann::json(nullptr)
                                                             : nlohmann::json(community_id)},
                       {"data", data}};
+  if (!request_id.empty()) j["request_id"] = request_id;
+  if (!traceparent.empty()) j["traceparent"] = traceparent;
   return j.dump();
 }
 
@@ -75,6 +119,9 @@ std::optional<Event> Event::parse(std::string_view text) {
   if (j.contains("version") && j["version"].is_number_integer())
     e.version = j["version"].get<int>();
   e.data = j["data"];
+  // Optional: a malformed one is left out, never a reason to refuse the event.
+  if (auto rid = str("request_id"); rid && valid_request_id(*rid)) e.request_id = *rid;
+  if (auto tp = str("traceparent"); tp && trace::Context::parse(*tp).valid()) e.traceparent = *tp;
   return e;
 }
 
@@ -87,7 +134,11 @@ Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
   e.occurred_at = now_rfc3339();
   e.community_id = std::move(community_id);
   e.data = std::move(data);
-  tx.exec_params(kInsertOutbox, e.id, prefix_ + ":" + stream, e.to_json());
+  e.request_id = log::request_id();
+  const std::string full_stream = prefix_ + ":" + stream;
+  trace::Span span = producer_span(full_stream, e.id, e.type);
+  if (span.active()) e.traceparent = span.context().traceparent();
+  tx.exec_params(kInsertOutbox, e.id, full_stream, e.to_json());
   return e;
 }
 
@@ -95,17 +146,26 @@ void Outbox::add_written(pqxx::work& tx, const std::string& stream,
                          const std::vector<Written>& events) const {
   // Compact JSON has no raw line break: the lines are the events (split by publish_batch).
   // The row takes the first event's id; ON CONFLICT: a row written once stays written once.
+  // Events written while a request or a traced event is handled carry its request id and span
+  // on (a batch of many callers' transfers, written by no request, carries none).
+  const std::string full_stream = prefix_ + ":" + stream;
+  const std::string& request_id = log::request_id();
+  const bool tagged = !request_id.empty() || (trace::enabled() && trace::current().valid());
   for (std::size_t first = 0; first < events.size(); first += kEventsPerRowMax) {
     const std::size_t end = std::min(events.size(), first + kEventsPerRowMax);
     std::size_t bytes = 0;
     for (std::size_t i = first; i < end; ++i) bytes += events[i].json.size() + 1;
     std::string lines;
-    lines.reserve(bytes);
+    lines.reserve(tagged ? bytes + (end - first) * 160 : bytes);
     for (std::size_t i = first; i < end; ++i) {
       if (i > first) lines += '\n';
-      lines += events[i].json;
+      if (tagged) {
+        append_tagged(lines, events[i], full_stream, request_id);
+      } else {
+        lines += events[i].json;
+      }
     }
-    tx.exec_params(kInsertOutboxOnce, events[first].id, prefix_ + ":" + stream, lines);
+    tx.exec_params(kInsertOutboxOnce, events[first].id, full_stream, lines);
   }
 }
 
