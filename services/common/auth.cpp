@@ -2,16 +2,10 @@
 #include "services/common/auth.hpp"
 
 #include <hiredis/hiredis.h>
-#include <poll.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
-#include <unordered_map>
 
 #include "services/common/auth_headers.hpp"
 #include "services/common/db.hpp"
@@ -30,11 +24,6 @@ namespace {
 constexpr const char* kSessionIdentity = "SELECT members.session_identity($1)";
 constexpr const char* kMemberIdentity = "SELECT members.member_identity($1::uuid)";
 constexpr int kCacheSeconds = Authenticator::kSessionCacheSeconds;
-// Local copies are a short safety net on top of the announcements, not the revocation path.
-constexpr std::chrono::seconds kLocalSeconds{30};
-constexpr std::size_t kLocalSessionsMax = 100'000;
-constexpr int kListenWaitMs = 500;
-constexpr std::chrono::seconds kResubscribeDelay{1};
 
 int64_t epoch_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -72,61 +61,6 @@ ApiError tickets_unavailable() {
 }
 
 }  // namespace
-
-struct Authenticator::Local {
-  struct Entry {
-    Identity who;
-    std::chrono::steady_clock::time_point until;
-  };
-  std::mutex mutex;
-  std::unordered_map<std::string, Entry> sessions;  // token hash → identity
-  uint64_t generation = 0;  // bumped by every forgetting: a read begun before must not be kept
-  std::atomic<bool> live{false};
-  std::atomic<bool> stopping{false};
-  std::condition_variable wake;
-  std::thread listener;
-  // The subscribed connection, read by whoever drains it (the listener, or a request thread
-  // before it trusts a local copy), one at a time.
-  std::mutex conn_mutex;
-  Redis* conn = nullptr;
-
-  void forget_all() {
-    std::lock_guard lock(mutex);
-    sessions.clear();
-    ++generation;
-  }
-  // "session:<hash>" or "member:<id>"; anything else forgets everything.
-  void apply(const std::string& change) {
-    std::lock_guard lock(mutex);
-    ++generation;
-    if (change.rfind("session:", 0) == 0) {
-      sessions.erase(change.substr(8));
-    } else if (change.rfind("member:", 0) == 0) {
-      const std::string member = change.substr(7);
-      std::erase_if(sessions, [&](const auto& kv) { return kv.second.who.member_id == member; });
-    } else {
-      sessions.clear();
-    }
-  }
-  // Applies every announcement already received. A request drains before it trusts a local
-  // copy: an announcement published before the client's next request is in the socket by then
-  // (Redis writes it to subscribers before it answers the publisher), so it is never missed.
-  bool drain() {
-    std::lock_guard lock(conn_mutex);
-    if (!conn || !live) return false;
-    try {
-      while (RedisReply push = conn->next_push(0)) {
-        if (push->type == REDIS_REPLY_ARRAY && push->elements == 3)
-          apply(reply_string(push->element[2]));
-      }
-      return true;
-    } catch (const RedisError&) {
-      live = false;  // the listener reconnects
-      forget_all();
-      return false;
-    }
-  }
-};
 
 bool Identity::is_staff_of(const std::string& site_id) const {
   return std::find(staff_site_ids.begin(), staff_site_ids.end(), site_id) != staff_site_ids.end();
@@ -170,94 +104,7 @@ std::optional<Identity> Identity::from_json(const std::string& text) {
 }
 
 Authenticator::Authenticator(Db& db, RedisPool& redis, std::string prefix)
-    : db_(db), redis_(redis), prefix_(std::move(prefix)), local_(std::make_unique<Local>()) {}
-
-Authenticator::~Authenticator() {
-  stop();
-}
-
-void Authenticator::start() {
-  if (local_->listener.joinable()) return;
-  local_->stopping = false;
-  local_->listener = std::thread([this] { listen(); });
-}
-
-void Authenticator::stop() {
-  local_->stopping = true;
-  local_->wake.notify_all();
-  if (local_->listener.joinable()) local_->listener.join();
-  local_->live = false;
-}
-
-void Authenticator::listen() {
-  const std::string channel = prefix_ + ":auth-changes";
-  while (!local_->stopping) {
-    try {
-      Redis conn(redis_.url());
-      auto confirmed = conn.command({"SUBSCRIBE", channel});
-      if (!confirmed || confirmed->type != REDIS_REPLY_ARRAY) throw RedisError("not subscribed");
-      {
-        std::lock_guard lock(local_->conn_mutex);
-        local_->conn = &conn;
-        local_->forget_all();  // whatever was kept may have missed announcements
-        local_->live = true;
-      }
-      while (!local_->stopping && local_->live) {
-        pollfd p{conn.fd(), POLLIN, 0};
-        if (::poll(&p, 1, kListenWaitMs) != 0) local_->drain();
-      }
-    } catch (const RedisError& e) {
-      log::warn("auth announcements unavailable; no local sessions", {{"error", e.what()}});
-    }
-    {
-      std::lock_guard lock(local_->conn_mutex);
-      local_->conn = nullptr;
-      local_->live = false;
-    }
-    local_->forget_all();
-    std::unique_lock lock(local_->mutex);
-    local_->wake.wait_for(lock, kResubscribeDelay, [this] { return local_->stopping.load(); });
-  }
-}
-
-void Authenticator::announce_session_change(const std::string& token_hash) {
-  local_->apply("session:" + token_hash);  // this process at once, the others by Redis
-  redis_.with([&](Redis& r) {
-    r.command({"PUBLISH", prefix_ + ":auth-changes", "session:" + token_hash});
-  });
-}
-
-void Authenticator::announce_member_change(const std::string& member_id) {
-  local_->apply("member:" + member_id);
-  redis_.with([&](Redis& r) {
-    r.command({"PUBLISH", prefix_ + ":auth-changes", "member:" + member_id});
-  });
-}
-
-std::optional<Identity> Authenticator::local_session(const std::string& hash) {
-  if (!local_->drain()) return std::nullopt;
-  std::lock_guard lock(local_->mutex);
-  auto it = local_->sessions.find(hash);
-  if (it == local_->sessions.end()) return std::nullopt;
-  if (it->second.until < std::chrono::steady_clock::now()) {
-    local_->sessions.erase(it);
-    return std::nullopt;
-  }
-  return it->second.who;
-}
-
-void Authenticator::keep_local(const std::string& hash, const Session& session,
-                               uint64_t generation) {
-  if (!local_->live) return;
-  const auto left = time_left(session.expires_at_s);
-  if (left <= std::chrono::milliseconds(0)) return;
-  std::lock_guard lock(local_->mutex);
-  if (local_->generation != generation) return;  // something was forgotten meanwhile
-  if (local_->sessions.size() >= kLocalSessionsMax) local_->sessions.clear();
-  local_->sessions[hash] = {
-      session.who,
-      std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(kLocalSeconds, left)};
-}
+    : db_(db), redis_(redis), prefix_(std::move(prefix)) {}
 
 std::string Authenticator::session_key(const std::string& h) const {
   return prefix_ + ":session:" + h;
@@ -274,16 +121,13 @@ std::optional<Identity> Authenticator::verify_token(const std::string& token) {
   return verify_hash(token_hash(token));
 }
 
+// No copy of a session is kept in the process: a revocation (logout, suspension, erasure) is a
+// tombstone in Redis written before the members service answers, so the next request anywhere
+// sees it. A copy in the process would have to hear of the revocation first, and an announcement
+// by publish/subscribe may reach a subscriber after the publisher has answered its client.
 std::optional<Identity> Authenticator::verify_hash(const std::string& hash) {
-  if (auto kept = local_session(hash)) return kept;
-  uint64_t generation;
-  {
-    std::lock_guard lock(local_->mutex);
-    generation = local_->generation;
-  }
   auto session = shared_session(hash);
   if (!session) return std::nullopt;
-  keep_local(hash, *session, generation);
   return session->who;
 }
 
@@ -343,12 +187,13 @@ void Authenticator::end_sessions(const std::vector<EndedSession>& ended,
     commands.push_back({"SET", revoked_key(session.token_hash), "1", "EX",
                         std::to_string(std::max(session.seconds_left, 1LL))});
   }
+  // Processes of the previous release keep copies of sessions in memory and drop them on this
+  // announcement (<prefix>:auth-changes); it goes once every reader is of this release.
+  for (const auto& session : ended)
+    commands.push_back({"PUBLISH", prefix_ + ":auth-changes", "session:" + session.token_hash});
+  if (!member_id.empty())
+    commands.push_back({"PUBLISH", prefix_ + ":auth-changes", "member:" + member_id});
   if (!commands.empty()) redis_.with([&](Redis& r) { r.pipeline(commands); });
-  if (!member_id.empty()) {
-    announce_member_change(member_id);
-  } else {
-    for (const auto& session : ended) announce_session_change(session.token_hash);
-  }
 }
 
 std::optional<Identity> Authenticator::member_identity(const std::string& member_id) {

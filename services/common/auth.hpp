@@ -55,20 +55,11 @@ class Authenticator {
   static constexpr int kStreamTicketSeconds = 60;
 
   Authenticator(Db& db, RedisPool& redis, std::string prefix);
-  ~Authenticator();
 
-  // Verified sessions are also kept in this process for a few seconds, but only while it is
-  // subscribed to the members service's announcements (<prefix>:auth-changes): a logout, an
-  // erasure or a change of roles reaches every process at once, and a lost subscription empties
-  // the local copies until it is back. start() runs the subscriber thread; stop() ends it.
-  void start();
-  void stop();
-  // Members service: every process forgets this session / every session of this member.
-  void announce_session_change(const std::string& token_hash);
-  void announce_member_change(const std::string& member_id);
   // Members service, once the revocation of these sessions is committed: a tombstone for each
-  // (it outlives any copy a reader may be caching at this moment), the cached copies dropped,
-  // every process told. With a member id, all of that member's copies go (erasure, suspension).
+  // (it outlives any copy a reader may be caching at this moment) and the cached copies dropped,
+  // all before the members service answers. With a member id, the member's cached identity goes
+  // too (erasure, suspension).
   struct EndedSession {
     std::string token_hash;
     long long seconds_left = 1;  // until the session would have expired
@@ -104,23 +95,19 @@ class Authenticator {
   std::string session_key(const std::string& token_hash) const;
   std::string revoked_key(const std::string& token_hash) const;
   std::string identity_key(const std::string& member_id) const;
+  const std::string& key_prefix() const { return prefix_; }
 
  private:
   Db& db_;
   RedisPool& redis_;
   std::string prefix_;
-  struct Local;
-  std::unique_ptr<Local> local_;
   struct Session {
     Identity who;
     int64_t expires_at_s = 0;  // seconds since the epoch
   };
-  std::optional<Identity> local_session(const std::string& hash);
   std::optional<Session> shared_session(const std::string& hash);  // Redis, then PostgreSQL
   std::optional<Identity> verify_hash(const std::string& hash);
-  void keep_local(const std::string& hash, const Session& session, uint64_t generation);
   Identity act_for(const Identity& caller, const std::string& header);
-  void listen();
 };
 
 }  // namespace maillon

@@ -140,7 +140,6 @@ void Service::jobs_loop() {
 void Service::start() {
   migrate(db, config.schemas_dir);
   for (auto& hook : runtime_->start_hooks) hook();
-  auth.start();
   runtime_->relay->start();
   for (auto& c : runtime_->consumers) c->start();
   runtime_->running = true;
@@ -157,7 +156,6 @@ void Service::stop() {
   for (auto& c : runtime_->consumers) c->stop();
   if (runtime_->jobs_thread.joinable()) runtime_->jobs_thread.join();
   runtime_->relay->stop();
-  auth.stop();
   log::info("service stopped");
 }
 

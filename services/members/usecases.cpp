@@ -111,8 +111,10 @@ void MembersUseCases::forget_member(const std::string& member_id,
                                     const std::vector<std::string>& hashes) {
   std::vector<std::string> del = {"DEL", s_.auth.identity_key(member_id)};
   for (const auto& h : hashes) del.push_back(s_.auth.session_key(h));
-  s_.redis.with([&](Redis& r) { r.command(del); });
-  s_.auth.announce_member_change(member_id);
+  // The previous release's processes also keep copies in memory, dropped on this announcement.
+  s_.redis.with([&](Redis& r) {
+    r.pipeline({del, {"PUBLISH", s_.auth.key_prefix() + ":auth-changes", "member:" + member_id}});
+  });
 }
 
 // The member's sessions stay but their cached identity (status, roles) is read anew.
@@ -285,7 +287,8 @@ Outcome<MemberExport> MembersUseCases::export_member(const Identity& who) {
       if (!m) refuse(MembersCode::session_invalid);
       MemberExport out{*m, repo::audit_json(tx, who.member_id), {}, ""};
       // Each service's member_export(member) under its name (null while it publishes none).
-      for (const char* schema : {"offers", "requests", "exchange", "ledger", "depot", "notify"}) {
+      for (const char* schema :
+           {"offers", "requests", "exchange", "ledger", "depot", "notify", "media"}) {
         out.service_exports.emplace_back(schema,
                                          lifecycle_repo::service_export(tx, schema, who.member_id));
       }
