@@ -564,13 +564,27 @@ stack_start() {
   # A stack's photos live beside its run directory unless the caller chose where.
   export MAILLON_MEDIA_DIR="${MAILLON_MEDIA_DIR:-$(dirname "$run_dir")/media}"
   : >"$run_dir/services"
+  # Every instance's port is chosen first, so that members (started first) is told where each
+  # service's /metrics is: its admin health page reads them (MAILLON_SERVICE_URLS).
+  local -A instance_ports=()
+  local service_urls=''
+  while read -r name; do
+    for ((replica = 1; replica <= replicas; replica++)); do
+      instance="$name"
+      ((replica == 1)) || instance="$name.$replica"
+      free_port port
+      instance_ports[$instance]="$port"
+      service_urls+="${service_urls:+,}$name=http://127.0.0.1:$port"
+    done
+  done < <(maillon_services)
+  export MAILLON_SERVICE_URLS="$service_urls"
   while read -r name; do
     # Replica 1 is <name>, the others <name>.<n>: each has its port, pid and log; the gateway
     # balances over all of them.
     for ((replica = 1; replica <= replicas; replica++)); do
       instance="$name"
       ((replica == 1)) || instance="$name.$replica"
-      free_port port
+      port="${instance_ports[$instance]}"
       start_service "$name" "$port" "$log_dir/$instance.log" "$run_dir" "$instance"
       echo "$instance" >>"$run_dir/services"
       echo "$port" >"$run_dir/$instance.port"

@@ -11,6 +11,7 @@
 #include "services/common/time.hpp"
 #include "services/members/accounts.hpp"
 #include "services/members/directory_admin.hpp"
+#include "services/members/health.hpp"
 #include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
 #include "services/members/messages.hpp"
@@ -263,6 +264,7 @@ void register_service(Service& service) {
   register_moderation(service);
   register_accounts(service);
   register_directory_admin(service);
+  register_health(service);
   service.on_start([api] { api->ensure_admin(); });
   // Reliability figures come from the exchange workflow's outcomes: a completed exchange counts
   // for both parties, an abandoned one only against whoever cancelled it (staff acting for a

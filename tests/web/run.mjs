@@ -1191,3 +1191,23 @@ test("photos: the owner adds and removes photos of a listing; the gallery shows 
   await capture(phone, "galerie-telephone");
   await phone.context().close();
 });
+
+test("santé du réseau: the administrator opens it from the administration page; every figure says its state in words", async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/connexion`);
+  await page.getByLabel("Adresse e-mail").fill(ADMIN_EMAIL);
+  await page.getByLabel("Mot de passe").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("link", { name: "Santé du réseau" }).click();
+  await page.getByRole("heading", { name: "Santé du réseau", level: 1 }).waitFor();
+  await page.getByText("État général :").waitFor();
+  const outbox = page.getByRole("region", { name: /Publication des événements/ });
+  await outbox.getByRole("row").filter({ hasText: "members" }).first().waitFor();
+  const services = page.getByRole("region", { name: /^Services/ });
+  assert.ok((await services.getByRole("row").count()) > 1, "a row per service figure");
+  const states = await page.locator("tbody tr[data-status]").evaluateAll((rows) => rows.map((r) => r.lastElementChild?.textContent?.trim()));
+  assert.ok(states.length > 0 && states.every((s) => ["Normal", "À surveiller", "Critique"].includes(s)), `states in words: ${states.join(", ")}`);
+  await capture(page, "sante-du-reseau");
+  await page.context().close();
+});

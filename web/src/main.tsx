@@ -23,6 +23,7 @@ import { lazy } from "./lazy";
 // Pages most visits never open load on demand: the first page of a member costs less.
 const DeskPage = lazy(() => import("./pages/desk").then((m) => m.DeskPage));
 const AdminPage = lazy(() => import("./pages/admin").then((m) => m.AdminPage));
+const HealthPage = lazy(() => import("./pages/health").then((m) => m.HealthPage));
 const FiguresPage = lazy(() => import("./pages/figures").then((m) => m.FiguresPage));
 const KioskPage = lazy(() => import("./pages/kiosk").then((m) => m.KioskPage));
 const ProfilePage = lazy(() => import("./pages/profile").then((m) => m.ProfilePage));
@@ -146,6 +147,7 @@ const MEMBER_PAGES: Record<string, () => preact.JSX.Element> = {
   "/recherche": () => <SearchPage />,
   "/profil": () => <ProfilePage />,
   "/admin": () => <AdminPage />,
+  "/admin/sante": () => <HealthPage />,
 };
 
 // Pages anyone may open, signed in or not: the links of the account mails among them.

@@ -415,6 +415,11 @@ export function AdminPage() {
       <Alert error={networks.error} />
       <Loading when={networks.loading && !networks.data}>
         {list.length > 1 && (
+      {admin && (
+        <p>
+          <a href="/admin/sante">Santé du réseau</a>
+        </p>
+      )}
           <Field label="Réseau à administrer">
             {(p) => (
               <select {...p} value={current} onChange={(e) => setChosen(e.currentTarget.value)}>
