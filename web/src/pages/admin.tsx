@@ -412,14 +412,14 @@ export function AdminPage() {
   return (
     <>
       <PageTitle>Administration</PageTitle>
-      <Alert error={networks.error} />
-      <Loading when={networks.loading && !networks.data}>
-        {list.length > 1 && (
       {admin && (
         <p>
           <a href="/admin/sante">Santé du réseau</a>
         </p>
       )}
+      <Alert error={networks.error} />
+      <Loading when={networks.loading && !networks.data}>
+        {list.length > 1 && (
           <Field label="Réseau à administrer">
             {(p) => (
               <select {...p} value={current} onChange={(e) => setChosen(e.currentTarget.value)}>
