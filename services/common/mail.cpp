@@ -81,9 +81,11 @@ constexpr const char* kPark =
     "UPDATE {schema}.mail_queue SET state = 'parked', owner_key = NULL, sent_at = NULL, "
     "last_error = $3, "
     "permanent_failures = permanent_failures + 1 WHERE id = $1 AND attempt_id = $2";
+// Not tried (the relay failed on an earlier row of the batch): the claim's attempt is taken
+// back, or a row would come out of an outage with the back-off of every round it waited through.
 constexpr const char* kRelease =
     "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL, "
-    "sent_at = NULL WHERE id = $1 AND attempt_id = $2";
+    "sent_at = NULL, attempts = GREATEST(attempts - 1, 0) WHERE id = $1 AND attempt_id = $2";
 constexpr const char* kDepth =
     "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM $1::timestamptz - min(created_at)), 0) "
     "FROM {schema}.mail_queue WHERE state IN ('pending', 'sending')";
@@ -322,6 +324,8 @@ struct Shared {
   Metrics& metrics;
   Clock clock;
   std::atomic<bool> running{true};
+  // The longest pause a sender is making because the relay failed (0: the relay answers).
+  std::atomic<int64_t> relay_backoff_ms{0};
   std::mutex mutex;
   std::condition_variable wake;
 
@@ -341,19 +345,38 @@ class Worker {
   void run() {
     while (shared_.running) {
       std::size_t taken = 0;
+      relay_failed_ = false;
       try {
         taken = round();
       } catch (const std::exception& e) {
         log::warn("mail sender round failed", {{"error", e.what()}});
         conn_.reset();  // a new connection and owner key; our rows are recovered
       }
-      if (taken < static_cast<std::size_t>(shared_.settings.batch_max)) {
+      if (relay_failed_) {
+        shared_.pause(relay_backoff());
+      } else if (taken < static_cast<std::size_t>(shared_.settings.batch_max)) {
         shared_.pause(shared_.settings.poll_ms);
       }
     }
   }
 
  private:
+  // The relay down or refusing for now: the sender waits longer each time (the rows it did not
+  // try wait with it) instead of knocking at every poll; the first answer ends the pause.
+  int64_t relay_backoff() {
+    const int64_t ms = backoff_ms(++relay_failures_, shared_.settings.retry_base_ms,
+                                  shared_.settings.retry_max_ms);
+    int64_t shown = shared_.relay_backoff_ms.load();
+    while (shown < ms && !shared_.relay_backoff_ms.compare_exchange_weak(shown, ms)) {
+    }
+    return ms;
+  }
+  void relay_answered() {
+    if (relay_failures_ == 0) return;
+    relay_failures_ = 0;
+    shared_.relay_backoff_ms = 0;
+  }
+
   std::size_t round() {
     connect();
     const int64_t now_ms = shared_.clock.now_ms();
@@ -363,10 +386,16 @@ class Worker {
     }
     std::vector<Claimed> rows = claim();
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (!shared_.running || !deliver(rows[i])) {
-        release(rows, i + (shared_.running ? 1 : 0));
+      if (!shared_.running) {
+        release(rows, i);
         break;
       }
+      if (!deliver(rows[i])) {
+        relay_failed_ = true;
+        release(rows, i + 1);
+        break;
+      }
+      relay_answered();
     }
     return rows.size();
   }
@@ -500,6 +529,8 @@ class Worker {
   int owner_key_ = 0;
   int backend_pid_ = 0;
   int64_t next_recover_ms_ = 0;
+  int relay_failures_ = 0;  // in a row, since the relay last answered
+  bool relay_failed_ = false;
 };
 
 // The sender: its threads, stopped when the Service (which owns it through a start hook) goes.
@@ -538,6 +569,8 @@ class Sender {
       });
       m.set("maillon_mail_queue_depth", "", r[0][0].as<double>());
       m.set("maillon_mail_oldest_pending_seconds", "", r[0][1].as<double>());
+      m.set("maillon_mail_relay_backoff_seconds", "",
+            static_cast<double>(shared_.relay_backoff_ms.load()) / 1000.0);
     } catch (const std::exception&) {
       m.set("maillon_mail_queue_depth", "", -1);
     }

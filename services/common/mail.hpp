@@ -38,7 +38,10 @@ struct OutgoingMail {
 bool enqueue(pqxx::work& tx, std::string_view schema, const OutgoingMail& m);
 
 // Started once by a service that queues mail: sends due rows over MAILLON_SMTP_URL (libcurl),
-// from MAILLON_MAIL_FROM, retried with back-off, parked after repeated permanent failure, metrics.
+// from MAILLON_MAIL_FROM, retried with back-off, parked after repeated permanent failure, metrics
+// (maillon_mail_{sent,retried,parked}_total, maillon_mail_queue_depth,
+// maillon_mail_oldest_pending_seconds, and maillon_mail_relay_backoff_seconds: how long a sender
+// now waits because the relay failed, 0 once it answers).
 void start_sender(Service& service, std::string_view schema);
 
 // What the sender and the tests share.

@@ -1,226 +1,25 @@
 // The notify service against real PostgreSQL, Redis and SMTP (Debian's aiosmtpd writing a
 // Maildir): a match two streets away reaches both members in the app and by mail; the mail's
-// unsubscribe link stops that kind; a reminder is told once however often its job runs; mail
-// queued while the SMTP server is down arrives once it is back; and a notify killed -9 while a
-// thousand notifications flow puts each in the inbox once and mails each once (no Message-ID
-// twice in the Maildir).
+// unsubscribe link stops that kind; a reminder is told once however often its job runs; and a
+// notify killed -9 while a thousand notifications flow puts each in the inbox once and mails each
+// once (no Message-ID twice in the Maildir). The relay down for a minute: notify_outage_test.cpp;
+// the daily digests: notify_digest_test.cpp.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
+#include <string>
 #include <thread>
 
-#include "accounts/mailbox.hpp"
-#include "harness.hpp"
-#include "listing_bodies.hpp"
+#include "notify/notify_world.hpp"
 #include "services/common/time.hpp"
-#include "test_clock.hpp"
 
 namespace maillon::testing {
 namespace {
 
-using accounts::CaughtMail;
-using accounts::SmtpCatcher;
-
-constexpr int kMailTimeoutMs = 30'000;
-constexpr const char* kPublicUrl = "http://127.0.0.1:8080";
-
-// An SMTP server on a fixed port and Maildir that the test stops and starts again (the relay
-// going down for a while).
-class RestartableSmtp {
- public:
-  RestartableSmtp()
-      : dir_(std::filesystem::temp_directory_path() / ("maillon-notify-mail-" + unique_suffix())),
-        port_(free_port()) {
-    for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(dir_ / sub);
-    start();
-  }
-  ~RestartableSmtp() {
-    stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  RestartableSmtp(const RestartableSmtp&) = delete;
-  RestartableSmtp& operator=(const RestartableSmtp&) = delete;
-
-  void start() {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(), "-c",
-              "aiosmtpd.handlers.Mailbox", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    const bool up = eventually(
-        [&] {
-          const int fd =
-              auth::connect_from("127.0.0.1", "http://127.0.0.1:" + std::to_string(port_));
-          if (fd < 0) return false;
-          ::close(fd);
-          return true;
-        },
-        10'000, 50);
-    if (!up) throw std::runtime_error("python3 -m aiosmtpd did not start");
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  std::string maildir() const { return dir_.string(); }
-  std::vector<CaughtMail> mails(const std::string& to, const std::string& kind) const {
-    return SmtpCatcher::read_maildir(maildir(), to, kind);
-  }
-
- private:
-  std::filesystem::path dir_;
-  uint16_t port_;
-  pid_t pid_ = -1;
-};
-
-class NotifyTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    smtp = new RestartableSmtp();
-    // Every process this suite starts inherits the environment: the members service mails its
-    // verification links, notify its notifications, all to this server.
-    ::setenv("MAILLON_SMTP_URL", smtp->url().c_str(), 1);
-    ::setenv("MAILLON_PUBLIC_URL", kPublicUrl, 1);
-    ::setenv("MAILLON_MAIL_RETRY_BASE_MS", "200", 1);
-    ::setenv("MAILLON_MAIL_RETRY_MAX_MS", "1000", 1);
-    ::setenv("MAILLON_MAIL_POLL_MS", "50", 1);
-    clock_path = "/tmp/maillon-notify-clock-" + unique_suffix();
-    std::ofstream(clock_path) << 0;
-    world = new MembersWorld("notify",
-                             {{"MAILLON_RATE_LIMIT", "100000"}, {"MAILLON_RATE_BURST", "100000"}});
-    community = world->create_community("Roubaix", {{"proposal_days", 7}});
-    site = world->create_site(community, "Tiers-lieu de l'Alma", 50.69, 3.17);
-    const std::map<std::string, std::string> fast = {{"MAILLON_RATE_LIMIT", "100000"},
-                                                     {"MAILLON_RATE_BURST", "100000"}};
-    for (auto* p : {&offers, &requests, &matching, &exchange, &depot, &ledger}) {
-      const char* name = p == &offers     ? "offers"
-                         : p == &requests ? "requests"
-                         : p == &matching ? "matching"
-                         : p == &exchange ? "exchange"
-                         : p == &depot    ? "depot"
-                                          : "ledger";  // a loan's cost is held at its accept
-      auto env = world->env(fast);
-      // The depot's loan notices go round often enough for a test to see them repeat.
-      if (p == &depot) env["MAILLON_DEPOT_JOB_INTERVAL_MS"] = "50";
-      *p = new ServiceProcess(name, env);
-      (*p)->start();
-    }
-    notify = new ServiceProcess("notify", notify_env());
-    notify->start();
-  }
-  static void TearDownTestSuite() {
-    for (auto* p : {notify, ledger, depot, exchange, matching, requests, offers}) delete p;
-    delete world;
-    delete smtp;
-    std::remove(clock_path.c_str());
-  }
-  static std::map<std::string, std::string> notify_env() {
-    return world->env({{"MAILLON_CLOCK_OFFSET_FILE", clock_path},
-                       {"MAILLON_NOTIFY_JOB_INTERVAL_MS", "50"},
-                       {"MAILLON_RECLAIM_IDLE_MS", "1000"},
-                       {"MAILLON_RATE_LIMIT", "100000"},
-                       {"MAILLON_RATE_BURST", "100000"}});
-  }
-
-  static inline RestartableSmtp* smtp = nullptr;
-  static inline MembersWorld* world = nullptr;
-  static inline ServiceProcess *offers = nullptr, *requests = nullptr, *matching = nullptr,
-                               *exchange = nullptr, *depot = nullptr, *notify = nullptr,
-                               *ledger = nullptr;
-  static inline std::string community, site, clock_path;
-
-  // Builders ---------------------------------------------------------------------------------
-
-  // A member whose address is verified the way a person does it: the link of the mail. (ASCII
-  // names: the address is made of the name, and the catcher refuses non-ASCII addresses.)
-  static MemberInfo verified_member(const std::string& name) {
-    MemberInfo m = world->register_member(community, name, site);
-    std::optional<CaughtMail> mail;
-    EXPECT_TRUE(eventually(
-        [&] {
-          auto all = smtp->mails(m.email, "account.verify");
-          if (all.empty()) return false;
-          mail = all.front();
-          return true;
-        },
-        kMailTimeoutMs, 50))
-        << "no verification mail for " << m.email;
-    if (!mail) return m;
-    const std::string token = mail->token_for(kPublicUrl, "/verifier");
-    auto r = Client(world->members->url()).post("/v1/auth/verify", {{"token", token}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return m;
-  }
-  static Client inbox(const MemberInfo& m) { return Client(notify->url(), m.token); }
-  static Json notifications_of(const MemberInfo& m, const std::string& type) {
-    Json out = Json::array();
-    auto r = inbox(m).get("/v1/notifications?limit=100");
-    if (r.status != 200) return out;
-    const Json body = r.json();  // held: a range-for over r.json()["items"] would dangle
-    for (const auto& n : body["items"]) {
-      if (n["type"] == type) out.push_back(n);
-    }
-    return out;
-  }
-  static Json listing(const std::string& title, double lat, double lon) {
-    return {{"kind", "good"},
-            {"mode", "lend"},
-            {"category", "perceuses"},
-            {"title", title},
-            {"location", {{"lat", lat}, {"lon", lon}}},
-            {"reach_km", 2}};
-  }
-  static std::string post(ServiceProcess* service, const std::string& path, const MemberInfo& m,
-                          const Json& body) {
-    auto r = Client(service->url(), m.token).post(path, body);
-    EXPECT_EQ(r.status, 201) << path << ": " << r.body;
-    return r.json().value("id", "");
-  }
-  // A member is known to notify (their address verified) once preferences answer and the
-  // member's verification reached it: the first mail proves it, so the tests wait for mails.
-  static std::vector<CaughtMail> wait_mails(const std::string& to, const std::string& kind,
-                                            std::size_t count) {
-    std::vector<CaughtMail> all;
-    eventually(
-        [&] {
-          all = smtp->mails(to, kind);
-          return all.size() >= count;
-        },
-        kMailTimeoutMs, 50);
-    return all;
-  }
-  static std::string unsubscribe_token(const CaughtMail& m) {
-    const std::string link = m.header("List-Unsubscribe");
-    const auto at = link.find("token=");
-    if (at == std::string::npos) return "";
-    return link.substr(at + 6, link.find('>', at) - at - 6);
-  }
-  static double metric(const std::string& name) {
-    auto r = http_request(notify->url(), "GET", "/metrics");
-    double total = 0;
-    std::istringstream in(r.body);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(name, 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-    return total;
-  }
-};
+class NotifyTest : public NotifyFixture {};
 
 TEST_F(NotifyTest, a_match_two_streets_away_reaches_both_members_in_the_app_and_by_mail) {
   const MemberInfo seeker = verified_member("Salome"), lender = verified_member("Lucas");
@@ -293,7 +92,7 @@ TEST_F(NotifyTest, preferences_keep_what_the_member_chose_and_refuse_unknown_kin
   const Json defaults = inbox(m).get("/v1/me/preferences").json();
   EXPECT_EQ(defaults["kinds"]["desk.digest"]["email"], "digest");
   EXPECT_EQ(defaults["kinds"]["exchange.message"]["email"], "instant");
-  EXPECT_EQ(defaults["kinds"].size(), 9u);
+  EXPECT_GE(defaults["kinds"].size(), 9u);  // the contract's kinds (its schema checks which)
   auto r =
       Client(notify->url(), m.token)
           .call("PUT", "/v1/me/preferences",
@@ -462,31 +261,6 @@ TEST_F(NotifyTest, a_depot_loan_due_tomorrow_is_reminded_once_however_often_the_
   EXPECT_EQ(notifications_of(borrower, "loan.reminder").size(), 1u);
   ASSERT_EQ(wait_mails(borrower.email, "loan.reminder", 1).size(), 1u);
   EXPECT_EQ(smtp->mails(borrower.email, "loan.reminder").size(), 1u);
-}
-
-TEST_F(NotifyTest, mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_back) {
-  const MemberInfo seeker = verified_member("Yasmine"), lender = verified_member("Hugo");
-  post(requests, "/v1/requests", seeker, listing("Cherche perceuse", 50.0700, 3.1900));
-  smtp->stop();
-  const double retried = metric("maillon_mail_retried_total");
-  constexpr int kOffers = 4;
-  for (int i = 0; i < kOffers; ++i) {
-    post(offers, "/v1/offers", lender,
-         listing("Perceuse " + std::to_string(i), 50.0701 + 0.0002 * i, 3.1901));
-  }
-  // The sender tried, failed, and keeps the mails for later.
-  ASSERT_TRUE(eventually([&] { return metric("maillon_mail_retried_total") > retried + 2; },
-                         kMailTimeoutMs));
-  smtp->start();
-  const auto to_seeker = wait_mails(seeker.email, "match.new", kOffers);
-  const auto to_lender = wait_mails(lender.email, "match.new", kOffers);
-  EXPECT_EQ(to_seeker.size(), static_cast<std::size_t>(kOffers));
-  EXPECT_EQ(to_lender.size(), static_cast<std::size_t>(kOffers));
-  std::set<std::string> ids;
-  for (const auto* list : {&to_seeker, &to_lender}) {
-    for (const auto& m : *list) ids.insert(m.header("Message-ID"));
-  }
-  EXPECT_EQ(ids.size(), static_cast<std::size_t>(2 * kOffers));
 }
 
 TEST_F(NotifyTest, notify_killed_while_a_thousand_notifications_flow_tells_each_once) {
