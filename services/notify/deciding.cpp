@@ -149,7 +149,11 @@ Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
   if (!who || !who->email) return told;  // no address, or not verified: the inbox only
   const std::string link = n.link_path.empty() ? "" : public_url() + n.link_path;
   if (p.email == EmailChoice::digest || n.kind == "desk.digest") {
-    told.digest = repo::add_digest_item(tx, id, n.member_id, n.kind, n.subject, link, now_s);
+    // The desk's lines are written for the digest (their subject); a member's are the notice's
+    // sentence, which names the listings, where the subject would repeat itself line after line.
+    const std::string& line =
+        n.kind == "desk.digest" || n.paragraphs.empty() ? n.subject : n.paragraphs.front();
+    told.digest = repo::add_digest_item(tx, id, n.member_id, n.kind, line, link, now_s);
     return told;
   }
   Notice located = n;

@@ -2,8 +2,6 @@
 // lapse, and the daily digests. Each reminder is a notice whose cause names the thing and its
 // date, so that however often a job goes round (and on however many replicas), it is told once;
 // a new due date (a renewal) is a new reminder.
-#include <map>
-
 #include "services/common/config.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/mail.hpp"
@@ -16,6 +14,7 @@ namespace {
 constexpr int64_t kDayS = 24 * 3600;
 constexpr int64_t kIntervalDefaultMs = 60'000;
 constexpr int64_t kReservationWarningDefaultS = 3 * 3600;
+constexpr int kDigestItemsMax = 200;  // lines in one digest; the rest go in the next day's
 
 void remind_loans_due(pqxx::work& tx, int64_t now_s) {
   for (const auto& loan : repo::loans_due_between(tx, now_s, now_s + kDayS, kJobBatchMax)) {
@@ -59,18 +58,30 @@ std::string digest_subject(const std::string& kind, std::size_t count) {
   return "Votre résumé du jour (" + std::to_string(count) + ")";
 }
 
-// One mail per member and kind for what the previous days (Europe/Paris) kept.
-void send_one_digest(pqxx::work& tx, const std::vector<repo::DigestItem>& items, int64_t now_s) {
-  const repo::DigestItem& first = items.front();
-  const auto who = repo::recipient(tx, first.member_id);
-  repo::mark_digest_sent(tx, first.member_id, first.kind, now_s);
+// The dedup key of a member's digest of a kind on a Europe/Paris day: one mail per day, however
+// often the job goes round and on however many replicas (kDigestGroupsDue reads it too).
+std::string digest_key(const std::string& member_id, const std::string& kind,
+                       const std::string& day) {
+  return "digest:" + member_id + ":" + kind + ":" + day;
+}
+
+// One mail for what the days before `day` kept of this kind for this member.
+void send_one_digest(pqxx::work& tx, const std::string& member_id, const std::string& kind,
+                     const std::string& day, int64_t now_s) {
+  const std::vector<repo::DigestItem> items =
+      repo::digest_items(tx, member_id, kind, now_s, kDigestItemsMax);
+  if (items.empty()) return;
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.id);
+  repo::mark_digest_sent(tx, ids);
+  const auto who = repo::recipient(tx, member_id);
   if (!who || !who->email) return;
-  Notice n{"digest:" + first.member_id + ":" + first.kind + ":" + std::to_string(now_s / kDayS),
-           first.member_id, "digest", first.kind};
-  n.subject = digest_subject(first.kind, items.size());
+  Notice n{digest_key(member_id, kind, day), member_id, "digest", kind};
+  n.subject = digest_subject(kind, items.size());
   for (const auto& item : items) {
     n.paragraphs.push_back("• " + item.line + (item.link.empty() ? "" : " — " + item.link));
   }
+  n.link_path = kind == "desk.digest" ? "/desk" : "/notifications";
   n.site_id = who->home_site_id;
   const std::string token = new_token();
   repo::store_unsubscribe_token(tx, token_hash(token), n.member_id, n.kind);
@@ -81,11 +92,10 @@ void send_one_digest(pqxx::work& tx, const std::vector<repo::DigestItem>& items,
 }
 
 void send_digests(pqxx::work& tx, int64_t now_s) {
-  std::map<std::pair<std::string, std::string>, std::vector<repo::DigestItem>> groups;
-  for (auto& item : repo::due_digest_items(tx, now_s, kJobBatchMax)) {
-    groups[{item.member_id, item.kind}].push_back(std::move(item));
+  const std::string day = repo::paris_day(tx, now_s);
+  for (const auto& [member_id, kind] : repo::digest_groups_due(tx, now_s, day, kJobBatchMax)) {
+    send_one_digest(tx, member_id, kind, day, now_s);
   }
-  for (const auto& [key, items] : groups) send_one_digest(tx, items, now_s);
 }
 
 }  // namespace

@@ -135,15 +135,23 @@ bool add_digest_item(pqxx::work& tx, const std::string& id, const std::string& m
                      std::string_view kind, const std::string& line, const std::string& link,
                      int64_t at_s);
 struct DigestItem {
+  std::string id;
   std::string member_id;
   std::string kind;
   std::string line;
   std::string link;
 };
-// Unsent items created before `before_s`, at most `limit`, grouped by member and kind.
-std::vector<DigestItem> due_digest_items(pqxx::work& tx, int64_t before_s, int limit);
-void mark_digest_sent(pqxx::work& tx, const std::string& member_id, const std::string& kind,
-                      int64_t before_s);
+// The Europe/Paris day ("YYYY-MM-DD") holding the Unix time `at_s`.
+std::string paris_day(pqxx::work& tx, int64_t at_s);
+// (member, kind) pairs with unsent items from before the Paris day holding `before_s` and no
+// digest queued yet for `day`, at most `limit`.
+std::vector<std::pair<std::string, std::string>> digest_groups_due(pqxx::work& tx, int64_t before_s,
+                                                                   const std::string& day,
+                                                                   int limit);
+// A member's unsent items of a kind from before the Paris day holding `before_s`, oldest first.
+std::vector<DigestItem> digest_items(pqxx::work& tx, const std::string& member_id,
+                                     const std::string& kind, int64_t before_s, int limit);
+void mark_digest_sent(pqxx::work& tx, const std::vector<std::string>& item_ids);
 
 struct Listing {
   std::string id;

@@ -76,12 +76,22 @@ constexpr const char* kMarkAllRead =
 constexpr const char* kAddDigestItem =
     "INSERT INTO digest_items (id, member_id, kind, line, link, created_at) "
     "VALUES ($1, $2, $3, $4, $5, to_timestamp($6)) ON CONFLICT (id) DO NOTHING RETURNING id";
-constexpr const char* kDueDigestItems =
-    "SELECT member_id::text, kind, line, link FROM digest_items WHERE NOT sent "
-    "AND created_at < " MAILLON_PARIS_DAY("$1") " ORDER BY member_id, kind, created_at LIMIT $2";
+constexpr const char* kParisDay =
+    "SELECT to_char(to_timestamp($1) AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD')";
+// Members and kinds with items of the days before, whose digest of the day $2 is not queued yet
+// (its dedup key, digest_key() in jobs.cpp): an item arriving after that digest waits for the
+// next day's.
+constexpr const char* kDigestGroupsDue =
+    "SELECT DISTINCT d.member_id::text, d.kind FROM digest_items d WHERE NOT d.sent "
+    "AND d.created_at < " MAILLON_PARIS_DAY(
+        "$1") " AND NOT EXISTS (SELECT 1 FROM mail_queue q WHERE q.dedup_key = 'digest:' || "
+              "d.member_id::text || ':' || d.kind || ':' || $2) LIMIT $3";
+constexpr const char* kDigestItems =
+    "SELECT id::text, member_id::text, kind, line, link FROM digest_items WHERE member_id = $1 "
+    "AND kind = $2 AND NOT sent AND created_at < " MAILLON_PARIS_DAY(
+        "$3") " ORDER BY created_at, id LIMIT $4";
 constexpr const char* kMarkDigestSent =
-    "UPDATE digest_items SET sent = true WHERE member_id = $1 AND kind = $2 AND NOT sent "
-    "AND created_at < " MAILLON_PARIS_DAY("$3");
+    "UPDATE digest_items SET sent = true WHERE id = ANY($1::uuid[])";
 
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, title, site_id) VALUES ($1, $2, $3, $4, $5::uuid) "
@@ -263,18 +273,32 @@ bool add_digest_item(pqxx::work& tx, const std::string& id, const std::string& m
               .empty();
 }
 
-std::vector<DigestItem> due_digest_items(pqxx::work& tx, int64_t before_s, int limit) {
+std::string paris_day(pqxx::work& tx, int64_t at_s) {
+  return tx.exec_params(kParisDay, at_s)[0][0].as<std::string>();
+}
+
+std::vector<std::pair<std::string, std::string>> digest_groups_due(pqxx::work& tx, int64_t before_s,
+                                                                   const std::string& day,
+                                                                   int limit) {
+  std::vector<std::pair<std::string, std::string>> groups;
+  for (const auto& row : tx.exec_params(kDigestGroupsDue, before_s, day, limit)) {
+    groups.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  return groups;
+}
+
+std::vector<DigestItem> digest_items(pqxx::work& tx, const std::string& member_id,
+                                     const std::string& kind, int64_t before_s, int limit) {
   std::vector<DigestItem> items;
-  for (const auto& row : tx.exec_params(kDueDigestItems, before_s, limit)) {
+  for (const auto& row : tx.exec_params(kDigestItems, member_id, kind, before_s, limit)) {
     items.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<std::string>()});
+                     row[3].as<std::string>(), row[4].as<std::string>()});
   }
   return items;
 }
 
-void mark_digest_sent(pqxx::work& tx, const std::string& member_id, const std::string& kind,
-                      int64_t before_s) {
-  tx.exec_params(kMarkDigestSent, member_id, kind, before_s);
+void mark_digest_sent(pqxx::work& tx, const std::vector<std::string>& item_ids) {
+  tx.exec_params(kMarkDigestSent, array_literal(item_ids));
 }
 
 void upsert_listing(pqxx::work& tx, const Listing& l) {
