@@ -8,6 +8,7 @@
 
 #include "accounts/mailbox.hpp"
 #include "auth/auth_http.hpp"
+#include "e2e/e2e_mailbox.hpp"
 #include "e2e/e2e_suite.hpp"
 
 namespace maillon::testing::accounts {
@@ -24,14 +25,14 @@ class E2eAccountsTest : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
     E2eSuite::SetUpTestSuite();
-    maildir = new std::string(required_env("MAILLON_MAIL_DIR"));
+    mailbox = new StackMailbox();
     place = gateway->community("Comptes", {{"signup_bonus", 0}});
   }
   static void TearDownTestSuite() {
-    delete maildir;
+    delete mailbox;
     E2eSuite::TearDownTestSuite();
   }
-  static inline std::string* maildir = nullptr;
+  static inline StackMailbox* mailbox = nullptr;
   static inline GatewayCommunity place;
 
   static MemberInfo member(const std::string& name) { return gateway->member(place, name); }
@@ -55,15 +56,7 @@ class E2eAccountsTest : public E2eSuite {
   // The token of the link to `page` in the first mail to `to` of `kind`, once it has arrived.
   static std::string mailed_token(const std::string& to, const std::string& kind,
                                   const std::string& page) {
-    std::string token;
-    poll_until([&] {
-      for (const auto& mail : SmtpCatcher::read_maildir(*maildir, to, kind)) {
-        token = mail.token_for("", page);
-        if (!token.empty()) return true;
-      }
-      return false;
-    });
-    return token;
+    return mailbox->token(to, kind, page);
   }
   // Every service behind the gateway sees the session alike: members, exchange and ledger.
   static int status_everywhere(const std::string& token) {
@@ -77,7 +70,8 @@ TEST_F(E2eAccountsTest, registration_mails_a_verification_link_that_works) {
   const auto m = member("verifiee");
   EXPECT_EQ(call("GET", "/v1/me", bearer(m.token)).json()["email_verified"], false);
   const std::string token = mailed_token(m.email, "account.verify", "/verifier");
-  ASSERT_FALSE(token.empty()) << "no account.verify mail to " << m.email << " in " << *maildir;
+  ASSERT_FALSE(token.empty()) << "no account.verify mail to " << m.email << " in "
+                              << mailbox->dir();
   auto verified = call("POST", "/v1/auth/verify", {}, {{"token", token}});
   ASSERT_EQ(verified.status, 200) << verified.body;
   EXPECT_EQ(call("GET", "/v1/me", bearer(m.token)).json()["email_verified"], true);
@@ -117,7 +111,7 @@ TEST_F(E2eAccountsTest, a_reset_for_an_unknown_address_answers_like_a_known_one)
   EXPECT_EQ(stranger.header("content-type"), known.header("content-type"));
   // The known address gets its mail; by then the unknown one has none.
   ASSERT_FALSE(mailed_token(m.email, "account.reset", "/reinitialiser").empty());
-  EXPECT_TRUE(SmtpCatcher::read_maildir(*maildir, unknown, "account.reset").empty());
+  EXPECT_TRUE(mailbox->mails(unknown, "account.reset").empty());
 }
 
 TEST_F(E2eAccountsTest, an_email_change_is_confirmed_from_the_new_address) {
@@ -128,7 +122,7 @@ TEST_F(E2eAccountsTest, an_email_change_is_confirmed_from_the_new_address) {
   ASSERT_EQ(asked.status, 202) << asked.body;
   const std::string token = mailed_token(next, "account.email-change", "/email");
   ASSERT_FALSE(token.empty()) << "no account.email-change mail to " << next;
-  EXPECT_FALSE(SmtpCatcher::read_maildir(*maildir, m.email, "account.email-change").empty())
+  EXPECT_FALSE(mailbox->mails(m.email, "account.email-change").empty())
       << "no notice to the old address";
   auto confirmed = call("POST", "/v1/auth/email/confirm", {}, {{"token", token}});
   ASSERT_EQ(confirmed.status, 200) << confirmed.body;
