@@ -72,6 +72,7 @@ void send_one_digest(pqxx::work& tx, const std::string& member_id, const std::st
       repo::digest_items(tx, member_id, kind, now_s, kDigestItemsMax);
   if (items.empty()) return;
   std::vector<std::string> ids;
+  ids.reserve(items.size());
   for (const auto& item : items) ids.push_back(item.id);
   repo::mark_digest_sent(tx, ids);
   const auto who = repo::recipient(tx, member_id);
