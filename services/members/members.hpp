@@ -10,6 +10,7 @@
 
 namespace maillon {
 class Service;
+class BodyReader;
 }
 
 namespace maillon::members {
@@ -63,6 +64,10 @@ ProfilePatch parse_profile_patch(std::string_view body);
 // DELETE /v1/me: {password}, asked again so that a session left open cannot erase the account.
 std::string parse_password_confirmation(std::string_view body);
 bool plausible_email(std::string_view email);
+// The fields every body that takes an address or sets a password reads the same way: "email"
+// trimmed and plausible; a new password of kPasswordMinLength to kPasswordMaxLength.
+std::string read_email(BodyReader& r);
+std::string read_new_password(BodyReader& r, std::string_view field);
 
 // Routes, the first-admin bootstrap and the reliability consumer.
 void register_service(Service& service);

@@ -47,18 +47,29 @@ bool plausible_email(std::string_view e) {
   });
 }
 
+std::string read_email(BodyReader& r) {
+  std::string address = trimmed(r.required_text("email", kEmailMax));
+  if (!address.empty() && !plausible_email(address))
+    r.add_error("email", "adresse e-mail invalide");
+  return address;
+}
+
+std::string read_new_password(BodyReader& r, std::string_view field) {
+  std::string password = r.required_text(field, kPasswordMaxLength);
+  if (r.has(field) && password.size() < kPasswordMinLength) {
+    r.add_error(std::string(field),
+                "au moins " + std::to_string(kPasswordMinLength) + " caractères");
+  }
+  return password;
+}
+
 RegisterInput parse_register(std::string_view body) {
   auto j = parse_json_object(body);
   BodyReader r(j, {"email", "password", "display_name", "community_id", "home_site_id", "location"},
                {"id", "roles", "is_admin", "member_id"});
   RegisterInput in;
-  in.email = trimmed(r.required_text("email", kEmailMax));
-  if (!in.email.empty() && !plausible_email(in.email))
-    r.add_error("email", "adresse e-mail invalide");
-  in.password = r.required_text("password", kPasswordMaxLength);
-  if (r.has("password") && in.password.size() < kPasswordMinLength) {
-    r.add_error("password", "au moins " + std::to_string(kPasswordMinLength) + " caractères");
-  }
+  in.email = read_email(r);
+  in.password = read_new_password(r, "password");
   in.display_name = trimmed(r.required_text("display_name", kNameMax));
   if (r.has("display_name")) check_display_name(r, in.display_name);
   in.community_id = r.required_uuid("community_id");
