@@ -30,6 +30,7 @@ FieldErrors validate_policy(const CommunityPolicy& p) {
   check_range(errors, "max_active_reservations", p.max_active_reservations, 1, 100);
   check_range(errors, "grant_review_minutes", p.grant_review_minutes, 1, kPolicyMinutesBound);
   check_range(errors, "max_renewals", p.max_renewals, 0, 20);
+  check_range(errors, "hold_pickup_days", p.hold_pickup_days, 1, 60);
   return errors;
 }
 

@@ -23,6 +23,8 @@ struct CommunityPolicy {
   // A staff grant above this waits for a second staff member or an admin (four eyes).
   int64_t grant_review_minutes = 300;
   int64_t max_renewals = 2;  // a loan between members is renewed at most this often
+  // A held object waits this long for the first of its queue before the next one is told.
+  int64_t hold_pickup_days = 7;
   // Whether a new member may exchange at once (open) or waits for staff approval.
   Membership membership = Membership::open;
   bool operator==(const CommunityPolicy&) const = default;

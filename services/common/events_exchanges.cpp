@@ -6,18 +6,29 @@ namespace maillon {
 namespace {
 
 using T = ExchangeEventType;
-constexpr EnumName<T> kTypes[] = {
-    {T::proposed, "exchange.proposed"},   {T::accepting, "exchange.accepting"},
-    {T::accepted, "exchange.accepted"},   {T::confirmed, "exchange.confirmed"},
-    {T::refused, "exchange.refused"},     {T::completing, "exchange.completing"},
-    {T::completed, "exchange.completed"}, {T::declined, "exchange.declined"},
-    {T::cancelled, "exchange.cancelled"}, {T::abandoned, "exchange.abandoned"},
-    {T::expired, "exchange.expired"},     {T::disputed, "exchange.disputed"},
-    {T::resolved, "exchange.resolved"},   {T::message, "exchange.message"},
-    {T::rated, "exchange.rated"},         {T::handed_over, "exchange.handed_over"},
-    {T::returned, "exchange.returned"},   {T::renewal_requested, "exchange.renewal_requested"},
-    {T::renewed, "exchange.renewed"},     {T::late, "exchange.late"},
-    {T::lost, "exchange.lost"},           {T::no_show, "exchange.no_show"}};
+constexpr EnumName<T> kTypes[] = {{T::proposed, "exchange.proposed"},
+                                  {T::accepting, "exchange.accepting"},
+                                  {T::accepted, "exchange.accepted"},
+                                  {T::confirmed, "exchange.confirmed"},
+                                  {T::refused, "exchange.refused"},
+                                  {T::completing, "exchange.completing"},
+                                  {T::completed, "exchange.completed"},
+                                  {T::declined, "exchange.declined"},
+                                  {T::cancelled, "exchange.cancelled"},
+                                  {T::abandoned, "exchange.abandoned"},
+                                  {T::expired, "exchange.expired"},
+                                  {T::disputed, "exchange.disputed"},
+                                  {T::resolved, "exchange.resolved"},
+                                  {T::message, "exchange.message"},
+                                  {T::rated, "exchange.rated"},
+                                  {T::handed_over, "exchange.handed_over"},
+                                  {T::returned, "exchange.returned"},
+                                  {T::renewal_requested, "exchange.renewal_requested"},
+                                  {T::renewed, "exchange.renewed"},
+                                  {T::late, "exchange.late"},
+                                  {T::lost, "exchange.lost"},
+                                  {T::no_show, "exchange.no_show"},
+                                  {T::hold_available, "exchange.hold_available"}};
 
 using S = ExchangeState;
 constexpr EnumName<S> kStates[] = {{S::proposed, "proposed"},

@@ -35,7 +35,8 @@ enum class ExchangeEventType {
   renewed,
   late,
   lost,
-  no_show
+  no_show,
+  hold_available  // a hold's member may borrow the object now (holds.hpp)
 };
 
 struct ExchangeResolutionData {

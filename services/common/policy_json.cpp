@@ -9,7 +9,7 @@ namespace maillon {
 namespace {
 
 using PolicyField = std::pair<const char*, int64_t CommunityPolicy::*>;
-constexpr std::array<PolicyField, 12> kFields = {{
+constexpr std::array<PolicyField, 13> kFields = {{
     {"min_balance", &CommunityPolicy::min_balance},
     {"max_balance", &CommunityPolicy::max_balance},
     {"signup_bonus", &CommunityPolicy::signup_bonus},
@@ -22,6 +22,7 @@ constexpr std::array<PolicyField, 12> kFields = {{
     {"max_active_reservations", &CommunityPolicy::max_active_reservations},
     {"grant_review_minutes", &CommunityPolicy::grant_review_minutes},
     {"max_renewals", &CommunityPolicy::max_renewals},
+    {"hold_pickup_days", &CommunityPolicy::hold_pickup_days},
 }};
 
 constexpr const char* kMembershipField = "membership";

@@ -10,14 +10,14 @@ namespace {
 
 // Each name here has its schemas/events/<type>.schema.json (the contract test checks it).
 constexpr std::string_view kExchanges[] = {
-    "exchange.proposed",    "exchange.accepting", "exchange.accepted",
-    "exchange.confirmed",   "exchange.refused",   "exchange.completing",
-    "exchange.completed",   "exchange.declined",  "exchange.cancelled",
-    "exchange.abandoned",   "exchange.expired",   "exchange.disputed",
-    "exchange.resolved",    "exchange.message",   "exchange.rated",
-    "exchange.handed_over", "exchange.returned",  "exchange.renewal_requested",
-    "exchange.renewed",     "exchange.late",      "exchange.lost",
-    "exchange.no_show"};
+    "exchange.proposed",    "exchange.accepting",     "exchange.accepted",
+    "exchange.confirmed",   "exchange.refused",       "exchange.completing",
+    "exchange.completed",   "exchange.declined",      "exchange.cancelled",
+    "exchange.abandoned",   "exchange.expired",       "exchange.disputed",
+    "exchange.resolved",    "exchange.message",       "exchange.rated",
+    "exchange.handed_over", "exchange.returned",      "exchange.renewal_requested",
+    "exchange.renewed",     "exchange.late",          "exchange.lost",
+    "exchange.no_show",     "exchange.hold_available"};
 constexpr std::string_view kLedgerCommands[] = {"ledger.hold", "ledger.grant", "ledger.post",
                                                 "ledger.void"};
 constexpr std::string_view kLedgerEvents[] = {"transfer.pending", "transfer.posted",

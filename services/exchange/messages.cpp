@@ -141,6 +141,25 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {400, "invalid-input", "from et to : deux dates RFC 3339, from avant to, 400 jours au plus",
       "from", "Période invalide."}},
     {ExchangeRefusal::calendar_token_invalid, {404, "not-found", "Calendrier inconnu ou révoqué."}},
+    {ExchangeRefusal::held_for_another,
+     {409, "held-for-another",
+      "Cet objet est mis de côté pour le premier membre de sa file d'attente : lui seul peut "
+      "l'emprunter jusqu'à la fin de son délai de retrait. Rejoignez la file pour être prévenu."}},
+    {ExchangeRefusal::renewal_hold_queue,
+     {409, "hold-queue",
+      "Un autre membre attend cet objet : le prêt ne peut pas être prolongé. Merci de le rendre "
+      "à la date prévue."}},
+    {ExchangeRefusal::hold_not_lendable,
+     {422, "not-lendable", "Seul un objet prêté (offre en mode « lend ») se réserve."}},
+    {ExchangeRefusal::hold_own_object,
+     {422, "own-listing", "Vous ne pouvez pas réserver votre propre objet."}},
+    {ExchangeRefusal::hold_not_on_loan,
+     {409, "not-on-loan",
+      "Cet objet n'est pas prêté en ce moment : demandez directement à l'emprunter."}},
+    {ExchangeRefusal::hold_duplicate,
+     {409, "already-holding", "Vous êtes déjà dans la file d'attente de cet objet."}},
+    {ExchangeRefusal::hold_borrowing,
+     {409, "already-borrowing", "Vous avez déjà cet objet en prêt."}},
 };
 
 }  // namespace

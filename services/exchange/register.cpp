@@ -6,6 +6,7 @@
 
 #include "services/common/service.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/holds.hpp"
 
 namespace maillon::exchange {
 
@@ -13,6 +14,7 @@ void register_service(Service& service) {
   auto workflow = std::make_shared<Workflow>(service);
   register_routes(service, workflow);
   register_consumers(service, workflow);
+  register_holds(service, workflow);
 }
 
 }  // namespace maillon::exchange

@@ -11,6 +11,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
+#include "services/exchange/holds.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -124,6 +125,11 @@ ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, Exch
   if (ex.mode == ListingMode::lend && action == ExchangeAction::accept &&
       repo::has_late_loan(tx, ex.receiver_id)) {
     return ExchangeRefusal::overdue_loan;
+  }
+  const bool renews = action == ExchangeAction::renew || action == ExchangeAction::renew_accept;
+  if (ex.mode == ListingMode::lend && renews && record.offer_id &&
+      has_holds(tx, *record.offer_id)) {
+    return ExchangeRefusal::renewal_hold_queue;  // libraries refuse a renewal with a queue
   }
   const bool books = action == ExchangeAction::accept || action == ExchangeAction::renew_accept;
   if (ex.mode == ListingMode::lend && books && record.offer_id &&
@@ -277,6 +283,13 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
       answer.errors = refusal.errors;
       return answer;
     }
+    if (proposal.mode == ListingMode::lend) {
+      if (const auto refusal = borrow_refusal(tx, p.offer->id, p.receiver_id);
+          refusal != ExchangeRefusal::none) {
+        return refused<ExchangeView>(refusal);
+      }
+      proposal.due_at_s = due_on_open_day(tx, *site, proposal.due_at_s);
+    }
     if (FieldErrors errors = validate_proposal(proposal); !errors.empty()) {
       auto answer = refused<ExchangeView>(ExchangeRefusal::proposal_invalid);
       answer.errors = std::move(errors);
@@ -297,6 +310,9 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     }
     record.message = in.message;
     repo::insert_exchange(tx, record);
+    if (proposal.mode == ListingMode::lend) {
+      fulfil_hold(tx, p.offer->id, p.receiver_id, proposal.id, w_->now_s());
+    }
     auto stored = *repo::find_exchange(tx, proposal.id, false);
     w_->publish(tx, stored, "exchange.proposed");
     Answer<ExchangeView> answer;
@@ -346,6 +362,9 @@ Answer<ExchangeView> ExchangeUseCases::act(const Identity& who, const std::strin
     const bool as_staff = action == ExchangeAction::resolve || action == ExchangeAction::lost;
     ActionInput in = input;
     in.scheduled_s = scheduled_s(*record);
+    if (action == ExchangeAction::renew) {
+      in.due_at_s = due_on_open_day(tx, record->exchange.site_id, in.due_at_s);
+    }
     ExchangeResult result = run_action(record->exchange, actor_for(who, record->exchange, as_staff),
                                        policy, w_->now_s(), action, in);
     Answer<ExchangeView> answer;

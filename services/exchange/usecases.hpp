@@ -67,9 +67,17 @@ enum class ExchangeRefusal {
   no_show_member_missing,  // a no-show without member_id
   calendar_range_invalid,  // ?from= / ?to= missing, not RFC 3339, or from after to / too long
   calendar_token_invalid,  // a feed token unknown or revoked
+  // Holds (holds.hpp).
+  held_for_another,    // the object waits for the first of its queue (pick-up window)
+  renewal_hold_queue,  // a renewal while another member holds the object
+  hold_not_lendable,   // a hold on an offer that is not a loan
+  hold_own_object,     // a hold on the caller's own object
+  hold_not_on_loan,    // the object is free: borrow it instead
+  hold_duplicate,      // the caller is already in the object's queue
+  hold_borrowing,      // the caller has the object on loan already
 };
 // The last code: the message table's test walks every code up to it (keep it last).
-inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::calendar_token_invalid;
+inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::hold_borrowing;
 
 // The body of POST /v1/exchanges, as read.
 struct ProposalInput {

@@ -14,6 +14,10 @@
 #include "services/notify/notify_service.hpp"
 
 namespace maillon::notify {
+
+// consumers_holds.cpp: a hold's object back, a late loan told again (true: told there).
+bool tell_hold_notice(pqxx::work& tx, const Event& e, const ExchangeEvent& x, int64_t now_s);
+
 namespace {
 
 void apply_listing_event(pqxx::work& tx, const Event& e) {
@@ -150,6 +154,8 @@ void tell_staff_of_dispute(pqxx::work& tx, const Event& e, const ExchangeEvent& 
 
 void apply_exchange_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
+  if (tell_hold_notice(tx, e, x, now_s)) return;  // holds and weekly late notices
+
   using T = ExchangeEventType;
   follow_loan(tx, e, x);
   if (x.type == T::resolved) repo::resolve_dispute(tx, x.exchange_id);

@@ -14,10 +14,9 @@
 namespace maillon::notify {
 namespace {
 
-constexpr std::array<std::string_view, 9> kKinds = {
-    "match.new",      "exchange.update", "exchange.message",
-    "loan.reminder",  "loan.late",       "reservation.expiring",
-    "item.unclaimed", "desk.dispute",    "desk.digest"};
+constexpr std::array<std::string_view, 10> kKinds = {
+    "match.new",      "exchange.update",      "exchange.message", "loan.reminder", "loan.late",
+    "loan.available", "reservation.expiring", "item.unclaimed",   "desk.dispute",  "desk.digest"};
 
 // "Tiers-lieu de Cysoing, 1 place de la Mairie" for the mail's foot; empty when unknown.
 std::string site_words(pqxx::work& tx, const std::optional<std::string>& site_id) {

@@ -1,0 +1,263 @@
+// Holds on lent objects (see holds.hpp): their SQL, the rules the loans read from the queue and
+// from the sites' days, and the use cases behind the holds' routes.
+#include "services/exchange/holds.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "services/common/auth.hpp"
+#include "services/common/db.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/service.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+#define MAILLON_HOLD_UTC(column) \
+  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+// The position counts the holds still queued up to this one (1: the first).
+constexpr const char* kHoldColumns =
+    "SELECT id, offer_id, member_id, community_id, state, " MAILLON_HOLD_UTC("created_at") ", "
+    MAILLON_HOLD_UTC("ready_at") ", " MAILLON_HOLD_UTC("pickup_until") ", exchange_id, CASE "
+    "WHEN state IN ('waiting', 'ready') THEN (SELECT count(*) FROM holds q WHERE q.offer_id = "
+    "h.offer_id AND q.state IN ('waiting', 'ready') AND q.seq <= h.seq) ELSE 0 END FROM holds h ";
+constexpr const char* kFindHold = "WHERE id = $1";
+constexpr const char* kFindHoldLocked = "WHERE id = $1 FOR UPDATE";
+constexpr const char* kQueue =
+    "WHERE offer_id = $1 AND state IN ('waiting', 'ready') ORDER BY seq LIMIT $2";
+constexpr const char* kReadyHold = "WHERE offer_id = $1 AND state = 'ready'";
+// A second join of the same member (or two at once) meets the partial unique index: no row.
+constexpr const char* kInsertHold =
+    "INSERT INTO holds (id, offer_id, member_id, community_id, created_at) "
+    "VALUES ($1, $2, $3, $4, to_timestamp($5)) ON CONFLICT DO NOTHING RETURNING id";
+constexpr const char* kQueueLength =
+    "SELECT count(*) FROM holds WHERE offer_id = $1 AND state IN ('waiting', 'ready')";
+constexpr const char* kEndHold =
+    "UPDATE holds SET state = $2, ended_at = to_timestamp($3) WHERE id = $1";
+constexpr const char* kFulfil =
+    "UPDATE holds SET state = 'fulfilled', exchange_id = $2, ended_at = to_timestamp($3) "
+    "WHERE id = $1";
+// From the accept to the return, the object is promised or out.
+constexpr const char* kRunningLoanBorrower =
+    "SELECT receiver_id FROM exchanges WHERE offer_id = $1 AND mode = 'lend' "
+    "AND state IN ('accepting', 'accepted', 'completing', 'handed_over', 'late') "
+    "ORDER BY seq DESC LIMIT 1";
+constexpr const char* kSiteHours = "SELECT opening_hours FROM sites WHERE id = $1";
+// The due date and the next days at the same Europe/Paris local time (PostgreSQL's tz database:
+// a day across a clock change is 23 or 25 hours): local date, ISO weekday (1: Monday), instant.
+constexpr const char* kCandidateDays =
+    "SELECT to_char(l, 'YYYY-MM-DD'), extract(isodow FROM l)::int, "
+    "extract(epoch FROM l AT TIME ZONE 'Europe/Paris')::bigint "
+    "FROM (SELECT (to_timestamp($1) AT TIME ZONE 'Europe/Paris') + make_interval(days => d) AS l "
+    "FROM generate_series(0, $2) AS d) AS days ORDER BY l";
+
+constexpr std::string_view kWeekdayKeys[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+std::optional<std::string> hold_text_or_null(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str());
+}
+
+Hold hold_from(const pqxx::row& row) {
+  Hold h;
+  h.id = row[0].c_str();
+  h.offer_id = row[1].c_str();
+  h.member_id = row[2].c_str();
+  h.community_id = row[3].c_str();
+  h.state = row[4].c_str();
+  h.created_at = row[5].c_str();
+  h.ready_at = hold_text_or_null(row[6]);
+  h.pickup_until = hold_text_or_null(row[7]);
+  h.exchange_id = hold_text_or_null(row[8]);
+  h.position = row[9].as<int64_t>();
+  return h;
+}
+
+std::optional<Hold> hold_one(const pqxx::result& rows) {
+  if (rows.empty()) return std::nullopt;
+  return hold_from(rows[0]);
+}
+
+// Whether structured hours open the site at some time of `date` (weekday 1..7).
+bool open_on(const nlohmann::json& hours, const std::string& date, int isodow) {
+  for (const nlohmann::json& e : hours.value("exceptions", nlohmann::json::array())) {
+    if (!e.is_object() || e.value("date", std::string()) != date) continue;
+    if (e.value("closed", false)) return false;
+    const auto ranges = e.value("hours", nlohmann::json::array());
+    return ranges.is_array() && !ranges.empty();
+  }
+  const auto weekly = hours.value("weekly", nlohmann::json::object());
+  if (!weekly.is_object() || isodow < 1 || isodow > 7) return true;
+  const auto ranges = weekly.value(std::string(kWeekdayKeys[isodow - 1]), nlohmann::json::array());
+  return ranges.is_array() && !ranges.empty();
+}
+
+// The site's structured hours, or nullopt (no site, free text, or nothing).
+std::optional<nlohmann::json> structured_hours(pqxx::work& tx, const std::string& site_id) {
+  if (!is_uuid(site_id)) return std::nullopt;
+  const auto rows = tx.exec_params(kSiteHours, site_id);
+  if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
+  const auto hours = nlohmann::json::parse(rows[0][0].c_str(), nullptr, false);
+  if (!hours.is_object() || !hours.contains("weekly")) return std::nullopt;
+  return hours;
+}
+
+template <class T>
+Answer<T> hold_refused(ExchangeRefusal refusal) {
+  Answer<T> answer;
+  answer.refusal = refusal;
+  return answer;
+}
+
+}  // namespace
+
+namespace holds_repo {
+
+std::optional<Hold> insert_hold(pqxx::work& tx, const std::string& offer_id,
+                                const std::string& member_id, const std::string& community_id,
+                                int64_t now_s) {
+  const auto rows =
+      tx.exec_params(kInsertHold, new_uuid(), offer_id, member_id, community_id, now_s);
+  if (rows.empty()) return std::nullopt;
+  return find_hold(tx, rows[0][0].c_str(), false);
+}
+
+std::optional<Hold> find_hold(pqxx::work& tx, const std::string& id, bool lock) {
+  return hold_one(
+      tx.exec_params(std::string(kHoldColumns) + (lock ? kFindHoldLocked : kFindHold), id));
+}
+
+std::vector<Hold> queue(pqxx::work& tx, const std::string& offer_id, int limit) {
+  std::vector<Hold> holds;
+  for (const auto& row : tx.exec_params(std::string(kHoldColumns) + kQueue, offer_id, limit)) {
+    holds.push_back(hold_from(row));
+  }
+  return holds;
+}
+
+int64_t queue_length(pqxx::work& tx, const std::string& offer_id) {
+  return tx.exec_params(kQueueLength, offer_id)[0][0].as<int64_t>();
+}
+
+void end_hold(pqxx::work& tx, const std::string& id, const std::string& state, int64_t now_s) {
+  tx.exec_params(kEndHold, id, state, now_s);
+}
+
+std::optional<std::string> running_loan_borrower(pqxx::work& tx, const std::string& offer_id) {
+  const auto rows = tx.exec_params(kRunningLoanBorrower, offer_id);
+  if (rows.empty()) return std::nullopt;
+  return std::string(rows[0][0].c_str());
+}
+
+std::optional<Hold> ready_hold(pqxx::work& tx, const std::string& offer_id) {
+  return hold_one(tx.exec_params(std::string(kHoldColumns) + kReadyHold, offer_id));
+}
+
+void fulfil(pqxx::work& tx, const std::string& hold_id, const std::string& exchange_id,
+            int64_t now_s) {
+  tx.exec_params(kFulfil, hold_id, exchange_id, now_s);
+}
+
+}  // namespace holds_repo
+
+ExchangeRefusal borrow_refusal(pqxx::work& tx, const std::string& offer_id,
+                               const std::string& receiver_id) {
+  if (const auto ready = holds_repo::ready_hold(tx, offer_id)) {
+    return ready->member_id == receiver_id ? ExchangeRefusal::none
+                                           : ExchangeRefusal::held_for_another;
+  }
+  // A queue still waiting for the object's return: it goes to the queue's first, in order.
+  return has_holds(tx, offer_id) ? ExchangeRefusal::held_for_another : ExchangeRefusal::none;
+}
+
+void fulfil_hold(pqxx::work& tx, const std::string& offer_id, const std::string& receiver_id,
+                 const std::string& exchange_id, int64_t now_s) {
+  const auto ready = holds_repo::ready_hold(tx, offer_id);
+  if (ready && ready->member_id == receiver_id) {
+    holds_repo::fulfil(tx, ready->id, exchange_id, now_s);
+  }
+}
+
+bool has_holds(pqxx::work& tx, const std::string& offer_id) {
+  return holds_repo::queue_length(tx, offer_id) > 0;
+}
+
+int64_t due_on_open_day(pqxx::work& tx, const std::string& site_id, int64_t due_s) {
+  const auto hours = structured_hours(tx, site_id);
+  if (!hours) return due_s;
+  for (const auto& day : tx.exec_params(kCandidateDays, due_s, kOpenDaySearchDays)) {
+    if (open_on(*hours, day[0].c_str(), day[1].as<int>())) return day[2].as<int64_t>();
+  }
+  return due_s;
+}
+
+Answer<Hold> HoldUseCases::join(const Identity& who, const std::string& offer_id) {
+  if (const auto refusal = ExchangeUseCases::exchanging_refusal(who);
+      refusal != ExchangeRefusal::none) {
+    return hold_refused<Hold>(refusal);
+  }
+  if (!is_uuid(offer_id)) return hold_refused<Hold>(ExchangeRefusal::not_found);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<Hold> {
+    const auto offer = repo::find_listing(tx, offer_id);
+    if (!offer || offer->side != "offer" || offer->community_id != who.community_id) {
+      return hold_refused<Hold>(ExchangeRefusal::not_found);
+    }
+    if (offer->mode.value_or("") != "lend")
+      return hold_refused<Hold>(ExchangeRefusal::hold_not_lendable);
+    if (offer->status != "active") return hold_refused<Hold>(ExchangeRefusal::listing_unavailable);
+    if (offer->member_id == who.member_id)
+      return hold_refused<Hold>(ExchangeRefusal::hold_own_object);
+    const auto borrower = holds_repo::running_loan_borrower(tx, offer_id);
+    if (borrower && *borrower == who.member_id) {
+      return hold_refused<Hold>(ExchangeRefusal::hold_borrowing);
+    }
+    if (!borrower && !has_holds(tx, offer_id)) {
+      return hold_refused<Hold>(ExchangeRefusal::hold_not_on_loan);
+    }
+    auto hold = holds_repo::insert_hold(tx, offer_id, who.member_id, who.community_id, w_->now_s());
+    if (!hold) return hold_refused<Hold>(ExchangeRefusal::hold_duplicate);
+    Answer<Hold> answer;
+    answer.value = std::move(*hold);
+    return answer;
+  });
+}
+
+Answer<HoldQueue> HoldUseCases::queue(const Identity& who, const std::string& offer_id) {
+  if (!is_uuid(offer_id)) return hold_refused<HoldQueue>(ExchangeRefusal::not_found);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<HoldQueue> {
+    const auto offer = repo::find_listing(tx, offer_id);
+    if (!offer || offer->side != "offer" || offer->community_id != who.community_id) {
+      return hold_refused<HoldQueue>(ExchangeRefusal::not_found);
+    }
+    Answer<HoldQueue> answer;
+    HoldQueue& q = answer.value;
+    q.offer_id = offer_id;
+    q.length = holds_repo::queue_length(tx, offer_id);
+    q.whole =
+        offer->member_id == who.member_id || (offer->site_id && who.is_staff_of(*offer->site_id));
+    for (Hold& hold : holds_repo::queue(tx, offer_id, kHoldQueueShownMax)) {
+      if (q.whole || hold.member_id == who.member_id) q.items.push_back(std::move(hold));
+    }
+    return answer;
+  });
+}
+
+// The member leaves the queue (staff acting for them too); a ready hold left early hands the
+// object on to the next at the job's next run.
+Answer<bool> HoldUseCases::leave(const Identity& who, const std::string& hold_id) {
+  if (!is_uuid(hold_id)) return hold_refused<bool>(ExchangeRefusal::not_found);
+  return s_.db.transact([&](pqxx::work& tx) -> Answer<bool> {
+    const auto hold = holds_repo::find_hold(tx, hold_id, true);
+    if (!hold || hold->member_id != who.member_id)
+      return hold_refused<bool>(ExchangeRefusal::not_found);
+    if (hold->state == "waiting" || hold->state == "ready") {
+      holds_repo::end_hold(tx, hold->id, "cancelled", w_->now_s());
+    }
+    Answer<bool> answer;
+    answer.value = true;
+    return answer;
+  });
+}
+
+}  // namespace maillon::exchange

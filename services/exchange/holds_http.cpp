@@ -1,0 +1,95 @@
+// Routes and jobs of the holds (see holds.hpp): each handler reads its input, calls one use case
+// and writes its answer; refusals are put into words by messages.hpp like the exchanges' own.
+#include <nlohmann/json.hpp>
+
+#include "services/common/config.hpp"
+#include "services/common/errors.hpp"
+#include "services/common/json_body.hpp"
+#include "services/common/service.hpp"
+#include "services/exchange/holds.hpp"
+#include "services/exchange/messages.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+constexpr int64_t kHoldsJobIntervalDefaultMs = 60'000;
+
+template <class T>
+const T& hold_value_of(const Answer<T>& answer) {
+  if (answer.refusal != ExchangeRefusal::none) throw problem(answer.refusal);
+  return answer.value;
+}
+
+Json hold_optional_text(const std::optional<std::string>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json hold_json(const Hold& h) {
+  return Json{{"id", h.id},
+              {"offer_id", h.offer_id},
+              {"member_id", h.member_id},
+              {"state", h.state},
+              {"position", h.position == 0 ? Json(nullptr) : Json(h.position)},
+              {"created_at", h.created_at},
+              {"ready_at", hold_optional_text(h.ready_at)},
+              {"pickup_until", hold_optional_text(h.pickup_until)},
+              {"exchange_id", hold_optional_text(h.exchange_id)}};
+}
+
+class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
+ public:
+  HoldsApi(Service& s, std::shared_ptr<Workflow> w) : s_(s), cases_(s, std::move(w)) {}
+
+  void routes() {
+    auto bind = [this](const char* method, const char* path,
+                       Response (HoldsApi::*fn)(const Request&)) {
+      s_.http.route(method, path,
+                    [self = shared_from_this(), fn](const Request& r) { return ((*self).*fn)(r); });
+    };
+    bind("POST", "/v1/offers/{id}/holds", &HoldsApi::join);
+    bind("GET", "/v1/offers/{id}/holds", &HoldsApi::queue);
+    bind("DELETE", "/v1/holds/{id}", &HoldsApi::leave);
+  }
+
+ private:
+  Service& s_;
+  HoldUseCases cases_;
+
+  Response join(const Request& r) {
+    return json_response(201,
+                         hold_json(hold_value_of(cases_.join(s_.auth.require(r), r.param("id")))));
+  }
+
+  Response queue(const Request& r) {
+    const auto answer = cases_.queue(s_.auth.require(r), r.param("id"));
+    const HoldQueue& q = hold_value_of(answer);
+    Json items = Json::array();
+    for (const Hold& h : q.items) items.push_back(hold_json(h));
+    return json_response(200, Json{{"offer_id", q.offer_id},
+                                   {"length", q.length},
+                                   {"whole_queue", q.whole},
+                                   {"items", std::move(items)}});
+  }
+
+  Response leave(const Request& r) {
+    hold_value_of(cases_.leave(s_.auth.require(r), r.param("id")));
+    return Response::no_content();
+  }
+};
+
+}  // namespace
+
+void register_holds(Service& service, const std::shared_ptr<Workflow>& workflow) {
+  auto api = std::make_shared<HoldsApi>(service, workflow);
+  api->routes();
+  // The same pace as the exchanges' other jobs (expiry, late loans).
+  const auto interval = Config::duration_ms("MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS",
+                                            std::chrono::milliseconds(kHoldsJobIntervalDefaultMs),
+                                            std::chrono::milliseconds(10), std::chrono::hours(24));
+  service.every("advance-holds", interval,
+                [workflow](pqxx::work& tx) { advance_holds(*workflow, tx); });
+  service.every("weekly-late-notices", interval,
+                [workflow](pqxx::work& tx) { send_weekly_late_notices(*workflow, tx); });
+}
+
+}  // namespace maillon::exchange

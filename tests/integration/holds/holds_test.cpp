@@ -1,0 +1,313 @@
+// Holds and renewals between members as libraries of things run them (issue #19), with the real
+// members, offers, ledger, exchange, depot and notify services on PostgreSQL and Redis (the loans'
+// world, loans_world.hpp): a queue for an object on loan (fair order, once per member, never on
+// one's own object), the first told when it is back (exchange.hold_available, notify's
+// loan.available) and alone allowed to borrow it during the pick-up window, then the next one;
+// renewals refused with a queue, while late and past max_renewals; due dates moved to a day the
+// site is open; late notices repeated weekly, once per week. The clock is moved, never waited for.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "json_schema.hpp"
+#include "loans_world.hpp"
+
+namespace maillon::testing {
+namespace {
+
+constexpr int64_t kPickupDays = 3;
+constexpr int64_t kWeekS = 7 * kDayS;
+
+class HoldsTest : public LoanWorld {
+ protected:
+  static void SetUpTestSuite() {
+    start_world("holds", {{"hold_pickup_days", kPickupDays}}, {"notify"});
+  }
+  static void TearDownTestSuite() { stop_world(); }
+
+  static Client inbox(const MemberInfo& m) { return Client(extra.front()->url(), m.token); }
+  static Json notifications_of(const MemberInfo& m, const std::string& type) {
+    Json out = Json::array();
+    auto r = inbox(m).get("/v1/notifications?limit=100");
+    if (r.status != 200) return out;
+    const Json body = r.json();
+    for (const auto& n : body["items"]) {
+      if (n["type"] == type) out.push_back(n);
+    }
+    return out;
+  }
+  static HttpResult join(const MemberInfo& who, const std::string& offer_id) {
+    return ex(who).post("/v1/offers/" + offer_id + "/holds");
+  }
+  static Json queue(const MemberInfo& who, const std::string& offer_id) {
+    return ex(who).get("/v1/offers/" + offer_id + "/holds").json();
+  }
+  // The caller's own hold in the queue answer (an empty object when none).
+  static Json own_hold(const MemberInfo& who, const std::string& offer_id) {
+    const Json answer = queue(who, offer_id);  // held: a range-for over its items would dangle
+    for (const Json& h : answer["items"]) {
+      if (h["member_id"] == who.id) return h;
+    }
+    return Json::object();
+  }
+  static std::vector<Json> events_of(const std::string& type) {
+    std::vector<Json> out;
+    for (Json& e : stream_events("exchanges")) {
+      if (e["type"] == type) out.push_back(std::move(e));
+    }
+    return out;
+  }
+  static void expect_valid(const Json& event) {
+    static JsonSchemaSet schemas(std::string(MAILLON_SOURCE_DIR) + "/schemas/events");
+    const std::string type = event["type"];
+    auto violations = schemas.validate(type + ".schema.json", event);
+    EXPECT_TRUE(violations.empty()) << type << ": " << violations.front() << "\n" << event.dump();
+  }
+};
+
+TEST_F(HoldsTest, the_queue_is_fair_and_the_first_alone_borrows_during_the_pick_up_window) {
+  MemberInfo owner = member("Yasmine"), borrower = member("Hugo"), first = member("Inès"),
+             second = member("Jules");
+  const std::string offer_id = lend_offer(owner, 0, true);
+  const std::string holds = "/v1/offers/" + offer_id + "/holds";
+
+  // Nobody queues for an object that is free: it is borrowed directly.
+  ASSERT_TRUE(eventually([&] { return join(first, offer_id).status == 409; }, kSagaTimeoutMs));
+  EXPECT_EQ(join(first, offer_id).json()["code"], "not-on-loan");
+
+  const std::string loan = handed_over_loan(owner, borrower, offer_id, kHourS, 2 * kDayS);
+  auto own = join(owner, offer_id);
+  EXPECT_EQ(own.status, 422) << own.body;
+  EXPECT_EQ(own.json()["code"], "own-listing");
+  EXPECT_EQ(join(borrower, offer_id).json()["code"], "already-borrowing");
+
+  auto joined = join(first, offer_id);
+  ASSERT_EQ(joined.status, 201) << joined.body;
+  EXPECT_EQ(joined.json()["position"], 1);
+  EXPECT_EQ(joined.json()["state"], "waiting");
+  const std::string first_hold = joined.json()["id"];
+  auto again = join(first, offer_id);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.json()["code"], "already-holding");
+  EXPECT_NE(again.json().value("detail", "").find("file d'attente"), std::string::npos);
+  ASSERT_EQ(join(second, offer_id).status, 201);
+
+  // The owner and the site's staff see the whole queue in order; a member, their own place.
+  const Json whole = queue(owner, offer_id);
+  EXPECT_EQ(whole["length"], 2);
+  ASSERT_EQ(whole["items"].size(), 2u);
+  EXPECT_EQ(whole["items"][0]["member_id"], first.id);
+  EXPECT_EQ(whole["items"][1]["member_id"], second.id);
+  EXPECT_EQ(queue(staff, offer_id)["items"].size(), 2u);
+  const Json mine = queue(second, offer_id);
+  EXPECT_EQ(mine["length"], 2);
+  ASSERT_EQ(mine["items"].size(), 1u);
+  EXPECT_EQ(mine["items"][0]["position"], 2);
+
+  // With a queue, the loan is not renewed, and nobody else books the object meanwhile.
+  auto renew = ex(borrower).post("/v1/exchanges/" + loan + "/renew", {{"due_at", at(5 * kDayS)}});
+  EXPECT_EQ(renew.status, 409) << renew.body;
+  EXPECT_EQ(renew.json()["code"], "hold-queue");
+  auto jump = ex(second).post("/v1/exchanges", loan_body(offer_id, 3 * kDayS, 4 * kDayS));
+  EXPECT_EQ(jump.status, 409) << jump.body;
+  EXPECT_EQ(jump.json()["code"], "held-for-another");
+
+  // Back: the first is told and has the pick-up window; the second still waits.
+  return_both(owner, borrower, loan);
+  ASSERT_TRUE(eventually([&] { return own_hold(first, offer_id).value("state", "") == "ready"; },
+                         kSagaTimeoutMs))
+      << queue(owner, offer_id).dump();
+  const Json ready = own_hold(first, offer_id);
+  const auto ready_at = parse_rfc3339_s(ready["ready_at"].get<std::string>());
+  const auto until = parse_rfc3339_s(ready["pickup_until"].get<std::string>());
+  ASSERT_TRUE(ready_at && until);
+  EXPECT_EQ(*until - *ready_at, kPickupDays * kDayS);  // the policy's hold_pickup_days
+  ASSERT_TRUE(eventually([&] { return !events_of("exchange.hold_available").empty(); }));
+  const Json told = events_of("exchange.hold_available").back();
+  EXPECT_EQ(told["data"]["hold_member_id"], first.id);
+  EXPECT_EQ(told["data"]["exchange_id"], loan);
+  expect_valid(told);
+  ASSERT_TRUE(eventually(
+      [&] { return !notifications_of(first, "exchange.hold_available").empty(); }, kSagaTimeoutMs));
+  EXPECT_TRUE(notifications_of(second, "exchange.hold_available").empty());
+  EXPECT_EQ(ex(second).post("/v1/exchanges", loan_body(offer_id, kHourS, kDayS)).json()["code"],
+            "held-for-another");
+
+  // The window passes: the first's hold expires and the second is told.
+  clock->advance_s(kPickupDays * kDayS + kHourS);
+  ASSERT_TRUE(eventually([&] { return own_hold(second, offer_id).value("state", "") == "ready"; },
+                         kSagaTimeoutMs))
+      << queue(owner, offer_id).dump();
+  EXPECT_TRUE(own_hold(first, offer_id).empty());
+  EXPECT_EQ(ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, kDayS)).json()["code"],
+            "held-for-another");
+  ASSERT_TRUE(
+      eventually([&] { return !notifications_of(second, "exchange.hold_available").empty(); },
+                 kSagaTimeoutMs));
+
+  // The second asks in time: the hold is fulfilled and the queue is empty.
+  auto borrowed = ex(second).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
+  ASSERT_EQ(borrowed.status, 201) << borrowed.body;
+  EXPECT_EQ(queue(owner, offer_id)["length"], 0);
+  // Leaving is the holder's own act; another's hold is not found.
+  EXPECT_EQ(ex(second).del("/v1/holds/" + first_hold).status, 404);
+  EXPECT_EQ(ex(first).del("/v1/holds/" + first_hold).status, 204);
+}
+
+TEST_F(HoldsTest, a_member_leaves_the_queue_and_the_next_one_moves_up) {
+  MemberInfo owner = member("Lina"), borrower = member("Marc"), a = member("Noé"),
+             b = member("Olga");
+  const std::string offer_id = lend_offer(owner, 0);
+  handed_over_loan(owner, borrower, offer_id, kHourS, 2 * kDayS);
+  ASSERT_TRUE(eventually([&] { return join(a, offer_id).status == 201; }, kSagaTimeoutMs));
+  ASSERT_EQ(join(b, offer_id).status, 201);
+  const std::string a_hold = own_hold(a, offer_id)["id"];
+  EXPECT_EQ(ex(a).del("/v1/holds/" + a_hold).status, 204);
+  EXPECT_EQ(own_hold(b, offer_id)["position"], 1);
+  // Once left, a member may join again, at the end of the queue.
+  auto back = join(a, offer_id);
+  ASSERT_EQ(back.status, 201) << back.body;
+  EXPECT_EQ(back.json()["position"], 2);
+}
+
+TEST_F(HoldsTest, renewals_stop_at_max_renewals_and_never_once_late) {
+  MemberInfo owner = member("Pauline"), borrower = member("Quentin");
+  const std::string offer_id = lend_offer(owner, 0);
+  const std::string id = handed_over_loan(owner, borrower, offer_id, kHourS, 2 * kDayS);
+  const std::string path = "/v1/exchanges/" + id;
+  // The policy's default max_renewals: 2.
+  for (int i = 1; i <= 2; ++i) {
+    auto asked = ex(borrower).post(path + "/renew", {{"due_at", at((2 + 2 * i) * kDayS)}});
+    ASSERT_EQ(asked.status, 200) << asked.body;
+    auto granted = ex(owner).post(path + "/renew/accept");
+    ASSERT_EQ(granted.status, 200) << granted.body;
+    EXPECT_EQ(granted.json()["renewals"], i);
+    EXPECT_EQ(granted.json()["max_renewals"], 2);
+  }
+  auto third = ex(borrower).post(path + "/renew", {{"due_at", at(10 * kDayS)}});
+  EXPECT_EQ(third.status, 422) << third.body;
+  EXPECT_EQ(third.json()["code"], "too-many-renewals");
+  EXPECT_NE(third.json().value("detail", "").find("prolongé"), std::string::npos);
+
+  MemberInfo late_one = member("Rose");
+  const std::string other = lend_offer(owner, 0);
+  const std::string late = handed_over_loan(owner, late_one, other, kHourS, kDayS);
+  clock->advance_s(kDayS + kHourS);
+  ASSERT_TRUE(becomes(owner, late, "state", "late"));
+  auto refused = ex(late_one).post("/v1/exchanges/" + late + "/renew", {{"due_at", at(3 * kDayS)}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.json()["code"], "renewal-while-late");
+  return_both(owner, late_one, late);
+}
+
+// The site opens on some weekdays only, with one exceptional closing: a due date on a closed day
+// moves to the same local time of the next day it opens (the proposal's and a renewal's).
+TEST_F(HoldsTest, a_due_date_on_a_closed_day_moves_to_the_next_open_day) {
+  const std::string workshop =
+      world->create_site(community, "Atelier du Marais", 50.63, 3.08, "objetotheque");
+  // Noon UTC is the early afternoon in Paris: the same date either way.
+  const int64_t due = (now_s() / kDayS + 3) * kDayS + 12 * kHourS;
+  auto weekday = [](int64_t s) {
+    static constexpr const char* kKeys[] = {"thu", "fri", "sat", "sun", "mon", "tue", "wed"};
+    return std::string(kKeys[(s / kDayS) % 7]);  // 1970-01-01 was a Thursday
+  };
+  Json weekly = Json::object();
+  for (const char* day : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}) {
+    weekly[day] = Json::array({Json::array({"10:00", "18:00"})});
+  }
+  weekly.erase(weekday(due));          // closed that weekday
+  weekly.erase(weekday(due + kDayS));  // and the next
+  const std::string holiday = format_rfc3339(due + 2 * kDayS).substr(0, 10);
+  auto patched = world->admin().patch(
+      "/v1/sites/" + workshop,
+      {{"opening_hours",
+        {{"weekly", weekly},
+         {"exceptions", Json::array({{{"date", holiday}, {"closed", true}}})}}}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+
+  MemberInfo owner = member("Sacha"), borrower = member("Théo");
+  auto offer = Client(offers->url(), owner.token)
+                   .post("/v1/offers", {{"kind", "good"},
+                                        {"mode", "lend"},
+                                        {"category", "perceuses"},
+                                        {"title", "Scie sauteuse"},
+                                        {"site_id", workshop}});
+  ASSERT_EQ(offer.status, 201) << offer.body;
+  const std::string offer_id = offer.json()["id"];
+  const std::string expected_date = format_rfc3339(due + 3 * kDayS).substr(0, 10);
+  // The exchange service learns the hours from the site's event: ask until the date moves.
+  HttpResult created;
+  ASSERT_TRUE(eventually(
+      [&] {
+        created = propose(
+            borrower,
+            {{"offer_id", offer_id}, {"starts_at", at(kHourS)}, {"due_at", format_rfc3339(due)}});
+        if (created.status != 201) return false;
+        const std::string moved = created.json().value("due_at", "");
+        if (moved.substr(0, 10) == expected_date) return true;
+        ex(borrower).post("/v1/exchanges/" + created.json().value("id", "") + "/cancel");
+        return false;
+      },
+      kSagaTimeoutMs))
+      << created.body;
+  // The same local time three days later (a clock change between would move it by an hour).
+  const int64_t moved = parse_rfc3339_s(created.json()["due_at"].get<std::string>()).value_or(0);
+  EXPECT_LE(std::abs(moved - (due + 3 * kDayS)), kHourS) << created.body;
+
+  // A renewal asked for a closed day moves the same way.
+  const std::string id = created.json()["id"];
+  ASSERT_EQ(ex(owner).post("/v1/exchanges/" + id + "/accept").status, 202);
+  ASSERT_TRUE(becomes(owner, id, "state", "accepted"));
+  ASSERT_EQ(ex(borrower).post("/v1/exchanges/" + id + "/handover").status, 200);
+  ASSERT_EQ(ex(owner).post("/v1/exchanges/" + id + "/handover").status, 200);
+  ASSERT_TRUE(becomes(owner, id, "state", "handed_over"));
+  const int64_t renewal = due + 7 * kDayS;  // the same weekday: closed
+  auto asked =
+      ex(borrower).post("/v1/exchanges/" + id + "/renew", {{"due_at", format_rfc3339(renewal)}});
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_EQ(asked.json()["requested_due_at"].get<std::string>().substr(0, 10),
+            format_rfc3339(renewal + 2 * kDayS).substr(0, 10));
+}
+
+TEST_F(HoldsTest, late_notices_repeat_every_week_and_once_per_week) {
+  MemberInfo owner = member("Ugo"), borrower = member("Vera");
+  const std::string offer_id = lend_offer(owner, 0);
+  const std::string id = handed_over_loan(owner, borrower, offer_id, kHourS, kDayS);
+  auto late_events = [&] {
+    std::vector<Json> out;
+    for (Json& e : events_of("exchange.late")) {
+      if (e["data"]["exchange_id"] == id) out.push_back(std::move(e));
+    }
+    return out;
+  };
+  auto told = [&] { return notifications_of(borrower, "exchange.late").size(); };
+
+  clock->advance_s(kDayS + kHourS);  // the first late day
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 1; }, kSagaTimeoutMs));
+  ASSERT_TRUE(eventually([&] { return told() == 1; }, kSagaTimeoutMs));
+  clock->advance_s(kWeekS);  // a week late
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 2; }, kSagaTimeoutMs));
+  // The jobs run every 100 ms: a second of runs in the same week tells nothing more.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(late_events().size(), 2u);
+  clock->advance_s(kWeekS);  // two weeks late
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 3; }, kSagaTimeoutMs));
+  const auto events = late_events();
+  EXPECT_FALSE(events[0]["data"].contains("late_notice"));
+  EXPECT_EQ(events[1]["data"]["late_notice"], 1);
+  EXPECT_EQ(events[2]["data"]["late_notice"], 2);
+  for (const Json& e : events) expect_valid(e);
+  ASSERT_TRUE(eventually([&] { return told() == 3; }, kSagaTimeoutMs));
+  EXPECT_EQ(notifications_of(owner, "exchange.late").size(), 1u);  // the owner: the first only
+
+  // Returned: no more notices, however late the clock.
+  return_both(owner, borrower, id);
+  clock->advance_s(kWeekS);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(late_events().size(), 3u);
+}
+
+}  // namespace
+}  // namespace maillon::testing
