@@ -6,14 +6,19 @@
 // the Maildir. Members verify their address by the link of their verification mail, as a person
 // does (an unverified address gets no mail but that one).
 //
-// Told once however often the jobs run, the relay down for a minute and the daily digests need a
-// clock the test moves and a relay it stops: tests/integration/notify (its own notify process).
+// A depot loan due within a day is reminded once, in the app and by mail: a later round of the
+// depot's job (the sign: it reminds a loan lent after the first reminder) tells nothing again.
+// Told once however often the jobs run (a loan between members too), the relay down for a minute
+// and the daily digests need a clock the test moves and a relay it stops, which a stack does not
+// have: tests/integration/notify (its own notify process).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "e2e/e2e_mailbox.hpp"
 #include "e2e/e2e_suite.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon::testing {
 namespace {
@@ -21,6 +26,9 @@ namespace {
 using accounts::CaughtMail;
 
 constexpr int kMailTimeoutMs = 30'000;
+// A stack's depot looks for loans to remind every 30 s (MAILLON_DEPOT_JOB_INTERVAL_MS).
+constexpr int kDepotRoundTimeoutMs = 120'000;
+constexpr int64_t kHourS = 3600;
 
 class E2eNotifyTest : public E2eSuite {
  protected:
@@ -70,14 +78,15 @@ class E2eNotifyTest : public E2eSuite {
     }
     return out;
   }
-  static Json wait_notifications(const MemberInfo& m, const std::string& type, std::size_t count) {
+  static Json wait_notifications(const MemberInfo& m, const std::string& type, std::size_t count,
+                                 int timeout_ms = kMailTimeoutMs) {
     Json seen;
     poll_until(
         [&] {
           seen = notifications_of(m, type);
           return seen.size() >= count;
         },
-        kMailTimeoutMs);
+        timeout_ms);
     return seen;
   }
 
@@ -189,6 +198,50 @@ TEST_F(E2eNotifyTest, a_mail_clients_one_click_post_with_no_login_stops_that_kin
   EXPECT_EQ(mailbox->mails(lender.email, "match.new").size(), 1u);
   // The seeker of the first match kept theirs.
   EXPECT_EQ(mailbox->mails(seeker.email, "match.new").size(), 1u);
+}
+
+TEST_F(E2eNotifyTest, a_depot_loan_due_tomorrow_is_reminded_once_as_the_job_goes_round) {
+  const GatewayCommunity place = gateway->community("Ressourcerie", trading_policy());
+  const MemberInfo desk = gateway->member(place, "diane");
+  gateway->make_staff(place, desk);
+  const MemberInfo first = verified(place, "eliane"), second = verified(place, "fabien");
+  // An object of the site lent to `who` at the desk, due in twenty hours.
+  const auto lend = [&](const MemberInfo& who, const std::string& title) {
+    std::string item_id;
+    ASSERT_TRUE(poll_until([&] {  // once the depot has heard of the site and its staff
+      auto r = as(desk).post("/v1/sites/" + place.site + "/items", {{"category", "perceuses"},
+                                                                    {"title", title},
+                                                                    {"condition", "good"},
+                                                                    {"weight_g", 2000},
+                                                                    {"mode", "lend"}});
+      item_id = r.status == 201 ? r.json().value("id", "") : "";
+      return !item_id.empty();
+    }));
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    HttpResult lent;
+    ASSERT_TRUE(poll_until([&] {  // once the depot has heard of the borrower
+      lent =
+          as(desk).post("/v1/items/" + item_id + "/lend",
+                        {{"member_id", who.id}, {"due_at", format_rfc3339(now_s + 20 * kHourS)}});
+      return lent.status == 200;
+    })) << lent.status
+        << " " << lent.body;
+  };
+
+  lend(first, "Scie sauteuse");
+  ASSERT_EQ(wait_notifications(first, "loan.reminder", 1, kDepotRoundTimeoutMs).size(), 1u);
+  const auto mailed = mailbox->wait(first.email, "loan.reminder", 1, kDepotRoundTimeoutMs);
+  ASSERT_EQ(mailed.size(), 1u);
+  EXPECT_NE(mailed[0].raw.find("Scie sauteuse"), std::string::npos);
+
+  // Lent after that reminder: reminded by a later round, which finds the first loan again.
+  lend(second, "Ponceuse");
+  ASSERT_EQ(mailbox->wait(second.email, "loan.reminder", 1, kDepotRoundTimeoutMs).size(), 1u);
+  ASSERT_EQ(wait_notifications(second, "loan.reminder", 1).size(), 1u);
+  EXPECT_EQ(notifications_of(first, "loan.reminder").size(), 1u);
+  EXPECT_EQ(mailbox->mails(first.email, "loan.reminder").size(), 1u);
 }
 
 }  // namespace
