@@ -42,6 +42,7 @@ struct DepotContext {
 void register_service(Service& service);
 void register_item_routes(const std::shared_ptr<const DepotContext>& context);
 void register_stats_routes(const std::shared_ptr<const DepotContext>& context);
+void register_label_routes(const std::shared_ptr<const DepotContext>& context);  // labels.hpp
 void register_consumers(const std::shared_ptr<const DepotContext>& context);
 
 // The wire forms.

@@ -118,6 +118,7 @@ void register_service(Service& service) {
       std::make_shared<const DepotContext>(DepotContext{service, std::move(tree), service.clock});
   register_item_routes(context);
   register_stats_routes(context);
+  register_label_routes(context);
   register_consumers(context);
 }
 

@@ -9,6 +9,7 @@
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
 #include "services/depot/depot.hpp"
+#include "services/depot/labels.hpp"
 #include "services/depot/messages.hpp"
 #include "services/depot/usecases.hpp"
 
@@ -44,6 +45,7 @@ class ItemRoutes {
 
   Response intake(const Request& req);
   Response list(const Request& req);
+  Response scan(const Request& req, const std::string& text);
   Response get(const Request& req);
   Response reserve(const Request& req);
   Response release(const Request& req);
@@ -125,6 +127,8 @@ Response ItemRoutes::intake(const Request& req) {
 }
 
 Response ItemRoutes::list(const Request& req) {
+  // What a scanner typed at the kiosk or the desk: a label's URL, an id or a short code.
+  if (auto scanned = req.query_value("code")) return scan(req, *scanned);
   std::optional<Identity> who = reader(req);
   ItemFilter f;
   f.site_id = req.param("id");
@@ -147,6 +151,28 @@ Response ItemRoutes::list(const Request& req) {
   for (const auto& view : shelf.items) items.push_back(view_json(view));
   Json next = shelf.next_after_id ? Json(encode_cursor(*shelf.next_after_id)) : Json(nullptr);
   return json_response(200, Json{{"items", items}, {"next_cursor", next}});
+}
+
+// The site's items a scan names, as the shelf lists them: none when the code names an item of
+// another site or nothing, two when a short code is ambiguous.
+Response ItemRoutes::scan(const Request& req, const std::string& text) {
+  std::optional<Identity> who = reader(req);
+  const std::string site_id = req.param("id");
+  if (!is_uuid(site_id)) throw problem(DepotRefusal::not_found);
+  const std::optional<ScannedCode> code = read_scanned_code(text);
+  if (!code) {
+    throw invalid_input("Ce code n'est pas celui d'une étiquette.",
+                        {{"code", "ni une adresse d'objet, ni un code de 8 caractères"}});
+  }
+  const auto ids =
+      s().db.transact([&](pqxx::work& tx) { return scanned_items(tx, site_id, *code); });
+  Json items = Json::array();
+  for (const std::string& id : ids) {
+    const auto answer = cases_.get(who, id);
+    if (answer.refusal != DepotRefusal::none || answer.outcome != DepotOutcome::ok) continue;
+    if (answer.value.row.item.site_id == site_id) items.push_back(view_json(answer.value));
+  }
+  return json_response(200, Json{{"items", items}, {"next_cursor", nullptr}});
 }
 
 Response ItemRoutes::get(const Request& req) {
