@@ -156,7 +156,10 @@ Json figure_json(const HealthFigure& f) {
 
 Settings read_settings() {
   Settings s;
-  s.services = parse_service_urls(Config::text("MAILLON_SERVICE_URLS", kDefaultServiceUrls));
+  // "none": no service's /metrics is read from here (Kubernetes: Prometheus reads every
+  // replica's, and the services do not reach one another there).
+  const std::string urls = Config::text("MAILLON_SERVICE_URLS", kDefaultServiceUrls);
+  if (urls != "none") s.services = parse_service_urls(urls);
   if (s.services.size() > kServicesMax)
     throw std::invalid_argument("MAILLON_SERVICE_URLS: more than 64 services");
   s.saga_timeout_s = Config::integer("MAILLON_HEALTH_SAGA_TIMEOUT_S", 300, 1, 86400);
