@@ -79,9 +79,9 @@ void append_tagged(std::string& out, const Outbox::Written& event, const std::st
     return;
   }
   out.append(json, 0, json.size() - 1);
-  if (!request_id.empty()) out += ",\"request_id\":" + nlohmann::json(request_id).dump();
+  if (!request_id.empty()) out += R"(,"request_id":)" + nlohmann::json(request_id).dump();
   trace::Span span = producer_span(stream, event.id, {});
-  if (span.active()) out += ",\"traceparent\":\"" + span.context().traceparent() + "\"";
+  if (span.active()) out += R"(,"traceparent":")" + span.context().traceparent() + '"';
   out += '}';
 }
 

@@ -281,13 +281,14 @@ std::string Context::traceparent() const {
   return "00-" + trace_id + "-" + span_id + (sampled ? "-01" : "-00");
 }
 
-Context Context::parse(std::string_view text) {
+Context Context::parse(std::string_view traceparent) {
   // 00-<32 hex>-<16 hex>-<2 hex>: 55 characters, lower case, ids not all zeros.
-  if (text.size() != 55 || text.substr(0, 3) != "00-" || text[35] != '-' || text[52] != '-')
+  if (traceparent.size() != 55 || traceparent.substr(0, 3) != "00-" || traceparent[35] != '-' ||
+      traceparent[52] != '-')
     return {};
-  const auto trace_id = text.substr(3, 32);
-  const auto span_id = text.substr(36, 16);
-  const auto flags = text.substr(53, 2);
+  const auto trace_id = traceparent.substr(3, 32);
+  const auto span_id = traceparent.substr(36, 16);
+  const auto flags = traceparent.substr(53, 2);
   if (!is_lower_hex(trace_id) || !is_lower_hex(span_id) || !is_lower_hex(flags) ||
       all_zero(trace_id) || all_zero(span_id)) {
     return {};
