@@ -173,7 +173,8 @@ std::string ledger_transfer_id(std::string_view exchange_id, int32_t attempt);
 std::string current_transfer_id(const Exchange& exchange);
 
 // What the service must send after a transition, in order. Ledger commands carry the transfer
-// id; listing changes apply to every listing the exchange was opened from (offer and/or request).
+// id; listing changes apply to every listing the exchange was opened from (offer and/or request),
+// except an offered service, which stays active (listing_event_of_exchange in listing.hpp).
 enum class ExchangeEffectKind {
   ledger_hold,       // pending transfer receiver -> provider of `minutes`
   ledger_post,       // post `minutes` of the hold (all of it, or a partial resolution)

@@ -420,6 +420,19 @@ ListingTransitionResult transition(ListingStatus from, ListingEvent event) {
           *next};
 }
 
+std::optional<ListingEvent> listing_event_of_exchange(const Listing& listing,
+                                                      ListingEvent outcome) {
+  MAILLON_INVARIANT(outcome == ListingEvent::exchange_reserved ||
+                        outcome == ListingEvent::exchange_released ||
+                        outcome == ListingEvent::exchange_completed,
+                    "an exchange's outcome");
+  const bool repeatable =
+      listing.side == ListingSide::offer && listing.mode == ListingMode::service;
+  if (!repeatable) return outcome;
+  if (outcome == ListingEvent::exchange_reserved) return std::nullopt;
+  return ListingEvent::exchange_released;
+}
+
 ListingTransitionResult patch_transition(const Listing& current, const ListingPatch& patch) {
   if (current.status == ListingStatus::closed) {
     return {ListingTransitionOutcome::rejected, current.status};

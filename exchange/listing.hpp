@@ -189,6 +189,13 @@ struct ListingTransitionResult {
 
 ListingTransitionResult transition(ListingStatus from, ListingEvent event);
 
+// What an exchange's outcome (exchange_reserved, _released or _completed) does to one listing
+// it names. An offered service is given again and again, up to its capacity of concurrent
+// exchanges (the exchange service counts them when one is accepted): its exchanges neither
+// reserve nor close it. One reserved before that rule is freed by the exchange holding it, so
+// a completion releases it. nullopt: the outcome leaves the listing as it is.
+std::optional<ListingEvent> listing_event_of_exchange(const Listing& listing, ListingEvent outcome);
+
 // The status side of a PATCH: a closed listing cannot be edited at all (rejected); a status
 // field is applied as owner_pause / owner_resume; without one the status is unchanged.
 // Precondition: validate_patch(...) is empty.

@@ -119,9 +119,12 @@ bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& off
 void release_booking(pqxx::work& tx, const std::string& exchange_id);
 std::vector<BusyRange> busy_ranges(pqxx::work& tx, const std::string& offer_id, int64_t from_s,
                                    int64_t to_s, int limit);
-// Exchanges on an offer that hold one of its places (accepted and not ended).
+// Exchanges on an offer that hold one of its places (accepted and not ended), counted under
+// the offer's row lock: what an accept decides on.
 int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
                              const std::string& except_id);
+// The same count without the lock: a proposal's early answer only (the accept decides).
+int64_t running_exchanges_seen(pqxx::work& tx, const std::string& offer_id);
 // The member's exchanges for the calendar feed (dated ones first), at most `limit`.
 std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,
                                                int limit);

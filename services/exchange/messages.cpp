@@ -128,7 +128,8 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {409, "booking-conflict", "L'objet est déjà réservé sur une partie de ces dates."}},
     {ExchangeRefusal::capacity_reached,
      {409, "capacity-reached",
-      "Ce service a déjà autant d'échanges en cours que sa capacité le permet."}},
+      "Ce service a déjà autant d'échanges en cours que sa capacité le permet : réessayez "
+      "quand l'un d'eux sera terminé."}},
     {ExchangeRefusal::date_invalid, field_text("due_at", "doit être une date RFC 3339")},
     {ExchangeRefusal::loan_dates_invalid, {400, "invalid-input", "Dates du prêt invalides."}},
     {ExchangeRefusal::given_offer_invalid,

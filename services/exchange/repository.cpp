@@ -89,8 +89,9 @@ constexpr const char* kBusyRanges =
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.state FROM bookings b JOIN exchanges e ON e.id = "
     "b.exchange_id WHERE b.offer_id = $1 AND b.active AND b.during && tstzrange(to_timestamp($2), "
     "to_timestamp($3), '[)') ORDER BY lower(b.during) LIMIT $4";
+// The states of exchanges_running_on_offer (schemas/exchange/005_capacity.sql), its index.
 constexpr const char* kRunningOnOffer =
-    "SELECT count(*) FROM exchanges WHERE offer_id = $1 AND id <> $2 "
+    "SELECT count(*) FROM exchanges WHERE offer_id = $1 AND ($2::uuid IS NULL OR id <> $2) "
     "AND state IN ('accepting', 'accepted', 'completing')";
 constexpr const char* kLockListing = "SELECT 1 FROM listings WHERE id = $1 FOR UPDATE";
 constexpr const char* kCalendarExchanges =
@@ -289,9 +290,15 @@ std::vector<BusyRange> busy_ranges(pqxx::work& tx, const std::string& offer_id, 
 
 int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
                              const std::string& except_id) {
-  // Two accepts on one offer count one after the other: the offer's row is their lock.
+  // Two accepts on one offer count one after the other: the offer's row is their lock. Under
+  // READ COMMITTED the count, a statement after the lock, sees what the other accept committed.
   tx.exec_params(kLockListing, offer_id);
   return tx.exec_params(kRunningOnOffer, offer_id, except_id)[0][0].as<int64_t>();
+}
+
+int64_t running_exchanges_seen(pqxx::work& tx, const std::string& offer_id) {
+  return tx.exec_params(kRunningOnOffer, offer_id, std::optional<std::string>())[0][0]
+      .as<int64_t>();
 }
 
 std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,

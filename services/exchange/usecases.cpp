@@ -143,6 +143,14 @@ ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, Exch
   return ExchangeRefusal::none;
 }
 
+// A service that runs as many exchanges as its capacity turns a new proposal away at once
+// rather than let it wait for an accept that would be refused. Counted without a lock: the
+// accept counts again under the offer's lock (accept_checks), and that count decides.
+bool service_full(pqxx::work& tx, const std::optional<ListingCopy>& offer) {
+  return offer && offer->capacity && mode_of(offer) == ListingMode::service &&
+         repo::running_exchanges_seen(tx, offer->id) >= *offer->capacity;
+}
+
 // The parties and listings of a new exchange, from what the caller named.
 struct Parties {
   std::string provider_id, receiver_id, community_id;
@@ -271,6 +279,7 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
       return refused<ExchangeView>(refusal);
     if (acts_across(who, p.provider_id, p.receiver_id))
       return refused<ExchangeView>(ExchangeRefusal::party_to_exchange);
+    if (service_full(tx, p.offer)) return refused<ExchangeView>(ExchangeRefusal::capacity_reached);
     const int64_t price = p.offer ? p.offer->price_minutes : p.request->price_minutes;
     const auto site = site_of(tx, in, p);
     if (!site) return refused<ExchangeView>(ExchangeRefusal::unknown_site);

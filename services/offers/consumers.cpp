@@ -113,7 +113,8 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
                       const std::optional<std::string>& listing_id);
 
 // A lent object stays offered: its bookings keep loans apart (the exchange service's calendar).
-// A swap closes the listing the proposer gave as well as the one they took.
+// An offered service stays offered too (listing_event_of_exchange). A swap closes the listing
+// the proposer gave as well as the one they took.
 void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
   const ExchangeEvent x = ExchangeEvent::read(e).value();
   std::optional<ListingEvent> event = exchange_listing_event(x);
@@ -125,13 +126,15 @@ void apply_exchange_event(const ListingContext& c, pqxx::work& tx, const Event& 
 }
 
 void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
-                      const ExchangeEvent& x, ListingEvent event_in,
+                      const ExchangeEvent& x, ListingEvent outcome,
                       const std::optional<std::string>& listing_id) {
-  const std::optional<ListingEvent> event = event_in;
   if (!listing_id) return;  // an exchange without our side
   const std::optional<std::string> exchange_id = x.exchange_id;
   auto row = find_listing(tx, *listing_id, true);
   if (!row || row->listing.community_id != e.community_id) return;
+  // The listing's own mode, not the exchange's: an offered service stays open to others.
+  const std::optional<ListingEvent> event = listing_event_of_exchange(row->listing, outcome);
+  if (!event) return;
   // A listing reserved by one exchange is released or closed only by that one: declining
   // another proposal on the same offer must not free it.
   bool other_holder = row->exchange_id && exchange_id && *row->exchange_id != *exchange_id;

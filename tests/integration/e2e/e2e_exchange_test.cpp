@@ -22,7 +22,10 @@ TEST_F(E2eExchangeTest, happy_path_moves_the_credits_once_both_parties_confirm) 
   EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));
   EXPECT_EQ(balance_of(receiver), (Balance{120, 0, 0, 120}));
 
-  const std::string offer_id = offer(provider, 60);
+  // A good given for an hour's credits: its exchange closes it (an offered service stays open).
+  auto posted = as(provider).post("/v1/offers", gift_offer(60));
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::string offer_id = posted.json()["id"];
   auto created = propose(receiver, {{"offer_id", offer_id}, {"message", "Mercredi 17 h ?"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const Json proposal = created.json();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <array>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -77,6 +78,13 @@ class ExchangeSagaTest : public ::testing::Test {
     return r.json().value("id", "");
   }
 
+  // A good given for `price_minutes`: its exchange reserves it, then closes it.
+  static std::string gift(const MemberInfo& owner, int64_t price_minutes) {
+    auto r = Client(offers->url(), owner.token).post("/v1/offers", gift_offer(price_minutes));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
   static std::string offer_status(const MemberInfo& owner, const std::string& id) {
     return Client(offers->url(), owner.token).get("/v1/offers/" + id).json().value("status", "");
   }
@@ -124,7 +132,7 @@ class ExchangeSagaTest : public ::testing::Test {
 
 TEST_F(ExchangeSagaTest, happy_path_holds_on_accept_and_completes_once_the_ledger_posted) {
   MemberInfo provider = member("Karim"), receiver = member("Lucie");
-  const std::string offer_id = offer(provider, 60);
+  const std::string offer_id = gift(provider, 60);
   auto created = propose(receiver, {{"offer_id", offer_id}, {"message", "Mercredi 17 h ?"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const Json proposal = created.json();
@@ -179,7 +187,7 @@ TEST_F(ExchangeSagaTest, insufficient_credits_sends_the_exchange_back_to_propose
 
 TEST_F(ExchangeSagaTest, cancel_after_accept_returns_the_credits_and_the_listing) {
   MemberInfo provider = member("Yanis"), receiver = member("Chloe");
-  auto created = propose(receiver, {{"offer_id", offer(provider, 45)}});
+  auto created = propose(receiver, {{"offer_id", gift(provider, 45)}});
   const std::string id = created.json()["id"];
   const std::string offer_id = created.json()["offer_id"];
   ASSERT_EQ(ex(provider).post("/v1/exchanges/" + id + "/accept").status, 202);
@@ -299,6 +307,79 @@ TEST_F(ExchangeSagaTest, doubled_accepts_and_confirmations_hold_and_pay_once) {
   EXPECT_TRUE(balance_becomes(receiver, {80, 0, 0, 80}));
   EXPECT_TRUE(balance_becomes(provider, {160, 0, 0, 160}));
   EXPECT_EQ(ex(provider).post("/v1/exchanges/" + id + "/accept").status, 409);
+}
+
+// An hour of tutoring taken by three members with room for two at a time: the three accepts
+// arrive together and one is refused; so is a new proposal while both places are taken; once
+// one exchange is completed the refused member is served. The offer stays active throughout:
+// a gift accepted after each step, which the same stream reserves and closes, tells when the
+// offers service has read that far.
+TEST_F(ExchangeSagaTest, a_service_offer_stays_active_and_runs_at_most_its_capacity_at_once) {
+  MemberInfo tutor = member("Mathilde");
+  const std::array<MemberInfo, 3> pupils = {member("Noe"), member("Rose"), member("Yacine")};
+  Json body = service_offer(20);
+  body["capacity"] = 2;
+  auto posted = Client(offers->url(), tutor.token).post("/v1/offers", body);
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  EXPECT_EQ(posted.json()["capacity"], 2);
+  const std::string offer_id = posted.json()["id"];
+  std::array<std::string, 3> ids;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto created = propose(pupils[i], {{"offer_id", offer_id}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    ids[i] = created.json()["id"];
+  }
+  std::array<HttpResult, 3> answers;
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { answers[i] = ex(tutor).post("/v1/exchanges/" + ids[i] + "/accept"); });
+  }
+  for (auto& t : threads) t.join();
+  std::size_t refused = ids.size();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (answers[i].status == 202) continue;
+    EXPECT_EQ(answers[i].status, 409) << answers[i].body;
+    EXPECT_EQ(answers[i].json()["code"], "capacity-reached");
+    refused = i;
+  }
+  ASSERT_LT(refused, ids.size()) << "three accepts on a service with room for two";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i != refused) {
+      ASSERT_TRUE(state_becomes(tutor, ids[i], "accepted"));
+    }
+  }
+  EXPECT_EQ(state_of(tutor, ids[refused]), "proposed");
+  MemberInfo late = member("Zelie");
+  auto turned_away = propose(late, {{"offer_id", offer_id}});
+  EXPECT_EQ(turned_away.status, 409) << turned_away.body;
+  EXPECT_EQ(turned_away.json()["code"], "capacity-reached");
+  const std::string sentinel = gift(tutor, 0);
+  auto gift_taken = propose(late, {{"offer_id", sentinel}});
+  ASSERT_EQ(gift_taken.status, 201) << gift_taken.body;
+  ASSERT_EQ(ex(tutor)
+                .post("/v1/exchanges/" + gift_taken.json()["id"].get<std::string>() + "/accept")
+                .status,
+            202);
+  ASSERT_TRUE(eventually([&] { return offer_status(tutor, sentinel) == "reserved"; }));
+  EXPECT_EQ(offer_status(tutor, offer_id), "active");
+
+  const std::size_t first = refused == 0 ? 1 : 0;
+  ASSERT_EQ(ex(tutor).post("/v1/exchanges/" + ids[first] + "/complete").status, 200);
+  ASSERT_EQ(ex(pupils[first]).post("/v1/exchanges/" + ids[first] + "/complete").status, 200);
+  ASSERT_TRUE(state_becomes(tutor, ids[first], "completed"));
+  auto served = ex(tutor).post("/v1/exchanges/" + ids[refused] + "/accept");
+  ASSERT_EQ(served.status, 202) << served.body;
+  EXPECT_TRUE(state_becomes(tutor, ids[refused], "accepted"));
+  const std::string after = gift(tutor, 0);
+  auto second_gift = propose(late, {{"offer_id", after}});
+  ASSERT_EQ(second_gift.status, 201) << second_gift.body;
+  ASSERT_EQ(ex(tutor)
+                .post("/v1/exchanges/" + second_gift.json()["id"].get<std::string>() + "/accept")
+                .status,
+            202);
+  ASSERT_TRUE(eventually([&] { return offer_status(tutor, after) == "reserved"; }));
+  EXPECT_EQ(offer_status(tutor, offer_id), "active");
 }
 
 TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {

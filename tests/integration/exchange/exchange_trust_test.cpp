@@ -89,6 +89,13 @@ class ExchangeTrustTest : public ::testing::Test {
     return r.json().value("id", "");
   }
 
+  // A good given for `price_minutes`: its exchange reserves it, then closes it.
+  static std::string gift(const MemberInfo& owner, int64_t price_minutes) {
+    auto r = Client(offers->url(), owner.token).post("/v1/offers", gift_offer(price_minutes, site));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
   static std::string offer_status(const MemberInfo& owner, const std::string& id) {
     return Client(offers->url(), owner.token).get("/v1/offers/" + id).json().value("status", "");
   }
@@ -216,7 +223,7 @@ TEST_F(ExchangeTrustTest, a_posting_the_ledger_leaves_unanswered_shows_overdue_o
 
 TEST_F(ExchangeTrustTest, a_hold_gone_under_a_completing_exchange_puts_it_on_the_desk) {
   MemberInfo provider = member("Sami"), receiver = member("Elodie");
-  const std::string offer_id = offer(provider, 45);
+  const std::string offer_id = gift(provider, 45);
   auto created = propose(receiver, {{"offer_id", offer_id}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.json()["id"];
@@ -317,7 +324,7 @@ TEST_F(ExchangeTrustTest, a_party_never_resolves_its_own_dispute_even_as_staff) 
 
 TEST_F(ExchangeTrustTest, a_paid_resolution_closes_the_listing) {
   MemberInfo provider = member("Yanis"), receiver = member("Chloe");
-  const std::string offer_id = offer(provider, 40);
+  const std::string offer_id = gift(provider, 40);
   auto created = propose(receiver, {{"offer_id", offer_id}});
   const std::string id = created.json()["id"];
   ASSERT_EQ(ex(provider).post("/v1/exchanges/" + id + "/accept").status, 202);

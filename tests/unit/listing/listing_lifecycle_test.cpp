@@ -83,6 +83,28 @@ TEST(ListingLifecycle, cancelled_exchange_puts_the_listing_back_to_active) {
   EXPECT_EQ(transition(S::reserved, E::exchange_released).status, S::active);
 }
 
+TEST(ListingLifecycle, an_offered_service_is_neither_reserved_nor_closed_by_its_exchanges) {
+  const Listing service = testing::stored(testing::service_draft());
+  EXPECT_EQ(listing_event_of_exchange(service, E::exchange_reserved), std::nullopt);
+  // One reserved before services stayed open is freed by its exchange, whatever the outcome.
+  EXPECT_EQ(listing_event_of_exchange(service, E::exchange_released), E::exchange_released);
+  EXPECT_EQ(listing_event_of_exchange(service, E::exchange_completed), E::exchange_released);
+  EXPECT_EQ(transition(S::active, E::exchange_released).outcome, O::unchanged);
+}
+
+TEST(ListingLifecycle, other_listings_follow_their_exchanges) {
+  ListingDraft given = testing::good_draft();
+  given.mode = "give";
+  const Listing gift = testing::stored(given);
+  const Listing wanted_service =
+      testing::stored(testing::service_draft(), ListingSide::request);  // a need, met once
+  for (const Listing& l : {gift, wanted_service}) {
+    for (E outcome : {E::exchange_reserved, E::exchange_released, E::exchange_completed}) {
+      EXPECT_EQ(listing_event_of_exchange(l, outcome), outcome) << to_string(outcome);
+    }
+  }
+}
+
 TEST(ListingLifecycle, listing_expires_once_available_until_has_passed) {
   Listing l = testing::stored(testing::good_draft());
   l.available_until_s = testing::kNowS + 10;
