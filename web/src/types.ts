@@ -79,6 +79,8 @@ export interface Listing {
   location?: Position | null;
   deposit_minutes?: number | null;
   capacity?: number | null;
+  /** Set on the offers that stand for a depot's object (same id). */
+  depot_item_id?: string | null;
 }
 export interface NearbyListing {
   id: string;
@@ -185,6 +187,7 @@ export interface Item {
   reserved_by_member_id?: string | null;
   due_at?: string | null;
   dropped_by_member_id?: string | null;
+  photos?: string[];
 }
 export interface Desk {
   site_id: string;

@@ -215,7 +215,10 @@ function SiteAdmin({ initial, admin }: { initial: Site; admin: boolean }) {
       <h3>
         {site.name} <span class="hint">· {KIND_LABEL[site.kind] ?? site.kind}</span>
       </h3>
-      <p class="hint">{site.address}</p>
+      <p class="hint">
+        {site.address}
+        {site.open_now !== undefined && ` · ${site.open_now ? "ouvert en ce moment" : "fermé en ce moment"}`}
+      </p>
       <button type="button" class="button button--light" aria-expanded={open} onClick={() => setOpen(!open)}>
         {open ? "Fermer" : `Modifier ${site.name}`}
       </button>

@@ -7,6 +7,7 @@ import { session } from "../session";
 import type { Desk, DeskMember, Exchange, Item, Page, PublicMember, Site } from "../types";
 import { Alert, CONDITION_LABEL, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
 import { SitePicker } from "./auth";
+import { dayAt, dayOf } from "./loans";
 
 const self = { asSelf: true };
 // A loan's default length at the desk; staff can take the object back earlier.
@@ -258,7 +259,15 @@ function ItemActions({ item, reload }: { item: Item; reload: () => Promise<void>
   const action = useAction();
   const [outlet, setOutlet] = useState("reuse");
   const [condition, setCondition] = useState("good");
+  const [due, setDue] = useState(() => dayOf(new Date(Date.now() + LOAN_DAYS * DAY_MS)));
+  const [dueError, setDueError] = useState("");
   const acting = session.actingFor();
+  // The object comes back on the evening of the day chosen (the site's local day).
+  const lend = () => {
+    if (!due || due <= dayOf(new Date())) return setDueError("Choisissez un jour de retour après aujourd’hui.");
+    setDueError("");
+    void act("lend", { member_id: borrower, due_at: dayAt(due, "19:00") });
+  };
   const act = (verb: string, body?: unknown) =>
     action.run(async () => {
       await post(`/v1/items/${item.id}/${verb}`, body, self);
@@ -276,9 +285,14 @@ function ItemActions({ item, reload }: { item: Item; reload: () => Promise<void>
           </button>
         )}
         {(item.status === "reserved" || item.status === "available") && item.mode === "lend" && borrower && (
-          <button type="button" class="button" onClick={() => act("lend", { member_id: borrower, due_at: new Date(Date.now() + LOAN_DAYS * DAY_MS).toISOString() })} aria-label={`Prêter : ${name}`}>
-            Prêter {LOAN_DAYS} jours
-          </button>
+          <>
+            <Field label={`Retour de ${name} prévu le`} error={dueError}>
+              {(p) => <input {...p} type="date" value={due} onInput={(e) => setDue(e.currentTarget.value)} />}
+            </Field>
+            <button type="button" class="button" onClick={lend} aria-label={`Prêter : ${name}`}>
+              Prêter
+            </button>
+          </>
         )}
         {item.status === "reserved" && (
           <button type="button" class="button button--light" onClick={() => act("release")} aria-label={`Libérer la réservation : ${name}`}>
@@ -330,6 +344,12 @@ function ItemList({ title, items, reload, labelOf }: { title: string; items: Ite
                 <strong>{item.title}</strong> · {labelOf(item.category)} · {CONDITION_LABEL[item.condition] ?? item.condition} ·{" "}
                 {(item.weight_g / 1000).toLocaleString("fr-FR")} kg {item.reserved_until && `· réservé jusqu’au ${formatDate(item.reserved_until)}`}
                 {item.due_at && `· retour prévu le ${formatDate(item.due_at)}`}
+                {item.status === "on_loan" && item.due_at && Date.parse(item.due_at) < Date.now() && (
+                  <>
+                    {" "}
+                    <span class="badge badge--late">En retard</span>
+                  </>
+                )}
               </p>
               <ItemActions item={item} reload={reload} />
             </li>

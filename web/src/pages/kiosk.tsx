@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { get, post } from "../api";
 import { categories, categoryLabel, sites } from "../catalog";
 import type { Item, Page, Session } from "../types";
-import { Alert, CONDITION_LABEL, Field, fieldError, formatDate, Loading, Notice, useAction, useLoad } from "../ui";
+import { Alert, CONDITION_LABEL, Field, fieldError, formatDate, Loading, Notice, STATUS_LABEL, useAction, useLoad } from "../ui";
 
 // The kiosk refreshes itself so a tablet left on shows what is really on the shelves.
 const REFRESH_MS = 60_000;
@@ -43,6 +43,50 @@ function Reserve({ item, onDone, onCancel }: { item: Item; onDone: (until: strin
   );
 }
 
+// What a label's scanner types: its page address (ending with the object's id), the bare id, or
+// the short code printed under the QR (the id's first 8 hex digits, e.g. 3F2A-91C0).
+const UUID_AT_END = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?\s*$/i;
+
+function readCode(text: string): { id?: string; prefix?: string } | null {
+  const whole = UUID_AT_END.exec(text.trim());
+  if (whole) return { id: whole[1].toLowerCase() };
+  const digits = text.replace(/[\s-]/g, "").toLowerCase();
+  return /^[0-9a-f]{8}$/.test(digits) ? { prefix: digits } : null;
+}
+
+/** A scanner acts as a keyboard that ends with Enter: the field takes the code and finds the object. */
+function Scan({ site, onFound }: { site: string; onFound: (items: Item[] | null) => void }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const code = readCode(text);
+    if (!code) {
+      setError("Ce code n’est pas celui d’une étiquette : scannez le code QR ou tapez les 8 caractères écrits dessous.");
+      return;
+    }
+    setError("");
+    void action.run(async () => {
+      const answer = await get<Page<Item>>(`/v1/sites/${site}/items?code=${encodeURIComponent(text.trim())}&limit=100`, { token: "" });
+      // Only the object the code names (an older depot answers the whole shelf).
+      onFound(answer.items.filter((i) => (code.id ? i.id === code.id : i.id.startsWith(code.prefix ?? "\u0000"))));
+      setText("");
+    });
+  };
+  return (
+    <form onSubmit={submit} noValidate class="row row--end" aria-label="Scanner une étiquette">
+      <Field label="Code de l’étiquette" hint="Scannez le code QR de l’objet, ou tapez le code écrit dessous." error={error || fieldError(action.error, "code")}>
+        {(p) => <input {...p} value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" autoCapitalize="characters" />}
+      </Field>
+      <button type="submit" class="button" disabled={action.busy || !text.trim()}>
+        Trouver l’objet
+      </button>
+      {action.error && !fieldError(action.error, "code") ? <Alert error={action.error} /> : null}
+    </form>
+  );
+}
+
 export function KioskPage({ site }: { site: string | null }) {
   const allSites = useLoad(sites, []);
   const tree = useLoad(categories, []);
@@ -52,6 +96,8 @@ export function KioskPage({ site }: { site: string | null }) {
   }, [site]);
   const [open, setOpen] = useState<string | null>(null);
   const [done, setDone] = useState<string>("");
+  // The objects a scan named, shown alone until the resident goes back to the whole shelf.
+  const [scanned, setScanned] = useState<Item[] | null>(null);
   useEffect(() => {
     const timer = setInterval(() => void items.reload(), REFRESH_MS);
     return () => clearInterval(timer);
@@ -76,23 +122,41 @@ export function KioskPage({ site }: { site: string | null }) {
     <>
       <h1>{here ? `Disponible maintenant à ${here.name}` : "Disponible maintenant"}</h1>
       {done && <Notice>{done}</Notice>}
+      <Scan
+        site={site}
+        onFound={(found) => {
+          setDone("");
+          setScanned(found);
+        }}
+      />
+      {scanned && (
+        <div class="row">
+          <p role="status">{scanned.length ? "Objet trouvé par son étiquette :" : "Aucun objet de ce lieu ne porte ce code."}</p>
+          <button type="button" class="button button--light" onClick={() => setScanned(null)}>
+            Voir tous les objets
+          </button>
+        </div>
+      )}
       <Alert error={items.error} />
       <Loading when={items.loading && !items.data}>
-        {items.data?.length ? (
+        {(scanned ?? items.data)?.length ? (
           <ul class="cards kiosk-items">
-            {items.data.map((item) => (
+            {(scanned ?? items.data ?? []).map((item) => (
               <li class="card" key={item.id}>
                 <h2>{item.title}</h2>
                 <p>
                   {categoryLabel(tree.data, item.category)} · {CONDITION_LABEL[item.condition] ?? item.condition} ·{" "}
                   {item.mode === "lend" ? "à emprunter" : "à donner"}
                 </p>
-                {open === item.id ? (
+                {item.status !== "available" ? (
+                  <p>{STATUS_LABEL[item.status] ?? item.status} : demandez à l’accueil.</p>
+                ) : open === item.id ? (
                   <Reserve
                     item={item}
                     onCancel={() => setOpen(null)}
                     onDone={(until) => {
                       setOpen(null);
+                      setScanned(null);
                       setDone(`« ${item.title} » est réservé pour vous${until ? ` jusqu’au ${formatDate(until)}` : ""}. Présentez-vous à l’accueil.`);
                       void items.reload();
                     }}
@@ -105,7 +169,7 @@ export function KioskPage({ site }: { site: string | null }) {
               </li>
             ))}
           </ul>
-        ) : (
+        ) : scanned ? null : (
           <p>Aucun objet disponible pour le moment.</p>
         )}
       </Loading>

@@ -1,13 +1,13 @@
 // One listing: its description, category, mode, where, its owner's public profile and its
 // photos when it has some; the other members can propose an exchange from here.
 import { useState } from "preact/hooks";
-import { ApiError, get, patch } from "../api";
+import { ApiError, get, patch, post } from "../api";
 import type { Photo } from "../api";
 import { categories, categoryLabel, sites } from "../catalog";
 import { MapView } from "../map";
 import { session } from "../session";
-import type { Listing, PublicMember } from "../types";
-import { Alert, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
+import type { Item, Listing, PublicMember } from "../types";
+import { Alert, CONDITION_LABEL, formatDate, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
 import { ProposeForm } from "./exchanges";
 import { BookingCalendar } from "./loans";
 import { Photos } from "./post";
@@ -98,8 +98,79 @@ function PhotoEditor({ side, listing, onSaved }: { side: "offer" | "request"; li
   );
 }
 
+// An object of a depot or objetothèque, opened from its label's QR code (the label holds
+// /annonces/offre/<id>: the depot lists each object as an offer of the same id).
+function ItemPage({ id }: { id: string }) {
+  const item = useLoad(() => get<Item>(`/v1/items/${id}`), [id]);
+  const tree = useLoad(categories, []);
+  const allSites = useLoad(sites, []);
+  const [until, setUntil] = useState<string | null | undefined>(undefined);
+  const action = useAction();
+  const i = item.data;
+  const site = allSites.data?.find((s) => s.id === i?.site_id);
+  const reserve = () =>
+    action.run(async () => {
+      const answer = await post<Item>(`/v1/items/${id}/reserve`);
+      setUntil(answer.reserved_until ?? null);
+      item.setData({ ...answer });
+    });
+  return (
+    <>
+      <PageTitle>{i?.title ?? "Objet"}</PageTitle>
+      <Alert error={item.error instanceof ApiError && item.error.status === 404 ? new ApiError(404, "not-found", "Annonce ou objet introuvable.", []) : item.error} />
+      <Loading when={item.loading && !i}>
+        {i && (
+          <>
+            <p>
+              <span class={`badge badge--${i.status}`}>{STATUS_LABEL[i.status] ?? i.status}</span> · {i.mode === "lend" ? "à emprunter" : "à donner"}
+            </p>
+            {i.description && <p class="quote">{i.description}</p>}
+            <dl class="facts">
+              <dt>Catégorie</dt>
+              <dd>{categoryLabel(tree.data, i.category)}</dd>
+              <dt>État</dt>
+              <dd>{CONDITION_LABEL[i.condition] ?? i.condition}</dd>
+              <dt>Poids</dt>
+              <dd>{(i.weight_g / 1000).toLocaleString("fr-FR")} kg</dd>
+              <dt>Où</dt>
+              <dd>
+                {site ? `${site.name} (${site.address})` : "…"}
+                {site?.open_now !== undefined && (
+                  <span class={site.open_now ? "badge" : "badge badge--closed"}> {site.open_now ? "ouvert en ce moment" : "fermé en ce moment"}</span>
+                )}
+              </dd>
+              {i.due_at && (
+                <>
+                  <dt>Retour prévu</dt>
+                  <dd>{formatDate(i.due_at)}</dd>
+                </>
+              )}
+            </dl>
+            {i.photos && i.photos.length > 0 && <Gallery photos={i.photos} title={i.title ?? "l’objet"} />}
+            <Alert error={action.error} />
+            {until !== undefined && <Notice>Réservé pour vous{until ? ` jusqu’au ${formatDate(until)}` : ""}. Présentez-vous à l’accueil du lieu.</Notice>}
+            {i.status === "available" && (
+              <button type="button" class="button" disabled={action.busy} onClick={() => void reserve()}>
+                Réserver cet objet
+              </button>
+            )}
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}
+
 export function ListingPage({ side, id }: { side: "offer" | "request"; id: string }) {
   const listing = useLoad(() => get<Listing>(`/v1/${side}s/${id}`), [side, id]);
+  // The depot's objects are listed as offers too (depot_item_id): their page is the object's.
+  const depotItem = listing.data?.depot_item_id;
+  if (depotItem) return <ItemPage id={depotItem} />;
+  if (side === "offer" && listing.error instanceof ApiError && listing.error.status === 404) return <ItemPage id={id} />;
+  return <ListingView side={side} listing={listing} />;
+}
+
+function ListingView({ side, listing }: { side: "offer" | "request"; listing: ReturnType<typeof useLoad<Listing>> }) {
   const tree = useLoad(categories, []);
   const allSites = useLoad(sites, []);
   const [proposing, setProposing] = useState(false);
