@@ -1156,11 +1156,20 @@ test("desk: a loan between members handed over and returned at the desk; the lab
   await desk.getByRole("link", { name: "Administration" }).click();
   await desk.getByRole("button", { name: `Modifier ${world.site.name}` }).first().click();
   const hours = desk.getByRole("form", { name: `Horaires de ${world.site.name}` }).first();
+  const before = (await api("GET", `/v1/sites/${world.site.id}`)).opening_hours?.exceptions ?? [];
   await hours.getByLabel("Mercredi").fill("10:00-12:00, 14:00-17:30");
+  await hours.getByLabel("Jours aux horaires particuliers").fill("24 décembre au matin");
+  await hours.getByRole("button", { name: "Enregistrer les horaires" }).click();
+  await hours.getByText("Écrivez une date puis ses plages", { exact: false }).waitFor();
+  await hours.getByLabel("Jours aux horaires particuliers").fill("2026-12-24 09:00-12:00");
   await hours.getByRole("button", { name: "Enregistrer les horaires" }).click();
   await hours.getByText("Horaires enregistrés.").waitFor();
   const site = await api("GET", `/v1/sites/${world.site.id}`);
   assert.deepEqual(site.opening_hours.weekly.wed, [["10:00", "12:00"], ["14:00", "17:30"]]);
+  const special = site.opening_hours.exceptions.find((e) => e.date === "2026-12-24");
+  assert.deepEqual(special?.hours, [["09:00", "12:00"]], JSON.stringify(site.opening_hours.exceptions));
+  // The days closed before (the administration's journey) are kept.
+  for (const e of before.filter((x) => x.closed)) assert.ok(site.opening_hours.exceptions.some((x) => x.date === e.date && x.closed), `${e.date} stays closed`);
   await capture(desk, "site-horaires");
   await desk.context().close();
 });

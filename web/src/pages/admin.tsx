@@ -71,6 +71,13 @@ function HoursEditor({ site, onSaved }: { site: Site; onSaved: (s: Site) => void
   const initial = asHours(site.opening_hours);
   const [days, setDays] = useState<Record<string, string>>(() => Object.fromEntries(DAYS.map(([d]) => [d, formatRanges(initial.weekly?.[d])])));
   const [closed, setClosed] = useState((initial.exceptions ?? []).filter((e) => e.closed).map((e) => e.date).join(", "));
+  // Days open at other hours than usual (Christmas Eve's morning): kept, shown and edited.
+  const [special, setSpecial] = useState(
+    (initial.exceptions ?? [])
+      .filter((e) => !e.closed && e.hours?.length)
+      .map((e) => `${e.date} ${formatRanges(e.hours)}`)
+      .join(" ; "),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
   const action = useAction();
@@ -86,9 +93,16 @@ function HoursEditor({ site, onSaved }: { site: Site; onSaved: (s: Site) => void
     }
     const dates = closed.split(",").map((d) => d.trim()).filter(Boolean);
     if (dates.some((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d))) found.closed = "Écrivez les dates ainsi : 2026-12-25, 2027-01-01.";
+    const specials: { date: string; hours: [string, string][] }[] = [];
+    for (const part of special.split(";").map((p) => p.trim()).filter(Boolean)) {
+      const m = /^(\d{4}-\d{2}-\d{2})\s+(.+)$/.exec(part);
+      const ranges = m ? parseRanges(m[2]) : null;
+      if (!m || !ranges?.length) found.special = "Écrivez une date puis ses plages, par exemple 2026-12-24 09:00-12:00 ; 2026-12-31 10:00-16:00.";
+      else specials.push({ date: m[1], hours: ranges });
+    }
     setErrors(found);
     if (Object.keys(found).length) return;
-    const opening_hours = { weekly, exceptions: dates.map((date) => ({ date, closed: true })) };
+    const opening_hours = { weekly, exceptions: [...dates.map((date) => ({ date, closed: true })), ...specials] };
     void action.run(async () => {
       onSaved(await patch<Site>(`/v1/sites/${site.id}`, { opening_hours }, { asSelf: true }));
       setSaved(true);
@@ -106,6 +120,9 @@ function HoursEditor({ site, onSaved }: { site: Site; onSaved: (s: Site) => void
         ))}
         <Field label="Jours de fermeture exceptionnelle" hint="Dates séparées par une virgule, par exemple 2026-12-25." error={errors.closed}>
           {(p) => <input {...p} value={closed} onInput={(e) => setClosed(e.currentTarget.value)} />}
+        </Field>
+        <Field label="Jours aux horaires particuliers" hint="Une date puis ses plages, séparées par un point-virgule, par exemple 2026-12-24 09:00-12:00." error={errors.special}>
+          {(p) => <input {...p} value={special} onInput={(e) => setSpecial(e.currentTarget.value)} />}
         </Field>
       </fieldset>
       <Alert error={action.error} />
