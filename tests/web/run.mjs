@@ -1295,3 +1295,52 @@ test("labels: the kiosk finds an object by its scanned label; the label's addres
   assert.equal(reserved.status, "reserved");
   await phone.context().close();
 });
+
+test("swaps: the proposer names what they give; both confirm the hand-over and both listings close", async () => {
+  const owner = await registerViaApi("troqueuse");
+  const proposer = await registerViaApi("troqueur");
+  const wanted = `Livres de cuisine ${RUN}`;
+  const given = `Jeu de société ${RUN}`;
+  const wantedOffer = await api("POST", "/v1/offers", { kind: "good", mode: "swap", category: "perceuses", title: wanted, site_id: world.site.id }, owner.token);
+  const givenOffer = await api("POST", "/v1/offers", { kind: "good", mode: "swap", category: "perceuses", title: given, site_id: world.site.id }, proposer.token);
+
+  const phone = await newPage({ phone: true });
+  await loginThroughUi(phone, proposer);
+  const badge = phone.getByTestId("etat-echange");
+  const form = phone.getByRole("form", { name: "Proposer un échange" });
+  for (const deadline = Date.now() + WAIT_MS; ; ) {
+    await phone.goto(`${BASE}/annonces/offre/${wantedOffer.id}`);
+    await phone.getByRole("button", { name: "Proposer un échange" }).click();
+    await form.getByRole("button", { name: "Envoyer la proposition" }).click();
+    await form.getByText("Choisissez ce que vous donnez en échange.").waitFor();
+    await form.getByLabel("Ce que je donne en échange").selectOption({ label: given });
+    await form.getByRole("button", { name: "Envoyer la proposition" }).click();
+    await badge.or(form.getByRole("alert")).first().waitFor();
+    if (await badge.isVisible()) break;
+    if (Date.now() > deadline) throw new Error(`swap refused: ${await form.getByRole("alert").textContent()}`);
+  }
+  await phone.locator("dd", { hasText: given }).waitFor();
+  const exchangeUrl = phone.url();
+  await capture(phone, "troc");
+
+  const desktop = await newPage();
+  await loginThroughUi(desktop, owner);
+  await desktop.goto(exchangeUrl);
+  await desktop.getByRole("button", { name: "Accepter" }).click();
+  await desktop.getByTestId("etat-echange").filter({ hasText: /^Accepté$/ }).waitFor();
+  await desktop.getByRole("button", { name: "Confirmer la remise de l’objet" }).click();
+  await desktop.getByText("Vous avez confirmé la remise.", { exact: false }).waitFor();
+  await phone.reload();
+  await phone.getByRole("button", { name: "Confirmer la remise de l’objet" }).click();
+  await phone.getByTestId("etat-echange").filter({ hasText: "Terminé" }).waitFor();
+  await capture(desktop, "troc-remise");
+  for (const [offer, member] of [[wantedOffer, owner], [givenOffer, proposer]]) {
+    const deadline = Date.now() + WAIT_MS;
+    while ((await api("GET", `/v1/offers/${offer.id}`, undefined, member.token)).status !== "closed") {
+      if (Date.now() > deadline) throw new Error(`${offer.title} stays open after the swap`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+  await phone.context().close();
+  await desktop.context().close();
+});

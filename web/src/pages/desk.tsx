@@ -147,7 +147,7 @@ function ExchangeList({ title, items, site }: { title: string; items: Exchange[]
           {items.map((x) => (
             <li class="card" key={x.id}>
               <p>
-                <a href={`/echanges/${x.id}`}>Échange de {formatMinutes(x.minutes)}</a> ·{" "}
+                <a href={`/echanges/${x.id}`}>{x.mode === "lend" ? "Prêt d’un objet" : x.mode === "swap" ? "Troc" : `Échange de ${formatMinutes(x.minutes)}`}</a> ·{" "}
                 {STATE_LABEL[done[x.id] ?? x.state] ?? x.state} {x.scheduled_at && `· prévu ${formatDate(x.scheduled_at)}`}
               </p>
               {x.mode === "lend" && x.starts_at && <p class="hint">Prêt du {formatDate(x.starts_at)} au {formatDate(x.due_at)}</p>}

@@ -417,6 +417,14 @@ export function ExchangePage({ id }: { id: string }) {
               <dd>
                 <ListingLink exchange={x} />
               </dd>
+              {x.given_offer_id && (
+                <>
+                  <dt>Donné en échange</dt>
+                  <dd>
+                    <ListingLink exchange={{ ...x, offer_id: x.given_offer_id, request_id: null }} />
+                  </dd>
+                </>
+              )}
               <dt>État</dt>
               <dd>
                 <span class={`badge badge--${x.state}`} data-testid="etat-echange">
