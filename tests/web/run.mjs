@@ -1054,6 +1054,20 @@ test("loans: a borrower asks for dates, the owner authorises, both confirm hand-
   assert.ok((await phone.locator("td.cal-busy").count()) > 0, "busy days are marked");
   await capture(phone, "calendrier-reserve");
 
+  // A neighbour queues for the object while it is lent, sees their place, and may leave (asked first).
+  const waiting = await registerViaApi("patiente");
+  const third = await newPage();
+  await loginThroughUi(third, waiting);
+  await third.goto(`${BASE}/annonces/offre/${offer.id}`);
+  await third.getByRole("button", { name: "Rejoindre la file d’attente" }).click();
+  await third.getByText("Vous êtes n° 1 dans la file.", { exact: false }).waitFor();
+  await third.getByTestId("file-attente").filter({ hasText: "1 personne en attente." }).waitFor();
+  await capture(third, "file-attente");
+  await third.getByRole("button", { name: "Quitter la file d’attente" }).click();
+  await third.getByRole("button", { name: "Oui, quitter la file" }).click();
+  await third.getByTestId("file-attente").filter({ hasText: "Personne n’attend cet objet." }).waitFor();
+  await third.context().close();
+
   // Both confirm the return: the loan is over.
   await phone.goto(exchangeUrl);
   await phone.getByRole("button", { name: "Confirmer le retour de l’objet" }).click();

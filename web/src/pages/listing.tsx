@@ -9,7 +9,7 @@ import { session } from "../session";
 import type { Item, Listing, PublicMember } from "../types";
 import { Alert, CONDITION_LABEL, formatDate, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
 import { ProposeForm } from "./exchanges";
-import { BookingCalendar } from "./loans";
+import { BookingCalendar, HoldQueueSection } from "./loans";
 import { Photos } from "./post";
 
 // Where the media service's files are served (services/media: /media/<2 hex>/<id>.jpg).
@@ -248,6 +248,7 @@ function ListingView({ side, listing }: { side: "offer" | "request"; listing: Re
                 </button>
               ))}
             {side === "offer" && l.mode === "lend" && <BookingCalendar offerId={l.id} title={l.title} />}
+            {side === "offer" && l.mode === "lend" && l.status !== "closed" && <HoldQueueSection offerId={l.id} mine={l.member_id === session.memberId()} />}
           </>
         )}
       </Loading>

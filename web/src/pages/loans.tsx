@@ -2,7 +2,7 @@
 // month calendar (GET /v1/offers/{id}/calendar), the steps of a loan on its exchange page
 // (hand-over, return, renewal, lost) and the member's private calendar feed (GET /v1/me/calendar).
 import { useState } from "preact/hooks";
-import { del, get } from "../api";
+import { del, get, post } from "../api";
 import { session } from "../session";
 import type { Exchange, OfferCalendar } from "../types";
 import { Alert, ConfirmButton, Field, fieldError, formatDay, formatMinutes, Loading, Notice, useAction, useLoad } from "../ui";
@@ -346,6 +346,68 @@ export function CalendarFeed() {
             />
           </div>
         </>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------------- holds queue
+interface Hold {
+  id: string;
+  member_id: string;
+  state: "waiting" | "ready" | "fulfilled" | "expired" | "cancelled";
+  position: number | null;
+  pickup_until: string | null;
+}
+interface HoldQueue {
+  length: number;
+  whole_queue: boolean;
+  items: Hold[];
+}
+
+/** The queue for an object on loan (POST/GET /v1/offers/{id}/holds): join, see one's place, leave. */
+export function HoldQueueSection({ offerId, mine }: { offerId: string; mine: boolean }) {
+  const queue = useLoad(() => get<HoldQueue>(`/v1/offers/${offerId}/holds`), [offerId]);
+  const action = useAction();
+  const me = session.memberId();
+  const own = queue.data?.items.find((h) => h.member_id === me && (h.state === "waiting" || h.state === "ready"));
+  const join = () =>
+    action.run(async () => {
+      await post(`/v1/offers/${offerId}/holds`);
+      await queue.reload();
+    });
+  const leave = (hold: Hold) =>
+    action.run(async () => {
+      await del(`/v1/holds/${hold.id}`);
+      await queue.reload();
+    });
+  const length = queue.data?.length ?? 0;
+  return (
+    <section aria-labelledby="titre-file">
+      <h2 id="titre-file">File d’attente</h2>
+      <Alert error={queue.error ?? action.error} />
+      <p data-testid="file-attente">{length === 0 ? "Personne n’attend cet objet." : `${length} personne${length > 1 ? "s" : ""} en attente.`}</p>
+      {!mine && own?.state === "ready" && (
+        <Notice>
+          L’objet est revenu : il vous est réservé{own.pickup_until ? ` jusqu’au ${formatDay(own.pickup_until)}` : ""}. Demandez à l’emprunter.
+        </Notice>
+      )}
+      {!mine && own?.state === "waiting" && <Notice>Vous êtes n° {own.position} dans la file. Vous serez prévenu au retour de l’objet.</Notice>}
+      {!mine && !own && (
+        <>
+          <p class="hint">L’objet est prêté ? Rejoignez la file : vous serez prévenu à son retour, avant les suivants.</p>
+          <button type="button" class="button button--light" disabled={action.busy} onClick={() => void join()}>
+            Rejoindre la file d’attente
+          </button>
+        </>
+      )}
+      {!mine && own && (
+        <ConfirmButton
+          label="Quitter la file d’attente"
+          question="Quitter la file d’attente ? Vous perdrez votre place."
+          yes="Oui, quitter la file"
+          onConfirm={() => void leave(own)}
+        />
       )}
     </section>
   );
