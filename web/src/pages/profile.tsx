@@ -154,6 +154,7 @@ const KIND_LABEL: Record<string, string> = {
   "exchange.message": "Messages reçus",
   "loan.reminder": "Rappel de retour d’un prêt",
   "loan.late": "Prêt en retard",
+  "loan.available": "Objet attendu revenu (file d’attente)",
   "reservation.expiring": "Réservation bientôt expirée",
   "item.unclaimed": "Objet non réclamé (accueil)",
   "desk.dispute": "Litige à traiter (accueil)",
