@@ -82,7 +82,8 @@ class PhotoRoutes {
       processed = process_photo(source, *type);
     }
     refuse(processed.outcome);
-    PhotoRow row{.id = new_uuid(),
+    const std::string row_id = new_uuid();
+    PhotoRow row{.id = row_id,
                  .owner_id = who.member_id,
                  .acted_by = who.actor_id(),
                  .width = processed.photo.width,
@@ -91,11 +92,13 @@ class PhotoRoutes {
                  .thumb_height = processed.thumb.height,
                  .source_type = std::string(to_string(*type)),
                  .source_bytes = static_cast<long long>(source.size()),
-                 .stored_bytes = static_cast<long long>(processed.photo.bytes.size())};
+                 .stored_bytes = static_cast<long long>(processed.photo.bytes.size()),
+                 .url = settings_.url_base + "/" + photo_key(row_id),
+                 .thumb_url = settings_.url_base + "/" + thumb_key(row_id)};
     store(row, processed);
     return json_response(201, {{"id", row.id},
-                               {"url", settings_.url_base + "/" + photo_key(row.id)},
-                               {"thumb_url", settings_.url_base + "/" + thumb_key(row.id)},
+                               {"url", row.url},
+                               {"thumb_url", row.thumb_url},
                                {"width", row.width},
                                {"height", row.height},
                                {"thumb_width", row.thumb_width},

@@ -17,6 +17,8 @@ struct PhotoRow {
   std::string source_type;
   long long source_bytes = 0;
   long long stored_bytes = 0;
+  std::string url;  // as answered at upload, kept for the RGPD export
+  std::string thumb_url;
 };
 
 void insert_photo(pqxx::work& tx, const PhotoRow& row);

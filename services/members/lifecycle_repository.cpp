@@ -89,7 +89,7 @@ struct PublishedExport {
   const char* exists;
   const char* call;
 };
-constexpr std::array<PublishedExport, 6> kExports = {{
+constexpr std::array<PublishedExport, 7> kExports = {{
     {"offers", "SELECT to_regprocedure('offers.member_export(uuid)') IS NOT NULL",
      "SELECT offers.member_export($1::uuid)::text"},
     {"requests", "SELECT to_regprocedure('requests.member_export(uuid)') IS NOT NULL",
@@ -102,6 +102,8 @@ constexpr std::array<PublishedExport, 6> kExports = {{
      "SELECT depot.member_export($1::uuid)::text"},
     {"notify", "SELECT to_regprocedure('notify.member_export(uuid)') IS NOT NULL",
      "SELECT notify.member_export($1::uuid)::text"},
+    {"media", "SELECT to_regprocedure('media.member_export(uuid)') IS NOT NULL",
+     "SELECT media.member_export($1::uuid)::text"},
 }};
 constexpr const char* kOpenLoansExists =
     "SELECT to_regprocedure('depot.member_open_loans(uuid)') IS NOT NULL";
