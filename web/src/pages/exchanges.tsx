@@ -10,8 +10,11 @@ import { navigate } from "../router";
 import { session } from "../session";
 import type { Exchange, Listing, Message, Page, PublicMember } from "../types";
 import { Alert, ConfirmButton, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
-import { CalendarFeed, defaultLoanDates, isLoan, LoanFacts, LoanFields, loanBody, LoanSteps, noShowPossible } from "./loans";
+import { lazy } from "../lazy";
+import { defaultLoanDates, isLoan, LoanFacts, LoanFields, loanBody, LoanSteps, noShowPossible } from "./loans";
 import type { LoanDates } from "./loans";
+
+const CalendarFeed = lazy(() => import("./bookings").then((m) => m.CalendarFeed));
 
 // The listing's mode decides what a proposal carries: dates for a loan, the proposer's own
 // listing for a swap, credits for the rest (a loan costs what the network's policy says).

@@ -9,7 +9,10 @@ import { session } from "../session";
 import type { Item, Listing, PublicMember } from "../types";
 import { Alert, CONDITION_LABEL, formatDate, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
 import { ProposeForm } from "./exchanges";
-import { BookingCalendar, HoldQueueSection } from "./loans";
+import { lazy } from "../lazy";
+
+const BookingCalendar = lazy(() => import("./bookings").then((m) => m.BookingCalendar));
+const HoldQueueSection = lazy(() => import("./bookings").then((m) => m.HoldQueueSection));
 import { Photos } from "./post";
 
 // Where the media service's files are served (services/media: /media/<2 hex>/<id>.jpg).
