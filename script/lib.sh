@@ -235,6 +235,9 @@ EOF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# script/test runs several stacks at once (the e2e stack, two replicas of each service, the
+# upgrade's two releases, the chaos campaign's), each process with its own pool.
+max_connections = 800
 EOF
     fi
   fi

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "services/common/errors.hpp"
 #include "services/common/log.hpp"
 
 namespace maillon {
@@ -151,6 +152,15 @@ Db::Lease Db::acquire() {
       lock.unlock();
       try {
         return Lease(*this, connect());
+      } catch (const pqxx::broken_connection& e) {
+        lock.lock();
+        --open_;
+        available_.notify_one();
+        // The server refused or did not answer (restarting, or "too many clients"): a request
+        // is told to retry (503), not that the service failed (500).
+        log::warn("database unreachable", {{"schema", schema_}, {"error", e.what()}});
+        throw ApiError(503, "unavailable", "Service indisponible",
+                       "La base de données est momentanément injoignable ; réessayez.");
       } catch (...) {
         lock.lock();
         --open_;
