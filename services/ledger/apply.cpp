@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <stdexcept>
 
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/policy_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 #include "services/ledger/transfer_json.hpp"
@@ -56,8 +58,16 @@ struct Loaded {
 // Becomes the community's only writer, then reads what the batch names: its transfers and every
 // account they or the new transfers touch (from the batch's cache when it is current). Nothing
 // of it can change before the commit.
-Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy& policy) {
-  Loaded loaded{Ledger(policy), repo::lock_community(tx, batch.community_id), {}};
+// The policy is the caller's, or (without one) the one read with the lock, remembered in
+// `policies`.
+Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy* policy,
+                   PolicyCache* policies) {
+  repo::LockedCommunity locked = repo::lock_community(tx, batch.community_id);
+  Loaded loaded{
+      Ledger(policy != nullptr ? *policy
+                               : policies->remember(batch.community_id, locked.policy_json)),
+      locked.batch_count,
+      {}};
   const std::vector<Transfer> transfers =
       repo::load_transfers(tx, batch.community_id, named_transfers(batch));
   const auto account_ids = named_accounts(batch, transfers);
@@ -119,9 +129,22 @@ LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
   return command;
 }
 
+namespace {
+BatchOutcome apply_loaded(pqxx::work& tx, const Outbox& outbox, const Batch& batch, Loaded loaded);
+}  // namespace
+
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy) {
-  Loaded loaded = load_ledger(tx, batch, policy);
+  return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, &policy, nullptr));
+}
+
+BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+                         PolicyCache& policies) {
+  return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, nullptr, &policies));
+}
+
+namespace {
+BatchOutcome apply_loaded(pqxx::work& tx, const Outbox& outbox, const Batch& batch, Loaded loaded) {
   Ledger& ledger = loaded.ledger;
   BatchOutcome outcome;
   outcome.results.reserve(batch.commands.size());
@@ -150,6 +173,7 @@ BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batc
   }
   return outcome;
 }
+}  // namespace
 
 void keep_accounts(AccountCache& cache, const BatchOutcome& outcome) {
   if (!outcome.batch_count) {
@@ -179,6 +203,18 @@ CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id
   std::lock_guard lock(mutex_);
   policies_[community_id] = *stored;
   return *stored;
+}
+
+CommunityPolicy PolicyCache::remember(const std::string& community_id,
+                                      const std::optional<std::string>& stored) {
+  // As get: a community not seen yet has no accounts either.
+  if (!stored) return CommunityPolicy{};
+  FieldErrors errors;
+  CommunityPolicy policy = policy_from_json(Json::parse(*stored), errors);
+  if (!errors.empty()) throw std::logic_error("a stored community policy is invalid");
+  std::lock_guard lock(mutex_);
+  policies_[community_id] = policy;
+  return policy;
 }
 
 void PolicyCache::forget(const std::string& community_id) {

@@ -17,6 +17,33 @@ TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& poli
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
+namespace {
+// The batcher this thread announced a submission to (one request per thread at a time).
+thread_local TransferBatcher* announced = nullptr;
+}  // namespace
+
+TransferBatcher::Coming::Coming(TransferBatcher& batcher) : batcher_(batcher) {
+  if (announced != nullptr) return;
+  announced = &batcher_;
+  batcher_.coming_.fetch_add(1);
+}
+
+TransferBatcher::Coming::~Coming() {
+  if (announced != &batcher_) return;
+  batcher_.arrive();
+  // A leader may be waiting for this one: it has nothing to wait for any more.
+  for (auto& shard : batcher_.shards_) {
+    std::lock_guard lock(shard->mutex);
+    shard->arrived.notify_one();
+  }
+}
+
+void TransferBatcher::arrive() {
+  if (announced != this) return;
+  announced = nullptr;
+  coming_.fetch_sub(1);
+}
+
 TransferResult TransferBatcher::submit(const std::string& community_id, LedgerCommand command,
                                        const std::string& actor_id) {
   std::vector<LedgerCommand> one;
@@ -37,6 +64,7 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
   // One community always lands on the same shard: its commands keep their arrival order.
   Shard& shard = *shards_[std::hash<std::string>{}(community_id) % shards_.size()];
   std::unique_lock lock(shard.mutex);
+  arrive();
   shard.queue.push_back(waiter);
   shard.queued_commands += waiter->commands.size();
   shard.arrived.notify_one();
@@ -64,9 +92,18 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
 // are never split between two transactions.
 std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batch(
     Shard& shard, std::unique_lock<std::mutex>& lock) {
-  if (shard.last_batch_waiters > 1 && shard.queued_commands < kLingerBelowCommands) {
-    shard.arrived.wait_for(lock, std::chrono::microseconds(kLeaderLingerUs),
-                           [&] { return shard.queued_commands >= kLingerBelowCommands; });
+  const auto start = std::chrono::steady_clock::now();
+  const auto linger = std::chrono::microseconds(kLeaderLingerUs);
+  const auto await_coming = std::chrono::microseconds(kLeaderAwaitComingUs);
+  // Someone announced is on the way, or (none announced) the last batch was shared.
+  const auto worth_waiting = [&] {
+    if (shard.queued_commands >= kLingerBelowCommands) return false;
+    const auto waited = std::chrono::steady_clock::now() - start;
+    if (coming_.load() > 0) return waited < await_coming;
+    return shard.last_batch_waiters > 1 && waited < linger;
+  };
+  while (worth_waiting()) {
+    shard.arrived.wait_for(lock, std::chrono::microseconds(kLeaderLingerUs));
   }
   std::vector<std::shared_ptr<Waiter>> batch;
   std::size_t commands = 0;
@@ -119,7 +156,7 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
     try {
       const BatchOutcome outcome = db_.transact([&](pqxx::work& tx) {
         batch.now_us = clock_.now_us();
-        return apply_batch(tx, outbox_, batch, policies_.get(tx, community_id));
+        return apply_batch(tx, outbox_, batch, policies_);
       });
       MAILLON_INVARIANT(outcome.results.size() == batch.commands.size(),
                         "one result per command of the batch");

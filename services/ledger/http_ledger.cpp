@@ -132,7 +132,7 @@ Json next_cursor_json(const std::optional<std::string>& next) {
 class LedgerApi {
  public:
   LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
-      : s_(s), cases_(s.db, policies, batcher, s.clock) {}
+      : s_(s), batcher_(batcher), cases_(s.db, policies, batcher, s.clock) {}
 
   void routes() {
     auto bind = [this](const char* method, const char* path,
@@ -153,6 +153,7 @@ class LedgerApi {
 
  private:
   Service& s_;
+  TransferBatcher& batcher_;
   LedgerUseCases cases_;
 
   // Who may move credits is answered before the body is read.
@@ -163,6 +164,7 @@ class LedgerApi {
   }
 
   Response create_transfer(const Request& req) {
+    const TransferBatcher::Coming coming(batcher_);
     const Identity who = paying_caller(req);
     const TransferBody in = parse_transfer(parse_json_object(req.body));
     return answer(cases_.create_transfer(who, in), 201);
@@ -171,6 +173,7 @@ class LedgerApi {
   // Many transfers in one request, each checked and answered as POST /v1/ledger/transfers
   // would; the valid ones go to the writer together, so they share its transactions.
   Response create_transfers_batch(const Request& req) {
+    const TransferBatcher::Coming coming(batcher_);
     const Identity who = paying_caller(req);
     const Json body = parse_json_object(req.body);
     const Json& items = batch_items(body);

@@ -43,6 +43,9 @@ static_assert(kTransferBatchItemsMax <= kBatchCommandsMax);
 // waits up to kLeaderLingerUs for more: under load one more commit costs more than the wait.
 inline constexpr std::size_t kLingerBelowCommands = 256;
 inline constexpr int64_t kLeaderLingerUs = 300;
+// While requests that will submit are on their way (announced by TransferBatcher::Coming), a
+// leader waits up to this long for them: one transaction for all costs less than one each.
+inline constexpr int64_t kLeaderAwaitComingUs = 2000;
 inline constexpr int kBatchRaceRetriesMax = 5;
 // Communities hash onto this many writers; one community always onto the same one.
 inline constexpr std::size_t kBatchShards = 4;
@@ -126,6 +129,11 @@ struct RaceLost : std::runtime_error {
 };
 BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy);
+class PolicyCache;
+// The same, with the community's policy read together with the lock (no round trip of its own)
+// and remembered in `policies`.
+BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+                         PolicyCache& policies);
 
 // Community policies: read from the directory in the caller's transaction (a policy changes with
 // community.updated; one primary-key read per batch), and remembered for the HTTP path's checks,
@@ -136,6 +144,10 @@ class PolicyCache {
   CommunityPolicy get(pqxx::work& tx, const std::string& community_id);
   // The policy when it was read already, without a transaction (for checks on the HTTP path).
   std::optional<CommunityPolicy> cached(const std::string& community_id);
+  // The policy of a stored JSON text (read by the batch with its lock), remembered; the default
+  // policy when the community is not known yet (nullopt).
+  CommunityPolicy remember(const std::string& community_id,
+                           const std::optional<std::string>& stored);
   void forget(const std::string& community_id);
 
  private:
@@ -153,6 +165,19 @@ class TransferBatcher {
   TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards,
                   Clock clock = Clock());
   int64_t now_us() const { return clock_.now_us(); }
+  // Announces, from the start of an HTTP request, a submission to come on this thread (once the
+  // caller is known and the body read), so that a leader waits for it rather than commit
+  // without it; it ends at that submission, or when the guard goes without one (a refusal).
+  class Coming {
+   public:
+    explicit Coming(TransferBatcher& batcher);
+    ~Coming();
+    Coming(const Coming&) = delete;
+    Coming& operator=(const Coming&) = delete;
+
+   private:
+    TransferBatcher& batcher_;
+  };
   TransferResult submit(const std::string& community_id, LedgerCommand command,
                         const std::string& actor_id);
   // Several commands of one caller, applied in order in the same transaction (at most
@@ -181,6 +206,8 @@ class TransferBatcher {
     std::map<std::string, AccountCache> caches;  // by community; only the leader touches them
   };
   std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard, std::unique_lock<std::mutex>& lock);
+  // Ends this thread's announcement, if any (at its submission or when its guard goes).
+  void arrive();
   void lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch);
   void run_community(const std::string& community_id, AccountCache& cache,
                      std::vector<std::shared_ptr<Waiter>>& waiters);
@@ -193,6 +220,7 @@ class TransferBatcher {
   // After a batch met an id that existed (a client's retry), this many batches read ids first.
   static constexpr int kCarefulBatchesAfterClash = 32;
   std::atomic<int> careful_batches_{0};
+  std::atomic<int> coming_{0};  // announced submissions not queued yet
 };
 
 // Stream consumers (members, ledger.commands) and periodic jobs (expiry, monthly allowance).

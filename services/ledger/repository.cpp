@@ -2,6 +2,8 @@
 // writes pass one array per column (unnest): one prepared statement per table.
 #include "services/ledger/repository.hpp"
 
+#include <algorithm>
+#include <pqxx/pipeline>
 #include <stdexcept>
 #include <string_view>
 
@@ -25,14 +27,14 @@ constexpr const char* kSelectTransfers =
 // Every change of a community's balances and holds happens under this transaction-level lock:
 // one writer per community across all replicas, so accounts are read without row locks (a
 // batch touching thousands of accounts would otherwise write a lock record for each). The
-// two-key form keeps it apart from the runtime's one-key job locks.
-constexpr const char* kLockCommunityName = "ledger_lock_community";
-constexpr const char* kLockCommunity =
-    "SELECT pg_advisory_xact_lock(1818584167, hashtext($1::text))";
-// Under that lock, so each count belongs to one batch.
-constexpr const char* kCountBatchName = "ledger_count_batch";
-constexpr const char* kCountBatch =
-    "UPDATE communities SET batches = batches + 1 WHERE id = $1::uuid RETURNING batches";
+// two-key form keeps it apart from the runtime's one-key job locks. Then, under that lock, the
+// batch is counted (each count belongs to one batch) and the policy read: both statements go
+// in one round trip ($1 is inlined as a literal: a simple query carries no parameters), since
+// a small batch's time is mostly its round trips.
+constexpr const char* kLockAndCountBatch =
+    "SELECT pg_advisory_xact_lock(1818584167, hashtext($1::text)); "
+    "UPDATE communities SET batches = batches + 1 WHERE id = $1::uuid "
+    "RETURNING batches, policy::text";
 
 constexpr const char* kSelectAccountsName = "ledger_select_accounts";
 constexpr const char* kSelectAccounts =
@@ -72,6 +74,23 @@ const std::vector<std::string> kTransferColumns = {"community_id",
 const std::vector<std::string> kEntryColumns = {
     "account_id", "transfer_id", "amount_minutes",          "balance_after_minutes",
     "kind",       "ref",         "counterparty_account_id", "at_us"};
+
+// A small batch's new rows go in with these instead of COPY (two round trips each), all its
+// writes sent together in one round trip (write_small_changes).
+constexpr const char* kInsertTransfers =
+    "INSERT INTO transfers (community_id, id, from_account_id, to_account_id, amount_minutes, "
+    "pending, timeout_s, kind, memo, ref, state, posted_minutes, created_at_us, resolved_at_us, "
+    "deadline_us, actor_id) SELECT $1::uuid, v.* FROM unnest($2::text[], $3::text[], $4::text[], "
+    "$5::bigint[], $6::boolean[], $7::bigint[], $8::text[], $9::text[], $10::text[], "
+    "$11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[]) AS v";
+// unnest yields the rows in array order: entry ids (bigserial) follow the ledger's order.
+constexpr const char* kInsertEntries =
+    "INSERT INTO entries (account_id, transfer_id, amount_minutes, balance_after_minutes, kind, "
+    "ref, counterparty_account_id, at_us) SELECT * FROM unnest($1::text[], $2::text[], "
+    "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])";
+// Below this many new rows (transfers and entries), a batch writes through one pipelined round
+// trip; from it on, COPY's cheaper parsing pays for its extra round trips.
+constexpr std::size_t kSmallBatchRowsMax = 64;
 
 // Only a hold changes after creation, and only once.
 constexpr const char* kUpdateTransfersName = "ledger_update_transfers";
@@ -176,7 +195,8 @@ Account account_from_row(const pqxx::row& row) {
                  row[4].as<int64_t>()};
 }
 
-void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) {
+// The parameters of kUpdateAccounts, in order.
+std::vector<std::string> account_arrays(const std::vector<AccountChange>& changes) {
   ArrayLiteral ids, balances, debits, credits, before_balances, before_debits, before_credits;
   for (const auto& [before, after] : changes) {
     ids.add(after.id);
@@ -187,12 +207,41 @@ void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) 
     before_debits.add(before.pending_debit_minutes);
     before_credits.add(before.pending_credit_minutes);
   }
-  const auto r = tx.exec_prepared(kUpdateAccountsName, ids.text(), balances.text(), debits.text(),
-                                  credits.text(), before_balances.text(), before_debits.text(),
-                                  before_credits.text());
+  return {ids.text(),           balances.text(),        debits.text(),
+          credits.text(),       before_balances.text(), before_debits.text(),
+          before_credits.text()};
+}
+
+void require_accounts_updated(const pqxx::result& r, const std::vector<AccountChange>& changes) {
   if (r.affected_rows() != changes.size()) {
     throw std::logic_error("an account changed under the batch's lock");
   }
+}
+
+void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) {
+  const auto a = account_arrays(changes);
+  require_accounts_updated(
+      tx.exec_prepared(kUpdateAccountsName, a[0], a[1], a[2], a[3], a[4], a[5], a[6]), changes);
+}
+
+// `sql` with each $n replaced by the literal of args[n-1], in one pass (a value holding "$2"
+// stays as it is): for statements sent together as one simple query, which has no parameters.
+std::string inline_params(pqxx::work& tx, std::string_view sql,
+                          const std::vector<std::string>& args) {
+  std::string out;
+  out.reserve(sql.size() + 64);
+  for (std::size_t i = 0; i < sql.size();) {
+    std::size_t end = i + 1;
+    while (sql[i] == '$' && end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
+    if (end == i + 1) {
+      out += sql[i++];
+      continue;
+    }
+    const auto n = std::stoul(std::string(sql.substr(i + 1, end - i - 1)));
+    out += tx.quote(args.at(n - 1));
+    i = end;
+  }
+  return out;
 }
 
 void add_transfer_row(CopyRows& rows, const std::string& community_id, const Transfer& t,
@@ -282,6 +331,122 @@ CopyRows entry_rows(const std::vector<Entry>& entries) {
   return rows;
 }
 
+// The parameters of kInsertTransfers after the community, in order: the created transfers.
+std::vector<std::string> created_transfer_arrays(const LedgerChanges& changes,
+                                                 const std::map<TransferId, std::string>& actors) {
+  std::vector<ArrayLiteral> c(15);
+  for (const auto& change : changes.transfers) {
+    if (!change.created) continue;
+    const Transfer& t = change.transfer;
+    const TransferRequest& r = t.request;
+    c[0].add(r.id);
+    c[1].add(r.from_account_id);
+    c[2].add(r.to_account_id);
+    c[3].add(r.amount_minutes);
+    c[4].add(r.pending);
+    c[5].add(r.timeout_s);
+    c[6].add(to_string(r.kind));
+    c[7].add(r.memo);
+    c[8].add(r.ref);
+    c[9].add(to_string(t.state));
+    c[10].add(t.posted_minutes);
+    c[11].add(t.created_at_us);
+    c[12].add(t.resolved_at_us);
+    if (const auto deadline_us = transfer_deadline_us(t)) {
+      c[13].add(*deadline_us);
+    } else {
+      c[13].add_null();
+    }
+    const auto actor = actors.find(r.id);
+    if (actor != actors.end()) {
+      c[14].add(actor->second);
+    } else {
+      c[14].add_null();
+    }
+  }
+  std::vector<std::string> texts;
+  texts.reserve(c.size());
+  for (const auto& a : c) texts.push_back(a.text());
+  return texts;
+}
+
+std::vector<std::string> entry_arrays(const std::vector<Entry>& entries) {
+  std::vector<ArrayLiteral> c(8);
+  for (const Entry& e : entries) {
+    c[0].add(e.account_id);
+    c[1].add(e.transfer_id);
+    c[2].add(e.amount_minutes);
+    c[3].add(e.balance_after_minutes);
+    c[4].add(to_string(e.kind));
+    c[5].add(e.ref);
+    c[6].add(e.counterparty_account_id);
+    c[7].add(e.at_us);
+  }
+  std::vector<std::string> texts;
+  texts.reserve(c.size());
+  for (const auto& a : c) texts.push_back(a.text());
+  return texts;
+}
+
+std::size_t created_count(const LedgerChanges& changes) {
+  return static_cast<std::size_t>(std::count_if(changes.transfers.begin(), changes.transfers.end(),
+                                                [](const auto& c) { return c.created; }));
+}
+
+// A small batch's writes (accounts, new transfers, resolved holds, entries) sent as one
+// pipelined simple query: one round trip instead of six, with the same statements' checks.
+void write_small_changes(pqxx::work& tx, const std::string& community_id,
+                         const LedgerChanges& changes,
+                         const std::map<TransferId, std::string>& actor_ids) {
+  std::vector<std::string> texts;
+  if (!changes.accounts.empty()) {
+    texts.push_back(inline_params(tx, kUpdateAccounts, account_arrays(changes.accounts)));
+  }
+  const std::size_t created = created_count(changes);
+  const std::size_t resolved = changes.transfers.size() - created;
+  if (created > 0) {
+    auto args = created_transfer_arrays(changes, actor_ids);
+    args.insert(args.begin(), community_id);
+    texts.push_back(inline_params(tx, kInsertTransfers, args));
+  }
+  if (resolved > 0) {
+    ArrayLiteral ids, states, posted, resolved_at;
+    for (const auto& change : changes.transfers) {
+      if (change.created) continue;
+      ids.add(change.transfer.request.id);
+      states.add(to_string(change.transfer.state));
+      posted.add(change.transfer.posted_minutes);
+      resolved_at.add(change.transfer.resolved_at_us);
+    }
+    texts.push_back(inline_params(
+        tx, kUpdateTransfers,
+        {community_id, ids.text(), states.text(), posted.text(), resolved_at.text()}));
+  }
+  if (!changes.entries.empty()) {
+    texts.push_back(inline_params(tx, kInsertEntries, entry_arrays(changes.entries)));
+  }
+  if (texts.empty()) return;
+  std::vector<pqxx::result> results;
+  {
+    pqxx::pipeline pipe(tx);
+    pipe.retain(static_cast<int>(texts.size()));
+    std::vector<pqxx::pipeline::query_id> ids;
+    for (const auto& text : texts) ids.push_back(pipe.insert(text));
+    pipe.resume();
+    try {
+      for (const auto id : ids) results.push_back(pipe.retrieve(id));
+    } catch (const pqxx::unique_violation&) {
+      throw RaceLost();  // as insert_transfers
+    }
+  }
+  std::size_t at = 0;
+  if (!changes.accounts.empty()) require_accounts_updated(results[at++], changes.accounts);
+  if (created > 0) ++at;
+  if (resolved > 0 && results[at].affected_rows() != resolved) {
+    throw std::logic_error("a hold changed under the batch's account locks");
+  }
+}
+
 }  // namespace
 
 std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
@@ -294,11 +459,10 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
   return transfers;
 }
 
-std::optional<int64_t> lock_community(pqxx::work& tx, const std::string& community_id) {
-  tx.exec_prepared(kLockCommunityName, community_id);
-  const auto r = tx.exec_prepared(kCountBatchName, community_id);
-  if (r.empty()) return std::nullopt;
-  return r[0][0].as<int64_t>();
+LockedCommunity lock_community(pqxx::work& tx, const std::string& community_id) {
+  const auto r = tx.exec(inline_params(tx, kLockAndCountBatch, {community_id}));
+  if (r.empty()) return {};
+  return {r[0][0].as<int64_t>(), std::string(r[0][1].c_str())};
 }
 
 std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
@@ -313,6 +477,10 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
 
 void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
                    const std::map<TransferId, std::string>& actor_ids) {
+  if (created_count(changes) + changes.entries.size() < kSmallBatchRowsMax) {
+    write_small_changes(tx, community_id, changes, actor_ids);
+    return;
+  }
   // The COPY rows are written out while the accounts go in.
   auto created = alongside(changes.transfers.size(),
                            [&] { return new_transfer_rows(community_id, changes, actor_ids); });
@@ -325,8 +493,6 @@ void write_changes(pqxx::work& tx, const std::string& community_id, const Ledger
 
 void prepare_statements(Db& db) {
   db.prepare(kSelectTransfersName, kSelectTransfers);
-  db.prepare(kLockCommunityName, kLockCommunity);
-  db.prepare(kCountBatchName, kCountBatch);
   db.prepare(kSelectAccountsName, kSelectAccounts);
   db.prepare(kUpdateAccountsName, kUpdateAccounts);
   db.prepare(kUpdateTransfersName, kUpdateTransfers);

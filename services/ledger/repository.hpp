@@ -37,8 +37,13 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
                                      const std::vector<TransferId>& ids);
 // Makes this transaction the community's only writer until it ends (all replicas included):
 // call it before reading anything the batch will change. Counts the batch and returns the
-// count (schemas/ledger/004_writer_cache.sql), or nullopt for a community not known yet.
-std::optional<int64_t> lock_community(pqxx::work& tx, const std::string& community_id);
+// count (schemas/ledger/004_writer_cache.sql) and the community's stored policy (JSON text),
+// both empty for a community not known yet. One round trip.
+struct LockedCommunity {
+  std::optional<int64_t> batch_count;
+  std::optional<std::string> policy_json;
+};
+LockedCommunity lock_community(pqxx::work& tx, const std::string& community_id);
 // The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
 std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
