@@ -2,6 +2,7 @@
 // receiver: one request id follows an exchange from the HTTP call through the events and into
 // every consumer's log (the ledger's hold, notify's inbox), and one trace joins the spans of the
 // exchange, ledger and notify services; with no MAILLON_OTLP_ENDPOINT nothing is exported.
+#include <algorithm>
 #include <regex>
 
 #include "observability_world.hpp"
@@ -293,6 +294,28 @@ TEST_F(TraceTest, without_an_endpoint_nothing_is_exported_and_events_carry_no_tr
   for (const Json& line : log_lines(untraced)) {
     EXPECT_EQ(line.value("msg", "").find("tracing on"), std::string::npos) << line.dump();
   }
+}
+
+// Every event may carry the request id and the traceparent of what caused it: an envelope schema
+// (additionalProperties false) that forgot them would refuse the events of any traced request.
+TEST(EventSchemas, every_envelope_accepts_the_optional_request_id_and_traceparent) {
+  int envelopes = 0;
+  for (const auto& f :
+       std::filesystem::directory_iterator(std::string(MAILLON_SOURCE_DIR) + "/schemas/events")) {
+    std::ifstream in(f.path());
+    const Json schema = Json::parse(in, nullptr, false);
+    ASSERT_FALSE(schema.is_discarded()) << f.path();
+    const Json properties = schema.value("properties", Json::object());
+    if (!properties.contains("id") || !properties.contains("data")) continue;  // a family's $defs
+    ++envelopes;
+    for (const char* field : {"request_id", "traceparent"}) {
+      EXPECT_TRUE(properties.contains(field)) << f.path().filename() << " lacks " << field;
+      const Json required = schema.value("required", Json::array());
+      EXPECT_TRUE(std::find(required.begin(), required.end(), Json(field)) == required.end())
+          << f.path().filename() << " requires " << field;
+    }
+  }
+  EXPECT_GT(envelopes, 50);
 }
 
 }  // namespace
