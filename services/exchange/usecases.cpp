@@ -12,6 +12,7 @@
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 #include "services/exchange/holds.hpp"
+#include "services/exchange/listing_lookup.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -162,6 +163,7 @@ std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::stri
                                    ExchangeRefusal& refusal) {
   if (!id) return std::nullopt;
   auto l = repo::find_listing(tx, *id);
+  if (!l) l = listing_from_owner(tx, *id, side);  // its event may not have come yet
   if (!l || l->side != side || l->community_id != who.community_id) {
     refusal = std::string_view(side) == "offer" ? ExchangeRefusal::unknown_offer
                                                 : ExchangeRefusal::unknown_request;

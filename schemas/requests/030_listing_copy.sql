@@ -1,0 +1,1 @@
+../offers/030_listing_copy.sql

@@ -1,0 +1,55 @@
+// A listing not copied yet, read through the function its owner publishes
+// (schemas/offers/030_listing_copy.sql), so that a proposal made right after the listing was
+// created is not refused as unknown-listing while the listing's event is on its way.
+#include "services/exchange/listing_lookup.hpp"
+
+#include "services/common/json_body.hpp"
+
+namespace maillon::exchange {
+namespace {
+
+constexpr const char* kOfferCopy =
+    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
+    "deposit_minutes, capacity FROM offers.listing_copy($1::uuid)";
+constexpr const char* kRequestCopy =
+    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
+    "deposit_minutes, capacity FROM requests.listing_copy($1::uuid)";
+
+std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
+                                     const std::string& side) {
+  // In a savepoint: an owner of an older release without the function is only a listing not
+  // found, not an aborted transaction.
+  try {
+    pqxx::subtransaction sub(tx, "listing_from_owner");
+    const auto r = sub.exec_params(side == "offer" ? kOfferCopy : kRequestCopy, id);
+    sub.commit();
+    if (r.empty()) return std::nullopt;
+    const auto& row = r[0];
+    ListingCopy l;
+    l.id = row[0].c_str();
+    l.side = row[1].c_str();
+    l.member_id = row[2].c_str();
+    l.community_id = row[3].c_str();
+    if (!row[4].is_null()) l.site_id = row[4].c_str();
+    l.price_minutes = row[5].as<int64_t>();
+    l.status = row[6].c_str();
+    if (!row[7].is_null()) l.mode = row[7].c_str();
+    l.deposit_minutes = row[8].as<int64_t>();
+    if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
+    return l;
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string& id,
+                                              const std::string& side) {
+  if (!is_uuid(id) || (side != "offer" && side != "request")) return std::nullopt;
+  auto listing = owner_row(tx, id, side);
+  if (listing) repo::upsert_listing(tx, *listing);
+  return listing;
+}
+
+}  // namespace maillon::exchange

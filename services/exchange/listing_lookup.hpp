@@ -1,0 +1,19 @@
+// Read your own writes across services: a listing the exchange has not heard of yet (its event
+// still on the way) is asked of the service that owns it before a proposal is refused.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "services/exchange/exchange_service.hpp"
+
+namespace maillon::exchange {
+
+// The listing as its owner (the offers or requests schema, by `side`: "offer" or "request")
+// has it now, also kept as the exchange's copy (the event, when it comes, writes the same);
+// nullopt when the owner has no such listing either.
+std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string& id,
+                                              const std::string& side);
+
+}  // namespace maillon::exchange
