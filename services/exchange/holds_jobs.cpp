@@ -52,7 +52,7 @@ constexpr const char* kRecordLateNotice =
     "INSERT INTO loan_late_notices (exchange_id, week) VALUES ($1, $2) ON CONFLICT DO NOTHING "
     "RETURNING week";
 
-// The first waiting member of the offer is told; false when another replica has it.
+// The first waiting member of the offer is told (unless another replica is doing it).
 void offer_to_first(Workflow& w, pqxx::work& tx, const std::string& offer_id,
                     const std::string& community_id) {
   if (!tx.exec_params(kLockQueue, offer_id)[0][0].as<bool>()) return;
