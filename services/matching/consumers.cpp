@@ -188,6 +188,14 @@ void IndexFollower::start(std::string position, std::chrono::milliseconds interv
 void IndexFollower::follow_once() {
   auto [rows, next] =
       read_only(s_.db, [&](pqxx::transaction_base& tx) { return repo::index_feed(tx, position_); });
+  // Outcomes another replica's consumer counted (each exchange event reaches one replica).
+  // Read after the listings, from the same position: this later snapshot sees every transaction
+  // older than `next`, so none falls between two rounds. Applied before matching again.
+  const auto counted = read_only(
+      s_.db, [&](pqxx::transaction_base& tx) { return repo::reliability_since(tx, position_); });
+  for (const auto& [member, counts] : counted) {
+    index_->set_reliability(member, reliability_of(counts));
+  }
   std::vector<std::pair<const ReadListing*, std::vector<Proposal>>> found;
   std::vector<std::string> involved;
   for (const ReadListing& row : rows) {

@@ -78,9 +78,14 @@ constexpr const char* kDismiss =
 constexpr const char* kCountExchange =
     "INSERT INTO member_reliability (member_id, completed, abandoned) VALUES ($1::uuid, $2, $3) "
     "ON CONFLICT (member_id) DO UPDATE SET completed = member_reliability.completed + $2, "
-    "abandoned = member_reliability.abandoned + $3 RETURNING completed, abandoned";
+    "abandoned = member_reliability.abandoned + $3, written_by_xact = pg_current_xact_id() "
+    "RETURNING completed, abandoned";
 constexpr const char* kAllReliability =
     "SELECT member_id::text, completed, abandoned FROM member_reliability";
+// The rows counted since a feed position (schemas/matching/004_reliability_feed.sql).
+constexpr const char* kReliabilitySince =
+    "SELECT member_id::text, completed, abandoned FROM member_reliability "
+    "WHERE written_by_xact >= $1::xid8";
 
 ReadListing read_listing(const pqxx::row& r) {
   ReadListing l;
@@ -267,12 +272,25 @@ std::pair<int64_t, int64_t> count_exchange(pqxx::work& tx, const std::string& me
   return {r[0][0].as<int64_t>(), r[0][1].as<int64_t>()};
 }
 
-std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx) {
+namespace {
+
+std::map<std::string, std::pair<int64_t, int64_t>> reliability_counts(const pqxx::result& result) {
   std::map<std::string, std::pair<int64_t, int64_t>> out;
-  for (const auto& row : tx.exec(kAllReliability)) {
+  for (const auto& row : result) {
     out[row[0].c_str()] = {row[1].as<int64_t>(), row[2].as<int64_t>()};
   }
   return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx) {
+  return reliability_counts(tx.exec(kAllReliability));
+}
+
+std::map<std::string, std::pair<int64_t, int64_t>> reliability_since(pqxx::transaction_base& tx,
+                                                                     const std::string& since) {
+  return reliability_counts(tx.exec_params(kReliabilitySince, since));
 }
 
 }  // namespace maillon::matching_service::repo

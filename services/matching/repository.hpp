@@ -85,5 +85,9 @@ bool dismiss(pqxx::work& tx, const std::string& match_id, const std::string& mem
 std::pair<int64_t, int64_t> count_exchange(pqxx::work& tx, const std::string& member_id,
                                            bool completed);
 std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx);
+// The members whose counts were written by a transaction at or after a feed position (as
+// index_feed's), with their counts now.
+std::map<std::string, std::pair<int64_t, int64_t>> reliability_since(pqxx::transaction_base& tx,
+                                                                     const std::string& since);
 
 }  // namespace maillon::matching_service::repo

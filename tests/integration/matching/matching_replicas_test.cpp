@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <cmath>
 #include <map>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "harness.hpp"
@@ -95,6 +97,70 @@ TEST(MatchingReplicas, two_replicas_match_every_pair_once_even_when_one_is_kille
       Client(second.url(), borrower.token).get("/v1/matches?listing=request:" + posted[0].second);
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.json()["items"].size(), 1u);
+}
+
+// Each exchange event reaches one replica, whose consumer counts the outcome in
+// member_reliability and updates its own engine; the other replicas must score with it too.
+// Here the count is written as another replica's consumer writes it (this replica never gets
+// the event): two members' identical offers, scored alike for one request, part by the
+// reliability term once the replica has followed the count.
+TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_ones_scores) {
+  MembersWorld world("matching_reliability");
+  const std::string community = world.create_community("Lille métropole");
+  const MemberInfo absent = world.register_member(community, "Xavier");
+  const MemberInfo steady = world.register_member(community, "Yasmine");
+  const MemberInfo asker = world.register_member(community, "Wassim");
+  ServiceProcess offers("offers", world.env()), requests("requests", world.env());
+  ServiceProcess matching("matching", world.env());
+  for (ServiceProcess* p : {&offers, &requests, &matching}) p->start();
+  const auto posted = [](const std::string& url, const MemberInfo& who, const std::string& path,
+                         const Json& listing) {
+    const HttpResult r = Client(url, who.token).post(path, listing);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  };
+  const std::string absent_offer =
+      posted(offers.url(), absent, "/v1/offers", body("Perceuse", 50.63, 3.07));
+  const std::string steady_offer =
+      posted(offers.url(), steady, "/v1/offers", body("Perceuse", 50.63, 3.07));
+  const std::string request =
+      posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
+  // The request edited is scored again with both offers (each member proposed once by then).
+  int edits = 0;
+  std::map<std::string, double> scores;
+  const auto rescored = [&] {
+    Client(requests.url(), asker.token)
+        .patch("/v1/requests/" + request, {{"description", "version " + std::to_string(++edits)}});
+    scores.clear();
+    const HttpResult r =
+        Client(matching.url(), asker.token).get("/v1/matches?listing=request:" + request);
+    if (r.status != 200) return false;
+    const Json page = r.json();
+    for (const Json& m : page["items"]) {
+      scores[m["offer_id"].get<std::string>()] = m["score"].get<double>();
+    }
+    return scores.count(absent_offer) == 1 && scores.count(steady_offer) == 1;
+  };
+  ASSERT_TRUE(eventually(
+      [&] { return rescored() && std::abs(scores[absent_offer] - scores[steady_offer]) < 1e-3; },
+      15000))
+      << "the request never matched both offers alike";
+
+  {
+    pqxx::connection conn(world.database);
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO matching.member_reliability (member_id, completed, abandoned) VALUES "
+        "($1::uuid, 0, 1) ON CONFLICT (member_id) DO UPDATE SET abandoned = "
+        "member_reliability.abandoned + 1, written_by_xact = pg_current_xact_id()",
+        absent.id);
+    tx.commit();
+  }
+  EXPECT_TRUE(eventually(
+      [&] { return rescored() && scores[absent_offer] < scores[steady_offer] - 0.02; }, 15000))
+      << "absent " << scores[absent_offer] << ", steady " << scores[steady_offer];
+  // Reliability 1/2 → 1/3 at a weight of 0.15.
+  EXPECT_NEAR(scores[steady_offer] - scores[absent_offer], 0.15 * (1.0 / 2 - 1.0 / 3), 0.002);
 }
 
 }  // namespace
