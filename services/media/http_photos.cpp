@@ -2,10 +2,12 @@
 // 201 {id, url, thumb_url, width, height}. The type is told by the bytes, never by the name or
 // the Content-Type; decoding waits in a bounded lane; files are stored before the record, so a
 // photo id that exists always has its files.
+#include <cctype>
 #include <memory>
 
 #include "services/common/auth.hpp"
 #include "services/common/config.hpp"
+#include "services/common/errors.hpp"
 #include "services/common/http.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
@@ -26,6 +28,7 @@ namespace {
 struct MediaSettings {
   std::string dir;       // MAILLON_MEDIA_DIR
   std::string url_base;  // MAILLON_MEDIA_URL: where the gateway serves that directory
+  S3Settings s3;         // MAILLON_MEDIA_S3_*: the store instead of the directory when url is set
   int decode_threads = 2;
   int decode_queue = 16;
 
@@ -36,6 +39,14 @@ struct MediaSettings {
     while (s.url_base.size() > 1 && s.url_base.back() == '/') s.url_base.pop_back();
     s.decode_threads = static_cast<int>(Config::integer("MAILLON_IMAGE_THREADS", 2, 1, 64));
     s.decode_queue = static_cast<int>(Config::integer("MAILLON_IMAGE_QUEUE", 16, 0, 1024));
+    s.s3.url = Config::text("MAILLON_MEDIA_S3_URL", "");
+    if (!s.s3.url.empty()) {
+      s.s3.url = Config::url("MAILLON_MEDIA_S3_URL", "", {"http", "https"});
+      s.s3.bucket = Config::text("MAILLON_MEDIA_S3_BUCKET", "maillon-media");
+      s.s3.region = Config::text("MAILLON_MEDIA_S3_REGION", "us-east-1");
+      s.s3.access_key = Config::text("MAILLON_MEDIA_S3_ACCESS_KEY", "");
+      s.s3.secret_key = Config::text("MAILLON_MEDIA_S3_SECRET_KEY", "");
+    }
     return s;
   }
 };
@@ -66,8 +77,21 @@ class PhotoRoutes {
   PhotoRoutes(Service& service, MediaSettings settings)
       : service_(service),
         settings_(std::move(settings)),
-        store_(disk_store(settings_.dir)),
+        store_(settings_.s3.url.empty() ? disk_store(settings_.dir) : s3_store(settings_.s3)),
         lane_(settings_.decode_threads, static_cast<std::size_t>(settings_.decode_queue)) {}
+
+  // GET /media/ab/<uuid>.jpg (or -thumb.jpg): a stored file, for whoever has its unguessable
+  // name, kept a year by any cache (never changed). What the gateway serves from the directory
+  // itself; the only way to the files of an S3-compatible store, whose bucket stays private.
+  Response file(const Request& req) {
+    const std::string key = req.param("dir") + "/" + req.param("file");
+    if (!is_photo_key(key)) throw not_found("Photo introuvable.");
+    std::optional<std::string> bytes = store_->get(key);
+    if (!bytes) throw not_found("Photo introuvable.");
+    Response r = Response::text(200, std::move(*bytes), "image/jpeg");
+    r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    return r;
+  }
 
   Response upload(const Request& req) {
     const Identity who = service_.auth.require(req);
@@ -111,6 +135,19 @@ class PhotoRoutes {
   std::unique_ptr<PhotoStore> store_;
   DecodeLane lane_;
 
+  // "ab/<uuid>.jpg" or "ab/<uuid>-thumb.jpg" whose directory is the id's first two characters:
+  // only names this service writes (nothing else of the store is reachable).
+  static bool is_photo_key(const std::string& key) {
+    if (key.size() < 3 + 36 + 4 || key[2] != '/') return false;
+    const std::string id = key.substr(3, 36);
+    if (!is_uuid(id) || id != lower_case(id) || key.substr(0, 2) != id.substr(0, 2)) return false;
+    return key == photo_key(id) || key == thumb_key(id);
+  }
+  static std::string lower_case(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  }
+
   // Two hex characters of the id as a directory keep any one directory small.
   static std::string photo_key(const std::string& id) {
     return id.substr(0, 2) + "/" + id + ".jpg";
@@ -139,6 +176,8 @@ void register_service(Service& service) {
   auto routes = std::make_shared<PhotoRoutes>(service, MediaSettings::from_env());
   service.http.route("POST", "/v1/photos",
                      [routes](const Request& req) { return routes->upload(req); });
+  service.http.route("GET", "/media/{dir}/{file}",
+                     [routes](const Request& req) { return routes->file(req); });
 }
 
 }  // namespace maillon::media

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -45,6 +47,14 @@ class DiskStore final : public PhotoStore {
     }
     ::close(fd);
     fs::rename(aside, target);
+  }
+
+  std::optional<std::string> get(const std::string& key) override {
+    std::ifstream in(root_ / key, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return std::move(bytes).str();
   }
 
   void remove(const std::string& key) noexcept override {

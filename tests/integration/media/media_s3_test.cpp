@@ -1,0 +1,154 @@
+// The media service on an S3-compatible store: a real one, moto's server (Debian python3-moto
+// or pip's moto: `moto_server`), started on a free loopback port. Photos go to the bucket as
+// objects (signed with AWS Signature V4 by libcurl), nothing to the directory, and come back
+// through GET /media/<key> with a year's immutable cache.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "harness.hpp"
+#include "media/photo_upload.hpp"
+
+extern char** environ;
+
+namespace maillon::testing {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kBucket = "maillon-photos";
+
+// A command's standard output.
+std::string run_output(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+  ::pclose(pipe);
+  return out;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t length = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// moto's S3 server for the test's lifetime.
+class MotoServer {
+ public:
+  MotoServer() : port_(free_port()) {
+    const std::string port = std::to_string(port_);
+    std::vector<std::string> args = {"moto_server", "-H", "127.0.0.1", "-p", port};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawnp(&pid_, "moto_server", &quiet, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&quiet);
+    if (rc != 0) throw std::runtime_error("moto_server cannot start (install python3-moto)");
+    const bool up =
+        eventually([&] { return photos::raw_request(url(), "GET", "/", "", "", "").status == 200; },
+                   30000, 100);
+    if (!up) throw std::runtime_error("moto_server never answered on " + url());
+  }
+  ~MotoServer() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
+  MotoServer s3;
+  ASSERT_EQ(photos::raw_request(s3.url(), "PUT", std::string("/") + kBucket, "", "", "").status,
+            200);
+  const fs::path dir = fs::temp_directory_path() / ("maillon-media-s3-" + unique_suffix());
+  MembersWorld world("media_s3");
+  const std::string community = world.create_community("Photos S3");
+  ServiceProcess media("media", world.env({{"MAILLON_MEDIA_DIR", dir.string()},
+                                           {"MAILLON_MEDIA_S3_URL", s3.url()},
+                                           {"MAILLON_MEDIA_S3_BUCKET", kBucket},
+                                           {"MAILLON_MEDIA_S3_REGION", "eu-west-3"},
+                                           {"MAILLON_MEDIA_S3_ACCESS_KEY", "maillon"},
+                                           {"MAILLON_MEDIA_S3_SECRET_KEY", "secret-de-test"}}));
+  media.start();
+  const MemberInfo ines = world.register_member(community, "Inès");
+
+  const std::string sent = photos::jpeg_with_gps(1);
+  auto r = photos::upload(media.url(), ines.token, sent);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string url = r.json()["url"], thumb_url = r.json()["thumb_url"];
+  ASSERT_EQ(url.substr(0, 7), "/media/");
+
+  // In the bucket, re-encoded without the GPS position; nothing in the directory. Read back
+  // with curl's own signed request (the bucket refuses anonymous reads).
+  const std::string key = url.substr(7);
+  const fs::path copy = fs::temp_directory_path() / ("maillon-s3-object-" + unique_suffix());
+  const std::string fetch = "curl -s -o " + copy.string() +
+                            " -w '%{http_code}' --aws-sigv4 aws:amz:eu-west-3:s3 " +
+                            "--user maillon:secret-de-test " + s3.url() + "/" + kBucket + "/";
+  ASSERT_EQ(run_output(fetch + thumb_url.substr(7)), "200");
+  ASSERT_EQ(run_output(fetch + key), "200");
+  std::ifstream in(copy, std::ios::binary);
+  const std::string object((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(copy);
+  EXPECT_EQ(object.substr(0, 3), "\xFF\xD8\xFF");
+  EXPECT_FALSE(photos::holds_planted_gps(object));
+  EXPECT_FALSE(fs::exists(dir / key));
+
+  // Served back by the media service, the same bytes, cacheable for a year.
+  auto served = Client(media.url()).get(url);
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(served.body, object);
+  EXPECT_EQ(served.headers["content-type"], "image/jpeg");
+  EXPECT_EQ(served.headers["cache-control"], "public, max-age=31536000, immutable");
+  EXPECT_EQ(Client(media.url()).get(thumb_url).status, 200);
+
+  // Only the names it writes: another id, or another object of the bucket, is a 404.
+  const std::string other = "/media/0b/0b0e2f9a-1c4d-4e5f-8a6b-7c8d9e0f1a2b.jpg";
+  EXPECT_EQ(Client(media.url()).get(other).status, 404);
+  EXPECT_EQ(Client(media.url()).get("/media/" + key.substr(0, 2) + "/secret.txt").status, 404);
+  fs::remove_all(dir);
+}
+
+TEST(MediaS3, a_store_that_does_not_answer_fails_the_upload_and_the_service_lives_on) {
+  const int closed_port = free_port();
+  MembersWorld world("media_s3_down");
+  const std::string community = world.create_community("Photos S3 en panne");
+  ServiceProcess media(
+      "media",
+      world.env({{"MAILLON_MEDIA_S3_URL", "http://127.0.0.1:" + std::to_string(closed_port)},
+                 {"MAILLON_MEDIA_S3_BUCKET", kBucket},
+                 {"MAILLON_MEDIA_S3_ACCESS_KEY", "maillon"},
+                 {"MAILLON_MEDIA_S3_SECRET_KEY", "secret-de-test"}}));
+  media.start();
+  const MemberInfo paul = world.register_member(community, "Paul");
+  auto r = deliberately_wrong(
+      [&] { return photos::upload(media.url(), paul.token, photos::plain_jpeg()); });
+  EXPECT_GE(r.status, 500) << r.body;
+  EXPECT_TRUE(media.alive());
+}
+
+}  // namespace
+}  // namespace maillon::testing
