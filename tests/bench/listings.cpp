@@ -5,14 +5,22 @@
 //
 // Env: MAILLON_TEST_DATABASE_URL, MAILLON_TEST_REDIS_URL; optional MAILLON_BENCH_SECONDS
 // (default 5) and MAILLON_BENCH_CONNECTIONS (default 32).
-// Prints: BENCH listings.search ours=<req/s> anchor=<req/s> ratio=<x>, and listings.create.
+// Prints: BENCH listings.search ours=<req/s> anchor=<req/s> ratio=<x>, and listings.create; and
+// listings.create_insert: the same creations against what PostgreSQL itself allows for the same
+// rows (one single-row INSERT of a listing and one of its outbox event per transaction, from as
+// many connections as wrk opens), the figure issue 22 asks to reach half of.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -81,6 +89,57 @@ end
 )LUA";
 }
 
+constexpr const char* kPlainSchema = R"SQL(
+DROP SCHEMA IF EXISTS bench_plain CASCADE;
+CREATE SCHEMA bench_plain;
+CREATE TABLE bench_plain.listings (id uuid PRIMARY KEY, member_id uuid NOT NULL,
+  community_id uuid NOT NULL, kind text NOT NULL, mode text NOT NULL, category text NOT NULL,
+  title text NOT NULL, tags text[] NOT NULL, lat double precision, lon double precision,
+  status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE bench_plain.outbox (id bigserial PRIMARY KEY, stream text NOT NULL,
+  payload text NOT NULL, published_at timestamptz);
+)SQL";
+
+// Transactions per second of the plain anchor: each one INSERT of a listing and one of its event
+// (about the size of a listing.created), committed, from `connections` connections.
+double plain_insert_tps(const std::string& url, int seconds, int connections) {
+  {
+    pqxx::connection conn(url);
+    pqxx::work tx(conn);
+    tx.exec(kPlainSchema);
+    tx.commit();
+  }
+  std::atomic<long> done{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < connections; ++i) {
+    threads.emplace_back([&, i] {
+      pqxx::connection conn(url);
+      const std::string payload(600, 'x');
+      for (long n = 0; !stop; ++n) {
+        pqxx::work tx(conn);
+        tx.exec_params(
+            "INSERT INTO bench_plain.listings (id, member_id, community_id, kind, mode, "
+            "category, title, tags, lat, lon, status) VALUES (gen_random_uuid(), "
+            "gen_random_uuid(), gen_random_uuid(), 'good', 'lend', 'outillage-a-main', $1, "
+            "'{bricolage}', 50.6, 3.05, 'active')",
+            "Perceuse " + std::to_string(i) + "-" + std::to_string(n));
+        tx.exec_params("INSERT INTO bench_plain.outbox (stream, payload) VALUES ('offers', $1)",
+                       payload);
+        tx.commit();
+        ++done;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(done.load()) / elapsed;
+}
+
 void print_bench(const char* name, double ours, double anchor) {
   std::printf("BENCH %s ours=%.0f anchor=%.0f ratio=%.2f\n", name, ours, anchor,
               anchor > 0 ? ours / anchor : 0.0);
@@ -109,6 +168,8 @@ int run() {
   double search = wrk_rps(offers.url() + kSearchPath, dir + "/search.lua", seconds, connections);
   print_bench("listings.search", search, anchor_search);
   print_bench("listings.create", create, anchor_create);
+  print_bench("listings.create_insert", create,
+              plain_insert_tps(world.database, seconds, connections));
   return 0;
 }
 
