@@ -119,6 +119,7 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
       l.member_id = f.optional_uuid("member_id").value_or("");
       if (auto reason = f.optional_enumeration("reason", kReasons)) l.reason = *reason;
       l.acted_by = f.optional_uuid("acted_by");
+      l.revision = f.optional_integer("revision");
       return;
     }
     l.member_id = f.uuid("member_id");
@@ -147,6 +148,7 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
     read_fields(f, l, kStamps);
     l.acted_by = f.optional_uuid("acted_by");
     l.hidden = f.optional_boolean("hidden").value_or(false);
+    l.revision = f.optional_integer("revision");
   };
   return read_event<ListingStreamEvent>(e, side && change, "not a listing event: ", read);
 }
@@ -154,6 +156,7 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
 nlohmann::json ListingStreamEvent::data() const {
   nlohmann::json data = {{"id", id}, {"side", to_string(side)}, {"member_id", member_id}};
   put_or_null(data, "acted_by", acted_by);
+  if (revision) data["revision"] = *revision;
   if (change == ListingChange::closed) {
     data["reason"] = to_string(reason);
     return data;

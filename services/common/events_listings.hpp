@@ -50,6 +50,9 @@ struct ListingStreamEvent {
   std::optional<std::string> updated_at;
   std::optional<std::string> acted_by;
   bool hidden = false;
+  // The listing's revision (schemas/shared/listing_revision.sql), in every change: absent from
+  // the previous release's events.
+  std::optional<int64_t> revision;
   // closed
   ListingCloseReason reason = ListingCloseReason::closed;
 

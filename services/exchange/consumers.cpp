@@ -39,7 +39,7 @@ void apply_members_event(Workflow& workflow, pqxx::work& tx, const Event& e) {
 void apply_listing_event(pqxx::work& tx, const Event& e) {
   const ListingStreamEvent l = ListingStreamEvent::read(e).value();
   if (l.change == ListingChange::closed) {
-    repo::close_listing(tx, l.id);
+    repo::close_listing(tx, l.id, l.revision);
     return;
   }
   ListingCopy copy{l.id,
@@ -52,6 +52,7 @@ void apply_listing_event(pqxx::work& tx, const Event& e) {
   if (l.mode) copy.mode = std::string(to_string(*l.mode));
   copy.deposit_minutes = l.deposit_minutes.value_or(0);
   copy.capacity = l.capacity;
+  copy.revision = l.revision;  // an older state read late does not replace a newer one
   repo::upsert_listing(tx, copy);
 }
 

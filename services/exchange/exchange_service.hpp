@@ -67,6 +67,8 @@ struct ListingCopy {
   std::optional<std::string> mode;  // give, lend, swap, service (offers)
   int64_t deposit_minutes = 0;      // lend: held from the borrower while the object is out
   std::optional<int64_t> capacity;  // service: concurrent exchanges at most
+  // The listing's revision this copy holds (schemas/exchange/007_listing_revision.sql).
+  std::optional<int64_t> revision;
 };
 
 // A busy range of an offer's calendar (RFC 3339).
@@ -139,7 +141,7 @@ void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
 void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
-void close_listing(pqxx::work& tx, const std::string& id);
+void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision);
 std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id);
 void upsert_match(pqxx::work& tx, const std::string& id, const std::string& offer_id,
                   const std::string& request_id);

@@ -109,11 +109,16 @@ constexpr const char* kMarkMemberErased =
 
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status, "
-    "mode, deposit_minutes, capacity) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, $10) "
-    "ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, price_minutes = "
+    "mode, deposit_minutes, capacity, revision) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, "
+    "$10, $11) ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, price_minutes = "
     "EXCLUDED.price_minutes, status = EXCLUDED.status, mode = COALESCE(EXCLUDED.mode, "
-    "listings.mode), deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity";
-constexpr const char* kCloseListing = "UPDATE listings SET status = 'closed' WHERE id = $1";
+    "listings.mode), deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity, "
+    "revision = EXCLUDED.revision WHERE listings.revision IS NULL OR EXCLUDED.revision IS NULL "
+    "OR listings.revision < EXCLUDED.revision";
+// An older closing read late (its revision below the copy's) changes nothing.
+constexpr const char* kCloseListing =
+    "UPDATE listings SET status = 'closed', revision = COALESCE($2, revision) WHERE id = $1 AND "
+    "(revision IS NULL OR $2::bigint IS NULL OR revision < $2::bigint)";
 constexpr const char* kFindListing =
     "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
     "deposit_minutes, capacity FROM listings WHERE id = $1";
@@ -347,11 +352,11 @@ std::optional<std::string> site_community(pqxx::work& tx, const std::string& sit
 
 void upsert_listing(pqxx::work& tx, const ListingCopy& l) {
   tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
-                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity);
+                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity, l.revision);
 }
 
-void close_listing(pqxx::work& tx, const std::string& id) {
-  tx.exec_params(kCloseListing, id);
+void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision) {
+  tx.exec_params(kCloseListing, id, revision);
 }
 
 std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {

@@ -253,6 +253,7 @@ Json listing_event_data(const ListingRow& row) {
   j["location"] = point(row.position);
   j["location_source"] = row.listing.location ? "member" : "site";
   j["acted_by"] = nullable_text(row.acted_by);
+  j["revision"] = row.revision;
   // Matching and exchange take a listing that is not active out of play: a hidden one is
   // announced as paused (whatever its own status, which only its editors see) and flagged.
   if (row.hidden()) {
@@ -268,7 +269,8 @@ Json closed_event_data(const ListingRow& row, std::string_view reason) {
           {"member_id", row.listing.member_id},
           {"side", to_string(row.listing.side)},
           {"reason", reason},
-          {"acted_by", nullable_text(row.acted_by)}};
+          {"acted_by", nullable_text(row.acted_by)},
+          {"revision", row.revision}};
 }
 
 }  // namespace maillon::listings

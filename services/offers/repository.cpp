@@ -20,7 +20,7 @@ constexpr const char* kColumns =
     "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
     "floor(extract(epoch FROM updated_at))::bigint, "
     "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema(), hidden_suspended, "
-    "hidden_moderated, deposit_minutes, capacity";
+    "hidden_moderated, deposit_minutes, capacity, revision";
 
 constexpr const char* kInsertListing =
     "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
@@ -95,7 +95,7 @@ constexpr const char* kHideListingHead =
     "UPDATE listings SET hidden_moderated = true, hidden_report_id = $3::uuid, updated_at = now() "
     "WHERE id = $1 AND community_id = $2 AND NOT hidden_moderated RETURNING ";
 
-constexpr int kColumnCount = 34;  // of kColumns: what a query adds comes after them
+constexpr int kColumnCount = 35;  // of kColumns: what a query adds comes after them
 
 constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
 
@@ -154,6 +154,7 @@ ListingRow read_row(const pqxx::row& r) {
   row.hidden_moderated = r[31].as<bool>();
   l.deposit_minutes = opt<int64_t>(r[32]);
   l.capacity = opt<int64_t>(r[33]);
+  row.revision = r[34].as<int64_t>();
   return row;
 }
 

@@ -26,6 +26,9 @@ struct ListingRow {
   // Hidden from everyone but its editors, whatever its status (schemas/offers/004_...sql).
   bool hidden_suspended = false;  // its owner is suspended
   bool hidden_moderated = false;  // staff hid it after a report
+  // One more at every change, under the row's lock (schemas/shared/listing_revision.sql): the
+  // events carry it so that a consumer reading them out of order keeps the newest.
+  int64_t revision = 0;
 
   bool hidden() const { return hidden_suspended || hidden_moderated; }
 };

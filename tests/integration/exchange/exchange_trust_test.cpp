@@ -490,6 +490,37 @@ TEST_F(ExchangeTrustTest, a_pending_member_neither_proposes_nor_accepts) {
   EXPECT_EQ(exchange_of(owner, id)["state"], "proposed");
 }
 
+// A consumer may read a listing's events out of order (entries of a killed consumer, claimed
+// after newer ones were applied): the exchange's copy keeps the newest revision.
+TEST_F(ExchangeTrustTest, a_listing_event_read_late_never_replaces_a_newer_state) {
+  MemberInfo owner = member("Odile"), taker = member("Paul");
+  const std::string kept = gift(owner, 10), closed = gift(owner, 10);
+  auto patched =
+      Client(offers->url(), owner.token).patch("/v1/offers/" + kept, {{"title", "Perceuse"}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  auto updated_on_stream = [&] {
+    for (const Json& e : stream_events("offers")) {
+      if (e.value("type", "") == "offer.updated" && e["data"].value("id", "") == kept)
+        return e["data"].value("revision", -1) == 1;
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(updated_on_stream)) << "the change is revision 1, on the stream";
+  auto closing = [&](const std::string& id, int64_t revision) {
+    return Json{{"id", id},           {"side", "offer"},     {"member_id", owner.id},
+                {"reason", "closed"}, {"acted_by", nullptr}, {"revision", revision}};
+  };
+  publish("offers", "offer.closed", closing(kept, 0));  // older than the change before it
+  publish("offers", "offer.closed", closing(closed, 2));
+  auto code = [&](const std::string& id) {
+    return propose(taker, {{"offer_id", id}}).json().value("code", "");
+  };
+  ASSERT_TRUE(eventually([&] { return code(closed) == "listing-unavailable"; }))
+      << "the newer closing, read after the older one, applies";
+  auto proposed = propose(taker, {{"offer_id", kept}});
+  EXPECT_EQ(proposed.status, 201) << "the older closing changed the copy: " << proposed.body;
+}
+
 TEST_F(ExchangeTrustTest, published_events_match_their_schemas) {
   MemberInfo provider = member("Amandine"), receiver = member("Bilal");
   const std::string completed = accepted_exchange(provider, receiver, 5);
