@@ -1,5 +1,5 @@
-// The media service on an S3-compatible store: a real one, moto's server (Debian python3-moto
-// or pip's moto: `moto_server`), started on a free loopback port. Photos go to the bucket as
+// The media service on an S3-compatible store: a real one, s3rver (npm, tests/s3), started on a
+// free loopback port. Photos go to the bucket as
 // objects (signed with AWS Signature V4 by libcurl), nothing to the directory, and come back
 // through GET /media/<key> with a year's immutable cache.
 #include <fcntl.h>
@@ -47,12 +47,21 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-// moto's S3 server for the test's lifetime.
-class MotoServer {
+// s3rver (npm, tests/s3: `npm ci` there, as script/test does) for the test's lifetime: an
+// S3-compatible store that checks every signature (version 4) against its own credentials.
+constexpr const char* kS3Access = "S3RVER";
+constexpr const char* kS3Secret = "S3RVER";
+
+class S3Server {
  public:
-  MotoServer() : port_(free_port()) {
-    const std::string port = std::to_string(port_);
-    std::vector<std::string> args = {"moto_server", "-H", "127.0.0.1", "-p", port};
+  S3Server()
+      : port_(free_port()),
+        dir_(fs::temp_directory_path() / ("maillon-s3rver-" + unique_suffix())) {
+    fs::create_directories(dir_);
+    const std::string bin = std::string(MAILLON_SOURCE_DIR) + "/tests/s3/node_modules/.bin/s3rver";
+    if (!fs::exists(bin)) throw std::runtime_error("no " + bin + ": run npm ci in tests/s3");
+    std::vector<std::string> args = {
+        "node", bin, "-d", dir_.string(), "-a", "127.0.0.1", "-p", std::to_string(port_), "-s"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -60,27 +69,29 @@ class MotoServer {
     posix_spawn_file_actions_init(&quiet);
     posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawnp(&pid_, "moto_server", &quiet, nullptr, argv.data(), environ);
+    const int rc = posix_spawnp(&pid_, "node", &quiet, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&quiet);
-    if (rc != 0) throw std::runtime_error("moto_server cannot start (install python3-moto)");
-    const bool up =
-        eventually([&] { return photos::raw_request(url(), "GET", "/", "", "", "").status == 200; },
-                   30000, 100);
-    if (!up) throw std::runtime_error("moto_server never answered on " + url());
+    if (rc != 0) throw std::runtime_error("s3rver cannot start (node missing?)");
+    const bool up = eventually(
+        [&] { return photos::raw_request(url(), "GET", "/", "", "", "").status > 0; }, 30000, 100);
+    if (!up) throw std::runtime_error("s3rver never answered on " + url());
   }
-  ~MotoServer() {
+  ~S3Server() {
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   int port_;
+  fs::path dir_;
   pid_t pid_ = -1;
 };
 
 TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
-  MotoServer s3;
+  S3Server s3;
   ASSERT_EQ(photos::raw_request(s3.url(), "PUT", std::string("/") + kBucket, "", "", "").status,
             200);
   const fs::path dir = fs::temp_directory_path() / ("maillon-media-s3-" + unique_suffix());
@@ -90,8 +101,8 @@ TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
                                            {"MAILLON_MEDIA_S3_URL", s3.url()},
                                            {"MAILLON_MEDIA_S3_BUCKET", kBucket},
                                            {"MAILLON_MEDIA_S3_REGION", "eu-west-3"},
-                                           {"MAILLON_MEDIA_S3_ACCESS_KEY", "maillon"},
-                                           {"MAILLON_MEDIA_S3_SECRET_KEY", "secret-de-test"}}));
+                                           {"MAILLON_MEDIA_S3_ACCESS_KEY", kS3Access},
+                                           {"MAILLON_MEDIA_S3_SECRET_KEY", kS3Secret}}));
   media.start();
   const MemberInfo ines = world.register_member(community, "Inès");
 
@@ -102,12 +113,13 @@ TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
   ASSERT_EQ(url.substr(0, 7), "/media/");
 
   // In the bucket, re-encoded without the GPS position; nothing in the directory. Read back
-  // with curl's own signed request (the bucket refuses anonymous reads).
+  // with curl's own signed request.
   const std::string key = url.substr(7);
   const fs::path copy = fs::temp_directory_path() / ("maillon-s3-object-" + unique_suffix());
   const std::string fetch = "curl -s -o " + copy.string() +
-                            " -w '%{http_code}' --aws-sigv4 aws:amz:eu-west-3:s3 " +
-                            "--user maillon:secret-de-test " + s3.url() + "/" + kBucket + "/";
+                            " -w '%{http_code}' -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' " +
+                            "--aws-sigv4 aws:amz:eu-west-3:s3 " + std::string("--user ") +
+                            kS3Access + ":" + kS3Secret + " " + s3.url() + "/" + kBucket + "/";
   ASSERT_EQ(run_output(fetch + thumb_url.substr(7)), "200");
   ASSERT_EQ(run_output(fetch + key), "200");
   std::ifstream in(copy, std::ios::binary);
