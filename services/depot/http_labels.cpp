@@ -91,6 +91,7 @@ class LabelRoutes {
     }
     if (rows.size() > kLabelsMax) rows.resize(kLabelsMax);
     std::vector<Label> labels;
+    labels.reserve(rows.size());
     for (const LabelRow& row : rows) {
       labels.push_back({public_url_ + "/annonces/offre/" + row.id, row.title, short_code(row.id)});
     }

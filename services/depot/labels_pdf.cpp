@@ -74,7 +74,7 @@ void draw_qr(std::string& out, const QrModules& qr, double left, double top, dou
 }
 
 std::string shortened(const std::string& name) {
-  const std::string bytes = win_ansi(name);
+  std::string bytes = win_ansi(name);
   if (bytes.size() <= kNameCharsMax) return bytes;
   return bytes.substr(0, kNameCharsMax - 1) + '\x85';  // … in WinAnsi
 }
@@ -127,9 +127,10 @@ class PdfWriter {
 }  // namespace
 
 LabelBox label_box(std::size_t slot) {
-  return {kLabelMarginX + static_cast<double>(slot % kLabelColumns) * kLabelWidth,
-          kLabelMarginY + static_cast<double>(slot / kLabelColumns) * kLabelHeight, kLabelWidth,
-          kLabelHeight};
+  const std::size_t column = slot % kLabelColumns;
+  const std::size_t row = slot / kLabelColumns;  // whole rows above this label
+  return {kLabelMarginX + (static_cast<double>(column) * kLabelWidth),
+          kLabelMarginY + (static_cast<double>(row) * kLabelHeight), kLabelWidth, kLabelHeight};
 }
 
 std::optional<QrModules> qr_modules(std::string_view text) {
@@ -139,7 +140,8 @@ std::optional<QrModules> qr_modules(std::string_view text) {
   if (!code) return std::nullopt;
   QrModules out;
   out.width = code->width;
-  out.dark.resize(static_cast<std::size_t>(code->width * code->width));
+  const auto side = static_cast<std::size_t>(code->width);
+  out.dark.resize(side * side);
   for (std::size_t i = 0; i < out.dark.size(); ++i) out.dark[i] = (code->data[i] & 1) != 0;
   return out;
 }

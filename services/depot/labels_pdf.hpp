@@ -42,7 +42,8 @@ struct QrModules {
   int width = 0;
   std::vector<bool> dark;
   bool at(int row, int column) const {
-    return dark[static_cast<std::size_t>(row * width + column)];
+    return dark[(static_cast<std::size_t>(row) * static_cast<std::size_t>(width)) +
+                static_cast<std::size_t>(column)];
   }
 };
 // libqrencode, error correction M (15 %: a scuffed label still reads); nothing when the text

@@ -431,6 +431,7 @@ void write_small_changes(pqxx::work& tx, const std::string& community_id,
     pqxx::pipeline pipe(tx);
     pipe.retain(static_cast<int>(texts.size()));
     std::vector<pqxx::pipeline::query_id> ids;
+    ids.reserve(texts.size());
     for (const auto& text : texts) ids.push_back(pipe.insert(text));
     pipe.resume();
     try {

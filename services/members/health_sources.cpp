@@ -130,28 +130,31 @@ std::vector<MetricsReading> read_metrics(
     const std::vector<std::pair<std::string, std::string>>& services, int timeout_ms) {
   // In parallel: a paused service costs one timeout, not one per service.
   std::vector<std::future<MetricsReading>> pending;
-  for (const auto& [name, url] : services) {
-    pending.push_back(std::async(std::launch::async, [name, url, timeout_ms] {
-      MetricsReading reading{name, url, false, ""};
-      std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                               &curl_easy_cleanup);
-      if (!curl) return reading;
-      const std::string target = url + "/metrics";
-      curl_easy_setopt(curl.get(), CURLOPT_URL, target.c_str());
-      curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-      curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
-      curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &append_body);
-      curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reading.text);
-      long status = 0;
-      if (curl_easy_perform(curl.get()) == CURLE_OK) {
-        curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-        reading.answered = status == 200;
-      }
-      return reading;
-    }));
+  pending.reserve(services.size());
+  for (const auto& service : services) {
+    pending.push_back(
+        std::async(std::launch::async, [name = service.first, url = service.second, timeout_ms] {
+          MetricsReading reading{name, url, false, ""};
+          std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
+                                                                   &curl_easy_cleanup);
+          if (!curl) return reading;
+          const std::string target = url + "/metrics";
+          curl_easy_setopt(curl.get(), CURLOPT_URL, target.c_str());
+          curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+          curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+          curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+          curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &append_body);
+          curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reading.text);
+          long status = 0;
+          if (curl_easy_perform(curl.get()) == CURLE_OK) {
+            curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+            reading.answered = status == 200;
+          }
+          return reading;
+        }));
   }
   std::vector<MetricsReading> out;
+  out.reserve(pending.size());
   for (auto& f : pending) out.push_back(f.get());
   return out;
 }

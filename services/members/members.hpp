@@ -11,7 +11,7 @@
 namespace maillon {
 class Service;
 class BodyReader;
-}
+}  // namespace maillon
 
 namespace maillon::members {
 

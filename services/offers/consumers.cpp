@@ -109,7 +109,7 @@ std::optional<ListingEvent> exchange_listing_event(const ExchangeEvent& x) {
 }
 
 void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
-                      const ExchangeEvent& x, ListingEvent event,
+                      const ExchangeEvent& x, ListingEvent outcome,
                       const std::optional<std::string>& listing_id);
 
 // A lent object stays offered: its bookings keep loans apart (the exchange service's calendar).
