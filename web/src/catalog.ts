@@ -5,8 +5,9 @@ import type { Category, Page, Site } from "./types";
 let sitesPromise: Promise<Site[]> | null = null;
 let categoriesPromise: Promise<Category[]> | null = null;
 
-// Bounded: the network has a few dozen sites; five pages of 100 is far beyond it.
-const SITE_PAGES_MAX = 5;
+// Bounded: a network has a few dozen sites; twenty pages of 100 is far beyond it (a test
+// installation holds hundreds: the administration page missed the newest community beyond 500).
+const SITE_PAGES_MAX = 20;
 
 async function loadSites(): Promise<Site[]> {
   const sites: Site[] = [];
