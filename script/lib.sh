@@ -96,6 +96,23 @@ maillon_table_has() {
 
 maillon_service_bin() { echo "${MAILLON_BUILD_DIR:-$MAILLON_ROOT/build}/services/$1/maillon-$1"; }
 
+# instance_port_offset NAME: how far the ports of installation NAME (script/server --instance,
+# a second installation on this machine for federation) sit from the default installation's: 0
+# for the default (no NAME), else MAILLON_INSTANCE_PORT_OFFSET, else 100 times a number from 1 to
+# 40 derived from the name, so that an instance keeps its ports (its URL) from run to run.
+instance_port_offset() {
+  local name="${1:-}" sum
+  [[ -n "$name" ]] || { echo 0; return; }
+  if [[ -n "${MAILLON_INSTANCE_PORT_OFFSET:-}" ]]; then
+    [[ "$MAILLON_INSTANCE_PORT_OFFSET" =~ ^[1-9][0-9]{0,3}$ ]] ||
+      die "MAILLON_INSTANCE_PORT_OFFSET: a number from 1 to 9999"
+    echo "$MAILLON_INSTANCE_PORT_OFFSET"
+    return
+  fi
+  sum="$(printf '%s' "$name" | cksum)"
+  echo $((100 * (1 + ${sum%% *} % 40)))
+}
+
 # ---------------------------------------------------------------------------------------------
 # Build.
 
