@@ -17,6 +17,11 @@ constexpr EnumName<TransferEventType> kTransferTypes[] = {
     {TransferEventType::voided, "transfer.voided"},
     {TransferEventType::rejected, "transfer.rejected"}};
 
+constexpr EnumName<FederationLinkState> kLinkStates[] = {
+    {FederationLinkState::proposed, "proposed"},
+    {FederationLinkState::active, "active"},
+    {FederationLinkState::suspended, "suspended"}};
+
 std::optional<TransferKind> transfer_kind_of(std::string_view text) {
   return transfer_kind_from_string(text);
 }
@@ -54,6 +59,8 @@ Read<LedgerCommandEvent> LedgerCommandEvent::read(const Event& e) {
     c.memo = f.optional_text("memo");
     c.ref = f.optional_text("ref");
     c.timeout_s = f.optional_integer("timeout_s");
+    if (c.type != LedgerCommandType::grant)
+      c.payee_community_id = f.optional_uuid("payee_community_id");
   };
   return read_event<LedgerCommandEvent>(e, ledger_command_type(e.type), &LedgerCommandEvent::type,
                                         "not a ledger command: ", read);
@@ -70,6 +77,7 @@ nlohmann::json LedgerCommandEvent::data() const {
     put_if_set(data, "timeout_s", timeout_s);
   }
   put_if_set(data, "minutes", minutes);
+  if (type != LedgerCommandType::grant) put_if_set(data, "payee_community_id", payee_community_id);
   return data;
 }
 
@@ -111,6 +119,37 @@ nlohmann::json TransferEvent::data() const {
   if (kind) data["kind"] = to_string(*kind);
   if (state) data["state"] = to_string(*state);
   put_if_set(data, "reason", reason);
+  return data;
+}
+
+std::string_view to_string(FederationLinkState state) {
+  return enum_name(kLinkStates, state);
+}
+
+std::optional<FederationLinkState> federation_link_state_from_string(std::string_view text) {
+  return enum_from_name(kLinkStates, text);
+}
+
+Read<FederationLinkUpdated> FederationLinkUpdated::read(const Event& e) {
+  auto read = [](EventFields& f, FederationLinkUpdated& l) {
+    l.link_id = f.uuid("link_id");
+    l.community_id = f.uuid("community_id");
+    l.partner_community_id = f.uuid("partner_community_id");
+    // On an unknown state the read fails (the placeholder is never used).
+    l.state = f.parsed("state", federation_link_state_from_string)
+                  .value_or(FederationLinkState::suspended);
+    l.partner_url = f.optional_text("partner_url");
+  };
+  return read_event<FederationLinkUpdated>(e, e.type == type_name(),
+                                           "not a federation link event: ", read);
+}
+
+nlohmann::json FederationLinkUpdated::data() const {
+  nlohmann::json data = {{"link_id", link_id},
+                         {"community_id", community_id},
+                         {"partner_community_id", partner_community_id},
+                         {"state", to_string(state)}};
+  put_if_set(data, "partner_url", partner_url);
   return data;
 }
 

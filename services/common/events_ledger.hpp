@@ -2,7 +2,8 @@
 // .post, .void: ledger.command.schema.json) and the ledger's answers on ledger.events
 // (transfer.pending, .posted, .voided: transfer.data.schema.json#/$defs/transfer;
 // transfer.rejected:
-// #/$defs/rejected). See typed_events.hpp for the pattern.
+// #/$defs/rejected), and the federation's links (federation.link.updated). See typed_events.hpp
+// for the pattern.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,10 @@ struct LedgerCommandEvent {
   std::optional<std::string> memo;
   std::optional<std::string> ref;
   std::optional<int64_t> timeout_s;  // hold
+  // hold, post, void: the payee's community when it is not the envelope's (the payer's): a
+  // federated transfer, two legs through the communities' clearing accounts
+  // (services/ledger/federation.hpp). Post and void name it again to settle both legs.
+  std::optional<std::string> payee_community_id;
 
   static Read<LedgerCommandEvent> read(const Event& e);
   nlohmann::json data() const;
@@ -59,6 +64,27 @@ struct TransferEvent {
   static Read<TransferEvent> read(const Event& e);
   nlohmann::json data() const;
   std::string type_name() const;
+};
+
+// One side of a federation link as it now stands (federation.link.updated.schema.json), emitted
+// by the ledger on ledger.events for each side it keeps, whenever the link is created, accepted
+// or suspended. The envelope's community_id is `community_id` (the side described). Offers,
+// requests and matching keep each community's active partners from it.
+enum class FederationLinkState { proposed, active, suspended };
+std::string_view to_string(FederationLinkState state);
+std::optional<FederationLinkState> federation_link_state_from_string(std::string_view text);
+
+// Reading requires every field but partner_url (absent: a partner in this installation).
+struct FederationLinkUpdated {
+  std::string link_id;
+  std::string community_id;
+  std::string partner_community_id;
+  FederationLinkState state = FederationLinkState::proposed;
+  std::optional<std::string> partner_url;
+
+  static Read<FederationLinkUpdated> read(const Event& e);
+  nlohmann::json data() const;
+  static std::string type_name() { return "federation.link.updated"; }
 };
 
 std::optional<LedgerCommandType> ledger_command_type(std::string_view type);

@@ -49,6 +49,7 @@ std::string item_of_transfer(const std::string& transfer_id) {
 }
 
 void apply_ledger_event(pqxx::work& tx, const Event& e) {
+  if (!transfer_event_type(e.type)) return;  // federation.link.*: no transfer of the depot's
   const TransferEvent t = TransferEvent::read(e).value();
   if (t.type != TransferEventType::rejected) return;
   std::string item_id = item_of_transfer(t.transfer_id);
