@@ -185,6 +185,12 @@ void check_loan_and_capacity(FieldErrors& errors, const ListingDraft& d) {
   }
 }
 
+void check_visibility(FieldErrors& errors, const ListingDraft& d) {
+  if (d.visibility && !parse_listing_visibility(*d.visibility)) {
+    errors.push_back({"visibility", "doit valoir « community », « federation » ou « public »"});
+  }
+}
+
 // Comparisons written so that NaN and infinities fail them.
 bool within(double value, double low, double high) {
   return value >= low && value <= high;
@@ -252,6 +258,7 @@ ListingDraft merged_draft(const Listing& c, const ListingPatch& p) {
   d.photos = p.photos ? *p.photos : c.photos;
   d.deposit_minutes = p.deposit_minutes ? *p.deposit_minutes : c.deposit_minutes;
   d.capacity = p.capacity ? *p.capacity : c.capacity;
+  d.visibility = p.visibility ? *p.visibility : std::string(to_string(c.visibility));
   return d;
 }
 
@@ -270,6 +277,19 @@ std::string_view to_string(ListingStatus status) {
   static constexpr std::array<std::string_view, 5> kNames = {"active", "paused", "reserved",
                                                              "closed", "expired"};
   return kNames.at(static_cast<std::size_t>(status));
+}
+
+std::string_view to_string(ListingVisibility visibility) {
+  static constexpr std::array<std::string_view, 3> kNames = {"community", "federation", "public"};
+  return kNames.at(static_cast<std::size_t>(visibility));
+}
+
+std::optional<ListingVisibility> parse_listing_visibility(std::string_view text) {
+  for (auto visibility :
+       {ListingVisibility::community, ListingVisibility::federation, ListingVisibility::public_}) {
+    if (to_string(visibility) == text) return visibility;
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(ListingEvent event) {
@@ -317,7 +337,8 @@ const std::vector<std::string_view>& creatable_fields() {
                                                         "available_until",
                                                         "photos",
                                                         "deposit_minutes",
-                                                        "capacity"};
+                                                        "capacity",
+                                                        "visibility"};
   return kFields;
 }
 
@@ -357,6 +378,7 @@ FieldErrors validate_new_listing(const ListingDraft& draft, const CategoryTree& 
   check_window(errors, draft, now_s);
   if (draft.photos) check_photos(errors, *draft.photos);
   check_loan_and_capacity(errors, draft);
+  check_visibility(errors, draft);
   return errors;
 }
 
@@ -387,6 +409,8 @@ Listing create_listing(const ListingDraft& d, ListingIdentity identity, int64_t 
   l.photos = d.photos.value_or(std::vector<std::string>{});
   l.deposit_minutes = d.deposit_minutes;
   l.capacity = d.capacity;
+  l.visibility =
+      d.visibility ? parse_listing_visibility(*d.visibility).value() : ListingVisibility::community;
   l.created_at_s = now_s;
   l.updated_at_s = now_s;
   return l;
@@ -453,6 +477,19 @@ Listing apply_patch(const Listing& current, const ListingPatch& patch, int64_t n
   next.status = status.status;
   next.created_at_s = current.created_at_s;
   return next;
+}
+
+bool crosses_communities(ListingVisibility visibility) {
+  return visibility != ListingVisibility::community;
+}
+
+bool visible_to_community(const Listing& listing, const std::string& reader_community_id,
+                          bool link_active, std::optional<double> distance_m, double radius_m) {
+  if (listing.community_id == reader_community_id) return true;
+  if (!crosses_communities(listing.visibility) || !link_active) return false;
+  if (listing.status != ListingStatus::active || !distance_m) return false;
+  // Each side's reach: the reader's radius and how far the listing's owner goes.
+  return *distance_m <= radius_m && *distance_m <= listing.reach_km * 1000;
 }
 
 bool is_expired(const Listing& listing, int64_t now_s) {

@@ -21,13 +21,20 @@ namespace maillon {
 enum class ListingSide { offer, request };
 enum class ListingMode { give, lend, swap, service };
 enum class ListingStatus { active, paused, reserved, closed, expired };
+// Who may find a listing: its own community (the default), also the members of communities
+// linked to it by an active federation link (`federation`), or anyone the installation shows
+// listings to (`public`: today the members of linked communities too, since searching needs a
+// member's token; the value is kept apart so that an open listing page can show only these).
+enum class ListingVisibility { community, federation, public_ };
 
 std::string_view to_string(ListingSide side);  // "offer" / "request": also the event prefix
 std::string_view to_string(ListingMode mode);
 std::string_view to_string(ListingStatus status);
+std::string_view to_string(ListingVisibility visibility);  // "community", "federation", "public"
 std::optional<ListingSide> parse_listing_side(std::string_view text);
 std::optional<ListingMode> parse_listing_mode(std::string_view text);
 std::optional<ListingStatus> parse_listing_status(std::string_view text);
+std::optional<ListingVisibility> parse_listing_visibility(std::string_view text);
 
 // Limits of the contract; messages quote them, tests pin them.
 inline constexpr std::size_t kTitleCodePointsMin = 3;
@@ -71,6 +78,7 @@ struct ListingDraft {
   std::optional<std::vector<std::string>> photos;
   std::optional<int64_t> deposit_minutes;
   std::optional<int64_t> capacity;
+  std::optional<std::string> visibility;  // community (default), federation, public
 };
 
 // A stored listing; the service maps it to and from its rows and JSON.
@@ -96,6 +104,7 @@ struct Listing {
   std::vector<std::string> photos;
   std::optional<int64_t> deposit_minutes;
   std::optional<int64_t> capacity;
+  ListingVisibility visibility = ListingVisibility::community;
   int64_t created_at_s = 0;
   int64_t updated_at_s = 0;
   bool operator==(const Listing&) const = default;
@@ -124,6 +133,7 @@ struct ListingPatch {
   std::optional<std::vector<std::string>> photos;
   Clearable<int64_t> deposit_minutes;
   Clearable<int64_t> capacity;
+  std::optional<std::string> visibility;
   std::optional<std::string> status;  // only "paused" or "active"
 };
 
@@ -208,6 +218,18 @@ Listing apply_patch(const Listing& current, const ListingPatch& patch, int64_t n
 // True when the listing is expired, or its availability window has ended (available_until_s
 // <= now_s). The periodic job applies transition(status, expire) to those it finds.
 bool is_expired(const Listing& listing, int64_t now_s);
+
+// Federation. A listing crosses to another community only when it says so (federation or
+// public), is active and not hidden (the service checks hidden), its community and the reader's
+// are linked by an active link, and the reader is within its reach: what a member keeps to their
+// community never leaves it.
+bool crosses_communities(ListingVisibility visibility);
+// Whether a member of `reader_community_id` may find `listing`, given whether the two
+// communities' link is active, and the distance between the reader's point and the listing's
+// handover point when the reader gave one (nullopt: no point, so no reach can be judged and
+// nothing crosses). `radius_m` is the reader's own reach.
+bool visible_to_community(const Listing& listing, const std::string& reader_community_id,
+                          bool link_active, std::optional<double> distance_m, double radius_m);
 
 // Privacy rounding of another member's distance (contract: rounded up to the next 100 m
 // below 1 km, to the next 500 m from 1 km on). 0 gives 100: "right here" is never revealed.

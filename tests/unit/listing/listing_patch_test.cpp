@@ -153,7 +153,8 @@ TEST(ListingFields, every_contract_body_field_is_creatable) {
                                    "available_until",
                                    "photos",
                                    "deposit_minutes",
-                                   "capacity"};
+                                   "capacity",
+                                   "visibility"};
   EXPECT_TRUE(refuse_unsettable_fields(keys, ListingWrite::create).empty());
   EXPECT_EQ(creatable_fields().size(), keys.size());
   EXPECT_EQ(patchable_fields().size(), keys.size() + 1);
