@@ -547,9 +547,21 @@ gateway_write_conf() {
     printf 'set_real_ip_from %s;\n' "$range" >>"$prefix/trusted_proxies.conf"
     printf '%s 1;\n' "$range" >>"$prefix/trusted_proxies.geo"
   done
-  sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$prefix|g" -e "s|@LISTEN_PORT@|$listen_port|" \
-    -e "s|@WEB_ROOT@|$web_root|" -e "s|@MEDIA_DIR@|$(maillon_media_dir)|" \
+  sed -e "s|@USER_LINE@|$user_line|" -e "s|@MEDIA_SOURCE@|$(gateway_media_source)|" \
+    -e "s|@PREFIX@|$prefix|g" -e "s|@LISTEN_PORT@|$listen_port|" -e "s|@WEB_ROOT@|$web_root|" \
     "$MAILLON_ROOT/deploy/nginx.conf.template" >"$prefix/nginx.conf"
+}
+
+# Where the gateway's /media/ location takes a photo from (one line of nginx directives): the
+# media service, which reads the bucket, when photos live in an S3-compatible store
+# (MAILLON_MEDIA_S3_URL, as the media service itself reads it); else straight from the directory
+# the media service writes, with the year-long cache that the media service would answer.
+gateway_media_source() {
+  if [[ -n "${MAILLON_MEDIA_S3_URL:-}" ]]; then
+    printf '%s' 'include @PREFIX@/routes/media.conf;'
+  else
+    printf '%s' "add_header Cache-Control \"public, max-age=31536000, immutable\" always; alias $(maillon_media_dir)/\$1;"
+  fi
 }
 
 gateway_start() {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -90,6 +91,46 @@ class S3Server {
   pid_t pid_ = -1;
 };
 
+// The one-machine gateway (nginx from deploy/nginx.conf.template, written and started by
+// script/lib.sh as script/server and script/install do) in front of the media service, with the
+// photos in the store named by MAILLON_MEDIA_S3_URL; stopped and removed at the end.
+class S3Gateway {
+ public:
+  S3Gateway(const ServiceProcess& media, const std::string& s3_url, const fs::path& media_dir)
+      : prefix_(fs::temp_directory_path() / ("maillon-gw-s3-" + unique_suffix())),
+        port_(free_port()) {
+    const std::string port = std::to_string(port_);
+    run("MAILLON_MEDIA_S3_URL=" + s3_url + " MAILLON_MEDIA_DIR=" + media_dir.string() +
+        " gateway_write_conf " + prefix_.string() + " " + port + " media:" +
+        std::to_string(media.port()) + " && gateway_start " + prefix_.string() + " " + port);
+  }
+  ~S3Gateway() {
+    run("gateway_stop " + prefix_.string());
+    std::error_code ignored;
+    fs::remove_all(prefix_, ignored);
+  }
+  S3Gateway(const S3Gateway&) = delete;
+  S3Gateway& operator=(const S3Gateway&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string conf() const {
+    std::ifstream in(prefix_ / "nginx.conf");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  // The words above hold no quote or space of their own (temporary paths, a URL, ports).
+  static void run(const std::string& commands) {
+    const std::string line = "bash -c 'set -euo pipefail; source \"" +
+                             std::string(MAILLON_SOURCE_DIR) + "/script/lib.sh\"; " + commands +
+                             "' >/dev/null";
+    if (std::system(line.c_str()) != 0) throw std::runtime_error("gateway: " + commands);
+  }
+
+  fs::path prefix_;
+  int port_;
+};
+
 TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
   S3Server s3;
   ASSERT_EQ(photos::raw_request(s3.url(), "PUT", std::string("/") + kBucket, "", "", "").status,
@@ -141,6 +182,22 @@ TEST(MediaS3, photos_go_to_the_bucket_and_are_served_back_with_a_long_cache) {
   const std::string other = "/media/0b/0b0e2f9a-1c4d-4e5f-8a6b-7c8d9e0f1a2b.jpg";
   EXPECT_EQ(Client(media.url()).get(other).status, 404);
   EXPECT_EQ(Client(media.url()).get("/media/" + key.substr(0, 2) + "/secret.txt").status, 404);
+
+  // A one-machine install on S3: the gateway's /media/ URL (the one the photo's answer gave)
+  // reaches the bucket through the media service, with the same year-long cache, not the empty
+  // directory; a name the media service never writes stays a 404 at the gateway.
+  S3Gateway gateway(media, s3.url(), dir);
+  EXPECT_EQ(gateway.conf().find("alias " + dir.string()), std::string::npos);
+  auto through = Client(gateway.url()).get(url);
+  ASSERT_EQ(through.status, 200) << through.body;
+  EXPECT_EQ(through.body, object);
+  EXPECT_EQ(through.headers["content-type"], "image/jpeg");
+  EXPECT_EQ(through.headers["cache-control"], "public, max-age=31536000, immutable");
+  auto thumb = Client(gateway.url()).get(thumb_url);
+  EXPECT_EQ(thumb.status, 200);
+  EXPECT_EQ(thumb.body.substr(0, 3), "\xFF\xD8\xFF");
+  EXPECT_EQ(Client(gateway.url()).get(other).status, 404);
+  EXPECT_EQ(Client(gateway.url()).get("/media/" + key.substr(0, 2) + "/secret.txt").status, 404);
   fs::remove_all(dir);
 }
 
