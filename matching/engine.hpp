@@ -35,6 +35,9 @@ struct NearbyQuery {
   std::size_t k = 20;
   int64_t now_s = 0;                  // listings whose window ended are left out
   std::optional<MemberIndex> viewer;  // whose own listings are left out
+  // Also within each listing's own reach (as matches are): what a linked community's reader may
+  // find of a partner's listings (issue 23). Off: the radius alone, as in one community.
+  bool within_candidate_reach = false;
 };
 
 enum class UpsertOutcome {

@@ -104,6 +104,7 @@ std::vector<Match> Engine::nearby(const NearbyQuery& query) const {
   Probe probe;
   set_point(snap_to_grid(query.at), partitions, probe);
   probe.radius_m = std::min(query.radius_m, kMaxReachM);
+  probe.limit_by_candidate_reach = query.within_candidate_reach;
   probe.excluded_member = query.viewer;
   probe.now_s = query.now_s;
   probe.words = normalized(query.words);

@@ -23,6 +23,9 @@ std::optional<ListingStatus> listing_status_of(std::string_view text) {
 std::optional<ListingMode> listing_mode_of(std::string_view text) {
   return parse_listing_mode(text);
 }
+std::optional<ListingVisibility> listing_visibility_of(std::string_view text) {
+  return parse_listing_visibility(text);
+}
 
 std::optional<double> number_in(EventFields& f, const nlohmann::json* object, const char* name,
                                 const std::string& where) {
@@ -144,6 +147,7 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
         l.reach_km = reach->get<double>();
     }
     read_fields(f, l, kTerms);
+    l.visibility = f.optional_parsed("visibility", listing_visibility_of);
     l.photos = string_list(f, "photos");
     read_fields(f, l, kStamps);
     l.acted_by = f.optional_uuid("acted_by");
@@ -175,6 +179,7 @@ nlohmann::json ListingStreamEvent::data() const {
   put_or_null(data, "location_source", location_source);
   put_or_null(data, "reach_km", reach_km);
   write_fields(data, *this, kTerms);
+  if (visibility) data["visibility"] = to_string(*visibility);
   data["photos"] = photos;
   write_fields(data, *this, kStamps);
   if (hidden) data["hidden"] = true;

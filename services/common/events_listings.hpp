@@ -43,6 +43,9 @@ struct ListingStreamEvent {
   std::optional<int64_t> duration_minutes;
   std::optional<int64_t> deposit_minutes;  // lend: the deposit a borrower leaves
   std::optional<int64_t> capacity;         // service: concurrent exchanges at most
+  // Who may find it (issue 23); absent from the previous release's events, which were all
+  // `community`: a consumer reads absent as community, never as crossing.
+  std::optional<ListingVisibility> visibility;
   std::optional<std::string> available_from;
   std::optional<std::string> available_until;
   std::vector<std::string> photos;

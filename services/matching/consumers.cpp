@@ -8,9 +8,11 @@
 
 #include "exchange/listing.hpp"
 #include "services/common/events_exchanges.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/events_listings.hpp"
 #include "services/common/events_matches.hpp"
 #include "services/common/events_members.hpp"
+#include "services/common/federation_partners.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
@@ -41,6 +43,7 @@ repo::ListingWrite listing_write(const ListingStreamEvent& x) {
   l.at_site = x.location_source == "site";
   l.reach_m = std::llround(required(x.reach_km, "reach_km") * 1000.0);
   l.status = std::string(to_string(x.status));
+  l.visibility = std::string(to_string(x.visibility.value_or(ListingVisibility::community)));
   l.title = required(x.title, "title");
   l.words = l.title;
   for (const std::string& tag : x.tags) l.words += " " + tag;
@@ -163,10 +166,12 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
 std::string rebuild_index(Service& s, MatchIndex& index) {
   const auto started = std::chrono::steady_clock::now();
   // The position first: whatever commits after the rows are read has a later one.
-  const auto [position, rows, reliability] = s.db.transact([](pqxx::work& tx) {
+  const auto [position, rows, reliability, partners] = s.db.transact([](pqxx::work& tx) {
     std::string at = repo::feed_position(tx);
-    return std::make_tuple(at, repo::active_listings(tx), repo::all_reliability(tx));
+    return std::make_tuple(at, repo::active_listings(tx), repo::all_reliability(tx),
+                           federation_partners::all_active(tx));
   });
+  index.set_partners(partners);
   const std::size_t indexed = index.rebuild(rows);
   for (const auto& [member, counts] : reliability)
     index.set_reliability(member, reliability_of(counts));
@@ -196,6 +201,10 @@ void IndexFollower::follow_once() {
   for (const auto& [member, counts] : counted) {
     index_->set_reliability(member, reliability_of(counts));
   }
+  // Federation links as the ledger.events consumer last stored them (any replica's): a few rows,
+  // so one poll bounds how long a suspended link still pairs and shows listings across.
+  index_->set_partners(read_only(
+      s_.db, [](pqxx::transaction_base& tx) { return federation_partners::all_active(tx); }));
   std::vector<std::pair<const ReadListing*, std::vector<Proposal>>> found;
   std::vector<std::string> involved;
   for (const ReadListing& row : rows) {
@@ -234,6 +243,9 @@ void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {
   s.consume("members", [index](pqxx::work& tx, const Event& e) { on_member_event(*index, tx, e); });
   s.consume("exchanges",
             [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); });
+  // Federation links (issue 23); transfers, the stream's bulk, change nothing here.
+  s.consume(kLedgerEventsStream,
+            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); });
 }
 
 }  // namespace maillon::matching_service

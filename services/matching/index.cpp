@@ -69,6 +69,23 @@ std::vector<Proposal> to_proposals(const std::vector<matching::Match>& matches) 
   return out;
 }
 
+// A community's own and its partners' candidates as one list, best first (score, then id, as
+// the engine orders them), at most k.
+std::vector<Proposal> best_of(std::vector<Proposal> home, std::vector<Proposal> across,
+                              std::size_t k) {
+  if (across.empty()) return home;
+  home.insert(home.end(), across.begin(), across.end());
+  std::sort(home.begin(), home.end(), [](const Proposal& a, const Proposal& b) {
+    return a.score != b.score ? a.score > b.score : a.other_id < b.other_id;
+  });
+  if (home.size() > k) home.resize(k);
+  return home;
+}
+
+bool crosses(const ReadListing& row) {
+  return row.status == "active" && row.visibility != "community";
+}
+
 }  // namespace
 
 CategoryIds load_category_ids(const std::string& path) {
@@ -134,7 +151,9 @@ matching::Words hash_words(std::string_view text) {
   return words;
 }
 
-MatchIndex::MatchIndex(CategoryIds categories) : categories_(std::move(categories)) {}
+MatchIndex::MatchIndex(CategoryIds categories)
+    : categories_(std::move(categories)),
+      crossing_(std::make_unique<matching::Engine>(categories_.parents)) {}
 
 bool MatchIndex::knows_category(std::string_view slug) const {
   return categories_.id_of_slug.find(slug) != categories_.id_of_slug.end();
@@ -192,7 +211,74 @@ std::size_t MatchIndex::rebuild(const std::vector<ReadListing>& rows) {
   for (auto& [community, listings] : by_community) {
     indexed += engine_of(community).build(listings);
   }
+  std::vector<matching::Listing> crossing;
+  crossing_community_.clear();
+  for (const ReadListing& row : rows) {
+    if (!crosses(row)) continue;
+    crossing.push_back(to_engine(row));
+    crossing_community_[row.id] = row.community_id;
+  }
+  crossing_->build(crossing);
   return indexed;
+}
+
+void MatchIndex::upsert_crossing(const ReadListing& row, const matching::Listing& listing) {
+  if (!crosses(row)) {
+    remove_crossing(row.id);
+    return;
+  }
+  const auto outcome = crossing_->upsert(listing);
+  if (outcome == matching::UpsertOutcome::inserted || outcome == matching::UpsertOutcome::replaced)
+    crossing_community_[row.id] = row.community_id;
+}
+
+void MatchIndex::remove_crossing(std::string_view listing_id) {
+  const auto it = crossing_community_.find(std::string(listing_id));
+  if (it == crossing_community_.end()) return;
+  crossing_->remove(listing_id_of(listing_id));
+  crossing_community_.erase(it);
+}
+
+bool MatchIndex::partner_listing(const std::string& community_id, const std::string& other) const {
+  const auto of = crossing_community_.find(other);
+  const auto partners = partners_.find(community_id);
+  if (of == crossing_community_.end() || partners == partners_.end()) return false;
+  return std::find(partners->second.begin(), partners->second.end(), of->second) !=
+         partners->second.end();
+}
+
+std::vector<Proposal> MatchIndex::crossing_matches(const std::string& community_id,
+                                                   matching::ListingId id, std::size_t k,
+                                                   int64_t now_s) const {
+  if (partners_.find(community_id) == partners_.end()) return {};
+  // The engine knows no communities: the best candidates of all, kept to partners' listings.
+  auto candidates = to_proposals(crossing_->top_matches(id, matching::kMaxResults, now_s));
+  std::erase_if(candidates,
+                [&](const Proposal& p) { return !partner_listing(community_id, p.other_id); });
+  if (candidates.size() > k) candidates.resize(k);
+  return candidates;
+}
+
+std::optional<bool> MatchIndex::pair_holds(const std::string& community_id,
+                                           std::string_view listing_id, const std::string& other,
+                                           int64_t now_s) const {
+  const matching::ListingId id = listing_id_of(listing_id);
+  const auto of = crossing_community_.find(other);
+  if (of != crossing_community_.end() && of->second != community_id) {
+    // Across: the other must still be a partner's crossing listing, and so must this one.
+    if (!partner_listing(community_id, other)) return false;
+    if (crossing_community_.find(std::string(listing_id)) == crossing_community_.end())
+      return false;
+    return crossing_->pair_holds(id, listing_id_of(other), now_s);
+  }
+  const auto engine = engines_.find(community_id);
+  if (engine == engines_.end()) return std::nullopt;
+  return engine->second->pair_holds(id, listing_id_of(other), now_s);
+}
+
+void MatchIndex::set_partners(std::unordered_map<std::string, std::vector<std::string>> partners) {
+  std::unique_lock lock(mutex_);
+  partners_ = std::move(partners);
 }
 
 std::vector<Proposal> MatchIndex::upsert_and_match(const ReadListing& row, std::size_t k,
@@ -204,11 +290,14 @@ std::vector<Proposal> MatchIndex::upsert_and_match(const ReadListing& row, std::
   matching::Engine& engine = engine_of(row.community_id);
   const matching::Listing listing = to_engine(row);
   const auto outcome = engine.upsert(listing);
+  upsert_crossing(row, listing);
   if (outcome != matching::UpsertOutcome::inserted &&
       outcome != matching::UpsertOutcome::replaced) {
     return {};
   }
-  return to_proposals(engine.top_matches(listing.id, k, now_s));
+  auto home = to_proposals(engine.top_matches(listing.id, k, now_s));
+  if (!crosses(row)) return home;
+  return best_of(std::move(home), crossing_matches(row.community_id, listing.id, k, now_s), k);
 }
 
 void MatchIndex::remove(const std::string& community_id, std::string_view listing_id) {
@@ -216,6 +305,7 @@ void MatchIndex::remove(const std::string& community_id, std::string_view listin
   revisions_[std::string(listing_id)] = std::numeric_limits<int64_t>::max();
   const auto it = engines_.find(community_id);
   if (it != engines_.end()) it->second->remove(listing_id_of(listing_id));
+  remove_crossing(listing_id);
 }
 
 std::vector<Proposal> MatchIndex::still_holding(const ReadListing& listing,
@@ -228,12 +318,11 @@ std::vector<Proposal> MatchIndex::still_holding(const ReadListing& listing,
     const auto indexed = revisions_.find(id);
     return row != locked.end() && indexed != revisions_.end() && row->second == indexed->second;
   };
-  const auto engine = engines_.find(listing.community_id);
-  if (engine == engines_.end() || !at_indexed_revision(listing.id)) return {};
-  const matching::ListingId id = listing_id_of(listing.id);
+  if (engines_.find(listing.community_id) == engines_.end() || !at_indexed_revision(listing.id))
+    return {};
   std::erase_if(proposals, [&](const Proposal& p) {
     return !at_indexed_revision(p.other_id) ||
-           engine->second->pair_holds(id, listing_id_of(p.other_id), now_s) != true;
+           pair_holds(listing.community_id, listing.id, p.other_id, now_s) != true;
   });
   return proposals;
 }
@@ -243,14 +332,9 @@ std::vector<std::string> MatchIndex::broken_pairs(const std::string& community_i
                                                   const std::vector<std::string>& other_ids,
                                                   int64_t now_s) const {
   std::shared_lock lock(mutex_);
-  const auto engine = engines_.find(community_id);
-  if (engine == engines_.end()) return {};
-  const matching::ListingId id = listing_id_of(listing_id);
   std::vector<std::string> broken;
   for (const std::string& other : other_ids) {
-    if (engine->second->pair_holds(id, listing_id_of(other), now_s) == false) {
-      broken.push_back(other);
-    }
+    if (pair_holds(community_id, listing_id, other, now_s) == false) broken.push_back(other);
   }
   return broken;
 }
@@ -258,7 +342,6 @@ std::vector<std::string> MatchIndex::broken_pairs(const std::string& community_i
 std::vector<Proposal> MatchIndex::nearby(const NearbyInput& input) const {
   std::shared_lock lock(mutex_);
   const auto engine = engines_.find(input.community_id);
-  if (engine == engines_.end()) return {};
   matching::NearbyQuery q;
   q.at = input.at;
   q.radius_m = input.radius_m;
@@ -269,19 +352,32 @@ std::vector<Proposal> MatchIndex::nearby(const NearbyInput& input) const {
   q.now_s = input.now_s;
   const auto viewer = members_.find(input.viewer_member_id);
   if (viewer != members_.end()) q.viewer = viewer->second;
-  return to_proposals(engine->second->nearby(q));
+  // A community with no listing of its own yet still sees its partners'.
+  auto home =
+      engine == engines_.end() ? std::vector<Proposal>{} : to_proposals(engine->second->nearby(q));
+  if (partners_.find(input.community_id) == partners_.end()) return home;
+  // Partners' listings that cross, within the radius and their own reach (issue 23).
+  matching::NearbyQuery across = q;
+  across.within_candidate_reach = true;
+  across.k = matching::kMaxResults;
+  auto found = to_proposals(crossing_->nearby(across));
+  std::erase_if(
+      found, [&](const Proposal& p) { return !partner_listing(input.community_id, p.other_id); });
+  return best_of(std::move(home), std::move(found), input.k);
 }
 
 void MatchIndex::set_reliability(const std::string& member_id, double reliability) {
   std::unique_lock lock(mutex_);
   const auto member = member_index(member_id);
   for (auto& [community, engine] : engines_) engine->set_reliability(member, reliability);
+  crossing_->set_reliability(member, reliability);
 }
 
 void MatchIndex::record_proposal(const std::string& member_id) {
   std::unique_lock lock(mutex_);
   const auto member = member_index(member_id);
   for (auto& [community, engine] : engines_) engine->record_proposal(member);
+  crossing_->record_proposal(member);
 }
 
 std::size_t MatchIndex::size() const {

@@ -1,6 +1,7 @@
-// The service's view of the matching engine: one Engine per community (pairs never cross
-// communities), UUID and slug translation, and the lock that lets HTTP workers read while the
-// consumers write.
+// The service's view of the matching engine: one Engine per community, plus one of every
+// listing that crosses communities (visibility federation or public, issue 23) whose pairs are
+// kept to linked communities; UUID and slug translation, and the lock that lets HTTP workers read
+// while the consumers write.
 #pragma once
 
 #include <map>
@@ -78,6 +79,9 @@ class MatchIndex {
                                       const std::map<std::string, int64_t>& locked,
                                       int64_t now_s) const;
   std::vector<Proposal> nearby(const NearbyInput& input) const;
+  // Each community's active federation partners (services/common/federation_partners.hpp):
+  // listings that cross pair with, and are shown to, these communities only.
+  void set_partners(std::unordered_map<std::string, std::vector<std::string>> partners);
   void set_reliability(const std::string& member_id, double reliability);
   // Counts a proposal to this member, so that the same active provider is not always first.
   void record_proposal(const std::string& member_id);
@@ -87,12 +91,27 @@ class MatchIndex {
   matching::Listing to_engine(const ReadListing& row);  // needs the write lock (member ids)
   matching::Engine& engine_of(const std::string& community_id);
   matching::MemberIndex member_index(const std::string& member_id);
+  // Keeps the crossing engine in step with one listing (needs the write lock).
+  void upsert_crossing(const ReadListing& row, const matching::Listing& listing);
+  void remove_crossing(std::string_view listing_id);
+  // Whether `other` is a crossing listing of a partner of `community_id` (needs a lock).
+  bool partner_listing(const std::string& community_id, const std::string& other) const;
+  // The best k of a crossing listing among its partners' (needs a lock).
+  std::vector<Proposal> crossing_matches(const std::string& community_id, matching::ListingId id,
+                                         std::size_t k, int64_t now_s) const;
+  std::optional<bool> pair_holds(const std::string& community_id, std::string_view listing_id,
+                                 const std::string& other, int64_t now_s) const;
 
   CategoryIds categories_;
   mutable std::shared_mutex mutex_;                                   // guards everything below
   std::map<std::string, std::unique_ptr<matching::Engine>> engines_;  // by community id
   std::unordered_map<std::string, matching::MemberIndex> members_;
   std::unordered_map<std::string, int64_t> revisions_;  // listing id -> revision applied last
+  // Every active listing that crosses, of every community: pairs are found here and kept to
+  // linked communities (a post-filter over at most matching::kMaxResults candidates).
+  std::unique_ptr<matching::Engine> crossing_;
+  std::unordered_map<std::string, std::string> crossing_community_;  // listing id -> community
+  std::unordered_map<std::string, std::vector<std::string>> partners_;
 };
 
 }  // namespace maillon::matching_service

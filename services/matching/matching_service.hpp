@@ -36,6 +36,9 @@ struct ReadListing {
   // Counts the row's writes (schemas/matching/003_listing_revision.sql): the index never
   // applies a row older than the one it holds, so a late read never undoes a newer write.
   int64_t revision = 0;
+  // community, federation or public (exchange/listing.hpp): only the last two are matched with
+  // and shown to the communities linked to this one (issue 23).
+  std::string visibility = "community";
 };
 
 void register_service(Service& service);

@@ -15,14 +15,15 @@ constexpr const char* kListingColumns =
     "reach_m, floor(extract(epoch FROM available_from))::bigint, "
     "floor(extract(epoch FROM available_until))::bigint, status, title, words, "
     "floor(extract(epoch FROM created_at))::bigint, "
-    "revision";
+    "revision, visibility";
 
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, community_id, category, kind, mode, lat, lon, "
     "site_id, at_site, reach_m, available_from, available_until, status, title, words, "
-    "created_at, updated_at) VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9, "
-    "$10::uuid, $11, $12, $13::timestamptz, $14::timestamptz, $15, $16, $17, $18::timestamptz, "
-    "$19::timestamptz) ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, "
+    "created_at, updated_at, visibility) VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, "
+    "$9, $10::uuid, $11, $12, $13::timestamptz, $14::timestamptz, $15, $16, $17, "
+    "$18::timestamptz, $19::timestamptz, $20) ON CONFLICT (id) DO UPDATE SET "
+    "category = EXCLUDED.category, visibility = EXCLUDED.visibility, "
     "kind = EXCLUDED.kind, mode = EXCLUDED.mode, lat = EXCLUDED.lat, lon = EXCLUDED.lon, "
     "site_id = EXCLUDED.site_id, at_site = EXCLUDED.at_site, reach_m = EXCLUDED.reach_m, "
     "available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until, "
@@ -91,7 +92,7 @@ ReadListing read_listing(const pqxx::row& r) {
   ReadListing l;
   read_columns(r, l.id, l.side, l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat,
                l.lon, l.at_site, l.reach_m, l.available_from_s, l.available_until_s, l.status,
-               l.title, l.words, l.created_at_s, l.revision);
+               l.title, l.words, l.created_at_s, l.revision, l.visibility);
   return l;
 }
 
@@ -128,7 +129,7 @@ std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& w)
   const auto r = tx.exec_params(
       std::string(kUpsertListing) + kListingColumns, l.id, l.side, l.member_id, l.community_id,
       l.category, l.kind, l.mode, l.lat, l.lon, w.site_id, l.at_site, l.reach_m, w.available_from,
-      w.available_until, l.status, l.title, l.words, w.created_at, w.updated_at);
+      w.available_until, l.status, l.title, l.words, w.created_at, w.updated_at, l.visibility);
   if (r.empty()) return std::nullopt;
   return read_listing(r[0]);
 }

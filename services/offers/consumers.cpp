@@ -7,7 +7,9 @@
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_exchanges.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/events_members.hpp"
+#include "services/common/federation_partners.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -179,6 +181,10 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
             [context](pqxx::work& tx, const Event& e) { apply_members_event(*context, tx, e); });
   s.consume("exchanges",
             [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  // Federation links (issue 23): which communities' listings cross to whom. Transfers, the
+  // stream's bulk, change nothing here.
+  s.consume(kLedgerEventsStream,
+            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); });
   if (context->config.side == ListingSide::offer) register_depot_consumer(context);
   s.every("expire-listings", context->config.expiry_interval,
           [context](pqxx::work& tx) { expire_due(*context, tx); });

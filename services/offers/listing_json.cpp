@@ -165,6 +165,7 @@ Json common_fields(const ListingRow& row) {
           {"photos", l.photos},
           {"deposit_minutes", l.deposit_minutes ? Json(*l.deposit_minutes) : Json(nullptr)},
           {"capacity", l.capacity ? Json(*l.capacity) : Json(nullptr)},
+          {"visibility", to_string(l.visibility)},
           {"status", to_string(l.status)},
           {"created_at", format_rfc3339(l.created_at_s)},
           {"updated_at", format_rfc3339(l.updated_at_s)}};
@@ -190,7 +191,8 @@ ListingDraft parse_draft(std::string_view body) {
                      d.time_s("available_until"),
                      d.texts("photos"),
                      d.integer("deposit_minutes"),
-                     d.integer("capacity")};
+                     d.integer("capacity"),
+                     d.text("visibility")};
   finish(d);
   return draft;
 }
@@ -199,7 +201,7 @@ ListingPatch parse_patch(std::string_view body) {
   Json j = body_object(body, ListingWrite::patch);
   Decoder d(j);
   for (const char* f : {"kind", "mode", "category", "title", "description", "tags", "reach_km",
-                        "price_minutes", "photos", "status"}) {
+                        "price_minutes", "photos", "status", "visibility"}) {
     d.refuse_null(f);
   }
   ListingPatch p;
@@ -220,6 +222,7 @@ ListingPatch parse_patch(std::string_view body) {
   p.photos = d.texts("photos");
   p.deposit_minutes = d.clearable("deposit_minutes", [&] { return d.integer("deposit_minutes"); });
   p.capacity = d.clearable("capacity", [&] { return d.integer("capacity"); });
+  p.visibility = d.text("visibility");
   p.status = d.text("status");
   finish(d);
   return p;

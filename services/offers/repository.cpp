@@ -20,17 +20,17 @@ constexpr const char* kColumns =
     "exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint, "
     "floor(extract(epoch FROM updated_at))::bigint, "
     "(extract(epoch FROM created_at) * 1000000)::bigint, current_schema(), hidden_suspended, "
-    "hidden_moderated, deposit_minutes, capacity, revision";
+    "hidden_moderated, deposit_minutes, capacity, revision, visibility";
 
 constexpr const char* kInsertListing =
     "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
     "category, title, description, tags, lat, lon, position_lat, position_lon, grid_lat, "
     "grid_lon, reach_km, price_minutes, duration_minutes, available_from, available_until, "
-    "photos, status, acted_by, deposit_minutes, capacity) VALUES ($1, $2, $3, $4::uuid, "
-    "$5::uuid, $6, $7, $8, $9, $10, "
+    "photos, status, acted_by, deposit_minutes, capacity, visibility) VALUES ($1, $2, $3, "
+    "$4::uuid, $5::uuid, $6, $7, $8, $9, $10, "
     "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12, $13, $14, $15, $16, $17, $18, "
     "$19, $20, to_timestamp($21::bigint), to_timestamp($22::bigint), "
-    "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid, $26, $27)";
+    "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid, $26, $27, $28)";
 
 constexpr const char* kUpdateListingHead =
     "UPDATE listings SET site_id = $2::uuid, kind = $3, mode = $4, category = $5, title = $6, "
@@ -40,19 +40,24 @@ constexpr const char* kUpdateListingHead =
     "available_from = to_timestamp($18::bigint), available_until = to_timestamp($19::bigint), "
     "photos = ARRAY(SELECT jsonb_array_elements_text($20::jsonb)), status = $21, "
     "exchange_id = $22::uuid, acted_by = $23::uuid, deposit_minutes = $24, capacity = $25, "
-    "updated_at = now() WHERE id = $1 RETURNING ";
+    "visibility = $26, updated_at = now() WHERE id = $1 RETURNING ";
 
 constexpr const char* kFindListing = " FROM listings WHERE id = $1";
 
 // One statement for every filter combination: an absent filter is a NULL parameter, folded
 // away by the planner (parameters are bound per execution, so each gets its own plan).
 // The distance is computed between snapped points: nothing finer than the grid leaks.
+// A linked community's listing ($18: the reader's active partners) comes only when it crosses
+// (exchange/listing.hpp: visible_to_community): federation or public, active, near the point
+// given, within the radius and within its own reach.
 constexpr const char* kListTail =
     ", d.distance_m FROM listings CROSS JOIN LATERAL (SELECT CASE WHEN $10::float8 IS NULL "
     "THEN NULL ELSE 2 * 6371008.8 * asin(least(1, sqrt(power(sin(radians(grid_lat - $10) / 2), "
     "2) + cos(radians($10)) * cos(radians(grid_lat)) * power(sin(radians(grid_lon - $11) / 2), "
     "2)))) END AS distance_m) d "
-    "WHERE community_id = $1 AND status = $2 "
+    "WHERE (community_id = $1 OR (community_id = ANY($18::uuid[]) AND visibility <> 'community' "
+    "AND status = 'active' AND $10::float8 IS NOT NULL AND d.distance_m <= reach_km * 1000)) "
+    "AND status = $2 "
     "AND ($3::text IS NULL OR search @@ websearch_to_tsquery('public.french_unaccent', $3)) "
     "AND ($4::text[] IS NULL OR category = ANY($4::text[])) "
     "AND ($5::text IS NULL OR kind = $5) AND ($6::text IS NULL OR mode = $6) "
@@ -95,7 +100,7 @@ constexpr const char* kHideListingHead =
     "UPDATE listings SET hidden_moderated = true, hidden_report_id = $3::uuid, updated_at = now() "
     "WHERE id = $1 AND community_id = $2 AND NOT hidden_moderated RETURNING ";
 
-constexpr int kColumnCount = 35;  // of kColumns: what a query adds comes after them
+constexpr int kColumnCount = 36;  // of kColumns: what a query adds comes after them
 
 constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
 
@@ -155,6 +160,7 @@ ListingRow read_row(const pqxx::row& r) {
   l.deposit_minutes = opt<int64_t>(r[32]);
   l.capacity = opt<int64_t>(r[33]);
   row.revision = r[34].as<int64_t>();
+  l.visibility = parse_listing_visibility(r[35].c_str()).value();
   return row;
 }
 
@@ -194,7 +200,7 @@ void insert_listing(pqxx::work& tx, const ListingRow& row) {
                  location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
                  row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
                  l.available_until_s, json_array(l.photos), std::string(to_string(l.status)),
-                 row.acted_by, l.deposit_minutes, l.capacity);
+                 row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
 }
 
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
@@ -215,7 +221,7 @@ ListingRow update_listing(pqxx::work& tx, const ListingRow& row) {
       location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
       row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
       l.available_until_s, json_array(l.photos), std::string(to_string(l.status)), row.exchange_id,
-      row.acted_by, l.deposit_minutes, l.capacity);
+      row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
   return read_row(r.at(0));
 }
 
@@ -240,7 +246,8 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
   }
   auto r = tx.exec_params(kList, q.community_id, q.status, q.text, category_array(q.categories),
                           q.kind, q.mode, q.site_id, q.member_id, q.limit, lat, lon, q.radius_m,
-                          dlat, dlon, after_us, after_id, hidden_shown_to(q));
+                          dlat, dlon, after_us, after_id, hidden_shown_to(q),
+                          array_literal(q.partner_community_ids));
   std::vector<ListingRow> rows;
   rows.reserve(r.size());
   for (const auto& row : r) {

@@ -51,6 +51,9 @@ struct ListQuery {
   std::optional<std::string> member_id;
   std::optional<ListingLocation> near;  // snapped
   double radius_m = 0;
+  // The reader's community's active federation partners: their listings that cross come too
+  // (exchange/listing.hpp: visible_to_community), only with `near`.
+  std::vector<std::string> partner_community_ids;
   // Hidden listings are left out, except those of this member (the caller's own).
   std::string hidden_shown_to;
   std::optional<std::pair<int64_t, std::string>> after;  // (created_at_us, id) of the last seen

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "exchange/text_search.hpp"
 #include "services/common/db.hpp"
+#include "services/common/federation_partners.hpp"
 #include "services/common/log.hpp"
 #include "services/offers/listing_json.hpp"
 
@@ -98,10 +100,23 @@ void SearchIndex::catch_up() {
 }
 
 void SearchIndex::read_feed() {
-  ListingFeed feed =
-      read_only(db_, [&](pqxx::transaction_base& tx) { return read_listing_feed(tx, next_xact_); });
+  // The partners with the feed: a handful of rows, and one poll bounds how long a suspended
+  // link still lets listings cross.
+  auto [feed, partners] = read_only(db_, [&](pqxx::transaction_base& tx) {
+    return std::pair{read_listing_feed(tx, next_xact_), federation_partners::all_active(tx)};
+  });
   apply(std::move(feed.rows));
+  {
+    std::unique_lock lock(model_mutex_);
+    partners_ = std::move(partners);
+  }
   next_xact_ = std::move(feed.next_xact);
+}
+
+std::vector<std::string> SearchIndex::partners_of(const std::string& community_id) const {
+  std::shared_lock lock(model_mutex_);
+  auto it = partners_.find(community_id);
+  return it == partners_.end() ? std::vector<std::string>{} : it->second;
 }
 
 // Each row is moved into its entry, through the structured binding that clang-tidy 14 does not
@@ -178,26 +193,50 @@ std::optional<std::vector<SearchHit>> SearchIndex::search(const ListQuery& q) {
   }
   std::vector<SearchHit> page;
   std::shared_lock lock(model_mutex_);
-  auto community = by_community_.find(q.community_id);
-  if (community == by_community_.end()) return page;
+  scan(q, q.community_id, true, text, page);
+  // Partners' listings cross only near a point (each side's reach is judged from it).
+  if (q.partner_community_ids.empty() || !q.near || *status != ListingStatus::active) return page;
+  for (const std::string& partner : q.partner_community_ids) scan(q, partner, false, text, page);
+  // One page in the order of a single community's: newest first, then by id.
+  auto newer = [](const SearchHit& a, const SearchHit& b) {
+    return std::tie(a.row->created_at_us, a.row->listing.id) >
+           std::tie(b.row->created_at_us, b.row->listing.id);
+  };
+  std::sort(page.begin(), page.end(), newer);
+  if (page.size() > static_cast<std::size_t>(q.limit))
+    page.resize(static_cast<std::size_t>(q.limit));
+  return page;
+}
+
+void SearchIndex::scan(const ListQuery& q, const std::string& community_id, bool home,
+                       const std::shared_ptr<const TsQuery>& text,
+                       std::vector<SearchHit>& page) const {
+  auto community = by_community_.find(community_id);
+  if (community == by_community_.end()) return;
   const Ordered& ordered = community->second;
   auto it = q.after ? ordered.upper_bound(Key{q.after->first, q.after->second}) : ordered.begin();
-  for (; it != ordered.end() && page.size() < static_cast<std::size_t>(q.limit); ++it) {
+  std::size_t found = 0;
+  for (; it != ordered.end() && found < static_cast<std::size_t>(q.limit); ++it) {
     const std::shared_ptr<const Entry>& held_entry = it->second;
     const Entry& entry = *held_entry;
+    if (!home && !crosses_communities(entry.row.listing.visibility)) continue;
     if (!passes_fields(q, entry.row)) continue;
     std::optional<double> distance;
     if (q.near) {
       distance = distance_m(*q.near, entry.row.grid);
       if (*distance > q.radius_m) continue;
     }
+    if (!home &&
+        !visible_to_community(entry.row.listing, q.community_id, true, distance, q.radius_m)) {
+      continue;
+    }
     if (text && !ts_matches(*text, entry.text)) continue;
     // Aliasing pointers: the page keeps the entry alive after a later write replaces it.
     page.push_back({std::shared_ptr<const ListingRow>(held_entry, &entry.row),
                     std::shared_ptr<const std::string>(held_entry, &entry.community_json),
                     std::shared_ptr<const std::string>(held_entry, &entry.editor_json), distance});
+    ++found;
   }
-  return page;
 }
 
 }  // namespace maillon::listings

@@ -58,6 +58,11 @@ class SearchIndex {
 
   std::size_t size() const;
 
+  // The active federation partners of a community (services/common/federation_partners.hpp), as
+  // of the last feed read: a search of that community also reads those partners' listings that
+  // cross (exchange/listing.hpp: visible_to_community).
+  std::vector<std::string> partners_of(const std::string& community_id) const;
+
  private:
   struct Entry;
   using Key = std::pair<int64_t, std::string>;  // (created_at_us, id), newest first
@@ -69,6 +74,7 @@ class SearchIndex {
   mutable std::shared_mutex model_mutex_;
   std::unordered_map<std::string, Ordered> by_community_;
   std::unordered_map<std::string, std::pair<std::string, Key>> where_;  // id → (community, key)
+  std::unordered_map<std::string, std::vector<std::string>> partners_;  // community → partners
   std::atomic<bool> loaded_{false};
 
   std::mutex feed_mutex_;  // one feed read at a time; guards next_xact_ and the counters
@@ -83,6 +89,9 @@ class SearchIndex {
 
   void read_feed();
   void apply(std::vector<std::pair<ListingRow, std::string>> rows);
+  // The page of one community's listings: its own (home) or a partner's that cross to the reader.
+  void scan(const ListQuery& q, const std::string& community_id, bool home,
+            const std::shared_ptr<const TsQuery>& text, std::vector<SearchHit>& page) const;
   void remove_locked(const std::string& id);
   std::optional<std::shared_ptr<const TsQuery>> text_query(const std::string& text);
 };

@@ -4,6 +4,7 @@
 #include "services/offers/usecases.hpp"
 
 #include "services/common/auth.hpp"
+#include "services/common/federation_partners.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/media_photos.hpp"
@@ -45,8 +46,15 @@ ListingRow visible(pqxx::transaction_base& tx, const Identity& who, const std::s
                    bool lock) {
   if (!is_uuid(id)) refuse(ListingCode::listing_not_found);
   auto row = find_listing(tx, id, lock);
-  if (!row || row->listing.community_id != who.community_id) {
-    refuse(ListingCode::listing_not_found);
+  if (!row) refuse(ListingCode::listing_not_found);
+  if (row->listing.community_id != who.community_id) {
+    // A linked community's listing that crosses may be read (never changed: lock is for edits).
+    // Its reach is judged by the searches that find it; the id alone names no point to judge.
+    const Listing& l = row->listing;
+    const bool crosses = !lock && crosses_communities(l.visibility) &&
+                         l.status == ListingStatus::active && !row->hidden() &&
+                         federation_partners::linked(tx, who.community_id, l.community_id);
+    if (!crosses) refuse(ListingCode::listing_not_found);
   }
   // Hidden (owner suspended, or moderated): only those who may edit it know it exists.
   if (row->hidden() && !can_edit(who, *row)) refuse(ListingCode::listing_not_found);
@@ -113,7 +121,9 @@ ListingOutcome<ListingRow> ListingUseCases::create(const Identity& who, const Li
   return out;
 }
 
-ListingOutcome<SearchPage> ListingUseCases::search(const ListQuery& query) {
+ListingOutcome<SearchPage> ListingUseCases::search(ListQuery query) {
+  // The linked communities whose listings may cross to this reader (issue 23).
+  query.partner_community_ids = c_->index->partners_of(query.community_id);
   // From memory when the read model holds what is asked, else one PostgreSQL query.
   auto hits = c_->index->search(query);
   if (!hits) {

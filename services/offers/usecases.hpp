@@ -78,7 +78,8 @@ class ListingUseCases {
 
   ListingOutcome<ListingRow> create(const Identity& who, const ListingDraft& draft);
   // `query.limit` is the page size plus one.
-  ListingOutcome<SearchPage> search(const ListQuery& query);
+  // A search of the caller's community, and of its federation partners' listings that cross.
+  ListingOutcome<SearchPage> search(ListQuery query);
   ListingOutcome<SeenListing> get(const Identity& who, const std::string& id);
   ListingOutcome<ListingRow> patch(const Identity& who, const std::string& id,
                                    const ListingPatch& patch);

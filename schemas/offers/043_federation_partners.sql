@@ -1,0 +1,1 @@
+../shared/federation_partners.sql

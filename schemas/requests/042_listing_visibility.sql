@@ -1,0 +1,1 @@
+../offers/042_listing_visibility.sql
