@@ -616,6 +616,14 @@ def pg_commits(database_url):
         return None
 
 
+async def idle_commit_rate(database_url, seconds=3.0):
+    """Commits per second with no load: the services' pollers and relays commit at rest too."""
+    before = pg_commits(database_url)
+    await asyncio.sleep(seconds)
+    after = pg_commits(database_url)
+    return None if before is None or after is None else (after - before) / seconds
+
+
 def database_url_of_stack(stack_dir):
     """The stack's DATABASE_URL, from the environment of its first running service."""
     run = os.path.join(stack_dir, "run")
@@ -786,10 +794,11 @@ def print_step(result, args):
                       for n in MIXES[args.mix])
     print("flows done/started: %s; unfinished after the drain: %d; scheduler late by up to %.0f ms"
           % (flows, result["unfinished"], st.lateness_s_max * 1000))
-    commits = result["commits"]
+    commits, idle = result["commits"], result.get("idle_commits")
     if commits is not None:
-        print("PostgreSQL commits/s (stack database): %.0f%s" % (
-            commits, " = %.1f per exchange paid" % (commits * window / done) if done else ""))
+        print("PostgreSQL commits/s (stack database): %.0f, %.0f at rest%s" % (
+            commits, idle or 0, "; above rest, %.1f per exchange paid (every flow's commits "
+            "counted)" % ((commits - (idle or 0)) * window / done) if done else ""))
     print("exchanges paid: %d = %.1f/s" % (done, done / window))
     why = verdict(result)
     print("verdict at %.0f/s: %s" % (result["rate"], "PASS" if not why else "FAIL: " + "; ".join(why)))
@@ -824,12 +833,17 @@ async def main_async(args):
     if not database_url:
         log("no database URL (--database-url): no commits per second, no pgbench")
     w = await setup(http, args, log)
+    idle_commits = await idle_commit_rate(database_url)
+    if idle_commits is not None:
+        log("PostgreSQL commits/s of the stack's database at rest (pollers, relays): %.0f"
+            % idle_commits)
     gc.collect()
     gc.freeze()
     results, best = [], None
     rate = args.start if args.find_max else args.rate
     while True:
         result = await run_step(w, args, rate, procs, database_url)
+        result["idle_commits"] = idle_commits
         print_step(result, args)
         sys.stdout.flush()
         results.append(result)
