@@ -537,8 +537,9 @@ def all_pids():
 class Processes:
     """The groups of processes to account: each service instance, nginx, PostgreSQL, Redis."""
 
-    def __init__(self, stack_dir, database):
-        self.stack_dir, self.database = stack_dir, database
+    def __init__(self, stack_dir, database_url):
+        self.stack_dir, self.database_url = stack_dir, database_url
+        self.database = urllib.parse.urlsplit(database_url).path.lstrip("/") if database_url else None
 
     def groups(self):
         groups = {}
@@ -569,6 +570,8 @@ class Processes:
             groups["nginx (gateway)"] = nginx
         if pg_ours:
             groups["postgres (%s backends)" % self.database] = pg_ours
+            for name, pids in backends_by_service(groups, self.database_url).items():
+                groups["postgres for " + name] = pids
         groups["postgres (whole server)"] = pg_all
         groups["redis (whole server)"] = redis
         groups["load generator"] = [os.getpid()]
@@ -579,6 +582,45 @@ class Processes:
         for name, pids in self.groups().items():
             ticks[name] = {pid: cpu_ticks(pid) for pid in pids}
         return ticks
+
+
+def backends_by_service(services, database_url):
+    """Which service each PostgreSQL backend of the stack's database serves: the backend's client
+    port (pg_stat_activity) is the local port of a socket that the service's process holds."""
+    if not database_url:
+        return {}
+    try:
+        out = subprocess.run(["psql", "-X", "-Atq", "-F", " ", database_url, "-c",
+                              "SELECT pid, client_port FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()"],
+                             capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    backend_of_port = {}
+    for line in out.split("\n"):
+        fields = line.split()
+        if len(fields) == 2 and fields[1].lstrip("-").isdigit():
+            backend_of_port[int(fields[1])] = int(fields[0])
+    inode_port = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in (read(table) or b"").split(b"\n")[1:]:
+            cols = row.split()
+            if len(cols) > 9:
+                inode_port[cols[9]] = int(cols[1].rsplit(b":", 1)[1], 16)
+    found = {}
+    for name, pids in services.items():
+        for pid in pids:
+            try:
+                links = [os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                         for fd in os.listdir("/proc/%d/fd" % pid)]
+            except OSError:
+                continue
+            for link in links:
+                if link.startswith("socket:["):
+                    port = inode_port.get(link[8:-1].encode())
+                    if port in backend_of_port:
+                        found.setdefault(name, []).append(backend_of_port[port])
+    return found
 
 
 def cpu_percent(before, after, seconds):
@@ -783,7 +825,7 @@ def print_step(result, args):
     print("|---|---|---|---|")
     for name, pct in sorted(result["cpu"].items(), key=lambda kv: -kv[1]):
         mem = result["mem"].get(name, [])
-        if "whole server" in name or "backends" in name:
+        if name.startswith(("postgres", "redis")):  # shared memory would be counted many times
             rss = hwm = "(%d processes)" % len(mem)
         else:
             rss = "%.1f" % (sum(m[0] for m in mem) / 1024)
@@ -805,16 +847,16 @@ def print_step(result, args):
 
 
 def bench_lines(args, best, tps):
+    # ours: exchanges paid per second in the passing step (0 when none passed the budgets).
     lines = []
     goal = GOALS[args.mix]
-    if best is not None:
-        paid = exchanges_completed(best["stats"]) / best["window"]
-        lines.append("BENCH load.%s.exchanges_per_s ours=%.1f anchor=%.0f ratio=%.2f" % (
-            args.mix, paid, goal, paid / goal))
-        if tps:
-            anchor = tps / COMMITS_PER_EXCHANGE
-            lines.append("BENCH load.%s.vs_pgbench ours=%.1f anchor=%.1f ratio=%.2f" % (
-                args.mix, paid, anchor, paid / anchor))
+    paid = exchanges_completed(best["stats"]) / best["window"] if best is not None else 0.0
+    lines.append("BENCH load.%s.exchanges_per_s ours=%.1f anchor=%.0f ratio=%.2f" % (
+        args.mix, paid, goal, paid / goal))
+    if tps:
+        anchor = tps / COMMITS_PER_EXCHANGE
+        lines.append("BENCH load.%s.vs_pgbench ours=%.1f anchor=%.1f ratio=%.2f" % (
+            args.mix, paid, anchor, paid / anchor))
     if tps:
         lines.append("BENCH load.pgbench_tpcb tps=%.0f" % tps)
     return lines
@@ -825,8 +867,7 @@ async def main_async(args):
     http = Http(url.hostname, url.port or 80, args.in_flight)
     log = lambda text: print("load: " + text, flush=True)  # noqa: E731
     database_url = args.database_url or database_url_of_stack(args.stack_dir)
-    database = urllib.parse.urlsplit(database_url).path.lstrip("/") if database_url else None
-    procs = Processes(args.stack_dir, database)
+    procs = Processes(args.stack_dir, database_url)
     if not procs.groups().get("members"):
         log("no service pids under %s/run: CPU and memory only for PostgreSQL, Redis and "
             "the generator (--stack-dir)" % args.stack_dir)
@@ -839,7 +880,7 @@ async def main_async(args):
             % idle_commits)
     gc.collect()
     gc.freeze()
-    results, best = [], None
+    results, best, retried = [], None, 0
     rate = args.start if args.find_max else args.rate
     while True:
         result = await run_step(w, args, rate, procs, database_url)
@@ -850,8 +891,14 @@ async def main_async(args):
         passed = not verdict(result)
         if passed:
             best = result
+        elif args.find_max and retried < args.retries:
+            # The machine may be shared: one bad window is tried again before the search stops.
+            retried += 1
+            await asyncio.sleep(args.pause)
+            continue
         if not args.find_max or not passed or rate >= args.max_rate:
             break
+        retried = 0
         rate = min(args.max_rate, round(rate * args.factor, 1))
         await asyncio.sleep(args.pause)
     http.close()
@@ -868,10 +915,14 @@ async def main_async(args):
         print("| %.0f | %.1f | %.0f ms (%s) | %s |" % (
             r["rate"], exchanges_completed(st) / r["window"], worst[0], worst[1],
             "PASS" if not why else "FAIL: " + "; ".join(why)))
+    top = max(results, key=lambda r: exchanges_completed(r["stats"]) / r["window"])
+    print("most exchanges paid per second in any step, whatever the latency: %.1f (offered %.0f)"
+          % (exchanges_completed(top["stats"]) / top["window"], top["rate"]))
     if args.find_max:
         print("highest rate with every p99 <= %.0f ms: %s" % (
             P99_BUDGET_MS, "%.0f exchanges/s" % best["rate"] if best else "none (even the first)"))
-    for line in bench_lines(args, best if args.find_max else results[-1], tps):
+    last = results[-1] if not verdict(results[-1]) else None
+    for line in bench_lines(args, best if args.find_max else last, tps):
         print(line)
     return 0 if best is not None else 1
 
@@ -894,6 +945,8 @@ def parse_args(argv):
     p.add_argument("--start", type=float, default=10.0)
     p.add_argument("--factor", type=float, default=1.25)
     p.add_argument("--max-rate", type=float, default=400.0)
+    p.add_argument("--retries", type=int, default=1,
+                   help="a failing find-max step is run again this often before the search stops")
     p.add_argument("--pause", type=float, default=3.0, help="seconds between find-max steps")
     p.add_argument("--stack-dir", default=env("MAILLON_LOAD_STACK_DIR", os.path.join(root, ".local")),
                    help="directory with run/<service>.pid and nginx/ (script/server: .local)")
