@@ -47,13 +47,14 @@ constexpr auto kItemTail =
     std::tuple{event_field("partner", &ItemChanged::partner, &EventFields::optional_text),
                event_field("revision", &ItemChanged::revision, &EventFields::optional_integer)};
 
-constexpr auto kNotice =
-    std::tuple{event_field("item_id", &LoanNotice::item_id, &EventFields::uuid),
-               event_field("site_id", &LoanNotice::site_id, &EventFields::uuid),
-               event_field("member_id", &LoanNotice::member_id, &EventFields::uuid),
-               event_field("title", &LoanNotice::title, &EventFields::text),
-               event_field("loan_number", &LoanNotice::loan_number, &EventFields::integer),
-               event_field("due_at", &LoanNotice::due_at, &EventFields::text)};
+constexpr auto kNotice = std::tuple{
+    event_field("item_id", &LoanNotice::item_id, &EventFields::uuid),
+    event_field("site_id", &LoanNotice::site_id, &EventFields::uuid),
+    event_field("member_id", &LoanNotice::member_id, &EventFields::uuid),
+    event_field("title", &LoanNotice::title, &EventFields::text),
+    event_field("loan_number", &LoanNotice::loan_number, &EventFields::integer),
+    event_field("due_at", &LoanNotice::due_at, &EventFields::text),
+    event_field("late_notice", &LoanNotice::late_notice, &EventFields::optional_integer)};
 
 }  // namespace
 

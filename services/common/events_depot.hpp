@@ -54,6 +54,9 @@ struct LoanNotice {
   std::string title;
   int64_t loan_number = 1;
   std::string due_at;
+  // loan.late told again, N weeks after the due date (exchange/late_notices.hpp); absent on the
+  // first notice and on reminders.
+  std::optional<int64_t> late_notice;
 
   static Read<LoanNotice> read(const Event& e);
   nlohmann::json data() const;

@@ -44,6 +44,8 @@ void register_item_routes(const std::shared_ptr<const DepotContext>& context);
 void register_stats_routes(const std::shared_ptr<const DepotContext>& context);
 void register_label_routes(const std::shared_ptr<const DepotContext>& context);  // labels.hpp
 void register_consumers(const std::shared_ptr<const DepotContext>& context);
+// The weekly repeats of the late notices (late_notices.cpp).
+void register_late_notice_jobs(const std::shared_ptr<const DepotContext>& context);
 
 // The wire forms.
 // Who reads an item: staff of its site see every member id and ledger refusal; a member sees

@@ -71,6 +71,20 @@ constexpr const char* kLoanNoticeCandidates =
     "AND loan_due_at_s - $2 <= $1) OR (loan_late_number < loan_number AND loan_due_at_s < $1)) "
     "ORDER BY loan_due_at_s LIMIT $3 FOR UPDATE SKIP LOCKED";
 
+// Loans still out whose weekly late notice has fallen due, once their first one went: the time
+// stored with the last week told, else the first repeat ($2 after the due date).
+constexpr const char* kLateRepeatsDue =
+    "WHERE status = 'on_loan' AND loan_late_number = loan_number AND COALESCE((SELECT "
+    "max(n.next_at_s) FROM loan_late_notices n WHERE n.item_id = items.id AND n.loan_number = "
+    "items.loan_number), loan_due_at_s + $2) <= $1 ORDER BY loan_due_at_s LIMIT $3 "
+    "FOR UPDATE SKIP LOCKED";
+constexpr const char* kLastLateWeek =
+    "SELECT COALESCE(max(week), 0) FROM loan_late_notices WHERE item_id = $1 AND loan_number = $2";
+// A week already told (by another replica, or a retried run) inserts nothing.
+constexpr const char* kRecordLateNotice =
+    "INSERT INTO loan_late_notices (item_id, loan_number, week, next_at_s, sent_at_s) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING week";
+
 constexpr const char* kRecordRefusal =
     "UPDATE items SET ledger_refused_transfer_id = $2, ledger_refused_reason = $3 WHERE id = $1";
 
@@ -303,6 +317,20 @@ std::vector<ItemRow> unclaimed_candidates(pqxx::work& tx, int64_t now_s, int lim
 std::vector<ItemRow> loan_notice_candidates(pqxx::work& tx, int64_t now_s, int64_t lead_s,
                                             int limit) {
   return rows_from(tx.exec_params(sql(kLoanNoticeCandidates), now_s, lead_s, limit));
+}
+
+std::vector<ItemRow> late_repeats_due(pqxx::work& tx, int64_t now_s, int64_t first_repeat_after_s,
+                                      int limit) {
+  return rows_from(tx.exec_params(sql(kLateRepeatsDue), now_s, first_repeat_after_s, limit));
+}
+
+int32_t last_late_week(pqxx::work& tx, const std::string& item_id, int32_t loan_number) {
+  return tx.exec_params(kLastLateWeek, item_id, loan_number)[0][0].as<int32_t>();
+}
+
+bool record_late_notice(pqxx::work& tx, const std::string& item_id, int32_t loan_number,
+                        int32_t week, int64_t next_at_s, int64_t now_s) {
+  return !tx.exec_params(kRecordLateNotice, item_id, loan_number, week, next_at_s, now_s).empty();
 }
 
 bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::string& transfer_id,

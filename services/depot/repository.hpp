@@ -59,6 +59,15 @@ std::vector<ItemRow> unclaimed_candidates(pqxx::work& tx, int64_t now_s, int lim
 std::vector<ItemRow> loan_notice_candidates(pqxx::work& tx, int64_t now_s, int64_t lead_s,
                                             int limit);
 
+// Weekly late notices (exchange/late_notices.hpp): loans whose next repeat has fallen due, locked
+// like the other jobs' rows; the last week told of a loan (0: none); a week recorded once (false
+// when it already was).
+std::vector<ItemRow> late_repeats_due(pqxx::work& tx, int64_t now_s, int64_t first_repeat_after_s,
+                                      int limit);
+int32_t last_late_week(pqxx::work& tx, const std::string& item_id, int32_t loan_number);
+bool record_late_notice(pqxx::work& tx, const std::string& item_id, int32_t loan_number,
+                        int32_t week, int64_t next_at_s, int64_t now_s);
+
 // The ledger refused a command about this item; false when the item is unknown.
 bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::string& transfer_id,
                     const std::string& reason);

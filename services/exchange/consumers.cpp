@@ -15,6 +15,7 @@
 #include "services/common/service.hpp"
 #include "services/exchange/desk_items.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/holds.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -54,6 +55,7 @@ void apply_listing_event(pqxx::work& tx, const Event& e) {
   copy.capacity = l.capacity;
   copy.revision = l.revision;  // an older state read late does not replace a newer one
   repo::upsert_listing(tx, copy);
+  if (l.title) note_listing_title(tx, l.id, *l.title, l.revision);
 }
 
 void apply_match_event(pqxx::work& tx, const Event& e) {

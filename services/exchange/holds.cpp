@@ -21,12 +21,15 @@ constexpr const char* kHoldColumns =
     "SELECT id, offer_id, member_id, community_id, state, " MAILLON_HOLD_UTC("created_at") ", "
     MAILLON_HOLD_UTC("ready_at") ", " MAILLON_HOLD_UTC("pickup_until") ", exchange_id, CASE "
     "WHEN state IN ('waiting', 'ready') THEN (SELECT count(*) FROM holds q WHERE q.offer_id = "
-    "h.offer_id AND q.state IN ('waiting', 'ready') AND q.seq <= h.seq) ELSE 0 END FROM holds h ";
+    "h.offer_id AND q.state IN ('waiting', 'ready') AND q.seq <= h.seq) ELSE 0 END, "
+    "COALESCE((SELECT l.title FROM listings l WHERE l.id = h.offer_id), '') FROM holds h ";
 constexpr const char* kFindHold = "WHERE id = $1";
 constexpr const char* kFindHoldLocked = "WHERE id = $1 FOR UPDATE";
 constexpr const char* kQueue =
     "WHERE offer_id = $1 AND state IN ('waiting', 'ready') ORDER BY seq LIMIT $2";
 constexpr const char* kReadyHold = "WHERE offer_id = $1 AND state = 'ready'";
+constexpr const char* kHoldsOfMember =
+    "WHERE member_id = $1 AND state IN ('waiting', 'ready') ORDER BY seq LIMIT $2";
 // A second join of the same member (or two at once) meets the partial unique index: no row.
 constexpr const char* kInsertHold =
     "INSERT INTO holds (id, offer_id, member_id, community_id, created_at) "
@@ -35,9 +38,25 @@ constexpr const char* kQueueLength =
     "SELECT count(*) FROM holds WHERE offer_id = $1 AND state IN ('waiting', 'ready')";
 constexpr const char* kEndHold =
     "UPDATE holds SET state = $2, ended_at = to_timestamp($3) WHERE id = $1";
+// The ready hold of the member who asks to borrow names their proposal; it stays ready (first in
+// the queue, its window running) until the owner accepts: a declined proposal costs no place.
+constexpr const char* kLinkProposal =
+    "UPDATE holds SET exchange_id = $3 WHERE offer_id = $1 AND member_id = $2 AND state = 'ready'";
 constexpr const char* kFulfil =
-    "UPDATE holds SET state = 'fulfilled', exchange_id = $2, ended_at = to_timestamp($3) "
-    "WHERE id = $1";
+    "UPDATE holds SET state = 'fulfilled', exchange_id = $3, ended_at = to_timestamp($4) "
+    "WHERE offer_id = $1 AND member_id = $2 AND state = 'ready'";
+// An accepted loan called off before the hand-over gives its member their place back, with what
+// is left of their window (the job expires it if nothing is): the object was never theirs. Not
+// when someone else was told meanwhile or the member queues again.
+constexpr const char* kReopen =
+    "UPDATE holds h SET state = 'ready', ended_at = NULL WHERE h.exchange_id = $1 AND h.state = "
+    "'fulfilled' AND NOT EXISTS (SELECT 1 FROM holds o WHERE o.offer_id = h.offer_id AND (o.state "
+    "= 'ready' OR (o.member_id = h.member_id AND o.state = 'waiting')))";
+// The listing copy's title, for the holds' answers: an older event read late (below the copy's
+// revision) leaves it; the copy's other columns are the listing consumer's (repository.cpp).
+constexpr const char* kNoteTitle =
+    "UPDATE listings SET title = $2 WHERE id = $1 AND title IS DISTINCT FROM $2 AND "
+    "(revision IS NULL OR $3::bigint IS NULL OR revision <= $3::bigint)";
 // From the accept to the return, the object is promised or out.
 constexpr const char* kRunningLoanBorrower =
     "SELECT receiver_id FROM exchanges WHERE offer_id = $1 AND mode = 'lend' "
@@ -71,6 +90,7 @@ Hold hold_from(const pqxx::row& row) {
   h.pickup_until = hold_text_or_null(row[7]);
   h.exchange_id = hold_text_or_null(row[8]);
   h.position = row[9].as<int64_t>();
+  h.offer_title = row[10].c_str();
   return h;
 }
 
@@ -136,6 +156,15 @@ std::vector<Hold> queue(pqxx::work& tx, const std::string& offer_id, int limit) 
   return holds;
 }
 
+std::vector<Hold> holds_of_member(pqxx::work& tx, const std::string& member_id, int limit) {
+  std::vector<Hold> holds;
+  for (const auto& row :
+       tx.exec_params(std::string(kHoldColumns) + kHoldsOfMember, member_id, limit)) {
+    holds.push_back(hold_from(row));
+  }
+  return holds;
+}
+
 int64_t queue_length(pqxx::work& tx, const std::string& offer_id) {
   return tx.exec_params(kQueueLength, offer_id)[0][0].as<int64_t>();
 }
@@ -154,9 +183,18 @@ std::optional<Hold> ready_hold(pqxx::work& tx, const std::string& offer_id) {
   return hold_one(tx.exec_params(std::string(kHoldColumns) + kReadyHold, offer_id));
 }
 
-void fulfil(pqxx::work& tx, const std::string& hold_id, const std::string& exchange_id,
-            int64_t now_s) {
-  tx.exec_params(kFulfil, hold_id, exchange_id, now_s);
+void link_proposal(pqxx::work& tx, const std::string& offer_id, const std::string& member_id,
+                   const std::string& exchange_id) {
+  tx.exec_params(kLinkProposal, offer_id, member_id, exchange_id);
+}
+
+void fulfil(pqxx::work& tx, const std::string& offer_id, const std::string& member_id,
+            const std::string& exchange_id, int64_t now_s) {
+  tx.exec_params(kFulfil, offer_id, member_id, exchange_id, now_s);
+}
+
+void reopen(pqxx::work& tx, const std::string& exchange_id) {
+  tx.exec_params(kReopen, exchange_id);
 }
 
 }  // namespace holds_repo
@@ -171,12 +209,24 @@ ExchangeRefusal borrow_refusal(pqxx::work& tx, const std::string& offer_id,
   return has_holds(tx, offer_id) ? ExchangeRefusal::held_for_another : ExchangeRefusal::none;
 }
 
-void fulfil_hold(pqxx::work& tx, const std::string& offer_id, const std::string& receiver_id,
-                 const std::string& exchange_id, int64_t now_s) {
-  const auto ready = holds_repo::ready_hold(tx, offer_id);
-  if (ready && ready->member_id == receiver_id) {
-    holds_repo::fulfil(tx, ready->id, exchange_id, now_s);
+void link_hold_to_proposal(pqxx::work& tx, const std::string& offer_id,
+                           const std::string& receiver_id, const std::string& exchange_id) {
+  holds_repo::link_proposal(tx, offer_id, receiver_id, exchange_id);
+}
+
+void holds_follow_loan(pqxx::work& tx, const ExchangeRecord& record, int64_t now_s) {
+  const Exchange& ex = record.exchange;
+  if (ex.mode != ListingMode::lend || !record.offer_id) return;
+  if (ex.state == ExchangeState::accepted) {
+    holds_repo::fulfil(tx, *record.offer_id, ex.receiver_id, ex.id, now_s);
+  } else if (ex.state == ExchangeState::cancelled || ex.state == ExchangeState::expired) {
+    holds_repo::reopen(tx, ex.id);
   }
+}
+
+void note_listing_title(pqxx::work& tx, const std::string& listing_id, const std::string& title,
+                        std::optional<int64_t> revision) {
+  tx.exec_params(kNoteTitle, listing_id, title, revision);
 }
 
 bool has_holds(pqxx::work& tx, const std::string& offer_id) {
@@ -239,6 +289,14 @@ Answer<HoldQueue> HoldUseCases::queue(const Identity& who, const std::string& of
     for (Hold& hold : holds_repo::queue(tx, offer_id, kHoldQueueShownMax)) {
       if (q.whole || hold.member_id == who.member_id) q.items.push_back(std::move(hold));
     }
+    return answer;
+  });
+}
+
+Answer<std::vector<Hold>> HoldUseCases::mine(const Identity& who) {
+  return s_.db.transact([&](pqxx::work& tx) {
+    Answer<std::vector<Hold>> answer;
+    answer.value = holds_repo::holds_of_member(tx, who.member_id, kHoldQueueShownMax);
     return answer;
   });
 }

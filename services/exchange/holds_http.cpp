@@ -27,6 +27,7 @@ Json hold_optional_text(const std::optional<std::string>& value) {
 Json hold_json(const Hold& h) {
   return Json{{"id", h.id},
               {"offer_id", h.offer_id},
+              {"offer_title", h.offer_title},
               {"member_id", h.member_id},
               {"state", h.state},
               {"position", h.position == 0 ? Json(nullptr) : Json(h.position)},
@@ -49,6 +50,7 @@ class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
     bind("POST", "/v1/offers/{id}/holds", &HoldsApi::join);
     bind("GET", "/v1/offers/{id}/holds", &HoldsApi::queue);
     bind("DELETE", "/v1/holds/{id}", &HoldsApi::leave);
+    bind("GET", "/v1/me/holds", &HoldsApi::mine);
   }
 
  private:
@@ -69,6 +71,13 @@ class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
                                    {"length", q.length},
                                    {"whole_queue", q.whole},
                                    {"items", std::move(items)}});
+  }
+
+  Response mine(const Request& r) {
+    const auto answer = cases_.mine(s_.auth.require(r));
+    Json items = Json::array();
+    for (const Hold& h : hold_value_of(answer)) items.push_back(hold_json(h));
+    return json_response(200, Json{{"items", std::move(items)}});
   }
 
   Response leave(const Request& r) {

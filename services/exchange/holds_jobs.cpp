@@ -3,6 +3,7 @@
 // idempotent: a replica running the same job at the same time changes nothing twice.
 #include <nlohmann/json.hpp>
 
+#include "exchange/late_notices.hpp"
 #include "services/common/log.hpp"
 #include "services/exchange/holds.hpp"
 
@@ -12,10 +13,14 @@ namespace {
 #define MAILLON_JOB_UTC(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+// A window that passes while the member's proposal awaits the owner's answer waits for it: the
+// member asked in time. Declined or cancelled, the hold expires at the next run.
 constexpr const char* kExpireReady =
-    "UPDATE holds SET state = 'expired', ended_at = to_timestamp($1) WHERE id IN (SELECT id "
-    "FROM holds WHERE state = 'ready' AND pickup_until <= to_timestamp($1) ORDER BY "
-    "pickup_until LIMIT $2 FOR UPDATE SKIP LOCKED)";
+    "UPDATE holds SET state = 'expired', ended_at = to_timestamp($1) WHERE id IN (SELECT h.id "
+    "FROM holds h WHERE h.state = 'ready' AND h.pickup_until <= to_timestamp($1) AND NOT EXISTS "
+    "(SELECT 1 FROM exchanges e WHERE e.offer_id = h.offer_id AND e.receiver_id = h.member_id "
+    "AND e.mode = 'lend' AND e.state IN ('proposed', 'accepting')) ORDER BY h.pickup_until "
+    "LIMIT $2 FOR UPDATE OF h SKIP LOCKED)";
 // A closed offer lends nothing any more: its queue is let go.
 constexpr const char* kCancelClosed =
     "UPDATE holds h SET state = 'cancelled', ended_at = to_timestamp($1) WHERE h.state IN "
@@ -41,16 +46,17 @@ constexpr const char* kMakeReady =
 constexpr const char* kLastLoan =
     "SELECT id FROM exchanges WHERE offer_id = $1 AND mode = 'lend' ORDER BY updated_at DESC, "
     "seq DESC LIMIT 1";
-// Late loans whose current week (1: 7 days after the due date) was not told yet.
-constexpr const char* kLateWeeks =
-    "SELECT id, floor(($1::bigint - extract(epoch FROM due_at)) / $3::bigint)::int FROM "
-    "exchanges e WHERE state = 'late' AND due_at <= to_timestamp($1::bigint - $3::bigint) AND "
-    "NOT EXISTS (SELECT 1 FROM loan_late_notices n WHERE n.exchange_id = e.id AND n.week = "
-    "floor(($1::bigint - extract(epoch FROM e.due_at)) / $3::bigint)::int) ORDER BY due_at "
+// Late loans whose next weekly notice has fallen due: the time stored with the last week told,
+// else the first repeat (exchange/late_notices.hpp: late_notice_at_s(due, 1), passed as $3).
+constexpr const char* kLateDue =
+    "SELECT e.id, extract(epoch FROM e.due_at)::bigint, COALESCE(n.week, 0) FROM exchanges e "
+    "LEFT JOIN LATERAL (SELECT week, next_at FROM loan_late_notices WHERE exchange_id = e.id "
+    "ORDER BY week DESC LIMIT 1) n ON true WHERE e.state = 'late' AND COALESCE(n.next_at, "
+    "e.due_at + make_interval(secs => $3::bigint)) <= to_timestamp($1::bigint) ORDER BY e.due_at "
     "LIMIT $2";
 constexpr const char* kRecordLateNotice =
-    "INSERT INTO loan_late_notices (exchange_id, week) VALUES ($1, $2) ON CONFLICT DO NOTHING "
-    "RETURNING week";
+    "INSERT INTO loan_late_notices (exchange_id, week, next_at) VALUES ($1, $2, to_timestamp($3)) "
+    "ON CONFLICT DO NOTHING RETURNING week";
 
 // The first waiting member of the offer is told (unless another replica is doing it).
 void offer_to_first(Workflow& w, pqxx::work& tx, const std::string& offer_id,
@@ -89,13 +95,17 @@ void advance_holds(Workflow& w, pqxx::work& tx) {
 }
 
 void send_weekly_late_notices(Workflow& w, pqxx::work& tx) {
-  for (const auto& row : tx.exec_params(kLateWeeks, w.now_s(), kHoldsBatchMax, kLateNoticeEveryS)) {
+  const int64_t now_s = w.now_s();
+  for (const auto& row : tx.exec_params(kLateDue, now_s, kHoldsBatchMax, kLateNoticeEveryS)) {
     const std::string id = row[0].c_str();
-    const int week = row[1].as<int>();
-    if (tx.exec_params(kRecordLateNotice, id, week).empty()) continue;  // told by another run
+    const auto notice = weekly_late_notice(row[1].as<int64_t>(), row[2].as<int32_t>(), now_s);
+    if (!notice) continue;
+    if (tx.exec_params(kRecordLateNotice, id, notice->week, notice->next_at_s).empty()) {
+      continue;  // told by another run
+    }
     auto record = repo::find_exchange(tx, id, false);
     if (!record || record->exchange.state != ExchangeState::late) continue;
-    w.publish(tx, *record, "exchange.late", {{"late_notice", week}});
+    w.publish(tx, *record, "exchange.late", {{"late_notice", notice->week}});
   }
 }
 

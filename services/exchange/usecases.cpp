@@ -322,7 +322,7 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     record.message = in.message;
     repo::insert_exchange(tx, record);
     if (proposal.mode == ListingMode::lend) {
-      fulfil_hold(tx, p.offer->id, p.receiver_id, proposal.id, w_->now_s());
+      link_hold_to_proposal(tx, p.offer->id, p.receiver_id, proposal.id);
     }
     auto stored = *repo::find_exchange(tx, proposal.id, false);
     w_->publish(tx, stored, "exchange.proposed");

@@ -8,6 +8,7 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/holds.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -119,6 +120,7 @@ void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
 void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
                                  const ExchangeResult& result, const std::string& event_type) {
   repo::save_exchange(tx, record);
+  holds_follow_loan(tx, record, now_s());  // a hold is fulfilled by the accept, not the proposal
   for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "");
   if (!event_type.empty()) publish(tx, record, event_type);
   const ExchangeHistoryEntry& last = record.exchange.history.back();

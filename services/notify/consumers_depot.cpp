@@ -28,19 +28,37 @@ void tell_desk(pqxx::work& tx, const Event& e, const std::string& site_id, const
   }
 }
 
+// A weekly repeat (late_notice N) says how long it has been, and goes to the borrower only: the
+// desk heard of the loan once, with the first notice, as for loans between members.
+std::vector<std::string> loan_notice_words(const LoanNotice& l) {
+  const std::string due = l.due_at.substr(0, 10);
+  if (l.type == LoanNoticeType::reminder) {
+    return {"L'objet « " + l.title + " » est à rendre le " + due + " au comptoir de votre site."};
+  }
+  if (!l.late_notice) {
+    return {"L'objet « " + l.title + " » devait être rendu le " + due +
+            " au comptoir de votre site."};
+  }
+  const int64_t weeks = *l.late_notice;
+  return {"L'objet « " + l.title + " » devait être rendu le " + due + ", il y a " +
+              std::to_string(weeks) + (weeks > 1 ? " semaines." : " semaine."),
+          "Merci de le rapporter au plus vite au comptoir de votre site : vous ne pouvez pas "
+          "emprunter d'autre objet avant son retour."};
+}
+
 void apply_loan_notice(pqxx::work& tx, const Event& e, int64_t now_s) {
   const LoanNotice l = LoanNotice::read(e).value();
   const bool late = l.type == LoanNoticeType::late;
   Notice n{"event:" + e.id, l.member_id, e.type, late ? "loan.late" : "loan.reminder",
            std::nullopt,    e.data};
-  n.subject = late ? "Votre emprunt est en retard" : "Votre emprunt est à rendre demain";
-  n.paragraphs = {(late ? "L'objet « " + l.title + " » devait être rendu le "
-                        : "L'objet « " + l.title + " » est à rendre le ") +
-                  l.due_at.substr(0, 10) + " au comptoir de votre site."};
+  n.subject = !late           ? "Votre emprunt est à rendre demain"
+              : l.late_notice ? "Votre emprunt est toujours en retard"
+                              : "Votre emprunt est en retard";
+  n.paragraphs = loan_notice_words(l);
   n.link_path = "/notifications";
   n.site_id = l.site_id;
   tell(tx, n, now_s);
-  if (late) {
+  if (late && !l.late_notice) {
     tell_desk(tx, e, l.site_id, "desk.digest", "", "Prêt en retard : « " + l.title + " »", now_s);
   }
 }

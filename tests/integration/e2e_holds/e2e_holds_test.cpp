@@ -1,7 +1,8 @@
 // Holds on lent objects end to end through the nginx gateway (issue #19): a member queues for an
 // object on loan, the loan cannot be renewed while they wait, and once it is back they are told
-// (their inbox, loan.available) and alone may borrow it. (The pick-up window passing, due dates on
-// closed days and weekly late notices need a moved clock: tests/integration/holds covers them.)
+// (their inbox, loan.available) and alone may borrow it; it shows in their GET /v1/me/holds, and
+// a declined proposal keeps their place until the owner accepts one. (The pick-up window passing,
+// due dates on closed days and weekly late notices need a moved clock: tests/integration/holds.)
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -28,6 +29,9 @@ class E2eHoldsTest : public E2eSuite {
   }
   static Json queue(const MemberInfo& who, const std::string& offer) {
     return unless_busy([&] { return as(who).get("/v1/offers/" + offer + "/holds"); }).json();
+  }
+  static Json my_holds(const MemberInfo& who) {
+    return unless_busy([&] { return as(who).get("/v1/me/holds"); }).json();
   }
   static bool told(const MemberInfo& who) {
     auto r = as(who).get("/v1/notifications?limit=50");
@@ -89,9 +93,34 @@ TEST_F(E2eHoldsTest, a_member_holds_an_object_on_loan_and_is_told_when_it_is_bac
   auto jump = as(other).post("/v1/exchanges", loan(offer_id, kHourS, 2 * kDayS));
   EXPECT_EQ(jump.status, 409) << jump.body;
   EXPECT_EQ(jump.json()["code"], "held-for-another");
+  // Their holds across objects (GET /v1/me/holds): this one, their turn, and until when.
+  const Json mine = my_holds(holder);
+  ASSERT_EQ(mine["items"].size(), 1u) << mine.dump();
+  EXPECT_EQ(mine["items"][0]["offer_id"], offer_id);
+  EXPECT_EQ(mine["items"][0]["offer_title"], "Ponceuse orbitale");
+  EXPECT_EQ(mine["items"][0]["state"], "ready");
+  EXPECT_EQ(mine["items"][0]["position"], 1);
+  EXPECT_FALSE(mine["items"][0]["pickup_until"].is_null());
+  EXPECT_TRUE(my_holds(other)["items"].empty());
+
+  // Asking is not borrowing: declined, the holder keeps the place and the window; accepted, the
+  // hold is fulfilled and leaves the queue.
+  auto asked = propose(holder, loan(offer_id, kHourS, 2 * kDayS));
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  const std::string asked_id = asked.json()["id"];
+  ASSERT_EQ(as(owner).post("/v1/exchanges/" + asked_id + "/decline").status, 200);
+  const Json kept = my_holds(holder);
+  ASSERT_EQ(kept["items"].size(), 1u) << kept.dump();
+  EXPECT_EQ(kept["items"][0]["state"], "ready");
+  EXPECT_EQ(kept["items"][0]["pickup_until"], mine["items"][0]["pickup_until"]);
   auto borrowed = propose(holder, loan(offer_id, kHourS, 2 * kDayS));
   ASSERT_EQ(borrowed.status, 201) << borrowed.body;
+  const std::string borrowed_id = borrowed.json()["id"];
+  EXPECT_EQ(queue(owner, offer_id)["length"], 1);
+  ASSERT_EQ(as(owner).post("/v1/exchanges/" + borrowed_id + "/accept").status, 202);
+  ASSERT_TRUE(state_becomes(owner, borrowed_id, "accepted")) << state_of(owner, borrowed_id);
   EXPECT_EQ(queue(owner, offer_id)["length"], 0);
+  EXPECT_TRUE(my_holds(holder)["items"].empty());
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // one's own object), the first told when it is back (exchange.hold_available, notify's
 // loan.available) and alone allowed to borrow it during the pick-up window, then the next one;
 // renewals refused with a queue, while late and past max_renewals; due dates moved to a day the
-// site is open; late notices repeated weekly, once per week. The clock is moved, never waited for.
+// site is open; late notices repeated weekly, once per week (the depot's too); a hold fulfilled by
+// the owner's accept, not the proposal; a member's holds across objects (GET /v1/me/holds). The
+// clock is moved, never waited for.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -145,13 +147,141 @@ TEST_F(HoldsTest, the_queue_is_fair_and_the_first_alone_borrows_during_the_pick_
       eventually([&] { return !notifications_of(second, "exchange.hold_available").empty(); },
                  kSagaTimeoutMs));
 
-  // The second asks in time: the hold is fulfilled and the queue is empty.
+  // The second asks in time and the owner accepts: the hold is fulfilled, the queue is empty.
   auto borrowed = ex(second).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
   ASSERT_EQ(borrowed.status, 201) << borrowed.body;
+  EXPECT_EQ(queue(owner, offer_id)["length"], 1);  // asking is not borrowing yet
+  const std::string borrowed_id = borrowed.json()["id"];
+  ASSERT_EQ(ex(owner).post("/v1/exchanges/" + borrowed_id + "/accept").status, 202);
+  ASSERT_TRUE(becomes(owner, borrowed_id, "state", "accepted"));
   EXPECT_EQ(queue(owner, offer_id)["length"], 0);
   // Leaving is the holder's own act; another's hold is not found.
   EXPECT_EQ(ex(second).del("/v1/holds/" + first_hold).status, 404);
   EXPECT_EQ(ex(first).del("/v1/holds/" + first_hold).status, 204);
+}
+
+// A hold is fulfilled by the owner's accept, not by the member's proposal: declined, the member
+// keeps the first place and what is left of the window; an accepted loan called off before the
+// hand-over gives the place back; a window that passes while a proposal awaits the answer waits
+// for it, and once the answer is no, the hold expires and the next member is told.
+TEST_F(HoldsTest, a_hold_is_fulfilled_by_the_accept_and_a_declined_proposal_keeps_the_place) {
+  MemberInfo owner = member("Agathe"), borrower = member("Basile"), first = member("Chloé"),
+             second = member("Diane");
+  const std::string offer_id = lend_offer(owner, 0);
+  const std::string loan = handed_over_loan(owner, borrower, offer_id, kHourS, 2 * kDayS);
+  ASSERT_TRUE(eventually([&] { return join(first, offer_id).status == 201; }, kSagaTimeoutMs));
+  ASSERT_EQ(join(second, offer_id).status, 201);
+  return_both(owner, borrower, loan);
+  ASSERT_TRUE(eventually([&] { return own_hold(first, offer_id).value("state", "") == "ready"; },
+                         kSagaTimeoutMs))
+      << queue(owner, offer_id).dump();
+  const std::string until = own_hold(first, offer_id)["pickup_until"];
+  auto expect_first_and_ready = [&](const std::string& step) {
+    const Json hold = own_hold(first, offer_id);
+    EXPECT_EQ(hold.value("state", ""), "ready") << step << ": " << hold.dump();
+    EXPECT_EQ(hold.value("position", 0), 1) << step;
+    EXPECT_EQ(hold.value("pickup_until", ""), until) << step;
+    EXPECT_EQ(own_hold(second, offer_id).value("state", ""), "waiting") << step;
+  };
+
+  // Asked: still first and ready, the proposal named; nobody else may ask meanwhile.
+  auto asked = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  const std::string proposal = asked.json()["id"];
+  expect_first_and_ready("asked");
+  EXPECT_EQ(own_hold(first, offer_id)["exchange_id"], proposal);
+  EXPECT_EQ(queue(owner, offer_id)["length"], 2);
+  EXPECT_EQ(ex(second).post("/v1/exchanges", loan_body(offer_id, kHourS, kDayS)).json()["code"],
+            "held-for-another");
+
+  // Declined: the same place, the same window.
+  auto declined = ex(owner).post("/v1/exchanges/" + proposal + "/decline");
+  ASSERT_EQ(declined.status, 200) << declined.body;
+  expect_first_and_ready("declined");
+
+  // Accepted: fulfilled, out of the queue; called off before the hand-over: back, first.
+  auto again = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
+  ASSERT_EQ(again.status, 201) << again.body;
+  const std::string accepted = again.json()["id"];
+  ASSERT_EQ(ex(owner).post("/v1/exchanges/" + accepted + "/accept").status, 202);
+  ASSERT_TRUE(becomes(owner, accepted, "state", "accepted"));
+  EXPECT_TRUE(own_hold(first, offer_id).empty()) << queue(owner, offer_id).dump();
+  EXPECT_EQ(queue(owner, offer_id)["length"], 1);
+  EXPECT_EQ(own_hold(second, offer_id)["position"], 1);
+  auto cancelled = ex(first).post("/v1/exchanges/" + accepted + "/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  expect_first_and_ready("cancelled before the hand-over");
+
+  // Asked a third time, and the window passes unanswered: the hold waits for the answer.
+  auto third = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
+  ASSERT_EQ(third.status, 201) << third.body;
+  const std::string waiting = third.json()["id"];
+  clock->advance_s(kPickupDays * kDayS + kHourS);
+  const int64_t runs = job_runs(exchange->url(), "advance-holds");
+  ASSERT_TRUE(eventually([&] { return job_runs(exchange->url(), "advance-holds") >= runs + 3; },
+                         kSagaTimeoutMs));
+  expect_first_and_ready("the window passed while the owner had not answered");
+  // The answer is no: nothing is left of the window, the second is told.
+  ASSERT_EQ(ex(owner).post("/v1/exchanges/" + waiting + "/decline").status, 200);
+  ASSERT_TRUE(eventually([&] { return own_hold(second, offer_id).value("state", "") == "ready"; },
+                         kSagaTimeoutMs))
+      << queue(owner, offer_id).dump();
+  EXPECT_TRUE(own_hold(first, offer_id).empty());
+}
+
+// GET /v1/me/holds: a member's holds across objects, in the order they joined, with the object's
+// title, the place in each queue and, once it is their turn, until when the object waits.
+TEST_F(HoldsTest, a_member_sees_their_holds_across_objects) {
+  MemberInfo owner = member("Élodie"), borrower = member("Fabien"), holder = member("Gaston"),
+             other = member("Hélène");
+  const std::string drill = lend_offer(owner, 0);
+  auto posted = Client(offers->url(), owner.token)
+                    .post("/v1/offers", {{"kind", "good"},
+                                         {"mode", "lend"},
+                                         {"category", "perceuses"},
+                                         {"title", "Scie circulaire"},
+                                         {"location", {{"lat", 50.63}, {"lon", 3.07}}}});
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::string saw = posted.json()["id"];
+  const std::string drill_loan = handed_over_loan(owner, borrower, drill, kHourS, 2 * kDayS);
+  handed_over_loan(owner, borrower, saw, kHourS, 2 * kDayS);
+  ASSERT_TRUE(eventually([&] { return join(other, saw).status == 201; }, kSagaTimeoutMs));
+  ASSERT_EQ(join(holder, drill).status, 201);
+  ASSERT_EQ(join(holder, saw).status, 201);
+  auto mine = [&](const MemberInfo& who) {
+    auto r = ex(who).get("/v1/me/holds");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["items"];
+  };
+
+  Json items = mine(holder);
+  ASSERT_EQ(items.size(), 2u) << items.dump();
+  EXPECT_EQ(items[0]["offer_id"], drill);
+  EXPECT_EQ(items[0]["offer_title"], "Perceuse à percussion");
+  EXPECT_EQ(items[0]["position"], 1);
+  EXPECT_EQ(items[1]["offer_id"], saw);
+  EXPECT_EQ(items[1]["offer_title"], "Scie circulaire");
+  EXPECT_EQ(items[1]["position"], 2);  // Hélène queued first
+  for (const Json& h : items) {
+    EXPECT_EQ(h["member_id"], holder.id);
+    EXPECT_EQ(h["state"], "waiting");
+    EXPECT_TRUE(h["pickup_until"].is_null());
+  }
+  ASSERT_EQ(mine(other).size(), 1u);
+  EXPECT_EQ(mine(other)[0]["offer_id"], saw);
+  EXPECT_TRUE(mine(owner).empty());
+
+  // The drill is back: the holder's turn, with the pick-up deadline.
+  return_both(owner, borrower, drill_loan);
+  ASSERT_TRUE(
+      eventually([&] { return mine(holder)[0].value("state", "") == "ready"; }, kSagaTimeoutMs));
+  items = mine(holder);
+  EXPECT_EQ(items[0]["pickup_until"], own_hold(holder, drill)["pickup_until"]);
+  EXPECT_FALSE(items[0]["pickup_until"].is_null());
+  EXPECT_EQ(items[1]["state"], "waiting");
+  // Left: gone from the list.
+  EXPECT_EQ(ex(holder).del("/v1/holds/" + items[1]["id"].get<std::string>()).status, 204);
+  EXPECT_EQ(mine(holder).size(), 1u);
 }
 
 TEST_F(HoldsTest, a_member_leaves_the_queue_and_the_next_one_moves_up) {
@@ -311,6 +441,78 @@ TEST_F(HoldsTest, late_notices_repeat_every_week_and_once_per_week) {
   return_both(owner, borrower, id);
   clock->advance_s(kWeekS);
   ASSERT_TRUE(late_job_goes_round());
+  EXPECT_EQ(late_events().size(), 3u);
+}
+
+// The depot's loans are told again every week as loans between members are (one rule,
+// exchange/late_notices.hpp): loan.late with late_notice N, each week once however often the job
+// runs, none after the return; notify passes each to the borrower.
+TEST_F(HoldsTest, depot_late_notices_repeat_every_week_and_once_per_week) {
+  MemberInfo borrower = member("Irène");
+  Client desk(depot->url(), staff.token);
+  HttpResult intake;
+  // The depot learns the site from the members stream: asked until it knows it.
+  ASSERT_TRUE(eventually(
+      [&] {
+        intake = desk.post("/v1/sites/" + site + "/items", {{"category", "perceuses"},
+                                                            {"title", "Ponceuse à bande"},
+                                                            {"condition", "good"},
+                                                            {"weight_g", 1500},
+                                                            {"mode", "lend"}});
+        return intake.status == 201;
+      },
+      kSagaTimeoutMs))
+      << intake.body;
+  const std::string item = intake.json()["id"];
+  auto lent =
+      desk.post("/v1/items/" + item + "/lend", {{"member_id", borrower.id}, {"due_at", at(kDayS)}});
+  ASSERT_EQ(lent.status, 200) << lent.body;
+  auto late_events = [&] {
+    std::vector<Json> out;
+    for (Json& e : stream_events("depot")) {
+      if (e["type"] == "loan.late" && e["data"]["item_id"] == item) out.push_back(std::move(e));
+    }
+    return out;
+  };
+  auto told = [&] {
+    size_t count = 0;
+    for (const Json& n : notifications_of(borrower, "loan.late")) {
+      count += n["data"].value("item_id", "") == item ? 1 : 0;
+    }
+    return count;
+  };
+  // Three more committed rounds of the depot's weekly job (its /metrics), not a wait for time.
+  auto job_goes_round = [&] {
+    const int64_t before = job_runs(depot->url(), "depot-weekly-late-notices");
+    return eventually(
+        [&] { return job_runs(depot->url(), "depot-weekly-late-notices") >= before + 3; },
+        kSagaTimeoutMs);
+  };
+
+  clock->advance_s(kDayS + kHourS);  // the first late day: the first notice only
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 1; }, kSagaTimeoutMs));
+  ASSERT_TRUE(job_goes_round());
+  EXPECT_EQ(late_events().size(), 1u);
+  clock->advance_s(kWeekS);  // a week late
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 2; }, kSagaTimeoutMs));
+  ASSERT_TRUE(job_goes_round());  // more rounds in the same week tell nothing more
+  EXPECT_EQ(late_events().size(), 2u);
+  clock->advance_s(kWeekS);  // two weeks late
+  ASSERT_TRUE(eventually([&] { return late_events().size() == 3; }, kSagaTimeoutMs));
+  const auto events = late_events();
+  EXPECT_FALSE(events[0]["data"].contains("late_notice"));
+  EXPECT_EQ(events[1]["data"]["late_notice"], 1);
+  EXPECT_EQ(events[2]["data"]["late_notice"], 2);
+  for (const Json& e : events) {
+    EXPECT_EQ(e["data"]["member_id"], borrower.id);
+    expect_valid(e);
+  }
+  ASSERT_TRUE(eventually([&] { return told() == 3; }, kSagaTimeoutMs));
+
+  // Back at the desk: no more notices, however late the clock.
+  ASSERT_EQ(desk.post("/v1/items/" + item + "/return", {{"condition", "good"}}).status, 200);
+  clock->advance_s(kWeekS);
+  ASSERT_TRUE(job_goes_round());
   EXPECT_EQ(late_events().size(), 3u);
 }
 
