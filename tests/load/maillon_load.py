@@ -658,12 +658,15 @@ def pg_commits(database_url):
         return None
 
 
-async def idle_commit_rate(database_url, seconds=3.0):
-    """Commits per second with no load: the services' pollers and relays commit at rest too."""
-    before = pg_commits(database_url)
+async def at_rest(procs, database_url, seconds=5.0):
+    """Commits per second and CPU with no load: the services' pollers and relays work at rest
+    too, and what the load costs is what comes on top."""
+    before, cpu_before = pg_commits(database_url), procs.snapshot()
+    start = now()
     await asyncio.sleep(seconds)
+    cpu = cpu_percent(cpu_before, procs.snapshot(), now() - start)
     after = pg_commits(database_url)
-    return None if before is None or after is None else (after - before) / seconds
+    return (None if before is None or after is None else (after - before) / seconds), cpu
 
 
 def database_url_of_stack(stack_dir):
@@ -780,6 +783,27 @@ def exchanges_started(st):
     return st.flows["exchange.started"] + st.flows["exchange_full.started"]
 
 
+def cpu_cost_ms(result, paid):
+    """CPU milliseconds per exchange paid that the stack spent above its rest: measured on a
+    shared machine, it says what the stack would carry alone better than the latencies do."""
+    if not paid:
+        return None
+    cpu, rest = result["cpu"], result.get("idle_cpu") or {}
+    parts = {"services": 0.0, "postgres": 0.0, "gateway": 0.0}
+    for name, pct in cpu.items():
+        if name.endswith(" backends)"):
+            part = "postgres"
+        elif name == "nginx (gateway)":
+            part = "gateway"
+        elif name.startswith(("postgres", "redis", "load generator")):
+            continue  # the whole server's figures include the other tenants
+        else:
+            part = "services"
+        parts[part] += max(0.0, pct - rest.get(name, 0.0)) * 10.0 * result["window"] / paid
+    parts["total"] = sum(parts.values())
+    return parts if parts["total"] > 0 else None
+
+
 def verdict(result):
     """Why the step fails the budgets, or an empty list when it passes."""
     st, why = result["stats"], []
@@ -821,8 +845,9 @@ def print_step(result, args):
             print("| %s | %d | %.1f | %.1f | %.1f | %d |" % (
                 name, len(lat), percentile(lat, 0.5) * 1000, percentile(lat, 0.99) * 1000,
                 percentile(lat, 0.999) * 1000, st.e2e_timeouts[name]))
-    print("| process | CPU % | RSS MiB | peak RSS (VmHWM) MiB |")
-    print("|---|---|---|---|")
+    print("| process | CPU % | at rest | RSS MiB | peak RSS (VmHWM) MiB |")
+    print("|---|---|---|---|---|")
+    idle_cpu = result.get("idle_cpu") or {}
     for name, pct in sorted(result["cpu"].items(), key=lambda kv: -kv[1]):
         mem = result["mem"].get(name, [])
         if name.startswith(("postgres", "redis")):  # shared memory would be counted many times
@@ -830,7 +855,8 @@ def print_step(result, args):
         else:
             rss = "%.1f" % (sum(m[0] for m in mem) / 1024)
             hwm = "%.1f" % (sum(m[1] for m in mem) / 1024)
-        print("| %s | %.0f | %s | %s |" % (name, pct, rss, hwm))
+        print("| %s | %.0f | %s | %s | %s |" % (
+            name, pct, "%.0f" % idle_cpu[name] if name in idle_cpu else "", rss, hwm))
     done = exchanges_completed(st)
     flows = ", ".join("%s %d/%d" % (n, st.flows[n + ".done"], st.flows[n + ".started"])
                       for n in MIXES[args.mix])
@@ -842,6 +868,13 @@ def print_step(result, args):
             commits, idle or 0, "; above rest, %.1f per exchange paid (every flow's commits "
             "counted)" % ((commits - (idle or 0)) * window / done) if done else ""))
     print("exchanges paid: %d = %.1f/s" % (done, done / window))
+    cost = cpu_cost_ms(result, done)
+    if cost:
+        print("CPU per exchange paid, above rest (the whole mix's flows counted): services %.0f ms, "
+              "their PostgreSQL backends %.0f ms, gateway %.0f ms; total %.0f ms, so %d cores "
+              "carry at most about %.0f exchanges/s in this mix whatever else runs" % (
+                  cost["services"], cost["postgres"], cost["gateway"], cost["total"],
+                  os.cpu_count() or 1, 1000.0 * (os.cpu_count() or 1) / cost["total"]))
     why = verdict(result)
     print("verdict at %.0f/s: %s" % (result["rate"], "PASS" if not why else "FAIL: " + "; ".join(why)))
 
@@ -874,7 +907,7 @@ async def main_async(args):
     if not database_url:
         log("no database URL (--database-url): no commits per second, no pgbench")
     w = await setup(http, args, log)
-    idle_commits = await idle_commit_rate(database_url)
+    idle_commits, idle_cpu = await at_rest(procs, database_url)
     if idle_commits is not None:
         log("PostgreSQL commits/s of the stack's database at rest (pollers, relays): %.0f"
             % idle_commits)
@@ -884,7 +917,7 @@ async def main_async(args):
     rate = args.start if args.find_max else args.rate
     while True:
         result = await run_step(w, args, rate, procs, database_url)
-        result["idle_commits"] = idle_commits
+        result["idle_commits"], result["idle_cpu"] = idle_commits, idle_cpu
         print_step(result, args)
         sys.stdout.flush()
         results.append(result)
