@@ -658,6 +658,35 @@ def pg_commits(database_url):
         return None
 
 
+def pg_rows(database_url):
+    """Rows inserted, updated and deleted so far per table of the stack's database."""
+    if not database_url:
+        return {}
+    try:
+        out = subprocess.run(["psql", "-X", "-Atq", "-F", " ", database_url, "-c",
+                              "SELECT schemaname || '.' || relname, n_tup_ins, n_tup_upd, "
+                              "n_tup_del FROM pg_stat_user_tables"],
+                             capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    rows = {}
+    for line in out.split("\n"):
+        fields = line.split()
+        if len(fields) == 4:
+            rows[fields[0]] = tuple(int(x) for x in fields[1:])
+    return rows
+
+
+def rows_delta(before, after):
+    out = {}
+    for table, counts in after.items():
+        old = before.get(table, (0, 0, 0))
+        delta = tuple(a - b for a, b in zip(counts, old))
+        if any(delta):
+            out[table] = delta
+    return out
+
+
 async def at_rest(procs, database_url, seconds=5.0):
     """Commits per second and CPU with no load: the services' pollers and relays work at rest
     too, and what the load costs is what comes on top."""
@@ -728,7 +757,7 @@ async def run_step(w, args, rate, procs, database_url):
             k += 1
     arrivals.sort()
     gc.collect()
-    commits_before = pg_commits(database_url)
+    commits_before, rows_before = pg_commits(database_url), pg_rows(database_url)
     cpu_before, machine_before = procs.snapshot(), machine_ticks()
     la_start = load_average()
     start = now()
@@ -758,7 +787,7 @@ async def run_step(w, args, rate, procs, database_url):
         await asyncio.sleep(delay)
     window = now() - start
     cpu_after, machine_after = procs.snapshot(), machine_ticks()
-    commits_after = pg_commits(database_url)
+    commits_after, rows_after = pg_commits(database_url), pg_rows(database_url)
     la_end = load_average()
     if tasks:
         await asyncio.wait(set(tasks), timeout=DRAIN_S)
@@ -772,6 +801,7 @@ async def run_step(w, args, rate, procs, database_url):
             window), "mem": mem, "busy_cores": busy_cores, "la": (la_start, la_end),
             "commits": None if commits_before is None or commits_after is None
             else (commits_after - commits_before) / window, "unfinished": unfinished,
+            "rows": rows_delta(rows_before, rows_after),
             "since_start": loop_start}
 
 
@@ -868,6 +898,11 @@ def print_step(result, args):
             commits, idle or 0, "; above rest, %.1f per exchange paid (every flow's commits "
             "counted)" % ((commits - (idle or 0)) * window / done) if done else ""))
     print("exchanges paid: %d = %.1f/s" % (done, done / window))
+    if done and result.get("rows"):
+        top = sorted(result["rows"].items(), key=lambda kv: -sum(kv[1]))[:12]
+        print("rows written per exchange paid (inserted/updated/deleted; PostgreSQL's statistics, "
+              "flushed about every second, whole mix): " + ", ".join(
+                  "%s %.1f/%.1f/%.1f" % (t, c[0] / done, c[1] / done, c[2] / done) for t, c in top))
     cost = cpu_cost_ms(result, done)
     if cost:
         print("CPU per exchange paid, above rest (the whole mix's flows counted): services %.0f ms, "
