@@ -69,6 +69,8 @@ std::string_view to_string(AuditCheck check) {
       return "below_min_balance";
     case AuditCheck::above_max_balance:
       return "above_max_balance";
+    case AuditCheck::mirror_mismatch:
+      return "mirror_mismatch";
   }
   return "unknown";
 }

@@ -23,6 +23,10 @@ enum class AuditCheck {
   entries_of_unknown_account,  // entries name an account the audit was not given
   below_min_balance,           // a member's balance minus pending debits under min_balance
   above_max_balance,           // a member's balance plus pending credits over max_balance
+  // A clearing account and its mirror in a partner community of this installation disagree
+  // (exchange/federation.hpp: a leg missing on one side, another state or amount, or balances
+  // that are not each other's opposite at a 1:1 rate).
+  mirror_mismatch,
 };
 std::string_view to_string(AuditCheck check);  // snake_case, for the audit's JSON
 

@@ -78,6 +78,7 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
   s.consume("requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
   s.consume("matches", [](pqxx::work& tx, const Event& e) { apply_match_event(tx, e); });
   s.consume("ledger.events", [workflow](pqxx::work& tx, const Event& e) {
+    if (!transfer_event_type(e.type)) return;  // federation.link.*: not a transfer's answer
     TransferEvent::read(e).value();  // an answer the ledger cannot have sent is dead-lettered
     workflow->on_ledger_event(tx, e.type, e.data);
   });

@@ -121,7 +121,11 @@ std::string community_account_id(const std::string& community_id) {
 }
 
 std::string member_of_account(const std::string& account_id) {
-  return account_id.starts_with(kCommunityPrefix) ? std::string() : account_id;
+  // A federation's clearing account ("clearing:<ours>:<partner>", federation.hpp) is a
+  // community's too: no member behind it.
+  return account_id.starts_with(kCommunityPrefix) || account_id.starts_with("clearing:")
+             ? std::string()
+             : account_id;
 }
 
 LedgerCommand with_time(LedgerCommand command, int64_t now_us) {

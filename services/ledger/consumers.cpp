@@ -12,6 +12,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
+#include "services/ledger/federation.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 
@@ -104,6 +105,11 @@ LedgerCommand command_from(const LedgerCommandEvent& c, const std::string& commu
       id.find('\0') != std::string::npos) {
     throw std::invalid_argument("transfer_id");
   }
+  // A clearing account moves only through a federated transfer's legs (federation.hpp).
+  if (is_clearing_account_id(c.from_member_id.value_or("")) ||
+      is_clearing_account_id(c.to_member_id.value_or(""))) {
+    throw std::invalid_argument("member");
+  }
   if (c.type == LedgerCommandType::post) return PostTransfer{id, c.minutes, 0};
   if (c.type == LedgerCommandType::void_hold) return VoidTransfer{id, 0};
   TransferRequest request{id,
@@ -142,11 +148,21 @@ void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& poli
   // no sense: the saga waits for an answer, the dead letter would leave it waiting.
   const Read<LedgerCommandEvent> read = LedgerCommandEvent::read(e);
   LedgerCommand command;
+  std::optional<federation::FederatedCommand> federated;
   try {
     if (!read) throw std::invalid_argument(read.reason());
     command = command_from(*read, community_id);
+    // payee_community_id names another community: two legs through the clearing accounts.
+    if (read->payee_community_id && *read->payee_community_id != community_id)
+      federated = federation::federated_command_from(*read, community_id);
   } catch (const std::invalid_argument&) {
     reject(tx, outbox, community_id, event_id, data, "invalid-command");
+    return;
+  }
+  if (federated) {
+    const auto result =
+        federation::apply_federated_command(tx, outbox, policies, *federated, now_us);
+    if (!result.accepted()) reject(tx, outbox, community_id, event_id, data, result.refusal);
     return;
   }
   const BatchOutcome outcome = apply_one(tx, outbox, policies, community_id, command, now_us);
@@ -167,6 +183,8 @@ void expire_due(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, int
   for (auto& due : repo::due_transfers(tx, now, kExpireBatchMax)) {
     by_community[due.community_id].push_back(due.id);
   }
+  // Both legs of a federated hold expire together (they share their deadline).
+  federation::add_mirror_legs(tx, by_community);
   for (auto& [community_id, ids] : by_community) {
     Batch batch{community_id, {}, ids, {}, now};
     apply_batch(tx, outbox, batch, policies.get(tx, community_id));

@@ -6,6 +6,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/ledger/federation.hpp"
 #include "services/ledger/grants.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/messages.hpp"
@@ -309,6 +310,7 @@ void register_service(Service& s) {
   static TransferBatcher batcher(s.db, s.outbox, policies, kBatchShards, s.clock);
   static LedgerApi api(s, policies, batcher);
   api.routes();
+  federation::register_routes(s, policies);
   register_consumers(s, policies);
 }
 

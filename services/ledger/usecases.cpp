@@ -7,6 +7,7 @@
 
 #include "services/common/auth.hpp"
 #include "services/common/db.hpp"
+#include "services/ledger/federation.hpp"
 #include "services/ledger/grants.hpp"
 #include "services/ledger/ledger_service.hpp"
 
@@ -285,7 +286,11 @@ Found<AuditReport> LedgerUseCases::audit(const Identity& who, const std::string&
   return db_.transact([&](pqxx::work& tx) -> Found<AuditReport> {
     std::map<AccountId, int64_t> sums;
     const auto accounts = repo::audit_accounts(tx, community_id, sums);
-    return {LedgerRefusal::none, maillon::audit(accounts, sums, policies_.get(tx, community_id))};
+    AuditReport report = maillon::audit(accounts, sums, policies_.get(tx, community_id));
+    // Each clearing account must mirror its partner's (federation.hpp).
+    for (auto& v : federation::mirror_violations(tx, community_id))
+      report.violations.push_back(std::move(v));
+    return {LedgerRefusal::none, std::move(report)};
   });
 }
 

@@ -1,0 +1,232 @@
+// The federation's SQL statements, as named constants, and the row <-> Link conversions.
+#include "services/ledger/federation_repository.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "services/common/db.hpp"
+
+namespace maillon::ledger::federation::repo {
+namespace {
+
+// Rates travel as integers (millionths): the numeric column is multiplied out in SQL, so no
+// floating point ever holds one. Times as microseconds since the epoch; keys as hex.
+constexpr const char* kLinkColumns =
+    "id::text, community_id::text, partner_community_id::text, partner_url, state, "
+    "proposed_by_us, debit_limit_minutes, credit_limit_minutes, "
+    "round(rate * 1000000)::bigint, encode(partner_public_key, 'hex'), "
+    "(extract(epoch FROM created_at) * 1000000)::bigint, "
+    "(extract(epoch FROM updated_at) * 1000000)::bigint";
+
+const std::string kSelectLink = std::string("SELECT ") + kLinkColumns +
+                                " FROM federation_links WHERE id = $1::uuid AND community_id = "
+                                "$2::uuid";
+const std::string kSelectLinkBetween = std::string("SELECT ") + kLinkColumns +
+                                       " FROM federation_links WHERE community_id = $1::uuid "
+                                       "AND partner_community_id = $2::uuid";
+const std::string kSelectLinkSides = std::string("SELECT ") + kLinkColumns +
+                                     " FROM federation_links WHERE id = $1::uuid "
+                                     "ORDER BY community_id";
+const std::string kSelectLinksOf = std::string("SELECT ") + kLinkColumns +
+                                   " FROM federation_links WHERE community_id = $1::uuid "
+                                   "ORDER BY created_at, id LIMIT $2";
+constexpr const char* kCountLinksOf =
+    "SELECT count(*) FROM federation_links WHERE community_id = $1::uuid";
+
+// ON CONFLICT DO NOTHING settles both races (the same id twice, a second link for the pair).
+constexpr const char* kInsertLink =
+    "INSERT INTO federation_links (id, community_id, partner_community_id, partner_url, state, "
+    "proposed_by_us, debit_limit_minutes, credit_limit_minutes, rate) "
+    "VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9::numeric / 1000000) "
+    "ON CONFLICT DO NOTHING";
+
+const std::string kUpdateLinkState =
+    std::string(
+        "UPDATE federation_links SET state = $3, updated_at = now(), "
+        "debit_limit_minutes = COALESCE($4::bigint, debit_limit_minutes), "
+        "credit_limit_minutes = COALESCE($5::bigint, credit_limit_minutes) "
+        "WHERE id = $1::uuid AND community_id = $2::uuid RETURNING ") +
+    kLinkColumns;
+
+constexpr const char* kUpdatePartnerKey =
+    "UPDATE federation_links SET partner_public_key = decode($3, 'hex'), updated_at = now() "
+    "WHERE id = $1::uuid AND community_id = $2::uuid";
+
+constexpr const char* kOpenClearingAccount =
+    "INSERT INTO accounts (id, community_id, member_id, is_community) "
+    "VALUES ($1, $2::uuid, NULL, true) ON CONFLICT DO NOTHING";
+
+constexpr const char* kSelectClearingAccount =
+    "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes "
+    "FROM accounts WHERE id = $1";
+
+// The transfers of a community through one account: the primary key's prefix (the community)
+// bounds the scan; a leg is rare next to a community's own transfers, and this runs for the
+// audit and the reconciliation only, never on a payment's path.
+constexpr const char* kSelectClearingLegs =
+    "SELECT id, to_account_id = $2, state, amount_minutes, posted_minutes FROM transfers "
+    "WHERE community_id = $1::uuid AND (from_account_id = $2 OR to_account_id = $2) "
+    "ORDER BY id LIMIT $3";
+
+constexpr const char* kCommunityName = "SELECT name FROM communities WHERE id = $1::uuid";
+
+// The same key as repository.cpp's kLockAndCountBatch: one writer per community.
+constexpr const char* kLockCommunity = "SELECT pg_advisory_xact_lock(1818584167, hashtext($1))";
+
+constexpr const char* kMirrorLegs =
+    "SELECT CASE WHEN from_account_id LIKE 'clearing:%' THEN from_account_id "
+    "ELSE to_account_id END, id FROM transfers "
+    "WHERE community_id = $1::uuid AND id = ANY($2::text[]) "
+    "AND (from_account_id LIKE 'clearing:%' OR to_account_id LIKE 'clearing:%')";
+
+Link link_from_row(const pqxx::row& row) {
+  Link l;
+  std::string state;
+  read_columns(row, l.id, l.community_id, l.partner_community_id, l.partner_url, state,
+               l.proposed_by_us, l.debit_limit_minutes, l.credit_limit_minutes, l.rate_micro);
+  const auto parsed = federation_link_state_from_string(state);
+  if (!parsed) throw std::logic_error("unknown federation link state in the ledger table");
+  l.state = *parsed;
+  std::optional<std::string> key_hex;
+  read_columns_from(row, 9, key_hex, l.created_at_us, l.updated_at_us);
+  if (key_hex) {
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < key_hex->size(); i += 2) {
+      bytes.push_back(static_cast<char>(std::stoi(key_hex->substr(i, 2), nullptr, 16)));
+    }
+    l.partner_public_key = std::move(bytes);
+  }
+  return l;
+}
+
+std::optional<Link> first_link(const pqxx::result& r) {
+  if (r.empty()) return std::nullopt;
+  return link_from_row(r[0]);
+}
+
+std::string hex_of(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 0xf]);
+  }
+  return hex;
+}
+
+std::optional<int64_t> debit_of(const std::optional<ClearingLimits>& limits) {
+  if (!limits) return std::nullopt;
+  return limits->debit_limit_minutes;
+}
+std::optional<int64_t> credit_of(const std::optional<ClearingLimits>& limits) {
+  if (!limits) return std::nullopt;
+  return limits->credit_limit_minutes;
+}
+
+}  // namespace
+
+std::optional<Link> select_link(pqxx::work& tx, const std::string& link_id,
+                                const std::string& community_id) {
+  return first_link(tx.exec_params(kSelectLink, link_id, community_id));
+}
+
+std::optional<Link> select_link_between(pqxx::work& tx, const std::string& community_id,
+                                        const std::string& partner_community_id) {
+  return first_link(tx.exec_params(kSelectLinkBetween, community_id, partner_community_id));
+}
+
+std::vector<Link> select_link_sides(pqxx::work& tx, const std::string& link_id) {
+  std::vector<Link> sides;
+  for (const auto& row : tx.exec_params(kSelectLinkSides, link_id))
+    sides.push_back(link_from_row(row));
+  return sides;
+}
+
+std::vector<Link> select_links_of(pqxx::work& tx, const std::string& community_id, int limit) {
+  std::vector<Link> links;
+  for (const auto& row : tx.exec_params(kSelectLinksOf, community_id, limit))
+    links.push_back(link_from_row(row));
+  return links;
+}
+
+std::size_t count_links_of(pqxx::work& tx, const std::string& community_id) {
+  return tx.exec_params(kCountLinksOf, community_id)[0][0].as<std::size_t>();
+}
+
+bool insert_link(pqxx::work& tx, const Link& side) {
+  return tx.exec_params(kInsertLink, side.id, side.community_id, side.partner_community_id,
+                        side.partner_url, std::string(to_string(side.state)), side.proposed_by_us,
+                        side.debit_limit_minutes, side.credit_limit_minutes, side.rate_micro)
+             .affected_rows() == 1;
+}
+
+std::optional<Link> update_link_state(pqxx::work& tx, const std::string& link_id,
+                                      const std::string& community_id, const std::string& state,
+                                      std::optional<ClearingLimits> limits) {
+  return first_link(tx.exec_params(kUpdateLinkState, link_id, community_id, state, debit_of(limits),
+                                   credit_of(limits)));
+}
+
+void update_partner_key(pqxx::work& tx, const std::string& link_id, const std::string& community_id,
+                        const std::string& key_bytes) {
+  tx.exec_params(kUpdatePartnerKey, link_id, community_id, hex_of(key_bytes));
+}
+
+void open_clearing_account(pqxx::work& tx, const std::string& community_id,
+                           const std::string& partner_community_id) {
+  tx.exec_params(kOpenClearingAccount, clearing_account_id(community_id, partner_community_id),
+                 community_id);
+}
+
+std::optional<Account> clearing_account(pqxx::work& tx, const std::string& community_id,
+                                        const std::string& partner_community_id) {
+  const auto r = tx.exec_params(kSelectClearingAccount,
+                                clearing_account_id(community_id, partner_community_id));
+  if (r.empty()) return std::nullopt;
+  return Account{r[0][0].c_str(), r[0][1].as<bool>(), r[0][2].as<int64_t>(), r[0][3].as<int64_t>(),
+                 r[0][4].as<int64_t>()};
+}
+
+std::vector<ClearingLeg> clearing_legs(pqxx::work& tx, const std::string& community_id,
+                                       const std::string& partner_community_id) {
+  std::vector<ClearingLeg> legs;
+  const std::string account = clearing_account_id(community_id, partner_community_id);
+  for (const auto& row : tx.exec_params(kSelectClearingLegs, community_id, account,
+                                        static_cast<int64_t>(kClearingLegsMax + 1))) {
+    ClearingLeg leg;
+    read_columns(row, leg.id, leg.paid_across);
+    const auto state = transfer_state_from_string(row[2].c_str());
+    if (!state) throw std::logic_error("unknown transfer state in the ledger table");
+    leg.state = *state;
+    read_columns_from(row, 3, leg.amount_minutes, leg.posted_minutes);
+    legs.push_back(std::move(leg));
+  }
+  return legs;
+}
+
+std::optional<std::string> community_name(pqxx::work& tx, const std::string& community_id) {
+  const auto r = tx.exec_params(kCommunityName, community_id);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
+void lock_communities(pqxx::work& tx, std::vector<std::string> community_ids) {
+  std::sort(community_ids.begin(), community_ids.end());
+  community_ids.erase(std::unique(community_ids.begin(), community_ids.end()), community_ids.end());
+  for (const auto& id : community_ids) tx.exec_params(kLockCommunity, id);
+}
+
+std::vector<std::pair<std::string, TransferId>> mirror_legs_of(pqxx::work& tx,
+                                                               const std::string& community_id,
+                                                               const std::vector<TransferId>& ids) {
+  std::vector<std::pair<std::string, TransferId>> mirrors;
+  if (ids.empty()) return mirrors;
+  for (const auto& row : tx.exec_params(kMirrorLegs, community_id, array_literal(ids))) {
+    mirrors.emplace_back(clearing_partner(row[0].c_str()), row[1].c_str());
+  }
+  return mirrors;
+}
+
+}  // namespace maillon::ledger::federation::repo
