@@ -1,0 +1,278 @@
+// Federation between two installations on one machine (issue 23): the agreement, a payment
+// across, a limit reached (at home and at the partner's), forged and replayed messages refused,
+// and each side killed with SIGKILL at each step of the two-phase protocol then restarted:
+// every saga ends posted on both sides or voided on both, the mirror accounts agree (the
+// reconciliation finds no difference), and each ledger still sums to zero.
+#include <chrono>
+
+#include "federation_remote_world.hpp"
+#include "services/common/signing.hpp"
+#include "services/common/time.hpp"
+
+namespace maillon::testing {
+namespace {
+
+constexpr int kSettleMs = 60'000;
+constexpr int64_t kPartnerLimit = 100;  // what the south may come to owe the north's members
+
+class FederationRemote : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    clock_ = new TestClock();
+    north_ = new Installation("nord", *clock_);
+    south_ = new Installation("sud", *clock_);
+    link_id_ = agree(*north_, *south_, 500, kPartnerLimit);
+  }
+  static void TearDownTestSuite() {
+    delete south_;
+    delete north_;
+    delete clock_;
+  }
+
+  static Installation& north() { return *north_; }
+  static Installation& south() { return *south_; }
+
+  // A member of `from` pays a member of `to`, under the client's id `id`.
+  static HttpResult pay(Installation& from, int payer, Installation& to, int payee, int64_t minutes,
+                        const std::string& id) {
+    return from.as(from.members[payer])
+        .post("/v1/federation/transfers", {{"id", id},
+                                           {"payee_community_id", to.community},
+                                           {"to_member_id", to.members[payee].id},
+                                           {"minutes", minutes}});
+  }
+  static std::string saga_id(const std::string& client_id) { return "fedx:" + client_id; }
+
+  // Both sides final: the payer's side posted or voided, the payee's the same (none = voided:
+  // the hold never reached it).
+  static bool settled(Installation& payer_side, Installation& payee_side, const std::string& id) {
+    const std::string ours = payer_side.saga_state(id);
+    const std::string theirs = payee_side.saga_state(id);
+    if (ours == "posted") return theirs == "posted";
+    if (ours == "voided") return theirs.empty() || theirs == "voided";
+    return false;
+  }
+  static void expect_settled_as(Installation& payer_side, Installation& payee_side,
+                                const std::string& id, const std::string& state) {
+    ASSERT_TRUE(eventually([&] { return settled(payer_side, payee_side, id); }, kSettleMs))
+        << id << ": payer side " << payer_side.saga_state(id) << ", payee side "
+        << payee_side.saga_state(id);
+    EXPECT_EQ(payer_side.saga_state(id), state);
+  }
+
+  // The books of both installations: each sums to zero, nothing is left pending, the clearing
+  // accounts mirror each other, and the reconciliation (asking the partner) sees no difference.
+  static void expect_books_agree() {
+    EXPECT_EQ(north().sum_balances(), 0);
+    EXPECT_EQ(south().sum_balances(), 0);
+    EXPECT_TRUE(eventually([] { return north().pending_sum() == 0 && south().pending_sum() == 0; },
+                           kSettleMs));
+    EXPECT_EQ(north().clearing_balance(south().community),
+              -south().clearing_balance(north().community));
+    const HttpResult r =
+        north().admin().get("/v1/federation/links/" + link_id_ + "/reconciliation");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json j = r.json();
+    EXPECT_TRUE(j["differences"].empty()) << r.body;
+    EXPECT_EQ(j.value("mirror_agrees", false), true) << r.body;
+    EXPECT_EQ(j.value("in_flight", -1), 0) << r.body;
+  }
+
+  static int64_t balance(Installation& side, int member) {
+    return ledger_balance(side.as(side.members[member]), side.members[member].id).balance;
+  }
+
+  // A payment whose side `victim` is killed at `point`, then restarted: it must end posted.
+  static void crash_and_resume(Installation& victim, const std::string& point) {
+    const std::string id = new_uuid();
+    const int64_t payer_before = balance(north(), 1);
+    const int64_t payee_before = balance(south(), 1);
+    victim.arm(point);
+    HttpResult r = pay(north(), 1, south(), 1, 7, id);
+    ASSERT_TRUE(eventually([&] { return victim.died(); }, kSettleMs)) << point;
+    victim.restart();
+    if (point == "crash-before-hold") {
+      EXPECT_EQ(r.status, 0) << r.body;  // died before committing: nothing was held
+      EXPECT_EQ(north().saga_state(saga_id(id)), "");
+      r = pay(north(), 1, south(), 1, 7, id);  // the client's retry, same id
+    }
+    EXPECT_TRUE(r.status == 202 || r.status == 200 || r.status == 0) << r.body;
+    expect_settled_as(north(), south(), saga_id(id), "posted");
+    EXPECT_EQ(balance(north(), 1), payer_before - 7);
+    EXPECT_EQ(balance(south(), 1), payee_before + 7);
+    expect_books_agree();
+  }
+
+  static inline TestClock* clock_ = nullptr;
+  static inline Installation* north_ = nullptr;
+  static inline Installation* south_ = nullptr;
+  static inline std::string link_id_;
+};
+
+TEST_F(FederationRemote, agreement_activates_both_sides_with_each_others_key) {
+  for (Installation* side : {north_, south_}) {
+    const auto r = side->query(
+        "SELECT state, octet_length(partner_public_key) FROM ledger.federation_links "
+        "WHERE id = $1::uuid",
+        link_id_);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(std::string(r[0][0].c_str()), "active");
+    EXPECT_EQ(r[0][1].as<int>(), 32);
+  }
+  const HttpResult listed =
+      south().admin().get("/v1/federation/links?community_id=" + south().community);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.json()["items"].size(), 1u);
+  EXPECT_EQ(listed.json()["items"][0]["state"], "active");
+  EXPECT_EQ(listed.json()["items"][0]["debit_limit_minutes"], kPartnerLimit);
+}
+
+TEST_F(FederationRemote, a_payment_across_posts_in_both_ledgers) {
+  const std::string id = new_uuid();
+  const int64_t payer_before = balance(north(), 0);
+  const int64_t payee_before = balance(south(), 0);
+  const HttpResult r = pay(north(), 0, south(), 0, 30, id);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.json()["id"], saga_id(id));
+  expect_settled_as(north(), south(), saga_id(id), "posted");
+  EXPECT_EQ(balance(north(), 0), payer_before - 30);
+  EXPECT_EQ(balance(south(), 0), payee_before + 30);
+  // The same request again moves nothing more.
+  const HttpResult again = pay(north(), 0, south(), 0, 30, id);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(balance(north(), 0), payer_before - 30);
+  // And the other way round.
+  const std::string back = new_uuid();
+  ASSERT_EQ(pay(south(), 2, north(), 2, 10, back).status, 202);
+  expect_settled_as(south(), north(), saga_id(back), "posted");
+  expect_books_agree();
+}
+
+TEST_F(FederationRemote, past_a_limit_a_payment_is_refused_at_home_or_voided_by_the_partner) {
+  // Our own limit (the north may be owed 500): refused at once, nothing held.
+  const int64_t before = balance(north(), 0);
+  const HttpResult home = pay(north(), 0, south(), 0, 501, new_uuid());
+  EXPECT_EQ(home.status, 422) << home.body;
+  EXPECT_EQ(home.json().value("code", ""), "federation-limit");
+  // The partner's limit (the south owes at most kPartnerLimit): its hold is refused, ours voided.
+  const int64_t owed_by_south = -south().clearing_balance(north().community);
+  const std::string id = new_uuid();
+  ASSERT_EQ(pay(north(), 0, south(), 0, kPartnerLimit - owed_by_south + 1, id).status, 202);
+  expect_settled_as(north(), south(), saga_id(id), "voided");
+  const auto reason = north().query(
+      "SELECT reason FROM ledger.federation_remote_transfers WHERE id = $1", saga_id(id));
+  EXPECT_EQ(std::string(reason[0][0].c_str()), "federation-limit");
+  EXPECT_EQ(balance(north(), 0), before);
+  expect_books_agree();
+}
+
+TEST_F(FederationRemote, forged_tampered_and_replayed_messages_are_refused) {
+  const auto secret = base64_decode(north().secret_key_base64());
+  ASSERT_TRUE(secret.has_value());
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        static_cast<int64_t>(clock_->offset_s());
+  auto message = [&](const std::string& id, int64_t sent_at_s, const Json& payload) {
+    return Json{{"id", id},
+                {"link_id", link_id_},
+                {"from_community_id", north().community},
+                {"to_community_id", south().community},
+                {"type", "reconcile.request"},
+                {"sent_at", format_rfc3339(sent_at_s)},
+                {"payload", payload}}
+        .dump();
+  };
+  auto send = [&](const std::string& body, const std::string& signature) {
+    Headers headers;
+    if (!signature.empty()) headers.emplace_back("Maillon-Signature", signature);
+    return http_request(south().ledger->url(), "POST", "/federation/v1/messages", body, headers);
+  };
+  const std::string id = new_uuid();
+  const std::string body = message(id, now_s, Json::object());
+  const HttpResult first = send(body, signature_header(body, *secret));
+  ASSERT_EQ(first.status, 200) << first.body;
+  // The answer is the partner's: signed with the key the north knows for this link.
+  const auto south_key = north().query(
+      "SELECT encode(partner_public_key, 'base64') FROM ledger.federation_links WHERE id = $1",
+      link_id_);
+  const auto answer_signature = signature_from_header(first.headers.at("maillon-signature"));
+  ASSERT_TRUE(answer_signature.has_value());
+  EXPECT_TRUE(
+      verify_detached(first.body, *answer_signature, *base64_decode(south_key[0][0].c_str())));
+  // The same message again: the first answer, as it was.
+  const HttpResult replay = send(body, signature_header(body, *secret));
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.body, first.body);
+  // The same id with another content, even properly signed: 409.
+  const std::string other = message(id, now_s, {{"autre", 1}});
+  EXPECT_EQ(send(other, signature_header(other, *secret)).status, 409);
+  // A message from more than five minutes ago: 409.
+  const std::string stale = message(new_uuid(), now_s - 600, Json::object());
+  EXPECT_EQ(send(stale, signature_header(stale, *secret)).status, 409);
+  // Signed by another key (a forger), tampered after signing, or unsigned: 401.
+  const std::string fresh = message(new_uuid(), now_s, Json::object());
+  const SigningKeyPair forger = generate_signing_key_pair();
+  EXPECT_EQ(send(fresh, signature_header(fresh, forger.secret_key)).status, 401);
+  std::string tampered = fresh;
+  tampered.insert(tampered.size() - 1, " ");
+  EXPECT_EQ(send(tampered, signature_header(fresh, *secret)).status, 401);
+  EXPECT_EQ(deliberately_wrong([&] { return send(fresh, ""); }).status, 401);
+}
+
+TEST_F(FederationRemote, the_payer_killed_before_holding_loses_nothing_and_the_retry_pays) {
+  crash_and_resume(north(), "crash-before-hold");
+}
+
+TEST_F(FederationRemote, the_payer_killed_after_holding_sends_the_hold_on_restart) {
+  crash_and_resume(north(), "crash-after-hold");
+}
+
+TEST_F(FederationRemote, the_payee_killed_between_the_holds_answers_the_retry_on_restart) {
+  crash_and_resume(south(), "crash-after-remote-hold");
+}
+
+TEST_F(FederationRemote, the_payer_killed_before_posting_posts_on_restart) {
+  crash_and_resume(north(), "crash-before-post");
+}
+
+TEST_F(FederationRemote, the_payer_killed_between_the_posts_sends_the_post_on_restart) {
+  crash_and_resume(north(), "crash-after-post");
+}
+
+TEST_F(FederationRemote, the_payee_killed_after_posting_answers_the_retry_on_restart) {
+  crash_and_resume(south(), "crash-after-remote-post");
+}
+
+TEST_F(FederationRemote, a_partner_down_for_hours_has_both_holds_voided_by_the_timeout) {
+  const int64_t payer_before = balance(north(), 2);
+  const int64_t payee_before = balance(south(), 2);
+  // The south holds, then dies before answering, and stays down for seven hours.
+  south().arm("crash-after-remote-hold");
+  const std::string id = new_uuid();
+  ASSERT_EQ(pay(north(), 2, south(), 2, 11, id).status, 202);
+  ASSERT_TRUE(eventually([] { return south().died(); }, kSettleMs));
+  clock_->advance_s(7 * 3600);
+  ASSERT_TRUE(eventually([&] { return north().saga_state(saga_id(id)) == "voiding"; }, kSettleMs))
+      << north().saga_state(saga_id(id));
+  EXPECT_EQ(balance(north(), 2), payer_before);  // our leg is voided at once
+  south().restart();
+  expect_settled_as(north(), south(), saga_id(id), "voided");
+  EXPECT_EQ(south().saga_state(saga_id(id)), "voided");
+  EXPECT_EQ(balance(south(), 2), payee_before);
+  // A partner down before anything reached it: the void arrives first, the hold never counts.
+  south().ledger->kill9();
+  const std::string lost = new_uuid();
+  ASSERT_EQ(pay(north(), 2, south(), 2, 12, lost).status, 202);
+  clock_->advance_s(7 * 3600);
+  ASSERT_TRUE(
+      eventually([&] { return north().saga_state(saga_id(lost)) == "voiding"; }, kSettleMs));
+  south().restart();
+  expect_settled_as(north(), south(), saga_id(lost), "voided");
+  EXPECT_EQ(balance(north(), 2), payer_before);
+  EXPECT_EQ(balance(south(), 2), payee_before);
+  expect_books_agree();
+}
+
+}  // namespace
+}  // namespace maillon::testing
