@@ -3,6 +3,7 @@
 // direction, idempotent retries and the reconciliation. Real PostgreSQL and Redis; every answer
 // is checked against schemas/openapi.yaml by the harness.
 #include <map>
+#include <pqxx/pqxx>
 #include <set>
 
 #include "federation_world.hpp"
@@ -397,6 +398,84 @@ TEST_F(Federation, a_rate_converts_each_payment_with_the_payers_rate) {
   const auto r = w->client(y.admin).get("/v1/federation/links/" + link + "/reconciliation");
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(r.json()["differences"].empty()) << r.body;
+}
+
+TEST_F(Federation, the_exchange_reads_the_headroom_left_in_each_direction) {
+  FedCommunity x = w->community("room-x" + unique_suffix());
+  FedCommunity y = w->community("room-y" + unique_suffix());
+  w->active_link(x, y, 100, 50);  // y may owe x 50 at most, x may owe y 100
+  ASSERT_EQ(w->client(x.members[0])
+                .post("/v1/federation/transfers", pay_body(y, y.members[0], 20))
+                .status,
+            201);
+  pqxx::connection sql(w->world.database);
+  pqxx::work tx(sql);
+  auto headroom = [&](const std::string& from, const std::string& to) {
+    return tx.exec_params(
+        "SELECT state, headroom_minutes FROM ledger.federation_headroom($1::uuid, $2::uuid)", from,
+        to);
+  };
+  const auto xy = headroom(x.id, y.id);
+  ASSERT_EQ(xy.size(), 1u);
+  EXPECT_EQ(std::string(xy[0][0].c_str()), "active");
+  EXPECT_EQ(xy[0][1].as<int64_t>(), 30);  // 50 - 20 on both sides
+  const auto yx = headroom(y.id, x.id);
+  ASSERT_EQ(yx.size(), 1u);
+  EXPECT_EQ(yx[0][1].as<int64_t>(), 120);  // 100 + the 20 y owes back
+  EXPECT_TRUE(headroom(x.id, c().id).empty());
+}
+
+TEST_F(Federation, both_legs_of_a_hold_expire_together) {
+  FedCommunity x = w->community("exp-x" + unique_suffix());
+  FedCommunity y = w->community("exp-y" + unique_suffix());
+  const std::string link = w->active_link(x, y, 500, 500);
+  const std::string id = "exchange:" + new_uuid() + ":1";
+  Json data = hold_data(id, x.members[0], y.members[0], 40, y.id);
+  data["timeout_s"] = 60;
+  w->send_command(x.id, "ledger.hold", data);
+  ASSERT_TRUE(eventually([&] { return w->balance(y, y.members[0]).pending_credit == 40; }, 10000));
+  w->clock.advance_s(120);
+  ASSERT_TRUE(eventually(
+      [&] { return w->events_of("transfer.voided", "transfer_id", id).size() == 2; }, 10000));
+  for (const auto& e : w->events_of("transfer.voided", "transfer_id", id))
+    EXPECT_EQ(e["data"]["reason"], "expired");
+  EXPECT_EQ(w->balance(x, x.members[0]), (LedgerBalance{120, 0, 0, 120}));
+  EXPECT_EQ(w->balance(y, y.members[0]), (LedgerBalance{120, 0, 0, 120}));
+  EXPECT_EQ(w->link_seen_by(x, link)["pending_credit_minutes"], 0);
+  expect_books_hold(x);
+  expect_books_hold(y);
+}
+
+TEST_F(Federation, the_audit_and_the_reconciliation_name_a_leg_that_disagrees) {
+  FedCommunity x = w->community("bad-x" + unique_suffix());
+  FedCommunity y = w->community("bad-y" + unique_suffix());
+  const std::string link = w->active_link(x, y, 500, 500);
+  const std::string id = new_uuid();
+  ASSERT_EQ(w->client(x.members[0])
+                .post("/v1/federation/transfers", pay_body(y, y.members[0], 10, id))
+                .status,
+            201);
+  {
+    // What a bug or a hand in the database could do: y's leg no longer the conversion of x's.
+    pqxx::connection sql(w->world.database);
+    pqxx::work tx(sql);
+    tx.exec_params(
+        "UPDATE ledger.transfers SET amount_minutes = 11, posted_minutes = 11 "
+        "WHERE community_id = $1::uuid AND id = $2",
+        y.id, id);
+    tx.commit();
+  }
+  const Json audit = w->audit(y);
+  ASSERT_EQ(audit["violations"].size(), 1u) << audit.dump();
+  EXPECT_EQ(audit["violations"][0]["check"], "mirror_mismatch");
+  EXPECT_EQ(audit["sum_balances_minutes"], 0);
+  const auto r = w->client(x.admin).get("/v1/federation/links/" + link + "/reconciliation");
+  ASSERT_EQ(r.status, 200);
+  const Json differences = r.json()["differences"];
+  ASSERT_EQ(differences.size(), 1u) << r.body;
+  EXPECT_EQ(differences[0]["transfer_id"], id);
+  EXPECT_EQ(differences[0]["kind"], "amount");
+  EXPECT_EQ(differences[0]["theirs"]["amount_minutes"], 11);
 }
 
 }  // namespace
