@@ -125,7 +125,9 @@ class Http:
     async def _send(self, address, request):
         pool = self.idle.setdefault(address, [])
         for attempt in (0, 1):
-            reused = bool(pool)
+            # The retry takes a fresh connection: the other idle ones may have been closed too
+            # (the gateway drops keep-alive connections idle for 75 s, e.g. since the set-up).
+            reused = bool(pool) and attempt == 0
             if reused:
                 reader, writer = pool.pop()
             else:
