@@ -14,6 +14,7 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/context.hpp"
+#include "services/offers/create_batch.hpp"
 #include "services/offers/depot_items.hpp"
 #include "services/offers/listing_json.hpp"
 #include "services/offers/search_index.hpp"
@@ -68,6 +69,20 @@ void ListingContext::publish_closed(pqxx::work& tx, const ListingRow& row,
                      closed_event_data(row, reason));
 }
 
+Outbox::Written ListingContext::published_event(const ListingRow& row,
+                                                const std::string& request_id,
+                                                const std::string& traceparent) const {
+  Event e;
+  e.id = new_uuid();
+  e.type = config.event_prefix + ".published";
+  e.occurred_at = now_rfc3339();
+  e.community_id = row.listing.community_id;
+  e.data = listing_event_data(row);
+  e.request_id = request_id;
+  e.traceparent = traceparent;
+  return {e.id, e.to_json()};
+}
+
 void ListingContext::written() const {
   try {
     index->catch_up();
@@ -77,15 +92,29 @@ void ListingContext::written() const {
   }
 }
 
+namespace {
+
+void set_position(ListingRow& row, const ListingLocation& position) {
+  row.position = position;
+  matching::GeoPoint snapped = matching::snap_to_grid({position.lat, position.lon});
+  row.grid = {snapped.lat, snapped.lon};
+}
+
+}  // namespace
+
 bool place(pqxx::work& tx, ListingRow& row, const std::string& community_id) {
   std::optional<SiteRow> site;
   if (row.listing.site_id) {
     site = find_site(tx, *row.listing.site_id);
     if (!site || site->community_id != community_id) return false;
   }
-  row.position = row.listing.location ? *row.listing.location : site->location;
-  matching::GeoPoint snapped = matching::snap_to_grid({row.position.lat, row.position.lon});
-  row.grid = {snapped.lat, snapped.lon};
+  set_position(row, row.listing.location ? *row.listing.location : site->location);
+  return true;
+}
+
+bool place_at_location(ListingRow& row) {
+  if (!row.listing.location) return false;
+  set_position(row, *row.listing.location);
   return true;
 }
 
@@ -108,7 +137,8 @@ void register_listing_service(Service& service, const ListingServiceConfig& conf
   auto index = std::make_shared<SearchIndex>(service.db, config.search_poll_interval);
   service.on_start([index] { index->start(); });
   auto context = std::make_shared<const ListingContext>(
-      ListingContext{service, config, std::move(tree), std::move(index), service.clock});
+      ListingContext{service, config, std::move(tree), std::move(index), service.clock,
+                     std::make_shared<ListingCreator>()});
   register_routes(context);
   register_consumers(context);
 }

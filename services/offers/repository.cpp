@@ -32,6 +32,33 @@ constexpr const char* kInsertListing =
     "$19, $20, to_timestamp($21::bigint), to_timestamp($22::bigint), "
     "ARRAY(SELECT jsonb_array_elements_text($23::jsonb)), $24, $25::uuid, $26, $27, $28)";
 
+// New listings of a batch (services/offers/create_batch.cpp) in one statement, from a JSON array
+// of rows (listing_record's fields), each written only when its owner may post: the standing is
+// read by this statement, after the caller's lock_members. RETURNING: the ids written and the
+// time they were written at (created_at and updated_at default to now(), the transaction's).
+constexpr const char* kInsertNewListings =
+    "INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode, "
+    "category, title, description, tags, lat, lon, position_lat, position_lon, grid_lat, "
+    "grid_lon, reach_km, price_minutes, duration_minutes, available_from, available_until, "
+    "photos, status, acted_by, deposit_minutes, capacity, visibility) "
+    "SELECT r.id, r.member_id, r.community_id, r.home_site_id, r.site_id, r.kind, r.mode, "
+    "r.category, r.title, r.description, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.lat, "
+    "r.lon, r.position_lat, r.position_lon, r.grid_lat, r.grid_lon, r.reach_km, r.price_minutes, "
+    "r.duration_minutes, to_timestamp(r.available_from), to_timestamp(r.available_until), "
+    "ARRAY(SELECT jsonb_array_elements_text(r.photos)), r.status, r.acted_by, r.deposit_minutes, "
+    "r.capacity, r.visibility "
+    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, member_id uuid, community_id uuid, "
+    "home_site_id uuid, site_id uuid, kind text, mode text, category text, title text, "
+    "description text, tags jsonb, lat float8, lon float8, position_lat float8, "
+    "position_lon float8, grid_lat float8, grid_lon float8, reach_km float8, "
+    "price_minutes bigint, duration_minutes bigint, available_from bigint, "
+    "available_until bigint, photos jsonb, status text, acted_by uuid, deposit_minutes bigint, "
+    "capacity integer, visibility text) "
+    "WHERE NOT EXISTS (SELECT 1 FROM member_standing s WHERE s.member_id = r.member_id "
+    "AND s.state <> 'active') "
+    "RETURNING id::text, floor(extract(epoch FROM created_at))::bigint, "
+    "(extract(epoch FROM created_at) * 1000000)::bigint";
+
 constexpr const char* kUpdateListingHead =
     "UPDATE listings SET site_id = $2::uuid, kind = $3, mode = $4, category = $5, title = $6, "
     "description = $7, tags = ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), lat = $9, "
@@ -80,6 +107,11 @@ constexpr const char* kPrintedQuery =
 // updated_at moves so that consumers ordering by it (matching) take the new event.
 constexpr const char* kLockMember =
     "SELECT pg_advisory_xact_lock(hashtext('listing-member:' || $1::text))";
+// The same lock for every member of a batch, in the order of the keys: two batches never wait
+// for each other in a cycle.
+constexpr const char* kLockMembers =
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext('listing-member:' || m) AS k "
+    "FROM unnest($1::text[]) AS m ORDER BY k) AS keys";
 constexpr const char* kOwnerStanding = "SELECT state FROM member_standing WHERE member_id = $1";
 constexpr const char* kRecordStanding =
     "INSERT INTO member_standing AS s (member_id, community_id, state, event_at) "
@@ -203,6 +235,59 @@ void insert_listing(pqxx::work& tx, const ListingRow& row) {
                  row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
 }
 
+namespace {
+
+// One row of kInsertNewListings' JSON array.
+nlohmann::json listing_record(const ListingRow& row) {
+  const Listing& l = row.listing;
+  auto optional = [](const auto& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
+  return {{"id", l.id},
+          {"member_id", l.member_id},
+          {"community_id", l.community_id},
+          {"home_site_id",
+           row.home_site_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.home_site_id)},
+          {"site_id", optional(l.site_id)},
+          {"kind", to_string(l.kind)},
+          {"mode", to_string(l.mode)},
+          {"category", l.category},
+          {"title", l.title},
+          {"description", l.description},
+          {"tags", l.tags},
+          {"lat", optional(location_part(l.location, true))},
+          {"lon", optional(location_part(l.location, false))},
+          {"position_lat", row.position.lat},
+          {"position_lon", row.position.lon},
+          {"grid_lat", row.grid.lat},
+          {"grid_lon", row.grid.lon},
+          {"reach_km", l.reach_km},
+          {"price_minutes", l.price_minutes},
+          {"duration_minutes", optional(l.duration_minutes)},
+          {"available_from", optional(l.available_from_s)},
+          {"available_until", optional(l.available_until_s)},
+          {"photos", l.photos},
+          {"status", to_string(l.status)},
+          {"acted_by", optional(row.acted_by)},
+          {"deposit_minutes", optional(l.deposit_minutes)},
+          {"capacity", optional(l.capacity)},
+          {"visibility", to_string(l.visibility)}};
+}
+
+}  // namespace
+
+NewListings insert_new_listings(pqxx::work& tx, const std::vector<const ListingRow*>& rows) {
+  nlohmann::json records = nlohmann::json::array();
+  for (const ListingRow* row : rows) records.push_back(listing_record(*row));
+  NewListings out;
+  for (const auto& r : tx.exec_params(kInsertNewListings, records.dump())) {
+    out.ids.insert(r[0].c_str());
+    out.created_at_s = r[1].as<int64_t>();
+    out.created_at_us = r[2].as<int64_t>();
+  }
+  return out;
+}
+
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
                                        bool for_update) {
   static const std::string kPlain = select(kFindListing);
@@ -285,6 +370,10 @@ std::string printed_search_query(pqxx::transaction_base& tx, const std::string& 
 
 void lock_member(pqxx::work& tx, const std::string& member_id) {
   tx.exec_params(kLockMember, member_id);
+}
+
+void lock_members(pqxx::work& tx, const std::vector<std::string>& member_ids) {
+  tx.exec_params(kLockMembers, array_literal(member_ids));
 }
 
 OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id) {

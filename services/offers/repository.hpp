@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ struct ListQuery {
 };
 
 void insert_listing(pqxx::work& tx, const ListingRow& row);
+// New listings in one statement, each only when its owner may post (its standing, read after
+// lock_members): the ids written and when (created_at = updated_at, the transaction's now()).
+struct NewListings {
+  std::set<std::string> ids;
+  int64_t created_at_s = 0;
+  int64_t created_at_us = 0;
+};
+NewListings insert_new_listings(pqxx::work& tx, const std::vector<const ListingRow*>& rows);
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
                                        bool for_update);
 // Writes every mutable column of `row` (fields, status, exchange_id, acted_by); updated_at = now.
@@ -85,6 +94,7 @@ enum class OwnerStanding { active, suspended, erased };
 // Serialises a member's new listings with the events that hide or close that member's listings,
 // so that no listing posted during a suspension escapes it. Held until the transaction ends.
 void lock_member(pqxx::work& tx, const std::string& member_id);
+void lock_members(pqxx::work& tx, const std::vector<std::string>& member_ids);
 OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id);
 // Records `standing` as of `event_at` (RFC 3339); false when a later event was applied already
 // or the member is erased (final): the caller then changes nothing. An erasure always applies,

@@ -9,6 +9,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/media_photos.hpp"
 #include "services/common/service.hpp"
+#include "services/offers/create_batch.hpp"
 #include "services/offers/depot_items.hpp"
 
 namespace maillon::listings {
@@ -89,8 +90,7 @@ ListingCode ListingUseCases::may_write(const Identity& who) const {
 }
 
 ListingOutcome<ListingRow> ListingUseCases::create(const Identity& who, const ListingDraft& draft) {
-  Service& s = c_->service;
-  auto out = settle([&] {
+  return settle([&] {
     int64_t now_s = c_->now_s();
     require_valid(validate_new_listing(draft, c_->tree, now_s));
     if (who.community_id.empty()) refuse(ListingCode::not_community_member);
@@ -100,25 +100,28 @@ ListingOutcome<ListingRow> ListingUseCases::create(const Identity& who, const Li
         draft, {new_uuid(), c_->config.side, who.member_id, who.community_id}, now_s);
     row.home_site_id = who.home_site_id;
     row.acted_by = acted_by(who, row);
-    return s.db.transact([&](pqxx::work& tx) {
-      // Serialised with the member's suspension or erasure as this service learns of it: either
-      // that event sees this listing, or this sees the standing it recorded.
-      lock_member(tx, who.member_id);
-      if (owner_standing(tx, who.member_id) != OwnerStanding::active) {
-        refuse(ListingCode::member_suspended);
-      }
-      // Photos are the member's own uploads (POST /v1/photos), checked where they are stored.
-      require_valid(photos_not_owned(tx, who.member_id, row.listing.photos));
-      ListingRow placed = row;
-      place_in(tx, placed, who.community_id);
-      insert_listing(tx, placed);
-      ListingRow back = find_listing(tx, placed.listing.id, false).value();
-      c_->publish(tx, back, "published");
-      return back;
-    });
+    handover_and_photos(row, who.community_id);
+    // Written with the creations of other requests in one transaction (create_batch.hpp): the
+    // owner's standing is read there, under the lock its suspension takes; answered once
+    // committed and searchable here.
+    auto stored = c_->creator->create(*c_, std::move(row));
+    if (!stored) refuse(ListingCode::member_suspended);
+    return std::move(*stored);
   });
-  if (out.ok()) c_->written();
-  return out;
+}
+
+// The handover point, from the directory when the listing names a site, and the photos, the
+// member's own uploads (POST /v1/photos) checked where they are stored: read before the listing's
+// transaction, as reads that nothing here locks. A listing without a site has a location.
+void ListingUseCases::handover_and_photos(ListingRow& row, const std::string& community_id) {
+  if (!row.listing.site_id && row.listing.photos.empty()) {
+    if (!place_at_location(row)) refuse(ListingCode::unknown_site);
+    return;
+  }
+  c_->service.db.transact([&](pqxx::work& tx) {
+    require_valid(photos_not_owned(tx, row.listing.member_id, row.listing.photos));
+    place_in(tx, row, community_id);
+  });
 }
 
 ListingOutcome<SearchPage> ListingUseCases::search(ListQuery query) {

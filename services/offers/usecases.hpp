@@ -88,6 +88,8 @@ class ListingUseCases {
 
  private:
   std::shared_ptr<const ListingContext> c_;
+
+  void handover_and_photos(ListingRow& row, const std::string& community_id);
 };
 
 }  // namespace maillon::listings
