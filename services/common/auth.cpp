@@ -117,8 +117,14 @@ std::string Authenticator::identity_key(const std::string& m) const {
 }
 
 std::optional<Identity> Authenticator::verify_token(const std::string& token) {
+  return verify_token(token, nullptr);
+}
+
+std::optional<Identity> Authenticator::verify_token(const std::string& token, ActedFor* acted_for) {
   if (token.size() < kTokenLengthMin || token.size() > kTokenLengthMax) return std::nullopt;
-  return verify_hash(token_hash(token));
+  auto session = shared_session(token_hash(token), acted_for);
+  if (!session) return std::nullopt;
+  return session->who;
 }
 
 // No copy of a session is kept in the process: a revocation (logout, suspension, erasure) is a
@@ -133,7 +139,8 @@ std::optional<Identity> Authenticator::verify_hash(const std::string& hash) {
 
 // A cached copy lives at most kCacheSeconds and never past the session's end; one without an
 // end (written by an older process) is not trusted.
-std::optional<Authenticator::Session> Authenticator::shared_session(const std::string& hash) {
+std::optional<Authenticator::Session> Authenticator::shared_session(const std::string& hash,
+                                                                    ActedFor* acted_for) {
   auto read = [&](const std::string& text) -> std::optional<Session> {
     auto expires = expiry_of(text);
     auto who = Identity::from_json(text);
@@ -141,11 +148,13 @@ std::optional<Authenticator::Session> Authenticator::shared_session(const std::s
     return Session{*who, *expires};
   };
   try {
-    auto cached = redis_.with([&](Redis& r) {
-      return r.command({"MGET", session_key(hash), revoked_key(hash)});
-    });
-    if (cached && cached->type == REDIS_REPLY_ARRAY && cached->elements == 2) {
+    std::vector<std::string> keys = {"MGET", session_key(hash), revoked_key(hash)};
+    if (acted_for != nullptr) keys.push_back(identity_key(acted_for->member_id));
+    auto cached = redis_.with([&](Redis& r) { return r.command(keys); });
+    if (cached && cached->type == REDIS_REPLY_ARRAY && cached->elements == keys.size() - 1) {
       if (cached->element[1]->type == REDIS_REPLY_STRING) return std::nullopt;  // revoked
+      if (acted_for != nullptr && cached->element[2]->type == REDIS_REPLY_STRING)
+        acted_for->cached = reply_string(cached->element[2]);
       if (cached->element[0]->type == REDIS_REPLY_STRING) {
         if (auto session = read(reply_string(cached->element[0]))) return session;
       }
@@ -243,26 +252,32 @@ std::optional<Identity> Authenticator::optional(const Request& request) {
 Identity Authenticator::require(const Request& request) {
   auto presented = presented_token(request);
   if (!presented) throw unauthorized();
-  auto caller = verify_token(presented->token);
+  auto behalf = request.header("x-on-behalf-of");
+  ActedFor acted_for;
+  if (behalf) acted_for.member_id = parse_member_id(*behalf).value_or("");
+  auto caller = verify_token(presented->token, acted_for.member_id.empty() ? nullptr : &acted_for);
   if (!caller) throw unauthorized();
   // A form or script of another site can make the browser send the cookie, never this header.
   if (presented->from_cookie && is_unsafe_method(request.method)) {
     auto csrf = request.header(std::string(kCsrfHeader));
     if (!csrf || !csrf_token_matches(*csrf, presented->token)) throw csrf_refused();
   }
-  auto behalf = request.header("x-on-behalf-of");
   if (!behalf) return *caller;
-  return act_for(*caller, *behalf);
+  return act_for(*caller, *behalf, acted_for);
 }
 
-Identity Authenticator::act_for(const Identity& caller, const std::string& header) {
+Identity Authenticator::act_for(const Identity& caller, const std::string& header,
+                                const ActedFor& acted_for) {
   auto target_id = parse_member_id(header);
   if (!target_id) {
     throw invalid_input("En-tête X-On-Behalf-Of invalide.",
                         {{"X-On-Behalf-Of", "doit être l'identifiant d'un membre"}});
   }
   if (*target_id == caller.member_id) return caller;
-  auto target = member_identity(*target_id);
+  // Read with the session when Redis had it (the same copy member_identity would read).
+  auto target = acted_for.cached && acted_for.member_id == *target_id
+                    ? Identity::from_json(*acted_for.cached)
+                    : member_identity(*target_id);
   if (!target) throw not_found("Le membre pour qui vous agissez est introuvable.");
   bool allowed = caller.is_admin ||
                  (!target->home_site_id.empty() && caller.is_staff_of(target->home_site_id));

@@ -105,9 +105,17 @@ class Authenticator {
     Identity who;
     int64_t expires_at_s = 0;  // seconds since the epoch
   };
-  std::optional<Session> shared_session(const std::string& hash);  // Redis, then PostgreSQL
+  // The cached identity of the member a request acts for, read from Redis in the same round
+  // trip as the caller's session (the desk's every request acts for someone).
+  struct ActedFor {
+    std::string member_id;
+    std::optional<std::string> cached;  // the identity_key's text, when Redis had it
+  };
+  // Redis, then PostgreSQL; with `acted_for`, that member's cached identity is read alongside.
+  std::optional<Session> shared_session(const std::string& hash, ActedFor* acted_for = nullptr);
   std::optional<Identity> verify_hash(const std::string& hash);
-  Identity act_for(const Identity& caller, const std::string& header);
+  std::optional<Identity> verify_token(const std::string& token, ActedFor* acted_for);
+  Identity act_for(const Identity& caller, const std::string& header, const ActedFor& acted_for);
 };
 
 }  // namespace maillon

@@ -99,8 +99,8 @@ std::string CopyRows::take_lines() {
   return lines;
 }
 
-void copy_into(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
-               CopyRows rows) {
+void copy_into(pqxx::transaction_base& tx, const std::string& table,
+               const std::vector<std::string>& columns, CopyRows rows) {
   if (rows.rows() == 0) return;
     // libpqxx 6 sends raw COPY data only through tablewriter (deprecated for stream_to, whose
     // per-field conversions cost more than the rows save here). COPY's data is a byte stream, so

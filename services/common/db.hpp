@@ -84,6 +84,9 @@ class Db {
   const std::string& schema() const { return schema_; }
   // Called after every commit (the outbox relay listens to it to publish at once).
   void on_commit(std::function<void()> hook) { commit_hook_ = std::move(hook); }
+  // For a writer that commits on a leased connection itself (the ledger's batches send their
+  // own BEGIN and COMMIT): runs the same hook as transact's commits.
+  void after_commit() { committed(); }
   uint64_t retries() const { return retries_.load(); }
 
  private:
@@ -186,8 +189,8 @@ class CopyRows {
 
 // COPY table (columns) FROM STDIN with those rows, in their order. Like any statement, an error
 // (a unique violation, say) is thrown as its pqxx exception and leaves `tx` aborted.
-void copy_into(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
-               CopyRows rows);
+void copy_into(pqxx::transaction_base& tx, const std::string& table,
+               const std::vector<std::string>& columns, CopyRows rows);
 
 // Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
 // it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does

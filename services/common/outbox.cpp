@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <string_view>
 
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
@@ -18,9 +19,10 @@ namespace {
 
 constexpr const char* kInsertOutbox =
     "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3)";
-constexpr const char* kInsertOutboxOnce =
-    "INSERT INTO outbox (event_id, stream, payload) VALUES ($1, $2, $3) "
-    "ON CONFLICT (event_id) DO NOTHING";
+// Written around its values: with parameters (add_written) or inlined (written_statements).
+constexpr std::string_view kInsertOutboxOnceHead =
+    "INSERT INTO outbox (event_id, stream, payload) VALUES (";
+constexpr std::string_view kInsertOutboxOnceTail = ") ON CONFLICT (event_id) DO NOTHING";
 constexpr const char* kSelectUnpublished =
     "SELECT id, stream, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 "
     "FOR UPDATE SKIP LOCKED";
@@ -34,6 +36,8 @@ constexpr const char* kQueueScanOnly =
 // Rows of many events (Outbox::kEventsPerRowMax) are published whole; a pass stops taking rows
 // past this many events, so that one pipeline of XADD stays a few megabytes.
 constexpr std::size_t kEventsPerPassMax = 8192;
+// Least time between two passes that found events (see OutboxRelay::loop).
+constexpr auto kPassGap = std::chrono::milliseconds(2);
 constexpr const char* kMarkPublished =
     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])";
 constexpr const char* kRepublishAll =
@@ -142,8 +146,9 @@ Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
   return e;
 }
 
-void Outbox::add_written(pqxx::work& tx, const std::string& stream,
-                         const std::vector<Written>& events) const {
+template <class Row>
+void Outbox::for_each_written_row(const std::string& stream, const std::vector<Written>& events,
+                                  Row row) const {
   // Compact JSON has no raw line break: the lines are the events (split by publish_batch).
   // The row takes the first event's id; ON CONFLICT: a row written once stays written once.
   // Events written while a request or a traced event is handled carry its request id and span
@@ -165,8 +170,34 @@ void Outbox::add_written(pqxx::work& tx, const std::string& stream,
         lines += events[i].json;
       }
     }
-    tx.exec_params(kInsertOutboxOnce, events[first].id, full_stream, lines);
+    row(events[first].id, full_stream, lines);
   }
+}
+
+void Outbox::add_written(pqxx::work& tx, const std::string& stream,
+                         const std::vector<Written>& events) const {
+  for_each_written_row(
+      stream, events,
+      [&](const std::string& event_id, const std::string& full_stream, const std::string& lines) {
+        static const std::string statement =
+            std::string(kInsertOutboxOnceHead) + "$1, $2, $3" + std::string(kInsertOutboxOnceTail);
+        tx.exec_params(statement, event_id, full_stream, lines);
+      });
+}
+
+std::vector<std::string> Outbox::written_statements(pqxx::transaction_base& tx,
+                                                    const std::string& stream,
+                                                    const std::vector<Written>& events) const {
+  std::vector<std::string> statements;
+  for_each_written_row(
+      stream, events,
+      [&](const std::string& event_id, const std::string& full_stream, const std::string& lines) {
+        std::string statement(kInsertOutboxOnceHead);
+        statement.append(tx.quote(event_id)).append(", ").append(tx.quote(full_stream));
+        statement.append(", ").append(tx.quote(lines)).append(kInsertOutboxOnceTail);
+        statements.push_back(std::move(statement));
+      });
+  return statements;
 }
 
 OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
@@ -305,6 +336,7 @@ void OutboxRelay::clean_up() {
 void OutboxRelay::loop() {
   Redis redis(config_.redis_url);
   int64_t next_check = 0, next_trim = 0, next_cleanup = 0;
+  auto last_found = std::chrono::steady_clock::time_point();
   while (running_) {
     try {
       auto now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
@@ -323,11 +355,17 @@ void OutboxRelay::loop() {
       }
       passes_.fetch_add(1);
       if (published >= config_.relay_batch_size || rows_left_) continue;
+      if (published > 0) last_found = std::chrono::steady_clock::now();
     } catch (const std::exception& e) {
       log::warn("outbox relay pass failed; retrying", {{"error", e.what()}});
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     std::unique_lock lock(mutex_);
+    // A pass that found events is followed by kPassGap without one: a busy writer commits
+    // hundreds of times a second, each commit pokes, and a pass per commit (five statements and
+    // a Redis round trip) cost as much as the commits themselves. The commits of the gap share
+    // the next pass; an idle relay still answers the first poke at once.
+    wake_.wait_until(lock, last_found + kPassGap, [&] { return !running_; });
     wake_.wait_for(lock, std::chrono::milliseconds(config_.relay_interval_ms * 10),
                    [&] { return poked_ || !running_; });
     poked_ = false;

@@ -60,9 +60,10 @@ struct Loaded {
 // of it can change before the commit.
 // The policy is the caller's, or (without one) the one read with the lock, remembered in
 // `policies`.
-Loaded load_ledger(pqxx::work& tx, const Batch& batch, const CommunityPolicy* policy,
+Loaded load_ledger(pqxx::transaction_base& tx, const Batch& batch, const CommunityPolicy* policy,
                    PolicyCache* policies) {
-  repo::LockedCommunity locked = repo::lock_community(tx, batch.community_id);
+  repo::LockedCommunity locked =
+      repo::lock_community(tx, batch.community_id, batch.owns_transaction);
   Loaded loaded{
       Ledger(policy != nullptr ? *policy
                                : policies->remember(batch.community_id, locked.policy_json)),
@@ -101,7 +102,7 @@ Outbox::Written event_row(const std::string& community_id, const std::string& oc
 // A batch that assumed its new ids new did not read them: a create refused by a rule (a cap, the
 // payer's floor) may be the retry of a transfer that exists, which must answer its first result.
 // Only refused ids are looked up, so the common case (all accepted) costs nothing more.
-void require_refused_creates_new(pqxx::work& tx, const Batch& batch,
+void require_refused_creates_new(pqxx::transaction_base& tx, const Batch& batch,
                                  const std::vector<TransferResult>& results) {
   std::vector<TransferId> refused;
   for (std::size_t i = 0; i < batch.commands.size(); ++i) {
@@ -134,21 +135,23 @@ LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
 }
 
 namespace {
-BatchOutcome apply_loaded(pqxx::work& tx, const Outbox& outbox, const Batch& batch, Loaded loaded);
+BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                          Loaded loaded);
 }  // namespace
 
-BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy) {
   return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, &policy, nullptr));
 }
 
-BatchOutcome apply_batch(pqxx::work& tx, const Outbox& outbox, const Batch& batch,
+BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
                          PolicyCache& policies) {
   return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, nullptr, &policies));
 }
 
 namespace {
-BatchOutcome apply_loaded(pqxx::work& tx, const Outbox& outbox, const Batch& batch, Loaded loaded) {
+BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                          Loaded loaded) {
   Ledger& ledger = loaded.ledger;
   BatchOutcome outcome;
   outcome.results.reserve(batch.commands.size());
@@ -168,8 +171,10 @@ BatchOutcome apply_loaded(pqxx::work& tx, const Outbox& outbox, const Batch& bat
     }
     return written;
   });
-  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids);
-  outbox.add_written(tx, kEventsStream, events.get());
+  // The events' rows, and the COMMIT of a batch that owns its transaction, go with the writes.
+  std::vector<std::string> tail = outbox.written_statements(tx, kEventsStream, events.get());
+  if (batch.owns_transaction) tail.emplace_back("COMMIT");
+  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids, tail);
   if (batch.cache != nullptr) {
     outcome.batch_count = loaded.batch_count;
     outcome.accounts = std::move(loaded.read);

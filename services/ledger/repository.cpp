@@ -212,13 +212,14 @@ std::vector<std::string> account_arrays(const std::vector<AccountChange>& change
           before_credits.text()};
 }
 
+constexpr const char* kAccountChangedUnderLock = "an account changed under the batch's lock";
+constexpr const char* kHoldChangedUnderLock = "a hold changed under the batch's account locks";
+
 void require_accounts_updated(const pqxx::result& r, const std::vector<AccountChange>& changes) {
-  if (r.affected_rows() != changes.size()) {
-    throw std::logic_error("an account changed under the batch's lock");
-  }
+  if (r.affected_rows() != changes.size()) throw std::logic_error(kAccountChangedUnderLock);
 }
 
-void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) {
+void update_accounts(pqxx::transaction_base& tx, const std::vector<AccountChange>& changes) {
   const auto a = account_arrays(changes);
   require_accounts_updated(
       tx.exec_prepared(kUpdateAccountsName, a[0], a[1], a[2], a[3], a[4], a[5], a[6]), changes);
@@ -226,7 +227,7 @@ void update_accounts(pqxx::work& tx, const std::vector<AccountChange>& changes) 
 
 // `sql` with each $n replaced by the literal of args[n-1], in one pass (a value holding "$2"
 // stays as it is): for statements sent together as one simple query, which has no parameters.
-std::string inline_params(pqxx::work& tx, std::string_view sql,
+std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
                           const std::vector<std::string>& args) {
   std::string out;
   out.reserve(sql.size() + 64);
@@ -274,7 +275,7 @@ void add_transfer_row(CopyRows& rows, const std::string& community_id, const Tra
   rows.end_row();
 }
 
-void insert_transfers(pqxx::work& tx, CopyRows rows) {
+void insert_transfers(pqxx::transaction_base& tx, CopyRows rows) {
   try {
     copy_into(tx, "transfers", kTransferColumns, std::move(rows));
   } catch (const pqxx::unique_violation&) {
@@ -294,7 +295,7 @@ CopyRows new_transfer_rows(const std::string& community_id, const LedgerChanges&
 }
 
 // Holds posted, voided or expired.
-void update_resolved_transfers(pqxx::work& tx, const std::string& community_id,
+void update_resolved_transfers(pqxx::transaction_base& tx, const std::string& community_id,
                                const LedgerChanges& changes) {
   ArrayLiteral ids, states, posted, resolved;
   std::size_t updated = 0;
@@ -310,9 +311,7 @@ void update_resolved_transfers(pqxx::work& tx, const std::string& community_id,
   if (updated == 0) return;
   const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
                                   posted.text(), resolved.text());
-  if (r.affected_rows() != updated) {
-    throw std::logic_error("a hold changed under the batch's account locks");
-  }
+  if (r.affected_rows() != updated) throw std::logic_error(kHoldChangedUnderLock);
 }
 
 CopyRows entry_rows(const std::vector<Entry>& entries) {
@@ -393,14 +392,35 @@ std::size_t created_count(const LedgerChanges& changes) {
                                                 [](const auto& c) { return c.created; }));
 }
 
+// An UPDATE (its values inlined) that fails inside the transaction unless it changed exactly
+// `expected` rows: a batch's COMMIT may follow in the same round trip, so its guards must stop
+// the transaction on the server, not after the answer. Its one row counts the rows changed.
+// (The text cast fails at run time only: a constant error would be raised when planning.)
+std::string guarded_update(const std::string& update, std::size_t expected,
+                           std::string_view failure) {
+  const std::string n = std::to_string(expected);
+  std::string out = "WITH changed AS (" + update + " RETURNING 1) SELECT CASE WHEN count(*) = ";
+  out.append(n).append(" THEN count(*) ELSE ('");
+  for (const char c : failure) out.append(c == '\'' ? 2 : 1, c);  // inside a literal
+  out.append(": ' || count(*) || ' of ").append(n).append("')::bigint END FROM changed");
+  return out;
+}
+
+std::size_t changed_count(const pqxx::result& guarded) {
+  return guarded.at(0).at(0).as<std::size_t>();
+}
+
 // A small batch's writes (accounts, new transfers, resolved holds, entries) sent as one
 // pipelined simple query: one round trip instead of six, with the same statements' checks.
-void write_small_changes(pqxx::work& tx, const std::string& community_id,
+void write_small_changes(pqxx::transaction_base& tx, const std::string& community_id,
                          const LedgerChanges& changes,
-                         const std::map<TransferId, std::string>& actor_ids) {
+                         const std::map<TransferId, std::string>& actor_ids,
+                         const std::vector<std::string>& tail) {
   std::vector<std::string> texts;
   if (!changes.accounts.empty()) {
-    texts.push_back(inline_params(tx, kUpdateAccounts, account_arrays(changes.accounts)));
+    texts.push_back(
+        guarded_update(inline_params(tx, kUpdateAccounts, account_arrays(changes.accounts)),
+                       changes.accounts.size(), kAccountChangedUnderLock));
   }
   const std::size_t created = created_count(changes);
   const std::size_t resolved = changes.transfers.size() - created;
@@ -418,13 +438,15 @@ void write_small_changes(pqxx::work& tx, const std::string& community_id,
       posted.add(change.transfer.posted_minutes);
       resolved_at.add(change.transfer.resolved_at_us);
     }
-    texts.push_back(inline_params(
-        tx, kUpdateTransfers,
-        {community_id, ids.text(), states.text(), posted.text(), resolved_at.text()}));
+    texts.push_back(guarded_update(
+        inline_params(tx, kUpdateTransfers,
+                      {community_id, ids.text(), states.text(), posted.text(), resolved_at.text()}),
+        resolved, kHoldChangedUnderLock));
   }
   if (!changes.entries.empty()) {
     texts.push_back(inline_params(tx, kInsertEntries, entry_arrays(changes.entries)));
   }
+  texts.insert(texts.end(), tail.begin(), tail.end());
   if (texts.empty()) return;
   std::vector<pqxx::result> results;
   {
@@ -440,17 +462,20 @@ void write_small_changes(pqxx::work& tx, const std::string& community_id,
       throw RaceLost();  // as insert_transfers
     }
   }
+  // The server checked these already; a mismatch here is a bug of the guard itself.
   std::size_t at = 0;
-  if (!changes.accounts.empty()) require_accounts_updated(results[at++], changes.accounts);
+  if (!changes.accounts.empty() && changed_count(results[at++]) != changes.accounts.size()) {
+    throw std::logic_error(kAccountChangedUnderLock);
+  }
   if (created > 0) ++at;
-  if (resolved > 0 && results[at].affected_rows() != resolved) {
-    throw std::logic_error("a hold changed under the batch's account locks");
+  if (resolved > 0 && changed_count(results[at]) != resolved) {
+    throw std::logic_error(kHoldChangedUnderLock);
   }
 }
 
 }  // namespace
 
-std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
+std::vector<Transfer> load_transfers(pqxx::transaction_base& tx, const std::string& community_id,
                                      const std::vector<TransferId>& ids) {
   std::vector<Transfer> transfers;
   if (ids.empty()) return transfers;
@@ -460,13 +485,16 @@ std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& communit
   return transfers;
 }
 
-LockedCommunity lock_community(pqxx::work& tx, const std::string& community_id) {
-  const auto r = tx.exec(inline_params(tx, kLockAndCountBatch, {community_id}));
+LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& community_id,
+                               bool begin) {
+  std::string statements = begin ? "BEGIN; " : "";
+  statements += inline_params(tx, kLockAndCountBatch, {community_id});
+  const auto r = tx.exec(statements);
   if (r.empty()) return {};
   return {r[0][0].as<int64_t>(), std::string(r[0][1].c_str())};
 }
 
-std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
+std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids) {
   std::vector<Account> accounts;
   if (ids.empty()) return accounts;
@@ -476,10 +504,11 @@ std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_
   return accounts;
 }
 
-void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
-                   const std::map<TransferId, std::string>& actor_ids) {
+void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
+                   const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
+                   const std::vector<std::string>& tail) {
   if (created_count(changes) + changes.entries.size() < kSmallBatchRowsMax) {
-    write_small_changes(tx, community_id, changes, actor_ids);
+    write_small_changes(tx, community_id, changes, actor_ids, tail);
     return;
   }
   // The COPY rows are written out while the accounts go in.
@@ -490,6 +519,10 @@ void write_changes(pqxx::work& tx, const std::string& community_id, const Ledger
   insert_transfers(tx, created.get());
   update_resolved_transfers(tx, community_id, changes);
   copy_into(tx, "entries", kEntryColumns, entries.get());
+  if (tail.empty()) return;
+  std::string statements;
+  for (const auto& statement : tail) statements.append(statement).append(";\n");
+  tx.exec(statements);  // one round trip for them all
 }
 
 void prepare_statements(Db& db) {

@@ -33,22 +33,27 @@ struct EntryRow {
 // Registers the batch statements on every connection of the pool; before the first transaction.
 void prepare_statements(Db& db);
 
-std::vector<Transfer> load_transfers(pqxx::work& tx, const std::string& community_id,
+std::vector<Transfer> load_transfers(pqxx::transaction_base& tx, const std::string& community_id,
                                      const std::vector<TransferId>& ids);
 // Makes this transaction the community's only writer until it ends (all replicas included):
 // call it before reading anything the batch will change. Counts the batch and returns the
 // count (schemas/ledger/004_writer_cache.sql) and the community's stored policy (JSON text),
-// both empty for a community not known yet. One round trip.
+// both empty for a community not known yet. One round trip. With `begin`, `tx` is outside any
+// transaction on the server (a nontransaction): the BEGIN goes in the same round trip.
 struct LockedCommunity {
   std::optional<int64_t> batch_count;
   std::optional<std::string> policy_json;
 };
-LockedCommunity lock_community(pqxx::work& tx, const std::string& community_id);
+LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& community_id,
+                               bool begin = false);
 // The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
-std::vector<Account> load_accounts(pqxx::work& tx, const std::string& community_id,
+std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
-void write_changes(pqxx::work& tx, const std::string& community_id, const LedgerChanges& changes,
-                   const std::map<TransferId, std::string>& actor_ids);
+// `tail`: statements (with their values inlined) sent in the writes' last round trip, after
+// them: the outbox's rows, and a batch's COMMIT when it owns its transaction.
+void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
+                   const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
+                   const std::vector<std::string>& tail = {});
 // Events of one stream (with its prefix) in the outbox.
 
 std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,

@@ -531,5 +531,43 @@ TEST(LedgerReference, ledger_fast_writer_agrees_with_the_reference_on_random_seq
   }
 }
 
+// The writer sends its COMMIT in the same round trip as its writes, so the guards of those writes
+// (the balances it read under its lock) must stop the transaction on the server. An account
+// changed behind the writer's back (by hand here, as a writer ignoring the lock would) makes the
+// batch fail and leave nothing behind; once the account is right again, the same id goes through.
+TEST(LedgerReference, ledger_writer_commits_nothing_when_an_account_changed_behind_its_lock) {
+  FastLedger fast;
+  std::string community;
+  const auto ids = open_community(fast, community);
+  const auto transfer = [&](const std::string& id) {
+    const TransferRequest r{id, ids[1], ids[2], 1, false, 0, TransferKind::exchange, "", ""};
+    return fast.batcher->submit(community, CreateTransfer{r, 0}, "ledgerref");
+  };
+  const auto shift_payee = [&](int64_t minutes) {
+    fast.db.transact([&](pqxx::work& tx) {
+      tx.exec_params("UPDATE accounts SET balance_minutes = balance_minutes + $2 WHERE id = $1",
+                     ids[2], minutes);
+    });
+  };
+  const auto rows_of = [&](const std::string& id) {
+    return fast.db.transact([&](pqxx::work& tx) {
+      return tx
+          .exec_params(
+              "SELECT (SELECT count(*) FROM transfers WHERE id = $1) + "
+              "(SELECT count(*) FROM entries WHERE transfer_id = $1)",
+              id)[0][0]
+          .as<int64_t>();
+    });
+  };
+  ASSERT_EQ(transfer(new_uuid()).outcome, LedgerOutcome::ok);  // the writer keeps both balances
+  shift_payee(5);
+  const std::string id = new_uuid();
+  EXPECT_ANY_THROW(transfer(id));
+  EXPECT_EQ(rows_of(id), 0);
+  shift_payee(-5);
+  EXPECT_EQ(transfer(id).outcome, LedgerOutcome::ok);
+  EXPECT_EQ(rows_of(id), 3);  // the transfer and its two entries
+}
+
 }  // namespace
 }  // namespace maillon::testing
