@@ -8,35 +8,42 @@
 namespace maillon::exchange {
 namespace {
 
+// With the listing's revision (schemas/offers/041_listing_copy_revision.sql): the copy then
+// ignores any event older than what was read here.
 constexpr const char* kOfferCopy =
     "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity FROM offers.listing_copy($1::uuid)";
+    "deposit_minutes, capacity, revision FROM offers.listing_copy($1::uuid)";
 constexpr const char* kRequestCopy =
     "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity FROM requests.listing_copy($1::uuid)";
+    "deposit_minutes, capacity, revision FROM requests.listing_copy($1::uuid)";
+
+ListingCopy read_copy(const pqxx::row& row) {
+  ListingCopy l;
+  l.id = row[0].c_str();
+  l.side = row[1].c_str();
+  l.member_id = row[2].c_str();
+  l.community_id = row[3].c_str();
+  if (!row[4].is_null()) l.site_id = row[4].c_str();
+  l.price_minutes = row[5].as<int64_t>();
+  l.status = row[6].c_str();
+  if (!row[7].is_null()) l.mode = row[7].c_str();
+  l.deposit_minutes = row[8].as<int64_t>();
+  if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
+  l.revision = row[10].as<int64_t>();
+  return l;
+}
 
 std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
                                      const std::string& side) {
-  // In a savepoint: an owner of an older release without the function is only a listing not
-  // found, not an aborted transaction.
+  // In a savepoint: an owner of an older release without the function (or without its revision)
+  // is only a listing not found, not an aborted transaction; the proposal then waits for the
+  // listing's event as before.
   try {
     pqxx::subtransaction sub(tx, "listing_from_owner");
     const auto r = sub.exec_params(side == "offer" ? kOfferCopy : kRequestCopy, id);
     sub.commit();
     if (r.empty()) return std::nullopt;
-    const auto& row = r[0];
-    ListingCopy l;
-    l.id = row[0].c_str();
-    l.side = row[1].c_str();
-    l.member_id = row[2].c_str();
-    l.community_id = row[3].c_str();
-    if (!row[4].is_null()) l.site_id = row[4].c_str();
-    l.price_minutes = row[5].as<int64_t>();
-    l.status = row[6].c_str();
-    if (!row[7].is_null()) l.mode = row[7].c_str();
-    l.deposit_minutes = row[8].as<int64_t>();
-    if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
-    return l;
+    return read_copy(r[0]);
   } catch (const pqxx::sql_error&) {
     return std::nullopt;
   }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <set>
 
 #include "harness.hpp"
@@ -519,6 +520,45 @@ TEST_F(ExchangeTrustTest, a_listing_event_read_late_never_replaces_a_newer_state
       << "the newer closing, read after the older one, applies";
   auto proposed = propose(taker, {{"offer_id", kept}});
   EXPECT_EQ(proposed.status, 201) << "the older closing changed the copy: " << proposed.body;
+}
+
+// A listing the exchange has not heard of is read from its owner (listing_copy) with its revision:
+// an event older than that lookup, read after it, changes nothing. The listings are written
+// straight into the offers schema, so that no event announces them and only the lookup can know.
+TEST_F(ExchangeTrustTest, a_listing_looked_up_from_its_owner_keeps_its_revision) {
+  MemberInfo owner = member("Lucie"), taker = member("Marc"), other_taker = member("Noah");
+  auto unannounced = [&](int64_t revision) {
+    const std::string id = new_uuid();
+    pqxx::connection conn(world->database);
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO offers.listings (id, member_id, community_id, kind, mode, category, title, "
+        "position_lat, position_lon, grid_lat, grid_lon, reach_km, price_minutes, status, "
+        "revision) VALUES ($1, $2, $3, 'good', 'give', 'perceuses', 'Perceuse', 50.63, 3.07, "
+        "50.63, 3.07, 5, 10, 'active', $4)",
+        id, owner.id, community, revision);
+    tx.commit();
+    return id;
+  };
+  const std::string kept = unannounced(5), closed = unannounced(5);
+  for (const std::string& id : {kept, closed}) {
+    auto proposed = ex(taker).post("/v1/exchanges", {{"offer_id", id}});
+    ASSERT_EQ(proposed.status, 201) << "looked up from offers: " << proposed.body;
+  }
+  auto closing = [&](const std::string& id, int64_t revision) {
+    return Json{{"id", id},           {"side", "offer"},     {"member_id", owner.id},
+                {"reason", "closed"}, {"acted_by", nullptr}, {"revision", revision}};
+  };
+  publish("offers", "offer.closed", closing(kept, 4));  // older than the revision looked up
+  publish("offers", "offer.closed", closing(closed, 6));
+  auto code = [&](const std::string& id) {
+    return ex(other_taker).post("/v1/exchanges", {{"offer_id", id}}).json().value("code", "");
+  };
+  ASSERT_TRUE(eventually([&] { return code(closed) == "listing-unavailable"; }))
+      << "the newer closing, read after the older one, applies";
+  auto proposed = ex(other_taker).post("/v1/exchanges", {{"offer_id", kept}});
+  EXPECT_EQ(proposed.status, 201) << "the older closing changed the looked-up copy: "
+                                  << proposed.body;
 }
 
 TEST_F(ExchangeTrustTest, published_events_match_their_schemas) {

@@ -1,0 +1,1 @@
+../offers/041_listing_copy_revision.sql
