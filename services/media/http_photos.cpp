@@ -172,7 +172,11 @@ class PhotoRoutes {
 }  // namespace
 
 void register_service(Service& service) {
-  init_imaging();
+  // libvips itself starts with the first photo (init_imaging, once): its modules, types and
+  // threads cost about 13 MiB of resident memory (measured: 25 MiB idle, 38 after a photo) that an
+  // idle service need not hold. What can be checked without starting it is, so that a wrong library
+  // still stops the service here.
+  check_imaging_library();
   auto routes = std::make_shared<PhotoRoutes>(service, MediaSettings::from_env());
   service.http.route("POST", "/v1/photos",
                      [routes](const Request& req) { return routes->upload(req); });

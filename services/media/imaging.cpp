@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 
 namespace maillon::media {
 namespace {
@@ -102,6 +103,15 @@ void init_imaging() {
     vips_concurrency_set(1);
     vips_block_untrusted_set(TRUE);
   });
+}
+
+void check_imaging_library() {
+  // vips_version reads constants: no type system, module or thread is started by it.
+  const int major = vips_version(0), minor = vips_version(1);
+  if (major < VIPS_MAJOR_VERSION || (major == VIPS_MAJOR_VERSION && minor < VIPS_MINOR_VERSION)) {
+    throw std::runtime_error("libvips " + std::to_string(major) + "." + std::to_string(minor) +
+                             " is older than the " VIPS_VERSION " this service was built with");
+  }
 }
 
 ImagingOutcome make_thumbnail(std::string_view source, int side_max, EncodedImage& out) {

@@ -22,7 +22,13 @@ inline constexpr int kThumbSideMax = 400;
 // libvips started once per process (its own threads and caches) with what a service needs:
 // no operation cache (each photo is seen once), one thread per operation (the lane bounds how
 // many run), and untrusted loaders blocked (only the formats accepted here ever decode).
+// Thread-safe and idempotent; process_photo and make_thumbnail call it, so the first photo
+// starts libvips and an idle service never does. Throws when libvips does not start.
 void init_imaging();
+
+// At start, without starting libvips: the library loaded is at least the version this service
+// was built against (older ones lack what it calls). Throws otherwise.
+void check_imaging_library();
 
 enum class ImagingOutcome { ok, unreadable, too_many_pixels };
 
