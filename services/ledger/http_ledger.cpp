@@ -7,6 +7,7 @@
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
 #include "services/ledger/federation.hpp"
+#include "services/ledger/federation_remote.hpp"
 #include "services/ledger/grants.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/messages.hpp"
@@ -311,6 +312,7 @@ void register_service(Service& s) {
   static LedgerApi api(s, policies, batcher);
   api.routes();
   federation::register_routes(s, policies);
+  remote::register_remote_federation(s, policies);
   register_consumers(s, policies);
 }
 

@@ -1,0 +1,51 @@
+// What the files of the remote federation share and nobody else needs: the transport (one
+// signed POST), the crash points of the tests, the message queue and the saga's handlers.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "services/ledger/federation_remote.hpp"
+#include "services/ledger/federation_remote_repository.hpp"
+
+namespace maillon::ledger::remote {
+
+// Tests only (MAILLON_FEDERATION_FAULT_FILE names a file holding one crash point, e.g.
+// crash-after-hold): the process kills itself with SIGKILL at that point, as a power cut would.
+void fault(const Settings& settings, std::string_view point);
+
+struct HttpAnswer {
+  long status = 0;  // 0: no answer (refused, timed out)
+  std::string body;
+  std::string signature;  // the Maillon-Signature header of the answer, if any
+  std::string error;
+};
+HttpAnswer post_message(const std::string& url, const std::string& body,
+                        const std::string& signature_header, long timeout_ms);
+
+// Queues a message to the link's partner, sent by the next round of the sender.
+void queue_message(pqxx::transaction_base& tx, const Link& link, std::string_view type,
+                   const Json& payload, const std::string& transfer_id, int64_t now_us);
+// The envelope of a queued message as sent now.
+Envelope envelope_of(const repo::OutgoingMessage& message, int64_t now_s);
+
+// Sends one message at once and waits for its answer (the reconciliation's request).
+std::optional<Json> send_now(RemoteFederation& federation, const Link& link, std::string_view type,
+                             const Json& payload);
+
+// The payee's side of transfer.hold / transfer.post / transfer.void (the answer to give).
+Json on_transfer_message(RemoteFederation& federation, pqxx::work& tx, const Link& link,
+                         const Envelope& envelope);
+// The payer's side of an answer to a queued transfer message.
+void on_transfer_answer(RemoteFederation& federation, pqxx::work& tx,
+                        const repo::OutgoingMessage& message, const Json& answer);
+// Payer-side holds past their deadline: voided on both sides.
+void void_overdue_holds(RemoteFederation& federation);
+// Our view of a link's clearing account and legs, for reconcile.request.
+Json reconcile_view(pqxx::work& tx, const Link& link);
+Json leg_json(const ClearingLeg& leg);
+std::optional<ClearingLeg> leg_from(const Json& j);
+
+}  // namespace maillon::ledger::remote
