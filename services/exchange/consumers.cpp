@@ -54,6 +54,7 @@ void apply_listing_event(pqxx::work& tx, const Event& e) {
   copy.deposit_minutes = l.deposit_minutes.value_or(0);
   copy.capacity = l.capacity;
   copy.revision = l.revision;  // an older state read late does not replace a newer one
+  copy.visibility = std::string(to_string(l.visibility.value_or(ListingVisibility::community)));
   repo::upsert_listing(tx, copy);
   if (l.title) note_listing_title(tx, l.id, *l.title, l.revision);
 }

@@ -17,6 +17,9 @@ constexpr const char* kRequestCopy =
     "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
     "deposit_minutes, capacity, revision FROM requests.listing_copy($1::uuid)";
 
+constexpr const char* kOfferVisibility = "SELECT offers.listing_visibility($1::uuid)";
+constexpr const char* kRequestVisibility = "SELECT requests.listing_visibility($1::uuid)";
+
 ListingCopy read_copy(const pqxx::row& row) {
   ListingCopy l;
   l.id = row[0].c_str();
@@ -33,6 +36,21 @@ ListingCopy read_copy(const pqxx::row& row) {
   return l;
 }
 
+// Who may find it (schemas/offers/042_listing_visibility.sql): a linked community's member
+// proposes only on a listing that crosses. An owner without the function leaves the default
+// (community), which never crosses.
+void read_visibility(pqxx::work& tx, const std::string& side, ListingCopy& copy) {
+  try {
+    pqxx::subtransaction sub(tx, "listing_visibility");
+    const auto v =
+        sub.exec_params(side == "offer" ? kOfferVisibility : kRequestVisibility, copy.id);
+    sub.commit();
+    if (!v.empty() && !v[0][0].is_null()) copy.visibility = v[0][0].c_str();
+  } catch (const pqxx::sql_error&) {
+    copy.visibility = "community";
+  }
+}
+
 std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
                                      const std::string& side) {
   // In a savepoint: an owner of an older release without the function (or without its revision)
@@ -43,7 +61,9 @@ std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
     const auto r = sub.exec_params(side == "offer" ? kOfferCopy : kRequestCopy, id);
     sub.commit();
     if (r.empty()) return std::nullopt;
-    return read_copy(r[0]);
+    ListingCopy copy = read_copy(r[0]);
+    read_visibility(tx, side, copy);
+    return copy;
   } catch (const pqxx::sql_error&) {
     return std::nullopt;
   }

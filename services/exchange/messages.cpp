@@ -161,6 +161,14 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {409, "already-holding", "Vous êtes déjà dans la file d'attente de cet objet."}},
     {ExchangeRefusal::hold_borrowing,
      {409, "already-borrowing", "Vous avez déjà cet objet en prêt."}},
+    {ExchangeRefusal::no_federation_link,
+     {422, "no-federation-link",
+      "Vos deux communautés n'ont pas (ou plus) d'accord d'échange actif : cette annonce ne "
+      "peut pas être échangée d'une communauté à l'autre."}},
+    {ExchangeRefusal::federation_limit,
+     {422, "federation-limit",
+      "Cet échange dépasserait la limite convenue entre vos deux communautés. Les échanges dans "
+      "ce sens reprendront quand les comptes se seront rééquilibrés."}},
 };
 
 }  // namespace

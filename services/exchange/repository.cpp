@@ -16,13 +16,16 @@ namespace {
 
 constexpr const char* kExchangeColumns =
     "SELECT id, community_id, offer_id, request_id, match_id, " MAILLON_UTC(
-        "scheduled_at") ", message, " MAILLON_UTC("updated_at") ", seq, doc::text FROM exchanges ";
+        "scheduled_at") ", message, " MAILLON_UTC("updated_at") ", seq, doc::text, "
+                                                          "partner_community_id FROM exchanges ";
 
 constexpr const char* kInsertExchange =
     "INSERT INTO exchanges (id, community_id, state, provider_id, receiver_id, site_id, offer_id, "
-    "request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at, due_at) "
+    "request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at, due_at, "
+    "partner_community_id) "
     "VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz, $11, "
-    "to_timestamp($12), $13::jsonb, $14, to_timestamp($15::bigint), to_timestamp($16::bigint))";
+    "to_timestamp($12), $13::jsonb, $14, to_timestamp($15::bigint), to_timestamp($16::bigint), "
+    "$17::uuid)";
 
 constexpr const char* kSaveExchange =
     "UPDATE exchanges SET state = $2, doc = $3::jsonb, due_at = to_timestamp($4::bigint), "
@@ -109,8 +112,9 @@ constexpr const char* kMarkMemberErased =
 
 constexpr const char* kUpsertListing =
     "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status, "
-    "mode, deposit_minutes, capacity, revision) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, "
-    "$10, $11) ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, price_minutes = "
+    "mode, deposit_minutes, capacity, revision, visibility) VALUES ($1, $2, $3, $4, $5::uuid, $6, "
+    "$7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, "
+    "visibility = EXCLUDED.visibility, price_minutes = "
     "EXCLUDED.price_minutes, status = EXCLUDED.status, mode = COALESCE(EXCLUDED.mode, "
     "listings.mode), deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity, "
     "revision = EXCLUDED.revision WHERE listings.revision IS NULL OR EXCLUDED.revision IS NULL "
@@ -121,7 +125,7 @@ constexpr const char* kCloseListing =
     "(revision IS NULL OR $2::bigint IS NULL OR revision < $2::bigint)";
 constexpr const char* kFindListing =
     "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity FROM listings WHERE id = $1";
+    "deposit_minutes, capacity, visibility FROM listings WHERE id = $1";
 constexpr const char* kUpsertMatch =
     "INSERT INTO matches (id, offer_id, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 constexpr const char* kFindMatch = "SELECT offer_id, request_id FROM matches WHERE id = $1";
@@ -130,6 +134,8 @@ constexpr const char* kRecordTransfer =
     "$4, $5) ON CONFLICT (transfer_id) DO UPDATE SET state = EXCLUDED.state, "
     "minutes = COALESCE(EXCLUDED.minutes, transfers.minutes), reason = EXCLUDED.reason, "
     "updated_at = now()";
+constexpr const char* kFederationHeadroom =
+    "SELECT state, headroom_minutes FROM ledger.federation_headroom($1::uuid, $2::uuid)";
 constexpr const char* kOutboxHas = "SELECT 1 FROM outbox WHERE event_id = $1";
 
 constexpr const char* kInsertMessage =
@@ -163,6 +169,7 @@ ExchangeRecord record_from(const pqxx::row& row) {
   r.message = opt_text(row[6]);
   r.updated_at = row[7].as<std::string>();
   r.seq = row[8].as<int64_t>();
+  r.partner_community_id = opt_text(row[10]);
   r.exchange = exchange_from_document(Json::parse(row[9].c_str()));
   return r;
 }
@@ -199,7 +206,7 @@ void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
                  ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id,
                  r.match_id, r.scheduled_at, r.message, ex.proposed_at_s,
                  exchange_document(ex).dump(), std::string(to_string(ex.mode)),
-                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s));
+                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id);
 }
 
 void save_exchange(pqxx::work& tx, ExchangeRecord& r) {
@@ -352,7 +359,8 @@ std::optional<std::string> site_community(pqxx::work& tx, const std::string& sit
 
 void upsert_listing(pqxx::work& tx, const ListingCopy& l) {
   tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
-                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity, l.revision);
+                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity, l.revision,
+                 l.visibility);
 }
 
 void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision) {
@@ -368,6 +376,7 @@ std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
                 row[6].as<std::string>()};
   l.mode = opt_text(row[7]);
   l.deposit_minutes = row[8].as<int64_t>();
+  l.visibility = row[10].as<std::string>();
   if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
   return l;
 }
@@ -389,6 +398,22 @@ void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::
                      const std::optional<std::string>& reason) {
   tx.exec_params(kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
 }
+std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std::string& from,
+                                                      const std::string& to) {
+  // In a savepoint: a ledger of an older release (no function) is no link, not an aborted
+  // transaction.
+  try {
+    pqxx::subtransaction sub(tx, "federation_headroom");
+    const auto r = sub.exec_params(kFederationHeadroom, from, to);
+    sub.commit();
+    if (r.empty()) return std::nullopt;
+    return FederationHeadroom{r[0][0].as<std::string>(),
+                              r[0][1].is_null() ? 0 : r[0][1].as<int64_t>()};
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;
+  }
+}
+
 
 bool outbox_has(pqxx::work& tx, const std::string& event_id) {
   return !tx.exec_params(kOutboxHas, event_id).empty();

@@ -118,6 +118,18 @@ int64_t scheduled_s(const ExchangeRecord& record) {
   return parse_rfc3339_s(*record.scheduled_at).value_or(0);
 }
 
+// Across communities: the link must be active, and its headroom (the ledger's advice, checked
+// again under its lock when the hold is made) must take what the exchange will hold.
+ExchangeRefusal federation_refusal(pqxx::work& tx, const std::string& payer_community_id,
+                                   const std::string& payee_community_id, int64_t held_minutes) {
+  const auto link = repo::federation_headroom(tx, payer_community_id, payee_community_id);
+  if (!link || link->state != "active") return ExchangeRefusal::no_federation_link;
+  if (held_minutes > 0 && link->headroom_minutes < held_minutes) {
+    return ExchangeRefusal::federation_limit;
+  }
+  return ExchangeRefusal::none;
+}
+
 // What accepting (or renewing) a loan or a service asks beyond the workflow: the borrower has no
 // late loan, the object's dates are free (the exclusion constraint judges), a service has room.
 ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, ExchangeAction action,
@@ -141,6 +153,11 @@ ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, Exch
       offer->capacity && repo::running_exchanges_on(tx, offer->id, ex.id) >= *offer->capacity) {
     return ExchangeRefusal::capacity_reached;
   }
+  if (action == ExchangeAction::accept && record.partner_community_id) {
+    // The link may have been suspended, or filled by other exchanges, since the proposal.
+    const PaymentCommunities sides = payment_communities(record);
+    return federation_refusal(tx, sides.payer, sides.payee, ex.minutes + ex.deposit_minutes);
+  }
   return ExchangeRefusal::none;
 }
 
@@ -156,7 +173,15 @@ bool service_full(pqxx::work& tx, const std::optional<ListingCopy>& offer) {
 struct Parties {
   std::string provider_id, receiver_id, community_id;
   std::optional<ListingCopy> offer, request;
+  // The caller's community when the listing is a linked community's (issue 23).
+  std::optional<std::string> partner_community_id;
 };
+
+// A listing a member of another community may name: one its owner let cross (federation or
+// public). Whether the two communities are linked is asked of the ledger afterwards.
+bool may_name(const ListingCopy& l, const Identity& who) {
+  return l.community_id == who.community_id || l.visibility != "community";
+}
 
 std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::string>& id,
                                    const char* side, const Identity& who,
@@ -164,7 +189,7 @@ std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::stri
   if (!id) return std::nullopt;
   auto l = repo::find_listing(tx, *id);
   if (!l) l = listing_from_owner(tx, *id, side);  // its event may not have come yet
-  if (!l || l->side != side || l->community_id != who.community_id) {
+  if (!l || l->side != side || !may_name(*l, who)) {
     refusal = std::string_view(side) == "offer" ? ExchangeRefusal::unknown_offer
                                                 : ExchangeRefusal::unknown_request;
   } else if (l->status != "active") {
@@ -198,7 +223,19 @@ ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& 
   const bool caller_is_party = who.member_id == p.provider_id || who.member_id == p.receiver_id;
   if (p.offer && p.request && !caller_is_party) return ExchangeRefusal::only_parties_open;
   if (p.provider_id == p.receiver_id) return ExchangeRefusal::own_listing;
+  // The exchange belongs to the community of the listing proposed on (its policy applies): a
+  // linked community's, when the caller named one (the caller's own listing, in a match, is not).
   p.community_id = who.community_id;
+  for (const auto* l : {&p.offer, &p.request}) {
+    if (*l && (*l)->community_id != who.community_id) p.community_id = (*l)->community_id;
+  }
+  if (p.community_id == who.community_id) return ExchangeRefusal::none;
+  p.partner_community_id = who.community_id;
+  // No row at all: as if the listing did not exist for this community.
+  if (!repo::federation_headroom(tx, who.community_id, p.community_id)) {
+    return p.offer && p.offer->community_id != who.community_id ? ExchangeRefusal::unknown_offer
+                                                                : ExchangeRefusal::unknown_request;
+  }
   return ExchangeRefusal::none;
 }
 
@@ -306,12 +343,22 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
       answer.errors = std::move(errors);
       return answer;
     }
+    if (p.partner_community_id) {
+      // Every transfer of an exchange goes from its receiver to its provider.
+      const bool receiver_here = proposal.receiver_id == who.member_id;
+      const std::string& payer = receiver_here ? *p.partner_community_id : p.community_id;
+      const std::string& payee = receiver_here ? p.community_id : *p.partner_community_id;
+      const auto refusal =
+          federation_refusal(tx, payer, payee, proposal.minutes + proposal.deposit_minutes);
+      if (refusal != ExchangeRefusal::none) return refused<ExchangeView>(refusal);
+    }
     const ExchangeActor actor = who.acting_staff_id.empty()
                                     ? ExchangeActor::member(who.member_id)
                                     : ExchangeActor::staff_for(who.acting_staff_id, who.member_id);
     ExchangeRecord record;
     record.exchange = open_exchange(proposal, actor, w_->now_s());
     record.community_id = p.community_id;
+    record.partner_community_id = p.partner_community_id;
     record.offer_id = in.offer_id;
     record.request_id = in.request_id;
     record.match_id = in.match_id;

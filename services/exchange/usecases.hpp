@@ -75,9 +75,12 @@ enum class ExchangeRefusal {
   hold_not_on_loan,    // the object is free: borrow it instead
   hold_duplicate,      // the caller is already in the object's queue
   hold_borrowing,      // the caller has the object on loan already
+  // Across communities (issue 23).
+  no_federation_link,  // the two communities have no active link (none, proposed, suspended)
+  federation_limit,    // the payment would take the link past one of its limits
 };
 // The last code: the message table's test walks every code up to it (keep it last).
-inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::hold_borrowing;
+inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::federation_limit;
 
 // The body of POST /v1/exchanges, as read.
 struct ProposalInput {

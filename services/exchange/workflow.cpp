@@ -48,6 +48,17 @@ std::string text_field(const Json& data, const char* name) {
 
 }  // namespace
 
+PaymentCommunities payment_communities(const ExchangeRecord& record) {
+  if (!record.partner_community_id) return {record.community_id, record.community_id};
+  const Exchange& ex = record.exchange;
+  const bool receiver_proposed = ex.proposer_id == ex.receiver_id;
+  const std::string& receiver_c =
+      receiver_proposed ? *record.partner_community_id : record.community_id;
+  const std::string& provider_c =
+      receiver_proposed ? record.community_id : *record.partner_community_id;
+  return {receiver_c, provider_c};
+}
+
 int64_t Workflow::now_s() const {
   return s_.clock.now_s();
 }
@@ -110,7 +121,11 @@ void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
   } else if (effect.kind == ExchangeEffectKind::ledger_post) {
     data["minutes"] = effect.minutes;
   }
-  s_.outbox.add(tx, kLedgerCommandsStream, "ledger." + std::string(command), record.community_id,
+  // The ledger reads the payer's community from the envelope; across communities the hold, its
+  // post and its void name the payee's too, and cross through the two clearing accounts.
+  const PaymentCommunities sides = payment_communities(record);
+  if (sides.payee != sides.payer) data["payee_community_id"] = sides.payee;
+  s_.outbox.add(tx, kLedgerCommandsStream, "ledger." + std::string(command), sides.payer,
                 std::move(data), event_id);
   repo::record_transfer(tx, effect.transfer_id, record.exchange.id,
                         command == "hold" ? "hold-sent" : std::string(command) + "-sent",
@@ -149,6 +164,26 @@ void Workflow::mark_late_due(pqxx::work& tx) {
   }
 }
 
+namespace {
+
+// Across communities (issue 23) each transfer has two legs under one id: receiver → the payer
+// community's clearing account, and the payee community's clearing account → provider (a
+// clearing account shows as no member). The payer's leg answers for the exchange; the payee's is
+// the same transfer seen from the other ledger, and changes nothing here.
+bool is_payee_leg(const ExchangeRecord& record, const Json& data) {
+  if (!record.partner_community_id) return false;
+  const auto from = data.find("from_member_id");
+  return from != data.end() && from->is_null();
+}
+
+// Whom a hold of the exchange pays, as the ledger names it: the provider, or across communities
+// nobody (the payer's clearing account).
+std::string held_payee(const ExchangeRecord& record) {
+  return record.partner_community_id ? std::string() : record.exchange.provider_id;
+}
+
+}  // namespace
+
 // The deposit's answers: held (the hand-over may go on), refused (the exchange is cancelled),
 // or the answer to the exchange's own void or post.
 void Workflow::on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const std::string& type,
@@ -157,7 +192,7 @@ void Workflow::on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const s
   if (type == "transfer.pending") {
     auto amount = data.find("amount_minutes");
     const bool its_deposit = text_field(data, "from_member_id") == ex.receiver_id &&
-                             text_field(data, "to_member_id") == ex.provider_id &&
+                             text_field(data, "to_member_id") == held_payee(record) &&
                              amount != data.end() && amount->is_number_integer() &&
                              amount->get<int64_t>() == ex.deposit_minutes;
     if (!its_deposit) {
@@ -198,10 +233,11 @@ ExchangeResult apply_ledger_answer(Exchange& ex, const std::string& type,
 
 // A hold answers for this exchange only if it moves what the exchange asked for: a transfer
 // that merely borrows an exchange's id never counts as its hold.
-bool is_the_exchanges_hold(const Exchange& ex, const Json& data) {
+bool is_the_exchanges_hold(const ExchangeRecord& record, const Json& data) {
+  const Exchange& ex = record.exchange;
   auto amount = data.find("amount_minutes");
   return text_field(data, "from_member_id") == ex.receiver_id &&
-         text_field(data, "to_member_id") == ex.provider_id && amount != data.end() &&
+         text_field(data, "to_member_id") == held_payee(record) && amount != data.end() &&
          amount->is_number_integer() && amount->get<int64_t>() == ex.minutes;
 }
 
@@ -222,6 +258,7 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
     log::warn("ledger event for an unknown exchange", {{"transfer", transfer_id}});
     return;
   }
+  if (is_payee_leg(*record, data)) return;
   const std::string state = type.substr(type.find('.') + 1);
   std::optional<int64_t> minutes;
   for (const char* field : {"posted_minutes", "amount_minutes", "minutes"}) {
@@ -238,7 +275,7 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
     on_deposit_answer(tx, *record, type, data, transfer_id);
     return;
   }
-  if (type == "transfer.pending" && !is_the_exchanges_hold(record->exchange, data)) {
+  if (type == "transfer.pending" && !is_the_exchanges_hold(*record, data)) {
     log::warn("a hold under an exchange's id that is not its hold: ignored",
               {{"transfer", transfer_id}});
     return;
