@@ -1,7 +1,7 @@
 // What moves the depot besides its routes: communities and sites from the members stream (the
 // directory), ledger refusals, completed exchanges for the impact counters, and the periodic jobs
-// (lapsed reservations, unclaimed items for the desk, loan reminders and late notices, and
-// forgetting who was active once their day is counted).
+// (lapsed reservations, unclaimed items for the desk, loan reminders and late notices, their
+// weekly repeats (late_notices.cpp), and forgetting who was active once their day is counted).
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -107,19 +107,6 @@ void announce_unclaimed(const DepotContext& c, pqxx::work& tx) {
   }
 }
 
-void publish_loan_notice(const DepotContext& c, pqxx::work& tx, const ItemRow& row,
-                         LoanNoticeType type) {
-  const Loan& loan = *row.item.loan;
-  const LoanNotice notice{type,
-                          row.item.id,
-                          row.item.site_id,
-                          loan.member_id,
-                          row.item.title,
-                          loan.number,
-                          format_rfc3339(loan.due_at_s)};
-  c.service.outbox.add(tx, kDepotStream, notice.type_name(), row.community_id, notice.data());
-}
-
 void notify_loans(const DepotContext& c, pqxx::work& tx) {
   int64_t now_s = c.now_s();
   for (ItemRow& row : loan_notice_candidates(tx, now_s, kLoanReminderLeadS, kJobBatchMax)) {
@@ -146,6 +133,20 @@ void forget_old_activity(const DepotContext& c, pqxx::work& tx) {
 
 }  // namespace
 
+void publish_loan_notice(const DepotContext& c, pqxx::work& tx, const ItemRow& row,
+                         LoanNoticeType type, std::optional<int32_t> late_notice) {
+  const Loan& loan = *row.item.loan;
+  LoanNotice notice{type,
+                    row.item.id,
+                    row.item.site_id,
+                    loan.member_id,
+                    row.item.title,
+                    loan.number,
+                    format_rfc3339(loan.due_at_s)};
+  if (late_notice) notice.late_notice = *late_notice;
+  c.service.outbox.add(tx, kDepotStream, notice.type_name(), row.community_id, notice.data());
+}
+
 void register_consumers(const std::shared_ptr<const DepotContext>& context) {
   Service& s = context->service;
   // Communities and sites: the directory; the depot has no use for the members' own events.
@@ -160,6 +161,8 @@ void register_consumers(const std::shared_ptr<const DepotContext>& context) {
           [context](pqxx::work& tx) { announce_unclaimed(*context, tx); });
   s.every("depot-loan-notices", interval,
           [context](pqxx::work& tx) { notify_loans(*context, tx); });
+  s.every("depot-weekly-late-notices", interval,
+          [context](pqxx::work& tx) { repeat_late_notices(*context, tx); });
   s.every("depot-forget-activity", interval,
           [context](pqxx::work& tx) { forget_old_activity(*context, tx); });
 }

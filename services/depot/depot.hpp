@@ -15,6 +15,7 @@
 #include "exchange/categories.hpp"
 #include "exchange/depot.hpp"
 #include "services/common/clock.hpp"
+#include "services/common/events_depot.hpp"
 #include "services/common/time.hpp"
 #include "services/depot/repository.hpp"
 
@@ -44,8 +45,13 @@ void register_item_routes(const std::shared_ptr<const DepotContext>& context);
 void register_stats_routes(const std::shared_ptr<const DepotContext>& context);
 void register_label_routes(const std::shared_ptr<const DepotContext>& context);  // labels.hpp
 void register_consumers(const std::shared_ptr<const DepotContext>& context);
-// The weekly repeats of the late notices (late_notices.cpp).
-void register_late_notice_jobs(const std::shared_ptr<const DepotContext>& context);
+
+// Loan notices (consumers.cpp): loan.reminder, loan.late, and with `late_notice` N a late
+// notice told again N weeks after the due date (late_notices.cpp's weekly job, run by
+// register_consumers with the other jobs).
+void publish_loan_notice(const DepotContext& c, pqxx::work& tx, const ItemRow& row,
+                         LoanNoticeType type, std::optional<int32_t> late_notice = std::nullopt);
+void repeat_late_notices(const DepotContext& c, pqxx::work& tx);
 
 // The wire forms.
 // Who reads an item: staff of its site see every member id and ledger refusal; a member sees

@@ -120,7 +120,6 @@ void register_service(Service& service) {
   register_stats_routes(context);
   register_label_routes(context);
   register_consumers(context);
-  register_late_notice_jobs(context);
 }
 
 }  // namespace maillon::depot
