@@ -155,6 +155,8 @@ void apply_command_event(pqxx::work& tx, const Outbox& outbox, PolicyCache& poli
     // payee_community_id names another community: two legs through the clearing accounts.
     if (read->payee_community_id && *read->payee_community_id != community_id)
       federated = federation::federated_command_from(*read, community_id);
+    else
+      federated = federation::leg_settlement(tx, *read, community_id);
   } catch (const std::invalid_argument&) {
     reject(tx, outbox, community_id, event_id, data, "invalid-command");
     return;

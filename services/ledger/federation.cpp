@@ -288,6 +288,27 @@ FederatedCommand federated_command_from(const LedgerCommandEvent& c,
   return f;
 }
 
+std::optional<FederatedCommand> leg_settlement(pqxx::work& tx, const LedgerCommandEvent& c,
+                                               const std::string& community_id) {
+  if (c.type != LedgerCommandType::post && c.type != LedgerCommandType::void_hold)
+    return std::nullopt;
+  const std::string ours = lower_case(community_id);
+  const auto t = ledger::repo::find_transfer(tx, ours, c.transfer_id);
+  if (!t) return std::nullopt;
+  const bool payer_side = is_clearing_account_id(t->request.to_account_id);
+  if (!payer_side && !is_clearing_account_id(t->request.from_account_id)) return std::nullopt;
+  if (!payer_side && c.minutes) throw std::invalid_argument("minutes");
+  FederatedCommand f;
+  f.type = c.type == LedgerCommandType::post ? LegType::post : LegType::void_hold;
+  f.transfer_id = c.transfer_id;
+  const std::string partner =
+      clearing_partner(payer_side ? t->request.to_account_id : t->request.from_account_id);
+  f.payer_community_id = payer_side ? ours : partner;
+  f.payee_community_id = payer_side ? partner : ours;
+  f.minutes = c.minutes;
+  return f;
+}
+
 FederatedResult apply_federated_command(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
                                         const FederatedCommand& c, int64_t now_us) {
   const auto ours = repo::select_link_between(tx, c.payer_community_id, c.payee_community_id);

@@ -155,6 +155,13 @@ const RemoteHooks& remote_hooks();
 // party, a bonus or an allowance).
 FederatedCommand federated_command_from(const LedgerCommandEvent& c,
                                         const std::string& payer_community_id);
+// A ledger.post or ledger.void that names no payee community, on a transfer that is a leg of a
+// federated one in `community_id`: the federated command settling both legs (a saga that left
+// the field out would otherwise settle one ledger only), or nullopt for an ordinary transfer.
+// std::invalid_argument for a part of a hold asked from the payee's side (its minutes are not
+// the payer's).
+std::optional<FederatedCommand> leg_settlement(pqxx::work& tx, const LedgerCommandEvent& c,
+                                               const std::string& community_id);
 // The ledger.commands path: our link with the payee's community decides whether both legs are
 // here (apply_federated) or the partner is another installation (remote_command).
 FederatedResult apply_federated_command(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,

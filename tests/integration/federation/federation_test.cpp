@@ -478,5 +478,26 @@ TEST_F(Federation, the_audit_and_the_reconciliation_name_a_leg_that_disagrees) {
   EXPECT_EQ(differences[0]["theirs"]["amount_minutes"], 11);
 }
 
+TEST_F(Federation, a_settlement_that_names_no_payee_community_still_settles_both_legs) {
+  FedCommunity x = w->community("leg-x" + unique_suffix());
+  FedCommunity y = w->community("leg-y" + unique_suffix());
+  w->active_link(x, y, 500, 500);
+  const std::string voided = "exchange:" + new_uuid() + ":1";
+  w->send_command(x.id, "ledger.hold", hold_data(voided, x.members[0], y.members[0], 8, y.id));
+  ASSERT_TRUE(eventually([&] { return w->balance(y, y.members[0]).pending_credit == 8; }, 10000));
+  w->send_command(x.id, "ledger.void", {{"transfer_id", voided}});
+  ASSERT_TRUE(eventually(
+      [&] { return w->events_of("transfer.voided", "transfer_id", voided).size() == 2; }, 10000));
+  // From the payee's side as well (the envelope names the payee's community).
+  const std::string posted = "exchange:" + new_uuid() + ":1";
+  w->send_command(x.id, "ledger.hold", hold_data(posted, x.members[0], y.members[0], 9, y.id));
+  ASSERT_TRUE(eventually([&] { return w->balance(y, y.members[0]).pending_credit == 9; }, 10000));
+  w->send_command(y.id, "ledger.post", {{"transfer_id", posted}});
+  ASSERT_TRUE(eventually([&] { return w->balance(y, y.members[0]).balance == 129; }, 10000));
+  EXPECT_EQ(w->balance(x, x.members[0]), (LedgerBalance{111, 0, 0, 111}));
+  expect_books_hold(x);
+  expect_books_hold(y);
+}
+
 }  // namespace
 }  // namespace maillon::testing
