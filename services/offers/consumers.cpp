@@ -114,6 +114,23 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
                       const ExchangeEvent& x, ListingEvent outcome,
                       const std::optional<std::string>& listing_id);
 
+// An exchange's end may be read before its own accept (entries claimed after a crash, a retried
+// event, the outbox republished): the end then finds the listing active and changes nothing, and
+// the late accept would reserve it for an exchange that is over. So each end a listing could be
+// reserved by is remembered, and an accept of an ended exchange is dropped (false). An exchange
+// never runs again once ended (is_terminal), so the memory never refuses a live accept. Called
+// under the listing's row lock, which orders it with the other events of that listing.
+bool remember_exchange_end(pqxx::work& tx, const Listing& listing, ListingEvent event,
+                           const std::string& exchange_id) {
+  if (!is_uuid(exchange_id)) return true;  // the memory's key; the ids we make are uuids
+  if (event == ListingEvent::exchange_reserved) return !exchange_ended(tx, listing.id, exchange_id);
+  // A listing no exchange reserves (an offered service) or that no event reopens needs no memory.
+  const bool reservable = listing_event_of_exchange(listing, ListingEvent::exchange_reserved) &&
+                          listing.status != ListingStatus::closed;
+  if (reservable) record_exchange_end(tx, listing.id, exchange_id);
+  return true;
+}
+
 // A lent object stays offered: its bookings keep loans apart (the exchange service's calendar).
 // An offered service stays offered too (listing_event_of_exchange). A swap closes the listing
 // the proposer gave as well as the one they took.
@@ -137,6 +154,7 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
   // The listing's own mode, not the exchange's: an offered service stays open to others.
   const std::optional<ListingEvent> event = listing_event_of_exchange(row->listing, outcome);
   if (!event) return;
+  if (!remember_exchange_end(tx, row->listing, *event, x.exchange_id)) return;
   // A listing reserved by one exchange is released or closed only by that one: declining
   // another proposal on the same offer must not free it.
   bool other_holder = row->exchange_id && exchange_id && *row->exchange_id != *exchange_id;

@@ -420,4 +420,24 @@ std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& 
   return SiteRow{site->id, site->community_id, {site->location->lat, site->location->lon}};
 }
 
+namespace {
+
+// schemas/offers/060_listing_exchange_ends.sql: a redelivered end is the same end.
+constexpr const char* kRecordExchangeEnd =
+    "INSERT INTO listing_exchange_ends (listing_id, exchange_id) VALUES ($1::uuid, $2::uuid) "
+    "ON CONFLICT DO NOTHING";
+constexpr const char* kExchangeEnded =
+    "SELECT 1 FROM listing_exchange_ends WHERE listing_id = $1::uuid AND exchange_id = $2::uuid";
+
+}  // namespace
+
+void record_exchange_end(pqxx::work& tx, const std::string& listing_id,
+                         const std::string& exchange_id) {
+  tx.exec_params(kRecordExchangeEnd, listing_id, exchange_id);
+}
+
+bool exchange_ended(pqxx::work& tx, const std::string& listing_id, const std::string& exchange_id) {
+  return !tx.exec_params(kExchangeEnded, listing_id, exchange_id).empty();
+}
+
 }  // namespace maillon::listings

@@ -111,6 +111,12 @@ std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
                                        const std::string& community_id,
                                        const std::optional<std::string>& report_id);
 
+// The exchanges that ended for a listing they could reserve (issue 21): an accept read after its
+// own exchange's end must not reserve. Call under the listing's row lock (find_listing for update).
+void record_exchange_end(pqxx::work& tx, const std::string& listing_id,
+                         const std::string& exchange_id);
+bool exchange_ended(pqxx::work& tx, const std::string& listing_id, const std::string& exchange_id);
+
 // A site of the directory (services/common/directory.hpp) with its position.
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);
 

@@ -1,0 +1,1 @@
+../offers/060_listing_exchange_ends.sql
