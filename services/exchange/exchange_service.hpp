@@ -133,6 +133,11 @@ int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
                              const std::string& except_id);
 // The same count without the lock: a proposal's early answer only (the accept decides).
 int64_t running_exchanges_seen(pqxx::work& tx, const std::string& offer_id);
+// Exchanges other than `except_id` that hold one of these listings (give or swap: accepting to
+// disputed, as the offer or a swap's given listing), counted under the listings' row locks taken
+// in id order: two accepts of one object decide one after the other, and never deadlock.
+int64_t exchanges_holding(pqxx::work& tx, std::vector<std::string> listing_ids,
+                          const std::string& except_id);
 // The member's exchanges for the calendar feed (dated ones first), at most `limit`.
 std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,
                                                int limit);

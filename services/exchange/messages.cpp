@@ -130,6 +130,10 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {409, "capacity-reached",
       "Ce service a déjà autant d'échanges en cours que sa capacité le permet : réessayez "
       "quand l'un d'eux sera terminé."}},
+    {ExchangeRefusal::listing_reserved,
+     {409, "listing-reserved",
+      "Cette annonce est déjà réservée par un autre échange accepté : elle ne peut pas l'être "
+      "deux fois. Elle redeviendra disponible si cet échange est annulé."}},
     {ExchangeRefusal::date_invalid, field_text("due_at", "doit être une date RFC 3339")},
     {ExchangeRefusal::loan_dates_invalid, {400, "invalid-input", "Dates du prêt invalides."}},
     {ExchangeRefusal::given_offer_invalid,

@@ -1,6 +1,7 @@
 // SQL of the exchange service. Unqualified names: the connection's search_path is `exchange`.
 // The workflow state is one JSON document per exchange; the columns beside it are copies that
 // lists, the desk and the expiry job filter on, written in the same statement as the document.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "services/common/db.hpp"
@@ -447,6 +448,30 @@ std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
          {"created_at", row[5].as<std::string>()}});
   }
   return items;
+}
+
+namespace {
+
+// The states in which an exchange holds its given listings (reserved until it ends: a dispute
+// keeps them until resolved), on the indexes of schemas/exchange/060_listing_holders.sql.
+constexpr const char* kHoldingListing =
+    "SELECT (SELECT count(*) FROM exchanges WHERE offer_id = $1::uuid AND id <> $2::uuid AND "
+    "state IN ('accepting', 'accepted', 'completing', 'disputed')) + (SELECT count(*) FROM "
+    "exchanges WHERE mode = 'swap' AND doc->>'given_offer_id' = $1::text AND id <> $2::uuid AND "
+    "state IN ('accepting', 'accepted', 'completing', 'disputed'))";
+
+}  // namespace
+
+int64_t exchanges_holding(pqxx::work& tx, std::vector<std::string> listing_ids,
+                          const std::string& except_id) {
+  std::sort(listing_ids.begin(), listing_ids.end());
+  for (const std::string& id : listing_ids) tx.exec_params(kLockListing, id);
+  // READ COMMITTED: each count, a statement after the locks, sees what the other accept committed.
+  int64_t holding = 0;
+  for (const std::string& id : listing_ids) {
+    holding += tx.exec_params(kHoldingListing, id, except_id)[0][0].as<int64_t>();
+  }
+  return holding;
 }
 
 bool has_rated(pqxx::work& tx, const std::string& exchange_id, const std::string& rater_id) {

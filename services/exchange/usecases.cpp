@@ -130,8 +130,21 @@ ExchangeRefusal federation_refusal(pqxx::work& tx, const std::string& payer_comm
   return ExchangeRefusal::none;
 }
 
+// The listings an accepted exchange reserves (services/offers/consumers.cpp): a given object's,
+// and both of a swap. Loans keep apart by their bookings, services by their capacity.
+std::vector<std::string> listings_reserved_by(const ExchangeRecord& record,
+                                              const std::optional<ListingCopy>& offer) {
+  const ListingMode mode = mode_of(offer);
+  if (!offer || (mode != ListingMode::give && mode != ListingMode::swap)) return {};
+  std::vector<std::string> ids = {offer->id};
+  if (!record.exchange.given_offer_id.empty()) ids.push_back(record.exchange.given_offer_id);
+  return ids;
+}
+
 // What accepting (or renewing) a loan or a service asks beyond the workflow: the borrower has no
-// late loan, the object's dates are free (the exclusion constraint judges), a service has room.
+// late loan, the object's dates are free (the exclusion constraint judges), a service has room,
+// a given object is not promised to another running exchange: its listing is released when that
+// one ends, and would then show free while this one still runs (issue 21).
 ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, ExchangeAction action,
                               const std::optional<ListingCopy>& offer) {
   const Exchange& ex = record.exchange;
@@ -152,6 +165,10 @@ ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, Exch
   if (ex.mode == ListingMode::service && action == ExchangeAction::accept && offer &&
       offer->capacity && repo::running_exchanges_on(tx, offer->id, ex.id) >= *offer->capacity) {
     return ExchangeRefusal::capacity_reached;
+  }
+  if (action == ExchangeAction::accept &&
+      repo::exchanges_holding(tx, listings_reserved_by(record, offer), ex.id) > 0) {
+    return ExchangeRefusal::listing_reserved;
   }
   if (action == ExchangeAction::accept && record.partner_community_id) {
     // The link may have been suspended, or filled by other exchanges, since the proposal.

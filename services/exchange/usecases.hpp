@@ -60,6 +60,7 @@ enum class ExchangeRefusal {
   overdue_loan,            // the borrower has a late loan (member to member or at the depot)
   booking_conflict,        // the dates overlap an accepted booking of the same object
   capacity_reached,        // a service offer runs as many exchanges as its capacity
+  listing_reserved,        // a give or swap listing another running exchange holds already
   date_invalid,            // starts_at / due_at not an RFC 3339 date
   loan_dates_invalid,      // the domain refused a loan's dates (field errors)
   given_offer_invalid,     // given_offer_id names no active listing of the proposer

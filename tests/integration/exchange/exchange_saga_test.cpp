@@ -382,6 +382,53 @@ TEST_F(ExchangeSagaTest, a_service_offer_stays_active_and_runs_at_most_its_capac
   EXPECT_EQ(offer_status(tutor, offer_id), "active");
 }
 
+// A given object goes to one member: of three proposals accepted at once, one is, the others
+// answer 409 listing-reserved and stay proposed (issue 21: were a second one accepted, cancelling
+// the first would show the object free while the second still runs). Once the first is
+// cancelled, another may be accepted, and it reserves the object again.
+TEST_F(ExchangeSagaTest, a_given_object_is_accepted_for_one_exchange_at_a_time) {
+  MemberInfo giver = member("Solene");
+  const std::array<MemberInfo, 3> takers = {member("Hugo"), member("Ines"), member("Karim")};
+  const std::string offer_id = gift(giver, 10);
+  std::array<std::string, 3> ids;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto created = propose(takers[i], {{"offer_id", offer_id}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    ids[i] = created.json()["id"];
+  }
+  std::array<HttpResult, 3> answers;
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { answers[i] = ex(giver).post("/v1/exchanges/" + ids[i] + "/accept"); });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<std::size_t> accepted, refused;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (answers[i].status == 202) {
+      accepted.push_back(i);
+      continue;
+    }
+    EXPECT_EQ(answers[i].status, 409) << answers[i].body;
+    EXPECT_EQ(answers[i].json()["code"], "listing-reserved") << answers[i].body;
+    refused.push_back(i);
+  }
+  ASSERT_EQ(accepted.size(), 1u) << "one object, accepted for several exchanges";
+  const std::string first = ids[accepted[0]], next = ids[refused[0]];
+  ASSERT_TRUE(state_becomes(giver, first, "accepted"));
+  for (std::size_t i : refused) EXPECT_EQ(state_of(giver, ids[i]), "proposed");
+  ASSERT_TRUE(eventually([&] { return offer_status(giver, offer_id) == "reserved"; }));
+  auto again = ex(giver).post("/v1/exchanges/" + next + "/accept");
+  EXPECT_EQ(again.status, 409) << again.body;
+
+  ASSERT_EQ(ex(giver).post("/v1/exchanges/" + first + "/cancel").status, 200);
+  ASSERT_TRUE(eventually([&] { return offer_status(giver, offer_id) == "active"; }));
+  auto served = ex(giver).post("/v1/exchanges/" + next + "/accept");
+  ASSERT_EQ(served.status, 202) << served.body;
+  EXPECT_TRUE(state_becomes(giver, next, "accepted"));
+  EXPECT_TRUE(eventually([&] { return offer_status(giver, offer_id) == "reserved"; }));
+}
+
 TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {
   MemberInfo provider = member("Amandine"), receiver = member("Bilal");
   auto first = propose(receiver, {{"offer_id", offer(provider, 15)}});
