@@ -85,6 +85,42 @@ TEST_F(E2eExchangeTest, cancel_after_accept_returns_the_held_credits) {
   EXPECT_EQ(as(provider).post("/v1/exchanges/" + id + "/complete").status, 409);
 }
 
+// A given object goes to one exchange at a time (issue 21): a second accept while the first
+// runs answers 409 listing-reserved, in French, and the proposal may be accepted once the first
+// is cancelled.
+TEST_F(E2eExchangeTest, a_given_object_is_accepted_for_one_exchange_at_a_time) {
+  const StaffedCommunity c = community("Lomme");
+  const MemberInfo giver = member(c, "solene"), first_taker = member(c, "hugo"),
+                   second_taker = member(c, "ines");
+  auto posted = as(giver).post("/v1/offers", gift_offer(10));
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::string offer_id = posted.json()["id"];
+  auto first = propose(first_taker, {{"offer_id", offer_id}});
+  auto second = propose(second_taker, {{"offer_id", offer_id}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(second.status, 201) << second.body;
+  const std::string first_id = first.json()["id"], second_id = second.json()["id"];
+
+  ASSERT_EQ(as(giver).post("/v1/exchanges/" + first_id + "/accept").status, 202);
+  auto refused = as(giver).post("/v1/exchanges/" + second_id + "/accept");
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.json()["code"], "listing-reserved");
+  EXPECT_NE(refused.json().value("detail", "").find("déjà réservée"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(state_of(giver, second_id), "proposed");
+
+  ASSERT_TRUE(state_becomes(giver, first_id, "accepted")) << state_of(giver, first_id);
+  ASSERT_EQ(as(first_taker).post("/v1/exchanges/" + first_id + "/cancel").status, 200);
+  auto offer_status = [&] {
+    return as(giver).get("/v1/offers/" + offer_id).json().value("status", "");
+  };
+  ASSERT_TRUE(poll_until([&] { return offer_status() == "active"; })) << offer_status();
+  auto served = as(giver).post("/v1/exchanges/" + second_id + "/accept");
+  ASSERT_EQ(served.status, 202) << served.body;
+  EXPECT_TRUE(state_becomes(giver, second_id, "accepted")) << state_of(giver, second_id);
+  EXPECT_TRUE(poll_until([&] { return offer_status() == "reserved"; })) << offer_status();
+}
+
 TEST_F(E2eExchangeTest, dispute_resolved_partially_by_staff_pays_the_agreed_part) {
   const StaffedCommunity c = community("Wazemmes");
   const MemberInfo provider = member(c, "sami"), receiver = member(c, "elodie");
