@@ -123,8 +123,20 @@ std::vector<std::string> SearchIndex::partners_of(const std::string& community_i
 // follow: NOLINTNEXTLINE(performance-unnecessary-value-param)
 void SearchIndex::apply(std::vector<std::pair<ListingRow, std::string>> rows) {
   std::vector<std::shared_ptr<const Entry>> entries;
+  std::vector<std::string> gone;  // rows no search holds (closed, expired): only taken out
   entries.reserve(rows.size());
+  {
+    // A feed read returns again every row of the transactions still running at the last one:
+    // under a steady flow of writes most of them are held already, at the same revision (every
+    // change counts one), and are not parsed and rendered again.
+    std::shared_lock lock(model_mutex_);
+    std::erase_if(rows, [&](const auto& r) { return holds_locked(r.first); });
+  }
   for (auto& [row, printed] : rows) {
+    if (!held(row.listing.status)) {
+      gone.push_back(row.listing.id);
+      continue;
+    }
     auto text = parse_tsvector(printed);
     if (!text) {
       log::warn("search read model: unreadable tsvector", {{"listing_id", row.listing.id}});
@@ -136,14 +148,23 @@ void SearchIndex::apply(std::vector<std::pair<ListingRow, std::string>> rows) {
         Entry{std::move(row), std::move(*text), std::move(community), std::move(editor)}));
   }
   std::unique_lock lock(model_mutex_);
+  for (const auto& id : gone) remove_locked(id);
   for (auto& entry : entries) {
     const Listing& l = entry->row.listing;
     remove_locked(l.id);
-    if (!held(l.status)) continue;
     Key key{entry->row.created_at_us, l.id};
     where_[l.id] = {l.community_id, key};
     by_community_[l.community_id][key] = std::move(entry);
   }
+}
+
+bool SearchIndex::holds_locked(const ListingRow& row) const {
+  auto at = where_.find(row.listing.id);
+  if (at == where_.end()) return false;
+  auto community = by_community_.find(at->second.first);
+  if (community == by_community_.end()) return false;
+  auto entry = community->second.find(at->second.second);
+  return entry != community->second.end() && entry->second->row.revision == row.revision;
 }
 
 void SearchIndex::remove_locked(const std::string& id) {

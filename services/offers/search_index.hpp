@@ -93,6 +93,8 @@ class SearchIndex {
   void scan(const ListQuery& q, const std::string& community_id, bool home,
             const std::shared_ptr<const TsQuery>& text, std::vector<SearchHit>& page) const;
   void remove_locked(const std::string& id);
+  // Whether the model holds this listing at this revision (model_mutex_ held, shared or not).
+  bool holds_locked(const ListingRow& row) const;
   std::optional<std::shared_ptr<const TsQuery>> text_query(const std::string& text);
 };
 
