@@ -55,10 +55,10 @@ bool verify_detached(std::string_view message, std::string_view signature,
                                      bytes(public_key)) == 0;
 }
 
-std::string base64_encode(std::string_view in) {
+std::string base64_encode(std::string_view raw) {
   init_sodium();
-  std::string out(sodium_base64_ENCODED_LEN(in.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), bytes(in), in.size(), sodium_base64_VARIANT_ORIGINAL);
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes(raw), raw.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(out.size() - 1);  // the terminating NUL libsodium writes
   return out;
 }

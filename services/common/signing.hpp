@@ -31,7 +31,7 @@ bool verify_detached(std::string_view message, std::string_view signature,
                      std::string_view public_key);
 
 // Standard base64 with padding (RFC 4648 §4), as in the Maillon-Signature header.
-std::string base64_encode(std::string_view bytes);
+std::string base64_encode(std::string_view raw);
 // Empty when `text` is not standard base64 (no spaces, no URL-safe alphabet).
 std::optional<std::string> base64_decode(std::string_view text);
 

@@ -132,7 +132,7 @@ class RemoteFederation {
                                              int64_t now_us);
   std::optional<RemoteTransfer> find_transfer(const std::string& id);
   // Our view against the partner's, transfer by transfer (GET .../reconciliation).
-  Reconciliation reconcile(const Link& ours);
+  Reconciliation reconcile(const Link& link);
 
   // POST /federation/v1/messages.
   Response receive(const Request& request);

@@ -152,7 +152,7 @@ void set_transfer_state(pqxx::transaction_base& tx, const std::string& id, const
 std::vector<std::string> overdue_holds(pqxx::transaction_base& tx, int64_t now_us, int limit) {
   std::vector<std::string> ids;
   for (const auto& row : tx.exec_params(kOverdueHolds, now_us, limit))
-    ids.push_back(row[0].c_str());
+    ids.emplace_back(row[0].c_str());
   return ids;
 }
 
@@ -163,7 +163,7 @@ std::vector<std::string> unsettled_transfers(pqxx::transaction_base& tx, const s
            "SELECT id FROM federation_remote_transfers WHERE link_id = $1 AND community_id = $2 "
            "AND state NOT IN ('posted', 'voided') LIMIT 100000",
            link_id, community_id))
-    ids.push_back(row[0].c_str());
+    ids.emplace_back(row[0].c_str());
   return ids;
 }
 

@@ -290,12 +290,12 @@ Reconciliation RemoteFederation::reconcile(const Link& link) {
 void RemoteFederation::reconcile_all() {
   const auto keys =
       read_only(s_.db, [](pqxx::nontransaction& tx) { return repo::active_remote_links(tx); });
-  for (const auto& [link_id, community_id] : keys) {
+  for (const auto& key : keys) {
     const auto link = s_.db.transact(
-        [&](pqxx::work& tx) { return federation::find_link(tx, link_id, community_id); });
+        [&](pqxx::work& tx) { return federation::find_link(tx, key.first, key.second); });
     if (link && reconcile(*link).refusal == Refusal::partner_unreachable)
       log::warn("federation: reconciliation postponed, partner unreachable",
-                {{"link_id", link_id}});
+                {{"link_id", key.first}});
   }
 }
 
