@@ -94,7 +94,9 @@ constexpr auto kLoanFields = std::tuple{
     event_field("given_offer_id", &ExchangeEvent::given_offer_id, &EventFields::optional_uuid),
     event_field("no_show_member_id", &ExchangeEvent::no_show_member_id,
                 &EventFields::optional_uuid),
-    event_field("returned_by", &ExchangeEvent::returned_by, &EventFields::optional_text)};
+    event_field("returned_by", &ExchangeEvent::returned_by, &EventFields::optional_text),
+    event_field("partner_community_id", &ExchangeEvent::partner_community_id,
+                &EventFields::optional_uuid)};
 
 std::optional<ExchangeResolutionData> read_resolution(EventFields& f) {
   const nlohmann::json* r = f.raw("resolution");

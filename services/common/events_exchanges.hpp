@@ -84,6 +84,9 @@ struct ExchangeEvent {
   std::optional<std::string> given_offer_id;     // swap
   std::optional<std::string> no_show_member_id;  // exchange.no_show
   std::optional<std::string> returned_by;        // exchange.returned: provider, receiver, staff
+  // Across communities (issue 23): the proposer's community, when it is not the envelope's (the
+  // listing's); the proposer's own listings (a match's, a swap's given one) live there.
+  std::optional<std::string> partner_community_id;
 
   static Read<ExchangeEvent> read(const Event& e);
   nlohmann::json data() const;

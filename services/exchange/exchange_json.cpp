@@ -242,6 +242,7 @@ Json exchange_event_data(const ExchangeRecord& record) {
       data["requested_due_at"] = format_rfc3339(ex.requested_due_at_s);
   }
   if (!ex.given_offer_id.empty()) data["given_offer_id"] = ex.given_offer_id;
+  if (record.partner_community_id) data["partner_community_id"] = *record.partner_community_id;
   if (!ex.no_show_member_id.empty()) data["no_show_member_id"] = ex.no_show_member_id;
   // What consumers need to tell outcomes apart: who cancelled (reliability), how a dispute was
   // resolved (listings freed or closed), what the disputing party said.

@@ -150,7 +150,9 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
   if (!listing_id) return;  // an exchange without our side
   const std::optional<std::string> exchange_id = x.exchange_id;
   auto row = find_listing(tx, *listing_id, true);
-  if (!row || row->listing.community_id != e.community_id) return;
+  // Across communities (issue 23) the proposer's own listing is in their community.
+  const std::string& community = row ? row->listing.community_id : e.community_id;
+  if (!row || (community != e.community_id && community != x.partner_community_id)) return;
   // The listing's own mode, not the exchange's: an offered service stays open to others.
   const std::optional<ListingEvent> event = listing_event_of_exchange(row->listing, outcome);
   if (!event) return;

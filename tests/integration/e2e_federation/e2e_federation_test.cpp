@@ -162,6 +162,55 @@ TEST_F(E2eFederationTest, a_federation_service_is_found_across_and_paid_through_
   expect_ledger_sums_to_zero(p.away.id);
 }
 
+TEST_F(E2eFederationTest, a_match_across_closes_both_listings_once_the_gift_is_paid) {
+  const Partners p = partners("Moulins", 500);
+  const MemberInfo giver = member(p.home, "samir"), taker = member(p.away, "lea");
+  Json wanted = {{"kind", "good"},
+                 {"mode", "give"},
+                 {"category", "perceuses"},
+                 {"title", "Cherche une perceuse"},
+                 {"location", {{"lat", kLat}, {"lon", kLon}}},
+                 {"visibility", "federation"}};
+  auto request = as(taker).post("/v1/requests", wanted);
+  ASSERT_EQ(request.status, 201) << request.body;
+  const std::string request_id = request.json()["id"];
+  Json given = gift_offer(30);
+  given["visibility"] = "federation";
+  const std::string offer_id = post_offer(giver, given);
+
+  // Matched across (both listings cross), seen by the taker among their matches.
+  std::string match_id;
+  ASSERT_TRUE(poll_until([&] {
+    auto r = as(taker).get("/v1/matches?listing=request:" + request_id);
+    if (r.status != 200) return false;
+    const Json page = r.json();
+    for (const auto& m : page["items"]) {
+      if (m.value("offer_id", "") == offer_id) match_id = m.value("id", "");
+    }
+    return !match_id.empty();
+  })) << "never matched across";
+  auto created = propose(taker, {{"match_id", match_id}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json()["community_id"], p.home.id);
+  const std::string id = created.json()["id"], path = "/v1/exchanges/" + id;
+  ASSERT_EQ(as(giver).post(path + "/accept").status, 202);
+  ASSERT_TRUE(state_becomes(taker, id, "accepted")) << exchange_of(taker, id).dump();
+  ASSERT_EQ(as(giver).post(path + "/complete").status, 200);
+  ASSERT_EQ(as(taker).post(path + "/complete").status, 200);
+  ASSERT_TRUE(state_becomes(taker, id, "completed")) << exchange_of(taker, id).dump();
+  EXPECT_TRUE(balance_becomes(taker, {90, 0, 0, 90})) << balance_of(taker);
+  EXPECT_TRUE(balance_becomes(giver, {150, 0, 0, 150})) << balance_of(giver);
+  // Each listing closes in its own community: the offer here, the request over there.
+  EXPECT_TRUE(poll_until([&] {
+    return as(giver).get("/v1/offers/" + offer_id).json().value("status", "") == "closed";
+  }));
+  EXPECT_TRUE(poll_until([&] {
+    return as(taker).get("/v1/requests/" + request_id).json().value("status", "") == "closed";
+  }));
+  expect_ledger_sums_to_zero(p.home.id);
+  expect_ledger_sums_to_zero(p.away.id);
+}
+
 TEST_F(E2eFederationTest, a_public_loan_with_its_deposit_crosses_under_the_owners_policy) {
   const Partners p = partners("Lomme", 500);
   const MemberInfo owner = member(p.home, "yanis"), borrower = member(p.away, "chloe");
