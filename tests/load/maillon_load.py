@@ -104,7 +104,8 @@ class Http:
         self.gate = asyncio.Semaphore(in_flight)
 
     async def call(self, address, method, path, body=None, token=None):
-        """(status, body bytes); status 0 for a transport failure or a timeout."""
+        """(status, body bytes); for a transport failure or a timeout the status is a word saying
+        which (so that the report tells a reset from a refused connection from a timeout)."""
         payload = b"" if body is None else json.dumps(body).encode()
         head = "%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, path, self.host_header)
         if token:
@@ -116,13 +117,17 @@ class Http:
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
                     return await self._send(address, request)
-            except (TimeoutError, TransportError):
-                return 0, b""
+            except TimeoutError:
+                return "timeout", b""
+            except TransportError as e:
+                return "transport: " + str(e)[:60], b""
 
     async def _send(self, address, request):
         pool = self.idle.setdefault(address, [])
         for attempt in (0, 1):
-            reused = bool(pool)
+            # The retry takes a fresh connection: the other idle ones may have been closed too
+            # (the gateway drops keep-alive connections idle for 75 s, e.g. since the set-up).
+            reused = bool(pool) and attempt == 0
             if reused:
                 reader, writer = pool.pop()
             else:
@@ -130,7 +135,7 @@ class Http:
                     reader, writer = await asyncio.open_connection(
                         self.host, self.port, local_addr=(address, 0), limit=1 << 20)
                 except OSError as e:
-                    raise TransportError(str(e))
+                    raise TransportError("connect %s" % (e.strerror or type(e).__name__))
             try:
                 writer.write(request)
                 status, data, keep = await read_response(reader)
@@ -139,7 +144,7 @@ class Http:
                 writer.close()
                 if reused and attempt == 0:
                     continue  # the gateway closed an idle keep-alive connection: a fresh one
-                raise TransportError(str(e))
+                raise TransportError("%s %s" % (type(e).__name__, getattr(e, "strerror", "") or ""))
             except BaseException:
                 writer.close()
                 raise
@@ -402,8 +407,8 @@ async def must(http, who, method, path, body, expect, what):
         s, data = await http.call(who.address, method, path, body, who.token)
         if s in expect:
             return json.loads(data) if data else None
-        if s not in (0, 429, 503):
-            raise SystemExit("load: set-up step '%s' answered %d: %s" % (what, s, data[:300]))
+        if not isinstance(s, str) and s not in (429, 503):
+            raise SystemExit("load: set-up step '%s' answered %s: %s" % (what, s, data[:300]))
         await asyncio.sleep(0.1)
     raise SystemExit("load: set-up step '%s' kept failing" % what)
 
@@ -413,7 +418,7 @@ async def setup(http, args, log):
     s, data = await http.call("127.0.0.1", "POST", "/v1/auth/login",
                               {"email": email, "password": password})
     if s != 200:
-        raise SystemExit("load: admin login answered %d (MAILLON_ADMIN_EMAIL/PASSWORD?)" % s)
+        raise SystemExit("load: admin login answered %s (MAILLON_ADMIN_EMAIL/PASSWORD?)" % s)
     admin = Admin(json.loads(data)["token"])
     suffix = uuid.uuid4().hex[:8]
     policy = {"min_balance": -600, "max_balance": 6000, "signup_bonus": SIGNUP_BONUS_MINUTES,
