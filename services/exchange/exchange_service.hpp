@@ -52,10 +52,10 @@ struct ExchangeRecord {
   std::optional<std::string> scheduled_at;  // RFC 3339
   std::optional<std::string> message;
   std::string updated_at;
+  int64_t seq = 0;
   // Across communities (issue 23): `community_id` is the community of the listing proposed on
   // (its policy applies), this the proposer's when it is another one; nullopt inside one.
   std::optional<std::string> partner_community_id;
-  int64_t seq = 0;
 };
 
 // A listing copied from the offers and requests streams.
@@ -71,10 +71,10 @@ struct ListingCopy {
   int64_t deposit_minutes = 0;      // lend: held from the borrower while the object is out
   std::optional<int64_t> capacity;  // service: concurrent exchanges at most
   // The listing's revision this copy holds (schemas/exchange/007_listing_revision.sql).
+  std::optional<int64_t> revision;
   // community, federation or public (schemas/exchange/042_federation.sql): only the last two
   // may be proposed on from a linked community.
   std::string visibility = "community";
-  std::optional<int64_t> revision;
 };
 
 // A busy range of an offer's calendar (RFC 3339).
@@ -161,6 +161,7 @@ std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
 void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
                      const std::string& state, std::optional<int64_t> minutes,
                      const std::optional<std::string>& reason);
+bool outbox_has(pqxx::work& tx, const std::string& event_id);
 // The federation link from the payer's community to the payee's as the ledger publishes it
 // (ledger.federation_headroom, schemas/ledger/006_federation.sql): its state and how many more of
 // the payer's minutes may cross now. nullopt: no link (or a ledger without the function).
@@ -170,7 +171,6 @@ struct FederationHeadroom {
 };
 std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std::string& from,
                                                       const std::string& to);
-bool outbox_has(pqxx::work& tx, const std::string& event_id);
 
 Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::string& author_id,
                     const std::string& acting_staff_id, const std::string& body);
@@ -212,6 +212,7 @@ class Workflow {
   void on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const std::string& type,
                          const Json& data, const std::string& transfer_id);
 };
+
 // The communities an exchange's transfers leave and reach: every transfer of an exchange goes
 // from its receiver to its provider (the payment, a loan's cost and deposit). Equal inside one
 // community; across (issue 23) the proposer's is the record's partner_community_id.
@@ -219,7 +220,6 @@ struct PaymentCommunities {
   std::string payer, payee;
 };
 PaymentCommunities payment_communities(const ExchangeRecord& record);
-
 
 // The event type a transition publishes (state before → after), empty for none.
 std::string transition_event_type(ExchangeState from, ExchangeState to);

@@ -135,9 +135,9 @@ constexpr const char* kRecordTransfer =
     "$4, $5) ON CONFLICT (transfer_id) DO UPDATE SET state = EXCLUDED.state, "
     "minutes = COALESCE(EXCLUDED.minutes, transfers.minutes), reason = EXCLUDED.reason, "
     "updated_at = now()";
+constexpr const char* kOutboxHas = "SELECT 1 FROM outbox WHERE event_id = $1";
 constexpr const char* kFederationHeadroom =
     "SELECT state, headroom_minutes FROM ledger.federation_headroom($1::uuid, $2::uuid)";
-constexpr const char* kOutboxHas = "SELECT 1 FROM outbox WHERE event_id = $1";
 
 constexpr const char* kInsertMessage =
     "INSERT INTO messages (id, exchange_id, author_id, acting_staff_id, body) VALUES "
@@ -170,8 +170,8 @@ ExchangeRecord record_from(const pqxx::row& row) {
   r.message = opt_text(row[6]);
   r.updated_at = row[7].as<std::string>();
   r.seq = row[8].as<int64_t>();
-  r.partner_community_id = opt_text(row[10]);
   r.exchange = exchange_from_document(Json::parse(row[9].c_str()));
+  r.partner_community_id = opt_text(row[10]);
   return r;
 }
 
@@ -377,8 +377,8 @@ std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
                 row[6].as<std::string>()};
   l.mode = opt_text(row[7]);
   l.deposit_minutes = row[8].as<int64_t>();
-  l.visibility = row[10].as<std::string>();
   if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
+  l.visibility = row[10].as<std::string>();
   return l;
 }
 
@@ -399,6 +399,7 @@ void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::
                      const std::optional<std::string>& reason) {
   tx.exec_params(kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
 }
+
 std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std::string& from,
                                                       const std::string& to) {
   // In a savepoint: a ledger of an older release (no function) is no link, not an aborted
@@ -414,7 +415,6 @@ std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std:
     return std::nullopt;
   }
 }
-
 
 bool outbox_has(pqxx::work& tx, const std::string& event_id) {
   return !tx.exec_params(kOutboxHas, event_id).empty();
