@@ -85,6 +85,7 @@ std::vector<ListingCreator::Outcome> ListingCreator::write(const ListingContext&
   }
   // One listing that cannot be written (a constraint the domain did not foresee) fails alone.
   std::vector<Outcome> outcomes;
+  outcomes.reserve(batch.size());
   for (Pending* pending : batch) outcomes.push_back(write(context, {pending}).front());
   return outcomes;
 }
