@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,10 @@ namespace maillon::testing {
 
 using Json = nlohmann::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Durations in seconds, for the tests' clocks, due dates and windows.
+inline constexpr int64_t kHourS = 3600;
+inline constexpr int64_t kDayS = 24 * kHourS;
 
 struct HttpResult {
   int status = 0;

@@ -20,8 +20,6 @@
 namespace maillon::testing {
 
 constexpr int kSagaTimeoutMs = 15000;
-constexpr int64_t kHourS = 3600;
-constexpr int64_t kDayS = 24 * kHourS;
 constexpr int64_t kLoanCost = 30;
 
 using Balance = LedgerBalance;

@@ -15,8 +15,6 @@
 
 namespace maillon::testing {
 
-inline constexpr int64_t kHourS = 3600;
-inline constexpr int64_t kDayS = 24 * kHourS;
 
 struct StreamEvent {
   Json envelope;

@@ -14,8 +14,6 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int64_t kHourS = 3600;
-constexpr int64_t kDayS = 24 * kHourS;
 // Where every listing of these tests is handed over, and where the readers search from.
 constexpr double kLat = 50.63, kLon = 3.07;
 

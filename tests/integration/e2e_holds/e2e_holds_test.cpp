@@ -13,8 +13,6 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int64_t kHourS = 3600;
-constexpr int64_t kDayS = 24 * kHourS;
 // The stack runs the exchange service's jobs at their default pace (a minute): the queue moves
 // on at the next run after the return.
 constexpr int kJobRunMs = 150'000;

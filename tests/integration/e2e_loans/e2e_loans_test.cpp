@@ -17,8 +17,6 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int64_t kHourS = 3600;
-constexpr int64_t kDayS = 24 * kHourS;
 
 class E2eLoansTest : public E2eSuite {
  protected:

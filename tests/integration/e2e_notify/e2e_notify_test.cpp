@@ -28,7 +28,6 @@ using accounts::CaughtMail;
 constexpr int kMailTimeoutMs = 30'000;
 // A stack's depot looks for loans to remind every 30 s (MAILLON_DEPOT_JOB_INTERVAL_MS).
 constexpr int kDepotRoundTimeoutMs = 120'000;
-constexpr int64_t kHourS = 3600;
 
 class E2eNotifyTest : public E2eSuite {
  protected:

@@ -17,7 +17,6 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int64_t kHourS = 3600;
 
 class E2eServicesTest : public E2eSuite {
  protected:

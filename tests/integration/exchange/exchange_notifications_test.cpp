@@ -18,7 +18,6 @@ namespace maillon::testing {
 namespace {
 
 constexpr int kEventTimeoutMs = 15000;
-constexpr int64_t kDayS = 24 * 3600;
 constexpr int kProposalDays = 2;
 constexpr int kStreamsMax = 4;
 

@@ -12,7 +12,6 @@
 namespace maillon::testing {
 namespace {
 
-constexpr int64_t kHourS = 3600;
 constexpr int kRuns = 10;  // rounds of the digest job that must change nothing
 constexpr const char* kDigestJob = "notify-digests";
 
