@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/wait.hpp"
+
 namespace maillon::testing {
 
 using Json = nlohmann::json;
@@ -163,8 +165,10 @@ class MembersWorld {
   std::string admin_token;
 };
 
-// Polls `check` every `pause_ms` until it returns true or `timeout_ms` passes: the one place a
-// test waits (a test waiting for time to pass moves the services' clock instead, test_clock.hpp).
+// Checks `check` until it returns true or `timeout_ms` passes, the pauses between checks growing
+// up to `pause_ms`: wait_until (tests/support/wait.hpp, the one poll of the tests) in
+// milliseconds. Only for what nobody signals; a test waiting for time to pass moves the
+// services' clock instead (test_clock.hpp).
 bool eventually(const std::function<bool()>& check, int timeout_ms = 5000, int pause_ms = 20);
 
 }  // namespace maillon::testing
