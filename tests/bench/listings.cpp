@@ -110,14 +110,15 @@ double plain_insert_tps(const std::string& url, int seconds, int connections) {
     tx.commit();
   }
   std::atomic<long> done{0};
-  std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   const auto start = std::chrono::steady_clock::now();
+  // Each connection's thread stops itself at the window's end; nobody sleeps through it.
+  const auto end = start + std::chrono::seconds(seconds);
   for (int i = 0; i < connections; ++i) {
     threads.emplace_back([&, i] {
       pqxx::connection conn(url);
       const std::string payload(600, 'x');
-      for (long n = 0; !stop; ++n) {
+      for (long n = 0; std::chrono::steady_clock::now() < end; ++n) {
         pqxx::work tx(conn);
         tx.exec_params(
             "INSERT INTO bench_plain.listings (id, member_id, community_id, kind, mode, "
@@ -132,8 +133,6 @@ double plain_insert_tps(const std::string& url, int seconds, int connections) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  stop = true;
   for (auto& t : threads) t.join();
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
