@@ -1,20 +1,24 @@
 // Benchmark of the matching service's ingest path: listing events published on the offers and
 // requests streams at a steady rate (500 per second for 10 s by default), consumed by a running
 // maillon-matching on real PostgreSQL + Redis (consumer -> read model -> index -> match store),
-// timed from the XADD to the listing's first match committed (what GET /v1/matches reads).
+// timed from the XADD to the listing's first match committed (what GET /v1/matches reads), as
+// seen by the match.proposed event the service's outbox relay publishes once that commit is
+// done (XREAD BLOCK on the matches stream: nothing polls).
 //
 // Usage: maillon_bench_matching_service [--rate N] [--seconds N] [--spots N]
 // Needs MAILLON_TEST_DATABASE_URL and MAILLON_TEST_REDIS_URL (script/bench sets them); the
 // service is build/services/matching/maillon-matching, started by the integration harness.
 // The events are those the offers and requests services write (schemas/events/listing.*).
 
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -24,7 +28,6 @@
 #include <vector>
 
 #include "harness.hpp"
-#include "services/common/db.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
 
@@ -114,20 +117,23 @@ class Tracker {
     std::lock_guard lock(mutex_);
     pending_.emplace(id, at);
   }
-  std::vector<std::string> pending_ids() const {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> ids;
-    for (const auto& [id, at] : pending_) ids.push_back(id);
-    return ids;
-  }
+  // Listings of other runs, or already matched, are not pending: they are passed over.
   void matched(const std::vector<std::string>& ids, Clock::time_point at) {
-    std::lock_guard lock(mutex_);
-    for (const std::string& id : ids) {
-      const auto it = pending_.find(id);
-      if (it == pending_.end()) continue;
-      latencies_ms_.push_back(std::chrono::duration<double, std::milli>(at - it->second).count());
-      pending_.erase(it);
+    {
+      std::lock_guard lock(mutex_);
+      for (const std::string& id : ids) {
+        const auto it = pending_.find(id);
+        if (it == pending_.end()) continue;
+        latencies_ms_.push_back(std::chrono::duration<double, std::milli>(at - it->second).count());
+        pending_.erase(it);
+      }
     }
+    matched_.notify_all();
+  }
+  // Once publishing is over: waits until every listing has its match, or `timeout` passed.
+  bool wait_all_matched(Clock::duration timeout) {
+    std::unique_lock lock(mutex_);
+    return matched_.wait_for(lock, timeout, [&] { return pending_.empty(); });
   }
   std::size_t pending_count() const {
     std::lock_guard lock(mutex_);
@@ -140,41 +146,48 @@ class Tracker {
 
  private:
   mutable std::mutex mutex_;
+  std::condition_variable matched_;
   std::map<std::string, Clock::time_point> pending_;
   std::vector<double> latencies_ms_;
 };
 
-// Two index scans (matches' (offer_id, request_id) key and matches_request); an OR of two
-// EXISTS is planned as hashed sub-plans that read the whole table at every poll.
-constexpr const char* kMatchedAmong =
-    "SELECT offer_id::text FROM matches WHERE offer_id = ANY($1::uuid[]) "
-    "UNION SELECT request_id::text FROM matches WHERE request_id = ANY($1::uuid[])";
+std::string text(const redisReply* r) {
+  return {r->str, r->len};
+}
 
-// Asks the service's tables, every 2 ms, which pending listings have a match. A listing is
-// seen at the first poll after its commit, so the poll period can only add to the figure; a
-// tighter loop would mostly measure the poller's own load on PostgreSQL (2 cores here).
-void poll_matches(const std::string& database, Tracker& tracker, const std::atomic<bool>& stop) {
-  pqxx::connection conn(database);
-  conn.prepare("matched_among", kMatchedAmong);
-  {
-    pqxx::nontransaction tx(conn);
-    tx.exec("SET search_path = matching");
-    // A plan per poll: the number of pending ids varies, and a generic plan reads the table.
-    tx.exec("SET plan_cache_mode = force_custom_plan");
-  }
+// The id of the matches stream's last entry ("0-0" when it has none): what comes after it is
+// read by watch_matches.
+std::string last_entry(maillon::Redis& redis, const std::string& stream) {
+  const auto r = redis.command({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) return "0-0";
+  return text(r->element[0]->element[0]);
+}
+
+// Reads the match.proposed events on the matches stream after `after`, blocking in XREAD until
+// some come: the relay publishes one right after the commit of its match row (it answers the
+// commit's poke at once, or within 2 ms when busy), so a listing is seen matched as soon as the
+// stream has its first match. The block's bound only lets the thread notice `stop`.
+void watch_matches(const std::string& redis_url, const std::string& stream, std::string after,
+                   Tracker& tracker, const std::atomic<bool>& stop) {
+  maillon::Redis redis(redis_url);
   while (!stop.load()) {
-    const std::vector<std::string> ids = tracker.pending_ids();
-    if (ids.empty()) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-      continue;
-    }
-    pqxx::nontransaction tx(conn);
-    const pqxx::result r = tx.exec_prepared("matched_among", maillon::array_literal(ids));
+    const auto r =
+        redis.command({"XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", stream, after});
     const Clock::time_point seen = Clock::now();
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) continue;  // none in the block
+    const redisReply* entries = r->element[0]->element[1];
     std::vector<std::string> matched;
-    for (const auto& row : r) matched.emplace_back(row[0].c_str());
+    for (std::size_t i = 0; i < entries->elements; ++i) {
+      const redisReply* entry = entries->element[i];
+      after = text(entry->element[0]);
+      const redisReply* fields = entry->element[1];
+      if (fields->elements < 2) continue;
+      const Json event = Json::parse(text(fields->element[1]), nullptr, false);
+      if (!event.is_object() || event.value("type", "") != "match.proposed") continue;
+      matched.push_back(event["data"].value("offer_id", ""));
+      matched.push_back(event["data"].value("request_id", ""));
+    }
     tracker.matched(matched, seen);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 
@@ -196,15 +209,6 @@ std::size_t preload(maillon::Redis& redis, const std::string& prefix, const std:
     }
   }
   return count;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 int64_t count_listings(const std::string& database) {
@@ -281,8 +285,8 @@ int main(int argc, char** argv) {
     maillon::Redis redis(redis_url);
     const std::string community = maillon::new_uuid();
     const std::size_t preloaded = preload(redis, prefix, community, options.spots);
-    const bool ready = wait_until([&] { return count_listings(database) == int64_t(preloaded); },
-                                  std::chrono::seconds(60));
+    const bool ready = maillon::testing::wait_until(
+        [&] { return count_listings(database) == int64_t(preloaded); }, std::chrono::seconds(60));
     if (!ready) {
       std::fprintf(stderr, "the matching service did not take the preload (log: %s)\n",
                    log_path.c_str());
@@ -290,12 +294,13 @@ int main(int argc, char** argv) {
     } else {
       Tracker tracker;
       std::atomic<bool> stop{false};
-      std::thread poller(poll_matches, database, std::ref(tracker), std::cref(stop));
+      const std::string matches = prefix + ":matches";
+      std::thread watcher(watch_matches, redis_url, matches, last_entry(redis, matches),
+                          std::ref(tracker), std::cref(stop));
       const double achieved = publish_steadily(redis, prefix, community, options, tracker);
-      wait_until([&] { return tracker.pending_count() == 0; },
-                 std::chrono::duration_cast<std::chrono::seconds>(kDrainTimeout));
+      tracker.wait_all_matched(kDrainTimeout);
       stop = true;
-      poller.join();
+      watcher.join();
       report(tracker, options, achieved,
              static_cast<std::size_t>(options.rate_per_s * options.seconds));
       exit_code = service.alive() ? 0 : 1;
