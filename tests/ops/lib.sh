@@ -27,13 +27,16 @@ api() {
 }
 field() { jq -r "$1" <<<"$BODY"; }
 
-# until_true SECONDS COMMAND...: polls COMMAND until it succeeds.
+# until_true SECONDS COMMAND...: runs COMMAND until it succeeds, false when SECONDS passed first.
+# The one poll of the shell tests, for what nobody signals (an answer that changes, a file that
+# comes): the pauses between tries double from 10 ms up to UNTIL_PAUSE_MS (200 by default).
 until_true() {
-  local deadline=$((SECONDS + $1))
+  local deadline=$((SECONDS + $1)) pause_ms=10 longest_ms="${UNTIL_PAUSE_MS:-200}"
   shift
   until "$@"; do
     ((SECONDS < deadline)) || return 1
-    sleep 0.2
+    sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+    pause_ms=$((pause_ms * 2 < longest_ms ? pause_ms * 2 : longest_ms))
   done
 }
 
