@@ -118,6 +118,27 @@ class ExchangeSagaTest : public ::testing::Test {
     return eventually([&] { return state_of(who, id) == state; }, kSagaTimeoutMs);
   }
 
+  // Three exchanges of one listing, each proposed by one of three members, and the owner's
+  // accepts of all three sent at once (a thread each), in the proposers' order.
+  struct AcceptRace {
+    std::array<std::string, 3> ids;
+    std::array<HttpResult, 3> answers;
+  };
+  static void accept_at_once(const MemberInfo& owner, const std::array<MemberInfo, 3>& takers,
+                             const std::string& offer_id, AcceptRace& race) {
+    for (std::size_t i = 0; i < race.ids.size(); ++i) {
+      auto created = propose(takers[i], {{"offer_id", offer_id}});
+      ASSERT_EQ(created.status, 201) << created.body;
+      race.ids[i] = created.json()["id"];
+    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < race.ids.size(); ++i) {
+      threads.emplace_back(
+          [&, i] { race.answers[i] = ex(owner).post("/v1/exchanges/" + race.ids[i] + "/accept"); });
+    }
+    for (auto& t : threads) t.join();
+  }
+
   // An exchange of `minutes` from provider's offer, proposed by the receiver, accepted, held.
   static std::string accepted_exchange(const MemberInfo& provider, const MemberInfo& receiver,
                                        int64_t minutes, std::optional<std::string> at_site = {}) {
@@ -323,19 +344,10 @@ TEST_F(ExchangeSagaTest, a_service_offer_stays_active_and_runs_at_most_its_capac
   ASSERT_EQ(posted.status, 201) << posted.body;
   EXPECT_EQ(posted.json()["capacity"], 2);
   const std::string offer_id = posted.json()["id"];
-  std::array<std::string, 3> ids;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto created = propose(pupils[i], {{"offer_id", offer_id}});
-    ASSERT_EQ(created.status, 201) << created.body;
-    ids[i] = created.json()["id"];
-  }
-  std::array<HttpResult, 3> answers;
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    threads.emplace_back(
-        [&, i] { answers[i] = ex(tutor).post("/v1/exchanges/" + ids[i] + "/accept"); });
-  }
-  for (auto& t : threads) t.join();
+  AcceptRace race;
+  ASSERT_NO_FATAL_FAILURE(accept_at_once(tutor, pupils, offer_id, race));
+  const std::array<std::string, 3>& ids = race.ids;
+  const std::array<HttpResult, 3>& answers = race.answers;
   std::size_t refused = ids.size();
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (answers[i].status == 202) continue;
@@ -390,19 +402,10 @@ TEST_F(ExchangeSagaTest, a_given_object_is_accepted_for_one_exchange_at_a_time) 
   MemberInfo giver = member("Solene");
   const std::array<MemberInfo, 3> takers = {member("Hugo"), member("Ines"), member("Karim")};
   const std::string offer_id = gift(giver, 10);
-  std::array<std::string, 3> ids;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto created = propose(takers[i], {{"offer_id", offer_id}});
-    ASSERT_EQ(created.status, 201) << created.body;
-    ids[i] = created.json()["id"];
-  }
-  std::array<HttpResult, 3> answers;
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    threads.emplace_back(
-        [&, i] { answers[i] = ex(giver).post("/v1/exchanges/" + ids[i] + "/accept"); });
-  }
-  for (auto& t : threads) t.join();
+  AcceptRace race;
+  ASSERT_NO_FATAL_FAILURE(accept_at_once(giver, takers, offer_id, race));
+  const std::array<std::string, 3>& ids = race.ids;
+  const std::array<HttpResult, 3>& answers = race.answers;
   std::vector<std::size_t> accepted, refused;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (answers[i].status == 202) {
