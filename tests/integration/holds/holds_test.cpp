@@ -184,10 +184,21 @@ TEST_F(HoldsTest, a_hold_is_fulfilled_by_the_accept_and_a_declined_proposal_keep
     EXPECT_EQ(own_hold(second, offer_id).value("state", ""), "waiting") << step;
   };
 
+  // The first asks for the object (in an hour, for two days): the proposal's id in `proposal`.
+  auto ask = [&](std::string& proposal) {
+    auto asked = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
+    ASSERT_EQ(asked.status, 201) << asked.body;
+    proposal = asked.json()["id"];
+  };
+  // An answer (200) that gives the first their place back, with what is left of the window.
+  auto back_first_and_ready = [&](const HttpResult& answer, const std::string& step) {
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    expect_first_and_ready(step);
+  };
+
   // Asked: still first and ready, the proposal named; nobody else may ask meanwhile.
-  auto asked = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
-  ASSERT_EQ(asked.status, 201) << asked.body;
-  const std::string proposal = asked.json()["id"];
+  std::string proposal;
+  ASSERT_NO_FATAL_FAILURE(ask(proposal));
   expect_first_and_ready("asked");
   EXPECT_EQ(own_hold(first, offer_id)["exchange_id"], proposal);
   EXPECT_EQ(queue(owner, offer_id)["length"], 2);
@@ -195,31 +206,25 @@ TEST_F(HoldsTest, a_hold_is_fulfilled_by_the_accept_and_a_declined_proposal_keep
             "held-for-another");
 
   // Declined: the same place, the same window.
-  auto declined = ex(owner).post("/v1/exchanges/" + proposal + "/decline");
-  ASSERT_EQ(declined.status, 200) << declined.body;
-  expect_first_and_ready("declined");
+  ASSERT_NO_FATAL_FAILURE(
+      back_first_and_ready(ex(owner).post("/v1/exchanges/" + proposal + "/decline"), "declined"));
 
   // Accepted: fulfilled, out of the queue; called off before the hand-over: back, first.
-  auto again = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
-  ASSERT_EQ(again.status, 201) << again.body;
-  const std::string accepted = again.json()["id"];
+  std::string accepted;
+  ASSERT_NO_FATAL_FAILURE(ask(accepted));
   ASSERT_EQ(ex(owner).post("/v1/exchanges/" + accepted + "/accept").status, 202);
   ASSERT_TRUE(becomes(owner, accepted, "state", "accepted"));
   EXPECT_TRUE(own_hold(first, offer_id).empty()) << queue(owner, offer_id).dump();
   EXPECT_EQ(queue(owner, offer_id)["length"], 1);
   EXPECT_EQ(own_hold(second, offer_id)["position"], 1);
-  auto cancelled = ex(first).post("/v1/exchanges/" + accepted + "/cancel");
-  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
-  expect_first_and_ready("cancelled before the hand-over");
+  ASSERT_NO_FATAL_FAILURE(back_first_and_ready(
+      ex(first).post("/v1/exchanges/" + accepted + "/cancel"), "cancelled before the hand-over"));
 
   // Asked a third time, and the window passes unanswered: the hold waits for the answer.
-  auto third = ex(first).post("/v1/exchanges", loan_body(offer_id, kHourS, 2 * kDayS));
-  ASSERT_EQ(third.status, 201) << third.body;
-  const std::string waiting = third.json()["id"];
+  std::string waiting;
+  ASSERT_NO_FATAL_FAILURE(ask(waiting));
   clock->advance_s(kPickupDays * kDayS + kHourS);
-  const int64_t runs = job_runs(exchange->url(), "advance-holds");
-  ASSERT_TRUE(eventually([&] { return job_runs(exchange->url(), "advance-holds") >= runs + 3; },
-                         kSagaTimeoutMs));
+  ASSERT_TRUE(job_goes_round(exchange->url(), "advance-holds", kSagaTimeoutMs));
   expect_first_and_ready("the window passed while the owner had not answered");
   // The answer is no: nothing is left of the window, the second is told.
   ASSERT_EQ(ex(owner).post("/v1/exchanges/" + waiting + "/decline").status, 200);
@@ -413,10 +418,7 @@ TEST_F(HoldsTest, late_notices_repeat_every_week_and_once_per_week) {
   auto told = [&] { return notifications_of(borrower, "exchange.late").size(); };
   // Three more committed rounds of the weekly job (its /metrics), not a wait for time.
   auto late_job_goes_round = [&] {
-    const int64_t before = job_runs(exchange->url(), "weekly-late-notices");
-    return eventually(
-        [&] { return job_runs(exchange->url(), "weekly-late-notices") >= before + 3; },
-        kSagaTimeoutMs);
+    return job_goes_round(exchange->url(), "weekly-late-notices", kSagaTimeoutMs);
   };
 
   clock->advance_s(kDayS + kHourS);  // the first late day
@@ -482,20 +484,17 @@ TEST_F(HoldsTest, depot_late_notices_repeat_every_week_and_once_per_week) {
     return count;
   };
   // Three more committed rounds of the depot's weekly job (its /metrics), not a wait for time.
-  auto job_goes_round = [&] {
-    const int64_t before = job_runs(depot->url(), "depot-weekly-late-notices");
-    return eventually(
-        [&] { return job_runs(depot->url(), "depot-weekly-late-notices") >= before + 3; },
-        kSagaTimeoutMs);
+  auto late_job_goes_round = [&] {
+    return job_goes_round(depot->url(), "depot-weekly-late-notices", kSagaTimeoutMs);
   };
 
   clock->advance_s(kDayS + kHourS);  // the first late day: the first notice only
   ASSERT_TRUE(eventually([&] { return late_events().size() == 1; }, kSagaTimeoutMs));
-  ASSERT_TRUE(job_goes_round());
+  ASSERT_TRUE(late_job_goes_round());
   EXPECT_EQ(late_events().size(), 1u);
   clock->advance_s(kWeekS);  // a week late
   ASSERT_TRUE(eventually([&] { return late_events().size() == 2; }, kSagaTimeoutMs));
-  ASSERT_TRUE(job_goes_round());  // more rounds in the same week tell nothing more
+  ASSERT_TRUE(late_job_goes_round());  // more rounds in the same week tell nothing more
   EXPECT_EQ(late_events().size(), 2u);
   clock->advance_s(kWeekS);  // two weeks late
   ASSERT_TRUE(eventually([&] { return late_events().size() == 3; }, kSagaTimeoutMs));
@@ -512,7 +511,7 @@ TEST_F(HoldsTest, depot_late_notices_repeat_every_week_and_once_per_week) {
   // Back at the desk: no more notices, however late the clock.
   ASSERT_EQ(desk.post("/v1/items/" + item + "/return", {{"condition", "good"}}).status, 200);
   clock->advance_s(kWeekS);
-  ASSERT_TRUE(job_goes_round());
+  ASSERT_TRUE(late_job_goes_round());
   EXPECT_EQ(late_events().size(), 3u);
 }
 

@@ -191,9 +191,7 @@ TEST_F(NotifyTest, a_loan_due_tomorrow_is_reminded_once_however_often_the_job_ru
       << as_owner.get(path).body;
 
   // Two days ahead: the job goes round without a word.
-  const int64_t before = job_runs(notify->url(), "notify-loans-due");
-  ASSERT_TRUE(eventually([&] { return job_runs(notify->url(), "notify-loans-due") >= before + 3; },
-                         kMailTimeoutMs));
+  ASSERT_TRUE(job_goes_round(notify->url(), "notify-loans-due", kMailTimeoutMs));
   EXPECT_TRUE(notifications_of(borrower, "loan.reminder").empty());
 
   // Notify's clock the day before, twelve hours ahead of the due date; the job goes round many
