@@ -51,12 +51,12 @@ inline int64_t job_runs(const std::string& base_url, const std::string& job) {
   return static_cast<int64_t>(runs);
 }
 
-// Whether the service at `base_url` commits three more runs of its job `job` within
+// Whether the service at `base_url` commits `rounds` more runs of its job `job` within
 // `timeout_ms`: how a test knows the job went round again (on a moved clock, say), not a time.
 inline bool job_goes_round(const std::string& base_url, const std::string& job,
-                           int timeout_ms = 5000) {
+                           int timeout_ms = 5000, int rounds = 3) {
   const int64_t before = job_runs(base_url, job);
-  return eventually([&] { return job_runs(base_url, job) >= before + 3; }, timeout_ms);
+  return eventually([&] { return job_runs(base_url, job) >= before + rounds; }, timeout_ms);
 }
 
 }  // namespace maillon::testing

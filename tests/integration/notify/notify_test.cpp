@@ -191,7 +191,7 @@ TEST_F(NotifyTest, a_loan_due_tomorrow_is_reminded_once_however_often_the_job_ru
       << as_owner.get(path).body;
 
   // Two days ahead: the job goes round without a word.
-  ASSERT_TRUE(job_goes_round(notify->url(), "notify-loans-due", kMailTimeoutMs));
+  ASSERT_TRUE(job_goes_round("notify-loans-due", 3));
   EXPECT_TRUE(notifications_of(borrower, "loan.reminder").empty());
 
   // Notify's clock the day before, twelve hours ahead of the due date; the job goes round many

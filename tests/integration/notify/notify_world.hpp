@@ -162,9 +162,7 @@ class NotifyFixture : public ::testing::Test {
   static void move_notify_clock_s(int64_t offset_s) { std::ofstream(clock_path) << offset_s; }
   // Waits until the job went round `times` more times.
   static bool job_goes_round(const std::string& job, int times) {
-    const int64_t before = job_runs(notify->url(), job);
-    return eventually([&] { return job_runs(notify->url(), job) >= before + times; },
-                      kMailTimeoutMs);
+    return maillon::testing::job_goes_round(notify->url(), job, kMailTimeoutMs, times);
   }
 
   static inline RestartableSmtp* smtp = nullptr;
