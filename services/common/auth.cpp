@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/common/auth_headers.hpp"
+#include "services/common/auth_sql.hpp"
 #include "services/common/db.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/http.hpp"
@@ -20,9 +21,6 @@
 namespace maillon {
 namespace {
 
-// Published by the members schema (schemas/members/): the only way other services read it.
-constexpr const char* kSessionIdentity = "SELECT members.session_identity($1)";
-constexpr const char* kMemberIdentity = "SELECT members.member_identity($1::uuid)";
 constexpr int kCacheSeconds = Authenticator::kSessionCacheSeconds;
 
 int64_t epoch_seconds_now() {

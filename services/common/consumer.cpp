@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 
+#include "services/common/consumer_sql.hpp"
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/http.hpp"
@@ -17,8 +18,6 @@
 namespace maillon {
 namespace {
 
-constexpr const char* kRecordApplied =
-    "INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 constexpr int64_t kPendingSweepUs = 1'000'000;  // failed entries are retried about once a second
 
 // An entry of XREADGROUP / XAUTOCLAIM: [id, [field, value, ...]]; returns the "event" value.

@@ -5,34 +5,13 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 
+#include "services/common/directory_sql.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/policy_json.hpp"
 
 namespace maillon::directory {
 namespace {
-
-// described_at keeps the newer description: a redelivered older event changes nothing.
-constexpr const char* kUpsertCommunity =
-    "INSERT INTO communities AS c (id, name, policy, described_at) "
-    "VALUES ($1, $2, $3::jsonb, NULLIF($4, '')::timestamptz) ON CONFLICT (id) DO UPDATE SET "
-    "name = EXCLUDED.name, policy = EXCLUDED.policy, described_at = EXCLUDED.described_at "
-    "WHERE c.described_at IS NULL OR EXCLUDED.described_at IS NULL "
-    "OR c.described_at <= EXCLUDED.described_at";
-constexpr const char* kUpsertSite =
-    "INSERT INTO sites AS s (id, community_id, name, kind, address, opening_hours, lat, lon, "
-    "described_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, '')::timestamptz) "
-    "ON CONFLICT (id) DO UPDATE SET community_id = EXCLUDED.community_id, name = EXCLUDED.name, "
-    "kind = EXCLUDED.kind, address = EXCLUDED.address, opening_hours = EXCLUDED.opening_hours, "
-    "lat = EXCLUDED.lat, lon = EXCLUDED.lon, described_at = EXCLUDED.described_at "
-    "WHERE s.described_at IS NULL OR EXCLUDED.described_at IS NULL "
-    "OR s.described_at <= EXCLUDED.described_at";
-constexpr const char* kCommunity = "SELECT id, name, policy::text FROM communities WHERE id = $1";
-constexpr const char* kPolicy = "SELECT policy::text FROM communities WHERE id = $1";
-constexpr const char* kCommunityIds = "SELECT id FROM communities ORDER BY id";
-constexpr const char* kSite =
-    "SELECT id, community_id, name, kind, address, opening_hours, lat, lon FROM sites "
-    "WHERE id = $1";
 
 // Stored only after reading (events_members.cpp validates the policy), so it reads back whole.
 CommunityPolicy stored_policy(const pqxx::field& field) {

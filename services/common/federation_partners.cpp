@@ -5,31 +5,9 @@
 
 #include "services/common/events.hpp"
 #include "services/common/events_ledger.hpp"
+#include "services/common/federation_partners_sql.hpp"
 
 namespace maillon::federation_partners {
-namespace {
-
-// described_at keeps the newer description: a redelivered older event changes nothing.
-constexpr const char* kUpsertSide =
-    "INSERT INTO federation_partners AS f (community_id, partner_community_id, link_id, state, "
-    "partner_url, described_at) VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::timestamptz) "
-    "ON CONFLICT (community_id, partner_community_id) DO UPDATE SET link_id = EXCLUDED.link_id, "
-    "state = EXCLUDED.state, partner_url = EXCLUDED.partner_url, "
-    "described_at = EXCLUDED.described_at "
-    "WHERE f.described_at IS NULL OR EXCLUDED.described_at IS NULL "
-    "OR f.described_at <= EXCLUDED.described_at";
-// Both sides active, and the partner in this installation (its listings are in our tables).
-constexpr const char* kActiveSides =
-    "SELECT ours.community_id::text, ours.partner_community_id::text "
-    "FROM federation_partners ours JOIN federation_partners theirs "
-    "ON theirs.community_id = ours.partner_community_id "
-    "AND theirs.partner_community_id = ours.community_id "
-    "WHERE ours.state = 'active' AND theirs.state = 'active' AND ours.partner_url IS NULL ";
-constexpr const char* kActiveOfCommunityTail =
-    "AND ours.community_id = $1 ORDER BY ours.partner_community_id";
-constexpr const char* kLinkedTail = "AND ours.community_id = $1 AND ours.partner_community_id = $2";
-
-}  // namespace
 
 bool apply(pqxx::transaction_base& tx, const Event& e) {
   if (e.type != FederationLinkUpdated::type_name()) return false;

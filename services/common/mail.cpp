@@ -20,6 +20,7 @@
 #include "services/common/config.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/log.hpp"
+#include "services/common/mail_sql.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 
@@ -34,61 +35,6 @@ constexpr std::size_t kEncodedWordInputBytesMax = 42;  // 56 base64 chars: words
 constexpr int64_t kRecoverIntervalMs = 1'000;
 constexpr std::size_t kErrorBytesMax = 500;
 constexpr std::size_t kLastChunkBytes = 2;  // the message's last line break
-
-constexpr const char* kInsert =
-    "INSERT INTO {schema}.mail_queue (dedup_key, message_id, recipient, kind, subject, "
-    "body_text, body_html, unsubscribe_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-    "ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
-// The other owners of rows "sending": each is dead (or lost its connection) if we can take its
-// owner lock, which a live sender holds for its session's life.
-constexpr const char* kOtherOwners =
-    "SELECT DISTINCT owner_key FROM {schema}.mail_queue WHERE state = 'sending' "
-    "AND owner_key IS NOT NULL AND owner_key <> $1";
-// The rows of a dead owner (its lock held by us meanwhile) go back to the queue with their
-// Message-ID. Matching on the owner, not on "nobody holds its lock" read from pg_locks: a row
-// recovered and taken again by a live sender in between has another owner and is left alone
-// (with a NOT EXISTS over pg_locks, two senders recovering at once each put the same dead
-// sender's batch back, the second after the first's rows were taken again: each row of it was
-// sent twice).
-// sent_at set while "sending": the whole message, final dot aside, had left when the sender died,
-// so the relay has it (a resend would be the duplicate); unset: it never had it.
-constexpr const char* kRecover =
-    "UPDATE {schema}.mail_queue m SET state = CASE WHEN m.sent_at IS NULL THEN 'pending' "
-    "ELSE 'sent' END, owner_key = NULL, attempt_id = CASE WHEN m.sent_at IS NULL THEN NULL "
-    "ELSE m.attempt_id END "
-    "WHERE m.state = 'sending' AND m.owner_key = $1";
-// Sent without waiting for its reply (a pipeline): on the wire before the last chunk, so that a
-// process killed between the two leaves a stamped row only if the final dot left too, micro-
-// seconds later, never one whose stamp committed while the message stayed here.
-constexpr const char* kLastChunk =
-    "UPDATE {schema}.mail_queue SET sent_at = now() WHERE id = {id} AND attempt_id = {attempt}";
-constexpr const char* kClaim =
-    "WITH due AS (SELECT id FROM {schema}.mail_queue WHERE state = 'pending' "
-    "AND next_attempt_at <= $2::timestamptz ORDER BY next_attempt_at, id LIMIT $3 "
-    "FOR UPDATE SKIP LOCKED) "
-    "UPDATE {schema}.mail_queue m SET state = 'sending', owner_key = $1, "
-    "attempt_id = gen_random_uuid(), attempts = m.attempts + 1 FROM due WHERE m.id = due.id "
-    "RETURNING m.id, m.attempt_id, m.message_id, m.recipient, m.kind, m.subject, m.body_text, "
-    "m.body_html, m.unsubscribe_url, m.attempts, m.permanent_failures";
-constexpr const char* kMarkSent =
-    "UPDATE {schema}.mail_queue SET state = 'sent', sent_at = now(), owner_key = NULL, "
-    "last_error = NULL WHERE id = $1 AND attempt_id = $2";
-constexpr const char* kRetryLater =
-    "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL, "
-    "sent_at = NULL, next_attempt_at = $3::timestamptz, last_error = $4, "
-    "permanent_failures = permanent_failures + $5 WHERE id = $1 AND attempt_id = $2";
-constexpr const char* kPark =
-    "UPDATE {schema}.mail_queue SET state = 'parked', owner_key = NULL, sent_at = NULL, "
-    "last_error = $3, "
-    "permanent_failures = permanent_failures + 1 WHERE id = $1 AND attempt_id = $2";
-// Not tried (the relay failed on an earlier row of the batch): the claim's attempt is taken
-// back, or a row would come out of an outage with the back-off of every round it waited through.
-constexpr const char* kRelease =
-    "UPDATE {schema}.mail_queue SET state = 'pending', owner_key = NULL, attempt_id = NULL, "
-    "sent_at = NULL, attempts = GREATEST(attempts - 1, 0) WHERE id = $1 AND attempt_id = $2";
-constexpr const char* kDepth =
-    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM $1::timestamptz - min(created_at)), 0) "
-    "FROM {schema}.mail_queue WHERE state IN ('pending', 'sending')";
 
 std::string replace_all(std::string text, std::string_view token, std::string_view by) {
   for (std::size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {

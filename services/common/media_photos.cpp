@@ -4,13 +4,9 @@
 #include <set>
 
 #include "services/common/db.hpp"
+#include "services/common/media_photos_sql.hpp"
 
 namespace maillon {
-namespace {
-
-constexpr const char* kOwnedPhotoCount = "SELECT media.owned_photo_count($1::uuid, $2::uuid[])";
-
-}  // namespace
 
 FieldErrors photos_not_owned(pqxx::work& tx, const std::string& owner_id,
                              const std::vector<std::string>& photos) {

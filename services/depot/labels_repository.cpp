@@ -2,23 +2,10 @@
 #include "services/depot/labels_repository.hpp"
 
 #include "services/common/db.hpp"
+#include "services/depot/labels_repository_sql.hpp"
 
 namespace maillon::depot {
 namespace {
-
-constexpr const char* kSiteItemLabels =
-    "SELECT id::text, title FROM items WHERE site_id = $1::uuid "
-    "AND ($2::uuid[] IS NULL AND status IN ('available', 'reserved', 'on_loan') "
-    "OR id = ANY ($2::uuid[])) ORDER BY id LIMIT $3";
-constexpr const char* kLendLabelsPublished =
-    "SELECT to_regprocedure('offers.site_lend_labels(uuid,uuid[],integer)') IS NOT NULL";
-constexpr const char* kSiteLendLabels =
-    "SELECT id::text, title FROM offers.site_lend_labels($1::uuid, $2::uuid[], $3)";
-// Between the smallest and the largest UUID with that prefix: the primary key's index answers.
-constexpr const char* kItemsByCode =
-    "SELECT id::text FROM items WHERE site_id = $1::uuid "
-    "AND id BETWEEN ($2 || '-0000-0000-0000-000000000000')::uuid "
-    "AND ($2 || '-ffff-ffff-ffff-ffffffffffff')::uuid ORDER BY id LIMIT 2";
 
 std::optional<std::string> ids_literal(const std::optional<std::vector<std::string>>& ids) {
   if (!ids) return std::nullopt;

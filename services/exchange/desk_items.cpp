@@ -11,33 +11,13 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
+#include "services/exchange/desk_items_sql.hpp"
 #include "services/exchange/exchange_service.hpp"
 
 namespace maillon::exchange {
 namespace {
 
 using Json = nlohmann::json;
-
-// $6 NULL keeps the unclaimed flag; only item.unclaimed sets it and a return (new shelf time)
-// clears it. The WHERE drops an event older than the row: redelivered or overtaken.
-constexpr const char* kUpsertDeskItem =
-    "INSERT INTO desk_items (item_id, site_id, community_id, revision, status, unclaimed, "
-    "reserved_by_member_id, reserved_until, item) VALUES ($1, $2, $3, $4, $5, "
-    "COALESCE($6::boolean, false), $7::uuid, $8::timestamptz, $9::jsonb) "
-    "ON CONFLICT (item_id) DO UPDATE SET revision = EXCLUDED.revision, status = EXCLUDED.status, "
-    "unclaimed = COALESCE($6::boolean, desk_items.unclaimed), "
-    "reserved_by_member_id = EXCLUDED.reserved_by_member_id, "
-    "reserved_until = EXCLUDED.reserved_until, item = EXCLUDED.item "
-    "WHERE desk_items.revision < EXCLUDED.revision";
-
-// Not filtered on reserved_until: the depot's clock decides when a reservation lapses, and its
-// lapse job publishes item.available, which takes the item off this list.
-constexpr const char* kToHandOut =
-    "SELECT item::text, COALESCE(reserved_by_member_id::text, '') FROM desk_items "
-    "WHERE site_id = $1 AND status = 'reserved' ORDER BY reserved_until, item_id LIMIT $2";
-constexpr const char* kToRedirect =
-    "SELECT item::text, '' FROM desk_items WHERE site_id = $1 AND status = 'available' "
-    "AND unclaimed ORDER BY item_id LIMIT $2";
 
 std::string text_of(const Json& data, const char* name) {
   auto it = data.find(name);

@@ -9,67 +9,10 @@
 #include "services/common/ids.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/service.hpp"
+#include "services/exchange/holds_sql.hpp"
 
 namespace maillon::exchange {
 namespace {
-
-#define MAILLON_HOLD_UTC(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-// The position counts the holds still queued up to this one (1: the first).
-constexpr const char* kHoldColumns =
-    "SELECT id, offer_id, member_id, community_id, state, " MAILLON_HOLD_UTC("created_at") ", "
-    MAILLON_HOLD_UTC("ready_at") ", " MAILLON_HOLD_UTC("pickup_until") ", exchange_id, CASE "
-    "WHEN state IN ('waiting', 'ready') THEN (SELECT count(*) FROM holds q WHERE q.offer_id = "
-    "h.offer_id AND q.state IN ('waiting', 'ready') AND q.seq <= h.seq) ELSE 0 END, "
-    "COALESCE((SELECT l.title FROM listings l WHERE l.id = h.offer_id), '') FROM holds h ";
-constexpr const char* kFindHold = "WHERE id = $1";
-constexpr const char* kFindHoldLocked = "WHERE id = $1 FOR UPDATE";
-constexpr const char* kQueue =
-    "WHERE offer_id = $1 AND state IN ('waiting', 'ready') ORDER BY seq LIMIT $2";
-constexpr const char* kReadyHold = "WHERE offer_id = $1 AND state = 'ready'";
-constexpr const char* kHoldsOfMember =
-    "WHERE member_id = $1 AND state IN ('waiting', 'ready') ORDER BY seq LIMIT $2";
-// A second join of the same member (or two at once) meets the partial unique index: no row.
-constexpr const char* kInsertHold =
-    "INSERT INTO holds (id, offer_id, member_id, community_id, created_at) "
-    "VALUES ($1, $2, $3, $4, to_timestamp($5)) ON CONFLICT DO NOTHING RETURNING id";
-constexpr const char* kQueueLength =
-    "SELECT count(*) FROM holds WHERE offer_id = $1 AND state IN ('waiting', 'ready')";
-constexpr const char* kEndHold =
-    "UPDATE holds SET state = $2, ended_at = to_timestamp($3) WHERE id = $1";
-// The ready hold of the member who asks to borrow names their proposal; it stays ready (first in
-// the queue, its window running) until the owner accepts: a declined proposal costs no place.
-constexpr const char* kLinkProposal =
-    "UPDATE holds SET exchange_id = $3 WHERE offer_id = $1 AND member_id = $2 AND state = 'ready'";
-constexpr const char* kFulfil =
-    "UPDATE holds SET state = 'fulfilled', exchange_id = $3, ended_at = to_timestamp($4) "
-    "WHERE offer_id = $1 AND member_id = $2 AND state = 'ready'";
-// An accepted loan called off before the hand-over gives its member their place back, with what
-// is left of their window (the job expires it if nothing is): the object was never theirs. Not
-// when someone else was told meanwhile or the member queues again.
-constexpr const char* kReopen =
-    "UPDATE holds h SET state = 'ready', ended_at = NULL WHERE h.exchange_id = $1 AND h.state = "
-    "'fulfilled' AND NOT EXISTS (SELECT 1 FROM holds o WHERE o.offer_id = h.offer_id AND (o.state "
-    "= 'ready' OR (o.member_id = h.member_id AND o.state = 'waiting')))";
-// The listing copy's title, for the holds' answers: an older event read late (below the copy's
-// revision) leaves it; the copy's other columns are the listing consumer's (repository.cpp).
-constexpr const char* kNoteTitle =
-    "UPDATE listings SET title = $2 WHERE id = $1 AND title IS DISTINCT FROM $2 AND "
-    "(revision IS NULL OR $3::bigint IS NULL OR revision <= $3::bigint)";
-// From the accept to the return, the object is promised or out.
-constexpr const char* kRunningLoanBorrower =
-    "SELECT receiver_id FROM exchanges WHERE offer_id = $1 AND mode = 'lend' "
-    "AND state IN ('accepting', 'accepted', 'completing', 'handed_over', 'late') "
-    "ORDER BY seq DESC LIMIT 1";
-constexpr const char* kSiteHours = "SELECT opening_hours FROM sites WHERE id = $1";
-// The due date and the next days at the same Europe/Paris local time (PostgreSQL's tz database:
-// a day across a clock change is 23 or 25 hours): local date, ISO weekday (1: Monday), instant.
-constexpr const char* kCandidateDays =
-    "SELECT to_char(l, 'YYYY-MM-DD'), extract(isodow FROM l)::int, "
-    "extract(epoch FROM l AT TIME ZONE 'Europe/Paris')::bigint "
-    "FROM (SELECT (to_timestamp($1) AT TIME ZONE 'Europe/Paris') + make_interval(days => d) AS l "
-    "FROM generate_series(0, $2) AS d) AS days ORDER BY l";
 
 constexpr std::string_view kWeekdayKeys[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 

@@ -6,57 +6,10 @@
 #include "exchange/late_notices.hpp"
 #include "services/common/log.hpp"
 #include "services/exchange/holds.hpp"
+#include "services/exchange/holds_jobs_sql.hpp"
 
 namespace maillon::exchange {
 namespace {
-
-#define MAILLON_JOB_UTC(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-// A window that passes while the member's proposal awaits the owner's answer waits for it: the
-// member asked in time. Declined or cancelled, the hold expires at the next run.
-constexpr const char* kExpireReady =
-    "UPDATE holds SET state = 'expired', ended_at = to_timestamp($1) WHERE id IN (SELECT h.id "
-    "FROM holds h WHERE h.state = 'ready' AND h.pickup_until <= to_timestamp($1) AND NOT EXISTS "
-    "(SELECT 1 FROM exchanges e WHERE e.offer_id = h.offer_id AND e.receiver_id = h.member_id "
-    "AND e.mode = 'lend' AND e.state IN ('proposed', 'accepting')) ORDER BY h.pickup_until "
-    "LIMIT $2 FOR UPDATE OF h SKIP LOCKED)";
-// A closed offer lends nothing any more: its queue is let go.
-constexpr const char* kCancelClosed =
-    "UPDATE holds h SET state = 'cancelled', ended_at = to_timestamp($1) WHERE h.state IN "
-    "('waiting', 'ready') AND EXISTS (SELECT 1 FROM listings l WHERE l.id = h.offer_id AND "
-    "l.status = 'closed')";
-// Objects back (no loan from its accept to its return) whose queue has nobody told yet.
-constexpr const char* kOffersToAdvance =
-    "SELECT DISTINCT h.offer_id, h.community_id FROM holds h WHERE h.state = 'waiting' "
-    "AND NOT EXISTS (SELECT 1 FROM holds r WHERE r.offer_id = h.offer_id AND r.state = 'ready') "
-    "AND NOT EXISTS (SELECT 1 FROM exchanges e WHERE e.offer_id = h.offer_id AND e.mode = 'lend' "
-    "AND e.state IN ('accepting', 'accepted', 'completing', 'handed_over', 'late')) LIMIT $1";
-// One replica moves an object's queue at a time; the others skip it this run.
-constexpr const char* kLockQueue = "SELECT pg_try_advisory_xact_lock(hashtext('holds:' || $1))";
-constexpr const char* kHeadWaiting =
-    "SELECT id, member_id FROM holds WHERE offer_id = $1 AND state = 'waiting' ORDER BY seq "
-    "LIMIT 1 FOR UPDATE";
-constexpr const char* kStillFree =
-    "SELECT NOT EXISTS (SELECT 1 FROM holds WHERE offer_id = $1 AND state = 'ready')";
-constexpr const char* kMakeReady =
-    "UPDATE holds SET state = 'ready', ready_at = to_timestamp($2), pickup_until = "
-    "to_timestamp($2) + make_interval(days => $3::int), freed_by = $4::uuid WHERE id = $1 "
-    "RETURNING " MAILLON_JOB_UTC("pickup_until");
-constexpr const char* kLastLoan =
-    "SELECT id FROM exchanges WHERE offer_id = $1 AND mode = 'lend' ORDER BY updated_at DESC, "
-    "seq DESC LIMIT 1";
-// Late loans whose next weekly notice has fallen due: the time stored with the last week told,
-// else the first repeat (exchange/late_notices.hpp: late_notice_at_s(due, 1), passed as $3).
-constexpr const char* kLateDue =
-    "SELECT e.id, extract(epoch FROM e.due_at)::bigint, COALESCE(n.week, 0) FROM exchanges e "
-    "LEFT JOIN LATERAL (SELECT week, next_at FROM loan_late_notices WHERE exchange_id = e.id "
-    "ORDER BY week DESC LIMIT 1) n ON true WHERE e.state = 'late' AND COALESCE(n.next_at, "
-    "e.due_at + make_interval(secs => $3::bigint)) <= to_timestamp($1::bigint) ORDER BY e.due_at "
-    "LIMIT $2";
-constexpr const char* kRecordLateNotice =
-    "INSERT INTO loan_late_notices (exchange_id, week, next_at) VALUES ($1, $2, to_timestamp($3)) "
-    "ON CONFLICT DO NOTHING RETURNING week";
 
 // The first waiting member of the offer is told (unless another replica is doing it).
 void offer_to_first(Workflow& w, pqxx::work& tx, const std::string& offer_id,

@@ -4,21 +4,10 @@
 #include "services/exchange/listing_lookup.hpp"
 
 #include "services/common/json_body.hpp"
+#include "services/exchange/listing_lookup_sql.hpp"
 
 namespace maillon::exchange {
 namespace {
-
-// With the listing's revision (schemas/offers/041_listing_copy_revision.sql): the copy then
-// ignores any event older than what was read here.
-constexpr const char* kOfferCopy =
-    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity, revision FROM offers.listing_copy($1::uuid)";
-constexpr const char* kRequestCopy =
-    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity, revision FROM requests.listing_copy($1::uuid)";
-
-constexpr const char* kOfferVisibility = "SELECT offers.listing_visibility($1::uuid)";
-constexpr const char* kRequestVisibility = "SELECT requests.listing_visibility($1::uuid)";
 
 ListingCopy read_copy(const pqxx::row& row) {
   ListingCopy l;

@@ -8,152 +8,10 @@
 #include "services/common/directory.hpp"
 #include "services/common/ids.hpp"
 #include "services/exchange/exchange_service.hpp"
+#include "services/exchange/repository_sql.hpp"
 
 namespace maillon::exchange::repo {
 namespace {
-
-#define MAILLON_UTC(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-constexpr const char* kExchangeColumns =
-    "SELECT id, community_id, offer_id, request_id, match_id, " MAILLON_UTC(
-        "scheduled_at") ", message, " MAILLON_UTC("updated_at") ", seq, doc::text, "
-                                                          "partner_community_id FROM exchanges ";
-
-constexpr const char* kInsertExchange =
-    "INSERT INTO exchanges (id, community_id, state, provider_id, receiver_id, site_id, offer_id, "
-    "request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at, due_at, "
-    "partner_community_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz, $11, "
-    "to_timestamp($12), $13::jsonb, $14, to_timestamp($15::bigint), to_timestamp($16::bigint), "
-    "$17::uuid)";
-
-constexpr const char* kSaveExchange =
-    "UPDATE exchanges SET state = $2, doc = $3::jsonb, due_at = to_timestamp($4::bigint), "
-    "updated_at = now() WHERE id = $1 "
-    "RETURNING " MAILLON_UTC("updated_at");
-
-constexpr const char* kFindExchange = "WHERE id = $1";
-constexpr const char* kFindExchangeLocked = "WHERE id = $1 FOR UPDATE";
-
-constexpr const char* kListExchanges =
-    "WHERE (($3::text IS NULL AND (provider_id = $1 OR receiver_id = $1)) "
-    "OR ($3 = 'provider' AND provider_id = $1) OR ($3 = 'receiver' AND receiver_id = $1)) "
-    "AND ($2::text IS NULL OR state = $2) AND ($4::bigint IS NULL OR seq < $4) "
-    "ORDER BY seq DESC LIMIT $5";
-
-// The desk's days are the sites' days: Europe/Paris local dates (PostgreSQL's tz database turns
-// local midnights into instants, 23- and 25-hour days included).
-constexpr const char* kDeskDueToday =
-    "WHERE site_id = $1 AND state IN ('proposed', 'accepting', 'accepted') "
-    "AND scheduled_at >= date_trunc('day', now() AT TIME ZONE 'Europe/Paris') "
-    "AT TIME ZONE 'Europe/Paris' "
-    "AND scheduled_at < (date_trunc('day', now() AT TIME ZONE 'Europe/Paris') + interval '1 day') "
-    "AT TIME ZONE 'Europe/Paris' ORDER BY scheduled_at LIMIT $2";
-constexpr const char* kDeskDisputed =
-    "WHERE site_id = $1 AND state = 'disputed' ORDER BY updated_at LIMIT $2";
-// Accepted exchanges whose date has passed without both confirmations: someone must call.
-// Also exchanges both parties confirmed whose posting the ledger has not answered for a while
-// (a command lost or dead-lettered): the provider is not paid yet and only staff can see why.
-constexpr const char* kDeskOverdue =
-    "WHERE site_id = $1 AND ((state = 'accepted' "
-    "AND scheduled_at < date_trunc('day', now() AT TIME ZONE 'Europe/Paris') "
-    "AT TIME ZONE 'Europe/Paris') "
-    "OR (state = 'completing' AND updated_at < to_timestamp($3) - make_interval(secs => $4))) "
-    "ORDER BY COALESCE(scheduled_at, updated_at) LIMIT $2";
-
-constexpr const char* kExpirable =
-    "SELECT e.id FROM exchanges e LEFT JOIN communities c ON c.id = e.community_id "
-    "WHERE e.state = 'proposed' AND e.proposed_at + make_interval(days => "
-    "COALESCE((c.policy->>'proposal_days')::int, $2)) <= to_timestamp($3) "
-    "ORDER BY e.proposed_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED";
-
-constexpr const char* kOpenExchangesOfMember =
-    "SELECT id FROM exchanges WHERE (provider_id = $1 OR receiver_id = $1) "
-    "AND state IN ('proposed', 'accepting', 'accepted') ORDER BY seq LIMIT $2 FOR UPDATE";
-constexpr const char* kLateLoans =
-    "SELECT id FROM exchanges WHERE state = 'handed_over' AND due_at <= to_timestamp($2) "
-    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED";
-constexpr const char* kHasLateLoan =
-    "SELECT EXISTS (SELECT 1 FROM exchanges WHERE receiver_id = $1 AND state = 'late') "
-    "OR EXISTS (SELECT 1 FROM depot_late_loans WHERE member_id = $1)";
-constexpr const char* kRecordDepotLate =
-    "INSERT INTO depot_late_loans (item_id, member_id, due_at) VALUES ($1, $2, $3::timestamptz) "
-    "ON CONFLICT (item_id) DO UPDATE SET member_id = EXCLUDED.member_id, due_at = EXCLUDED.due_at";
-constexpr const char* kForgetDepotLate = "DELETE FROM depot_late_loans WHERE item_id = $1";
-constexpr const char* kBook =
-    "INSERT INTO bookings (exchange_id, offer_id, member_id, during) VALUES ($1, $2, $3, "
-    "tstzrange(to_timestamp($4), to_timestamp($5), '[)')) ON CONFLICT (exchange_id) DO UPDATE "
-    "SET during = EXCLUDED.during, active = true";
-constexpr const char* kReleaseBooking =
-    "UPDATE bookings SET active = false WHERE exchange_id = $1 AND active";
-constexpr const char* kBusyRanges =
-    "SELECT b.exchange_id, to_char(lower(b.during) AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(upper(b.during) AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.state FROM bookings b JOIN exchanges e ON e.id = "
-    "b.exchange_id WHERE b.offer_id = $1 AND b.active AND b.during && tstzrange(to_timestamp($2), "
-    "to_timestamp($3), '[)') ORDER BY lower(b.during) LIMIT $4";
-// The states of exchanges_running_on_offer (schemas/exchange/005_capacity.sql), its index.
-constexpr const char* kRunningOnOffer =
-    "SELECT count(*) FROM exchanges WHERE offer_id = $1 AND ($2::uuid IS NULL OR id <> $2) "
-    "AND state IN ('accepting', 'accepted', 'completing')";
-constexpr const char* kLockListing = "SELECT 1 FROM listings WHERE id = $1 FOR UPDATE";
-constexpr const char* kCalendarExchanges =
-    "WHERE (provider_id = $1 OR receiver_id = $1) AND state NOT IN ('declined', 'expired') "
-    "ORDER BY seq DESC LIMIT $2";
-// A new token only when asked (renew) or when the member has none.
-constexpr const char* kCalendarToken =
-    "INSERT INTO calendar_tokens (member_id, token) VALUES ($1, $2) ON CONFLICT (member_id) DO "
-    "UPDATE SET token = CASE WHEN $3 THEN EXCLUDED.token ELSE calendar_tokens.token END, "
-    "created_at = CASE WHEN $3 THEN now() ELSE calendar_tokens.created_at END RETURNING token";
-constexpr const char* kCalendarMember = "SELECT member_id FROM calendar_tokens WHERE token = $1";
-constexpr const char* kRevokeCalendar = "DELETE FROM calendar_tokens WHERE member_id = $1";
-constexpr const char* kMarkMemberErased =
-    "INSERT INTO erased_members (member_id) VALUES ($1) ON CONFLICT DO NOTHING";
-
-constexpr const char* kUpsertListing =
-    "INSERT INTO listings (id, side, member_id, community_id, site_id, price_minutes, status, "
-    "mode, deposit_minutes, capacity, revision, visibility) VALUES ($1, $2, $3, $4, $5::uuid, $6, "
-    "$7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, "
-    "visibility = EXCLUDED.visibility, price_minutes = "
-    "EXCLUDED.price_minutes, status = EXCLUDED.status, mode = COALESCE(EXCLUDED.mode, "
-    "listings.mode), deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity, "
-    "revision = EXCLUDED.revision WHERE listings.revision IS NULL OR EXCLUDED.revision IS NULL "
-    "OR listings.revision < EXCLUDED.revision";
-// An older closing read late (its revision below the copy's) changes nothing.
-constexpr const char* kCloseListing =
-    "UPDATE listings SET status = 'closed', revision = COALESCE($2, revision) WHERE id = $1 AND "
-    "(revision IS NULL OR $2::bigint IS NULL OR revision < $2::bigint)";
-constexpr const char* kFindListing =
-    "SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode, "
-    "deposit_minutes, capacity, visibility FROM listings WHERE id = $1";
-constexpr const char* kUpsertMatch =
-    "INSERT INTO matches (id, offer_id, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-constexpr const char* kFindMatch = "SELECT offer_id, request_id FROM matches WHERE id = $1";
-constexpr const char* kRecordTransfer =
-    "INSERT INTO transfers (transfer_id, exchange_id, state, minutes, reason) VALUES ($1, $2, $3, "
-    "$4, $5) ON CONFLICT (transfer_id) DO UPDATE SET state = EXCLUDED.state, "
-    "minutes = COALESCE(EXCLUDED.minutes, transfers.minutes), reason = EXCLUDED.reason, "
-    "updated_at = now()";
-constexpr const char* kOutboxHas = "SELECT 1 FROM outbox WHERE event_id = $1";
-constexpr const char* kFederationHeadroom =
-    "SELECT state, headroom_minutes FROM ledger.federation_headroom($1::uuid, $2::uuid)";
-
-constexpr const char* kInsertMessage =
-    "INSERT INTO messages (id, exchange_id, author_id, acting_staff_id, body) VALUES "
-    "(gen_random_uuid(), $1, $2, $3::uuid, $4) RETURNING id, seq, " MAILLON_UTC("created_at");
-constexpr const char* kListMessages =
-    "SELECT m.id, m.seq, m.author_id, m.acting_staff_id, m.body, " MAILLON_UTC(
-        "m.created_at") ", e.member_id IS NOT NULL FROM messages m LEFT JOIN erased_members e ON "
-                        "e.member_id = m.author_id WHERE m.exchange_id = $1 AND ($2::bigint IS NULL "
-                        "OR m.seq > $2) ORDER BY m.seq LIMIT $3";
-constexpr const char* kHasRated = "SELECT 1 FROM ratings WHERE exchange_id = $1 AND rater_id = $2";
-constexpr const char* kInsertRating =
-    "INSERT INTO ratings (exchange_id, rater_id, rated_id, stars, comment, acting_staff_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6::uuid) ON CONFLICT DO NOTHING RETURNING " MAILLON_UTC(
-        "created_at");
-
-#undef MAILLON_UTC
 
 std::optional<std::string> opt_text(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -449,18 +307,6 @@ std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
   }
   return items;
 }
-
-namespace {
-
-// The states in which an exchange holds its given listings (reserved until it ends: a dispute
-// keeps them until resolved), on the indexes of schemas/exchange/060_listing_holders.sql.
-constexpr const char* kHoldingListing =
-    "SELECT (SELECT count(*) FROM exchanges WHERE offer_id = $1::uuid AND id <> $2::uuid AND "
-    "state IN ('accepting', 'accepted', 'completing', 'disputed')) + (SELECT count(*) FROM "
-    "exchanges WHERE mode = 'swap' AND doc->>'given_offer_id' = $1::text AND id <> $2::uuid AND "
-    "state IN ('accepting', 'accepted', 'completing', 'disputed'))";
-
-}  // namespace
 
 int64_t exchanges_holding(pqxx::work& tx, std::vector<std::string> listing_ids,
                           const std::string& except_id) {

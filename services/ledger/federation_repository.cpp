@@ -5,18 +5,10 @@
 #include <stdexcept>
 
 #include "services/common/db.hpp"
+#include "services/ledger/federation_repository_sql.hpp"
 
 namespace maillon::ledger::federation::repo {
 namespace {
-
-// Rates travel as integers (millionths): the numeric column is multiplied out in SQL, so no
-// floating point ever holds one. Times as microseconds since the epoch; keys as hex.
-constexpr const char* kLinkColumns =
-    "id::text, community_id::text, partner_community_id::text, partner_url, state, "
-    "proposed_by_us, debit_limit_minutes, credit_limit_minutes, "
-    "round(rate * 1000000)::bigint, encode(partner_public_key, 'hex'), "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint";
 
 const std::string kSelectLink = std::string("SELECT ") + kLinkColumns +
                                 " FROM federation_links WHERE id = $1::uuid AND community_id = "
@@ -30,15 +22,6 @@ const std::string kSelectLinkSides = std::string("SELECT ") + kLinkColumns +
 const std::string kSelectLinksOf = std::string("SELECT ") + kLinkColumns +
                                    " FROM federation_links WHERE community_id = $1::uuid "
                                    "ORDER BY created_at, id LIMIT $2";
-constexpr const char* kCountLinksOf =
-    "SELECT count(*) FROM federation_links WHERE community_id = $1::uuid";
-
-// ON CONFLICT DO NOTHING settles both races (the same id twice, a second link for the pair).
-constexpr const char* kInsertLink =
-    "INSERT INTO federation_links (id, community_id, partner_community_id, partner_url, state, "
-    "proposed_by_us, debit_limit_minutes, credit_limit_minutes, rate) "
-    "VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9::numeric / 1000000) "
-    "ON CONFLICT DO NOTHING";
 
 const std::string kUpdateLinkState =
     std::string(
@@ -47,37 +30,6 @@ const std::string kUpdateLinkState =
         "credit_limit_minutes = COALESCE($5::bigint, credit_limit_minutes) "
         "WHERE id = $1::uuid AND community_id = $2::uuid RETURNING ") +
     kLinkColumns;
-
-constexpr const char* kUpdatePartnerKey =
-    "UPDATE federation_links SET partner_public_key = decode($3, 'hex'), updated_at = now() "
-    "WHERE id = $1::uuid AND community_id = $2::uuid";
-
-constexpr const char* kOpenClearingAccount =
-    "INSERT INTO accounts (id, community_id, member_id, is_community) "
-    "VALUES ($1, $2::uuid, NULL, true) ON CONFLICT DO NOTHING";
-
-constexpr const char* kSelectClearingAccount =
-    "SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes "
-    "FROM accounts WHERE id = $1";
-
-// The transfers of a community through one account: the primary key's prefix (the community)
-// bounds the scan; a leg is rare next to a community's own transfers, and this runs for the
-// audit and the reconciliation only, never on a payment's path.
-constexpr const char* kSelectClearingLegs =
-    "SELECT id, to_account_id = $2, state, amount_minutes, posted_minutes FROM transfers "
-    "WHERE community_id = $1::uuid AND (from_account_id = $2 OR to_account_id = $2) "
-    "ORDER BY id LIMIT $3";
-
-constexpr const char* kCommunityName = "SELECT name FROM communities WHERE id = $1::uuid";
-
-// The same key as repository.cpp's kLockAndCountBatch: one writer per community.
-constexpr const char* kLockCommunity = "SELECT pg_advisory_xact_lock(1818584167, hashtext($1))";
-
-constexpr const char* kMirrorLegs =
-    "SELECT CASE WHEN from_account_id LIKE 'clearing:%' THEN from_account_id "
-    "ELSE to_account_id END, id FROM transfers "
-    "WHERE community_id = $1::uuid AND id = ANY($2::text[]) "
-    "AND (from_account_id LIKE 'clearing:%' OR to_account_id LIKE 'clearing:%')";
 
 Link link_from_row(const pqxx::row& row) {
   Link l;

@@ -6,87 +6,10 @@
 #include "exchange/listing.hpp"
 #include "services/common/change_feed.hpp"
 #include "services/common/db.hpp"
+#include "services/matching/repository_sql.hpp"
 
 namespace maillon::matching_service::repo {
 namespace {
-
-constexpr const char* kListingColumns =
-    "id::text, side, member_id::text, community_id::text, category, kind, mode, lat, lon, at_site, "
-    "reach_m, floor(extract(epoch FROM available_from))::bigint, "
-    "floor(extract(epoch FROM available_until))::bigint, status, title, words, "
-    "floor(extract(epoch FROM created_at))::bigint, "
-    "revision, visibility";
-
-constexpr const char* kUpsertListing =
-    "INSERT INTO listings (id, side, member_id, community_id, category, kind, mode, lat, lon, "
-    "site_id, at_site, reach_m, available_from, available_until, status, title, words, "
-    "created_at, updated_at, visibility) VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, "
-    "$9, $10::uuid, $11, $12, $13::timestamptz, $14::timestamptz, $15, $16, $17, "
-    "$18::timestamptz, $19::timestamptz, $20) ON CONFLICT (id) DO UPDATE SET "
-    "category = EXCLUDED.category, visibility = EXCLUDED.visibility, "
-    "kind = EXCLUDED.kind, mode = EXCLUDED.mode, lat = EXCLUDED.lat, lon = EXCLUDED.lon, "
-    "site_id = EXCLUDED.site_id, at_site = EXCLUDED.at_site, reach_m = EXCLUDED.reach_m, "
-    "available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until, "
-    "status = EXCLUDED.status, title = EXCLUDED.title, words = EXCLUDED.words, "
-    "updated_at = EXCLUDED.updated_at, revision = listings.revision + 1 "
-    // A closed listing stays closed; an older event never overwrites a newer one.
-    "WHERE listings.status NOT IN ('closed', 'expired') AND listings.updated_at <= "
-    "EXCLUDED.updated_at "
-    "RETURNING ";
-
-constexpr const char* kCloseListing =
-    "UPDATE listings SET status = $2, revision = revision + 1 WHERE id = $1::uuid "
-    "RETURNING community_id::text";
-constexpr const char* kCloseListingsOfMember =
-    "UPDATE listings SET status = 'closed', revision = revision + 1 WHERE member_id = $1::uuid AND "
-    "status <> 'closed' "
-    "RETURNING ";
-constexpr const char* kActiveListings = " FROM listings WHERE status = 'active'";
-
-constexpr const char* kSummaryColumns =
-    "SELECT id::text, side, member_id::text, category, title, kind, mode, status, lat, lon "
-    "FROM listings ";
-
-constexpr const char* kUpsertMatches =
-    "INSERT INTO matches (id, community_id, offer_id, request_id, offer_member_id, "
-    "request_member_id, score, distance_m) SELECT * FROM unnest($1::uuid[], $2::uuid[], "
-    "$3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::float8[], $8::integer[]) "
-    "ON CONFLICT (offer_id, request_id) DO UPDATE SET "
-    "score = EXCLUDED.score, distance_m = EXCLUDED.distance_m RETURNING id::text, (xmax = 0)";
-
-constexpr const char* kProposedCounterparts =
-    "SELECT (CASE WHEN offer_id = $1::uuid THEN request_id ELSE offer_id END)::text FROM matches "
-    "WHERE (offer_id = $1::uuid OR request_id = $1::uuid) AND status = 'proposed'";
-constexpr const char* kDeleteProposedMatches =
-    "DELETE FROM matches WHERE status = 'proposed' AND ((offer_id = $1::uuid AND request_id = "
-    "ANY($2::uuid[])) OR (request_id = $1::uuid AND offer_id = ANY($2::uuid[])))";
-
-constexpr const char* kMatchColumns =
-    "SELECT m.id::text, m.community_id::text, m.offer_id::text, m.request_id::text, "
-    "m.offer_member_id::text, m.request_member_id::text, m.score, m.distance_m, m.status "
-    "FROM matches m JOIN listings o ON o.id = m.offer_id AND o.status = 'active' "
-    "JOIN listings r ON r.id = m.request_id AND r.status = 'active' WHERE m.status = 'proposed' ";
-constexpr const char* kMatchesOfListingWhere =
-    "AND (m.offer_id = $1::uuid OR m.request_id = $1::uuid) ORDER BY m.score DESC, m.id LIMIT $2";
-constexpr const char* kMatchesOfMemberWhere =
-    "AND (m.offer_member_id = $1::uuid OR m.request_member_id = $1::uuid) "
-    "ORDER BY m.score DESC, m.id LIMIT $2 OFFSET $3";
-
-constexpr const char* kDismiss =
-    "UPDATE matches SET status = 'dismissed', dismissed_by = COALESCE(dismissed_by, $2::uuid) "
-    "WHERE id = $1::uuid AND (offer_member_id = $2::uuid OR request_member_id = $2::uuid)";
-
-constexpr const char* kCountExchange =
-    "INSERT INTO member_reliability (member_id, completed, abandoned) VALUES ($1::uuid, $2, $3) "
-    "ON CONFLICT (member_id) DO UPDATE SET completed = member_reliability.completed + $2, "
-    "abandoned = member_reliability.abandoned + $3, written_by_xact = pg_current_xact_id() "
-    "RETURNING completed, abandoned";
-constexpr const char* kAllReliability =
-    "SELECT member_id::text, completed, abandoned FROM member_reliability";
-// The rows counted since a feed position (schemas/matching/004_reliability_feed.sql).
-constexpr const char* kReliabilitySince =
-    "SELECT member_id::text, completed, abandoned FROM member_reliability "
-    "WHERE written_by_xact >= $1::xid8";
 
 ReadListing read_listing(const pqxx::row& r) {
   ReadListing l;

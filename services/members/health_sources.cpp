@@ -12,28 +12,10 @@
 
 #include "services/common/db.hpp"
 #include "services/common/redis.hpp"
+#include "services/members/health_sources_sql.hpp"
 
 namespace maillon::members {
 namespace {
-
-constexpr const char* kOutboxSchemas =
-    "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox' "
-    "AND table_type = 'BASE TABLE' ORDER BY table_schema";
-// The schema name is quoted by libpqxx (quote_name): a schema is an identifier, which no
-// statement parameter can stand for.
-constexpr const char* kOutboxLagOf =
-    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM {}.outbox "
-    "WHERE published_at IS NULL";
-// Absent without an exchange service; unreadable by a role that owns only its own schema (the
-// Kubernetes install: grant SELECT on exchange.exchanges to members' role for this figure).
-constexpr const char* kExchangesTable =
-    "SELECT CASE WHEN to_regclass('exchange.exchanges') IS NULL THEN false "
-    "ELSE has_table_privilege('exchange.exchanges', 'SELECT') END";
-// The exchanges waiting for the ledger's answer (a hold, a posting), as alerts.yaml's
-// maillon_sagas query counts them.
-constexpr const char* kSagasStuck =
-    "SELECT count(*) FILTER (WHERE updated_at < now() - make_interval(secs => $1)), count(*) "
-    "FROM exchange.exchanges WHERE state IN ('accepting', 'completing')";
 
 constexpr int kScanRoundsMax = 200;  // 200 x 500 keys: far more streams than Maillon has
 constexpr std::size_t kMetricsBytesMax = 4 * 1024 * 1024;

@@ -1,73 +1,10 @@
 // SQL of the members service.
 #include "services/members/repository.hpp"
 
+#include "services/members/repository_sql.hpp"
+
 namespace maillon::members::repo {
 namespace {
-
-constexpr const char* kMemberColumns =
-    "m.id, COALESCE(m.community_id::text, ''), m.email, m.display_name, "
-    "COALESCE(m.home_site_id::text, ''), m.lat, m.lon, m.is_admin, "
-    "COALESCE((SELECT string_agg(s.site_id::text, ',' ORDER BY s.site_id) FROM site_staff s "
-    "WHERE s.member_id = m.id), ''), m.exchanges_completed, m.exchanges_abandoned, "
-    "COALESCE(m.password_hash, ''), to_char(m.created_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.status, COALESCE(m.member_number, 0), "
-    "m.email_verified_at IS NOT NULL, m.rating_sum, m.rating_count, m.no_shows";
-
-constexpr const char* kInsertMember =
-    "INSERT INTO members (id, community_id, email, password_hash, display_name, home_site_id, lat, "
-    "lon, is_admin) VALUES ($1, $2::uuid, $3, $4, $5, $6::uuid, $7, $8, $9) ON CONFLICT DO NOTHING";
-constexpr const char* kUpdateProfile =
-    "UPDATE members SET display_name = COALESCE($2, display_name), "
-    "home_site_id = COALESCE($3::uuid, home_site_id), lat = COALESCE($4, lat), "
-    "lon = COALESCE($5, lon), updated_at = now() WHERE id = $1";
-constexpr const char* kEraseMember =
-    "UPDATE members SET email = 'erased-' || id || '@invalid', display_name = 'Membre supprimé', "
-    "password_hash = NULL, lat = NULL, lon = NULL, erased_at = now(), updated_at = now() "
-    "WHERE id = $1";
-constexpr const char* kInsertSession =
-    "INSERT INTO sessions (token_hash, member_id, expires_at) "
-    "VALUES ($1, $2, now() + make_interval(hours => $3))";
-constexpr const char* kRevokeSession =
-    "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL "
-    "RETURNING GREATEST(1, EXTRACT(EPOCH FROM expires_at - now()))::bigint";
-constexpr const char* kLiveSessions =
-    "SELECT token_hash FROM sessions WHERE member_id = $1 AND revoked_at IS NULL AND expires_at > "
-    "now()";
-constexpr const char* kRevokeAll =
-    "UPDATE sessions SET revoked_at = now() WHERE member_id = $1 AND revoked_at IS NULL "
-    "RETURNING token_hash, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now()))::bigint";
-constexpr const char* kInsertCommunity =
-    "INSERT INTO communities (id, name, policy) VALUES ($1, $2, $3::jsonb)";
-constexpr const char* kFindCommunity =
-    "SELECT id, name, policy::text FROM communities WHERE id = $1";
-constexpr const char* kLockCommunity =
-    "SELECT id, name, policy::text FROM communities WHERE id = $1 FOR UPDATE";
-constexpr const char* kUpdateCommunity =
-    "UPDATE communities SET name = $2, policy = $3::jsonb WHERE id = $1";
-constexpr const char* kUpdateSite =
-    "UPDATE sites SET name = $2, kind = $3, lat = $4, lon = $5, address = $6, opening_hours = $7 "
-    "WHERE id = $1";
-constexpr const char* kInsertSite =
-    "INSERT INTO sites (id, community_id, name, kind, lat, lon, address, opening_hours) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-constexpr const char* kSiteColumns =
-    "SELECT id, community_id, name, kind, lat, lon, address, opening_hours FROM sites ";
-constexpr const char* kAddStaff =
-    "INSERT INTO site_staff (site_id, member_id, added_by) VALUES ($1, $2, $3::uuid) "
-    "ON CONFLICT DO NOTHING";
-constexpr const char* kAudit =
-    "INSERT INTO audit_log (actor_id, subject_id, action, details) VALUES ($1::uuid, $2::uuid, $3, "
-    "$4::jsonb)";
-constexpr const char* kAuditJson =
-    "SELECT COALESCE(json_agg(json_build_object('at', at, 'action', action, 'actor_id', actor_id, "
-    "'details', details) ORDER BY id), '[]'::json)::text FROM audit_log WHERE subject_id = $1";
-constexpr const char* kCountExchange =
-    "UPDATE members SET exchanges_completed = exchanges_completed + $2, "
-    "exchanges_abandoned = exchanges_abandoned + $3 WHERE id = $1";
-constexpr const char* kRecordRating =
-    "UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 "
-    "WHERE id = $1";
-constexpr const char* kCountNoShow = "UPDATE members SET no_shows = no_shows + 1 WHERE id = $1";
 
 std::optional<std::string> opt(const std::optional<std::string>& s) {
   if (!s || s->empty()) return std::nullopt;

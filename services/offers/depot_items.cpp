@@ -12,16 +12,10 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/offers/context.hpp"
+#include "services/offers/depot_items_sql.hpp"
 
 namespace maillon::listings {
 namespace {
-
-// One statement settles the order: it writes only when the event is newer than the revision
-// held (or the item is new), so a redelivered or late event affects no row.
-constexpr const char* kAdvanceItem =
-    "INSERT INTO depot_items (item_id, site_id, revision) VALUES ($1, $2, $3) "
-    "ON CONFLICT (item_id) DO UPDATE SET revision = EXCLUDED.revision "
-    "WHERE depot_items.revision < EXCLUDED.revision";
 
 constexpr size_t kPhotosMax = 10;  // what the depot accepts at intake
 

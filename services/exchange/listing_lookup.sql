@@ -1,0 +1,24 @@
+-- The SQL of services/exchange/listing_lookup.cpp, one statement per `-- name: <its C++ constant>`.
+-- At build time, cmake/sql_queries.cmake turns this file into the header
+-- services/exchange/listing_lookup_sql.hpp, which listing_lookup.cpp includes. Whitespace is free;
+-- `--` lines are comments.
+-- namespace: maillon::exchange
+-- linkage: file-local
+
+-- name: kOfferCopy
+-- With the listing's revision (schemas/offers/041_listing_copy_revision.sql): the copy then
+-- ignores any event older than what was read here.
+SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode,
+  deposit_minutes, capacity, revision
+FROM offers.listing_copy($1::uuid);
+
+-- name: kRequestCopy
+SELECT id, side, member_id, community_id, site_id, price_minutes, status, mode,
+  deposit_minutes, capacity, revision
+FROM requests.listing_copy($1::uuid);
+
+-- name: kOfferVisibility
+SELECT offers.listing_visibility($1::uuid);
+
+-- name: kRequestVisibility
+SELECT requests.listing_visibility($1::uuid);

@@ -1,0 +1,216 @@
+-- The SQL of services/notify/repository.cpp, one statement per `-- name: <its C++ constant>`. At
+-- build time, cmake/sql_queries.cmake turns this file into the header
+-- services/notify/repository_sql.hpp, which repository.cpp includes. Whitespace is free; `--` lines
+-- are comments.
+-- namespace: maillon::notify::repo
+-- linkage: file-local
+
+-- name: kRecipient
+SELECT display_name, CASE WHEN email_verified
+  AND NOT erased THEN email END, home_site_id::text
+FROM recipients
+WHERE member_id = $1;
+
+-- name: kUpsertContact
+INSERT INTO recipients (member_id, community_id, display_name, email, email_verified)
+VALUES ($1, $2::uuid, $3, $4, $5)
+ON CONFLICT (member_id)
+DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
+  display_name = EXCLUDED.display_name, email = EXCLUDED.email,
+  email_verified = EXCLUDED.email_verified;
+
+-- name: kUpsertIdentity
+INSERT INTO recipients (member_id, community_id, home_site_id, display_name, staff_site_ids)
+VALUES ($1, $2::uuid, $3::uuid, COALESCE($4, ''), $5::uuid[])
+ON CONFLICT (member_id)
+DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
+  home_site_id = EXCLUDED.home_site_id, display_name = COALESCE($4,
+  recipients.display_name), staff_site_ids = EXCLUDED.staff_site_ids;
+
+-- name: kEraseRecipient
+INSERT INTO recipients (member_id, erased)
+VALUES ($1, true)
+ON CONFLICT (member_id)
+DO UPDATE SET erased = true, email = NULL, email_verified = false, display_name = '';
+
+-- name: kStaffOfSite
+SELECT member_id::text
+FROM recipients
+WHERE staff_site_ids @> ARRAY[$1::uuid]
+  AND NOT erased
+ORDER BY member_id
+LIMIT 200;
+
+-- name: kPreference
+SELECT in_app, email
+FROM preferences
+WHERE member_id = $1
+  AND kind = $2;
+
+-- name: kPreferences
+SELECT kind, in_app, email
+FROM preferences
+WHERE member_id = $1;
+
+-- name: kSetPreference
+INSERT INTO preferences (member_id, kind, in_app, email)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (member_id, kind)
+DO UPDATE SET in_app = EXCLUDED.in_app, email = EXCLUDED.email, updated_at = now();
+
+-- name: kStoreToken
+INSERT INTO unsubscribe_tokens (token_hash, member_id, kind)
+VALUES ($1, $2, $3);
+
+-- name: kToken
+SELECT member_id::text, kind
+FROM unsubscribe_tokens
+WHERE token_hash = $1;
+
+-- name: kInsertNotification
+INSERT INTO notifications (id, member_id, type, kind, exchange_id, data)
+VALUES ($1, $2, $3, $4, $5::uuid, $6::jsonb)
+ON CONFLICT (id) DO NOTHING
+RETURNING seq;
+
+-- name: kListNotifications
+SELECT id, seq, type, exchange_id, data::text, to_char(created_at AT TIME ZONE 'UTC',
+  'YYYY-MM-DD"T"HH24:MI:SS"Z"'), read_at IS NOT NULL
+FROM notifications
+WHERE member_id = $1
+  AND (NOT $2 OR read_at IS NULL)
+  AND ($3::bigint IS NULL OR seq < $3)
+ORDER BY seq DESC
+LIMIT $4;
+
+-- name: kNotificationsAfter
+-- The live stream's poll: for each (member, last id sent), what came after, oldest first. One
+-- statement for every stream open in the process, each member on its (member_id, seq) index.
+SELECT n.id, n.seq, n.type, n.exchange_id, n.data::text,
+  to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+  n.read_at IS NOT NULL, c.member_id::text
+FROM unnest($1::uuid[], $2::bigint[]) AS c(member_id, after_seq)
+CROSS JOIN LATERAL (SELECT * FROM notifications x WHERE x.member_id = c.member_id AND x.seq >
+  c.after_seq ORDER BY x.seq LIMIT $3) n
+ORDER BY n.seq;
+
+-- name: kLatestNotificationSeq
+SELECT COALESCE(max(seq), 0)
+FROM notifications
+WHERE member_id = $1;
+
+-- name: kMarkRead
+UPDATE notifications
+SET read_at = COALESCE(read_at, now())
+WHERE id = $1
+  AND member_id = $2;
+
+-- name: kMarkAllRead
+UPDATE notifications
+SET read_at = now()
+WHERE member_id = $1
+  AND read_at IS NULL;
+
+-- name: kAddDigestItem
+INSERT INTO digest_items (id, member_id, kind, line, link, created_at)
+VALUES ($1, $2, $3, $4, $5, to_timestamp($6))
+ON CONFLICT (id) DO NOTHING
+RETURNING id;
+
+-- name: kParisDay
+SELECT to_char(to_timestamp($1) AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD');
+
+-- name: kDigestGroupsDue
+-- Members and kinds with items of the days before, whose digest of the day $2 is not queued yet
+-- (its dedup key, digest_key() in jobs.cpp): an item arriving after that digest waits for the
+-- next day's.
+SELECT DISTINCT d.member_id::text, d.kind
+FROM digest_items d
+WHERE NOT d.sent
+  AND d.created_at < (date_trunc('day', to_timestamp($1) AT TIME ZONE 'Europe/Paris') AT TIME ZONE
+    'Europe/Paris')
+  AND NOT EXISTS (SELECT 1 FROM mail_queue q WHERE q.dedup_key = 'digest:' || d.member_id::text ||
+    ':' || d.kind || ':' || $2)
+LIMIT $3;
+
+-- name: kDigestItems
+SELECT id::text, member_id::text, kind, line, link
+FROM digest_items
+WHERE member_id = $1
+  AND kind = $2
+  AND NOT sent
+  AND created_at < (date_trunc('day', to_timestamp($3) AT TIME ZONE 'Europe/Paris') AT TIME ZONE
+    'Europe/Paris')
+ORDER BY created_at, id
+LIMIT $4;
+
+-- name: kMarkDigestSent
+UPDATE digest_items
+SET sent = true
+WHERE id = ANY($1::uuid[]);
+
+-- name: kUpsertListing
+INSERT INTO listings (id, side, member_id, title, site_id)
+VALUES ($1, $2, $3, $4, $5::uuid)
+ON CONFLICT (id)
+DO UPDATE SET member_id = EXCLUDED.member_id, title = EXCLUDED.title, site_id = EXCLUDED.site_id;
+
+-- name: kListing
+SELECT id::text, side, member_id::text, title, site_id::text
+FROM listings
+WHERE id = $1;
+
+-- name: kUpsertLoan
+INSERT INTO exchange_loans (exchange_id, provider_id, receiver_id, site_id, due_at)
+VALUES ($1, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz)
+ON CONFLICT (exchange_id)
+DO UPDATE SET due_at = EXCLUDED.due_at, provider_id = COALESCE(EXCLUDED.provider_id,
+  exchange_loans.provider_id), receiver_id = COALESCE(EXCLUDED.receiver_id,
+  exchange_loans.receiver_id), site_id = COALESCE(EXCLUDED.site_id, exchange_loans.site_id);
+
+-- name: kCloseLoan
+UPDATE exchange_loans
+SET open = false
+WHERE exchange_id = $1;
+
+-- name: kLoansDue
+SELECT exchange_id::text, provider_id::text, receiver_id::text, site_id::text,
+  to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+FROM exchange_loans
+WHERE open
+  AND due_at > to_timestamp($1)
+  AND due_at <= to_timestamp($2)
+ORDER BY due_at
+LIMIT $3;
+
+-- name: kUpsertReservation
+INSERT INTO reservations (item_id, member_id, site_id, title, reserved_until)
+VALUES ($1, $2, $3::uuid, $4, $5::timestamptz)
+ON CONFLICT (item_id)
+DO UPDATE SET member_id = EXCLUDED.member_id, site_id = EXCLUDED.site_id,
+  title = EXCLUDED.title, reserved_until = EXCLUDED.reserved_until;
+
+-- name: kDropReservation
+DELETE
+FROM reservations
+WHERE item_id = $1;
+
+-- name: kReservationsEnding
+SELECT item_id::text, member_id::text, site_id::text, title,
+  to_char(reserved_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+FROM reservations
+WHERE reserved_until > to_timestamp($1)
+  AND reserved_until <= to_timestamp($2)
+ORDER BY reserved_until
+LIMIT $3;
+
+-- name: kOpenDispute
+INSERT INTO disputes (exchange_id, site_id, opened_at)
+VALUES ($1, $2::uuid, to_timestamp($3))
+ON CONFLICT (exchange_id)
+DO UPDATE SET resolved = false;
+
+-- name: kResolveDispute
+UPDATE disputes
+SET resolved = true
+WHERE exchange_id = $1;
