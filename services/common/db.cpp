@@ -23,40 +23,23 @@ Db::Lease::~Lease() {
   if (db_) db_->give_back(std::move(conn_));
 }
 
-void ArrayLiteral::add(std::string_view value) {
+void ValueText::separate() {
+  if (!at_row_start_) text_ += syntax_ == Syntax::array_literal ? ',' : '\t';
+  at_row_start_ = false;
+}
+
+void ValueText::add(std::string_view value) {
   separate();
-  text_ += '"';
-  for (const char c : value) {
-    if (c == '"' || c == '\\') text_ += '\\';
-    text_ += c;
+  if (syntax_ == Syntax::array_literal) {
+    text_ += '"';
+    for (const char c : value) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+    return;
   }
-  text_ += '"';
-}
-
-void ArrayLiteral::add(int64_t value) {
-  separate();
-  text_ += std::to_string(value);
-}
-
-void ArrayLiteral::add(bool value) {
-  separate();
-  text_ += value ? 't' : 'f';
-}
-
-void ArrayLiteral::add_null() {
-  separate();
-  text_ += "NULL";
-}
-
-std::string array_literal(const std::vector<std::string>& values) {
-  ArrayLiteral array;
-  for (const auto& v : values) array.add(v);
-  return array.text();
-}
-
-void CopyRows::add(std::string_view value) {
-  separate();
-  // Runs that need no escape (nearly every id and text) go in whole.
+  // COPY's text format. Runs that need no escape (nearly every id and text) go in whole.
   std::size_t run = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
@@ -69,26 +52,39 @@ void CopyRows::add(std::string_view value) {
   text_.append(value, run, value.size() - run);
 }
 
-void CopyRows::add(int64_t value) {
+void ValueText::add(int64_t value) {
   separate();
   char buffer[24];
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
   text_.append(buffer, end);
 }
 
-void CopyRows::add(bool value) {
+void ValueText::add(bool value) {
   separate();
   text_ += value ? 't' : 'f';
 }
 
-void CopyRows::add_null() {
+void ValueText::add_null() {
   separate();
-  text_ += "\\N";
+  text_ += syntax_ == Syntax::array_literal ? "NULL" : "\\N";
+}
+
+std::vector<std::string> ArrayColumns::texts() const {
+  std::vector<std::string> texts;
+  texts.reserve(columns_.size());
+  for (const auto& column : columns_) texts.push_back(column.text());
+  return texts;
+}
+
+std::string array_literal(const std::vector<std::string>& values) {
+  ArrayLiteral array;
+  for (const auto& v : values) array.add(v);
+  return array.text();
 }
 
 void CopyRows::end_row() {
   text_ += '\n';
-  at_row_start_ = true;
+  start_row();
   ++rows_;
 }
 

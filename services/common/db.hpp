@@ -109,23 +109,57 @@ class Db {
   void retried() { ++retries_; }
 };
 
-// A PostgreSQL array literal ("{...}") for one parameter (`= ANY($1::uuid[])`, `unnest(...)`),
-// built one element at a time. Text elements are quoted and escaped, so any string is safe;
-// PostgreSQL reads quoted numbers and uuids as well.
-class ArrayLiteral {
+// PostgreSQL values written as text one at a time, the part ArrayLiteral and CopyRows share: they
+// differ only in their syntax (how values are separated, how a text is escaped, how NULL reads).
+class ValueText {
  public:
   void add(std::string_view value);
   void add(const char* value) { add(std::string_view(value)); }  // not the bool overload
   void add(int64_t value);
   void add(bool value);
   void add_null();
-  std::string text() const { return text_ + '}'; }
+
+ protected:
+  enum class Syntax { array_literal, copy_text };
+  ValueText(Syntax syntax, std::string start) : syntax_(syntax), text_(std::move(start)) {}
+  // The next value starts a row (CopyRows) or the array: no separator before it.
+  void start_row() { at_row_start_ = true; }
+
+  Syntax syntax_;
+  std::string text_;
 
  private:
-  void separate() {
-    if (text_.size() > 1) text_ += ',';
+  bool at_row_start_ = true;
+  void separate();
+};
+
+// A PostgreSQL array literal ("{...}") for one parameter (`= ANY($1::uuid[])`, `unnest(...)`),
+// built one element at a time. Text elements are quoted and escaped, so any string is safe;
+// PostgreSQL reads quoted numbers and uuids as well.
+class ArrayLiteral : public ValueText {
+ public:
+  ArrayLiteral() : ValueText(Syntax::array_literal, "{") {}
+  std::string text() const { return text_ + '}'; }
+};
+
+// Rows written one field at a time as one ArrayLiteral per column: the parameters of an
+// `INSERT ... SELECT * FROM unnest($1::text[], ...)`. The same row writer (a template over
+// add/add_null/end_row) serves these and CopyRows.
+class ArrayColumns {
+ public:
+  explicit ArrayColumns(std::size_t columns) : columns_(columns) {}
+  template <class T>
+  void add(const T& value) {
+    columns_.at(next_++).add(value);
   }
-  std::string text_ = "{";
+  void add_null() { columns_.at(next_++).add_null(); }
+  void end_row() { next_ = 0; }
+  // One array literal per column, in column order.
+  std::vector<std::string> texts() const;
+
+ private:
+  std::vector<ArrayLiteral> columns_;
+  std::size_t next_ = 0;
 };
 
 // Reads a row's columns, in order, into `out...`: a std::string takes the text (empty for NULL),
@@ -165,26 +199,16 @@ std::string array_literal(const std::vector<std::string>& values);
 // time, for copy_into. Text fields are escaped (backslash, tab, line breaks), so any string is
 // safe. Loading thousands of rows this way skips what an INSERT of unnest(arrays) costs the
 // server: parsing each array, then projecting its rows.
-class CopyRows {
+class CopyRows : public ValueText {
  public:
-  void add(std::string_view value);
-  void add(const char* value) { add(std::string_view(value)); }  // not the bool overload
-  void add(int64_t value);
-  void add(bool value);
-  void add_null();
+  CopyRows() : ValueText(Syntax::copy_text, {}) {}
   void end_row();
   std::size_t rows() const { return rows_; }
   // The text without its last line break (what copy_into sends); leaves this empty.
   std::string take_lines();
 
  private:
-  void separate() {
-    if (!at_row_start_) text_ += '\t';
-    at_row_start_ = false;
-  }
-  std::string text_;
   std::size_t rows_ = 0;
-  bool at_row_start_ = true;
 };
 
 // COPY table (columns) FROM STDIN with those rows, in their order. Like any statement, an error

@@ -15,19 +15,6 @@ constexpr EnumName<ItemChange> kItemChanges[] = {{ItemChange::available, "item.a
 constexpr EnumName<LoanNoticeType> kNotices[] = {{LoanNoticeType::late, "loan.late"},
                                                  {LoanNoticeType::reminder, "loan.reminder"}};
 
-std::optional<ItemStatus> item_status_of(std::string_view t) {
-  return item_status_from_string(t);
-}
-std::optional<ItemCondition> item_condition_of(std::string_view t) {
-  return item_condition_from_string(t);
-}
-std::optional<ItemMode> item_mode_of(std::string_view t) {
-  return item_mode_from_string(t);
-}
-std::optional<RedirectOutlet> item_outlet_of(std::string_view t) {
-  return redirect_outlet_from_string(t);
-}
-
 // ItemChanged's plain fields, in reading order between the hand-read ones (status, community,
 // condition, mode, photos, outlet). An absent text reads as "", an absent weight as 0.
 constexpr auto kItemIds =
@@ -70,11 +57,11 @@ namespace {
 
 void read_item_fields(EventFields& f, ItemChanged& i, const Event& e) {
   read_fields(f, i, kItemIds);
-  if (auto status = f.parsed("status", item_status_of)) i.status = *status;
+  if (auto status = f.parsed("status", item_status_from_string)) i.status = *status;
   i.community_id = f.optional_uuid("community_id").value_or(e.community_id);
   read_fields(f, i, kItemText);
-  i.condition = f.optional_parsed("condition", item_condition_of);
-  i.mode = f.optional_parsed("mode", item_mode_of);
+  i.condition = f.optional_parsed("condition", item_condition_from_string);
+  i.mode = f.optional_parsed("mode", item_mode_from_string);
   if (const nlohmann::json* photos = f.raw("photos")) {
     if (!photos->is_array()) f.fail("field photos is not an array");
     for (const auto& p : photos->is_array() ? *photos : nlohmann::json::array()) {
@@ -85,7 +72,7 @@ void read_item_fields(EventFields& f, ItemChanged& i, const Event& e) {
     }
   }
   read_fields(f, i, kItemState);
-  i.outlet = f.optional_parsed("outlet", item_outlet_of);
+  i.outlet = f.optional_parsed("outlet", redirect_outlet_from_string);
   read_fields(f, i, kItemTail);
 }
 

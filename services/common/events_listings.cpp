@@ -17,16 +17,6 @@ constexpr EnumName<ListingCloseReason> kReasons[] = {{ListingCloseReason::closed
 constexpr EnumName<int> kKinds[] = {{0, "good"}, {1, "service"}};
 constexpr EnumName<int> kSources[] = {{0, "member"}, {1, "site"}};
 
-std::optional<ListingStatus> listing_status_of(std::string_view text) {
-  return parse_listing_status(text);
-}
-std::optional<ListingMode> listing_mode_of(std::string_view text) {
-  return parse_listing_mode(text);
-}
-std::optional<ListingVisibility> listing_visibility_of(std::string_view text) {
-  return parse_listing_visibility(text);
-}
-
 std::optional<double> number_in(EventFields& f, const nlohmann::json* object, const char* name,
                                 const std::string& where) {
   if (!object) return std::nullopt;
@@ -127,9 +117,9 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
     }
     l.member_id = f.uuid("member_id");
     l.community_id = f.uuid("community_id");
-    if (auto status = f.parsed("status", listing_status_of)) l.status = *status;
+    if (auto status = f.parsed("status", parse_listing_status)) l.status = *status;
     l.kind = one_of(f, "kind", kKinds);
-    l.mode = f.optional_parsed("mode", listing_mode_of);
+    l.mode = f.optional_parsed("mode", parse_listing_mode);
     read_fields(f, l, kTexts);
     l.tags = string_list(f, "tags");
     l.site_id = f.optional_uuid("site_id");
@@ -147,7 +137,7 @@ Read<ListingStreamEvent> ListingStreamEvent::read(const Event& e) {
         l.reach_km = reach->get<double>();
     }
     read_fields(f, l, kTerms);
-    l.visibility = f.optional_parsed("visibility", listing_visibility_of);
+    l.visibility = f.optional_parsed("visibility", parse_listing_visibility);
     l.photos = string_list(f, "photos");
     read_fields(f, l, kStamps);
     l.acted_by = f.optional_uuid("acted_by");

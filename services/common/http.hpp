@@ -117,6 +117,29 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Binds routes to the member functions of one API object, so that its routes() lists them in one
+// place: `bind("GET", "/v1/x/{id}", &Api::get)`. `self` points to the object: a shared_ptr when
+// the routes must keep it alive, `this` when it outlives the server. Lanes as HttpServer::route.
+template <class Self>
+class RouteBinder {
+ public:
+  using Api = typename std::pointer_traits<Self>::element_type;
+
+  RouteBinder(HttpServer& http, Self self) : http_(http), self_(std::move(self)) {}
+
+  void operator()(const std::string& method, const std::string& pattern,
+                  Response (Api::*handler)(const Request&), Lane lane = Lane::standard) const {
+    http_.route(
+        method, pattern,
+        [self = self_, handler](const Request& request) { return ((*self).*handler)(request); },
+        lane);
+  }
+
+ private:
+  HttpServer& http_;
+  Self self_;
+};
+
 // Token bucket per key, bounded in the number of keys it remembers.
 class RateLimiter {
  public:

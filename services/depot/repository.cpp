@@ -42,35 +42,24 @@ std::optional<Loan> loan_from(const pqxx::row& r) {
 ItemRow row_from(const pqxx::row& r) {
   ItemRow row;
   DepotItem& i = row.item;
-  i.id = r[0].c_str();
-  i.site_id = r[1].c_str();
-  row.community_id = r[2].c_str();
-  i.category = r[3].c_str();
-  i.title = r[4].c_str();
-  i.description = r[5].c_str();
-  i.condition = item_condition_from_string(r[6].c_str()).value();
-  i.weight_g = r[7].as<int64_t>();
-  i.mode = item_mode_from_string(r[8].c_str()).value();
-  i.dropped_by_member_id = r[9].c_str();
-  i.photos = photos_from(r[10].c_str());
-  i.status = item_status_from_string(r[11].c_str()).value();
-  i.deposited_at_s = r[12].as<int64_t>();
-  i.available_since_s = r[13].as<int64_t>();
-  i.reserved_by_member_id = r[14].c_str();
-  i.reserved_until_s = r[15].as<int64_t>();
-  i.collected_by_member_id = r[16].c_str();
-  i.loans_count = r[17].as<int32_t>();
-  i.loan = loan_from(r);
-  if (!r[23].is_null()) i.outlet = redirect_outlet_from_string(r[23].c_str()).value();
-  i.partner = r[24].c_str();
-  i.deposit_rewarded = r[25].as<bool>();
-  row.unclaimed_notified_since_s = opt_field<int64_t>(r[26]);
-  row.loan_reminded_number = r[27].as<int32_t>();
-  row.loan_late_number = r[28].as<int32_t>();
-  row.refused_transfer_id = r[29].c_str();
-  row.refused_reason = r[30].c_str();
-  row.acted_by = r[31].c_str();
-  row.revision = r[32].as<int64_t>();
+  std::string condition;
+  std::string mode;
+  std::string photos;
+  std::string status;
+  std::optional<std::string> outlet;
+  read_columns(r, i.id, i.site_id, row.community_id, i.category, i.title, i.description, condition,
+               i.weight_g, mode, i.dropped_by_member_id, photos, status, i.deposited_at_s,
+               i.available_since_s, i.reserved_by_member_id, i.reserved_until_s,
+               i.collected_by_member_id, i.loans_count);
+  i.loan = loan_from(r);  // columns 18 to 22
+  read_columns_from(r, 23, outlet, i.partner, i.deposit_rewarded, row.unclaimed_notified_since_s,
+                    row.loan_reminded_number, row.loan_late_number, row.refused_transfer_id,
+                    row.refused_reason, row.acted_by, row.revision);
+  i.condition = item_condition_from_string(condition).value();
+  i.mode = item_mode_from_string(mode).value();
+  i.photos = photos_from(photos.c_str());
+  i.status = item_status_from_string(status).value();
+  if (outlet) i.outlet = redirect_outlet_from_string(*outlet).value();
   return row;
 }
 

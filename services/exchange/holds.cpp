@@ -16,24 +16,10 @@ namespace {
 
 constexpr std::string_view kWeekdayKeys[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-std::optional<std::string> hold_text_or_null(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return std::string(f.c_str());
-}
-
 Hold hold_from(const pqxx::row& row) {
   Hold h;
-  h.id = row[0].c_str();
-  h.offer_id = row[1].c_str();
-  h.member_id = row[2].c_str();
-  h.community_id = row[3].c_str();
-  h.state = row[4].c_str();
-  h.created_at = row[5].c_str();
-  h.ready_at = hold_text_or_null(row[6]);
-  h.pickup_until = hold_text_or_null(row[7]);
-  h.exchange_id = hold_text_or_null(row[8]);
-  h.position = row[9].as<int64_t>();
-  h.offer_title = row[10].c_str();
+  read_columns(row, h.id, h.offer_id, h.member_id, h.community_id, h.state, h.created_at,
+               h.ready_at, h.pickup_until, h.exchange_id, h.position, h.offer_title);
   return h;
 }
 

@@ -42,11 +42,7 @@ class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
   HoldsApi(Service& s, std::shared_ptr<Workflow> w) : s_(s), cases_(s, std::move(w)) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (HoldsApi::*fn)(const Request&)) {
-      s_.http.route(method, path,
-                    [self = shared_from_this(), fn](const Request& r) { return ((*self).*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, shared_from_this());
     bind("POST", "/v1/offers/{id}/holds", &HoldsApi::join);
     bind("GET", "/v1/offers/{id}/holds", &HoldsApi::queue);
     bind("DELETE", "/v1/holds/{id}", &HoldsApi::leave);

@@ -163,11 +163,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
 
   void routes() {
     // Each route owns a reference to the api: it lives as long as the server's routes.
-    auto bind = [this](const char* method, const char* path,
-                       Response (ExchangeApi::*fn)(const Request&)) {
-      s_.http.route(method, path,
-                    [self = shared_from_this(), fn](const Request& r) { return ((*self).*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, shared_from_this());
     bind("POST", "/v1/exchanges", &ExchangeApi::create);
     bind("GET", "/v1/exchanges", &ExchangeApi::list);
     bind("GET", "/v1/exchanges/{id}", &ExchangeApi::get);

@@ -3,6 +3,7 @@
 // created is not refused as unknown-listing while the listing's event is on its way.
 #include "services/exchange/listing_lookup.hpp"
 
+#include "services/common/db.hpp"
 #include "services/common/json_body.hpp"
 #include "services/exchange/listing_lookup_sql.hpp"
 
@@ -11,17 +12,10 @@ namespace {
 
 ListingCopy read_copy(const pqxx::row& row) {
   ListingCopy l;
-  l.id = row[0].c_str();
-  l.side = row[1].c_str();
-  l.member_id = row[2].c_str();
-  l.community_id = row[3].c_str();
-  if (!row[4].is_null()) l.site_id = row[4].c_str();
-  l.price_minutes = row[5].as<int64_t>();
-  l.status = row[6].c_str();
-  if (!row[7].is_null()) l.mode = row[7].c_str();
-  l.deposit_minutes = row[8].as<int64_t>();
-  if (!row[9].is_null()) l.capacity = row[9].as<int64_t>();
-  l.revision = row[10].as<int64_t>();
+  int64_t revision = 0;  // never NULL in the owner's answer: read as a number, not an optional
+  read_columns(row, l.id, l.side, l.member_id, l.community_id, l.site_id, l.price_minutes, l.status,
+               l.mode, l.deposit_minutes, l.capacity, revision);
+  l.revision = revision;
   return l;
 }
 

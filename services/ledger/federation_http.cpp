@@ -244,10 +244,7 @@ class FederationApi {
       : s_(s), cases_(s.db, s.outbox, policies, s.clock) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (FederationApi::*fn)(const Request&)) {
-      s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, this);
     bind("POST", "/v1/federation/links", &FederationApi::propose);
     bind("GET", "/v1/federation/links", &FederationApi::list);
     bind("POST", "/v1/federation/links/{id}/accept", &FederationApi::accept);

@@ -137,10 +137,7 @@ class LedgerApi {
       : s_(s), batcher_(batcher), cases_(s.db, policies, batcher, s.clock) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (LedgerApi::*fn)(const Request&)) {
-      s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, this);
     bind("GET", "/v1/ledger/accounts/{member_id}", &LedgerApi::get_account);
     bind("GET", "/v1/ledger/accounts/{member_id}/entries", &LedgerApi::list_entries);
     bind("POST", "/v1/ledger/transfers", &LedgerApi::create_transfer);

@@ -88,19 +88,18 @@ Account account_from_row(const pqxx::row& row) {
 
 // The parameters of kUpdateAccounts, in order.
 std::vector<std::string> account_arrays(const std::vector<AccountChange>& changes) {
-  ArrayLiteral ids, balances, debits, credits, before_balances, before_debits, before_credits;
+  ArrayColumns columns(7);
   for (const auto& [before, after] : changes) {
-    ids.add(after.id);
-    balances.add(after.balance_minutes);
-    debits.add(after.pending_debit_minutes);
-    credits.add(after.pending_credit_minutes);
-    before_balances.add(before.balance_minutes);
-    before_debits.add(before.pending_debit_minutes);
-    before_credits.add(before.pending_credit_minutes);
+    columns.add(after.id);
+    columns.add(after.balance_minutes);
+    columns.add(after.pending_debit_minutes);
+    columns.add(after.pending_credit_minutes);
+    columns.add(before.balance_minutes);
+    columns.add(before.pending_debit_minutes);
+    columns.add(before.pending_credit_minutes);
+    columns.end_row();
   }
-  return {ids.text(),           balances.text(),        debits.text(),
-          credits.text(),       before_balances.text(), before_debits.text(),
-          before_credits.text()};
+  return columns.texts();
 }
 
 constexpr const char* kAccountChangedUnderLock = "an account changed under the batch's lock";
@@ -136,9 +135,11 @@ std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
   return out;
 }
 
-void add_transfer_row(CopyRows& rows, const std::string& community_id, const Transfer& t,
-                      const std::map<TransferId, std::string>& actor_ids) {
-  rows.add(community_id);
+// A created transfer's columns after the community, in kTransferColumns' order: one writer for
+// both ways a batch sends its rows (CopyRows, or ArrayColumns for the pipelined INSERT).
+template <class Rows>
+void add_transfer_fields(Rows& rows, const Transfer& t,
+                         const std::map<TransferId, std::string>& actor_ids) {
   rows.add(t.request.id);
   rows.add(t.request.from_account_id);
   rows.add(t.request.to_account_id);
@@ -163,8 +164,8 @@ void add_transfer_row(CopyRows& rows, const std::string& community_id, const Tra
   } else {
     rows.add_null();
   }
-  rows.end_row();
 }
+constexpr std::size_t kTransferFields = 15;
 
 void insert_transfers(pqxx::transaction_base& tx, CopyRows rows) {
   try {
@@ -180,42 +181,61 @@ CopyRows new_transfer_rows(const std::string& community_id, const LedgerChanges&
                            const std::map<TransferId, std::string>& actor_ids) {
   CopyRows rows;
   for (const auto& change : changes.transfers) {
-    if (change.created) add_transfer_row(rows, community_id, change.transfer, actor_ids);
+    if (!change.created) continue;
+    rows.add(community_id);
+    add_transfer_fields(rows, change.transfer, actor_ids);
+    rows.end_row();
   }
   return rows;
 }
 
-// Holds posted, voided or expired.
-void update_resolved_transfers(pqxx::transaction_base& tx, const std::string& community_id,
-                               const LedgerChanges& changes) {
-  ArrayLiteral ids, states, posted, resolved;
-  std::size_t updated = 0;
+// The parameters of kUpdateTransfers after the community: the holds posted, voided or expired.
+std::vector<std::string> resolved_transfer_arrays(const LedgerChanges& changes) {
+  ArrayColumns columns(4);
   for (const auto& change : changes.transfers) {
     if (change.created) continue;
     const Transfer& t = change.transfer;
-    ids.add(t.request.id);
-    states.add(to_string(t.state));
-    posted.add(t.posted_minutes);
-    resolved.add(t.resolved_at_us);
-    ++updated;
+    columns.add(t.request.id);
+    columns.add(to_string(t.state));
+    columns.add(t.posted_minutes);
+    columns.add(t.resolved_at_us);
+    columns.end_row();
   }
+  return columns.texts();
+}
+
+std::size_t created_count(const LedgerChanges& changes) {
+  return static_cast<std::size_t>(std::count_if(changes.transfers.begin(), changes.transfers.end(),
+                                                [](const auto& c) { return c.created; }));
+}
+
+void update_resolved_transfers(pqxx::transaction_base& tx, const std::string& community_id,
+                               const LedgerChanges& changes) {
+  const std::size_t updated = changes.transfers.size() - created_count(changes);
   if (updated == 0) return;
-  const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, ids.text(), states.text(),
-                                  posted.text(), resolved.text());
+  const auto a = resolved_transfer_arrays(changes);
+  const auto r = tx.exec_prepared(kUpdateTransfersName, community_id, a[0], a[1], a[2], a[3]);
   if (r.affected_rows() != updated) throw std::logic_error(kHoldChangedUnderLock);
 }
+
+// An entry's columns, in kInsertEntries' order (as add_transfer_fields).
+template <class Rows>
+void add_entry_fields(Rows& rows, const Entry& e) {
+  rows.add(e.account_id);
+  rows.add(e.transfer_id);
+  rows.add(e.amount_minutes);
+  rows.add(e.balance_after_minutes);
+  rows.add(to_string(e.kind));
+  rows.add(e.ref);
+  rows.add(e.counterparty_account_id);
+  rows.add(e.at_us);
+}
+constexpr std::size_t kEntryFields = 8;
 
 CopyRows entry_rows(const std::vector<Entry>& entries) {
   CopyRows rows;
   for (const Entry& e : entries) {
-    rows.add(e.account_id);
-    rows.add(e.transfer_id);
-    rows.add(e.amount_minutes);
-    rows.add(e.balance_after_minutes);
-    rows.add(to_string(e.kind));
-    rows.add(e.ref);
-    rows.add(e.counterparty_account_id);
-    rows.add(e.at_us);
+    add_entry_fields(rows, e);
     rows.end_row();
   }
   return rows;
@@ -224,63 +244,22 @@ CopyRows entry_rows(const std::vector<Entry>& entries) {
 // The parameters of kInsertTransfers after the community, in order: the created transfers.
 std::vector<std::string> created_transfer_arrays(const LedgerChanges& changes,
                                                  const std::map<TransferId, std::string>& actors) {
-  std::vector<ArrayLiteral> c(15);
+  ArrayColumns columns(kTransferFields);
   for (const auto& change : changes.transfers) {
     if (!change.created) continue;
-    const Transfer& t = change.transfer;
-    const TransferRequest& r = t.request;
-    c[0].add(r.id);
-    c[1].add(r.from_account_id);
-    c[2].add(r.to_account_id);
-    c[3].add(r.amount_minutes);
-    c[4].add(r.pending);
-    c[5].add(r.timeout_s);
-    c[6].add(to_string(r.kind));
-    c[7].add(r.memo);
-    c[8].add(r.ref);
-    c[9].add(to_string(t.state));
-    c[10].add(t.posted_minutes);
-    c[11].add(t.created_at_us);
-    c[12].add(t.resolved_at_us);
-    if (const auto deadline_us = transfer_deadline_us(t)) {
-      c[13].add(*deadline_us);
-    } else {
-      c[13].add_null();
-    }
-    const auto actor = actors.find(r.id);
-    if (actor != actors.end()) {
-      c[14].add(actor->second);
-    } else {
-      c[14].add_null();
-    }
+    add_transfer_fields(columns, change.transfer, actors);
+    columns.end_row();
   }
-  std::vector<std::string> texts;
-  texts.reserve(c.size());
-  for (const auto& a : c) texts.push_back(a.text());
-  return texts;
+  return columns.texts();
 }
 
 std::vector<std::string> entry_arrays(const std::vector<Entry>& entries) {
-  std::vector<ArrayLiteral> c(8);
+  ArrayColumns columns(kEntryFields);
   for (const Entry& e : entries) {
-    c[0].add(e.account_id);
-    c[1].add(e.transfer_id);
-    c[2].add(e.amount_minutes);
-    c[3].add(e.balance_after_minutes);
-    c[4].add(to_string(e.kind));
-    c[5].add(e.ref);
-    c[6].add(e.counterparty_account_id);
-    c[7].add(e.at_us);
+    add_entry_fields(columns, e);
+    columns.end_row();
   }
-  std::vector<std::string> texts;
-  texts.reserve(c.size());
-  for (const auto& a : c) texts.push_back(a.text());
-  return texts;
-}
-
-std::size_t created_count(const LedgerChanges& changes) {
-  return static_cast<std::size_t>(std::count_if(changes.transfers.begin(), changes.transfers.end(),
-                                                [](const auto& c) { return c.created; }));
+  return columns.texts();
 }
 
 // An UPDATE (its values inlined) that fails inside the transaction unless it changed exactly
@@ -321,18 +300,10 @@ void write_small_changes(pqxx::transaction_base& tx, const std::string& communit
     texts.push_back(inline_params(tx, kInsertTransfers, args));
   }
   if (resolved > 0) {
-    ArrayLiteral ids, states, posted, resolved_at;
-    for (const auto& change : changes.transfers) {
-      if (change.created) continue;
-      ids.add(change.transfer.request.id);
-      states.add(to_string(change.transfer.state));
-      posted.add(change.transfer.posted_minutes);
-      resolved_at.add(change.transfer.resolved_at_us);
-    }
-    texts.push_back(guarded_update(
-        inline_params(tx, kUpdateTransfers,
-                      {community_id, ids.text(), states.text(), posted.text(), resolved_at.text()}),
-        resolved, kHoldChangedUnderLock));
+    auto args = resolved_transfer_arrays(changes);
+    args.insert(args.begin(), community_id);
+    texts.push_back(
+        guarded_update(inline_params(tx, kUpdateTransfers, args), resolved, kHoldChangedUnderLock));
   }
   if (!changes.entries.empty()) {
     texts.push_back(inline_params(tx, kInsertEntries, entry_arrays(changes.entries)));

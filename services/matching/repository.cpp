@@ -130,22 +130,20 @@ std::optional<ListingSummary> summary(pqxx::work& tx, const std::string& id) {
 std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>& matches) {
   std::set<std::string> added;
   if (matches.empty()) return added;
-  std::vector<std::string> ids, communities, offers, requests, offer_members, request_members;
-  std::vector<std::string> scores, distances;
+  ArrayColumns columns(8);
   for (const MatchRow& m : matches) {
-    ids.push_back(m.id);
-    communities.push_back(m.community_id);
-    offers.push_back(m.offer_id);
-    requests.push_back(m.request_id);
-    offer_members.push_back(m.offer_member_id);
-    request_members.push_back(m.request_member_id);
-    scores.push_back(shortest_text(m.score));
-    distances.push_back(std::to_string(m.distance_m));
+    columns.add(m.id);
+    columns.add(m.community_id);
+    columns.add(m.offer_id);
+    columns.add(m.request_id);
+    columns.add(m.offer_member_id);
+    columns.add(m.request_member_id);
+    columns.add(shortest_text(m.score));
+    columns.add(m.distance_m);
+    columns.end_row();
   }
-  const auto r = tx.exec_params(kUpsertMatches, array_literal(ids), array_literal(communities),
-                                array_literal(offers), array_literal(requests),
-                                array_literal(offer_members), array_literal(request_members),
-                                array_literal(scores), array_literal(distances));
+  const auto a = columns.texts();
+  const auto r = tx.exec_params(kUpsertMatches, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
   for (const auto& row : r) {
     if (row[1].as<bool>()) added.emplace(row[0].c_str());
   }

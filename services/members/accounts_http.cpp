@@ -25,11 +25,7 @@ class AccountsApi {
   explicit AccountsApi(Service& s) : s_(s), uc_(s) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (AccountsApi::*fn)(const Request&), Lane lane = Lane::standard) {
-      s_.http.route(
-          method, path, [this, fn](const Request& r) { return (this->*fn)(r); }, lane);
-    };
+    const RouteBinder bind(s_.http, this);
     bind("POST", "/v1/auth/verify", &AccountsApi::verify);
     bind("POST", "/v1/auth/password-reset", &AccountsApi::request_reset);
     // The routes that hash a password run on the password lane (bounded threads and queue).

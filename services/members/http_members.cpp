@@ -12,6 +12,7 @@
 #include "services/members/accounts.hpp"
 #include "services/members/directory_admin.hpp"
 #include "services/members/health.hpp"
+#include "services/members/http_answers.hpp"
 #include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
 #include "services/members/messages.hpp"
@@ -124,11 +125,7 @@ class MembersApi {
   explicit MembersApi(Service& s) : s_(s), uc_(s) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (MembersApi::*fn)(const Request&), Lane lane = Lane::standard) {
-      s_.http.route(
-          method, path, [this, fn](const Request& r) { return (this->*fn)(r); }, lane);
-    };
+    const RouteBinder bind(s_.http, this);
     // The routes that hash a password run on the password lane (bounded threads and queue).
     bind("POST", "/v1/auth/register", &MembersApi::register_member, Lane::password);
     bind("POST", "/v1/auth/login", &MembersApi::login, Lane::password);
@@ -207,8 +204,7 @@ class MembersApi {
   Response create_community(const Request& r) {
     auto who = caller(r);
     admit(uc_.may_create_community(who));
-    auto in = parse_community(r.body);
-    return json_response(201, community_json(settled(uc_.create_community(who, in))));
+    return created(uc_.create_community(who, parse_community(r.body)), community_json);
   }
 
   Response get_community(const Request& r) {
@@ -219,23 +215,15 @@ class MembersApi {
   Response create_site(const Request& r) {
     auto who = caller(r);
     admit(uc_.may_manage_sites(who));
-    auto in = parse_site(r.body);
-    return json_response(201, site_json(settled(uc_.create_site(who, in))));
+    return created(uc_.create_site(who, parse_site(r.body)), site_json);
   }
 
   Response list_sites(const Request& r) {
-    auto page = page_request(r);
+    const auto asked = page_request(r);
     auto community = r.query_value("community_id");
     if (community && !is_uuid(*community)) throw problem(MembersCode::invalid_community_filter);
-    if (!page.cursor.empty() && !is_uuid(page.cursor)) throw problem(MembersCode::invalid_cursor);
-    auto sites = settled(uc_.sites(community, {page.cursor, page.limit}));
-    Json items = Json::array();
-    const auto limit = static_cast<std::size_t>(page.limit);
-    for (std::size_t i = 0; i < sites.rows.size() && i < limit; ++i)
-      items.push_back(site_json(sites.rows[i]));
-    Json next =
-        sites.rows.size() > limit ? Json(encode_cursor(sites.rows[limit - 1].id)) : Json(nullptr);
-    return json_response(200, {{"items", items}, {"next_cursor", next}});
+    const Page page = members::uuid_page(asked);
+    return json_response(200, page_json(settled(uc_.sites(community, page)), site_json));
   }
 
   Response get_site(const Request& r) {
@@ -245,9 +233,7 @@ class MembersApi {
   Response add_staff(const Request& r) {
     auto who = caller(r);
     admit(uc_.may_manage_sites(who));
-    auto member_id = parse_staff(r.body);
-    settled(uc_.add_staff(who, r.param("id"), member_id));
-    return Response::no_content();
+    return done(uc_.add_staff(who, r.param("id"), parse_staff(r.body)));
   }
 
   Response get_member(const Request& r) {

@@ -5,6 +5,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
 #include "services/common/service.hpp"
+#include "services/members/http_answers.hpp"
 #include "services/members/lifecycle.hpp"
 #include "services/members/members.hpp"
 #include "services/members/messages.hpp"
@@ -60,22 +61,8 @@ Json desk_member_json(const DeskMember& m) {
           {"status", "active"}};
 }
 
-// A page of rows fetched with one extra: the items and the cursor to the next page.
-template <class Row, class ToJson>
-Json page_json(const PageOf<Row>& page, ToJson to_json) {
-  const auto limit = static_cast<std::size_t>(page.limit);
-  Json items = Json::array();
-  for (std::size_t i = 0; i < page.rows.size() && i < limit; ++i)
-    items.push_back(to_json(page.rows[i]));
-  Json next =
-      page.rows.size() > limit ? Json(encode_cursor(page.rows[limit - 1].id)) : Json(nullptr);
-  return {{"items", items}, {"next_cursor", next}};
-}
-
 Page uuid_page(const Request& r) {
-  auto page = page_request(r);
-  if (!page.cursor.empty() && !is_uuid(page.cursor)) throw problem(MembersCode::invalid_cursor);
-  return {page.cursor, page.limit};
+  return members::uuid_page(page_request(r));
 }
 
 class ModerationApi {
@@ -83,10 +70,7 @@ class ModerationApi {
   explicit ModerationApi(Service& s) : s_(s), uc_(s) {}
 
   void routes() {
-    auto bind = [this](const char* method, const char* path,
-                       Response (ModerationApi::*fn)(const Request&)) {
-      s_.http.route(method, path, [this, fn](const Request& r) { return (this->*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, this);
     bind("POST", "/v1/members/{id}/approve", &ModerationApi::approve);
     bind("POST", "/v1/members/{id}/suspend", &ModerationApi::suspend);
     bind("POST", "/v1/members/{id}/reinstate", &ModerationApi::reinstate);
@@ -125,27 +109,22 @@ class ModerationApi {
 
   Response remove_staff(const Request& r) {
     auto who = caller(r);
-    settled(uc_.remove_staff(who, r.param("id"), r.param("member_id")));
-    return Response::no_content();
+    return done(uc_.remove_staff(who, r.param("id"), r.param("member_id")));
   }
 
   Response add_community_admin(const Request& r) {
     auto who = caller(r);
-    auto member_id = parse_staff(r.body);
-    settled(uc_.add_community_admin(who, r.param("id"), member_id));
-    return Response::no_content();
+    return done(uc_.add_community_admin(who, r.param("id"), parse_staff(r.body)));
   }
 
   Response remove_community_admin(const Request& r) {
     auto who = caller(r);
-    settled(uc_.remove_community_admin(who, r.param("id"), r.param("member_id")));
-    return Response::no_content();
+    return done(uc_.remove_community_admin(who, r.param("id"), r.param("member_id")));
   }
 
   Response register_at_desk(const Request& r) {
     auto who = caller(r);
-    auto in = parse_desk_member(r.body);
-    return json_response(201, desk_member_json(settled(uc_.register_at_desk(who, in))));
+    return created(uc_.register_at_desk(who, parse_desk_member(r.body)), desk_member_json);
   }
 
   Response search(const Request& r) {
@@ -160,8 +139,7 @@ class ModerationApi {
   Response file_report(const Request& r) {
     auto who = caller(r);
     admit(uc_.may_report(who));
-    auto in = parse_report(r.body);
-    return json_response(201, report_json(settled(uc_.file_report(who, in))));
+    return created(uc_.file_report(who, parse_report(r.body)), report_json);
   }
 
   Response site_reports(const Request& r) {

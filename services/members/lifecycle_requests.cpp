@@ -55,55 +55,52 @@ bool one_of(const std::array<std::string_view, N>& values, const std::string& va
 }  // namespace
 
 std::string parse_suspension(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"reason"});
-  auto reason = required_words(r, "reason", kReasonMax);
-  r.finish();
-  return reason;
+  return read_body(body, {"reason"},
+                   [](BodyReader& r) { return required_words(r, "reason", kReasonMax); });
 }
 
 ReportInput parse_report(std::string_view body) {
   static constexpr std::array<std::string_view, 4> kTargets = {"offer", "request", "member",
                                                                "exchange_message"};
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"target", "target_id", "reason"}, {"id", "reporter_id", "site_id", "state"});
-  ReportInput in;
-  in.target = r.required_text("target", 32);
-  if (r.has("target") && !one_of(kTargets, in.target))
-    r.add_error("target", "doit être offer, request, member ou exchange_message");
-  in.target_id = r.required_uuid("target_id");
-  in.reason = required_words(r, "reason", kReasonMax);
-  r.finish();
-  return in;
+  return read_body(body, {"target", "target_id", "reason"},
+                   {"id", "reporter_id", "site_id", "state"}, [](BodyReader& r) {
+                     ReportInput in;
+                     in.target = r.required_text("target", 32);
+                     if (r.has("target") && !one_of(kTargets, in.target))
+                       r.add_error("target",
+                                   "doit être offer, request, member ou exchange_message");
+                     in.target_id = r.required_uuid("target_id");
+                     in.reason = required_words(r, "reason", kReasonMax);
+                     return in;
+                   });
 }
 
 CloseReportInput parse_close_report(std::string_view body) {
   static constexpr std::array<std::string_view, 3> kActions = {"none", "hide", "suspend"};
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"action", "note"});
-  CloseReportInput in;
-  in.action = r.required_text("action", 16);
-  if (r.has("action") && !one_of(kActions, in.action))
-    r.add_error("action", "doit être none, hide ou suspend");
-  if (auto note = r.text("note", kReasonMax)) in.note = trimmed(*note);
-  r.finish();
-  return in;
+  return read_body(body, {"action", "note"}, [](BodyReader& r) {
+    CloseReportInput in;
+    in.action = r.required_text("action", 16);
+    if (r.has("action") && !one_of(kActions, in.action))
+      r.add_error("action", "doit être none, hide ou suspend");
+    if (auto note = r.text("note", kReasonMax)) in.note = trimmed(*note);
+    return in;
+  });
 }
 
 DeskMemberInput parse_desk_member(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(
-      j, {"display_name", "home_site_id", "phone"},
-      {"id", "email", "password", "community_id", "roles", "is_admin", "status", "member_number"});
-  DeskMemberInput in;
-  in.display_name = required_words(r, "display_name", kNameMax);
-  in.home_site_id = r.required_uuid("home_site_id");
-  if (auto typed = r.text("phone", kPhoneTypedMax); typed && !trimmed(*typed).empty()) {
-    in.phone = normalised_phone(trimmed(*typed));
-    if (in.phone->empty()) r.add_error("phone", "numéro de téléphone invalide");
-  }
-  r.finish();
-  return in;
+  return read_body(
+      body, {"display_name", "home_site_id", "phone"},
+      {"id", "email", "password", "community_id", "roles", "is_admin", "status", "member_number"},
+      [](BodyReader& r) {
+        DeskMemberInput in;
+        in.display_name = required_words(r, "display_name", kNameMax);
+        in.home_site_id = r.required_uuid("home_site_id");
+        if (auto typed = r.text("phone", kPhoneTypedMax); typed && !trimmed(*typed).empty()) {
+          in.phone = normalised_phone(trimmed(*typed));
+          if (in.phone->empty()) r.add_error("phone", "numéro de téléphone invalide");
+        }
+        return in;
+      });
 }
 
 }  // namespace maillon::members

@@ -1,6 +1,7 @@
 // SQL of the members service.
 #include "services/members/repository.hpp"
 
+#include "services/common/db.hpp"
 #include "services/members/repository_sql.hpp"
 
 namespace maillon::members::repo {
@@ -13,43 +14,27 @@ std::optional<std::string> opt(const std::optional<std::string>& s) {
 
 MemberRow to_member(const pqxx::row& r) {
   MemberRow m;
-  m.id = r[0].c_str();
-  m.community_id = r[1].c_str();
-  m.email = r[2].c_str();
-  m.display_name = r[3].c_str();
-  m.home_site_id = r[4].c_str();
-  if (!r[5].is_null() && !r[6].is_null())
-    m.location = Position{r[5].as<double>(), r[6].as<double>()};
-  m.is_admin = r[7].as<bool>();
-  std::string staff = r[8].c_str();
+  std::optional<double> lat;
+  std::optional<double> lon;
+  std::string staff;
+  read_columns(r, m.id, m.community_id, m.email, m.display_name, m.home_site_id, lat, lon,
+               m.is_admin, staff, m.exchanges_completed, m.exchanges_abandoned, m.password_hash,
+               m.created_at, m.status, m.member_number, m.email_verified, m.rating_sum,
+               m.rating_count, m.no_shows);
+  if (lat && lon) m.location = Position{*lat, *lon};
   for (std::size_t start = 0; start < staff.size();) {
     auto end = staff.find(',', start);
     if (end == std::string::npos) end = staff.size();
     m.staff_site_ids.push_back(staff.substr(start, end - start));
     start = end + 1;
   }
-  m.exchanges_completed = r[9].as<int>();
-  m.exchanges_abandoned = r[10].as<int>();
-  m.password_hash = r[11].c_str();
-  m.created_at = r[12].c_str();
-  m.status = r[13].c_str();
-  m.member_number = r[14].as<long long>();
-  m.email_verified = r[15].as<bool>();
-  m.rating_sum = r[16].as<int64_t>();
-  m.rating_count = r[17].as<int>();
-  m.no_shows = r[18].as<int>();
   return m;
 }
 
 SiteRow to_site(const pqxx::row& r) {
   SiteRow s;
-  s.id = r[0].c_str();
-  s.community_id = r[1].c_str();
-  s.name = r[2].c_str();
-  s.kind = r[3].c_str();
-  s.location = Position{r[4].as<double>(), r[5].as<double>()};
-  s.address = r[6].c_str();
-  if (!r[7].is_null()) s.opening_hours = r[7].c_str();
+  read_columns(r, s.id, s.community_id, s.name, s.kind, s.location.lat, s.location.lon, s.address,
+               s.opening_hours);
   return s;
 }
 

@@ -37,14 +37,9 @@ struct CommunityRow {
   std::string policy_json;
 };
 
-struct SiteRow {
+// A site as stored: its id and what it was created with (SiteInput), as updated since.
+struct SiteRow : SiteInput {
   std::string id;
-  std::string community_id;
-  std::string name;
-  std::string kind;
-  Position location;
-  std::string address;
-  std::optional<std::string> opening_hours;
 };
 
 std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id);

@@ -64,44 +64,42 @@ std::string read_new_password(BodyReader& r, std::string_view field) {
 }
 
 RegisterInput parse_register(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"email", "password", "display_name", "community_id", "home_site_id", "location"},
-               {"id", "roles", "is_admin", "member_id"});
-  RegisterInput in;
-  in.email = read_email(r);
-  in.password = read_new_password(r, "password");
-  in.display_name = trimmed(r.required_text("display_name", kNameMax));
-  if (r.has("display_name")) check_display_name(r, in.display_name);
-  in.community_id = r.required_uuid("community_id");
-  in.home_site_id = r.uuid("home_site_id");
-  in.location = read_position(r, "location");
-  r.finish();
-  return in;
+  return read_body(
+      body, {"email", "password", "display_name", "community_id", "home_site_id", "location"},
+      {"id", "roles", "is_admin", "member_id"}, [](BodyReader& r) {
+        RegisterInput in;
+        in.email = read_email(r);
+        in.password = read_new_password(r, "password");
+        in.display_name = trimmed(r.required_text("display_name", kNameMax));
+        if (r.has("display_name")) check_display_name(r, in.display_name);
+        in.community_id = r.required_uuid("community_id");
+        in.home_site_id = r.uuid("home_site_id");
+        in.location = read_position(r, "location");
+        return in;
+      });
 }
 
 LoginInput parse_login(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"email", "password"});
-  LoginInput in;
-  in.email = trimmed(r.required_text("email", kEmailMax));
-  in.password = r.required_text("password", kPasswordMaxLength);
-  r.finish();
-  return in;
+  return read_body(body, {"email", "password"}, [](BodyReader& r) {
+    LoginInput in;
+    in.email = trimmed(r.required_text("email", kEmailMax));
+    in.password = r.required_text("password", kPasswordMaxLength);
+    return in;
+  });
 }
 
 CommunityInput parse_community(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"name", "policy"}, {"id"});
-  CommunityInput in;
-  in.name = trimmed(r.required_text("name", kSiteNameMax));
-  if (r.has("name") && in.name.size() < 2) r.add_error("name", "au moins 2 caractères");
-  if (const auto* policy = r.object("policy")) {
-    FieldErrors errors;
-    in.policy = policy_from_json(*policy, errors);
-    for (auto& e : errors) r.add_error(e.field, e.message);
-  }
-  r.finish();
-  return in;
+  return read_body(body, {"name", "policy"}, {"id"}, [](BodyReader& r) {
+    CommunityInput in;
+    in.name = trimmed(r.required_text("name", kSiteNameMax));
+    if (r.has("name") && in.name.size() < 2) r.add_error("name", "au moins 2 caractères");
+    if (const auto* policy = r.object("policy")) {
+      FieldErrors errors;
+      in.policy = policy_from_json(*policy, errors);
+      for (auto& e : errors) r.add_error(e.field, e.message);
+    }
+    return in;
+  });
 }
 
 SiteInput parse_site(std::string_view body) {
@@ -131,34 +129,26 @@ SiteInput parse_site(std::string_view body) {
 }
 
 std::string parse_staff(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"member_id"});
-  auto id = r.required_uuid("member_id");
-  r.finish();
-  return id;
+  return read_body(body, {"member_id"}, [](BodyReader& r) { return r.required_uuid("member_id"); });
 }
 
 ProfilePatch parse_profile_patch(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"display_name", "home_site_id", "location"},
-               {"id", "email", "community_id", "roles"});
-  ProfilePatch p;
-  if (auto name = r.text("display_name", kNameMax)) {
-    p.display_name = trimmed(*name);
-    check_display_name(r, *p.display_name);
-  }
-  p.home_site_id = r.uuid("home_site_id");
-  p.location = read_position(r, "location");
-  r.finish();
-  return p;
+  return read_body(body, {"display_name", "home_site_id", "location"},
+                   {"id", "email", "community_id", "roles"}, [](BodyReader& r) {
+                     ProfilePatch p;
+                     if (auto name = r.text("display_name", kNameMax)) {
+                       p.display_name = trimmed(*name);
+                       check_display_name(r, *p.display_name);
+                     }
+                     p.home_site_id = r.uuid("home_site_id");
+                     p.location = read_position(r, "location");
+                     return p;
+                   });
 }
 
 std::string parse_password_confirmation(std::string_view body) {
-  auto j = parse_json_object(body);
-  BodyReader r(j, {"password"});
-  auto password = r.required_text("password", kPasswordMaxLength);
-  r.finish();
-  return password;
+  return read_body(body, {"password"},
+                   [](BodyReader& r) { return r.required_text("password", kPasswordMaxLength); });
 }
 
 }  // namespace maillon::members

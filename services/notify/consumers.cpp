@@ -52,22 +52,31 @@ void apply_match_event(pqxx::work& tx, const Event& e, int64_t now_s) {
                      {"request_id", m.request_id},
                      {"distance_m", distance_m}};
   const std::string where = distance_words(m.distance_m);
-  if (!m.request_member_id.empty()) {
-    Notice n{"event:" + e.id, m.request_member_id, e.type, "match.new", std::nullopt, data};
-    n.subject = "Une offre correspond à votre demande";
-    n.paragraphs = {"L'offre " + quoted_title(offer) + " correspond à votre demande " +
-                    quoted_title(request) + ", " + where + " de chez vous."};
-    n.link_path = "/annonces/offre/" + m.offer_id;
-    n.site_id = offer ? offer->site_id : std::nullopt;
-    tell(tx, n, now_s);
-  }
-  if (!m.offer_member_id.empty()) {
-    Notice n{"event:" + e.id, m.offer_member_id, e.type, "match.new", std::nullopt, data};
-    n.subject = "Quelqu'un cherche ce que vous proposez";
-    n.paragraphs = {"La demande " + quoted_title(request) + " correspond à votre offre " +
-                    quoted_title(offer) + ", " + where + " de chez vous."};
-    n.link_path = "/annonces/demande/" + m.request_id;
-    n.site_id = request ? request->site_id : std::nullopt;
+  // Each party hears of the other's listing: the requester of the offer, the offerer of the
+  // request. What differs between the two notices, once.
+  struct Party {
+    const std::string* member_id;
+    const char* subject;
+    const char* theirs;  // what they are told of
+    const std::optional<repo::Listing>* their_listing;
+    const char* yours;
+    const std::optional<repo::Listing>* your_listing;
+    std::string link_path;
+  };
+  const Party parties[] = {
+      {&m.request_member_id, "Une offre correspond à votre demande", "L'offre ", &offer,
+       " correspond à votre demande ", &request, "/annonces/offre/" + m.offer_id},
+      {&m.offer_member_id, "Quelqu'un cherche ce que vous proposez", "La demande ", &request,
+       " correspond à votre offre ", &offer, "/annonces/demande/" + m.request_id}};
+  for (const Party& party : parties) {
+    if (party.member_id->empty()) continue;
+    const auto& theirs = *party.their_listing;
+    Notice n{"event:" + e.id, *party.member_id, e.type, "match.new", std::nullopt, data};
+    n.subject = party.subject;
+    n.paragraphs = {party.theirs + quoted_title(theirs) + party.yours +
+                    quoted_title(*party.your_listing) + ", " + where + " de chez vous."};
+    n.link_path = party.link_path;
+    n.site_id = theirs ? theirs->site_id : std::nullopt;
     tell(tx, n, now_s);
   }
 }

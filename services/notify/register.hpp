@@ -1,9 +1,7 @@
 // The notify service's entry point, all that main.cpp needs (notify_service.hpp has the rest).
 #pragma once
 
-namespace maillon {
-class Service;
-}
+#include "services/common/run_service.hpp"  // Service, declared
 
 namespace maillon::notify {
 void register_service(Service& service);

@@ -175,10 +175,7 @@ class ListingApi {
       : c_(context), s_(c_->service), uc_(std::move(context)) {}
 
   void routes(const std::shared_ptr<ListingApi>& self) {
-    auto bind = [&](const char* method, const std::string& path,
-                    Response (ListingApi::*fn)(const Request&)) {
-      s_.http.route(method, path, [self, fn](const Request& r) { return (self.get()->*fn)(r); });
-    };
+    const RouteBinder bind(s_.http, self);
     const std::string& base = c_->config.path;
     bind("POST", base, &ListingApi::create);
     bind("GET", base, &ListingApi::list);

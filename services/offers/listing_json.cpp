@@ -147,28 +147,12 @@ double coarse(double degrees) {
 // The fields every view and event share.
 Json common_fields(const ListingRow& row) {
   const Listing& l = row.listing;
-  return {{"id", l.id},
-          {"member_id", l.member_id},
-          {"community_id", l.community_id},
-          {"kind", to_string(l.kind)},
-          {"mode", to_string(l.mode)},
-          {"category", l.category},
-          {"title", l.title},
-          {"description", l.description},
-          {"tags", l.tags},
-          {"site_id", nullable_text(l.site_id)},
-          {"reach_km", l.reach_km},
-          {"price_minutes", l.price_minutes},
-          {"duration_minutes", l.duration_minutes ? Json(*l.duration_minutes) : Json(nullptr)},
-          {"available_from", nullable_time(l.available_from_s)},
-          {"available_until", nullable_time(l.available_until_s)},
-          {"photos", l.photos},
-          {"deposit_minutes", l.deposit_minutes ? Json(*l.deposit_minutes) : Json(nullptr)},
-          {"capacity", l.capacity ? Json(*l.capacity) : Json(nullptr)},
-          {"visibility", to_string(l.visibility)},
-          {"status", to_string(l.status)},
-          {"created_at", format_rfc3339(l.created_at_s)},
-          {"updated_at", format_rfc3339(l.updated_at_s)}};
+  Json j = listing_fields(l);
+  j["available_from"] = nullable_time(l.available_from_s);
+  j["available_until"] = nullable_time(l.available_until_s);
+  j["created_at"] = format_rfc3339(l.created_at_s);
+  j["updated_at"] = format_rfc3339(l.updated_at_s);
+  return j;
 }
 
 }  // namespace

@@ -38,41 +38,30 @@ std::optional<T> opt(const pqxx::field& f) {
 ListingRow read_row(const pqxx::row& r) {
   ListingRow row;
   Listing& l = row.listing;
-  l.id = r[0].c_str();
-  l.member_id = r[1].c_str();
-  l.community_id = r[2].c_str();
-  row.home_site_id = r[3].c_str();
-  l.site_id = opt<std::string>(r[4]);
-  l.kind = parse_listing_kind(r[5].c_str()).value();
-  l.mode = parse_listing_mode(r[6].c_str()).value();
-  l.category = r[7].c_str();
-  l.title = r[8].c_str();
-  l.description = r[9].c_str();
+  std::string kind;
+  std::string mode;
+  std::string status;
+  std::string schema;
+  std::string visibility;
+  std::optional<double> lat;
+  std::optional<double> lon;
+  read_columns(r, l.id, l.member_id, l.community_id, row.home_site_id, l.site_id, kind, mode,
+               l.category, l.title, l.description);
   l.tags = json_texts(r[10]);
-  if (!r[11].is_null()) l.location = ListingLocation{r[11].as<double>(), r[12].as<double>()};
-  row.position = {r[13].as<double>(), r[14].as<double>()};
-  row.grid = {r[15].as<double>(), r[16].as<double>()};
-  l.reach_km = r[17].as<double>();
-  l.price_minutes = r[18].as<int64_t>();
-  l.duration_minutes = opt<int64_t>(r[19]);
-  l.available_from_s = opt<int64_t>(r[20]);
-  l.available_until_s = opt<int64_t>(r[21]);
+  read_columns_from(r, 11, lat, lon, row.position.lat, row.position.lon, row.grid.lat, row.grid.lon,
+                    l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
+                    l.available_until_s);
   l.photos = json_texts(r[22]);
-  l.status = parse_listing_status(r[23].c_str()).value();
-  row.exchange_id = opt<std::string>(r[24]);
-  row.acted_by = opt<std::string>(r[25]);
-  l.created_at_s = r[26].as<int64_t>();
-  l.updated_at_s = r[27].as<int64_t>();
-  row.created_at_us = r[28].as<int64_t>();
+  read_columns_from(r, 23, status, row.exchange_id, row.acted_by, l.created_at_s, l.updated_at_s,
+                    row.created_at_us, schema, row.hidden_suspended, row.hidden_moderated,
+                    l.deposit_minutes, l.capacity, row.revision, visibility);
+  l.kind = parse_listing_kind(kind).value();
+  l.mode = parse_listing_mode(mode).value();
+  if (lat) l.location = ListingLocation{*lat, lon.value()};
+  l.status = parse_listing_status(status).value();
   // The table has no side column: the schema is the side (requests → request, else offer).
-  l.side =
-      std::string_view(r[29].c_str()) == "requests" ? ListingSide::request : ListingSide::offer;
-  row.hidden_suspended = r[30].as<bool>();
-  row.hidden_moderated = r[31].as<bool>();
-  l.deposit_minutes = opt<int64_t>(r[32]);
-  l.capacity = opt<int64_t>(r[33]);
-  row.revision = r[34].as<int64_t>();
-  l.visibility = parse_listing_visibility(r[35].c_str()).value();
+  l.side = schema == "requests" ? ListingSide::request : ListingSide::offer;
+  l.visibility = parse_listing_visibility(visibility).value();
   return row;
 }
 
@@ -115,6 +104,30 @@ void insert_listing(pqxx::work& tx, const ListingRow& row) {
                  row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
 }
 
+nlohmann::json listing_fields(const Listing& l) {
+  auto optional = [](const auto& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
+  return {{"id", l.id},
+          {"member_id", l.member_id},
+          {"community_id", l.community_id},
+          {"kind", to_string(l.kind)},
+          {"mode", to_string(l.mode)},
+          {"category", l.category},
+          {"title", l.title},
+          {"description", l.description},
+          {"tags", l.tags},
+          {"site_id", optional(l.site_id)},
+          {"reach_km", l.reach_km},
+          {"price_minutes", l.price_minutes},
+          {"duration_minutes", optional(l.duration_minutes)},
+          {"photos", l.photos},
+          {"deposit_minutes", optional(l.deposit_minutes)},
+          {"capacity", optional(l.capacity)},
+          {"visibility", to_string(l.visibility)},
+          {"status", to_string(l.status)}};
+}
+
 namespace {
 
 // One row of kInsertNewListings' JSON array.
@@ -123,35 +136,19 @@ nlohmann::json listing_record(const ListingRow& row) {
   auto optional = [](const auto& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   };
-  return {{"id", l.id},
-          {"member_id", l.member_id},
-          {"community_id", l.community_id},
-          {"home_site_id",
-           row.home_site_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.home_site_id)},
-          {"site_id", optional(l.site_id)},
-          {"kind", to_string(l.kind)},
-          {"mode", to_string(l.mode)},
-          {"category", l.category},
-          {"title", l.title},
-          {"description", l.description},
-          {"tags", l.tags},
-          {"lat", optional(location_part(l.location, true))},
-          {"lon", optional(location_part(l.location, false))},
-          {"position_lat", row.position.lat},
-          {"position_lon", row.position.lon},
-          {"grid_lat", row.grid.lat},
-          {"grid_lon", row.grid.lon},
-          {"reach_km", l.reach_km},
-          {"price_minutes", l.price_minutes},
-          {"duration_minutes", optional(l.duration_minutes)},
-          {"available_from", optional(l.available_from_s)},
-          {"available_until", optional(l.available_until_s)},
-          {"photos", l.photos},
-          {"status", to_string(l.status)},
-          {"acted_by", optional(row.acted_by)},
-          {"deposit_minutes", optional(l.deposit_minutes)},
-          {"capacity", optional(l.capacity)},
-          {"visibility", to_string(l.visibility)}};
+  nlohmann::json record = listing_fields(l);
+  record["home_site_id"] =
+      row.home_site_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.home_site_id);
+  record["lat"] = optional(location_part(l.location, true));
+  record["lon"] = optional(location_part(l.location, false));
+  record["position_lat"] = row.position.lat;
+  record["position_lon"] = row.position.lon;
+  record["grid_lat"] = row.grid.lat;
+  record["grid_lon"] = row.grid.lon;
+  record["available_from"] = optional(l.available_from_s);
+  record["available_until"] = optional(l.available_until_s);
+  record["acted_by"] = optional(row.acted_by);
+  return record;
 }
 
 }  // namespace

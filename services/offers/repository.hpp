@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <pqxx/pqxx>
 #include <set>
@@ -119,5 +120,9 @@ bool exchange_ended(pqxx::work& tx, const std::string& listing_id, const std::st
 
 // A site of the directory (services/common/directory.hpp) with its position.
 std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& id);
+
+// A listing's own fields that its API views, its events and its stored record (kInsertNewListings'
+// JSON) write alike; each adds its times and extras to this object.
+nlohmann::json listing_fields(const Listing& l);
 
 }  // namespace maillon::listings
