@@ -132,7 +132,7 @@ bool remove_community_admin(pqxx::work& tx, const std::string& community_id,
 }
 
 long long desk_registrations_today(pqxx::work& tx, const std::string& staff_id) {
-  tx.exec_params(kLockRegistrar, staff_id);
+  tx.exec_params(kLockDailyQuota, "desk-registrar", staff_id);
   return tx.exec_params(kDeskRegistrationsToday, staff_id)[0][0].as<long long>();
 }
 
@@ -165,7 +165,7 @@ std::vector<MemberSummary> search_members(pqxx::work& tx, const SearchScope& sco
 }
 
 ReportFiled insert_report(pqxx::work& tx, const NewReport& n, int per_day_max) {
-  tx.exec_params(kLockReporter, n.reporter_id);
+  tx.exec_params(kLockDailyQuota, "report", n.reporter_id);
   if (tx.exec_params(kReportsToday, n.reporter_id)[0][0].as<long long>() >= per_day_max)
     return ReportFiled::over_limit;
   auto r = tx.exec_params(kInsertReport, n.id, n.community_id, n.site_id, n.reporter_id,

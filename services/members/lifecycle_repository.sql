@@ -53,8 +53,11 @@ FROM community_admins
 WHERE community_id = $1
   AND member_id = $2;
 
--- name: kLockRegistrar
-SELECT pg_advisory_xact_lock(hashtextextended('desk-registrar:' || $1::text, 0));
+-- name: kLockDailyQuota
+-- What one member does under a daily limit (desk registrations by a staff member: 'desk-registrar';
+-- reports by a reporter: 'report') is written one at a time (an advisory lock on the kind and the
+-- member), so the day's count read before the insert cannot be overtaken by a concurrent one.
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0));
 
 -- name: kDeskRegistrationsToday
 SELECT count(*)
@@ -88,11 +91,6 @@ WHERE m.erased_at IS NULL
     LIKE '%' || $5 || '%') OR m.member_number = $6)
 ORDER BY m.id
 LIMIT $8;
-
--- name: kLockReporter
--- Reports of one reporter are written one at a time (advisory lock on the reporter), so the
--- daily count read before the insert cannot be overtaken by a concurrent report.
-SELECT pg_advisory_xact_lock(hashtextextended('report:' || $1::text, 0));
 
 -- name: kReportsToday
 SELECT count(*)

@@ -15,7 +15,6 @@
 
 namespace maillon::testing {
 
-
 struct StreamEvent {
   Json envelope;
   const Json& data() const { return envelope["data"]; }
@@ -52,6 +51,13 @@ class DepotWorld {
     clock_s = unix_s;
   }
   void advance(int64_t seconds) { set_clock(clock_s + seconds); }
+  // What the depot's clock reads now: clock_s plus the real time gone by since it was set.
+  int64_t now_s() const {
+    std::ifstream in(clock_path);
+    int64_t offset = 0;
+    in >> offset;
+    return static_cast<int64_t>(std::time(nullptr)) + offset;
+  }
 
   Client desk() const { return Client(depot->url(), staff.token); }
   Client as(const MemberInfo& m) const { return Client(depot->url(), m.token); }
