@@ -106,7 +106,16 @@ TEST_F(Health, ConsumersAndServicesAreShown) {
   Json latency = figure(h, "http_latency_p95_seconds", "members");
   ASSERT_FALSE(latency.is_null()) << h.dump(2);
   EXPECT_GT(latency["value"].get<double>(), 0);  // the world's requests were counted
-  EXPECT_EQ(figure(h, "http_5xx_ratio", "members")["status"], "ok");
+  // The share of 5xx answers since the start, its status from its thresholds (1 % warns, 5 % is
+  // critical). Not necessarily "ok": on a loaded machine the world's members service may have
+  // shed a login with a 503, which counts like any 5xx.
+  Json errors = figure(h, "http_5xx_ratio", "members");
+  ASSERT_FALSE(errors.is_null()) << h.dump(2);
+  const double ratio = errors["value"].get<double>();
+  EXPECT_EQ(errors["status"], ratio < 0.01   ? "ok"
+                              : ratio < 0.05 ? "warn"
+                                             : "critical")
+      << errors.dump();
   Json dead = figure(h, "service_unreachable", "offers");
   EXPECT_EQ(dead["value"], 1);
   EXPECT_EQ(dead["status"], "critical");
