@@ -17,7 +17,6 @@
 namespace maillon::testing {
 namespace {
 
-
 class E2eLoansTest : public E2eSuite {
  protected:
   static std::string at(int64_t from_now_s) {

@@ -17,7 +17,6 @@
 namespace maillon::testing {
 namespace {
 
-
 class E2eServicesTest : public E2eSuite {
  protected:
   static std::string posted(const MemberInfo& owner, const std::string& path, const Json& body) {
