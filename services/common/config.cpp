@@ -90,6 +90,8 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
       static_cast<int>(env_int("MAILLON_PASSWORD_THREADS", default_password_threads(), 1, 64));
   c.password_queue_limit =
       static_cast<int>(env_int("MAILLON_PASSWORD_QUEUE", c.password_queue_limit, 1, 100'000));
+  c.password_wait_limit_ms =
+      static_cast<int>(env_int("MAILLON_PASSWORD_WAIT_MS", c.password_wait_limit_ms, 100, 600'000));
   c.login_failures_per_account = static_cast<int>(
       env_int("MAILLON_LOGIN_FAILURES_PER_ACCOUNT", c.login_failures_per_account, 1, 1'000'000));
   c.login_failures_per_address = static_cast<int>(

@@ -40,6 +40,7 @@ struct Config {
   // logins, registrations and erasures that may wait for one (429 beyond).
   int password_threads = 1;
   int password_queue_limit = 64;
+  int password_wait_limit_ms = 10'000;  // waited longer for a thread: 429 without hashing
   // Failed logins allowed per minute, per account and per client address (429 beyond); a
   // successful login never counts.
   int login_failures_per_account = 5;

@@ -504,6 +504,11 @@ bool is_probe(const std::string& path) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
+// The password lane is full, or a request waited past its limit for it: the client retries.
+ApiError password_lane_full() {
+  return too_many_requests(1, "Trop de connexions en cours : réessayez dans un instant.");
+}
+
 // The request's server span, a child of the caller's traceparent when it sent a valid one.
 std::shared_ptr<trace::Span> server_span(const Request& req) {
   auto parent = req.headers.find("traceparent");
@@ -581,6 +586,10 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
     std::string route = "unmatched";
     Response res;
     try {
+      if (lane == Lane::password &&
+          monotonic_us() - start_us > int64_t{options.password_wait_limit_ms} * 1000) {
+        throw password_lane_full();  // its client has waited enough: free the thread for others
+      }
       res = dispatch(*req, matched, path_known, route);
     } catch (const ApiError& e) {
       res = problem_response(e, req->request_id);
@@ -595,11 +604,7 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
   });
   if (!queued && lane == Lane::password) {
     // A client's answer to wait and retry, not a failure of the service.
-    finish(problem_response(too_many_requests(1,
-                                              "Trop de connexions en cours : réessayez dans "
-                                              "un instant."),
-                            req->request_id),
-           "unmatched");
+    finish(problem_response(password_lane_full(), req->request_id), "unmatched");
   } else if (!queued) {
     finish(problem_response(
                ApiError(503, "overloaded", "Service surchargé", "Réessayez dans un instant."),

@@ -92,6 +92,9 @@ struct HttpOptions {
   TrustedProxies trusted_proxies = *TrustedProxies::parse(TrustedProxies::kDefault);
   int password_threads = 1;
   std::size_t password_queue_limit = 64;  // beyond it: 429 with Retry-After
+  // A login or registration that waited this long for a hashing thread answers 429 at once
+  // instead of hashing: under a flood, nobody waits past it plus one hash.
+  int password_wait_limit_ms = 10'000;
 };
 
 class HttpServer {

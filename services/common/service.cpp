@@ -46,6 +46,7 @@ HttpOptions http_options(const Config& c) {
   o.trusted_proxies = *TrustedProxies::parse(c.trusted_proxies);
   o.password_threads = c.password_threads;
   o.password_queue_limit = static_cast<std::size_t>(c.password_queue_limit);
+  o.password_wait_limit_ms = c.password_wait_limit_ms;
   return o;
 }
 

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -41,8 +43,14 @@ class AuthServiceTest : public ::testing::Test {
     narrow = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_THREADS", "1"},
                                                        {"MAILLON_PASSWORD_QUEUE", "2"}}));
     narrow->start();
+    // And one whose queue is deep but where nobody waits more than 100 ms for the hashing thread.
+    hasty = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_THREADS", "1"},
+                                                      {"MAILLON_PASSWORD_QUEUE", "64"},
+                                                      {"MAILLON_PASSWORD_WAIT_MS", "100"}}));
+    hasty->start();
   }
   static void TearDownTestSuite() {
+    delete hasty;
     delete narrow;
     delete tight;
     delete notify;
@@ -56,6 +64,7 @@ class AuthServiceTest : public ::testing::Test {
   static inline ServiceProcess* notify = nullptr;
   static inline ServiceProcess* tight = nullptr;
   static inline ServiceProcess* narrow = nullptr;
+  static inline ServiceProcess* hasty = nullptr;
   static inline std::string community, site, other_site;
 
   // Builders ---------------------------------------------------------------------------------
@@ -269,6 +278,40 @@ TEST_F(AuthServiceTest, logins_beyond_the_password_queue_wait_with_429_and_reads
   EXPECT_GT(throttled.load(), 0) << "16 logins at once, 1 hashing and 2 waiting";
   EXPECT_GT(unauthorized.load(), 0);
   EXPECT_EQ(other.load(), 0);
+}
+
+TEST_F(AuthServiceTest, a_login_that_waited_past_the_limit_for_a_hash_answers_429_at_once) {
+  std::atomic<int> unauthorized{0}, throttled{0}, other{0};
+  std::atomic<int64_t> slowest_throttled_ms{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < 24; ++i) {
+    flood.emplace_back([&, i] {
+      const Json body = {{"email", "attente" + std::to_string(i) + "@test.maillon"},
+                         {"password", "devinette-1"}};
+      const auto start = std::chrono::steady_clock::now();
+      auto r = request_from("127.0.0.33", hasty->url(), "POST", "/v1/auth/login", body.dump());
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      if (r.status == 429 && r.header("retry-after")) {
+        ++throttled;
+        int64_t seen = slowest_throttled_ms.load();
+        while (ms > seen && !slowest_throttled_ms.compare_exchange_weak(seen, ms)) {
+        }
+      } else {
+        (r.status == 401 ? unauthorized : other)++;
+      }
+    });
+  }
+  for (auto& t : flood) t.join();
+  // 24 Argon2id hashes one after the other take far more than 100 ms: the queue (64) never
+  // fills, so every 429 comes from the wait limit, and the first login was hashed.
+  EXPECT_GT(throttled.load(), 0) << "24 logins at once, one hashing thread, 100 ms of patience";
+  EXPECT_GT(unauthorized.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  std::printf("[ wait     ] %d hashed (401), %d refused (429), the slowest 429 after %lld ms\n",
+              unauthorized.load(), throttled.load(),
+              static_cast<long long>(slowest_throttled_ms.load()));
 }
 
 // --- sessions end at once everywhere -----------------------------------------------------------
