@@ -4,7 +4,8 @@
 // the integration harness (tests/integration/harness.hpp).
 //
 // Env: MAILLON_TEST_DATABASE_URL, MAILLON_TEST_REDIS_URL; optional MAILLON_BENCH_SECONDS
-// (default 5) and MAILLON_BENCH_CONNECTIONS (default 32).
+// (default 5), MAILLON_BENCH_CONNECTIONS (default 32) and MAILLON_BENCH_POSTERS (the members who
+// create, default 16).
 // Prints: BENCH listings.search ours=<req/s> anchor=<req/s> ratio=<x>, and listings.create; and
 // listings.create_insert: the same creations against what PostgreSQL itself allows for the same
 // rows (one single-row INSERT of a listing and one of its outbox event per transaction, from as
@@ -71,10 +72,13 @@ std::string search_script(const std::string& token) {
   return "wrk.headers[\"Authorization\"] = \"Bearer " + token + "\"\n";
 }
 
-// Varied titles and positions around Lille, so searches find a realistic mix.
-std::string create_script(const std::string& token) {
-  return search_script(token) + R"LUA(wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+// Varied titles and positions around Lille, so searches find a realistic mix; each request from
+// one of `tokens`' members in turn, as many clients are many members (the anchor's rows, too,
+// have a new member each).
+std::string create_script(const std::vector<std::string>& tokens) {
+  std::string list;
+  for (const auto& token : tokens) list += "\"Bearer " + token + "\",";
+  return "local tokens = {" + list + "}\n" + R"LUA(wrk.method = "POST"
 local titles = {"Perceuse à percussion", "Vélo de ville", "Escabeau alu", "Tondeuse électrique",
                 "Machine à coudre", "Perceuse visseuse", "Scie sauteuse", "Ponceuse"}
 local n = 0
@@ -84,7 +88,9 @@ request = function()
     '{"kind":"good","mode":"lend","category":"outillage-a-main","title":"%s %d",' ..
     '"tags":["bricolage"],"location":{"lat":%.5f,"lon":%.5f}}',
     titles[n % #titles + 1], n, 50.55 + math.random() * 0.15, 2.95 + math.random() * 0.25)
-  return wrk.format(nil, nil, nil, body)
+  local headers = {["Content-Type"] = "application/json",
+                   ["Authorization"] = tokens[n % #tokens + 1]}
+  return wrk.format(nil, nil, headers, body)
 end
 )LUA";
 }
@@ -156,9 +162,13 @@ int run() {
   std::string community = world.create_community("Banc d'essai");
   std::string site = world.create_site(community, "Tiers-lieu de Fives", 50.63, 3.09);
   MemberInfo member = world.register_member(community, "Membre", site);
+  std::vector<std::string> tokens = {member.token};
+  const int posters = std::stoi(env_or("MAILLON_BENCH_POSTERS", "16"));
+  for (int i = 1; i < posters; ++i)
+    tokens.push_back(world.register_member(community, "membre" + std::to_string(i), site).token);
   ServiceProcess offers("offers", world.env());
   offers.start();
-  write_file(dir + "/create.lua", create_script(member.token));
+  write_file(dir + "/create.lua", create_script(tokens));
   write_file(dir + "/search.lua", search_script(member.token));
   // Creation first: it also fills the table the searches then run on.
   double anchor_create = wrk_rps(offers.url() + "/healthz", "", seconds, connections);
