@@ -1,6 +1,7 @@
 // The one consumer loop every service uses for the streams it reads.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -71,13 +72,14 @@ void log_applied(const std::string& stream, const Event& event) {
 }  // namespace
 
 StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics,
-                               const std::string& stream, EventHandler handler)
+                               const std::string& stream, EventHandler handler, EventTypes acts_on)
     : config_(config),
       db_(db),
       metrics_(metrics),
       stream_(config.stream(stream)),
       group_(config.service_name),
-      handler_(std::move(handler)) {
+      handler_(std::move(handler)),
+      acts_on_(std::move(acts_on)) {
   metrics_.add_collector([this](Metrics& m) {
     try {
       Redis redis(config_.redis_url, 500);
@@ -126,6 +128,12 @@ void StreamConsumer::ensure_group(Redis& redis) {
     throw RedisError("XGROUP CREATE failed: " + reply_string(r.get()));
   }
   group_ready_ = true;
+}
+
+bool StreamConsumer::passes_over(const Event& event) const {
+  return !acts_on_.empty() &&
+         std::find(acts_on_.begin(), acts_on_.end(), event.type) == acts_on_.end() &&
+         is_declared_event_type(event.type);
 }
 
 bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
@@ -185,6 +193,7 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
   std::vector<std::string> acks = {"XACK", stream_, group_};
   std::vector<Event> events;
   std::vector<std::string> payloads;
+  double passed_over = 0;
   for (std::size_t i = 0; i < entries->elements; ++i) {
     const redisReply* entry = entries->element[i];
     if (!entry || entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
@@ -194,6 +203,12 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
     if (!event || !is_uuid(event->id)) {
       dead_letter(redis, id, payload, "enveloppe d'événement invalide");
       acks.push_back(id);
+      continue;
+    }
+    if (passes_over(*event)) {
+      failures_.erase(id);
+      acks.push_back(id);
+      ++passed_over;
       continue;
     }
     event->entry_id = id;
@@ -240,6 +255,8 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
       }
     }
   }
+  if (passed_over > 0)
+    metrics_.inc("maillon_events_passed_over_total", "stream=\"" + stream_ + "\"", passed_over);
   if (acks.size() > 3) redis.command(acks);
   return static_cast<int>(entries->elements);
 }

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "services/common/config.hpp"
 
@@ -109,6 +110,11 @@ class OutboxRelay {
 };
 
 using EventHandler = std::function<void(pqxx::work&, const Event&)>;
+// The declared event types a handler acts on; empty: every type. An event of another declared
+// type is acknowledged without a transaction (nothing to apply, nothing to record: a stream's
+// bulk, such as transfers for a service that only follows the links, costs no commit). A type
+// nobody declared still reaches the handler, to be dead-lettered with its reason.
+using EventTypes = std::vector<std::string>;
 
 // A consumer group member on one stream: re-reads its own pending entries first, reclaims
 // entries of dead consumers (XAUTOCLAIM), applies each event at most once (its id recorded in
@@ -118,7 +124,7 @@ using EventHandler = std::function<void(pqxx::work&, const Event&)>;
 class StreamConsumer {
  public:
   StreamConsumer(const Config& config, Db& db, Metrics& metrics, const std::string& stream,
-                 EventHandler handler);
+                 EventHandler handler, EventTypes acts_on = {});
   ~StreamConsumer();
   void start();
   void stop();
@@ -133,6 +139,7 @@ class StreamConsumer {
   std::string stream_;  // full name with prefix
   std::string group_;
   EventHandler handler_;
+  EventTypes acts_on_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::map<std::string, int> failures_;  // entry id -> failed attempts in this process
@@ -143,6 +150,7 @@ class StreamConsumer {
   void loop();
   void ensure_group(Redis& redis);
   int handle_entries(Redis& redis, const redisReply* entries);
+  bool passes_over(const Event& event) const;         // a declared type its handler does not act on
   bool apply_in(pqxx::work& tx, const Event& event);  // false: applied before
   bool apply(const Event& event);
   bool apply_all(const std::vector<Event>& events);

@@ -115,6 +115,10 @@ std::string_view to_string(ExchangeEventType type) {
   return enum_name(kTypes, type);
 }
 
+std::vector<std::string> type_names(std::initializer_list<ExchangeEventType> types) {
+  return enum_names(kTypes, types);
+}
+
 std::optional<ExchangeEventType> exchange_event_type(std::string_view type) {
   return enum_from_name(kTypes, type);
 }

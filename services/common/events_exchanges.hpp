@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "exchange/exchange_flow.hpp"
 #include "services/common/typed_events.hpp"
@@ -94,6 +96,8 @@ struct ExchangeEvent {
 };
 
 std::string_view to_string(ExchangeEventType type);
+// The names of `types` ("exchange.completed", ...): a consumer's EventTypes.
+std::vector<std::string> type_names(std::initializer_list<ExchangeEventType> types);
 // "exchange.accepted" -> accepted; nullopt for any other name.
 std::optional<ExchangeEventType> exchange_event_type(std::string_view type);
 std::string_view resolution_outcome_name(ResolutionOutcome outcome);

@@ -40,6 +40,10 @@ std::optional<LedgerCommandType> ledger_command_type(std::string_view type) {
   return enum_from_name(kCommandTypes, type);
 }
 
+std::vector<std::string> type_names(std::initializer_list<TransferEventType> types) {
+  return enum_names(kTransferTypes, types);
+}
+
 std::optional<TransferEventType> transfer_event_type(std::string_view type) {
   return enum_from_name(kTransferTypes, type);
 }

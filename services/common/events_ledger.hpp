@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "exchange/ledger.hpp"
 #include "services/common/typed_events.hpp"
@@ -89,5 +91,7 @@ struct FederationLinkUpdated {
 
 std::optional<LedgerCommandType> ledger_command_type(std::string_view type);
 std::optional<TransferEventType> transfer_event_type(std::string_view type);
+// The names of `types` ("transfer.rejected", ...): a consumer's EventTypes.
+std::vector<std::string> type_names(std::initializer_list<TransferEventType> types);
 
 }  // namespace maillon

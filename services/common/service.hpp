@@ -37,8 +37,9 @@ class Service {
   Authenticator auth;
   HttpServer http;
 
-  // Consume a stream (logical name) with this service's consumer group.
-  void consume(const std::string& stream, EventHandler handler);
+  // Consume a stream (logical name) with this service's consumer group; `acts_on`, when given,
+  // the declared event types the handler acts on (the others cost no transaction: EventTypes).
+  void consume(const std::string& stream, EventHandler handler, EventTypes acts_on = {});
   // Run `job` every `interval` in a transaction holding a transaction-level advisory lock named
   // after the job: with N replicas, one runs it at a time and none runs it twice at once.
   void every(const std::string& name, std::chrono::milliseconds interval, Job job);

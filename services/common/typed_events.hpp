@@ -24,6 +24,7 @@
 //     or test `if (!x)` and `x.reason()` when another fallback is part of the contract.
 #pragma once
 
+#include <initializer_list>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
@@ -32,6 +33,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace maillon {
 
@@ -112,6 +114,15 @@ std::optional<E> enum_from_name(const EnumName<E> (&table)[N], std::string_view 
 template <class E, std::size_t N>
 std::string_view enum_name(const EnumName<E> (&table)[N], E value) {
   return enum_name(std::span<const EnumName<E>>(table), value);
+}
+
+// The names of `values` in `table`, in their order.
+template <class E, std::size_t N>
+std::vector<std::string> enum_names(const EnumName<E> (&table)[N],
+                                    std::initializer_list<E> values) {
+  std::vector<std::string> names;
+  for (const E value : values) names.emplace_back(enum_name(table, value));
+  return names;
 }
 
 // The registry: every event type the system declares, per stream (logical name: "exchanges").

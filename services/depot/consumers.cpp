@@ -151,9 +151,15 @@ void register_consumers(const std::shared_ptr<const DepotContext>& context) {
   Service& s = context->service;
   // Communities and sites: the directory; the depot has no use for the members' own events.
   s.consume("members", [](pqxx::work& tx, const Event& e) { directory::apply(tx, e); });
-  s.consume("ledger.events", [](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e); });
-  s.consume("exchanges",
-            [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  // Only what apply_ledger_event and apply_exchange_event act on: the rest costs no commit.
+  s.consume(
+      "ledger.events", [](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e); },
+      type_names({TransferEventType::rejected}));
+  using T = ExchangeEventType;
+  s.consume(
+      "exchanges",
+      [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); },
+      type_names({T::late, T::completed, T::lost}));
   std::chrono::milliseconds interval = job_interval_from_env();
   s.every("depot-lapse-reservations", interval,
           [context](pqxx::work& tx) { lapse_reservations(*context, tx); });

@@ -241,11 +241,14 @@ void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {
               [&s, index](pqxx::work& tx, const Event& e) { on_listing_event(s, *index, tx, e); });
   }
   s.consume("members", [index](pqxx::work& tx, const Event& e) { on_member_event(*index, tx, e); });
-  s.consume("exchanges",
-            [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); });
+  using T = ExchangeEventType;
+  s.consume(
+      "exchanges", [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); },
+      type_names({T::completed, T::abandoned, T::no_show}));
   // Federation links (issue 23); transfers, the stream's bulk, change nothing here.
   s.consume(kLedgerEventsStream,
-            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); });
+            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); },
+            {FederationLinkUpdated::type_name()});
 }
 
 }  // namespace maillon::matching_service

@@ -255,21 +255,25 @@ void register_service(Service& service) {
   // Reliability figures come from the exchange workflow's outcomes: a completed exchange counts
   // for both parties, an abandoned one only against whoever cancelled it (staff acting for a
   // member cancel in that member's name).
-  service.consume("exchanges", [](pqxx::work& tx, const Event& e) {
-    const ExchangeEvent x = ExchangeEvent::read(e).value();
-    if (x.type == ExchangeEventType::completed) {
-      for (const auto* party : {&x.provider_id, &x.receiver_id}) {
-        if (*party && !(*party)->empty()) repo::count_exchange(tx, **party, true);
-      }
-    } else if (x.type == ExchangeEventType::abandoned) {
-      const auto& who = x.on_behalf_of ? x.on_behalf_of : x.actor_id;
-      if (who && !who->empty()) repo::count_exchange(tx, *who, false);
-    } else if (x.type == ExchangeEventType::rated && x.rated_id && x.stars) {
-      repo::record_rating(tx, *x.rated_id, *x.stars);
-    } else if (x.type == ExchangeEventType::no_show && x.no_show_member_id) {
-      repo::count_no_show(tx, *x.no_show_member_id);  // the absent party, not who recorded it
-    }
-  });
+  service.consume(
+      "exchanges",
+      [](pqxx::work& tx, const Event& e) {
+        const ExchangeEvent x = ExchangeEvent::read(e).value();
+        if (x.type == ExchangeEventType::completed) {
+          for (const auto* party : {&x.provider_id, &x.receiver_id}) {
+            if (*party && !(*party)->empty()) repo::count_exchange(tx, **party, true);
+          }
+        } else if (x.type == ExchangeEventType::abandoned) {
+          const auto& who = x.on_behalf_of ? x.on_behalf_of : x.actor_id;
+          if (who && !who->empty()) repo::count_exchange(tx, *who, false);
+        } else if (x.type == ExchangeEventType::rated && x.rated_id && x.stars) {
+          repo::record_rating(tx, *x.rated_id, *x.stars);
+        } else if (x.type == ExchangeEventType::no_show && x.no_show_member_id) {
+          repo::count_no_show(tx, *x.no_show_member_id);  // the absent party, not who recorded it
+        }
+      },
+      type_names({ExchangeEventType::completed, ExchangeEventType::abandoned,
+                  ExchangeEventType::rated, ExchangeEventType::no_show}));
 }
 
 }  // namespace maillon::members

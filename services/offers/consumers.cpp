@@ -204,7 +204,8 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
   // Federation links (issue 23): which communities' listings cross to whom. Transfers, the
   // stream's bulk, change nothing here.
   s.consume(kLedgerEventsStream,
-            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); });
+            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); },
+            {FederationLinkUpdated::type_name()});
   if (context->config.side == ListingSide::offer) register_depot_consumer(context);
   s.every("expire-listings", context->config.expiry_interval,
           [context](pqxx::work& tx) { expire_due(*context, tx); });

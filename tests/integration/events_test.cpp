@@ -174,6 +174,26 @@ TEST_F(EventsTest, a_page_of_events_is_applied_in_one_transaction_and_once) {
   EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 20);
 }
 
+TEST_F(EventsTest, declared_types_the_handler_does_not_act_on_are_acknowledged_without_a_commit) {
+  publish("transfer.posted", 3);          // declared, and not this consumer's business
+  publish("federation.link.updated", 1);  // declared, and what it acts on
+  publish("thing.made", 1);               // declared by nobody: the handler must see it
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  ASSERT_EQ(relay.publish_batch(redis), 5);
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler(),
+                          {"federation.link.updated"});
+  int handled = 0;
+  for (int pass = 0; pass < 5 && handled == 0; ++pass) handled = consumer.poll_once(redis, 100);
+  ASSERT_EQ(handled, 5);
+  EXPECT_EQ(count("SELECT count(*) FROM effects"), 2);
+  // Nothing recorded for the three transfers: no transaction was opened for them.
+  EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 2);
+  auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
+  EXPECT_EQ(pending->element[0]->integer, 0) << "every entry acknowledged, passed over or not";
+  EXPECT_NE(metrics.render().find("maillon_events_passed_over_total"), std::string::npos);
+}
+
 TEST_F(EventsTest, a_row_of_several_events_is_published_as_one_entry_each_in_order) {
   // What a batch writer stores (Outbox::kEventsPerRowMax): one event per line.
   std::vector<std::string> ids;
