@@ -199,8 +199,12 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
   Service& s = context->service;
   s.consume("members",
             [context](pqxx::work& tx, const Event& e) { apply_members_event(*context, tx, e); });
-  s.consume("exchanges",
-            [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); });
+  // The outcomes exchange_listing_event turns into a listing's lifecycle event; no other.
+  using T = ExchangeEventType;
+  s.consume(
+      "exchanges",
+      [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); },
+      type_names({T::resolved, T::accepted, T::completed, T::cancelled, T::declined, T::expired}));
   // Federation links (issue 23): which communities' listings cross to whom. Transfers, the
   // stream's bulk, change nothing here.
   s.consume(kLedgerEventsStream,
