@@ -559,6 +559,12 @@ TEST_F(Federation, listings_posted_before_a_link_are_matched_once_it_is_active) 
   ASSERT_TRUE(eventually([&] { return matches_of_offer(first).is_array(); }, 10000));
   EXPECT_TRUE(matches_of_request(first).empty());
   EXPECT_TRUE(matches_of_offer(second).empty());
+  // Both replicas start again from the read model: no later write brings either listing back
+  // through the index feed, only the link can pair them now.
+  for (ServiceProcess* replica : {&first, &second}) {
+    replica->terminate();
+    replica->start();
+  }
 
   const std::string link = w->active_link(x, y, 500, 500);
   // Each replica's index learns the link (the offer shows near the asker on both) and pairs
