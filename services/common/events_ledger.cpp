@@ -157,4 +157,39 @@ nlohmann::json FederationLinkUpdated::data() const {
   return data;
 }
 
+Read<FederationReconciliationDiffered> FederationReconciliationDiffered::read(const Event& e) {
+  auto read = [](EventFields& f, FederationReconciliationDiffered& d) {
+    d.link_id = f.uuid("link_id");
+    d.community_id = f.uuid("community_id");
+    d.partner_community_id = f.uuid("partner_community_id");
+    d.day = f.text("day");
+    d.differences = f.integer("differences");
+    d.mirror_agrees = f.boolean("mirror_agrees");
+    const nlohmann::json* ids = f.raw("transfer_ids");
+    if (ids == nullptr || !ids->is_array()) {
+      f.fail("transfer_ids must be an array");
+      return;
+    }
+    for (const auto& id : *ids) {
+      if (!id.is_string()) {
+        f.fail("transfer_ids must hold strings");
+        return;
+      }
+      d.transfer_ids.push_back(id.get<std::string>());
+    }
+  };
+  return read_event<FederationReconciliationDiffered>(
+      e, e.type == type_name(), "not a federation reconciliation event: ", read);
+}
+
+nlohmann::json FederationReconciliationDiffered::data() const {
+  return {{"link_id", link_id},
+          {"community_id", community_id},
+          {"partner_community_id", partner_community_id},
+          {"day", day},
+          {"differences", differences},
+          {"transfer_ids", transfer_ids},
+          {"mirror_agrees", mirror_agrees}};
+}
+
 }  // namespace maillon

@@ -2,7 +2,8 @@
 // .post, .void: ledger.command.schema.json) and the ledger's answers on ledger.events
 // (transfer.pending, .posted, .voided: transfer.data.schema.json#/$defs/transfer;
 // transfer.rejected:
-// #/$defs/rejected), and the federation's links (federation.link.updated). See typed_events.hpp
+// #/$defs/rejected), and the federation's links (federation.link.updated) and reconciliation
+// differences (federation.reconciliation.differed). See typed_events.hpp
 // for the pattern.
 #pragma once
 
@@ -87,6 +88,25 @@ struct FederationLinkUpdated {
   static Read<FederationLinkUpdated> read(const Event& e);
   nlohmann::json data() const;
   static std::string type_name() { return "federation.link.updated"; }
+};
+
+// The daily reconciliation of a link with another installation found its mirror accounts
+// disagreeing (federation.reconciliation.differed.schema.json), on ledger.events: emitted by the
+// ledger of each side for its own community (the envelope's community_id), once per link, day
+// and set of differences. Notify tells that community's administrators.
+struct FederationReconciliationDiffered {
+  std::string link_id;
+  std::string community_id;  // ours: the side whose admins are told
+  std::string partner_community_id;
+  std::string day;          // YYYY-MM-DD (UTC) of the run that found it
+  int64_t differences = 0;  // transfers that disagree, plus one when the balances do not mirror
+  std::vector<std::string> transfer_ids;  // those transfers (at most kReconciliationIdsMax)
+  bool mirror_agrees = true;
+
+  static constexpr std::size_t kReconciliationIdsMax = 50;
+  static Read<FederationReconciliationDiffered> read(const Event& e);
+  nlohmann::json data() const;
+  static std::string type_name() { return "federation.reconciliation.differed"; }
 };
 
 std::optional<LedgerCommandType> ledger_command_type(std::string_view type);

@@ -177,6 +177,7 @@ Read<MemberIdentity> MemberIdentity::read(const Event& e) {
     }
     m.status = f.optional_enumeration<MemberStatus>("status", kMemberStatuses);
     m.registered_by = f.optional_uuid("registered_by");
+    m.community_admin = f.optional_boolean("community_admin");
   });
 }
 
@@ -186,6 +187,7 @@ Json MemberIdentity::data() const {
             {"status", status ? name_of<MemberStatus>(kMemberStatuses, *status) : "active"}};
   write_fields(j, *this, kIdentity);
   if (registered_by) j["registered_by"] = *registered_by;
+  if (community_admin) j["community_admin"] = *community_admin;
   return j;
 }
 

@@ -62,6 +62,10 @@ struct MemberIdentity {
   std::vector<std::string> staff_site_ids;
   std::optional<MemberStatus> status;
   std::optional<std::string> registered_by;  // staff who registered the member at the desk
+  // member.updated when an administrator of the platform made the member an administrator of
+  // their community (true) or ended it (false); absent: unchanged (notify keeps who the admins
+  // are, to tell them what concerns the whole community).
+  std::optional<bool> community_admin;
 
   static Read<MemberIdentity> read(const Event& e);
   nlohmann::json data() const;

@@ -151,6 +151,9 @@ class RemoteFederation {
   Settings settings_;
   SigningKeyPair keys_;
   void load_keys();
+  // Tells our community's administrators (federation.reconciliation.differed) of the
+  // differences the daily job found, unless the same were raised today already.
+  void raise_differences(const Link& link, const Reconciliation& r);
 };
 
 // Routes (/federation/v1/messages, /v1/federation/transfers, reconciliation) and jobs.

@@ -107,6 +107,14 @@ std::vector<std::string> overdue_holds(pqxx::transaction_base& tx, int64_t now_u
   return ids;
 }
 
+bool record_reconciliation_alert(pqxx::transaction_base& tx, const std::string& link_id,
+                                 const std::string& community_id, const std::string& day,
+                                 const std::string& fingerprint) {
+  return tx.exec_params(kRecordReconciliationAlert, link_id, community_id, day, fingerprint)
+      .at(0)[0]
+      .as<bool>();
+}
+
 std::vector<std::string> unsettled_transfers(pqxx::transaction_base& tx, const std::string& link_id,
                                              const std::string& community_id) {
   std::vector<std::string> ids;

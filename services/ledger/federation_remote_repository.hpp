@@ -17,6 +17,12 @@ namespace maillon::ledger::remote::repo {
 // starting at the same time keeps whichever was stored first).
 SigningKeyPair installation_keys(pqxx::transaction_base& tx, const SigningKeyPair& fresh);
 
+// Records that a reconciliation of the link found these differences on `day` (YYYY-MM-DD);
+// true when no run had found the same (`fingerprint`) that day on this side: raise them.
+bool record_reconciliation_alert(pqxx::transaction_base& tx, const std::string& link_id,
+                                 const std::string& community_id, const std::string& day,
+                                 const std::string& fingerprint);
+
 // (link id, our community) of every active link with another installation.
 std::vector<std::pair<std::string, std::string>> active_remote_links(pqxx::transaction_base& tx);
 

@@ -88,3 +88,11 @@ WHERE state = 'holding'
   AND deadline_us <= $1
 ORDER BY deadline_us
 LIMIT $2;
+
+-- name: kRecordReconciliationAlert
+-- true: the first run to find this set of differences today (raise it); false: found again.
+INSERT INTO federation_reconciliation_alerts AS a (link_id, community_id, day, fingerprint)
+VALUES ($1::uuid, $2::uuid, $3::date, $4)
+ON CONFLICT (link_id, community_id, day, fingerprint)
+DO UPDATE SET last_found_at = now(), runs = a.runs + 1
+RETURNING (xmax = 0);

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "services/common/events_ledger.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -277,7 +278,7 @@ Reconciliation RemoteFederation::reconcile(const Link& link) {
   s_.metrics.set("maillon_federation_reconciliation_differences", "link_id=\"" + link.id + "\"",
                  static_cast<double>(r.differences));
   if (r.differences > 0) {
-    // Both admins learn it: each installation runs this job, logs and counts on its side.
+    // Logged and counted here; the daily job (reconcile_all) also raises it to our admins.
     log::error("federation: the mirror accounts disagree with the partner installation",
                {{"link_id", link.id},
                 {"community_id", link.community_id},
@@ -287,15 +288,49 @@ Reconciliation RemoteFederation::reconcile(const Link& link) {
   return r;
 }
 
+void RemoteFederation::raise_differences(const Link& link, const Reconciliation& r) {
+  FederationReconciliationDiffered raised;
+  raised.link_id = link.id;
+  raised.community_id = link.community_id;
+  raised.partner_community_id = link.partner_community_id;
+  raised.day = format_rfc3339(s_.clock.now_s()).substr(0, 10);
+  raised.differences = r.differences;
+  raised.mirror_agrees = r.body.value("mirror_agrees", true);
+  // The set of differences, whatever order they were found in: the same set is raised once a day.
+  std::vector<std::string> found;
+  for (const auto& d : r.body.value("differences", Json::array()))
+    found.push_back(d.value("transfer_id", "") + " " + d.value("kind", ""));
+  std::sort(found.begin(), found.end());
+  std::string fingerprint = raised.mirror_agrees ? "mirror-agrees" : "mirror-differs";
+  for (const std::string& f : found) fingerprint += "\n" + f;
+  for (const auto& d : r.body.value("differences", Json::array())) {
+    if (raised.transfer_ids.size() == FederationReconciliationDiffered::kReconciliationIdsMax)
+      break;
+    raised.transfer_ids.push_back(d.value("transfer_id", ""));
+  }
+  s_.db.transact([&](pqxx::work& tx) {
+    if (!repo::record_reconciliation_alert(tx, link.id, link.community_id, raised.day, fingerprint))
+      return;
+    s_.outbox.add(tx, kLedgerEventsStream, FederationReconciliationDiffered::type_name(),
+                  link.community_id, raised.data(),
+                  uuid_from_name("federation.reconciliation.differed:" + link.id + ":" +
+                                 link.community_id + ":" + raised.day + ":" + fingerprint));
+  });
+}
+
 void RemoteFederation::reconcile_all() {
   const auto keys =
       read_only(s_.db, [](pqxx::nontransaction& tx) { return repo::active_remote_links(tx); });
   for (const auto& key : keys) {
     const auto link = s_.db.transact(
         [&](pqxx::work& tx) { return federation::find_link(tx, key.first, key.second); });
-    if (link && reconcile(*link).refusal == Refusal::partner_unreachable)
+    if (!link) continue;
+    const Reconciliation r = reconcile(*link);
+    if (r.refusal == Refusal::partner_unreachable)
       log::warn("federation: reconciliation postponed, partner unreachable",
                 {{"link_id", key.first}});
+    // Each installation runs this job for its own side: between the two, both admins hear of it.
+    if (r.refusal == Refusal::none && r.differences > 0) raise_differences(*link, r);
   }
 }
 

@@ -161,6 +161,22 @@ void on_exchange_event(MatchIndex& index, pqxx::work& tx, const Event& e) {
   }
 }
 
+// The (community, partner) pairs active in `now` and not in `before`, each way round.
+std::vector<std::pair<std::string, std::string>> links_gained(
+    const std::unordered_map<std::string, std::vector<std::string>>& before,
+    const std::unordered_map<std::string, std::vector<std::string>>& now) {
+  std::vector<std::pair<std::string, std::string>> gained;
+  for (const auto& [community, partners] : now) {
+    const auto was = before.find(community);
+    for (const std::string& partner : partners) {
+      if (was == before.end() ||
+          std::find(was->second.begin(), was->second.end(), partner) == was->second.end())
+        gained.emplace_back(community, partner);
+    }
+  }
+  return gained;
+}
+
 }  // namespace
 
 std::string rebuild_index(Service& s, MatchIndex& index) {
@@ -203,8 +219,10 @@ void IndexFollower::follow_once() {
   }
   // Federation links as the ledger.events consumer last stored them (any replica's): a few rows,
   // so one poll bounds how long a suspended link still pairs and shows listings across.
-  index_->set_partners(read_only(
-      s_.db, [](pqxx::transaction_base& tx) { return federation_partners::all_active(tx); }));
+  auto partners = read_only(
+      s_.db, [](pqxx::transaction_base& tx) { return federation_partners::all_active(tx); });
+  const auto gained = links_gained(partners_, partners);
+  index_->set_partners(partners);
   std::vector<std::pair<const ReadListing*, std::vector<Proposal>>> found;
   std::vector<std::string> involved;
   for (const ReadListing& row : rows) {
@@ -212,6 +230,28 @@ void IndexFollower::follow_once() {
     // transaction could not see a counterpart committed by a concurrent one, this read can.
     // A row a consumer has since overtaken changes nothing (the index keeps the newer one).
     auto proposals = index_->upsert_and_match(row, kMatchesPerListing, s_.clock.now_s());
+    if (proposals.empty()) continue;
+    involved.push_back(row.id);
+    for (const Proposal& p : proposals) involved.push_back(p.other_id);
+    found.emplace_back(&row, std::move(proposals));
+  }
+  // A link that became active: the listings of each side that cross, with the other side's. Read
+  // after the feed was applied, so the index holds them at least as new as this read.
+  std::vector<ReadListing> across;
+  if (!gained.empty()) {
+    std::vector<std::string> communities;
+    for (const auto& [community, partner] : gained) communities.push_back(community);
+    across = read_only(s_.db, [&](pqxx::transaction_base& tx) {
+      return repo::crossing_listings_of(tx, communities);
+    });
+  }
+  for (const ReadListing& row : across) {
+    std::vector<Proposal> proposals;
+    for (const auto& [community, partner] : gained) {
+      if (community != row.community_id) continue;
+      auto with = index_->matches_with_partner(row, partner, kMatchesPerListing, s_.clock.now_s());
+      proposals.insert(proposals.end(), with.begin(), with.end());
+    }
     if (proposals.empty()) continue;
     involved.push_back(row.id);
     for (const Proposal& p : proposals) involved.push_back(p.other_id);
@@ -231,6 +271,8 @@ void IndexFollower::follow_once() {
       }
     });
   }
+  // Only once stored: a poll that failed pairs the same links again at the next one.
+  partners_ = std::move(partners);
   position_ = std::move(next);
 }
 

@@ -276,6 +276,22 @@ std::optional<bool> MatchIndex::pair_holds(const std::string& community_id,
   return engine->second->pair_holds(id, listing_id_of(other), now_s);
 }
 
+std::vector<Proposal> MatchIndex::matches_with_partner(const ReadListing& listing,
+                                                       const std::string& partner, std::size_t k,
+                                                       int64_t now_s) const {
+  std::shared_lock lock(mutex_);
+  if (crossing_community_.find(listing.id) == crossing_community_.end()) return {};
+  auto candidates =
+      to_proposals(crossing_->top_matches(listing_id_of(listing.id), matching::kMaxResults, now_s));
+  std::erase_if(candidates, [&](const Proposal& p) {
+    const auto of = crossing_community_.find(p.other_id);
+    return of == crossing_community_.end() || of->second != partner ||
+           !partner_listing(listing.community_id, p.other_id);
+  });
+  if (candidates.size() > k) candidates.resize(k);
+  return candidates;
+}
+
 void MatchIndex::set_partners(std::unordered_map<std::string, std::vector<std::string>> partners) {
   std::unique_lock lock(mutex_);
   partners_ = std::move(partners);

@@ -78,6 +78,11 @@ class MatchIndex {
   std::vector<Proposal> still_holding(const ReadListing& listing, std::vector<Proposal> proposals,
                                       const std::map<std::string, int64_t>& locked,
                                       int64_t now_s) const;
+  // For a link that became active: the best k of a listing that crosses among `partner`'s that
+  // cross, which neither's publication could pair while the two were not linked. Empty when the
+  // listing is not in the index as one that crosses, or `partner` is not its community's partner.
+  std::vector<Proposal> matches_with_partner(const ReadListing& listing, const std::string& partner,
+                                             std::size_t k, int64_t now_s) const;
   std::vector<Proposal> nearby(const NearbyInput& input) const;
   // Each community's active federation partners (services/common/federation_partners.hpp):
   // listings that cross pair with, and are shown to, these communities only.

@@ -81,6 +81,17 @@ std::vector<ReadListing> active_listings(pqxx::work& tx) {
   return out;
 }
 
+std::vector<ReadListing> crossing_listings_of(pqxx::transaction_base& tx,
+                                              const std::vector<std::string>& community_ids) {
+  std::vector<ReadListing> out;
+  if (community_ids.empty()) return out;
+  static const std::string kQuery = std::string("SELECT ") + kListingColumns + kCrossingListingsOf;
+  for (const auto& row : tx.exec_params(kQuery, array_literal(community_ids))) {
+    out.push_back(read_listing(row));
+  }
+  return out;
+}
+
 std::string feed_position(pqxx::transaction_base& tx) {
   return tx.exec(change_feed::kPosition).at(0)[0].c_str();
 }

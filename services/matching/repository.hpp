@@ -31,6 +31,10 @@ std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
 // Every active listing of a member (to take them out when the member is erased), then closed.
 std::vector<ReadListing> close_listings_of_member(pqxx::work& tx, const std::string& member_id);
 std::vector<ReadListing> active_listings(pqxx::work& tx);
+// The active listings of these communities that cross (visibility federation or public): what a
+// link that became active pairs anew.
+std::vector<ReadListing> crossing_listings_of(pqxx::transaction_base& tx,
+                                              const std::vector<std::string>& community_ids);
 // The oldest transaction still running: rows written after a read that began now have a
 // written_by_xact at least this large (schemas/matching/002_index_feed.sql).
 std::string feed_position(pqxx::transaction_base& tx);
@@ -74,7 +78,8 @@ std::vector<std::string> proposed_counterparts(pqxx::work& tx, const std::string
 // dismissed ones stay, so that a dismissed pair is never proposed again. Returns the count.
 std::size_t delete_proposed_matches(pqxx::work& tx, const std::string& listing_id,
                                     const std::vector<std::string>& other_ids);
-// Proposed matches whose two listings are active, best first.
+// Proposed matches whose two listings are active, best first; a pair across communities only
+// while their link is active.
 std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit);
 std::vector<MatchRow> matches_of_member(pqxx::work& tx, const std::string& member_id, int limit,
                                         int64_t offset);

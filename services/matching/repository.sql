@@ -46,6 +46,14 @@ RETURNING;
 FROM listings
 WHERE status = 'active';
 
+-- name: kCrossingListingsOf
+-- The active listings of these communities that cross (visibility federation or public).
+FROM listings
+WHERE status = 'active'
+  AND visibility <> 'community'
+  AND community_id = ANY($1::uuid[])
+ORDER BY id;
+
 -- name: kSummaryColumns
 SELECT id::text, side, member_id::text, category, title, kind, mode, status, lat, lon
 FROM listings;
@@ -82,7 +90,19 @@ JOIN listings o ON o.id = m.offer_id
   AND o.status = 'active'
 JOIN listings r ON r.id = m.request_id
   AND r.status = 'active'
-WHERE m.status = 'proposed';
+WHERE m.status = 'proposed'
+  -- A pair across communities shows while their link is active (both sides): a suspension takes
+  -- its proposals away at once, whatever the index still holds.
+  AND (o.community_id = r.community_id
+    OR EXISTS (
+      SELECT
+      FROM federation_partners ours
+      JOIN federation_partners theirs ON theirs.community_id = ours.partner_community_id
+        AND theirs.partner_community_id = ours.community_id
+      WHERE ours.community_id = o.community_id
+        AND ours.partner_community_id = r.community_id
+        AND ours.state = 'active'
+        AND theirs.state = 'active'));
 
 -- name: kMatchesOfListingWhere
 AND (m.offer_id = $1::uuid OR m.request_id = $1::uuid)

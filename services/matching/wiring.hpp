@@ -23,6 +23,9 @@ std::string rebuild_index(Service& service, MatchIndex& index);
 // follows the read model's change feed: what another replica stored enters this one's index,
 // and is matched here too (a pair whose two listings were stored at the same moment by two
 // replicas is found by whichever feed sees both; the match table keeps one copy and one event).
+// It also reads the federation partners each poll: when two communities become linked (both
+// sides active), the listings of each that cross are matched with the other's, which their
+// publication could not pair before; every replica does it, the match table keeps one copy.
 class IndexFollower {
  public:
   IndexFollower(Service& service, std::shared_ptr<MatchIndex> index);
@@ -33,6 +36,9 @@ class IndexFollower {
   Service& s_;
   std::shared_ptr<MatchIndex> index_;
   std::string position_;
+  // Each community's active partners as the last poll read them. Empty at start: the first poll
+  // pairs anew every link then active, one that became active while no replica ran included.
+  std::unordered_map<std::string, std::vector<std::string>> partners_;
   PeriodicThread thread_;
 };
 void register_consumers(Service& service, const std::shared_ptr<MatchIndex>& index);

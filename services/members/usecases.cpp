@@ -41,6 +41,7 @@ MemberIdentity identity_event(const repo::MemberRow& m, MemberIdentity::Type typ
           m.display_name,
           m.staff_site_ids,
           member_status_named(m.status),
+          std::nullopt,
           std::nullopt};
 }
 

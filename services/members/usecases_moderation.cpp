@@ -56,6 +56,19 @@ std::string audit_details(const Identity& who, Json details = Json::object()) {
   return details.dump();
 }
 
+// member.updated saying whether the member now administers their community: notify keeps who
+// the admins are, to tell them what concerns the whole community (a link's reconciliation).
+void publish_community_admin(Service& s, pqxx::work& tx, const std::string& member_id, bool admin) {
+  const auto m = repo::find_member(tx, member_id);
+  if (!m) return;
+  auto opt = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional(v); };
+  const MemberIdentity changed{
+      MemberIdentity::Type::updated,  m->id,           opt(m->community_id),
+      opt(m->home_site_id),           m->display_name, m->staff_site_ids,
+      member_status_named(m->status), std::nullopt,    admin};
+  s.outbox.add(tx, kMembersStream, changed.type_name(), m->community_id, changed.data());
+}
+
 lrepo::MemberState locked_target(pqxx::work& tx, const std::string& id) {
   auto target = is_uuid(id) ? lrepo::lock_member(tx, id) : std::nullopt;
   if (!target) refuse(MembersCode::member_not_found);
@@ -250,6 +263,7 @@ Outcome<Done> MembersUseCases::add_community_admin(const Identity& who,
       if (lrepo::add_community_admin(tx, community_id, member_id, who.actor_id())) {
         repo::audit(tx, who.actor_id(), member_id, "community_admin.added",
                     audit_details(who, {{"community_id", community_id}}));
+        publish_community_admin(s_, tx, member_id, true);
       }
     });
     return Done{};
@@ -269,6 +283,7 @@ Outcome<Done> MembersUseCases::remove_community_admin(const Identity& who,
       }
       repo::audit(tx, who.actor_id(), member_id, "community_admin.removed",
                   audit_details(who, {{"community_id", community_id}}));
+      publish_community_admin(s_, tx, member_id, false);
       return lrepo::revoke_sessions(tx, member_id);
     });
   });
@@ -303,7 +318,8 @@ Outcome<DeskMember> MembersUseCases::register_at_desk(const Identity& who,
                                       in.display_name,
                                       {},
                                       MemberStatus::active,
-                                      who.actor_id()};
+                                      who.actor_id(),
+                                      std::nullopt};
       s_.outbox.add(tx, kMembersStream, registered.type_name(), site->community_id,
                     registered.data());
       // No address yet: notify knows the member cannot be mailed.

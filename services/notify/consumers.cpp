@@ -1,16 +1,19 @@
 // What notify learns from the streams and whom it tells: a match (both sides, with the bucketed
 // distance), every exchange step (each party hears of what the other one, staff or the system
 // did, never of their own action), a dispute (the site's staff), the depot's loan notices and
-// unclaimed objects (consumers_depot.cpp); and the read models its jobs scan.
+// unclaimed objects (consumers_depot.cpp), a federation link's reconciliation differences (the
+// community's admins); and the read models its jobs scan.
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
 #include "services/common/events_exchanges.hpp"
+#include "services/common/events_ledger.hpp"
 #include "services/common/events_listings.hpp"
 #include "services/common/events_matches.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
+#include "services/notify/messages.hpp"
 #include "services/notify/notify_service.hpp"
 
 namespace maillon::notify {
@@ -186,6 +189,23 @@ void apply_exchange_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   }
 }
 
+// Federation ------------------------------------------------------------------------------
+
+// A link's daily reconciliation found differences: each administrator of our community hears
+// of it (the partner installation's ledger tells its own). Transfers, the stream's bulk, and the
+// links' changes tell nobody.
+void apply_ledger_event(pqxx::work& tx, const Event& e, int64_t now_s) {
+  if (e.type != FederationReconciliationDiffered::type_name()) return;
+  const auto d = FederationReconciliationDiffered::read(e).value();
+  for (const std::string& admin : repo::admins_of_community(tx, d.community_id)) {
+    Notice n{"event:" + e.id, admin, e.type, "federation.reconciliation", std::nullopt, e.data};
+    n.subject = reconciliation_subject();
+    n.paragraphs = {reconciliation_paragraph(d.differences, d.day)};
+    n.link_path = "/notifications";
+    tell(tx, n, now_s);
+  }
+}
+
 }  // namespace
 
 int64_t event_time_s(const Event& e, const Clock& clock) {
@@ -203,6 +223,9 @@ void register_consumers(Service& s) {
     apply_exchange_event(tx, e, event_time_s(e, s.clock));
   });
   register_depot_consumer(s);
+  s.consume(kLedgerEventsStream, [&s](pqxx::work& tx, const Event& e) {
+    apply_ledger_event(tx, e, event_time_s(e, s.clock));
+  });
 }
 
 }  // namespace maillon::notify

@@ -14,9 +14,10 @@
 namespace maillon::notify {
 namespace {
 
-constexpr std::array<std::string_view, 10> kKinds = {
-    "match.new",      "exchange.update",      "exchange.message", "loan.reminder", "loan.late",
-    "loan.available", "reservation.expiring", "item.unclaimed",   "desk.dispute",  "desk.digest"};
+constexpr std::array<std::string_view, 11> kKinds = {
+    "match.new",    "exchange.update", "exchange.message",         "loan.reminder",
+    "loan.late",    "loan.available",  "reservation.expiring",     "item.unclaimed",
+    "desk.dispute", "desk.digest",     "federation.reconciliation"};
 
 // "Tiers-lieu de Cysoing, 1 place de la Mairie" for the mail's foot; empty when unknown.
 std::string site_words(pqxx::work& tx, const std::optional<std::string>& site_id) {

@@ -25,7 +25,25 @@ constexpr MessageRow<NotifyRefusal> kRefusals[] = {
      not_found_row("Ce lien de désinscription est inconnu.")},
 };
 
+constexpr std::string_view kReconciliationSubject =
+    "Écart de rapprochement avec une communauté partenaire";
+
 }  // namespace
+
+std::string reconciliation_subject() {
+  return std::string(kReconciliationSubject);
+}
+
+std::string reconciliation_paragraph(int64_t differences, const std::string& day) {
+  const std::string count =
+      differences == 1 ? std::string("un écart") : std::to_string(differences) + " écarts";
+  return "Le rapprochement quotidien du " + day +
+         " entre votre compte de compensation et celui de la communauté partenaire a trouvé " +
+         count +
+         " : les deux installations ne comptent pas les mêmes échanges. Consultez le "
+         "rapprochement du lien pour les voir, et voyez-le avec l'administration de l'autre "
+         "communauté.";
+}
 
 std::span<const MessageRow<NotifyRefusal>> refusal_messages() {
   return kRefusals;

@@ -2,6 +2,7 @@
 // text. The only place the service's answers are put into words.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -19,6 +20,11 @@ enum class NotifyRefusal {
   in_app_invalid,        // not a boolean
   unsubscribe_token_unknown,
 };
+
+// The words of the notices notify writes of its own: a federation link's daily reconciliation
+// that found `differences` on `day` (YYYY-MM-DD) with the partner installation.
+std::string reconciliation_subject();
+std::string reconciliation_paragraph(int64_t differences, const std::string& day);
 
 std::span<const MessageRow<NotifyRefusal>> refusal_messages();
 ApiError problem(NotifyRefusal refusal);

@@ -103,9 +103,12 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::optional<std::string>& community_id,
                      const std::optional<std::string>& home_site_id,
                      const std::optional<std::string>& display_name,
-                     const std::vector<std::string>& staff_site_ids);
+                     const std::vector<std::string>& staff_site_ids,
+                     std::optional<bool> community_admin = std::nullopt);  // nullopt: unchanged
 void erase_recipient(pqxx::work& tx, const std::string& member_id);
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id);
+// The administrators of a community (member.updated's community_admin), at most 200.
+std::vector<std::string> admins_of_community(pqxx::work& tx, const std::string& community_id);
 
 Preference preference(pqxx::work& tx, const std::string& member_id, std::string_view kind);
 std::vector<std::pair<std::string, Preference>> changed_preferences(pqxx::work& tx,

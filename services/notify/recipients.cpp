@@ -20,7 +20,7 @@ void apply_members_event(pqxx::work& tx, const Event& e) {
   } else if (e.type == "member.registered" || e.type == "member.updated") {
     const MemberIdentity m = MemberIdentity::read(e).value();
     repo::upsert_identity(tx, m.member_id, m.community_id, m.home_site_id, m.display_name,
-                          m.staff_site_ids);
+                          m.staff_site_ids, m.community_admin);
   } else if (e.type == "member.erased") {
     repo::erase_recipient(tx, MemberErased::read(e).value().member_id);
   }

@@ -45,9 +45,10 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::optional<std::string>& community_id,
                      const std::optional<std::string>& home_site_id,
                      const std::optional<std::string>& display_name,
-                     const std::vector<std::string>& staff_site_ids) {
+                     const std::vector<std::string>& staff_site_ids,
+                     std::optional<bool> community_admin) {
   tx.exec_params(kUpsertIdentity, member_id, community_id, home_site_id, display_name,
-                 array_literal(staff_site_ids));
+                 array_literal(staff_site_ids), community_admin);
 }
 
 void erase_recipient(pqxx::work& tx, const std::string& member_id) {
@@ -57,6 +58,14 @@ void erase_recipient(pqxx::work& tx, const std::string& member_id) {
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id) {
   std::vector<std::string> ids;
   for (const auto& row : tx.exec_params(kStaffOfSite, site_id)) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
+}
+
+std::vector<std::string> admins_of_community(pqxx::work& tx, const std::string& community_id) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec_params(kAdminsOfCommunity, community_id)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;

@@ -20,12 +20,15 @@ DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.communit
   email_verified = EXCLUDED.email_verified;
 
 -- name: kUpsertIdentity
-INSERT INTO recipients (member_id, community_id, home_site_id, display_name, staff_site_ids)
-VALUES ($1, $2::uuid, $3::uuid, COALESCE($4, ''), $5::uuid[])
+-- $6 (community_admin) NULL: unchanged.
+INSERT INTO recipients (member_id, community_id, home_site_id, display_name, staff_site_ids,
+  community_admin)
+VALUES ($1, $2::uuid, $3::uuid, COALESCE($4, ''), $5::uuid[], COALESCE($6::boolean, false))
 ON CONFLICT (member_id)
 DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
   home_site_id = EXCLUDED.home_site_id, display_name = COALESCE($4,
-  recipients.display_name), staff_site_ids = EXCLUDED.staff_site_ids;
+  recipients.display_name), staff_site_ids = EXCLUDED.staff_site_ids,
+  community_admin = COALESCE($6::boolean, recipients.community_admin);
 
 -- name: kEraseRecipient
 INSERT INTO recipients (member_id, erased)
@@ -37,6 +40,15 @@ DO UPDATE SET erased = true, email = NULL, email_verified = false, display_name 
 SELECT member_id::text
 FROM recipients
 WHERE staff_site_ids @> ARRAY[$1::uuid]
+  AND NOT erased
+ORDER BY member_id
+LIMIT 200;
+
+-- name: kAdminsOfCommunity
+SELECT member_id::text
+FROM recipients
+WHERE community_id = $1::uuid
+  AND community_admin
   AND NOT erased
 ORDER BY member_id
 LIMIT 200;

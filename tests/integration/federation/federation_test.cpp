@@ -499,5 +499,108 @@ TEST_F(Federation, a_settlement_that_names_no_payee_community_still_settles_both
   expect_books_hold(y);
 }
 
+// A listing that crosses, at the point every one of these tests hands over at.
+Json crossing_listing(const std::string& title) {
+  return {{"kind", "good"},
+          {"mode", "lend"},
+          {"category", "perceuses"},
+          {"title", title},
+          {"location", {{"lat", 50.63}, {"lon", 3.07}}},
+          {"reach_km", 2},
+          {"visibility", "federation"}};
+}
+
+// match.proposed events on the matches stream naming this offer and request.
+int proposed_events(const std::string& prefix, const std::string& offer_id,
+                    const std::string& request_id) {
+  Redis redis(redis_url());
+  const auto r = redis.command({"XRANGE", prefix + ":matches", "-", "+"});
+  int count = 0;
+  for (std::size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+    const redisReply* fields = r->element[i]->element[1];
+    const Json e = Json::parse(std::string(fields->element[1]->str, fields->element[1]->len));
+    if (e.value("type", "") == "match.proposed" && e["data"].value("offer_id", "") == offer_id &&
+        e["data"].value("request_id", "") == request_id)
+      ++count;
+  }
+  return count;
+}
+
+// A request of x and an offer of y, both posted (and read by matching) before any link: the
+// link's activation pairs them, once although two replicas of matching see it; its suspension
+// takes the proposal away.
+TEST_F(Federation, listings_posted_before_a_link_are_matched_once_it_is_active) {
+  FedCommunity x = w->community("match-x" + unique_suffix());
+  FedCommunity y = w->community("match-y" + unique_suffix());
+  ServiceProcess offers("offers", w->world.env()), requests("requests", w->world.env());
+  ServiceProcess first("matching", w->world.env()), second("matching", w->world.env());
+  for (ServiceProcess* p : {&offers, &requests, &first, &second}) p->start();
+  const MemberInfo& asker = x.members[0];
+  const MemberInfo& lender = y.members[0];
+  const auto request = Client(requests.url(), asker.token)
+                           .post("/v1/requests", crossing_listing("Cherche une perceuse"));
+  ASSERT_EQ(request.status, 201) << request.body;
+  const auto offer =
+      Client(offers.url(), lender.token).post("/v1/offers", crossing_listing("Perceuse"));
+  ASSERT_EQ(offer.status, 201) << offer.body;
+  const std::string request_id = request.json()["id"], offer_id = offer.json()["id"];
+
+  // Both read by matching (its answer for a listing it does not hold is 404), and not paired.
+  const auto matches_of_request = [&](const ServiceProcess& replica) {
+    const auto r =
+        Client(replica.url(), asker.token).get("/v1/matches?listing=request:" + request_id);
+    return r.status == 200 ? r.json()["items"] : Json();
+  };
+  const auto matches_of_offer = [&](const ServiceProcess& replica) {
+    const auto r = Client(replica.url(), lender.token).get("/v1/matches?listing=offer:" + offer_id);
+    return r.status == 200 ? r.json()["items"] : Json();
+  };
+  ASSERT_TRUE(eventually([&] { return matches_of_request(first).is_array(); }, 10000));
+  ASSERT_TRUE(eventually([&] { return matches_of_offer(first).is_array(); }, 10000));
+  EXPECT_TRUE(matches_of_request(first).empty());
+  EXPECT_TRUE(matches_of_offer(second).empty());
+  // Both replicas start again from the read model: no later write brings either listing back
+  // through the index feed, only the link can pair them now.
+  for (ServiceProcess* replica : {&first, &second}) {
+    replica->terminate();
+    replica->start();
+  }
+
+  const std::string link = w->active_link(x, y, 500, 500);
+  // Each replica's index learns the link (the offer shows near the asker on both) and pairs
+  // what stood on either side.
+  const std::string near = "/v1/nearby?lat=50.63&lon=3.07&radius_km=5&kind=offer";
+  for (const ServiceProcess* replica : {&first, &second}) {
+    EXPECT_TRUE(eventually(
+        [&] {
+          const auto r = Client(replica->url(), asker.token).get(near);
+          return r.status == 200 && r.body.find(offer_id) != std::string::npos;
+        },
+        10000));
+  }
+  for (const ServiceProcess* replica : {&first, &second}) {
+    ASSERT_TRUE(eventually([&] { return matches_of_request(*replica).size() == 1; }, 10000))
+        << matches_of_request(*replica).dump();
+  }
+  const Json match = matches_of_request(second)[0];
+  EXPECT_EQ(match["offer_id"], offer_id);
+  EXPECT_EQ(match["request_id"], request_id);
+  ASSERT_EQ(matches_of_offer(first).size(), 1u);
+  EXPECT_EQ(matches_of_offer(first)[0]["id"], match["id"]);
+  // One proposal, although both replicas saw the link become active.
+  ASSERT_TRUE(eventually(
+      [&] { return proposed_events(w->world.prefix, offer_id, request_id) >= 1; }, 10000));
+  EXPECT_EQ(proposed_events(w->world.prefix, offer_id, request_id), 1);
+
+  // Suspended: the pair is no longer proposed, on either replica.
+  ASSERT_EQ(w->client(y.admin).post("/v1/federation/links/" + link + "/suspend").status, 200);
+  for (const ServiceProcess* replica : {&first, &second}) {
+    EXPECT_TRUE(eventually([&] { return matches_of_request(*replica) == Json::array(); }, 10000))
+        << matches_of_request(*replica).dump();
+    EXPECT_TRUE(eventually([&] { return matches_of_offer(*replica) == Json::array(); }, 10000));
+  }
+  EXPECT_EQ(proposed_events(w->world.prefix, offer_id, request_id), 1);
+}
+
 }  // namespace
 }  // namespace maillon::testing

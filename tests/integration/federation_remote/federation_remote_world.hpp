@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -28,19 +29,22 @@ inline Json federation_policy() {
 }
 
 struct Installation {
+  // `ledger_env` adds to (or overrides) the ledger's settings.
   Installation(const std::string& label, const TestClock& clock, int members_count = 3,
-               const Json& policy = federation_policy())
+               const Json& policy = federation_policy(),
+               const std::map<std::string, std::string>& ledger_env = {})
       : world(label, {{"MAILLON_LOGIN_RATE_PER_MIN", "100000"}, {"MAILLON_LOGIN_BURST", "100000"}}),
         fault_path("/tmp/maillon-fault-" + unique_suffix()) {
     disarm();
     community = world.create_community("Communauté " + label, policy);
     site = world.create_site(community, "Tiers-lieu " + label, 50.63, 3.07);
-    ledger = std::make_unique<ServiceProcess>(
-        "ledger", world.env({clock.env(),
-                             {"MAILLON_FEDERATION_FAULT_FILE", fault_path},
-                             {"MAILLON_FEDERATION_RETRY_MAX_MS", "300"},
-                             {"MAILLON_FEDERATION_SEND_INTERVAL_MS", "20"},
-                             {"MAILLON_WORKERS", "16"}}));
+    std::map<std::string, std::string> settings = {clock.env(),
+                                                   {"MAILLON_FEDERATION_FAULT_FILE", fault_path},
+                                                   {"MAILLON_FEDERATION_RETRY_MAX_MS", "300"},
+                                                   {"MAILLON_FEDERATION_SEND_INTERVAL_MS", "20"},
+                                                   {"MAILLON_WORKERS", "16"}};
+    for (const auto& [name, value] : ledger_env) settings[name] = value;
+    ledger = std::make_unique<ServiceProcess>("ledger", world.env(settings));
     ledger->start();
     for (int i = 0; i < members_count; ++i)
       members.push_back(world.register_member(community, label + std::to_string(i), site));

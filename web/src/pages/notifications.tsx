@@ -34,6 +34,7 @@ const TEXT: Record<string, string> = {
   "item.unclaimed": "Un objet n’a pas été réclamé",
   "desk.dispute": "Un litige est à traiter à l’accueil",
   "desk.digest": "Le résumé du jour de l’accueil",
+  "federation.reconciliation.differed": "Écart de rapprochement avec une communauté partenaire",
 };
 
 function describe(n: Notification): string {

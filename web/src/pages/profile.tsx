@@ -159,6 +159,7 @@ const KIND_LABEL: Record<string, string> = {
   "item.unclaimed": "Objet non réclamé (accueil)",
   "desk.dispute": "Litige à traiter (accueil)",
   "desk.digest": "Résumé du jour (accueil)",
+  "federation.reconciliation": "Écart de rapprochement d’un lien (administration)",
 };
 
 function PreferencesForm() {
