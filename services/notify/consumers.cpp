@@ -223,9 +223,11 @@ void register_consumers(Service& s) {
     apply_exchange_event(tx, e, event_time_s(e, s.clock));
   });
   register_depot_consumer(s);
-  s.consume(kLedgerEventsStream, [&s](pqxx::work& tx, const Event& e) {
-    apply_ledger_event(tx, e, event_time_s(e, s.clock));
-  });
+  // Only the reconciliation's differences: the transfers, the stream's bulk, cost no commit here.
+  s.consume(
+      kLedgerEventsStream,
+      [&s](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e, event_time_s(e, s.clock)); },
+      {FederationReconciliationDiffered::type_name()});
 }
 
 }  // namespace maillon::notify
