@@ -94,8 +94,5 @@ struct ExchangeEvent {
 };
 
 std::string_view to_string(ExchangeEventType type);
-// "exchange.accepted" -> accepted; nullopt for any other name.
-std::optional<ExchangeEventType> exchange_event_type(std::string_view type);
-std::string_view resolution_outcome_name(ResolutionOutcome outcome);
 
 }  // namespace maillon
