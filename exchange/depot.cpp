@@ -371,22 +371,23 @@ std::vector<ImpactRow> aggregate_impact(std::span<const ItemEvent> events) {
     ImpactRow& row = rows[{event.site_id, day_start_s}];
     row.site_id = event.site_id;
     row.day_start_s = day_start_s;
+    ItemFigures& f = row.figures;
     switch (event.kind) {
       case ItemEventKind::intake:
-        row.items_in += 1;
+        f.items_in += 1;
         break;
       case ItemEventKind::collected:
-        row.items_reused += 1;
-        row.reused_g += event.weight_g;
+        f.items_reused += 1;
+        f.reused_g += event.weight_g;
         break;
       case ItemEventKind::redirected:
         MAILLON_INVARIANT(event.outlet.has_value(), "a redirected item names its outlet");
-        if (event.outlet == RedirectOutlet::reuse) row.redirected_reuse_g += event.weight_g;
-        if (event.outlet == RedirectOutlet::recycle) row.redirected_recycle_g += event.weight_g;
-        if (event.outlet == RedirectOutlet::waste) row.redirected_waste_g += event.weight_g;
+        if (event.outlet == RedirectOutlet::reuse) f.redirected_reuse_g += event.weight_g;
+        if (event.outlet == RedirectOutlet::recycle) f.redirected_recycle_g += event.weight_g;
+        if (event.outlet == RedirectOutlet::waste) f.redirected_waste_g += event.weight_g;
         break;
       case ItemEventKind::lent:
-        row.loans += 1;
+        f.loans += 1;
         break;
       case ItemEventKind::returned:
         break;

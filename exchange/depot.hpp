@@ -198,11 +198,9 @@ DepotResult redirect_item(DepotItem& item, RedirectOutlet outlet, std::string_vi
 
 bool depot_item_invariants_hold(const DepotItem& item);
 
-// Open-data impact, one row per site and UTC day, sorted by site then day. Reused means
-// collected by a resident; redirected weight is split by outlet.
-struct ImpactRow {
-  std::string site_id;
-  int64_t day_start_s = 0;  // midnight UTC
+// What the items of a site did over some time, for the open-data impact. Reused means collected
+// by a resident; redirected weight is split by outlet.
+struct ItemFigures {
   int64_t items_in = 0;
   int64_t items_reused = 0;
   int64_t reused_g = 0;
@@ -210,6 +208,14 @@ struct ImpactRow {
   int64_t redirected_recycle_g = 0;
   int64_t redirected_waste_g = 0;
   int64_t loans = 0;
+  bool operator==(const ItemFigures&) const = default;
+};
+
+// Open-data impact, one row per site and UTC day, sorted by site then day.
+struct ImpactRow {
+  std::string site_id;
+  int64_t day_start_s = 0;  // midnight UTC
+  ItemFigures figures;
   bool operator==(const ImpactRow&) const = default;
 };
 

@@ -1,13 +1,11 @@
 // The ledger's enums as the strings clients, events and SQL columns use, and back.
-#include <array>
-#include <utility>
-
+#include "exchange/enum_names.hpp"
 #include "exchange/ledger.hpp"
 
 namespace maillon {
 namespace {
 
-constexpr std::array<std::pair<TransferKind, std::string_view>, 7> kKindNames{{
+constexpr EnumName<TransferKind> kKindNames[] = {
     {TransferKind::exchange, "exchange"},
     {TransferKind::bonus, "bonus"},
     {TransferKind::allowance, "allowance"},
@@ -15,17 +13,17 @@ constexpr std::array<std::pair<TransferKind, std::string_view>, 7> kKindNames{{
     {TransferKind::loan, "loan"},
     {TransferKind::manual, "manual"},
     {TransferKind::correction, "correction"},
-}};
+};
 
-constexpr std::array<std::pair<TransferState, std::string_view>, 4> kStateNames{{
+constexpr EnumName<TransferState> kStateNames[] = {
     {TransferState::pending, "pending"},
     {TransferState::posted, "posted"},
     {TransferState::voided, "voided"},
     {TransferState::expired, "expired"},
-}};
+};
 
 // Kebab-case because these slugs end up in problem+json types and rejection reasons.
-constexpr std::array<std::pair<LedgerOutcome, std::string_view>, 17> kOutcomeNames{{
+constexpr EnumName<LedgerOutcome> kOutcomeNames[] = {
     {LedgerOutcome::ok, "ok"},
     {LedgerOutcome::exists, "exists"},
     {LedgerOutcome::exists_with_different_body, "exists-with-different-body"},
@@ -43,46 +41,35 @@ constexpr std::array<std::pair<LedgerOutcome, std::string_view>, 17> kOutcomeNam
     {LedgerOutcome::already_voided, "already-voided"},
     {LedgerOutcome::expired, "expired"},
     {LedgerOutcome::exceeds_pending, "exceeds-pending"},
-}};
+};
 
-template <typename Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                         Enum value) {
-  for (const auto& [candidate, name] : names) {
-    if (candidate == value) return name;
-  }
-  return "unknown";
-}
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                             std::string_view text) {
-  for (const auto& [value, name] : names) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
+// Every value has its name: "unknown" only for a value outside the enum.
+template <class E, std::size_t N>
+std::string_view name_or_unknown(const EnumName<E> (&names)[N], E value) {
+  const std::string_view name = enum_name(names, value);
+  return name.empty() ? "unknown" : name;
 }
 
 }  // namespace
 
 std::string_view to_string(TransferKind kind) {
-  return name_of(kKindNames, kind);
+  return name_or_unknown(kKindNames, kind);
 }
 
 std::optional<TransferKind> transfer_kind_from_string(std::string_view text) {
-  return value_of(kKindNames, text);
+  return enum_from_name(kKindNames, text);
 }
 
 std::string_view to_string(TransferState state) {
-  return name_of(kStateNames, state);
+  return name_or_unknown(kStateNames, state);
 }
 
 std::optional<TransferState> transfer_state_from_string(std::string_view text) {
-  return value_of(kStateNames, text);
+  return enum_from_name(kStateNames, text);
 }
 
 std::string_view to_string(LedgerOutcome outcome) {
-  return name_of(kOutcomeNames, outcome);
+  return name_or_unknown(kOutcomeNames, outcome);
 }
 
 bool is_accepted(LedgerOutcome outcome) {

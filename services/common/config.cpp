@@ -74,24 +74,26 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
   c.db_pool_size = static_cast<int>(env_int("MAILLON_DB_POOL", c.db_pool_size, 1, 256));
   c.body_limit_bytes =
       static_cast<std::size_t>(env_int("MAILLON_BODY_LIMIT", 64 * 1024, 1024, 16 << 20));
-  c.rate_limit_per_second =
-      static_cast<int>(env_int("MAILLON_RATE_LIMIT", c.rate_limit_per_second, 1, 1'000'000));
-  c.rate_limit_burst =
-      static_cast<int>(env_int("MAILLON_RATE_BURST", c.rate_limit_burst, 1, 10'000'000));
-  c.relay_batch_size = static_cast<int>(env_int("MAILLON_RELAY_BATCH", 256, 1, 10'000));
-  c.relay_interval_ms = static_cast<int>(env_int("MAILLON_RELAY_INTERVAL_MS", 20, 1, 60'000));
-  c.consumer_max_deliveries =
-      static_cast<int>(env_int("MAILLON_MAX_DELIVERIES", c.consumer_max_deliveries, 1, 1000));
-  c.consumer_reclaim_idle_ms = static_cast<int>(
-      env_int("MAILLON_RECLAIM_IDLE_MS", c.consumer_reclaim_idle_ms, 100, 86'400'000));
-  c.consumer_name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
+  RateLimit& rate = c.rate_limit;
+  rate.per_second = static_cast<int>(env_int("MAILLON_RATE_LIMIT", rate.per_second, 1, 1'000'000));
+  rate.burst = static_cast<int>(env_int("MAILLON_RATE_BURST", rate.burst, 1, 10'000'000));
+  RelaySettings& relay = c.relay;
+  relay.batch_size = static_cast<int>(env_int("MAILLON_RELAY_BATCH", 256, 1, 10'000));
+  relay.interval_ms = static_cast<int>(env_int("MAILLON_RELAY_INTERVAL_MS", 20, 1, 60'000));
+  ConsumerSettings& consumer = c.consumer;
+  consumer.max_deliveries =
+      static_cast<int>(env_int("MAILLON_MAX_DELIVERIES", consumer.max_deliveries, 1, 1000));
+  consumer.reclaim_idle_ms = static_cast<int>(
+      env_int("MAILLON_RECLAIM_IDLE_MS", consumer.reclaim_idle_ms, 100, 86'400'000));
+  consumer.name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
   c.trusted_proxies = env_or("MAILLON_TRUSTED_PROXIES", c.trusted_proxies);
-  c.password_threads =
+  PasswordLane& lane = c.password_lane;
+  lane.threads =
       static_cast<int>(env_int("MAILLON_PASSWORD_THREADS", default_password_threads(), 1, 64));
-  c.password_queue_limit =
-      static_cast<int>(env_int("MAILLON_PASSWORD_QUEUE", c.password_queue_limit, 1, 100'000));
-  c.password_wait_limit_ms =
-      static_cast<int>(env_int("MAILLON_PASSWORD_WAIT_MS", c.password_wait_limit_ms, 100, 600'000));
+  lane.queue_limit = static_cast<std::size_t>(
+      env_int("MAILLON_PASSWORD_QUEUE", static_cast<long long>(lane.queue_limit), 1, 100'000));
+  lane.wait_limit_ms =
+      static_cast<int>(env_int("MAILLON_PASSWORD_WAIT_MS", lane.wait_limit_ms, 100, 600'000));
   c.login_failures_per_account = static_cast<int>(
       env_int("MAILLON_LOGIN_FAILURES_PER_ACCOUNT", c.login_failures_per_account, 1, 1'000'000));
   c.login_failures_per_address = static_cast<int>(

@@ -10,6 +10,37 @@
 
 namespace maillon {
 
+// The general rate limit, per client: sustained requests per second and the burst above it.
+struct RateLimit {
+  int per_second = 50;
+  int burst = 200;
+};
+
+// The password lane: hashing threads per process (each Argon2id hash holds 64 MiB while it runs)
+// and the logins, registrations and erasures that may wait for one (429 beyond).
+struct PasswordLane {
+  int threads = 1;
+  std::size_t queue_limit = 64;
+  int wait_limit_ms = 10'000;  // waited longer for a thread: 429 without hashing
+};
+
+// The outbox relay, which publishes committed events to their streams.
+struct RelaySettings {
+  int batch_size = 256;  // rows per pass
+  int interval_ms = 20;
+  std::size_t stream_max_length = 1'000'000;  // streams are trimmed to about this many entries
+};
+
+// Stream consumers (consumer.hpp).
+struct ConsumerSettings {
+  std::string name;  // unique per replica: host + pid by default
+  int batch_size = 64;
+  int block_ms = 200;
+  // Then the message goes to <stream>.dead; redeliveries after crashes count too.
+  int max_deliveries = 10;
+  int reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
+};
+
 struct Config {
   std::string service_name;
   std::string schema;  // the PostgreSQL schema this service owns
@@ -17,30 +48,19 @@ struct Config {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string stream_prefix = "maillon";
   std::string schemas_dir;  // where schemas/<schema>/NNN_*.sql live
+  int db_pool_size = 8;
+  RelaySettings relay;
+  ConsumerSettings consumer;
+
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;
   int http_threads = 2;
   int worker_threads = 8;
-  int db_pool_size = 8;
   std::size_t body_limit_bytes = 64 * 1024;
-  int rate_limit_per_second = 50;  // sustained requests per client
-  int rate_limit_burst = 200;
-  int relay_batch_size = 256;
-  int relay_interval_ms = 20;
-  int consumer_batch_size = 64;
-  int consumer_block_ms = 200;
-  // Then the message goes to <stream>.dead; redeliveries after crashes count too.
-  int consumer_max_deliveries = 10;
-  int consumer_reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
-  std::size_t stream_max_length = 1'000'000;
-  std::string consumer_name;  // unique per replica: host + pid by default
+  RateLimit rate_limit;
   // MAILLON_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (the ingress's range).
   std::string trusted_proxies = "127.0.0.0/8,::1";
-  // Password hashing threads per process (each Argon2id hash holds 64 MiB while it runs) and the
-  // logins, registrations and erasures that may wait for one (429 beyond).
-  int password_threads = 1;
-  int password_queue_limit = 64;
-  int password_wait_limit_ms = 10'000;  // waited longer for a thread: 429 without hashing
+  PasswordLane password_lane;
   // Failed logins allowed per minute, per account and per client address (429 beyond); a
   // successful login never counts.
   int login_failures_per_account = 5;

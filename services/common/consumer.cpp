@@ -171,7 +171,7 @@ void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
 }
 
 // Applies every event of the page in ONE transaction (one commit, one fsync, for up to
-// consumer_batch_size events): under a steady flow this is what keeps a consumer ahead of its
+// consumer.batch_size events): under a steady flow this is what keeps a consumer ahead of its
 // stream. Returns false, with nothing committed, when any event fails: the caller then applies
 // them one transaction each, so one bad event costs its neighbours a retry, never their effect.
 bool StreamConsumer::apply_all(const std::vector<Event>& events) {
@@ -246,7 +246,7 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
                                          {"error", e.what()},
                                          {"attempt", std::to_string(attempts)}});
       log::set_request_id("");
-      if (attempts >= config_.consumer_max_deliveries) {
+      if (attempts >= config_.consumer.max_deliveries) {
         dead_letter(redis, id, payloads[i], e.what());
         failures_.erase(id);
         acks.push_back(id);
@@ -263,31 +263,31 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
 
 int StreamConsumer::poll_once(Redis& redis, int block_ms) {
   if (!group_ready_) ensure_group(redis);
-  const std::string count = std::to_string(config_.consumer_batch_size);
+  const std::string count = std::to_string(config_.consumer.batch_size);
   int64_t now = monotonic_us();
   RedisReply reply;
   const redisReply* entries = nullptr;
   if (now >= next_reclaim_us_) {
     // Entries idle too long belong to a consumer that died: take them over.
     next_reclaim_us_ =
-        now + std::clamp<int64_t>(config_.consumer_reclaim_idle_ms * 500LL, 200'000, 10'000'000);
+        now + std::clamp<int64_t>(config_.consumer.reclaim_idle_ms * 500LL, 200'000, 10'000'000);
     reply =
-        redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer_name,
-                       std::to_string(config_.consumer_reclaim_idle_ms), "0-0", "COUNT", count});
+        redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer.name,
+                       std::to_string(config_.consumer.reclaim_idle_ms), "0-0", "COUNT", count});
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2)
       entries = reply->element[1];
   } else if (next_pending_us_ != 0 && now >= next_pending_us_) {
     next_pending_us_ = 0;  // our own pending entries (failed ones, or left by our last run)
-    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer_name, "COUNT", count,
+    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
                            "STREAMS", stream_, "0"});
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
         reply->element[0]->elements >= 2 &&
         reply->element[0]->element[1]->elements >=
-            static_cast<std::size_t>(config_.consumer_batch_size)) {
+            static_cast<std::size_t>(config_.consumer.batch_size)) {
       next_pending_us_ = now;  // a full page: there may be more of ours to re-read
     }
   } else {
-    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer_name, "COUNT", count,
+    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
                            "BLOCK", std::to_string(block_ms), "STREAMS", stream_, ">"});
   }
   if (is_error(reply.get())) {
@@ -302,11 +302,11 @@ int StreamConsumer::poll_once(Redis& redis, int block_ms) {
 }
 
 void StreamConsumer::loop() {
-  Redis redis(config_.redis_url, config_.consumer_block_ms + 3000);
+  Redis redis(config_.redis_url, config_.consumer.block_ms + 3000);
   next_pending_us_ = monotonic_us();  // first re-read what this consumer left unacknowledged
   while (running_) {
     try {
-      poll_once(redis, config_.consumer_block_ms);
+      poll_once(redis, config_.consumer.block_ms);
     } catch (const std::exception& e) {
       log::warn("stream consumer pass failed; retrying",
                 {{"stream", stream_}, {"error", e.what()}});

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -118,6 +119,11 @@ class ValueText {
   void add(int64_t value);
   void add(bool value);
   void add_null();
+  // Several values in a row, in order: one call per row instead of one per field.
+  template <class... T>
+  void add_values(const T&... values) {
+    (add(values), ...);
+  }
 
  protected:
   enum class Syntax { array_literal, copy_text };
@@ -153,6 +159,11 @@ class ArrayColumns {
     columns_.at(next_++).add(value);
   }
   void add_null() { columns_.at(next_++).add_null(); }
+  // As ValueText::add_values: the next columns, in order.
+  template <class... T>
+  void add_values(const T&... values) {
+    (add(values), ...);
+  }
   void end_row() { next_ = 0; }
   // One array literal per column, in column order.
   std::vector<std::string> texts() const;
@@ -162,16 +173,41 @@ class ArrayColumns {
   std::size_t next_ = 0;
 };
 
+// A text column parsed into `out` by `parse` (an enum from its name, say), which answers an
+// optional: a text it does not know throws std::logic_error, as the table holds only what this
+// service wrote. For read_columns: `parsed(item.status, item_status_from_string)`.
+template <class V, class Parse>
+struct ParsedColumn {
+  V& out;
+  Parse parse;
+  void read(const pqxx::field& f) const {
+    auto value = parse(std::string_view(f.c_str()));
+    if (!value) throw std::logic_error("unknown value in column " + std::string(f.name()));
+    out = *value;
+  }
+};
+template <class V, class Parse>
+ParsedColumn<V, Parse> parsed(V& out, Parse parse) {
+  return {out, parse};
+}
+
 // Reads a row's columns, in order, into `out...`: a std::string takes the text (empty for NULL),
-// a std::optional is empty for NULL, any other type is the column converted (pqxx's as<T>).
-// One line per row reader instead of one per column. read_columns_from starts at column `first`.
-template <class... T>
-void read_columns_from(const pqxx::row& row, pqxx::row::size_type first, T&... out) {
+// a std::optional is empty for NULL, a ParsedColumn parses the text, any other type is the column
+// converted (pqxx's as<T>). One line per row reader instead of one per column.
+// read_columns_from starts at column `first`.
+template <class T>
+concept ColumnTarget = std::is_lvalue_reference_v<T> || requires(const T& t, const pqxx::field& f) {
+  t.read(f);
+};
+template <ColumnTarget... T>
+void read_columns_from(const pqxx::row& row, pqxx::row::size_type first, T&&... out) {
   pqxx::row::size_type i = first;
-  auto read = [&row, &i](auto& value) {
-    using V = std::remove_reference_t<decltype(value)>;
+  auto read = [&row, &i](auto&& value) {
+    using V = std::remove_cvref_t<decltype(value)>;
     const pqxx::field f = row[i++];
-    if constexpr (std::is_same_v<V, std::string>) {
+    if constexpr (requires { value.read(f); }) {
+      value.read(f);
+    } else if constexpr (std::is_same_v<V, std::string>) {
       value = f.c_str();
     } else if constexpr (requires {
                            typename V::value_type;
@@ -187,9 +223,9 @@ void read_columns_from(const pqxx::row& row, pqxx::row::size_type first, T&... o
   };
   (read(out), ...);
 }
-template <class... T>
-void read_columns(const pqxx::row& row, T&... out) {
-  read_columns_from(row, 0, out...);
+template <ColumnTarget... T>
+void read_columns(const pqxx::row& row, T&&... out) {
+  read_columns_from(row, 0, std::forward<T>(out)...);
 }
 
 // The literal of a list of strings (ids, slugs, numbers already written as text).

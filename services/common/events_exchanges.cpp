@@ -119,21 +119,12 @@ std::vector<std::string> type_names(std::initializer_list<ExchangeEventType> typ
   return enum_names(kTypes, types);
 }
 
-std::optional<ExchangeEventType> exchange_event_type(std::string_view type) {
-  return enum_from_name(kTypes, type);
-}
-
-std::string_view resolution_outcome_name(ResolutionOutcome outcome) {
-  return enum_name(kOutcomes, outcome);
-}
-
 std::string ExchangeEvent::type_name() const {
   return std::string(to_string(type));
 }
 
 Read<ExchangeEvent> ExchangeEvent::read(const Event& e) {
-  const auto type = exchange_event_type(e.type);
-  return read_event<ExchangeEvent>(e, type, &ExchangeEvent::type,
+  return read_event<ExchangeEvent>(e, enum_from_name(kTypes, e.type), &ExchangeEvent::type,
                                    "not an exchange event: ", [](EventFields& f, ExchangeEvent& x) {
                                      x.exchange_id = f.uuid("exchange_id");
                                      x.state = f.optional_enumeration("state", kStates);
@@ -150,7 +141,7 @@ nlohmann::json ExchangeEvent::data() const {
   write_fields(data, *this, kFields);
   if (resolution) {
     nlohmann::json& r = data["resolution"];
-    r["outcome"] = resolution_outcome_name(resolution->outcome);
+    r["outcome"] = enum_name(kOutcomes, resolution->outcome);
     write_fields(r, *resolution, kResolutionFields);
   }
   if (mode) data["mode"] = enum_name(kModes, *mode);

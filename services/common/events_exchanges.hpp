@@ -98,8 +98,5 @@ struct ExchangeEvent {
 std::string_view to_string(ExchangeEventType type);
 // The names of `types` ("exchange.completed", ...): a consumer's EventTypes.
 std::vector<std::string> type_names(std::initializer_list<ExchangeEventType> types);
-// "exchange.accepted" -> accepted; nullopt for any other name.
-std::optional<ExchangeEventType> exchange_event_type(std::string_view type);
-std::string_view resolution_outcome_name(ResolutionOutcome outcome);
 
 }  // namespace maillon

@@ -333,11 +333,11 @@ struct HttpServer::Impl {
   Impl(HttpOptions o, Metrics& m)
       : options(std::move(o)),
         metrics(m),
-        limiter(options.rate_limit_per_second, options.rate_limit_burst),
-        address_ceiling(double(options.rate_limit_per_second) * kSharedAddressFactor,
-                        double(options.rate_limit_burst) * kSharedAddressFactor),
+        limiter(options.rate_limit.per_second, options.rate_limit.burst),
+        address_ceiling(double(options.rate_limit.per_second) * kSharedAddressFactor,
+                        double(options.rate_limit.burst) * kSharedAddressFactor),
         workers(options.worker_queue_limit),
-        password_workers(options.password_queue_limit) {}
+        password_workers(options.password_lane.queue_limit) {}
 
   bool allowed(const Request& req, int64_t now_us);
   const Route* find_route(Request& req, bool& path_known) const;
@@ -587,7 +587,7 @@ void HttpServer::Impl::handle(const Http::Request& raw, Http::ResponseWriter wri
     Response res;
     try {
       if (lane == Lane::password &&
-          monotonic_us() - start_us > int64_t{options.password_wait_limit_ms} * 1000) {
+          monotonic_us() - start_us > int64_t{options.password_lane.wait_limit_ms} * 1000) {
         throw password_lane_full();  // its client has waited enough: free the thread for others
       }
       res = dispatch(*req, matched, path_known, route);
@@ -683,7 +683,7 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
 void HttpServer::start() {
   auto& o = impl_->options;
   impl_->workers.start(o.worker_threads);
-  impl_->password_workers.start(o.password_threads);
+  impl_->password_workers.start(o.password_lane.threads);
   Address addr(o.bind_address, Port(o.port));
   impl_->endpoint = std::make_shared<Http::Endpoint>(addr);
   // Pistache refuses oversize bodies itself past this; below it we answer 413 as problem+json.

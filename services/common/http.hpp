@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "services/common/auth_headers.hpp"
+#include "services/common/config.hpp"
 
 namespace maillon {
 
@@ -87,14 +88,12 @@ struct HttpOptions {
   int worker_threads = 8;
   std::size_t body_limit_bytes = 64 * 1024;
   std::size_t worker_queue_limit = 4096;  // beyond it: 503, never an unbounded queue
-  int rate_limit_per_second = 50;         // per member (by session), or per address when anonymous
-  int rate_limit_burst = 200;
+  RateLimit rate_limit;                   // per member (by session), or per address when anonymous
   TrustedProxies trusted_proxies = *TrustedProxies::parse(TrustedProxies::kDefault);
-  int password_threads = 1;
-  std::size_t password_queue_limit = 64;  // beyond it: 429 with Retry-After
-  // A login or registration that waited this long for a hashing thread answers 429 at once
-  // instead of hashing: under a flood, nobody waits past it plus one hash.
-  int password_wait_limit_ms = 10'000;
+  // Beyond the queue limit: 429 with Retry-After. A login or registration that waited the wait
+  // limit for a hashing thread answers 429 at once instead of hashing: under a flood, nobody
+  // waits past it plus one hash.
+  PasswordLane password_lane;
 };
 
 class HttpServer {

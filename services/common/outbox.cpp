@@ -221,7 +221,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
   auto lease = db_.acquire();
   pqxx::work tx(lease.conn());
   tx.exec(kQueueScanOnly);
-  auto rows = tx.exec_params(kSelectUnpublished, config_.relay_batch_size);
+  auto rows = tx.exec_params(kSelectUnpublished, config_.relay.batch_size);
   if (rows.empty()) return 0;
   std::vector<std::vector<std::string>> commands;
   ArrayLiteral ids;
@@ -269,7 +269,7 @@ void OutboxRelay::trim(Redis& redis) {
   for (const auto& stream : streams_seen_) {
     auto len = redis.command({"XLEN", stream});
     if (!len || len->type != REDIS_REPLY_INTEGER ||
-        static_cast<std::size_t>(len->integer) <= config_.stream_max_length) {
+        static_cast<std::size_t>(len->integer) <= config_.relay.stream_max_length) {
       continue;
     }
     auto groups = redis.command({"XINFO", "GROUPS", stream});
@@ -332,7 +332,7 @@ void OutboxRelay::loop() {
         next_cleanup = now + 600'000;
       }
       passes_.fetch_add(1);
-      if (published >= config_.relay_batch_size || rows_left_) continue;
+      if (published >= config_.relay.batch_size || rows_left_) continue;
       if (published > 0) last_found = std::chrono::steady_clock::now();
     } catch (const std::exception& e) {
       log::warn("outbox relay pass failed; retrying", {{"error", e.what()}});
@@ -344,7 +344,7 @@ void OutboxRelay::loop() {
     // a Redis round trip) cost as much as the commits themselves. The commits of the gap share
     // the next pass; an idle relay still answers the first poke at once.
     wake_.wait_until(lock, last_found + kPassGap, [&] { return !running_; });
-    wake_.wait_for(lock, std::chrono::milliseconds(config_.relay_interval_ms * 10),
+    wake_.wait_for(lock, std::chrono::milliseconds(config_.relay.interval_ms * 10),
                    [&] { return poked_ || !running_; });
     poked_ = false;
   }

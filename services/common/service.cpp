@@ -35,19 +35,14 @@ struct Service::Runtime {
 namespace {
 
 HttpOptions http_options(const Config& c) {
-  HttpOptions o;
-  o.bind_address = c.bind_address;
-  o.port = c.port;
-  o.reactor_threads = c.http_threads;
-  o.worker_threads = c.worker_threads;
-  o.body_limit_bytes = c.body_limit_bytes;
-  o.rate_limit_per_second = c.rate_limit_per_second;
-  o.rate_limit_burst = c.rate_limit_burst;
-  o.trusted_proxies = *TrustedProxies::parse(c.trusted_proxies);
-  o.password_threads = c.password_threads;
-  o.password_queue_limit = static_cast<std::size_t>(c.password_queue_limit);
-  o.password_wait_limit_ms = c.password_wait_limit_ms;
-  return o;
+  return {.bind_address = c.bind_address,
+          .port = c.port,
+          .reactor_threads = c.http_threads,
+          .worker_threads = c.worker_threads,
+          .body_limit_bytes = c.body_limit_bytes,
+          .rate_limit = c.rate_limit,
+          .trusted_proxies = *TrustedProxies::parse(c.trusted_proxies),
+          .password_lane = c.password_lane};
 }
 
 }  // namespace

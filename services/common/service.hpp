@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "services/common/auth.hpp"
 #include "services/common/clock.hpp"
@@ -58,6 +59,18 @@ class Service {
   std::unique_ptr<Runtime> runtime_;
   void jobs_loop();
   void add_probes();
+};
+
+// What every API class of a service holds: the service (its auth, its HTTP server) and the use
+// cases its handlers call, built from `args`. The class binds its handlers with RouteBinder.
+template <class UseCases>
+class ServiceApi {
+ protected:
+  template <class... Args>
+  explicit ServiceApi(Service& s, Args&&... args) : s_(s), uc_(std::forward<Args>(args)...) {}
+
+  Service& s_;
+  UseCases uc_;
 };
 
 }  // namespace maillon

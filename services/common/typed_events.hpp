@@ -35,6 +35,8 @@
 #include <variant>
 #include <vector>
 
+#include "exchange/enum_names.hpp"
+
 namespace maillon {
 
 struct Event;
@@ -81,48 +83,6 @@ template <class V>
 const V& required(const std::optional<V>& value, const char* name) {
   if (!value) throw BadEvent(std::string("missing field ") + name);
   return *value;
-}
-
-// One row of an enum's table of names: the names are the wire format, written and read here only.
-template <class E>
-struct EnumName {
-  E value;
-  std::string_view name;
-};
-
-template <class E>
-std::optional<E> enum_from_name(std::span<const EnumName<E>> table, std::string_view name) {
-  for (const auto& row : table) {
-    if (row.name == name) return row.value;
-  }
-  return std::nullopt;
-}
-
-template <class E>
-std::string_view enum_name(std::span<const EnumName<E>> table, E value) {
-  for (const auto& row : table) {
-    if (row.value == value) return row.name;
-  }
-  return {};
-}
-
-// The same on a table (an array of EnumName), its type deduced.
-template <class E, std::size_t N>
-std::optional<E> enum_from_name(const EnumName<E> (&table)[N], std::string_view name) {
-  return enum_from_name(std::span<const EnumName<E>>(table), name);
-}
-template <class E, std::size_t N>
-std::string_view enum_name(const EnumName<E> (&table)[N], E value) {
-  return enum_name(std::span<const EnumName<E>>(table), value);
-}
-
-// The names of `values` in `table`, in their order.
-template <class E, std::size_t N>
-std::vector<std::string> enum_names(const EnumName<E> (&table)[N],
-                                    std::initializer_list<E> values) {
-  std::vector<std::string> names;
-  for (const E value : values) names.emplace_back(enum_name(table, value));
-  return names;
 }
 
 // The registry: every event type the system declares, per stream (logical name: "exchanges").

@@ -36,21 +36,11 @@ LedgerCommandEvent ledger_grant(const DepotEffect& effect, const std::string& it
   return grant;
 }
 
-// The figures an impact row adds to its day's counters, under the same names on both sides.
-constexpr std::pair<int64_t ImpactRow::*, int64_t DayCounters::*> kImpactFigures[] = {
-    {&ImpactRow::items_in, &DayCounters::items_in},
-    {&ImpactRow::items_reused, &DayCounters::items_reused},
-    {&ImpactRow::reused_g, &DayCounters::reused_g},
-    {&ImpactRow::redirected_reuse_g, &DayCounters::redirected_reuse_g},
-    {&ImpactRow::redirected_recycle_g, &DayCounters::redirected_recycle_g},
-    {&ImpactRow::redirected_waste_g, &DayCounters::redirected_waste_g},
-    {&ImpactRow::loans, &DayCounters::loans}};
-
 void add_impact(pqxx::work& tx, const std::string& community_id, const ItemEvent& impact) {
   const ItemEvent events[] = {impact};
   for (const ImpactRow& r : aggregate_impact(events)) {
     DayCounters add;
-    for (const auto& [from, to] : kImpactFigures) add.*to = r.*from;
+    add.items = r.figures;
     add_counters(tx, community_id, r.site_id, format_day(r.day_start_s), add);
   }
 }

@@ -79,21 +79,22 @@ std::string kg_text(int64_t grams) {
 }
 
 Json totals_json(const StatsQuery& q, const DayCounters& c) {
-  int64_t redirected_g = c.redirected_reuse_g + c.redirected_recycle_g + c.redirected_waste_g;
+  const ItemFigures& i = c.items;
+  int64_t redirected_g = i.redirected_reuse_g + i.redirected_recycle_g + i.redirected_waste_g;
   return {{"from", q.from_day},
           {"to", q.to_day},
           {"exchanges_completed", published_count(c.exchanges_completed)},
           {"minutes_exchanged", c.minutes_exchanged},
           {"active_members", published_count(c.active_members)},
-          {"items_in", c.items_in},
-          {"items_reused", c.items_reused},
-          {"kg_reused", kg(c.reused_g)},
+          {"items_in", i.items_in},
+          {"items_reused", i.items_reused},
+          {"kg_reused", kg(i.reused_g)},
           {"kg_redirected", kg(redirected_g)},
           {"kg_redirected_by_outlet",
-           {{"reuse", kg(c.redirected_reuse_g)},
-            {"recycle", kg(c.redirected_recycle_g)},
-            {"waste", kg(c.redirected_waste_g)}}},
-          {"loans", published_count(c.loans)}};
+           {{"reuse", kg(i.redirected_reuse_g)},
+            {"recycle", kg(i.redirected_recycle_g)},
+            {"waste", kg(i.redirected_waste_g)}}},
+          {"loans", published_count(i.loans)}};
 }
 
 std::string csv(const std::vector<StatsRow>& rows) {
@@ -102,14 +103,15 @@ std::string csv(const std::vector<StatsRow>& rows) {
       "kg_redirected_waste,loans,exchanges_completed,minutes_exchanged,active_members\n";
   for (const StatsRow& r : rows) {
     const DayCounters& c = r.counters;
+    const ItemFigures& i = c.items;
     // The minutes of fewer than kPublishedCountMin exchanges would tell what one of them was worth.
     std::string minutes = c.exchanges_completed < kPublishedCountMin
                               ? std::string()
                               : std::to_string(c.minutes_exchanged);
-    out += r.site_key + "," + r.day + "," + std::to_string(c.items_in) + "," +
-           std::to_string(c.items_reused) + "," + kg_text(c.reused_g) + "," +
-           kg_text(c.redirected_reuse_g) + "," + kg_text(c.redirected_recycle_g) + "," +
-           kg_text(c.redirected_waste_g) + "," + published_count_text(c.loans) + "," +
+    out += r.site_key + "," + r.day + "," + std::to_string(i.items_in) + "," +
+           std::to_string(i.items_reused) + "," + kg_text(i.reused_g) + "," +
+           kg_text(i.redirected_reuse_g) + "," + kg_text(i.redirected_recycle_g) + "," +
+           kg_text(i.redirected_waste_g) + "," + published_count_text(i.loans) + "," +
            published_count_text(c.exchanges_completed) + "," + minutes + "," +
            published_count_text(c.active_members) + "\n";
   }

@@ -42,23 +42,19 @@ std::optional<Loan> loan_from(const pqxx::row& r) {
 ItemRow row_from(const pqxx::row& r) {
   ItemRow row;
   DepotItem& i = row.item;
-  std::string condition;
-  std::string mode;
   std::string photos;
-  std::string status;
   std::optional<std::string> outlet;
-  read_columns(r, i.id, i.site_id, row.community_id, i.category, i.title, i.description, condition,
-               i.weight_g, mode, i.dropped_by_member_id, photos, status, i.deposited_at_s,
-               i.available_since_s, i.reserved_by_member_id, i.reserved_until_s,
-               i.collected_by_member_id, i.loans_count);
+  read_columns(r, i.id, i.site_id, row.community_id, i.category, i.title, i.description,
+               parsed(i.condition, item_condition_from_string), i.weight_g,
+               parsed(i.mode, item_mode_from_string), i.dropped_by_member_id, photos,
+               parsed(i.status, item_status_from_string), i.deposited_at_s, i.available_since_s,
+               i.reserved_by_member_id, i.reserved_until_s, i.collected_by_member_id,
+               i.loans_count);
   i.loan = loan_from(r);  // columns 18 to 22
   read_columns_from(r, 23, outlet, i.partner, i.deposit_rewarded, row.unclaimed_notified_since_s,
                     row.loan_reminded_number, row.loan_late_number, row.refused_transfer_id,
                     row.refused_reason, row.acted_by, row.revision);
-  i.condition = item_condition_from_string(condition).value();
-  i.mode = item_mode_from_string(mode).value();
   i.photos = photos_from(photos.c_str());
-  i.status = item_status_from_string(status).value();
   if (outlet) i.outlet = redirect_outlet_from_string(*outlet).value();
   return row;
 }
@@ -74,19 +70,12 @@ std::string sql(const char* where) {
   return std::string(kColumns) + where;
 }
 
-DayCounters counters_from(const pqxx::row& r, int first) {
+DayCounters counters_from(const pqxx::row& r, pqxx::row::size_type first) {
   DayCounters c;
-  int64_t* fields[] = {&c.items_in,
-                       &c.items_reused,
-                       &c.reused_g,
-                       &c.redirected_reuse_g,
-                       &c.redirected_recycle_g,
-                       &c.redirected_waste_g,
-                       &c.loans,
-                       &c.exchanges_completed,
-                       &c.minutes_exchanged,
-                       &c.active_members};
-  for (int k = 0; k < 10; ++k) *fields[k] = r[first + k].as<int64_t>();
+  ItemFigures& i = c.items;
+  read_columns_from(r, first, i.items_in, i.items_reused, i.reused_g, i.redirected_reuse_g,
+                    i.redirected_recycle_g, i.redirected_waste_g, i.loans, c.exchanges_completed,
+                    c.minutes_exchanged, c.active_members);
   return c;
 }
 
@@ -207,8 +196,9 @@ bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::strin
 
 void add_counters(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
                   const std::string& day, const DayCounters& a) {
-  tx.exec_params(kAddCounters, community_id, site_key, day, a.items_in, a.items_reused, a.reused_g,
-                 a.redirected_reuse_g, a.redirected_recycle_g, a.redirected_waste_g, a.loans,
+  const ItemFigures& i = a.items;
+  tx.exec_params(kAddCounters, community_id, site_key, day, i.items_in, i.items_reused, i.reused_g,
+                 i.redirected_reuse_g, i.redirected_recycle_g, i.redirected_waste_g, i.loans,
                  a.exchanges_completed, a.minutes_exchanged, a.active_members);
 }
 

@@ -72,15 +72,10 @@ bool record_late_notice(pqxx::work& tx, const std::string& item_id, int32_t loan
 bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::string& transfer_id,
                     const std::string& reason);
 
-// Impact counters. `day` is YYYY-MM-DD (UTC).
+// Impact counters: the items' figures (exchange/depot.hpp) and the exchanges'. `day` is
+// YYYY-MM-DD (UTC).
 struct DayCounters {
-  int64_t items_in = 0;
-  int64_t items_reused = 0;
-  int64_t reused_g = 0;
-  int64_t redirected_reuse_g = 0;
-  int64_t redirected_recycle_g = 0;
-  int64_t redirected_waste_g = 0;
-  int64_t loans = 0;
+  ItemFigures items;
   int64_t exchanges_completed = 0;
   int64_t minutes_exchanged = 0;
   int64_t active_members = 0;

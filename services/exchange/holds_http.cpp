@@ -37,9 +37,9 @@ Json hold_json(const Hold& h) {
               {"exchange_id", hold_optional_text(h.exchange_id)}};
 }
 
-class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
+class HoldsApi : public std::enable_shared_from_this<HoldsApi>, ServiceApi<HoldUseCases> {
  public:
-  HoldsApi(Service& s, std::shared_ptr<Workflow> w) : s_(s), cases_(s, std::move(w)) {}
+  HoldsApi(Service& s, std::shared_ptr<Workflow> w) : ServiceApi(s, s, std::move(w)) {}
 
   void routes() {
     const RouteBinder bind(s_.http, shared_from_this());
@@ -50,16 +50,13 @@ class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
   }
 
  private:
-  Service& s_;
-  HoldUseCases cases_;
-
   Response join(const Request& r) {
     return json_response(201,
-                         hold_json(hold_value_of(cases_.join(s_.auth.require(r), r.param("id")))));
+                         hold_json(hold_value_of(uc_.join(s_.auth.require(r), r.param("id")))));
   }
 
   Response queue(const Request& r) {
-    const auto answer = cases_.queue(s_.auth.require(r), r.param("id"));
+    const auto answer = uc_.queue(s_.auth.require(r), r.param("id"));
     const HoldQueue& q = hold_value_of(answer);
     Json items = Json::array();
     for (const Hold& h : q.items) items.push_back(hold_json(h));
@@ -70,14 +67,14 @@ class HoldsApi : public std::enable_shared_from_this<HoldsApi> {
   }
 
   Response mine(const Request& r) {
-    const auto answer = cases_.mine(s_.auth.require(r));
+    const auto answer = uc_.mine(s_.auth.require(r));
     Json items = Json::array();
     for (const Hold& h : hold_value_of(answer)) items.push_back(hold_json(h));
     return json_response(200, Json{{"items", std::move(items)}});
   }
 
   Response leave(const Request& r) {
-    hold_value_of(cases_.leave(s_.auth.require(r), r.param("id")));
+    hold_value_of(uc_.leave(s_.auth.require(r), r.param("id")));
     return Response::no_content();
   }
 };

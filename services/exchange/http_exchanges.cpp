@@ -157,9 +157,9 @@ Json page_json(Json items, Json next) {
   return Json{{"items", items}, {"next_cursor", next}};
 }
 
-class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
+class ExchangeApi : public std::enable_shared_from_this<ExchangeApi>, ServiceApi<ExchangeUseCases> {
  public:
-  ExchangeApi(Service& s, std::shared_ptr<Workflow> w) : s_(s), cases_(s, std::move(w)) {}
+  ExchangeApi(Service& s, std::shared_ptr<Workflow> w) : ServiceApi(s, s, std::move(w)) {}
 
   void routes() {
     // Each route owns a reference to the api: it lives as long as the server's routes.
@@ -190,20 +190,17 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   }
 
  private:
-  Service& s_;
-  ExchangeUseCases cases_;
-
   Response create(const Request& r) {
     const Identity who = s_.auth.require(r);
     if (const auto refusal = ExchangeUseCases::exchanging_refusal(who);
         refusal != ExchangeRefusal::none) {
       throw problem(refusal);
     }
-    return json_response(201, view_json(value_of(cases_.propose(who, parse_proposal(r.body)))));
+    return json_response(201, view_json(value_of(uc_.propose(who, parse_proposal(r.body)))));
   }
 
   Response get(const Request& r) {
-    return json_response(200, view_json(value_of(cases_.get(s_.auth.require(r), r.param("id")))));
+    return json_response(200, view_json(value_of(uc_.get(s_.auth.require(r), r.param("id")))));
   }
 
   Response list(const Request& r) {
@@ -217,7 +214,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     if (filter.role && *filter.role != "provider" && *filter.role != "receiver") {
       throw problem(ExchangeRefusal::role_filter_unknown);
     }
-    const auto answer = cases_.list(who, filter);
+    const auto answer = uc_.list(who, filter);
     const auto& views = value_of(answer);
     Json items = Json::array();
     for (const auto& view : views) items.push_back(view_json(view));
@@ -228,7 +225,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   }
 
   Response act(const Request& r, int status, ExchangeAction action, const ActionInput& input = {}) {
-    const auto answer = cases_.act(s_.auth.require(r), r.param("id"), action, input);
+    const auto answer = uc_.act(s_.auth.require(r), r.param("id"), action, input);
     return json_response(status, view_json(value_of(answer)));
   }
 
@@ -253,7 +250,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   Response offer_calendar(const Request& r) {
     const Identity who = s_.auth.require(r);
     const CalendarQuery query = parse_calendar_query(r);
-    const auto answer = cases_.offer_calendar(who, query);
+    const auto answer = uc_.offer_calendar(who, query);
     Json busy = Json::array();
     for (const BusyRange& range : value_of(answer)) {
       busy.push_back({{"from", range.from},
@@ -271,7 +268,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   // is shown only to the member, and revoking makes a new one.
   Response my_calendar(const Request& r) {
     const Identity who = s_.auth.require(r);
-    const std::string token = value_of(cases_.calendar_token(who));
+    const std::string token = value_of(uc_.calendar_token(who));
     const std::string path = "/v1/me/calendar.ics?token=" + token;
     return json_response(
         200, Json{{"token", token},
@@ -280,12 +277,12 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
   }
 
   Response revoke_calendar(const Request& r) {
-    cases_.revoke_calendar(s_.auth.require(r));
+    uc_.revoke_calendar(s_.auth.require(r));
     return Response::no_content();
   }
 
   Response calendar_feed(const Request& r) {
-    const auto answer = cases_.calendar_feed(r.query_value("token").value_or(""));
+    const auto answer = uc_.calendar_feed(r.query_value("token").value_or(""));
     const CalendarFeed& feed = value_of(answer);
     Response response =
         Response::text(200, calendar_ics(feed.member_id, feed.exchanges, s_.clock.now_s()),
@@ -306,7 +303,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
       input.body_valid = false;
       refused_body = error;
     }
-    const auto answer = cases_.act(s_.auth.require(r), r.param("id"), action, input);
+    const auto answer = uc_.act(s_.auth.require(r), r.param("id"), action, input);
     if (answer.refusal == ExchangeRefusal::body_invalid && refused_body) {
       throw ApiError(*refused_body);
     }
@@ -332,13 +329,13 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
     if (reader.errors().empty() && text.empty())
       reader.add_error("body", message(ExchangeRefusal::message_body_empty));
     reader.finish();
-    return json_response(201, value_of(cases_.post_message(who, r.param("id"), text)));
+    return json_response(201, value_of(uc_.post_message(who, r.param("id"), text)));
   }
 
   Response list_messages(const Request& r) {
     const Identity who = s_.auth.require(r);
     const PageRequest page = page_request(r);
-    const auto answer = cases_.list_messages(who, r.param("id"), page.cursor, page.limit);
+    const auto answer = uc_.list_messages(who, r.param("id"), page.cursor, page.limit);
     const auto& items = value_of(answer);
     Json next = static_cast<int>(items.size()) == page.limit
                     ? Json(encode_cursor(std::to_string(items.back()["seq"].get<int64_t>())))
@@ -358,12 +355,12 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi> {
       throw problem(ExchangeRefusal::rating_invalid, std::move(errors));
     }
     return json_response(
-        201, value_of(cases_.rate(who, r.param("id"), static_cast<int32_t>(stars), comment)));
+        201, value_of(uc_.rate(who, r.param("id"), static_cast<int32_t>(stars), comment)));
   }
 
   Response desk(const Request& r) {
     const std::string& site = r.param("id");
-    const auto answer = cases_.desk(s_.auth.require(r), site);
+    const auto answer = uc_.desk(s_.auth.require(r), site);
     const DeskView& view = value_of(answer);
     auto section = [&](const std::vector<ExchangeRecord>& records) {
       Json items = Json::array();

@@ -238,10 +238,10 @@ std::optional<std::string> community_choice(const Request& req) {
   return community_id;
 }
 
-class FederationApi {
+class FederationApi : ServiceApi<FederationUseCases> {
  public:
   FederationApi(Service& s, PolicyCache& policies)
-      : s_(s), cases_(s.db, s.outbox, policies, s.clock) {}
+      : ServiceApi(s, s.db, s.outbox, policies, s.clock) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -254,9 +254,6 @@ class FederationApi {
   }
 
  private:
-  Service& s_;
-  FederationUseCases cases_;
-
   // Only administrators manage links: refused before the body is read (403 before 400).
   Identity link_admin(const Request& req) {
     Identity who = s_.auth.require(req);
@@ -275,18 +272,18 @@ class FederationApi {
   Response propose(const Request& req) {
     const Identity who = link_admin(req);
     const LinkProposal in = parse_proposal(parse_json_object(req.body));
-    return json_response(201, link_json(value_or_throw(cases_.propose(who, in))));
+    return json_response(201, link_json(value_or_throw(uc_.propose(who, in))));
   }
 
   Response accept(const Request& req) {
     const Identity who = link_admin(req);
     const auto limits = parse_acceptance(parse_json_object(req.body, true));
-    return json_response(200, link_json(value_or_throw(cases_.accept(who, link_id(req), limits))));
+    return json_response(200, link_json(value_or_throw(uc_.accept(who, link_id(req), limits))));
   }
 
   Response suspend(const Request& req) {
     const Identity who = link_admin(req);
-    const auto found = cases_.suspend(who, link_id(req), community_choice(req));
+    const auto found = uc_.suspend(who, link_id(req), community_choice(req));
     return json_response(200, link_json(value_or_throw(found)));
   }
 
@@ -294,7 +291,7 @@ class FederationApi {
     const Identity who = s_.auth.require(req);
     const auto community_id = community_choice(req);
     if (!community_id) throw problem(FederationRefusal::community_id_missing);
-    const auto found = cases_.list(who, lower_case(*community_id));
+    const auto found = uc_.list(who, lower_case(*community_id));
     Json items = Json::array();
     for (const auto& v : value_or_throw(found)) items.push_back(link_json(v));
     return json_response(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -302,7 +299,7 @@ class FederationApi {
 
   Response reconciliation(const Request& req) {
     const Identity who = link_admin(req);
-    const auto found = cases_.reconcile(who, link_id(req), community_choice(req));
+    const auto found = uc_.reconcile(who, link_id(req), community_choice(req));
     Json body = reconciliation_json(value_or_throw(found));
     // The partner's side of a link with another installation is asked there (F2).
     if (found.value.ours.side.remote())
@@ -315,7 +312,7 @@ class FederationApi {
     if (const auto refusal = LedgerUseCases::paying_refusal(who); refusal != LedgerRefusal::none)
       throw problem(refusal);
     const DirectTransfer in = parse_direct_transfer(parse_json_object(req.body));
-    const auto found = cases_.pay(who, in);
+    const auto found = uc_.pay(who, in);
     const FederatedResult& result = value_or_throw(found);
     // 202 for a payee in another installation: our leg is held, the saga settles both (F2).
     const int status = result.outcome == LedgerOutcome::exists ? 200 : result.payee_leg ? 201 : 202;

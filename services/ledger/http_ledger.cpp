@@ -131,10 +131,10 @@ Json next_cursor_json(const std::optional<std::string>& next) {
   return next ? Json(encode_cursor(*next)) : Json(nullptr);
 }
 
-class LedgerApi {
+class LedgerApi : ServiceApi<LedgerUseCases> {
  public:
   LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
-      : s_(s), batcher_(batcher), cases_(s.db, policies, batcher, s.clock) {}
+      : ServiceApi(s, s.db, policies, batcher, s.clock), batcher_(batcher) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -151,9 +151,7 @@ class LedgerApi {
   }
 
  private:
-  Service& s_;
   TransferBatcher& batcher_;
-  LedgerUseCases cases_;
 
   // Who may move credits is answered before the body is read.
   Identity paying_caller(const Request& req) {
@@ -166,7 +164,7 @@ class LedgerApi {
     const TransferBatcher::Coming coming(batcher_);
     const Identity who = paying_caller(req);
     const TransferBody in = parse_transfer(parse_json_object(req.body));
-    return answer(cases_.create_transfer(who, in), 201);
+    return answer(uc_.create_transfer(who, in), 201);
   }
 
   // Many transfers in one request, each checked and answered as POST /v1/ledger/transfers
@@ -189,7 +187,7 @@ class LedgerApi {
         results[i] = json_text(item_result(items[i], error));
       }
     }
-    const auto answers = cases_.create_transfers(who, bodies);
+    const auto answers = uc_.create_transfers(who, bodies);
     for (std::size_t b = 0; b < answers.size(); ++b) {
       append_item_result(results[body_items[b]], items[body_items[b]], answers[b]);
     }
@@ -203,7 +201,7 @@ class LedgerApi {
   }
 
   Response get_transfer(const Request& req) {
-    const auto found = cases_.get_transfer(s_.auth.require(req), req.param("id"));
+    const auto found = uc_.get_transfer(s_.auth.require(req), req.param("id"));
     refuse_if(found.refusal);
     return json_response(200, transfer_json(found.value));
   }
@@ -215,11 +213,11 @@ class LedgerApi {
     BodyReader r(j, {"minutes"});
     const auto minutes = r.integer("minutes", 1, kTransferMinutesMax);
     r.finish();
-    return answer(cases_.post_transfer(who, req.param("id"), minutes), 200);
+    return answer(uc_.post_transfer(who, req.param("id"), minutes), 200);
   }
 
   Response void_transfer(const Request& req) {
-    return answer(cases_.void_transfer(s_.auth.require(req), req.param("id")), 200);
+    return answer(uc_.void_transfer(s_.auth.require(req), req.param("id")), 200);
   }
 
   // The desk's list of grants in one state (awaiting_review by default), oldest first.
@@ -231,7 +229,7 @@ class LedgerApi {
       throw problem(LedgerRefusal::grant_state_unknown);
     refuse_if(LedgerUseCases::grants_refusal(who, community_id));
     const PageRequest page = page_request(req);
-    const auto found = cases_.list_grants(who, community_id, state, page.cursor, page.limit);
+    const auto found = uc_.list_grants(who, community_id, state, page.cursor, page.limit);
     refuse_if(found.refusal);
     Json items = Json::array();
     for (const auto& row : found.value.rows) items.push_back(grant_json(row));
@@ -240,11 +238,11 @@ class LedgerApi {
   }
 
   Response approve_grant(const Request& req) {
-    return answer(cases_.approve_grant(s_.auth.require(req), req.param("id")), 200);
+    return answer(uc_.approve_grant(s_.auth.require(req), req.param("id")), 200);
   }
 
   Response get_account(const Request& req) {
-    const auto found = cases_.get_account(s_.auth.require(req), req.param("member_id"));
+    const auto found = uc_.get_account(s_.auth.require(req), req.param("member_id"));
     refuse_if(found.refusal);
     const Account& a = found.value.account;
     const CommunityPolicy& policy = found.value.policy;
@@ -268,7 +266,7 @@ class LedgerApi {
         throw problem(LedgerRefusal::cursor_invalid);
       }
     }
-    const auto found = cases_.list_entries(who, req.param("member_id"), before_id, page.limit);
+    const auto found = uc_.list_entries(who, req.param("member_id"), before_id, page.limit);
     refuse_if(found.refusal);
     Json items = Json::array();
     for (const auto& row : found.value.rows) items.push_back(entry_json(row));
@@ -279,7 +277,7 @@ class LedgerApi {
   Response get_audit(const Request& req) {
     const Identity who = s_.auth.require(req);
     const std::string community_id = community_query(req);
-    const auto found = cases_.audit(who, community_id);
+    const auto found = uc_.audit(who, community_id);
     refuse_if(found.refusal);
     const AuditReport& report = found.value;
     Json violations = Json::array();

@@ -90,13 +90,9 @@ Account account_from_row(const pqxx::row& row) {
 std::vector<std::string> account_arrays(const std::vector<AccountChange>& changes) {
   ArrayColumns columns(7);
   for (const auto& [before, after] : changes) {
-    columns.add(after.id);
-    columns.add(after.balance_minutes);
-    columns.add(after.pending_debit_minutes);
-    columns.add(after.pending_credit_minutes);
-    columns.add(before.balance_minutes);
-    columns.add(before.pending_debit_minutes);
-    columns.add(before.pending_credit_minutes);
+    columns.add_values(after.id, after.balance_minutes, after.pending_debit_minutes,
+                       after.pending_credit_minutes, before.balance_minutes,
+                       before.pending_debit_minutes, before.pending_credit_minutes);
     columns.end_row();
   }
   return columns.texts();
@@ -140,19 +136,10 @@ std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
 template <class Rows>
 void add_transfer_fields(Rows& rows, const Transfer& t,
                          const std::map<TransferId, std::string>& actor_ids) {
-  rows.add(t.request.id);
-  rows.add(t.request.from_account_id);
-  rows.add(t.request.to_account_id);
-  rows.add(t.request.amount_minutes);
-  rows.add(t.request.pending);
-  rows.add(t.request.timeout_s);
-  rows.add(to_string(t.request.kind));
-  rows.add(t.request.memo);
-  rows.add(t.request.ref);
-  rows.add(to_string(t.state));
-  rows.add(t.posted_minutes);
-  rows.add(t.created_at_us);
-  rows.add(t.resolved_at_us);
+  const TransferRequest& r = t.request;
+  rows.add_values(r.id, r.from_account_id, r.to_account_id, r.amount_minutes, r.pending,
+                  r.timeout_s, to_string(r.kind), r.memo, r.ref, to_string(t.state),
+                  t.posted_minutes, t.created_at_us, t.resolved_at_us);
   if (const auto deadline_us = transfer_deadline_us(t)) {
     rows.add(*deadline_us);
   } else {
@@ -195,10 +182,7 @@ std::vector<std::string> resolved_transfer_arrays(const LedgerChanges& changes) 
   for (const auto& change : changes.transfers) {
     if (change.created) continue;
     const Transfer& t = change.transfer;
-    columns.add(t.request.id);
-    columns.add(to_string(t.state));
-    columns.add(t.posted_minutes);
-    columns.add(t.resolved_at_us);
+    columns.add_values(t.request.id, to_string(t.state), t.posted_minutes, t.resolved_at_us);
     columns.end_row();
   }
   return columns.texts();
@@ -221,14 +205,8 @@ void update_resolved_transfers(pqxx::transaction_base& tx, const std::string& co
 // An entry's columns, in kInsertEntries' order (as add_transfer_fields).
 template <class Rows>
 void add_entry_fields(Rows& rows, const Entry& e) {
-  rows.add(e.account_id);
-  rows.add(e.transfer_id);
-  rows.add(e.amount_minutes);
-  rows.add(e.balance_after_minutes);
-  rows.add(to_string(e.kind));
-  rows.add(e.ref);
-  rows.add(e.counterparty_account_id);
-  rows.add(e.at_us);
+  rows.add_values(e.account_id, e.transfer_id, e.amount_minutes, e.balance_after_minutes,
+                  to_string(e.kind), e.ref, e.counterparty_account_id, e.at_us);
 }
 constexpr std::size_t kEntryFields = 8;
 

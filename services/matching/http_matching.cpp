@@ -49,9 +49,9 @@ std::optional<double> parse_number(const std::string& text) {
   return value;
 }
 
-class MatchRoutes {
+class MatchRoutes : ServiceApi<MatchingUseCases> {
  public:
-  MatchRoutes(Service& s, std::shared_ptr<MatchIndex> index) : s_(s), uc_(s, std::move(index)) {}
+  MatchRoutes(Service& s, std::shared_ptr<MatchIndex> index) : ServiceApi(s, s, std::move(index)) {}
 
   Response list(const Request& req) {
     const Identity who = s_.auth.require(req);
@@ -151,9 +151,6 @@ class MatchRoutes {
     }
     return json_response(200, Json{{"items", items}, {"next_cursor", nullptr}});
   }
-
-  Service& s_;
-  MatchingUseCases uc_;
 };
 
 }  // namespace

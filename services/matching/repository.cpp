@@ -143,14 +143,8 @@ std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>
   if (matches.empty()) return added;
   ArrayColumns columns(8);
   for (const MatchRow& m : matches) {
-    columns.add(m.id);
-    columns.add(m.community_id);
-    columns.add(m.offer_id);
-    columns.add(m.request_id);
-    columns.add(m.offer_member_id);
-    columns.add(m.request_member_id);
-    columns.add(shortest_text(m.score));
-    columns.add(m.distance_m);
+    columns.add_values(m.id, m.community_id, m.offer_id, m.request_id, m.offer_member_id,
+                       m.request_member_id, shortest_text(m.score), m.distance_m);
     columns.end_row();
   }
   const auto a = columns.texts();

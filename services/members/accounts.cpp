@@ -39,10 +39,6 @@ constexpr int kHourSeconds = 3600;
 constexpr int kPasswordCheckWindowSeconds = 60;  // the same windows as login (usecases.cpp)
 constexpr std::size_t kUserAgentMax = 200;
 
-constexpr const char* kPurposeVerify = "verify";
-constexpr const char* kPurposeReset = "reset";
-constexpr const char* kPurposeEmailChange = "email-change";
-
 [[noreturn]] void refuse_account(MembersCode code) {
   throw Refusal{code, 0};
 }
@@ -71,21 +67,26 @@ struct IssuedToken {
   std::string selector;  // names the mail (its dedup key)
 };
 
-IssuedToken issue_token(pqxx::work& tx, const char* purpose, const repo::MemberRow& m,
+IssuedToken issue_token(pqxx::work& tx, arepo::TokenPurpose purpose, const repo::MemberRow& m,
                         const std::string& email, int64_t now_s, int64_t lifetime_s) {
   unsigned char random[kSelectorHexLength / 2];
   randombytes_buf(random, sizeof random);
   const std::string selector = to_hex(random, sizeof random);
   const std::string verifier = new_token();
-  arepo::insert_token(
-      tx, {selector, token_hash(verifier), purpose, m.id, email, now_s, now_s + lifetime_s});
+  arepo::insert_token(tx, {.selector = selector,
+                           .verifier_hash = token_hash(verifier),
+                           .purpose = purpose,
+                           .member_id = m.id,
+                           .email = email,
+                           .created_at_s = now_s,
+                           .expires_at_s = now_s + lifetime_s});
   return {selector + verifier, selector};
 }
 
 // The token's row when it is live, of this purpose, and its verifier matches; else nullopt,
 // whichever the reason (the answer never says which).
 std::optional<arepo::TokenRow> usable_token(pqxx::work& tx, const std::string& token,
-                                            std::string_view purpose, int64_t now_s) {
+                                            arepo::TokenPurpose purpose, int64_t now_s) {
   if (token.size() != kTokenLength) return std::nullopt;
   auto row = arepo::lock_token(tx, token.substr(0, kSelectorHexLength));
   if (!row) return std::nullopt;
@@ -122,7 +123,7 @@ void announce_contact(Service& s, pqxx::work& tx, const repo::MemberRow& m) {
 void queue_verification(Service& s, pqxx::work& tx, const repo::MemberRow& m) {
   if (m.email.empty()) return;
   const IssuedToken issued =
-      issue_token(tx, kPurposeVerify, m, m.email, s.clock.now_s(), kVerifySeconds);
+      issue_token(tx, arepo::TokenPurpose::verify, m, m.email, s.clock.now_s(), kVerifySeconds);
   queue_mail(
       tx,
       accounts_mail::verification(addressee(m, m.email), mailed_link("/verifier", issued.token)),
@@ -180,11 +181,11 @@ Outcome<Done> AccountsUseCases::verify_email(const std::string& token) {
   const int64_t now_s = s_.clock.now_s();
   return settle([&] {
     s_.db.transact([&](pqxx::work& tx) {
-      auto t = usable_token(tx, token, kPurposeVerify, now_s);
+      auto t = usable_token(tx, token, arepo::TokenPurpose::verify, now_s);
       // The address may have changed since the mail: that link proves nothing any more.
       if (!t || !arepo::mark_verified(tx, t->member_id, t->email, now_s))
         refuse_account(MembersCode::token_invalid);
-      arepo::spend_tokens(tx, t->member_id, kPurposeVerify, now_s);
+      arepo::spend_tokens(tx, t->member_id, arepo::TokenPurpose::verify, now_s);
       auto m = *repo::find_member(tx, t->member_id);
       repo::audit(tx, m.id, m.id, "email.verified", "{}");
       announce_contact(s_, tx, m);
@@ -208,7 +209,8 @@ void AccountsUseCases::request_reset(const std::string& email, const std::string
   s_.db.transact([&](pqxx::work& tx) {
     auto m = repo::find_member_by_email(tx, email);
     if (!m || m->email.empty()) return;
-    const IssuedToken issued = issue_token(tx, kPurposeReset, *m, m->email, now_s, kResetSeconds);
+    const IssuedToken issued =
+        issue_token(tx, arepo::TokenPurpose::reset, *m, m->email, now_s, kResetSeconds);
     queue_mail(tx,
                accounts_mail::password_reset(addressee(*m, m->email),
                                              mailed_link("/reinitialiser", issued.token)),
@@ -220,17 +222,18 @@ Outcome<Done> AccountsUseCases::confirm_reset(const std::string& token,
                                               const std::string& password) {
   const int64_t now_s = s_.clock.now_s();
   // A dead link costs no password hash (the route's lane bounds the live ones).
-  const bool live = s_.db.transact(
-      [&](pqxx::work& tx) { return usable_token(tx, token, kPurposeReset, now_s).has_value(); });
+  const bool live = s_.db.transact([&](pqxx::work& tx) {
+    return usable_token(tx, token, arepo::TokenPurpose::reset, now_s).has_value();
+  });
   if (!live) return {MembersCode::token_invalid};
   const std::string hash = hash_password(password);
   auto out = settle([&] {
     return s_.db.transact([&](pqxx::work& tx) {
-      auto t = usable_token(tx, token, kPurposeReset, now_s);
+      auto t = usable_token(tx, token, arepo::TokenPurpose::reset, now_s);
       auto m = t ? repo::find_member(tx, t->member_id) : std::nullopt;
       if (!m || lowercase_ascii(m->email) != lowercase_ascii(t->email))
         refuse_account(MembersCode::token_invalid);
-      arepo::spend_tokens(tx, m->id, kPurposeReset, now_s);
+      arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::reset, now_s);
       arepo::set_password(tx, m->id, hash);
       repo::audit(tx, m->id, m->id, "password.reset", "{}");
       // The link came to this address: it is the member's.
@@ -256,7 +259,7 @@ Outcome<Done> AccountsUseCases::change_password(const CallerSession& caller,
   const std::string hash = hash_password(in.password);
   auto ended = s_.db.transact([&](pqxx::work& tx) {
     arepo::set_password(tx, m->id, hash);
-    arepo::spend_tokens(tx, m->id, kPurposeReset, s_.clock.now_s());
+    arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::reset, s_.clock.now_s());
     repo::audit(tx, m->id, m->id, "password.changed", "{}");
     return arepo::revoke_other_sessions(tx, m->id, caller.token_hash);
   });
@@ -276,9 +279,9 @@ Outcome<Done> AccountsUseCases::request_email_change(const CallerSession& caller
   const int64_t now_s = s_.clock.now_s();
   s_.db.transact([&](pqxx::work& tx) {
     // The newest request is the one that counts.
-    arepo::spend_tokens(tx, m->id, kPurposeEmailChange, now_s);
-    const IssuedToken issued =
-        issue_token(tx, kPurposeEmailChange, *m, in.email, now_s, kEmailChangeSeconds);
+    arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::email_change, now_s);
+    const IssuedToken issued = issue_token(tx, arepo::TokenPurpose::email_change, *m, in.email,
+                                           now_s, kEmailChangeSeconds);
     queue_mail(
         tx,
         accounts_mail::email_change(addressee(*m, in.email), mailed_link("/email", issued.token)),
@@ -297,12 +300,12 @@ Outcome<std::string> AccountsUseCases::confirm_email_change(const std::string& t
   try {
     return settle([&] {
       return s_.db.transact([&](pqxx::work& tx) {
-        auto t = usable_token(tx, token, kPurposeEmailChange, now_s);
+        auto t = usable_token(tx, token, arepo::TokenPurpose::email_change, now_s);
         auto m = t ? repo::find_member(tx, t->member_id) : std::nullopt;
         if (!m) refuse_account(MembersCode::token_invalid);
         if (arepo::email_in_use(tx, t->email, m->id)) refuse_account(MembersCode::email_taken);
-        arepo::spend_tokens(tx, m->id, kPurposeEmailChange, now_s);
-        arepo::spend_tokens(tx, m->id, kPurposeVerify, now_s);
+        arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::email_change, now_s);
+        arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::verify, now_s);
         arepo::set_email(tx, m->id, t->email, now_s);
         repo::audit(tx, m->id, m->id, "email.changed", "{}");
         announce_contact(s_, tx, *repo::find_member(tx, m->id));

@@ -20,9 +20,9 @@ Json session_json(const SessionView& s) {
           {"current", s.current}};
 }
 
-class AccountsApi {
+class AccountsApi : ServiceApi<AccountsUseCases> {
  public:
-  explicit AccountsApi(Service& s) : s_(s), uc_(s) {}
+  explicit AccountsApi(Service& s) : ServiceApi(s, s) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -38,9 +38,6 @@ class AccountsApi {
   }
 
  private:
-  Service& s_;
-  AccountsUseCases uc_;
-
   CallerSession caller(const Request& r) {
     Identity who = s_.auth.require(r);
     return {std::move(who), token_hash(Authenticator::presented_token(r)->token)};

@@ -1,10 +1,20 @@
 // SQL of the accounts operations.
 #include "services/members/accounts_repository.hpp"
 
+#include "exchange/enum_names.hpp"
+#include "services/common/db.hpp"
 #include "services/members/accounts_repository_sql.hpp"
 
 namespace maillon::members::accounts_repo {
 namespace {
+
+constexpr EnumName<TokenPurpose> kPurposes[] = {{TokenPurpose::verify, "verify"},
+                                                {TokenPurpose::reset, "reset"},
+                                                {TokenPurpose::email_change, "email-change"}};
+
+std::string purpose_name(TokenPurpose purpose) {
+  return std::string(enum_name(kPurposes, purpose));
+}
 
 Ended ended_rows(const pqxx::result& r) {
   Ended out;
@@ -14,22 +24,24 @@ Ended ended_rows(const pqxx::result& r) {
 
 }  // namespace
 
-void insert_token(pqxx::work& tx, const NewToken& t) {
-  tx.exec_params(kInsertToken, t.selector, t.verifier_hash, t.purpose, t.member_id, t.email,
-                 t.created_at_s, t.expires_at_s);
+void insert_token(pqxx::work& tx, const TokenRow& t) {
+  tx.exec_params(kInsertToken, t.selector, t.verifier_hash, purpose_name(t.purpose), t.member_id,
+                 t.email, t.created_at_s, t.expires_at_s);
 }
 
 std::optional<TokenRow> lock_token(pqxx::work& tx, const std::string& selector) {
   auto r = tx.exec_params(kLockToken, selector);
   if (r.empty()) return std::nullopt;
-  const auto& row = r[0];
-  return TokenRow{row[0].c_str(), row[1].c_str(),       row[2].c_str(),   row[3].c_str(),
-                  row[4].c_str(), row[5].as<int64_t>(), row[6].as<bool>()};
+  TokenRow t;
+  const auto purpose = [](std::string_view name) { return enum_from_name(kPurposes, name); };
+  read_columns(r[0], t.selector, t.verifier_hash, parsed(t.purpose, purpose), t.member_id, t.email,
+               t.created_at_s, t.expires_at_s, t.used);
+  return t;
 }
 
-void spend_tokens(pqxx::work& tx, const std::string& member_id, const std::string& purpose,
+void spend_tokens(pqxx::work& tx, const std::string& member_id, TokenPurpose purpose,
                   int64_t now_s) {
-  tx.exec_params(kSpendTokens, member_id, purpose, now_s);
+  tx.exec_params(kSpendTokens, member_id, purpose_name(purpose), now_s);
 }
 
 void forget_tokens(pqxx::work& tx, const std::string& member_id) {

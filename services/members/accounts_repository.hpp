@@ -12,32 +12,27 @@
 
 namespace maillon::members::accounts_repo {
 
+enum class TokenPurpose { verify, reset, email_change };
+
+// A mailed token as stored: the selector names it, the verifier is kept only as a hash. It serves
+// one purpose, for one member and the address it went to, once and until it expires.
 struct TokenRow {
   std::string selector;
   std::string verifier_hash;
-  std::string purpose;  // verify, reset or email-change
-  std::string member_id;
-  std::string email;
-  int64_t expires_at_s = 0;
-  bool used = false;
-};
-
-struct NewToken {
-  std::string selector;
-  std::string verifier_hash;
-  std::string purpose;
+  TokenPurpose purpose = TokenPurpose::verify;
   std::string member_id;
   std::string email;
   int64_t created_at_s = 0;
   int64_t expires_at_s = 0;
+  bool used = false;
 };
 
-void insert_token(pqxx::work& tx, const NewToken& token);
+void insert_token(pqxx::work& tx, const TokenRow& token);  // a new one: not used
 // Locked until the transaction ends: of two uses of one token, the second sees it used.
 std::optional<TokenRow> lock_token(pqxx::work& tx, const std::string& selector);
 // Spends this token and every other open one of the member for the same purpose (an older reset
 // link dies with the newer one's use).
-void spend_tokens(pqxx::work& tx, const std::string& member_id, const std::string& purpose,
+void spend_tokens(pqxx::work& tx, const std::string& member_id, TokenPurpose purpose,
                   int64_t now_s);
 void forget_tokens(pqxx::work& tx, const std::string& member_id);
 

@@ -12,7 +12,8 @@ VALUES ($1, $2, $3, $4, $5, to_timestamp($6), to_timestamp($7));
 
 -- name: kLockToken
 SELECT selector, verifier_hash, purpose, member_id, email,
-  floor(extract(epoch FROM expires_at))::bigint, used_at IS NOT NULL
+  floor(extract(epoch FROM created_at))::bigint, floor(extract(epoch FROM expires_at))::bigint,
+  used_at IS NOT NULL
 FROM account_tokens
 WHERE selector = $1
 FOR UPDATE;

@@ -1,5 +1,5 @@
-// How the members routes answer (http_members.cpp, http_moderation.cpp): a use case's outcome as
-// 201 or 204, and a page of rows, each written once for every route of its shape.
+// How the members routes answer (http_members.cpp, http_moderation.cpp): who calls, a use case's
+// outcome as 201 or 204, and a page of rows, each written once for every route of its shape.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +8,27 @@
 #include "services/common/http.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/pagination.hpp"
+#include "services/common/service.hpp"
 #include "services/members/messages.hpp"
+#include "services/members/usecases.hpp"
 
 namespace maillon::members {
+
+// The API classes of the members routes: their caller is the session's member (401 without one).
+class MembersRoutes : protected ServiceApi<MembersUseCases> {
+ protected:
+  explicit MembersRoutes(Service& s) : ServiceApi(s, s) {}
+
+  Identity caller(const Request& r) { return s_.auth.require(r); }
+
+  // The caller once `may` admits them, else its refusal thrown: asked before the body is read,
+  // so that a 403 comes before any 400.
+  Identity admitted(const Request& r, MembersCode (MembersUseCases::*may)(const Identity&) const) {
+    Identity who = caller(r);
+    admit((uc_.*may)(who));
+    return who;
+  }
+};
 
 // 201 with what the use case created; its refusal is thrown as its problem.
 template <class T, class ToJson>

@@ -120,9 +120,9 @@ ClientFacts client_facts(const Request& r) {
   return client;
 }
 
-class MembersApi {
+class MembersApi : MembersRoutes {
  public:
-  explicit MembersApi(Service& s) : s_(s), uc_(s) {}
+  explicit MembersApi(Service& s) : MembersRoutes(s) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -146,11 +146,6 @@ class MembersApi {
   void ensure_admin() { uc_.ensure_admin(kAdminDisplayName); }
 
  private:
-  Service& s_;
-  MembersUseCases uc_;
-
-  Identity caller(const Request& r) { return s_.auth.require(r); }
-
   Response register_member(const Request& r) {
     auto in = parse_register(r.body);
     return session_response(201, settled(uc_.register_member(in, client_facts(r))));
@@ -202,8 +197,7 @@ class MembersApi {
   }
 
   Response create_community(const Request& r) {
-    auto who = caller(r);
-    admit(uc_.may_create_community(who));
+    const Identity who = admitted(r, &MembersUseCases::may_create_community);
     return created(uc_.create_community(who, parse_community(r.body)), community_json);
   }
 
@@ -213,8 +207,7 @@ class MembersApi {
   }
 
   Response create_site(const Request& r) {
-    auto who = caller(r);
-    admit(uc_.may_manage_sites(who));
+    const Identity who = admitted(r, &MembersUseCases::may_manage_sites);
     return created(uc_.create_site(who, parse_site(r.body)), site_json);
   }
 
@@ -231,8 +224,7 @@ class MembersApi {
   }
 
   Response add_staff(const Request& r) {
-    auto who = caller(r);
-    admit(uc_.may_manage_sites(who));
+    const Identity who = admitted(r, &MembersUseCases::may_manage_sites);
     return done(uc_.add_staff(who, r.param("id"), parse_staff(r.body)));
   }
 

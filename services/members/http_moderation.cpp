@@ -65,9 +65,9 @@ Page uuid_page(const Request& r) {
   return members::uuid_page(page_request(r));
 }
 
-class ModerationApi {
+class ModerationApi : MembersRoutes {
  public:
-  explicit ModerationApi(Service& s) : s_(s), uc_(s) {}
+  explicit ModerationApi(Service& s) : MembersRoutes(s) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -86,11 +86,6 @@ class ModerationApi {
   }
 
  private:
-  Service& s_;
-  MembersUseCases uc_;
-
-  Identity caller(const Request& r) { return s_.auth.require(r); }
-
   Response approve(const Request& r) {
     auto who = caller(r);
     return json_response(200, status_json(settled(uc_.approve(who, r.param("id")))));
@@ -128,8 +123,7 @@ class ModerationApi {
   }
 
   Response search(const Request& r) {
-    auto who = caller(r);
-    admit(uc_.may_search(who));
+    const Identity who = admitted(r, &MembersUseCases::may_search);
     auto q = r.query_value("q").value_or("");
     if (q.empty() || q.size() > kSearchQueryMax) throw problem(MembersCode::invalid_search);
     auto page = uuid_page(r);
@@ -137,8 +131,7 @@ class ModerationApi {
   }
 
   Response file_report(const Request& r) {
-    auto who = caller(r);
-    admit(uc_.may_report(who));
+    const Identity who = admitted(r, &MembersUseCases::may_report);
     return created(uc_.file_report(who, parse_report(r.body)), report_json);
   }
 

@@ -169,10 +169,10 @@ std::string page_body(const SearchPage& page, const Identity& who) {
   return body;
 }
 
-class ListingApi {
+class ListingApi : ServiceApi<ListingUseCases> {
  public:
   explicit ListingApi(std::shared_ptr<const ListingContext> context)
-      : c_(context), s_(c_->service), uc_(std::move(context)) {}
+      : ServiceApi(context->service, context), c_(std::move(context)) {}
 
   void routes(const std::shared_ptr<ListingApi>& self) {
     const RouteBinder bind(s_.http, self);
@@ -192,8 +192,6 @@ class ListingApi {
 
  private:
   std::shared_ptr<const ListingContext> c_;
-  Service& s_;
-  ListingUseCases uc_;
 
   Response create(const Request& r) {
     Identity who = s_.auth.require(r);

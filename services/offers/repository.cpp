@@ -38,30 +38,24 @@ std::optional<T> opt(const pqxx::field& f) {
 ListingRow read_row(const pqxx::row& r) {
   ListingRow row;
   Listing& l = row.listing;
-  std::string kind;
-  std::string mode;
-  std::string status;
-  std::string schema;
-  std::string visibility;
   std::optional<double> lat;
   std::optional<double> lon;
-  read_columns(r, l.id, l.member_id, l.community_id, row.home_site_id, l.site_id, kind, mode,
-               l.category, l.title, l.description);
+  std::string schema;
+  read_columns(r, l.id, l.member_id, l.community_id, row.home_site_id, l.site_id,
+               parsed(l.kind, parse_listing_kind), parsed(l.mode, parse_listing_mode), l.category,
+               l.title, l.description);
   l.tags = json_texts(r[10]);
   read_columns_from(r, 11, lat, lon, row.position.lat, row.position.lon, row.grid.lat, row.grid.lon,
                     l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
                     l.available_until_s);
   l.photos = json_texts(r[22]);
-  read_columns_from(r, 23, status, row.exchange_id, row.acted_by, l.created_at_s, l.updated_at_s,
-                    row.created_at_us, schema, row.hidden_suspended, row.hidden_moderated,
-                    l.deposit_minutes, l.capacity, row.revision, visibility);
-  l.kind = parse_listing_kind(kind).value();
-  l.mode = parse_listing_mode(mode).value();
+  read_columns_from(r, 23, parsed(l.status, parse_listing_status), row.exchange_id, row.acted_by,
+                    l.created_at_s, l.updated_at_s, row.created_at_us, schema, row.hidden_suspended,
+                    row.hidden_moderated, l.deposit_minutes, l.capacity, row.revision,
+                    parsed(l.visibility, parse_listing_visibility));
   if (lat) l.location = ListingLocation{*lat, lon.value()};
-  l.status = parse_listing_status(status).value();
   // The table has no side column: the schema is the side (requests → request, else offer).
   l.side = schema == "requests" ? ListingSide::request : ListingSide::offer;
-  l.visibility = parse_listing_visibility(visibility).value();
   return row;
 }
 

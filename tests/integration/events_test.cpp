@@ -26,10 +26,10 @@ class EventsTest : public ::testing::Test {
     config.redis_url = redis_url();
     config.stream_prefix = "ev" + unique_suffix();
     config.schemas_dir = "/nonexistent";
-    config.consumer_reclaim_idle_ms = 300;
-    config.consumer_max_deliveries = 3;
-    config.consumer_block_ms = 50;
-    config.consumer_name = config.service_name + "-a";
+    config.consumer.reclaim_idle_ms = 300;
+    config.consumer.max_deliveries = 3;
+    config.consumer.block_ms = 50;
+    config.consumer.name = config.service_name + "-a";
     db = std::make_unique<Db>(config.database_url, 4, config.schema);
     migrate(*db, config.schemas_dir);
     db->transact([](pqxx::work& tx) {
@@ -301,7 +301,7 @@ TEST_F(EventsTest, redis_flushed_mid_run_the_outbox_republishes_and_consumers_co
 }
 
 TEST_F(EventsTest, trimming_never_drops_unacknowledged_entries) {
-  config.stream_max_length = 5;
+  config.relay.stream_max_length = 5;
   publish("thing.made", 12);
   Redis redis(config.redis_url);
   redis.command(

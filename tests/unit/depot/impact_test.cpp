@@ -25,10 +25,10 @@ TEST(DepotImpact, a_scripted_fortnight_adds_up_to_the_hand_counted_rows) {
   };
   const std::vector<ImpactRow> rows = aggregate_impact(events);
   const std::vector<ImpactRow> expected = {
-      {"site-a", kT0, 2, 1, 2'000, 0, 0, 0, 0},
-      {"site-a", kT0 + kDay, 0, 0, 0, 300, 500, 700, 1},
-      {"site-b", kT0, 1, 0, 0, 0, 0, 0, 0},
-      {"site-b", kT0 + 14 * kDay, 0, 1, 1'000, 0, 0, 0, 0},
+      {"site-a", kT0, {2, 1, 2'000, 0, 0, 0, 0}},
+      {"site-a", kT0 + kDay, {0, 0, 0, 300, 500, 700, 1}},
+      {"site-b", kT0, {1, 0, 0, 0, 0, 0, 0}},
+      {"site-b", kT0 + 14 * kDay, {0, 1, 1'000, 0, 0, 0, 0}},
   };
   EXPECT_EQ(rows, expected);
 }
@@ -44,9 +44,9 @@ TEST(DepotImpact, transitions_emit_the_events_the_figures_need) {
   events.push_back(*collect_item(item, "member-1", kT0 + kHour).impact);
   const std::vector<ImpactRow> rows = aggregate_impact(events);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].items_in, 1);
-  EXPECT_EQ(rows[0].items_reused, 1);
-  EXPECT_EQ(rows[0].reused_g, 2'500);
+  EXPECT_EQ(rows[0].figures.items_in, 1);
+  EXPECT_EQ(rows[0].figures.items_reused, 1);
+  EXPECT_EQ(rows[0].figures.reused_g, 2'500);
 }
 
 }  // namespace
