@@ -127,6 +127,17 @@ void StreamConsumer::ensure_group(Redis& redis) {
   if (is_error(r.get()) && reply_string(r.get()).rfind("BUSYGROUP", 0) != 0) {
     throw RedisError("XGROUP CREATE failed: " + reply_string(r.get()));
   }
+  // Which types this group acts on, beside its stream (<stream>.acts-on, one field per group):
+  // whoever checks that every acknowledged entry was applied (script/chaos) passes over the
+  // others as this consumer does. No field: every type.
+  const std::string acts_on_key = stream_ + ".acts-on";
+  if (acts_on_.empty()) {
+    redis.command({"HDEL", acts_on_key, group_});
+  } else {
+    std::string types;
+    for (const std::string& type : acts_on_) types += (types.empty() ? "" : " ") + type;
+    redis.command({"HSET", acts_on_key, group_, types});
+  }
   group_ready_ = true;
 }
 

@@ -157,14 +157,21 @@ nlohmann::json FederationLinkUpdated::data() const {
   return data;
 }
 
+namespace {
+using Differed = FederationReconciliationDiffered;
+// Its scalar fields, read and written from this one table (transfer_ids, an array, by hand).
+const auto kDifferedFields = std::tuple{
+    event_field("link_id", &Differed::link_id, &EventFields::uuid),
+    event_field("community_id", &Differed::community_id, &EventFields::uuid),
+    event_field("partner_community_id", &Differed::partner_community_id, &EventFields::uuid),
+    event_field("day", &Differed::day, &EventFields::text),
+    event_field("differences", &Differed::differences, &EventFields::integer),
+    event_field("mirror_agrees", &Differed::mirror_agrees, &EventFields::boolean)};
+}  // namespace
+
 Read<FederationReconciliationDiffered> FederationReconciliationDiffered::read(const Event& e) {
   auto read = [](EventFields& f, FederationReconciliationDiffered& d) {
-    d.link_id = f.uuid("link_id");
-    d.community_id = f.uuid("community_id");
-    d.partner_community_id = f.uuid("partner_community_id");
-    d.day = f.text("day");
-    d.differences = f.integer("differences");
-    d.mirror_agrees = f.boolean("mirror_agrees");
+    read_fields(f, d, kDifferedFields);
     const nlohmann::json* ids = f.raw("transfer_ids");
     if (ids == nullptr || !ids->is_array()) {
       f.fail("transfer_ids must be an array");
@@ -183,13 +190,9 @@ Read<FederationReconciliationDiffered> FederationReconciliationDiffered::read(co
 }
 
 nlohmann::json FederationReconciliationDiffered::data() const {
-  return {{"link_id", link_id},
-          {"community_id", community_id},
-          {"partner_community_id", partner_community_id},
-          {"day", day},
-          {"differences", differences},
-          {"transfer_ids", transfer_ids},
-          {"mirror_agrees", mirror_agrees}};
+  nlohmann::json data = {{"transfer_ids", transfer_ids}};
+  write_fields(data, *this, kDifferedFields);
+  return data;
 }
 
 }  // namespace maillon

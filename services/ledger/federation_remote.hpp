@@ -132,6 +132,9 @@ class RemoteFederation {
                                              int64_t now_us);
   std::optional<RemoteTransfer> find_transfer(const std::string& id);
   // Our view against the partner's, transfer by transfer (GET .../reconciliation).
+  // A difference counts only when a second look, begun after the first had the partner's answer,
+  // finds it again: a transfer that started between our read and theirs is missing on one side
+  // for a moment, by nothing but timing.
   Reconciliation reconcile(const Link& link);
 
   // POST /federation/v1/messages.
@@ -146,6 +149,7 @@ class RemoteFederation {
   PolicyCache& policies() { return policies_; }
 
  private:
+  Reconciliation look_once(const Link& link);  // one comparison, unconfirmed
   Service& s_;
   PolicyCache& policies_;
   Settings settings_;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "services/common/events_ledger.hpp"
@@ -232,8 +233,7 @@ void RemoteFederation::send_round() {
   for (auto& t : helpers) t.join();
 }
 
-Reconciliation RemoteFederation::reconcile(const Link& link) {
-  if (!link.remote()) return {Refusal::link_not_remote};
+Reconciliation RemoteFederation::look_once(const Link& link) {
   std::set<std::string> unsettled;
   const Json ours = s_.db.transact([&](pqxx::work& tx) {
     for (auto& id : repo::unsettled_transfers(tx, link.id, link.community_id))
@@ -275,6 +275,33 @@ Reconciliation RemoteFederation::reconcile(const Link& link) {
             {"in_flight", in_flight},
             {"mirror_agrees", mirror_agrees},
             {"truncated", !whole}};
+  return r;
+}
+
+Reconciliation RemoteFederation::reconcile(const Link& link) {
+  if (!link.remote()) return {Refusal::link_not_remote};
+  Reconciliation first = look_once(link);
+  if (first.refusal != Refusal::none || first.differences == 0) {
+    if (first.refusal == Refusal::none)
+      s_.metrics.set("maillon_federation_reconciliation_differences", "link_id=\"" + link.id + "\"",
+                     0);
+    return first;
+  }
+  Reconciliation r = look_once(link);
+  if (r.refusal != Refusal::none) return r;
+  // What both looks found, as the second saw it.
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& d : first.body["differences"])
+    seen.emplace(d.value("transfer_id", ""), d.value("kind", ""));
+  Json confirmed = Json::array();
+  for (const auto& d : r.body["differences"]) {
+    if (seen.count({d.value("transfer_id", ""), d.value("kind", "")})) confirmed.push_back(d);
+  }
+  const bool mirror_agrees =
+      first.body.value("mirror_agrees", true) || r.body.value("mirror_agrees", true);
+  r.body["differences"] = confirmed;
+  r.body["mirror_agrees"] = mirror_agrees;
+  r.differences = static_cast<int64_t>(confirmed.size()) + (mirror_agrees ? 0 : 1);
   s_.metrics.set("maillon_federation_reconciliation_differences", "link_id=\"" + link.id + "\"",
                  static_cast<double>(r.differences));
   if (r.differences > 0) {
@@ -282,7 +309,7 @@ Reconciliation RemoteFederation::reconcile(const Link& link) {
     log::error("federation: the mirror accounts disagree with the partner installation",
                {{"link_id", link.id},
                 {"community_id", link.community_id},
-                {"differences", differences.dump()},
+                {"differences", confirmed.dump()},
                 {"mirror_agrees", mirror_agrees ? "true" : "false"}});
   }
   return r;

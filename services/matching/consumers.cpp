@@ -240,6 +240,7 @@ void IndexFollower::follow_once() {
   std::vector<ReadListing> across;
   if (!gained.empty()) {
     std::vector<std::string> communities;
+    communities.reserve(gained.size());
     for (const auto& [community, partner] : gained) communities.push_back(community);
     across = read_only(s_.db, [&](pqxx::transaction_base& tx) {
       return repo::crossing_listings_of(tx, communities);
