@@ -98,6 +98,8 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
       env_int("MAILLON_LOGIN_FAILURES_PER_ACCOUNT", c.login_failures_per_account, 1, 1'000'000));
   c.login_failures_per_address = static_cast<int>(
       env_int("MAILLON_LOGIN_FAILURES_PER_ADDRESS", c.login_failures_per_address, 1, 1'000'000));
+  c.login_window_seconds =
+      static_cast<int>(env_int("MAILLON_LOGIN_WINDOW_S", c.login_window_seconds, 1, 86'400));
   c.registrations_per_hour = static_cast<int>(
       env_int("MAILLON_REGISTRATIONS_PER_HOUR", c.registrations_per_hour, 1, 1'000'000));
   c.admin_email = env_or("MAILLON_ADMIN_EMAIL", "");

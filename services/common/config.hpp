@@ -61,10 +61,11 @@ struct Config {
   // MAILLON_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (the ingress's range).
   std::string trusted_proxies = "127.0.0.0/8,::1";
   PasswordLane password_lane;
-  // Failed logins allowed per minute, per account and per client address (429 beyond); a
-  // successful login never counts.
+  // Failed logins allowed per window (a minute by default), per account and per client address
+  // (429 beyond); a successful login never counts.
   int login_failures_per_account = 5;
   int login_failures_per_address = 100;
+  int login_window_seconds = 60;    // MAILLON_LOGIN_WINDOW_S
   int registrations_per_hour = 60;  // anonymous sign-ups per client address
   std::string admin_email;
   std::string admin_password;

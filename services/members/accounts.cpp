@@ -36,7 +36,6 @@ constexpr int64_t kEmailChangeSeconds = 24 * 3600;
 constexpr int kResetsPerHourByClient = 20;
 constexpr int kResetsPerHourByAddress = 3;
 constexpr int kHourSeconds = 3600;
-constexpr int kPasswordCheckWindowSeconds = 60;  // the same windows as login (usecases.cpp)
 constexpr std::size_t kUserAgentMax = 200;
 
 [[noreturn]] void refuse_account(MembersCode code) {
@@ -161,12 +160,12 @@ Outcome<Done> AccountsUseCases::check_password(const repo::MemberRow& m,
   const std::string by_client = "login-address:" + address_bucket(client_address);
   const std::string by_account = "login-account:" + token_hash(lowercase_ascii(m.email));
   auto client = attempts_.reserve(by_client, s_.config.login_failures_per_address,
-                                  kPasswordCheckWindowSeconds);
+                                  s_.config.login_window_seconds);
   if (!client.allowed) {
     return {MembersCode::too_many_login_failures_from_address, {}, client.retry_after_seconds};
   }
   auto account = attempts_.reserve(by_account, s_.config.login_failures_per_account,
-                                   kPasswordCheckWindowSeconds);
+                                   s_.config.login_window_seconds);
   if (!account.allowed) {
     attempts_.release(by_client);
     return {MembersCode::too_many_login_failures_for_account, {}, account.retry_after_seconds};

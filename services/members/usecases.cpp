@@ -27,9 +27,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr int kSessionHours = 24 * 30;
-// Failed logins are counted in windows of a minute (config: per account, per address) and
-// anonymous sign-ups per hour and address.
-constexpr int kLoginWindowSeconds = 60;
+// Failed logins are counted in windows of config.login_window_seconds (a minute unless set), per
+// account and per address; anonymous sign-ups per hour and address.
 constexpr int kRegistrationWindowSeconds = 3600;
 
 MemberIdentity identity_event(const repo::MemberRow& m, MemberIdentity::Type type) {
@@ -148,12 +147,12 @@ Outcome<MembersUseCases::LoginAttempt> MembersUseCases::begin_login_attempt(
   LoginAttempt attempt{"login-account:" + token_hash(lower),
                        "login-address:" + address_bucket(address)};
   auto by_address = attempts_.reserve(attempt.address_key, s_.config.login_failures_per_address,
-                                      kLoginWindowSeconds);
+                                      s_.config.login_window_seconds);
   if (!by_address.allowed) {
     return {MembersCode::too_many_login_failures_from_address, {}, by_address.retry_after_seconds};
   }
   auto by_account = attempts_.reserve(attempt.account_key, s_.config.login_failures_per_account,
-                                      kLoginWindowSeconds);
+                                      s_.config.login_window_seconds);
   if (!by_account.allowed) {
     attempts_.release(attempt.address_key);
     return {MembersCode::too_many_login_failures_for_account, {}, by_account.retry_after_seconds};
