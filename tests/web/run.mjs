@@ -1358,3 +1358,131 @@ test("swaps: the proposer names what they give; both confirm the hand-over and b
   await phone.context().close();
   await desktop.context().close();
 });
+
+// Two communities of this installation, each with a site (the partner picker names a community by
+// its sites) and an administrator of its own (not the platform's).
+async function federationCommunity(label, lat) {
+  const community = await api("POST", "/v1/communities", { name: `Communauté ${label} ${RUN}`, policy: {} }, world.adminToken);
+  const site = await api(
+    "POST",
+    "/v1/sites",
+    { community_id: community.id, name: `Tiers-lieu ${label} ${RUN}`, kind: "tiers_lieu", location: { lat, lon: 3.06 }, address: `${label} rue de la Fédération, 59000 Lille` },
+    world.adminToken,
+  );
+  const email = `admin-${label.toLowerCase()}.${RUN}@essai.maillon.local`;
+  const display_name = `Admin ${label} ${RUN}`;
+  const session = await api(
+    "POST",
+    "/v1/auth/register",
+    { email, password: PASSWORD, display_name, community_id: community.id, home_site_id: site.id },
+    world.adminToken,
+  );
+  await api("POST", `/v1/communities/${community.id}/admins`, { member_id: session.member.id }, world.adminToken);
+  return { community, site, member: { id: session.member.id, email, display_name } };
+}
+
+/** The community admin's way in: Administration, then its "Communautés partenaires" link. */
+async function openPartners(page, member) {
+  await loginThroughUi(page, member);
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("link", { name: "Communautés partenaires" }).click();
+  await page.getByRole("heading", { name: "Communautés partenaires", level: 1 }).waitFor();
+}
+
+/** The card of the link with `name`, and its state badge. */
+function linkCard(page, name) {
+  const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name, exact: true }) });
+  return { card, state: card.getByTestId("etat-lien") };
+}
+
+async function linkOf(communityId, linkPartner) {
+  const page = await api("GET", `/v1/federation/links?community_id=${communityId}`, undefined, world.adminToken);
+  return page.items.find((l) => l.partner.community_id === linkPartner);
+}
+
+for (const [proposerPhone, name] of [
+  [false, "desktop proposes, phone accepts"],
+  [true, "phone proposes, desktop accepts"],
+]) {
+  test(`communautés partenaires (${name}): A's admin proposes a link to B, B's admin accepts with its own limits, both see it active, A suspends`, async () => {
+    const tag = proposerPhone ? "2" : "1";
+    const a = await federationCommunity(`A${tag}`, 50.63);
+    const b = await federationCommunity(`B${tag}`, 50.64);
+
+    // A proposes: wrong input is said in words (in the form, then the API's refusal), then B.
+    const pageA = await newPage({ phone: proposerPhone });
+    await openPartners(pageA, a.member);
+    await pageA.getByText("Aucun lien pour l’instant").waitFor();
+    const propose = pageA.getByRole("form", { name: "Proposer un lien" });
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByText("Choisissez la communauté partenaire.").waitFor();
+    await propose.getByLabel("Par son identifiant").check();
+    await propose.getByLabel("Identifiant de la communauté partenaire").fill(a.community.id);
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByRole("alert").filter({ hasText: "Une communauté ne peut pas se lier à elle-même" }).waitFor();
+    await propose.getByLabel("Sur cette installation").check();
+    await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
+    const ourDebt = propose.getByRole("group", { name: "Nos membres pourront lui devoir au plus" });
+    await ourDebt.getByLabel("Heures").fill("12");
+    await ourDebt.getByLabel("Minutes").fill("75");
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await ourDebt.getByText("minutes de 0 à 59", { exact: false }).waitFor();
+    await ourDebt.getByLabel("Minutes").fill("30");
+    const theirDebt = propose.getByRole("group", { name: "Elle pourra nous devoir au plus" });
+    await theirDebt.getByLabel("Heures").fill("8");
+    await theirDebt.getByLabel("Minutes").fill("0");
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await pageA.getByText(`Lien proposé à Réseau de ${b.site.name}.`, { exact: false }).waitFor();
+    const atA = linkCard(pageA, b.community.name);
+    await atA.state.filter({ hasText: /^Proposée$/ }).waitFor();
+    await atA.card.getByText(`en attente de l’acceptation de ${b.community.name}`, { exact: false }).waitFor();
+    await atA.card.getByText("jusqu’à 12 h 30").waitFor();
+    await atA.card.getByText("jusqu’à 8 h", { exact: true }).waitFor();
+    // The same link again is refused, in words.
+    await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByRole("alert").filter({ hasText: "Un lien existe déjà avec cette communauté" }).waitFor();
+    await capture(pageA, `partenaires-proposition-${tag}`);
+
+    // B accepts with its own limits.
+    const pageB = await newPage({ phone: !proposerPhone });
+    await openPartners(pageB, b.member);
+    const atB = linkCard(pageB, a.community.name);
+    await atB.state.filter({ hasText: /^Proposée$/ }).waitFor();
+    const accept = atB.card.getByRole("form", { name: `Accepter le lien avec ${a.community.name}` });
+    // The proposer's stand, mirrored, until B sets its own.
+    assert.equal(await accept.getByRole("group", { name: "Nos membres peuvent lui devoir au plus" }).getByLabel("Heures").inputValue(), "8");
+    await capture(pageB, `partenaires-a-accepter-${tag}`);
+    const bDebt = accept.getByRole("group", { name: "Nos membres peuvent lui devoir au plus" });
+    await bDebt.getByLabel("Heures").fill("5");
+    await bDebt.getByLabel("Minutes").fill("15");
+    const bCredit = accept.getByRole("group", { name: "Elle peut nous devoir au plus" });
+    await bCredit.getByLabel("Heures").fill("20");
+    await bCredit.getByLabel("Minutes").fill("0");
+    await accept.getByRole("button", { name: "Accepter le lien" }).click();
+    await atB.state.filter({ hasText: /^Active$/ }).waitFor();
+    await atB.card.getByText(`Le lien avec ${a.community.name} est actif.`).waitFor();
+    await atB.card.getByText("jusqu’à 5 h 15").waitFor();
+    await atB.card.getByText("jusqu’à 20 h", { exact: true }).waitFor();
+    await atB.card.getByTestId("solde-lien").filter({ hasText: "Les comptes sont à l’équilibre" }).waitFor();
+    await atB.card.getByRole("button", { name: "Voir le rapprochement" }).click();
+    await atB.card.getByText("Aucune différence : les deux comptes concordent", { exact: false }).waitFor();
+    await capture(pageB, `partenaires-actif-${tag}`);
+    const seenByB = await linkOf(b.community.id, a.community.id);
+    assert.deepEqual([seenByB.state, seenByB.debit_limit_minutes, seenByB.credit_limit_minutes], ["active", 315, 1200]);
+
+    // A sees it active with its own limits, and suspends it; B sees it suspended.
+    await until(atA.state.filter({ hasText: /^Active$/ }), () => pageA.getByRole("button", { name: "Actualiser" }).click());
+    await atA.card.getByText("jusqu’à 12 h 30").waitFor();
+    await atA.card.getByRole("button", { name: `Suspendre le lien avec ${b.community.name}` }).click();
+    await atA.card.getByRole("button", { name: "Oui, suspendre" }).click();
+    await atA.state.filter({ hasText: /^Suspendue$/ }).waitFor();
+    await atA.card.getByText("plus aucun échange ne le traverse", { exact: false }).waitFor();
+    await capture(pageA, `partenaires-suspendu-${tag}`);
+    await until(atB.state.filter({ hasText: /^Suspendue$/ }), () => pageB.getByRole("button", { name: "Actualiser" }).click());
+    assert.equal(await atB.card.getByRole("button", { name: /^Suspendre/ }).count(), 0, "a suspended link offers no suspension");
+    for (const [side, partner] of [[a, b], [b, a]]) assert.equal((await linkOf(side.community.id, partner.community.id)).state, "suspended");
+    await pageA.context().close();
+    await pageB.context().close();
+  });
+}
