@@ -1416,11 +1416,11 @@ for (const [proposerPhone, name] of [
     const propose = pageA.getByRole("form", { name: "Proposer un lien" });
     await propose.getByRole("button", { name: "Proposer le lien" }).click();
     await propose.getByText("Choisissez la communauté partenaire.").waitFor();
-    await propose.getByLabel("Par son identifiant").check();
+    await propose.getByRole("radio", { name: "Par son identifiant", exact: false }).check();
     await propose.getByLabel("Identifiant de la communauté partenaire").fill(a.community.id);
     await propose.getByRole("button", { name: "Proposer le lien" }).click();
     await propose.getByRole("alert").filter({ hasText: "Une communauté ne peut pas se lier à elle-même" }).waitFor();
-    await propose.getByLabel("Sur cette installation").check();
+    await propose.getByRole("radio", { name: "Sur cette installation", exact: true }).check();
     await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
     const ourDebt = propose.getByRole("group", { name: "Nos membres pourront lui devoir au plus" });
     await ourDebt.getByLabel("Heures").fill("12");

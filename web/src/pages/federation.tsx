@@ -500,7 +500,7 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
         </label>
         <label class="choice">
           <input type="radio" name="ou" checked={where === "elsewhere"} onChange={() => setWhere("elsewhere")} />
-          Par son identifiant (sur cette installation ou une autre)
+          Par son identifiant (ici ou sur une autre installation)
         </label>
       </fieldset>
       {where === "here" ? (
