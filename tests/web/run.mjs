@@ -1431,6 +1431,8 @@ for (const [proposerPhone, name] of [
     const theirDebt = propose.getByRole("group", { name: "Elle pourra nous devoir au plus" });
     await theirDebt.getByLabel("Heures").fill("8");
     await theirDebt.getByLabel("Minutes").fill("0");
+    // On the phone, a rate other than 1:1 (the partner's minutes per one of ours).
+    if (proposerPhone) await propose.getByLabel("Taux").fill("1,5");
     await propose.getByRole("button", { name: "Proposer le lien" }).click();
     await pageA.getByText(`Lien proposé à Réseau de ${b.site.name}.`, { exact: false }).waitFor();
     const atA = linkCard(pageA, b.community.name);
@@ -1438,6 +1440,8 @@ for (const [proposerPhone, name] of [
     await atA.card.getByText(`en attente de l’acceptation de ${b.community.name}`, { exact: false }).waitFor();
     await atA.card.getByText("jusqu’à 12 h 30").waitFor();
     await atA.card.getByText("jusqu’à 8 h", { exact: true }).waitFor();
+    if (proposerPhone) await atA.card.getByText(`1 minute de chez nous vaut 1,5 minute chez ${b.community.name}`).waitFor();
+    else assert.equal(await atA.card.getByText("Taux").count(), 0, "no rate shown at 1:1");
     // The same link again is refused, in words.
     await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
     await propose.getByRole("button", { name: "Proposer le lien" }).click();
@@ -1462,6 +1466,7 @@ for (const [proposerPhone, name] of [
     await accept.getByRole("button", { name: "Accepter le lien" }).click();
     await atB.state.filter({ hasText: /^Active$/ }).waitFor();
     await atB.card.getByText(`Le lien avec ${a.community.name} est actif.`).waitFor();
+    await pageB.getByText("Une proposition attend votre réponse.").waitFor({ state: "hidden" });
     await atB.card.getByText("jusqu’à 5 h 15").waitFor();
     await atB.card.getByText("jusqu’à 20 h", { exact: true }).waitFor();
     await atB.card.getByTestId("solde-lien").filter({ hasText: "Les comptes sont à l’équilibre" }).waitFor();
@@ -1484,5 +1489,23 @@ for (const [proposerPhone, name] of [
     for (const [side, partner] of [[a, b], [b, a]]) assert.equal((await linkOf(side.community.id, partner.community.id)).state, "suspended");
     await pageA.context().close();
     await pageB.context().close();
+
+    // Staff of A's site see A's links, read-only.
+    if (proposerPhone) return;
+    const staff = await api(
+      "POST",
+      "/v1/auth/register",
+      { email: `accueil-a.${RUN}@essai.maillon.local`, password: PASSWORD, display_name: `Accueil A ${RUN}`, community_id: a.community.id, home_site_id: a.site.id },
+      world.adminToken,
+    );
+    await api("POST", `/v1/sites/${a.site.id}/staff`, { member_id: staff.member.id }, world.adminToken);
+    const desk = await newPage();
+    await openPartners(desk, { email: `accueil-a.${RUN}@essai.maillon.local` });
+    const atDesk = linkCard(desk, b.community.name);
+    await atDesk.state.filter({ hasText: /^Suspendue$/ }).waitFor();
+    await desk.getByText("Vous consultez ces liens sans pouvoir les modifier", { exact: false }).waitFor();
+    assert.equal(await desk.getByRole("form", { name: "Proposer un lien" }).count(), 0, "staff propose no link");
+    assert.equal(await atDesk.card.getByRole("button").count(), 0, "staff act on no link");
+    await desk.context().close();
   });
 }

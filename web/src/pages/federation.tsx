@@ -239,7 +239,7 @@ function ReconciliationView({ link, community, name }: { link: FederationLink; c
         {r && (
           <>
             <p class="hint">
-              Chaque communauté tient un compte de compensation pour l’autre ; les deux doivent se refléter. Solde : ce que l’autre communauté doit à celle qui tient le compte.
+              Chaque communauté tient un compte de compensation pour l’autre : les deux doivent se refléter, transfert par transfert.
             </p>
             <div class="table-wrap">
               <table>
@@ -253,17 +253,17 @@ function ReconciliationView({ link, community, name }: { link: FederationLink; c
                 </thead>
                 <tbody>
                   <tr>
-                    <th scope="row">Solde</th>
+                    <th scope="row">Solde : ce que l’autre communauté doit</th>
                     <td>{formatMinutes(r.ours.balance_minutes)}</td>
                     <td>{r.theirs ? formatMinutes(r.theirs.balance_minutes) : "non communiqué"}</td>
                   </tr>
                   <tr>
-                    <th scope="row">En cours vers la communauté</th>
+                    <th scope="row">Paiements en cours vers la communauté du compte</th>
                     <td>{formatMinutes(r.ours.pending_debit_minutes)}</td>
                     <td>{r.theirs ? formatMinutes(r.theirs.pending_debit_minutes) : "non communiqué"}</td>
                   </tr>
                   <tr>
-                    <th scope="row">En cours vers l’autre</th>
+                    <th scope="row">Paiements en cours vers l’autre communauté</th>
                     <td>{formatMinutes(r.ours.pending_credit_minutes)}</td>
                     <td>{r.theirs ? formatMinutes(r.theirs.pending_credit_minutes) : "non communiqué"}</td>
                   </tr>
@@ -345,8 +345,7 @@ function AcceptForm({ link, name, onDone }: { link: FederationLink; name: string
   );
 }
 
-function LinkCard({ initial, community, manage }: { initial: FederationLink; community: string; manage: boolean }) {
-  const [link, setLink] = useState(initial);
+function LinkCard({ link, community, manage, onChange }: { link: FederationLink; community: string; manage: boolean; onChange: (l: FederationLink) => void }) {
   const [done, setDone] = useState("");
   const [reconciling, setReconciling] = useState(false);
   const action = useFederationAction();
@@ -354,7 +353,7 @@ function LinkCard({ initial, community, manage }: { initial: FederationLink; com
   const headingId = useId("lien");
   const suspend = () =>
     action.run(async () => {
-      setLink(await post<FederationLink>(`/v1/federation/links/${link.id}/suspend${query({ community_id: community })}`, undefined, { asSelf: true }));
+      onChange(await post<FederationLink>(`/v1/federation/links/${link.id}/suspend${query({ community_id: community })}`, undefined, { asSelf: true }));
       setDone(`Le lien avec ${name} est suspendu : plus aucun échange ne le traverse.`);
     });
   const pending = link.pending_credit_minutes > 0 || link.pending_debit_minutes > 0;
@@ -406,7 +405,7 @@ function LinkCard({ initial, community, manage }: { initial: FederationLink; com
           link={link}
           name={name}
           onDone={(next) => {
-            setLink(next);
+            onChange(next);
             setDone(`Le lien avec ${name} est actif.`);
           }}
         />
@@ -587,7 +586,7 @@ function CommunityLinks({ community, label, communities }: { community: string; 
           {links.data && list.length === 0 && <p>Aucun lien pour l’instant : cette communauté n’échange qu’avec ses propres membres.</p>}
           <ul class="cards">
             {list.map((l) => (
-              <LinkCard key={`${l.id}-${l.updated_at}`} initial={l} community={community} manage={manage} />
+              <LinkCard key={l.id} link={l} community={community} manage={manage} onChange={(next) => links.setData(list.map((x) => (x.id === next.id ? next : x)))} />
             ))}
           </ul>
         </Loading>
