@@ -6,6 +6,7 @@
 // Exits non-zero on any failure.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -1378,7 +1379,7 @@ async function federationCommunity(label, lat) {
     world.adminToken,
   );
   await api("POST", `/v1/communities/${community.id}/admins`, { member_id: session.member.id }, world.adminToken);
-  return { community, site, member: { id: session.member.id, email, display_name } };
+  return { community, site, member: { id: session.member.id, email, display_name, token: session.token } };
 }
 
 /** The community admin's way in: Administration, then its "Communautés partenaires" link. */
@@ -1470,6 +1471,12 @@ for (const [proposerPhone, name] of [
     await atB.card.getByText("jusqu’à 5 h 15").waitFor();
     await atB.card.getByText("jusqu’à 20 h", { exact: true }).waitFor();
     await atB.card.getByTestId("solde-lien").filter({ hasText: "Les comptes sont à l’équilibre" }).waitFor();
+    // A's admin pays B's across the link: B now owes A, each side says so in words.
+    const paid = 90;
+    const received = proposerPhone ? 135 : paid; // at 1,5 of B's minutes per one of A's
+    await api("POST", "/v1/federation/transfers", { id: randomUUID(), payee_community_id: b.community.id, to_member_id: b.member.id, minutes: paid }, a.member.token);
+    await pageB.getByRole("button", { name: "Actualiser" }).click();
+    await atB.card.getByTestId("solde-lien").filter({ hasText: `Nous devons ${formatMinutes(received)} à ${a.community.name}` }).waitFor();
     await atB.card.getByRole("button", { name: "Voir le rapprochement" }).click();
     await atB.card.getByText("Aucune différence : les deux comptes concordent", { exact: false }).waitFor();
     await capture(pageB, `partenaires-actif-${tag}`);
@@ -1479,6 +1486,7 @@ for (const [proposerPhone, name] of [
     // A sees it active with its own limits, and suspends it; B sees it suspended.
     await until(atA.state.filter({ hasText: /^Active$/ }), () => pageA.getByRole("button", { name: "Actualiser" }).click());
     await atA.card.getByText("jusqu’à 12 h 30").waitFor();
+    await atA.card.getByTestId("solde-lien").filter({ hasText: `${b.community.name} nous doit ${formatMinutes(paid)}` }).waitFor();
     await atA.card.getByRole("button", { name: `Suspendre le lien avec ${b.community.name}` }).click();
     await atA.card.getByRole("button", { name: "Oui, suspendre" }).click();
     await atA.state.filter({ hasText: /^Suspendue$/ }).waitFor();

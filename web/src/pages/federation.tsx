@@ -140,11 +140,14 @@ function formatRate(rate: number): string {
   return rate.toLocaleString("fr-FR", { maximumFractionDigits: 6 });
 }
 
-/** Who owes whom, from this community's side: the balance is what the partner owes it. */
+/**
+ * Who owes whom, from this community's side: the balance is what the partner owes it, positive
+ * when our members paid its members more minutes across the link than they received from them.
+ */
 function balanceInWords(link: FederationLink, name: string): string {
   const b = link.balance_minutes;
-  if (b > 0) return `${name} nous doit ${formatMinutes(b)} : nos membres lui ont donné plus de temps ou d’objets qu’ils n’en ont reçu.`;
-  if (b < 0) return `Nous devons ${formatMinutes(-b)} à ${name} : nos membres ont reçu plus de sa part qu’ils ne lui ont donné.`;
+  if (b > 0) return `${name} nous doit ${formatMinutes(b)} : nos membres ont payé à ses membres ${formatMinutes(b)} de plus qu’ils n’en ont reçu d’eux.`;
+  if (b < 0) return `Nous devons ${formatMinutes(-b)} à ${name} : nos membres ont reçu de ses membres ${formatMinutes(-b)} de plus qu’ils ne leur en ont payé.`;
   return "Les comptes sont à l’équilibre : personne ne doit rien à personne.";
 }
 
@@ -435,7 +438,8 @@ function LinkCard({ link, community, manage, onChange }: { link: FederationLink;
 }
 
 // ------------------------------------------------------------------------------ proposing
-function ProposeForm({ community, communities, onDone }: { community: string; communities: Community[]; onDone: (name: string) => void }) {
+function ProposeForm({ community, communities, onDone }: { community: string; communities: Community[]; onDone: () => void }) {
+  const [proposed, setProposed] = useState("");
   const [where, setWhere] = useState<"here" | "elsewhere">("here");
   const [partner, setPartner] = useState("");
   const [url, setUrl] = useState("");
@@ -448,6 +452,7 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
   const choices = communities.filter((c) => c.id !== community);
   const submit = (event: Event) => {
     event.preventDefault();
+    setProposed("");
     const limits = readLimits(debit, credit);
     const found = { ...limits.errors };
     const rateValue = Number(rate.trim().replace(",", "."));
@@ -482,7 +487,8 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
       setPartner("");
       setPartnerId("");
       setUrl("");
-      onDone(label);
+      setProposed(label);
+      onDone();
     });
   };
   const e = action.error;
@@ -491,6 +497,7 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
       <h2 id="proposer-lien">Proposer un lien</h2>
       <p class="hint">Le lien devient actif quand un administrateur de la communauté partenaire l’accepte, avec ses propres limites.</p>
       <Alert error={e} />
+      {proposed && <Notice>Lien proposé à {proposed}. Il deviendra actif quand son administrateur l’aura accepté.</Notice>}
       <fieldset>
         <legend>Où est la communauté partenaire ?</legend>
         <label class="choice">
@@ -552,7 +559,6 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
 // ------------------------------------------------------------------------------ the page
 function CommunityLinks({ community, label, communities }: { community: string; label: string; communities: Community[] }) {
   const manage = session.administers(community);
-  const [proposed, setProposed] = useState("");
   const links = useLoad(
     async () => {
       try {
@@ -591,19 +597,7 @@ function CommunityLinks({ community, label, communities }: { community: string; 
           </ul>
         </Loading>
       </section>
-      {manage && (
-        <>
-          {proposed && <Notice>Lien proposé à {proposed}. Il deviendra actif quand son administrateur l’aura accepté.</Notice>}
-          <ProposeForm
-            community={community}
-            communities={communities}
-            onDone={(name) => {
-              setProposed(name);
-              void links.reload();
-            }}
-          />
-        </>
-      )}
+      {manage && <ProposeForm community={community} communities={communities} onDone={() => void links.reload()} />}
     </>
   );
 }
