@@ -1441,7 +1441,7 @@ for (const [proposerPhone, name] of [
     await atA.card.getByText(`en attente de l’acceptation de ${b.community.name}`, { exact: false }).waitFor();
     await atA.card.getByText("jusqu’à 12 h 30").waitFor();
     await atA.card.getByText("jusqu’à 8 h", { exact: true }).waitFor();
-    if (proposerPhone) await atA.card.getByText(`1 minute de chez nous vaut 1,5 minute chez ${b.community.name}`).waitFor();
+    if (proposerPhone) await atA.card.getByText(`1 minute de chez nous vaut 1,5 minute chez ${b.community.name}.`).waitFor();
     else assert.equal(await atA.card.getByText("Taux").count(), 0, "no rate shown at 1:1");
     // The same link again is refused, in words.
     await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
@@ -1477,6 +1477,7 @@ for (const [proposerPhone, name] of [
     await api("POST", "/v1/federation/transfers", { id: randomUUID(), payee_community_id: b.community.id, to_member_id: b.member.id, minutes: paid }, a.member.token);
     await pageB.getByRole("button", { name: "Actualiser" }).click();
     await atB.card.getByTestId("solde-lien").filter({ hasText: `Nous devons ${formatMinutes(received)} à ${a.community.name}` }).waitFor();
+    if (proposerPhone) await atB.card.getByText(`1 minute de chez ${a.community.name} vaut 1,5 minute chez nous.`).waitFor();
     await atB.card.getByRole("button", { name: "Voir le rapprochement" }).click();
     await atB.card.getByText("Aucune différence : les deux comptes concordent", { exact: false }).waitFor();
     await capture(pageB, `partenaires-actif-${tag}`);

@@ -136,8 +136,12 @@ function partnerName(link: FederationLink): string {
   return `Communauté ${link.partner.community_id.slice(0, 8)}`;
 }
 
-function formatRate(rate: number): string {
-  return rate.toLocaleString("fr-FR", { maximumFractionDigits: 6 });
+/** The rate read the way round that gives at least 1: "1 minute de chez nous vaut 1,5 minute chez X". */
+function rateInWords(rate: number, name: string): string {
+  const n = (x: number) => x.toLocaleString("fr-FR", { maximumFractionDigits: 4 });
+  const minutes = (x: number) => `${n(x)} minute${x >= 2 ? "s" : ""}`;
+  if (rate >= 1) return `1 minute de chez nous vaut ${minutes(rate)} chez ${name}.`;
+  return `1 minute de chez ${name} vaut ${minutes(1 / rate)} chez nous.`;
 }
 
 /**
@@ -220,6 +224,23 @@ function apiField(error: unknown, name: string): string | undefined {
 }
 
 // ------------------------------------------------------------------------------ one link
+/** One side's clearing account: its balance (what the other side owes it) and what is under way. */
+function ClearingFacts({ title, side, owner, other }: { title: string; side: ClearingSide; owner: string; other: string }) {
+  return (
+    <div class="recon-side">
+      <h5>{title}</h5>
+      <dl class="facts">
+        <dt>Solde du compte</dt>
+        <dd>{formatMinutes(side.balance_minutes)}</dd>
+        <dt>Paiements en cours vers {owner}</dt>
+        <dd>{formatMinutes(side.pending_debit_minutes)}</dd>
+        <dt>Paiements en cours vers {other}</dt>
+        <dd>{formatMinutes(side.pending_credit_minutes)}</dd>
+      </dl>
+    </div>
+  );
+}
+
 function ReconciliationView({ link, community, name }: { link: FederationLink; community: string; name: string }) {
   const report = useLoad(
     async () => {
@@ -242,36 +263,18 @@ function ReconciliationView({ link, community, name }: { link: FederationLink; c
         {r && (
           <>
             <p class="hint">
-              Chaque communauté tient un compte de compensation pour l’autre : les deux doivent se refléter, transfert par transfert.
+              Chaque communauté tient un compte de compensation pour l’autre : son solde est ce que l’autre lui doit, dans ses propres minutes. Les deux comptes doivent se refléter, transfert par transfert.
             </p>
-            <div class="table-wrap">
-              <table>
-                <caption class="sr-only">Les deux comptes de compensation</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Compte</th>
-                    <th scope="col">Chez nous</th>
-                    <th scope="col">Chez {name}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <tr>
-                    <th scope="row">Solde : ce que l’autre communauté doit</th>
-                    <td>{formatMinutes(r.ours.balance_minutes)}</td>
-                    <td>{r.theirs ? formatMinutes(r.theirs.balance_minutes) : "non communiqué"}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">Paiements en cours vers la communauté du compte</th>
-                    <td>{formatMinutes(r.ours.pending_debit_minutes)}</td>
-                    <td>{r.theirs ? formatMinutes(r.theirs.pending_debit_minutes) : "non communiqué"}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">Paiements en cours vers l’autre communauté</th>
-                    <td>{formatMinutes(r.ours.pending_credit_minutes)}</td>
-                    <td>{r.theirs ? formatMinutes(r.theirs.pending_credit_minutes) : "non communiqué"}</td>
-                  </tr>
-                </tbody>
-              </table>
+            <div class="recon-sides">
+              <ClearingFacts title="Chez nous" side={r.ours} owner="nous" other={name} />
+              {r.theirs ? (
+                <ClearingFacts title={`Chez ${name}`} side={r.theirs} owner={name} other="nous" />
+              ) : (
+                <div class="recon-side">
+                  <h5>Chez {name}</h5>
+                  <p>Son compte n’a pas été communiqué.</p>
+                </div>
+              )}
             </div>
             {r.in_flight ? <p>{r.in_flight} paiement(s) en cours entre les deux installations ne sont pas encore comparés.</p> : null}
             {r.truncated && <p>Seuls les 100 000 premiers transferts ont été comparés.</p>}
@@ -385,9 +388,7 @@ function LinkCard({ link, community, manage, onChange }: { link: FederationLink;
         {link.rate !== 1 && (
           <>
             <dt>Taux</dt>
-            <dd>
-              1 minute de chez nous vaut {formatRate(link.rate)} minute{link.rate >= 2 ? "s" : ""} chez {name}
-            </dd>
+            <dd>{rateInWords(link.rate, name)}</dd>
           </>
         )}
         {pending && (
