@@ -591,7 +591,7 @@ function CommunityLinks({ community, label, communities }: { community: string; 
         {waiting > 0 && manage && <p role="status">{waiting === 1 ? "Une proposition attend votre réponse." : `${waiting} propositions attendent votre réponse.`}</p>}
         <Loading when={links.loading && !links.data}>
           {links.data && list.length === 0 && <p>Aucun lien pour l’instant : cette communauté n’échange qu’avec ses propres membres.</p>}
-          <ul class="cards">
+          <ul class="cards link-cards">
             {list.map((l) => (
               <LinkCard key={l.id} link={l} community={community} manage={manage} onChange={(next) => links.setData(list.map((x) => (x.id === next.id ? next : x)))} />
             ))}
