@@ -1379,6 +1379,17 @@ async function federationCommunity(label, lat) {
     world.adminToken,
   );
   await api("POST", `/v1/communities/${community.id}/admins`, { member_id: session.member.id }, world.adminToken);
+  // The ledger learns of the community, then of its member, from the members stream: once the
+  // member's account is open, a link to or from the community finds it.
+  for (const deadline = Date.now() + WAIT_MS; ; ) {
+    const opened = await api("GET", `/v1/ledger/accounts/${session.member.id}`, undefined, session.token).then(
+      () => true,
+      () => false,
+    );
+    if (opened) break;
+    if (Date.now() > deadline) throw new Error(`the ledger did not open ${display_name}'s account in time`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
   return { community, site, member: { id: session.member.id, email, display_name, token: session.token } };
 }
 
