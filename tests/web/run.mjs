@@ -1486,8 +1486,9 @@ for (const [proposerPhone, name] of [
     const paid = 90;
     const received = proposerPhone ? 135 : paid; // at 1,5 of B's minutes per one of A's
     await api("POST", "/v1/federation/transfers", { id: randomUUID(), payee_community_id: b.community.id, to_member_id: b.member.id, minutes: paid }, a.member.token);
-    await pageB.getByRole("button", { name: "Actualiser" }).click();
-    await atB.card.getByTestId("solde-lien").filter({ hasText: `Nous devons ${formatMinutes(received)} à ${a.community.name}` }).waitFor();
+    await until(atB.card.getByTestId("solde-lien").filter({ hasText: `Nous devons ${formatMinutes(received)} à ${a.community.name}` }), () =>
+      pageB.getByRole("button", { name: "Actualiser" }).click(),
+    );
     if (proposerPhone) await atB.card.getByText(`1 minute de chez ${a.community.name} vaut 1,5 minute chez nous.`).waitFor();
     await atB.card.getByRole("button", { name: "Voir le rapprochement" }).click();
     await atB.card.getByText("Aucune différence : les deux comptes concordent", { exact: false }).waitFor();
