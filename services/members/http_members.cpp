@@ -168,6 +168,9 @@ class MembersApi : MembersRoutes {
     const Identity who = caller(r);
     note_session_seen(s_, r);
     Json body = me_json(settled(uc_.me(who)));
+    // The communities the member administers (their federation links, policy, sites), so that
+    // a client shows those pages; as the session knows them.
+    body["admin_community_ids"] = who.admin_community_ids;
     if (!who.acting_staff_id.empty()) {
       body["roles"] = Json::array({"member"});
       body["staff_site_ids"] = Json::array();

@@ -6,6 +6,7 @@
 // Exits non-zero on any failure.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -1358,3 +1359,174 @@ test("swaps: the proposer names what they give; both confirm the hand-over and b
   await phone.context().close();
   await desktop.context().close();
 });
+
+// Two communities of this installation, each with a site (the partner picker names a community by
+// its sites) and an administrator of its own (not the platform's).
+async function federationCommunity(label, lat) {
+  const community = await api("POST", "/v1/communities", { name: `Communauté ${label} ${RUN}`, policy: {} }, world.adminToken);
+  const site = await api(
+    "POST",
+    "/v1/sites",
+    { community_id: community.id, name: `Tiers-lieu ${label} ${RUN}`, kind: "tiers_lieu", location: { lat, lon: 3.06 }, address: `${label} rue de la Fédération, 59000 Lille` },
+    world.adminToken,
+  );
+  const email = `admin-${label.toLowerCase()}.${RUN}@essai.maillon.local`;
+  const display_name = `Admin ${label} ${RUN}`;
+  const session = await api(
+    "POST",
+    "/v1/auth/register",
+    { email, password: PASSWORD, display_name, community_id: community.id, home_site_id: site.id },
+    world.adminToken,
+  );
+  await api("POST", `/v1/communities/${community.id}/admins`, { member_id: session.member.id }, world.adminToken);
+  // The ledger learns of the community, then of its member, from the members stream: once the
+  // member's account is open, a link to or from the community finds it.
+  for (const deadline = Date.now() + WAIT_MS; ; ) {
+    const opened = await api("GET", `/v1/ledger/accounts/${session.member.id}`, undefined, session.token).then(
+      () => true,
+      () => false,
+    );
+    if (opened) break;
+    if (Date.now() > deadline) throw new Error(`the ledger did not open ${display_name}'s account in time`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return { community, site, member: { id: session.member.id, email, display_name, token: session.token } };
+}
+
+/** The community admin's way in: Administration, then its "Communautés partenaires" link. */
+async function openPartners(page, member) {
+  await loginThroughUi(page, member);
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("link", { name: "Communautés partenaires" }).click();
+  await page.getByRole("heading", { name: "Communautés partenaires", level: 1 }).waitFor();
+}
+
+/** The card of the link with `name`, and its state badge. */
+function linkCard(page, name) {
+  const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name, exact: true }) });
+  return { card, state: card.getByTestId("etat-lien") };
+}
+
+async function linkOf(communityId, linkPartner) {
+  const page = await api("GET", `/v1/federation/links?community_id=${communityId}`, undefined, world.adminToken);
+  return page.items.find((l) => l.partner.community_id === linkPartner);
+}
+
+for (const [proposerPhone, name] of [
+  [false, "desktop proposes, phone accepts"],
+  [true, "phone proposes, desktop accepts"],
+]) {
+  test(`communautés partenaires (${name}): A's admin proposes a link to B, B's admin accepts with its own limits, both see it active, A suspends`, async () => {
+    const tag = proposerPhone ? "2" : "1";
+    const a = await federationCommunity(`A${tag}`, 50.63);
+    const b = await federationCommunity(`B${tag}`, 50.64);
+
+    // A proposes: wrong input is said in words (in the form, then the API's refusal), then B.
+    const pageA = await newPage({ phone: proposerPhone });
+    await openPartners(pageA, a.member);
+    await pageA.getByText("Aucun lien pour l’instant").waitFor();
+    const propose = pageA.getByRole("form", { name: "Proposer un lien" });
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByText("Choisissez la communauté partenaire.").waitFor();
+    await propose.getByRole("radio", { name: "Par son identifiant", exact: false }).check();
+    await propose.getByLabel("Identifiant de la communauté partenaire").fill(a.community.id);
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByRole("alert").filter({ hasText: "Une communauté ne peut pas se lier à elle-même" }).waitFor();
+    await propose.getByRole("radio", { name: "Sur cette installation", exact: true }).check();
+    await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
+    const ourDebt = propose.getByRole("group", { name: "Nos membres pourront lui devoir au plus" });
+    await ourDebt.getByLabel("Heures").fill("12");
+    await ourDebt.getByLabel("Minutes").fill("75");
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await ourDebt.getByText("minutes de 0 à 59", { exact: false }).waitFor();
+    await ourDebt.getByLabel("Minutes").fill("30");
+    const theirDebt = propose.getByRole("group", { name: "Elle pourra nous devoir au plus" });
+    await theirDebt.getByLabel("Heures").fill("8");
+    await theirDebt.getByLabel("Minutes").fill("0");
+    // On the phone, a rate other than 1:1 (the partner's minutes per one of ours).
+    if (proposerPhone) await propose.getByLabel("Taux").fill("1,5");
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await pageA.getByText(`Lien proposé à Réseau de ${b.site.name}.`, { exact: false }).waitFor();
+    const atA = linkCard(pageA, b.community.name);
+    await atA.state.filter({ hasText: /^Proposée$/ }).waitFor();
+    await atA.card.getByText(`en attente de l’acceptation de ${b.community.name}`, { exact: false }).waitFor();
+    await atA.card.getByText("jusqu’à 12 h 30").waitFor();
+    await atA.card.getByText("jusqu’à 8 h", { exact: true }).waitFor();
+    if (proposerPhone) await atA.card.getByText(`1 minute de chez nous vaut 1,5 minute chez ${b.community.name}.`).waitFor();
+    else assert.equal(await atA.card.getByText("Taux").count(), 0, "no rate shown at 1:1");
+    // The same link again is refused, in words.
+    await propose.getByLabel("Communauté partenaire", { exact: true }).selectOption({ label: `Réseau de ${b.site.name}` });
+    await propose.getByRole("button", { name: "Proposer le lien" }).click();
+    await propose.getByRole("alert").filter({ hasText: "Un lien existe déjà avec cette communauté" }).waitFor();
+    await capture(pageA, `partenaires-proposition-${tag}`);
+
+    // B accepts with its own limits.
+    const pageB = await newPage({ phone: !proposerPhone });
+    await openPartners(pageB, b.member);
+    const atB = linkCard(pageB, a.community.name);
+    await atB.state.filter({ hasText: /^Proposée$/ }).waitFor();
+    const accept = atB.card.getByRole("form", { name: `Accepter le lien avec ${a.community.name}` });
+    // The proposer's stand, mirrored, until B sets its own.
+    assert.equal(await accept.getByRole("group", { name: "Nos membres peuvent lui devoir au plus" }).getByLabel("Heures").inputValue(), "8");
+    await capture(pageB, `partenaires-a-accepter-${tag}`);
+    const bDebt = accept.getByRole("group", { name: "Nos membres peuvent lui devoir au plus" });
+    await bDebt.getByLabel("Heures").fill("5");
+    await bDebt.getByLabel("Minutes").fill("15");
+    const bCredit = accept.getByRole("group", { name: "Elle peut nous devoir au plus" });
+    await bCredit.getByLabel("Heures").fill("20");
+    await bCredit.getByLabel("Minutes").fill("0");
+    await accept.getByRole("button", { name: "Accepter le lien" }).click();
+    await atB.state.filter({ hasText: /^Active$/ }).waitFor();
+    await atB.card.getByText(`Le lien avec ${a.community.name} est actif.`).waitFor();
+    await pageB.getByText("Une proposition attend votre réponse.").waitFor({ state: "hidden" });
+    await atB.card.getByText("jusqu’à 5 h 15").waitFor();
+    await atB.card.getByText("jusqu’à 20 h", { exact: true }).waitFor();
+    await atB.card.getByTestId("solde-lien").filter({ hasText: "Les comptes sont à l’équilibre" }).waitFor();
+    // A's admin pays B's across the link: B now owes A, each side says so in words.
+    const paid = 90;
+    const received = proposerPhone ? 135 : paid; // at 1,5 of B's minutes per one of A's
+    await api("POST", "/v1/federation/transfers", { id: randomUUID(), payee_community_id: b.community.id, to_member_id: b.member.id, minutes: paid }, a.member.token);
+    await until(atB.card.getByTestId("solde-lien").filter({ hasText: `Nous devons ${formatMinutes(received)} à ${a.community.name}` }), () =>
+      pageB.getByRole("button", { name: "Actualiser" }).click(),
+    );
+    if (proposerPhone) await atB.card.getByText(`1 minute de chez ${a.community.name} vaut 1,5 minute chez nous.`).waitFor();
+    await atB.card.getByRole("button", { name: "Voir le rapprochement" }).click();
+    await atB.card.getByText("Aucune différence : les deux comptes concordent", { exact: false }).waitFor();
+    await capture(pageB, `partenaires-actif-${tag}`);
+    const seenByB = await linkOf(b.community.id, a.community.id);
+    assert.deepEqual([seenByB.state, seenByB.debit_limit_minutes, seenByB.credit_limit_minutes], ["active", 315, 1200]);
+
+    // A sees it active with its own limits, and suspends it; B sees it suspended.
+    await until(atA.state.filter({ hasText: /^Active$/ }), () => pageA.getByRole("button", { name: "Actualiser" }).click());
+    await atA.card.getByText("jusqu’à 12 h 30").waitFor();
+    await atA.card.getByTestId("solde-lien").filter({ hasText: `${b.community.name} nous doit ${formatMinutes(paid)}` }).waitFor();
+    await atA.card.getByRole("button", { name: `Suspendre le lien avec ${b.community.name}` }).click();
+    await atA.card.getByRole("button", { name: "Oui, suspendre" }).click();
+    await atA.state.filter({ hasText: /^Suspendue$/ }).waitFor();
+    await atA.card.getByText("plus aucun échange ne le traverse", { exact: false }).waitFor();
+    await capture(pageA, `partenaires-suspendu-${tag}`);
+    await until(atB.state.filter({ hasText: /^Suspendue$/ }), () => pageB.getByRole("button", { name: "Actualiser" }).click());
+    assert.equal(await atB.card.getByRole("button", { name: /^Suspendre/ }).count(), 0, "a suspended link offers no suspension");
+    for (const [side, partner] of [[a, b], [b, a]]) assert.equal((await linkOf(side.community.id, partner.community.id)).state, "suspended");
+    await pageA.context().close();
+    await pageB.context().close();
+
+    // Staff of A's site see A's links, read-only.
+    if (proposerPhone) return;
+    const staff = await api(
+      "POST",
+      "/v1/auth/register",
+      { email: `accueil-a.${RUN}@essai.maillon.local`, password: PASSWORD, display_name: `Accueil A ${RUN}`, community_id: a.community.id, home_site_id: a.site.id },
+      world.adminToken,
+    );
+    await api("POST", `/v1/sites/${a.site.id}/staff`, { member_id: staff.member.id }, world.adminToken);
+    const desk = await newPage();
+    await openPartners(desk, { email: `accueil-a.${RUN}@essai.maillon.local` });
+    const atDesk = linkCard(desk, b.community.name);
+    await atDesk.state.filter({ hasText: /^Suspendue$/ }).waitFor();
+    await desk.getByText("Vous consultez ces liens sans pouvoir les modifier", { exact: false }).waitFor();
+    assert.equal(await desk.getByRole("form", { name: "Proposer un lien" }).count(), 0, "staff propose no link");
+    assert.equal(await atDesk.card.getByRole("button").count(), 0, "staff act on no link");
+    await desk.context().close();
+  });
+}

@@ -24,6 +24,7 @@ import { lazy } from "./lazy";
 const DeskPage = lazy(() => import("./pages/desk").then((m) => m.DeskPage));
 const AdminPage = lazy(() => import("./pages/admin").then((m) => m.AdminPage));
 const HealthPage = lazy(() => import("./pages/health").then((m) => m.HealthPage));
+const FederationPage = lazy(() => import("./pages/federation").then((m) => m.FederationPage));
 const FiguresPage = lazy(() => import("./pages/figures").then((m) => m.FiguresPage));
 const KioskPage = lazy(() => import("./pages/kiosk").then((m) => m.KioskPage));
 const ProfilePage = lazy(() => import("./pages/profile").then((m) => m.ProfilePage));
@@ -59,7 +60,7 @@ function useUnread(member: string | null): [number, () => void] {
   return [unread.size, () => setUnread(new Set())];
 }
 
-function Nav({ path, unread, staff }: { path: string; unread: number; staff: boolean }) {
+function Nav({ path, unread, staff, administers }: { path: string; unread: number; staff: boolean; administers: boolean }) {
   const links: [string, string][] = [
     ["/", "Accueil"],
     ["/recherche", "Chercher"],
@@ -70,7 +71,8 @@ function Nav({ path, unread, staff }: { path: string; unread: number; staff: boo
     ["/notifications", unread > 0 ? `Notifications (${unread})` : "Notifications"],
     ["/profil", "Profil"],
   ];
-  if (staff) links.push(["/desk", "Conciergerie"], ["/admin", "Administration"]);
+  if (staff) links.push(["/desk", "Conciergerie"]);
+  if (administers) links.push(["/admin", "Administration"]);
   links.push(["/chiffres", "Chiffres"]);
   return (
     <nav aria-label="Navigation principale">
@@ -131,7 +133,7 @@ function Header({ path, unread }: { path: string; unread: number }) {
           </a>
         )}
       </div>
-      {me && <Nav path={path} unread={unread} staff={session.isStaff()} />}
+      {me && <Nav path={path} unread={unread} staff={session.isStaff()} administers={session.mayAdminister()} />}
     </header>
   );
 }
@@ -148,6 +150,7 @@ const MEMBER_PAGES: Record<string, () => preact.JSX.Element> = {
   "/profil": () => <ProfilePage />,
   "/admin": () => <AdminPage />,
   "/admin/sante": () => <HealthPage />,
+  "/admin/partenaires": () => <FederationPage />,
 };
 
 // Pages anyone may open, signed in or not: the links of the account mails among them.

@@ -78,6 +78,14 @@ export const session = {
   isStaff(): boolean {
     return !!me && (me.staff_site_ids.length > 0 || me.roles.includes("admin"));
   },
+  /** The platform's administrator, or an administrator of `community_id` (its links, policy, sites). */
+  administers(community_id: string): boolean {
+    return !!me && (me.roles.includes("admin") || (me.admin_community_ids ?? []).includes(community_id));
+  },
+  /** Staff of a site, the platform's administrator or an administrator of a community. */
+  mayAdminister(): boolean {
+    return this.isStaff() || (me?.admin_community_ids ?? []).length > 0;
+  },
   subscribe(listener: Listener): () => void {
     listeners.add(listener);
     return () => listeners.delete(listener);

@@ -16,6 +16,8 @@ export interface Me {
   status?: string;
   email_verified?: boolean;
   acting_staff_id?: string;
+  /** The communities the member administers (GET /v1/me only). */
+  admin_community_ids?: string[];
 }
 export interface Session {
   member: Me;

@@ -157,6 +157,9 @@ TEST_F(E2eLifecycleTest, a_community_admin_of_one_community_cannot_touch_another
   const auto b = gateway->community("Bapaume", policy("approval"));
   Client cadmin = community_admin_of(a, "alain");
   MemberInfo in_a = gateway->member(a, "amelie"), in_b = gateway->member(b, "bruno");
+  // The web UI shows the administration and the federation links from this list.
+  EXPECT_EQ(cadmin.get("/v1/me").json()["admin_community_ids"], Json::array({a.id}));
+  EXPECT_EQ(as(in_a).get("/v1/me").json()["admin_community_ids"], Json::array());
   const Json site = {{"name", "Annexe"},
                      {"kind", "tiers_lieu"},
                      {"location", {{"lat", 50.29}, {"lon", 2.78}}},

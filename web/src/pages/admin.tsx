@@ -410,10 +410,10 @@ export function AdminPage() {
   const networks = useLoad(async () => {
     const all = await sites(created.length > 0);
     const byCommunity = new Map<string, Site[]>();
-    for (const s of all.filter((x) => admin || me?.staff_site_ids.includes(x.id))) {
+    for (const s of all.filter((x) => admin || me?.staff_site_ids.includes(x.id) || session.administers(x.community_id))) {
       byCommunity.set(s.community_id, [...(byCommunity.get(s.community_id) ?? []), s]);
     }
-    for (const id of created) if (!byCommunity.has(id)) byCommunity.set(id, []);
+    for (const id of [...created, ...(me?.admin_community_ids ?? [])]) if (!byCommunity.has(id)) byCommunity.set(id, []);
     const own = me?.community_id ? await communityName(me.community_id) : null;
     return [...byCommunity.entries()]
       .map(([id, list]) => ({ id, label: id === me?.community_id && own ? own : list.length ? networkLabel(list) : "Nouveau réseau" }))
@@ -421,7 +421,7 @@ export function AdminPage() {
   }, [created]);
   const list = networks.data ?? [];
   const current = list.find((n) => n.id === chosen)?.id ?? list[0]?.id ?? "";
-  if (!session.isStaff()) {
+  if (!session.mayAdminister()) {
     return (
       <>
         <PageTitle>Administration</PageTitle>
@@ -432,11 +432,18 @@ export function AdminPage() {
   return (
     <>
       <PageTitle>Administration</PageTitle>
-      {admin && (
-        <p>
-          <a href="/admin/sante">Santé du réseau</a>
-        </p>
-      )}
+      <nav aria-label="Pages d’administration">
+        <ul class="subnav">
+          <li>
+            <a href="/admin/partenaires">Communautés partenaires</a>
+          </li>
+          {admin && (
+            <li>
+              <a href="/admin/sante">Santé du réseau</a>
+            </li>
+          )}
+        </ul>
+      </nav>
       <Alert error={networks.error} />
       <Loading when={networks.loading && !networks.data}>
         {list.length > 1 && (
@@ -452,7 +459,7 @@ export function AdminPage() {
             )}
           </Field>
         )}
-        {current && <CommunityAdmin key={current} id={current} admin={admin} />}
+        {current && <CommunityAdmin key={current} id={current} admin={session.administers(current)} />}
       </Loading>
       {admin && (
         <NewCommunity

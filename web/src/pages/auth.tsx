@@ -1,15 +1,21 @@
 // Sign-in and sign-up. A new member picks their home site; its community is theirs.
 import { useState } from "preact/hooks";
-import { post } from "../api";
+import { get, post } from "../api";
 import { navigate } from "../router";
 import { session } from "../session";
-import type { Session, Site } from "../types";
+import type { Me, Session, Site } from "../types";
 import { Alert, Field, fieldError, Notice, PageTitle, useAction } from "../ui";
 
 function begin(answer: Session, next: string) {
   session.actFor(null);
   session.start(answer);
   navigate(next, true);
+  // The login's answer leaves out what only GET /v1/me tells (the communities one administers).
+  void get<Me>("/v1/me", { asSelf: true })
+    .then((profile) => {
+      if (session.me()?.id === profile.id) session.refresh(profile);
+    })
+    .catch(() => undefined);
 }
 
 export function LoginPage({ next = "/" }: { next?: string }) {
