@@ -6,13 +6,14 @@
 #include "exchange/invariant.hpp"
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
+#include "services/common/metrics.hpp"
 #include "services/ledger/ledger_service.hpp"
 
 namespace maillon::ledger {
 
 TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies,
-                                 std::size_t shards, Clock clock)
-    : db_(db), outbox_(outbox), policies_(policies), clock_(std::move(clock)) {
+                                 std::size_t shards, Clock clock, Metrics* metrics)
+    : db_(db), outbox_(outbox), policies_(policies), clock_(std::move(clock)), metrics_(metrics) {
   if (shards == 0) throw std::invalid_argument("the ledger needs at least one batch shard");
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
@@ -202,6 +203,13 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
       MAILLON_INVARIANT(outcome.results.size() == batch.commands.size(),
                         "one result per command of the batch");
       keep_accounts(cache, outcome);
+      if (metrics_ != nullptr) {
+        metrics_->inc("maillon_ledger_batch_commits_total");
+        metrics_->inc("maillon_ledger_batched_requests_total", "",
+                      static_cast<double>(waiters.size()));
+        metrics_->inc("maillon_ledger_batched_commands_total", "",
+                      static_cast<double>(batch.commands.size()));
+      }
       auto next = outcome.results.begin();
       for (auto& w : waiters) {
         w->results.assign(next, next + static_cast<std::ptrdiff_t>(w->commands.size()));

@@ -303,7 +303,7 @@ void register_service(Service& s) {
   // Owned for the life of the process: handlers, consumers and jobs hold references to them.
   repo::prepare_statements(s.db);
   static PolicyCache policies;
-  static TransferBatcher batcher(s.db, s.outbox, policies, kBatchShards, s.clock);
+  static TransferBatcher batcher(s.db, s.outbox, policies, kBatchShards, s.clock, &s.metrics);
   static LedgerApi api(s, policies, batcher);
   api.routes();
   federation::register_routes(s, policies);

@@ -28,6 +28,7 @@
 
 namespace maillon {
 class Db;
+class Metrics;
 class Outbox;
 class Service;
 }  // namespace maillon
@@ -166,7 +167,7 @@ class TransferBatcher {
  public:
   // Batches are applied at `clock`'s time (the service's; tests may move it).
   TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards,
-                  Clock clock = Clock());
+                  Clock clock = Clock(), Metrics* metrics = nullptr);
   int64_t now_us() const { return clock_.now_us(); }
   // Announces, from the start of an HTTP request, a submission to come on this thread (once the
   // caller is known and the body read), so that a leader waits for it rather than commit
@@ -220,6 +221,9 @@ class TransferBatcher {
   const Outbox& outbox_;
   PolicyCache& policies_;
   Clock clock_;
+  // maillon_ledger_batch_commits_total / maillon_ledger_batched_commands_total /
+  // maillon_ledger_batched_requests_total: how many submissions and commands shared each commit.
+  Metrics* metrics_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // After a batch met an id that existed (a client's retry), this many batches read ids first.
   static constexpr int kCarefulBatchesAfterClash = 32;
