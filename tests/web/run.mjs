@@ -248,6 +248,14 @@ async function until(target, refresh) {
   }
 }
 
+/** The API's side of the same wait: polls `condition` (async, truthy when met) every POLL_MS until WAIT_MS; throws `failure()` past it. */
+async function pollUntil(condition, failure) {
+  for (const deadline = Date.now() + WAIT_MS; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error(failure());
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
 afterEach(() => {
   const seen = incidents.splice(0);
   assert.deepEqual(seen, [], "no CSP violation, dialog or uncaught error in the pages");
@@ -914,12 +922,11 @@ async function exchangeState(member, id) {
 }
 
 async function stateBecomes(member, id, state) {
-  const deadline = Date.now() + WAIT_MS;
   let seen;
-  while ((seen = await exchangeState(member, id)) !== state) {
-    if (Date.now() > deadline) throw new Error(`exchange ${id} stays ${seen}, not ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  await pollUntil(
+    async () => (seen = await exchangeState(member, id)) === state,
+    () => `exchange ${id} stays ${seen}, not ${state}`,
+  );
 }
 
 test("desk: staff register a neighbour without e-mail, find them by phone and by number, and serve them by acting for them", async () => {
@@ -1350,11 +1357,10 @@ test("swaps: the proposer names what they give; both confirm the hand-over and b
   await phone.getByTestId("etat-echange").filter({ hasText: "Terminé" }).waitFor();
   await capture(desktop, "troc-remise");
   for (const [offer, member] of [[wantedOffer, owner], [givenOffer, proposer]]) {
-    const deadline = Date.now() + WAIT_MS;
-    while ((await api("GET", `/v1/offers/${offer.id}`, undefined, member.token)).status !== "closed") {
-      if (Date.now() > deadline) throw new Error(`${offer.title} stays open after the swap`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    await pollUntil(
+      async () => (await api("GET", `/v1/offers/${offer.id}`, undefined, member.token)).status === "closed",
+      () => `${offer.title} stays open after the swap`,
+    );
   }
   await phone.context().close();
   await desktop.context().close();
@@ -1381,15 +1387,13 @@ async function federationCommunity(label, lat) {
   await api("POST", `/v1/communities/${community.id}/admins`, { member_id: session.member.id }, world.adminToken);
   // The ledger learns of the community, then of its member, from the members stream: once the
   // member's account is open, a link to or from the community finds it.
-  for (const deadline = Date.now() + WAIT_MS; ; ) {
-    const opened = await api("GET", `/v1/ledger/accounts/${session.member.id}`, undefined, session.token).then(
+  await pollUntil(
+    () => api("GET", `/v1/ledger/accounts/${session.member.id}`, undefined, session.token).then(
       () => true,
       () => false,
-    );
-    if (opened) break;
-    if (Date.now() > deadline) throw new Error(`the ledger did not open ${display_name}'s account in time`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+    ),
+    () => `the ledger did not open ${display_name}'s account in time`,
+  );
   return { community, site, member: { id: session.member.id, email, display_name, token: session.token } };
 }
 

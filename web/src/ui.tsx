@@ -41,6 +41,35 @@ export function Field({ label, error, hint, children }: FieldProps) {
   );
 }
 
+interface ChoiceFieldProps {
+  label: string;
+  hint?: string;
+  error?: string;
+  value: string | undefined;
+  onChange: (value: string) => void;
+  choices: { id: string; label: string }[];
+  /** A first, empty choice (nothing chosen yet), when given. */
+  placeholder?: string;
+}
+
+/** A Field whose control is a list of choices, each named by its label and sent by its id. */
+export function ChoiceField({ label, hint, error, value, onChange, choices, placeholder }: ChoiceFieldProps) {
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {(p) => (
+        <select {...p} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+          {placeholder !== undefined && <option value="">{placeholder}</option>}
+          {choices.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** The error of a whole action, read out by screen readers when it appears. */
 export function Alert({ error }: { error: unknown }) {
   if (!error) return null;

@@ -7,7 +7,7 @@ import { sites } from "../catalog";
 import { session } from "../session";
 import { communityName, networkLabel } from "../sitepicker";
 import type { OpeningHours, Page, PublicMember, Site } from "../types";
-import { Alert, ConfirmButton, Field, fieldError, Loading, Notice, PageTitle, useAction, useLoad } from "../ui";
+import { Alert, ChoiceField, ConfirmButton, Field, fieldError, Loading, Notice, PageTitle, useAction, useLoad } from "../ui";
 
 interface Community {
   id: string;
@@ -447,17 +447,7 @@ export function AdminPage() {
       <Alert error={networks.error} />
       <Loading when={networks.loading && !networks.data}>
         {list.length > 1 && (
-          <Field label="Réseau à administrer">
-            {(p) => (
-              <select {...p} value={current} onChange={(e) => setChosen(e.currentTarget.value)}>
-                {list.map((n) => (
-                  <option key={n.id} value={n.id}>
-                    {n.label}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <ChoiceField label="Réseau à administrer" value={current} onChange={setChosen} choices={list} />
         )}
         {current && <CommunityAdmin key={current} id={current} admin={session.administers(current)} />}
       </Loading>

@@ -10,7 +10,7 @@ import { sites } from "../catalog";
 import { session } from "../session";
 import { communityName, networkLabel } from "../sitepicker";
 import type { Site } from "../types";
-import { Alert, ConfirmButton, Field, Loading, Notice, PageTitle, formatDate, formatMinutes, useAction, useId, useLoad } from "../ui";
+import { Alert, ChoiceField, ConfirmButton, Field, Loading, Notice, PageTitle, formatDate, formatMinutes, useAction, useId, useLoad } from "../ui";
 
 interface FederationLink {
   id: string;
@@ -511,18 +511,15 @@ function ProposeForm({ community, communities, onDone }: { community: string; co
         </label>
       </fieldset>
       {where === "here" ? (
-        <Field label="Communauté partenaire" hint="Chaque communauté est nommée par ses lieux." error={errors.partner ?? apiField(e, "partner.community_id") ?? apiField(e, "partner")}>
-          {(p) => (
-            <select {...p} value={partner} onChange={(ev) => setPartner(ev.currentTarget.value)}>
-              <option value="">Choisissez une communauté</option>
-              {choices.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ChoiceField
+          label="Communauté partenaire"
+          hint="Chaque communauté est nommée par ses lieux."
+          error={errors.partner ?? apiField(e, "partner.community_id") ?? apiField(e, "partner")}
+          value={partner}
+          onChange={setPartner}
+          choices={choices}
+          placeholder="Choisissez une communauté"
+        />
       ) : (
         <>
           <Field label="Adresse de l’installation partenaire" hint="Par exemple https://maillon.tiers-lieu-voisin.fr ; vide si la communauté est sur cette installation." error={errors.url ?? apiField(e, "partner.url")}>
@@ -639,17 +636,7 @@ export function FederationPage() {
       <Loading when={known.loading && !known.data}>
         {known.data && runs.length === 0 && <p>Cette page est réservée aux administrateurs d’une communauté et aux personnes qui tiennent l’accueil d’un lieu.</p>}
         {runs.length > 1 && (
-          <Field label="Communauté">
-            {(p) => (
-              <select {...p} value={current?.id} onChange={(e) => setChosen(e.currentTarget.value)}>
-                {runs.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.label}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <ChoiceField label="Communauté" value={current?.id} onChange={setChosen} choices={runs} />
         )}
         {current && <CommunityLinks key={current.id} community={current.id} label={current.label} communities={known.data?.everyone ?? []} />}
       </Loading>
