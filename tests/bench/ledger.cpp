@@ -369,19 +369,6 @@ double pgbench_tps() {
   return tps;
 }
 
-// A counter of the ledger's /metrics (0 when absent).
-double metric(const std::string& url, const std::string& name) {
-  const auto r = http_request(url, "GET", "/metrics", "");
-  std::size_t at = 0;
-  while ((at = r.body.find(name, at)) != std::string::npos) {
-    const bool line_start = at == 0 || r.body[at - 1] == '\n';
-    at += name.size();
-    if (line_start && at < r.body.size() && r.body[at] == ' ')
-      return std::atof(r.body.c_str() + at);
-  }
-  return 0;
-}
-
 void print(const char* name, double ours, double anchor) {
   std::printf("BENCH %s ours=%.0f anchor=%.0f ratio=%.2f\n", name, ours, anchor,
               anchor > 0 ? ours / anchor : 0.0);
@@ -422,16 +409,16 @@ int main() {
   const auto ours = [&](auto run, const AccountPicker& picker) {
     wait_for_outbox(world.database);
     std::fprintf(stderr, "bench: our run %d starts\n", ++run_number);
-    const double commits = metric(ledger.url(), "maillon_ledger_batch_commits_total");
-    const double requests = metric(ledger.url(), "maillon_ledger_batched_requests_total");
-    const double commands = metric(ledger.url(), "maillon_ledger_batched_commands_total");
+    const double commits = metric_value(ledger.url(), "maillon_ledger_batch_commits_total");
+    const double requests = metric_value(ledger.url(), "maillon_ledger_batched_requests_total");
+    const double commands = metric_value(ledger.url(), "maillon_ledger_batched_commands_total");
     const double tps = run(port, token, members, picker);
-    const double c = metric(ledger.url(), "maillon_ledger_batch_commits_total") - commits;
+    const double c = metric_value(ledger.url(), "maillon_ledger_batch_commits_total") - commits;
     if (c > 0) {
-      std::fprintf(stderr, "bench:   %.0f/s, %.0f commits, %.1f requests and %.1f transfers each\n",
-                   tps, c,
-                   (metric(ledger.url(), "maillon_ledger_batched_requests_total") - requests) / c,
-                   (metric(ledger.url(), "maillon_ledger_batched_commands_total") - commands) / c);
+      std::fprintf(
+          stderr, "bench:   %.0f/s, %.0f commits, %.1f requests and %.1f transfers each\n", tps, c,
+          (metric_value(ledger.url(), "maillon_ledger_batched_requests_total") - requests) / c,
+          (metric_value(ledger.url(), "maillon_ledger_batched_commands_total") - commands) / c);
     }
     return tps;
   };

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "event_contract.hpp"
@@ -167,6 +169,28 @@ DeliberatelyWrong::~DeliberatelyWrong() {
 }
 bool DeliberatelyWrong::active() {
   return wrong_depth > 0;
+}
+
+double metric_value(const std::string& base_url, const std::string& series) {
+  const HttpResult r = http_request(base_url, "GET", "/metrics");
+  EXPECT_EQ(r.status, 200) << base_url << "/metrics";
+  const bool bare = series.find('{') == std::string::npos;
+  double total = 0;
+  std::size_t start = 0;
+  while (start < r.body.size()) {
+    std::size_t end = r.body.find('\n', start);
+    if (end == std::string::npos) end = r.body.size();
+    const std::string_view line(r.body.data() + start, end - start);
+    start = end + 1;
+    if (line.substr(0, series.size()) != series || line.size() <= series.size()) continue;
+    std::size_t value_at = series.size();
+    if (line[value_at] == '{' && bare) value_at = line.find("} ", value_at);
+    if (value_at == std::string_view::npos || line[value_at] == '{') continue;
+    if (line[value_at] == '}') ++value_at;
+    if (line[value_at] != ' ') continue;
+    total += std::strtod(std::string(line.substr(value_at + 1)).c_str(), nullptr);
+  }
+  return total;
 }
 
 HttpResult http_request(const std::string& base_url, const std::string& method,

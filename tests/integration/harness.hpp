@@ -58,6 +58,11 @@ HttpResult http_request(const std::string& base_url, const std::string& method,
                         const std::string& path, const std::string& body = "",
                         const Headers& headers = {});
 
+// A value of the /metrics at `base_url`: `series` is a metric's name, or its name with labels
+// (`maillon_job_runs_total{job="x"}`). A bare name adds up every label set of that metric; a
+// series that is not there reads 0, as a counter that has not moved yet.
+double metric_value(const std::string& base_url, const std::string& series);
+
 // Reads a required environment variable; fails the whole run when it is missing (no silent skip).
 std::string required_env(const char* name);
 std::string database_url();  // MAILLON_TEST_DATABASE_URL

@@ -41,14 +41,8 @@ class TestClock {
 // How many times the service at `base_url` has run its periodic job `job` (committed runs, from
 // its /metrics): a test that needs "the job went round again" waits for this, not for time.
 inline int64_t job_runs(const std::string& base_url, const std::string& job) {
-  const HttpResult r = http_request(base_url, "GET", "/metrics");
-  const std::string series = "maillon_job_runs_total{job=\"" + job + "\"} ";
-  const std::size_t at = r.body.find(series);
-  if (r.status != 200 || at == std::string::npos) return 0;
-  std::istringstream value(r.body.substr(at + series.size()));
-  double runs = 0;
-  value >> runs;
-  return static_cast<int64_t>(runs);
+  return static_cast<int64_t>(
+      metric_value(base_url, "maillon_job_runs_total{job=\"" + job + "\"}"));
 }
 
 // Whether the service at `base_url` commits `rounds` more runs of its job `job` within

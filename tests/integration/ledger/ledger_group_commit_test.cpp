@@ -16,19 +16,6 @@ namespace {
 // Members 0 to kRingMembers - 1 pay each other; the two after them serve the stale-cache test.
 constexpr int kRingMembers = 8;
 
-// A counter of the ledger replica's /metrics (0 when absent).
-double ledger_metric(const ServiceProcess& ledger, const std::string& name) {
-  const auto r = http_request(ledger.url(), "GET", "/metrics", "");
-  EXPECT_EQ(r.status, 200);
-  for (std::size_t at = 0; (at = r.body.find(name, at)) != std::string::npos;) {
-    const bool line_start = at == 0 || r.body[at - 1] == '\n';
-    at += name.size();
-    if (line_start && at < r.body.size() && r.body[at] == ' ')
-      return std::atof(r.body.c_str() + at);
-  }
-  return 0;
-}
-
 class LedgerGroupCommit : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { w_ = new LedgerWorld("groupcommit", kRingMembers + 2, 2); }
@@ -123,8 +110,8 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
   for (int i = 0; i < kRingMembers; ++i) before.push_back(balance(i));
   std::vector<int64_t> expected = before;
 
-  const double commits = ledger_metric(ledger, "maillon_ledger_batch_commits_total");
-  const double requests = ledger_metric(ledger, "maillon_ledger_batched_requests_total");
+  const double commits = metric_value(ledger.url(), "maillon_ledger_batch_commits_total");
+  const double requests = metric_value(ledger.url(), "maillon_ledger_batched_requests_total");
   std::set<std::string> created;
   // Each member pays the next one 2 minutes.
   const auto ring = [&] {
@@ -184,9 +171,9 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
     expected[5] += 1;
   }
   const double shared_commits =
-      ledger_metric(ledger, "maillon_ledger_batch_commits_total") - commits;
+      metric_value(ledger.url(), "maillon_ledger_batch_commits_total") - commits;
   const double shared_requests =
-      ledger_metric(ledger, "maillon_ledger_batched_requests_total") - requests;
+      metric_value(ledger.url(), "maillon_ledger_batched_requests_total") - requests;
   // Every request reached the writer (the refused and replayed ones too).
   EXPECT_EQ(shared_requests, 2 * kRingMembers + kMixedWaves * (kRingMembers + 4));
   EXPECT_GT(shared_commits, 0);

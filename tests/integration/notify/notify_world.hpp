@@ -238,16 +238,7 @@ class NotifyFixture : public ::testing::Test {
     if (at == std::string::npos) return "";
     return link.substr(at + 6, link.find('>', at) - at - 6);
   }
-  static double metric(const std::string& name) {
-    auto r = http_request(notify->url(), "GET", "/metrics");
-    double total = 0;
-    std::istringstream in(r.body);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(name, 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-    return total;
-  }
+  static double metric(const std::string& name) { return metric_value(notify->url(), name); }
 };
 
 }  // namespace maillon::testing
