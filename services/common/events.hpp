@@ -54,6 +54,9 @@ class Outbox {
   struct Written {  // an event already written as its JSON envelope (Event::to_json's form)
     std::string id;
     std::string json;
+    // The request it answers, when not the thread's (a shared batch writes many callers' events
+    // at once); empty: the request this thread is handling, if any.
+    std::string request_id;
   };
   explicit Outbox(std::string stream_prefix) : prefix_(std::move(stream_prefix)) {}
   Event add(pqxx::work& tx, const std::string& stream, std::string type, std::string community_id,

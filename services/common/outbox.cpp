@@ -130,10 +130,14 @@ void Outbox::for_each_written_row(const std::string& stream, const std::vector<W
   // Compact JSON has no raw line break: the lines are the events (split by publish_batch).
   // The row takes the first event's id; ON CONFLICT: a row written once stays written once.
   // Events written while a request or a traced event is handled carry its request id and span
-  // on (a batch of many callers' transfers, written by no request, carries none).
+  // on; an event that names its own request (a caller's transfer in a shared batch) carries that
+  // one instead of the batch leader's.
   const std::string full_stream = prefix_ + ":" + stream;
   const std::string& request_id = log::request_id();
-  const bool tagged = !request_id.empty() || (trace::enabled() && trace::current().valid());
+  const bool traced = trace::enabled() && trace::current().valid();
+  const bool tagged = !request_id.empty() || traced ||
+                      std::any_of(events.begin(), events.end(),
+                                  [](const Written& w) { return !w.request_id.empty(); });
   for (std::size_t first = 0; first < events.size(); first += kEventsPerRowMax) {
     const std::size_t end = std::min(events.size(), first + kEventsPerRowMax);
     std::size_t bytes = 0;
@@ -143,7 +147,8 @@ void Outbox::for_each_written_row(const std::string& stream, const std::vector<W
     for (std::size_t i = first; i < end; ++i) {
       if (i > first) lines += '\n';
       if (tagged) {
-        append_tagged(lines, events[i], full_stream, request_id);
+        append_tagged(lines, events[i], full_stream,
+                      events[i].request_id.empty() ? request_id : events[i].request_id);
       } else {
         lines += events[i].json;
       }

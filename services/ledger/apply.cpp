@@ -91,12 +91,14 @@ Loaded load_ledger(pqxx::transaction_base& tx, const Batch& batch, const Communi
 }
 
 Outbox::Written event_row(const std::string& community_id, const std::string& occurred_at,
-                          const Transfer& t) {
+                          const Transfer& t, const std::map<TransferId, std::string>& request_ids) {
   // A transfer reaches each state once, so (community, transfer, state) names its event for good.
   std::string id = uuid_from_name("ledger-event:" + community_id + ":" + t.request.id + ":" +
                                   std::string(to_string(t.state)));
   std::string payload = transfer_event_json(id, community_id, occurred_at, t);
-  return {std::move(id), std::move(payload)};
+  const auto request = request_ids.find(t.request.id);
+  return {std::move(id), std::move(payload),
+          request == request_ids.end() ? std::string() : request->second};
 }
 
 // A batch that assumed its new ids new did not read them: a create refused by a rule (a cap, the
@@ -167,7 +169,8 @@ BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, cons
     written.reserve(changes.transfers.size());
     const std::string occurred_at = now_rfc3339();
     for (const auto& change : changes.transfers) {
-      written.push_back(event_row(batch.community_id, occurred_at, change.transfer));
+      written.push_back(
+          event_row(batch.community_id, occurred_at, change.transfer, batch.request_ids));
     }
     return written;
   });

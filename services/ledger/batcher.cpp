@@ -2,10 +2,12 @@
 // a time writes everything queued in one transaction per community, then wakes the others.
 #include <chrono>
 #include <functional>
+#include <type_traits>
 
 #include "exchange/invariant.hpp"
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
+#include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/ledger/ledger_service.hpp"
 
@@ -62,6 +64,7 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
   waiter->community_id = community_id;
   waiter->commands = std::move(commands);
   waiter->actor_id = actor_id;
+  waiter->request_id = log::request_id();
   // One community always lands on the same shard: its commands keep their arrival order.
   Shard& shard = *shards_[std::hash<std::string>{}(community_id) % shards_.size()];
   std::unique_lock lock(shard.mutex);
@@ -189,6 +192,19 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
       batch.commands.push_back(command);
       if (const auto* create = std::get_if<CreateTransfer>(&command)) {
         batch.actor_ids.try_emplace(create->request.id, w->actor_id);
+      }
+      if (!w->request_id.empty()) {
+        batch.request_ids.try_emplace(
+            std::visit(
+                [](const auto& c) -> const TransferId& {
+                  if constexpr (std::is_same_v<std::decay_t<decltype(c)>, CreateTransfer>) {
+                    return c.request.id;
+                  } else {
+                    return c.id;
+                  }
+                },
+                command),
+            w->request_id);
       }
     }
   }

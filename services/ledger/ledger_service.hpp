@@ -112,6 +112,9 @@ struct Batch {
   // `tx` is a nontransaction on a connection outside any transaction: the batch sends BEGIN
   // with its lock and COMMIT with its writes, two round trips fewer (the batch writer's way).
   bool owns_transaction = false;
+  // The request each transfer's command came with, when the batch gathers several callers'
+  // (the batcher): its event carries that request id, not the leader's.
+  std::map<TransferId, std::string> request_ids;
 };
 struct BatchOutcome {
   std::vector<TransferResult> results;  // one per command
@@ -195,6 +198,7 @@ class TransferBatcher {
     std::string community_id;
     std::vector<LedgerCommand> commands;
     std::string actor_id;
+    std::string request_id;  // the caller's (log::request_id() at submission)
     bool done = false;
     std::vector<TransferResult> results;
     std::exception_ptr error;

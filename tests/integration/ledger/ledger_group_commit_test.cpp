@@ -3,8 +3,10 @@
 // answer is still its own (a refusal among acceptances, a replay answered with the first
 // result), given once the commit is done, with its event; and a writer whose cache another
 // replica made stale still decides on the true balances.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -34,12 +36,15 @@ class LedgerGroupCommit : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json().value("balance_minutes", int64_t{0});
   }
-  // The transfer ids of every event on ledger.events so far.
-  static std::set<std::string> event_transfer_ids() {
-    std::set<std::string> ids;
+  // The request id of each transfer's events on ledger.events so far, by transfer id ("" for
+  // an event with none; two different ones would show as "several").
+  static std::map<std::string, std::string> event_request_ids() {
+    std::map<std::string, std::string> ids;
     for (const auto& e : stream_events(w(), "ledger.events")) {
-      if (e.contains("data") && e["data"].contains("transfer_id"))
-        ids.insert(e["data"]["transfer_id"].get<std::string>());
+      if (!e.contains("data") || !e["data"].contains("transfer_id")) continue;
+      const std::string rid = e.value("request_id", "");
+      const auto [it, added] = ids.try_emplace(e["data"]["transfer_id"].get<std::string>(), rid);
+      if (!added && it->second != rid) it->second = "several";
     }
     return ids;
   }
@@ -48,11 +53,12 @@ class LedgerGroupCommit : public ::testing::Test {
 };
 LedgerWorld* LedgerGroupCommit::w_ = nullptr;
 
-// One request per thread, all let go at once.
+// One request per thread, all let go at once, each under a request id of its own.
 struct SingleCall {
   Client client;
   Json body;
   HttpResult answer{};
+  std::string request_id = "groupcommit-" + unique_suffix() + unique_suffix();
 };
 void send_all_at_once(std::vector<SingleCall>& calls) {
   std::atomic<int> ready{0};
@@ -62,7 +68,9 @@ void send_all_at_once(std::vector<SingleCall>& calls) {
     threads.emplace_back([&] {
       ++ready;
       while (!go.load()) std::this_thread::yield();
-      call.answer = call.client.post("/v1/ledger/transfers", call.body);
+      call.answer = http_request(
+          call.client.base(), "POST", "/v1/ledger/transfers", call.body.dump(),
+          {{"Authorization", "Bearer " + call.client.token()}, {"X-Request-Id", call.request_id}});
     });
   }
   while (ready.load() < static_cast<int>(calls.size())) std::this_thread::yield();
@@ -112,7 +120,7 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
 
   const double commits = metric_value(ledger.url(), "maillon_ledger_batch_commits_total");
   const double requests = metric_value(ledger.url(), "maillon_ledger_batched_requests_total");
-  std::set<std::string> created;
+  std::map<std::string, std::string> created;  // transfer id -> the request that created it
   // Each member pays the next one 2 minutes.
   const auto ring = [&] {
     std::vector<SingleCall> calls;
@@ -130,7 +138,7 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
       EXPECT_EQ(t["to_member_id"], id_of((i + 1) % kRingMembers));
       EXPECT_EQ(t["minutes"], 2);
       EXPECT_EQ(t["state"], "posted");
-      created.insert(t["id"].get<std::string>());
+      created.emplace(t["id"].get<std::string>(), calls[static_cast<std::size_t>(i)].request_id);
       expected[static_cast<std::size_t>(i)] -= 2;
       expected[static_cast<std::size_t>((i + 1) % kRingMembers)] += 2;
     }
@@ -166,7 +174,9 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
     EXPECT_EQ(std::multiset<int>({one.status, other.status}), std::multiset<int>({200, 201}))
         << one.body << other.body;
     EXPECT_EQ(one.json(), other.json()) << "both answers name the same transfer";
-    created.insert(twice["id"].get<std::string>());
+    created.emplace(
+        twice["id"].get<std::string>(),
+        (one.status == 201 ? calls[kRingMembers + 2] : calls[kRingMembers + 3]).request_id);
     expected[4] -= 1;
     expected[5] += 1;
   }
@@ -182,16 +192,19 @@ TEST_F(LedgerGroupCommit, ledger_single_transfers_share_commits_and_keep_their_o
   // Each answer came after its commit: the balances hold every accepted transfer, once.
   for (int i = 0; i < kRingMembers; ++i)
     EXPECT_EQ(balance(i), expected[static_cast<std::size_t>(i)]);
-  // And each created transfer's event was written with it.
+  // And each created transfer's event was written with it, under the id of the request that
+  // created it, not the one of the request whose thread led the shared commit.
+  std::map<std::string, std::string> seen;
   EXPECT_TRUE(eventually(
       [&] {
-        const auto ids = event_transfer_ids();
-        for (const auto& id : created) {
-          if (ids.count(id) == 0) return false;
-        }
-        return true;
+        seen = event_request_ids();
+        return std::all_of(created.begin(), created.end(),
+                           [&](const auto& c) { return seen.count(c.first) != 0; });
       },
       10000));
+  for (const auto& [transfer_id, request_id] : created) {
+    EXPECT_EQ(seen[transfer_id], request_id) << transfer_id;
+  }
   const auto audit = w().client(w().staff).get("/v1/ledger/audit?community_id=" + w().community);
   ASSERT_EQ(audit.status, 200) << audit.body;
   EXPECT_TRUE(audit.json()["violations"].empty()) << audit.body;
