@@ -161,6 +161,19 @@ std::optional<Link> set_link_state(pqxx::work& tx, const Outbox& outbox, const s
   return side;
 }
 
+std::optional<Link> set_link_suspension(pqxx::work& tx, const Outbox& outbox, const Link& side) {
+  const auto before = repo::select_link(tx, side.id, side.community_id);
+  if (!before) return std::nullopt;
+  auto after = repo::update_link_suspension(tx, side);
+  // The event tells a change of state only (what offers, requests and matching follow).
+  if (after && after->state != before->state) emit_updated(tx, outbox, *after);
+  return after;
+}
+
+void lock_link(pqxx::work& tx, const std::string& link_id) {
+  repo::lock_link(tx, link_id);
+}
+
 void set_partner_public_key(pqxx::work& tx, const std::string& link_id,
                             const std::string& community_id, const std::string& key_bytes) {
   repo::update_partner_key(tx, link_id, community_id, key_bytes);

@@ -48,8 +48,22 @@ struct Link {
   std::optional<std::string> partner_public_key;  // raw bytes (F2)
   int64_t created_at_us = 0;
   int64_t updated_at_us = 0;
+  // Who suspended the link (schemas/ledger/011_federation_resume.sql): it is suspended while
+  // either is set, and resumes once both are clear.
+  bool suspended_by_us = false;
+  bool suspended_by_partner = false;
+  bool accepted = false;               // the partner accepted it once: a resume makes it active
+  int64_t suspension_seq = 0;          // our suspensions and resumes sent to the partner
+  int64_t partner_suspension_seq = 0;  // the partner's last one applied here
 
   bool remote() const { return partner_url.has_value(); }
+  // The state the suspension flags give: suspended while either is set, else what the link was
+  // before (active once accepted, proposed otherwise).
+  FederationLinkState state_after_suspension() const {
+    if (suspended_by_us || suspended_by_partner) return FederationLinkState::suspended;
+    if (state != FederationLinkState::suspended) return state;
+    return accepted ? FederationLinkState::active : FederationLinkState::proposed;
+  }
   ClearingLimits limits() const { return {debit_limit_minutes, credit_limit_minutes}; }
   std::string clearing_account() const {
     return clearing_account_id(community_id, partner_community_id);
@@ -76,6 +90,12 @@ bool insert_link_side(pqxx::work& tx, const Outbox& outbox, const Link& side);
 std::optional<Link> set_link_state(pqxx::work& tx, const Outbox& outbox, const std::string& link_id,
                                    const std::string& community_id, FederationLinkState state,
                                    std::optional<ClearingLimits> limits = std::nullopt);
+// Writes a side's suspension (its flags, `accepted`, the sequence numbers) with the state they
+// give (Link::state_after_suspension); the side as it now is. Callers hold lock_link.
+std::optional<Link> set_link_suspension(pqxx::work& tx, const Outbox& outbox, const Link& side);
+// Locks the rows of a link (every side this installation keeps) until the transaction ends:
+// suspensions and resumes of the same link, from either side, are applied one at a time.
+void lock_link(pqxx::work& tx, const std::string& link_id);
 // The partner installation's key, once exchanged (F2).
 void set_partner_public_key(pqxx::work& tx, const std::string& link_id,
                             const std::string& community_id, const std::string& key_bytes);
@@ -146,6 +166,9 @@ struct RemoteHooks {
   std::function<FederatedResult(pqxx::work&, const Outbox&, PolicyCache&, const Link& ours,
                                 const FederatedCommand&, int64_t now_us)>
       remote_command;
+  // Our admin suspended or resumed a link with another installation (`ours` as it now is, with
+  // its new suspension_seq): link.suspend or link.resume goes to the partner.
+  std::function<void(pqxx::work&, const Link& ours)> suspension_changed;
 };
 void set_remote_hooks(RemoteHooks hooks);
 const RemoteHooks& remote_hooks();

@@ -52,6 +52,8 @@ constexpr MessageRow<FederationRefusal> kRefusals[] = {
                kLinkSummary)},
     {FederationRefusal::partner_invalid,
      field_row("partner", "{community_id} ou {url, community_id} attendu", kLinkSummary)},
+    {FederationRefusal::link_not_suspended,
+     {409, "link-not-suspended", "Ce lien n'est pas suspendu : il n'y a rien à reprendre."}},
 };
 
 }  // namespace
@@ -176,6 +178,8 @@ Json link_json(const LinkView& v) {
           {"partner", partner},
           {"state", std::string(to_string(l.state))},
           {"proposed_by_us", l.proposed_by_us},
+          {"suspended_by_us", l.suspended_by_us},
+          {"suspended_by_partner", l.suspended_by_partner},
           {"debit_limit_minutes", l.debit_limit_minutes},
           {"credit_limit_minutes", l.credit_limit_minutes},
           {"rate", rate_json(l.rate_micro)},
@@ -249,6 +253,7 @@ class FederationApi : ServiceApi<FederationUseCases> {
     bind("GET", "/v1/federation/links", &FederationApi::list);
     bind("POST", "/v1/federation/links/{id}/accept", &FederationApi::accept);
     bind("POST", "/v1/federation/links/{id}/suspend", &FederationApi::suspend);
+    bind("POST", "/v1/federation/links/{id}/resume", &FederationApi::resume);
     bind("GET", "/v1/federation/links/{id}/reconciliation", &FederationApi::reconciliation);
     bind("POST", "/v1/federation/transfers", &FederationApi::pay);
   }
@@ -284,6 +289,14 @@ class FederationApi : ServiceApi<FederationUseCases> {
   Response suspend(const Request& req) {
     const Identity who = link_admin(req);
     const auto found = uc_.suspend(who, link_id(req), community_choice(req));
+    return json_response(200, link_json(value_or_throw(found)));
+  }
+
+  // 200 with the caller's side: `active` again, or still `suspended` (suspended_by_partner)
+  // while the partner's own suspension stands.
+  Response resume(const Request& req) {
+    const Identity who = link_admin(req);
+    const auto found = uc_.resume(who, link_id(req), community_choice(req));
     return json_response(200, link_json(value_or_throw(found)));
   }
 

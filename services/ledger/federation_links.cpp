@@ -86,6 +86,27 @@ void set_state(pqxx::work& tx, const Outbox& outbox, const std::vector<Link>& si
   }
 }
 
+// The admin of `acting` suspends (`suspended` true) or resumes the link: `acting`'s row says
+// suspended_by_us, the partner's row inside this installation suspended_by_partner; each row
+// takes the state its flags give (an event for each whose state changed). A partner in another
+// installation is told (link.suspend / link.resume, numbered by suspension_seq). Nothing is
+// written, nor sent, when the acting side's flag is already so: a retry changes nothing.
+void set_suspended_by(pqxx::work& tx, const Outbox& outbox, const std::vector<Link>& sides,
+                      const Link& acting, bool suspended) {
+  if (acting.suspended_by_us == suspended && acting.state_after_suspension() == acting.state)
+    return;
+  for (Link side : sides) {
+    const bool ours = side.community_id == acting.community_id;
+    if (!ours && side.community_id != acting.partner_community_id) continue;
+    (ours ? side.suspended_by_us : side.suspended_by_partner) = suspended;
+    if (ours && side.remote()) ++side.suspension_seq;
+    const auto changed = set_link_suspension(tx, outbox, side);
+    const RemoteHooks& hooks = remote_hooks();
+    if (changed && ours && changed->remote() && hooks.suspension_changed)
+      hooks.suspension_changed(tx, *changed);
+  }
+}
+
 }  // namespace
 
 FederationFound<LinkView> FederationUseCases::propose(const Identity& who, const LinkProposal& in) {
@@ -145,9 +166,28 @@ FederationFound<LinkView> FederationUseCases::suspend(
     const std::optional<std::string>& community_id) {
   return refusing<LinkView>([&] {
     return db_.transact([&](pqxx::work& tx) -> FederationFound<LinkView> {
+      lock_link(tx, link_id);
       const auto sides = repo::select_link_sides(tx, link_id);
       const Link& side = acting_side(who, sides, community_id, true);
-      set_state(tx, outbox_, sides, FederationLinkState::suspended, "", std::nullopt);
+      set_suspended_by(tx, outbox_, sides, side, true);
+      return {FederationRefusal::none, "", std::nullopt,
+              view_of(tx, *repo::select_link(tx, side.id, side.community_id))};
+    });
+  });
+}
+
+FederationFound<LinkView> FederationUseCases::resume(
+    const Identity& who, const std::string& link_id,
+    const std::optional<std::string>& community_id) {
+  return refusing<LinkView>([&] {
+    return db_.transact([&](pqxx::work& tx) -> FederationFound<LinkView> {
+      lock_link(tx, link_id);
+      const auto sides = repo::select_link_sides(tx, link_id);
+      const Link& side = acting_side(who, sides, community_id, true);
+      if (side.state != FederationLinkState::suspended)
+        throw Refused{FederationRefusal::link_not_suspended};
+      // Only our own suspension is ours to withdraw: the partner's stands (the answer says so).
+      set_suspended_by(tx, outbox_, sides, side, false);
       return {FederationRefusal::none, "", std::nullopt,
               view_of(tx, *repo::select_link(tx, side.id, side.community_id))};
     });

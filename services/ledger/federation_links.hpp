@@ -36,8 +36,9 @@ enum class FederationRefusal {
   community_id_missing,  // ?community_id= absent or not a UUID
   rate_invalid,          // a rate out of bounds
   partner_invalid,       // partner neither {community_id} nor {url, community_id}
+  link_not_suspended,    // resuming a link that is not suspended
 };
-inline constexpr FederationRefusal kLastFederationRefusal = FederationRefusal::partner_invalid;
+inline constexpr FederationRefusal kLastFederationRefusal = FederationRefusal::link_not_suspended;
 
 // POST /v1/federation/links, as read.
 struct LinkProposal {
@@ -91,6 +92,10 @@ class FederationUseCases {
                                    std::optional<ClearingLimits> limits);
   FederationFound<LinkView> suspend(const Identity& who, const std::string& link_id,
                                     const std::optional<std::string>& community_id);
+  // Withdraws the caller's side's suspension: the link is active again once no side has it
+  // suspended (the partner's suspension stands until the partner resumes too).
+  FederationFound<LinkView> resume(const Identity& who, const std::string& link_id,
+                                   const std::optional<std::string>& community_id);
   FederationFound<std::vector<LinkView>> list(const Identity& who, const std::string& community_id);
   FederationFound<Reconciliation> reconcile(const Identity& who, const std::string& link_id,
                                             const std::optional<std::string>& community_id);

@@ -24,9 +24,9 @@
 namespace maillon::ledger::remote {
 namespace {
 
-const std::set<std::string_view> kMessageTypes = {kLinkPropose,     kLinkAccept,   kLinkSuspend,
-                                                  kTransferHold,    kTransferPost, kTransferVoid,
-                                                  kReconcileRequest};
+const std::set<std::string_view> kMessageTypes = {kLinkPropose,  kLinkAccept,      kLinkSuspend,
+                                                  kLinkResume,   kTransferHold,    kTransferPost,
+                                                  kTransferVoid, kReconcileRequest};
 
 std::string text_of(const Json& j, const char* name) {
   const auto it = j.find(name);
@@ -96,22 +96,46 @@ Json on_propose(RemoteFederation& f, pqxx::work& tx, const std::optional<Link>& 
 
 Json on_accept(RemoteFederation& f, pqxx::work& tx, const Link& link, const Envelope& e) {
   if (!link.proposed_by_us) return answer("refused", "not-proposed-by-us");
-  if (link.state == FederationLinkState::suspended) return answer("refused", "suspended");
-  if (link.state == FederationLinkState::proposed) {
-    if (!link.partner_public_key)
-      federation::set_partner_public_key(tx, link.id, link.community_id,
-                                         *base64_decode(text_of(e.payload, "public_key")));
+  if (!link.partner_public_key)
+    federation::set_partner_public_key(tx, link.id, link.community_id,
+                                       *base64_decode(text_of(e.payload, "public_key")));
+  if (link.state == FederationLinkState::suspended) {
+    // Suspended here before the acceptance arrived: the partner did accept, so resuming the
+    // link makes it active (with the partner's key, now known).
+    federation::lock_link(tx, link.id);
+    auto current = *federation::find_link(tx, link.id, link.community_id);
+    if (!current.accepted) {
+      current.accepted = true;
+      federation::set_link_suspension(tx, f.service().outbox, current);
+    }
+    return answer("refused", "suspended");
+  }
+  if (link.state == FederationLinkState::proposed)
     federation::set_link_state(tx, f.service().outbox, link.id, link.community_id,
                                FederationLinkState::active);
-  }
   return answer("active");
 }
 
-Json on_suspend(RemoteFederation& f, pqxx::work& tx, const Link& link) {
-  if (link.state != FederationLinkState::suspended)
-    federation::set_link_state(tx, f.service().outbox, link.id, link.community_id,
-                               FederationLinkState::suspended);
-  return answer("suspended");
+// link.suspend / link.resume: the partner's admin suspended or resumed the link. Ours may have
+// suspended it too: it stays suspended until ours resumes. Applied only when newer than the last
+// one applied (`seq`; a link.suspend without it, from a release before link.resume, always is).
+Json on_suspension(RemoteFederation& f, pqxx::work& tx, const Link& link, const Envelope& e,
+                   bool suspended) {
+  const auto seq = integer_of(e.payload, "seq");
+  if (!suspended && (!seq || *seq < 1)) throw invalid_input("Reprise de lien incomplète.");
+  federation::lock_link(tx, link.id);
+  Link current = *federation::find_link(tx, link.id, link.community_id);
+  if (seq && *seq <= current.partner_suspension_seq)
+    return answer(to_string(current.state));  // an older message, overtaken by a newer one
+  current.suspended_by_partner = suspended;
+  if (seq) current.partner_suspension_seq = *seq;
+  const auto changed = federation::set_link_suspension(tx, f.service().outbox, current);
+  log::info(suspended ? "federation link suspended by the partner installation"
+                      : "federation link resumed by the partner installation",
+            {{"link_id", link.id},
+             {"community_id", link.community_id},
+             {"state", std::string(to_string(changed->state))}});
+  return answer(to_string(changed->state));
 }
 
 Json apply_message(RemoteFederation& f, pqxx::work& tx, const std::optional<Link>& link,
@@ -119,7 +143,8 @@ Json apply_message(RemoteFederation& f, pqxx::work& tx, const std::optional<Link
   if (e.type == kLinkPropose) return on_propose(f, tx, link, e);
   if (!link || !link->remote()) throw not_found("Lien inconnu.");
   if (e.type == kLinkAccept) return on_accept(f, tx, *link, e);
-  if (e.type == kLinkSuspend) return on_suspend(f, tx, *link);
+  if (e.type == kLinkSuspend) return on_suspension(f, tx, *link, e, true);
+  if (e.type == kLinkResume) return on_suspension(f, tx, *link, e, false);
   if (e.type == kReconcileRequest) return reconcile_view(tx, *link);
   return on_transfer_message(f, tx, *link, e);
 }
@@ -230,9 +255,14 @@ void RemoteFederation::link_changed(pqxx::work& tx, const Link& ours) {
                    {"debit_limit_minutes", ours.debit_limit_minutes},
                    {"credit_limit_minutes", ours.credit_limit_minutes}},
                   "", now_us);
-  } else if (ours.state == FederationLinkState::suspended) {
-    queue_message(tx, ours, kLinkSuspend, Json::object(), "", now_us);
   }
+  // Suspensions and resumes are suspension_changed's.
+}
+
+void RemoteFederation::suspension_changed(pqxx::work& tx, const Link& ours) {
+  if (!ours.remote()) return;
+  queue_message(tx, ours, ours.suspended_by_us ? kLinkSuspend : kLinkResume,
+                {{"seq", ours.suspension_seq}}, "", s_.clock.now_us());
 }
 
 Response RemoteFederation::receive(const Request& req) {

@@ -36,6 +36,7 @@ using Json = nlohmann::json;
 inline constexpr std::string_view kLinkPropose = "link.propose";
 inline constexpr std::string_view kLinkAccept = "link.accept";
 inline constexpr std::string_view kLinkSuspend = "link.suspend";
+inline constexpr std::string_view kLinkResume = "link.resume";
 inline constexpr std::string_view kTransferHold = "transfer.hold";
 inline constexpr std::string_view kTransferPost = "transfer.post";
 inline constexpr std::string_view kTransferVoid = "transfer.void";
@@ -125,6 +126,9 @@ class RemoteFederation {
   // Our admin created, accepted or suspended a link with another installation: the partner is
   // told (link.propose with our key, link.accept with our key and limits, link.suspend).
   void link_changed(pqxx::work& tx, const Link& ours);
+  // Our admin suspended or resumed it: link.suspend or link.resume, numbered {seq:
+  // ours.suspension_seq} so that the partner applies the last one whatever order they arrive in.
+  void suspension_changed(pqxx::work& tx, const Link& ours);
   // A member of ours pays a member of the partner's installation (F1's POST
   // /v1/federation/transfers): our leg held and the saga started, in the caller's transaction.
   federation::FederatedResult start_transfer(pqxx::work& tx, const Link& ours,

@@ -51,7 +51,8 @@ RemoteFederation& register_remote_federation(Service& s, PolicyCache& policies) 
       {[](pqxx::work& tx, const Link& ours) { g_federation->link_changed(tx, ours); },
        [](pqxx::work& tx, const Outbox&, PolicyCache&, const Link& ours,
           const federation::FederatedCommand& command,
-          int64_t now_us) { return g_federation->start_transfer(tx, ours, command, now_us); }});
+          int64_t now_us) { return g_federation->start_transfer(tx, ours, command, now_us); },
+       [](pqxx::work& tx, const Link& ours) { g_federation->suspension_changed(tx, ours); }});
   s.http.route("POST", "/federation/v1/messages",
                [](const Request& r) { return g_federation->receive(r); });
   // Both jobs run on one replica at a time (Service::every's advisory lock): one sender per

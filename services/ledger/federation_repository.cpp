@@ -26,8 +26,17 @@ const std::string kSelectLinksOf = std::string("SELECT ") + kLinkColumns +
 const std::string kUpdateLinkState =
     std::string(
         "UPDATE federation_links SET state = $3, updated_at = now(), "
+        "accepted = accepted OR $3 = 'active', "
         "debit_limit_minutes = COALESCE($4::bigint, debit_limit_minutes), "
         "credit_limit_minutes = COALESCE($5::bigint, credit_limit_minutes) "
+        "WHERE id = $1::uuid AND community_id = $2::uuid RETURNING ") +
+    kLinkColumns;
+
+const std::string kUpdateLinkSuspension =
+    std::string(
+        "UPDATE federation_links SET state = $3, suspended_by_us = $4, "
+        "suspended_by_partner = $5, accepted = $6, suspension_seq = $7, "
+        "partner_suspension_seq = $8, updated_at = now() "
         "WHERE id = $1::uuid AND community_id = $2::uuid RETURNING ") +
     kLinkColumns;
 
@@ -40,7 +49,8 @@ Link link_from_row(const pqxx::row& row) {
   if (!parsed) throw std::logic_error("unknown federation link state in the ledger table");
   l.state = *parsed;
   std::optional<std::string> key_hex;
-  read_columns_from(row, 9, key_hex, l.created_at_us, l.updated_at_us);
+  read_columns_from(row, 9, key_hex, l.created_at_us, l.updated_at_us, l.suspended_by_us,
+                    l.suspended_by_partner, l.accepted, l.suspension_seq, l.partner_suspension_seq);
   if (key_hex) {
     std::string bytes;
     for (std::size_t i = 0; i + 1 < key_hex->size(); i += 2) {
@@ -119,6 +129,17 @@ std::optional<Link> update_link_state(pqxx::work& tx, const std::string& link_id
                                       std::optional<ClearingLimits> limits) {
   return first_link(tx.exec_params(kUpdateLinkState, link_id, community_id, state, debit_of(limits),
                                    credit_of(limits)));
+}
+
+std::optional<Link> update_link_suspension(pqxx::work& tx, const Link& side) {
+  return first_link(tx.exec_params(kUpdateLinkSuspension, side.id, side.community_id,
+                                   std::string(to_string(side.state_after_suspension())),
+                                   side.suspended_by_us, side.suspended_by_partner, side.accepted,
+                                   side.suspension_seq, side.partner_suspension_seq));
+}
+
+void lock_link(pqxx::work& tx, const std::string& link_id) {
+  tx.exec_params(kLockLink, link_id);
 }
 
 void update_partner_key(pqxx::work& tx, const std::string& link_id, const std::string& community_id,

@@ -24,6 +24,10 @@ bool insert_link(pqxx::work& tx, const Link& side);
 std::optional<Link> update_link_state(pqxx::work& tx, const std::string& link_id,
                                       const std::string& community_id, const std::string& state,
                                       std::optional<ClearingLimits> limits);
+// Writes the side's suspension flags, `accepted`, sequence numbers and the state they give.
+std::optional<Link> update_link_suspension(pqxx::work& tx, const Link& side);
+// SELECT .. FOR UPDATE of every row of the link, in community order.
+void lock_link(pqxx::work& tx, const std::string& link_id);
 void update_partner_key(pqxx::work& tx, const std::string& link_id, const std::string& community_id,
                         const std::string& key_bytes);
 // Opens the clearing account of `community_id` for `partner` when missing.

@@ -12,7 +12,8 @@ id::text, community_id::text, partner_community_id::text, partner_url, state,
   proposed_by_us, debit_limit_minutes, credit_limit_minutes,
   round(rate * 1000000)::bigint, encode(partner_public_key, 'hex'),
   (extract(epoch FROM created_at) * 1000000)::bigint,
-  (extract(epoch FROM updated_at) * 1000000)::bigint;
+  (extract(epoch FROM updated_at) * 1000000)::bigint,
+  suspended_by_us, suspended_by_partner, accepted, suspension_seq, partner_suspension_seq;
 
 -- name: kCountLinksOf
 SELECT count(*)
@@ -31,6 +32,13 @@ UPDATE federation_links
 SET partner_public_key = decode($3, 'hex'), updated_at = now()
 WHERE id = $1::uuid
   AND community_id = $2::uuid;
+
+-- name: kLockLink
+SELECT 1
+FROM federation_links
+WHERE id = $1::uuid
+ORDER BY community_id
+FOR UPDATE;
 
 -- name: kOpenClearingAccount
 INSERT INTO accounts (id, community_id, member_id, is_community)

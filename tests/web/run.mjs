@@ -1512,6 +1512,19 @@ for (const [proposerPhone, name] of [
     await until(atB.state.filter({ hasText: /^Suspendue$/ }), () => pageB.getByRole("button", { name: "Actualiser" }).click());
     assert.equal(await atB.card.getByRole("button", { name: /^Suspendre/ }).count(), 0, "a suspended link offers no suspension");
     for (const [side, partner] of [[a, b], [b, a]]) assert.equal((await linkOf(side.community.id, partner.community.id)).state, "suspended");
+    // B did not suspend it: B is told so, and cannot lift A's suspension.
+    await atB.card.getByText(`${a.community.name} l’a suspendu : les échanges reprendront quand`, { exact: false }).waitFor();
+    assert.equal(await atB.card.getByRole("button", { name: /^Reprendre/ }).count(), 0, "only the side that suspended a link resumes it");
+    if (proposerPhone) {
+      // A resumes it, after an in-page confirmation: active on both sides again.
+      await atA.card.getByRole("button", { name: `Reprendre les échanges avec ${b.community.name}` }).click();
+      await atA.card.getByRole("button", { name: "Oui, reprendre" }).click();
+      await atA.state.filter({ hasText: /^Active$/ }).waitFor();
+      await atA.card.getByText(`Les échanges avec ${b.community.name} reprennent.`).waitFor();
+      await capture(pageA, `partenaires-repris-${tag}`);
+      await until(atB.state.filter({ hasText: /^Active$/ }), () => pageB.getByRole("button", { name: "Actualiser" }).click());
+      for (const [side, partner] of [[a, b], [b, a]]) assert.equal((await linkOf(side.community.id, partner.community.id)).state, "active");
+    }
     await pageA.context().close();
     await pageB.context().close();
 

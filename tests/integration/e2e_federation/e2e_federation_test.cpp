@@ -3,7 +3,8 @@
 // cross (visibility federation or public) near them, and pays across: a service and a loan with
 // its deposit, each community's ledger still summing to zero and the two clearing accounts
 // mirroring each other. A listing kept to its community never crosses; a limit reached refuses
-// with 422 federation-limit; a suspended link stops new exchanges.
+// with 422 federation-limit; a suspended link stops new exchanges, and its resumption lets them
+// cross again.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -305,6 +306,16 @@ TEST_F(E2eFederationTest, a_suspended_link_stops_new_exchanges_and_listings_cros
   EXPECT_EQ(refused.json().value("code", ""), "no-federation-link") << refused.body;
   EXPECT_TRUE(poll_until([&] { return !contains(offers_near(receiver), id); }));
   EXPECT_TRUE(poll_until([&] { return as(receiver).get("/v1/offers/" + id).status == 404; }));
+
+  // Resumed by the side that suspended it: the listing crosses again and so does an exchange.
+  auto resumed =
+      admin().post("/v1/federation/links/" + p.link_id + "/resume?community_id=" + p.away.id);
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(resumed.json().value("state", ""), "active") << resumed.body;
+  EXPECT_TRUE(poll_until([&] { return as(receiver).get("/v1/offers/" + id).status == 200; }));
+  EXPECT_TRUE(found_near(receiver, id));
+  auto proposed = as(receiver).post("/v1/exchanges", {{"offer_id", id}});
+  EXPECT_EQ(proposed.status, 201) << proposed.body;
 }
 
 }  // namespace

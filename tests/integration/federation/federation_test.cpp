@@ -304,6 +304,115 @@ TEST_F(Federation, a_suspended_link_takes_no_new_hold_but_settles_the_ones_it_ha
   expect_books_hold(y);
 }
 
+// Resuming (POST /v1/federation/links/{id}/resume): each side withdraws only its own
+// suspension; the link is active again, with its clearing accounts as they were, once every
+// side that suspended it has resumed it.
+TEST_F(Federation, a_suspended_link_resumes_once_each_side_that_suspended_it_resumes) {
+  FedCommunity x = w->community("resume-x" + unique_suffix());
+  FedCommunity y = w->community("resume-y" + unique_suffix());
+  const std::string link = w->active_link(x, y, 500, 500);
+  const std::string path = "/v1/federation/links/" + link;
+  const auto paid =
+      w->client(x.members[0]).post("/v1/federation/transfers", pay_body(y, y.members[0], 10));
+  ASSERT_EQ(paid.status, 201) << paid.body;
+
+  // An active link is not resumed; only the two communities' admins resume it.
+  const auto active = w->client(x.admin).post(path + "/resume");
+  EXPECT_EQ(active.status, 409) << active.body;
+  EXPECT_EQ(active.json()["code"], "link-not-suspended");
+  ASSERT_EQ(w->client(x.admin).post(path + "/suspend").status, 200);
+  EXPECT_EQ(w->client(x.members[0]).post(path + "/resume").status, 403);
+  EXPECT_EQ(w->client(x.staff).post(path + "/resume").status, 403);
+  EXPECT_EQ(w->client(c().admin).post(path + "/resume").status, 404);
+  EXPECT_EQ(w->client(x.admin).post("/v1/federation/links/" + new_uuid() + "/resume").status, 404);
+  EXPECT_EQ(w->anonymous().post(path + "/resume").status, 401);
+
+  // x suspended it: y's admin cannot undo that alone.
+  const auto by_y = w->client(y.admin).post(path + "/resume");
+  ASSERT_EQ(by_y.status, 200) << by_y.body;
+  EXPECT_EQ(by_y.json()["state"], "suspended");
+  EXPECT_EQ(by_y.json()["suspended_by_partner"], true);
+  EXPECT_EQ(by_y.json()["suspended_by_us"], false);
+  EXPECT_EQ(w->link_seen_by(x, link)["state"], "suspended");
+  EXPECT_EQ(w->link_seen_by(x, link)["suspended_by_us"], true);
+  const auto refused =
+      w->client(y.members[0]).post("/v1/federation/transfers", pay_body(x, x.members[0], 5));
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(refused.json()["code"], "no-federation-link");
+
+  // x resumes: active on both sides, the clearing accounts as they were; trade crosses again.
+  const auto by_x = w->client(x.admin).post(path + "/resume");
+  ASSERT_EQ(by_x.status, 200) << by_x.body;
+  EXPECT_EQ(by_x.json()["state"], "active");
+  EXPECT_EQ(by_x.json()["suspended_by_us"], false);
+  EXPECT_EQ(by_x.json()["suspended_by_partner"], false);
+  EXPECT_EQ(by_x.json()["balance_minutes"], 10);
+  EXPECT_EQ(w->link_seen_by(y, link)["state"], "active");
+  EXPECT_EQ(w->client(x.admin).post(path + "/resume").json()["code"], "link-not-suspended");
+  const auto across =
+      w->client(y.members[0]).post("/v1/federation/transfers", pay_body(x, x.members[0], 4));
+  ASSERT_EQ(across.status, 201) << across.body;
+  EXPECT_EQ(w->link_seen_by(x, link)["balance_minutes"], 6);
+
+  // Both suspend: both must resume, in either order; a retry changes nothing.
+  ASSERT_EQ(w->client(y.admin).post(path + "/suspend").status, 200);
+  ASSERT_EQ(w->client(x.admin).post(path + "/suspend").status, 200);
+  const auto first = w->client(y.admin).post(path + "/resume");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json()["state"], "suspended");
+  EXPECT_EQ(first.json()["suspended_by_us"], false);
+  EXPECT_EQ(first.json()["suspended_by_partner"], true);
+  EXPECT_EQ(w->client(y.admin).post(path + "/resume").json()["state"], "suspended");
+  EXPECT_EQ(w->link_seen_by(x, link)["state"], "suspended");
+  const auto second = w->client(x.admin).post(path + "/resume");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.json()["state"], "active");
+  EXPECT_EQ(w->link_seen_by(y, link)["state"], "active");
+  const auto again =
+      w->client(x.members[1]).post("/v1/federation/transfers", pay_body(y, y.members[1], 3));
+  ASSERT_EQ(again.status, 201) << again.body;
+  expect_books_hold(x);
+  expect_books_hold(y);
+
+  // federation.link.updated for each change of state, per side: proposed, active, then
+  // suspended and active twice (the resumptions that left it suspended emitted nothing).
+  const std::vector<std::string> expected = {"proposed", "active",    "suspended",
+                                             "active",   "suspended", "active"};
+  const bool published = eventually(
+      [&] { return w->events_of("federation.link.updated", "link_id", link).size() >= 12; }, 10000);
+  ASSERT_TRUE(published);
+  std::map<std::string, std::vector<std::string>> states;
+  for (const auto& e : w->events_of("federation.link.updated", "link_id", link))
+    states[e["data"]["community_id"]].push_back(e["data"]["state"]);
+  EXPECT_EQ(states[x.id], expected);
+  EXPECT_EQ(states[y.id], expected);
+}
+
+// A link suspended before its partner accepted it is proposed again when resumed: resuming
+// never stands in for the partner's acceptance.
+TEST_F(Federation, a_link_suspended_while_proposed_resumes_as_proposed) {
+  FedCommunity x = w->community("rprop-x" + unique_suffix());
+  FedCommunity y = w->community("rprop-y" + unique_suffix());
+  const auto proposed =
+      w->client(x.admin).post("/v1/federation/links", {{"community_id", x.id},
+                                                       {"partner", {{"community_id", y.id}}},
+                                                       {"debit_limit_minutes", 100},
+                                                       {"credit_limit_minutes", 100}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string path = "/v1/federation/links/" + std::string(proposed.json()["id"]);
+  EXPECT_EQ(w->client(x.admin).post(path + "/resume").json()["code"], "link-not-suspended");
+  ASSERT_EQ(w->client(x.admin).post(path + "/suspend").status, 200);
+  const auto resumed = w->client(x.admin).post(path + "/resume");
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(resumed.json()["state"], "proposed");
+  const auto paid =
+      w->client(x.members[0]).post("/v1/federation/transfers", pay_body(y, y.members[0], 5));
+  EXPECT_EQ(paid.status, 422);
+  const auto accepted = w->client(y.admin).post(path + "/accept");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(accepted.json()["state"], "active");
+}
+
 TEST_F(Federation, retries_move_credits_once) {
   FedCommunity x = w->community("retry-x" + unique_suffix());
   FedCommunity y = w->community("retry-y" + unique_suffix());

@@ -275,6 +275,132 @@ TEST_F(FederationRemote, a_partner_down_for_hours_has_both_holds_voided_by_the_t
   expect_books_agree();
 }
 
+// Between installations (issue 23): a suspension and its resumption travel as signed
+// link.suspend / link.resume; the partner applies the same rule as at home (the link is active
+// again once every side that suspended it resumed it), and trade crosses again.
+TEST_F(FederationRemote, a_suspension_resumed_on_its_side_reactivates_both_sides) {
+  auto state_of = [&](Installation& side) {
+    const auto r = side.query(
+        "SELECT state || ' ' || suspended_by_us || ' ' || suspended_by_partner "
+        "FROM ledger.federation_links WHERE id = $1::uuid",
+        link_id_);
+    return r.empty() ? std::string() : std::string(r[0][0].c_str());
+  };
+  const std::string path = "/v1/federation/links/" + link_id_;
+  const auto active = north().admin().post(path + "/resume");
+  EXPECT_EQ(active.status, 409) << active.body;
+  EXPECT_EQ(active.json()["code"], "link-not-suspended");
+
+  // The north suspends: the south hears of it.
+  ASSERT_EQ(north().admin().post(path + "/suspend").status, 200);
+  ASSERT_TRUE(eventually([&] { return state_of(south()) == "suspended false true"; }, kSettleMs))
+      << state_of(south());
+  EXPECT_EQ(state_of(north()), "suspended true false");
+  EXPECT_EQ(pay(north(), 0, south(), 0, 5, new_uuid()).status, 422);
+  EXPECT_EQ(north().as(north().members[0]).post(path + "/resume").status, 403);
+  // The south cannot undo the north's suspension.
+  const auto by_south = south().admin().post(path + "/resume");
+  ASSERT_EQ(by_south.status, 200) << by_south.body;
+  EXPECT_EQ(by_south.json()["state"], "suspended");
+  EXPECT_EQ(by_south.json()["suspended_by_partner"], true);
+
+  // The north resumes: active on both sides, and a payment across posts in both ledgers.
+  const auto by_north = north().admin().post(path + "/resume");
+  ASSERT_EQ(by_north.status, 200) << by_north.body;
+  EXPECT_EQ(by_north.json()["state"], "active");
+  ASSERT_TRUE(eventually([&] { return state_of(south()) == "active false false"; }, kSettleMs))
+      << state_of(south());
+  EXPECT_EQ(state_of(north()), "active false false");
+  // Told once each, in order, and answered: link.suspend then link.resume, numbered 1 and 2.
+  auto told = [&](const std::string& where) {
+    return std::string(north()
+                           .query("SELECT COALESCE(string_agg(type || ':' || "
+                                  "(payload::json->>'seq'), ',' ORDER BY created_at_us), '') "
+                                  "FROM ledger.federation_outbox WHERE link_id = $1::uuid "
+                                  "AND type IN ('link.suspend', 'link.resume')" +
+                                      where,
+                                  link_id_)[0][0]
+                           .c_str());
+  };
+  EXPECT_TRUE(eventually([&] { return told(" AND state = 'answered'") == told(""); }, kSettleMs));
+  EXPECT_EQ(told(""), "link.suspend:1,link.resume:2");
+  const std::string id = new_uuid();
+  const int64_t payer_before = balance(north(), 0);
+  const int64_t payee_before = balance(south(), 0);
+  ASSERT_EQ(pay(north(), 0, south(), 0, 6, id).status, 202);
+  expect_settled_as(north(), south(), saga_id(id), "posted");
+  EXPECT_EQ(balance(north(), 0), payer_before - 6);
+  EXPECT_EQ(balance(south(), 0), payee_before + 6);
+
+  // Both suspend: the south's resumption alone leaves both sides suspended; the north's too
+  // makes both active again.
+  ASSERT_EQ(south().admin().post(path + "/suspend").status, 200);
+  ASSERT_EQ(north().admin().post(path + "/suspend").status, 200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return state_of(south()) == "suspended true true" &&
+               state_of(north()) == "suspended true true";
+      },
+      kSettleMs))
+      << state_of(north()) << " / " << state_of(south());
+  ASSERT_EQ(south().admin().post(path + "/resume").json()["state"], "suspended");
+  ASSERT_TRUE(eventually([&] { return state_of(north()) == "suspended true false"; }, kSettleMs))
+      << state_of(north());
+  EXPECT_EQ(state_of(south()), "suspended false true");
+  ASSERT_EQ(north().admin().post(path + "/resume").json()["state"], "active");
+  ASSERT_TRUE(eventually([&] { return state_of(south()) == "active false false"; }, kSettleMs))
+      << state_of(south());
+  const std::string back = new_uuid();
+  ASSERT_EQ(pay(south(), 0, north(), 0, 6, back).status, 202);
+  expect_settled_as(south(), north(), saga_id(back), "posted");
+  expect_books_agree();
+}
+
+// Each message is retried on its own, so an older link.suspend may arrive after a newer
+// link.resume of the same sender: it changes nothing. A link.resume without its number is 400.
+TEST_F(FederationRemote, an_older_suspension_arriving_after_a_resumption_is_ignored) {
+  const auto secret = base64_decode(north().secret_key_base64());
+  ASSERT_TRUE(secret.has_value());
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        static_cast<int64_t>(clock_->offset_s());
+  const int64_t seq = north()
+                          .query(
+                              "SELECT suspension_seq FROM ledger.federation_links WHERE id = "
+                              "$1::uuid",
+                              link_id_)[0][0]
+                          .as<int64_t>();
+  auto send = [&](const std::string& type, const Json& payload) {
+    const std::string body = Json{
+        {"id", new_uuid()},
+        {"link_id", link_id_},
+        {"from_community_id", north().community},
+        {"to_community_id", south().community},
+        {"type", type},
+        {"sent_at", format_rfc3339(now_s)},
+        {"payload", payload}}.dump();
+    Headers headers{{"Maillon-Signature", signature_header(body, *secret)}};
+    return http_request(south().ledger->url(), "POST", "/federation/v1/messages", body, headers);
+  };
+  const HttpResult resumed = send("link.resume", {{"seq", seq + 2}});
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(resumed.json()["status"], "active");
+  const HttpResult late = send("link.suspend", {{"seq", seq + 1}});
+  ASSERT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(late.json()["status"], "active");
+  EXPECT_EQ(deliberately_wrong([&] { return send("link.resume", Json::object()); }).status, 400);
+  const auto r = south().query(
+      "SELECT state, partner_suspension_seq FROM ledger.federation_links WHERE id = $1::uuid",
+      link_id_);
+  EXPECT_EQ(std::string(r[0][0].c_str()), "active");
+  EXPECT_EQ(r[0][1].as<int64_t>(), seq + 2);
+  // The north's own count follows what was sent in its name here, as its sender's would have.
+  north().query("UPDATE ledger.federation_links SET suspension_seq = $1::bigint WHERE id = '" +
+                    link_id_ + "'::uuid",
+                std::to_string(seq + 2));
+}
+
 // The daily reconciliation between two installations raises a difference to both admins (issue
 // 23): each installation's ledger runs the job for its own side of the link and, when the mirror
 // accounts disagree, publishes federation.reconciliation.differed for its community; its notify

@@ -18,6 +18,8 @@ interface FederationLink {
   partner: { community_id: string; name?: string; url?: string };
   state: "proposed" | "active" | "suspended";
   proposed_by_us: boolean;
+  suspended_by_us?: boolean;
+  suspended_by_partner?: boolean;
   debit_limit_minutes: number;
   credit_limit_minutes: number;
   rate: number;
@@ -86,6 +88,7 @@ const CODE_WORDS: Record<string, string> = {
   "own-proposal": "Votre communauté a proposé ce lien : c’est à la communauté partenaire de l’accepter.",
   "link-exists": "Un lien existe déjà avec cette communauté (proposé, actif ou suspendu) : retrouvez-le dans la liste ci-dessus.",
   "link-not-proposed": "Ce lien a été suspendu : il ne peut plus être accepté.",
+  "link-not-suspended": "Ce lien n’est plus suspendu : rechargez la page.",
   "same-community": "Une communauté ne peut pas se lier à elle-même : choisissez une autre communauté.",
   "too-many-links": "Cette communauté a atteint le nombre maximal de 200 liens.",
   "federation-limit": "La limite de ce lien est atteinte dans ce sens : les échanges reprendront quand les comptes se seront rééquilibrés.",
@@ -362,6 +365,19 @@ function LinkCard({ link, community, manage, onChange }: { link: FederationLink;
       onChange(await post<FederationLink>(`/v1/federation/links/${link.id}/suspend${query({ community_id: community })}`, undefined, { asSelf: true }));
       setDone(`Le lien avec ${name} est suspendu : plus aucun échange ne le traverse.`);
     });
+  // Only our own suspension is ours to lift: the link stays suspended while the partner's stands.
+  const resume = () =>
+    action.run(async () => {
+      const next = await post<FederationLink>(`/v1/federation/links/${link.id}/resume${query({ community_id: community })}`, undefined, { asSelf: true });
+      onChange(next);
+      setDone(
+        next.state === "active"
+          ? `Les échanges avec ${name} reprennent.`
+          : next.state === "proposed"
+            ? `Le lien avec ${name} attend de nouveau son acceptation.`
+            : `Notre suspension est levée, mais ${name} a aussi suspendu le lien : les échanges reprendront quand ${name} le reprendra.`,
+      );
+    });
   const pending = link.pending_credit_minutes > 0 || link.pending_debit_minutes > 0;
   return (
     <li class="card link-card" data-state={link.state}>
@@ -377,6 +393,7 @@ function LinkCard({ link, community, manage, onChange }: { link: FederationLink;
         {link.state === "proposed" && !link.proposed_by_us && `${name} propose ce lien : il sera actif quand notre communauté l’aura accepté.`}
         {link.state === "active" && "Les membres des deux communautés peuvent échanger et se payer en minutes."}
         {link.state === "suspended" && "Suspendu : aucun nouvel échange ni paiement ne traverse ce lien."}
+        {link.state === "suspended" && link.suspended_by_partner && !link.suspended_by_us && ` ${name} l’a suspendu : les échanges reprendront quand ${name} le reprendra.`}
       </p>
       <dl class="facts">
         <dt>Solde</dt>
@@ -424,6 +441,17 @@ function LinkCard({ link, community, manage, onChange }: { link: FederationLink;
               yes="Oui, suspendre"
               disabled={action.busy}
               onConfirm={() => void suspend()}
+            />
+          )}
+          {link.state === "suspended" && link.suspended_by_us && (
+            <ConfirmButton
+              label="Reprendre les échanges"
+              ariaLabel={`Reprendre les échanges avec ${name}`}
+              question={`Reprendre les échanges avec ${name} ? Les membres des deux communautés pourront de nouveau échanger et se payer à travers ce lien${link.suspended_by_partner ? ` dès que ${name} aura aussi levé sa suspension` : ""}.`}
+              yes="Oui, reprendre"
+              danger={false}
+              disabled={action.busy}
+              onConfirm={() => void resume()}
             />
           )}
           {link.state !== "proposed" && (
