@@ -104,6 +104,32 @@ class FederationRemote : public ::testing::Test {
     expect_books_agree();
   }
 
+  // The test clock's "now", in seconds: what a message's sent_at must be near.
+  static int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           static_cast<int64_t>(clock_->offset_s());
+  }
+  // A message of the link as the north's installation would write it (not yet signed).
+  static std::string north_message(const std::string& id, const std::string& type,
+                                   int64_t sent_at_s, const Json& payload) {
+    return Json{{"id", id},
+                {"link_id", link_id_},
+                {"from_community_id", north().community},
+                {"to_community_id", south().community},
+                {"type", type},
+                {"sent_at", format_rfc3339(sent_at_s)},
+                {"payload", payload}}
+        .dump();
+  }
+  // POST /federation/v1/messages to the south's ledger, with `signature` when not empty.
+  static HttpResult send_to_south(const std::string& body, const std::string& signature) {
+    Headers headers;
+    if (!signature.empty()) headers.emplace_back("Maillon-Signature", signature);
+    return http_request(south().ledger->url(), "POST", "/federation/v1/messages", body, headers);
+  }
+
   static inline TestClock* clock_ = nullptr;
   static inline Installation* north_ = nullptr;
   static inline Installation* south_ = nullptr;
@@ -170,27 +196,13 @@ TEST_F(FederationRemote, past_a_limit_a_payment_is_refused_at_home_or_voided_by_
 TEST_F(FederationRemote, forged_tampered_and_replayed_messages_are_refused) {
   const auto secret = base64_decode(north().secret_key_base64());
   ASSERT_TRUE(secret.has_value());
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() +
-                        static_cast<int64_t>(clock_->offset_s());
-  auto message = [&](const std::string& id, int64_t sent_at_s, const Json& payload) {
-    return Json{{"id", id},
-                {"link_id", link_id_},
-                {"from_community_id", north().community},
-                {"to_community_id", south().community},
-                {"type", "reconcile.request"},
-                {"sent_at", format_rfc3339(sent_at_s)},
-                {"payload", payload}}
-        .dump();
+  const int64_t now = now_s();
+  auto message = [](const std::string& id, int64_t sent_at_s, const Json& payload) {
+    return north_message(id, "reconcile.request", sent_at_s, payload);
   };
-  auto send = [&](const std::string& body, const std::string& signature) {
-    Headers headers;
-    if (!signature.empty()) headers.emplace_back("Maillon-Signature", signature);
-    return http_request(south().ledger->url(), "POST", "/federation/v1/messages", body, headers);
-  };
+  auto send = &FederationRemote::send_to_south;
   const std::string id = new_uuid();
-  const std::string body = message(id, now_s, Json::object());
+  const std::string body = message(id, now, Json::object());
   const HttpResult first = send(body, signature_header(body, *secret));
   ASSERT_EQ(first.status, 200) << first.body;
   // The answer is the partner's: signed with the key the north knows for this link.
@@ -206,13 +218,13 @@ TEST_F(FederationRemote, forged_tampered_and_replayed_messages_are_refused) {
   EXPECT_EQ(replay.status, 200);
   EXPECT_EQ(replay.body, first.body);
   // The same id with another content, even properly signed: 409.
-  const std::string other = message(id, now_s, {{"autre", 1}});
+  const std::string other = message(id, now, {{"autre", 1}});
   EXPECT_EQ(send(other, signature_header(other, *secret)).status, 409);
   // A message from more than five minutes ago: 409.
-  const std::string stale = message(new_uuid(), now_s - 600, Json::object());
+  const std::string stale = message(new_uuid(), now - 600, Json::object());
   EXPECT_EQ(send(stale, signature_header(stale, *secret)).status, 409);
   // Signed by another key (a forger), tampered after signing, or unsigned: 401.
-  const std::string fresh = message(new_uuid(), now_s, Json::object());
+  const std::string fresh = message(new_uuid(), now, Json::object());
   const SigningKeyPair forger = generate_signing_key_pair();
   EXPECT_EQ(send(fresh, signature_header(fresh, forger.secret_key)).status, 401);
   std::string tampered = fresh;
@@ -361,10 +373,7 @@ TEST_F(FederationRemote, a_suspension_resumed_on_its_side_reactivates_both_sides
 TEST_F(FederationRemote, an_older_suspension_arriving_after_a_resumption_is_ignored) {
   const auto secret = base64_decode(north().secret_key_base64());
   ASSERT_TRUE(secret.has_value());
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() +
-                        static_cast<int64_t>(clock_->offset_s());
+  const int64_t now = now_s();
   const int64_t seq = north()
                           .query(
                               "SELECT suspension_seq FROM ledger.federation_links WHERE id = "
@@ -372,16 +381,8 @@ TEST_F(FederationRemote, an_older_suspension_arriving_after_a_resumption_is_igno
                               link_id_)[0][0]
                           .as<int64_t>();
   auto send = [&](const std::string& type, const Json& payload) {
-    const std::string body = Json{
-        {"id", new_uuid()},
-        {"link_id", link_id_},
-        {"from_community_id", north().community},
-        {"to_community_id", south().community},
-        {"type", type},
-        {"sent_at", format_rfc3339(now_s)},
-        {"payload", payload}}.dump();
-    Headers headers{{"Maillon-Signature", signature_header(body, *secret)}};
-    return http_request(south().ledger->url(), "POST", "/federation/v1/messages", body, headers);
+    const std::string body = north_message(new_uuid(), type, now, payload);
+    return send_to_south(body, signature_header(body, *secret));
   };
   const HttpResult resumed = send("link.resume", {{"seq", seq + 2}});
   ASSERT_EQ(resumed.status, 200) << resumed.body;
