@@ -19,12 +19,6 @@ namespace {
 using Json = nlohmann::json;
 constexpr std::string_view kCommunityPrefix = "community:";
 
-const TransferId& command_transfer_id(const LedgerCommand& command) {
-  if (const auto* create = std::get_if<CreateTransfer>(&command)) return create->request.id;
-  if (const auto* post = std::get_if<PostTransfer>(&command)) return post->id;
-  return std::get<VoidTransfer>(command).id;
-}
-
 std::vector<TransferId> named_transfers(const Batch& batch) {
   std::set<TransferId> ids(batch.expire_ids.begin(), batch.expire_ids.end());
   for (const auto& command : batch.commands) {
@@ -118,6 +112,12 @@ void require_refused_creates_new(pqxx::transaction_base& tx, const Batch& batch,
 }
 
 }  // namespace
+
+const TransferId& command_transfer_id(const LedgerCommand& command) {
+  if (const auto* create = std::get_if<CreateTransfer>(&command)) return create->request.id;
+  if (const auto* post = std::get_if<PostTransfer>(&command)) return post->id;
+  return std::get<VoidTransfer>(command).id;
+}
 
 std::string community_account_id(const std::string& community_id) {
   return std::string(kCommunityPrefix) + community_id;

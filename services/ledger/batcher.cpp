@@ -2,7 +2,6 @@
 // a time writes everything queued in one transaction per community, then wakes the others.
 #include <chrono>
 #include <functional>
-#include <type_traits>
 
 #include "exchange/invariant.hpp"
 #include "services/common/db.hpp"
@@ -194,17 +193,7 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
         batch.actor_ids.try_emplace(create->request.id, w->actor_id);
       }
       if (!w->request_id.empty()) {
-        batch.request_ids.try_emplace(
-            std::visit(
-                [](const auto& c) -> const TransferId& {
-                  if constexpr (std::is_same_v<std::decay_t<decltype(c)>, CreateTransfer>) {
-                    return c.request.id;
-                  } else {
-                    return c.id;
-                  }
-                },
-                command),
-            w->request_id);
+        batch.request_ids.try_emplace(command_transfer_id(command), w->request_id);
       }
     }
   }

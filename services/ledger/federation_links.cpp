@@ -164,30 +164,27 @@ FederationFound<LinkView> FederationUseCases::accept(const Identity& who,
 FederationFound<LinkView> FederationUseCases::suspend(
     const Identity& who, const std::string& link_id,
     const std::optional<std::string>& community_id) {
-  return refusing<LinkView>([&] {
-    return db_.transact([&](pqxx::work& tx) -> FederationFound<LinkView> {
-      lock_link(tx, link_id);
-      const auto sides = repo::select_link_sides(tx, link_id);
-      const Link& side = acting_side(who, sides, community_id, true);
-      set_suspended_by(tx, outbox_, sides, side, true);
-      return {FederationRefusal::none, "", std::nullopt,
-              view_of(tx, *repo::select_link(tx, side.id, side.community_id))};
-    });
-  });
+  return set_suspension(who, link_id, community_id, true);
 }
 
 FederationFound<LinkView> FederationUseCases::resume(
     const Identity& who, const std::string& link_id,
     const std::optional<std::string>& community_id) {
+  return set_suspension(who, link_id, community_id, false);
+}
+
+FederationFound<LinkView> FederationUseCases::set_suspension(
+    const Identity& who, const std::string& link_id, const std::optional<std::string>& community_id,
+    bool suspended) {
   return refusing<LinkView>([&] {
     return db_.transact([&](pqxx::work& tx) -> FederationFound<LinkView> {
       lock_link(tx, link_id);
       const auto sides = repo::select_link_sides(tx, link_id);
       const Link& side = acting_side(who, sides, community_id, true);
-      if (side.state != FederationLinkState::suspended)
-        throw Refused{FederationRefusal::link_not_suspended};
       // Only our own suspension is ours to withdraw: the partner's stands (the answer says so).
-      set_suspended_by(tx, outbox_, sides, side, false);
+      if (!suspended && side.state != FederationLinkState::suspended)
+        throw Refused{FederationRefusal::link_not_suspended};
+      set_suspended_by(tx, outbox_, sides, side, suspended);
       return {FederationRefusal::none, "", std::nullopt,
               view_of(tx, *repo::select_link(tx, side.id, side.community_id))};
     });

@@ -102,6 +102,11 @@ class FederationUseCases {
   FederationFound<FederatedResult> pay(const Identity& who, const DirectTransfer& in);
 
  private:
+  // suspend (true) and resume (false): the caller's side sets or withdraws its suspension.
+  FederationFound<LinkView> set_suspension(const Identity& who, const std::string& link_id,
+                                           const std::optional<std::string>& community_id,
+                                           bool suspended);
+
   Db& db_;
   const Outbox& outbox_;
   PolicyCache& policies_;

@@ -64,6 +64,8 @@ std::future<std::invoke_result_t<F>> alongside(std::size_t rows, F f) {
 }
 
 std::string community_account_id(const std::string& community_id);
+// The transfer a command names: a create's new id, or the hold a post or a void settles.
+const TransferId& command_transfer_id(const LedgerCommand& command);
 
 // Who settles a transfer, decided by its id alone. A client names its transfers with UUIDs (both
 // HTTP endpoints refuse anything else); every id the system mints lives outside that namespace

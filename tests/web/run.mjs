@@ -248,11 +248,18 @@ async function until(target, refresh) {
   }
 }
 
-/** The API's side of the same wait: polls `condition` (async, truthy when met) every POLL_MS until WAIT_MS; throws `failure()` past it. */
-async function pollUntil(condition, failure) {
-  for (const deadline = Date.now() + WAIT_MS; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error(failure());
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+/**
+ * The API's side of the same wait, and the one poll of the journeys (as tests/support/wait.hpp is
+ * the C++ tests'): what nobody signals (an answer that changes) is checked until `condition`
+ * (async, truthy when met) holds, the pauses between checks doubling from 1 ms up to POLL_MS, so
+ * that a condition met soon is seen soon; past `timeoutMs` it throws `failure()`.
+ */
+async function pollUntil(condition, failure, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 1; !(await condition()); pause = Math.min(pause * 2, POLL_MS)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(failure());
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
   }
 }
 
@@ -294,14 +301,15 @@ after(async () => {
     await exited;
   }
   // The profile is scratch: a file chromium's last processes still flush must not fail the run.
-  for (let attempt = 0; profileDir && attempt < 20; attempt++) {
+  const removed = () => {
     try {
       rmSync(profileDir, { recursive: true, force: true });
-      break;
+      return true;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      return false;
     }
-  }
+  };
+  if (profileDir) await pollUntil(async () => removed(), () => "", 20 * POLL_MS).catch(() => undefined);
   console.log("axe-core:", JSON.stringify(axeReport));
 });
 
@@ -776,6 +784,9 @@ test("administration: policy, opening hours in the contract's shape, staff", asy
   await page.getByRole("button", { name: "Se connecter" }).click();
   await page.getByRole("link", { name: "Administration" }).click();
   await page.getByRole("heading", { name: "Administration" }).waitFor();
+  // The networks load after the heading: once a network's rules show, the picker is there too
+  // (when the administrator runs more than one), so its absence means one network only.
+  await page.getByRole("form", { name: /^Règles de / }).first().waitFor();
   const picker = page.getByLabel("Réseau à administrer");
   if (await picker.count()) await picker.selectOption(world.site.community_id);
   const rules = page.getByRole("form", { name: `Règles de ${community.name}` });
@@ -907,14 +918,22 @@ async function openDesk(page) {
 
 /** Retries `attempt` while the exchange service has not yet heard of a listing or a member. */
 async function whileUnknown(attempt) {
-  for (const deadline = Date.now() + WAIT_MS; ; ) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!/unknown-listing|membership-pending/.test(String(error)) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  }
+  let result;
+  let last;
+  await pollUntil(
+    async () => {
+      try {
+        result = await attempt();
+        return true;
+      } catch (error) {
+        if (!/unknown-listing|membership-pending/.test(String(error))) throw error;
+        last = error;
+        return false;
+      }
+    },
+    () => String(last),
+  );
+  return result;
 }
 
 async function exchangeState(member, id) {
