@@ -144,7 +144,9 @@ std::string user_agent_label(std::string_view user_agent) {
 // --- the use cases ------------------------------------------------------------------------------
 
 AccountsUseCases::AccountsUseCases(Service& service)
-    : s_(service), attempts_(service.redis, service.config.stream_prefix) {}
+    : s_(service),
+      password_cost_(password_cost_setting()),
+      attempts_(service.redis, service.config.stream_prefix) {}
 
 void AccountsUseCases::end_sessions(const arepo::Ended& ended, const std::string& member_id) {
   std::vector<Authenticator::EndedSession> sessions;
@@ -225,7 +227,7 @@ Outcome<Done> AccountsUseCases::confirm_reset(const std::string& token,
     return usable_token(tx, token, arepo::TokenPurpose::reset, now_s).has_value();
   });
   if (!live) return {MembersCode::token_invalid};
-  const std::string hash = hash_password(password);
+  const std::string hash = hash_password(password, password_cost_);
   auto out = settle([&] {
     return s_.db.transact([&](pqxx::work& tx) {
       auto t = usable_token(tx, token, arepo::TokenPurpose::reset, now_s);
@@ -255,7 +257,7 @@ Outcome<Done> AccountsUseCases::change_password(const CallerSession& caller,
   if (!m) return {MembersCode::session_invalid};
   if (auto checked = check_password(*m, in.current_password, client.address); !checked.ok())
     return checked;
-  const std::string hash = hash_password(in.password);
+  const std::string hash = hash_password(in.password, password_cost_);
   auto ended = s_.db.transact([&](pqxx::work& tx) {
     arepo::set_password(tx, m->id, hash);
     arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::reset, s_.clock.now_s());

@@ -94,6 +94,7 @@ class AccountsUseCases {
 
  private:
   Service& s_;
+  PasswordCost password_cost_;
   Attempts attempts_;
   Outcome<Done> check_password(const repo::MemberRow& m, const std::string& password,
                                const std::string& client_address);

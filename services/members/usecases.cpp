@@ -54,11 +54,43 @@ void publish(Service& s, pqxx::work& tx, const MemberIdentity& m) {
 
 }  // namespace
 
-std::string hash_password(const std::string& password) {
-  char out[crypto_pwhash_STRBYTES];
+namespace {
+
+struct Argon2Limits {
+  unsigned long long ops;
+  std::size_t mem;
+};
+
+Argon2Limits limits_of(PasswordCost cost) {
+  switch (cost) {
+    case PasswordCost::moderate:
+      return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+    case PasswordCost::sensitive:
+      return {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+    case PasswordCost::test:
+      return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+    case PasswordCost::interactive:
+      break;
+  }
   // Argon2id, libsodium's interactive limits (t=2, m=64 MiB): above OWASP's minimum.
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+
+}  // namespace
+
+PasswordCost password_cost_setting() {
+  const std::string cost = Config::choice("MAILLON_PASSWORD_COST", "interactive",
+                                          {"interactive", "moderate", "sensitive", "test"});
+  return cost == "moderate"    ? PasswordCost::moderate
+         : cost == "sensitive" ? PasswordCost::sensitive
+         : cost == "test"      ? PasswordCost::test
+                               : PasswordCost::interactive;
+}
+
+std::string hash_password(const std::string& password, PasswordCost cost) {
+  char out[crypto_pwhash_STRBYTES];
+  const auto [ops, mem] = limits_of(cost);
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops, mem,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("password hashing ran out of memory");
   }
@@ -68,6 +100,13 @@ std::string hash_password(const std::string& password) {
 bool password_matches(const std::string& hash, const std::string& password) {
   return !hash.empty() &&
          crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+bool password_needs_rehash(const std::string& hash, PasswordCost cost) {
+  // Never weakened to the test limits: a test stack's members keep what they have.
+  if (cost == PasswordCost::test) return false;
+  const auto [ops, mem] = limits_of(cost);
+  return crypto_pwhash_str_needs_rehash(hash.c_str(), ops, mem) != 0;
 }
 
 double reliability(const repo::MemberRow& m) {
@@ -86,7 +125,13 @@ Json site_json(const repo::SiteRow& s) {
 }
 
 MembersUseCases::MembersUseCases(Service& service)
-    : s_(service), attempts_(service.redis, service.config.stream_prefix) {}
+    : s_(service),
+      password_cost_(password_cost_setting()),
+      attempts_(service.redis, service.config.stream_prefix) {
+  if (password_cost_ == PasswordCost::test) {
+    log::warn("MAILLON_PASSWORD_COST=test: password hashes are weak, for test stacks only");
+  }
+}
 
 void MembersUseCases::ensure_admin(const std::string& display_name) {
   const auto& c = s_.config;
@@ -95,7 +140,7 @@ void MembersUseCases::ensure_admin(const std::string& display_name) {
     throw std::invalid_argument("MAILLON_ADMIN_PASSWORD must have at least 10 characters");
   }
   RegisterInput in{c.admin_email, c.admin_password, display_name, "", std::nullopt, std::nullopt};
-  auto hash = hash_password(c.admin_password);
+  auto hash = hash_password(c.admin_password, password_cost_);
   bool created = s_.db.transact([&](pqxx::work& tx) {
     const std::string id = uuid_from_name("admin:" + c.admin_email);
     if (!repo::insert_member(tx, id, in, hash, true)) return false;
@@ -187,7 +232,7 @@ Outcome<NewSession> MembersUseCases::register_member(const RegisterInput& in,
   if (auto counted = count_registration(client); !counted.ok()) {
     return {counted.code, {}, counted.retry_after_seconds};
   }
-  auto hash = hash_password(in.password);
+  auto hash = hash_password(in.password, password_cost_);
   const std::string id = new_uuid(), token = new_token(), session = token_hash(token);
   auto out = settle([&] {
     return s_.db.transact([&](pqxx::work& tx) {
@@ -220,10 +265,17 @@ Outcome<NewSession> MembersUseCases::login(const LoginInput& in, const ClientFac
   auto member =
       s_.db.transact([&](pqxx::work& tx) { return repo::find_member_by_email(tx, in.email); });
   // Same work whether or not the account exists, so timing does not reveal who has one.
-  static const std::string decoy = hash_password("decoy-password-for-timing");
+  const PasswordCost cost = password_cost_;
+  static const std::string decoy = hash_password("decoy-password-for-timing", cost);
   bool ok = password_matches(member ? member->password_hash : decoy, in.password) && member;
   if (!ok) return {MembersCode::wrong_credentials};
   login_succeeded(attempt.value);
+  // Made with other limits (an older release's, or before MAILLON_PASSWORD_COST was raised):
+  // hashed again now, while the password is at hand.
+  std::optional<std::string> rehashed;
+  if (password_needs_rehash(member->password_hash, cost)) {
+    rehashed = hash_password(in.password, cost);
+  }
   const std::string token = new_token(), session = token_hash(token);
   auto out = settle([&] {
     return s_.db.transact([&](pqxx::work& tx) {
@@ -232,6 +284,7 @@ Outcome<NewSession> MembersUseCases::login(const LoginInput& in, const ClientFac
       if (lifecycle_repo::status_for_login(tx, member->id).value_or("") == "suspended") {
         refuse(MembersCode::account_suspended);
       }
+      if (rehashed) accounts_repo::set_password(tx, member->id, *rehashed);
       repo::insert_session(tx, session, member->id, kSessionHours);
       accounts_repo::describe_session(tx, session, client.user_agent);
       return NewSession{*member, token};

@@ -94,9 +94,20 @@ struct Outcome {
 
 // Laplace prior: a newcomer starts at 0.5 and each exchange moves the figure a little.
 double reliability(const repo::MemberRow& member);
+// How much work one Argon2id password hash costs (MAILLON_PASSWORD_COST): libsodium's
+// interactive limits (t=2, 64 MiB) unless set. `moderate` (t=3, 256 MiB) and `sensitive`
+// (t=4, 1 GiB) are stronger; `test` (t=1, 8 KiB) is for test stacks only, which create thousands
+// of accounts (the service warns at start). A member's hash made with other limits is made again
+// with these at their next login.
+enum class PasswordCost { interactive, moderate, sensitive, test };
+// Reads MAILLON_PASSWORD_COST (Config::choice: a bad value stops the service at start).
+PasswordCost password_cost_setting();
+
 // Argon2id: the one way the members service hashes and checks passwords.
-std::string hash_password(const std::string& password);
+std::string hash_password(const std::string& password, PasswordCost cost);
 bool password_matches(const std::string& hash, const std::string& password);
+// Whether a stored hash was made with limits other than `cost`'s (never to go down to `test`).
+bool password_needs_rehash(const std::string& hash, PasswordCost cost);
 // A session's User-Agent as kept for GET /v1/me/sessions (accounts.cpp).
 std::string user_agent_label(std::string_view user_agent);
 // A site as answered and as announced on the members stream.
@@ -219,6 +230,7 @@ class MembersUseCases {
 
  private:
   Service& s_;
+  PasswordCost password_cost_;
   // Failed logins per account and per address, sign-ups per address (Redis, shared).
   Attempts attempts_;
 

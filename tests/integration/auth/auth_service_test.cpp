@@ -39,12 +39,15 @@ class AuthServiceTest : public ::testing::Test {
                                                   {"MAILLON_RATE_BURST", std::to_string(kBurst)},
                                                   {"MAILLON_TRUSTED_PROXIES", "127.0.0.50/32"}}));
     tight->start();
-    // One more whose password lane holds one hash at a time and two waiting.
-    narrow = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_THREADS", "1"},
+    // One more whose password lane holds one hash at a time and two waiting; these two hash
+    // with the production limits (the test stacks' cheap ones would never fill a lane).
+    narrow = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_COST", "interactive"},
+                                                       {"MAILLON_PASSWORD_THREADS", "1"},
                                                        {"MAILLON_PASSWORD_QUEUE", "2"}}));
     narrow->start();
     // And one whose queue is deep but where nobody waits more than 100 ms for the hashing thread.
-    hasty = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_THREADS", "1"},
+    hasty = new ServiceProcess("members", world->env({{"MAILLON_PASSWORD_COST", "interactive"},
+                                                      {"MAILLON_PASSWORD_THREADS", "1"},
                                                       {"MAILLON_PASSWORD_QUEUE", "64"},
                                                       {"MAILLON_PASSWORD_WAIT_MS", "100"}}));
     hasty->start();
@@ -277,6 +280,45 @@ TEST_F(AuthServiceTest, anonymous_sign_ups_are_limited_per_address_but_not_for_a
   EXPECT_GT(std::stoi(refused.header("retry-after").value_or("0")), 60);
   EXPECT_EQ(sign_up("127.0.0.31", bearer(world->admin_token)).status, 201);
   EXPECT_EQ(sign_up("127.0.0.32").status, 201);
+}
+
+// A hash made with other limits (an older release's, a raised MAILLON_PASSWORD_COST) is made
+// again with the process's own at the member's next login; a test stack's cheap limits never
+// replace a stronger hash.
+TEST_F(AuthServiceTest, a_login_hashes_again_a_password_made_with_other_limits_never_weaker) {
+  ServiceProcess cheap("members", world->env({{"MAILLON_PASSWORD_COST", "test"}}));
+  cheap.start();
+  const std::string email = "rehash." + unique_suffix() + "@test.maillon";
+  const Json body = {{"email", email},
+                     {"password", kPassword},
+                     {"display_name", "Gaston"},
+                     {"community_id", community}};
+  auto made = request_from("127.0.0.1", cheap.url(), "POST", "/v1/auth/register", body.dump(),
+                           bearer(world->admin_token));
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = Json::parse(made.body)["member"]["id"];
+  auto stored = [&] {
+    pqxx::connection conn(world->database);
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params1("SELECT password_hash FROM members.members WHERE id = $1", id)[0]
+        .as<std::string>();
+  };
+  EXPECT_EQ(stored().rfind("$argon2id$v=19$m=8,t=1,", 0), 0u) << stored();
+
+  auto through = [&](const ServiceProcess& p, const std::string& password) {
+    return request_from("127.0.0.34", p.url(), "POST", "/v1/auth/login",
+                        Json{{"email", email}, {"password", password}}.dump())
+        .status;
+  };
+  EXPECT_EQ(through(*narrow, "pas-le-bon-1"), 401);
+  EXPECT_EQ(stored().rfind("$argon2id$v=19$m=8,t=1,", 0), 0u) << "a wrong password changes nothing";
+  EXPECT_EQ(through(*narrow, kPassword), 200);
+  const std::string strong = stored();
+  EXPECT_EQ(strong.rfind("$argon2id$v=19$m=65536,t=2,", 0), 0u) << strong;
+  EXPECT_EQ(through(cheap, kPassword), 200);
+  EXPECT_EQ(stored(), strong);
+  EXPECT_EQ(through(*narrow, kPassword), 200);
+  EXPECT_EQ(stored(), strong) << "hashed once, not at every login";
 }
 
 TEST_F(AuthServiceTest, logins_beyond_the_password_queue_wait_with_429_and_reads_go_on) {
