@@ -2,6 +2,7 @@
 // reading what it caught: the mails of one recipient and kind, and the token of a mailed link.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,29 +67,49 @@ struct CaughtMail {
   }
 };
 
+// Starts `python3 -m aiosmtpd` on 127.0.0.1:`port`, its `handler` writing into `maildir` (with
+// `python_path` on PYTHONPATH when not empty), and returns its pid once it accepts a connection.
+// Its output goes to <maildir>.log, never to the test's own: a catcher outliving a crashed test
+// would hold ctest's pipe, and ctest would wait for it. One that does not accept within 30 s (a
+// loaded machine) is killed, and the call throws.
+inline pid_t start_smtp_catcher(uint16_t port, const std::filesystem::path& maildir,
+                                const std::string& handler, const std::string& python_path = "") {
+  const std::string log = maildir.string() + ".log";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close_range(3, ~0U, 0);
+    if (!python_path.empty()) ::setenv("PYTHONPATH", python_path.c_str(), 1);
+    const std::string listen = "127.0.0.1:" + std::to_string(port);
+    ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(), "-c",
+            handler.c_str(), maildir.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const bool up = eventually(
+      [&] {
+        const int fd = auth::connect_from("127.0.0.1", "http://127.0.0.1:" + std::to_string(port));
+        if (fd < 0) return false;
+        ::close(fd);
+        return true;
+      },
+      30'000, 50);
+  if (!up) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw std::runtime_error("the SMTP catcher (python3 -m aiosmtpd) did not start; see " + log);
+  }
+  return pid;
+}
+
 class SmtpCatcher {
  public:
   SmtpCatcher()
       : dir_(std::filesystem::temp_directory_path() / ("maillon-mail-" + unique_suffix())),
         port_(free_port()) {
     for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(dir_ / sub);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(), "-c",
-              "aiosmtpd.handlers.Mailbox", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    // Ready once it accepts a connection.
-    const bool up = eventually(
-        [&] {
-          const int fd = auth::connect_from("127.0.0.1", url_for_connect());
-          if (fd < 0) return false;
-          ::close(fd);
-          return true;
-        },
-        10'000, 50);
-    if (!up) throw std::runtime_error("the SMTP catcher (python3 -m aiosmtpd) did not start");
+    pid_ = start_smtp_catcher(port_, dir_, "aiosmtpd.handlers.Mailbox");
   }
   ~SmtpCatcher() {
     if (pid_ > 0) {
@@ -97,6 +118,7 @@ class SmtpCatcher {
     }
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+    std::filesystem::remove(dir_.string() + ".log", ignored);
   }
   SmtpCatcher(const SmtpCatcher&) = delete;
   SmtpCatcher& operator=(const SmtpCatcher&) = delete;
@@ -140,7 +162,6 @@ class SmtpCatcher {
   }
 
  private:
-  std::string url_for_connect() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::filesystem::path dir_;
   uint16_t port_;
   pid_t pid_ = -1;

@@ -49,29 +49,14 @@ class RestartableSmtp {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
     std::filesystem::remove_all(handler_dir_, ignored);
+    std::filesystem::remove(dir_.string() + ".log", ignored);
   }
   RestartableSmtp(const RestartableSmtp&) = delete;
   RestartableSmtp& operator=(const RestartableSmtp&) = delete;
 
   void start() {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      ::setenv("PYTHONPATH", handler_dir_.c_str(), 1);
-      ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(), "-c",
-              "maillon_refusing.RefusingMailbox", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    const bool up = eventually(
-        [&] {
-          const int fd =
-              auth::connect_from("127.0.0.1", "http://127.0.0.1:" + std::to_string(port_));
-          if (fd < 0) return false;
-          ::close(fd);
-          return true;
-        },
-        10'000, 50);
-    if (!up) throw std::runtime_error("python3 -m aiosmtpd did not start");
+    pid_ = accounts::start_smtp_catcher(port_, dir_, "maillon_refusing.RefusingMailbox",
+                                        handler_dir_.string());
   }
   void stop() {
     if (pid_ <= 0) return;
