@@ -207,14 +207,14 @@ class NotifyFixture : public ::testing::Test {
   // A member is known to notify (their address verified) once preferences answer and the
   // member's verification reached it: the first mail proves it, so the tests wait for mails.
   static std::vector<CaughtMail> wait_mails(const std::string& to, const std::string& kind,
-                                            std::size_t count) {
+                                            std::size_t count, int timeout_ms = kMailTimeoutMs) {
     std::vector<CaughtMail> all;
     eventually(
         [&] {
           all = smtp->mails(to, kind);
           return all.size() >= count;
         },
-        kMailTimeoutMs, 50);
+        timeout_ms, 50);
     return all;
   }
   static std::string unsubscribe_token(const CaughtMail& m) {
