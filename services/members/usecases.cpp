@@ -52,10 +52,6 @@ void publish(Service& s, pqxx::work& tx, const MemberIdentity& m) {
   throw Refusal{code, retry_after_seconds};
 }
 
-}  // namespace
-
-namespace {
-
 struct Argon2Limits {
   unsigned long long ops;
   std::size_t mem;
@@ -265,16 +261,15 @@ Outcome<NewSession> MembersUseCases::login(const LoginInput& in, const ClientFac
   auto member =
       s_.db.transact([&](pqxx::work& tx) { return repo::find_member_by_email(tx, in.email); });
   // Same work whether or not the account exists, so timing does not reveal who has one.
-  const PasswordCost cost = password_cost_;
-  static const std::string decoy = hash_password("decoy-password-for-timing", cost);
+  static const std::string decoy = hash_password("decoy-password-for-timing", password_cost_);
   bool ok = password_matches(member ? member->password_hash : decoy, in.password) && member;
   if (!ok) return {MembersCode::wrong_credentials};
   login_succeeded(attempt.value);
   // Made with other limits (an older release's, or before MAILLON_PASSWORD_COST was raised):
   // hashed again now, while the password is at hand.
   std::optional<std::string> rehashed;
-  if (password_needs_rehash(member->password_hash, cost)) {
-    rehashed = hash_password(in.password, cost);
+  if (password_needs_rehash(member->password_hash, password_cost_)) {
+    rehashed = hash_password(in.password, password_cost_);
   }
   const std::string token = new_token(), session = token_hash(token);
   auto out = settle([&] {
