@@ -33,6 +33,11 @@ constexpr int kOwnerLockClass = 7123;
 constexpr std::size_t kLineBytesMax = 900;  // RFC 5322 allows 998; beyond, the part is base64
 constexpr std::size_t kEncodedWordInputBytesMax = 42;  // 56 base64 chars: words under 75
 constexpr int64_t kRecoverIntervalMs = 1'000;
+// The longest an idle sender waits between two looks at its queue (see Worker::idle_pause).
+constexpr int64_t kIdlePauseMaxMs = 2'000;
+// Mails queued by this process so far (enqueue): a sender in an idle pause looks again within
+// poll_ms of a new one.
+std::atomic<uint64_t> g_queued{0};
 constexpr std::size_t kErrorBytesMax = 500;
 constexpr std::size_t kLastChunkBytes = 2;  // the message's last line break
 
@@ -292,6 +297,7 @@ class Worker {
     while (shared_.running) {
       std::size_t taken = 0;
       relay_failed_ = false;
+      queued_seen_ = g_queued.load();
       try {
         taken = round();
       } catch (const std::exception& e) {
@@ -301,12 +307,31 @@ class Worker {
       if (relay_failed_) {
         shared_.pause(relay_backoff());
       } else if (taken < static_cast<std::size_t>(shared_.settings.batch_max)) {
-        shared_.pause(shared_.settings.poll_ms);
+        empty_rounds_ = taken == 0 ? empty_rounds_ + 1 : 0;
+        idle_pause();
       }
     }
   }
 
  private:
+  // After a round that found nothing the pause grows, poll_ms doubling up to kIdlePauseMaxMs:
+  // an idle service used to ask PostgreSQL for mail five times a second per sender, for
+  // nothing. A mail queued by this process since the round began ends the pause within
+  // poll_ms, as before; one queued by another process (a replica) waits kIdlePauseMaxMs at most.
+  void idle_pause() {
+    const int64_t poll = shared_.settings.poll_ms;
+    int64_t left = backoff_ms(std::max(empty_rounds_, 1), poll, std::max(poll, kIdlePauseMaxMs));
+    while (left > 0 && shared_.running) {
+      const int64_t slice = std::min(left, poll);
+      shared_.pause(slice);
+      left -= slice;
+      if (g_queued.load() != queued_seen_) {
+        empty_rounds_ = 0;
+        return;
+      }
+    }
+  }
+
   // The relay down or refusing for now: the sender waits longer each time (the rows it did not
   // try wait with it) instead of knocking at every poll; the first answer ends the pause.
   int64_t relay_backoff() {
@@ -477,6 +502,8 @@ class Worker {
   int64_t next_recover_ms_ = 0;
   int relay_failures_ = 0;  // in a row, since the relay last answered
   bool relay_failed_ = false;
+  int empty_rounds_ = 0;      // in a row, since a round last took a row
+  uint64_t queued_seen_ = 0;  // g_queued when the last round began
 };
 
 // The sender: its threads, stopped when the Service (which owns it through a start hook) goes.
@@ -554,7 +581,9 @@ bool enqueue(pqxx::work& tx, std::string_view schema, const OutgoingMail& m) {
   const std::string sql = with_schema(kInsert, quoted_identifier(schema));
   const auto r = tx.exec_params(sql, m.dedup_key, new_uuid(), one_line(m.to), one_line(m.kind),
                                 m.subject, m.text, m.html, one_line(m.unsubscribe_url));
-  return !r.empty();
+  if (r.empty()) return false;
+  g_queued.fetch_add(1);
+  return true;
 }
 
 void start_sender(Service& service, std::string_view schema) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <chrono>
 #include <string_view>
+#include <utility>
 
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
@@ -12,6 +13,7 @@
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/outbox_sql.hpp"
+#include "services/common/outbox_written.hpp"
 #include "services/common/redis.hpp"
 #include "services/common/trace.hpp"
 
@@ -27,6 +29,21 @@ constexpr std::string_view kInsertOutboxOnceTail = ") ON CONFLICT (event_id) DO 
 constexpr std::size_t kEventsPerPassMax = 8192;
 // Least time between two passes that found events (see OutboxRelay::loop).
 constexpr auto kPassGap = std::chrono::milliseconds(2);
+// Set by the writes of this thread, cleared by take_outbox_written (outbox_written.hpp).
+thread_local bool t_outbox_written = false;
+
+// The longest an idle relay waits between two looks at its outbox (see OutboxRelay::loop).
+constexpr int64_t kIdleWaitMaxMs = 1000;
+
+// How long a relay waits for a poke after `empty_passes` passes in a row found nothing: the
+// configured poll (interval x 10), doubling with each empty pass up to kIdleWaitMaxMs (or the
+// poll, when an operator set it longer).
+std::chrono::milliseconds idle_wait(int64_t poll_ms, int empty_passes) {
+  const int64_t ceiling = std::max(poll_ms, kIdleWaitMaxMs);
+  int64_t wait = poll_ms;
+  for (int i = 1; i < empty_passes && wait < ceiling; ++i) wait *= 2;
+  return std::chrono::milliseconds(std::min(wait, ceiling));
+}
 
 // The request ids the gateway and the services accept (letters, digits, - and _; 64 at most):
 // an event read from a stream carries one on only when it is one of those.
@@ -121,6 +138,7 @@ Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
   trace::Span span = producer_span(full_stream, e.id, e.type);
   if (span.active()) e.traceparent = span.context().traceparent();
   tx.exec_params(kInsertOutbox, e.id, full_stream, e.to_json());
+  t_outbox_written = true;
   return e;
 }
 
@@ -166,6 +184,7 @@ void Outbox::add_written(pqxx::work& tx, const std::string& stream,
             std::string(kInsertOutboxOnceHead) + "$1, $2, $3" + std::string(kInsertOutboxOnceTail);
         tx.exec_params(statement, event_id, full_stream, lines);
       });
+  t_outbox_written = true;
 }
 
 std::vector<std::string> Outbox::written_statements(pqxx::transaction_base& tx,
@@ -180,7 +199,12 @@ std::vector<std::string> Outbox::written_statements(pqxx::transaction_base& tx,
         statement.append(", ").append(tx.quote(lines)).append(kInsertOutboxOnceTail);
         statements.push_back(std::move(statement));
       });
+  t_outbox_written = true;  // the caller runs them in its transaction, on this thread
   return statements;
+}
+
+bool take_outbox_written() {
+  return std::exchange(t_outbox_written, false);
 }
 
 OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
@@ -320,6 +344,7 @@ void OutboxRelay::loop() {
   Redis redis(config_.redis_url);
   int64_t next_check = 0, next_trim = 0, next_cleanup = 0;
   auto last_found = std::chrono::steady_clock::time_point();
+  int empty_passes = 0;
   while (running_) {
     try {
       auto now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
@@ -339,6 +364,7 @@ void OutboxRelay::loop() {
       passes_.fetch_add(1);
       if (published >= config_.relay.batch_size || rows_left_) continue;
       if (published > 0) last_found = std::chrono::steady_clock::now();
+      empty_passes = published > 0 ? 0 : empty_passes + 1;
     } catch (const std::exception& e) {
       log::warn("outbox relay pass failed; retrying", {{"error", e.what()}});
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -349,7 +375,11 @@ void OutboxRelay::loop() {
     // a Redis round trip) cost as much as the commits themselves. The commits of the gap share
     // the next pass; an idle relay still answers the first poke at once.
     wake_.wait_until(lock, last_found + kPassGap, [&] { return !running_; });
-    wake_.wait_for(lock, std::chrono::milliseconds(config_.relay.interval_ms * 10),
+    // Every commit of this process pokes, so the wait only bounds how late the relay sees rows
+    // that nobody here committed: another replica's that died before publishing them, or a
+    // restored back-up's. While passes find nothing it grows (idle_wait): an idle service used
+    // to ask PostgreSQL five times a second, in every process, for nothing.
+    wake_.wait_for(lock, idle_wait(int64_t{config_.relay.interval_ms} * 10, empty_passes),
                    [&] { return poked_ || !running_; });
     poked_ = false;
   }

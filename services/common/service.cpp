@@ -11,11 +11,37 @@
 #include <vector>
 
 #include "services/common/errors.hpp"
+#include "services/common/job_pace.hpp"
 #include "services/common/log.hpp"
+#include "services/common/outbox_written.hpp"
 #include "services/common/run_service.hpp"
 #include "services/common/typed_events.hpp"
 
 namespace maillon {
+
+namespace {
+thread_local bool t_job_found_nothing = false;
+std::atomic<unsigned long long> g_job_wakes{0};
+}  // namespace
+
+void job_found_nothing() {
+  t_job_found_nothing = true;
+}
+void wake_jobs() {
+  g_job_wakes.fetch_add(1);
+}
+bool take_job_found_nothing() {
+  return std::exchange(t_job_found_nothing, false);
+}
+unsigned long long job_wakes() {
+  return g_job_wakes.load();
+}
+std::chrono::milliseconds paced_interval(std::chrono::milliseconds interval, int idle_runs) {
+  const auto ceiling = std::max(interval, kIdleJobIntervalMax);
+  auto paced = interval;
+  for (int i = 0; i < idle_runs && paced < ceiling; ++i) paced *= 2;
+  return std::min(paced, ceiling);
+}
 
 struct Service::Runtime {
   std::unique_ptr<OutboxRelay> relay;
@@ -24,6 +50,7 @@ struct Service::Runtime {
     std::string name;
     std::chrono::milliseconds interval;
     Job job;
+    int idle_runs = 0;  // runs in a row that found nothing (job_pace.hpp)
   };
   std::vector<JobEntry> jobs;
   std::vector<std::function<void()>> start_hooks;
@@ -58,7 +85,10 @@ Service::Service(Config c)
       runtime_(std::make_unique<Runtime>()) {
   runtime_->relay = std::make_unique<OutboxRelay>(config, db, metrics);
   log::set_service(config.service_name);
-  db.on_commit([this] { runtime_->relay->poke(); });
+  // A commit that wrote events pokes the relay, which publishes them at once.
+  db.on_commit([this] {
+    if (take_outbox_written()) runtime_->relay->poke();
+  });
   add_probes();
 }
 
@@ -110,23 +140,37 @@ void Service::every(const std::string& name, std::chrono::milliseconds interval,
 void Service::jobs_loop() {
   std::vector<std::chrono::steady_clock::time_point> due(runtime_->jobs.size(),
                                                          std::chrono::steady_clock::now());
+  auto wakes_seen = job_wakes();
   while (runtime_->running) {
     auto now = std::chrono::steady_clock::now();
+    if (const auto wakes = job_wakes(); wakes != wakes_seen) {
+      wakes_seen = wakes;
+      for (std::size_t i = 0; i < runtime_->jobs.size(); ++i) {
+        if (runtime_->jobs[i].idle_runs > 0) due[i] = now;
+        runtime_->jobs[i].idle_runs = 0;
+      }
+    }
     for (std::size_t i = 0; i < runtime_->jobs.size() && runtime_->running; ++i) {
+      auto& entry = runtime_->jobs[i];
       if (now < due[i]) continue;
-      due[i] = now + runtime_->jobs[i].interval;
+      due[i] = now + entry.interval;
       try {
         bool ran = false;
+        take_job_found_nothing();
         db.transact([&](pqxx::work& tx) {
           auto got = tx.exec_params("SELECT pg_try_advisory_xact_lock(hashtext($1))",
-                                    config.schema + ":" + runtime_->jobs[i].name);
+                                    config.schema + ":" + entry.name);
           ran = got[0][0].as<bool>();
-          if (ran) runtime_->jobs[i].job(tx);
+          if (ran) entry.job(tx);
         });
+        if (ran) {
+          entry.idle_runs = take_job_found_nothing() ? entry.idle_runs + 1 : 0;
+          due[i] = now + paced_interval(entry.interval, entry.idle_runs);
+        }
         // Committed runs by job: operators see a job go round, tests wait for runs, not time.
-        if (ran) metrics.inc("maillon_job_runs_total", "job=\"" + runtime_->jobs[i].name + "\"");
+        if (ran) metrics.inc("maillon_job_runs_total", "job=\"" + entry.name + "\"");
       } catch (const std::exception& e) {
-        log::warn("periodic job failed", {{"job", runtime_->jobs[i].name}, {"error", e.what()}});
+        log::warn("periodic job failed", {{"job", entry.name}, {"error", e.what()}});
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -13,6 +13,7 @@
 #include "services/common/config.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/job_pace.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
@@ -305,6 +306,7 @@ void queue_message(pqxx::transaction_base& tx, const Link& link, std::string_vie
                         {new_uuid(), link.id, link.community_id, link.partner_community_id,
                          *link.partner_url, std::string(type), payload.dump(), transfer_id, 0},
                         now_us);
+  wake_jobs();  // the sender's rounds may have slowed while there was nothing to send
 }
 
 Envelope envelope_of(const repo::OutgoingMessage& m, int64_t now_s) {

@@ -2,6 +2,7 @@
 // signed POST), the crash points of the tests, the message queue and the saga's handlers.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -41,8 +42,8 @@ Json on_transfer_message(RemoteFederation& federation, pqxx::work& tx, const Lin
 // The payer's side of an answer to a queued transfer message.
 void on_transfer_answer(RemoteFederation& federation, pqxx::work& tx,
                         const repo::OutgoingMessage& message, const Json& answer);
-// Payer-side holds past their deadline: voided on both sides.
-void void_overdue_holds(RemoteFederation& federation);
+// Payer-side holds past their deadline: voided on both sides. Returns how many were due.
+std::size_t void_overdue_holds(RemoteFederation& federation);
 // Our view of a link's clearing account and legs, for reconcile.request.
 Json reconcile_view(pqxx::work& tx, const Link& link);
 Json leg_json(const ClearingLeg& leg);

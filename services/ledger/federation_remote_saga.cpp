@@ -255,7 +255,7 @@ void on_transfer_answer(RemoteFederation& f, pqxx::work& tx, const repo::Outgoin
   repo::set_transfer_state(tx, t->id, settled, "", now_us);
 }
 
-void void_overdue_holds(RemoteFederation& f) {
+std::size_t void_overdue_holds(RemoteFederation& f) {
   Service& s = f.service();
   const auto ids = read_only(s.db, [&](pqxx::nontransaction& tx) {
     return repo::overdue_holds(tx, s.clock.now_us(), kSendBatchMax);
@@ -269,6 +269,7 @@ void void_overdue_holds(RemoteFederation& f) {
       decide_void(f, tx, *t, "timeout", true, s.clock.now_us());
     });
   }
+  return ids.size();
 }
 
 FederatedResult RemoteFederation::start_transfer(pqxx::work& tx, const Link& ours,
