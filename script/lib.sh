@@ -666,6 +666,15 @@ throwaway_servers_start() {
 # the limit must then still be met. Few other tests fail a login, each from an address of its own.
 MAILLON_TEST_LOGIN_WINDOW_S="${MAILLON_TEST_LOGIN_WINDOW_S:-600}"
 
+# The test stacks (script/test's, its replicas') run the services' periodic jobs every 5 s, not
+# at their production pace (a minute, half of one): an end-to-end test that waits for a job's round
+# (a depot loan's reminder, a hold's queue moving on) then waits seconds. The jobs find what is
+# due by the time they run, so a round sooner changes no outcome, only when it is seen.
+export_test_job_pace() {
+  export MAILLON_DEPOT_JOB_INTERVAL_MS=5000 MAILLON_EXCHANGE_EXPIRY_INTERVAL_MS=5000 \
+    MAILLON_NOTIFY_JOB_INTERVAL_MS=5000 MAILLON_EXPIRY_INTERVAL_MS=5000
+}
+
 # throwaway_stack_start DIR: every service on a free port + the gateway on a free port, on the
 # database maillon_e2e and stream prefix maillon_e2e, so integration tests that reset their
 # own schemas and streams never disturb it. Exports MAILLON_TEST_GATEWAY_URL and the admin
@@ -684,6 +693,7 @@ throwaway_stack_start() {
     export MAILLON_ADMIN_EMAIL="$MAILLON_TEST_ADMIN_EMAIL"
     export MAILLON_ADMIN_PASSWORD="$MAILLON_TEST_ADMIN_PASSWORD"
     export MAILLON_LOGIN_WINDOW_S="$MAILLON_TEST_LOGIN_WINDOW_S"
+    export_test_job_pace
     stack_start "$dir/run" "$dir/log" "$dir/nginx" "$gw_port"
   ) || rc=$?
   return "$rc"

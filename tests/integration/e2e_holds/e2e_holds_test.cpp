@@ -13,8 +13,9 @@
 namespace maillon::testing {
 namespace {
 
-// The stack runs the exchange service's jobs at their default pace (a minute): the queue moves
-// on at the next run after the return.
+// The queue moves on at the exchange service's next job run after the return: every 5 s on the
+// test stacks (script/lib.sh, export_test_job_pace), a minute at the default pace, which this
+// bound also allows.
 constexpr int kJobRunMs = 150'000;
 
 class E2eHoldsTest : public E2eSuite {

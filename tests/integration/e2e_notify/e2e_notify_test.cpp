@@ -26,7 +26,8 @@ namespace {
 using accounts::CaughtMail;
 
 constexpr int kMailTimeoutMs = 30'000;
-// A stack's depot looks for loans to remind every 30 s (MAILLON_DEPOT_JOB_INTERVAL_MS).
+// A stack's depot looks for loans to remind every MAILLON_DEPOT_JOB_INTERVAL_MS: 5 s on the test
+// stacks (script/lib.sh, export_test_job_pace), 30 s by default, which this bound also allows.
 constexpr int kDepotRoundTimeoutMs = 120'000;
 
 class E2eNotifyTest : public E2eSuite {
