@@ -254,6 +254,12 @@ Reconciliation RemoteFederation::look_once(const Link& link) {
   // A saga not settled yet has legs that disagree for a while by design: not a difference.
   for (const auto& d : compare_mirrors(our_side, their_side)) {
     if (unsettled.count(d.transfer_id) || nothing_moved(d)) continue;
+    // Nor is one the partner's saga has not settled yet: its hold is on its way to us (a look in
+    // that moment raised a false alarm to both sides' admins).
+    if (!d.ours && d.theirs && d.theirs->state == TransferState::pending) {
+      ++in_flight;
+      continue;
+    }
     differences.push_back({{"transfer_id", d.transfer_id},
                            {"kind", std::string(to_string(d.kind))},
                            {"ours", optional_leg(d.ours)},
