@@ -12,6 +12,7 @@
 #include "services/common/db.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/metrics.hpp"
+#include "services/common/outbox_written.hpp"
 #include "services/common/redis.hpp"
 
 namespace maillon::testing {
@@ -71,6 +72,25 @@ class EventsTest : public ::testing::Test {
   std::unique_ptr<Db> db;
 };
 std::string EventsTest::database_url_;
+
+TEST_F(EventsTest, only_a_transaction_that_wrote_events_tells_the_commit_hook_to_poke_the_relay) {
+  // The Service's commit hook pokes its relay only when take_outbox_written() says so: a job's
+  // or a read model's commit has nothing to publish.
+  Outbox outbox(config.stream_prefix);
+  take_outbox_written();
+  db->transact([](pqxx::work& tx) { tx.exec("SELECT 1"); });
+  EXPECT_FALSE(take_outbox_written());
+  db->transact([&](pqxx::work& tx) { outbox.add(tx, "things", "thing.done", "", Json{{"i", 1}}); });
+  bool seen_elsewhere = true;
+  std::thread([&] { seen_elsewhere = take_outbox_written(); }).join();
+  EXPECT_FALSE(seen_elsewhere) << "another thread's commit would poke for this one's events";
+  EXPECT_TRUE(take_outbox_written());
+  EXPECT_FALSE(take_outbox_written()) << "told once";
+  db->transact([&](pqxx::work& tx) {
+    outbox.add_written(tx, "things", {Outbox::Written{new_uuid(), "{}", ""}});
+  });
+  EXPECT_TRUE(take_outbox_written());
+}
 
 TEST_F(EventsTest, a_rolled_back_transaction_publishes_nothing) {
   Outbox outbox(config.stream_prefix);
