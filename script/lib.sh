@@ -157,6 +157,17 @@ build_progress() {
   return 0
 }
 
+# npm_ci DIR: `npm ci` in DIR (exactly what its lockfile says), unless its node_modules was
+# installed from this very lockfile: its hash is kept in node_modules/.maillon-lock-sha256. A warm
+# script/test reinstalled three trees every run, about 12 s of CPU for nothing.
+npm_ci() {
+  local dir="$1" sum stamp="$1/node_modules/.maillon-lock-sha256"
+  sum="$(sha256sum <"$dir/package-lock.json" | cut -c1-64)" || return 1
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" ]] && return 0
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  echo "$sum" >"$stamp"
+}
+
 # web_build: the web UI into web/dist (served by the gateway at /), only when its sources or
 # its lockfile changed since the last build. npm ci installs exactly what the lockfile says.
 web_build() {
