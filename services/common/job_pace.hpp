@@ -25,4 +25,9 @@ unsigned long long job_wakes();
 // The jobs loop's delay after `idle_runs` runs in a row found nothing (0: the interval).
 std::chrono::milliseconds paced_interval(std::chrono::milliseconds interval, int idle_runs);
 
+// `base` doubled `times` times, never past `ceiling` unless `base` is: the pause of a loop that
+// keeps finding nothing (the jobs loop above, the outbox relay).
+std::chrono::milliseconds doubled(std::chrono::milliseconds base, int times,
+                                  std::chrono::milliseconds ceiling);
+
 }  // namespace maillon

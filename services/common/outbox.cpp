@@ -10,6 +10,7 @@
 #include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/job_pace.hpp"
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/outbox_sql.hpp"
@@ -33,17 +34,7 @@ constexpr auto kPassGap = std::chrono::milliseconds(2);
 thread_local bool t_outbox_written = false;
 
 // The longest an idle relay waits between two looks at its outbox (see OutboxRelay::loop).
-constexpr int64_t kIdleWaitMaxMs = 1000;
-
-// How long a relay waits for a poke after `empty_passes` passes in a row found nothing: the
-// configured poll (interval x 10), doubling with each empty pass up to kIdleWaitMaxMs (or the
-// poll, when an operator set it longer).
-std::chrono::milliseconds idle_wait(int64_t poll_ms, int empty_passes) {
-  const int64_t ceiling = std::max(poll_ms, kIdleWaitMaxMs);
-  int64_t wait = poll_ms;
-  for (int i = 1; i < empty_passes && wait < ceiling; ++i) wait *= 2;
-  return std::chrono::milliseconds(std::min(wait, ceiling));
-}
+constexpr auto kIdleWaitMax = std::chrono::milliseconds(1000);
 
 // The request ids the gateway and the services accept (letters, digits, - and _; 64 at most):
 // an event read from a stream carries one on only when it is one of those.
@@ -377,9 +368,11 @@ void OutboxRelay::loop() {
     wake_.wait_until(lock, last_found + kPassGap, [&] { return !running_; });
     // Every commit of this process pokes, so the wait only bounds how late the relay sees rows
     // that nobody here committed: another replica's that died before publishing them, or a
-    // restored back-up's. While passes find nothing it grows (idle_wait): an idle service used
-    // to ask PostgreSQL five times a second, in every process, for nothing.
-    wake_.wait_for(lock, idle_wait(int64_t{config_.relay.interval_ms} * 10, empty_passes),
+    // restored back-up's. While passes find nothing it doubles from the configured poll
+    // (interval x 10) up to kIdleWaitMax, or the poll when an operator set it longer: an idle
+    // service used to ask PostgreSQL five times a second, in every process, for nothing.
+    const auto poll = std::chrono::milliseconds(int64_t{config_.relay.interval_ms} * 10);
+    wake_.wait_for(lock, doubled(poll, std::max(empty_passes - 1, 0), kIdleWaitMax),
                    [&] { return poked_ || !running_; });
     poked_ = false;
   }

@@ -36,11 +36,15 @@ bool take_job_found_nothing() {
 unsigned long long job_wakes() {
   return g_job_wakes.load();
 }
+std::chrono::milliseconds doubled(std::chrono::milliseconds base, int times,
+                                  std::chrono::milliseconds ceiling) {
+  ceiling = std::max(base, ceiling);
+  auto pause = base;
+  for (int i = 0; i < times && pause < ceiling; ++i) pause *= 2;
+  return std::min(pause, ceiling);
+}
 std::chrono::milliseconds paced_interval(std::chrono::milliseconds interval, int idle_runs) {
-  const auto ceiling = std::max(interval, kIdleJobIntervalMax);
-  auto paced = interval;
-  for (int i = 0; i < idle_runs && paced < ceiling; ++i) paced *= 2;
-  return std::min(paced, ceiling);
+  return doubled(interval, idle_runs, kIdleJobIntervalMax);
 }
 
 struct Service::Runtime {

@@ -26,6 +26,13 @@ TEST(JobPace, a_job_slower_than_the_ceiling_keeps_its_own_interval) {
   EXPECT_EQ(paced_interval(milliseconds(30'000), 7), milliseconds(30'000));
 }
 
+TEST(JobPace, doubled_stops_at_its_ceiling_unless_the_base_is_above_it) {
+  EXPECT_EQ(doubled(milliseconds(200), 0, milliseconds(1000)), milliseconds(200));
+  EXPECT_EQ(doubled(milliseconds(200), 2, milliseconds(1000)), milliseconds(800));
+  EXPECT_EQ(doubled(milliseconds(200), 3, milliseconds(1000)), milliseconds(1000));
+  EXPECT_EQ(doubled(milliseconds(5000), 3, milliseconds(1000)), milliseconds(5000));
+}
+
 TEST(JobPace, found_nothing_is_told_once_and_only_on_the_thread_of_the_run) {
   EXPECT_FALSE(take_job_found_nothing());
   job_found_nothing();
