@@ -26,7 +26,7 @@ unsigned long long job_wakes();
 std::chrono::milliseconds paced_interval(std::chrono::milliseconds interval, int idle_runs);
 
 // `base` doubled `times` times, never past `ceiling` unless `base` is: the pause of a loop that
-// keeps finding nothing (the jobs loop above, the outbox relay).
+// keeps finding nothing or failing (the jobs loop above, the outbox relay, the mail senders).
 std::chrono::milliseconds doubled(std::chrono::milliseconds base, int times,
                                   std::chrono::milliseconds ceiling);
 

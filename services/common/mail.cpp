@@ -19,6 +19,7 @@
 
 #include "services/common/config.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/job_pace.hpp"
 #include "services/common/log.hpp"
 #include "services/common/mail_sql.hpp"
 #include "services/common/service.hpp"
@@ -606,9 +607,10 @@ std::string address_of(std::string_view mailbox) {
 }
 
 int64_t backoff_ms(int attempts, int64_t base_ms, int64_t max_ms) {
-  int64_t delay = base_ms;
-  for (int i = 1; i < attempts && delay < max_ms; ++i) delay *= 2;
-  return std::min(delay, max_ms);
+  // The settings keep base_ms <= max_ms (SenderSettings::from_env), so doubled's ceiling holds.
+  return doubled(std::chrono::milliseconds(base_ms), attempts - 1,
+                 std::chrono::milliseconds(max_ms))
+      .count();
 }
 
 std::string render_message(const OutgoingMail& m, std::string_view message_id,
