@@ -378,7 +378,16 @@ smtp_stop() {
 # ---------------------------------------------------------------------------------------------
 # Processes.
 
-pid_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID: the process exists and has not exited. A process that exited but was not yet
+# reaped (a zombie) is gone: an orphan's parent is pid 1, which in some VMs and containers reaps
+# only every second or two, and each stop then waited for that.
+pid_alive() {
+  [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local stat=''
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0  # no /proc: kill -0 is all we know
+  stat="${stat##*) }"  # the command name may hold spaces; the state follows it
+  [[ "${stat:0:1}" != Z ]]
+}
 
 # When process PID started (clock ticks since boot, field 22 of /proc/PID/stat); empty when gone.
 pid_start_time() {
