@@ -19,8 +19,9 @@ const SCREENS = process.env.MAILLON_SCREENSHOTS ?? "/tmp/maillon-screens";
 const ADMIN_EMAIL = process.env.MAILLON_ADMIN_EMAIL ?? "admin@maillon.local";
 const ADMIN_PASSWORD = process.env.MAILLON_ADMIN_PASSWORD ?? "maillon-admin-dev";
 // Debian's headless shell (chromium-headless-shell): the same engine as the desktop browser, at
-// two thirds of its CPU here. Its binary, not /usr/bin's wrapper script: killing a wrapper leaves
-// the browser running, holding this process's pipe open.
+// two thirds of its CPU here. Its binary, not /usr/bin's wrapper script, which starts it as a
+// child: killing the wrapper left the browser running, holding this process's pipe open. (The
+// process group stays this one's: a step stopped by `timeout` stops the browser with it.)
 const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
 const CHROMIUM = process.env.MAILLON_CHROMIUM ?? (existsSync(HEADLESS_SHELL) ? HEADLESS_SHELL : "/usr/bin/chromium");
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -109,8 +110,7 @@ async function startChromium() {
     "--remote-debugging-port=0",
     "about:blank",
   ];
-  // In a process group of its own: the browser and every process it starts are stopped together.
-  chromiumProcess = spawn(CHROMIUM, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  chromiumProcess = spawn(CHROMIUM, args, { stdio: ["ignore", "ignore", "pipe"] });
   const wsUrl = await new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => reject(new Error(`chromium did not start: ${seen}`)), WAIT_MS);
@@ -303,11 +303,7 @@ after(async () => {
   await browser?.close().catch(() => undefined);
   if (chromiumProcess && chromiumProcess.exitCode === null) {
     const exited = new Promise((resolve) => chromiumProcess.once("exit", resolve));
-    try {
-      process.kill(-chromiumProcess.pid, "SIGTERM");
-    } catch {
-      chromiumProcess.kill();
-    }
+    chromiumProcess.kill();
     await exited;
   }
   // The profile is scratch: a file chromium's last processes still flush must not fail the run.
