@@ -30,6 +30,7 @@ const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 // Waits on conditions, never fixed sleeps: these bound how long a condition may take.
 const WAIT_MS = 15_000;
 const POLL_MS = 250;
+const RATE_LIMIT_WAIT_MS = 60_000; // a rate limit's window, at most, before a refused call fails
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 // A title made to run a script wherever a page would treat a member's words as HTML.
@@ -45,16 +46,20 @@ const axeReport = [];
 const incidents = [];
 
 // ------------------------------------------------------------------------------ API helpers
-async function api(method, path, body, token, attempt = 0) {
+async function api(method, path, body, token) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  // Registration and login are rate limited; the answer says when to come back.
-  if (response.status === 429 && attempt < 20) {
-    const wait_s = Number(response.headers.get("retry-after")) || 1;
-    await new Promise((resolve) => setTimeout(resolve, wait_s * 1000));
-    return api(method, path, body, token, attempt + 1);
+  const send = () => fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let response = await send();
+  // Registration and login are rate limited: asked again (the journeys' one poll) until the
+  // limiter lets the request through.
+  if (response.status === 429) {
+    await pollUntil(
+      async () => (response = await send()).status !== 429,
+      () => `${method} ${path}: still refused by the rate limit (429)`,
+      RATE_LIMIT_WAIT_MS,
+    );
   }
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
