@@ -18,14 +18,17 @@ WHERE f.described_at IS NULL
   OR f.described_at <= EXCLUDED.described_at;
 
 -- name: kActiveSides
--- Both sides active, and the partner in this installation (its listings are in our tables).
+-- Both sides active. A partner in this installation describes its own side (its row here); one in
+-- another installation has none here: our side is active only while the partner's is (its
+-- suspension reaches ours as link.suspend), and its listings are the copies its ledger sent ours
+-- (schemas/offers/070_partner_listings.sql).
 SELECT ours.community_id::text, ours.partner_community_id::text
 FROM federation_partners ours
-JOIN federation_partners theirs ON theirs.community_id = ours.partner_community_id
+LEFT JOIN federation_partners theirs ON theirs.community_id = ours.partner_community_id
   AND theirs.partner_community_id = ours.community_id
 WHERE ours.state = 'active'
-  AND theirs.state = 'active'
-  AND ours.partner_url IS NULL;
+  AND (ours.partner_url IS NOT NULL OR theirs.state = 'active');
+
 
 -- name: kActiveOfCommunityTail
 AND ours.community_id = $1

@@ -25,9 +25,9 @@
 namespace maillon::ledger::remote {
 namespace {
 
-const std::set<std::string_view> kMessageTypes = {kLinkPropose,  kLinkAccept,      kLinkSuspend,
-                                                  kLinkResume,   kTransferHold,    kTransferPost,
-                                                  kTransferVoid, kReconcileRequest};
+const std::set<std::string_view> kMessageTypes = {
+    kLinkPropose,  kLinkAccept,   kLinkSuspend,      kLinkResume,     kTransferHold,
+    kTransferPost, kTransferVoid, kReconcileRequest, kListingPublish, kListingWithdraw};
 
 std::string text_of(const Json& j, const char* name) {
   const auto it = j.find(name);
@@ -147,6 +147,8 @@ Json apply_message(RemoteFederation& f, pqxx::work& tx, const std::optional<Link
   if (e.type == kLinkSuspend) return on_suspension(f, tx, *link, e, true);
   if (e.type == kLinkResume) return on_suspension(f, tx, *link, e, false);
   if (e.type == kReconcileRequest) return reconcile_view(tx, *link);
+  if (e.type == kListingPublish || e.type == kListingWithdraw)
+    return on_listing_message(f, tx, *link, e);
   return on_transfer_message(f, tx, *link, e);
 }
 

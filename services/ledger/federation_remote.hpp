@@ -41,6 +41,9 @@ inline constexpr std::string_view kTransferHold = "transfer.hold";
 inline constexpr std::string_view kTransferPost = "transfer.post";
 inline constexpr std::string_view kTransferVoid = "transfer.void";
 inline constexpr std::string_view kReconcileRequest = "reconcile.request";
+// A listing of ours that crosses (federation_listings.cpp), and one that no longer does.
+inline constexpr std::string_view kListingPublish = "listing.publish";
+inline constexpr std::string_view kListingWithdraw = "listing.withdraw";
 
 // A message is refused (409) when its sent_at is further than this from our clock.
 inline constexpr int64_t kMessageClockSkewMaxS = 300;

@@ -3,9 +3,11 @@
 // credential), the sender and reconciliation jobs, and the hooks by which F1's link and payment
 // use cases hand links with another installation to this code.
 #include "services/common/errors.hpp"
+#include "services/common/events.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 #include "services/ledger/federation_remote.hpp"
+#include "services/ledger/federation_remote_internal.hpp"
 #include "services/ledger/transfer_json.hpp"
 
 namespace maillon::ledger::remote {
@@ -53,6 +55,9 @@ RemoteFederation& register_remote_federation(Service& s, PolicyCache& policies) 
           const federation::FederatedCommand& command,
           int64_t now_us) { return g_federation->start_transfer(tx, ours, command, now_us); },
        [](pqxx::work& tx, const Link& ours) { g_federation->suspension_changed(tx, ours); }});
+  // The listings that may cross to partner installations (federation_listings.cpp).
+  for (const char* stream : {"offers", "requests"})
+    s.consume(stream, [](pqxx::work& tx, const Event& e) { keep_listing_event(tx, e); });
   s.http.route("POST", "/federation/v1/messages",
                [](const Request& r) { return g_federation->receive(r); });
   // Both jobs run on one replica at a time (Service::every's advisory lock): one sender per

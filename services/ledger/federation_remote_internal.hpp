@@ -11,6 +11,10 @@
 #include "services/ledger/federation_remote.hpp"
 #include "services/ledger/federation_remote_repository.hpp"
 
+namespace maillon {
+struct Event;
+}
+
 namespace maillon::ledger::remote {
 
 // Tests only (MAILLON_FEDERATION_FAULT_FILE names a file holding one crash point, e.g.
@@ -48,5 +52,14 @@ std::size_t void_overdue_holds(RemoteFederation& federation);
 Json reconcile_view(pqxx::work& tx, const Link& link);
 Json leg_json(const ClearingLeg& leg);
 std::optional<ClearingLeg> leg_from(const Json& j);
+
+// Listings that cross to partner installations (federation_listings.cpp): an event of the offers
+// or requests stream kept when the listing may cross (or marked withdrawn when it no longer
+// does); one round queuing what each active link's partner was not told yet (how many); a
+// partner's listing.publish / listing.withdraw announced on ledger.events (the answer to give).
+void keep_listing_event(pqxx::work& tx, const Event& e);
+std::size_t share_listings(RemoteFederation& federation);
+Json on_listing_message(RemoteFederation& federation, pqxx::work& tx, const Link& link,
+                        const Envelope& envelope);
 
 }  // namespace maillon::ledger::remote

@@ -161,12 +161,13 @@ std::optional<Json> send_now(RemoteFederation& f, const Link& link, std::string_
 
 void RemoteFederation::send_round() {
   const std::size_t voided = void_overdue_holds(*this);
+  const std::size_t shared = share_listings(*this);
   const int64_t now_us = s_.clock.now_us();
   const auto due = read_only(s_.db, [&](pqxx::nontransaction& tx) {
     return repo::due_messages(tx, now_us, kSendBatchMax);
   });
   // An idle round slows the next ones (job_pace.hpp); a message queued here wakes them.
-  if (voided == 0 && due.empty()) job_found_nothing();
+  if (voided == 0 && shared == 0 && due.empty()) job_found_nothing();
   std::mutex mutex;                   // guards the two maps below
   std::set<std::string> unreachable;  // one failure per partner and round, not one per message
   std::map<std::string, std::optional<std::string>> partner_keys;  // by link and community

@@ -8,6 +8,7 @@
 #include "services/common/events.hpp"
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_ledger.hpp"
+#include "services/common/events_listing_shares.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/federation_partners.hpp"
 #include "services/common/json_body.hpp"
@@ -21,6 +22,8 @@ namespace maillon::listings {
 namespace {
 
 constexpr int kExpiryBatchMax = 500;  // per run; the next run takes the rest
+// Open copies kept of one partner community's listings: past it, new ones are not shown.
+constexpr int64_t kPartnerListingsMax = 20'000;
 
 // member.suspended / reinstated / erased: the standing is recorded first, and an event older
 // than the one recorded changes nothing (replicas may take a member's events out of order).
@@ -181,6 +184,30 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
   }
 }
 
+// A partner installation's listing (FederationListingShared) of this service's side: its copy
+// written or closed. A copy announces nothing on our streams: our exchanges and matching never
+// take it for one of ours.
+void apply_partner_listing(const ListingContext& c, pqxx::work& tx, const Event& e) {
+  const FederationListingShared shared = FederationListingShared::read(e).value();
+  if (shared.side != to_string(c.config.side)) return;
+  const PartnerListing copy{shared.partner_url, shared.partner_community_id, shared.revision,
+                            shared.listing};
+  if (!shared.crossing) {
+    withdraw_partner_listing(tx, shared.listing_id, copy);
+    return;
+  }
+  if (!find_listing(tx, shared.listing_id, false) &&
+      partner_listings_open(tx, shared.partner_community_id) >= kPartnerListingsMax) {
+    log::warn(
+        "a partner community's listings are past what we keep: this one is not shown",
+        {{"partner_community_id", shared.partner_community_id}, {"listing_id", shared.listing_id}});
+    return;
+  }
+  // Not written: an older revision (redelivered, or overtaken), or an id that is not that
+  // partner's copy (one of ours, or another partner's), which a copy never replaces.
+  upsert_partner_listing(tx, copy);
+}
+
 void expire_due(const ListingContext& c, pqxx::work& tx) {
   int64_t now_s = c.now_s();
   for (ListingRow& row : expiring_listings(tx, now_s, kExpiryBatchMax)) {
@@ -207,9 +234,12 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
       type_names({T::resolved, T::accepted, T::completed, T::cancelled, T::declined, T::expired}));
   // Federation links (issue 23): which communities' listings cross to whom. Transfers, the
   // stream's bulk, change nothing here.
+  // Partner installations' listings that cross to ours, as our ledger was told them.
   s.consume(kLedgerEventsStream,
-            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); },
-            {FederationLinkUpdated::type_name()});
+            [context](pqxx::work& tx, const Event& e) {
+              if (!federation_partners::apply(tx, e)) apply_partner_listing(*context, tx, e);
+            },
+            {FederationLinkUpdated::type_name(), FederationListingShared::type_name()});
   if (context->config.side == ListingSide::offer) register_depot_consumer(context);
   s.every("expire-listings", context->config.expiry_interval,
           [context](pqxx::work& tx) { expire_due(*context, tx); });

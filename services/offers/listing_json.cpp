@@ -231,6 +231,8 @@ Json listing_view(const ListingRow& row, Audience audience) {
   // through an exchange: clients need to know which one it is.
   j["source"] = is_depot_listing(row.listing) ? "depot" : "member";
   if (is_depot_listing(row.listing)) j["depot_item_id"] = row.listing.id;
+  // A partner installation's listing (issue 23): where it lives, and where to take it up.
+  if (row.partner_url) j["partner_url"] = *row.partner_url;
   return j;
 }
 

@@ -12,7 +12,7 @@
 namespace maillon::listings {
 namespace {
 
-constexpr int kColumnCount = 36;  // of kColumns: what a query adds comes after them
+constexpr int kColumnCount = 37;  // of kColumns: what a query adds comes after them
 
 constexpr double kMetresPerDegree = 6371008.8 * 3.14159265358979323846 / 180.0;
 
@@ -52,7 +52,7 @@ ListingRow read_row(const pqxx::row& r) {
   read_columns_from(r, 23, parsed(l.status, parse_listing_status), row.exchange_id, row.acted_by,
                     l.created_at_s, l.updated_at_s, row.created_at_us, schema, row.hidden_suspended,
                     row.hidden_moderated, l.deposit_minutes, l.capacity, row.revision,
-                    parsed(l.visibility, parse_listing_visibility));
+                    parsed(l.visibility, parse_listing_visibility), row.partner_url);
   if (lat) l.location = ListingLocation{*lat, lon.value()};
   // The table has no side column: the schema is the side (requests → request, else offer).
   l.side = schema == "requests" ? ListingSide::request : ListingSide::offer;
@@ -157,6 +157,36 @@ NewListings insert_new_listings(pqxx::work& tx, const std::vector<const ListingR
     out.created_at_us = r[2].as<int64_t>();
   }
   return out;
+}
+
+bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy) {
+  const auto j = nlohmann::json::parse(copy.listing);
+  auto nullable = [&](const char* name) -> std::optional<std::string> {
+    const auto it = j.find(name);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  const auto& grid = j.at("grid");
+  return !tx.exec_params(kUpsertPartnerListing, j.at("id").get<std::string>(),
+                         j.at("member_id").get<std::string>(), copy.community_id,
+                         j.at("kind").get<std::string>(), j.at("mode").get<std::string>(),
+                         j.at("category").get<std::string>(), j.at("title").get<std::string>(),
+                         j.at("description").get<std::string>(), j.at("tags").dump(),
+                         grid.at("lat").get<double>(), grid.at("lon").get<double>(),
+                         j.at("reach_km").get<double>(), j.at("price_minutes").get<int64_t>(),
+                         nullable("duration_minutes"), nullable("available_from"),
+                         nullable("available_until"), nullable("deposit_minutes"),
+                         nullable("capacity"), j.at("visibility").get<std::string>(),
+                         copy.partner_url, copy.revision, j.at("created_at").get<std::string>())
+              .empty();
+}
+
+void withdraw_partner_listing(pqxx::work& tx, const std::string& id, const PartnerListing& copy) {
+  tx.exec_params(kWithdrawPartnerListing, id, copy.community_id, copy.partner_url, copy.revision);
+}
+
+int64_t partner_listings_open(pqxx::work& tx, const std::string& community_id) {
+  return tx.exec_params1(kPartnerListingsOpen, community_id)[0].as<int64_t>();
 }
 
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,

@@ -31,6 +31,8 @@ struct ListingRow {
   // One more at every change, under the row's lock (schemas/shared/listing_revision.sql): the
   // events carry it so that a consumer reading them out of order keeps the newest.
   int64_t revision = 0;
+  // A partner installation's listing (issue 23): where it lives. Read here, never changed here.
+  std::optional<std::string> partner_url;
 
   bool hidden() const { return hidden_suspended || hidden_moderated; }
 };
@@ -114,6 +116,20 @@ std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
 
 // The exchanges that ended for a listing they could reserve (issue 21): an accept read after its
 // own exchange's end must not reserve. Call under the listing's row lock (find_listing for update).
+// A partner installation's listing, as its ledger told ours (FederationListingShared): the copy
+// written at its newest revision (false: not written, an older revision or an id that is not
+// that partner's copy), or closed when withdrawn.
+struct PartnerListing {
+  std::string partner_url;
+  std::string community_id;
+  int64_t revision = 0;
+  std::string listing;  // JSON text, as the event carries it
+};
+bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy);
+void withdraw_partner_listing(pqxx::work& tx, const std::string& id, const PartnerListing& copy);
+// Open copies of one partner community's listings.
+int64_t partner_listings_open(pqxx::work& tx, const std::string& community_id);
+
 void record_exchange_end(pqxx::work& tx, const std::string& listing_id,
                          const std::string& exchange_id);
 bool exchange_ended(pqxx::work& tx, const std::string& listing_id, const std::string& exchange_id);

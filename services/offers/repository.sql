@@ -14,7 +14,7 @@ id, member_id, community_id, COALESCE(home_site_id::text, ''), site_id, kind, mo
   status, exchange_id, acted_by, floor(extract(epoch FROM created_at))::bigint,
   floor(extract(epoch FROM updated_at))::bigint, (extract(epoch FROM created_at) * 1000000)::bigint,
   current_schema(), hidden_suspended, hidden_moderated, deposit_minutes, capacity,
-  revision, visibility;
+  revision, visibility, partner_url;
 
 -- name: kInsertListing
 INSERT INTO listings (id, member_id, community_id, home_site_id, site_id, kind, mode,
@@ -101,8 +101,10 @@ ORDER BY created_at DESC, id DESC
 LIMIT $9;
 
 -- name: kExpiringTail
+-- A partner installation's listing (partner_url) ends there: its withdrawal closes the copy.
 FROM listings
 WHERE status IN ('active', 'paused')
+  AND partner_url IS NULL
   AND available_until <= to_timestamp($1)
 ORDER BY available_until
 LIMIT $2
@@ -178,3 +180,51 @@ SELECT 1
 FROM listing_exchange_ends
 WHERE listing_id = $1::uuid
   AND exchange_id = $2::uuid;
+
+-- name: kUpsertPartnerListing
+-- A partner installation's listing (federation.listing.shared; schemas/offers/070_partner_
+-- listings.sql), its newest revision kept. Never over one of ours, nor over another partner's:
+-- the row must be the same partner's copy. Its exact location is unknown: the grid point stands
+-- for it. RETURNING: whether it was written.
+INSERT INTO listings AS l (id, member_id, community_id, kind, mode, category, title,
+  description, tags, position_lat, position_lon, grid_lat, grid_lon, reach_km, price_minutes,
+  duration_minutes, available_from, available_until, status, deposit_minutes, capacity,
+  visibility, partner_url, partner_revision, created_at)
+SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::text,
+  ARRAY(SELECT jsonb_array_elements_text($9::jsonb)), $10::float8, $11::float8, $10::float8,
+  $11::float8, $12::float8, $13::bigint, $14::bigint, $15::timestamptz, $16::timestamptz,
+  'active', $17::bigint, $18::integer, $19::text, $20::text, $21::bigint,
+  least($22::timestamptz, now())
+ON CONFLICT (id) DO UPDATE
+SET member_id = EXCLUDED.member_id, kind = EXCLUDED.kind, mode = EXCLUDED.mode,
+  category = EXCLUDED.category, title = EXCLUDED.title, description = EXCLUDED.description,
+  tags = EXCLUDED.tags, position_lat = EXCLUDED.position_lat,
+  position_lon = EXCLUDED.position_lon, grid_lat = EXCLUDED.grid_lat,
+  grid_lon = EXCLUDED.grid_lon, reach_km = EXCLUDED.reach_km,
+  price_minutes = EXCLUDED.price_minutes, duration_minutes = EXCLUDED.duration_minutes,
+  available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until,
+  status = 'active', deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity,
+  visibility = EXCLUDED.visibility, partner_revision = EXCLUDED.partner_revision,
+  updated_at = now()
+WHERE l.partner_url = EXCLUDED.partner_url
+  AND l.community_id = EXCLUDED.community_id
+  AND l.partner_revision < EXCLUDED.partner_revision
+RETURNING 1;
+
+-- name: kWithdrawPartnerListing
+-- A partner's listing that no longer crosses: its copy closed (searches stop showing it).
+UPDATE listings
+SET status = 'closed', partner_revision = $4, updated_at = now()
+WHERE id = $1::uuid
+  AND community_id = $2::uuid
+  AND partner_url = $3
+  AND partner_revision < $4;
+
+-- name: kPartnerListingsOpen
+-- How many copies of one partner community's listings are open here: a partner cannot fill our
+-- tables without bound.
+SELECT count(*)
+FROM listings
+WHERE community_id = $1::uuid
+  AND partner_url IS NOT NULL
+  AND status = 'active';

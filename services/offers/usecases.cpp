@@ -47,7 +47,8 @@ ListingRow visible(pqxx::transaction_base& tx, const Identity& who, const std::s
                    bool lock) {
   if (!is_uuid(id)) refuse(ListingCode::listing_not_found);
   auto row = find_listing(tx, id, lock);
-  if (!row) refuse(ListingCode::listing_not_found);
+  // A partner installation's listing is read here, never changed here (it lives there).
+  if (!row || (lock && row->partner_url)) refuse(ListingCode::listing_not_found);
   if (row->listing.community_id != who.community_id) {
     // A linked community's listing that crosses may be read (never changed: lock is for edits).
     // Its reach is judged by the searches that find it; the id alone names no point to judge.

@@ -1,0 +1,1 @@
+../offers/070_partner_listings.sql

@@ -1,0 +1,256 @@
+// Listings that cross between two installations on one machine (issue 23): a listing of the
+// north's community with visibility federation or public reaches the south's searches through
+// the ledgers' signed link (listing.publish, listing.withdraw), with its area on the privacy grid
+// only; a community listing never leaves; an edit, a close, a suspension and a resumption reach
+// the other side; a copy cannot be changed where it is shown; a partner cannot pass off a
+// listing as another community's or overwrite one of ours.
+#include <pqxx/pqxx>
+
+#include "federation_remote_world.hpp"
+#include "listing_bodies.hpp"
+#include "services/common/signing.hpp"
+#include "services/common/time.hpp"
+
+namespace maillon::testing {
+namespace {
+
+constexpr int kCrossMs = 30'000;
+constexpr double kLat = 50.63;
+constexpr double kLon = 3.07;
+
+// An installation with its listing services: offers and requests beside its ledger.
+struct ListingInstallation {
+  explicit ListingInstallation(const std::string& label, const TestClock& clock)
+      : side(label, clock, 2),
+        offers(std::make_unique<ServiceProcess>("offers", side.world.env())),
+        requests(std::make_unique<ServiceProcess>("requests", side.world.env())) {
+    offers->start();
+    requests->start();
+  }
+  Client offers_as(int member) const { return Client(offers->url(), side.members[member].token); }
+  Client requests_as(int member) const {
+    return Client(requests->url(), side.members[member].token);
+  }
+
+  Installation side;
+  std::unique_ptr<ServiceProcess> offers;
+  std::unique_ptr<ServiceProcess> requests;
+};
+
+class FederationListings : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    clock_ = new TestClock();
+    north_ = new ListingInstallation("nord", *clock_);
+    south_ = new ListingInstallation("sud", *clock_);
+    link_id_ = agree(north_->side, south_->side, 500, 100);
+  }
+  static void TearDownTestSuite() {
+    delete south_;
+    delete north_;
+    delete clock_;
+  }
+  static ListingInstallation& north() { return *north_; }
+  static ListingInstallation& south() { return *south_; }
+
+  // A listing of the north's first member, near the shared point: its id.
+  static std::string north_offer(Json body, const std::string& visibility) {
+    body["visibility"] = visibility;
+    body["location"] = {{"lat", kLat + 0.001}, {"lon", kLon + 0.001}};
+    const HttpResult r = north().offers_as(0).post("/v1/offers", body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
+  // The items of a search near the shared point, as the south's first member, by id.
+  static std::map<std::string, Json> found(const Client& client, const std::string& side) {
+    const HttpResult r = client.get("/v1/" + side + "?near=" + std::to_string(kLat) + "," +
+                                    std::to_string(kLon) + "&radius_km=5");
+    std::map<std::string, Json> out;
+    if (r.status != 200) return out;
+    const Json page = r.json();
+    for (const auto& item : page["items"]) out[item.value("id", "")] = item;
+    return out;
+  }
+  static std::map<std::string, Json> south_offers() {
+    return found(south().offers_as(0), "offers");
+  }
+
+  static bool south_sees(const std::string& id) { return south_offers().count(id) > 0; }
+
+  // A listing.publish the north's key signs, sent straight to the south's ledger.
+  static HttpResult publish_as_north(const Json& listing) {
+    const auto secret = base64_decode(north().side.secret_key_base64());
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        static_cast<int64_t>(clock_->offset_s());
+    const std::string body = Json{
+        {"id", new_uuid()},
+        {"link_id", link_id_},
+        {"from_community_id", north().side.community},
+        {"to_community_id", south().side.community},
+        {"type", "listing.publish"},
+        {"sent_at", format_rfc3339(now)},
+        {"payload", listing}}.dump();
+    return http_request(south().side.ledger->url(), "POST", "/federation/v1/messages", body,
+                        {{"Maillon-Signature", signature_header(body, *secret)}});
+  }
+  // A listing as the north's ledger sends one, for the forged messages.
+  static Json listing_payload(const std::string& id, const std::string& community_id) {
+    return {{"id", id},
+            {"side", "offer"},
+            {"member_id", north().side.members[0].id},
+            {"community_id", community_id},
+            {"kind", "good"},
+            {"mode", "give"},
+            {"category", "perceuses"},
+            {"title", "Perceuse imposteur"},
+            {"description", ""},
+            {"tags", Json::array()},
+            {"grid", {{"lat", kLat}, {"lon", kLon}}},
+            {"reach_km", 5},
+            {"price_minutes", 0},
+            {"visibility", "federation"},
+            {"created_at", "2026-12-01T10:00:00Z"},
+            {"revision", 1000}};
+  }
+
+  static inline TestClock* clock_ = nullptr;
+  static inline ListingInstallation* north_ = nullptr;
+  static inline ListingInstallation* south_ = nullptr;
+  static inline std::string link_id_;
+};
+
+TEST_F(FederationListings, a_federation_listing_reaches_the_partner_installations_search) {
+  const std::string shared = north_offer(gift_offer(0), "federation");
+  const std::string kept = north_offer(service_offer(30), "community");
+  ASSERT_TRUE(eventually([&] { return south_sees(shared); }, kCrossMs)) << shared;
+  const Json copy = south_offers()[shared];
+  // Where it lives, and where it is: the grid's area only, never the owner's exact spot.
+  EXPECT_EQ(copy.value("partner_url", ""), north().side.ledger->url()) << copy.dump();
+  EXPECT_EQ(copy.value("community_id", ""), north().side.community);
+  EXPECT_EQ(copy.value("title", ""), "Perceuse à donner");
+  EXPECT_EQ(copy.value("visibility", ""), "federation");
+  EXPECT_FALSE(copy.contains("location")) << copy.dump();
+  EXPECT_NE(copy["area"].value("lat", 0.0), kLat + 0.001);
+  // The same listing, read by id; a community listing is neither found nor readable.
+  const HttpResult read = south().offers_as(0).get("/v1/offers/" + shared);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.json().value("partner_url", ""), north().side.ledger->url());
+  EXPECT_EQ(south().offers_as(0).get("/v1/offers/" + kept).status, 404);
+  EXPECT_FALSE(south_sees(kept));
+  // Its own installation shows it as its own (no partner_url).
+  const HttpResult home = north().offers_as(1).get("/v1/offers/" + shared);
+  ASSERT_EQ(home.status, 200) << home.body;
+  EXPECT_FALSE(home.json().contains("partner_url"));
+  // The copy is read here, never changed here: it lives at the north.
+  EXPECT_EQ(south().offers_as(0).patch("/v1/offers/" + shared, {{"title", "Volée"}}).status, 404);
+  EXPECT_EQ(north()
+                .side
+                .query("SELECT count(*) FROM offers.listings WHERE id = $1 AND "
+                       "partner_url IS NOT NULL",
+                       shared)[0][0]
+                .as<int>(),
+            0);
+  // At the south, the copy keeps no exact location.
+  const auto row = south().side.query(
+      "SELECT lat IS NULL, position_lat = grid_lat FROM offers.listings WHERE id = $1", shared);
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_TRUE(row[0][0].as<bool>());
+  EXPECT_TRUE(row[0][1].as<bool>());
+}
+
+TEST_F(FederationListings, an_edit_and_a_close_reach_the_partner_and_a_public_request_crosses) {
+  const std::string id = north_offer(service_offer(20), "public");
+  ASSERT_TRUE(eventually([&] { return south_sees(id); }, kCrossMs));
+  ASSERT_EQ(north().offers_as(0).patch("/v1/offers/" + id, {{"title", "Cours de vélo"}}).status,
+            200);
+  EXPECT_TRUE(eventually([&] { return south_offers()[id].value("title", "") == "Cours de vélo"; },
+                         kCrossMs));
+  // Back to its community: withdrawn over there.
+  ASSERT_EQ(north().offers_as(0).patch("/v1/offers/" + id, {{"visibility", "community"}}).status,
+            200);
+  EXPECT_TRUE(eventually([&] { return !south_sees(id); }, kCrossMs));
+  EXPECT_EQ(south().offers_as(0).get("/v1/offers/" + id).status, 404);
+  // Crossing again, then closed at home: gone over there too.
+  ASSERT_EQ(north().offers_as(0).patch("/v1/offers/" + id, {{"visibility", "federation"}}).status,
+            200);
+  ASSERT_TRUE(eventually([&] { return south_sees(id); }, kCrossMs));
+  // Paused: withdrawn, and back when active again.
+  ASSERT_EQ(north().offers_as(0).patch("/v1/offers/" + id, {{"status", "paused"}}).status, 200);
+  EXPECT_TRUE(eventually([&] { return !south_sees(id); }, kCrossMs));
+  ASSERT_EQ(north().offers_as(0).patch("/v1/offers/" + id, {{"status", "active"}}).status, 200);
+  ASSERT_TRUE(eventually([&] { return south_sees(id); }, kCrossMs));
+  ASSERT_EQ(north().offers_as(0).del("/v1/offers/" + id).status, 204);
+  EXPECT_TRUE(eventually([&] { return !south_sees(id); }, kCrossMs));
+
+  // A request crosses the same way, into the partner's requests.
+  Json wanted = {{"kind", "good"},
+                 {"mode", "lend"},
+                 {"category", "perceuses"},
+                 {"title", "Cherche une perceuse"},
+                 {"price_minutes", 10},
+                 {"visibility", "public"},
+                 {"location", {{"lat", kLat}, {"lon", kLon}}}};
+  const HttpResult r = north().requests_as(1).post("/v1/requests", wanted);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string request_id = r.json().value("id", "");
+  EXPECT_TRUE(eventually(
+      [&] { return found(south().requests_as(1), "requests").count(request_id) > 0; }, kCrossMs));
+  EXPECT_EQ(found(south().offers_as(1), "offers").count(request_id), 0u);
+}
+
+TEST_F(FederationListings, a_suspended_link_hides_the_partners_listings_until_resumed) {
+  const std::string id = north_offer(gift_offer(0), "federation");
+  ASSERT_TRUE(eventually([&] { return south_sees(id); }, kCrossMs));
+  const std::string path = "/v1/federation/links/" + link_id_;
+  ASSERT_EQ(south().side.admin().post(path + "/suspend").status, 200);
+  EXPECT_TRUE(eventually([&] { return !south_sees(id); }, kCrossMs));
+  EXPECT_EQ(south().offers_as(0).get("/v1/offers/" + id).status, 404);
+  // Listed while suspended: told once the link is active again.
+  const std::string later = north_offer(service_offer(15), "federation");
+  ASSERT_EQ(south().side.admin().post(path + "/resume").status, 200);
+  EXPECT_TRUE(eventually([&] { return south_sees(id) && south_sees(later); }, kCrossMs));
+}
+
+TEST_F(FederationListings, a_partner_cannot_pass_off_or_overwrite_listings_that_are_not_its_own) {
+  // One of the south's own listings, and one crossing from the north.
+  const HttpResult own = south().offers_as(1).post("/v1/offers", gift_offer(0));
+  ASSERT_EQ(own.status, 201) << own.body;
+  const std::string own_id = own.json().value("id", "");
+  // A listing said to be of the south's own community: refused, nothing written.
+  const HttpResult posing = publish_as_north(listing_payload(new_uuid(), south().side.community));
+  ASSERT_EQ(posing.status, 200) << posing.body;
+  EXPECT_EQ(posing.json().value("status", ""), "refused") << posing.body;
+  // A listing with the id of one of the south's: answered, but the south's stays as it was.
+  const HttpResult overwrite = publish_as_north(listing_payload(own_id, north().side.community));
+  ASSERT_EQ(overwrite.status, 200) << overwrite.body;
+  // A well-formed one of the north's is kept: once it shows, the one above has been applied too.
+  const std::string genuine = new_uuid();
+  ASSERT_EQ(publish_as_north(listing_payload(genuine, north().side.community)).status, 200);
+  ASSERT_TRUE(eventually([&] { return south_sees(genuine); }, kCrossMs));
+  const HttpResult mine = south().offers_as(1).get("/v1/offers/" + own_id);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json().value("title", ""), "Perceuse à donner");
+  EXPECT_FALSE(mine.json().contains("partner_url"));
+  EXPECT_EQ(mine.json().value("community_id", ""), south().side.community);
+  // Out of bounds (a title too long, an exact point passed off as the grid's is snapped): refused
+  // or snapped, never stored as sent.
+  Json too_long = listing_payload(new_uuid(), north().side.community);
+  too_long["title"] = std::string(200, 'x');
+  const HttpResult refused = publish_as_north(too_long);
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  EXPECT_EQ(refused.json().value("status", ""), "refused");
+  Json precise = listing_payload(new_uuid(), north().side.community);
+  precise["grid"] = {{"lat", 50.6312345}, {"lon", 3.0712345}};
+  ASSERT_EQ(publish_as_north(precise).status, 200);
+  ASSERT_TRUE(eventually([&] { return south_sees(precise["id"].get<std::string>()); }, kCrossMs));
+  const auto stored = south().side.query("SELECT grid_lat::text FROM offers.listings WHERE id = $1",
+                                         precise["id"].get<std::string>());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_NE(std::string(stored[0][0].c_str()), "50.6312345");
+}
+
+}  // namespace
+}  // namespace maillon::testing
