@@ -23,9 +23,11 @@ struct ListingInstallation {
   explicit ListingInstallation(const std::string& label, const TestClock& clock)
       : side(label, clock, 2),
         offers(std::make_unique<ServiceProcess>("offers", side.world.env())),
-        requests(std::make_unique<ServiceProcess>("requests", side.world.env())) {
+        requests(std::make_unique<ServiceProcess>("requests", side.world.env())),
+        exchange(std::make_unique<ServiceProcess>("exchange", side.world.env())) {
     offers->start();
     requests->start();
+    exchange->start();
   }
   Client offers_as(int member) const { return Client(offers->url(), side.members[member].token); }
   Client requests_as(int member) const {
@@ -35,6 +37,7 @@ struct ListingInstallation {
   Installation side;
   std::unique_ptr<ServiceProcess> offers;
   std::unique_ptr<ServiceProcess> requests;
+  std::unique_ptr<ServiceProcess> exchange;
 };
 
 class FederationListings : public ::testing::Test {
@@ -153,6 +156,13 @@ TEST_F(FederationListings, a_federation_listing_reaches_the_partner_installation
                        shared)[0][0]
                 .as<int>(),
             0);
+  // Nor is an exchange opened on it here: its owner has no account here, and the copy is not
+  // one of our listings (the exchange service never takes it for one).
+  const HttpResult proposal = Client(south().exchange->url(), south().side.members[0].token)
+                                  .post("/v1/exchanges", {{"offer_id", shared}});
+  EXPECT_EQ(proposal.status, 422) << proposal.body;
+  EXPECT_EQ(proposal.json().value("code", ""), "unknown-listing") << proposal.body;
+  EXPECT_EQ(south().side.query("SELECT count(*) FROM exchange.exchanges")[0][0].as<int>(), 0);
   // At the south, the copy keeps no exact location.
   const auto row = south().side.query(
       "SELECT lat IS NULL, position_lat = grid_lat FROM offers.listings WHERE id = $1", shared);

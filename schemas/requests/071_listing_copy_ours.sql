@@ -1,0 +1,1 @@
+../offers/071_listing_copy_ours.sql
