@@ -136,6 +136,59 @@ ComposedMail compose(pqxx::work& tx, const std::string& display_name, const Noti
   return m;
 }
 
+namespace {
+
+// A notice as it waits for its member's address (mails_awaiting_address), and read back.
+Json notice_json(const Notice& n) {
+  return {{"cause", n.cause},
+          {"member_id", n.member_id},
+          {"type", n.type},
+          {"kind", n.kind},
+          {"exchange_id", n.exchange_id ? Json(*n.exchange_id) : Json(nullptr)},
+          {"data", n.data},
+          {"subject", n.subject},
+          {"paragraphs", n.paragraphs},
+          {"link_path", n.link_path},
+          {"site_id", n.site_id ? Json(*n.site_id) : Json(nullptr)}};
+}
+
+Notice notice_from(const Json& j) {
+  Notice n;
+  n.cause = j.at("cause").get<std::string>();
+  n.member_id = j.at("member_id").get<std::string>();
+  n.type = j.at("type").get<std::string>();
+  n.kind = j.at("kind").get<std::string>();
+  if (j.at("exchange_id").is_string()) n.exchange_id = j["exchange_id"].get<std::string>();
+  n.data = j.at("data");
+  n.subject = j.at("subject").get<std::string>();
+  n.paragraphs = j.at("paragraphs").get<std::vector<std::string>>();
+  n.link_path = j.at("link_path").get<std::string>();
+  if (j.at("site_id").is_string()) n.site_id = j["site_id"].get<std::string>();
+  return n;
+}
+
+// The mail of a notice to a verified address: queued now, or kept for the digest.
+void mail_to(pqxx::work& tx, const Notice& n, const Preference& p, const repo::Recipient& who,
+             const std::string& id, int64_t now_s, Told& told) {
+  const std::string link = n.link_path.empty() ? "" : public_url() + n.link_path;
+  if (p.email == EmailChoice::digest || n.kind == "desk.digest") {
+    // The desk's lines are written for the digest (their subject); a member's are the notice's
+    // sentence, which names the listings, where the subject would repeat itself line after line.
+    const std::string& line =
+        n.kind == "desk.digest" || n.paragraphs.empty() ? n.subject : n.paragraphs.front();
+    told.digest = repo::add_digest_item(tx, id, n.member_id, n.kind, line, link, now_s);
+    return;
+  }
+  Notice located = n;
+  if (!located.site_id) located.site_id = who.home_site_id;
+  const std::string unsubscribe = unsubscribe_url_for(tx, n);
+  const ComposedMail body = compose(tx, who.display_name, located, unsubscribe);
+  told.mail = mail::enqueue(
+      tx, kSchema, {*who.email, n.kind, n.subject, body.text, body.html, unsubscribe, "n:" + id});
+}
+
+}  // namespace
+
 Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
   const Preference p = repo::preference(tx, n.member_id, n.kind);
   const std::string id = notice_id(n);
@@ -146,23 +199,27 @@ Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
   }
   if (p.email == EmailChoice::off) return told;
   const auto who = repo::recipient(tx, n.member_id);
-  if (!who || !who->email) return told;  // no address, or not verified: the inbox only
-  const std::string link = n.link_path.empty() ? "" : public_url() + n.link_path;
-  if (p.email == EmailChoice::digest || n.kind == "desk.digest") {
-    // The desk's lines are written for the digest (their subject); a member's are the notice's
-    // sentence, which names the listings, where the subject would repeat itself line after line.
-    const std::string& line =
-        n.kind == "desk.digest" || n.paragraphs.empty() ? n.subject : n.paragraphs.front();
-    told.digest = repo::add_digest_item(tx, id, n.member_id, n.kind, line, link, now_s);
+  if (!who || !who->email) {
+    // No verified address (yet): the inbox only, and the mail waits for the address when one may
+    // still come (the member's events not read yet, or an address awaiting its verification).
+    if (repo::address_may_come(tx, n.member_id))
+      repo::await_address(tx, id, n.member_id, notice_json(n).dump());
     return told;
   }
-  Notice located = n;
-  if (!located.site_id) located.site_id = who->home_site_id;
-  const std::string unsubscribe = unsubscribe_url_for(tx, n);
-  const ComposedMail body = compose(tx, who->display_name, located, unsubscribe);
-  told.mail = mail::enqueue(
-      tx, kSchema, {*who->email, n.kind, n.subject, body.text, body.html, unsubscribe, "n:" + id});
+  mail_to(tx, n, p, *who, id, now_s, told);
   return told;
+}
+
+void release_awaiting_mails(pqxx::work& tx, const std::string& member_id, int64_t now_s) {
+  const auto who = repo::recipient(tx, member_id);
+  if (!who || !who->email) return;
+  for (const std::string& text : repo::take_awaiting(tx, member_id)) {
+    const Notice n = notice_from(Json::parse(text));
+    const Preference p = repo::preference(tx, n.member_id, n.kind);
+    if (p.email == EmailChoice::off) continue;  // turned off meanwhile
+    Told told;
+    mail_to(tx, n, p, *who, notice_id(n), now_s, told);
+  }
 }
 
 }  // namespace maillon::notify

@@ -111,7 +111,10 @@ void register_jobs(Service& s) {
           [&s](pqxx::work& tx) { remind_loans_due(tx, s.clock.now_s()); });
   s.every("notify-reservations-expiring", interval,
           [&s, warning_s](pqxx::work& tx) { remind_reservations(tx, s.clock.now_s(), warning_s); });
-  s.every("notify-digests", interval, [&s](pqxx::work& tx) { send_digests(tx, s.clock.now_s()); });
+  s.every("notify-digests", interval, [&s](pqxx::work& tx) {
+    send_digests(tx, s.clock.now_s());
+    repo::drop_stale_awaiting(tx);  // mails that waited a day for an address: not sent
+  });
 }
 
 }  // namespace maillon::notify

@@ -70,6 +70,9 @@ struct Told {
 // as the member's preferences say, in `tx` (the event's transaction). A notice told before (same
 // cause and member) is told again nowhere.
 Told tell(pqxx::work& tx, const Notice& notice, int64_t now_s);
+// The member's address is now verified (member.contact): the mails that waited for it (a notice
+// told before notify knew the address) are sent, as the member's preferences now say.
+void release_awaiting_mails(pqxx::work& tx, const std::string& member_id, int64_t now_s);
 
 // The mail of a notice for a verified address: text and HTML in French with the site's name and
 // address, the link, and the unsubscribe link (RFC 8058) made of `unsubscribe_token`.
@@ -106,6 +109,14 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::vector<std::string>& staff_site_ids,
                      std::optional<bool> community_admin = std::nullopt);  // nullopt: unchanged
 void erase_recipient(pqxx::work& tx, const std::string& member_id);
+// Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql): whether
+// one may still come for the member; a notice (JSON) kept for it; the member's ones taken, less
+// than a day old (the older ones dropped); and the stale ones dropped (how many).
+bool address_may_come(pqxx::work& tx, const std::string& member_id);
+void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
+                   const std::string& notice_json);
+std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id);
+int64_t drop_stale_awaiting(pqxx::work& tx);
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id);
 // The administrators of a community (member.updated's community_admin), at most 200.
 std::vector<std::string> admins_of_community(pqxx::work& tx, const std::string& community_id);

@@ -11,12 +11,14 @@
 namespace maillon::notify {
 namespace {
 
-void apply_members_event(pqxx::work& tx, const Event& e) {
+void apply_members_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   if (directory::apply(tx, e)) return;
   if (e.type == "member.contact") {
     const MemberContact c = MemberContact::read(e).value();
     repo::upsert_contact(tx, c.member_id, c.community_id, c.email, c.email_verified,
                          c.display_name);
+    // What was told before this address was known or verified goes now.
+    if (c.email && c.email_verified) release_awaiting_mails(tx, c.member_id, now_s);
   } else if (e.type == "member.registered" || e.type == "member.updated") {
     const MemberIdentity m = MemberIdentity::read(e).value();
     repo::upsert_identity(tx, m.member_id, m.community_id, m.home_site_id, m.display_name,
@@ -29,7 +31,8 @@ void apply_members_event(pqxx::work& tx, const Event& e) {
 }  // namespace
 
 void register_members_consumer(Service& s) {
-  s.consume("members", [](pqxx::work& tx, const Event& e) { apply_members_event(tx, e); });
+  s.consume("members",
+            [&s](pqxx::work& tx, const Event& e) { apply_members_event(tx, e, s.clock.now_s()); });
 }
 
 }  // namespace maillon::notify

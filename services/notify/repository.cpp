@@ -53,6 +53,27 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
 
 void erase_recipient(pqxx::work& tx, const std::string& member_id) {
   tx.exec_params(kEraseRecipient, member_id);
+  tx.exec_params(kForgetAwaiting, member_id);
+}
+
+bool address_may_come(pqxx::work& tx, const std::string& member_id) {
+  return tx.exec_params1(kAddressMayCome, member_id)[0].as<bool>();
+}
+
+void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
+                   const std::string& notice_json) {
+  tx.exec_params(kAwaitAddress, notice_id, member_id, notice_json);
+}
+
+std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id) {
+  std::vector<std::string> notices;
+  for (const auto& row : tx.exec_params(kTakeAwaiting, member_id))
+    notices.emplace_back(row[0].c_str());
+  return notices;
+}
+
+int64_t drop_stale_awaiting(pqxx::work& tx) {
+  return static_cast<int64_t>(tx.exec(kDropStaleAwaiting).affected_rows());
 }
 
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id) {

@@ -12,18 +12,21 @@ FROM recipients
 WHERE member_id = $1;
 
 -- name: kUpsertContact
-INSERT INTO recipients (member_id, community_id, display_name, email, email_verified)
-VALUES ($1, $2::uuid, $3, $4, $5)
+INSERT INTO recipients (member_id, community_id, display_name, email, email_verified,
+  contact_seen)
+VALUES ($1, $2::uuid, $3, $4, $5, true)
 ON CONFLICT (member_id)
 DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
   display_name = EXCLUDED.display_name, email = EXCLUDED.email,
-  email_verified = EXCLUDED.email_verified;
+  email_verified = EXCLUDED.email_verified, contact_seen = true;
 
 -- name: kUpsertIdentity
 -- $6 (community_admin) NULL: unchanged.
+-- A member first known from here: their contact (member.contact) is still to come.
 INSERT INTO recipients (member_id, community_id, home_site_id, display_name, staff_site_ids,
-  community_admin)
-VALUES ($1, $2::uuid, $3::uuid, COALESCE($4, ''), $5::uuid[], COALESCE($6::boolean, false))
+  community_admin, contact_seen)
+VALUES ($1, $2::uuid, $3::uuid, COALESCE($4, ''), $5::uuid[], COALESCE($6::boolean, false),
+  false)
 ON CONFLICT (member_id)
 DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
   home_site_id = EXCLUDED.home_site_id, display_name = COALESCE($4,
@@ -226,3 +229,35 @@ DO UPDATE SET resolved = false;
 UPDATE disputes
 SET resolved = true
 WHERE exchange_id = $1;
+
+-- name: kAddressMayCome
+-- Whether a mail to the member may still find a verified address: not known here yet, their
+-- contact not read yet, or an address awaiting its verification (080_mails_awaiting_address.sql).
+SELECT COALESCE((SELECT NOT erased AND (NOT contact_seen OR (email IS NOT NULL AND
+  NOT email_verified)) FROM recipients WHERE member_id = $1), true);
+
+-- name: kAwaitAddress
+INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
+VALUES ($1::uuid, $2::uuid, $3::jsonb)
+ON CONFLICT (notice_id) DO NOTHING;
+
+-- name: kTakeAwaiting
+-- The member's mails that waited for their address, less than a day old, oldest first; taken
+-- (deleted) with the ones past that.
+WITH taken AS (
+  DELETE FROM mails_awaiting_address
+  WHERE member_id = $1::uuid
+  RETURNING notice, created_at
+)
+SELECT notice::text
+FROM taken
+WHERE created_at >= now() - interval '1 day'
+ORDER BY created_at;
+
+-- name: kDropStaleAwaiting
+DELETE FROM mails_awaiting_address
+WHERE created_at < now() - interval '1 day';
+
+-- name: kForgetAwaiting
+DELETE FROM mails_awaiting_address
+WHERE member_id = $1::uuid;

@@ -59,6 +59,39 @@ TEST_F(NotifyTest, a_match_two_streets_away_reaches_both_members_in_the_app_and_
   EXPECT_NE(mail.raw.find("Tiers-lieu de l'Alma"), std::string::npos);
 }
 
+// A notice told before the member's address is verified (or before notify has read it: the
+// members stream and the matches stream are read apart) is not lost: in the app at once, by mail
+// once the address is verified, and never to an address still unverified.
+TEST_F(NotifyTest, a_match_told_before_the_address_is_verified_is_mailed_once_it_is) {
+  const MemberInfo lender = verified_member("Anouk");
+  const MemberInfo seeker = world->register_member(community, "Maxence", site);
+  post(requests, "/v1/requests", seeker, listing("Cherche une ponceuse", 50.7450, 3.2650));
+  post(offers, "/v1/offers", lender, listing("Ponceuse orbitale", 50.7460, 3.2665));
+  ASSERT_TRUE(eventually([&] { return !notifications_of(seeker, "match.proposed").empty(); },
+                         kMailTimeoutMs));
+  // The lender's mail went: notify decided both sides (one transaction per match).
+  ASSERT_EQ(wait_mails(lender.email, "match.new", 1).size(), 1u);
+  EXPECT_TRUE(smtp->mails(seeker.email, "match.new").empty());
+
+  // The member follows the verification link: the mail that waited goes, once.
+  std::optional<CaughtMail> verify;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto all = smtp->mails(seeker.email, "account.verify");
+        if (!all.empty()) verify = all.front();
+        return verify.has_value();
+      },
+      kMailTimeoutMs, 50));
+  const std::string token = verify->token_for(kPublicUrl, "/verifier");
+  ASSERT_EQ(Client(world->members->url()).post("/v1/auth/verify", {{"token", token}}).status, 200);
+  const auto mails = wait_mails(seeker.email, "match.new", 1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].raw.find("Ponceuse orbitale"), std::string::npos);
+  EXPECT_FALSE(mails[0].header("List-Unsubscribe").empty());
+  // Nothing waits any more, and nothing goes twice.
+  EXPECT_EQ(wait_mails(seeker.email, "match.new", 2, 1000).size(), 1u);
+}
+
 TEST_F(NotifyTest, the_mails_unsubscribe_link_stops_that_kind_of_mail_only) {
   const MemberInfo seeker = verified_member("Ines"), lender = verified_member("Noe");
   post(requests, "/v1/requests", seeker, listing("Cherche perceuse", 50.3800, 3.1800));
