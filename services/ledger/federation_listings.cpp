@@ -247,6 +247,8 @@ Json on_listing_message(RemoteFederation& f, pqxx::work& tx, const Link& link, c
   if (e.type == kListingPublish) {
     const auto listing = partner_listing(e.payload, link);
     if (!listing) return listing_answer("refused", "invalid-listing");
+    if (!tx.exec_params(kIsOurMember, (*listing)["member_id"].get<std::string>()).empty())
+      return listing_answer("refused", "invalid-listing");
     shared.crossing = true;
     shared.side = (*listing)["side"];
     shared.listing_id = (*listing)["id"];

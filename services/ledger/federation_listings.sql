@@ -45,3 +45,9 @@ INSERT INTO federation_listing_shares AS s (link_id, community_id, listing_id, r
 VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5)
 ON CONFLICT (link_id, community_id, listing_id) DO UPDATE
 SET revision = EXCLUDED.revision, crossing = EXCLUDED.crossing;
+
+-- name: kIsOurMember
+-- A partner's listing naming one of our members as its owner would pass as theirs here.
+SELECT 1
+FROM accounts
+WHERE member_id = $1::uuid;

@@ -145,6 +145,7 @@ SET hidden_suspended = true, updated_at = now()
 WHERE member_id = $1
   AND status IN ('active', 'paused', 'reserved')
   AND NOT hidden_suspended
+  AND partner_url IS NULL
 RETURNING;
 
 -- name: kShowOfMemberHead
@@ -152,6 +153,7 @@ UPDATE listings
 SET hidden_suspended = false, updated_at = now()
 WHERE member_id = $1
   AND hidden_suspended
+  AND partner_url IS NULL
 RETURNING;
 
 -- name: kCloseOfMemberHead
@@ -159,6 +161,7 @@ UPDATE listings
 SET status = 'closed', acted_by = NULL, updated_at = now()
 WHERE member_id = $1
   AND status <> 'closed'
+  AND partner_url IS NULL
 RETURNING;
 
 -- name: kHideListingHead

@@ -6,7 +6,7 @@
 // Exits non-zero on any failure.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -1577,3 +1577,96 @@ for (const [proposerPhone, name] of [
     await desk.context().close();
   });
 }
+
+// ------------------------------------------------------------------------------ a partner installation
+/**
+ * Another Maillon installation, played by the journey through the federation door
+ * (POST /federation/v1/messages, through the gateway): its own Ed25519 key, a community of its
+ * own, messages signed over their exact bytes as an installation signs them. Its address is a
+ * loopback one nothing listens on: what our ledger sends it waits there, retried.
+ */
+function partnerInstallation() {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x, "base64url");
+  return { communityId: randomUUID(), url: "http://127.0.0.77:9", publicKey: raw.toString("base64"), privateKey };
+}
+
+async function sendSigned(partner, linkId, toCommunity, type, payload) {
+  const body = JSON.stringify({
+    id: randomUUID(),
+    link_id: linkId,
+    from_community_id: partner.communityId,
+    to_community_id: toCommunity,
+    type,
+    sent_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    payload,
+  });
+  const signature = sign(null, Buffer.from(body), partner.privateKey).toString("base64");
+  const response = await fetch(`${BASE}/federation/v1/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Maillon-Signature": `ed25519=${signature}` },
+    body,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${type} → ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+test("communauté partenaire d'une autre installation: its listing shows in search and on its page, to be taken up over there, on a phone and a desktop", async () => {
+  const ours = await federationCommunity("Q", 50.66);
+  const partner = partnerInstallation();
+  const linkId = randomUUID();
+  const proposed = await sendSigned(partner, linkId, ours.community.id, "link.propose", {
+    public_key: partner.publicKey,
+    url: partner.url,
+    debit_limit_minutes: 300,
+    credit_limit_minutes: 300,
+    rate_micro: 1_000_000,
+  });
+  assert.equal(proposed.status, "received");
+  await api("POST", `/v1/federation/links/${linkId}/accept`, {}, ours.member.token);
+  const title = `Scie sauteuse de la voisine ${RUN}`;
+  const listingId = randomUUID();
+  const shared = await sendSigned(partner, linkId, ours.community.id, "listing.publish", {
+    id: listingId,
+    side: "offer",
+    member_id: randomUUID(),
+    community_id: partner.communityId,
+    kind: "good",
+    mode: "lend",
+    category: "perceuses",
+    title,
+    description: `Lame neuve, prêtée avec sa mallette ${RUN}.`,
+    tags: [],
+    grid: { lat: 50.6605, lon: 3.0605 },
+    reach_km: 5,
+    price_minutes: 30,
+    deposit_minutes: 60,
+    visibility: "federation",
+    created_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    revision: 1,
+  });
+  assert.equal(shared.status, "received");
+  for (const phone of [false, true]) {
+    const page = await newPage({ phone });
+    await loginThroughUi(page, ours.member);
+    await page.goto(`${BASE}/recherche`);
+    await page.getByLabel("Mots-clés").fill(`scie ${RUN}`);
+    await page.getByLabel("Distance").selectOption("10");
+    const found = page.getByRole("link", { name: title });
+    await until(found, () => page.getByRole("button", { name: "Chercher", exact: true }).click());
+    await page.getByRole("listitem").filter({ has: found }).getByText("Communauté partenaire").waitFor();
+    await checkAxe(page, `recherche-partenaire-${phone ? "tel" : "bureau"}`);
+    await found.click();
+    await page.getByRole("heading", { name: title, level: 1 }).waitFor();
+    await page.getByText(`Lame neuve, prêtée avec sa mallette ${RUN}.`).waitFor();
+    await page.locator("dd", { hasText: "un membre d’une communauté partenaire (127.0.0.77:9)" }).waitFor();
+    await page.getByText("Cette annonce vient d’une communauté partenaire", { exact: false }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Demander à emprunter" }).count(), 0, "no proposal from here");
+    assert.equal(await page.getByRole("button", { name: "Proposer un échange" }).count(), 0, "no proposal from here");
+    if (phone) await assertNoSidewaysScroll(page, "annonce-partenaire");
+    await checkAxe(page, `annonce-partenaire-${phone ? "tel" : "bureau"}`);
+    await capture(page, `annonce-partenaire-${phone ? "tel" : "bureau"}`);
+    await page.context().close();
+  }
+});

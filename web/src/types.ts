@@ -83,6 +83,8 @@ export interface Listing {
   capacity?: number | null;
   /** Set on the offers that stand for a depot's object (same id). */
   depot_item_id?: string | null;
+  /** Set on a partner installation's listing: the installation where it lives. */
+  partner_url?: string;
 }
 export interface NearbyListing {
   id: string;

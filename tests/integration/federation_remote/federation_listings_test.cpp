@@ -233,6 +233,12 @@ TEST_F(FederationListings, a_partner_cannot_pass_off_or_overwrite_listings_that_
   const HttpResult posing = publish_as_north(listing_payload(new_uuid(), south().side.community));
   ASSERT_EQ(posing.status, 200) << posing.body;
   EXPECT_EQ(posing.json().value("status", ""), "refused") << posing.body;
+  // A listing said to be owned by one of the south's members: refused (it would pass as theirs).
+  Json impostor = listing_payload(new_uuid(), north().side.community);
+  impostor["member_id"] = south().side.members[0].id;
+  const HttpResult as_ours = publish_as_north(impostor);
+  ASSERT_EQ(as_ours.status, 200) << as_ours.body;
+  EXPECT_EQ(as_ours.json().value("status", ""), "refused") << as_ours.body;
   // A listing with the id of one of the south's: answered, but the south's stays as it was.
   const HttpResult overwrite = publish_as_north(listing_payload(own_id, north().side.community));
   ASSERT_EQ(overwrite.status, 200) << overwrite.body;

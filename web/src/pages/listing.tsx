@@ -25,6 +25,15 @@ function gone(error: unknown): unknown {
   return error instanceof ApiError && error.status === 404 ? new ApiError(404, error.code, "Annonce introuvable.", []) : error;
 }
 
+/** The host of a partner installation's address, as members know it ("maillon.exemple.fr"). */
+function partnerHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 function Owner({ id }: { id: string }) {
   const owner = useLoad(() => get<PublicMember>(`/v1/members/${id}`), [id]);
   const o = owner.data;
@@ -198,9 +207,7 @@ function ListingView({ side, listing }: { side: "offer" | "request"; listing: Re
               <dt>Catégorie</dt>
               <dd>{categoryLabel(tree.data, l.category)}</dd>
               <dt>Proposée par</dt>
-              <dd>
-                <Owner id={l.member_id} />
-              </dd>
+              <dd>{l.partner_url ? `un membre d’une communauté partenaire (${partnerHost(l.partner_url)})` : <Owner id={l.member_id} />}</dd>
               {l.price_minutes > 0 && (
                 <>
                   <dt>Crédits demandés</dt>
@@ -237,7 +244,13 @@ function ListingView({ side, listing }: { side: "offer" | "request"; listing: Re
                   Voir le quartier sur la carte
                 </button>
               ))}
-            {l.member_id !== session.memberId() && l.status === "active" &&
+            {l.partner_url && (
+              <Notice>
+                Cette annonce vient d’une communauté partenaire, hébergée par {partnerHost(l.partner_url)}. Elle se prend auprès de cette communauté : l’échange ne
+                se propose pas depuis ce site. L’accueil de votre tiers-lieu peut vous mettre en relation.
+              </Notice>
+            )}
+            {l.member_id !== session.memberId() && l.status === "active" && !l.partner_url &&
               (proposing ? (
                 <ProposeForm
                   target={side === "offer" ? { offer_id: l.id } : { request_id: l.id }}
@@ -250,8 +263,10 @@ function ListingView({ side, listing }: { side: "offer" | "request"; listing: Re
                   {side === "offer" && l.mode === "lend" ? "Demander à emprunter" : "Proposer un échange"}
                 </button>
               ))}
-            {side === "offer" && l.mode === "lend" && <BookingCalendar offerId={l.id} title={l.title} />}
-            {side === "offer" && l.mode === "lend" && l.status !== "closed" && <HoldQueueSection offerId={l.id} mine={l.member_id === session.memberId()} />}
+            {side === "offer" && l.mode === "lend" && !l.partner_url && <BookingCalendar offerId={l.id} title={l.title} />}
+            {side === "offer" && l.mode === "lend" && l.status !== "closed" && !l.partner_url && (
+              <HoldQueueSection offerId={l.id} mine={l.member_id === session.memberId()} />
+            )}
           </>
         )}
       </Loading>

@@ -129,6 +129,7 @@ export function SearchPage() {
                 <p>
                   {MODE_LABEL[l.mode] ?? l.mode} · {categoryLabel(tree.data, l.category)}
                   {l.distance_m !== undefined ? ` · ${formatDistance(l.distance_m)}` : ""}
+                  {l.partner_url && <> · <span class="badge">Communauté partenaire</span></>}
                 </p>
               </li>
             ))}
