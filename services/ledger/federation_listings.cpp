@@ -223,11 +223,10 @@ std::size_t share_listings(RemoteFederation& f) {
       const std::string key = "listing:" + link_id + ":" + listing_id;
       repo::cancel_messages(tx, key, std::string(kListingPublish));
       repo::cancel_messages(tx, key, std::string(kListingWithdraw));
-      const Json payload = crossing
-                               ? Json::parse(row[5].c_str())
-                               : Json{{"id", listing_id},
-                                      {"side", Json::parse(row[5].c_str()).value("side", "offer")},
-                                      {"revision", revision}};
+      // A withdrawal carries the listing as last sent, at its new revision: a partner that gets
+      // it before an older publish (replicas apply events in any order) keeps the copy closed.
+      Json payload = Json::parse(row[5].c_str());
+      payload["revision"] = revision;
       queue_message(tx, *link, crossing ? kListingPublish : kListingWithdraw, payload, key, now_us);
       tx.exec_params(kRecordShare, link_id, community_id, listing_id, revision, crossing);
     }
@@ -244,17 +243,18 @@ Json on_listing_message(RemoteFederation& f, pqxx::work& tx, const Link& link, c
   // A "partner" naming one of our own communities would show its listings as that community's.
   if (federation::repo::community_name(tx, link.partner_community_id))
     return listing_answer("refused", "partner-community-is-ours");
-  if (e.type == kListingPublish) {
-    const auto listing = partner_listing(e.payload, link);
-    if (!listing) return listing_answer("refused", "invalid-listing");
+  shared.crossing = e.type == kListingPublish;
+  if (const auto listing = partner_listing(e.payload, link)) {
     if (!tx.exec_params(kIsOurMember, (*listing)["member_id"].get<std::string>()).empty())
       return listing_answer("refused", "invalid-listing");
-    shared.crossing = true;
     shared.side = (*listing)["side"];
     shared.listing_id = (*listing)["id"];
     shared.revision = (*listing)["revision"];
     shared.listing = listing->dump();
+  } else if (shared.crossing) {
+    return listing_answer("refused", "invalid-listing");
   } else {
+    // A withdrawal with nothing but the listing's id, side and revision.
     const auto id = listing_text(e.payload, "id", 36, 36);
     const auto side = listing_text(e.payload, "side", 5, 7);
     const auto revision = listing_integer(e.payload, "revision", 0, INT64_MAX);

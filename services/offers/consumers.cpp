@@ -192,11 +192,11 @@ void apply_partner_listing(const ListingContext& c, pqxx::work& tx, const Event&
   if (shared.side != to_string(c.config.side)) return;
   const PartnerListing copy{shared.partner_url, shared.partner_community_id, shared.revision,
                             shared.listing};
-  if (!shared.crossing) {
+  if (!shared.crossing && shared.listing.empty()) {
     withdraw_partner_listing(tx, shared.listing_id, copy);
     return;
   }
-  if (!find_listing(tx, shared.listing_id, false) &&
+  if (shared.crossing && !find_listing(tx, shared.listing_id, false) &&
       partner_listings_open(tx, shared.partner_community_id) >= kPartnerListingsMax) {
     log::warn(
         "a partner community's listings are past what we keep: this one is not shown",
@@ -205,7 +205,9 @@ void apply_partner_listing(const ListingContext& c, pqxx::work& tx, const Event&
   }
   // Not written: an older revision (redelivered, or overtaken), or an id that is not that
   // partner's copy (one of ours, or another partner's), which a copy never replaces.
-  upsert_partner_listing(tx, copy);
+  // A withdrawal with the listing: written closed, so that an older publish read after it (out of
+  // order) changes nothing.
+  upsert_partner_listing(tx, copy, shared.crossing);
 }
 
 void expire_due(const ListingContext& c, pqxx::work& tx) {

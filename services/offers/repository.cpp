@@ -159,7 +159,7 @@ NewListings insert_new_listings(pqxx::work& tx, const std::vector<const ListingR
   return out;
 }
 
-bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy) {
+bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy, bool active) {
   const auto j = nlohmann::json::parse(copy.listing);
   auto nullable = [&](const char* name) -> std::optional<std::string> {
     const auto it = j.find(name);
@@ -177,7 +177,8 @@ bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy) {
                          nullable("duration_minutes"), nullable("available_from"),
                          nullable("available_until"), nullable("deposit_minutes"),
                          nullable("capacity"), j.at("visibility").get<std::string>(),
-                         copy.partner_url, copy.revision, j.at("created_at").get<std::string>())
+                         copy.partner_url, copy.revision, j.at("created_at").get<std::string>(),
+                         std::string(active ? "active" : "closed"))
               .empty();
 }
 

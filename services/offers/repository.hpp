@@ -117,15 +117,15 @@ std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
 // The exchanges that ended for a listing they could reserve (issue 21): an accept read after its
 // own exchange's end must not reserve. Call under the listing's row lock (find_listing for update).
 // A partner installation's listing, as its ledger told ours (FederationListingShared): the copy
-// written at its newest revision (false: not written, an older revision or an id that is not
-// that partner's copy), or closed when withdrawn.
+// written at its newest revision, active or closed (false: not written, an older revision or an
+// id that is not that partner's copy); or, withdrawn without its listing, closed.
 struct PartnerListing {
   std::string partner_url;
   std::string community_id;
   int64_t revision = 0;
   std::string listing;  // JSON text, as the event carries it
 };
-bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy);
+bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy, bool active);
 void withdraw_partner_listing(pqxx::work& tx, const std::string& id, const PartnerListing& copy);
 // Open copies of one partner community's listings.
 int64_t partner_listings_open(pqxx::work& tx, const std::string& community_id);

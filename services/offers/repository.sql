@@ -188,7 +188,8 @@ WHERE listing_id = $1::uuid
 -- A partner installation's listing (federation.listing.shared; schemas/offers/070_partner_
 -- listings.sql), its newest revision kept. Never over one of ours, nor over another partner's:
 -- the row must be the same partner's copy. Its exact location is unknown: the grid point stands
--- for it. RETURNING: whether it was written.
+-- for it. $23: active, or closed (a withdrawal that carries the listing). RETURNING: whether it
+-- was written.
 INSERT INTO listings AS l (id, member_id, community_id, kind, mode, category, title,
   description, tags, position_lat, position_lon, grid_lat, grid_lon, reach_km, price_minutes,
   duration_minutes, available_from, available_until, status, deposit_minutes, capacity,
@@ -196,7 +197,7 @@ INSERT INTO listings AS l (id, member_id, community_id, kind, mode, category, ti
 SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::text,
   ARRAY(SELECT jsonb_array_elements_text($9::jsonb)), $10::float8, $11::float8, $10::float8,
   $11::float8, $12::float8, $13::bigint, $14::bigint, $15::timestamptz, $16::timestamptz,
-  'active', $17::bigint, $18::integer, $19::text, $20::text, $21::bigint,
+  $23::text, $17::bigint, $18::integer, $19::text, $20::text, $21::bigint,
   least($22::timestamptz, now())
 ON CONFLICT (id) DO UPDATE
 SET member_id = EXCLUDED.member_id, kind = EXCLUDED.kind, mode = EXCLUDED.mode,
@@ -206,7 +207,8 @@ SET member_id = EXCLUDED.member_id, kind = EXCLUDED.kind, mode = EXCLUDED.mode,
   grid_lon = EXCLUDED.grid_lon, reach_km = EXCLUDED.reach_km,
   price_minutes = EXCLUDED.price_minutes, duration_minutes = EXCLUDED.duration_minutes,
   available_from = EXCLUDED.available_from, available_until = EXCLUDED.available_until,
-  status = 'active', deposit_minutes = EXCLUDED.deposit_minutes, capacity = EXCLUDED.capacity,
+  status = EXCLUDED.status, deposit_minutes = EXCLUDED.deposit_minutes,
+  capacity = EXCLUDED.capacity,
   visibility = EXCLUDED.visibility, partner_revision = EXCLUDED.partner_revision,
   updated_at = now()
 WHERE l.partner_url = EXCLUDED.partner_url

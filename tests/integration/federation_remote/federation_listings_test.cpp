@@ -81,8 +81,9 @@ class FederationListings : public ::testing::Test {
 
   static bool south_sees(const std::string& id) { return south_offers().count(id) > 0; }
 
-  // A listing.publish the north's key signs, sent straight to the south's ledger.
-  static HttpResult publish_as_north(const Json& listing) {
+  // A listing.publish (or `type`) the north's key signs, sent straight to the south's ledger.
+  static HttpResult publish_as_north(const Json& listing,
+                                     const std::string& type = "listing.publish") {
     const auto secret = base64_decode(north().side.secret_key_base64());
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -93,7 +94,7 @@ class FederationListings : public ::testing::Test {
         {"link_id", link_id_},
         {"from_community_id", north().side.community},
         {"to_community_id", south().side.community},
-        {"type", "listing.publish"},
+        {"type", type},
         {"sent_at", format_rfc3339(now)},
         {"payload", listing}}.dump();
     return http_request(south().side.ledger->url(), "POST", "/federation/v1/messages", body,
@@ -266,6 +267,33 @@ TEST_F(FederationListings, a_partner_cannot_pass_off_or_overwrite_listings_that_
                                          precise["id"].get<std::string>());
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_NE(std::string(stored[0][0].c_str()), "50.6312345");
+}
+
+// The partner's messages arrive, or are applied, out of order: the newest revision wins, and a
+// withdrawal read before an older publication keeps the copy closed.
+TEST_F(FederationListings, an_older_publication_after_a_withdrawal_changes_nothing) {
+  const std::string id = new_uuid();
+  Json listing = listing_payload(id, north().side.community);
+  listing["revision"] = 21;
+  ASSERT_EQ(publish_as_north(listing, "listing.withdraw").json().value("status", ""), "received");
+  listing["revision"] = 20;
+  ASSERT_EQ(publish_as_north(listing).json().value("status", ""), "received");
+  // A later listing of the north's, published after both: once it shows, both were applied.
+  const std::string later = new_uuid();
+  ASSERT_EQ(publish_as_north(listing_payload(later, north().side.community)).status, 200);
+  ASSERT_TRUE(eventually([&] { return south_sees(later); }, kCrossMs));
+  EXPECT_FALSE(south_sees(id));
+  // A newer publication shows it; an older withdrawal does not take it away.
+  listing["revision"] = 22;
+  ASSERT_EQ(publish_as_north(listing).json().value("status", ""), "received");
+  ASSERT_TRUE(eventually([&] { return south_sees(id); }, kCrossMs));
+  listing["revision"] = 19;
+  ASSERT_EQ(publish_as_north(listing, "listing.withdraw").json().value("status", ""), "received");
+  listing["revision"] = 23;
+  listing["title"] = "Perceuse revue";
+  ASSERT_EQ(publish_as_north(listing).json().value("status", ""), "received");
+  EXPECT_TRUE(eventually([&] { return south_offers()[id].value("title", "") == "Perceuse revue"; },
+                         kCrossMs));
 }
 
 }  // namespace
