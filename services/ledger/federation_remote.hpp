@@ -89,6 +89,10 @@ struct RemoteTransfer {
   std::string memo;
   int64_t deadline_us = 0;
   int64_t created_at_us = 0;
+  // An exchange's payment (a ledger.hold): both legs stay held until the exchange's ledger.post
+  // or ledger.void, instead of posting once both hold (schemas/ledger/013_...sql).
+  bool until_told = false;
+  std::string settle_asked;  // "post" or "void" asked while the partner had not answered
 };
 Json remote_transfer_json(const RemoteTransfer& t);
 

@@ -12,7 +12,8 @@ RemoteTransfer transfer_from(const pqxx::row& r) {
   RemoteTransfer t;
   read_columns(r, t.id, t.community_id, t.link_id, t.partner_community_id, t.role,
                t.payer_member_id, t.payee_member_id, t.minutes, t.partner_minutes, t.state,
-               t.has_leg, t.reason, t.memo, t.deadline_us, t.created_at_us);
+               t.has_leg, t.reason, t.memo, t.deadline_us, t.created_at_us, t.until_told,
+               t.settle_asked);
   return t;
 }
 
@@ -83,7 +84,7 @@ void insert_received(pqxx::transaction_base& tx, const Envelope& e,
 void insert_transfer(pqxx::transaction_base& tx, const RemoteTransfer& t, int64_t now_us) {
   tx.exec_params(kInsertTransfer, t.id, t.community_id, t.link_id, t.partner_community_id, t.role,
                  t.payer_member_id, t.payee_member_id, t.minutes, t.partner_minutes, t.state,
-                 t.has_leg, t.reason, t.memo, t.deadline_us, now_us);
+                 t.has_leg, t.reason, t.memo, t.deadline_us, now_us, t.until_told);
 }
 
 std::optional<RemoteTransfer> find_transfer(pqxx::transaction_base& tx, const std::string& id,
@@ -98,6 +99,11 @@ std::optional<RemoteTransfer> find_transfer(pqxx::transaction_base& tx, const st
 void set_transfer_state(pqxx::transaction_base& tx, const std::string& id, const std::string& state,
                         const std::string& reason, int64_t now_us) {
   tx.exec_params(kSetTransferState, id, state, reason, now_us);
+}
+
+void set_settle_asked(pqxx::transaction_base& tx, const std::string& id,
+                      const std::string& decision, int64_t now_us) {
+  tx.exec_params(kSetSettleAsked, id, decision, now_us);
 }
 
 std::vector<std::string> overdue_holds(pqxx::transaction_base& tx, int64_t now_us, int limit) {

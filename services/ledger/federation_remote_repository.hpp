@@ -64,6 +64,9 @@ std::optional<RemoteTransfer> find_transfer(pqxx::transaction_base& tx, const st
                                             bool for_update = false);
 void set_transfer_state(pqxx::transaction_base& tx, const std::string& id, const std::string& state,
                         const std::string& reason, int64_t now_us);
+// An exchange's decision (post or void) that came before the partner answered its hold.
+void set_settle_asked(pqxx::transaction_base& tx, const std::string& id,
+                      const std::string& decision, int64_t now_us);
 // Payer-side holds not confirmed by their deadline.
 std::vector<std::string> overdue_holds(pqxx::transaction_base& tx, int64_t now_us, int limit);
 // Our sagas of a link not settled yet (their legs may disagree for a while, by design).

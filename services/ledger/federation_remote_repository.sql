@@ -66,18 +66,24 @@ VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6);
 -- name: kTransferColumns
 SELECT id, community_id::text, link_id::text, partner_community_id::text,
   role, payer_member_id::text, payee_member_id::text, minutes, partner_minutes, state,
-  has_leg, COALESCE(reason, ''), memo, deadline_us, created_at_us
+  has_leg, COALESCE(reason, ''), memo, deadline_us, created_at_us, until_told,
+  COALESCE(settle_asked, '')
 FROM federation_remote_transfers;
 
 -- name: kInsertTransfer
 INSERT INTO federation_remote_transfers (id, community_id, link_id, partner_community_id,
   role, payer_member_id, payee_member_id, minutes, partner_minutes, state, has_leg, reason,
-  memo, deadline_us, created_at_us, updated_at_us)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $15);
+  memo, deadline_us, created_at_us, updated_at_us, until_told)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $15, $16);
 
 -- name: kSetTransferState
 UPDATE federation_remote_transfers
 SET state = $2, reason = COALESCE(NULLIF($3, ''), reason), updated_at_us = $4
+WHERE id = $1;
+
+-- name: kSetSettleAsked
+UPDATE federation_remote_transfers
+SET settle_asked = $2, updated_at_us = $3
 WHERE id = $1;
 
 -- name: kOverdueHolds

@@ -19,6 +19,7 @@
 #include "services/ledger/federation_repository.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
+#include "services/ledger/transfer_json.hpp"
 
 namespace maillon::ledger::remote {
 namespace {
@@ -84,6 +85,22 @@ Json answer(std::string_view status, std::string_view reason = "") {
   return a;
 }
 
+// A saga's id, the same in both ledgers: the prefix, then a client's id (a UUID: a direct
+// payment) or an exchange's transfer ("exchange:<uuid>:<attempt>" or ":deposit-<attempt>").
+bool valid_saga_id(const std::string& id) {
+  if (!id.starts_with(kTransferIdPrefix) || id.size() > kLedgerIdBytesMax) return false;
+  const std::string rest = id.substr(kTransferIdPrefix.size());
+  if (is_uuid(rest)) return true;
+  constexpr std::string_view kExchange = "exchange:";
+  if (!rest.starts_with(kExchange) || rest.size() < kExchange.size() + 38) return false;
+  if (!is_uuid(rest.substr(kExchange.size(), 36)) || rest[kExchange.size() + 36] != ':')
+    return false;
+  const std::string attempt = rest.substr(kExchange.size() + 37);
+  return !attempt.empty() && std::all_of(attempt.begin(), attempt.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 bool same_request(const RemoteTransfer& a, const RemoteTransfer& b) {
   return a.link_id == b.link_id && a.payer_member_id == b.payer_member_id &&
          a.payee_member_id == b.payee_member_id && a.minutes == b.minutes;
@@ -121,10 +138,9 @@ Asked read_asked(const Link& link, const Json& p, int64_t now_us) {
   t.memo = text("memo").substr(0, kTransferMemoBytesMax);
   t.deadline_us = integer("deadline_us");
   t.created_at_us = now_us;
-  a.valid = t.id.starts_with(kTransferIdPrefix) && t.id.size() <= kLedgerIdBytesMax &&
-            is_uuid(t.id.substr(kTransferIdPrefix.size())) && is_uuid(t.payer_member_id) &&
-            is_uuid(t.payee_member_id) && t.minutes > 0 && t.minutes <= kTransferMinutesMax &&
-            t.partner_minutes > 0 && t.partner_minutes <= kTransferMinutesMax;
+  a.valid = valid_saga_id(t.id) && is_uuid(t.payer_member_id) && is_uuid(t.payee_member_id) &&
+            t.minutes > 0 && t.minutes <= kTransferMinutesMax && t.partner_minutes > 0 &&
+            t.partner_minutes <= kTransferMinutesMax;
   return a;
 }
 
@@ -190,6 +206,35 @@ std::optional<Link> link_of(pqxx::work& tx, const RemoteTransfer& t) {
   return federation::find_link(tx, t.link_id, t.community_id);
 }
 
+// What the exchange that opened an until-told saga hears of its payment, under its own transfer
+// id (the saga's without its prefix): transfer.pending once both sides hold, transfer.posted or
+// transfer.voided when settled, transfer.rejected when the partner refused the hold. Our leg's
+// own events carry the saga's id, which the exchange does not take for its own: it learns of a
+// hold only once the partner holds too.
+void tell_exchange(RemoteFederation& f, pqxx::work& tx, const RemoteTransfer& t,
+                   const std::string& reason = "", bool rejected = false) {
+  // `reason` goes with a refusal only: a voided leg says voided, as every void of the ledger.
+  if (!t.until_told) return;
+  const std::string exchange_id = t.id.substr(kTransferIdPrefix.size());
+  const std::string event_id = uuid_from_name("federation-exchange:" + t.id + ":" +
+                                              (rejected ? std::string("rejected") : t.state));
+  if (rejected) {
+    TransferEvent e;
+    e.type = TransferEventType::rejected;
+    e.transfer_id = exchange_id;
+    e.reason = reason.empty() ? "refused" : reason;
+    // The exchange's own ref ("exchange:<uuid>"), from its transfer id.
+    e.ref = exchange_id.substr(0, exchange_id.find(':', exchange_id.find(':') + 1));
+    f.service().outbox.add(tx, kEventsStream, e.type_name(), t.community_id, e.data(), event_id);
+    return;
+  }
+  const auto leg = ledger::repo::find_transfer(tx, t.community_id, t.id);
+  if (!leg) return;
+  Event e = transfer_event(event_id, t.community_id, "", *leg);
+  e.data["transfer_id"] = exchange_id;
+  f.service().outbox.add(tx, kEventsStream, e.type, t.community_id, e.data, event_id);
+}
+
 // Decides void: the payer's leg released, the hold not asked any more, the partner told.
 void decide_void(RemoteFederation& f, pqxx::work& tx, const RemoteTransfer& t,
                  const std::string& reason, bool tell_partner, int64_t now_us) {
@@ -198,6 +243,10 @@ void decide_void(RemoteFederation& f, pqxx::work& tx, const RemoteTransfer& t,
   repo::cancel_messages(tx, t.id, std::string(kTransferHold));
   if (tell_partner) queue_message(tx, *link, kTransferVoid, transfer_payload(t), t.id, now_us);
   repo::set_transfer_state(tx, t.id, tell_partner ? "voiding" : "voided", reason, now_us);
+  // The exchange was told of the hold only once both sides held: before, it hears a refusal.
+  RemoteTransfer told = t;
+  told.state = "voided";
+  tell_exchange(f, tx, told, reason, t.state == "holding");
 }
 
 }  // namespace
@@ -234,13 +283,23 @@ void on_transfer_answer(RemoteFederation& f, pqxx::work& tx, const repo::Outgoin
   if (!t || t->role != "payer") return;
   const std::string status = a.value("status", "");
   if (m.type == kTransferHold) {
-    if (t->state != "holding") return;  // the timeout decided first
-    if (status == "held") {
+    if (t->state != "holding") return;  // the timeout (or the exchange's void) decided first
+    RemoteTransfer told = *t;
+    told.state = "held";
+    if (status == "held" && t->until_told && t->settle_asked != "post") {
+      // An exchange's payment: held on both sides until the exchange ends (its ledger.post or
+      // ledger.void, settle_transfer).
+      repo::set_transfer_state(tx, t->id, "held", "", now_us);
+      tell_exchange(f, tx, told);
+    } else if (status == "held") {
       fault(f.settings(), "crash-before-post");
+      tell_exchange(f, tx, told);
       const auto link = link_of(tx, *t);
       apply_our_leg(f, tx, *link, *t, LegType::post, now_us);
       queue_message(tx, *link, kTransferPost, transfer_payload(*t), t->id, now_us);
       repo::set_transfer_state(tx, t->id, "posting", "", now_us);
+      told.state = "posting";
+      tell_exchange(f, tx, told);
     } else {
       decide_void(f, tx, *t, a.value("reason", "refused"), false, now_us);
     }
@@ -272,14 +331,66 @@ std::size_t void_overdue_holds(RemoteFederation& f) {
   return ids.size();
 }
 
+namespace {
+
+std::string saga_id_of(const std::string& transfer_id) {
+  return transfer_id.starts_with(kTransferIdPrefix) ? transfer_id
+                                                    : std::string(kTransferIdPrefix) + transfer_id;
+}
+
+FederatedResult settled_already() {
+  FederatedResult again;
+  again.outcome = LedgerOutcome::exists;
+  return again;
+}
+
+// An exchange's ledger.post or ledger.void of its payment across installations: once both sides
+// hold, our leg settled and the partner told (transfer.post / transfer.void); before the partner
+// answered the hold, a void is applied at once (a late hold is refused over there) and a post is
+// remembered for when the hold is answered.
+FederatedResult settle_transfer(RemoteFederation& f, pqxx::work& tx, const FederatedCommand& c,
+                                int64_t now_us) {
+  const std::string id = saga_id_of(c.transfer_id);
+  const auto t = repo::find_transfer(tx, id, true);
+  if (!t || t->role != "payer" || !t->until_told) return refused(LedgerOutcome::not_found);
+  const bool post = c.type == LegType::post;
+  // A payment across is settled whole: its two legs are converted at the link's rate once.
+  if (post && c.minutes && *c.minutes != t->minutes) return refused(LedgerOutcome::invalid_amount);
+  if (t->state == (post ? "posting" : "voiding") || t->state == (post ? "posted" : "voided"))
+    return settled_already();
+  if (t->state == "held" && post) {
+    const auto link = link_of(tx, *t);
+    FederatedResult r = apply_our_leg(f, tx, *link, *t, LegType::post, now_us);
+    if (!r.accepted()) return r;
+    queue_message(tx, *link, kTransferPost, transfer_payload(*t), t->id, now_us);
+    repo::set_transfer_state(tx, t->id, "posting", "", now_us);
+    RemoteTransfer told = *t;
+    told.state = "posting";
+    tell_exchange(f, tx, told);
+    return r;
+  }
+  if ((t->state == "held" || t->state == "holding") && !post) {
+    decide_void(f, tx, *t, "voided-by-exchange", true, now_us);
+    return {};
+  }
+  if (t->state == "holding" && post) {
+    repo::set_settle_asked(tx, t->id, "post", now_us);
+    return {};
+  }
+  return refused("already-" + t->state);
+}
+
+}  // namespace
+
 FederatedResult RemoteFederation::start_transfer(pqxx::work& tx, const Link& ours,
                                                  const FederatedCommand& c, int64_t now_us) {
-  // A saga's hold across installations (an exchange's) is not written yet: only direct payments.
-  if (c.type != LegType::transfer || !c.minutes) return refused(federation::kNoFederationLink);
+  if (c.type == LegType::post || c.type == LegType::void_hold)
+    return settle_transfer(*this, tx, c, now_us);
+  if (!c.minutes) return refused(federation::kNoFederationLink);
   RemoteTransfer t;
-  t.id = c.transfer_id.starts_with(kTransferIdPrefix)
-             ? c.transfer_id
-             : std::string(kTransferIdPrefix) + c.transfer_id;
+  t.id = saga_id_of(c.transfer_id);
+  // An exchange's hold: both legs held until the exchange posts or voids them.
+  t.until_told = c.type == LegType::hold;
   t.community_id = ours.community_id;
   t.link_id = ours.id;
   t.partner_community_id = ours.partner_community_id;

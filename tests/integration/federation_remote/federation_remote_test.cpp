@@ -2,11 +2,15 @@
 // across, a limit reached (at home and at the partner's), forged and replayed messages refused,
 // and each side killed with SIGKILL at each step of the two-phase protocol then restarted:
 // every saga ends posted on both sides or voided on both, the mirror accounts agree (the
-// reconciliation finds no difference), and each ledger still sums to zero.
+// reconciliation finds no difference), and each ledger still sums to zero. Below, an exchange's
+// payment across (FederationExchangeHolds): held on both sides until the exchange ends.
+#include <hiredis/hiredis.h>
+
 #include <chrono>
 #include <pqxx/pqxx>
 
 #include "federation_remote_world.hpp"
+#include "services/common/redis.hpp"
 #include "services/common/signing.hpp"
 #include "services/common/time.hpp"
 
@@ -519,6 +523,180 @@ TEST(FederationRemoteReconciliation, a_difference_reaches_each_sides_admins_once
         << side->notices(side->admin()).size();
     EXPECT_TRUE(side->notices(side->plain()).empty());
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// An exchange's payment between installations (issue 23), as the exchange service of the payer's
+// installation asks it on ledger.commands: ledger.hold holds both legs (payer -> clearing here,
+// clearing -> payee over there) and keeps them held, the exchange told transfer.pending under its
+// own transfer id only once both sides hold; ledger.post posts both, ledger.void voids both. A
+// payee the partner does not know is a transfer.rejected; each side killed at the protocol's
+// steps and restarted ends with both sides alike, the mirror accounts agreeing.
+
+class FederationExchangeHolds : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    clock_ = new TestClock();
+    north_ = new Installation("nord", *clock_);
+    south_ = new Installation("sud", *clock_);
+    link_id_ = agree(*north_, *south_, 500, 100);
+  }
+  static void TearDownTestSuite() {
+    delete south_;
+    delete north_;
+    delete clock_;
+  }
+  static Installation& north() { return *north_; }
+  static Installation& south() { return *south_; }
+
+  // A ledger command as the north's exchange service publishes it.
+  static void command(const std::string& type, Json data) {
+    data["payee_community_id"] = south().community;
+    const Json event = {{"id", new_uuid()},
+                        {"type", type},
+                        {"version", 1},
+                        {"occurred_at", "2026-12-05T10:00:00Z"},
+                        {"community_id", north().community},
+                        {"data", data}};
+    Redis redis(redis_url());
+    redis.command({"XADD", north().world.prefix + ":ledger.commands", "*", "event", event.dump()});
+  }
+  static void hold(const std::string& transfer_id, int payer, int payee, int64_t minutes,
+                   const std::string& payee_id = "") {
+    command("ledger.hold",
+            {{"transfer_id", transfer_id},
+             {"from_member_id", north().members[payer].id},
+             {"to_member_id", payee_id.empty() ? south().members[payee].id : payee_id},
+             {"minutes", minutes},
+             {"kind", "exchange"},
+             {"ref", "exchange:" + transfer_id.substr(9, 36)},
+             {"memo", "Échange entre voisins"}});
+  }
+  // The north's ledger.events about `transfer_id` of `type` (what the exchange service reads).
+  static std::vector<Json> told(const std::string& transfer_id, const std::string& type) {
+    Redis redis(redis_url());
+    const auto reply = redis.command({"XRANGE", north().world.prefix + ":ledger.events", "-", "+"});
+    std::vector<Json> out;
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+      const redisReply* fields = reply->element[i]->element[1];
+      const Json e = Json::parse(std::string(fields->element[1]->str, fields->element[1]->len));
+      if (e["type"] == type && e["data"].value("transfer_id", "") == transfer_id) out.push_back(e);
+    }
+    return out;
+  }
+  static bool both(const std::string& saga, const std::string& state) {
+    return north().saga_state(saga) == state && south().saga_state(saga) == state;
+  }
+  static int64_t balance(Installation& side, int member) {
+    return ledger_balance(side.as(side.members[member]), side.members[member].id).balance;
+  }
+  static void expect_books_agree() {
+    EXPECT_EQ(north().sum_balances(), 0);
+    EXPECT_EQ(south().sum_balances(), 0);
+    EXPECT_EQ(north().clearing_balance(south().community),
+              -south().clearing_balance(north().community));
+    const HttpResult r =
+        north().admin().get("/v1/federation/links/" + link_id_ + "/reconciliation");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.json()["differences"].empty()) << r.body;
+  }
+  static std::string exchange_transfer() { return "exchange:" + new_uuid() + ":1"; }
+
+  static inline TestClock* clock_ = nullptr;
+  static inline Installation* north_ = nullptr;
+  static inline Installation* south_ = nullptr;
+  static inline std::string link_id_;
+};
+
+TEST_F(FederationExchangeHolds, a_hold_stays_held_on_both_sides_until_the_exchange_posts_it) {
+  const std::string id = exchange_transfer();
+  const std::string saga = "fedx:" + id;
+  const int64_t payer_before = balance(north(), 0), payee_before = balance(south(), 0);
+  hold(id, 0, 0, 40);
+  ASSERT_TRUE(eventually([&] { return both(saga, "held"); }, kSettleMs))
+      << north().saga_state(saga) << " / " << south().saga_state(saga);
+  // The exchange hears of its hold once, under its own id, as the payer's leg across.
+  ASSERT_TRUE(eventually([&] { return told(id, "transfer.pending").size() == 1; }, kSettleMs));
+  const Json pending = told(id, "transfer.pending")[0]["data"];
+  EXPECT_EQ(pending["from_member_id"], north().members[0].id);
+  EXPECT_TRUE(pending["to_member_id"].is_null()) << pending.dump();
+  EXPECT_EQ(pending["amount_minutes"], 40);
+  // Held, not paid: the payer's 40 minutes are spoken for, the payee has nothing yet.
+  EXPECT_EQ(balance(north(), 0), payer_before);
+  EXPECT_EQ(balance(south(), 0), payee_before);
+  EXPECT_GT(north().pending_sum(), 0);
+  // It stays so: the saga waits for the exchange, however many rounds go by.
+  EXPECT_FALSE(eventually([&] { return !both(saga, "held"); }, 1000));
+
+  command("ledger.post", {{"transfer_id", id}, {"minutes", 40}});
+  ASSERT_TRUE(eventually([&] { return both(saga, "posted"); }, kSettleMs))
+      << north().saga_state(saga) << " / " << south().saga_state(saga);
+  ASSERT_TRUE(eventually([&] { return told(id, "transfer.posted").size() == 1; }, kSettleMs));
+  EXPECT_EQ(balance(north(), 0), payer_before - 40);
+  EXPECT_EQ(balance(south(), 0), payee_before + 40);
+  // The same post again (the exchange service's retry): nothing moves twice.
+  command("ledger.post", {{"transfer_id", id}, {"minutes", 40}});
+  EXPECT_FALSE(eventually([&] { return told(id, "transfer.posted").size() > 1; }, 1000));
+  EXPECT_EQ(balance(north(), 0), payer_before - 40);
+  EXPECT_TRUE(eventually([&] { return north().pending_sum() == 0 && south().pending_sum() == 0; },
+                         kSettleMs));
+  expect_books_agree();
+}
+
+TEST_F(FederationExchangeHolds, a_void_releases_both_sides) {
+  const std::string id = exchange_transfer();
+  const std::string saga = "fedx:" + id;
+  const int64_t payer_before = balance(north(), 1), payee_before = balance(south(), 1);
+  hold(id, 1, 1, 25);
+  ASSERT_TRUE(eventually([&] { return both(saga, "held"); }, kSettleMs));
+  command("ledger.void", {{"transfer_id", id}});
+  ASSERT_TRUE(eventually([&] { return both(saga, "voided"); }, kSettleMs))
+      << north().saga_state(saga) << " / " << south().saga_state(saga);
+  ASSERT_TRUE(eventually([&] { return told(id, "transfer.voided").size() == 1; }, kSettleMs));
+  EXPECT_EQ(balance(north(), 1), payer_before);
+  EXPECT_EQ(balance(south(), 1), payee_before);
+  EXPECT_TRUE(eventually([&] { return north().pending_sum() == 0 && south().pending_sum() == 0; },
+                         kSettleMs));
+  expect_books_agree();
+}
+
+TEST_F(FederationExchangeHolds,
+       a_payee_the_partner_does_not_know_is_rejected_and_nothing_stays_held) {
+  const std::string id = exchange_transfer();
+  const std::string saga = "fedx:" + id;
+  hold(id, 2, 0, 15, new_uuid());
+  ASSERT_TRUE(eventually([&] { return told(id, "transfer.rejected").size() == 1; }, kSettleMs));
+  EXPECT_TRUE(told(id, "transfer.pending").empty());
+  EXPECT_EQ(north().saga_state(saga), "voided");
+  EXPECT_TRUE(eventually([&] { return north().pending_sum() == 0; }, kSettleMs));
+  expect_books_agree();
+}
+
+// Killed at each step of the protocol and restarted: the saga resumes from PostgreSQL, and ends
+// as the exchange decided on both sides.
+TEST_F(FederationExchangeHolds, each_side_killed_between_the_steps_still_ends_alike) {
+  const std::string id = exchange_transfer();
+  const std::string saga = "fedx:" + id;
+  const int64_t payer_before = balance(north(), 2), payee_before = balance(south(), 2);
+  north().arm("crash-after-hold");  // the hold sent, its answer never applied
+  hold(id, 2, 2, 30);
+  ASSERT_TRUE(eventually([&] { return north().died(); }, kSettleMs));
+  north().restart();
+  ASSERT_TRUE(eventually([&] { return both(saga, "held"); }, kSettleMs))
+      << north().saga_state(saga) << " / " << south().saga_state(saga);
+  south().arm("crash-after-remote-post");  // the partner posts, then dies before answering
+  command("ledger.post", {{"transfer_id", id}});
+  ASSERT_TRUE(eventually([&] { return south().died(); }, kSettleMs));
+  south().restart();
+  ASSERT_TRUE(eventually([&] { return both(saga, "posted"); }, kSettleMs))
+      << north().saga_state(saga) << " / " << south().saga_state(saga);
+  EXPECT_EQ(balance(north(), 2), payer_before - 30);
+  EXPECT_EQ(balance(south(), 2), payee_before + 30);
+  EXPECT_EQ(told(id, "transfer.pending").size(), 1u);
+  EXPECT_EQ(told(id, "transfer.posted").size(), 1u);
+  EXPECT_TRUE(eventually([&] { return north().pending_sum() == 0 && south().pending_sum() == 0; },
+                         kSettleMs));
+  expect_books_agree();
 }
 
 }  // namespace
