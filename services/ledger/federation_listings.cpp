@@ -106,7 +106,7 @@ std::optional<Json> listing_nullable(const Json& j, const char* name, Check chec
 }
 
 std::optional<std::string> listing_time(const Json& j, const char* name) {
-  const auto text = listing_text(j, name, 1, 64);
+  auto text = listing_text(j, name, 1, 64);
   if (!text || !parse_rfc3339_s(*text)) return std::nullopt;
   return text;
 }
@@ -220,7 +220,9 @@ std::size_t share_listings(RemoteFederation& f) {
       if (!link || !link->remote()) continue;
       // One message per listing and link on its way: a newer revision replaces what was not
       // answered yet (the partner keeps the newest anyway, whatever order they arrive in).
-      const std::string key = "listing:" + link_id + ":" + listing_id;
+      std::string key = "listing:" + link_id;
+      key += ":";
+      key += listing_id;
       repo::cancel_messages(tx, key, std::string(kListingPublish));
       repo::cancel_messages(tx, key, std::string(kListingWithdraw));
       // A withdrawal carries the listing as last sent, at its new revision: a partner that gets
