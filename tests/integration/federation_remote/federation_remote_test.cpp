@@ -533,22 +533,10 @@ TEST(FederationRemoteReconciliation, a_difference_reaches_each_sides_admins_once
 // payee the partner does not know is a transfer.rejected; each side killed at the protocol's
 // steps and restarted ends with both sides alike, the mirror accounts agreeing.
 
-class FederationExchangeHolds : public ::testing::Test {
+// The same two installations and link as FederationRemote's (its suite's set-up, run again for
+// this suite), its books' checks and balances.
+class FederationExchangeHolds : public FederationRemote {
  protected:
-  static void SetUpTestSuite() {
-    clock_ = new TestClock();
-    north_ = new Installation("nord", *clock_);
-    south_ = new Installation("sud", *clock_);
-    link_id_ = agree(*north_, *south_, 500, 100);
-  }
-  static void TearDownTestSuite() {
-    delete south_;
-    delete north_;
-    delete clock_;
-  }
-  static Installation& north() { return *north_; }
-  static Installation& south() { return *south_; }
-
   // A ledger command as the north's exchange service publishes it.
   static void command(const std::string& type, Json data) {
     data["payee_community_id"] = south().community;
@@ -587,25 +575,7 @@ class FederationExchangeHolds : public ::testing::Test {
   static bool both(const std::string& saga, const std::string& state) {
     return north().saga_state(saga) == state && south().saga_state(saga) == state;
   }
-  static int64_t balance(Installation& side, int member) {
-    return ledger_balance(side.as(side.members[member]), side.members[member].id).balance;
-  }
-  static void expect_books_agree() {
-    EXPECT_EQ(north().sum_balances(), 0);
-    EXPECT_EQ(south().sum_balances(), 0);
-    EXPECT_EQ(north().clearing_balance(south().community),
-              -south().clearing_balance(north().community));
-    const HttpResult r =
-        north().admin().get("/v1/federation/links/" + link_id_ + "/reconciliation");
-    ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_TRUE(r.json()["differences"].empty()) << r.body;
-  }
   static std::string exchange_transfer() { return "exchange:" + new_uuid() + ":1"; }
-
-  static inline TestClock* clock_ = nullptr;
-  static inline Installation* north_ = nullptr;
-  static inline Installation* south_ = nullptr;
-  static inline std::string link_id_;
 };
 
 TEST_F(FederationExchangeHolds, a_hold_stays_held_on_both_sides_until_the_exchange_posts_it) {
