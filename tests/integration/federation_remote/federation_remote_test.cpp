@@ -595,8 +595,9 @@ TEST_F(FederationExchangeHolds, a_hold_stays_held_on_both_sides_until_the_exchan
   EXPECT_EQ(balance(north(), 0), payer_before);
   EXPECT_EQ(balance(south(), 0), payee_before);
   EXPECT_GT(north().pending_sum(), 0);
-  // It stays so: the saga waits for the exchange, however many rounds go by.
-  EXPECT_FALSE(eventually([&] { return !both(saga, "held"); }, 1000));
+  // It stays so: the saga waits for the exchange, however many rounds of the sender go by.
+  ASSERT_TRUE(job_goes_round(north().ledger->url(), "federation-send", kSettleMs));
+  EXPECT_TRUE(both(saga, "held"));
 
   command("ledger.post", {{"transfer_id", id}, {"minutes", 40}});
   ASSERT_TRUE(eventually([&] { return both(saga, "posted"); }, kSettleMs))
@@ -604,9 +605,15 @@ TEST_F(FederationExchangeHolds, a_hold_stays_held_on_both_sides_until_the_exchan
   ASSERT_TRUE(eventually([&] { return told(id, "transfer.posted").size() == 1; }, kSettleMs));
   EXPECT_EQ(balance(north(), 0), payer_before - 40);
   EXPECT_EQ(balance(south(), 0), payee_before + 40);
-  // The same post again (the exchange service's retry): nothing moves twice.
+  // The same post again (the exchange service's retry): nothing moves twice. Commands are
+  // applied in their stream's order: once a later one (another hold) is held, the retry was read.
   command("ledger.post", {{"transfer_id", id}, {"minutes", 40}});
-  EXPECT_FALSE(eventually([&] { return told(id, "transfer.posted").size() > 1; }, 1000));
+  const std::string later = exchange_transfer();
+  hold(later, 1, 1, 5);
+  ASSERT_TRUE(eventually([&] { return both("fedx:" + later, "held"); }, kSettleMs));
+  EXPECT_EQ(told(id, "transfer.posted").size(), 1u);
+  command("ledger.void", {{"transfer_id", later}});
+  ASSERT_TRUE(eventually([&] { return both("fedx:" + later, "voided"); }, kSettleMs));
   EXPECT_EQ(balance(north(), 0), payer_before - 40);
   EXPECT_TRUE(eventually([&] { return north().pending_sum() == 0 && south().pending_sum() == 0; },
                          kSettleMs));
