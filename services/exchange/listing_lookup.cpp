@@ -1,4 +1,4 @@
-// A listing not copied yet, read through the function its owner publishes
+// A listing (or a match) not copied yet, read through the function its owner publishes
 // (schemas/offers/030_listing_copy.sql), so that a proposal made right after the listing was
 // created is not refused as unknown-listing while the listing's event is on its way.
 #include "services/exchange/listing_lookup.hpp"
@@ -60,6 +60,22 @@ std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string&
   auto listing = owner_row(tx, id, side);
   if (listing) repo::upsert_listing(tx, *listing);
   return listing;
+}
+
+std::optional<std::pair<std::string, std::string>> match_from_owner(pqxx::work& tx,
+                                                                    const std::string& id) {
+  if (!is_uuid(id)) return std::nullopt;
+  try {
+    pqxx::subtransaction sub(tx, "match_from_owner");
+    const auto r = sub.exec_params(kMatchCopy, id);
+    sub.commit();
+    if (r.empty()) return std::nullopt;
+    auto match = std::make_pair(r[0][0].as<std::string>(), r[0][1].as<std::string>());
+    repo::upsert_match(tx, id, match.first, match.second);
+    return match;
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace maillon::exchange

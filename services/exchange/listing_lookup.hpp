@@ -5,6 +5,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <utility>
 
 #include "services/exchange/exchange_service.hpp"
 
@@ -15,5 +16,10 @@ namespace maillon::exchange {
 // nullopt when the owner has no such listing either.
 std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string& id,
                                               const std::string& side);
+
+// The match as matching has it now (its offer's and request's ids), also kept as the exchange's
+// copy; nullopt when matching has no such match either (or is of a release without the function).
+std::optional<std::pair<std::string, std::string>> match_from_owner(pqxx::work& tx,
+                                                                    const std::string& id);
 
 }  // namespace maillon::exchange

@@ -22,3 +22,8 @@ SELECT offers.listing_visibility($1::uuid);
 
 -- name: kRequestVisibility
 SELECT requests.listing_visibility($1::uuid);
+
+-- name: kMatchCopy
+-- The match as matching has it (schemas/matching/044_match_copy.sql).
+SELECT offer_id, request_id
+FROM matching.match_copy($1::uuid);

@@ -222,6 +222,7 @@ std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::stri
 ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& who, Parties& p) {
   if (in.match_id) {
     auto match = repo::find_match(tx, *in.match_id);
+    if (!match) match = match_from_owner(tx, *in.match_id);  // its event may not have come yet
     if (!match) return ExchangeRefusal::unknown_match;
     if ((in.offer_id && *in.offer_id != match->first) ||
         (in.request_id && *in.request_id != match->second)) {

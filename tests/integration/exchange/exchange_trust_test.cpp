@@ -42,20 +42,21 @@ class ExchangeTrustTest : public ::testing::Test {
     offers = new ServiceProcess("offers", world->env());
     requests = new ServiceProcess("requests", world->env());
     ledger = new ServiceProcess("ledger", world->env());
+    matching = new ServiceProcess("matching", world->env());  // its match_copy, for proposals
     // The exchange service reads its clock's offset here: the desk's "overdue" is about time.
     clock_path = "/tmp/maillon-exchange-trust-clock-" + unique_suffix();
     move_clock(0);
     auto exchange_env = world->env();
     exchange_env["MAILLON_CLOCK_OFFSET_FILE"] = clock_path;
     exchange = new ServiceProcess("exchange", exchange_env);
-    for (auto* p : {offers, requests, ledger, exchange}) p->start();
+    for (auto* p : {offers, requests, ledger, matching, exchange}) p->start();
     staff = member("nadia");
     world->make_staff(site, staff.id);
     other_staff = member("bruno");
     world->make_staff(site, other_staff.id);
   }
   static void TearDownTestSuite() {
-    for (auto* p : {exchange, ledger, requests, offers}) delete p;
+    for (auto* p : {exchange, matching, ledger, requests, offers}) delete p;
     delete world;
     std::remove(clock_path.c_str());
   }
@@ -70,6 +71,7 @@ class ExchangeTrustTest : public ::testing::Test {
   static inline ServiceProcess* offers = nullptr;
   static inline ServiceProcess* requests = nullptr;
   static inline ServiceProcess* ledger = nullptr;
+  static inline ServiceProcess* matching = nullptr;
   static inline ServiceProcess* exchange = nullptr;
   static inline std::string community, site, clock_path;
   static inline MemberInfo staff, other_staff;
@@ -559,6 +561,48 @@ TEST_F(ExchangeTrustTest, a_listing_looked_up_from_its_owner_keeps_its_revision)
   auto proposed = ex(other_taker).post("/v1/exchanges", {{"offer_id", kept}});
   EXPECT_EQ(proposed.status, 201) << "the older closing changed the looked-up copy: "
                                   << proposed.body;
+}
+
+// A match the exchange has not heard of is read from matching (match_copy): a member proposes on
+// a match the moment it shows among their matches, before the exchange (or the replica that
+// answers) has read its event. The match and its two listings are written straight into their
+// owners' schemas, so that no event announces them and only the lookups can know.
+TEST_F(ExchangeTrustTest, a_match_not_announced_yet_is_looked_up_from_matching) {
+  MemberInfo giver = member("Samia"), taker = member("Hugo"), outsider = member("Ines");
+  const std::string offer_id = new_uuid(), request_id = new_uuid(), match_id = new_uuid();
+  {
+    pqxx::connection conn(world->database);
+    pqxx::work tx(conn);
+    for (const char* side : {"offers", "requests"}) {
+      const bool offer = std::string(side) == "offers";
+      tx.exec_params(std::string("INSERT INTO ") + side +
+                         ".listings (id, member_id, community_id, kind, mode, category, title, "
+                         "position_lat, position_lon, grid_lat, grid_lon, reach_km, "
+                         "price_minutes, status) VALUES ($1, $2, $3, 'good', 'give', "
+                         "'perceuses', 'Perceuse', 50.63, 3.07, 50.63, 3.07, 5, 10, 'active')",
+                     offer ? offer_id : request_id, offer ? giver.id : taker.id, community);
+    }
+    tx.exec_params(
+        "INSERT INTO matching.matches (id, community_id, offer_id, request_id, offer_member_id, "
+        "request_member_id, score, distance_m) VALUES ($1, $2, $3, $4, $5, $6, 0.9, 120)",
+        match_id, community, offer_id, request_id, giver.id, taker.id);
+    tx.commit();
+  }
+  auto unknown = ex(taker).post("/v1/exchanges", {{"match_id", new_uuid()}});
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_EQ(unknown.json().value("code", ""), "unknown-match");
+  auto stranger = ex(outsider).post("/v1/exchanges", {{"match_id", match_id}});
+  EXPECT_EQ(stranger.status, 403) << "only a party opens on a match: " << stranger.body;
+  auto proposed = ex(taker).post("/v1/exchanges", {{"match_id", match_id}});
+  ASSERT_EQ(proposed.status, 201) << "looked up from matching: " << proposed.body;
+  EXPECT_EQ(proposed.json()["provider_id"], giver.id);
+  EXPECT_EQ(proposed.json()["receiver_id"], taker.id);
+  pqxx::connection conn(world->database);
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec_params("SELECT count(*) FROM exchange.matches WHERE id = $1", match_id)[0][0]
+                .as<int>(),
+            1)
+      << "kept as the exchange's copy";
 }
 
 TEST_F(ExchangeTrustTest, published_events_match_their_schemas) {
