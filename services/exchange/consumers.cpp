@@ -4,6 +4,7 @@
 
 #include "services/common/config.hpp"
 #include "services/common/directory.hpp"
+#include "services/common/events_exchange_relay.hpp"
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_ledger.hpp"
 #include "services/common/events_listings.hpp"
@@ -16,6 +17,7 @@
 #include "services/exchange/desk_items.hpp"
 #include "services/exchange/exchange_service.hpp"
 #include "services/exchange/holds.hpp"
+#include "services/exchange/partner_exchanges.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -78,7 +80,10 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
   s.consume("offers", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
   s.consume("requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
   s.consume("matches", [](pqxx::work& tx, const Event& e) { apply_match_event(tx, e); });
-  s.consume("ledger.events", [workflow](pqxx::work& tx, const Event& e) {
+  s.consume("ledger.events", [&s, workflow](pqxx::work& tx, const Event& e) {
+    // A partner installation's exchange state or action (partner_exchanges.hpp).
+    if (e.type == FederationExchangeRelayed::type_name())
+      return apply_relayed(s, workflow, tx, e);
     if (!transfer_event_type(e.type)) return;  // federation.link.*: not a transfer's answer
     TransferEvent::read(e).value();  // an answer the ledger cannot have sent is dead-lettered
     workflow->on_ledger_event(tx, e.type, e.data);

@@ -178,6 +178,8 @@ Json exchange_api_json(const ExchangeRecord& record, const CommunityPolicy& poli
           {"community_id", record.community_id},
           // Across communities (issue 23): the proposer's, when it is not the listing's.
           {"partner_community_id", nullable(record.partner_community_id)},
+          // With a partner installation's member: that installation (issue 23).
+          {"partner_url", nullable(record.partner_url)},
           {"provider_id", ex.provider_id},
           {"receiver_id", ex.receiver_id},
           {"proposer_id", ex.proposer_id},

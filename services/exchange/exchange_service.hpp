@@ -56,6 +56,12 @@ struct ExchangeRecord {
   // Across communities (issue 23): `community_id` is the community of the listing proposed on
   // (its policy applies), this the proposer's when it is another one; nullopt inside one.
   std::optional<std::string> partner_community_id;
+  // With a member of a partner installation (schemas/exchange/070_partner_exchanges.sql): that
+  // installation, where the exchange lives (`mirror`: a mirror kept here) or where the other
+  // party is; the mirror's version, the newest state received.
+  std::optional<std::string> partner_url;
+  bool mirror = false;
+  int64_t mirror_version = 0;
 };
 
 // A listing copied from the offers and requests streams.
@@ -75,6 +81,8 @@ struct ListingCopy {
   // community, federation or public (schemas/exchange/042_federation.sql): only the last two
   // may be proposed on from a linked community.
   std::string visibility = "community";
+  // A partner installation's listing (offers.partner_listing_copy): where it lives.
+  std::optional<std::string> partner_url;
 };
 
 // A busy range of an offer's calendar (RFC 3339).
@@ -94,6 +102,9 @@ Json exchange_event_data(const ExchangeRecord& record);
 // --- repository.cpp: the service's SQL.
 namespace repo {
 void insert_exchange(pqxx::work& tx, const ExchangeRecord& record);
+// A mirror written at its newer version; false when nothing was written (an older or equal
+// version, or an id that is not that installation's mirror).
+bool upsert_mirror(pqxx::work& tx, const ExchangeRecord& record);
 void save_exchange(pqxx::work& tx, ExchangeRecord& record);
 std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock);
 struct ListFilter {

@@ -226,7 +226,8 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi>, ServiceApi
 
   Response act(const Request& r, int status, ExchangeAction action, const ActionInput& input = {}) {
     const auto answer = uc_.act(s_.auth.require(r), r.param("id"), action, input);
-    return json_response(status, view_json(value_of(answer)));
+    // Sent to the partner installation where the exchange lives: accepted, not done yet.
+    return json_response(answer.value.relayed ? 202 : status, view_json(value_of(answer)));
   }
 
   Response accept(const Request& r) { return act(r, 202, ExchangeAction::accept); }

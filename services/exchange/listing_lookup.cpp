@@ -62,6 +62,22 @@ std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string&
   return listing;
 }
 
+std::optional<ListingCopy> partner_offer_copy(pqxx::work& tx, const std::string& id) {
+  if (!is_uuid(id)) return std::nullopt;
+  try {
+    pqxx::subtransaction sub(tx, "partner_offer_copy");
+    const auto r = sub.exec_params(kPartnerOfferCopy, id);
+    sub.commit();
+    if (r.empty()) return std::nullopt;
+    ListingCopy l;
+    read_columns(r[0], l.id, l.side, l.member_id, l.community_id, l.price_minutes, l.status,
+                 l.mode, l.deposit_minutes, l.capacity, l.visibility, l.partner_url);
+    return l;
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;
+  }
+}
+
 std::optional<std::pair<std::string, std::string>> match_from_owner(pqxx::work& tx,
                                                                     const std::string& id) {
   if (!is_uuid(id)) return std::nullopt;

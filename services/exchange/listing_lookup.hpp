@@ -17,6 +17,10 @@ namespace maillon::exchange {
 std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string& id,
                                               const std::string& side);
 
+// A partner installation's offer as offers keeps it (never stored here: it is read at each
+// proposal); nullopt when there is no open copy of a crossing offer under that id.
+std::optional<ListingCopy> partner_offer_copy(pqxx::work& tx, const std::string& id);
+
 // The match as matching has it now (its offer's and request's ids), also kept as the exchange's
 // copy; nullopt when matching has no such match either (or is of a release without the function).
 std::optional<std::pair<std::string, std::string>> match_from_owner(pqxx::work& tx,

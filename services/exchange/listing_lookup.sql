@@ -27,3 +27,9 @@ SELECT requests.listing_visibility($1::uuid);
 -- The match as matching has it (schemas/matching/044_match_copy.sql).
 SELECT offer_id, request_id
 FROM matching.match_copy($1::uuid);
+
+-- name: kPartnerOfferCopy
+-- A partner installation's offer kept by offers (schemas/offers/072_partner_listing_copy.sql).
+SELECT id, side, member_id, community_id, price_minutes, status, mode, deposit_minutes,
+  capacity, visibility, partner_url
+FROM offers.partner_listing_copy($1::uuid);

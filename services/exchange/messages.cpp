@@ -173,6 +173,11 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {422, "federation-limit",
       "Cet échange dépasserait la limite convenue entre vos deux communautés. Les échanges dans "
       "ce sens reprendront quand les comptes se seront rééquilibrés."}},
+    {ExchangeRefusal::partner_exchange,
+     {422, "partner-exchange",
+      "Avec une installation partenaire, un échange se propose, s'accepte, se remet, se rend "
+      "et se confirme ; le reste (troc, messages, avis, litige, prolongation) n'y est pas "
+      "encore possible."}},
 };
 
 }  // namespace

@@ -30,6 +30,9 @@ ExchangeRecord record_from(const pqxx::row& row) {
   r.seq = row[8].as<int64_t>();
   r.exchange = exchange_from_document(Json::parse(row[9].c_str()));
   r.partner_community_id = opt_text(row[10]);
+  r.partner_url = opt_text(row[11]);
+  r.mirror = row[12].as<bool>();
+  r.mirror_version = row[13].is_null() ? 0 : row[13].as<int64_t>();
   return r;
 }
 
@@ -65,7 +68,19 @@ void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
                  ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id,
                  r.match_id, r.scheduled_at, r.message, ex.proposed_at_s,
                  exchange_document(ex).dump(), std::string(to_string(ex.mode)),
-                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id);
+                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id,
+                 r.partner_url);
+}
+
+bool upsert_mirror(pqxx::work& tx, const ExchangeRecord& r) {
+  const Exchange& ex = r.exchange;
+  return !tx.exec_params(kUpsertMirror, ex.id, r.community_id, std::string(to_string(ex.state)),
+                         ex.provider_id, ex.receiver_id, r.offer_id, r.request_id, r.match_id,
+                         r.scheduled_at, r.message, ex.proposed_at_s,
+                         exchange_document(ex).dump(), std::string(to_string(ex.mode)),
+                         opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s),
+                         r.partner_community_id, r.partner_url, r.mirror_version)
+              .empty();
 }
 
 void save_exchange(pqxx::work& tx, ExchangeRecord& r) {

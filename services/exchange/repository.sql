@@ -9,16 +9,35 @@
 SELECT id, community_id, offer_id, request_id, match_id,
   to_char(scheduled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
   message, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), seq,
-  doc::text, partner_community_id
+  doc::text, partner_community_id, partner_url, mirror, mirror_version
 FROM exchanges;
 
 -- name: kInsertExchange
 INSERT INTO exchanges (id, community_id, state, provider_id, receiver_id, site_id,
   offer_id, request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at,
-  due_at, partner_community_id)
+  due_at, partner_community_id, partner_url)
 VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::timestamptz,
   $11, to_timestamp($12), $13::jsonb, $14, to_timestamp($15::bigint),
-  to_timestamp($16::bigint), $17::uuid);
+  to_timestamp($16::bigint), $17::uuid, $18);
+
+-- name: kUpsertMirror
+-- The mirror of an exchange living at a partner installation, at a newer version than the one
+-- kept (a state read late or twice changes nothing); never over an exchange of ours, nor over
+-- another installation's mirror. No row back: nothing written.
+INSERT INTO exchanges AS e (id, community_id, state, provider_id, receiver_id, site_id,
+  offer_id, request_id, match_id, scheduled_at, message, proposed_at, doc, mode, starts_at,
+  due_at, partner_community_id, partner_url, mirror, mirror_version)
+VALUES ($1, $2, $3, $4, $5, NULL, $6::uuid, $7::uuid, $8::uuid, $9::timestamptz, $10,
+  to_timestamp($11), $12::jsonb, $13, to_timestamp($14::bigint), to_timestamp($15::bigint),
+  $16::uuid, $17, true, $18)
+ON CONFLICT (id) DO UPDATE
+SET state = EXCLUDED.state, doc = EXCLUDED.doc, due_at = EXCLUDED.due_at,
+  starts_at = EXCLUDED.starts_at, scheduled_at = EXCLUDED.scheduled_at,
+  mirror_version = EXCLUDED.mirror_version, updated_at = now()
+WHERE e.mirror AND e.partner_url = EXCLUDED.partner_url
+  AND e.community_id = EXCLUDED.community_id AND e.provider_id = EXCLUDED.provider_id
+  AND e.receiver_id = EXCLUDED.receiver_id AND e.mirror_version < EXCLUDED.mirror_version
+RETURNING id;
 
 -- name: kSaveExchange
 UPDATE exchanges
@@ -75,6 +94,7 @@ SELECT e.id
 FROM exchanges e
 LEFT JOIN communities c ON c.id = e.community_id
 WHERE e.state = 'proposed'
+  AND NOT e.mirror
   AND e.proposed_at + make_interval(days => COALESCE((c.policy->>'proposal_days')::int,
     $2)) <= to_timestamp($3)
 ORDER BY e.proposed_at
@@ -86,6 +106,7 @@ SELECT id
 FROM exchanges
 WHERE (provider_id = $1 OR receiver_id = $1)
   AND state IN ('proposed', 'accepting', 'accepted')
+  AND NOT mirror
 ORDER BY seq
 LIMIT $2
 FOR UPDATE;
@@ -94,6 +115,7 @@ FOR UPDATE;
 SELECT id
 FROM exchanges
 WHERE state = 'handed_over'
+  AND NOT mirror
   AND due_at <= to_timestamp($2)
 ORDER BY due_at
 LIMIT $1

@@ -12,6 +12,7 @@
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 #include "services/exchange/holds.hpp"
+#include "services/exchange/partner_exchanges.hpp"
 #include "services/exchange/listing_lookup.hpp"
 
 namespace maillon::exchange {
@@ -170,8 +171,9 @@ ExchangeRefusal accept_checks(pqxx::work& tx, const ExchangeRecord& record, Exch
       repo::exchanges_holding(tx, listings_reserved_by(record, offer), ex.id) > 0) {
     return ExchangeRefusal::listing_reserved;
   }
-  if (action == ExchangeAction::accept && record.partner_community_id) {
-    // The link may have been suspended, or filled by other exchanges, since the proposal.
+  if (action == ExchangeAction::accept && record.partner_community_id && !record.mirror) {
+    // The link may have been suspended, or filled by other exchanges, since the proposal (a
+    // mirror's payer is at the partner installation, whose ledger checks it).
     const PaymentCommunities sides = payment_communities(record);
     return federation_refusal(tx, sides.payer, sides.payee, ex.minutes + ex.deposit_minutes);
   }
@@ -192,6 +194,8 @@ struct Parties {
   std::optional<ListingCopy> offer, request;
   // The caller's community when the listing is a linked community's (issue 23).
   std::optional<std::string> partner_community_id;
+  // A partner installation's offer: that installation (partner_exchanges.hpp).
+  std::optional<std::string> partner_url;
 };
 
 // A listing a member of another community may name: one its owner let cross (federation or
@@ -206,6 +210,8 @@ std::optional<ListingCopy> listing(pqxx::work& tx, const std::optional<std::stri
   if (!id) return std::nullopt;
   auto l = repo::find_listing(tx, *id);
   if (!l) l = listing_from_owner(tx, *id, side);  // its event may not have come yet
+  // A partner installation's offer (issue 23): the exchange then lives here.
+  if (!l && std::string_view(side) == "offer") l = partner_offer_copy(tx, *id);
   if (!l || l->side != side || !may_name(*l, who)) {
     refusal = std::string_view(side) == "offer" ? ExchangeRefusal::unknown_offer
                                                 : ExchangeRefusal::unknown_request;
@@ -236,6 +242,13 @@ ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& 
   if (refusal != ExchangeRefusal::none) return refusal;
   p.request = listing(tx, in.request_id, "request", who, refusal);
   if (refusal != ExchangeRefusal::none) return refusal;
+  if (p.offer && p.offer->partner_url) {
+    // Taken up from here by its receiver alone, the money going through the link's saga: no
+    // swap (a listing of ours given in return), no match (none is made across installations).
+    if (p.request || p.offer->mode == std::optional<std::string>("swap"))
+      return ExchangeRefusal::partner_exchange;
+    p.partner_url = p.offer->partner_url;
+  }
   p.provider_id = p.offer ? p.offer->member_id : who.member_id;
   p.receiver_id = p.request ? p.request->member_id : who.member_id;
   const bool caller_is_party = who.member_id == p.provider_id || who.member_id == p.receiver_id;
@@ -377,6 +390,7 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     record.exchange = open_exchange(proposal, actor, w_->now_s());
     record.community_id = p.community_id;
     record.partner_community_id = p.partner_community_id;
+    record.partner_url = p.partner_url;
     record.offer_id = in.offer_id;
     record.request_id = in.request_id;
     record.match_id = in.match_id;
@@ -391,6 +405,7 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     }
     auto stored = *repo::find_exchange(tx, proposal.id, false);
     w_->publish(tx, stored, "exchange.proposed");
+    relay_state(s_, tx, stored);  // the owner's installation, for a partner's offer
     Answer<ExchangeView> answer;
     answer.value = {stored, policy};
     return answer;
@@ -429,35 +444,51 @@ Answer<ExchangeView> ExchangeUseCases::act(const Identity& who, const std::strin
       return refused<ExchangeView>(refusal);
   }
   if (!is_uuid(id)) return refused<ExchangeView>(ExchangeRefusal::not_found);
-  return s_.db.transact([&](pqxx::work& tx) -> Answer<ExchangeView> {
-    auto record = visible(tx, who, id, true);
-    if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
-    const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
-    if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
-    const ExchangeState before = record->exchange.state;
-    const bool as_staff = action == ExchangeAction::resolve || action == ExchangeAction::lost;
-    ActionInput in = input;
-    in.scheduled_s = scheduled_s(*record);
-    if (action == ExchangeAction::renew) {
-      in.due_at_s = due_on_open_day(tx, record->exchange.site_id, in.due_at_s);
-    }
-    ExchangeResult result = run_action(record->exchange, actor_for(who, record->exchange, as_staff),
-                                       policy, w_->now_s(), action, in);
-    Answer<ExchangeView> answer;
-    if (!result.ok()) {
-      answer.outcome = result.outcome;
-      return answer;
-    }
-    const auto offer = record->offer_id ? repo::find_listing(tx, *record->offer_id) : std::nullopt;
-    if (const auto refusal = accept_checks(tx, *record, action, offer);
-        refusal != ExchangeRefusal::none) {
-      return refused<ExchangeView>(refusal);
-    }
-    w_->commit_transition(tx, *record, result, event_for(action, before, record->exchange));
-    if (action == ExchangeAction::no_show) w_->publish(tx, *record, "exchange.no_show");
-    answer.value = {*record, policy};
+  return s_.db.transact(
+      [&](pqxx::work& tx) -> Answer<ExchangeView> { return act_in(tx, who, id, action, input); });
+}
+
+Answer<ExchangeView> ExchangeUseCases::act_in(pqxx::work& tx, const Identity& who,
+                                              const std::string& id, ExchangeAction action,
+                                              const ActionInput& input) {
+  auto record = visible(tx, who, id, true);
+  if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
+  const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
+  if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
+  if (record->mirror && !relayable(action))
+    return refused<ExchangeView>(ExchangeRefusal::partner_exchange);
+  const ExchangeState before = record->exchange.state;
+  const bool as_staff = action == ExchangeAction::resolve || action == ExchangeAction::lost;
+  ActionInput in = input;
+  in.scheduled_s = scheduled_s(*record);
+  if (action == ExchangeAction::renew) {
+    in.due_at_s = due_on_open_day(tx, record->exchange.site_id, in.due_at_s);
+  }
+  // A mirror moves only when the exchange's installation says so: the action is tried on a
+  // copy, so that what it would refuse is refused now, and sent there.
+  Exchange tried = record->exchange;
+  Exchange& moved = record->mirror ? tried : record->exchange;
+  ExchangeResult result =
+      run_action(moved, actor_for(who, moved, as_staff), policy, w_->now_s(), action, in);
+  Answer<ExchangeView> answer;
+  if (!result.ok()) {
+    answer.outcome = result.outcome;
     return answer;
-  });
+  }
+  const auto offer = record->offer_id ? repo::find_listing(tx, *record->offer_id) : std::nullopt;
+  if (const auto refusal = accept_checks(tx, *record, action, offer);
+      refusal != ExchangeRefusal::none) {
+    return refused<ExchangeView>(refusal);
+  }
+  if (record->mirror) {
+    relay_act(s_, tx, *record, who, action);
+    answer.value = {*record, policy, true};
+    return answer;
+  }
+  w_->commit_transition(tx, *record, result, event_for(action, before, record->exchange));
+  if (action == ExchangeAction::no_show) w_->publish(tx, *record, "exchange.no_show");
+  answer.value = {*record, policy};
+  return answer;
 }
 
 Answer<Json> ExchangeUseCases::post_message(const Identity& who, const std::string& id,
@@ -465,6 +496,7 @@ Answer<Json> ExchangeUseCases::post_message(const Identity& who, const std::stri
   return s_.db.transact([&](pqxx::work& tx) -> Answer<Json> {
     auto record = visible(tx, who, id, false);
     if (!record) return refused<Json>(ExchangeRefusal::not_found);
+    if (record->partner_url) return refused<Json>(ExchangeRefusal::partner_exchange);
     if (acts_across(who, record->exchange.provider_id, record->exchange.receiver_id))
       return refused<Json>(ExchangeRefusal::party_to_exchange);
     Answer<Json> answer;
@@ -497,6 +529,7 @@ Answer<Json> ExchangeUseCases::rate(const Identity& who, const std::string& id, 
     auto record = visible(tx, who, id, false);
     if (!record) return refused<Json>(ExchangeRefusal::not_found);
     const Exchange& ex = record->exchange;
+    if (record->partner_url) return refused<Json>(ExchangeRefusal::partner_exchange);
     if (acts_across(who, ex.provider_id, ex.receiver_id))
       return refused<Json>(ExchangeRefusal::party_to_exchange);
     switch (may_rate(ex, who.member_id, repo::has_rated(tx, ex.id, who.member_id))) {

@@ -79,9 +79,12 @@ enum class ExchangeRefusal {
   // Across communities (issue 23).
   no_federation_link,  // the two communities have no active link (none, proposed, suspended)
   federation_limit,    // the payment would take the link past one of its limits
+  // With a partner installation's member (partner_exchanges.hpp): what is not taken there (a
+  // swap, a message, a rating, a dispute, a renewal) on a mirror or a partner's offer.
+  partner_exchange,
 };
 // The last code: the message table's test walks every code up to it (keep it last).
-inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::federation_limit;
+inline constexpr ExchangeRefusal kLastExchangeRefusal = ExchangeRefusal::partner_exchange;
 
 // The body of POST /v1/exchanges, as read.
 struct ProposalInput {
@@ -132,6 +135,9 @@ struct CalendarFeed {
 struct ExchangeView {
   ExchangeRecord record;
   CommunityPolicy policy;
+  // The action was sent to the partner installation where the exchange lives (a mirror's): the
+  // record is as before it, the change comes later (202).
+  bool relayed = false;
 };
 
 // A result: a refusal of the use case, else the workflow's outcome, else the value.
@@ -164,6 +170,9 @@ class ExchangeUseCases {
   // `as_staff`: a party who is also staff of the site acts as staff (resolution).
   Answer<ExchangeView> act(const Identity& who, const std::string& id, ExchangeAction action,
                            const ActionInput& input);
+  // The same in the caller's transaction (a partner installation's action, from a consumer).
+  Answer<ExchangeView> act_in(pqxx::work& tx, const Identity& who, const std::string& id,
+                              ExchangeAction action, const ActionInput& input);
   Answer<Json> post_message(const Identity& who, const std::string& id, const std::string& text);
   // `cursor`: the raw text a previous page gave.
   Answer<std::vector<Json>> list_messages(const Identity& who, const std::string& id,

@@ -9,6 +9,7 @@
 #include "services/common/service.hpp"
 #include "services/exchange/exchange_service.hpp"
 #include "services/exchange/holds.hpp"
+#include "services/exchange/partner_exchanges.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -135,6 +136,7 @@ void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
 void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
                                  const ExchangeResult& result, const std::string& event_type) {
   repo::save_exchange(tx, record);
+  relay_state(s_, tx, record);  // the other party's installation, when it is another one
   holds_follow_loan(tx, record, now_s());  // a hold is fulfilled by the accept, not the proposal
   for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "");
   if (!event_type.empty()) publish(tx, record, event_type);
@@ -208,6 +210,7 @@ void Workflow::on_deposit_answer(pqxx::work& tx, ExchangeRecord& record, const s
   if (!result.ok()) return;
   if (ex.history.size() == entries) {
     repo::save_exchange(tx, record);  // the deposit's state
+    relay_state(s_, tx, record);
     for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "late");
     return;
   }
@@ -258,7 +261,8 @@ void Workflow::on_ledger_event(pqxx::work& tx, const std::string& type, const Js
     log::warn("ledger event for an unknown exchange", {{"transfer", transfer_id}});
     return;
   }
-  if (is_payee_leg(*record, data)) return;
+  // A mirror's money is the other installation's: its ledger settles it there.
+  if (is_payee_leg(*record, data) || record->mirror) return;
   const std::string state = type.substr(type.find('.') + 1);
   std::optional<int64_t> minutes;
   for (const char* field : {"posted_minutes", "amount_minutes", "minutes"}) {

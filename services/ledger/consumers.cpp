@@ -6,6 +6,7 @@
 #include "services/common/config.hpp"
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
+#include "services/common/events_exchange_relay.hpp"
 #include "services/common/events_ledger.hpp"
 #include "services/common/events_members.hpp"
 #include "services/common/ids.hpp"
@@ -13,6 +14,7 @@
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/ledger/federation.hpp"
+#include "services/ledger/federation_remote.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 
@@ -238,6 +240,8 @@ void register_consumers(Service& s, PolicyCache& policies) {
     on_members_event(tx, s.outbox, policies, e, s.clock.now_us());
   });
   s.consume("ledger.commands", [&s, &policies](pqxx::work& tx, const Event& e) {
+    // Not a transfer: a message for a partner installation about an exchange (issue 23).
+    if (e.type == ExchangeRelayCommand::type_name()) return remote::relay_exchange_command(tx, e);
     apply_command_event(tx, s.outbox, policies, e.community_id, e.data, e.type, e.id,
                         s.clock.now_us());
   });

@@ -27,7 +27,8 @@ namespace {
 
 const std::set<std::string_view> kMessageTypes = {
     kLinkPropose,  kLinkAccept,   kLinkSuspend,      kLinkResume,     kTransferHold,
-    kTransferPost, kTransferVoid, kReconcileRequest, kListingPublish, kListingWithdraw};
+    kTransferPost, kTransferVoid, kReconcileRequest, kListingPublish, kListingWithdraw,
+    kExchangeState, kExchangeAct};
 
 std::string text_of(const Json& j, const char* name) {
   const auto it = j.find(name);
@@ -149,6 +150,8 @@ Json apply_message(RemoteFederation& f, pqxx::work& tx, const std::optional<Link
   if (e.type == kReconcileRequest) return reconcile_view(tx, *link);
   if (e.type == kListingPublish || e.type == kListingWithdraw)
     return on_listing_message(f, tx, *link, e);
+  if (e.type == kExchangeState || e.type == kExchangeAct)
+    return on_exchange_message(f, tx, *link, e);
   return on_transfer_message(f, tx, *link, e);
 }
 

@@ -19,6 +19,7 @@
 
 namespace maillon {
 class Service;
+struct Event;
 struct Identity;
 struct Request;
 struct Response;
@@ -44,6 +45,10 @@ inline constexpr std::string_view kReconcileRequest = "reconcile.request";
 // A listing of ours that crosses (federation_listings.cpp), and one that no longer does.
 inline constexpr std::string_view kListingPublish = "listing.publish";
 inline constexpr std::string_view kListingWithdraw = "listing.withdraw";
+// An exchange with a partner installation's member (federation_exchanges.cpp): its state, from
+// where it lives to the other party's mirror, and that party's actions, the other way.
+inline constexpr std::string_view kExchangeState = "exchange.state";
+inline constexpr std::string_view kExchangeAct = "exchange.act";
 
 // A message is refused (409) when its sent_at is further than this from our clock.
 inline constexpr int64_t kMessageClockSkewMaxS = 300;
@@ -175,6 +180,9 @@ class RemoteFederation {
 RemoteFederation& register_remote_federation(Service& service, PolicyCache& policies);
 // The instance register_remote_federation made (nullptr before).
 RemoteFederation* remote_federation();
+// ledger.relay_exchange from the exchange service, queued to the link's partner installation
+// (federation_exchanges.cpp); dropped, with a warning, where no remote federation runs.
+void relay_exchange_command(pqxx::work& tx, const Event& e);
 // For F1's GET /v1/federation/links/{id}/reconciliation on a link with another installation:
 // the partner's side and the differences, asked now, put into `body`; 503 when the partner
 // installation does not answer.

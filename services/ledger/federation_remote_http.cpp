@@ -4,6 +4,7 @@
 // use cases hand links with another installation to this code.
 #include "services/common/errors.hpp"
 #include "services/common/events.hpp"
+#include "services/common/log.hpp"
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 #include "services/ledger/federation_remote.hpp"
@@ -28,6 +29,14 @@ void merge_remote_reconciliation(const Link& ours, Json& body) {
     throw ApiError(503, "partner-unreachable", "Installation partenaire injoignable",
                    "L'installation partenaire n'a pas répondu ; réessayez plus tard.");
   for (auto it = r.body.begin(); it != r.body.end(); ++it) body[it.key()] = it.value();
+}
+
+void relay_exchange_command(pqxx::work& tx, const Event& e) {
+  if (g_federation == nullptr) {
+    log::warn("an exchange relay without a remote federation: dropped", {{"event", e.id}});
+    return;
+  }
+  relay_exchange(*g_federation, tx, e);
 }
 
 Json remote_payment_json(const Transfer& payer_leg) {

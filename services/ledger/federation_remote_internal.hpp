@@ -62,4 +62,11 @@ std::size_t share_listings(RemoteFederation& federation);
 Json on_listing_message(RemoteFederation& federation, pqxx::work& tx, const Link& link,
                         const Envelope& envelope);
 
+// An exchange with a partner installation's member (federation_exchanges.cpp): the exchange
+// service's ledger.relay_exchange queued to the link's partner; a partner's exchange.state or
+// exchange.act announced on ledger.events (the answer to give).
+void relay_exchange(RemoteFederation& federation, pqxx::work& tx, const Event& e);
+Json on_exchange_message(RemoteFederation& federation, pqxx::work& tx, const Link& link,
+                         const Envelope& envelope);
+
 }  // namespace maillon::ledger::remote

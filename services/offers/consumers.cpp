@@ -153,6 +153,9 @@ void apply_to_listing(const ListingContext& c, pqxx::work& tx, const Event& e,
   if (!listing_id) return;  // an exchange without our side
   const std::optional<std::string> exchange_id = x.exchange_id;
   auto row = find_listing(tx, *listing_id, true);
+  // A partner installation's copy is its installation's to reserve or close (its owner's mirror
+  // of the exchange moves it there): the copy changes only by what that installation sends.
+  if (row && row->partner_url) return;
   // Across communities (issue 23) the proposer's own listing is in their community.
   const std::string& community = row ? row->listing.community_id : e.community_id;
   if (!row || (community != e.community_id && community != x.partner_community_id)) return;

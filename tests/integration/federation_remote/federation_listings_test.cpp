@@ -120,6 +120,34 @@ class FederationListings : public ::testing::Test {
             {"revision", 1000}};
   }
 
+  // The exchange service of an installation, as one of its members.
+  static Client exchange_as(ListingInstallation& at, int member) {
+    return Client(at.exchange->url(), at.side.members[member].token);
+  }
+  static int64_t balance_of(ListingInstallation& at, int member) {
+    const MemberInfo& m = at.side.members[member];
+    return ledger_balance(at.side.as(m), m.id).balance;
+  }
+  // The exchange's state as `member` of `at` sees it ("" while it cannot see it).
+  static std::string state_at(ListingInstallation& at, int member, const std::string& id) {
+    const HttpResult r = exchange_as(at, member).get("/v1/exchanges/" + id);
+    return r.status == 200 ? r.json().value("state", "") : std::string();
+  }
+  static bool state_becomes(ListingInstallation& at, int member, const std::string& id,
+                            const std::string& state) {
+    return eventually([&] { return state_at(at, member, id) == state; }, kCrossMs);
+  }
+  // Both ledgers sum to zero with nothing held, and the clearing accounts mirror each other.
+  static void expect_books_agree() {
+    EXPECT_EQ(north().side.sum_balances(), 0);
+    EXPECT_EQ(south().side.sum_balances(), 0);
+    EXPECT_TRUE(eventually(
+        [] { return north().side.pending_sum() == 0 && south().side.pending_sum() == 0; },
+        kCrossMs));
+    EXPECT_EQ(north().side.clearing_balance(south().side.community),
+              -south().side.clearing_balance(north().side.community));
+  }
+
   static inline TestClock* clock_ = nullptr;
   static inline ListingInstallation* north_ = nullptr;
   static inline ListingInstallation* south_ = nullptr;
@@ -157,13 +185,6 @@ TEST_F(FederationListings, a_federation_listing_reaches_the_partner_installation
                        shared)[0][0]
                 .as<int>(),
             0);
-  // Nor is an exchange opened on it here: its owner has no account here, and the copy is not
-  // one of our listings (the exchange service never takes it for one).
-  const HttpResult proposal = Client(south().exchange->url(), south().side.members[0].token)
-                                  .post("/v1/exchanges", {{"offer_id", shared}});
-  EXPECT_EQ(proposal.status, 422) << proposal.body;
-  EXPECT_EQ(proposal.json().value("code", ""), "unknown-listing") << proposal.body;
-  EXPECT_EQ(south().side.query("SELECT count(*) FROM exchange.exchanges")[0][0].as<int>(), 0);
   // At the south, the copy keeps no exact location.
   const auto row = south().side.query(
       "SELECT lat IS NULL, position_lat = grid_lat FROM offers.listings WHERE id = $1", shared);
@@ -294,6 +315,153 @@ TEST_F(FederationListings, an_older_publication_after_a_withdrawal_changes_nothi
   ASSERT_EQ(publish_as_north(listing).json().value("status", ""), "received");
   EXPECT_TRUE(eventually([&] { return south_offers()[id].value("title", "") == "Perceuse revue"; },
                          kCrossMs));
+}
+
+// An exchange on a partner installation's offer (issue 23): it lives at the south, where its
+// receiver proposed it on the copy; the owner sees a mirror of it at the north and acts there;
+// each action crosses signed through the ledgers, and the payment is held on both sides until
+// both confirmed, then posted on both.
+TEST_F(FederationListings, a_service_across_installations_is_accepted_there_and_paid_across) {
+  Json body = service_offer(30);
+  body["title"] = "Aide au jardin";
+  body["visibility"] = "federation";
+  body["location"] = {{"lat", kLat + 0.001}, {"lon", kLon + 0.001}};
+  const HttpResult posted = north().offers_as(1).post("/v1/offers", body);
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::string offer = posted.json()["id"];
+  ASSERT_TRUE(eventually([&] { return south_sees(offer); }, kCrossMs));
+  const int64_t provider_before = balance_of(north(), 1), receiver_before = balance_of(south(), 1);
+
+  const HttpResult proposed = exchange_as(south(), 1).post("/v1/exchanges", {{"offer_id", offer}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const Json exchange = proposed.json();
+  const std::string id = exchange["id"], path = "/v1/exchanges/" + id;
+  EXPECT_EQ(exchange.value("partner_url", ""), north().side.ledger->url());
+  EXPECT_EQ(exchange.value("provider_id", ""), north().side.members[1].id);
+  EXPECT_EQ(exchange.value("community_id", ""), north().side.community);
+  EXPECT_EQ(exchange.value("partner_community_id", ""), south().side.community);
+
+  // The owner's mirror, at the north: the same exchange, pointing at where it lives.
+  ASSERT_TRUE(state_becomes(north(), 1, id, "proposed"));
+  const Json mirror = exchange_as(north(), 1).get(path).json();
+  EXPECT_EQ(mirror.value("partner_url", ""), south().side.ledger->url()) << mirror.dump();
+  EXPECT_EQ(mirror.value("receiver_id", ""), south().side.members[1].id);
+  EXPECT_EQ(mirror.value("minutes", 0), 30);
+  // Nobody else at the north sees it; a message or a rating is not taken across.
+  EXPECT_EQ(exchange_as(north(), 0).get(path).status, 404);
+  const HttpResult message =
+      exchange_as(north(), 1).post(path + "/messages", {{"body", "Bonjour !"}});
+  EXPECT_EQ(message.status, 422) << message.body;
+  EXPECT_EQ(message.json().value("code", ""), "partner-exchange");
+  // What the mirror's state refuses is refused at once (no confirmation before the accept).
+  EXPECT_EQ(exchange_as(north(), 1).post(path + "/complete").status, 409);
+
+  // Accepted from the north: sent to the south, which holds the payment on both sides.
+  const HttpResult accepted = exchange_as(north(), 1).post(path + "/accept");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_TRUE(state_becomes(south(), 1, id, "accepted")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "accepted")) << state_at(north(), 1, id);
+  EXPECT_EQ(balance_of(south(), 1), receiver_before);  // held, not paid
+  EXPECT_EQ(balance_of(north(), 1), provider_before);
+
+  ASSERT_EQ(exchange_as(south(), 1).post(path + "/complete").status, 200);
+  const HttpResult confirmed = exchange_as(north(), 1).post(path + "/complete");
+  ASSERT_EQ(confirmed.status, 202) << confirmed.body;
+  ASSERT_TRUE(state_becomes(south(), 1, id, "completed")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "completed")) << state_at(north(), 1, id);
+  EXPECT_TRUE(eventually([&] { return balance_of(north(), 1) == provider_before + 30; }, kCrossMs))
+      << balance_of(north(), 1);
+  EXPECT_EQ(balance_of(south(), 1), receiver_before - 30);
+  expect_books_agree();
+  // The mirror keeps both confirmations, as the exchange has them.
+  const Json done = exchange_as(north(), 1).get(path).json();
+  EXPECT_TRUE(done["confirmations"].value("provider", false)) << done.dump();
+  EXPECT_TRUE(done["confirmations"].value("receiver", false)) << done.dump();
+}
+
+// A loan with its deposit, across: the owner's ledger is down while the accept is on its way and
+// comes back; the object is handed over and returned, each side confirming where it is; the
+// loan's cost is paid across and the deposit released on both sides.
+TEST_F(FederationListings, a_loan_across_installations_survives_its_owners_ledger_going_down) {
+  Json body = {{"kind", "good"},
+               {"mode", "lend"},
+               {"category", "perceuses"},
+               {"title", "Perceuse à prêter"},
+               {"deposit_minutes", 20},
+               {"visibility", "public"},
+               {"location", {{"lat", kLat + 0.001}, {"lon", kLon + 0.001}}}};
+  const HttpResult posted = north().offers_as(1).post("/v1/offers", body);
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::string offer = posted.json()["id"];
+  ASSERT_TRUE(eventually([&] { return south_sees(offer); }, kCrossMs));
+  const int64_t owner_before = balance_of(north(), 1), borrower_before = balance_of(south(), 1);
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const HttpResult proposed = exchange_as(south(), 1).post(
+      "/v1/exchanges", {{"offer_id", offer},
+                        {"starts_at", format_rfc3339(now + 3600)},
+                        {"due_at", format_rfc3339(now + 3 * 86400)}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.json()["id"], path = "/v1/exchanges/" + id;
+  const int64_t cost = proposed.json()["minutes"];
+  ASSERT_TRUE(state_becomes(north(), 1, id, "proposed"));
+
+  north().side.ledger->kill9();  // the accept waits on ledger.commands for the ledger
+  const int accept_status = exchange_as(north(), 1).post(path + "/accept").status;
+  north().side.ledger->start();
+  ASSERT_EQ(accept_status, 202);
+  ASSERT_TRUE(state_becomes(south(), 1, id, "accepted")) << state_at(south(), 1, id);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return exchange_as(south(), 1).get(path).json().value("deposit_state", "") == "held";
+      },
+      kCrossMs));
+  ASSERT_TRUE(state_becomes(north(), 1, id, "accepted"));
+
+  ASSERT_EQ(exchange_as(south(), 1).post(path + "/handover").status, 200);
+  ASSERT_EQ(exchange_as(north(), 1).post(path + "/handover").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 1, id, "handed_over")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "handed_over"));
+  EXPECT_TRUE(eventually([&] { return balance_of(north(), 1) == owner_before + cost; }, kCrossMs))
+      << balance_of(north(), 1);
+
+  ASSERT_EQ(exchange_as(south(), 1).post(path + "/return").status, 200);
+  ASSERT_EQ(exchange_as(north(), 1).post(path + "/return").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 1, id, "completed")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "completed"));
+  EXPECT_EQ(balance_of(south(), 1), borrower_before - cost);
+  EXPECT_EQ(balance_of(north(), 1), owner_before + cost);
+  expect_books_agree();
+}
+
+// A partner cannot act for another member nor write a mirror of an exchange it could not have
+// opened: messages signed with the real partner key, each dropped by the exchange service.
+TEST_F(FederationListings, a_partners_forged_exchange_messages_change_nothing) {
+  const std::string offer = north_offer(gift_offer(0), "federation");
+  ASSERT_TRUE(eventually([&] { return south_sees(offer); }, kCrossMs));
+  const HttpResult proposed = exchange_as(south(), 0).post("/v1/exchanges", {{"offer_id", offer}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.json()["id"];
+  ASSERT_TRUE(state_becomes(north(), 0, id, "proposed"));
+  // An accept said to come from a member of the north who is not the owner: not applied.
+  const Json forged_act = {{"exchange_id", id},
+                           {"act_id", new_uuid()},
+                           {"member_id", north().side.members[1].id},
+                           {"action", "accept"}};
+  ASSERT_EQ(publish_as_north(forged_act, "exchange.act").json().value("status", ""), "received");
+  // An accept naming one of the south's own members is refused at the door.
+  Json ours = forged_act;
+  ours["act_id"] = new_uuid();
+  ours["member_id"] = south().side.members[0].id;
+  const HttpResult refused = publish_as_north(ours, "exchange.act");
+  EXPECT_EQ(refused.json().value("status", ""), "refused") << refused.body;
+  // The owner's own decline, sent after: once it applied, the forged accept had not.
+  ASSERT_EQ(exchange_as(north(), 0).post("/v1/exchanges/" + id + "/decline").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 0, id, "declined")) << state_at(south(), 0, id);
+  const Json history = exchange_as(south(), 0).get("/v1/exchanges/" + id).json()["history"];
+  for (const auto& h : history) EXPECT_NE(h.value("state", ""), "accepting") << history.dump();
+  EXPECT_EQ(south().side.pending_sum(), 0);
 }
 
 }  // namespace

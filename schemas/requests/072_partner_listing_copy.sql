@@ -1,0 +1,1 @@
+../offers/072_partner_listing_copy.sql
