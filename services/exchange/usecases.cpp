@@ -243,9 +243,12 @@ ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& 
   p.request = listing(tx, in.request_id, "request", who, refusal);
   if (refusal != ExchangeRefusal::none) return refusal;
   if (p.offer && p.offer->partner_url) {
-    // Taken up from here by its receiver alone, the money going through the link's saga: no
-    // swap (a listing of ours given in return), no match (none is made across installations).
-    if (p.request || p.offer->mode == std::optional<std::string>("swap"))
+    // Taken up from here by its receiver alone, the money going through the link's saga; no
+    // swap (a listing of ours given in return).
+    // A match pairs it with the caller's own request (matching indexes partners' offers).
+    const bool own_request = p.request && !p.request->partner_url &&
+                             p.request->member_id == who.member_id;
+    if ((p.request && !own_request) || p.offer->mode == std::optional<std::string>("swap"))
       return ExchangeRefusal::partner_exchange;
     p.partner_url = p.offer->partner_url;
   }

@@ -9,6 +9,7 @@
 #include "exchange/listing.hpp"
 #include "services/common/events_exchanges.hpp"
 #include "services/common/events_ledger.hpp"
+#include "services/common/events_listing_shares.hpp"
 #include "services/common/events_listings.hpp"
 #include "services/common/events_matches.hpp"
 #include "services/common/events_members.hpp"
@@ -124,6 +125,54 @@ void on_listing_event(Service& s, MatchIndex& index, pqxx::work& tx, const Event
   const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, at_s);
   // A first publication has no stored match yet: only an update can have broken one.
   if (x.change == ListingChange::updated) withdraw_broken_matches(index, tx, *stored, at_s);
+  store_matches(s, index, tx, *stored, proposals, e.id);
+}
+
+// Open copies of one partner community's offers at most: a partner cannot fill the index.
+constexpr int64_t kPartnerCopiesMax = 20'000;
+
+// A partner installation's offer as our ledger was told it (issue 23): indexed beside ours and
+// matched with our requests that cross, so that their owners are told and propose from here
+// (the exchange then lives here). Requests are not: an offer of ours matched with a partner's
+// request would be taken up over there, which our members cannot do from here.
+void on_partner_listing(Service& s, MatchIndex& index, pqxx::work& tx, const Event& e) {
+  const FederationListingShared shared = FederationListingShared::read(e).value();
+  if (shared.side != "offer") return;
+  if (!shared.crossing) {
+    const auto community = repo::withdraw_partner_listing(tx, shared.listing_id,
+                                                          shared.partner_url, shared.revision);
+    if (community) index.remove(*community, shared.listing_id);
+    return;
+  }
+  // Checked field by field by the ledger that received it (federation_listings.cpp).
+  const Json j = Json::parse(shared.listing);
+  repo::ListingWrite w;
+  ReadListing& l = w.listing;
+  l.id = shared.listing_id;
+  l.side = "offer";
+  l.member_id = j.at("member_id").get<std::string>();
+  l.community_id = shared.partner_community_id;
+  l.category = j.at("category").get<std::string>();
+  l.kind = j.at("kind").get<std::string>();
+  l.mode = j.at("mode").get<std::string>();
+  l.lat = j.at("grid").at("lat").get<double>();
+  l.lon = j.at("grid").at("lon").get<double>();
+  l.reach_m = std::llround(j.at("reach_km").get<double>() * 1000.0);
+  l.status = "active";
+  l.visibility = j.at("visibility").get<std::string>();
+  l.title = j.at("title").get<std::string>();
+  l.words = l.title;
+  for (const auto& tag : j.at("tags")) l.words += " " + tag.get<std::string>();
+  for (auto [name, field] : {std::pair{"available_from", &w.available_from},
+                             std::pair{"available_until", &w.available_until}}) {
+    const auto it = j.find(name);
+    if (it != j.end() && it->is_string()) *field = it->get<std::string>();
+  }
+  w.created_at = j.at("created_at").get<std::string>();
+  const auto stored = repo::upsert_partner_listing(tx, w, shared.partner_url, shared.revision,
+                                                   kPartnerCopiesMax);
+  if (!stored) return;
+  const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, s.clock.now_s());
   store_matches(s, index, tx, *stored, proposals, e.id);
 }
 
@@ -289,9 +338,12 @@ void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {
       "exchanges", [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); },
       type_names({T::completed, T::abandoned, T::no_show}));
   // Federation links (issue 23); transfers, the stream's bulk, change nothing here.
+  // Partner installations' offers that cross to ours, as our ledger was told them.
   s.consume(kLedgerEventsStream,
-            [](pqxx::work& tx, const Event& e) { federation_partners::apply(tx, e); },
-            {FederationLinkUpdated::type_name()});
+            [&s, index](pqxx::work& tx, const Event& e) {
+              if (!federation_partners::apply(tx, e)) on_partner_listing(s, *index, tx, e);
+            },
+            {FederationLinkUpdated::type_name(), FederationListingShared::type_name()});
 }
 
 }  // namespace maillon::matching_service

@@ -239,18 +239,27 @@ void MatchIndex::remove_crossing(std::string_view listing_id) {
   crossing_community_.erase(it);
 }
 
+bool MatchIndex::linked(const std::string& a, const std::string& b) const {
+  for (const auto& [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    const auto partners = partners_.find(*from);
+    if (partners != partners_.end() &&
+        std::find(partners->second.begin(), partners->second.end(), *to) != partners->second.end())
+      return true;
+  }
+  return false;
+}
+
 bool MatchIndex::partner_listing(const std::string& community_id, const std::string& other) const {
   const auto of = crossing_community_.find(other);
-  const auto partners = partners_.find(community_id);
-  if (of == crossing_community_.end() || partners == partners_.end()) return false;
-  return std::find(partners->second.begin(), partners->second.end(), of->second) !=
-         partners->second.end();
+  // A link with another installation is only ours to know: its partner's offers (the copies its
+  // ledger sent ours) have no row of links here, and pair with our side of the link.
+  return of != crossing_community_.end() && of->second != community_id &&
+         linked(community_id, of->second);
 }
 
 std::vector<Proposal> MatchIndex::crossing_matches(const std::string& community_id,
                                                    matching::ListingId id, std::size_t k,
                                                    int64_t now_s) const {
-  if (partners_.find(community_id) == partners_.end()) return {};
   // The engine knows no communities: the best candidates of all, kept to partners' listings.
   auto candidates = to_proposals(crossing_->top_matches(id, matching::kMaxResults, now_s));
   std::erase_if(candidates,

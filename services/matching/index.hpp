@@ -117,6 +117,8 @@ class MatchIndex {
   std::unique_ptr<matching::Engine> crossing_;
   std::unordered_map<std::string, std::string> crossing_community_;  // listing id -> community
   std::unordered_map<std::string, std::vector<std::string>> partners_;
+  // Whether either community lists the other as its partner.
+  bool linked(const std::string& a, const std::string& b) const;
 };
 
 }  // namespace maillon::matching_service

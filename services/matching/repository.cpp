@@ -57,6 +57,28 @@ std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& w)
   return read_listing(r[0]);
 }
 
+std::optional<ReadListing> upsert_partner_listing(pqxx::work& tx, const ListingWrite& w,
+                                                  const std::string& partner_url,
+                                                  int64_t partner_revision, int64_t cap) {
+  const ReadListing& l = w.listing;
+  if (tx.exec_params(kOpenPartnerCopies, l.community_id, cap)[0][0].as<int64_t>() >= cap)
+    return std::nullopt;
+  const auto r = tx.exec_params(std::string(kUpsertPartnerListing) + kListingColumns, l.id,
+                                l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat,
+                                l.lon, l.reach_m, w.available_from, w.available_until, l.title,
+                                l.words, w.created_at, l.visibility, partner_url, partner_revision);
+  if (r.empty()) return std::nullopt;
+  return read_listing(r[0]);
+}
+
+std::optional<std::string> withdraw_partner_listing(pqxx::work& tx, const std::string& id,
+                                                    const std::string& partner_url,
+                                                    int64_t partner_revision) {
+  const auto r = tx.exec_params(kWithdrawPartnerListing, id, partner_url, partner_revision);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
 std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
                                          const std::string& status) {
   const auto r = tx.exec_params(kCloseListing, id, status);

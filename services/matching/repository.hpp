@@ -25,6 +25,16 @@ struct ListingWrite {
 // Inserts or replaces the row unless the stored one is newer (a late redelivery); returns the
 // row as stored, or nullopt when the event was older than what is stored.
 std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& write);
+// A partner installation's offer (issue 23) at its revision there: the row as stored, or nullopt
+// when a newer copy is kept, the id is one of ours or another partner's, or the partner
+// community has `cap` open copies already.
+std::optional<ReadListing> upsert_partner_listing(pqxx::work& tx, const ListingWrite& write,
+                                                  const std::string& partner_url,
+                                                  int64_t partner_revision, int64_t cap);
+// A partner's offer withdrawn at `partner_revision`: its community when the copy closed.
+std::optional<std::string> withdraw_partner_listing(pqxx::work& tx, const std::string& id,
+                                                    const std::string& partner_url,
+                                                    int64_t partner_revision);
 // Sets a closed or expired status; returns the community of the listing when it is known.
 std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
                                          const std::string& status);

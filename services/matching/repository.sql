@@ -29,6 +29,42 @@ WHERE listings.status NOT IN ('closed', 'expired')
   AND listings.updated_at <= EXCLUDED.updated_at
 RETURNING;
 
+-- name: kUpsertPartnerListing
+-- A partner installation's offer at a newer revision than the copy kept (a closed copy opens
+-- again when a newer revision crosses again); never over a listing of ours or another's copy.
+INSERT INTO listings AS l (id, side, member_id, community_id, category, kind, mode, lat, lon,
+  site_id, at_site, reach_m, available_from, available_until, status, title, words,
+  created_at, updated_at, visibility, partner_url, partner_revision)
+VALUES ($1::uuid, 'offer', $2::uuid, $3::uuid, $4, $5, $6, $7, $8, NULL, false, $9,
+  $10::timestamptz, $11::timestamptz, 'active', $12, $13, $14::timestamptz, now(), $15, $16,
+  $17)
+ON CONFLICT (id)
+DO UPDATE SET category = EXCLUDED.category, visibility = EXCLUDED.visibility,
+  kind = EXCLUDED.kind, mode = EXCLUDED.mode, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
+  reach_m = EXCLUDED.reach_m, available_from = EXCLUDED.available_from,
+  available_until = EXCLUDED.available_until, status = 'active', title = EXCLUDED.title,
+  words = EXCLUDED.words, updated_at = now(), partner_revision = EXCLUDED.partner_revision,
+  revision = l.revision + 1
+WHERE l.partner_url = EXCLUDED.partner_url
+  AND l.community_id = EXCLUDED.community_id
+  AND l.partner_revision < EXCLUDED.partner_revision
+RETURNING;
+
+-- name: kWithdrawPartnerListing
+-- A partner's offer that no longer crosses: its copy closed, at that revision.
+UPDATE listings
+SET status = 'closed', partner_revision = $3, revision = revision + 1
+WHERE id = $1::uuid
+  AND partner_url = $2
+  AND partner_revision < $3
+RETURNING community_id::text;
+
+-- name: kOpenPartnerCopies
+-- The open copies of a partner community's offers, counted up to the cap.
+SELECT count(*)
+FROM (SELECT 1 FROM listings WHERE community_id = $1::uuid AND partner_url IS NOT NULL
+  AND status = 'active' LIMIT $2) c;
+
 -- name: kCloseListing
 UPDATE listings
 SET status = $2, revision = revision + 1
@@ -92,17 +128,19 @@ JOIN listings r ON r.id = m.request_id
   AND r.status = 'active'
 WHERE m.status = 'proposed'
   -- A pair across communities shows while their link is active (both sides): a suspension takes
-  -- its proposals away at once, whatever the index still holds.
+  -- its proposals away at once, whatever the index still holds. A partner in another
+  -- installation has no row here: our side of the link stands for both (its suspension reaches
+  -- ours as link.suspend), as in federation_partners' kActiveSides.
   AND (o.community_id = r.community_id
     OR EXISTS (
       SELECT
       FROM federation_partners ours
-      JOIN federation_partners theirs ON theirs.community_id = ours.partner_community_id
+      LEFT JOIN federation_partners theirs ON theirs.community_id = ours.partner_community_id
         AND theirs.partner_community_id = ours.community_id
-      WHERE ours.community_id = o.community_id
-        AND ours.partner_community_id = r.community_id
+      WHERE ((ours.community_id = o.community_id AND ours.partner_community_id = r.community_id)
+          OR (ours.community_id = r.community_id AND ours.partner_community_id = o.community_id))
         AND ours.state = 'active'
-        AND theirs.state = 'active'));
+        AND (ours.partner_url IS NOT NULL OR theirs.state = 'active')));
 
 -- name: kMatchesOfListingWhere
 AND (m.offer_id = $1::uuid OR m.request_id = $1::uuid)

@@ -24,10 +24,12 @@ struct ListingInstallation {
       : side(label, clock, 2),
         offers(std::make_unique<ServiceProcess>("offers", side.world.env())),
         requests(std::make_unique<ServiceProcess>("requests", side.world.env())),
-        exchange(std::make_unique<ServiceProcess>("exchange", side.world.env())) {
+        exchange(std::make_unique<ServiceProcess>("exchange", side.world.env())),
+        matching(std::make_unique<ServiceProcess>("matching", side.world.env())) {
     offers->start();
     requests->start();
     exchange->start();
+    matching->start();
   }
   Client offers_as(int member) const { return Client(offers->url(), side.members[member].token); }
   Client requests_as(int member) const {
@@ -38,6 +40,7 @@ struct ListingInstallation {
   std::unique_ptr<ServiceProcess> offers;
   std::unique_ptr<ServiceProcess> requests;
   std::unique_ptr<ServiceProcess> exchange;
+  std::unique_ptr<ServiceProcess> matching;
 };
 
 class FederationListings : public ::testing::Test {
@@ -462,6 +465,82 @@ TEST_F(FederationListings, a_partners_forged_exchange_messages_change_nothing) {
   const Json history = exchange_as(south(), 0).get("/v1/exchanges/" + id).json()["history"];
   for (const auto& h : history) EXPECT_NE(h.value("state", ""), "accepting") << history.dump();
   EXPECT_EQ(south().side.pending_sum(), 0);
+}
+
+// Matching across installations: the south's request that crosses is matched with the north's
+// offer (matching indexes the partner's offers at their grid point); its owner is told of the
+// match at the south, proposes on it there, the owner accepts from the north, and once the gift
+// is done each listing closes in its own installation.
+TEST_F(FederationListings, a_request_is_matched_with_a_partner_installations_offer) {
+  const MemberInfo& taker = south().side.members[1];
+  const Json wanted = {{"kind", "good"},
+                       {"mode", "give"},
+                       {"category", "tondeuses"},
+                       {"title", "Cherche une tondeuse"},
+                       {"visibility", "federation"},
+                       {"location", {{"lat", kLat}, {"lon", kLon}}}};
+  const HttpResult request = south().requests_as(1).post("/v1/requests", wanted);
+  ASSERT_EQ(request.status, 201) << request.body;
+  const std::string request_id = request.json()["id"];
+  const HttpResult offered = north().offers_as(1).post(
+      "/v1/offers", {{"kind", "good"},
+                     {"mode", "give"},
+                     {"category", "tondeuses"},
+                     {"title", "Tondeuse à donner"},
+                     {"visibility", "federation"},
+                     {"location", {{"lat", kLat + 0.002}, {"lon", kLon + 0.002}}}});
+  ASSERT_EQ(offered.status, 201) << offered.body;
+  const std::string offer_id = offered.json()["id"];
+
+  std::string match_id;
+  const Client matches(south().matching->url(), taker.token);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const HttpResult r = matches.get("/v1/matches?listing=request:" + request_id);
+        if (r.status != 200) return false;
+        const Json page = r.json();  // kept: its items are read below
+        for (const auto& m : page["items"])
+          if (m.value("offer_id", "") == offer_id) match_id = m.value("id", "");
+        return !match_id.empty();
+      },
+      kCrossMs))
+      << "never matched across installations";
+  // The partner's offer is matched at its grid point: never its owner's exact spot.
+  const auto row = south().side.query(
+      "SELECT partner_url, lat::text FROM matching.listings WHERE id = $1", offer_id);
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(std::string(row[0][0].c_str()), north().side.ledger->url());
+  EXPECT_NE(std::string(row[0][1].c_str()), std::to_string(kLat + 0.002));
+
+  const HttpResult proposed = exchange_as(south(), 1).post("/v1/exchanges", {{"match_id", match_id}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.json()["id"], path = "/v1/exchanges/" + id;
+  EXPECT_EQ(proposed.json().value("request_id", ""), request_id);
+  EXPECT_EQ(proposed.json().value("provider_id", ""), north().side.members[1].id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "proposed"));
+  ASSERT_EQ(exchange_as(north(), 1).post(path + "/accept").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 1, id, "accepted")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "accepted")) << state_at(north(), 1, id);
+  ASSERT_EQ(exchange_as(south(), 1).post(path + "/complete").status, 200);
+  ASSERT_EQ(exchange_as(north(), 1).post(path + "/complete").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 1, id, "completed")) << state_at(south(), 1, id);
+  ASSERT_TRUE(state_becomes(north(), 1, id, "completed"));
+  // Each listing closes where it lives: the offer at the north (its mirror's events), the
+  // request at the south; the offer's copy leaves the south's search.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return north().offers_as(1).get("/v1/offers/" + offer_id).json().value("status", "") ==
+               "closed";
+      },
+      kCrossMs));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return south().requests_as(1).get("/v1/requests/" + request_id).json().value("status",
+                                                                                      "") ==
+               "closed";
+      },
+      kCrossMs));
+  EXPECT_TRUE(eventually([&] { return !south_sees(offer_id); }, kCrossMs));
 }
 
 }  // namespace
