@@ -124,6 +124,9 @@ std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64
 // The member's exchanges not yet handed over (proposed, accepting, accepted), oldest first, locked.
 std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,
                                                      int limit);
+// The member's mirrors of exchanges living at a partner installation, not handed over yet.
+std::vector<std::string> open_mirror_ids_of_member(pqxx::work& tx, const std::string& member_id,
+                                                   int limit);
 // Loans handed over whose due date has passed at `now_s`, locked, skipping locked ones.
 std::vector<std::string> late_loan_ids(pqxx::work& tx, int limit, int64_t now_s);
 // Whether the member has a late loan, member to member or at the depot.

@@ -148,6 +148,15 @@ void apply_act(Service& s, const std::shared_ptr<Workflow>& w, pqxx::work& tx,
   // The member over there is the provider (the receiver proposed, here).
   if (member != record->exchange.provider_id || !action)
     return drop("not the other party's action", r);
+  // The member left their installation: cancelled by the system, as for one of ours.
+  const std::string left = relay_text(p, "system_reason");
+  if (*action == ExchangeAction::cancel &&
+      (left == "member-suspended" || left == "member-erased")) {
+    auto locked = repo::find_exchange(tx, r.exchange_id, true);
+    ExchangeResult result = cancel_by_system(locked->exchange, left, w->now_s());
+    if (result.ok()) w->commit_transition(tx, *locked, result, "exchange.cancelled");
+    return;
+  }
   Identity who;
   who.member_id = member;
   who.community_id = r.partner_community_id;
@@ -194,6 +203,20 @@ void relay_act(Service& s, pqxx::work& tx, const ExchangeRecord& m, const Identi
                         {"action", name_of(action)}};
   send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct,
        m.exchange.id, payload, uuid_from_name("relay-act:" + act_id));
+}
+
+void relay_system_cancel(Service& s, pqxx::work& tx, const ExchangeRecord& m,
+                         const std::string& member_id, std::string_view reason) {
+  // One request per mirror and reason: a departure read twice asks once.
+  const std::string act_id =
+      uuid_from_name("system-cancel:" + m.exchange.id + ":" + std::string(reason));
+  const Json payload = {{"exchange_id", m.exchange.id},  {"act_id", act_id},
+                        {"member_id", member_id},        {"acting_staff_id", nullptr},
+                        {"action", name_of(ExchangeAction::cancel)}, {"system_reason", reason}};
+  const std::string event_id = uuid_from_name("relay-act:" + act_id);
+  if (repo::outbox_has(tx, event_id)) return;
+  send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct,
+       m.exchange.id, payload, event_id);
 }
 
 void apply_relayed(Service& s, const std::shared_ptr<Workflow>& workflow, pqxx::work& tx,

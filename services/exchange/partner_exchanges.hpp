@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <pqxx/pqxx>
+#include <string_view>
 
 #include "services/exchange/exchange_service.hpp"
 #include "services/exchange/usecases.hpp"
@@ -28,6 +29,10 @@ void relay_state(Service& s, pqxx::work& tx, const ExchangeRecord& record);
 // A member's action on a mirror, for the installation where the exchange lives.
 void relay_act(Service& s, pqxx::work& tx, const ExchangeRecord& mirror, const Identity& who,
                ExchangeAction action);
+// Our member left (suspended or erased): the exchange living at the partner installation is
+// cancelled there by the system, with that reason.
+void relay_system_cancel(Service& s, pqxx::work& tx, const ExchangeRecord& mirror,
+                         const std::string& member_id, std::string_view reason);
 // A partner installation's state (the mirror written) or act (applied to the exchange living
 // here), as our ledger announced it; anything that does not fit the exchange is dropped.
 void apply_relayed(Service& s, const std::shared_ptr<Workflow>& workflow, pqxx::work& tx,

@@ -129,6 +129,14 @@ std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::
   return ids;
 }
 
+std::vector<std::string> open_mirror_ids_of_member(pqxx::work& tx, const std::string& member_id,
+                                                   int limit) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec_params(kOpenMirrorsOfMember, member_id, limit))
+    ids.push_back(row[0].as<std::string>());
+  return ids;
+}
+
 std::vector<std::string> late_loan_ids(pqxx::work& tx, int limit, int64_t now_s) {
   return ids_from(tx.exec_params(kLateLoans, limit, now_s));
 }

@@ -111,6 +111,17 @@ ORDER BY seq
 LIMIT $2
 FOR UPDATE;
 
+-- name: kOpenMirrorsOfMember
+-- Mirrors of exchanges living at a partner installation where the member takes part and that
+-- were not handed over yet: what the member's departure asks that installation to cancel.
+SELECT id
+FROM exchanges
+WHERE (provider_id = $1 OR receiver_id = $1)
+  AND state IN ('proposed', 'accepting', 'accepted')
+  AND mirror
+ORDER BY seq
+LIMIT $2;
+
 -- name: kLateLoans
 SELECT id
 FROM exchanges

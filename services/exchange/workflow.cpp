@@ -314,9 +314,15 @@ void Workflow::cancel_exchanges_of(pqxx::work& tx, const std::string& member_id,
       if (!result.ok()) throw std::logic_error("an open exchange the system cannot cancel");
       commit_transition(tx, *record, result, "exchange.cancelled");
     }
-    if (static_cast<int>(ids.size()) < kMemberExchangesBatchMax) return;
+    if (static_cast<int>(ids.size()) < kMemberExchangesBatchMax) break;
+    if (pass + 1 == kPassesMax) throw std::runtime_error("too many open exchanges for one member");
   }
-  throw std::runtime_error("too many open exchanges for one member");
+  // Those living at a partner installation are cancelled there, asked once each.
+  for (const std::string& id :
+       repo::open_mirror_ids_of_member(tx, member_id, kMemberExchangesBatchMax)) {
+    if (auto mirror = repo::find_exchange(tx, id, true))
+      relay_system_cancel(s_, tx, *mirror, member_id, reason);
+  }
 }
 
 void Workflow::expire_due(pqxx::work& tx) {

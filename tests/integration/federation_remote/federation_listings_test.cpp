@@ -543,5 +543,27 @@ TEST_F(FederationListings, a_request_is_matched_with_a_partner_installations_off
   EXPECT_TRUE(eventually([&] { return !south_sees(offer_id); }, kCrossMs));
 }
 
+// The owner leaves their installation (suspended there): the exchange living at the partner
+// installation is cancelled there by the system, its hold voided on both sides. Last of the
+// suite: the north's first member stays suspended.
+TEST_F(FederationListings, an_owner_suspended_at_home_cancels_the_exchange_over_there) {
+  const std::string offer = north_offer(service_offer(15), "federation");
+  ASSERT_TRUE(eventually([&] { return south_sees(offer); }, kCrossMs));
+  const HttpResult proposed = exchange_as(south(), 0).post("/v1/exchanges", {{"offer_id", offer}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.json()["id"];
+  ASSERT_TRUE(state_becomes(north(), 0, id, "proposed"));
+  ASSERT_EQ(exchange_as(north(), 0).post("/v1/exchanges/" + id + "/accept").status, 202);
+  ASSERT_TRUE(state_becomes(south(), 0, id, "accepted")) << state_at(south(), 0, id);
+
+  const HttpResult suspended = north().side.world.admin().post(
+      "/v1/members/" + north().side.members[0].id + "/suspend", {{"reason", "Départ"}});
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  ASSERT_TRUE(state_becomes(south(), 0, id, "cancelled")) << state_at(south(), 0, id);
+  const Json cancelled = exchange_as(south(), 0).get("/v1/exchanges/" + id).json();
+  EXPECT_EQ(cancelled.value("reason", ""), "member-suspended") << cancelled.dump();
+  expect_books_agree();
+}
+
 }  // namespace
 }  // namespace maillon::testing
