@@ -46,8 +46,8 @@ Read<ExchangeRelayCommand> ExchangeRelayCommand::read(const Event& e) {
     read_fields(f, d, kCommandFields);
     read_relay(f, d);
   };
-  return read_event<ExchangeRelayCommand>(e, e.type == type_name(), "not an exchange relay: ",
-                                          read);
+  return read_event<ExchangeRelayCommand>(e, e.type == type_name(),
+                                          "not an exchange relay: ", read);
 }
 
 nlohmann::json ExchangeRelayCommand::data() const {

@@ -21,8 +21,9 @@ constexpr std::string_view kExchanges[] = {
 constexpr std::string_view kLedgerCommands[] = {"ledger.hold", "ledger.grant", "ledger.post",
                                                 "ledger.void", "ledger.relay_exchange"};
 constexpr std::string_view kLedgerEvents[] = {
-    "transfer.pending",         "transfer.posted",         "transfer.voided",
-    "transfer.rejected",        "federation.link.updated", "federation.reconciliation.differed",
+    "transfer.pending",          "transfer.posted",
+    "transfer.voided",           "transfer.rejected",
+    "federation.link.updated",   "federation.reconciliation.differed",
     "federation.listing.shared", "federation.exchange.relayed"};
 constexpr std::string_view kOffers[] = {"offer.published", "offer.updated", "offer.closed"};
 constexpr std::string_view kRequests[] = {"request.published", "request.updated", "request.closed"};

@@ -82,8 +82,7 @@ void register_consumers(Service& s, const std::shared_ptr<Workflow>& workflow) {
   s.consume("matches", [](pqxx::work& tx, const Event& e) { apply_match_event(tx, e); });
   s.consume("ledger.events", [&s, workflow](pqxx::work& tx, const Event& e) {
     // A partner installation's exchange state or action (partner_exchanges.hpp).
-    if (e.type == FederationExchangeRelayed::type_name())
-      return apply_relayed(s, workflow, tx, e);
+    if (e.type == FederationExchangeRelayed::type_name()) return apply_relayed(s, workflow, tx, e);
     if (!transfer_event_type(e.type)) return;  // federation.link.*: not a transfer's answer
     TransferEvent::read(e).value();  // an answer the ledger cannot have sent is dead-lettered
     workflow->on_ledger_event(tx, e.type, e.data);

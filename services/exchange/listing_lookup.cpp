@@ -70,8 +70,8 @@ std::optional<ListingCopy> partner_offer_copy(pqxx::work& tx, const std::string&
     sub.commit();
     if (r.empty()) return std::nullopt;
     ListingCopy l;
-    read_columns(r[0], l.id, l.side, l.member_id, l.community_id, l.price_minutes, l.status,
-                 l.mode, l.deposit_minutes, l.capacity, l.visibility, l.partner_url);
+    read_columns(r[0], l.id, l.side, l.member_id, l.community_id, l.price_minutes, l.status, l.mode,
+                 l.deposit_minutes, l.capacity, l.visibility, l.partner_url);
     return l;
   } catch (const pqxx::sql_error&) {
     return std::nullopt;

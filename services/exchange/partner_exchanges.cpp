@@ -88,8 +88,7 @@ bool offer_fits(pqxx::work& tx, const ExchangeRecord& m) {
 // The installation where the exchange lives sends its state: the mirror kept here, newest
 // version first, and the exchange.* event its change makes (notify tells our member; offers
 // reserves or closes the listing), never a ledger command: the payments are settled there.
-void apply_state(Workflow& w, pqxx::work& tx, const FederationExchangeRelayed& r,
-                 const Json& p) {
+void apply_state(Workflow& w, pqxx::work& tx, const FederationExchangeRelayed& r, const Json& p) {
   ExchangeRecord m;
   try {
     m.exchange = exchange_from_document(p.at("exchange"));
@@ -178,31 +177,27 @@ void relay_state(Service& s, pqxx::work& tx, const ExchangeRecord& r) {
   const Json doc = exchange_document(r.exchange);
   const std::string event_id = uuid_from_name("relay-state:" + r.exchange.id + ":" + doc.dump());
   if (repo::outbox_has(tx, event_id)) return;  // this very state is on its way already
-  const Json payload = {{"exchange_id", r.exchange.id},
-                        {"version", s.clock.now_us()},
-                        {"community_id", r.community_id},
-                        {"partner_community_id", *r.partner_community_id},
-                        {"offer_id", relay_or_null(r.offer_id)},
-                        {"scheduled_at", relay_or_null(r.scheduled_at)},
-                        {"message", relay_or_null(r.message)},
-                        {"exchange", doc}};
+  const Json payload = {
+      {"exchange_id", r.exchange.id},          {"version", s.clock.now_us()},
+      {"community_id", r.community_id},        {"partner_community_id", *r.partner_community_id},
+      {"offer_id", relay_or_null(r.offer_id)}, {"scheduled_at", relay_or_null(r.scheduled_at)},
+      {"message", relay_or_null(r.message)},   {"exchange", doc}};
   // Ours is the proposer's community; the partner's the offer's.
-  send(s, tx, *r.partner_community_id, r.community_id, kExchangeRelayState, r.exchange.id,
-       payload, event_id);
+  send(s, tx, *r.partner_community_id, r.community_id, kExchangeRelayState, r.exchange.id, payload,
+       event_id);
 }
 
 void relay_act(Service& s, pqxx::work& tx, const ExchangeRecord& m, const Identity& who,
                ExchangeAction action) {
   const std::string act_id = new_uuid();
-  const Json payload = {{"exchange_id", m.exchange.id},
-                        {"act_id", act_id},
-                        {"member_id", who.member_id},
-                        {"acting_staff_id", who.acting_staff_id.empty()
-                                                ? Json(nullptr)
-                                                : Json(who.acting_staff_id)},
-                        {"action", name_of(action)}};
-  send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct,
-       m.exchange.id, payload, uuid_from_name("relay-act:" + act_id));
+  const Json payload = {
+      {"exchange_id", m.exchange.id},
+      {"act_id", act_id},
+      {"member_id", who.member_id},
+      {"acting_staff_id", who.acting_staff_id.empty() ? Json(nullptr) : Json(who.acting_staff_id)},
+      {"action", name_of(action)}};
+  send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct, m.exchange.id,
+       payload, uuid_from_name("relay-act:" + act_id));
 }
 
 void relay_system_cancel(Service& s, pqxx::work& tx, const ExchangeRecord& m,
@@ -210,13 +205,16 @@ void relay_system_cancel(Service& s, pqxx::work& tx, const ExchangeRecord& m,
   // One request per mirror and reason: a departure read twice asks once.
   const std::string act_id =
       uuid_from_name("system-cancel:" + m.exchange.id + ":" + std::string(reason));
-  const Json payload = {{"exchange_id", m.exchange.id},  {"act_id", act_id},
-                        {"member_id", member_id},        {"acting_staff_id", nullptr},
-                        {"action", name_of(ExchangeAction::cancel)}, {"system_reason", reason}};
+  const Json payload = {{"exchange_id", m.exchange.id},
+                        {"act_id", act_id},
+                        {"member_id", member_id},
+                        {"acting_staff_id", nullptr},
+                        {"action", name_of(ExchangeAction::cancel)},
+                        {"system_reason", reason}};
   const std::string event_id = uuid_from_name("relay-act:" + act_id);
   if (repo::outbox_has(tx, event_id)) return;
-  send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct,
-       m.exchange.id, payload, event_id);
+  send(s, tx, m.community_id, m.partner_community_id.value_or(""), kExchangeRelayAct, m.exchange.id,
+       payload, event_id);
 }
 
 void apply_relayed(Service& s, const std::shared_ptr<Workflow>& workflow, pqxx::work& tx,

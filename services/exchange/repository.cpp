@@ -64,22 +64,21 @@ std::vector<std::string> ids_from(const pqxx::result& result) {
 
 void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
   const Exchange& ex = r.exchange;
-  tx.exec_params(kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)),
-                 ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id,
-                 r.match_id, r.scheduled_at, r.message, ex.proposed_at_s,
-                 exchange_document(ex).dump(), std::string(to_string(ex.mode)),
-                 opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id,
-                 r.partner_url);
+  tx.exec_params(
+      kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)), ex.provider_id,
+      ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id, r.match_id, r.scheduled_at,
+      r.message, ex.proposed_at_s, exchange_document(ex).dump(), std::string(to_string(ex.mode)),
+      opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url);
 }
 
 bool upsert_mirror(pqxx::work& tx, const ExchangeRecord& r) {
   const Exchange& ex = r.exchange;
   return !tx.exec_params(kUpsertMirror, ex.id, r.community_id, std::string(to_string(ex.state)),
                          ex.provider_id, ex.receiver_id, r.offer_id, r.request_id, r.match_id,
-                         r.scheduled_at, r.message, ex.proposed_at_s,
-                         exchange_document(ex).dump(), std::string(to_string(ex.mode)),
-                         opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s),
-                         r.partner_community_id, r.partner_url, r.mirror_version)
+                         r.scheduled_at, r.message, ex.proposed_at_s, exchange_document(ex).dump(),
+                         std::string(to_string(ex.mode)), opt_seconds(ex.starts_at_s),
+                         opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url,
+                         r.mirror_version)
               .empty();
 }
 

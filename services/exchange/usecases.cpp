@@ -12,8 +12,8 @@
 #include "services/common/service.hpp"
 #include "services/common/time.hpp"
 #include "services/exchange/holds.hpp"
-#include "services/exchange/partner_exchanges.hpp"
 #include "services/exchange/listing_lookup.hpp"
+#include "services/exchange/partner_exchanges.hpp"
 
 namespace maillon::exchange {
 namespace {
@@ -246,8 +246,8 @@ ExchangeRefusal name_parties(pqxx::work& tx, ProposalInput& in, const Identity& 
     // Taken up from here by its receiver alone, the money going through the link's saga; no
     // swap (a listing of ours given in return).
     // A match pairs it with the caller's own request (matching indexes partners' offers).
-    const bool own_request = p.request && !p.request->partner_url &&
-                             p.request->member_id == who.member_id;
+    const bool own_request =
+        p.request && !p.request->partner_url && p.request->member_id == who.member_id;
     if ((p.request && !own_request) || p.offer->mode == std::optional<std::string>("swap"))
       return ExchangeRefusal::partner_exchange;
     p.partner_url = p.offer->partner_url;
@@ -458,7 +458,9 @@ Answer<ExchangeView> ExchangeUseCases::act_in(pqxx::work& tx, const Identity& wh
   if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
   const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
   if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
-  if (record->mirror && !relayable(action))
+  // With a partner installation's member, what is not taken across (a dispute nobody here could
+  // resolve, a renewal, a no-show, a loss) is refused on both sides.
+  if (record->partner_url && !relayable(action))
     return refused<ExchangeView>(ExchangeRefusal::partner_exchange);
   const ExchangeState before = record->exchange.state;
   const bool as_staff = action == ExchangeAction::resolve || action == ExchangeAction::lost;

@@ -136,7 +136,7 @@ void Workflow::send_effect(pqxx::work& tx, const ExchangeRecord& record,
 void Workflow::commit_transition(pqxx::work& tx, ExchangeRecord& record,
                                  const ExchangeResult& result, const std::string& event_type) {
   repo::save_exchange(tx, record);
-  relay_state(s_, tx, record);  // the other party's installation, when it is another one
+  relay_state(s_, tx, record);             // the other party's installation, when it is another one
   holds_follow_loan(tx, record, now_s());  // a hold is fulfilled by the accept, not the proposal
   for (const ExchangeEffect& effect : result.effects) send_effect(tx, record, effect, "");
   if (!event_type.empty()) publish(tx, record, event_type);

@@ -46,8 +46,8 @@ void relay_exchange(RemoteFederation& f, pqxx::work& tx, const Event& e) {
     return;
   }
   const ExchangeRelayCommand& c = *read;
-  const auto link = federation::repo::select_link_between(tx, c.community_id,
-                                                          c.partner_community_id);
+  const auto link =
+      federation::repo::select_link_between(tx, c.community_id, c.partner_community_id);
   // An exchange under way goes on whatever became of the link (a suspension stops new ones):
   // only a link with another installation that was accepted once carries it.
   if (!link || !link->remote() || !link->accepted) {
@@ -70,8 +70,7 @@ void relay_exchange(RemoteFederation& f, pqxx::work& tx, const Event& e) {
   queue_message(tx, *link, kExchangeAct, payload, key, now_us);
 }
 
-Json on_exchange_message(RemoteFederation& f, pqxx::work& tx, const Link& link,
-                         const Envelope& e) {
+Json on_exchange_message(RemoteFederation& f, pqxx::work& tx, const Link& link, const Envelope& e) {
   if (federation::repo::community_name(tx, link.partner_community_id))
     return relay_answer("refused", "partner-community-is-ours");
   const std::string exchange_id = payload_text(e.payload, "exchange_id");

@@ -26,9 +26,9 @@ namespace maillon::ledger::remote {
 namespace {
 
 const std::set<std::string_view> kMessageTypes = {
-    kLinkPropose,  kLinkAccept,   kLinkSuspend,      kLinkResume,     kTransferHold,
-    kTransferPost, kTransferVoid, kReconcileRequest, kListingPublish, kListingWithdraw,
-    kExchangeState, kExchangeAct};
+    kLinkPropose,    kLinkAccept,      kLinkSuspend,   kLinkResume,
+    kTransferHold,   kTransferPost,    kTransferVoid,  kReconcileRequest,
+    kListingPublish, kListingWithdraw, kExchangeState, kExchangeAct};
 
 std::string text_of(const Json& j, const char* name) {
   const auto it = j.find(name);

@@ -139,8 +139,8 @@ void on_partner_listing(Service& s, MatchIndex& index, pqxx::work& tx, const Eve
   const FederationListingShared shared = FederationListingShared::read(e).value();
   if (shared.side != "offer") return;
   if (!shared.crossing) {
-    const auto community = repo::withdraw_partner_listing(tx, shared.listing_id,
-                                                          shared.partner_url, shared.revision);
+    const auto community =
+        repo::withdraw_partner_listing(tx, shared.listing_id, shared.partner_url, shared.revision);
     if (community) index.remove(*community, shared.listing_id);
     return;
   }
@@ -169,8 +169,8 @@ void on_partner_listing(Service& s, MatchIndex& index, pqxx::work& tx, const Eve
     if (it != j.end() && it->is_string()) *field = it->get<std::string>();
   }
   w.created_at = j.at("created_at").get<std::string>();
-  const auto stored = repo::upsert_partner_listing(tx, w, shared.partner_url, shared.revision,
-                                                   kPartnerCopiesMax);
+  const auto stored =
+      repo::upsert_partner_listing(tx, w, shared.partner_url, shared.revision, kPartnerCopiesMax);
   if (!stored) return;
   const auto proposals = index.upsert_and_match(*stored, kMatchesPerListing, s.clock.now_s());
   store_matches(s, index, tx, *stored, proposals, e.id);

@@ -367,6 +367,11 @@ TEST_F(FederationListings, a_service_across_installations_is_accepted_there_and_
   EXPECT_EQ(balance_of(south(), 1), receiver_before);  // held, not paid
   EXPECT_EQ(balance_of(north(), 1), provider_before);
 
+  // A dispute nobody here could resolve is not opened across.
+  const HttpResult dispute =
+      exchange_as(south(), 1).post(path + "/dispute", {{"reason", "Pas venu"}});
+  EXPECT_EQ(dispute.status, 422) << dispute.body;
+  EXPECT_EQ(dispute.json().value("code", ""), "partner-exchange");
   ASSERT_EQ(exchange_as(south(), 1).post(path + "/complete").status, 200);
   const HttpResult confirmed = exchange_as(north(), 1).post(path + "/complete");
   ASSERT_EQ(confirmed.status, 202) << confirmed.body;
@@ -401,10 +406,11 @@ TEST_F(FederationListings, a_loan_across_installations_survives_its_owners_ledge
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  const HttpResult proposed = exchange_as(south(), 1).post(
-      "/v1/exchanges", {{"offer_id", offer},
-                        {"starts_at", format_rfc3339(now + 3600)},
-                        {"due_at", format_rfc3339(now + 3 * 86400)}});
+  const HttpResult proposed =
+      exchange_as(south(), 1)
+          .post("/v1/exchanges", {{"offer_id", offer},
+                                  {"starts_at", format_rfc3339(now + 3600)},
+                                  {"due_at", format_rfc3339(now + 3 * 86400)}});
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string id = proposed.json()["id"], path = "/v1/exchanges/" + id;
   const int64_t cost = proposed.json()["minutes"];
@@ -416,9 +422,7 @@ TEST_F(FederationListings, a_loan_across_installations_survives_its_owners_ledge
   ASSERT_EQ(accept_status, 202);
   ASSERT_TRUE(state_becomes(south(), 1, id, "accepted")) << state_at(south(), 1, id);
   ASSERT_TRUE(eventually(
-      [&] {
-        return exchange_as(south(), 1).get(path).json().value("deposit_state", "") == "held";
-      },
+      [&] { return exchange_as(south(), 1).get(path).json().value("deposit_state", "") == "held"; },
       kCrossMs));
   ASSERT_TRUE(state_becomes(north(), 1, id, "accepted"));
 
@@ -512,7 +516,8 @@ TEST_F(FederationListings, a_request_is_matched_with_a_partner_installations_off
   EXPECT_EQ(std::string(row[0][0].c_str()), north().side.ledger->url());
   EXPECT_NE(std::string(row[0][1].c_str()), std::to_string(kLat + 0.002));
 
-  const HttpResult proposed = exchange_as(south(), 1).post("/v1/exchanges", {{"match_id", match_id}});
+  const HttpResult proposed =
+      exchange_as(south(), 1).post("/v1/exchanges", {{"match_id", match_id}});
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string id = proposed.json()["id"], path = "/v1/exchanges/" + id;
   EXPECT_EQ(proposed.json().value("request_id", ""), request_id);
@@ -535,9 +540,11 @@ TEST_F(FederationListings, a_request_is_matched_with_a_partner_installations_off
       kCrossMs));
   EXPECT_TRUE(eventually(
       [&] {
-        return south().requests_as(1).get("/v1/requests/" + request_id).json().value("status",
-                                                                                      "") ==
-               "closed";
+        return south()
+                   .requests_as(1)
+                   .get("/v1/requests/" + request_id)
+                   .json()
+                   .value("status", "") == "closed";
       },
       kCrossMs));
   EXPECT_TRUE(eventually([&] { return !south_sees(offer_id); }, kCrossMs));
