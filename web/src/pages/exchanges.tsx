@@ -22,11 +22,14 @@ export function ProposeForm({
   target,
   minutes: initial,
   mode,
+  partner = false,
   onCancel,
 }: {
   target: { match_id?: string; offer_id?: string; request_id?: string };
   minutes: number;
   mode?: string;
+  /** A partner installation's offer: a place of ours means nothing to its owner. */
+  partner?: boolean;
   onCancel: () => void;
 }) {
   const loan = mode === "lend" && !!target.offer_id;
@@ -92,13 +95,15 @@ export function ProposeForm({
       <Field label="Message (facultatif)" error={fieldError(action.error, "message")}>
         {(p) => <textarea {...p} rows={2} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
       </Field>
-      <SitePicker
-        label="Lieu de remise (facultatif)"
-        emptyLabel="À convenir"
-        value={site}
-        onChange={(s) => setSite(s?.id ?? "")}
-        error={fieldError(action.error, "site_id")}
-      />
+      {!partner && (
+        <SitePicker
+          label="Lieu de remise (facultatif)"
+          emptyLabel="À convenir"
+          value={site}
+          onChange={(s) => setSite(s?.id ?? "")}
+          error={fieldError(action.error, "site_id")}
+        />
+      )}
       {!loan && (
         <Field label="Date et heure (facultatif)" error={fieldError(action.error, "scheduled_at")}>
           {(p) => <input {...p} type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />}
