@@ -1612,8 +1612,32 @@ async function sendSigned(partner, linkId, toCommunity, type, payload) {
   return JSON.parse(text);
 }
 
-test("communauté partenaire d'une autre installation: its listing shows in search and on its page, to be taken up over there, on a phone and a desktop", async () => {
-  const ours = await federationCommunity("Q", 50.66);
+/** A partner listing's publication, as the partner installation sends it (listing.publish). */
+function partnerListing(partner, { id = randomUUID(), side = "offer", kind, mode, category, title, description, price_minutes = 0, deposit_minutes }) {
+  return {
+    id,
+    side,
+    member_id: randomUUID(),
+    community_id: partner.communityId,
+    kind,
+    mode,
+    category,
+    title,
+    description,
+    tags: [],
+    grid: { lat: 50.6605, lon: 3.0605 },
+    reach_km: 5,
+    price_minutes,
+    ...(deposit_minutes === undefined ? {} : { deposit_minutes }),
+    visibility: "federation",
+    created_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    revision: 1,
+  };
+}
+
+/** Our community, linked with a partner installation played by the journey (its link.propose accepted here). */
+async function linkedWithPartner(label, lat) {
+  const ours = await federationCommunity(label, lat);
   const partner = partnerInstallation();
   const linkId = randomUUID();
   const proposed = await sendSigned(partner, linkId, ours.community.id, "link.propose", {
@@ -1625,29 +1649,48 @@ test("communauté partenaire d'une autre installation: its listing shows in sear
   });
   assert.equal(proposed.status, "received");
   await api("POST", `/v1/federation/links/${linkId}/accept`, {}, ours.member.token);
+  return { ours, partner, linkId };
+}
+
+/** Opens a listing's page, loaded again until the listing's copy has come (it arrives by events). */
+async function openListing(page, side, id, title) {
+  await page.goto(`${BASE}/annonces/${side === "offer" ? "offre" : "demande"}/${id}`);
+  const heading = page.getByRole("heading", { name: title, level: 1 });
+  await until(heading, () => page.reload());
+}
+
+test("communauté partenaire d'une autre installation: its listings show in search and on their pages; its offers are proposed on from here, with no conversation across, on a phone and a desktop", async () => {
+  const { ours, partner, linkId } = await linkedWithPartner("Q", 50.66);
+  const publish = async (listing) => assert.equal((await sendSigned(partner, linkId, ours.community.id, "listing.publish", listing)).status, "received");
   const title = `Scie sauteuse de la voisine ${RUN}`;
-  const listingId = randomUUID();
-  const shared = await sendSigned(partner, linkId, ours.community.id, "listing.publish", {
-    id: listingId,
-    side: "offer",
-    member_id: randomUUID(),
-    community_id: partner.communityId,
+  const loan = partnerListing(partner, {
     kind: "good",
     mode: "lend",
     category: "perceuses",
     title,
     description: `Lame neuve, prêtée avec sa mallette ${RUN}.`,
-    tags: [],
-    grid: { lat: 50.6605, lon: 3.0605 },
-    reach_km: 5,
     price_minutes: 30,
     deposit_minutes: 60,
-    visibility: "federation",
-    created_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    revision: 1,
   });
-  assert.equal(shared.status, "received");
+  const service = partnerListing(partner, {
+    kind: "service",
+    mode: "service",
+    category: "montage-de-meubles",
+    title: `Montage de meubles en kit ${RUN}`,
+    description: `J’apporte ma visseuse ${RUN}.`,
+    price_minutes: 45,
+  });
+  const request = partnerListing(partner, {
+    side: "request",
+    kind: "service",
+    mode: "service",
+    category: "jardinage",
+    title: `Cherche de l’aide pour tailler une haie ${RUN}`,
+    description: `Une haie de 10 m ${RUN}.`,
+  });
+  for (const listing of [loan, service, request]) await publish(listing);
   for (const phone of [false, true]) {
+    const tag = phone ? "tel" : "bureau";
     const page = await newPage({ phone });
     await loginThroughUi(page, ours.member);
     await page.goto(`${BASE}/recherche`);
@@ -1656,17 +1699,164 @@ test("communauté partenaire d'une autre installation: its listing shows in sear
     const found = page.getByRole("link", { name: title });
     await until(found, () => page.getByRole("button", { name: "Chercher", exact: true }).click());
     await page.getByRole("listitem").filter({ has: found }).getByText("Communauté partenaire").waitFor();
-    await checkAxe(page, `recherche-partenaire-${phone ? "tel" : "bureau"}`);
+    await checkAxe(page, `recherche-partenaire-${tag}`);
+
+    // A loan: asked for from here; its calendar and queue are the owner's installation's.
     await found.click();
     await page.getByRole("heading", { name: title, level: 1 }).waitFor();
     await page.getByText(`Lame neuve, prêtée avec sa mallette ${RUN}.`).waitFor();
     await page.locator("dd", { hasText: "un membre d’une communauté partenaire (127.0.0.77:9)" }).waitFor();
-    await page.getByText("Cette annonce vient d’une communauté partenaire", { exact: false }).waitFor();
-    assert.equal(await page.getByRole("button", { name: "Demander à emprunter" }).count(), 0, "no proposal from here");
-    assert.equal(await page.getByRole("button", { name: "Proposer un échange" }).count(), 0, "no proposal from here");
+    await page.getByText("Vous pouvez proposer l’échange d’ici : son auteur vous répondra depuis son installation.", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Demander à emprunter" }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Disponibilités" }).count(), 0, "the calendar is the owner's installation's");
+    assert.equal(await page.getByRole("heading", { name: "File d’attente" }).count(), 0, "the queue is the owner's installation's");
     if (phone) await assertNoSidewaysScroll(page, "annonce-partenaire");
-    await checkAxe(page, `annonce-partenaire-${phone ? "tel" : "bureau"}`);
-    await capture(page, `annonce-partenaire-${phone ? "tel" : "bureau"}`);
+    await capture(page, `annonce-partenaire-${tag}`);
+
+    // A request: taken up over there.
+    await openListing(page, "request", request.id, request.title);
+    await page.getByText("Une demande se prend auprès de cette communauté", { exact: false }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Proposer un échange" }).count(), 0, "a partner's request is not proposed on from here");
+    await checkAxe(page, `demande-partenaire-${tag}`);
+
+    // A service: proposed from here (no place of ours offered), and the exchange lives here.
+    await openListing(page, "offer", service.id, service.title);
+    const message = `Je suis libre samedi ${RUN}`;
+    const proposed = page.getByTestId("etat-echange").filter({ hasText: "Proposé" });
+    const refusal = page.locator("form.inline-form").getByRole("alert");
+    // The exchange service hears of the copy by events: a proposal sent before is refused in
+    // words, and made anew on the page loaded again.
+    for (const deadline = Date.now() + WAIT_MS; ; ) {
+      await page.getByRole("button", { name: "Proposer un échange" }).click();
+      assert.equal(await page.getByLabel("Lieu de remise (facultatif)").count(), 0, "no place of ours for a partner's offer");
+      assert.equal(await page.getByLabel("Crédits de temps (minutes)").inputValue(), "45");
+      await page.getByLabel("Message (facultatif)").fill(message);
+      await page.getByRole("button", { name: "Envoyer la proposition" }).click();
+      await proposed.or(refusal).first().waitFor();
+      if (await proposed.isVisible()) break;
+      if (Date.now() > deadline) throw new Error(`proposal refused: ${await refusal.textContent()}`);
+      await page.reload();
+      await page.getByRole("heading", { name: service.title, level: 1 }).waitFor();
+    }
+    const exchangeId = page.url().split("/").pop();
+    await page.getByText("Échange avec un membre d’une installation partenaire (127.0.0.77:9).", { exact: false }).waitFor();
+    await page.getByText("pour vous joindre, passez par l’accueil de votre tiers-lieu", { exact: false }).waitFor();
+    await page.locator("dd", { hasText: "un membre de 127.0.0.77:9" }).waitFor();
+    await page.locator("dd", { hasText: message }).waitFor();
+    await page.getByRole("link", { name: service.title }).waitFor();
+    assert.equal(await page.getByLabel("Votre message").count(), 0, "no message box across installations");
+    assert.equal(await page.getByRole("heading", { name: "Messages" }).count(), 0, "no conversation across installations");
+    const living = await api("GET", `/v1/exchanges/${exchangeId}`, undefined, ours.member.token);
+    assert.equal(living.partner_url, partner.url, "the exchange names the owner's installation");
+    if (phone) await assertNoSidewaysScroll(page, "echange-partenaire");
+    await capture(page, `echange-partenaire-${tag}`);
+
+    // Listed among the member's exchanges, then cancelled here (the exchange lives here: 200).
+    await page.getByRole("link", { name: "← Tous mes échanges" }).click();
+    const card = page.getByRole("list", { name: "Échanges" }).getByRole("listitem").filter({ has: page.locator(`a[href="/echanges/${exchangeId}"]`) });
+    await card.getByRole("link", { name: service.title }).waitFor();
+    await card.getByText("Installation partenaire").waitFor();
+    await card.getByRole("link", { name: "Échange avec un membre de 127.0.0.77:9" }).click();
+    await page.getByRole("button", { name: "Annuler l’échange" }).click();
+    await page.getByRole("button", { name: "Oui, annuler l’échange" }).click();
+    await page.getByTestId("etat-echange").filter({ hasText: "Annulé" }).waitFor();
+    await page.getByText("Envoyé à l’installation partenaire", { exact: false }).waitFor({ state: "hidden" });
+    assert.equal((await api("GET", `/v1/exchanges/${exchangeId}`, undefined, ours.member.token)).state, "cancelled");
     await page.context().close();
   }
+});
+
+/** An exchange's stored document as an installation relays it (exchange.state), for the partner to send. */
+function relayedExchange({ id, provider, receiver, minutes, history, state }) {
+  return {
+    id,
+    site_id: "",
+    provider_id: provider,
+    receiver_id: receiver,
+    proposer_id: receiver,
+    minutes,
+    state,
+    proposed_at_s: history[0].at_s,
+    attempt: 0,
+    provider_confirmed: false,
+    receiver_confirmed: false,
+    staff_confirmed: false,
+    reason: "",
+    dispute_reason: "",
+    hold_lost: false,
+    resolution: null,
+    history,
+    mode: "service",
+    starts_at_s: 0,
+    due_at_s: 0,
+    deposit_minutes: 0,
+    deposit: "none",
+    renewals: 0,
+    requested_due_at_s: 0,
+    provider_returned: false,
+    receiver_returned: false,
+    staff_returned: false,
+    given_offer_id: "",
+    no_show_member_id: "",
+  };
+}
+
+test("communauté partenaire d'une autre installation: the owner answers a partner member's proposal from here; the answer is sent over and the page follows the partner's reply", async () => {
+  const { ours, partner, linkId } = await linkedWithPartner("R", 50.67);
+  const offer = await api(
+    "POST",
+    "/v1/offers",
+    { kind: "service", mode: "service", category: "jardinage", title: `Taille de haies ${RUN}`, site_id: ours.site.id, price_minutes: 30, duration_minutes: 60, visibility: "federation" },
+    ours.member.token,
+  );
+  // A member of the partner installation proposed on its copy of the offer: the exchange lives
+  // there, and the partner sends its state for our mirror.
+  const id = randomUUID();
+  const them = randomUUID();
+  const at = Math.floor(Date.now() / 1000);
+  const proposedAt = { at_s: at, from: "proposed", to: "proposed", actor: them, for: "", note: "proposed", comment: "" };
+  const message = `Bonjour, ma haie fait 10 m ${RUN}`;
+  let version = Date.now() * 1000;
+  const sendState = (state, history) =>
+    sendSigned(partner, linkId, ours.community.id, "exchange.state", {
+      exchange_id: id,
+      version: ++version,
+      community_id: ours.community.id,
+      partner_community_id: partner.communityId,
+      offer_id: offer.id,
+      scheduled_at: null,
+      message,
+      exchange: relayedExchange({ id, provider: ours.member.id, receiver: them, minutes: 30, history, state }),
+    });
+  assert.equal((await sendState("proposed", [proposedAt])).status, "received");
+  await pollUntil(
+    () => api("GET", `/v1/exchanges/${id}`, undefined, ours.member.token).then(
+      () => true,
+      () => false,
+    ),
+    () => "the mirror of the partner's exchange did not show in time",
+  );
+
+  const page = await newPage({ phone: true });
+  await loginThroughUi(page, ours.member);
+  await page.goto(`${BASE}/echanges/${id}`);
+  await page.getByTestId("etat-echange").filter({ hasText: "Proposé" }).waitFor();
+  await page.getByText("Échange avec un membre d’une installation partenaire (127.0.0.77:9).", { exact: false }).waitFor();
+  await page.locator("dd", { hasText: "un membre de 127.0.0.77:9" }).waitFor();
+  await page.locator("dd", { hasText: message }).waitFor();
+  assert.equal(await page.getByLabel("Votre message").count(), 0, "no message box across installations");
+
+  // The owner declines: sent to the partner installation (202), the page says so and waits.
+  await page.getByRole("button", { name: "Refuser" }).click();
+  await page.getByText("Envoyé à l’installation partenaire : l’échange se mettra à jour dans quelques secondes.").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Refuser" }).count(), 0, "nothing to click twice while it is on its way");
+  assert.equal(await page.getByTestId("etat-echange").textContent(), "Proposé", "unchanged until the partner answers");
+  await capture(page, "echange-partenaire-envoye");
+
+  // The partner applied it and sends the new state: the page shows it without a reload.
+  const declined = { at_s: at + 1, from: "proposed", to: "declined", actor: ours.member.id, for: "", note: "declined", comment: "" };
+  assert.equal((await sendState("declined", [proposedAt, declined])).status, "received");
+  await page.getByTestId("etat-echange").filter({ hasText: "Refusé" }).waitFor();
+  await page.getByText("Envoyé à l’installation partenaire", { exact: false }).waitFor({ state: "hidden" });
+  await page.context().close();
 });

@@ -79,7 +79,13 @@ async function toError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, problem.code ?? "error", detail, problem.errors ?? []);
 }
 
-export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+/** An answer's status with its body: a 202 (sent on, not done yet) reads differently from a 200. */
+export interface Answered<T> {
+  status: number;
+  data: T;
+}
+
+export async function send<T>(method: string, path: string, options: CallOptions = {}): Promise<Answered<T>> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -95,9 +101,13 @@ export async function call<T>(method: string, path: string, options: CallOptions
   sawAnswer(response.headers.has("X-Maillon-Copy"));
   if (response.status === 401 && options.token === undefined && session.signedIn()) session.expire();
   if (!response.ok) throw await toError(response);
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return { status: 204, data: undefined as T };
   const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+  return { status: response.status, data: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  return (await send<T>(method, path, options)).data;
 }
 
 export const get = <T>(path: string, options?: CallOptions) => call<T>("GET", path, options);

@@ -139,6 +139,8 @@ export interface Exchange {
   returns?: { provider: boolean; receiver: boolean; staff: boolean };
   given_offer_id?: string | null;
   no_show_member_id?: string | null;
+  /** With a member of a partner installation: that installation (where the exchange lives, on its mirror). */
+  partner_url?: string | null;
   created_at?: string;
   proposed_at?: string;
   updated_at?: string;

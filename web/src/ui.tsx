@@ -91,6 +91,15 @@ export function Notice({ children }: { children: ComponentChildren }) {
   );
 }
 
+/** The host of a partner installation's address, as members know it ("maillon.exemple.fr"). */
+export function partnerHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /** Field message from an API error, for fields named `name` (or any of `names`). */
 export function fieldError(error: unknown, ...names: string[]): string | undefined {
   if (!(error instanceof ApiError)) return undefined;

@@ -1,7 +1,7 @@
 // Exchanges: proposing one, the list of mine, and one exchange's page with the actions its
 // state allows (accept, decline, confirm, cancel, dispute), its messages and the rating.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post, query } from "../api";
+import { ApiError, get, post, query, send } from "../api";
 import { listingOf, listingPath, sites } from "../catalog";
 import type { ListingRef } from "../catalog";
 import { onNotifications } from "../live";
@@ -9,7 +9,7 @@ import { SitePicker } from "../sitepicker";
 import { navigate } from "../router";
 import { session } from "../session";
 import type { Exchange, Listing, Message, Page, PublicMember } from "../types";
-import { Alert, ConfirmButton, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, STATE_LABEL, useAction, useLoad } from "../ui";
+import { Alert, ConfirmButton, Field, fieldError, formatDate, formatMinutes, Loading, Notice, PageTitle, partnerHost, STATE_LABEL, useAction, useLoad } from "../ui";
 import { lazy } from "../lazy";
 import { defaultLoanDates, isLoan, LoanFacts, LoanFields, loanBody, LoanSteps, noShowPossible } from "./loans";
 import type { LoanDates } from "./loans";
@@ -22,11 +22,14 @@ export function ProposeForm({
   target,
   minutes: initial,
   mode,
+  partner = false,
   onCancel,
 }: {
   target: { match_id?: string; offer_id?: string; request_id?: string };
   minutes: number;
   mode?: string;
+  /** A partner installation's offer: a place of ours means nothing to its owner. */
+  partner?: boolean;
   onCancel: () => void;
 }) {
   const loan = mode === "lend" && !!target.offer_id;
@@ -92,13 +95,15 @@ export function ProposeForm({
       <Field label="Message (facultatif)" error={fieldError(action.error, "message")}>
         {(p) => <textarea {...p} rows={2} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
       </Field>
-      <SitePicker
-        label="Lieu de remise (facultatif)"
-        emptyLabel="À convenir"
-        value={site}
-        onChange={(s) => setSite(s?.id ?? "")}
-        error={fieldError(action.error, "site_id")}
-      />
+      {!partner && (
+        <SitePicker
+          label="Lieu de remise (facultatif)"
+          emptyLabel="À convenir"
+          value={site}
+          onChange={(s) => setSite(s?.id ?? "")}
+          error={fieldError(action.error, "site_id")}
+        />
+      )}
       {!loan && (
         <Field label="Date et heure (facultatif)" error={fieldError(action.error, "scheduled_at")}>
           {(p) => <input {...p} type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />}
@@ -116,25 +121,31 @@ export function ProposeForm({
   );
 }
 
-const names = new Map<string, Promise<string>>();
-function memberName(id: string): Promise<string> {
+const names = new Map<string, Promise<string | null>>();
+function memberName(id: string): Promise<string | null> {
   if (!names.has(id)) {
     names.set(
       id,
       get<PublicMember>(`/v1/members/${id}`)
         .then((m) => m.display_name)
-        .catch(() => "un membre"),
+        .catch(() => null),
     );
   }
   return names.get(id)!;
 }
 
-function Name({ id }: { id: string }) {
+/** How a party is named when their profile is not to be read here. */
+function unknownParty(exchange: Exchange): string {
+  return exchange.partner_url ? `un membre de ${partnerHost(exchange.partner_url)}` : "un membre";
+}
+
+/** A party to the exchange: "vous", their name, or who they are when it is not known here. */
+function Name({ id, exchange }: { id: string; exchange: Exchange }) {
   const [name, setName] = useState("…");
   useEffect(() => {
     if (id === session.memberId()) setName("vous");
-    else void memberName(id).then(setName);
-  }, [id]);
+    else void memberName(id).then((found) => setName(found ?? unknownParty(exchange)));
+  }, [id, exchange.partner_url]);
   return <>{name}</>;
 }
 
@@ -193,12 +204,18 @@ export function ExchangesPage() {
               <li class="card" key={x.id}>
                 <h2 class="card-title">
                   <a href={`/echanges/${x.id}`}>
-                    Échange avec <Name id={roleOf(x, session.memberId() ?? "") === "provider" ? x.receiver_id : x.provider_id} />
+                    Échange avec <Name id={roleOf(x, session.memberId() ?? "") === "provider" ? x.receiver_id : x.provider_id} exchange={x} />
                   </a>
                 </h2>
                 <p>
                   <span class={`badge badge--${x.state}`}>{STATE_LABEL[x.state] ?? x.state}</span> · {formatMinutes(x.minutes)} ·{" "}
                   {roleText(x, roleOf(x, session.memberId() ?? ""))}
+                  {x.partner_url && (
+                    <>
+                      {" "}
+                      · <span class="badge">Installation partenaire</span>
+                    </>
+                  )}
                 </p>
                 <p>
                   Annonce : <ListingLink exchange={x} />
@@ -227,15 +244,26 @@ export function ExchangesPage() {
 // shortly: the next state comes from the ledger, not from this page.
 const SETTLING_POLL_MS = 1000;
 const SETTLING_STATES = ["accepting", "completing"];
+// An action on the mirror of an exchange living at a partner installation is sent there (202):
+// its new state comes back over the link a few seconds later. The page looks again meanwhile.
+const RELAY_POLL_MS = 1500;
+const RELAY_WAIT_MS = 15_000;
 
-function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exchange) => void }) {
+/** What an action changes on an exchange: when it differs, the partner's answer has come. */
+function footprint(x: Exchange): string {
+  return JSON.stringify([x.state, x.confirmations, x.returns, x.history?.length, x.updated_at]);
+}
+
+function Actions({ exchange, onChange, onRelayed }: { exchange: Exchange; onChange: (x: Exchange) => void; onRelayed: () => void }) {
   const me = session.memberId() ?? "";
   const action = useAction();
   const role = roleOf(exchange, me);
+  const partner = !!exchange.partner_url;
   const act = (verb: string, body?: unknown) =>
     action.run(async () => {
-      const answer = await post<Exchange | undefined>(`/v1/exchanges/${exchange.id}/${verb}`, body);
-      onChange(answer && answer.id ? answer : await get<Exchange>(`/v1/exchanges/${exchange.id}`));
+      const answer = await send<Exchange | undefined>("POST", `/v1/exchanges/${exchange.id}/${verb}`, { body });
+      if (answer.status === 202 && partner) return onRelayed();
+      onChange(answer.data && answer.data.id ? answer.data : await get<Exchange>(`/v1/exchanges/${exchange.id}`));
     });
   const iProposed = exchange.proposer_id === me;
   // Loans and swaps go by hand-overs (and a loan by its return), not by "it took place".
@@ -254,7 +282,8 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
       <ConfirmButton label="Annuler l’échange" question="Annuler cet échange ? Les crédits réservés seront libérés." yes="Oui, annuler l’échange" onConfirm={() => act("cancel")} />,
     );
   }
-  if (noShowPossible(exchange) && role !== "staff") {
+  // Across installations, a no-show and a dispute are not relayed (yet): the accueil sees to them.
+  if (noShowPossible(exchange) && role !== "staff" && !partner) {
     const other = role === "provider" ? exchange.receiver_id : exchange.provider_id;
     buttons.push(
       <ConfirmButton
@@ -265,7 +294,7 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
       />,
     );
   }
-  if (exchange.state === "accepted" || exchange.state === "completing") {
+  if ((exchange.state === "accepted" || exchange.state === "completing") && !partner) {
     buttons.push(
       <button type="button" class="button button--danger" onClick={() => act("dispute", { reason: "Signalé depuis l’interface web" })}>
         Signaler un problème
@@ -279,13 +308,14 @@ function Actions({ exchange, onChange }: { exchange: Exchange; onChange: (x: Exc
       {exchange.reason === "insufficient-credits" && exchange.state === "proposed" && (
         <Notice>Crédits insuffisants : l’échange n’a pas pu être accepté.</Notice>
       )}
-      {objectLoop && <LoanSteps exchange={exchange} role={role} act={(verb, body) => act(verb, body)} />}
+      {objectLoop && <LoanSteps exchange={exchange} role={role} partner={partner} act={(verb, body) => act(verb, body)} />}
       {buttons.length > 0 && <div class="row" aria-busy={action.busy}>{buttons}</div>}
     </div>
   );
 }
 
-function Messages({ id, proposal, tick }: { id: string; proposal?: { author: string; body: string; at?: string }; tick: number }) {
+function Messages({ exchange, proposal, tick }: { exchange: Exchange; proposal?: { author: string; body: string; at?: string }; tick: number }) {
+  const id = exchange.id;
   const list = useLoad(async () => (await get<Page<Message>>(`/v1/exchanges/${id}/messages?limit=100`)).items, [id, tick]);
   const [body, setBody] = useState("");
   const action = useAction();
@@ -306,7 +336,7 @@ function Messages({ id, proposal, tick }: { id: string; proposal?: { author: str
           {proposal && (
             <li>
               <strong>
-                <Name id={proposal.author} />
+                <Name id={proposal.author} exchange={exchange} />
               </strong>{" "}
               <span class="hint">avec la proposition{proposal.at ? `, ${formatDate(proposal.at)}` : ""}</span>
               <p>{proposal.body}</p>
@@ -315,7 +345,7 @@ function Messages({ id, proposal, tick }: { id: string; proposal?: { author: str
           {(list.data ?? []).map((m) => (
             <li key={m.id}>
               <strong>
-                <Name id={m.author_id} />
+                <Name id={m.author_id} exchange={exchange} />
               </strong>{" "}
               <span class="hint">{formatDate(m.created_at)}</span>
               <p>{m.body}</p>
@@ -398,6 +428,25 @@ export function ExchangePage({ id }: { id: string }) {
       }),
     [id],
   );
+  // An action sent to the partner installation: the footprint it started from, until when to wait.
+  const [relayed, setRelayed] = useState<{ from: string; until: number } | null>(null);
+  const [relayLate, setRelayLate] = useState(false);
+  const [polls, setPolls] = useState(0);
+  useEffect(() => {
+    if (!relayed || !x) return;
+    if (footprint(x) !== relayed.from) return setRelayed(null);
+    if (Date.now() >= relayed.until) {
+      setRelayed(null);
+      return setRelayLate(true);
+    }
+    const timer = setTimeout(() => void exchange.reload().then(() => setPolls((n) => n + 1)), RELAY_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [x, relayed, polls]);
+  const onRelayed = () => {
+    if (!x) return;
+    setRelayLate(false);
+    setRelayed({ from: footprint(x), until: Date.now() + RELAY_WAIT_MS });
+  };
   useEffect(() => {
     // A loan's deposit is held by the ledger after the acceptance: its hand-over waits for it.
     const depositPending = x?.state === "accepted" && x.deposit_state === "sent";
@@ -415,6 +464,12 @@ export function ExchangePage({ id }: { id: string }) {
       <Loading when={exchange.loading && !x}>
         {x && (
           <>
+            {x.partner_url && (
+              <Notice>
+                Échange avec un membre d’une installation partenaire ({partnerHost(x.partner_url)}). La conversation et les avis ne passent pas encore d’une
+                installation à l’autre : pour vous joindre, passez par l’accueil de votre tiers-lieu.
+              </Notice>
+            )}
             <dl class="facts">
               <dt>Annonce</dt>
               <dd>
@@ -438,11 +493,11 @@ export function ExchangePage({ id }: { id: string }) {
               <dd>{formatMinutes(x.minutes)}</dd>
               <dt>{isLoan(x) ? "Prête l’objet" : "Rend le service ou donne"}</dt>
               <dd>
-                <Name id={x.provider_id} />
+                <Name id={x.provider_id} exchange={x} />
               </dd>
               <dt>{isLoan(x) ? "Emprunte" : "Reçoit"}</dt>
               <dd>
-                <Name id={x.receiver_id} />
+                <Name id={x.receiver_id} exchange={x} />
               </dd>
               {isLoan(x) ? (
                 <LoanFacts exchange={x} />
@@ -456,14 +511,31 @@ export function ExchangePage({ id }: { id: string }) {
               <dd>
                 <SiteName id={x.site_id} />
               </dd>
+              {x.partner_url && x.message && (
+                <>
+                  <dt>Message de la proposition</dt>
+                  <dd>{x.message}</dd>
+                </>
+              )}
             </dl>
-            <Actions exchange={x} onChange={(next) => exchange.setData(next)} />
-            {x.state === "completed" && <Rating id={x.id} />}
-            <Messages
-              id={x.id}
-              tick={tick}
-              proposal={x.message ? { author: x.proposer_id ?? x.receiver_id, body: x.message, at: x.proposed_at } : undefined}
-            />
+            {relayed ? (
+              <Notice>Envoyé à l’installation partenaire : l’échange se mettra à jour dans quelques secondes.</Notice>
+            ) : (
+              <>
+                {relayLate && (
+                  <Notice>L’installation partenaire n’a pas encore répondu : l’échange se mettra à jour dès qu’elle l’aura fait. Revenez sur cette page un peu plus tard.</Notice>
+                )}
+                <Actions exchange={x} onChange={(next) => exchange.setData(next)} onRelayed={onRelayed} />
+              </>
+            )}
+            {x.state === "completed" && !x.partner_url && <Rating id={x.id} />}
+            {!x.partner_url && (
+              <Messages
+                exchange={x}
+                tick={tick}
+                proposal={x.message ? { author: x.proposer_id ?? x.receiver_id, body: x.message, at: x.proposed_at } : undefined}
+              />
+            )}
           </>
         )}
       </Loading>

@@ -7,7 +7,7 @@ import { categories, categoryLabel, sites } from "../catalog";
 import { MapView } from "../map";
 import { session } from "../session";
 import type { Item, Listing, PublicMember } from "../types";
-import { Alert, CONDITION_LABEL, formatDate, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, STATUS_LABEL, useAction, useLoad } from "../ui";
+import { Alert, CONDITION_LABEL, formatDate, formatMinutes, Loading, MODE_LABEL, Notice, PageTitle, partnerHost, STATUS_LABEL, useAction, useLoad } from "../ui";
 import { ProposeForm } from "./exchanges";
 import { lazy } from "../lazy";
 
@@ -23,15 +23,6 @@ export function photoUrl(id: string, thumb = false): string {
 
 function gone(error: unknown): unknown {
   return error instanceof ApiError && error.status === 404 ? new ApiError(404, error.code, "Annonce introuvable.", []) : error;
-}
-
-/** The host of a partner installation's address, as members know it ("maillon.exemple.fr"). */
-function partnerHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }
 
 function Owner({ id }: { id: string }) {
@@ -173,6 +164,34 @@ function ItemPage({ id }: { id: string }) {
   );
 }
 
+/**
+ * A partner installation's listing proposed on from here: an offer, but a swap (a listing of
+ * ours given in return does not cross installations). The exchange then lives here and its
+ * owner answers from their own installation.
+ */
+function takenUpHere(side: "offer" | "request", l: Listing): boolean {
+  return side === "offer" && l.mode !== "swap";
+}
+
+/** Where a partner installation's listing comes from, and what may be done with it from here. */
+function PartnerNotice({ side, listing: l }: { side: "offer" | "request"; listing: Listing }) {
+  const host = partnerHost(l.partner_url ?? "");
+  if (takenUpHere(side, l)) {
+    return (
+      <Notice>
+        Cette annonce vient d’une communauté partenaire, hébergée par {host}. Vous pouvez proposer l’échange d’ici : son auteur vous répondra depuis son
+        installation.{l.mode === "lend" ? " Ses disponibilités sont tenues là-bas : les dates vous seront confirmées à son accord." : ""}
+      </Notice>
+    );
+  }
+  return (
+    <Notice>
+      Cette annonce vient d’une communauté partenaire, hébergée par {host}. {side === "request" ? "Une demande" : "Un troc"} se prend auprès de cette communauté :
+      l’échange ne se propose pas depuis ce site. L’accueil de votre tiers-lieu peut vous mettre en relation.
+    </Notice>
+  );
+}
+
 export function ListingPage({ side, id }: { side: "offer" | "request"; id: string }) {
   const listing = useLoad(() => get<Listing>(`/v1/${side}s/${id}`), [side, id]);
   // The depot's objects are listed as offers too (depot_item_id): their page is the object's.
@@ -244,18 +263,14 @@ function ListingView({ side, listing }: { side: "offer" | "request"; listing: Re
                   Voir le quartier sur la carte
                 </button>
               ))}
-            {l.partner_url && (
-              <Notice>
-                Cette annonce vient d’une communauté partenaire, hébergée par {partnerHost(l.partner_url)}. Elle se prend auprès de cette communauté : l’échange ne
-                se propose pas depuis ce site. L’accueil de votre tiers-lieu peut vous mettre en relation.
-              </Notice>
-            )}
-            {l.member_id !== session.memberId() && l.status === "active" && !l.partner_url &&
+            {l.partner_url && <PartnerNotice side={side} listing={l} />}
+            {l.member_id !== session.memberId() && l.status === "active" && (!l.partner_url || takenUpHere(side, l)) &&
               (proposing ? (
                 <ProposeForm
                   target={side === "offer" ? { offer_id: l.id } : { request_id: l.id }}
                   minutes={l.price_minutes || l.duration_minutes || 60}
                   mode={side === "offer" ? l.mode : undefined}
+                  partner={!!l.partner_url}
                   onCancel={() => setProposing(false)}
                 />
               ) : (

@@ -87,11 +87,15 @@ export function LoanFacts({ exchange: x }: { exchange: Exchange }) {
       </dd>
       <dt>Caution</dt>
       <dd>{x.deposit_minutes ? `${formatMinutes(x.deposit_minutes)}, ${DEPOSIT_TEXT[x.deposit_state ?? "none"] ?? x.deposit_state}` : "aucune"}</dd>
-      <dt>Prolongations</dt>
-      <dd>
-        {x.renewals ?? 0} sur {x.max_renewals ?? 2}
-        {x.requested_due_at ? ` · demandée jusqu’au ${formatDay(x.requested_due_at)}` : ""}
-      </dd>
+      {!x.partner_url && (
+        <>
+          <dt>Prolongations</dt>
+          <dd>
+            {x.renewals ?? 0} sur {x.max_renewals ?? 2}
+            {x.requested_due_at ? ` · demandée jusqu’au ${formatDay(x.requested_due_at)}` : ""}
+          </dd>
+        </>
+      )}
     </>
   );
 }
@@ -121,8 +125,21 @@ function RenewForm({ exchange, act }: { exchange: Exchange; act: (verb: string, 
   );
 }
 
-/** What each person may do at this step of a loan or a swap; staff act for both parties. */
-export function LoanSteps({ exchange: x, role, act }: { exchange: Exchange; role: Role; act: (verb: string, body?: unknown) => Promise<void> }) {
+/**
+ * What each person may do at this step of a loan or a swap; staff act for both parties. With a
+ * partner installation (`partner`) only the hand-over and the return cross: no renewal, no loss.
+ */
+export function LoanSteps({
+  exchange: x,
+  role,
+  partner = false,
+  act,
+}: {
+  exchange: Exchange;
+  role: Role;
+  partner?: boolean;
+  act: (verb: string, body?: unknown) => Promise<void>;
+}) {
   const loan = isLoan(x);
   const out: preact.JSX.Element[] = [];
   const handed = role === "staff" ? x.confirmations?.staff : x.confirmations?.[role];
@@ -147,13 +164,13 @@ export function LoanSteps({ exchange: x, role, act }: { exchange: Exchange; role
         </button>,
       );
     if (x.state === "late") notes.push("Le prêt est en retard : rendez l’objet au plus vite. Aucune prolongation n’est possible.");
-    if (role === "provider" && x.requested_due_at)
+    if (role === "provider" && x.requested_due_at && !partner)
       out.push(
         <button type="button" class="button" onClick={() => act("renew/accept")}>
           Accepter la prolongation jusqu’au {formatDay(x.requested_due_at)}
         </button>,
       );
-    if (role === "staff")
+    if (role === "staff" && !partner)
       out.push(
         <ConfirmButton
           label="Déclarer l’objet perdu ou abîmé"
@@ -163,7 +180,8 @@ export function LoanSteps({ exchange: x, role, act }: { exchange: Exchange; role
         />,
       );
   }
-  const canRenew = loan && role === "receiver" && x.state === "handed_over" && !x.requested_due_at && (x.renewals ?? 0) < (x.max_renewals ?? 2);
+  const canRenew =
+    loan && !partner && role === "receiver" && x.state === "handed_over" && !x.requested_due_at && (x.renewals ?? 0) < (x.max_renewals ?? 2);
   return (
     <>
       {notes.map((n) => (
