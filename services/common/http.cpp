@@ -689,7 +689,7 @@ void HttpServer::start() {
   // Pistache refuses oversize bodies itself past this; below it we answer 413 as problem+json.
   auto opts = Http::Endpoint::options()
                   .threads(o.reactor_threads)
-                  .flags(Tcp::Options::ReuseAddr)
+                  .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
                   .maxRequestSize(std::max<std::size_t>(o.body_limit_bytes * 16, 1 << 20))
                   .maxResponseSize(64 << 20)
                   .keepaliveTimeout(kKeepaliveTimeout);

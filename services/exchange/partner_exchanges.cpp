@@ -110,12 +110,14 @@ void apply_state(Workflow& w, pqxx::work& tx, const FederationExchangeRelayed& r
       *m.partner_community_id != r.partner_community_id ||
       m.exchange.proposer_id != m.exchange.receiver_id ||
       m.exchange.provider_id == m.exchange.receiver_id || m.exchange.history.empty() ||
-      !optional_text(p, "scheduled_at", m.scheduled_at) ||
-      !optional_text(p, "message", m.message) || !offer_fits(tx, m))
+      !optional_text(p, "scheduled_at", m.scheduled_at) || !optional_text(p, "message", m.message))
     return drop("an exchange that does not fit", r);
   const auto before = repo::find_exchange(tx, m.exchange.id, true);
   if (before && (!before->mirror || before->partner_url != m.partner_url))
     return drop("not that installation's mirror", r);
+  // The offer is checked when the mirror is made: what its owner did to it since (closed it,
+  // kept it home) does not stop the exchange's later states (kUpsertMirror keeps the parties).
+  if (!before && !offer_fits(tx, m)) return drop("an offer that is not its provider's", r);
   if (!repo::upsert_mirror(tx, m)) return;  // an older or the same state
   const auto stored = repo::find_exchange(tx, m.exchange.id, false);
   // The object's dates, booked here when our member accepted the loan, are free again once it

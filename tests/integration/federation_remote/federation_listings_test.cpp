@@ -87,7 +87,12 @@ class FederationListings : public ::testing::Test {
   // A listing.publish (or `type`) the north's key signs, sent straight to the south's ledger.
   static HttpResult publish_as_north(const Json& listing,
                                      const std::string& type = "listing.publish") {
-    const auto secret = base64_decode(north().side.secret_key_base64());
+    return signed_message(north(), south(), listing, type);
+  }
+  // A message `from` signs, sent straight to `to`'s ledger.
+  static HttpResult signed_message(ListingInstallation& from, ListingInstallation& to,
+                                   const Json& payload, const std::string& type) {
+    const auto secret = base64_decode(from.side.secret_key_base64());
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count() +
@@ -95,12 +100,12 @@ class FederationListings : public ::testing::Test {
     const std::string body = Json{
         {"id", new_uuid()},
         {"link_id", link_id_},
-        {"from_community_id", north().side.community},
-        {"to_community_id", south().side.community},
+        {"from_community_id", from.side.community},
+        {"to_community_id", to.side.community},
         {"type", type},
         {"sent_at", format_rfc3339(now)},
-        {"payload", listing}}.dump();
-    return http_request(south().side.ledger->url(), "POST", "/federation/v1/messages", body,
+        {"payload", payload}}.dump();
+    return http_request(to.side.ledger->url(), "POST", "/federation/v1/messages", body,
                         {{"Maillon-Signature", signature_header(body, *secret)}});
   }
   // A listing as the north's ledger sends one, for the forged messages.
@@ -469,6 +474,48 @@ TEST_F(FederationListings, a_partners_forged_exchange_messages_change_nothing) {
   const Json history = exchange_as(south(), 0).get("/v1/exchanges/" + id).json()["history"];
   for (const auto& h : history) EXPECT_NE(h.value("state", ""), "accepting") << history.dump();
   EXPECT_EQ(south().side.pending_sum(), 0);
+
+  // The other way, states signed with the south's real key, copied from a true one: one that
+  // names the north's offer with another provider than its owner, one on an offer that stays
+  // home. No mirror is made of either.
+  const auto sent_state = south().side.query(
+      "SELECT payload FROM ledger.federation_outbox WHERE type = 'exchange.state' AND "
+      "transfer_id LIKE '%' || $1 ORDER BY created_at_us DESC LIMIT 1",
+      id);
+  ASSERT_EQ(sent_state.size(), 1u);
+  const Json true_state = Json::parse(sent_state[0][0].c_str());
+  const std::string kept = north_offer(gift_offer(0), "community");
+  auto forged_state = [&](const std::string& offer_id, const std::string& provider) {
+    Json state = true_state;
+    const std::string forged_id = new_uuid();
+    state["exchange_id"] = forged_id;
+    state["exchange"]["id"] = forged_id;
+    state["offer_id"] = offer_id;
+    state["exchange"]["provider_id"] = provider;
+    return state;
+  };
+  std::vector<std::string> forged;
+  for (const Json& state : {forged_state(offer, north().side.members[1].id),
+                            forged_state(kept, north().side.members[0].id)}) {
+    forged.push_back(state["exchange_id"]);
+    const HttpResult sent = signed_message(south(), north(), state, "exchange.state");
+    EXPECT_EQ(sent.json().value("status", ""), "received") << sent.body;
+  }
+  // A true proposal after them reaches the north's mirrors: by then both were read, and dropped.
+  const std::string later_offer = north_offer(gift_offer(0), "federation");
+  ASSERT_TRUE(eventually([&] { return south_sees(later_offer); }, kCrossMs));
+  const HttpResult later =
+      exchange_as(south(), 0).post("/v1/exchanges", {{"offer_id", later_offer}});
+  ASSERT_EQ(later.status, 201) << later.body;
+  ASSERT_TRUE(state_becomes(north(), 0, later.json()["id"], "proposed"));
+  for (const std::string& forged_id : forged) {
+    EXPECT_EQ(
+        north()
+            .side.query("SELECT count(*) FROM exchange.exchanges WHERE id = $1", forged_id)[0][0]
+            .as<int>(),
+        0)
+        << forged_id;
+  }
 }
 
 // Matching across installations: the south's request that crosses is matched with the north's
