@@ -100,15 +100,22 @@ void SearchIndex::catch_up() {
 }
 
 void SearchIndex::read_feed() {
-  // The partners with the feed: a handful of rows, and one poll bounds how long a suspended
-  // link still lets listings cross.
+  // The partners with the feed, at most every kPartnersReadEvery: a handful of rows, and that
+  // bounds how long a suspended link still lets listings cross. A create waiting for its own
+  // listing reads the feed; reading the links each time cost a statement per create.
+  constexpr auto kPartnersReadEvery = std::chrono::milliseconds(200);
+  const auto now = std::chrono::steady_clock::now();
+  const bool links_due = now - partners_read_ >= kPartnersReadEvery;
   auto [feed, partners] = read_only(db_, [&](pqxx::transaction_base& tx) {
-    return std::pair{read_listing_feed(tx, next_xact_), federation_partners::all_active(tx)};
+    auto rows = read_listing_feed(tx, next_xact_);
+    return std::pair{std::move(rows),
+                     links_due ? std::optional(federation_partners::all_active(tx)) : std::nullopt};
   });
   apply(std::move(feed.rows));
-  {
+  if (partners) {
     std::unique_lock lock(model_mutex_);
-    partners_ = std::move(partners);
+    partners_ = std::move(*partners);
+    partners_read_ = now;
   }
   next_xact_ = std::move(feed.next_xact);
 }

@@ -79,6 +79,9 @@ class SearchIndex {
 
   std::mutex feed_mutex_;  // one feed read at a time; guards next_xact_ and the counters
   std::string next_xact_ = "0";
+  // When the partners were last read (guarded by feed_mutex_): a create that waits for its own
+  // listing in the index reads the feed, and the links need not be read again each time.
+  std::chrono::steady_clock::time_point partners_read_{};
   uint64_t requested_ = 0, started_ = 0, completed_ = 0;
   std::mutex request_mutex_;
 
