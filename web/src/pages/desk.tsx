@@ -33,8 +33,12 @@ function FindMember() {
   const acting = session.actingFor();
   const find = (event: Event) => {
     event.preventDefault();
+    // What the field holds now: a search sent right after typing (a scan, a quick Enter) may
+    // come before the state of the last keystroke was rendered, and would search the old text.
+    const input = (event.currentTarget as HTMLFormElement).querySelector<HTMLInputElement>("input[type=search]");
+    const q = input?.value ?? text;
     setFound(null);
-    void action.run(async () => setFound(await findMembers(text)));
+    void action.run(async () => setFound(await findMembers(q)));
   };
   return (
     <section aria-labelledby="titre-membre">
