@@ -39,6 +39,14 @@ void read_relay(EventFields& f, T& d) {
   d.payload = payload->dump();
 }
 
+template <class T, class Fields>
+nlohmann::json write_relay(const T& d, const Fields& fields) {
+  nlohmann::json data = nlohmann::json::object();
+  write_fields(data, d, fields);
+  data["payload"] = nlohmann::json::parse(d.payload);
+  return data;
+}
+
 }  // namespace
 
 Read<ExchangeRelayCommand> ExchangeRelayCommand::read(const Event& e) {
@@ -51,10 +59,7 @@ Read<ExchangeRelayCommand> ExchangeRelayCommand::read(const Event& e) {
 }
 
 nlohmann::json ExchangeRelayCommand::data() const {
-  nlohmann::json data = nlohmann::json::object();
-  write_fields(data, *this, kCommandFields);
-  data["payload"] = nlohmann::json::parse(payload);
-  return data;
+  return write_relay(*this, kCommandFields);
 }
 
 Read<FederationExchangeRelayed> FederationExchangeRelayed::read(const Event& e) {
@@ -67,10 +72,7 @@ Read<FederationExchangeRelayed> FederationExchangeRelayed::read(const Event& e) 
 }
 
 nlohmann::json FederationExchangeRelayed::data() const {
-  nlohmann::json data = nlohmann::json::object();
-  write_fields(data, *this, kRelayedFields);
-  data["payload"] = nlohmann::json::parse(payload);
-  return data;
+  return write_relay(*this, kRelayedFields);
 }
 
 }  // namespace maillon

@@ -34,22 +34,30 @@ void read_visibility(pqxx::work& tx, const std::string& side, ListingCopy& copy)
   }
 }
 
-std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
-                                     const std::string& side) {
-  // In a savepoint: an owner of an older release without the function (or without its revision)
-  // is only a listing not found, not an aborted transaction; the proposal then waits for the
-  // listing's event as before.
+// One row of a function another service publishes, read in a savepoint: an owner of an older
+// release without the function (or without a column) is only a row not found, not an aborted
+// transaction; the caller then waits for the event as before.
+std::optional<pqxx::row> published_row(pqxx::work& tx, const char* savepoint, const char* query,
+                                       const std::string& id) {
   try {
-    pqxx::subtransaction sub(tx, "listing_from_owner");
-    const auto r = sub.exec_params(side == "offer" ? kOfferCopy : kRequestCopy, id);
+    pqxx::subtransaction sub(tx, savepoint);
+    const auto r = sub.exec_params(query, id);
     sub.commit();
     if (r.empty()) return std::nullopt;
-    ListingCopy copy = read_copy(r[0]);
-    read_visibility(tx, side, copy);
-    return copy;
+    return r[0];
   } catch (const pqxx::sql_error&) {
     return std::nullopt;
   }
+}
+
+std::optional<ListingCopy> owner_row(pqxx::work& tx, const std::string& id,
+                                     const std::string& side) {
+  const auto row =
+      published_row(tx, "listing_from_owner", side == "offer" ? kOfferCopy : kRequestCopy, id);
+  if (!row) return std::nullopt;
+  ListingCopy copy = read_copy(*row);
+  read_visibility(tx, side, copy);
+  return copy;
 }
 
 }  // namespace
@@ -64,34 +72,22 @@ std::optional<ListingCopy> listing_from_owner(pqxx::work& tx, const std::string&
 
 std::optional<ListingCopy> partner_offer_copy(pqxx::work& tx, const std::string& id) {
   if (!is_uuid(id)) return std::nullopt;
-  try {
-    pqxx::subtransaction sub(tx, "partner_offer_copy");
-    const auto r = sub.exec_params(kPartnerOfferCopy, id);
-    sub.commit();
-    if (r.empty()) return std::nullopt;
-    ListingCopy l;
-    read_columns(r[0], l.id, l.side, l.member_id, l.community_id, l.price_minutes, l.status, l.mode,
-                 l.deposit_minutes, l.capacity, l.visibility, l.partner_url);
-    return l;
-  } catch (const pqxx::sql_error&) {
-    return std::nullopt;
-  }
+  const auto row = published_row(tx, "partner_offer_copy", kPartnerOfferCopy, id);
+  if (!row) return std::nullopt;
+  ListingCopy l;
+  read_columns(*row, l.id, l.side, l.member_id, l.community_id, l.price_minutes, l.status, l.mode,
+               l.deposit_minutes, l.capacity, l.visibility, l.partner_url);
+  return l;
 }
 
 std::optional<std::pair<std::string, std::string>> match_from_owner(pqxx::work& tx,
                                                                     const std::string& id) {
   if (!is_uuid(id)) return std::nullopt;
-  try {
-    pqxx::subtransaction sub(tx, "match_from_owner");
-    const auto r = sub.exec_params(kMatchCopy, id);
-    sub.commit();
-    if (r.empty()) return std::nullopt;
-    auto match = std::make_pair(r[0][0].as<std::string>(), r[0][1].as<std::string>());
-    repo::upsert_match(tx, id, match.first, match.second);
-    return match;
-  } catch (const pqxx::sql_error&) {
-    return std::nullopt;
-  }
+  const auto row = published_row(tx, "match_from_owner", kMatchCopy, id);
+  if (!row) return std::nullopt;
+  auto match = std::make_pair((*row)[0].as<std::string>(), (*row)[1].as<std::string>());
+  repo::upsert_match(tx, id, match.first, match.second);
+  return match;
 }
 
 }  // namespace maillon::exchange

@@ -79,8 +79,7 @@ Json on_exchange_message(RemoteFederation& f, pqxx::work& tx, const Link& link, 
   // Whoever acts over there is their member, never one of ours.
   if (e.type == kExchangeAct) {
     const std::string member = payload_text(e.payload, "member_id");
-    if (!is_uuid(member) || !tx.exec_params(kIsOurMemberAccount, member).empty() ||
-        payload_text(e.payload, "act_id").empty())
+    if (!is_uuid(member) || is_our_member(tx, member) || payload_text(e.payload, "act_id").empty())
       return relay_answer("refused", "invalid-exchange");
   }
   FederationExchangeRelayed relayed;

@@ -12,9 +12,3 @@ FROM federation_outbox
 WHERE transfer_id = $1
   AND type = $2
 LIMIT 1;
-
--- name: kIsOurMemberAccount
--- A member of ours (the ledger knows every member by their account).
-SELECT 1
-FROM accounts
-WHERE member_id = $1::uuid;

@@ -193,6 +193,10 @@ Json listing_answer(std::string_view status, std::string_view reason = "") {
 
 }  // namespace
 
+bool is_our_member(pqxx::work& tx, const std::string& member_id) {
+  return !tx.exec_params(kIsOurMember, member_id).empty();
+}
+
 void keep_listing_event(pqxx::work& tx, const Event& e) {
   const ListingStreamEvent l = ListingStreamEvent::read(e).value();
   if (!l.revision) return;  // a previous release's event: nothing to order it by, never crossed
@@ -247,7 +251,7 @@ Json on_listing_message(RemoteFederation& f, pqxx::work& tx, const Link& link, c
     return listing_answer("refused", "partner-community-is-ours");
   shared.crossing = e.type == kListingPublish;
   if (const auto listing = partner_listing(e.payload, link)) {
-    if (!tx.exec_params(kIsOurMember, (*listing)["member_id"].get<std::string>()).empty())
+    if (is_our_member(tx, (*listing)["member_id"].get<std::string>()))
       return listing_answer("refused", "invalid-listing");
     shared.side = (*listing)["side"];
     shared.listing_id = (*listing)["id"];

@@ -47,7 +47,8 @@ ON CONFLICT (link_id, community_id, listing_id) DO UPDATE
 SET revision = EXCLUDED.revision, crossing = EXCLUDED.crossing;
 
 -- name: kIsOurMember
--- A partner's listing naming one of our members as its owner would pass as theirs here.
+-- A member with an account here: a partner never speaks for one of ours (a listing it says is
+-- theirs, an exchange act in their name).
 SELECT 1
 FROM accounts
 WHERE member_id = $1::uuid;

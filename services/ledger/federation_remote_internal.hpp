@@ -53,6 +53,9 @@ Json reconcile_view(pqxx::work& tx, const Link& link);
 Json leg_json(const ClearingLeg& leg);
 std::optional<ClearingLeg> leg_from(const Json& j);
 
+// Whether the member has an account here: a partner never speaks for one of our members.
+bool is_our_member(pqxx::work& tx, const std::string& member_id);
+
 // Listings that cross to partner installations (federation_listings.cpp): an event of the offers
 // or requests stream kept when the listing may cross (or marked withdrawn when it no longer
 // does); one round queuing what each active link's partner was not told yet (how many); a
