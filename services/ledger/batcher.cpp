@@ -1,6 +1,5 @@
 // Group commit for transfers: the HTTP workers queue their commands per shard and one of them at
 // a time writes everything queued in one transaction per community, then wakes the others.
-#include <chrono>
 #include <functional>
 
 #include "exchange/invariant.hpp"
@@ -17,33 +16,6 @@ TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& poli
     : db_(db), outbox_(outbox), policies_(policies), clock_(std::move(clock)), metrics_(metrics) {
   if (shards == 0) throw std::invalid_argument("the ledger needs at least one batch shard");
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
-}
-
-namespace {
-// The batcher this thread announced a submission to (one request per thread at a time).
-thread_local TransferBatcher* announced = nullptr;
-}  // namespace
-
-TransferBatcher::Coming::Coming(TransferBatcher& batcher) : batcher_(batcher) {
-  if (announced != nullptr) return;
-  announced = &batcher_;
-  batcher_.coming_.fetch_add(1);
-}
-
-TransferBatcher::Coming::~Coming() {
-  if (announced != &batcher_) return;
-  batcher_.arrive();
-  // A leader may be waiting for this one: it has nothing to wait for any more.
-  for (auto& shard : batcher_.shards_) {
-    std::lock_guard lock(shard->mutex);
-    shard->arrived.notify_one();
-  }
-}
-
-void TransferBatcher::arrive() {
-  if (announced != this) return;
-  announced = nullptr;
-  coming_.fetch_sub(1);
 }
 
 TransferResult TransferBatcher::submit(const std::string& community_id, LedgerCommand command,
@@ -67,17 +39,14 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
   // One community always lands on the same shard: its commands keep their arrival order.
   Shard& shard = *shards_[std::hash<std::string>{}(community_id) % shards_.size()];
   std::unique_lock lock(shard.mutex);
-  arrive();
   shard.queue.push_back(waiter);
-  shard.queued_commands += waiter->commands.size();
-  shard.arrived.notify_one();
   while (!waiter->done) {
     if (shard.leading) {
       shard.finished.wait(lock);
       continue;
     }
     shard.leading = true;
-    std::vector<std::shared_ptr<Waiter>> batch = take_batch(shard, lock);
+    std::vector<std::shared_ptr<Waiter>> batch = take_batch(shard);
     lock.unlock();
     lead(shard, batch);
     lock.lock();
@@ -91,23 +60,11 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
   return std::move(waiter->results);
 }
 
-// Called with the shard locked by its new leader. Whole submissions only: a caller's commands
-// are never split between two transactions.
-std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batch(
-    Shard& shard, std::unique_lock<std::mutex>& lock) {
-  const auto start = std::chrono::steady_clock::now();
-  const auto linger = std::chrono::microseconds(kLeaderLingerUs);
-  const auto await_coming = std::chrono::microseconds(kLeaderAwaitComingUs);
-  // Someone announced is on the way, or (none announced) the last batch was shared.
-  const auto worth_waiting = [&] {
-    if (shard.queued_commands >= kLingerBelowCommands) return false;
-    const auto waited = std::chrono::steady_clock::now() - start;
-    if (coming_.load() > 0) return waited < await_coming;
-    return shard.last_batch_waiters > 1 && waited < linger;
-  };
-  while (worth_waiting()) {
-    shard.arrived.wait_for(lock, std::chrono::microseconds(kLeaderLingerUs));
-  }
+// Called with the shard locked by its new leader: everything queued, at once. Nobody lingers for
+// more: whoever arrives while this batch commits joins the next one, so batches grow with the
+// load by themselves (a wait for stragglers only added to every request's time, measured for
+// #22). Whole submissions only: a caller's commands are never split between two transactions.
+std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batch(Shard& shard) {
   std::vector<std::shared_ptr<Waiter>> batch;
   std::size_t commands = 0;
   while (!shard.queue.empty()) {
@@ -117,8 +74,6 @@ std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batc
     batch.push_back(std::move(shard.queue.front()));
     shard.queue.pop_front();
   }
-  shard.queued_commands -= commands;
-  shard.last_batch_waiters = batch.size();
   return batch;
 }
 

@@ -161,7 +161,6 @@ class LedgerApi : ServiceApi<LedgerUseCases> {
   }
 
   Response create_transfer(const Request& req) {
-    const TransferBatcher::Coming coming(batcher_);
     const Identity who = paying_caller(req);
     const TransferBody in = parse_transfer(parse_json_object(req.body));
     return answer(uc_.create_transfer(who, in), 201);
@@ -170,7 +169,6 @@ class LedgerApi : ServiceApi<LedgerUseCases> {
   // Many transfers in one request, each checked and answered as POST /v1/ledger/transfers
   // would; the valid ones go to the writer together, so they share its transactions.
   Response create_transfers_batch(const Request& req) {
-    const TransferBatcher::Coming coming(batcher_);
     const Identity who = paying_caller(req);
     const Json body = parse_json_object(req.body);
     const Json& items = batch_items(body);

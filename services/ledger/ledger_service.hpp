@@ -40,13 +40,6 @@ inline constexpr std::size_t kBatchCommandsMax = 4096;
 // Items of one POST /v1/ledger/transfers/batch; a request is never split across transactions.
 inline constexpr std::size_t kTransferBatchItemsMax = 1000;
 static_assert(kTransferBatchItemsMax <= kBatchCommandsMax);
-// A leader that finds fewer commands queued than this, while the previous batch was shared,
-// waits up to kLeaderLingerUs for more: under load one more commit costs more than the wait.
-inline constexpr std::size_t kLingerBelowCommands = 256;
-inline constexpr int64_t kLeaderLingerUs = 300;
-// While requests that will submit are on their way (announced by TransferBatcher::Coming), a
-// leader waits up to this long for them: one transaction for all costs less than one each.
-inline constexpr int64_t kLeaderAwaitComingUs = 2000;
 inline constexpr int kBatchRaceRetriesMax = 5;
 // Communities hash onto this many writers; one community always onto the same one.
 inline constexpr std::size_t kBatchShards = 4;
@@ -174,19 +167,6 @@ class TransferBatcher {
   TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies, std::size_t shards,
                   Clock clock = Clock(), Metrics* metrics = nullptr);
   int64_t now_us() const { return clock_.now_us(); }
-  // Announces, from the start of an HTTP request, a submission to come on this thread (once the
-  // caller is known and the body read), so that a leader waits for it rather than commit
-  // without it; it ends at that submission, or when the guard goes without one (a refusal).
-  class Coming {
-   public:
-    explicit Coming(TransferBatcher& batcher);
-    ~Coming();
-    Coming(const Coming&) = delete;
-    Coming& operator=(const Coming&) = delete;
-
-   private:
-    TransferBatcher& batcher_;
-  };
   TransferResult submit(const std::string& community_id, LedgerCommand command,
                         const std::string& actor_id);
   // Several commands of one caller, applied in order in the same transaction (at most
@@ -208,16 +188,11 @@ class TransferBatcher {
   struct Shard {
     std::mutex mutex;
     std::condition_variable finished;
-    std::condition_variable arrived;
     std::deque<std::shared_ptr<Waiter>> queue;
-    std::size_t queued_commands = 0;
-    std::size_t last_batch_waiters = 0;
     bool leading = false;
     std::map<std::string, AccountCache> caches;  // by community; only the leader touches them
   };
-  std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard, std::unique_lock<std::mutex>& lock);
-  // Ends this thread's announcement, if any (at its submission or when its guard goes).
-  void arrive();
+  std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard);  // with shard.mutex held
   void lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch);
   void run_community(const std::string& community_id, AccountCache& cache,
                      std::vector<std::shared_ptr<Waiter>>& waiters);
@@ -234,7 +209,6 @@ class TransferBatcher {
   // After a batch met an id that existed (a client's retry), this many batches read ids first.
   static constexpr int kCarefulBatchesAfterClash = 32;
   std::atomic<int> careful_batches_{0};
-  std::atomic<int> coming_{0};  // announced submissions not queued yet
 };
 
 // Stream consumers (members, ledger.commands) and periodic jobs (expiry, monthly allowance).
