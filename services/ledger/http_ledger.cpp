@@ -134,7 +134,7 @@ Json next_cursor_json(const std::optional<std::string>& next) {
 class LedgerApi : ServiceApi<LedgerUseCases> {
  public:
   LedgerApi(Service& s, PolicyCache& policies, TransferBatcher& batcher)
-      : ServiceApi(s, s.db, policies, batcher, s.clock), batcher_(batcher) {}
+      : ServiceApi(s, s.db, policies, batcher, s.clock) {}
 
   void routes() {
     const RouteBinder bind(s_.http, this);
@@ -151,8 +151,6 @@ class LedgerApi : ServiceApi<LedgerUseCases> {
   }
 
  private:
-  TransferBatcher& batcher_;
-
   // Who may move credits is answered before the body is read.
   Identity paying_caller(const Request& req) {
     Identity who = s_.auth.require(req);
