@@ -161,7 +161,7 @@ std::optional<Authenticator::Session> Authenticator::shared_session(const std::s
     log::warn("session cache unavailable; asking PostgreSQL", {{"error", e.what()}});
   }
   auto text = db_.transact([&](pqxx::work& tx) -> std::optional<std::string> {
-    auto r = tx.exec_params(kSessionIdentity, hash);
+    auto r = exec_cached(tx, kSessionIdentity, hash);
     if (r.empty() || r[0][0].is_null()) return std::nullopt;
     return std::string(r[0][0].c_str());
   });
@@ -214,7 +214,7 @@ std::optional<Identity> Authenticator::member_identity(const std::string& member
   } catch (const RedisError&) {
   }
   auto text = db_.transact([&](pqxx::work& tx) -> std::optional<std::string> {
-    auto r = tx.exec_params(kMemberIdentity, member_id);
+    auto r = exec_cached(tx, kMemberIdentity, member_id);
     if (r.empty() || r[0][0].is_null()) return std::nullopt;
     return std::string(r[0][0].c_str());
   });

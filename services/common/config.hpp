@@ -55,7 +55,10 @@ struct Config {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;
   int http_threads = 2;
-  int worker_threads = 8;
+  // A worker waits with its request while a group commit (the ledger's transfers, new listings)
+  // is written: the pool bounds how many requests can share one commit. With 8, 32 clients
+  // creating listings shared commits 4 at a time (1,236/s); with 32, 15 at a time (2,243/s).
+  int worker_threads = 32;
   std::size_t body_limit_bytes = 64 * 1024;
   RateLimit rate_limit;
   // MAILLON_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (the ingress's range).

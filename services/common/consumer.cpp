@@ -148,7 +148,7 @@ bool StreamConsumer::passes_over(const Event& event) const {
 }
 
 bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
-  auto r = tx.exec_params(kRecordApplied, group_, event.id);
+  auto r = exec_cached(tx, kRecordApplied, group_, event.id);
   if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
   Applying applying(event, stream_);
   try {

@@ -3,11 +3,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <pqxx/tablewriter>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "services/common/errors.hpp"
 #include "services/common/log.hpp"
@@ -108,6 +113,40 @@ void copy_into(pqxx::transaction_base& tx, const std::string& table,
 #pragma GCC diagnostic pop
   writer.write_raw_line(rows.take_lines());
   writer.complete();
+}
+
+std::string prepared_name(pqxx::transaction_base& tx, const std::string& sql) {
+  // MAILLON_DB_PREPARED=off: every statement unnamed, for a pooler in front of PostgreSQL that
+  // does not keep a server connection per client connection (PgBouncer's transaction mode).
+  static const bool enabled = [] {
+    const char* value = std::getenv("MAILLON_DB_PREPARED");
+    return value == nullptr || std::string_view(value) != "off";
+  }();
+  if (!enabled) return {};
+  static std::mutex mutex;
+  static std::unordered_set<std::size_t> known;  // the texts this process prepares
+  const std::size_t hash = std::hash<std::string>{}(sql);
+  {
+    std::lock_guard lock(mutex);
+    if (!known.contains(hash)) {
+      if (known.size() >= kPreparedTextsMax) return {};
+      known.insert(hash);
+    }
+  }
+  char name[24];
+  std::snprintf(name, sizeof name, "q_%016zx", hash);
+  try {
+    // Known to the connection already: a look-up and a comparison of the text, nothing sent.
+    tx.conn().prepare(name, sql);
+  } catch (const pqxx::argument_error&) {
+    return {};  // two texts of one hash: the second runs unnamed
+  }
+  return name;
+}
+
+bool Db::is_stale_plan(const pqxx::feature_not_supported& e) {
+  return std::string_view(e.what()).find("cached plan must not change result type") !=
+         std::string_view::npos;
 }
 
 void Db::prepare(std::string name, std::string sql) {

@@ -75,6 +75,11 @@ class Db {
       } catch (const pqxx::broken_connection&) {
         lease.discard();
         if (attempt >= kMaxAttempts) throw;
+      } catch (const pqxx::feature_not_supported& e) {
+        // A statement prepared on this connection before a migration changed its table: a new
+        // connection prepares it again.
+        if (!is_stale_plan(e) || attempt >= kMaxAttempts) throw;
+        lease.discard();
       }
       retried();
       std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
@@ -82,6 +87,8 @@ class Db {
   }
 
   bool ping();
+  // "cached plan must not change result type": see exec_cached.
+  static bool is_stale_plan(const pqxx::feature_not_supported& e);
   const std::string& schema() const { return schema_; }
   // Called after every commit (the outbox relay listens to it to publish at once).
   void on_commit(std::function<void()> hook) { commit_hook_ = std::move(hook); }
@@ -109,6 +116,22 @@ class Db {
   }
   void retried() { ++retries_; }
 };
+
+// One statement with parameters, run as a prepared statement of the connection it goes on: the
+// first run of a text on a connection prepares it (one round trip more, once), every later run
+// skips PostgreSQL's parse and, once the server keeps a generic plan, its planning too. Measured
+// for #22, parse and bind (which plans an unnamed statement) took more of the backends' time than
+// running the statements. A process prepares at most kPreparedTextsMax distinct texts; any
+// further text (a bug that builds SQL from values would make endless ones) runs unnamed.
+inline constexpr std::size_t kPreparedTextsMax = 2000;
+// The name `sql` is prepared under on tx's connection, or "" to run it unnamed.
+std::string prepared_name(pqxx::transaction_base& tx, const std::string& sql);
+template <class... Args>
+pqxx::result exec_cached(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  const std::string name = prepared_name(tx, sql);
+  if (name.empty()) return tx.exec_params(sql, std::forward<Args>(args)...);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
 
 // PostgreSQL values written as text one at a time, the part ArrayLiteral and CopyRows share: they
 // differ only in their syntax (how values are separated, how a text is escaped, how NULL reads).
@@ -255,7 +278,7 @@ void copy_into(pqxx::transaction_base& tx, const std::string& table,
 // Runs a read of ONE statement outside Db::transact: a single statement sees one snapshot, so
 // it needs no BEGIN/COMMIT round trips, has nothing to retry on serialization failures, and does
 // not wake the outbox relay (Db::transact's commit hook) for every read. One retry on a
-// connection lost while idle in the pool.
+// connection lost while idle in the pool, or holding a plan a migration made stale.
 template <class F>
 auto read_only(Db& db, F&& f) {
   for (int attempt = 1;; ++attempt) {
@@ -266,6 +289,9 @@ auto read_only(Db& db, F&& f) {
     } catch (const pqxx::broken_connection&) {
       lease.discard();
       if (attempt >= 2) throw;
+    } catch (const pqxx::feature_not_supported& e) {
+      if (!Db::is_stale_plan(e) || attempt >= 2) throw;
+      lease.discard();  // as Db::transact
     }
   }
 }

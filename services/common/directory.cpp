@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 
+#include "services/common/db.hpp"
 #include "services/common/directory_sql.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_members.hpp"
@@ -23,14 +24,14 @@ CommunityPolicy stored_policy(const pqxx::field& field) {
 
 void apply_community(pqxx::transaction_base& tx, const Event& e) {
   const CommunityDescribed c = CommunityDescribed::read(e).value();
-  tx.exec_params(kUpsertCommunity, c.community_id, c.name, policy_to_json(c.policy).dump(),
-                 e.occurred_at);
+  exec_cached(tx, kUpsertCommunity, c.community_id, c.name, policy_to_json(c.policy).dump(),
+              e.occurred_at);
 }
 
 void apply_site(pqxx::transaction_base& tx, const Event& e) {
   const SiteDescribed s = SiteDescribed::read(e).value();
-  tx.exec_params(kUpsertSite, s.id, s.community_id, s.name, s.kind, s.address, s.opening_hours,
-                 s.lat, s.lon, e.occurred_at);
+  exec_cached(tx, kUpsertSite, s.id, s.community_id, s.name, s.kind, s.address, s.opening_hours,
+              s.lat, s.lon, e.occurred_at);
 }
 
 }  // namespace
@@ -48,13 +49,13 @@ bool apply(pqxx::transaction_base& tx, const Event& e) {
 }
 
 std::optional<Community> community(pqxx::transaction_base& tx, const std::string& id) {
-  const pqxx::result r = tx.exec_params(kCommunity, id);
+  const pqxx::result r = exec_cached(tx, kCommunity, id);
   if (r.empty()) return std::nullopt;
   return Community{r[0][0].c_str(), r[0][1].c_str(), stored_policy(r[0][2])};
 }
 
 std::optional<CommunityPolicy> policy_of(pqxx::transaction_base& tx, const std::string& id) {
-  const pqxx::result r = tx.exec_params(kPolicy, id);
+  const pqxx::result r = exec_cached(tx, kPolicy, id);
   if (r.empty()) return std::nullopt;
   return stored_policy(r[0][0]);
 }
@@ -66,7 +67,7 @@ std::vector<std::string> community_ids(pqxx::transaction_base& tx) {
 }
 
 std::optional<Site> site(pqxx::transaction_base& tx, const std::string& id) {
-  const pqxx::result r = tx.exec_params(kSite, id);
+  const pqxx::result r = exec_cached(tx, kSite, id);
   if (r.empty()) return std::nullopt;
   const pqxx::row row = r[0];
   Site s{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), {}, row[4].c_str(), {}};

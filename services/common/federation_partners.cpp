@@ -3,6 +3,7 @@
 
 #include <pqxx/pqxx>
 
+#include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_ledger.hpp"
 #include "services/common/federation_partners_sql.hpp"
@@ -12,8 +13,8 @@ namespace maillon::federation_partners {
 bool apply(pqxx::transaction_base& tx, const Event& e) {
   if (e.type != FederationLinkUpdated::type_name()) return false;
   const FederationLinkUpdated link = FederationLinkUpdated::read(e).value();
-  tx.exec_params(kUpsertSide, link.community_id, link.partner_community_id, link.link_id,
-                 std::string(to_string(link.state)), link.partner_url, e.occurred_at);
+  exec_cached(tx, kUpsertSide, link.community_id, link.partner_community_id, link.link_id,
+              std::string(to_string(link.state)), link.partner_url, e.occurred_at);
   return true;
 }
 
@@ -21,13 +22,13 @@ std::vector<std::string> active_partners(pqxx::transaction_base& tx,
                                          const std::string& community_id) {
   static const std::string kQuery = std::string(kActiveSides) + kActiveOfCommunityTail;
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kQuery, community_id)) ids.emplace_back(row[1].c_str());
+  for (const auto& row : exec_cached(tx, kQuery, community_id)) ids.emplace_back(row[1].c_str());
   return ids;
 }
 
 bool linked(pqxx::transaction_base& tx, const std::string& a, const std::string& b) {
   static const std::string kQuery = std::string(kActiveSides) + kLinkedTail;
-  return !tx.exec_params(kQuery, a, b).empty();
+  return !exec_cached(tx, kQuery, a, b).empty();
 }
 
 std::unordered_map<std::string, std::vector<std::string>> all_active(pqxx::transaction_base& tx) {

@@ -128,7 +128,7 @@ Event Outbox::add(pqxx::work& tx, const std::string& stream, std::string type,
   const std::string full_stream = prefix_ + ":" + stream;
   trace::Span span = producer_span(full_stream, e.id, e.type);
   if (span.active()) e.traceparent = span.context().traceparent();
-  tx.exec_params(kInsertOutbox, e.id, full_stream, e.to_json());
+  exec_cached(tx, kInsertOutbox, e.id, full_stream, e.to_json());
   t_outbox_written = true;
   return e;
 }
@@ -173,7 +173,7 @@ void Outbox::add_written(pqxx::work& tx, const std::string& stream,
       [&](const std::string& event_id, const std::string& full_stream, const std::string& lines) {
         static const std::string statement =
             std::string(kInsertOutboxOnceHead) + "$1, $2, $3" + std::string(kInsertOutboxOnceTail);
-        tx.exec_params(statement, event_id, full_stream, lines);
+        exec_cached(tx, statement, event_id, full_stream, lines);
       });
   t_outbox_written = true;
 }
@@ -241,7 +241,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
   auto lease = db_.acquire();
   pqxx::work tx(lease.conn());
   tx.exec(kQueueScanOnly);
-  auto rows = tx.exec_params(kSelectUnpublished, config_.relay.batch_size);
+  auto rows = exec_cached(tx, kSelectUnpublished, config_.relay.batch_size);
   if (rows.empty()) return 0;
   std::vector<std::vector<std::string>> commands;
   ArrayLiteral ids;
@@ -268,7 +268,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
   for (const auto& r : replies) {
     if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
   }
-  tx.exec_params(kMarkPublished, ids.text());
+  exec_cached(tx, kMarkPublished, ids.text());
   tx.commit();
   metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
   rows_left_ = taken < rows.size();

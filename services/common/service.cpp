@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "services/common/db.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/job_pace.hpp"
 #include "services/common/log.hpp"
@@ -162,8 +163,8 @@ void Service::jobs_loop() {
         bool ran = false;
         take_job_found_nothing();
         db.transact([&](pqxx::work& tx) {
-          auto got = tx.exec_params("SELECT pg_try_advisory_xact_lock(hashtext($1))",
-                                    config.schema + ":" + entry.name);
+          auto got = exec_cached(tx, "SELECT pg_try_advisory_xact_lock(hashtext($1))",
+                                 config.schema + ":" + entry.name);
           ran = got[0][0].as<bool>();
           if (ran) entry.job(tx);
         });

@@ -23,7 +23,7 @@ std::vector<LabelRow> rows_of(const pqxx::result& r) {
 std::vector<LabelRow> site_item_labels(pqxx::work& tx, const std::string& site_id,
                                        const std::optional<std::vector<std::string>>& ids,
                                        int limit) {
-  return rows_of(tx.exec_params(kSiteItemLabels, site_id, ids_literal(ids), limit));
+  return rows_of(exec_cached(tx, kSiteItemLabels, site_id, ids_literal(ids), limit));
 }
 
 std::vector<LabelRow> site_lend_labels(pqxx::work& tx, const std::string& site_id,
@@ -31,13 +31,13 @@ std::vector<LabelRow> site_lend_labels(pqxx::work& tx, const std::string& site_i
                                        int limit) {
   // The offers service may not run against this database (a depot alone in a test).
   if (!tx.exec(kLendLabelsPublished)[0][0].as<bool>()) return {};
-  return rows_of(tx.exec_params(kSiteLendLabels, site_id, ids_literal(ids), limit));
+  return rows_of(exec_cached(tx, kSiteLendLabels, site_id, ids_literal(ids), limit));
 }
 
 std::vector<std::string> items_by_code(pqxx::work& tx, const std::string& site_id,
                                        const std::string& prefix) {
   std::vector<std::string> out;
-  for (const auto& row : tx.exec_params(kItemsByCode, site_id, prefix))
+  for (const auto& row : exec_cached(tx, kItemsByCode, site_id, prefix))
     out.emplace_back(row[0].c_str());
   return out;
 }

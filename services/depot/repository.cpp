@@ -83,15 +83,15 @@ DayCounters counters_from(const pqxx::row& r, pqxx::row::size_type first) {
 
 void insert_item(pqxx::work& tx, const ItemRow& row) {
   const DepotItem& i = row.item;
-  tx.exec_params(kInsertItem, i.id, i.site_id, row.community_id, i.category, i.title, i.description,
-                 std::string(to_string(i.condition)), i.weight_g, std::string(to_string(i.mode)),
-                 opt(i.dropped_by_member_id), nlohmann::json(i.photos).dump(),
-                 std::string(to_string(i.status)), i.deposited_at_s, i.available_since_s,
-                 i.deposit_rewarded, opt(row.acted_by));
+  exec_cached(tx, kInsertItem, i.id, i.site_id, row.community_id, i.category, i.title,
+              i.description, std::string(to_string(i.condition)), i.weight_g,
+              std::string(to_string(i.mode)), opt(i.dropped_by_member_id),
+              nlohmann::json(i.photos).dump(), std::string(to_string(i.status)), i.deposited_at_s,
+              i.available_since_s, i.deposit_rewarded, opt(row.acted_by));
 }
 
 std::optional<ItemRow> find_item(pqxx::work& tx, const std::string& id, bool for_update) {
-  auto r = tx.exec_params(sql(for_update ? kFindItemForUpdate : kFindItem), id);
+  auto r = exec_cached(tx, sql(for_update ? kFindItemForUpdate : kFindItem), id);
   if (r.empty()) return std::nullopt;
   return row_from(r[0]);
 }
@@ -101,27 +101,27 @@ void update_item(pqxx::work& tx, ItemRow& row) {
   const std::optional<Loan>& loan = i.loan;
   std::optional<std::string> outlet;
   if (i.outlet) outlet = std::string(to_string(*i.outlet));
-  auto r = tx.exec_params(
-      kUpdateItem, i.id, std::string(to_string(i.condition)), std::string(to_string(i.status)),
-      i.available_since_s, opt(i.reserved_by_member_id), i.reserved_until_s,
-      opt(i.collected_by_member_id), i.loans_count,
-      loan ? std::optional<int32_t>(loan->number) : std::nullopt,
-      loan ? opt(loan->member_id) : std::nullopt,
-      loan ? std::optional<int64_t>(loan->lent_at_s) : std::nullopt,
-      loan ? std::optional<int64_t>(loan->due_at_s) : std::nullopt,
-      loan ? loan->returned_at_s : std::nullopt, outlet, i.partner, row.unclaimed_notified_since_s,
-      row.loan_reminded_number, row.loan_late_number, opt(row.refused_transfer_id),
-      opt(row.refused_reason), opt(row.acted_by));
+  auto r =
+      exec_cached(tx, kUpdateItem, i.id, std::string(to_string(i.condition)),
+                  std::string(to_string(i.status)), i.available_since_s,
+                  opt(i.reserved_by_member_id), i.reserved_until_s, opt(i.collected_by_member_id),
+                  i.loans_count, loan ? std::optional<int32_t>(loan->number) : std::nullopt,
+                  loan ? opt(loan->member_id) : std::nullopt,
+                  loan ? std::optional<int64_t>(loan->lent_at_s) : std::nullopt,
+                  loan ? std::optional<int64_t>(loan->due_at_s) : std::nullopt,
+                  loan ? loan->returned_at_s : std::nullopt, outlet, i.partner,
+                  row.unclaimed_notified_since_s, row.loan_reminded_number, row.loan_late_number,
+                  opt(row.refused_transfer_id), opt(row.refused_reason), opt(row.acted_by));
   row.revision = r.at(0)[0].as<int64_t>();
 }
 
 void lock_member(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kLockMember, member_id);
+  exec_cached(tx, kLockMember, member_id);
 }
 
 std::vector<DepotItem> reserved_items_of(pqxx::work& tx, const std::string& member_id) {
   std::vector<DepotItem> out;
-  for (auto& row : rows_from(tx.exec_params(sql(kReservedBy), member_id))) {
+  for (auto& row : rows_from(exec_cached(tx, sql(kReservedBy), member_id))) {
     out.push_back(std::move(row.item));
   }
   return out;
@@ -129,7 +129,7 @@ std::vector<DepotItem> reserved_items_of(pqxx::work& tx, const std::string& memb
 
 std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id) {
   std::vector<Loan> out;
-  for (const auto& r : tx.exec_params(kOpenLoansOf, member_id)) {
+  for (const auto& r : exec_cached(tx, kOpenLoansOf, member_id)) {
     out.push_back(
         {r[0].as<int32_t>(), member_id, r[1].as<int64_t>(), r[2].as<int64_t>(), std::nullopt});
   }
@@ -140,71 +140,71 @@ std::vector<Loan> open_loans_of(pqxx::work& tx, const std::string& member_id) {
 // borrower cannot borrow at the depot either.
 void record_member_late_loan(pqxx::work& tx, const std::string& exchange_id,
                              const std::string& member_id) {
-  tx.exec_params(
-      "INSERT INTO member_late_loans (exchange_id, member_id) VALUES ($1, $2) "
-      "ON CONFLICT (exchange_id) DO NOTHING",
-      exchange_id, member_id);
+  exec_cached(tx,
+              "INSERT INTO member_late_loans (exchange_id, member_id) VALUES ($1, $2) "
+              "ON CONFLICT (exchange_id) DO NOTHING",
+              exchange_id, member_id);
 }
 
 void forget_member_late_loan(pqxx::work& tx, const std::string& exchange_id) {
-  tx.exec_params("DELETE FROM member_late_loans WHERE exchange_id = $1", exchange_id);
+  exec_cached(tx, "DELETE FROM member_late_loans WHERE exchange_id = $1", exchange_id);
 }
 
 bool has_member_late_loan(pqxx::work& tx, const std::string& member_id) {
-  return !tx.exec_params("SELECT 1 FROM member_late_loans WHERE member_id = $1 LIMIT 1", member_id)
+  return !exec_cached(tx, "SELECT 1 FROM member_late_loans WHERE member_id = $1 LIMIT 1", member_id)
               .empty();
 }
 
 std::vector<ItemRow> list_items(pqxx::work& tx, const ItemFilter& f) {
   std::optional<std::string> categories;
   if (f.categories) categories = array_literal(*f.categories);
-  return rows_from(tx.exec_params(sql(kListItems), f.site_id, f.status, f.now_s,
-                                  f.unclaimed_before_s, categories, f.after_id, f.limit));
+  return rows_from(exec_cached(tx, sql(kListItems), f.site_id, f.status, f.now_s,
+                               f.unclaimed_before_s, categories, f.after_id, f.limit));
 }
 
 std::vector<ItemRow> lapsed_reservations(pqxx::work& tx, int64_t now_s, int limit) {
-  return rows_from(tx.exec_params(sql(kLapsed), now_s, limit));
+  return rows_from(exec_cached(tx, sql(kLapsed), now_s, limit));
 }
 
 std::vector<ItemRow> unclaimed_candidates(pqxx::work& tx, int64_t now_s, int limit) {
-  return rows_from(tx.exec_params(sql(kUnclaimedCandidates), now_s, limit));
+  return rows_from(exec_cached(tx, sql(kUnclaimedCandidates), now_s, limit));
 }
 
 std::vector<ItemRow> loan_notice_candidates(pqxx::work& tx, int64_t now_s, int64_t lead_s,
                                             int limit) {
-  return rows_from(tx.exec_params(sql(kLoanNoticeCandidates), now_s, lead_s, limit));
+  return rows_from(exec_cached(tx, sql(kLoanNoticeCandidates), now_s, lead_s, limit));
 }
 
 std::vector<ItemRow> late_repeats_due(pqxx::work& tx, int64_t now_s, int64_t first_repeat_after_s,
                                       int limit) {
-  return rows_from(tx.exec_params(sql(kLateRepeatsDue), now_s, first_repeat_after_s, limit));
+  return rows_from(exec_cached(tx, sql(kLateRepeatsDue), now_s, first_repeat_after_s, limit));
 }
 
 int32_t last_late_week(pqxx::work& tx, const std::string& item_id, int32_t loan_number) {
-  return tx.exec_params(kLastLateWeek, item_id, loan_number)[0][0].as<int32_t>();
+  return exec_cached(tx, kLastLateWeek, item_id, loan_number)[0][0].as<int32_t>();
 }
 
 bool record_late_notice(pqxx::work& tx, const std::string& item_id, int32_t loan_number,
                         int32_t week, int64_t next_at_s, int64_t now_s) {
-  return !tx.exec_params(kRecordLateNotice, item_id, loan_number, week, next_at_s, now_s).empty();
+  return !exec_cached(tx, kRecordLateNotice, item_id, loan_number, week, next_at_s, now_s).empty();
 }
 
 bool record_refusal(pqxx::work& tx, const std::string& item_id, const std::string& transfer_id,
                     const std::string& reason) {
-  return tx.exec_params(kRecordRefusal, item_id, transfer_id, reason).affected_rows() == 1;
+  return exec_cached(tx, kRecordRefusal, item_id, transfer_id, reason).affected_rows() == 1;
 }
 
 void add_counters(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
                   const std::string& day, const DayCounters& a) {
   const ItemFigures& i = a.items;
-  tx.exec_params(kAddCounters, community_id, site_key, day, i.items_in, i.items_reused, i.reused_g,
-                 i.redirected_reuse_g, i.redirected_recycle_g, i.redirected_waste_g, i.loans,
-                 a.exchanges_completed, a.minutes_exchanged, a.active_members);
+  exec_cached(tx, kAddCounters, community_id, site_key, day, i.items_in, i.items_reused, i.reused_g,
+              i.redirected_reuse_g, i.redirected_recycle_g, i.redirected_waste_g, i.loans,
+              a.exchanges_completed, a.minutes_exchanged, a.active_members);
 }
 
 void mark_active(pqxx::work& tx, const std::string& community_id, const std::string& site_key,
                  const std::string& day, const std::string& member_hash) {
-  if (tx.exec_params(kMarkActive, community_id, site_key, day, member_hash).affected_rows() != 1) {
+  if (exec_cached(tx, kMarkActive, community_id, site_key, day, member_hash).affected_rows() != 1) {
     return;  // already counted that day
   }
   DayCounters one;
@@ -213,19 +213,19 @@ void mark_active(pqxx::work& tx, const std::string& community_id, const std::str
 }
 
 int forget_activity_before(pqxx::work& tx, const std::string& day, int limit) {
-  return static_cast<int>(tx.exec_params(kForgetActivity, day, limit).affected_rows());
+  return static_cast<int>(exec_cached(tx, kForgetActivity, day, limit).affected_rows());
 }
 
 DayCounters stats_totals(pqxx::work& tx, const StatsQuery& q, int64_t published_count_min) {
-  auto sums = tx.exec_params(std::string(kStatsSums) + kStatsWhere, q.community_id, q.site_key,
-                             q.from_day, q.to_day, published_count_min);
+  auto sums = exec_cached(tx, std::string(kStatsSums) + kStatsWhere, q.community_id, q.site_key,
+                          q.from_day, q.to_day, published_count_min);
   return counters_from(sums[0], 0);
 }
 
 std::vector<StatsRow> stats_rows(pqxx::work& tx, const StatsQuery& q, int limit) {
   std::vector<StatsRow> out;
-  auto r = tx.exec_params(
-      std::string(kStatsRows) + kStatsWhere + " ORDER BY day, site_key COLLATE \"C\" LIMIT $5",
+  auto r = exec_cached(
+      tx, std::string(kStatsRows) + kStatsWhere + " ORDER BY day, site_key COLLATE \"C\" LIMIT $5",
       q.community_id, q.site_key, q.from_day, q.to_day, limit);
   for (const auto& row : r) out.push_back({row[0].c_str(), row[1].c_str(), counters_from(row, 2)});
   return out;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "services/common/auth.hpp"
+#include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_depot.hpp"
 #include "services/common/json_body.hpp"
@@ -54,14 +55,14 @@ void apply_item_event(pqxx::work& tx, const Event& e) {
     reserver = item.reserved_by_member_id;
     if (item.reserved_until && parse_rfc3339_s(*item.reserved_until)) until = item.reserved_until;
   }
-  tx.exec_params(kUpsertDeskItem, item.item_id, item.site_id, e.community_id,
-                 item.revision.value_or(0), std::string(to_string(item.status)),
-                 unclaimed_change(item.change), reserver, until, item_view(e.data).dump());
+  exec_cached(tx, kUpsertDeskItem, item.item_id, item.site_id, e.community_id,
+              item.revision.value_or(0), std::string(to_string(item.status)),
+              unclaimed_change(item.change), reserver, until, item_view(e.data).dump());
 }
 
 Json section(pqxx::work& tx, const char* sql, const std::string& site_id) {
   Json items = Json::array();
-  for (const auto& r : tx.exec_params(sql, site_id, kDeskItemsMax)) {
+  for (const auto& r : exec_cached(tx, sql, site_id, kDeskItemsMax)) {
     Json item = Json::parse(r[0].c_str());
     if (!r[1].is_null() && *r[1].c_str() != '\0') item["reserved_by_member_id"] = r[1].c_str();
     items.push_back(std::move(item));

@@ -45,7 +45,7 @@ bool open_on(const nlohmann::json& hours, const std::string& date, int isodow) {
 // The site's structured hours, or nullopt (no site, free text, or nothing).
 std::optional<nlohmann::json> structured_hours(pqxx::work& tx, const std::string& site_id) {
   if (!is_uuid(site_id)) return std::nullopt;
-  const auto rows = tx.exec_params(kSiteHours, site_id);
+  const auto rows = exec_cached(tx, kSiteHours, site_id);
   if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
   const auto hours = nlohmann::json::parse(rows[0][0].c_str(), nullptr, false);
   if (!hours.is_object() || !hours.contains("weekly")) return std::nullopt;
@@ -67,19 +67,19 @@ std::optional<Hold> insert_hold(pqxx::work& tx, const std::string& offer_id,
                                 const std::string& member_id, const std::string& community_id,
                                 int64_t now_s) {
   const auto rows =
-      tx.exec_params(kInsertHold, new_uuid(), offer_id, member_id, community_id, now_s);
+      exec_cached(tx, kInsertHold, new_uuid(), offer_id, member_id, community_id, now_s);
   if (rows.empty()) return std::nullopt;
   return find_hold(tx, rows[0][0].c_str(), false);
 }
 
 std::optional<Hold> find_hold(pqxx::work& tx, const std::string& id, bool lock) {
   return hold_one(
-      tx.exec_params(std::string(kHoldColumns) + (lock ? kFindHoldLocked : kFindHold), id));
+      exec_cached(tx, std::string(kHoldColumns) + (lock ? kFindHoldLocked : kFindHold), id));
 }
 
 std::vector<Hold> queue(pqxx::work& tx, const std::string& offer_id, int limit) {
   std::vector<Hold> holds;
-  for (const auto& row : tx.exec_params(std::string(kHoldColumns) + kQueue, offer_id, limit)) {
+  for (const auto& row : exec_cached(tx, std::string(kHoldColumns) + kQueue, offer_id, limit)) {
     holds.push_back(hold_from(row));
   }
   return holds;
@@ -88,42 +88,42 @@ std::vector<Hold> queue(pqxx::work& tx, const std::string& offer_id, int limit) 
 std::vector<Hold> holds_of_member(pqxx::work& tx, const std::string& member_id, int limit) {
   std::vector<Hold> holds;
   for (const auto& row :
-       tx.exec_params(std::string(kHoldColumns) + kHoldsOfMember, member_id, limit)) {
+       exec_cached(tx, std::string(kHoldColumns) + kHoldsOfMember, member_id, limit)) {
     holds.push_back(hold_from(row));
   }
   return holds;
 }
 
 int64_t queue_length(pqxx::work& tx, const std::string& offer_id) {
-  return tx.exec_params(kQueueLength, offer_id)[0][0].as<int64_t>();
+  return exec_cached(tx, kQueueLength, offer_id)[0][0].as<int64_t>();
 }
 
 void end_hold(pqxx::work& tx, const std::string& id, const std::string& state, int64_t now_s) {
-  tx.exec_params(kEndHold, id, state, now_s);
+  exec_cached(tx, kEndHold, id, state, now_s);
 }
 
 std::optional<std::string> running_loan_borrower(pqxx::work& tx, const std::string& offer_id) {
-  const auto rows = tx.exec_params(kRunningLoanBorrower, offer_id);
+  const auto rows = exec_cached(tx, kRunningLoanBorrower, offer_id);
   if (rows.empty()) return std::nullopt;
   return std::string(rows[0][0].c_str());
 }
 
 std::optional<Hold> ready_hold(pqxx::work& tx, const std::string& offer_id) {
-  return hold_one(tx.exec_params(std::string(kHoldColumns) + kReadyHold, offer_id));
+  return hold_one(exec_cached(tx, std::string(kHoldColumns) + kReadyHold, offer_id));
 }
 
 void link_proposal(pqxx::work& tx, const std::string& offer_id, const std::string& member_id,
                    const std::string& exchange_id) {
-  tx.exec_params(kLinkProposal, offer_id, member_id, exchange_id);
+  exec_cached(tx, kLinkProposal, offer_id, member_id, exchange_id);
 }
 
 void fulfil(pqxx::work& tx, const std::string& offer_id, const std::string& member_id,
             const std::string& exchange_id, int64_t now_s) {
-  tx.exec_params(kFulfil, offer_id, member_id, exchange_id, now_s);
+  exec_cached(tx, kFulfil, offer_id, member_id, exchange_id, now_s);
 }
 
 void reopen(pqxx::work& tx, const std::string& exchange_id) {
-  tx.exec_params(kReopen, exchange_id);
+  exec_cached(tx, kReopen, exchange_id);
 }
 
 }  // namespace holds_repo
@@ -155,7 +155,7 @@ void holds_follow_loan(pqxx::work& tx, const ExchangeRecord& record, int64_t now
 
 void note_listing_title(pqxx::work& tx, const std::string& listing_id, const std::string& title,
                         std::optional<int64_t> revision) {
-  tx.exec_params(kNoteTitle, listing_id, title, revision);
+  exec_cached(tx, kNoteTitle, listing_id, title, revision);
 }
 
 bool has_holds(pqxx::work& tx, const std::string& offer_id) {
@@ -165,7 +165,7 @@ bool has_holds(pqxx::work& tx, const std::string& offer_id) {
 int64_t due_on_open_day(pqxx::work& tx, const std::string& site_id, int64_t due_s) {
   const auto hours = structured_hours(tx, site_id);
   if (!hours) return due_s;
-  for (const auto& day : tx.exec_params(kCandidateDays, due_s, kOpenDaySearchDays)) {
+  for (const auto& day : exec_cached(tx, kCandidateDays, due_s, kOpenDaySearchDays)) {
     if (open_on(*hours, day[0].c_str(), day[1].as<int>())) return day[2].as<int64_t>();
   }
   return due_s;

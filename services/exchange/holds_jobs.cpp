@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exchange/late_notices.hpp"
+#include "services/common/db.hpp"
 #include "services/common/log.hpp"
 #include "services/exchange/holds.hpp"
 #include "services/exchange/holds_jobs_sql.hpp"
@@ -14,18 +15,18 @@ namespace {
 // The first waiting member of the offer is told (unless another replica is doing it).
 void offer_to_first(Workflow& w, pqxx::work& tx, const std::string& offer_id,
                     const std::string& community_id) {
-  if (!tx.exec_params(kLockQueue, offer_id)[0][0].as<bool>()) return;
-  if (!tx.exec_params(kStillFree, offer_id)[0][0].as<bool>()) return;
-  const auto head = tx.exec_params(kHeadWaiting, offer_id);
+  if (!exec_cached(tx, kLockQueue, offer_id)[0][0].as<bool>()) return;
+  if (!exec_cached(tx, kStillFree, offer_id)[0][0].as<bool>()) return;
+  const auto head = exec_cached(tx, kHeadWaiting, offer_id);
   if (head.empty()) return;
   const std::string hold_id = head[0][0].c_str();
   const std::string member_id = head[0][1].c_str();
-  const auto last = tx.exec_params(kLastLoan, offer_id);
+  const auto last = exec_cached(tx, kLastLoan, offer_id);
   std::optional<std::string> freed_by;
   if (!last.empty()) freed_by = last[0][0].c_str();
   const CommunityPolicy policy = repo::community_policy(tx, community_id);
   const std::string until =
-      tx.exec_params(kMakeReady, hold_id, w.now_s(), policy.hold_pickup_days, freed_by)[0][0]
+      exec_cached(tx, kMakeReady, hold_id, w.now_s(), policy.hold_pickup_days, freed_by)[0][0]
           .c_str();
   const auto loan = freed_by ? repo::find_exchange(tx, *freed_by, false) : std::nullopt;
   if (!loan) {
@@ -40,20 +41,20 @@ void offer_to_first(Workflow& w, pqxx::work& tx, const std::string& offer_id,
 
 void advance_holds(Workflow& w, pqxx::work& tx) {
   const int64_t now_s = w.now_s();
-  tx.exec_params(kExpireReady, now_s, kHoldsBatchMax);
-  tx.exec_params(kCancelClosed, now_s);
-  for (const auto& row : tx.exec_params(kOffersToAdvance, kHoldsBatchMax)) {
+  exec_cached(tx, kExpireReady, now_s, kHoldsBatchMax);
+  exec_cached(tx, kCancelClosed, now_s);
+  for (const auto& row : exec_cached(tx, kOffersToAdvance, kHoldsBatchMax)) {
     offer_to_first(w, tx, row[0].c_str(), row[1].c_str());
   }
 }
 
 void send_weekly_late_notices(Workflow& w, pqxx::work& tx) {
   const int64_t now_s = w.now_s();
-  for (const auto& row : tx.exec_params(kLateDue, now_s, kHoldsBatchMax, kLateNoticeEveryS)) {
+  for (const auto& row : exec_cached(tx, kLateDue, now_s, kHoldsBatchMax, kLateNoticeEveryS)) {
     const std::string id = row[0].c_str();
     const auto notice = weekly_late_notice(row[1].as<int64_t>(), row[2].as<int32_t>(), now_s);
     if (!notice) continue;
-    if (tx.exec_params(kRecordLateNotice, id, notice->week, notice->next_at_s).empty()) {
+    if (exec_cached(tx, kRecordLateNotice, id, notice->week, notice->next_at_s).empty()) {
       continue;  // told by another run
     }
     auto record = repo::find_exchange(tx, id, false);

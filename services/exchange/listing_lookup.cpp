@@ -26,7 +26,7 @@ void read_visibility(pqxx::work& tx, const std::string& side, ListingCopy& copy)
   try {
     pqxx::subtransaction sub(tx, "listing_visibility");
     const auto v =
-        sub.exec_params(side == "offer" ? kOfferVisibility : kRequestVisibility, copy.id);
+        exec_cached(sub, side == "offer" ? kOfferVisibility : kRequestVisibility, copy.id);
     sub.commit();
     if (!v.empty() && !v[0][0].is_null()) copy.visibility = v[0][0].c_str();
   } catch (const pqxx::sql_error&) {
@@ -41,7 +41,7 @@ std::optional<pqxx::row> published_row(pqxx::work& tx, const char* savepoint, co
                                        const std::string& id) {
   try {
     pqxx::subtransaction sub(tx, savepoint);
-    const auto r = sub.exec_params(query, id);
+    const auto r = exec_cached(sub, query, id);
     sub.commit();
     if (r.empty()) return std::nullopt;
     return r[0];

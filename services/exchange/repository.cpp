@@ -64,65 +64,65 @@ std::vector<std::string> ids_from(const pqxx::result& result) {
 
 void insert_exchange(pqxx::work& tx, const ExchangeRecord& r) {
   const Exchange& ex = r.exchange;
-  tx.exec_params(
-      kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)), ex.provider_id,
-      ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id, r.match_id, r.scheduled_at,
-      r.message, ex.proposed_at_s, exchange_document(ex).dump(), std::string(to_string(ex.mode)),
-      opt_seconds(ex.starts_at_s), opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url);
+  exec_cached(tx, kInsertExchange, ex.id, r.community_id, std::string(to_string(ex.state)),
+              ex.provider_id, ex.receiver_id, opt(ex.site_id), r.offer_id, r.request_id, r.match_id,
+              r.scheduled_at, r.message, ex.proposed_at_s, exchange_document(ex).dump(),
+              std::string(to_string(ex.mode)), opt_seconds(ex.starts_at_s),
+              opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url);
 }
 
 bool upsert_mirror(pqxx::work& tx, const ExchangeRecord& r) {
   const Exchange& ex = r.exchange;
-  return !tx.exec_params(kUpsertMirror, ex.id, r.community_id, std::string(to_string(ex.state)),
-                         ex.provider_id, ex.receiver_id, r.offer_id, r.request_id, r.match_id,
-                         r.scheduled_at, r.message, ex.proposed_at_s, exchange_document(ex).dump(),
-                         std::string(to_string(ex.mode)), opt_seconds(ex.starts_at_s),
-                         opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url,
-                         r.mirror_version)
+  return !exec_cached(tx, kUpsertMirror, ex.id, r.community_id, std::string(to_string(ex.state)),
+                      ex.provider_id, ex.receiver_id, r.offer_id, r.request_id, r.match_id,
+                      r.scheduled_at, r.message, ex.proposed_at_s, exchange_document(ex).dump(),
+                      std::string(to_string(ex.mode)), opt_seconds(ex.starts_at_s),
+                      opt_seconds(ex.due_at_s), r.partner_community_id, r.partner_url,
+                      r.mirror_version)
               .empty();
 }
 
 void save_exchange(pqxx::work& tx, ExchangeRecord& r) {
   auto result =
-      tx.exec_params(kSaveExchange, r.exchange.id, std::string(to_string(r.exchange.state)),
-                     exchange_document(r.exchange).dump(), opt_seconds(r.exchange.due_at_s));
+      exec_cached(tx, kSaveExchange, r.exchange.id, std::string(to_string(r.exchange.state)),
+                  exchange_document(r.exchange).dump(), opt_seconds(r.exchange.due_at_s));
   if (result.affected_rows() != 1)
     throw std::runtime_error("saving an exchange that is not stored");
   r.updated_at = result[0][0].as<std::string>();
 }
 
 std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock) {
-  auto result = tx.exec_params(
-      std::string(kExchangeColumns) + (lock ? kFindExchangeLocked : kFindExchange), id);
+  auto result = exec_cached(
+      tx, std::string(kExchangeColumns) + (lock ? kFindExchangeLocked : kFindExchange), id);
   if (result.empty()) return std::nullopt;
   return record_from(result[0]);
 }
 
 std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& f) {
-  return records_from(tx.exec_params(std::string(kExchangeColumns) + kListExchanges, f.member_id,
-                                     f.state, f.role, f.before_seq, f.limit));
+  return records_from(exec_cached(tx, std::string(kExchangeColumns) + kListExchanges, f.member_id,
+                                  f.state, f.role, f.before_seq, f.limit));
 }
 
 std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id) {
   return records_from(
-      tx.exec_params(std::string(kExchangeColumns) + kDeskDueToday, site_id, kDeskSectionMax));
+      exec_cached(tx, std::string(kExchangeColumns) + kDeskDueToday, site_id, kDeskSectionMax));
 }
 
 std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id) {
   return records_from(
-      tx.exec_params(std::string(kExchangeColumns) + kDeskDisputed, site_id, kDeskSectionMax));
+      exec_cached(tx, std::string(kExchangeColumns) + kDeskDisputed, site_id, kDeskSectionMax));
 }
 
 std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id,
                                          int64_t now_s) {
-  return records_from(tx.exec_params(std::string(kExchangeColumns) + kDeskOverdue, site_id,
-                                     kDeskSectionMax, now_s, kCompletingUnansweredS));
+  return records_from(exec_cached(tx, std::string(kExchangeColumns) + kDeskOverdue, site_id,
+                                  kDeskSectionMax, now_s, kCompletingUnansweredS));
 }
 
 std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::string& member_id,
                                                      int limit) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kOpenExchangesOfMember, member_id, limit)) {
+  for (const auto& row : exec_cached(tx, kOpenExchangesOfMember, member_id, limit)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -131,26 +131,26 @@ std::vector<std::string> open_exchange_ids_of_member(pqxx::work& tx, const std::
 std::vector<std::string> open_mirror_ids_of_member(pqxx::work& tx, const std::string& member_id,
                                                    int limit) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kOpenMirrorsOfMember, member_id, limit))
+  for (const auto& row : exec_cached(tx, kOpenMirrorsOfMember, member_id, limit))
     ids.push_back(row[0].as<std::string>());
   return ids;
 }
 
 std::vector<std::string> late_loan_ids(pqxx::work& tx, int limit, int64_t now_s) {
-  return ids_from(tx.exec_params(kLateLoans, limit, now_s));
+  return ids_from(exec_cached(tx, kLateLoans, limit, now_s));
 }
 
 bool has_late_loan(pqxx::work& tx, const std::string& member_id) {
-  return tx.exec_params(kHasLateLoan, member_id)[0][0].as<bool>();
+  return exec_cached(tx, kHasLateLoan, member_id)[0][0].as<bool>();
 }
 
 void record_depot_late_loan(pqxx::work& tx, const std::string& item_id,
                             const std::string& member_id, const std::string& due_at) {
-  tx.exec_params(kRecordDepotLate, item_id, member_id, due_at);
+  exec_cached(tx, kRecordDepotLate, item_id, member_id, due_at);
 }
 
 void forget_depot_late_loan(pqxx::work& tx, const std::string& item_id) {
-  tx.exec_params(kForgetDepotLate, item_id);
+  exec_cached(tx, kForgetDepotLate, item_id);
 }
 
 bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& offer_id,
@@ -158,7 +158,7 @@ bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& off
   // A savepoint: the refusal leaves the caller's transaction usable for its answer.
   try {
     pqxx::subtransaction sub(tx, "booking");
-    sub.exec_params(kBook, exchange_id, offer_id, member_id, from_s, to_s);
+    exec_cached(sub, kBook, exchange_id, offer_id, member_id, from_s, to_s);
     sub.commit();
     return true;
   } catch (const pqxx::sql_error& e) {
@@ -168,13 +168,13 @@ bool book(pqxx::work& tx, const std::string& exchange_id, const std::string& off
 }
 
 void release_booking(pqxx::work& tx, const std::string& exchange_id) {
-  tx.exec_params(kReleaseBooking, exchange_id);
+  exec_cached(tx, kReleaseBooking, exchange_id);
 }
 
 std::vector<BusyRange> busy_ranges(pqxx::work& tx, const std::string& offer_id, int64_t from_s,
                                    int64_t to_s, int limit) {
   std::vector<BusyRange> ranges;
-  for (const auto& row : tx.exec_params(kBusyRanges, offer_id, from_s, to_s, limit)) {
+  for (const auto& row : exec_cached(tx, kBusyRanges, offer_id, from_s, to_s, limit)) {
     ranges.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
                       row[3].as<std::string>()});
   }
@@ -185,43 +185,43 @@ int64_t running_exchanges_on(pqxx::work& tx, const std::string& offer_id,
                              const std::string& except_id) {
   // Two accepts on one offer count one after the other: the offer's row is their lock. Under
   // READ COMMITTED the count, a statement after the lock, sees what the other accept committed.
-  tx.exec_params(kLockListing, offer_id);
-  return tx.exec_params(kRunningOnOffer, offer_id, except_id)[0][0].as<int64_t>();
+  exec_cached(tx, kLockListing, offer_id);
+  return exec_cached(tx, kRunningOnOffer, offer_id, except_id)[0][0].as<int64_t>();
 }
 
 int64_t running_exchanges_seen(pqxx::work& tx, const std::string& offer_id) {
-  return tx.exec_params(kRunningOnOffer, offer_id, std::optional<std::string>())[0][0]
+  return exec_cached(tx, kRunningOnOffer, offer_id, std::optional<std::string>())[0][0]
       .as<int64_t>();
 }
 
 std::vector<ExchangeRecord> calendar_exchanges(pqxx::work& tx, const std::string& member_id,
                                                int limit) {
   return records_from(
-      tx.exec_params(std::string(kExchangeColumns) + kCalendarExchanges, member_id, limit));
+      exec_cached(tx, std::string(kExchangeColumns) + kCalendarExchanges, member_id, limit));
 }
 
 std::string calendar_token(pqxx::work& tx, const std::string& member_id, bool renew) {
-  return tx.exec_params(kCalendarToken, member_id, new_token(), renew)[0][0].as<std::string>();
+  return exec_cached(tx, kCalendarToken, member_id, new_token(), renew)[0][0].as<std::string>();
 }
 
 std::optional<std::string> calendar_member(pqxx::work& tx, const std::string& token) {
-  auto result = tx.exec_params(kCalendarMember, token);
+  auto result = exec_cached(tx, kCalendarMember, token);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<std::string>();
 }
 
 void revoke_calendar_token(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kRevokeCalendar, member_id);
+  exec_cached(tx, kRevokeCalendar, member_id);
 }
 
 void mark_member_erased(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kMarkMemberErased, member_id);
+  exec_cached(tx, kMarkMemberErased, member_id);
 }
 
 std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64_t now_s) {
   std::vector<std::string> ids;
   for (const auto& row :
-       tx.exec_params(kExpirable, limit, CommunityPolicy{}.proposal_days, now_s)) {
+       exec_cached(tx, kExpirable, limit, CommunityPolicy{}.proposal_days, now_s)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -239,17 +239,17 @@ std::optional<std::string> site_community(pqxx::work& tx, const std::string& sit
 }
 
 void upsert_listing(pqxx::work& tx, const ListingCopy& l) {
-  tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
-                 l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity, l.revision,
-                 l.visibility);
+  exec_cached(tx, kUpsertListing, l.id, l.side, l.member_id, l.community_id, l.site_id,
+              l.price_minutes, l.status, l.mode, l.deposit_minutes, l.capacity, l.revision,
+              l.visibility);
 }
 
 void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision) {
-  tx.exec_params(kCloseListing, id, revision);
+  exec_cached(tx, kCloseListing, id, revision);
 }
 
 std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
-  auto result = tx.exec_params(kFindListing, id);
+  auto result = exec_cached(tx, kFindListing, id);
   if (result.empty()) return std::nullopt;
   const auto& row = result[0];
   ListingCopy l{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
@@ -264,12 +264,12 @@ std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id) {
 
 void upsert_match(pqxx::work& tx, const std::string& id, const std::string& offer_id,
                   const std::string& request_id) {
-  tx.exec_params(kUpsertMatch, id, offer_id, request_id);
+  exec_cached(tx, kUpsertMatch, id, offer_id, request_id);
 }
 
 std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
                                                               const std::string& id) {
-  auto result = tx.exec_params(kFindMatch, id);
+  auto result = exec_cached(tx, kFindMatch, id);
   if (result.empty()) return std::nullopt;
   return std::make_pair(result[0][0].as<std::string>(), result[0][1].as<std::string>());
 }
@@ -277,7 +277,7 @@ std::optional<std::pair<std::string, std::string>> find_match(pqxx::work& tx,
 void record_transfer(pqxx::work& tx, const std::string& transfer_id, const std::string& exchange_id,
                      const std::string& state, std::optional<int64_t> minutes,
                      const std::optional<std::string>& reason) {
-  tx.exec_params(kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
+  exec_cached(tx, kRecordTransfer, transfer_id, exchange_id, state, minutes, reason);
 }
 
 std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std::string& from,
@@ -286,7 +286,7 @@ std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std:
   // transaction.
   try {
     pqxx::subtransaction sub(tx, "federation_headroom");
-    const auto r = sub.exec_params(kFederationHeadroom, from, to);
+    const auto r = exec_cached(sub, kFederationHeadroom, from, to);
     sub.commit();
     if (r.empty()) return std::nullopt;
     return FederationHeadroom{r[0][0].as<std::string>(),
@@ -297,12 +297,12 @@ std::optional<FederationHeadroom> federation_headroom(pqxx::work& tx, const std:
 }
 
 bool outbox_has(pqxx::work& tx, const std::string& event_id) {
-  return !tx.exec_params(kOutboxHas, event_id).empty();
+  return !exec_cached(tx, kOutboxHas, event_id).empty();
 }
 
 Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::string& author_id,
                     const std::string& acting_staff_id, const std::string& body) {
-  auto row = tx.exec_params(kInsertMessage, exchange_id, author_id, opt(acting_staff_id), body)[0];
+  auto row = exec_cached(tx, kInsertMessage, exchange_id, author_id, opt(acting_staff_id), body)[0];
   return {{"id", row[0].as<std::string>()},
           {"exchange_id", exchange_id},
           {"author_id", author_id},
@@ -315,7 +315,7 @@ Json insert_message(pqxx::work& tx, const std::string& exchange_id, const std::s
 std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
                                 std::optional<int64_t> after_seq, int limit) {
   std::vector<Json> items;
-  for (const auto& row : tx.exec_params(kListMessages, exchange_id, after_seq, limit)) {
+  for (const auto& row : exec_cached(tx, kListMessages, exchange_id, after_seq, limit)) {
     items.push_back(
         {{"id", row[0].as<std::string>()},
          {"seq", row[1].as<int64_t>()},
@@ -333,25 +333,25 @@ std::vector<Json> list_messages(pqxx::work& tx, const std::string& exchange_id,
 int64_t exchanges_holding(pqxx::work& tx, std::vector<std::string> listing_ids,
                           const std::string& except_id) {
   std::sort(listing_ids.begin(), listing_ids.end());
-  for (const std::string& id : listing_ids) tx.exec_params(kLockListing, id);
+  for (const std::string& id : listing_ids) exec_cached(tx, kLockListing, id);
   // READ COMMITTED: each count, a statement after the locks, sees what the other accept committed.
   int64_t holding = 0;
   for (const std::string& id : listing_ids) {
-    holding += tx.exec_params(kHoldingListing, id, except_id)[0][0].as<int64_t>();
+    holding += exec_cached(tx, kHoldingListing, id, except_id)[0][0].as<int64_t>();
   }
   return holding;
 }
 
 bool has_rated(pqxx::work& tx, const std::string& exchange_id, const std::string& rater_id) {
-  return !tx.exec_params(kHasRated, exchange_id, rater_id).empty();
+  return !exec_cached(tx, kHasRated, exchange_id, rater_id).empty();
 }
 
 std::optional<Json> insert_rating(pqxx::work& tx, const std::string& exchange_id,
                                   const std::string& rater_id, const std::string& rated_id,
                                   int32_t stars, const std::string& comment,
                                   const std::string& acting_staff_id) {
-  auto result = tx.exec_params(kInsertRating, exchange_id, rater_id, rated_id, stars, comment,
-                               opt(acting_staff_id));
+  auto result = exec_cached(tx, kInsertRating, exchange_id, rater_id, rated_id, stars, comment,
+                            opt(acting_staff_id));
   if (result.empty()) return std::nullopt;
   return Json{{"exchange_id", exchange_id}, {"rater_id", rater_id},
               {"rated_id", rated_id},       {"stars", stars},

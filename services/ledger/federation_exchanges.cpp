@@ -9,6 +9,7 @@
 // are the held-until-told transfers of federation_remote_saga.cpp.
 #include <nlohmann/json.hpp>
 
+#include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_exchange_relay.hpp"
 #include "services/common/events_ledger.hpp"
@@ -66,7 +67,7 @@ void relay_exchange(RemoteFederation& f, pqxx::work& tx, const Event& e) {
   }
   // Every action counts, once: its own key, queued once however often the command is read.
   const std::string key = "exchange-act:" + payload_text(payload, "act_id");
-  if (!tx.exec_params(kRelayQueued, key, std::string(kExchangeAct)).empty()) return;
+  if (!exec_cached(tx, kRelayQueued, key, std::string(kExchangeAct)).empty()) return;
   queue_message(tx, *link, kExchangeAct, payload, key, now_us);
 }
 

@@ -11,6 +11,7 @@
 
 #include "exchange/listing.hpp"
 #include "matching/geo.hpp"
+#include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_ledger.hpp"
 #include "services/common/events_listing_shares.hpp"
@@ -194,23 +195,23 @@ Json listing_answer(std::string_view status, std::string_view reason = "") {
 }  // namespace
 
 bool is_our_member(pqxx::work& tx, const std::string& member_id) {
-  return !tx.exec_params(kIsOurMember, member_id).empty();
+  return !exec_cached(tx, kIsOurMember, member_id).empty();
 }
 
 void keep_listing_event(pqxx::work& tx, const Event& e) {
   const ListingStreamEvent l = ListingStreamEvent::read(e).value();
   if (!l.revision) return;  // a previous release's event: nothing to order it by, never crossed
   if (const auto body = crossing_body(l, e)) {
-    tx.exec_params(kKeepCrossing, l.id, std::string(to_string(l.side)), l.community_id, *l.revision,
-                   body->dump());
+    exec_cached(tx, kKeepCrossing, l.id, std::string(to_string(l.side)), l.community_id,
+                *l.revision, body->dump());
   } else {
-    tx.exec_params(kStopCrossing, l.id, *l.revision);
+    exec_cached(tx, kStopCrossing, l.id, *l.revision);
   }
 }
 
 std::size_t share_listings(RemoteFederation& f) {
   return f.service().db.transact([&](pqxx::work& tx) {
-    const pqxx::result due = tx.exec_params(kToShare, kShareBatchMax);
+    const pqxx::result due = exec_cached(tx, kToShare, kShareBatchMax);
     const int64_t now_us = f.service().clock.now_us();
     std::map<std::pair<std::string, std::string>, std::optional<Link>> links;
     for (const auto& row : due) {
@@ -234,7 +235,7 @@ std::size_t share_listings(RemoteFederation& f) {
       Json payload = Json::parse(row[5].c_str());
       payload["revision"] = revision;
       queue_message(tx, *link, crossing ? kListingPublish : kListingWithdraw, payload, key, now_us);
-      tx.exec_params(kRecordShare, link_id, community_id, listing_id, revision, crossing);
+      exec_cached(tx, kRecordShare, link_id, community_id, listing_id, revision, crossing);
     }
     return static_cast<std::size_t>(due.size());
   });

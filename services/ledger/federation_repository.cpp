@@ -91,72 +91,72 @@ std::optional<int64_t> credit_of(const std::optional<ClearingLimits>& limits) {
 
 std::optional<Link> select_link(pqxx::work& tx, const std::string& link_id,
                                 const std::string& community_id) {
-  return first_link(tx.exec_params(kSelectLink, link_id, community_id));
+  return first_link(exec_cached(tx, kSelectLink, link_id, community_id));
 }
 
 std::optional<Link> select_link_between(pqxx::work& tx, const std::string& community_id,
                                         const std::string& partner_community_id) {
-  return first_link(tx.exec_params(kSelectLinkBetween, community_id, partner_community_id));
+  return first_link(exec_cached(tx, kSelectLinkBetween, community_id, partner_community_id));
 }
 
 std::vector<Link> select_link_sides(pqxx::work& tx, const std::string& link_id) {
   std::vector<Link> sides;
-  for (const auto& row : tx.exec_params(kSelectLinkSides, link_id))
+  for (const auto& row : exec_cached(tx, kSelectLinkSides, link_id))
     sides.push_back(link_from_row(row));
   return sides;
 }
 
 std::vector<Link> select_links_of(pqxx::work& tx, const std::string& community_id, int limit) {
   std::vector<Link> links;
-  for (const auto& row : tx.exec_params(kSelectLinksOf, community_id, limit))
+  for (const auto& row : exec_cached(tx, kSelectLinksOf, community_id, limit))
     links.push_back(link_from_row(row));
   return links;
 }
 
 std::size_t count_links_of(pqxx::work& tx, const std::string& community_id) {
-  return tx.exec_params(kCountLinksOf, community_id)[0][0].as<std::size_t>();
+  return exec_cached(tx, kCountLinksOf, community_id)[0][0].as<std::size_t>();
 }
 
 bool insert_link(pqxx::work& tx, const Link& side) {
-  return tx.exec_params(kInsertLink, side.id, side.community_id, side.partner_community_id,
-                        side.partner_url, std::string(to_string(side.state)), side.proposed_by_us,
-                        side.debit_limit_minutes, side.credit_limit_minutes, side.rate_micro)
+  return exec_cached(tx, kInsertLink, side.id, side.community_id, side.partner_community_id,
+                     side.partner_url, std::string(to_string(side.state)), side.proposed_by_us,
+                     side.debit_limit_minutes, side.credit_limit_minutes, side.rate_micro)
              .affected_rows() == 1;
 }
 
 std::optional<Link> update_link_state(pqxx::work& tx, const std::string& link_id,
                                       const std::string& community_id, const std::string& state,
                                       std::optional<ClearingLimits> limits) {
-  return first_link(tx.exec_params(kUpdateLinkState, link_id, community_id, state, debit_of(limits),
-                                   credit_of(limits)));
+  return first_link(exec_cached(tx, kUpdateLinkState, link_id, community_id, state,
+                                debit_of(limits), credit_of(limits)));
 }
 
 std::optional<Link> update_link_suspension(pqxx::work& tx, const Link& side) {
-  return first_link(tx.exec_params(kUpdateLinkSuspension, side.id, side.community_id,
-                                   std::string(to_string(side.state_after_suspension())),
-                                   side.suspended_by_us, side.suspended_by_partner, side.accepted,
-                                   side.suspension_seq, side.partner_suspension_seq));
+  return first_link(exec_cached(tx, kUpdateLinkSuspension, side.id, side.community_id,
+                                std::string(to_string(side.state_after_suspension())),
+                                side.suspended_by_us, side.suspended_by_partner, side.accepted,
+                                side.suspension_seq, side.partner_suspension_seq));
 }
 
 void lock_link(pqxx::work& tx, const std::string& link_id) {
-  tx.exec_params(kLockLink, link_id);
+  exec_cached(tx, kLockLink, link_id);
 }
 
 void update_partner_key(pqxx::work& tx, const std::string& link_id, const std::string& community_id,
                         const std::string& key_bytes) {
-  tx.exec_params(kUpdatePartnerKey, link_id, community_id, hex_of(key_bytes));
+  exec_cached(tx, kUpdatePartnerKey, link_id, community_id, hex_of(key_bytes));
 }
 
 void open_clearing_account(pqxx::work& tx, const std::string& community_id,
                            const std::string& partner_community_id) {
-  tx.exec_params(kOpenClearingAccount, clearing_account_id(community_id, partner_community_id),
-                 community_id);
+  exec_cached(tx, kOpenClearingAccount, clearing_account_id(community_id, partner_community_id),
+              community_id);
 }
 
 std::optional<Account> clearing_account(pqxx::work& tx, const std::string& community_id,
                                         const std::string& partner_community_id) {
-  const auto r = tx.exec_params(kSelectClearingAccount,
-                                clearing_account_id(community_id, partner_community_id));
+  const auto r = exec_cached(tx, kSelectClearingAccount,
+                             clearing_account_id(community_id, partner_community_id));
   if (r.empty()) return std::nullopt;
   return Account{r[0][0].c_str(), r[0][1].as<bool>(), r[0][2].as<int64_t>(), r[0][3].as<int64_t>(),
                  r[0][4].as<int64_t>()};
@@ -166,8 +166,8 @@ std::vector<ClearingLeg> clearing_legs(pqxx::work& tx, const std::string& commun
                                        const std::string& partner_community_id) {
   std::vector<ClearingLeg> legs;
   const std::string account = clearing_account_id(community_id, partner_community_id);
-  for (const auto& row : tx.exec_params(kSelectClearingLegs, community_id, account,
-                                        static_cast<int64_t>(kClearingLegsMax + 1))) {
+  for (const auto& row : exec_cached(tx, kSelectClearingLegs, community_id, account,
+                                     static_cast<int64_t>(kClearingLegsMax + 1))) {
     ClearingLeg leg;
     read_columns(row, leg.id, leg.paid_across);
     const auto state = transfer_state_from_string(row[2].c_str());
@@ -180,7 +180,7 @@ std::vector<ClearingLeg> clearing_legs(pqxx::work& tx, const std::string& commun
 }
 
 std::optional<std::string> community_name(pqxx::work& tx, const std::string& community_id) {
-  const auto r = tx.exec_params(kCommunityName, community_id);
+  const auto r = exec_cached(tx, kCommunityName, community_id);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
 }
@@ -188,7 +188,7 @@ std::optional<std::string> community_name(pqxx::work& tx, const std::string& com
 void lock_communities(pqxx::work& tx, std::vector<std::string> community_ids) {
   std::sort(community_ids.begin(), community_ids.end());
   community_ids.erase(std::unique(community_ids.begin(), community_ids.end()), community_ids.end());
-  for (const auto& id : community_ids) tx.exec_params(kLockCommunity, id);
+  for (const auto& id : community_ids) exec_cached(tx, kLockCommunity, id);
 }
 
 std::vector<std::pair<std::string, TransferId>> mirror_legs_of(pqxx::work& tx,
@@ -196,7 +196,7 @@ std::vector<std::pair<std::string, TransferId>> mirror_legs_of(pqxx::work& tx,
                                                                const std::vector<TransferId>& ids) {
   std::vector<std::pair<std::string, TransferId>> mirrors;
   if (ids.empty()) return mirrors;
-  for (const auto& row : tx.exec_params(kMirrorLegs, community_id, array_literal(ids))) {
+  for (const auto& row : exec_cached(tx, kMirrorLegs, community_id, array_literal(ids))) {
     mirrors.emplace_back(clearing_partner(row[0].c_str()), row[1].c_str());
   }
   return mirrors;

@@ -381,7 +381,7 @@ std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& communi
 }
 
 std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id) {
-  const auto r = tx.exec_params(kSelectAccount, id);
+  const auto r = exec_cached(tx, kSelectAccount, id);
   if (r.empty()) return std::nullopt;
   return AccountRow{account_from_row(r[0]), r[0][5].c_str(), r[0][6].c_str()};
 }
@@ -389,7 +389,7 @@ std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id) {
 std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t before_id,
                                    int limit) {
   std::vector<EntryRow> rows;
-  for (const auto& row : tx.exec_params(kSelectEntries, id, before_id, limit)) {
+  for (const auto& row : exec_cached(tx, kSelectEntries, id, before_id, limit)) {
     Entry e;
     read_columns_from(row, 1, e.account_id, e.transfer_id, e.amount_minutes,
                       e.balance_after_minutes);
@@ -403,7 +403,7 @@ std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t 
 std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community_id,
                                     std::map<AccountId, int64_t>& entry_sums_minutes) {
   std::vector<Account> accounts;
-  for (const auto& row : tx.exec_params(kAuditAccounts, community_id)) {
+  for (const auto& row : exec_cached(tx, kAuditAccounts, community_id)) {
     accounts.push_back(account_from_row(row));
     entry_sums_minutes[accounts.back().id] = row[5].as<int64_t>();
   }
@@ -411,31 +411,31 @@ std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community
 }
 
 bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::string& member_id) {
-  tx.exec_params(kOpenCommunityAccount, community_account_id(community_id), community_id);
-  return tx.exec_params(kOpenMemberAccount, member_id, community_id, member_id).affected_rows() ==
+  exec_cached(tx, kOpenCommunityAccount, community_account_id(community_id), community_id);
+  return exec_cached(tx, kOpenMemberAccount, member_id, community_id, member_id).affected_rows() ==
          1;
 }
 
 void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym) {
-  tx.exec_params(kSetPseudonym, member_id, pseudonym);
+  exec_cached(tx, kSetPseudonym, member_id, pseudonym);
 }
 
 bool insert_grant(pqxx::work& tx, const GrantRow& g) {
-  return tx.exec_params(kInsertGrant, g.id, g.community_id, g.to_account_id, g.amount_minutes,
-                        g.pending, g.timeout_s, g.memo, g.ref, g.requested_by,
-                        array_literal(g.requested_site_ids), g.requested_at_us)
+  return exec_cached(tx, kInsertGrant, g.id, g.community_id, g.to_account_id, g.amount_minutes,
+                     g.pending, g.timeout_s, g.memo, g.ref, g.requested_by,
+                     array_literal(g.requested_site_ids), g.requested_at_us)
              .affected_rows() == 1;
 }
 
 std::optional<GrantRow> find_grant(pqxx::work& tx, const TransferId& id) {
-  const auto r = tx.exec_params(kSelectGrant, id);
+  const auto r = exec_cached(tx, kSelectGrant, id);
   if (r.empty()) return std::nullopt;
   return grant_from_row(r[0]);
 }
 
 void mark_grant_approved(pqxx::work& tx, const TransferId& id, const std::string& approved_by,
                          int64_t at_us) {
-  tx.exec_params(kMarkGrantApproved, id, approved_by, at_us);
+  exec_cached(tx, kMarkGrantApproved, id, approved_by, at_us);
 }
 
 std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_id,
@@ -443,7 +443,7 @@ std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_i
                                   const std::string& after_id, int limit) {
   std::vector<GrantRow> grants;
   for (const auto& row :
-       tx.exec_params(kListGrants, community_id, state, after_at_us, after_id, limit)) {
+       exec_cached(tx, kListGrants, community_id, state, after_at_us, after_id, limit)) {
     grants.push_back(grant_from_row(row));
   }
   return grants;
@@ -451,7 +451,7 @@ std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_i
 
 std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit) {
   std::vector<DueTransfer> due;
-  for (const auto& row : tx.exec_params(kDueTransfers, now_us, limit)) {
+  for (const auto& row : exec_cached(tx, kDueTransfers, now_us, limit)) {
     due.push_back({row[0].c_str(), row[1].c_str()});
   }
   return due;
@@ -462,8 +462,8 @@ std::vector<std::string> allowance_candidates(pqxx::work& tx, const std::string&
                                               int64_t allowance_minutes, int64_t max_balance,
                                               int limit) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kAllowanceCandidates, community_id, ref, active_since_us,
-                                        allowance_minutes, max_balance, limit)) {
+  for (const auto& row : exec_cached(tx, kAllowanceCandidates, community_id, ref, active_since_us,
+                                     allowance_minutes, max_balance, limit)) {
     ids.emplace_back(row[0].c_str());
   }
   return ids;

@@ -49,10 +49,10 @@ std::string shortest_text(double value) {
 
 std::optional<ReadListing> upsert_listing(pqxx::work& tx, const ListingWrite& w) {
   const ReadListing& l = w.listing;
-  const auto r = tx.exec_params(
-      std::string(kUpsertListing) + kListingColumns, l.id, l.side, l.member_id, l.community_id,
-      l.category, l.kind, l.mode, l.lat, l.lon, w.site_id, l.at_site, l.reach_m, w.available_from,
-      w.available_until, l.status, l.title, l.words, w.created_at, w.updated_at, l.visibility);
+  const auto r = exec_cached(tx, std::string(kUpsertListing) + kListingColumns, l.id, l.side,
+                             l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat, l.lon,
+                             w.site_id, l.at_site, l.reach_m, w.available_from, w.available_until,
+                             l.status, l.title, l.words, w.created_at, w.updated_at, l.visibility);
   if (r.empty()) return std::nullopt;
   return read_listing(r[0]);
 }
@@ -61,12 +61,12 @@ std::optional<ReadListing> upsert_partner_listing(pqxx::work& tx, const ListingW
                                                   const std::string& partner_url,
                                                   int64_t partner_revision, int64_t cap) {
   const ReadListing& l = w.listing;
-  if (tx.exec_params(kOpenPartnerCopies, l.community_id, cap)[0][0].as<int64_t>() >= cap)
+  if (exec_cached(tx, kOpenPartnerCopies, l.community_id, cap)[0][0].as<int64_t>() >= cap)
     return std::nullopt;
-  const auto r = tx.exec_params(std::string(kUpsertPartnerListing) + kListingColumns, l.id,
-                                l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat,
-                                l.lon, l.reach_m, w.available_from, w.available_until, l.title,
-                                l.words, w.created_at, l.visibility, partner_url, partner_revision);
+  const auto r = exec_cached(tx, std::string(kUpsertPartnerListing) + kListingColumns, l.id,
+                             l.member_id, l.community_id, l.category, l.kind, l.mode, l.lat, l.lon,
+                             l.reach_m, w.available_from, w.available_until, l.title, l.words,
+                             w.created_at, l.visibility, partner_url, partner_revision);
   if (r.empty()) return std::nullopt;
   return read_listing(r[0]);
 }
@@ -74,14 +74,14 @@ std::optional<ReadListing> upsert_partner_listing(pqxx::work& tx, const ListingW
 std::optional<std::string> withdraw_partner_listing(pqxx::work& tx, const std::string& id,
                                                     const std::string& partner_url,
                                                     int64_t partner_revision) {
-  const auto r = tx.exec_params(kWithdrawPartnerListing, id, partner_url, partner_revision);
+  const auto r = exec_cached(tx, kWithdrawPartnerListing, id, partner_url, partner_revision);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
 }
 
 std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
                                          const std::string& status) {
-  const auto r = tx.exec_params(kCloseListing, id, status);
+  const auto r = exec_cached(tx, kCloseListing, id, status);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
 }
@@ -89,7 +89,7 @@ std::optional<std::string> close_listing(pqxx::work& tx, const std::string& id,
 std::vector<ReadListing> close_listings_of_member(pqxx::work& tx, const std::string& member_id) {
   std::vector<ReadListing> out;
   for (const auto& row :
-       tx.exec_params(std::string(kCloseListingsOfMember) + kListingColumns, member_id)) {
+       exec_cached(tx, std::string(kCloseListingsOfMember) + kListingColumns, member_id)) {
     out.push_back(read_listing(row));
   }
   return out;
@@ -108,7 +108,7 @@ std::vector<ReadListing> crossing_listings_of(pqxx::transaction_base& tx,
   std::vector<ReadListing> out;
   if (community_ids.empty()) return out;
   static const std::string kQuery = std::string("SELECT ") + kListingColumns + kCrossingListingsOf;
-  for (const auto& row : tx.exec_params(kQuery, array_literal(community_ids))) {
+  for (const auto& row : exec_cached(tx, kQuery, array_literal(community_ids))) {
     out.push_back(read_listing(row));
   }
   return out;
@@ -124,7 +124,7 @@ std::pair<std::vector<ReadListing>, std::string> index_feed(pqxx::transaction_ba
                                    change_feed::kNextPosition + change_feed::kListingsSince +
                                    " ORDER BY listings.id";
   std::pair<std::vector<ReadListing>, std::string> out;
-  const auto r = tx.exec_params(kFeed, since);
+  const auto r = exec_cached(tx, kFeed, since);
   out.second = r.at(0)["next_xact"].c_str();
   for (const auto& row : r) {
     if (!row[0].is_null()) out.first.push_back(read_listing(row));
@@ -136,7 +136,8 @@ std::map<std::string, int64_t> lock_active_revisions(pqxx::work& tx,
                                                      const std::vector<std::string>& ids) {
   std::map<std::string, int64_t> out;
   if (ids.empty()) return out;
-  const auto r = tx.exec_params(
+  const auto r = exec_cached(
+      tx,
       "SELECT id::text, revision FROM listings "
       "WHERE id = ANY($1::uuid[]) AND status = 'active' ORDER BY id FOR SHARE SKIP LOCKED",
       array_literal(ids));
@@ -148,14 +149,14 @@ std::map<std::string, ListingSummary> summaries(pqxx::work& tx,
                                                 const std::vector<std::string>& ids) {
   std::map<std::string, ListingSummary> out;
   if (ids.empty()) return out;
-  const auto r = tx.exec_params(std::string(kSummaryColumns) + "WHERE id = ANY($1::uuid[])",
-                                array_literal(ids));
+  const auto r = exec_cached(tx, std::string(kSummaryColumns) + "WHERE id = ANY($1::uuid[])",
+                             array_literal(ids));
   for (const auto& row : r) out.emplace(row[0].c_str(), read_summary(row));
   return out;
 }
 
 std::optional<ListingSummary> summary(pqxx::work& tx, const std::string& id) {
-  const auto r = tx.exec_params(std::string(kSummaryColumns) + "WHERE id = $1::uuid", id);
+  const auto r = exec_cached(tx, std::string(kSummaryColumns) + "WHERE id = $1::uuid", id);
   if (r.empty()) return std::nullopt;
   return read_summary(r[0]);
 }
@@ -170,7 +171,7 @@ std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>
     columns.end_row();
   }
   const auto a = columns.texts();
-  const auto r = tx.exec_params(kUpsertMatches, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  const auto r = exec_cached(tx, kUpsertMatches, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
   for (const auto& row : r) {
     if (row[1].as<bool>()) added.emplace(row[0].c_str());
   }
@@ -179,7 +180,7 @@ std::set<std::string> upsert_matches(pqxx::work& tx, const std::vector<MatchRow>
 
 std::vector<std::string> proposed_counterparts(pqxx::work& tx, const std::string& listing_id) {
   std::vector<std::string> out;
-  for (const auto& row : tx.exec_params(kProposedCounterparts, listing_id)) {
+  for (const auto& row : exec_cached(tx, kProposedCounterparts, listing_id)) {
     out.emplace_back(row[0].c_str());
   }
   return out;
@@ -189,13 +190,14 @@ std::size_t delete_proposed_matches(pqxx::work& tx, const std::string& listing_i
                                     const std::vector<std::string>& other_ids) {
   if (other_ids.empty()) return 0;
   return static_cast<std::size_t>(
-      tx.exec_params(kDeleteProposedMatches, listing_id, array_literal(other_ids)).affected_rows());
+      exec_cached(tx, kDeleteProposedMatches, listing_id, array_literal(other_ids))
+          .affected_rows());
 }
 
 std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& listing_id, int limit) {
   std::vector<MatchRow> out;
   for (const auto& row :
-       tx.exec_params(std::string(kMatchColumns) + kMatchesOfListingWhere, listing_id, limit)) {
+       exec_cached(tx, std::string(kMatchColumns) + kMatchesOfListingWhere, listing_id, limit)) {
     out.push_back(read_match(row));
   }
   return out;
@@ -204,20 +206,20 @@ std::vector<MatchRow> matches_of_listing(pqxx::work& tx, const std::string& list
 std::vector<MatchRow> matches_of_member(pqxx::work& tx, const std::string& member_id, int limit,
                                         int64_t offset) {
   std::vector<MatchRow> out;
-  for (const auto& row : tx.exec_params(std::string(kMatchColumns) + kMatchesOfMemberWhere,
-                                        member_id, limit, offset)) {
+  for (const auto& row : exec_cached(tx, std::string(kMatchColumns) + kMatchesOfMemberWhere,
+                                     member_id, limit, offset)) {
     out.push_back(read_match(row));
   }
   return out;
 }
 
 bool dismiss(pqxx::work& tx, const std::string& match_id, const std::string& member_id) {
-  return tx.exec_params(kDismiss, match_id, member_id).affected_rows() == 1;
+  return exec_cached(tx, kDismiss, match_id, member_id).affected_rows() == 1;
 }
 
 std::pair<int64_t, int64_t> count_exchange(pqxx::work& tx, const std::string& member_id,
                                            bool completed) {
-  const auto r = tx.exec_params(kCountExchange, member_id, completed ? 1 : 0, completed ? 0 : 1);
+  const auto r = exec_cached(tx, kCountExchange, member_id, completed ? 1 : 0, completed ? 0 : 1);
   return {r[0][0].as<int64_t>(), r[0][1].as<int64_t>()};
 }
 
@@ -239,7 +241,7 @@ std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& t
 
 std::map<std::string, std::pair<int64_t, int64_t>> reliability_since(pqxx::transaction_base& tx,
                                                                      const std::string& since) {
-  return reliability_counts(tx.exec_params(kReliabilitySince, since));
+  return reliability_counts(exec_cached(tx, kReliabilitySince, since));
 }
 
 }  // namespace maillon::matching_service::repo

@@ -87,7 +87,7 @@ bool function_exists(pqxx::work& tx, const char* sql) {
 }  // namespace
 
 std::optional<MemberState> lock_member(pqxx::work& tx, const std::string& member_id) {
-  auto r = tx.exec_params(kLockMember, member_id);
+  auto r = exec_cached(tx, kLockMember, member_id);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   MemberState s;
@@ -99,54 +99,55 @@ std::optional<MemberState> lock_member(pqxx::work& tx, const std::string& member
 }
 
 std::optional<std::string> status_for_login(pqxx::work& tx, const std::string& member_id) {
-  auto r = tx.exec_params(kStatusForLogin, member_id);
+  auto r = exec_cached(tx, kStatusForLogin, member_id);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
 }
 
 void set_status(pqxx::work& tx, const std::string& member_id, const std::string& status,
                 const std::string& status_before_suspension, const std::string& reason) {
-  tx.exec_params(kSetStatus, member_id, status, opt(status_before_suspension), opt(reason));
+  exec_cached(tx, kSetStatus, member_id, status, opt(status_before_suspension), opt(reason));
 }
 
 std::vector<Authenticator::EndedSession> revoke_sessions(pqxx::work& tx,
                                                          const std::string& member_id) {
   std::vector<Authenticator::EndedSession> out;
-  for (const auto& row : tx.exec_params(kRevokeSessions, member_id))
+  for (const auto& row : exec_cached(tx, kRevokeSessions, member_id))
     out.push_back({row[0].c_str(), row[1].as<long long>()});
   return out;
 }
 
 bool remove_staff(pqxx::work& tx, const std::string& site_id, const std::string& member_id) {
-  return tx.exec_params(kRemoveStaff, site_id, member_id).affected_rows() == 1;
+  return exec_cached(tx, kRemoveStaff, site_id, member_id).affected_rows() == 1;
 }
 
 bool add_community_admin(pqxx::work& tx, const std::string& community_id,
                          const std::string& member_id, const std::string& added_by) {
-  return tx.exec_params(kAddCommunityAdmin, community_id, member_id, added_by).affected_rows() == 1;
+  return exec_cached(tx, kAddCommunityAdmin, community_id, member_id, added_by).affected_rows() ==
+         1;
 }
 
 bool remove_community_admin(pqxx::work& tx, const std::string& community_id,
                             const std::string& member_id) {
-  return tx.exec_params(kRemoveCommunityAdmin, community_id, member_id).affected_rows() == 1;
+  return exec_cached(tx, kRemoveCommunityAdmin, community_id, member_id).affected_rows() == 1;
 }
 
 long long desk_registrations_today(pqxx::work& tx, const std::string& staff_id) {
-  tx.exec_params(kLockDailyQuota, "desk-registrar", staff_id);
-  return tx.exec_params(kDeskRegistrationsToday, staff_id)[0][0].as<long long>();
+  exec_cached(tx, kLockDailyQuota, "desk-registrar", staff_id);
+  return exec_cached(tx, kDeskRegistrationsToday, staff_id)[0][0].as<long long>();
 }
 
 long long insert_desk_member(pqxx::work& tx, const std::string& id, const std::string& community_id,
                              const std::string& home_site_id, const std::string& display_name,
                              const std::optional<std::string>& phone,
                              const std::string& registered_by) {
-  auto r = tx.exec_params(kInsertDeskMember, id, community_id, display_name, home_site_id, phone,
-                          registered_by);
+  auto r = exec_cached(tx, kInsertDeskMember, id, community_id, display_name, home_site_id, phone,
+                       registered_by);
   return r[0][0].as<long long>();
 }
 
 std::optional<MemberSummary> find_summary(pqxx::work& tx, const std::string& member_id) {
-  auto r = tx.exec_params(std::string(kSummaryColumns) + kFindSummary, member_id);
+  auto r = exec_cached(tx, std::string(kSummaryColumns) + kFindSummary, member_id);
   if (r.empty()) return std::nullopt;
   return to_summary(r[0]);
 }
@@ -154,28 +155,28 @@ std::optional<MemberSummary> find_summary(pqxx::work& tx, const std::string& mem
 std::vector<MemberSummary> search_members(pqxx::work& tx, const SearchScope& scope,
                                           const std::string& query, const std::string& after_id,
                                           int limit) {
-  auto r = tx.exec_params(std::string(kSummaryColumns) + kSearchWhere, scope.everyone,
-                          array_literal(scope.community_ids), array_literal(scope.site_ids),
-                          contains_pattern(query),
-                          digits_of(query).size() >= 4 ? digits_of(query) : std::string(),
-                          member_number_in(query), first_page(after_id), limit);
+  auto r = exec_cached(tx, std::string(kSummaryColumns) + kSearchWhere, scope.everyone,
+                       array_literal(scope.community_ids), array_literal(scope.site_ids),
+                       contains_pattern(query),
+                       digits_of(query).size() >= 4 ? digits_of(query) : std::string(),
+                       member_number_in(query), first_page(after_id), limit);
   std::vector<MemberSummary> out;
   for (const auto& row : r) out.push_back(to_summary(row));
   return out;
 }
 
 ReportFiled insert_report(pqxx::work& tx, const NewReport& n, int per_day_max) {
-  tx.exec_params(kLockDailyQuota, "report", n.reporter_id);
-  if (tx.exec_params(kReportsToday, n.reporter_id)[0][0].as<long long>() >= per_day_max)
+  exec_cached(tx, kLockDailyQuota, "report", n.reporter_id);
+  if (exec_cached(tx, kReportsToday, n.reporter_id)[0][0].as<long long>() >= per_day_max)
     return ReportFiled::over_limit;
-  auto r = tx.exec_params(kInsertReport, n.id, n.community_id, n.site_id, n.reporter_id,
-                          opt(n.acting_staff_id), n.target, n.target_id, opt(n.reported_member_id),
-                          n.reason);
+  auto r = exec_cached(tx, kInsertReport, n.id, n.community_id, n.site_id, n.reporter_id,
+                       opt(n.acting_staff_id), n.target, n.target_id, opt(n.reported_member_id),
+                       n.reason);
   return r.affected_rows() == 1 ? ReportFiled::filed : ReportFiled::duplicate;
 }
 
 std::optional<Report> find_report(pqxx::work& tx, const std::string& report_id) {
-  auto r = tx.exec_params(std::string(kReportColumns) + kFindReport, report_id);
+  auto r = exec_cached(tx, std::string(kReportColumns) + kFindReport, report_id);
   if (r.empty()) return std::nullopt;
   return to_report(r[0]);
 }
@@ -183,23 +184,23 @@ std::optional<Report> find_report(pqxx::work& tx, const std::string& report_id) 
 std::vector<Report> open_reports(pqxx::work& tx, const std::string& site_id,
                                  const std::string& after_id, int limit) {
   std::vector<Report> out;
-  for (const auto& row : tx.exec_params(std::string(kReportColumns) + kOpenReports, site_id,
-                                        first_page(after_id), limit))
+  for (const auto& row : exec_cached(tx, std::string(kReportColumns) + kOpenReports, site_id,
+                                     first_page(after_id), limit))
     out.push_back(to_report(row));
   return out;
 }
 
 bool close_report(pqxx::work& tx, const std::string& report_id, const std::string& action,
                   const std::optional<std::string>& note, const std::string& closed_by) {
-  return tx.exec_params(kCloseReport, report_id, action, note, closed_by).affected_rows() == 1;
+  return exec_cached(tx, kCloseReport, report_id, action, note, closed_by).affected_rows() == 1;
 }
 
 std::string reports_filed_json(pqxx::work& tx, const std::string& member_id) {
-  return tx.exec_params(kReportsFiledJson, member_id)[0][0].c_str();
+  return exec_cached(tx, kReportsFiledJson, member_id)[0][0].c_str();
 }
 
 void forget_report_texts(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kForgetReportTexts, member_id);
+  exec_cached(tx, kForgetReportTexts, member_id);
 }
 
 std::optional<std::string> service_export(pqxx::work& tx, const std::string& schema,
@@ -207,7 +208,7 @@ std::optional<std::string> service_export(pqxx::work& tx, const std::string& sch
   for (const auto& e : kExports) {
     if (e.schema != schema) continue;
     if (!function_exists(tx, e.exists)) return std::nullopt;
-    auto r = tx.exec_params(e.call, member_id);
+    auto r = exec_cached(tx, e.call, member_id);
     if (r.empty() || r[0][0].is_null()) return std::string("null");
     return std::string(r[0][0].c_str());
   }
@@ -216,7 +217,7 @@ std::optional<std::string> service_export(pqxx::work& tx, const std::string& sch
 
 long long open_loans(pqxx::work& tx, const std::string& member_id) {
   if (!function_exists(tx, kOpenLoansExists)) return 0;
-  return tx.exec_params(kOpenLoans, member_id)[0][0].as<long long>();
+  return exec_cached(tx, kOpenLoans, member_id)[0][0].as<long long>();
 }
 
 }  // namespace maillon::members::lifecycle_repo

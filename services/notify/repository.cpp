@@ -29,7 +29,7 @@ Preference preference_from(const pqxx::row& row, int first) {
 }  // namespace
 
 std::optional<Recipient> recipient(pqxx::work& tx, const std::string& member_id) {
-  auto r = tx.exec_params(kRecipient, member_id);
+  auto r = exec_cached(tx, kRecipient, member_id);
   if (r.empty()) return std::nullopt;
   return Recipient{member_id, r[0][0].as<std::string>(), opt_text(r[0][1]), opt_text(r[0][2])};
 }
@@ -38,7 +38,7 @@ void upsert_contact(pqxx::work& tx, const std::string& member_id,
                     const std::optional<std::string>& community_id,
                     const std::optional<std::string>& email, bool verified,
                     const std::string& display_name) {
-  tx.exec_params(kUpsertContact, member_id, community_id, display_name, email, verified);
+  exec_cached(tx, kUpsertContact, member_id, community_id, display_name, email, verified);
 }
 
 void upsert_identity(pqxx::work& tx, const std::string& member_id,
@@ -47,13 +47,13 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::optional<std::string>& display_name,
                      const std::vector<std::string>& staff_site_ids,
                      std::optional<bool> community_admin) {
-  tx.exec_params(kUpsertIdentity, member_id, community_id, home_site_id, display_name,
-                 array_literal(staff_site_ids), community_admin);
+  exec_cached(tx, kUpsertIdentity, member_id, community_id, home_site_id, display_name,
+              array_literal(staff_site_ids), community_admin);
 }
 
 void erase_recipient(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kEraseRecipient, member_id);
-  tx.exec_params(kForgetAwaiting, member_id);
+  exec_cached(tx, kEraseRecipient, member_id);
+  exec_cached(tx, kForgetAwaiting, member_id);
 }
 
 bool address_may_come(pqxx::work& tx, const std::string& member_id) {
@@ -62,12 +62,12 @@ bool address_may_come(pqxx::work& tx, const std::string& member_id) {
 
 void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
                    const std::string& notice_json) {
-  tx.exec_params(kAwaitAddress, notice_id, member_id, notice_json);
+  exec_cached(tx, kAwaitAddress, notice_id, member_id, notice_json);
 }
 
 std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id) {
   std::vector<std::string> notices;
-  for (const auto& row : tx.exec_params(kTakeAwaiting, member_id))
+  for (const auto& row : exec_cached(tx, kTakeAwaiting, member_id))
     notices.emplace_back(row[0].c_str());
   return notices;
 }
@@ -78,7 +78,7 @@ int64_t drop_stale_awaiting(pqxx::work& tx) {
 
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kStaffOfSite, site_id)) {
+  for (const auto& row : exec_cached(tx, kStaffOfSite, site_id)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -86,14 +86,14 @@ std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_i
 
 std::vector<std::string> admins_of_community(pqxx::work& tx, const std::string& community_id) {
   std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params(kAdminsOfCommunity, community_id)) {
+  for (const auto& row : exec_cached(tx, kAdminsOfCommunity, community_id)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
 }
 
 Preference preference(pqxx::work& tx, const std::string& member_id, std::string_view kind) {
-  auto r = tx.exec_params(kPreference, member_id, std::string(kind));
+  auto r = exec_cached(tx, kPreference, member_id, std::string(kind));
   if (r.empty()) return default_preference(kind);
   return preference_from(r[0], 0);
 }
@@ -101,7 +101,7 @@ Preference preference(pqxx::work& tx, const std::string& member_id, std::string_
 std::vector<std::pair<std::string, Preference>> changed_preferences(pqxx::work& tx,
                                                                     const std::string& member_id) {
   std::vector<std::pair<std::string, Preference>> out;
-  for (const auto& row : tx.exec_params(kPreferences, member_id)) {
+  for (const auto& row : exec_cached(tx, kPreferences, member_id)) {
     out.emplace_back(row[0].as<std::string>(), preference_from(row, 1));
   }
   return out;
@@ -109,25 +109,25 @@ std::vector<std::pair<std::string, Preference>> changed_preferences(pqxx::work& 
 
 void set_preference(pqxx::work& tx, const std::string& member_id, std::string_view kind,
                     const Preference& p) {
-  tx.exec_params(kSetPreference, member_id, std::string(kind), p.in_app,
-                 std::string(to_string(p.email)));
+  exec_cached(tx, kSetPreference, member_id, std::string(kind), p.in_app,
+              std::string(to_string(p.email)));
 }
 
 void store_unsubscribe_token(pqxx::work& tx, const std::string& token_hash,
                              const std::string& member_id, std::string_view kind) {
-  tx.exec_params(kStoreToken, token_hash, member_id, std::string(kind));
+  exec_cached(tx, kStoreToken, token_hash, member_id, std::string(kind));
 }
 
 std::optional<std::pair<std::string, std::string>> unsubscribe_token(
     pqxx::work& tx, const std::string& token_hash) {
-  auto r = tx.exec_params(kToken, token_hash);
+  auto r = exec_cached(tx, kToken, token_hash);
   if (r.empty()) return std::nullopt;
   return std::make_pair(r[0][0].as<std::string>(), r[0][1].as<std::string>());
 }
 
 bool insert_notification(pqxx::work& tx, const std::string& id, const Notice& n) {
-  return !tx.exec_params(kInsertNotification, id, n.member_id, n.type, n.kind, n.exchange_id,
-                         n.data.dump())
+  return !exec_cached(tx, kInsertNotification, id, n.member_id, n.type, n.kind, n.exchange_id,
+                      n.data.dump())
               .empty();
 }
 
@@ -135,7 +135,7 @@ std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_i
                                      std::optional<int64_t> before_seq, int limit) {
   std::vector<Json> items;
   for (const auto& row :
-       tx.exec_params(kListNotifications, member_id, unread_only, before_seq, limit)) {
+       exec_cached(tx, kListNotifications, member_id, unread_only, before_seq, limit)) {
     items.push_back(notification_from(row));
   }
   return items;
@@ -150,40 +150,40 @@ std::vector<std::pair<std::string, Json>> notifications_after(
   }
   std::vector<std::pair<std::string, Json>> items;
   for (const auto& row :
-       tx.exec_params(kNotificationsAfter, array_literal(members), array_literal(afters), limit)) {
+       exec_cached(tx, kNotificationsAfter, array_literal(members), array_literal(afters), limit)) {
     items.emplace_back(row[7].as<std::string>(), notification_from(row));
   }
   return items;
 }
 
 int64_t latest_notification_seq(pqxx::work& tx, const std::string& member_id) {
-  return tx.exec_params(kLatestNotificationSeq, member_id)[0][0].as<int64_t>();
+  return exec_cached(tx, kLatestNotificationSeq, member_id)[0][0].as<int64_t>();
 }
 
 bool mark_notification_read(pqxx::work& tx, const std::string& member_id, const std::string& id) {
-  return tx.exec_params(kMarkRead, id, member_id).affected_rows() == 1;
+  return exec_cached(tx, kMarkRead, id, member_id).affected_rows() == 1;
 }
 
 int64_t mark_all_notifications_read(pqxx::work& tx, const std::string& member_id) {
-  return static_cast<int64_t>(tx.exec_params(kMarkAllRead, member_id).affected_rows());
+  return static_cast<int64_t>(exec_cached(tx, kMarkAllRead, member_id).affected_rows());
 }
 
 bool add_digest_item(pqxx::work& tx, const std::string& id, const std::string& member_id,
                      std::string_view kind, const std::string& line, const std::string& link,
                      int64_t at_s) {
-  return !tx.exec_params(kAddDigestItem, id, member_id, std::string(kind), line, link, at_s)
+  return !exec_cached(tx, kAddDigestItem, id, member_id, std::string(kind), line, link, at_s)
               .empty();
 }
 
 std::string paris_day(pqxx::work& tx, int64_t at_s) {
-  return tx.exec_params(kParisDay, at_s)[0][0].as<std::string>();
+  return exec_cached(tx, kParisDay, at_s)[0][0].as<std::string>();
 }
 
 std::vector<std::pair<std::string, std::string>> digest_groups_due(pqxx::work& tx, int64_t before_s,
                                                                    const std::string& day,
                                                                    int limit) {
   std::vector<std::pair<std::string, std::string>> groups;
-  for (const auto& row : tx.exec_params(kDigestGroupsDue, before_s, day, limit)) {
+  for (const auto& row : exec_cached(tx, kDigestGroupsDue, before_s, day, limit)) {
     groups.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
   }
   return groups;
@@ -192,7 +192,7 @@ std::vector<std::pair<std::string, std::string>> digest_groups_due(pqxx::work& t
 std::vector<DigestItem> digest_items(pqxx::work& tx, const std::string& member_id,
                                      const std::string& kind, int64_t before_s, int limit) {
   std::vector<DigestItem> items;
-  for (const auto& row : tx.exec_params(kDigestItems, member_id, kind, before_s, limit)) {
+  for (const auto& row : exec_cached(tx, kDigestItems, member_id, kind, before_s, limit)) {
     items.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
                      row[3].as<std::string>(), row[4].as<std::string>()});
   }
@@ -200,15 +200,15 @@ std::vector<DigestItem> digest_items(pqxx::work& tx, const std::string& member_i
 }
 
 void mark_digest_sent(pqxx::work& tx, const std::vector<std::string>& item_ids) {
-  tx.exec_params(kMarkDigestSent, array_literal(item_ids));
+  exec_cached(tx, kMarkDigestSent, array_literal(item_ids));
 }
 
 void upsert_listing(pqxx::work& tx, const Listing& l) {
-  tx.exec_params(kUpsertListing, l.id, l.side, l.member_id, l.title, l.site_id);
+  exec_cached(tx, kUpsertListing, l.id, l.side, l.member_id, l.title, l.site_id);
 }
 
 std::optional<Listing> listing(pqxx::work& tx, const std::string& id) {
-  auto r = tx.exec_params(kListing, id);
+  auto r = exec_cached(tx, kListing, id);
   if (r.empty()) return std::nullopt;
   return Listing{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(),
                  r[0][3].as<std::string>(), opt_text(r[0][4])};
@@ -218,16 +218,16 @@ void upsert_exchange_loan(pqxx::work& tx, const std::string& exchange_id,
                           const std::optional<std::string>& provider_id,
                           const std::optional<std::string>& receiver_id,
                           const std::optional<std::string>& site_id, const std::string& due_at) {
-  tx.exec_params(kUpsertLoan, exchange_id, provider_id, receiver_id, site_id, due_at);
+  exec_cached(tx, kUpsertLoan, exchange_id, provider_id, receiver_id, site_id, due_at);
 }
 
 void close_exchange_loan(pqxx::work& tx, const std::string& exchange_id) {
-  tx.exec_params(kCloseLoan, exchange_id);
+  exec_cached(tx, kCloseLoan, exchange_id);
 }
 
 std::vector<DueLoan> loans_due_between(pqxx::work& tx, int64_t from_s, int64_t to_s, int limit) {
   std::vector<DueLoan> loans;
-  for (const auto& row : tx.exec_params(kLoansDue, from_s, to_s, limit)) {
+  for (const auto& row : exec_cached(tx, kLoansDue, from_s, to_s, limit)) {
     loans.push_back({row[0].as<std::string>(), opt_text(row[1]), opt_text(row[2]), opt_text(row[3]),
                      row[4].as<std::string>()});
   }
@@ -237,17 +237,17 @@ std::vector<DueLoan> loans_due_between(pqxx::work& tx, int64_t from_s, int64_t t
 void upsert_reservation(pqxx::work& tx, const std::string& item_id, const std::string& member_id,
                         const std::optional<std::string>& site_id, const std::string& title,
                         const std::string& reserved_until) {
-  tx.exec_params(kUpsertReservation, item_id, member_id, site_id, title, reserved_until);
+  exec_cached(tx, kUpsertReservation, item_id, member_id, site_id, title, reserved_until);
 }
 
 void drop_reservation(pqxx::work& tx, const std::string& item_id) {
-  tx.exec_params(kDropReservation, item_id);
+  exec_cached(tx, kDropReservation, item_id);
 }
 
 std::vector<Reservation> reservations_ending_between(pqxx::work& tx, int64_t from_s, int64_t to_s,
                                                      int limit) {
   std::vector<Reservation> out;
-  for (const auto& row : tx.exec_params(kReservationsEnding, from_s, to_s, limit)) {
+  for (const auto& row : exec_cached(tx, kReservationsEnding, from_s, to_s, limit)) {
     out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), opt_text(row[2]),
                    row[3].as<std::string>(), row[4].as<std::string>()});
   }
@@ -256,11 +256,11 @@ std::vector<Reservation> reservations_ending_between(pqxx::work& tx, int64_t fro
 
 void open_dispute(pqxx::work& tx, const std::string& exchange_id,
                   const std::optional<std::string>& site_id, int64_t at_s) {
-  tx.exec_params(kOpenDispute, exchange_id, site_id, at_s);
+  exec_cached(tx, kOpenDispute, exchange_id, site_id, at_s);
 }
 
 void resolve_dispute(pqxx::work& tx, const std::string& exchange_id) {
-  tx.exec_params(kResolveDispute, exchange_id);
+  exec_cached(tx, kResolveDispute, exchange_id);
 }
 
 }  // namespace maillon::notify::repo

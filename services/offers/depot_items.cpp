@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "matching/geo.hpp"
+#include "services/common/db.hpp"
 #include "services/common/events.hpp"
 #include "services/common/events_depot.hpp"
 #include "services/common/json_body.hpp"
@@ -99,7 +100,7 @@ void apply_item_event(const ListingContext& c, pqxx::work& tx, const Event& e) {
   }
   std::optional<ListingStatus> status = listing_status_of(status_text(*item));
   if (!status) return;
-  if (tx.exec_params(kAdvanceItem, item->item_id, item->site_id, item->revision.value_or(0))
+  if (exec_cached(tx, kAdvanceItem, item->item_id, item->site_id, item->revision.value_or(0))
           .affected_rows() == 0) {
     return;  // an older revision than the one applied
   }

@@ -89,13 +89,13 @@ void insert_listing(pqxx::work& tx, const ListingRow& row) {
   const Listing& l = row.listing;
   std::optional<std::string> home =
       row.home_site_id.empty() ? std::nullopt : std::optional(row.home_site_id);
-  tx.exec_params(kInsertListing, l.id, l.member_id, l.community_id, home, l.site_id,
-                 std::string(to_string(l.kind)), std::string(to_string(l.mode)), l.category,
-                 l.title, l.description, json_array(l.tags), location_part(l.location, true),
-                 location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
-                 row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
-                 l.available_until_s, json_array(l.photos), std::string(to_string(l.status)),
-                 row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
+  exec_cached(tx, kInsertListing, l.id, l.member_id, l.community_id, home, l.site_id,
+              std::string(to_string(l.kind)), std::string(to_string(l.mode)), l.category, l.title,
+              l.description, json_array(l.tags), location_part(l.location, true),
+              location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
+              row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
+              l.available_until_s, json_array(l.photos), std::string(to_string(l.status)),
+              row.acted_by, l.deposit_minutes, l.capacity, std::string(to_string(l.visibility)));
 }
 
 nlohmann::json listing_fields(const Listing& l) {
@@ -151,7 +151,7 @@ NewListings insert_new_listings(pqxx::work& tx, const std::vector<const ListingR
   nlohmann::json records = nlohmann::json::array();
   for (const ListingRow* row : rows) records.push_back(listing_record(*row));
   NewListings out;
-  for (const auto& r : tx.exec_params(kInsertNewListings, records.dump())) {
+  for (const auto& r : exec_cached(tx, kInsertNewListings, records.dump())) {
     out.ids.insert(r[0].c_str());
     out.created_at_s = r[1].as<int64_t>();
     out.created_at_us = r[2].as<int64_t>();
@@ -167,23 +167,23 @@ bool upsert_partner_listing(pqxx::work& tx, const PartnerListing& copy, bool act
     return it->is_string() ? it->get<std::string>() : it->dump();
   };
   const auto& grid = j.at("grid");
-  return !tx.exec_params(kUpsertPartnerListing, j.at("id").get<std::string>(),
-                         j.at("member_id").get<std::string>(), copy.community_id,
-                         j.at("kind").get<std::string>(), j.at("mode").get<std::string>(),
-                         j.at("category").get<std::string>(), j.at("title").get<std::string>(),
-                         j.at("description").get<std::string>(), j.at("tags").dump(),
-                         grid.at("lat").get<double>(), grid.at("lon").get<double>(),
-                         j.at("reach_km").get<double>(), j.at("price_minutes").get<int64_t>(),
-                         nullable("duration_minutes"), nullable("available_from"),
-                         nullable("available_until"), nullable("deposit_minutes"),
-                         nullable("capacity"), j.at("visibility").get<std::string>(),
-                         copy.partner_url, copy.revision, j.at("created_at").get<std::string>(),
-                         std::string(active ? "active" : "closed"))
+  return !exec_cached(tx, kUpsertPartnerListing, j.at("id").get<std::string>(),
+                      j.at("member_id").get<std::string>(), copy.community_id,
+                      j.at("kind").get<std::string>(), j.at("mode").get<std::string>(),
+                      j.at("category").get<std::string>(), j.at("title").get<std::string>(),
+                      j.at("description").get<std::string>(), j.at("tags").dump(),
+                      grid.at("lat").get<double>(), grid.at("lon").get<double>(),
+                      j.at("reach_km").get<double>(), j.at("price_minutes").get<int64_t>(),
+                      nullable("duration_minutes"), nullable("available_from"),
+                      nullable("available_until"), nullable("deposit_minutes"),
+                      nullable("capacity"), j.at("visibility").get<std::string>(), copy.partner_url,
+                      copy.revision, j.at("created_at").get<std::string>(),
+                      std::string(active ? "active" : "closed"))
               .empty();
 }
 
 void withdraw_partner_listing(pqxx::work& tx, const std::string& id, const PartnerListing& copy) {
-  tx.exec_params(kWithdrawPartnerListing, id, copy.community_id, copy.partner_url, copy.revision);
+  exec_cached(tx, kWithdrawPartnerListing, id, copy.community_id, copy.partner_url, copy.revision);
 }
 
 int64_t partner_listings_open(pqxx::work& tx, const std::string& community_id) {
@@ -194,7 +194,7 @@ std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::st
                                        bool for_update) {
   static const std::string kPlain = select(kFindListing);
   static const std::string kLocked = kPlain + " FOR UPDATE";
-  auto r = tx.exec_params(for_update ? kLocked : kPlain, id);
+  auto r = exec_cached(tx, for_update ? kLocked : kPlain, id);
   if (r.empty()) return std::nullopt;
   return read_row(r[0]);
 }
@@ -202,8 +202,8 @@ std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::st
 ListingRow update_listing(pqxx::work& tx, const ListingRow& row) {
   static const std::string kUpdate = std::string(kUpdateListingHead) + kColumns;
   const Listing& l = row.listing;
-  auto r = tx.exec_params(
-      kUpdate, l.id, l.site_id, std::string(to_string(l.kind)), std::string(to_string(l.mode)),
+  auto r = exec_cached(
+      tx, kUpdate, l.id, l.site_id, std::string(to_string(l.kind)), std::string(to_string(l.mode)),
       l.category, l.title, l.description, json_array(l.tags), location_part(l.location, true),
       location_part(l.location, false), row.position.lat, row.position.lon, row.grid.lat,
       row.grid.lon, l.reach_km, l.price_minutes, l.duration_minutes, l.available_from_s,
@@ -231,10 +231,10 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
     after_us = q.after->first;
     after_id = q.after->second;
   }
-  auto r = tx.exec_params(kList, q.community_id, q.status, q.text, category_array(q.categories),
-                          q.kind, q.mode, q.site_id, q.member_id, q.limit, lat, lon, q.radius_m,
-                          dlat, dlon, after_us, after_id, hidden_shown_to(q),
-                          array_literal(q.partner_community_ids));
+  auto r =
+      exec_cached(tx, kList, q.community_id, q.status, q.text, category_array(q.categories), q.kind,
+                  q.mode, q.site_id, q.member_id, q.limit, lat, lon, q.radius_m, dlat, dlon,
+                  after_us, after_id, hidden_shown_to(q), array_literal(q.partner_community_ids));
   std::vector<ListingRow> rows;
   rows.reserve(r.size());
   for (const auto& row : r) {
@@ -246,7 +246,7 @@ std::vector<ListingRow> list_listings(pqxx::transaction_base& tx, const ListQuer
 
 std::vector<ListingRow> expiring_listings(pqxx::work& tx, int64_t now_s, int limit) {
   static const std::string kExpiring = select(kExpiringTail);
-  auto r = tx.exec_params(kExpiring, now_s, limit);
+  auto r = exec_cached(tx, kExpiring, now_s, limit);
   std::vector<ListingRow> rows;
   for (const auto& row : r) rows.push_back(read_row(row));
   return rows;
@@ -256,7 +256,7 @@ ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& sin
   static const std::string kFeed = select((std::string(", search::text AS search_text, ") +
                                            change_feed::kNextPosition + change_feed::kListingsSince)
                                               .c_str());
-  auto r = tx.exec_params(kFeed, since_xact);
+  auto r = exec_cached(tx, kFeed, since_xact);
   ListingFeed feed;
   feed.next_xact = r.at(0)["next_xact"].c_str();
   for (const auto& row : r) {
@@ -267,19 +267,19 @@ ListingFeed read_listing_feed(pqxx::transaction_base& tx, const std::string& sin
 }
 
 std::string printed_search_query(pqxx::transaction_base& tx, const std::string& text) {
-  return tx.exec_params(kPrintedQuery, text).at(0)[0].c_str();
+  return exec_cached(tx, kPrintedQuery, text).at(0)[0].c_str();
 }
 
 void lock_member(pqxx::work& tx, const std::string& member_id) {
-  tx.exec_params(kLockMember, member_id);
+  exec_cached(tx, kLockMember, member_id);
 }
 
 void lock_members(pqxx::work& tx, const std::vector<std::string>& member_ids) {
-  tx.exec_params(kLockMembers, array_literal(member_ids));
+  exec_cached(tx, kLockMembers, array_literal(member_ids));
 }
 
 OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& member_id) {
-  auto r = tx.exec_params(kOwnerStanding, member_id);
+  auto r = exec_cached(tx, kOwnerStanding, member_id);
   if (r.empty()) return OwnerStanding::active;
   std::string_view state = r[0][0].c_str();
   if (state == "suspended") return OwnerStanding::suspended;
@@ -289,29 +289,29 @@ OwnerStanding owner_standing(pqxx::transaction_base& tx, const std::string& memb
 bool record_standing(pqxx::work& tx, const std::string& member_id, const std::string& community_id,
                      OwnerStanding standing, const std::string& event_at) {
   std::string state = kStandingNames[static_cast<int>(standing)];
-  return !tx.exec_params(kRecordStanding, member_id, community_id, state, event_at).empty();
+  return !exec_cached(tx, kRecordStanding, member_id, community_id, state, event_at).empty();
 }
 
 std::vector<ListingRow> hide_listings_of_member(pqxx::work& tx, const std::string& member_id) {
   static const std::string kHide = std::string(kHideOfMemberHead) + kColumns;
-  return read_rows(tx.exec_params(kHide, member_id));
+  return read_rows(exec_cached(tx, kHide, member_id));
 }
 
 std::vector<ListingRow> show_listings_of_member(pqxx::work& tx, const std::string& member_id) {
   static const std::string kShow = std::string(kShowOfMemberHead) + kColumns;
-  return read_rows(tx.exec_params(kShow, member_id));
+  return read_rows(exec_cached(tx, kShow, member_id));
 }
 
 std::vector<ListingRow> close_listings_of_member(pqxx::work& tx, const std::string& member_id) {
   static const std::string kClose = std::string(kCloseOfMemberHead) + kColumns;
-  return read_rows(tx.exec_params(kClose, member_id));
+  return read_rows(exec_cached(tx, kClose, member_id));
 }
 
 std::optional<ListingRow> hide_listing(pqxx::work& tx, const std::string& id,
                                        const std::string& community_id,
                                        const std::optional<std::string>& report_id) {
   static const std::string kHide = std::string(kHideListingHead) + kColumns;
-  auto r = tx.exec_params(kHide, id, community_id, report_id);
+  auto r = exec_cached(tx, kHide, id, community_id, report_id);
   if (r.empty()) return std::nullopt;
   return read_row(r[0]);
 }
@@ -324,11 +324,11 @@ std::optional<SiteRow> find_site(pqxx::transaction_base& tx, const std::string& 
 
 void record_exchange_end(pqxx::work& tx, const std::string& listing_id,
                          const std::string& exchange_id) {
-  tx.exec_params(kRecordExchangeEnd, listing_id, exchange_id);
+  exec_cached(tx, kRecordExchangeEnd, listing_id, exchange_id);
 }
 
 bool exchange_ended(pqxx::work& tx, const std::string& listing_id, const std::string& exchange_id) {
-  return !tx.exec_params(kExchangeEnded, listing_id, exchange_id).empty();
+  return !exec_cached(tx, kExchangeEnded, listing_id, exchange_id).empty();
 }
 
 }  // namespace maillon::listings
