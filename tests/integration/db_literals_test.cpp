@@ -2,6 +2,7 @@
 // (unnest, = ANY) and COPY rows (copy_into) must carry any text unchanged, NULLs and numbers.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,52 @@ TEST_F(DbLiteralsTest, array_literals_carry_any_text_and_nulls) {
     EXPECT_EQ(r[i][0].as<std::string>(), kTexts[i]) << i;
   }
   EXPECT_TRUE(r[kTexts.size()][0].is_null());
+}
+
+// exec_cached: a text is prepared once per connection and then run by its name, with the same
+// parameters and answers as an unnamed statement.
+TEST_F(DbLiteralsTest, exec_cached_prepares_a_text_once_per_connection_and_runs_it_by_name) {
+  Db db(*url_, 1, "public");  // one connection: every transaction below runs on it
+  db.transact([](pqxx::work& tx) { tx.exec("CREATE TABLE cached (n bigint, t text)"); });
+  const std::string insert = "INSERT INTO cached (n, t) VALUES ($1, $2)";
+  for (int64_t n = 1; n <= 3; ++n) {
+    db.transact([&](pqxx::work& tx) {
+      exec_cached(tx, insert, n, n == 2 ? std::optional<std::string>() : std::optional("x"));
+    });
+  }
+  const auto r = db.transact([](pqxx::work& tx) {
+    return tx.exec(
+        "SELECT name, (SELECT count(*) FROM cached WHERE t IS NULL) "
+        "FROM pg_prepared_statements WHERE statement = " +
+        tx.quote("INSERT INTO cached (n, t) VALUES ($1, $2)"));
+  });
+  ASSERT_EQ(r.size(), 1U) << "prepared once on the connection";
+  EXPECT_EQ(std::string(r[0][0].c_str()).rfind("q_", 0), 0U);
+  EXPECT_EQ(r[0][1].as<int>(), 1) << "a NULL parameter stays NULL";
+  const auto sum = read_only(db, [](pqxx::transaction_base& tx) {
+    return exec_cached(tx, "SELECT sum(n) FROM cached WHERE n >= $1", 2)[0][0].as<int64_t>();
+  });
+  EXPECT_EQ(sum, 5);
+}
+
+// A migration that changes a table under a prepared statement (an expand step beside running
+// services): the next run does not fail, it goes on a new connection that prepares the text again.
+TEST_F(DbLiteralsTest, a_statement_made_stale_by_a_migration_is_prepared_again) {
+  Db db(*url_, 1, "public");
+  db.transact([](pqxx::work& tx) {
+    tx.exec("CREATE TABLE widened (a int); INSERT INTO widened VALUES (1)");
+  });
+  const std::string select = "SELECT * FROM widened WHERE a = $1";
+  const auto columns = [&] {
+    return db.transact([&](pqxx::work& tx) { return exec_cached(tx, select, 1).columns(); });
+  };
+  EXPECT_EQ(columns(), 1U);
+  db.transact([](pqxx::work& tx) { tx.exec("ALTER TABLE widened ADD COLUMN b int DEFAULT 7"); });
+  EXPECT_EQ(columns(), 2U);
+  db.transact([](pqxx::work& tx) { tx.exec("ALTER TABLE widened ADD COLUMN c int DEFAULT 8"); });
+  const auto read = read_only(
+      db, [&](pqxx::transaction_base& tx) { return exec_cached(tx, select, 1)[0]["c"].as<int>(); });
+  EXPECT_EQ(read, 8);
 }
 
 }  // namespace
