@@ -2,6 +2,7 @@
 // (unnest, = ANY) and COPY rows (copy_into) must carry any text unchanged, NULLs and numbers.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +19,11 @@ const std::vector<std::string> kTexts = {
 
 class DbLiteralsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { url_ = new std::string(create_database("literals")); }
+  static void SetUpTestSuite() {
+    // exec_cached prepares only when asked to (read once, at its first call in this process).
+    setenv("MAILLON_DB_PREPARED", "on", 1);
+    url_ = new std::string(create_database("literals"));
+  }
   static void TearDownTestSuite() {
     drop_database(*url_);
     delete url_;
