@@ -91,12 +91,17 @@ void store_matches(Service& s, MatchIndex& index, pqxx::work& tx, const ReadList
     rows.push_back(match_row(listing, other->second, p));
   }
   const std::set<std::string> added = repo::upsert_matches(tx, rows);
+  std::vector<std::string> proposed_to;
   for (const repo::MatchRow& m : rows) {
     if (added.count(m.id) == 0) continue;
     s.outbox.add(tx, kMatchesStream, MatchProposed::type_name(), m.community_id, proposed(m).data(),
                  uuid_from_name("match.proposed:" + m.id + ":" + cause));
     const bool is_offer = listing.side == "offer";
-    index.record_proposal(is_offer ? m.request_member_id : m.offer_member_id);
+    proposed_to.push_back(is_offer ? m.request_member_id : m.offer_member_id);
+  }
+  // Counted in the database with the pairs, so that every replica's follower scores alike.
+  for (const auto& [member, recent] : repo::count_proposals(tx, proposed_to)) {
+    index.set_recent_proposals(member, recent);
   }
 }
 
@@ -231,15 +236,16 @@ std::vector<std::pair<std::string, std::string>> links_gained(
 std::string rebuild_index(Service& s, MatchIndex& index) {
   const auto started = std::chrono::steady_clock::now();
   // The position first: whatever commits after the rows are read has a later one.
-  const auto [position, rows, reliability, partners] = s.db.transact([](pqxx::work& tx) {
+  const auto [position, rows, reliability, proposals, partners] = s.db.transact([](pqxx::work& tx) {
     std::string at = repo::feed_position(tx);
     return std::make_tuple(at, repo::active_listings(tx), repo::all_reliability(tx),
-                           federation_partners::all_active(tx));
+                           repo::all_recent_proposals(tx), federation_partners::all_active(tx));
   });
   index.set_partners(partners);
   const std::size_t indexed = index.rebuild(rows);
   for (const auto& [member, counts] : reliability)
     index.set_reliability(member, reliability_of(counts));
+  for (const auto& [member, recent] : proposals) index.set_recent_proposals(member, recent);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   log::info("matching index rebuilt",
@@ -261,11 +267,14 @@ void IndexFollower::follow_once() {
   // Outcomes another replica's consumer counted (each exchange event reaches one replica).
   // Read after the listings, from the same position: this later snapshot sees every transaction
   // older than `next`, so none falls between two rounds. Applied before matching again.
-  const auto counted = read_only(
-      s_.db, [&](pqxx::transaction_base& tx) { return repo::reliability_since(tx, position_); });
+  const auto [counted, proposed_to] = read_only(s_.db, [&](pqxx::transaction_base& tx) {
+    return std::make_pair(repo::reliability_since(tx, position_),
+                          repo::proposals_since(tx, position_));
+  });
   for (const auto& [member, counts] : counted) {
     index_->set_reliability(member, reliability_of(counts));
   }
+  for (const auto& [member, recent] : proposed_to) index_->set_recent_proposals(member, recent);
   // Federation links as the ledger.events consumer last stored them (any replica's): a few rows,
   // so one poll bounds how long a suspended link still pairs and shows listings across.
   auto partners = read_only(

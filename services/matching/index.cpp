@@ -170,7 +170,13 @@ matching::MemberIndex MatchIndex::member_index(const std::string& member_id) {
 
 matching::Engine& MatchIndex::engine_of(const std::string& community_id) {
   auto& engine = engines_[community_id];
-  if (!engine) engine = std::make_unique<matching::Engine>(categories_.parents);
+  if (!engine) {
+    engine = std::make_unique<matching::Engine>(categories_.parents);
+    for (const auto& [member, reliability] : reliability_)
+      engine->set_reliability(member, reliability);
+    for (const auto& [member, recent] : recent_proposals_)
+      engine->set_recent_proposals(member, recent);
+  }
   return *engine;
 }
 
@@ -394,15 +400,17 @@ std::vector<Proposal> MatchIndex::nearby(const NearbyInput& input) const {
 void MatchIndex::set_reliability(const std::string& member_id, double reliability) {
   std::unique_lock lock(mutex_);
   const auto member = member_index(member_id);
+  reliability_[member] = reliability;
   for (auto& [community, engine] : engines_) engine->set_reliability(member, reliability);
   crossing_->set_reliability(member, reliability);
 }
 
-void MatchIndex::record_proposal(const std::string& member_id) {
+void MatchIndex::set_recent_proposals(const std::string& member_id, uint32_t proposals) {
   std::unique_lock lock(mutex_);
   const auto member = member_index(member_id);
-  for (auto& [community, engine] : engines_) engine->record_proposal(member);
-  crossing_->record_proposal(member);
+  recent_proposals_[member] = proposals;
+  for (auto& [community, engine] : engines_) engine->set_recent_proposals(member, proposals);
+  crossing_->set_recent_proposals(member, proposals);
 }
 
 std::size_t MatchIndex::size() const {

@@ -88,8 +88,9 @@ class MatchIndex {
   // listings that cross pair with, and are shown to, these communities only.
   void set_partners(std::unordered_map<std::string, std::vector<std::string>> partners);
   void set_reliability(const std::string& member_id, double reliability);
-  // Counts a proposal to this member, so that the same active provider is not always first.
-  void record_proposal(const std::string& member_id);
+  // The proposals this member received lately (the database counts them, for every replica),
+  // so that the same active provider is not always first.
+  void set_recent_proposals(const std::string& member_id, uint32_t proposals);
   std::size_t size() const;
 
  private:
@@ -111,6 +112,10 @@ class MatchIndex {
   mutable std::shared_mutex mutex_;                                   // guards everything below
   std::map<std::string, std::unique_ptr<matching::Engine>> engines_;  // by community id
   std::unordered_map<std::string, matching::MemberIndex> members_;
+  // Every member's scoring inputs as last set, given to an engine made later (a community's
+  // first listing after a rebuild or a count).
+  std::unordered_map<matching::MemberIndex, double> reliability_;
+  std::unordered_map<matching::MemberIndex, uint32_t> recent_proposals_;
   std::unordered_map<std::string, int64_t> revisions_;  // listing id -> revision applied last
   // Every active listing that crosses, of every community: pairs are found here and kept to
   // linked communities (a post-filter over at most matching::kMaxResults candidates).

@@ -1,7 +1,9 @@
 // SQL of the matching service, one named statement per action.
 #include "services/matching/repository.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 
 #include "exchange/listing.hpp"
 #include "services/common/change_feed.hpp"
@@ -233,7 +235,32 @@ std::map<std::string, std::pair<int64_t, int64_t>> reliability_counts(const pqxx
   return out;
 }
 
+std::map<std::string, uint32_t> proposal_counts(const pqxx::result& result) {
+  std::map<std::string, uint32_t> out;
+  for (const auto& row : result) {
+    out[row[0].c_str()] =
+        static_cast<uint32_t>(std::clamp<int64_t>(row[1].as<int64_t>(), 0, INT32_MAX));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::map<std::string, uint32_t> count_proposals(pqxx::work& tx,
+                                                const std::vector<std::string>& member_ids) {
+  if (member_ids.empty()) return {};
+  return proposal_counts(exec_cached(tx, kCountProposals, array_literal(member_ids)));
+}
+
+std::map<std::string, uint32_t> all_recent_proposals(pqxx::work& tx) {
+  tx.exec(kForgetOldProposals);
+  return proposal_counts(tx.exec(kAllProposals));
+}
+
+std::map<std::string, uint32_t> proposals_since(pqxx::transaction_base& tx,
+                                                const std::string& since) {
+  return proposal_counts(exec_cached(tx, kProposalsSince, since));
+}
 
 std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& tx) {
   return reliability_counts(tx.exec(kAllReliability));

@@ -105,4 +105,15 @@ std::map<std::string, std::pair<int64_t, int64_t>> all_reliability(pqxx::work& t
 std::map<std::string, std::pair<int64_t, int64_t>> reliability_since(pqxx::transaction_base& tx,
                                                                      const std::string& since);
 
+// Counts one proposal received today for each member listed (a member twice counts twice);
+// returns each one's proposals over the last 14 days after it.
+std::map<std::string, uint32_t> count_proposals(pqxx::work& tx,
+                                                const std::vector<std::string>& member_ids);
+// Drops the days that no longer count, then every member's recent proposals.
+std::map<std::string, uint32_t> all_recent_proposals(pqxx::work& tx);
+// The members whose proposals were counted by a transaction at or after a feed position, with
+// their recent proposals now.
+std::map<std::string, uint32_t> proposals_since(pqxx::transaction_base& tx,
+                                                const std::string& since);
+
 }  // namespace maillon::matching_service::repo

@@ -176,3 +176,45 @@ FROM member_reliability;
 SELECT member_id::text, completed, abandoned
 FROM member_reliability
 WHERE written_by_xact >= $1::xid8;
+
+-- name: kCountProposals
+-- One more proposal received today for each member in $1 (once per occurrence), in member order
+-- so that two replicas counting the same members lock their rows alike; returns each member's
+-- count over the last 14 days (schemas/matching/046_member_proposals.sql). The other days' rows
+-- are not written by this statement, so its snapshot sees them as they are.
+WITH counted AS (
+INSERT INTO member_proposals AS p (member_id, day, received)
+SELECT member_id, current_date, count(*)::integer
+FROM unnest($1::uuid[]) AS member_id
+GROUP BY member_id
+ORDER BY member_id
+ON CONFLICT (member_id, day)
+DO UPDATE SET received = p.received + EXCLUDED.received, written_by_xact = pg_current_xact_id()
+RETURNING member_id, received
+)
+SELECT c.member_id::text, c.received + COALESCE((
+  SELECT sum(o.received)
+  FROM member_proposals o
+  WHERE o.member_id = c.member_id AND o.day > current_date - 14 AND o.day < current_date), 0)
+FROM counted c;
+
+-- name: kForgetOldProposals
+DELETE
+FROM member_proposals
+WHERE day <= current_date - 14;
+
+-- name: kAllProposals
+SELECT member_id::text, sum(received)
+FROM member_proposals
+WHERE day > current_date - 14
+GROUP BY member_id;
+
+-- name: kProposalsSince
+-- The members whose counts were written at or after a feed position, with their counts now.
+SELECT member_id::text, COALESCE(sum(received) FILTER (WHERE day > current_date - 14), 0)
+FROM member_proposals
+WHERE member_id IN (
+    SELECT member_id
+    FROM member_proposals
+    WHERE written_by_xact >= $1::xid8)
+GROUP BY member_id;

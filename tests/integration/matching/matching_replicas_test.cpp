@@ -168,5 +168,95 @@ TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_one
   EXPECT_NEAR(scores[steady_offer] - scores[absent_offer], 0.15 * (1.0 / 2 - 1.0 / 3), 0.002);
 }
 
+// A new pair is counted against the member proposed to (the spread term: one active provider
+// should not receive every request) by the replica that stored it. The count lives in the
+// database: another replica's count reaches this one's scores, two replicas never hold different
+// counts for long, and a restart keeps them.
+TEST(MatchingReplicas, proposals_counted_by_another_replica_reach_this_ones_scores_and_a_restart) {
+  MembersWorld world("matching_spread");
+  const std::string community = world.create_community("Lille métropole");
+  const MemberInfo busy = world.register_member(community, "Bertille");
+  const MemberInfo quiet = world.register_member(community, "Quentin");
+  const MemberInfo asker = world.register_member(community, "Wassim");
+  ServiceProcess offers("offers", world.env()), requests("requests", world.env());
+  ServiceProcess matching("matching", world.env());
+  for (ServiceProcess* p : {&offers, &requests, &matching}) p->start();
+  const auto posted = [](const std::string& url, const MemberInfo& who, const std::string& path,
+                         const Json& listing) {
+    const HttpResult r = Client(url, who.token).post(path, listing);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  };
+  const std::string busy_offer =
+      posted(offers.url(), busy, "/v1/offers", body("Perceuse", 50.63, 3.07));
+  const std::string quiet_offer =
+      posted(offers.url(), quiet, "/v1/offers", body("Perceuse", 50.63, 3.07));
+  const std::string request =
+      posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
+  int edits = 0;
+  std::map<std::string, double> scores;
+  const auto rescored = [&] {
+    Client(requests.url(), asker.token)
+        .patch("/v1/requests/" + request, {{"description", "version " + std::to_string(++edits)}});
+    scores.clear();
+    const HttpResult r =
+        Client(matching.url(), asker.token).get("/v1/matches?listing=request:" + request);
+    if (r.status != 200) return false;
+    const Json page = r.json();
+    for (const Json& m : page["items"]) {
+      scores[m["offer_id"].get<std::string>()] = m["score"].get<double>();
+    }
+    return scores.count(busy_offer) == 1 && scores.count(quiet_offer) == 1;
+  };
+  ASSERT_TRUE(eventually(
+      [&] { return rescored() && std::abs(scores[busy_offer] - scores[quiet_offer]) < 1e-3; },
+      15000))
+      << "the request never matched both offers alike: " << scores[busy_offer] << ", "
+      << scores[quiet_offer];
+  // Each owner was proposed to once, and that count is in the database.
+  const auto counted = [&](const MemberInfo& who) {
+    pqxx::connection conn(world.database);
+    pqxx::work tx(conn);
+    return tx
+        .exec_params1(
+            "SELECT COALESCE(sum(received), 0) FROM matching.member_proposals "
+            "WHERE member_id = $1::uuid",
+            who.id)[0]
+        .as<int>();
+  };
+  EXPECT_EQ(counted(busy), 1);
+  EXPECT_EQ(counted(quiet), 1);
+
+  // Three more pairs for one owner, counted as another replica's consumer counts them.
+  {
+    pqxx::connection conn(world.database);
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO matching.member_proposals (member_id, day, received) "
+        "VALUES ($1::uuid, current_date, 3) ON CONFLICT (member_id, day) DO UPDATE SET "
+        "received = member_proposals.received + 3, written_by_xact = pg_current_xact_id()",
+        busy.id);
+    tx.commit();
+  }
+  // Spread 1/(1 + 1/5) → 1/(1 + 4/5) at a weight of 0.10.
+  const double parted = 0.10 * (1.0 / 1.2 - 1.0 / 1.8);
+  EXPECT_TRUE(eventually(
+      [&] { return rescored() && scores[busy_offer] < scores[quiet_offer] - 0.02; }, 15000))
+      << "busy " << scores[busy_offer] << ", quiet " << scores[quiet_offer];
+  EXPECT_NEAR(scores[quiet_offer] - scores[busy_offer], parted, 0.002);
+
+  // A replica started afresh reads the counts back: the same pair scores the same.
+  matching.kill9();
+  matching.start();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return rescored() && std::abs(scores[quiet_offer] - scores[busy_offer] - parted) < 0.002;
+      },
+      15000))
+      << "busy " << scores[busy_offer] << ", quiet " << scores[quiet_offer];
+  EXPECT_EQ(counted(busy), 4);
+  EXPECT_EQ(counted(quiet), 1);
+}
+
 }  // namespace
 }  // namespace maillon::testing
