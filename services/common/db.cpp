@@ -116,15 +116,11 @@ void copy_into(pqxx::transaction_base& tx, const std::string& table,
 }
 
 std::string prepared_name(pqxx::transaction_base& tx, const std::string& sql) {
-  // Off unless MAILLON_DB_PREPARED=on: every statement unnamed, as before #22's measurements.
-  // Prepared, the backends' CPU per exchange fell from 28-30 to 17-23 ms, but a replicas run of
-  // script/test then failed once on match scores that two matching replicas disagreed on
-  // (E2eServicesTest.a_no_show_lowers_the_absent_members_match_score), and that was not
-  // explained before this shipped. Also off for a pooler in front of PostgreSQL that does not
-  // keep one server connection per client connection (PgBouncer's transaction mode).
+  // MAILLON_DB_PREPARED=off: every statement unnamed, for a pooler in front of PostgreSQL that
+  // does not keep a server connection per client connection (PgBouncer's transaction mode).
   static const bool enabled = [] {
     const char* value = std::getenv("MAILLON_DB_PREPARED");
-    return value != nullptr && std::string_view(value) == "on";
+    return value == nullptr || std::string_view(value) != "off";
   }();
   if (!enabled) return {};
   static std::mutex mutex;

@@ -117,11 +117,10 @@ class Db {
   void retried() { ++retries_; }
 };
 
-// One statement with parameters. With MAILLON_DB_PREPARED=on (off by default: see
-// prepared_name), run as a prepared statement of the connection it goes on: the first run of a
-// text on a connection prepares it (one round trip more, once), every later run skips
-// PostgreSQL's parse and, once the server keeps a generic plan, its planning too. Measured for
-// #22, parse and bind (which plans an unnamed statement) took more of the backends' time than
+// One statement with parameters, run as a prepared statement of the connection it goes on: the
+// first run of a text on a connection prepares it (one round trip more, once), every later run
+// skips PostgreSQL's parse and, once the server keeps a generic plan, its planning too. Measured
+// for #22, parse and bind (which plans an unnamed statement) took more of the backends' time than
 // running the statements. A process prepares at most kPreparedTextsMax distinct texts; any
 // further text (a bug that builds SQL from values would make endless ones) runs unnamed.
 inline constexpr std::size_t kPreparedTextsMax = 2000;
