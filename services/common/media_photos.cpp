@@ -13,7 +13,7 @@ FieldErrors photos_not_owned(pqxx::work& tx, const std::string& owner_id,
   if (photos.empty()) return {};
   const std::set<std::string> distinct(photos.begin(), photos.end());
   const auto owned =
-      tx.exec_params1(kOwnedPhotoCount, owner_id, array_literal(photos))[0].as<std::size_t>();
+      exec_cached(tx, kOwnedPhotoCount, owner_id, array_literal(photos)).at(0)[0].as<std::size_t>();
   if (owned == distinct.size()) return {};
   return {{"photos", "une des photos n'existe pas ou n'a pas été envoyée par ce membre"}};
 }

@@ -190,7 +190,10 @@ void mail_to(pqxx::work& tx, const Notice& n, const Preference& p, const repo::R
 }  // namespace
 
 Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
-  const Preference p = repo::preference(tx, n.member_id, n.kind);
+  // One round trip for the preference, the recipient and whether an address may come: a
+  // notification is written for most events, and each lookup was one more.
+  const repo::Addressee a = repo::addressee(tx, n.member_id, n.kind);
+  const Preference& p = a.preference;
   const std::string id = notice_id(n);
   Told told;
   if (p.in_app) {
@@ -198,12 +201,11 @@ Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
     if (!told.inbox) return told;  // told before: the mail went with it then
   }
   if (p.email == EmailChoice::off) return told;
-  const auto who = repo::recipient(tx, n.member_id);
+  const auto& who = a.recipient;
   if (!who || !who->email) {
     // No verified address (yet): the inbox only, and the mail waits for the address when one may
     // still come (the member's events not read yet, or an address awaiting its verification).
-    if (repo::address_may_come(tx, n.member_id))
-      repo::await_address(tx, id, n.member_id, notice_json(n).dump());
+    if (a.address_may_come) repo::await_address(tx, id, n.member_id, notice_json(n).dump());
     return told;
   }
   mail_to(tx, n, p, *who, id, now_s, told);

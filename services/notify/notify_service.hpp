@@ -109,10 +109,18 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::vector<std::string>& staff_site_ids,
                      std::optional<bool> community_admin = std::nullopt);  // nullopt: unchanged
 void erase_recipient(pqxx::work& tx, const std::string& member_id);
-// Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql): whether
-// one may still come for the member; a notice (JSON) kept for it; the member's ones taken, less
-// than a day old (the older ones dropped); and the stale ones dropped (how many).
-bool address_may_come(pqxx::work& tx, const std::string& member_id);
+// What telling a member of a notice of some kind needs, read at once: their preference for the
+// kind, who they are here (nullopt: not known yet), and whether a mail to them may still find a
+// verified address (their contact not read yet, or an address awaiting its verification).
+struct Addressee {
+  Preference preference;
+  std::optional<Recipient> recipient;
+  bool address_may_come = true;
+};
+Addressee addressee(pqxx::work& tx, const std::string& member_id, std::string_view kind);
+// Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql): a notice
+// (JSON) kept for the member; the member's ones taken, less than a day old (the older ones
+// dropped); and the stale ones dropped (how many).
 void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
                    const std::string& notice_json);
 std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id);

@@ -56,8 +56,17 @@ void erase_recipient(pqxx::work& tx, const std::string& member_id) {
   exec_cached(tx, kForgetAwaiting, member_id);
 }
 
-bool address_may_come(pqxx::work& tx, const std::string& member_id) {
-  return tx.exec_params1(kAddressMayCome, member_id)[0].as<bool>();
+Addressee addressee(pqxx::work& tx, const std::string& member_id, std::string_view kind) {
+  const auto r = exec_cached(tx, kAddressee, member_id, std::string(kind));
+  const pqxx::row row = r.at(0);
+  Addressee a;
+  a.preference = row[0].is_null() ? default_preference(kind) : preference_from(row, 0);
+  if (row[2].as<bool>()) {
+    a.recipient =
+        Recipient{member_id, row[3].as<std::string>(), opt_text(row[4]), opt_text(row[5])};
+  }
+  a.address_may_come = row[6].as<bool>();
+  return a;
 }
 
 void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,

@@ -230,11 +230,16 @@ UPDATE disputes
 SET resolved = true
 WHERE exchange_id = $1;
 
--- name: kAddressMayCome
--- Whether a mail to the member may still find a verified address: not known here yet, their
--- contact not read yet, or an address awaiting its verification (080_mails_awaiting_address.sql).
-SELECT COALESCE((SELECT NOT erased AND (NOT contact_seen OR (email IS NOT NULL AND
-  NOT email_verified)) FROM recipients WHERE member_id = $1), true);
+-- name: kAddressee
+-- What telling a member needs, in one round trip: their preference for the kind (NULLs: none
+-- set), whether they are known here, their name, verified address and home site, and
+-- kAddressMayCome's answer.
+SELECT p.in_app, p.email, r.member_id IS NOT NULL, r.display_name, CASE WHEN r.email_verified
+  AND NOT r.erased THEN r.email END, r.home_site_id::text, COALESCE(NOT r.erased AND (NOT
+  r.contact_seen OR (r.email IS NOT NULL AND NOT r.email_verified)), true)
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN preferences p ON p.member_id = $1::uuid AND p.kind = $2
+LEFT JOIN recipients r ON r.member_id = $1::uuid;
 
 -- name: kAwaitAddress
 INSERT INTO mails_awaiting_address (notice_id, member_id, notice)

@@ -187,7 +187,7 @@ void withdraw_partner_listing(pqxx::work& tx, const std::string& id, const Partn
 }
 
 int64_t partner_listings_open(pqxx::work& tx, const std::string& community_id) {
-  return tx.exec_params1(kPartnerListingsOpen, community_id)[0].as<int64_t>();
+  return exec_cached(tx, kPartnerListingsOpen, community_id).at(0)[0].as<int64_t>();
 }
 
 std::optional<ListingRow> find_listing(pqxx::transaction_base& tx, const std::string& id,
