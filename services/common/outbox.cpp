@@ -236,43 +236,65 @@ void OutboxRelay::poke() {
   wake_.notify_one();
 }
 
+namespace {
+
+// `sql` with its one `{name}` replaced by `value`.
+std::string written_in(std::string sql, std::string_view name, const std::string& value) {
+  const std::size_t at = sql.find(name);
+  if (at != std::string::npos) sql.replace(at, name.size(), value);
+  return sql;
+}
+
+}  // namespace
+
 int OutboxRelay::publish_batch(Redis& redis) {
   rows_left_ = false;
+  const std::string open_pass =
+      written_in(kOpenRelayPass, "{batch}", std::to_string(config_.relay.batch_size));
   auto lease = db_.acquire();
-  pqxx::work tx(lease.conn());
-  tx.exec(kQueueScanOnly);
-  auto rows = exec_cached(tx, kSelectUnpublished, config_.relay.batch_size);
-  if (rows.empty()) return 0;
-  std::vector<std::vector<std::string>> commands;
-  ArrayLiteral ids;
-  std::size_t events = 0;
-  std::size_t taken = 0;
-  for (const auto& row : rows) {
-    // Bounded work per pass: rows left out stay unpublished (and unlocked at the commit).
-    if (taken > 0 && events >= kEventsPerPassMax) break;
-    ++taken;
-    // A row holds one event, or several one per line (Outbox::add_written), published in order.
-    const std::string_view payload(row[2].c_str(), row[2].size());
-    for (std::size_t start = 0; start <= payload.size();) {
-      const std::size_t end = std::min(payload.find('\n', start), payload.size());
-      commands.push_back(
-          {"XADD", row[1].c_str(), "*", "event", std::string(payload.substr(start, end - start)),
-           "by", "outbox"});  // a service's word, not a test's fixture (event contract test)
-      ++events;
-      start = end + 1;
+  // The pass's transaction is opened and closed by the statements themselves (kOpenRelayPass,
+  // kCloseRelayPass), so that a pass is two round trips. Whatever throws in between leaves it
+  // open: the connection is then closed, not pooled, which rolls it back on the server.
+  try {
+    pqxx::nontransaction tx(lease.conn());
+    const pqxx::result rows = tx.exec(open_pass);
+    if (rows.empty()) {
+      tx.exec("ROLLBACK");
+      return 0;
     }
-    streams_seen_.insert(row[1].c_str());
-    ids.add(row[0].as<int64_t>());
+    std::vector<std::vector<std::string>> commands;
+    ArrayLiteral ids;
+    std::size_t events = 0;
+    std::size_t taken = 0;
+    for (const auto& row : rows) {
+      // Bounded work per pass: rows left out stay unpublished (and unlocked at the commit).
+      if (taken > 0 && events >= kEventsPerPassMax) break;
+      ++taken;
+      // A row holds one event, or several one per line (Outbox::add_written), published in order.
+      const std::string_view payload(row[2].c_str(), row[2].size());
+      for (std::size_t start = 0; start <= payload.size();) {
+        const std::size_t end = std::min(payload.find('\n', start), payload.size());
+        commands.push_back(
+            {"XADD", row[1].c_str(), "*", "event", std::string(payload.substr(start, end - start)),
+             "by", "outbox"});  // a service's word, not a test's fixture (event contract test)
+        ++events;
+        start = end + 1;
+      }
+      streams_seen_.insert(row[1].c_str());
+      ids.add(row[0].as<int64_t>());
+    }
+    auto replies = redis.pipeline(commands);
+    for (const auto& r : replies) {
+      if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
+    }
+    tx.exec(written_in(kCloseRelayPass, "{ids}", tx.quote(ids.text())));
+    metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
+    rows_left_ = taken < rows.size();
+    return static_cast<int>(taken);
+  } catch (...) {
+    lease.discard();  // `tx` is gone by now: the connection goes with its open transaction
+    throw;
   }
-  auto replies = redis.pipeline(commands);
-  for (const auto& r : replies) {
-    if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
-  }
-  exec_cached(tx, kMarkPublished, ids.text());
-  tx.commit();
-  metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
-  rows_left_ = taken < rows.size();
-  return static_cast<int>(taken);
 }
 
 void OutboxRelay::check_flush(Redis& redis) {

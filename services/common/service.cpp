@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -231,6 +232,9 @@ int run_service(const char* name, const char* schema, uint16_t default_port, Wir
 int run_service(const char* name, const char* schema, uint16_t default_port, WireService wire,
                 std::size_t min_body_limit_bytes) {
   log::set_service(std::string("maillon-") + name);
+  // Each PostgreSQL session says which service holds it (pg_stat_activity, the statement log's
+  // %a), unless the operator named it otherwise; libpq reads PGAPPNAME at every connection.
+  setenv("PGAPPNAME", (std::string("maillon-") + name).c_str(), 0);
   try {
     Config config = Config::from_env(std::string("maillon-") + name, schema, default_port);
     config.body_limit_bytes = std::max(config.body_limit_bytes, min_body_limit_bytes);

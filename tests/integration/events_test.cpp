@@ -275,6 +275,34 @@ TEST_F(EventsTest, a_pass_publishes_whole_rows_up_to_its_event_bound_and_the_res
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
 }
 
+// A pass opens and closes its transaction with its own statements (two round trips): one that
+// fails between them (Redis refuses the XADD) must leave no transaction open on a pooled
+// connection, no row marked, and the next pass publishes every row once.
+TEST_F(EventsTest, a_pass_that_fails_midway_leaves_its_rows_unpublished_and_no_transaction_open) {
+  publish("thing.made", 3);
+  Redis redis(config.redis_url);
+  // A plain string where the stream should be: XADD answers WRONGTYPE.
+  redis.command({"SET", config.stream("things"), "pas un flux"});
+  OutboxRelay relay(config, *db, metrics);
+  EXPECT_THROW(relay.publish_batch(redis), RedisError);
+  {
+    // Seen from outside the pool (whose next BEGIN would commit a transaction left open): no
+    // session of this database idles inside one, holding the rows' locks.
+    pqxx::connection outside(database_url_);
+    pqxx::nontransaction tx(outside);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND state LIKE 'idle in transaction%'")[0][0]
+                  .as<int>(),
+              0);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 3);
+  redis.command({"DEL", config.stream("things")});
+  EXPECT_EQ(relay.publish_batch(redis), 3);
+  EXPECT_EQ(stream_length("things"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
+  EXPECT_EQ(relay.publish_batch(redis), 0);
+}
+
 TEST_F(EventsTest, a_message_that_always_fails_goes_to_the_dead_letter_stream_while_others_flow) {
   publish("thing.made", 2);
   publish("poison", 1);
