@@ -181,8 +181,15 @@ WHERE written_by_xact >= $1::xid8;
 -- One more proposal received today for each member in $1 (once per occurrence), in member order
 -- so that two replicas counting the same members lock their rows alike; returns each member's
 -- count over the last 14 days (schemas/matching/046_member_proposals.sql). The other days' rows
--- are not written by this statement, so its snapshot sees them as they are.
-WITH counted AS (
+-- are not written by this statement, so its snapshot sees them as they are. The members' days
+-- that no longer count go at the same time: a process that runs for years keeps at most 14 rows
+-- for a member still proposed to (kForgetOldProposals, at a rebuild, takes the others').
+WITH forgotten AS (
+DELETE
+FROM member_proposals
+WHERE member_id = ANY($1::uuid[])
+  AND day <= current_date - 14
+), counted AS (
 INSERT INTO member_proposals AS p (member_id, day, received)
 SELECT member_id, current_date, count(*)::integer
 FROM unnest($1::uuid[]) AS member_id

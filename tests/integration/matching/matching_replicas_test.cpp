@@ -187,6 +187,16 @@ TEST(MatchingReplicas, proposals_counted_by_another_replica_reach_this_ones_scor
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json().value("id", "");
   };
+  // Proposals of three weeks ago no longer count, and go when the member is counted again.
+  {
+    pqxx::connection conn(world.database);
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO matching.member_proposals (member_id, day, received) "
+        "VALUES ($1::uuid, current_date - 21, 7)",
+        busy.id);
+    tx.commit();
+  }
   const std::string busy_offer =
       posted(offers.url(), busy, "/v1/offers", body("Perceuse", 50.63, 3.07));
   const std::string quiet_offer =
@@ -213,7 +223,7 @@ TEST(MatchingReplicas, proposals_counted_by_another_replica_reach_this_ones_scor
       15000))
       << "the request never matched both offers alike: " << scores[busy_offer] << ", "
       << scores[quiet_offer];
-  // Each owner was proposed to once, and that count is in the database.
+  // Each owner was proposed to once, and that count is in the database (the old day is gone).
   const auto counted = [&](const MemberInfo& who) {
     pqxx::connection conn(world.database);
     pqxx::work tx(conn);
