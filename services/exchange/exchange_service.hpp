@@ -106,7 +106,8 @@ void insert_exchange(pqxx::work& tx, const ExchangeRecord& record);
 // version, or an id that is not that installation's mirror).
 bool upsert_mirror(pqxx::work& tx, const ExchangeRecord& record);
 void save_exchange(pqxx::work& tx, ExchangeRecord& record);
-std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock);
+std::optional<ExchangeRecord> find_exchange(pqxx::transaction_base& tx, const std::string& id,
+                                            bool lock);
 struct ListFilter {
   std::string member_id;
   std::optional<std::string> state;
@@ -114,7 +115,7 @@ struct ListFilter {
   std::optional<int64_t> before_seq;
   int limit = 20;
 };
-std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& filter);
+std::vector<ExchangeRecord> list_exchanges(pqxx::transaction_base& tx, const ListFilter& filter);
 std::vector<ExchangeRecord> desk_due_today(pqxx::work& tx, const std::string& site_id);
 std::vector<ExchangeRecord> desk_disputed(pqxx::work& tx, const std::string& site_id);
 std::vector<ExchangeRecord> desk_overdue(pqxx::work& tx, const std::string& site_id, int64_t now_s);
@@ -163,7 +164,7 @@ void revoke_calendar_token(pqxx::work& tx, const std::string& member_id);
 void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 
 // From the directory (services/common/directory.hpp).
-CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id);
+CommunityPolicy community_policy(pqxx::transaction_base& tx, const std::string& community_id);
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
 void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
 void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision);

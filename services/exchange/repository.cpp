@@ -91,14 +91,15 @@ void save_exchange(pqxx::work& tx, ExchangeRecord& r) {
   r.updated_at = result[0][0].as<std::string>();
 }
 
-std::optional<ExchangeRecord> find_exchange(pqxx::work& tx, const std::string& id, bool lock) {
+std::optional<ExchangeRecord> find_exchange(pqxx::transaction_base& tx, const std::string& id,
+                                            bool lock) {
   auto result = exec_cached(
       tx, std::string(kExchangeColumns) + (lock ? kFindExchangeLocked : kFindExchange), id);
   if (result.empty()) return std::nullopt;
   return record_from(result[0]);
 }
 
-std::vector<ExchangeRecord> list_exchanges(pqxx::work& tx, const ListFilter& f) {
+std::vector<ExchangeRecord> list_exchanges(pqxx::transaction_base& tx, const ListFilter& f) {
   return records_from(exec_cached(tx, std::string(kExchangeColumns) + kListExchanges, f.member_id,
                                   f.state, f.role, f.before_seq, f.limit));
 }
@@ -228,7 +229,7 @@ std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64
 }
 
 // The directory's, with the documented defaults for a community not heard of yet.
-CommunityPolicy community_policy(pqxx::work& tx, const std::string& community_id) {
+CommunityPolicy community_policy(pqxx::transaction_base& tx, const std::string& community_id) {
   return directory::policy_of(tx, community_id).value_or(CommunityPolicy{});
 }
 

@@ -3,6 +3,7 @@
 #include "services/exchange/usecases.hpp"
 
 #include <exception>
+#include <map>
 #include <pqxx/pqxx>
 
 #include "services/common/auth.hpp"
@@ -54,8 +55,8 @@ bool acts_across(const Identity& who, const std::string& provider_id,
 }
 
 // An exchange the caller may see, or nullopt (404 alike for unknown and hidden).
-std::optional<ExchangeRecord> visible(pqxx::work& tx, const Identity& who, const std::string& id,
-                                      bool lock) {
+std::optional<ExchangeRecord> visible(pqxx::transaction_base& tx, const Identity& who,
+                                      const std::string& id, bool lock) {
   if (!is_uuid(id)) return std::nullopt;
   auto record = repo::find_exchange(tx, id, lock);
   if (!record || !can_see(who, record->exchange)) return std::nullopt;
@@ -415,8 +416,10 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
   });
 }
 
+// A read: two statements outside a transaction (read_only), two round trips where BEGIN and
+// COMMIT made four. Clients poll this while a saga runs (script/load: four times an exchange).
 Answer<ExchangeView> ExchangeUseCases::get(const Identity& who, const std::string& id) {
-  return s_.db.transact([&](pqxx::work& tx) -> Answer<ExchangeView> {
+  return read_only(s_.db, [&](pqxx::transaction_base& tx) -> Answer<ExchangeView> {
     auto record = visible(tx, who, id, false);
     if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
     Answer<ExchangeView> answer;
@@ -428,11 +431,17 @@ Answer<ExchangeView> ExchangeUseCases::get(const Identity& who, const std::strin
 Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
                                                          repo::ListFilter filter) {
   filter.member_id = who.member_id;
-  return s_.db.transact([&](pqxx::work& tx) {
+  return read_only(s_.db, [&](pqxx::transaction_base& tx) {
     Answer<std::vector<ExchangeView>> answer;
+    std::map<std::string, CommunityPolicy> policies;  // a page is mostly of one community
     for (auto& record : repo::list_exchanges(tx, filter)) {
-      CommunityPolicy policy = repo::community_policy(tx, record.community_id);
-      answer.value.push_back({std::move(record), policy});
+      auto policy = policies.find(record.community_id);
+      if (policy == policies.end()) {
+        policy =
+            policies.emplace(record.community_id, repo::community_policy(tx, record.community_id))
+                .first;
+      }
+      answer.value.push_back({std::move(record), policy->second});
     }
     return answer;
   });
