@@ -208,7 +208,7 @@ std::optional<CommunityPolicy> PolicyCache::cached(const std::string& community_
   return found->second;
 }
 
-CommunityPolicy PolicyCache::get(pqxx::work& tx, const std::string& community_id) {
+CommunityPolicy PolicyCache::get(pqxx::transaction_base& tx, const std::string& community_id) {
   const auto stored = directory::policy_of(tx, community_id);
   // A community not seen yet has no accounts either: every command on it finds no account.
   if (!stored) return CommunityPolicy{};

@@ -143,7 +143,7 @@ BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const
 // replica's memory is refreshed by its next batch or read of that community.
 class PolicyCache {
  public:
-  CommunityPolicy get(pqxx::work& tx, const std::string& community_id);
+  CommunityPolicy get(pqxx::transaction_base& tx, const std::string& community_id);
   // The policy when it was read already, without a transaction (for checks on the HTTP path).
   std::optional<CommunityPolicy> cached(const std::string& community_id);
   // The policy of a stored JSON text (read by the batch with its lock), remembered; the default

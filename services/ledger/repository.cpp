@@ -372,7 +372,7 @@ void prepare_statements(Db& db) {
   db.prepare(kUpdateTransfersName, kUpdateTransfers);
 }
 
-std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
+std::optional<Transfer> find_transfer(pqxx::transaction_base& tx, const std::string& community_id,
                                       const TransferId& id) {
   // The batch's statement (prepared on every connection) with a list of one.
   std::vector<Transfer> found = load_transfers(tx, community_id, {id});
@@ -380,14 +380,14 @@ std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& communi
   return std::move(found.front());
 }
 
-std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id) {
+std::optional<AccountRow> find_account(pqxx::transaction_base& tx, const AccountId& id) {
   const auto r = exec_cached(tx, kSelectAccount, id);
   if (r.empty()) return std::nullopt;
   return AccountRow{account_from_row(r[0]), r[0][5].c_str(), r[0][6].c_str()};
 }
 
-std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t before_id,
-                                   int limit) {
+std::vector<EntryRow> list_entries(pqxx::transaction_base& tx, const AccountId& id,
+                                   int64_t before_id, int limit) {
   std::vector<EntryRow> rows;
   for (const auto& row : exec_cached(tx, kSelectEntries, id, before_id, limit)) {
     Entry e;

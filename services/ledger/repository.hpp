@@ -56,11 +56,11 @@ void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
                    const std::vector<std::string>& tail = {});
 // Events of one stream (with its prefix) in the outbox.
 
-std::optional<Transfer> find_transfer(pqxx::work& tx, const std::string& community_id,
+std::optional<Transfer> find_transfer(pqxx::transaction_base& tx, const std::string& community_id,
                                       const TransferId& id);
-std::optional<AccountRow> find_account(pqxx::work& tx, const AccountId& id);
-std::vector<EntryRow> list_entries(pqxx::work& tx, const AccountId& id, int64_t before_id,
-                                   int limit);
+std::optional<AccountRow> find_account(pqxx::transaction_base& tx, const AccountId& id);
+std::vector<EntryRow> list_entries(pqxx::transaction_base& tx, const AccountId& id,
+                                   int64_t before_id, int limit);
 // Accounts of a community with the sum of each one's entries, read in one statement (one
 // snapshot) so that a concurrent batch cannot make the audit see half of it.
 std::vector<Account> audit_accounts(pqxx::work& tx, const std::string& community_id,

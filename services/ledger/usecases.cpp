@@ -170,8 +170,11 @@ std::vector<TransferAnswer> LedgerUseCases::create_transfers(
 // A transfer the caller may see: a party's or any in the staff's community.
 std::optional<Transfer> LedgerUseCases::visible_transfer(const Identity& who,
                                                          const std::string& id) {
-  auto t =
-      db_.transact([&](pqxx::work& tx) { return repo::find_transfer(tx, who.community_id, id); });
+  // One statement outside a transaction (read_only): clients poll this until a payment is
+  // posted, and BEGIN and COMMIT made it three round trips.
+  auto t = read_only(db_, [&](pqxx::transaction_base& tx) {
+    return repo::find_transfer(tx, who.community_id, id);
+  });
   if (!t || !(is_party(who, *t) || who.is_staff())) return std::nullopt;
   return t;
 }
@@ -246,7 +249,7 @@ TransferAnswer LedgerUseCases::approve_grant(const Identity& who, const std::str
 
 namespace {
 // Self, staff of the account's community, or an administrator; nullopt for anyone else.
-std::optional<repo::AccountRow> visible_account(pqxx::work& tx, const Identity& who,
+std::optional<repo::AccountRow> visible_account(pqxx::transaction_base& tx, const Identity& who,
                                                 const std::string& member_id) {
   const bool allowed = member_id == who.member_id || who.is_staff() || who.is_admin;
   auto row = allowed ? repo::find_account(tx, member_id) : std::nullopt;
@@ -257,7 +260,8 @@ std::optional<repo::AccountRow> visible_account(pqxx::work& tx, const Identity& 
 }  // namespace
 
 Found<AccountView> LedgerUseCases::get_account(const Identity& who, const std::string& member_id) {
-  return db_.transact([&](pqxx::work& tx) -> Found<AccountView> {
+  // Reads outside a transaction (read_only): the account row is one statement, one snapshot.
+  return read_only(db_, [&](pqxx::transaction_base& tx) -> Found<AccountView> {
     const auto row = visible_account(tx, who, member_id);
     if (!row) return {LedgerRefusal::account_not_found};
     return {LedgerRefusal::none, {row->account, policies_.get(tx, row->community_id)}};
