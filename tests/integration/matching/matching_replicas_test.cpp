@@ -104,36 +104,40 @@ TEST(MatchingReplicas, two_replicas_match_every_pair_once_even_when_one_is_kille
   EXPECT_EQ(r.json()["items"].size(), 1u);
 }
 
-// Each exchange event reaches one replica, whose consumer counts the outcome in
-// member_reliability and updates its own engine; the other replicas must score with it too.
-// Here the count is written as another replica's consumer writes it (this replica never gets
-// the event): two members' identical offers, scored alike for one request, part by the
-// reliability term once the replica has followed the count.
-TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_ones_scores) {
-  MembersWorld world("matching_reliability");
-  const std::string community = world.create_community("Lille métropole");
-  const MemberInfo absent = world.register_member(community, "Xavier");
-  const MemberInfo steady = world.register_member(community, "Yasmine");
-  const MemberInfo asker = world.register_member(community, "Wassim");
-  ServiceProcess offers("offers", world.env()), requests("requests", world.env());
-  ServiceProcess matching("matching", world.env());
-  for (ServiceProcess* p : {&offers, &requests, &matching}) p->start();
-  const auto posted = [](const std::string& url, const MemberInfo& who, const std::string& path,
-                         const Json& listing) {
-    const HttpResult r = Client(url, who.token).post(path, listing);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  };
-  const std::string absent_offer =
-      posted(offers.url(), absent, "/v1/offers", body("Perceuse", 50.63, 3.07));
-  const std::string steady_offer =
-      posted(offers.url(), steady, "/v1/offers", body("Perceuse", 50.63, 3.07));
-  const std::string request =
-      posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
-  // The request edited is scored again with both offers (each member proposed once by then).
-  int edits = 0;
+// Two members' identical offers and one request beside them, with one process of offers,
+// requests and matching: scored alike until something sets the two owners apart. rescored()
+// edits the request (matching scores it again with both offers) and reads its matches' scores.
+struct TwoOffersOneRequest {
+  MembersWorld world;
+  std::string community = world.create_community("Lille métropole");
+  MemberInfo first, second, asker;
+  ServiceProcess offers{"offers", world.env()}, requests{"requests", world.env()};
+  ServiceProcess matching{"matching", world.env()};
+  std::string first_offer, second_offer, request;
   std::map<std::string, double> scores;
-  const auto rescored = [&] {
+  int edits = 0;
+
+  TwoOffersOneRequest(const std::string& label, const std::string& first_name,
+                      const std::string& second_name)
+      : world(label),
+        first(world.register_member(community, first_name)),
+        second(world.register_member(community, second_name)),
+        asker(world.register_member(community, "Wassim")) {
+    for (ServiceProcess* p : {&offers, &requests, &matching}) p->start();
+  }
+  // One statement with one parameter, committed, as another process would write it.
+  void write(const std::string& sql, const std::string& param) {
+    pqxx::connection conn(world.database);
+    pqxx::work tx(conn);
+    tx.exec_params(sql, param);
+    tx.commit();
+  }
+  void post() {
+    first_offer = posted(offers.url(), first, "/v1/offers", body("Perceuse", 50.63, 3.07));
+    second_offer = posted(offers.url(), second, "/v1/offers", body("Perceuse", 50.63, 3.07));
+    request = posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
+  }
+  bool rescored() {
     Client(requests.url(), asker.token)
         .patch("/v1/requests/" + request, {{"description", "version " + std::to_string(++edits)}});
     scores.clear();
@@ -144,28 +148,39 @@ TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_one
     for (const Json& m : page["items"]) {
       scores[m["offer_id"].get<std::string>()] = m["score"].get<double>();
     }
-    return scores.count(absent_offer) == 1 && scores.count(steady_offer) == 1;
-  };
-  ASSERT_TRUE(eventually(
-      [&] { return rescored() && std::abs(scores[absent_offer] - scores[steady_offer]) < 1e-3; },
-      15000))
-      << "the request never matched both offers alike";
-
-  {
-    pqxx::connection conn(world.database);
-    pqxx::work tx(conn);
-    tx.exec_params(
-        "INSERT INTO matching.member_reliability (member_id, completed, abandoned) VALUES "
-        "($1::uuid, 0, 1) ON CONFLICT (member_id) DO UPDATE SET abandoned = "
-        "member_reliability.abandoned + 1, written_by_xact = pg_current_xact_id()",
-        absent.id);
-    tx.commit();
+    return scores.count(first_offer) == 1 && scores.count(second_offer) == 1;
   }
-  EXPECT_TRUE(eventually(
-      [&] { return rescored() && scores[absent_offer] < scores[steady_offer] - 0.02; }, 15000))
-      << "absent " << scores[absent_offer] << ", steady " << scores[steady_offer];
+  // How much the second owner's pair scores above the first's (0 while alike).
+  double lead() { return scores[second_offer] - scores[first_offer]; }
+  bool lead_becomes(double expected) {
+    return eventually([&] { return rescored() && std::abs(lead() - expected) < 0.002; }, 15000);
+  }
+
+ private:
+  static std::string posted(const std::string& url, const MemberInfo& who, const std::string& path,
+                            const Json& listing) {
+    const HttpResult r = Client(url, who.token).post(path, listing);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+};
+
+// Each exchange event reaches one replica, whose consumer counts the outcome in
+// member_reliability and updates its own engine; the other replicas must score with it too.
+// Here the count is written as another replica's consumer writes it (this replica never gets
+// the event): the two pairs part by the reliability term once the replica has followed it.
+TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_ones_scores) {
+  TwoOffersOneRequest w("matching_reliability", "Xavier", "Yasmine");
+  w.post();
+  ASSERT_TRUE(w.lead_becomes(0)) << "the request never matched both offers alike";
+  w.write(
+      "INSERT INTO matching.member_reliability (member_id, completed, abandoned) VALUES "
+      "($1::uuid, 0, 1) ON CONFLICT (member_id) DO UPDATE SET abandoned = "
+      "member_reliability.abandoned + 1, written_by_xact = pg_current_xact_id()",
+      w.first.id);
   // Reliability 1/2 → 1/3 at a weight of 0.15.
-  EXPECT_NEAR(scores[steady_offer] - scores[absent_offer], 0.15 * (1.0 / 2 - 1.0 / 3), 0.002);
+  EXPECT_TRUE(w.lead_becomes(0.15 * (1.0 / 2 - 1.0 / 3)))
+      << "absent " << w.scores[w.first_offer] << ", steady " << w.scores[w.second_offer];
 }
 
 // A new pair is counted against the member proposed to (the spread term: one active provider
@@ -173,59 +188,18 @@ TEST(MatchingReplicas, a_reliability_counted_by_another_replica_reaches_this_one
 // database: another replica's count reaches this one's scores, two replicas never hold different
 // counts for long, and a restart keeps them.
 TEST(MatchingReplicas, proposals_counted_by_another_replica_reach_this_ones_scores_and_a_restart) {
-  MembersWorld world("matching_spread");
-  const std::string community = world.create_community("Lille métropole");
-  const MemberInfo busy = world.register_member(community, "Bertille");
-  const MemberInfo quiet = world.register_member(community, "Quentin");
-  const MemberInfo asker = world.register_member(community, "Wassim");
-  ServiceProcess offers("offers", world.env()), requests("requests", world.env());
-  ServiceProcess matching("matching", world.env());
-  for (ServiceProcess* p : {&offers, &requests, &matching}) p->start();
-  const auto posted = [](const std::string& url, const MemberInfo& who, const std::string& path,
-                         const Json& listing) {
-    const HttpResult r = Client(url, who.token).post(path, listing);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  };
+  TwoOffersOneRequest w("matching_spread", "Bertille", "Quentin");
   // Proposals of three weeks ago no longer count, and go when the member is counted again.
-  {
-    pqxx::connection conn(world.database);
-    pqxx::work tx(conn);
-    tx.exec_params(
-        "INSERT INTO matching.member_proposals (member_id, day, received) "
-        "VALUES ($1::uuid, current_date - 21, 7)",
-        busy.id);
-    tx.commit();
-  }
-  const std::string busy_offer =
-      posted(offers.url(), busy, "/v1/offers", body("Perceuse", 50.63, 3.07));
-  const std::string quiet_offer =
-      posted(offers.url(), quiet, "/v1/offers", body("Perceuse", 50.63, 3.07));
-  const std::string request =
-      posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
-  int edits = 0;
-  std::map<std::string, double> scores;
-  const auto rescored = [&] {
-    Client(requests.url(), asker.token)
-        .patch("/v1/requests/" + request, {{"description", "version " + std::to_string(++edits)}});
-    scores.clear();
-    const HttpResult r =
-        Client(matching.url(), asker.token).get("/v1/matches?listing=request:" + request);
-    if (r.status != 200) return false;
-    const Json page = r.json();
-    for (const Json& m : page["items"]) {
-      scores[m["offer_id"].get<std::string>()] = m["score"].get<double>();
-    }
-    return scores.count(busy_offer) == 1 && scores.count(quiet_offer) == 1;
-  };
-  ASSERT_TRUE(eventually(
-      [&] { return rescored() && std::abs(scores[busy_offer] - scores[quiet_offer]) < 1e-3; },
-      15000))
-      << "the request never matched both offers alike: " << scores[busy_offer] << ", "
-      << scores[quiet_offer];
+  w.write(
+      "INSERT INTO matching.member_proposals (member_id, day, received) "
+      "VALUES ($1::uuid, current_date - 21, 7)",
+      w.first.id);
+  w.post();
+  ASSERT_TRUE(w.lead_becomes(0)) << "the request never matched both offers alike: "
+                                 << w.scores[w.first_offer] << ", " << w.scores[w.second_offer];
   // Each owner was proposed to once, and that count is in the database (the old day is gone).
   const auto counted = [&](const MemberInfo& who) {
-    pqxx::connection conn(world.database);
+    pqxx::connection conn(w.world.database);
     pqxx::work tx(conn);
     return tx
         .exec_params1(
@@ -234,38 +208,27 @@ TEST(MatchingReplicas, proposals_counted_by_another_replica_reach_this_ones_scor
             who.id)[0]
         .as<int>();
   };
-  EXPECT_EQ(counted(busy), 1);
-  EXPECT_EQ(counted(quiet), 1);
+  EXPECT_EQ(counted(w.first), 1);
+  EXPECT_EQ(counted(w.second), 1);
 
   // Three more pairs for one owner, counted as another replica's consumer counts them.
-  {
-    pqxx::connection conn(world.database);
-    pqxx::work tx(conn);
-    tx.exec_params(
-        "INSERT INTO matching.member_proposals (member_id, day, received) "
-        "VALUES ($1::uuid, current_date, 3) ON CONFLICT (member_id, day) DO UPDATE SET "
-        "received = member_proposals.received + 3, written_by_xact = pg_current_xact_id()",
-        busy.id);
-    tx.commit();
-  }
+  w.write(
+      "INSERT INTO matching.member_proposals (member_id, day, received) "
+      "VALUES ($1::uuid, current_date, 3) ON CONFLICT (member_id, day) DO UPDATE SET "
+      "received = member_proposals.received + 3, written_by_xact = pg_current_xact_id()",
+      w.first.id);
   // Spread 1/(1 + 1/5) → 1/(1 + 4/5) at a weight of 0.10.
   const double parted = 0.10 * (1.0 / 1.2 - 1.0 / 1.8);
-  EXPECT_TRUE(eventually(
-      [&] { return rescored() && scores[busy_offer] < scores[quiet_offer] - 0.02; }, 15000))
-      << "busy " << scores[busy_offer] << ", quiet " << scores[quiet_offer];
-  EXPECT_NEAR(scores[quiet_offer] - scores[busy_offer], parted, 0.002);
+  EXPECT_TRUE(w.lead_becomes(parted))
+      << "busy " << w.scores[w.first_offer] << ", quiet " << w.scores[w.second_offer];
 
   // A replica started afresh reads the counts back: the same pair scores the same.
-  matching.kill9();
-  matching.start();
-  EXPECT_TRUE(eventually(
-      [&] {
-        return rescored() && std::abs(scores[quiet_offer] - scores[busy_offer] - parted) < 0.002;
-      },
-      15000))
-      << "busy " << scores[busy_offer] << ", quiet " << scores[quiet_offer];
-  EXPECT_EQ(counted(busy), 4);
-  EXPECT_EQ(counted(quiet), 1);
+  w.matching.kill9();
+  w.matching.start();
+  EXPECT_TRUE(w.lead_becomes(parted))
+      << "busy " << w.scores[w.first_offer] << ", quiet " << w.scores[w.second_offer];
+  EXPECT_EQ(counted(w.first), 4);
+  EXPECT_EQ(counted(w.second), 1);
 }
 
 }  // namespace
