@@ -663,6 +663,18 @@ def pg_commits(database_url):
         return None
 
 
+def pg_xids(database_url):
+    """Transaction ids handed out so far by the whole server: one per transaction that writes
+    (a read, even one counted as a commit, takes none), so the rate that costs WAL and fsyncs."""
+    if not database_url:
+        return None
+    try:
+        return int(psql_value(database_url,
+                              "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
 def pg_rows(database_url):
     """Rows inserted, updated and deleted so far per table of the stack's database."""
     if not database_url:
@@ -692,15 +704,76 @@ def rows_delta(before, after):
     return out
 
 
+def psql_value(database_url, sql):
+    out = subprocess.run(["psql", "-X", "-Atq", database_url, "-c", sql],
+                         capture_output=True, text=True, timeout=20)
+    if out.returncode != 0:
+        raise ValueError(out.stderr.strip())
+    return out.stdout.strip()
+
+
+def mails_waiting(database_url):
+    """Mails the services still have to send (their queues' pending and sending rows): the
+    members' verification mails of the set-up go out at a steady pace for a while."""
+    if not database_url:
+        return None
+    try:
+        schemas = psql_value(database_url, "SELECT table_schema FROM information_schema.tables "
+                                           "WHERE table_name = 'mail_queue'").split()
+        if not schemas:
+            return 0
+        counts = " UNION ALL ".join(
+            "SELECT count(*) AS n FROM \"%s\".mail_queue WHERE state IN ('pending', 'sending')"
+            % schema.replace('"', '""') for schema in schemas)
+        return int(psql_value(database_url, "SELECT sum(n) FROM (%s) q" % counts))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+# A backend that goes idle less than a second after its last report holds its counts back for up
+# to 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): the set-up's commits keep arriving in
+# pg_stat_database that long after it ends, and would be counted as the stack's rest.
+STATS_IDLE_FLUSH_S = 11.0
+
+
+async def settle(database_url, most_s=60.0):
+    """Waits until the stack has caught up with the set-up: no mail left to send, the
+    statistics of its last commits reported, then two consecutive two-second windows of commits
+    within a fifth of each other (or 20 commits), at most most_s seconds in all."""
+    if not database_url:
+        return
+    give_up = now() + most_s
+    while now() < give_up and (mails_waiting(database_url) or 0) > 0:
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(STATS_IDLE_FLUSH_S)
+    last, count = None, pg_commits(database_url)
+    while now() < give_up and count is not None:
+        await asyncio.sleep(2.0)
+        later = pg_commits(database_url)
+        if later is None:
+            return
+        window, count = later - count, later
+        if last is not None and abs(window - last) <= max(20, 0.2 * last):
+            return
+        last = window
+
+
 async def at_rest(procs, database_url, seconds=5.0):
     """Commits per second and CPU with no load: the services' pollers and relays work at rest
-    too, and what the load costs is what comes on top."""
+    too, and what the load costs is what comes on top. Measured once the set-up's aftermath has
+    settled, or the work it leaves would be counted as the rest and taken off every step."""
+    await settle(database_url)
     before, cpu_before = pg_commits(database_url), procs.snapshot()
+    xids_before = pg_xids(database_url)
     start = now()
     await asyncio.sleep(seconds)
     cpu = cpu_percent(cpu_before, procs.snapshot(), now() - start)
-    after = pg_commits(database_url)
-    return (None if before is None or after is None else (after - before) / seconds), cpu
+    after, xids_after = pg_commits(database_url), pg_xids(database_url)
+    return (per_second(before, after, seconds), cpu, per_second(xids_before, xids_after, seconds))
+
+
+def per_second(before, after, seconds):
+    return None if before is None or after is None else (after - before) / seconds
 
 
 def database_url_of_stack(stack_dir):
@@ -763,6 +836,7 @@ async def run_step(w, args, rate, procs, database_url):
     arrivals.sort()
     gc.collect()
     commits_before, rows_before = pg_commits(database_url), pg_rows(database_url)
+    xids_before = pg_xids(database_url)
     cpu_before, machine_before = procs.snapshot(), machine_ticks()
     la_start = load_average()
     start = now()
@@ -793,6 +867,7 @@ async def run_step(w, args, rate, procs, database_url):
     window = now() - start
     cpu_after, machine_after = procs.snapshot(), machine_ticks()
     commits_after, rows_after = pg_commits(database_url), pg_rows(database_url)
+    xids_after = pg_xids(database_url)
     la_end = load_average()
     if tasks:
         await asyncio.wait(set(tasks), timeout=DRAIN_S)
@@ -804,8 +879,8 @@ async def run_step(w, args, rate, procs, database_url):
     mem = {name: [memory_kib(pid) for pid in pids] for name, pids in procs.groups().items()}
     return {"stats": st, "rate": rate, "window": window, "cpu": cpu_percent(cpu_before, cpu_after,
             window), "mem": mem, "busy_cores": busy_cores, "la": (la_start, la_end),
-            "commits": None if commits_before is None or commits_after is None
-            else (commits_after - commits_before) / window, "unfinished": unfinished,
+            "commits": per_second(commits_before, commits_after, window),
+            "writes": per_second(xids_before, xids_after, window), "unfinished": unfinished,
             "rows": rows_delta(rows_before, rows_after),
             "since_start": loop_start}
 
@@ -902,6 +977,11 @@ def print_step(result, args):
         print("PostgreSQL commits/s (stack database): %.0f, %.0f at rest%s" % (
             commits, idle or 0, "; above rest, %.1f per exchange paid (every flow's commits "
             "counted)" % ((commits - (idle or 0)) * window / done) if done else ""))
+    writes, idle_writes = result.get("writes"), result.get("idle_writes")
+    if writes is not None:
+        print("PostgreSQL transactions that wrote (transaction ids, whole server): %.0f/s, %.0f at "
+              "rest%s" % (writes, idle_writes or 0, "; above rest, %.1f per exchange paid" % (
+                  (writes - (idle_writes or 0)) * window / done) if done else ""))
     print("exchanges paid: %d = %.1f/s" % (done, done / window))
     if done and result.get("rows"):
         top = sorted(result["rows"].items(), key=lambda kv: -sum(kv[1]))[:12]
@@ -947,7 +1027,7 @@ async def main_async(args):
     if not database_url:
         log("no database URL (--database-url): no commits per second, no pgbench")
     w = await setup(http, args, log)
-    idle_commits, idle_cpu = await at_rest(procs, database_url)
+    idle_commits, idle_cpu, idle_writes = await at_rest(procs, database_url)
     if idle_commits is not None:
         log("PostgreSQL commits/s of the stack's database at rest (pollers, relays): %.0f"
             % idle_commits)
@@ -958,6 +1038,7 @@ async def main_async(args):
     while True:
         result = await run_step(w, args, rate, procs, database_url)
         result["idle_commits"], result["idle_cpu"] = idle_commits, idle_cpu
+        result["idle_writes"] = idle_writes
         print_step(result, args)
         sys.stdout.flush()
         results.append(result)
