@@ -232,8 +232,9 @@ WHERE exchange_id = $1;
 
 -- name: kAddressee
 -- What telling a member needs, in one round trip: their preference for the kind (NULLs: none
--- set), whether they are known here, their name, verified address and home site, and
--- kAddressMayCome's answer.
+-- set), whether they are known here, their name, verified address and home site, and whether a
+-- mail to them may still find a verified address: not known here yet, their contact not read
+-- yet, or an address awaiting its verification (080_mails_awaiting_address.sql).
 SELECT p.in_app, p.email, r.member_id IS NOT NULL, r.display_name, CASE WHEN r.email_verified
   AND NOT r.erased THEN r.email END, r.home_site_id::text, COALESCE(NOT r.erased AND (NOT
   r.contact_seen OR (r.email IS NOT NULL AND NOT r.email_verified)), true)
