@@ -87,6 +87,24 @@ std::string array_literal(const std::vector<std::string>& values) {
   return array.text();
 }
 
+std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
+                          const std::vector<std::string>& args) {
+  std::string out;
+  out.reserve(sql.size() + 64);
+  for (std::size_t i = 0; i < sql.size();) {
+    std::size_t end = i + 1;
+    while (sql[i] == '$' && end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
+    if (end == i + 1) {
+      out += sql[i++];
+      continue;
+    }
+    const auto n = std::stoul(std::string(sql.substr(i + 1, end - i - 1)));
+    out += tx.quote(args.at(n - 1));
+    i = end;
+  }
+  return out;
+}
+
 void CopyRows::end_row() {
   text_ += '\n';
   start_row();

@@ -254,6 +254,12 @@ void read_columns(const pqxx::row& row, T&&... out) {
 // The literal of a list of strings (ids, slugs, numbers already written as text).
 std::string array_literal(const std::vector<std::string>& values);
 
+// `sql` with each $n replaced by the quoted literal of args[n-1], in one pass (a value holding
+// "$2" stays as it is): for statements sent together as one simple query, which carries no
+// parameters (the ledger's batch writes, the outbox relay's pass).
+std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
+                          const std::vector<std::string>& args);
+
 // Rows in COPY's text format (fields separated by tabs, one line per row), built one field at a
 // time, for copy_into. Text fields are escaped (backslash, tab, line breaks), so any string is
 // safe. Loading thousands of rows this way skips what an INSERT of unnest(arrays) costs the

@@ -236,28 +236,16 @@ void OutboxRelay::poke() {
   wake_.notify_one();
 }
 
-namespace {
-
-// `sql` with its one `{name}` replaced by `value`.
-std::string written_in(std::string sql, std::string_view name, const std::string& value) {
-  const std::size_t at = sql.find(name);
-  if (at != std::string::npos) sql.replace(at, name.size(), value);
-  return sql;
-}
-
-}  // namespace
-
 int OutboxRelay::publish_batch(Redis& redis) {
   rows_left_ = false;
-  const std::string open_pass =
-      written_in(kOpenRelayPass, "{batch}", std::to_string(config_.relay.batch_size));
   auto lease = db_.acquire();
   // The pass's transaction is opened and closed by the statements themselves (kOpenRelayPass,
   // kCloseRelayPass), so that a pass is two round trips. Whatever throws in between leaves it
   // open: the connection is then closed, not pooled, which rolls it back on the server.
   try {
     pqxx::nontransaction tx(lease.conn());
-    const pqxx::result rows = tx.exec(open_pass);
+    const pqxx::result rows =
+        tx.exec(inline_params(tx, kOpenRelayPass, {std::to_string(config_.relay.batch_size)}));
     if (rows.empty()) {
       tx.exec("ROLLBACK");
       return 0;
@@ -287,7 +275,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
     for (const auto& r : replies) {
       if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
     }
-    tx.exec(written_in(kCloseRelayPass, "{ids}", tx.quote(ids.text())));
+    tx.exec(inline_params(tx, kCloseRelayPass, {ids.text()}));
     metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
     rows_left_ = taken < rows.size();
     return static_cast<int>(taken);

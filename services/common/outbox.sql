@@ -11,7 +11,7 @@ VALUES ($1, $2, $3);
 -- name: kOpenRelayPass
 -- A relay pass costs two round trips, not five: this one opens the transaction, steers the plan
 -- and locks the queue's head; kCloseRelayPass marks and commits (services/common/outbox.cpp).
--- Sent as one simple query, so `{batch}` (MAILLON_RELAY_BATCH, an integer) is written in.
+-- Sent as one simple query, so $1 (MAILLON_RELAY_BATCH) is written in (inline_params).
 -- The SET LOCALs: the relay reads the queue in id order through the partial index. Each
 -- published row leaves a dead entry there until VACUUM; a plain index scan marks such entries
 -- dead as it passes them, so the next read skips them, but a bitmap scan (what the planner picks
@@ -25,14 +25,14 @@ SELECT id, stream, payload
 FROM outbox
 WHERE published_at IS NULL
 ORDER BY id
-LIMIT {batch}
+LIMIT $1
 FOR UPDATE SKIP LOCKED;
 
 -- name: kCloseRelayPass
--- `{ids}`: the rows published, a quoted array literal of integers.
+-- $1: the rows published, written in as kOpenRelayPass's (inline_params).
 UPDATE outbox
 SET published_at = now()
-WHERE id = ANY({ids}::bigint[]);
+WHERE id = ANY($1::bigint[]);
 COMMIT;
 
 -- name: kRepublishAll

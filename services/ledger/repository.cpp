@@ -111,26 +111,6 @@ void update_accounts(pqxx::transaction_base& tx, const std::vector<AccountChange
       tx.exec_prepared(kUpdateAccountsName, a[0], a[1], a[2], a[3], a[4], a[5], a[6]), changes);
 }
 
-// `sql` with each $n replaced by the literal of args[n-1], in one pass (a value holding "$2"
-// stays as it is): for statements sent together as one simple query, which has no parameters.
-std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
-                          const std::vector<std::string>& args) {
-  std::string out;
-  out.reserve(sql.size() + 64);
-  for (std::size_t i = 0; i < sql.size();) {
-    std::size_t end = i + 1;
-    while (sql[i] == '$' && end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
-    if (end == i + 1) {
-      out += sql[i++];
-      continue;
-    }
-    const auto n = std::stoul(std::string(sql.substr(i + 1, end - i - 1)));
-    out += tx.quote(args.at(n - 1));
-    i = end;
-  }
-  return out;
-}
-
 // A created transfer's columns after the community, in kTransferColumns' order: one writer for
 // both ways a batch sends its rows (CopyRows, or ArrayColumns for the pipelined INSERT).
 template <class Rows>

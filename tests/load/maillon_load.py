@@ -650,29 +650,33 @@ def load_average():
     return " ".join(read("/proc/loadavg").decode().split()[:3])
 
 
-def pg_commits(database_url):
+def psql_value(database_url, sql):
+    out = subprocess.run(["psql", "-X", "-Atq", database_url, "-c", sql],
+                         capture_output=True, text=True, timeout=20)
+    if out.returncode != 0:
+        raise ValueError(out.stderr.strip())
+    return out.stdout.strip()
+
+
+def pg_int(database_url, sql):
+    """One integer from the stack's database, or None (no URL, or psql could not tell)."""
     if not database_url:
         return None
     try:
-        out = subprocess.run(["psql", "-X", "-Atq", database_url, "-c",
-                              "SELECT xact_commit FROM pg_stat_database "
-                              "WHERE datname = current_database()"],
-                             capture_output=True, text=True, timeout=20)
-        return int(out.stdout.strip())
+        return int(psql_value(database_url, sql))
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
+
+
+def pg_commits(database_url):
+    return pg_int(database_url, "SELECT xact_commit FROM pg_stat_database "
+                                "WHERE datname = current_database()")
 
 
 def pg_xids(database_url):
     """Transaction ids handed out so far by the whole server: one per transaction that writes
     (a read, even one counted as a commit, takes none), so the rate that costs WAL and fsyncs."""
-    if not database_url:
-        return None
-    try:
-        return int(psql_value(database_url,
-                              "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
+    return pg_int(database_url, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
 
 
 def pg_rows(database_url):
@@ -704,14 +708,6 @@ def rows_delta(before, after):
     return out
 
 
-def psql_value(database_url, sql):
-    out = subprocess.run(["psql", "-X", "-Atq", database_url, "-c", sql],
-                         capture_output=True, text=True, timeout=20)
-    if out.returncode != 0:
-        raise ValueError(out.stderr.strip())
-    return out.stdout.strip()
-
-
 def mails_waiting(database_url):
     """Mails the services still have to send (their queues' pending and sending rows): the
     members' verification mails of the set-up go out at a steady pace for a while."""
@@ -725,37 +721,42 @@ def mails_waiting(database_url):
         counts = " UNION ALL ".join(
             "SELECT count(*) AS n FROM \"%s\".mail_queue WHERE state IN ('pending', 'sending')"
             % schema.replace('"', '""') for schema in schemas)
-        return int(psql_value(database_url, "SELECT sum(n) FROM (%s) q" % counts))
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
+    return pg_int(database_url, "SELECT sum(n) FROM (%s) q" % counts)
 
 
 # A backend that goes idle less than a second after its last report holds its counts back for up
 # to 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): the set-up's commits keep arriving in
-# pg_stat_database that long after it ends, and would be counted as the stack's rest.
-STATS_IDLE_FLUSH_S = 11.0
+# pg_stat_database that long after it ends, and would be counted as the stack's rest. So the
+# rest is reached when the commit rate has held still for longer than that.
+STATS_IDLE_FLUSH_S = 10.0
+SETTLE_WINDOW_S = 2.0
+
+
+def steady(windows):
+    """Whether the last windows, spanning more than the statistics' idle flush, agree."""
+    span = int(STATS_IDLE_FLUSH_S / SETTLE_WINDOW_S) + 1
+    last = windows[-span:]
+    return len(last) == span and max(last) - min(last) <= max(20, 0.2 * min(last))
 
 
 async def settle(database_url, most_s=60.0):
-    """Waits until the stack has caught up with the set-up: no mail left to send, the
-    statistics of its last commits reported, then two consecutive two-second windows of commits
-    within a fifth of each other (or 20 commits), at most most_s seconds in all."""
+    """Waits until the stack has caught up with the set-up: no mail left to send, then a commit
+    rate that holds still across the statistics' idle flush; at most most_s seconds in all."""
     if not database_url:
         return
     give_up = now() + most_s
     while now() < give_up and (mails_waiting(database_url) or 0) > 0:
         await asyncio.sleep(1.0)
-    await asyncio.sleep(STATS_IDLE_FLUSH_S)
-    last, count = None, pg_commits(database_url)
-    while now() < give_up and count is not None:
-        await asyncio.sleep(2.0)
+    windows, count = [], pg_commits(database_url)
+    while now() < give_up and count is not None and not steady(windows):
+        await asyncio.sleep(SETTLE_WINDOW_S)
         later = pg_commits(database_url)
         if later is None:
             return
-        window, count = later - count, later
-        if last is not None and abs(window - last) <= max(20, 0.2 * last):
-            return
-        last = window
+        windows.append(later - count)
+        count = later
 
 
 async def at_rest(procs, database_url, seconds=5.0):
