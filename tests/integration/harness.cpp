@@ -275,6 +275,11 @@ void drop_database(const std::string& url) {
 ServiceProcess::ServiceProcess(std::string name, std::map<std::string, std::string> env)
     : name_(std::move(name)), env_(std::move(env)), port_(free_port()) {
   log_path_ = "/tmp/maillon-it-" + name_ + "-" + std::to_string(port_) + ".log";
+  // The log is this process's from here on (its restarts append to it): a file an earlier run
+  // left under the same name and port would otherwise be read as this one's lines.
+  if (::truncate(log_path_.c_str(), 0) != 0 && errno != ENOENT) {
+    throw std::runtime_error("cannot empty " + log_path_);
+  }
 }
 
 ServiceProcess::~ServiceProcess() {
