@@ -87,8 +87,24 @@ std::string array_literal(const std::vector<std::string>& values) {
   return array.text();
 }
 
-std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
-                          const std::vector<std::string>& args) {
+void append_literal(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + 3);
+  out += "E'";
+  const char* run = text.data();
+  const char* const end = text.data() + text.size();
+  for (const char* at = run; at != end; ++at) {
+    const char c = *at;
+    if (c != '\'' && c != '\\' && c != '\0') continue;
+    if (c == '\0') throw std::invalid_argument("a text sent to PostgreSQL cannot hold a NUL byte");
+    out.append(run, at + 1);  // the character itself, then its double
+    out += c;
+    run = at + 1;
+  }
+  out.append(run, end);
+  out += '\'';
+}
+
+std::string inline_params(std::string_view sql, const std::vector<std::string>& args) {
   std::string out;
   out.reserve(sql.size() + 64);
   for (std::size_t i = 0; i < sql.size();) {
@@ -99,7 +115,7 @@ std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
       continue;
     }
     const auto n = std::stoul(std::string(sql.substr(i + 1, end - i - 1)));
-    out += tx.quote(args.at(n - 1));
+    append_literal(out, args.at(n - 1));
     i = end;
   }
   return out;
@@ -179,7 +195,9 @@ std::unique_ptr<pqxx::connection> Db::connect() {
   auto conn = std::make_unique<pqxx::connection>(url_);
   {
     pqxx::nontransaction tx(*conn);
-    tx.exec("SET search_path TO " + tx.quote_name(schema_) + ", public");
+    // UTF-8 whatever the server's default: append_literal relies on it.
+    tx.exec("SET client_encoding TO 'UTF8'; SET search_path TO " + tx.quote_name(schema_) +
+            ", public");
   }
   std::vector<std::pair<std::string, std::string>> statements;
   {

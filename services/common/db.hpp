@@ -254,11 +254,17 @@ void read_columns(const pqxx::row& row, T&&... out) {
 // The literal of a list of strings (ids, slugs, numbers already written as text).
 std::string array_literal(const std::vector<std::string>& values);
 
-// `sql` with each $n replaced by the quoted literal of args[n-1], in one pass (a value holding
-// "$2" stays as it is): for statements sent together as one simple query, which carries no
-// parameters (the ledger's batch writes, the outbox relay's pass).
-std::string inline_params(pqxx::transaction_base& tx, std::string_view sql,
-                          const std::vector<std::string>& args);
+// Appends `text` as a string constant in PostgreSQL's escape syntax (E'...', each quote and
+// backslash doubled), which reads the same whatever standard_conforming_strings says. Safe for any
+// text on the connections Db opens, which speak UTF-8: no byte of a multibyte character is a
+// quote or a backslash. A NUL byte, which no PostgreSQL text holds, throws std::invalid_argument.
+// Unlike pqxx's quote, it needs no connection and allocates nothing but `out`'s growth.
+void append_literal(std::string& out, std::string_view text);
+
+// `sql` with each $n replaced by the quoted literal of args[n-1] (append_literal), in one pass (a
+// value holding "$2" stays as it is): for statements sent together as one simple query, which
+// carries no parameters (the ledger's batch writes, the outbox relay's pass).
+std::string inline_params(std::string_view sql, const std::vector<std::string>& args);
 
 // Rows in COPY's text format (fields separated by tabs, one line per row), built one field at a
 // time, for copy_into. Text fields are escaped (backslash, tab, line breaks), so any string is

@@ -65,9 +65,9 @@ class Outbox {
   // that the relay reads, publishes and marks a row per batch, not one per event.
   void add_written(pqxx::work& tx, const std::string& stream,
                    const std::vector<Written>& events) const;
-  // What add_written would run, as statements with their values inlined (tx.quote), for a
+  // What add_written would run, as statements with their values inlined (append_literal), for a
   // writer that sends them in the same round trip as its own (the ledger's batch pipeline).
-  std::vector<std::string> written_statements(pqxx::transaction_base& tx, const std::string& stream,
+  std::vector<std::string> written_statements(const std::string& stream,
                                               const std::vector<Written>& events) const;
   const std::string& prefix() const { return prefix_; }
 

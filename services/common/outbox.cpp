@@ -61,15 +61,16 @@ trace::Span producer_span(const std::string& stream, const std::string& event_id
 
 // An event written as its JSON (Outbox::Written) with the writing thread's request id and
 // producer span added to its envelope (its last character is the envelope's closing brace).
+// `request_field` is the request id's member, as request_id_field writes it, or empty.
 void append_tagged(std::string& out, const Outbox::Written& event, const std::string& stream,
-                   const std::string& request_id) {
+                   const std::string& request_field) {
   const std::string& json = event.json;
   if (json.empty() || json.back() != '}') {
     out += json;
     return;
   }
   out.append(json, 0, json.size() - 1);
-  if (!request_id.empty()) out += R"(,"request_id":)" + nlohmann::json(request_id).dump();
+  out += request_field;
   trace::Span span = producer_span(stream, event.id, {});
   if (span.active()) out += R"(,"traceparent":")" + span.context().traceparent() + '"';
   out += '}';
@@ -153,11 +154,18 @@ void Outbox::for_each_written_row(const std::string& stream, const std::vector<W
     for (std::size_t i = first; i < end; ++i) bytes += events[i].json.size() + 1;
     std::string lines;
     lines.reserve(tagged ? bytes + (end - first) * 160 : bytes);
+    // A batch's events come from a few requests: each one's member is written once.
+    const std::string* field_of = nullptr;
+    std::string field;
     for (std::size_t i = first; i < end; ++i) {
       if (i > first) lines += '\n';
       if (tagged) {
-        append_tagged(lines, events[i], full_stream,
-                      events[i].request_id.empty() ? request_id : events[i].request_id);
+        const std::string& rid = events[i].request_id.empty() ? request_id : events[i].request_id;
+        if (field_of == nullptr || *field_of != rid) {
+          field = rid.empty() ? std::string() : R"(,"request_id":)" + nlohmann::json(rid).dump();
+          field_of = &rid;
+        }
+        append_tagged(lines, events[i], full_stream, field);
       } else {
         lines += events[i].json;
       }
@@ -178,24 +186,35 @@ void Outbox::add_written(pqxx::work& tx, const std::string& stream,
   t_outbox_written = true;
 }
 
-std::vector<std::string> Outbox::written_statements(pqxx::transaction_base& tx,
-                                                    const std::string& stream,
+std::vector<std::string> Outbox::written_statements(const std::string& stream,
                                                     const std::vector<Written>& events) const {
   std::vector<std::string> statements;
   for_each_written_row(
       stream, events,
       [&](const std::string& event_id, const std::string& full_stream, const std::string& lines) {
-        std::string statement(kInsertOutboxOnceHead);
-        statement.append(tx.quote(event_id)).append(", ").append(tx.quote(full_stream));
-        statement.append(", ").append(tx.quote(lines)).append(kInsertOutboxOnceTail);
+        // Written once, in place: a batch's row is a megabyte or more (#22).
+        std::string statement;
+        statement.reserve(kInsertOutboxOnceHead.size() + event_id.size() + full_stream.size() +
+                          lines.size() + lines.size() / 64 + kInsertOutboxOnceTail.size() + 16);
+        statement.append(kInsertOutboxOnceHead);
+        append_literal(statement, event_id);
+        statement.append(", ");
+        append_literal(statement, full_stream);
+        statement.append(", ");
+        append_literal(statement, lines);
+        statement.append(kInsertOutboxOnceTail);
         statements.push_back(std::move(statement));
       });
-  t_outbox_written = true;  // the caller runs them in its transaction, on this thread
+  t_outbox_written = true;  // for a caller that runs them in its transaction on this thread
   return statements;
 }
 
 bool take_outbox_written() {
   return std::exchange(t_outbox_written, false);
+}
+
+void mark_outbox_written() {
+  t_outbox_written = true;
 }
 
 OutboxRelay::OutboxRelay(const Config& config, Db& db, Metrics& metrics)
@@ -245,7 +264,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
   try {
     pqxx::nontransaction tx(lease.conn());
     const pqxx::result rows =
-        tx.exec(inline_params(tx, kOpenRelayPass, {std::to_string(config_.relay.batch_size)}));
+        tx.exec(inline_params(kOpenRelayPass, {std::to_string(config_.relay.batch_size)}));
     if (rows.empty()) {
       tx.exec("ROLLBACK");
       return 0;
@@ -275,7 +294,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
     for (const auto& r : replies) {
       if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
     }
-    tx.exec(inline_params(tx, kCloseRelayPass, {ids.text()}));
+    tx.exec(inline_params(kCloseRelayPass, {ids.text()}));
     metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
     rows_left_ = taken < rows.size();
     return static_cast<int>(taken);

@@ -6,5 +6,8 @@
 namespace maillon {
 
 bool take_outbox_written();
+// Sets it: for a writer whose outbox statements are written on another thread (the ledger's
+// large batches) but run in this thread's transaction.
+void mark_outbox_written();
 
 }  // namespace maillon

@@ -8,7 +8,10 @@
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/log.hpp"
+#include "services/common/outbox_written.hpp"
 #include "services/common/policy_json.hpp"
+#include "services/common/trace.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 #include "services/ledger/transfer_json.hpp"
@@ -163,8 +166,14 @@ BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, cons
   if (batch.assume_new_ids) require_refused_creates_new(tx, batch, outcome.results);
   if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
   const LedgerChanges changes = ledger.take_changes();
-  // The events need the changes only: their text is written while the rows are.
-  auto events = alongside(changes.transfers.size(), [&] {
+  // The events need the changes only: their text, and the outbox rows' statements, are written
+  // while the accounts, transfers and entries go in (for a large batch, on a thread of its own,
+  // with this thread's request and span).
+  mark_outbox_written();  // on this thread, whose commit pokes the relay
+  auto tail = alongside(changes.transfers.size(), [&, request_id = log::request_id(),
+                                                   context = trace::current()] {
+    log::set_request_id(request_id);
+    const trace::Scope scope(context);
     std::vector<Outbox::Written> written;
     written.reserve(changes.transfers.size());
     const std::string occurred_at = now_rfc3339();
@@ -172,12 +181,12 @@ BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, cons
       written.push_back(
           event_row(batch.community_id, occurred_at, change.transfer, batch.request_ids));
     }
-    return written;
+    // The events' rows, and the COMMIT of a batch that owns its transaction, go last.
+    std::vector<std::string> statements = outbox.written_statements(kEventsStream, written);
+    if (batch.owns_transaction) statements.emplace_back("COMMIT");
+    return statements;
   });
-  // The events' rows, and the COMMIT of a batch that owns its transaction, go with the writes.
-  std::vector<std::string> tail = outbox.written_statements(tx, kEventsStream, events.get());
-  if (batch.owns_transaction) tail.emplace_back("COMMIT");
-  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids, tail);
+  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids, [&] { return tail.get(); });
   if (batch.cache != nullptr) {
     outcome.batch_count = loaded.batch_count;
     outcome.accounts = std::move(loaded.read);

@@ -247,7 +247,7 @@ void write_small_changes(pqxx::transaction_base& tx, const std::string& communit
   std::vector<std::string> texts;
   if (!changes.accounts.empty()) {
     texts.push_back(
-        guarded_update(inline_params(tx, kUpdateAccounts, account_arrays(changes.accounts)),
+        guarded_update(inline_params(kUpdateAccounts, account_arrays(changes.accounts)),
                        changes.accounts.size(), kAccountChangedUnderLock));
   }
   const std::size_t created = created_count(changes);
@@ -255,16 +255,16 @@ void write_small_changes(pqxx::transaction_base& tx, const std::string& communit
   if (created > 0) {
     auto args = created_transfer_arrays(changes, actor_ids);
     args.insert(args.begin(), community_id);
-    texts.push_back(inline_params(tx, kInsertTransfers, args));
+    texts.push_back(inline_params(kInsertTransfers, args));
   }
   if (resolved > 0) {
     auto args = resolved_transfer_arrays(changes);
     args.insert(args.begin(), community_id);
     texts.push_back(
-        guarded_update(inline_params(tx, kUpdateTransfers, args), resolved, kHoldChangedUnderLock));
+        guarded_update(inline_params(kUpdateTransfers, args), resolved, kHoldChangedUnderLock));
   }
   if (!changes.entries.empty()) {
-    texts.push_back(inline_params(tx, kInsertEntries, entry_arrays(changes.entries)));
+    texts.push_back(inline_params(kInsertEntries, entry_arrays(changes.entries)));
   }
   texts.insert(texts.end(), tail.begin(), tail.end());
   if (texts.empty()) return;
@@ -308,7 +308,7 @@ std::vector<Transfer> load_transfers(pqxx::transaction_base& tx, const std::stri
 LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& community_id,
                                bool begin) {
   std::string statements = begin ? "BEGIN; " : "";
-  statements += inline_params(tx, kLockAndCountBatch, {community_id});
+  statements += inline_params(kLockAndCountBatch, {community_id});
   const auto r = tx.exec(statements);
   if (r.empty()) return {};
   return {r[0][0].as<int64_t>(), std::string(r[0][1].c_str())};
@@ -326,9 +326,9 @@ std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string
 
 void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
                    const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
-                   const std::vector<std::string>& tail) {
+                   const TailStatements& tail) {
   if (created_count(changes) + changes.entries.size() < kSmallBatchRowsMax) {
-    write_small_changes(tx, community_id, changes, actor_ids, tail);
+    write_small_changes(tx, community_id, changes, actor_ids, tail());
     return;
   }
   // The COPY rows are written out while the accounts go in.
@@ -339,9 +339,11 @@ void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
   insert_transfers(tx, created.get());
   update_resolved_transfers(tx, community_id, changes);
   copy_into(tx, "entries", kEntryColumns, entries.get());
-  if (tail.empty()) return;
-  std::string statements;
-  for (const auto& statement : tail) statements.append(statement).append(";\n");
+  std::vector<std::string> last = tail();
+  if (last.empty()) return;
+  // Joined onto the first, the outbox's row (a megabyte for a large batch): no copy of it.
+  std::string& statements = last.front();
+  for (std::size_t i = 1; i < last.size(); ++i) statements.append(";\n").append(last[i]);
   tx.exec(statements);  // one round trip for them all
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -49,11 +50,13 @@ LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& co
 // The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
 std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
-// `tail`: statements (with their values inlined) sent in the writes' last round trip, after
-// them: the outbox's rows, and a batch's COMMIT when it owns its transaction.
+// `tail` answers statements (with their values inlined) sent in the writes' last round trip,
+// after them: the outbox's rows, and a batch's COMMIT when it owns its transaction. It is asked
+// only when they go, so that a large batch's are written while its first writes run.
+using TailStatements = std::function<std::vector<std::string>()>;
 void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
                    const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
-                   const std::vector<std::string>& tail = {});
+                   const TailStatements& tail);
 // Events of one stream (with its prefix) in the outbox.
 
 std::optional<Transfer> find_transfer(pqxx::transaction_base& tx, const std::string& community_id,

@@ -96,6 +96,31 @@ TEST_F(DbLiteralsTest, array_literals_carry_any_text_and_nulls) {
   EXPECT_TRUE(r[kTexts.size()][0].is_null());
 }
 
+// Values written into a simple query's text (inline_params, the outbox's batch rows): read back
+// unchanged whatever standard_conforming_strings says, $n in a value left alone, NUL refused.
+TEST_F(DbLiteralsTest, inlined_literals_carry_any_text_whatever_standard_conforming_strings_says) {
+  Db db(*url_, 1, "public");
+  std::vector<std::string> texts = kTexts;
+  texts.emplace_back("it's $1 and ''doubled'' \\' \\\\");
+  texts.emplace_back(std::string(200000, '\'') + "\\");
+  for (const char* conforming : {"on", "off"}) {
+    for (const std::string& text : texts) {
+      const std::string sql = inline_params("SELECT $1::text, $2::text", {text, "$1"});
+      const auto r = db.transact([&](pqxx::work& tx) {
+        tx.exec(std::string("SET LOCAL standard_conforming_strings = ") + conforming);
+        return tx.exec(sql);
+      });
+      ASSERT_EQ(r.size(), 1U);
+      EXPECT_EQ(r[0][0].as<std::string>(), text) << conforming << " " << text.substr(0, 40);
+      EXPECT_EQ(r[0][1].as<std::string>(), "$1");
+    }
+  }
+  std::string out = "x";
+  append_literal(out, "a'b\\c");
+  EXPECT_EQ(out, "xE'a''b\\\\c'");
+  EXPECT_THROW(append_literal(out, std::string("nul\0inside", 10)), std::invalid_argument);
+}
+
 // exec_cached: a text is prepared once per connection and then run by its name, with the same
 // parameters and answers as an unnamed statement.
 TEST_F(DbLiteralsTest, exec_cached_prepares_a_text_once_per_connection_and_runs_it_by_name) {
