@@ -52,15 +52,14 @@ struct Loaded {
   std::vector<Account> read;  // the accounts read from the database (not taken from the cache)
 };
 
-// Becomes the community's only writer, then reads what the batch names: its transfers and every
-// account they or the new transfers touch (from the batch's cache when it is current). Nothing
-// of it can change before the commit.
+// Reads what the batch names, under the community's writer lock (`locked`): its transfers and
+// every account they or the new transfers touch (from the batch's cache when it is current).
+// Nothing of it can change before the commit.
 // The policy is the caller's, or (without one) the one read with the lock, remembered in
 // `policies`.
-Loaded load_ledger(pqxx::transaction_base& tx, const Batch& batch, const CommunityPolicy* policy,
+Loaded load_locked(pqxx::transaction_base& tx, const Batch& batch,
+                   const repo::LockedCommunity& locked, const CommunityPolicy* policy,
                    PolicyCache* policies) {
-  repo::LockedCommunity locked =
-      repo::lock_community(tx, batch.community_id, batch.owns_transaction);
   Loaded loaded{
       Ledger(policy != nullptr ? *policy
                                : policies->remember(batch.community_id, locked.policy_json)),
@@ -85,6 +84,68 @@ Loaded load_ledger(pqxx::transaction_base& tx, const Batch& batch, const Communi
   for (const auto& a : loaded.read) loaded.ledger.load_account(a);
   for (const auto& t : transfers) loaded.ledger.load_transfer(t);
   return loaded;
+}
+
+// Becomes the community's only writer (then lets the batch's owner settle its cache).
+repo::LockedCommunity lock(pqxx::transaction_base& tx, const Batch& batch) {
+  repo::LockedCommunity locked =
+      repo::lock_community(tx, batch.community_id, batch.owns_transaction);
+  if (batch.after_lock) batch.after_lock();
+  return locked;
+}
+
+// The batch's commands applied to what was loaded (no I/O).
+struct Decided {
+  Loaded loaded;
+  std::vector<TransferResult> results;
+};
+Decided decide(const Batch& batch, Loaded loaded) {
+  Decided decided{std::move(loaded), {}};
+  decided.results.reserve(batch.commands.size());
+  for (const auto& command : batch.commands) {
+    decided.results.push_back(decided.loaded.ledger.apply(with_time(command, batch.now_us)));
+  }
+  return decided;
+}
+
+// A batch's outcome worked out before its lock (Batch::foresee): on the balances its cache holds
+// for the batch before it, which may still be committing, and on the policy already known.
+// Only creates of new ids whose every account is in the cache qualify: nothing to read.
+std::optional<Decided> foresee(const Batch& batch, PolicyCache* policies) {
+  if (!batch.foresee || policies == nullptr || batch.cache == nullptr || !batch.cache->batch ||
+      !batch.assume_new_ids || !batch.expire_ids.empty()) {
+    return std::nullopt;
+  }
+  const bool creates_only =
+      std::all_of(batch.commands.begin(), batch.commands.end(), [](const LedgerCommand& c) {
+        return std::holds_alternative<CreateTransfer>(c);
+      });
+  if (!creates_only) return std::nullopt;
+  const auto policy = policies->cached(batch.community_id);
+  if (!policy) return std::nullopt;
+  Loaded loaded{Ledger(*policy), *batch.cache->batch + 1, {}};
+  for (const AccountId& id : named_accounts(batch, {})) {
+    const auto cached = batch.cache->accounts.find(id);
+    if (cached == batch.cache->accounts.end()) return std::nullopt;
+    loaded.ledger.load_account(cached->second);
+  }
+  return decide(batch, std::move(loaded));
+}
+
+// Locks, then decides: with the foreseen outcome when, under the lock, it proves to start from the
+// database's balances (the cache current: the batch before committed and nobody wrote since)
+// under the same policy; else on what it reads now.
+Decided lock_and_decide(pqxx::transaction_base& tx, const Batch& batch,
+                        const CommunityPolicy* policy, PolicyCache* policies, bool& foreseen) {
+  std::optional<Decided> early = policy == nullptr ? foresee(batch, policies) : std::nullopt;
+  const repo::LockedCommunity locked = lock(tx, batch);
+  if (early && batch.cache->current_for(locked.batch_count) &&
+      early->loaded.batch_count == locked.batch_count &&
+      early->loaded.ledger.policy() == policies->remember(batch.community_id, locked.policy_json)) {
+    foreseen = true;
+    return std::move(*early);
+  }
+  return decide(batch, load_locked(tx, batch, locked, policy, policies));
 }
 
 Outbox::Written event_row(const std::string& community_id, const std::string& occurred_at,
@@ -140,32 +201,42 @@ LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
 }
 
 namespace {
-BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                          Loaded loaded);
+BatchOutcome apply_decided(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                           Decided decided, bool foreseen);
 }  // namespace
 
 BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
                          const CommunityPolicy& policy) {
-  return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, &policy, nullptr));
+  bool foreseen = false;
+  Decided decided = lock_and_decide(tx, batch, &policy, nullptr, foreseen);
+  return apply_decided(tx, outbox, batch, std::move(decided), foreseen);
 }
 
 BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
                          PolicyCache& policies) {
-  return apply_loaded(tx, outbox, batch, load_ledger(tx, batch, nullptr, &policies));
+  bool foreseen = false;
+  Decided decided = lock_and_decide(tx, batch, nullptr, &policies, foreseen);
+  return apply_decided(tx, outbox, batch, std::move(decided), foreseen);
 }
 
 namespace {
-BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                          Loaded loaded) {
+BatchOutcome apply_decided(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                           Decided decided, bool foreseen) {
+  Loaded& loaded = decided.loaded;
   Ledger& ledger = loaded.ledger;
   BatchOutcome outcome;
-  outcome.results.reserve(batch.commands.size());
-  for (const auto& command : batch.commands) {
-    outcome.results.push_back(ledger.apply(with_time(command, batch.now_us)));
-  }
+  outcome.foreseen = foreseen;
+  outcome.results = std::move(decided.results);
   if (batch.assume_new_ids) require_refused_creates_new(tx, batch, outcome.results);
   if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
   const LedgerChanges changes = ledger.take_changes();
+  if (batch.cache != nullptr) {
+    outcome.batch_count = loaded.batch_count;
+    outcome.accounts = std::move(loaded.read);
+    for (const auto& change : changes.accounts) outcome.accounts.push_back(change.after);
+  }
+  // Decided: whoever waits for the balances it leaves may have them now (TransferBatcher).
+  if (batch.before_writes) batch.before_writes(outcome);
   // The events need the changes only: their text, and the outbox rows' statements, are written
   // while the accounts, transfers and entries go in (for a large batch, on a thread of its own,
   // with this thread's request and span).
@@ -187,11 +258,6 @@ BatchOutcome apply_loaded(pqxx::transaction_base& tx, const Outbox& outbox, cons
     return statements;
   });
   repo::write_changes(tx, batch.community_id, changes, batch.actor_ids, [&] { return tail.get(); });
-  if (batch.cache != nullptr) {
-    outcome.batch_count = loaded.batch_count;
-    outcome.accounts = std::move(loaded.read);
-    for (const auto& change : changes.accounts) outcome.accounts.push_back(change.after);
-  }
   return outcome;
 }
 }  // namespace

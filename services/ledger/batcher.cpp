@@ -48,16 +48,39 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
     shard.leading = true;
     std::vector<std::shared_ptr<Waiter>> batch = take_batch(shard);
     lock.unlock();
-    lead(shard, batch);
+    const bool handed_over = lead(shard, batch);
     lock.lock();
-    for (auto& w : batch) w->done = true;
-    shard.leading = false;
+    // Those to run again go back to the head of the queue, in their order.
+    for (auto w = batch.rbegin(); w != batch.rend(); ++w) {
+      if ((*w)->again) {
+        (*w)->again = false;
+        shard.queue.push_front(*w);
+      } else {
+        (*w)->done = true;
+      }
+    }
+    if (!handed_over) shard.leading = false;
     shard.finished.notify_all();
   }
   if (waiter->error) std::rethrow_exception(waiter->error);
   MAILLON_INVARIANT(waiter->results.size() == waiter->commands.size(),
                     "one result per command of the waiter");
   return std::move(waiter->results);
+}
+
+void TransferBatcher::Ticket::settle(bool committed) {
+  {
+    std::lock_guard lock(mutex_);
+    if (committed_) return;
+    committed_ = committed;
+  }
+  settled_.notify_all();
+}
+
+bool TransferBatcher::Ticket::committed() {
+  std::unique_lock lock(mutex_);
+  settled_.wait(lock, [this] { return committed_.has_value(); });
+  return *committed_;
 }
 
 // Called with the shard locked by its new leader: everything queued, at once. Nobody lingers for
@@ -77,19 +100,54 @@ std::vector<std::shared_ptr<TransferBatcher::Waiter>> TransferBatcher::take_batc
   return batch;
 }
 
-void TransferBatcher::lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch) {
+namespace {
+// The failures a batch runs again after (apply_own_transaction, run_community); any other one
+// (a guard that found a row changed behind the lock, say) is the callers' answer.
+bool runs_again(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::serialization_failure&) {
+    return true;
+  } catch (const pqxx::deadlock_detected&) {
+    return true;
+  } catch (const pqxx::broken_connection&) {
+    return true;
+  } catch (const RaceLost&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
+
+bool TransferBatcher::lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch) {
   // Split by community, keeping arrival order inside each.
   std::map<std::string, std::vector<std::shared_ptr<Waiter>>> by_community;
   for (auto& w : batch) by_community[w->community_id].push_back(w);
+  // The pipeline: a batch of one community hands the writer's place to the next batch as soon as
+  // it is decided, and writes while the next one decides (run_community).
+  const bool pipelined = by_community.size() == 1;
+  bool handed_over = false;
   for (auto& [community_id, waiters] : by_community) {
-    AccountCache& cache = shard.caches[community_id];
     try {
-      run_community(community_id, cache, waiters);
+      run_community(shard, community_id, pipelined, waiters, handed_over);
     } catch (...) {
-      cache = AccountCache{};  // whether the transaction committed is unknown
-      for (auto& w : waiters) w->error = std::current_exception();
+      const bool again = handed_over && runs_again(std::current_exception());
+      for (auto& w : waiters) {
+        // Handed over: the place is another's, so the batch cannot run again here; its commands
+        // go back to the queue (nothing of them was committed, or RaceLost tells it).
+        if (again && ++w->attempts < Db::kMaxAttempts) {
+          w->again = true;
+        } else {
+          w->error = std::current_exception();
+        }
+      }
+      // Whether the transaction committed is unknown: the cache starts again (a handed-over
+      // batch's failure reaches the next leader through its ticket instead).
+      if (!handed_over) shard.caches[community_id] = AccountCache{};
     }
   }
+  return handed_over;
 }
 
 namespace {
@@ -107,7 +165,7 @@ void roll_back(Db::Lease& lease) {
 
 // As Db::transact, but the batch sends BEGIN with its lock and COMMIT with its writes: two
 // round trips instead of four, which is most of a small batch's time (Batch::owns_transaction).
-BatchOutcome TransferBatcher::apply_own_transaction(Batch& batch) {
+BatchOutcome TransferBatcher::apply_own_transaction(Batch& batch, const bool& handed_over) {
   batch.owns_transaction = true;
   for (int attempt = 1;; ++attempt) {
     Db::Lease lease = db_.acquire();
@@ -126,18 +184,28 @@ BatchOutcome TransferBatcher::apply_own_transaction(Batch& batch) {
       db_.after_commit();
       return outcome;
     } catch (const pqxx::serialization_failure&) {
-      if (attempt >= Db::kMaxAttempts) throw;
+      if (handed_over || attempt >= Db::kMaxAttempts) throw;
     } catch (const pqxx::deadlock_detected&) {
-      if (attempt >= Db::kMaxAttempts) throw;
+      if (handed_over || attempt >= Db::kMaxAttempts) throw;
     } catch (const pqxx::broken_connection&) {
       lease.discard();
-      if (attempt >= Db::kMaxAttempts) throw;
+      if (handed_over || attempt >= Db::kMaxAttempts) throw;
     }
   }
 }
 
-void TransferBatcher::run_community(const std::string& community_id, AccountCache& cache,
-                                    std::vector<std::shared_ptr<Waiter>>& waiters) {
+// The pipeline. A leader that has decided its batch (one community) hands the writer's place
+// over before writing: the cache takes the balances the batch leaves, marked pending with the
+// batch's ticket, and the next leader decides its own batch on them (Batch::foresee) while this
+// one writes and commits. The next one's lock waits in PostgreSQL for this commit; it then learns
+// from the ticket whether it happened, and keeps what it foresaw only if so (and nobody else
+// wrote in between: the batch count). A failure after the hand-over settles the ticket as failed
+// (the cache is then dropped by whoever leads) and queues the commands again.
+void TransferBatcher::run_community(Shard& shard, const std::string& community_id,
+                                    bool pipelined, std::vector<std::shared_ptr<Waiter>>& waiters,
+                                    bool& handed_over) {
+  AccountCache& cache = shard.caches[community_id];
+  std::shared_ptr<Ticket>& pending = shard.pending[community_id];
   Batch batch;
   batch.community_id = community_id;
   batch.cache = &cache;
@@ -157,14 +225,40 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
   } else {
     batch.assume_new_ids = true;
   }
+  const auto ticket = std::make_shared<Ticket>();
+  // However this ends, a batch handed over without a commit is settled as failed.
+  const std::unique_ptr<Ticket, void (*)(Ticket*)> unsettled(ticket.get(),
+                                                             [](Ticket* t) { t->settle(false); });
+  batch.foresee = pipelined;
+  batch.after_lock = [&] {
+    // The batch before, handed over: its balances stand only if it committed.
+    if (pending && !std::exchange(pending, nullptr)->committed()) cache = AccountCache{};
+  };
+  if (pipelined) {
+    batch.before_writes = [&](const BatchOutcome& outcome) {
+      keep_accounts(cache, outcome);
+      pending = ticket;
+      handed_over = true;
+      {
+        std::lock_guard lock(shard.mutex);
+        shard.leading = false;
+      }
+      shard.finished.notify_all();
+    };
+  }
   for (int attempt = 1;; ++attempt) {
     try {
-      const BatchOutcome outcome = apply_own_transaction(batch);
+      const BatchOutcome outcome = apply_own_transaction(batch, handed_over);
       MAILLON_INVARIANT(outcome.results.size() == batch.commands.size(),
                         "one result per command of the batch");
-      keep_accounts(cache, outcome);
+      if (handed_over) {
+        ticket->settle(true);
+      } else {
+        keep_accounts(cache, outcome);
+      }
       if (metrics_ != nullptr) {
         metrics_->inc("maillon_ledger_batch_commits_total");
+        if (outcome.foreseen) metrics_->inc("maillon_ledger_batches_foreseen_total");
         metrics_->inc("maillon_ledger_batched_requests_total", "",
                       static_cast<double>(waiters.size()));
         metrics_->inc("maillon_ledger_batched_commands_total", "",
@@ -177,11 +271,12 @@ void TransferBatcher::run_community(const std::string& community_id, AccountCach
       }
       return;
     } catch (const RaceLost&) {
-      if (batch.assume_new_ids) {
+      if (handed_over || batch.assume_new_ids) {
         // An id existed (a retry, or another replica's): run again reading every id, which
         // answers the retry with its first result and does not count as a lost race.
-        batch.assume_new_ids = false;
         careful_batches_.store(kCarefulBatchesAfterClash);
+        if (handed_over) throw;  // queued again by lead
+        batch.assume_new_ids = false;
         --attempt;
         continue;
       }

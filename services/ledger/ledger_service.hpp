@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -89,6 +90,7 @@ struct AccountCache {
 // A cache never holds more accounts than this (it starts again empty).
 inline constexpr std::size_t kCachedAccountsMax = 262'144;
 
+struct BatchOutcome;
 // The commands of one community applied in one transaction, in order. `actor_ids` names who
 // asked for each created transfer (by transfer id).
 struct Batch {
@@ -110,9 +112,19 @@ struct Batch {
   // The request each transfer's command came with, when the batch gathers several callers'
   // (the batcher): its event carries that request id, not the leader's.
   std::map<TransferId, std::string> request_ids;
+  // The batcher's pipeline (TransferBatcher::run_community). With `foresee` (and a PolicyCache),
+  // the batch is decided before its lock on the cache's balances, which may be those of a batch
+  // still committing, and kept only if, under the lock, the cache proves current and the policy
+  // unchanged: else decided again on what it reads. `after_lock` runs as soon as the lock is
+  // held (the batcher learns there whether the batch before committed, and settles the cache);
+  // `before_writes` once the outcome is decided, before anything is written.
+  bool foresee = false;
+  std::function<void()> after_lock;
+  std::function<void(const BatchOutcome&)> before_writes;
 };
 struct BatchOutcome {
   std::vector<TransferResult> results;  // one per command
+  bool foreseen = false;                // decided before the lock (Batch::foresee), and kept
   std::vector<Transfer> expired;
   // With a cache: the batch's count, and every account it read or changed as it left them,
   // for the writer to keep once the transaction committed.
@@ -182,21 +194,39 @@ class TransferBatcher {
     std::string actor_id;
     std::string request_id;  // the caller's (log::request_id() at submission)
     bool done = false;
+    // Set by a leader whose batch failed after it handed over: queued again (at most
+    // Db::kMaxAttempts times), as a batch that still leads would have run it again.
+    bool again = false;
+    int attempts = 0;
     std::vector<TransferResult> results;
     std::exception_ptr error;
+  };
+  // Whether a batch that handed the writer's place over before its commit did commit.
+  class Ticket {
+   public:
+    void settle(bool committed);  // the first call counts
+    bool committed();             // waits for settle
+   private:
+    std::mutex mutex_;
+    std::condition_variable settled_;
+    std::optional<bool> committed_;
   };
   struct Shard {
     std::mutex mutex;
     std::condition_variable finished;
     std::deque<std::shared_ptr<Waiter>> queue;
     bool leading = false;
-    std::map<std::string, AccountCache> caches;  // by community; only the leader touches them
+    // By community; only the leader touches them. `pending`: the batch whose balances the cache
+    // holds, handed over and maybe not committed yet.
+    std::map<std::string, AccountCache> caches;
+    std::map<std::string, std::shared_ptr<Ticket>> pending;
   };
   std::vector<std::shared_ptr<Waiter>> take_batch(Shard& shard);  // with shard.mutex held
-  void lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch);
-  void run_community(const std::string& community_id, AccountCache& cache,
-                     std::vector<std::shared_ptr<Waiter>>& waiters);
-  BatchOutcome apply_own_transaction(Batch& batch);
+  // Returns whether it handed the writer's place over (then it is the next leader's).
+  bool lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch);
+  void run_community(Shard& shard, const std::string& community_id, bool pipelined,
+                     std::vector<std::shared_ptr<Waiter>>& waiters, bool& handed_over);
+  BatchOutcome apply_own_transaction(Batch& batch, const bool& handed_over);
 
   Db& db_;
   const Outbox& outbox_;

@@ -412,11 +412,15 @@ int main() {
     const double commits = metric_value(ledger.url(), "maillon_ledger_batch_commits_total");
     const double requests = metric_value(ledger.url(), "maillon_ledger_batched_requests_total");
     const double commands = metric_value(ledger.url(), "maillon_ledger_batched_commands_total");
+    const double foreseen = metric_value(ledger.url(), "maillon_ledger_batches_foreseen_total");
     const double tps = run(port, token, members, picker);
     const double c = metric_value(ledger.url(), "maillon_ledger_batch_commits_total") - commits;
     if (c > 0) {
       std::fprintf(
-          stderr, "bench:   %.0f/s, %.0f commits, %.1f requests and %.1f transfers each\n", tps, c,
+          stderr,
+          "bench:   %.0f/s, %.0f commits (%.0f decided before their lock), %.1f requests and "
+          "%.1f transfers each\n",
+          tps, c, metric_value(ledger.url(), "maillon_ledger_batches_foreseen_total") - foreseen,
           (metric_value(ledger.url(), "maillon_ledger_batched_requests_total") - requests) / c,
           (metric_value(ledger.url(), "maillon_ledger_batched_commands_total") - commands) / c);
     }
