@@ -109,9 +109,12 @@ Decided decide(const Batch& batch, Loaded loaded) {
 }
 
 // A batch's outcome worked out before its lock (Batch::foresee): on the balances its cache holds
-// for the batch before it, which may still be committing, and on the policy already known.
-// Only creates of new ids whose every account is in the cache qualify: nothing to read.
-std::optional<Decided> foresee(const Batch& batch, PolicyCache* policies) {
+// for the batch before it, which may still be committing, and on the policy already known. Only
+// creates of new ids qualify. An account missing from the cache is read now, outside the lock:
+// the batch before changed none of them (it leaves every account it touched in the cache), and
+// if anyone else writes before this batch's lock, the count tells.
+std::optional<Decided> foresee(pqxx::transaction_base& tx, const Batch& batch,
+                               PolicyCache* policies) {
   if (!batch.foresee || policies == nullptr || batch.cache == nullptr || !batch.cache->batch ||
       !batch.assume_new_ids || !batch.expire_ids.empty()) {
     return std::nullopt;
@@ -124,11 +127,17 @@ std::optional<Decided> foresee(const Batch& batch, PolicyCache* policies) {
   const auto policy = policies->cached(batch.community_id);
   if (!policy) return std::nullopt;
   Loaded loaded{Ledger(*policy), *batch.cache->batch + 1, {}};
+  std::vector<AccountId> missing;
   for (const AccountId& id : named_accounts(batch, {})) {
     const auto cached = batch.cache->accounts.find(id);
-    if (cached == batch.cache->accounts.end()) return std::nullopt;
-    loaded.ledger.load_account(cached->second);
+    if (cached == batch.cache->accounts.end()) {
+      missing.push_back(id);
+    } else {
+      loaded.ledger.load_account(cached->second);
+    }
   }
+  loaded.read = repo::load_accounts(tx, batch.community_id, missing);
+  for (const auto& a : loaded.read) loaded.ledger.load_account(a);
   return decide(batch, std::move(loaded));
 }
 
@@ -137,7 +146,7 @@ std::optional<Decided> foresee(const Batch& batch, PolicyCache* policies) {
 // under the same policy; else on what it reads now.
 Decided lock_and_decide(pqxx::transaction_base& tx, const Batch& batch,
                         const CommunityPolicy* policy, PolicyCache* policies, bool& foreseen) {
-  std::optional<Decided> early = policy == nullptr ? foresee(batch, policies) : std::nullopt;
+  std::optional<Decided> early = policy == nullptr ? foresee(tx, batch, policies) : std::nullopt;
   const repo::LockedCommunity locked = lock(tx, batch);
   if (early && batch.cache->current_for(locked.batch_count) &&
       early->loaded.batch_count == locked.batch_count &&
