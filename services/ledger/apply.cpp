@@ -141,22 +141,6 @@ std::optional<Decided> foresee(pqxx::transaction_base& tx, const Batch& batch,
   return decide(batch, std::move(loaded));
 }
 
-// Locks, then decides: with the foreseen outcome when, under the lock, it proves to start from the
-// database's balances (the cache current: the batch before committed and nobody wrote since)
-// under the same policy; else on what it reads now.
-Decided lock_and_decide(pqxx::transaction_base& tx, const Batch& batch,
-                        const CommunityPolicy* policy, PolicyCache* policies, bool& foreseen) {
-  std::optional<Decided> early = policy == nullptr ? foresee(tx, batch, policies) : std::nullopt;
-  const repo::LockedCommunity locked = lock(tx, batch);
-  if (early && batch.cache->current_for(locked.batch_count) &&
-      early->loaded.batch_count == locked.batch_count &&
-      early->loaded.ledger.policy() == policies->remember(batch.community_id, locked.policy_json)) {
-    foreseen = true;
-    return std::move(*early);
-  }
-  return decide(batch, load_locked(tx, batch, locked, policy, policies));
-}
-
 Outbox::Written event_row(const std::string& community_id, const std::string& occurred_at,
                           const Transfer& t, const std::map<TransferId, std::string>& request_ids) {
   // A transfer reaches each state once, so (community, transfer, state) names its event for good.
@@ -210,54 +194,39 @@ LedgerCommand with_time(LedgerCommand command, int64_t now_us) {
 }
 
 namespace {
-BatchOutcome apply_decided(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                           Decided decided, bool foreseen);
-}  // namespace
 
-BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                         const CommunityPolicy& policy) {
-  bool foreseen = false;
-  Decided decided = lock_and_decide(tx, batch, &policy, nullptr, foreseen);
-  return apply_decided(tx, outbox, batch, std::move(decided), foreseen);
-}
-
-BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                         PolicyCache& policies) {
-  bool foreseen = false;
-  Decided decided = lock_and_decide(tx, batch, nullptr, &policies, foreseen);
-  return apply_decided(tx, outbox, batch, std::move(decided), foreseen);
-}
-
-namespace {
-BatchOutcome apply_decided(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
-                           Decided decided, bool foreseen) {
-  Loaded& loaded = decided.loaded;
-  Ledger& ledger = loaded.ledger;
+// What a decided batch writes, made ready without I/O: for a foreseen batch, before its lock.
+// The changes live on the heap: the threads that write their rows and events hold on to them.
+struct Ready {
   BatchOutcome outcome;
-  outcome.foreseen = foreseen;
-  outcome.results = std::move(decided.results);
-  if (batch.assume_new_ids) require_refused_creates_new(tx, batch, outcome.results);
-  if (!batch.expire_ids.empty()) outcome.expired = ledger.expire(batch.now_us);
-  const LedgerChanges changes = ledger.take_changes();
+  std::shared_ptr<const LedgerChanges> changes;
+  repo::PreparedWrites writes;
+  std::future<std::vector<std::string>> tail;  // the events' rows, and the COMMIT
+};
+
+Ready make_ready(const Outbox& outbox, const Batch& batch, Decided decided) {
+  Ready ready;
+  Loaded& loaded = decided.loaded;
+  ready.outcome.results = std::move(decided.results);
+  ready.changes = std::make_shared<const LedgerChanges>(loaded.ledger.take_changes());
+  const LedgerChanges& changes = *ready.changes;
   if (batch.cache != nullptr) {
-    outcome.batch_count = loaded.batch_count;
-    outcome.accounts = std::move(loaded.read);
-    for (const auto& change : changes.accounts) outcome.accounts.push_back(change.after);
+    ready.outcome.batch_count = loaded.batch_count;
+    ready.outcome.accounts = std::move(loaded.read);
+    for (const auto& change : changes.accounts) ready.outcome.accounts.push_back(change.after);
   }
-  // Decided: whoever waits for the balances it leaves may have them now (TransferBatcher).
-  if (batch.before_writes) batch.before_writes(outcome);
   // The events need the changes only: their text, and the outbox rows' statements, are written
-  // while the accounts, transfers and entries go in (for a large batch, on a thread of its own,
-  // with this thread's request and span).
-  mark_outbox_written();  // on this thread, whose commit pokes the relay
-  auto tail = alongside(changes.transfers.size(), [&, request_id = log::request_id(),
-                                                   context = trace::current()] {
+  // while the rest is (for a large batch, on a thread of its own, with this thread's request and
+  // span).
+  ready.tail = alongside(changes.transfers.size(), [&outbox, &batch, changes = ready.changes,
+                                                    request_id = log::request_id(),
+                                                    context = trace::current()] {
     log::set_request_id(request_id);
     const trace::Scope scope(context);
     std::vector<Outbox::Written> written;
-    written.reserve(changes.transfers.size());
+    written.reserve(changes->transfers.size());
     const std::string occurred_at = now_rfc3339();
-    for (const auto& change : changes.transfers) {
+    for (const auto& change : changes->transfers) {
       written.push_back(
           event_row(batch.community_id, occurred_at, change.transfer, batch.request_ids));
     }
@@ -266,10 +235,61 @@ BatchOutcome apply_decided(pqxx::transaction_base& tx, const Outbox& outbox, con
     if (batch.owns_transaction) statements.emplace_back("COMMIT");
     return statements;
   });
-  repo::write_changes(tx, batch.community_id, changes, batch.actor_ids, [&] { return tail.get(); });
-  return outcome;
+  ready.writes = repo::prepare_writes(batch.community_id, changes, batch.actor_ids);
+  return ready;
 }
+
+// A batch's outcome worked out and made ready before its lock (foresee), kept if, under the lock,
+// it proves to start from the database's balances (the cache current: the batch before committed
+// and nobody wrote since) under the same policy; else decided again on what is read now.
+BatchOutcome apply_locked(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                          const CommunityPolicy* policy, PolicyCache* policies) {
+  std::optional<Ready> early;
+  std::optional<int64_t> early_count;
+  std::optional<CommunityPolicy> early_policy;
+  if (policy == nullptr) {
+    if (std::optional<Decided> decided = foresee(tx, batch, policies)) {
+      early_count = decided->loaded.batch_count;
+      early_policy = decided->loaded.ledger.policy();
+      early = make_ready(outbox, batch, std::move(*decided));
+    }
+  }
+  const repo::LockedCommunity locked = lock(tx, batch);
+  std::optional<Ready> ready;
+  if (early && batch.cache->current_for(locked.batch_count) &&
+      early_count == locked.batch_count &&
+      early_policy == policies->remember(batch.community_id, locked.policy_json)) {
+    ready = std::move(early);
+    ready->outcome.foreseen = true;
+    if (batch.assume_new_ids) require_refused_creates_new(tx, batch, ready->outcome.results);
+  } else {
+    early.reset();  // its threads are done with before anything else is decided
+    Decided decided = decide(batch, load_locked(tx, batch, locked, policy, policies));
+    if (batch.assume_new_ids) require_refused_creates_new(tx, batch, decided.results);
+    std::vector<Transfer> expired;
+    if (!batch.expire_ids.empty()) expired = decided.loaded.ledger.expire(batch.now_us);
+    ready = make_ready(outbox, batch, std::move(decided));
+    ready->outcome.expired = std::move(expired);
+  }
+  // Decided: whoever waits for the balances it leaves may have them now (TransferBatcher).
+  if (batch.before_writes) batch.before_writes(ready->outcome);
+  mark_outbox_written();  // on this thread, whose commit pokes the relay
+  repo::send_writes(tx, batch.community_id, std::move(ready->writes),
+                    [&] { return ready->tail.get(); });
+  return std::move(ready->outcome);
+}
+
 }  // namespace
+
+BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                         const CommunityPolicy& policy) {
+  return apply_locked(tx, outbox, batch, &policy, nullptr);
+}
+
+BatchOutcome apply_batch(pqxx::transaction_base& tx, const Outbox& outbox, const Batch& batch,
+                         PolicyCache& policies) {
+  return apply_locked(tx, outbox, batch, nullptr, &policies);
+}
 
 void keep_accounts(AccountCache& cache, const BatchOutcome& outcome) {
   if (!outcome.batch_count) {

@@ -105,12 +105,6 @@ void require_accounts_updated(const pqxx::result& r, const std::vector<AccountCh
   if (r.affected_rows() != changes.size()) throw std::logic_error(kAccountChangedUnderLock);
 }
 
-void update_accounts(pqxx::transaction_base& tx, const std::vector<AccountChange>& changes) {
-  const auto a = account_arrays(changes);
-  require_accounts_updated(
-      tx.exec_prepared(kUpdateAccountsName, a[0], a[1], a[2], a[3], a[4], a[5], a[6]), changes);
-}
-
 // A created transfer's columns after the community, in kTransferColumns' order: one writer for
 // both ways a batch sends its rows (CopyRows, or ArrayColumns for the pipelined INSERT).
 template <class Rows>
@@ -238,12 +232,12 @@ std::size_t changed_count(const pqxx::result& guarded) {
   return guarded.at(0).at(0).as<std::size_t>();
 }
 
-// A small batch's writes (accounts, new transfers, resolved holds, entries) sent as one
-// pipelined simple query: one round trip instead of six, with the same statements' checks.
-void write_small_changes(pqxx::transaction_base& tx, const std::string& community_id,
-                         const LedgerChanges& changes,
-                         const std::map<TransferId, std::string>& actor_ids,
-                         const std::vector<std::string>& tail) {
+// A small batch's writes (accounts, new transfers, resolved holds, entries) as statements with
+// their values inlined, sent as one pipelined simple query (send_small_writes): one round trip
+// instead of six, with the same statements' checks.
+std::vector<std::string> small_write_texts(const std::string& community_id,
+                                           const LedgerChanges& changes,
+                                           const std::map<TransferId, std::string>& actor_ids) {
   std::vector<std::string> texts;
   if (!changes.accounts.empty()) {
     texts.push_back(
@@ -266,6 +260,11 @@ void write_small_changes(pqxx::transaction_base& tx, const std::string& communit
   if (!changes.entries.empty()) {
     texts.push_back(inline_params(kInsertEntries, entry_arrays(changes.entries)));
   }
+  return texts;
+}
+
+void send_small_writes(pqxx::transaction_base& tx, const LedgerChanges& changes,
+                       std::vector<std::string> texts, const std::vector<std::string>& tail) {
   texts.insert(texts.end(), tail.begin(), tail.end());
   if (texts.empty()) return;
   std::vector<pqxx::result> results;
@@ -283,6 +282,8 @@ void write_small_changes(pqxx::transaction_base& tx, const std::string& communit
     }
   }
   // The server checked these already; a mismatch here is a bug of the guard itself.
+  const std::size_t created = created_count(changes);
+  const std::size_t resolved = changes.transfers.size() - created;
   std::size_t at = 0;
   if (!changes.accounts.empty() && changed_count(results[at++]) != changes.accounts.size()) {
     throw std::logic_error(kAccountChangedUnderLock);
@@ -324,21 +325,43 @@ std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string
   return accounts;
 }
 
-void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
-                   const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
-                   const TailStatements& tail) {
-  if (created_count(changes) + changes.entries.size() < kSmallBatchRowsMax) {
-    write_small_changes(tx, community_id, changes, actor_ids, tail());
+PreparedWrites prepare_writes(const std::string& community_id, const LedgerChanges& changes,
+                              const std::map<TransferId, std::string>& actor_ids) {
+  PreparedWrites writes;
+  writes.changes = &changes;
+  writes.small = created_count(changes) + changes.entries.size() < kSmallBatchRowsMax;
+  if (writes.small) {
+    writes.texts = small_write_texts(community_id, changes, actor_ids);
+    return writes;
+  }
+  // The COPY rows are written out while the accounts' arrays are (and, if they are not asked
+  // for yet, while the accounts go in).
+  writes.transfers =
+      alongside(changes.transfers.size(), [&changes, &actor_ids, community_id] {
+        return new_transfer_rows(community_id, changes, actor_ids);
+      });
+  writes.entries =
+      alongside(changes.entries.size(), [&changes] { return entry_rows(changes.entries); });
+  if (!changes.accounts.empty()) writes.account_arrays = account_arrays(changes.accounts);
+  return writes;
+}
+
+void send_writes(pqxx::transaction_base& tx, const std::string& community_id,
+                 PreparedWrites writes, const TailStatements& tail) {
+  const LedgerChanges& changes = *writes.changes;
+  if (writes.small) {
+    send_small_writes(tx, changes, std::move(writes.texts), tail());
     return;
   }
-  // The COPY rows are written out while the accounts go in.
-  auto created = alongside(changes.transfers.size(),
-                           [&] { return new_transfer_rows(community_id, changes, actor_ids); });
-  auto entries = alongside(changes.entries.size(), [&] { return entry_rows(changes.entries); });
-  if (!changes.accounts.empty()) update_accounts(tx, changes.accounts);
-  insert_transfers(tx, created.get());
+  if (!changes.accounts.empty()) {
+    const auto& a = writes.account_arrays;
+    require_accounts_updated(
+        tx.exec_prepared(kUpdateAccountsName, a[0], a[1], a[2], a[3], a[4], a[5], a[6]),
+        changes.accounts);
+  }
+  insert_transfers(tx, writes.transfers.get());
   update_resolved_transfers(tx, community_id, changes);
-  copy_into(tx, "entries", kEntryColumns, entries.get());
+  copy_into(tx, "entries", kEntryColumns, writes.entries.get());
   std::vector<std::string> last = tail();
   if (last.empty()) return;
   // Joined onto the first, the outbox's row (a megabyte for a large batch): no copy of it.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "exchange/ledger.hpp"
+#include "services/common/db.hpp"
 
 namespace maillon {
 class Db;
@@ -50,13 +52,25 @@ LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& co
 // The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
 std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
-// `tail` answers statements (with their values inlined) sent in the writes' last round trip,
-// after them: the outbox's rows, and a batch's COMMIT when it owns its transaction. It is asked
-// only when they go, so that a large batch's are written while its first writes run.
+// A batch's writes made ready to send (prepare_writes: no I/O, the large parts written on
+// threads of their own), so that a batch decided ahead of its lock holds them when it gets it.
+// `changes` must outlive it.
+struct PreparedWrites {
+  const LedgerChanges* changes = nullptr;
+  bool small = false;
+  std::vector<std::string> texts;  // a small batch's statements, values inlined
+  std::vector<std::string> account_arrays;
+  std::future<CopyRows> transfers;
+  std::future<CopyRows> entries;
+};
+PreparedWrites prepare_writes(const std::string& community_id, const LedgerChanges& changes,
+                              const std::map<TransferId, std::string>& actor_ids);
+// Sends them. `tail` answers statements (with their values inlined) sent in the writes' last
+// round trip, after them: the outbox's rows, and a batch's COMMIT when it owns its transaction.
+// It is asked only when they go, so that a large batch's are written while its first writes run.
 using TailStatements = std::function<std::vector<std::string>()>;
-void write_changes(pqxx::transaction_base& tx, const std::string& community_id,
-                   const LedgerChanges& changes, const std::map<TransferId, std::string>& actor_ids,
-                   const TailStatements& tail);
+void send_writes(pqxx::transaction_base& tx, const std::string& community_id,
+                 PreparedWrites writes, const TailStatements& tail);
 // Events of one stream (with its prefix) in the outbox.
 
 std::optional<Transfer> find_transfer(pqxx::transaction_base& tx, const std::string& community_id,

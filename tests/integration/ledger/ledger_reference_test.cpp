@@ -22,6 +22,7 @@
 #include "services/common/directory.hpp"
 #include "services/common/events.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/metrics.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
 
@@ -269,6 +270,10 @@ struct FastLedger {
   Outbox outbox;
   ledger::PolicyCache policies;
   std::unique_ptr<ledger::TransferBatcher> batcher;
+  // The community's policy as the consumers read it (in their own transaction).
+  CommunityPolicy fast_policy(const std::string& community_id) {
+    return db.transact([&](pqxx::work& tx) { return policies.get(tx, community_id); });
+  }
 };
 
 // A community with its account and five members; returns the account id of each index.
@@ -567,6 +572,82 @@ TEST(LedgerReference, ledger_writer_commits_nothing_when_an_account_changed_behi
   shift_payee(-5);
   EXPECT_EQ(transfer(id).outcome, LedgerOutcome::ok);
   EXPECT_EQ(rows_of(id), 3);  // the transfer and its two entries
+}
+
+// The batcher's pipeline decides a batch before its lock on the balances the batch before left
+// and on the policy it knows (Batch::foresee), and keeps that decision only if, under the lock,
+// both prove true. A policy changed behind its back (its cache not told) and a batch written by
+// another writer in between (the consumers' path) each make it decide again, on what it reads.
+TEST(LedgerReference, ledger_writer_keeps_a_decision_taken_before_its_lock_only_if_it_holds) {
+  FastLedger fast;
+  Metrics metrics;
+  ledger::TransferBatcher batcher(fast.db, fast.outbox, fast.policies, 1, Clock(), &metrics);
+  std::string community;
+  const auto ids = open_community(fast, community);
+  const auto foreseen = [&] {
+    const std::string text = metrics.render();
+    const std::string name = "\nmaillon_ledger_batches_foreseen_total ";
+    const auto at = text.find(name);
+    return at == std::string::npos ? 0 : std::stoi(text.substr(at + name.size()));
+  };
+  const auto pay = [&](std::size_t from, std::size_t to, int64_t minutes) {
+    const TransferRequest r{new_uuid(), ids[from], ids[to], minutes, false, 0,
+                            TransferKind::exchange, "", ""};
+    return batcher.submit(community, CreateTransfer{r, 0}, "ledgerref").outcome;
+  };
+  const auto balance = [&](std::size_t i) {
+    return fast.db.transact([&](pqxx::work& tx) {
+      return tx.exec_params("SELECT balance_minutes FROM accounts WHERE id = $1", ids[i])[0][0]
+          .as<int64_t>();
+    });
+  };
+  ASSERT_EQ(pay(1, 2, 1), LedgerOutcome::ok);  // reads the accounts and the policy
+  ASSERT_EQ(pay(1, 2, 1), LedgerOutcome::ok);
+  ASSERT_EQ(foreseen(), 1) << "the second batch was decided before its lock";
+
+  // The cap drops to 2 minutes in the directory, then comes back: the batcher's policy cache is
+  // told neither time.
+  const auto set_cap = [&](int64_t max_balance) {
+    fast.db.transact([&](pqxx::work& tx) {
+      Event updated;
+      updated.type = "community.updated";
+      updated.occurred_at = now_rfc3339();
+      updated.data = {{"community_id", community},
+                      {"name", "Référence"},
+                      {"policy",
+                       {{"min_balance", kMinBalance},
+                        {"max_balance", max_balance},
+                        {"signup_bonus", 0},
+                        {"monthly_allowance", 0},
+                        {"deposit_reward", 0},
+                        {"loan_cost", 0}}}};
+      directory::apply(tx, updated);
+    });
+  };
+  set_cap(2);
+  EXPECT_EQ(pay(1, 2, 1), LedgerOutcome::balance_cap) << "decided again under the new policy";
+  EXPECT_EQ(foreseen(), 1);
+  EXPECT_EQ(balance(2), 2);
+  set_cap(kMaxBalance);
+  EXPECT_EQ(pay(1, 2, 1), LedgerOutcome::ok) << "decided again under the old one";
+  EXPECT_EQ(foreseen(), 1);
+  EXPECT_EQ(balance(1), -3);
+
+  // Another writer (a ledger command, applied by the consumers) moves member 1's balance.
+  fast.db.transact([&](pqxx::work& tx) {
+    ledger::Batch batch;
+    batch.community_id = community;
+    batch.commands.emplace_back(CreateTransfer{
+        {new_uuid(), ids[3], ids[1], 50, false, 0, TransferKind::exchange, "", ""}, 0});
+    const auto outcome = ledger::apply_batch(tx, fast.outbox, batch, fast.fast_policy(community));
+    ASSERT_EQ(outcome.results.at(0).outcome, LedgerOutcome::ok);
+  });
+  EXPECT_EQ(pay(1, 4, 5), LedgerOutcome::ok) << "decided on the balance the other writer left";
+  EXPECT_EQ(foreseen(), 1);
+  EXPECT_EQ(balance(1), -3 + 50 - 5);
+  EXPECT_EQ(pay(1, 4, 1), LedgerOutcome::ok);
+  EXPECT_EQ(foreseen(), 2) << "and ahead again once the batch before is its own";
+  EXPECT_EQ(balance(1), -3 + 50 - 5 - 1);
 }
 
 }  // namespace
