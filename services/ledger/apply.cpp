@@ -120,9 +120,8 @@ std::optional<Decided> foresee(pqxx::transaction_base& tx, const Batch& batch,
     return std::nullopt;
   }
   const bool creates_only =
-      std::all_of(batch.commands.begin(), batch.commands.end(), [](const LedgerCommand& c) {
-        return std::holds_alternative<CreateTransfer>(c);
-      });
+      std::all_of(batch.commands.begin(), batch.commands.end(),
+                  [](const LedgerCommand& c) { return std::holds_alternative<CreateTransfer>(c); });
   if (!creates_only) return std::nullopt;
   const auto policy = policies->cached(batch.community_id);
   if (!policy) return std::nullopt;
@@ -218,23 +217,23 @@ Ready make_ready(const Outbox& outbox, const Batch& batch, Decided decided) {
   // The events need the changes only: their text, and the outbox rows' statements, are written
   // while the rest is (for a large batch, on a thread of its own, with this thread's request and
   // span).
-  ready.tail = alongside(changes.transfers.size(), [&outbox, &batch, changes = ready.changes,
-                                                    request_id = log::request_id(),
-                                                    context = trace::current()] {
-    log::set_request_id(request_id);
-    const trace::Scope scope(context);
-    std::vector<Outbox::Written> written;
-    written.reserve(changes->transfers.size());
-    const std::string occurred_at = now_rfc3339();
-    for (const auto& change : changes->transfers) {
-      written.push_back(
-          event_row(batch.community_id, occurred_at, change.transfer, batch.request_ids));
-    }
-    // The events' rows, and the COMMIT of a batch that owns its transaction, go last.
-    std::vector<std::string> statements = outbox.written_statements(kEventsStream, written);
-    if (batch.owns_transaction) statements.emplace_back("COMMIT");
-    return statements;
-  });
+  ready.tail = alongside(
+      changes.transfers.size(), [&outbox, &batch, changes = ready.changes,
+                                 request_id = log::request_id(), context = trace::current()] {
+        log::set_request_id(request_id);
+        const trace::Scope scope(context);
+        std::vector<Outbox::Written> written;
+        written.reserve(changes->transfers.size());
+        const std::string occurred_at = now_rfc3339();
+        for (const auto& change : changes->transfers) {
+          written.push_back(
+              event_row(batch.community_id, occurred_at, change.transfer, batch.request_ids));
+        }
+        // The events' rows, and the COMMIT of a batch that owns its transaction, go last.
+        std::vector<std::string> statements = outbox.written_statements(kEventsStream, written);
+        if (batch.owns_transaction) statements.emplace_back("COMMIT");
+        return statements;
+      });
   ready.writes = repo::prepare_writes(batch.community_id, changes, batch.actor_ids);
   return ready;
 }
@@ -256,8 +255,7 @@ BatchOutcome apply_locked(pqxx::transaction_base& tx, const Outbox& outbox, cons
   }
   const repo::LockedCommunity locked = lock(tx, batch);
   std::optional<Ready> ready;
-  if (early && batch.cache->current_for(locked.batch_count) &&
-      early_count == locked.batch_count &&
+  if (early && batch.cache->current_for(locked.batch_count) && early_count == locked.batch_count &&
       early_policy == policies->remember(batch.community_id, locked.policy_json)) {
     ready = std::move(early);
     ready->outcome.foreseen = true;

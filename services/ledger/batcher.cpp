@@ -201,8 +201,8 @@ BatchOutcome TransferBatcher::apply_own_transaction(Batch& batch, const bool& ha
 // from the ticket whether it happened, and keeps what it foresaw only if so (and nobody else
 // wrote in between: the batch count). A failure after the hand-over settles the ticket as failed
 // (the cache is then dropped by whoever leads) and queues the commands again.
-void TransferBatcher::run_community(Shard& shard, const std::string& community_id,
-                                    bool pipelined, std::vector<std::shared_ptr<Waiter>>& waiters,
+void TransferBatcher::run_community(Shard& shard, const std::string& community_id, bool pipelined,
+                                    std::vector<std::shared_ptr<Waiter>>& waiters,
                                     bool& handed_over) {
   AccountCache& cache = shard.caches[community_id];
   std::shared_ptr<Ticket>& pending = shard.pending[community_id];

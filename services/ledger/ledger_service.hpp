@@ -233,7 +233,8 @@ class TransferBatcher {
   PolicyCache& policies_;
   Clock clock_;
   // maillon_ledger_batch_commits_total / maillon_ledger_batched_commands_total /
-  // maillon_ledger_batched_requests_total: how many submissions and commands shared each commit.
+  // maillon_ledger_batched_requests_total: how many submissions and commands shared each commit;
+  // maillon_ledger_batches_foreseen_total: the commits decided before their lock (the pipeline).
   Metrics* metrics_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // After a batch met an id that existed (a client's retry), this many batches read ids first.

@@ -240,9 +240,8 @@ std::vector<std::string> small_write_texts(const std::string& community_id,
                                            const std::map<TransferId, std::string>& actor_ids) {
   std::vector<std::string> texts;
   if (!changes.accounts.empty()) {
-    texts.push_back(
-        guarded_update(inline_params(kUpdateAccounts, account_arrays(changes.accounts)),
-                       changes.accounts.size(), kAccountChangedUnderLock));
+    texts.push_back(guarded_update(inline_params(kUpdateAccounts, account_arrays(changes.accounts)),
+                                   changes.accounts.size(), kAccountChangedUnderLock));
   }
   const std::size_t created = created_count(changes);
   const std::size_t resolved = changes.transfers.size() - created;
@@ -336,18 +335,17 @@ PreparedWrites prepare_writes(const std::string& community_id, const LedgerChang
   }
   // The COPY rows are written out while the accounts' arrays are (and, if they are not asked
   // for yet, while the accounts go in).
-  writes.transfers =
-      alongside(changes.transfers.size(), [&changes, &actor_ids, community_id] {
-        return new_transfer_rows(community_id, changes, actor_ids);
-      });
+  writes.transfers = alongside(changes.transfers.size(), [&changes, &actor_ids, community_id] {
+    return new_transfer_rows(community_id, changes, actor_ids);
+  });
   writes.entries =
       alongside(changes.entries.size(), [&changes] { return entry_rows(changes.entries); });
   if (!changes.accounts.empty()) writes.account_arrays = account_arrays(changes.accounts);
   return writes;
 }
 
-void send_writes(pqxx::transaction_base& tx, const std::string& community_id,
-                 PreparedWrites writes, const TailStatements& tail) {
+void send_writes(pqxx::transaction_base& tx, const std::string& community_id, PreparedWrites writes,
+                 const TailStatements& tail) {
   const LedgerChanges& changes = *writes.changes;
   if (writes.small) {
     send_small_writes(tx, changes, std::move(writes.texts), tail());

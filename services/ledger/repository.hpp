@@ -69,8 +69,8 @@ PreparedWrites prepare_writes(const std::string& community_id, const LedgerChang
 // round trip, after them: the outbox's rows, and a batch's COMMIT when it owns its transaction.
 // It is asked only when they go, so that a large batch's are written while its first writes run.
 using TailStatements = std::function<std::vector<std::string>()>;
-void send_writes(pqxx::transaction_base& tx, const std::string& community_id,
-                 PreparedWrites writes, const TailStatements& tail);
+void send_writes(pqxx::transaction_base& tx, const std::string& community_id, PreparedWrites writes,
+                 const TailStatements& tail);
 // Events of one stream (with its prefix) in the outbox.
 
 std::optional<Transfer> find_transfer(pqxx::transaction_base& tx, const std::string& community_id,

@@ -591,8 +591,8 @@ TEST(LedgerReference, ledger_writer_keeps_a_decision_taken_before_its_lock_only_
     return at == std::string::npos ? 0 : std::stoi(text.substr(at + name.size()));
   };
   const auto pay = [&](std::size_t from, std::size_t to, int64_t minutes) {
-    const TransferRequest r{new_uuid(), ids[from], ids[to], minutes, false, 0,
-                            TransferKind::exchange, "", ""};
+    const TransferRequest r{
+        new_uuid(), ids[from], ids[to], minutes, false, 0, TransferKind::exchange, "", ""};
     return batcher.submit(community, CreateTransfer{r, 0}, "ledgerref").outcome;
   };
   const auto balance = [&](std::size_t i) {
