@@ -51,14 +51,16 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
     const bool handed_over = lead(shard, batch);
     lock.lock();
     // Those to run again go back to the head of the queue, in their order.
-    for (auto w = batch.rbegin(); w != batch.rend(); ++w) {
-      if ((*w)->again) {
-        (*w)->again = false;
-        shard.queue.push_front(*w);
+    std::vector<std::shared_ptr<Waiter>> again;
+    for (auto& w : batch) {
+      if (w->again) {
+        w->again = false;
+        again.push_back(w);
       } else {
-        (*w)->done = true;
+        w->done = true;
       }
     }
+    shard.queue.insert(shard.queue.begin(), again.begin(), again.end());
     if (!handed_over) shard.leading = false;
     shard.finished.notify_all();
   }
