@@ -61,7 +61,7 @@ trace::Span producer_span(const std::string& stream, const std::string& event_id
 
 // An event written as its JSON (Outbox::Written) with the writing thread's request id and
 // producer span added to its envelope (its last character is the envelope's closing brace).
-// `request_field` is the request id's member, as request_id_field writes it, or empty.
+// `request_field` is the request id's member (`,"request_id":"..."`), or empty.
 void append_tagged(std::string& out, const Outbox::Written& event, const std::string& stream,
                    const std::string& request_field) {
   const std::string& json = event.json;

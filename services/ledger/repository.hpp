@@ -49,12 +49,13 @@ struct LockedCommunity {
 };
 LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& community_id,
                                bool begin = false);
-// The accounts among `ids` (read under lock_community, so they cannot change meanwhile).
+// The accounts among `ids`: read under lock_community, so that they cannot change meanwhile, or
+// before it by a batch decided ahead (apply.cpp's foresee), which the batch count then checks.
 std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
 // A batch's writes made ready to send (prepare_writes: no I/O, the large parts written on
 // threads of their own), so that a batch decided ahead of its lock holds them when it gets it.
-// `changes` must outlive it.
+// `changes` and `actor_ids` must outlive it.
 struct PreparedWrites {
   const LedgerChanges* changes = nullptr;
   bool small = false;
