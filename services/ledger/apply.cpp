@@ -52,36 +52,38 @@ struct Loaded {
   std::vector<Account> read;  // the accounts read from the database (not taken from the cache)
 };
 
-// Reads what the batch names, under the community's writer lock (`locked`): its transfers and
-// every account they or the new transfers touch (from the batch's cache when it is current).
-// Nothing of it can change before the commit.
-// The policy is the caller's, or (without one) the one read with the lock, remembered in
-// `policies`.
-Loaded load_locked(pqxx::transaction_base& tx, const Batch& batch,
-                   const repo::LockedCommunity& locked, const CommunityPolicy* policy,
-                   PolicyCache* policies) {
-  Loaded loaded{
-      Ledger(policy != nullptr ? *policy
-                               : policies->remember(batch.community_id, locked.policy_json)),
-      locked.batch_count,
-      {}};
-  const std::vector<Transfer> transfers =
-      repo::load_transfers(tx, batch.community_id, named_transfers(batch));
-  const auto account_ids = named_accounts(batch, transfers);
-  const bool current = batch.cache != nullptr && batch.cache->current_for(loaded.batch_count);
+// Loads `ids` into `loaded`: from `cache` (when given) for those it holds, the others read.
+void load_named_accounts(pqxx::transaction_base& tx, const Batch& batch,
+                         const std::set<AccountId>& ids, const AccountCache* cache,
+                         Loaded& loaded) {
   std::vector<AccountId> missing;
-  for (const AccountId& id : account_ids) {
-    if (current) {
-      const auto cached = batch.cache->accounts.find(id);
-      if (cached != batch.cache->accounts.end()) {
-        loaded.ledger.load_account(cached->second);
-        continue;
-      }
+  for (const AccountId& id : ids) {
+    const Account* cached = nullptr;
+    if (cache != nullptr) {
+      const auto found = cache->accounts.find(id);
+      if (found != cache->accounts.end()) cached = &found->second;
     }
-    missing.push_back(id);
+    if (cached != nullptr) {
+      loaded.ledger.load_account(*cached);
+    } else {
+      missing.push_back(id);
+    }
   }
   loaded.read = repo::load_accounts(tx, batch.community_id, missing);
   for (const auto& a : loaded.read) loaded.ledger.load_account(a);
+}
+
+// Reads what the batch names, under the community's writer lock (`locked`) and `policy`: its
+// transfers and every account they or the new transfers touch (from the batch's cache when it
+// is current). Nothing of it can change before the commit.
+Loaded load_locked(pqxx::transaction_base& tx, const Batch& batch,
+                   const repo::LockedCommunity& locked, const CommunityPolicy& policy) {
+  Loaded loaded{Ledger(policy), locked.batch_count, {}};
+  const std::vector<Transfer> transfers =
+      repo::load_transfers(tx, batch.community_id, named_transfers(batch));
+  const bool current = batch.cache != nullptr && batch.cache->current_for(loaded.batch_count);
+  load_named_accounts(tx, batch, named_accounts(batch, transfers), current ? batch.cache : nullptr,
+                      loaded);
   for (const auto& t : transfers) loaded.ledger.load_transfer(t);
   return loaded;
 }
@@ -126,17 +128,7 @@ std::optional<Decided> foresee(pqxx::transaction_base& tx, const Batch& batch,
   const auto policy = policies->cached(batch.community_id);
   if (!policy) return std::nullopt;
   Loaded loaded{Ledger(*policy), *batch.cache->batch + 1, {}};
-  std::vector<AccountId> missing;
-  for (const AccountId& id : named_accounts(batch, {})) {
-    const auto cached = batch.cache->accounts.find(id);
-    if (cached == batch.cache->accounts.end()) {
-      missing.push_back(id);
-    } else {
-      loaded.ledger.load_account(cached->second);
-    }
-  }
-  loaded.read = repo::load_accounts(tx, batch.community_id, missing);
-  for (const auto& a : loaded.read) loaded.ledger.load_account(a);
+  load_named_accounts(tx, batch, named_accounts(batch, {}), batch.cache, loaded);
   return decide(batch, std::move(loaded));
 }
 
@@ -254,15 +246,18 @@ BatchOutcome apply_locked(pqxx::transaction_base& tx, const Outbox& outbox, cons
     }
   }
   const repo::LockedCommunity locked = lock(tx, batch);
+  // The caller's policy, or the one read with the lock (remembered in `policies`).
+  const CommunityPolicy locked_policy =
+      policy != nullptr ? *policy : policies->remember(batch.community_id, locked.policy_json);
   std::optional<Ready> ready;
   if (early && batch.cache->current_for(locked.batch_count) && early_count == locked.batch_count &&
-      early_policy == policies->remember(batch.community_id, locked.policy_json)) {
+      early_policy == locked_policy) {
     ready = std::move(early);
     ready->outcome.foreseen = true;
     if (batch.assume_new_ids) require_refused_creates_new(tx, batch, ready->outcome.results);
   } else {
     early.reset();  // its threads are done with before anything else is decided
-    Decided decided = decide(batch, load_locked(tx, batch, locked, policy, policies));
+    Decided decided = decide(batch, load_locked(tx, batch, locked, locked_policy));
     if (batch.assume_new_ids) require_refused_creates_new(tx, batch, decided.results);
     std::vector<Transfer> expired;
     if (!batch.expire_ids.empty()) expired = decided.loaded.ledger.expire(batch.now_us);
