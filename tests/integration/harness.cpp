@@ -7,7 +7,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,11 +20,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "event_contract.hpp"
 #include "openapi_contract.hpp"
@@ -249,17 +254,71 @@ std::string create_database(const std::string& label) {
   return base.substr(0, slash + 1) + name + (query == std::string::npos ? "" : base.substr(query));
 }
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// The ports free_port hands out: above the kernel's ephemeral range when there is room there, so
+// that no outgoing connection (to PostgreSQL, Redis, a service) ever holds one, else just below
+// it, where script/lib.sh's free_port draws the servers' ports.
+std::pair<int, int> test_port_range() {
+  int low = 32768, high = 60999;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> low >> high;
+  if (!range || low <= 0 || high < low) low = 32768, high = 60999;
+  if (65535 - high >= 2000) return {high + 1, 65535};
+  return {20000, std::max(low - 1, 21000)};
+}
+
+// Whether nothing listens on (or otherwise holds) 127.0.0.1:port right now.
+bool port_bindable(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // as the services bind
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// A port no other test process is given while this one lives. Asking the kernel for port 0 and
+// closing it is not enough: ctest runs tests side by side, and two of them once got the same
+// port, so one test's /readyz was answered by the other test's service that had bound it first
+// and every request of the first test met the wrong service. Each port handed out is claimed with
+// an flock on a file of its own, held until this process exits (the services it starts do not
+// inherit the descriptor: they close every descriptor but their log).
+uint16_t free_port() {
+  static std::mutex claimed_mutex;
+  static std::vector<int> claims;  // the lock descriptors, kept open for the process's life
+  const std::lock_guard lock(claimed_mutex);
+  const std::string dir = "/tmp/maillon-test-ports";
+  ::mkdir(dir.c_str(), 01777);
+  ::chmod(dir.c_str(), 01777);  // one machine's test runs may be several users'
+  const auto [low, high] = test_port_range();
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(random);
+    const std::string path = dir + "/" + std::to_string(port);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // another test process's (or this one's) port
+      ::close(fd);
+      continue;
+    }
+    if (!port_bindable(port)) {  // a server outside the tests, or a leftover service
+      ::close(fd);
+      continue;
+    }
+    claims.push_back(fd);
+    return static_cast<uint16_t>(port);
+  }
+  throw std::runtime_error("no free port left between " + std::to_string(low) + " and " +
+                           std::to_string(high));
 }
 
 void drop_database(const std::string& url) {

@@ -36,18 +36,6 @@ std::string run_output(const std::string& command) {
   return out;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t length = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // s3rver (npm, tests/s3: `npm ci` there, as script/test does) for the test's lifetime: an
 // S3-compatible store that checks every signature (version 4) against its own credentials.
 constexpr const char* kS3Access = "S3RVER";
