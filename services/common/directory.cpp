@@ -12,14 +12,19 @@
 #include "services/common/policy_json.hpp"
 
 namespace maillon::directory {
-namespace {
 
 // Stored only after reading (events_members.cpp validates the policy), so it reads back whole.
-CommunityPolicy stored_policy(const pqxx::field& field) {
+CommunityPolicy stored_policy(std::string_view text) {
   FieldErrors errors;
-  CommunityPolicy policy = policy_from_json(nlohmann::json::parse(field.c_str()), errors);
+  CommunityPolicy policy = policy_from_json(nlohmann::json::parse(text), errors);
   if (!errors.empty()) throw std::logic_error("a stored community policy is invalid");
   return policy;
+}
+
+namespace {
+
+CommunityPolicy stored_policy(const pqxx::field& field) {
+  return directory::stored_policy(std::string_view(field.c_str()));
 }
 
 void apply_community(pqxx::transaction_base& tx, const Event& e) {

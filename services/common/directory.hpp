@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exchange/policy.hpp"
@@ -51,6 +52,8 @@ bool apply(pqxx::transaction_base& tx, const Event& e);
 
 std::optional<Community> community(pqxx::transaction_base& tx, const std::string& id);
 std::optional<CommunityPolicy> policy_of(pqxx::transaction_base& tx, const std::string& id);
+// A policy column's text (communities.policy::text), read by a service's own statement.
+CommunityPolicy stored_policy(std::string_view text);
 std::vector<std::string> community_ids(pqxx::transaction_base& tx);
 std::optional<Site> site(pqxx::transaction_base& tx, const std::string& id);
 

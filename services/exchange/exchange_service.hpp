@@ -62,6 +62,13 @@ struct ExchangeRecord {
   std::optional<std::string> partner_url;
   bool mirror = false;
   int64_t mirror_version = 0;
+  // The community's policy as the directory held it when the row was read, in the same statement
+  // (nullopt text: not heard of yet); unset for a record not read from the table. Read it with
+  // repo::community_policy(tx, record).
+  struct StoredPolicy {
+    std::optional<std::string> text;
+  };
+  std::optional<StoredPolicy> stored_policy;
 };
 
 // A listing copied from the offers and requests streams.
@@ -165,6 +172,8 @@ void mark_member_erased(pqxx::work& tx, const std::string& member_id);
 
 // From the directory (services/common/directory.hpp).
 CommunityPolicy community_policy(pqxx::transaction_base& tx, const std::string& community_id);
+// The exchange's community's policy: the one read with the record, or read now.
+CommunityPolicy community_policy(pqxx::transaction_base& tx, const ExchangeRecord& record);
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
 void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
 void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision);

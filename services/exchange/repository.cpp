@@ -33,6 +33,7 @@ ExchangeRecord record_from(const pqxx::row& row) {
   r.partner_url = opt_text(row[11]);
   r.mirror = row[12].as<bool>();
   r.mirror_version = row[13].is_null() ? 0 : row[13].as<int64_t>();
+  r.stored_policy = ExchangeRecord::StoredPolicy{opt_text(row[14])};
   return r;
 }
 
@@ -231,6 +232,12 @@ std::vector<std::string> expirable_exchange_ids(pqxx::work& tx, int limit, int64
 // The directory's, with the documented defaults for a community not heard of yet.
 CommunityPolicy community_policy(pqxx::transaction_base& tx, const std::string& community_id) {
   return directory::policy_of(tx, community_id).value_or(CommunityPolicy{});
+}
+
+CommunityPolicy community_policy(pqxx::transaction_base& tx, const ExchangeRecord& record) {
+  if (!record.stored_policy) return community_policy(tx, record.community_id);
+  if (!record.stored_policy->text) return CommunityPolicy{};
+  return directory::stored_policy(*record.stored_policy->text);
 }
 
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id) {

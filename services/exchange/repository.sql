@@ -6,10 +6,14 @@
 -- linkage: file-local
 
 -- name: kExchangeColumns
+-- The community's policy comes with the row (NULL: a community not heard of yet): whoever loads
+-- an exchange applies its policy next, and that was one more round trip each time (a poll of
+-- GET /v1/exchanges/{id}, every action).
 SELECT id, community_id, offer_id, request_id, match_id,
   to_char(scheduled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
   message, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), seq,
-  doc::text, partner_community_id, partner_url, mirror, mirror_version
+  doc::text, partner_community_id, partner_url, mirror, mirror_version,
+  (SELECT c.policy::text FROM communities c WHERE c.id = exchanges.community_id)
 FROM exchanges;
 
 -- name: kInsertExchange

@@ -423,7 +423,7 @@ Answer<ExchangeView> ExchangeUseCases::get(const Identity& who, const std::strin
     auto record = visible(tx, who, id, false);
     if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
     Answer<ExchangeView> answer;
-    answer.value = {*record, repo::community_policy(tx, record->community_id)};
+    answer.value = {*record, repo::community_policy(tx, *record)};
     return answer;
   });
 }
@@ -437,9 +437,7 @@ Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
     for (auto& record : repo::list_exchanges(tx, filter)) {
       auto policy = policies.find(record.community_id);
       if (policy == policies.end()) {
-        policy =
-            policies.emplace(record.community_id, repo::community_policy(tx, record.community_id))
-                .first;
+        policy = policies.emplace(record.community_id, repo::community_policy(tx, record)).first;
       }
       answer.value.push_back({std::move(record), policy->second});
     }
@@ -465,7 +463,7 @@ Answer<ExchangeView> ExchangeUseCases::act_in(pqxx::work& tx, const Identity& wh
                                               const ActionInput& input) {
   auto record = visible(tx, who, id, true);
   if (!record) return refused<ExchangeView>(ExchangeRefusal::not_found);
-  const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
+  const CommunityPolicy policy = repo::community_policy(tx, *record);
   if (!input.body_valid) return refused<ExchangeView>(ExchangeRefusal::body_invalid);
   // With a partner installation's member, what is not taken across (a dispute nobody here could
   // resolve, a renewal, a no-show, a loss) is refused on both sides.

@@ -329,7 +329,7 @@ void Workflow::expire_due(pqxx::work& tx) {
   for (const std::string& id : repo::expirable_exchange_ids(tx, kExpiryBatchMax, now_s())) {
     auto record = repo::find_exchange(tx, id, true);
     if (!record) continue;
-    const CommunityPolicy policy = repo::community_policy(tx, record->community_id);
+    const CommunityPolicy policy = repo::community_policy(tx, *record);
     ExchangeResult result =
         expire_proposal(record->exchange, ExchangeActor::system(), policy, now_s());
     if (!result.ok()) continue;  // not expired by the domain's reckoning: left for a later run

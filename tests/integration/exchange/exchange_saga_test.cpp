@@ -15,6 +15,7 @@
 #include "json_schema.hpp"
 #include "listing_bodies.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon::testing {
 namespace {
@@ -495,6 +496,58 @@ TEST_F(ExchangeSagaTest, decline_messages_ratings_lists_and_notifications) {
   EXPECT_TRUE(rated_seen);
   EXPECT_EQ(inbox_of(provider).post("/v1/notifications/read").status, 200);
   EXPECT_TRUE(inbox_of(provider).get("/v1/notifications?unread=true").json()["items"].empty());
+}
+
+// The policy an exchange's answers apply is read with the exchange, in the same statement: a
+// policy changed in the directory is the one the next read and the next action answer with.
+TEST_F(ExchangeSagaTest, an_exchange_is_answered_with_its_communitys_policy_as_it_is_now) {
+  const std::string avesnois = world->create_community("Avesnois", {{"min_balance", 0},
+                                                                    {"signup_bonus", 120},
+                                                                    {"monthly_allowance", 0},
+                                                                    {"proposal_days", 7},
+                                                                    {"max_renewals", 2}});
+  const std::string fourmies = world->create_site(avesnois, "Tiers-lieu de Fourmies", 50.01, 4.05);
+  const MemberInfo owner = world->register_member(avesnois, "Mathilde", fourmies);
+  const MemberInfo taker = world->register_member(avesnois, "Bastien", fourmies);
+  ASSERT_TRUE(eventually([&] { return balance_of(taker).balance == 120; }, kSagaTimeoutMs));
+  const std::string offer_id = offer(owner, 20);
+  const auto created = propose(taker, {{"offer_id", offer_id}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json().value("id", "");
+  const auto expires_after = [&](const Json& view) {
+    return *parse_rfc3339_s(view.value("expires_at", "")) -
+           *parse_rfc3339_s(view.value("proposed_at", ""));
+  };
+  const Json before = ex(taker).get("/v1/exchanges/" + id).json();
+  EXPECT_EQ(expires_after(before), 7 * 86400) << before.dump();
+  EXPECT_EQ(before["max_renewals"], 2);
+
+  const auto patched = world->admin().patch(
+      "/v1/communities/" + avesnois, {{"policy", {{"proposal_days", 3}, {"max_renewals", 4}}}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  // The exchange service hears of it from the members stream.
+  Json after;
+  ASSERT_TRUE(eventually(
+      [&] {
+        after = ex(taker).get("/v1/exchanges/" + id).json();
+        return after.value("max_renewals", 0) == 4;
+      },
+      kSagaTimeoutMs))
+      << after.dump();
+  EXPECT_EQ(expires_after(after), 3 * 86400) << after.dump();
+  bool listed = false;
+  const Json page = ex(owner).get("/v1/exchanges").json();
+  for (const auto& item : page["items"]) {
+    if (item.value("id", "") != id) continue;
+    listed = true;
+    EXPECT_EQ(expires_after(item), 3 * 86400) << item.dump();
+    EXPECT_EQ(item["max_renewals"], 4);
+  }
+  EXPECT_TRUE(listed) << page.dump();
+  // An action reads the exchange locked, and its policy with it.
+  const auto declined = ex(owner).post("/v1/exchanges/" + id + "/decline");
+  ASSERT_EQ(declined.status, 200) << declined.body;
+  EXPECT_EQ(declined.json()["max_renewals"], 4) << declined.body;
 }
 
 TEST_F(ExchangeSagaTest, proposals_are_refused_for_own_unknown_or_missing_listings) {
