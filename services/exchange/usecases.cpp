@@ -416,8 +416,9 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
   });
 }
 
-// A read: two statements outside a transaction (read_only), two round trips where BEGIN and
-// COMMIT made four. Clients poll this while a saga runs (script/load: four times an exchange).
+// A read: one statement outside a transaction (read_only), the exchange with its community's
+// policy, where BEGIN, the two reads and COMMIT made four round trips. Clients poll this while a
+// saga runs (script/load: four times an exchange).
 Answer<ExchangeView> ExchangeUseCases::get(const Identity& who, const std::string& id) {
   return read_only(s_.db, [&](pqxx::transaction_base& tx) -> Answer<ExchangeView> {
     auto record = visible(tx, who, id, false);
@@ -433,7 +434,9 @@ Answer<std::vector<ExchangeView>> ExchangeUseCases::list(const Identity& who,
   filter.member_id = who.member_id;
   return read_only(s_.db, [&](pqxx::transaction_base& tx) {
     Answer<std::vector<ExchangeView>> answer;
-    std::map<std::string, CommunityPolicy> policies;  // a page is mostly of one community
+    // Each record comes with its community's policy; a page is mostly of one community, whose
+    // policy is parsed once.
+    std::map<std::string, CommunityPolicy> policies;
     for (auto& record : repo::list_exchanges(tx, filter)) {
       auto policy = policies.find(record.community_id);
       if (policy == policies.end()) {
