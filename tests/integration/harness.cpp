@@ -295,9 +295,12 @@ uint16_t free_port() {
   static std::mutex claimed_mutex;
   static std::vector<int> claims;  // the lock descriptors, kept open for the process's life
   const std::lock_guard lock(claimed_mutex);
-  const std::string dir = "/tmp/maillon-test-ports";
-  ::mkdir(dir.c_str(), 01777);
-  ::chmod(dir.c_str(), 01777);  // one machine's test runs may be several users'
+  static const std::string dir = [] {
+    std::string d = "/tmp/maillon-test-ports";
+    ::mkdir(d.c_str(), 01777);
+    ::chmod(d.c_str(), 01777);  // one machine's test runs may be several users'
+    return d;
+  }();
   const auto [low, high] = test_port_range();
   std::mt19937 random(std::random_device{}());
   std::uniform_int_distribution<int> pick(low, high);
