@@ -130,6 +130,18 @@ TEST_F(E2eServicesTest, a_no_show_lowers_the_absent_members_match_score) {
   const MemberInfo asker = member(c, "wassim"), host = member(c, "zoe");
   const std::string absent_offer = posted(absent, "/v1/offers", service_offer(10));
   const std::string steady_offer = posted(steady, "/v1/offers", service_offer(10));
+  // The offers and the request reach matching on two streams: a request applied before an
+  // offer would make that pair proposed to the asker instead of the offer's owner (the spread
+  // term), and the owners would no longer be alike. The request waits for both offers; a
+  // listing matching does not hold answers 404 to its owner.
+  for (const auto& [owner, offer] : {std::pair{&absent, absent_offer}, {&steady, steady_offer}}) {
+    ASSERT_TRUE(poll_until([&, owner = owner, offer = offer] {
+      return unless_busy([&] {
+               return as(*owner).get("/v1/matches?listing=offer:" + offer);
+             }).status == 200;
+    })) << "matching never stored offer "
+        << offer;
+  }
   const std::string request = posted(asker, "/v1/requests", service_offer(10));
   // Each pair is scored when made, and both again whenever the request is edited (each member
   // has then been proposed once, the same spread term for both): only reliability can tell

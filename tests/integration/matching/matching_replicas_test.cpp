@@ -135,6 +135,20 @@ struct TwoOffersOneRequest {
   void post() {
     first_offer = posted(offers.url(), first, "/v1/offers", body("Perceuse", 50.63, 3.07));
     second_offer = posted(offers.url(), second, "/v1/offers", body("Perceuse", 50.63, 3.07));
+    // The offers and the request reach matching on two streams, through two relays: a request
+    // applied before an offer would make that pair proposed to the asker, not to the offer's
+    // owner, and the owners would no longer be alike. The request waits for both offers.
+    // (A listing matching does not hold answers 404 to its owner.)
+    for (const auto& [owner, offer] : {std::pair{&first, first_offer}, {&second, second_offer}}) {
+      EXPECT_TRUE(eventually(
+          [&, owner = owner, offer = offer] {
+            return Client(matching.url(), owner->token)
+                       .get("/v1/matches?listing=offer:" + offer)
+                       .status == 200;
+          },
+          15000))
+          << "matching never stored offer " << offer;
+    }
     request = posted(requests.url(), asker, "/v1/requests", body("Cherche perceuse", 50.63, 3.072));
   }
   bool rescored() {
