@@ -12,8 +12,14 @@
 namespace maillon::ledger {
 
 TransferBatcher::TransferBatcher(Db& db, const Outbox& outbox, PolicyCache& policies,
-                                 std::size_t shards, Clock clock, Metrics* metrics)
-    : db_(db), outbox_(outbox), policies_(policies), clock_(std::move(clock)), metrics_(metrics) {
+                                 std::size_t shards, Clock clock, Metrics* metrics,
+                                 std::size_t pipeline_from)
+    : db_(db),
+      outbox_(outbox),
+      policies_(policies),
+      clock_(std::move(clock)),
+      metrics_(metrics),
+      pipeline_from_(pipeline_from) {
   if (shards == 0) throw std::invalid_argument("the ledger needs at least one batch shard");
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
@@ -42,7 +48,7 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
   shard.queue.push_back(waiter);
   while (!waiter->done) {
     if (shard.leading) {
-      shard.finished.wait(lock);
+      waiter->wake.wait(lock);
       continue;
     }
     shard.leading = true;
@@ -58,16 +64,21 @@ std::vector<TransferResult> TransferBatcher::submit_many(const std::string& comm
         again.push_back(w);
       } else {
         w->done = true;
+        if (w != waiter) w->wake.notify_one();
       }
     }
     shard.queue.insert(shard.queue.begin(), again.begin(), again.end());
     if (!handed_over) shard.leading = false;
-    shard.finished.notify_all();
+    wake_next_leader(shard);
   }
   if (waiter->error) std::rethrow_exception(waiter->error);
   MAILLON_INVARIANT(waiter->results.size() == waiter->commands.size(),
                     "one result per command of the waiter");
   return std::move(waiter->results);
+}
+
+void TransferBatcher::wake_next_leader(Shard& shard) {
+  if (!shard.leading && !shard.queue.empty()) shard.queue.front()->wake.notify_one();
 }
 
 void TransferBatcher::Ticket::settle(bool committed) {
@@ -125,10 +136,15 @@ bool runs_again(const std::exception_ptr& error) {
 bool TransferBatcher::lead(Shard& shard, std::vector<std::shared_ptr<Waiter>>& batch) {
   // Split by community, keeping arrival order inside each.
   std::map<std::string, std::vector<std::shared_ptr<Waiter>>> by_community;
-  for (auto& w : batch) by_community[w->community_id].push_back(w);
-  // The pipeline: a batch of one community hands the writer's place to the next batch as soon as
-  // it is decided, and writes while the next one decides (run_community).
-  const bool pipelined = by_community.size() == 1;
+  std::size_t commands = 0;
+  for (auto& w : batch) {
+    by_community[w->community_id].push_back(w);
+    commands += w->commands.size();
+  }
+  // The pipeline: a batch of one community, large enough (kPipelineCommandsMin), hands the
+  // writer's place to the next batch as soon as it is decided, and writes while the next one
+  // decides (run_community).
+  const bool pipelined = by_community.size() == 1 && commands >= pipeline_from_;
   bool handed_over = false;
   for (auto& [community_id, waiters] : by_community) {
     try {
@@ -241,11 +257,9 @@ void TransferBatcher::run_community(Shard& shard, const std::string& community_i
       keep_accounts(cache, outcome);
       pending = ticket;
       handed_over = true;
-      {
-        std::lock_guard lock(shard.mutex);
-        shard.leading = false;
-      }
-      shard.finished.notify_all();
+      std::lock_guard lock(shard.mutex);
+      shard.leading = false;
+      wake_next_leader(shard);
     };
   }
   for (int attempt = 1;; ++attempt) {

@@ -581,7 +581,7 @@ TEST(LedgerReference, ledger_writer_commits_nothing_when_an_account_changed_behi
 TEST(LedgerReference, ledger_writer_keeps_a_decision_taken_before_its_lock_only_if_it_holds) {
   FastLedger fast;
   Metrics metrics;
-  ledger::TransferBatcher batcher(fast.db, fast.outbox, fast.policies, 1, Clock(), &metrics);
+  ledger::TransferBatcher batcher(fast.db, fast.outbox, fast.policies, 1, Clock(), &metrics, 1);
   std::string community;
   const auto ids = open_community(fast, community);
   const auto foreseen = [&] {
