@@ -209,8 +209,8 @@ class TransferBatcher {
     std::vector<TransferResult> results;
     std::exception_ptr error;
     // Woken (with the shard's mutex) when done, or when the writer's place is free and this
-    // waiter heads the queue: nobody else's batch wakes it (#22: a wake-up of every waiter at
-    // each commit cost more than the commit's own round trips on two cores).
+    // waiter heads the queue: nobody else's batch wakes it (a wake-up of every waiter at each
+    // commit only woke threads that had nothing to do yet).
     std::condition_variable wake;
   };
   // Whether a batch that handed the writer's place over before its commit did commit.

@@ -132,8 +132,8 @@ TEST_F(E2eServicesTest, a_no_show_lowers_the_absent_members_match_score) {
   const std::string steady_offer = posted(steady, "/v1/offers", service_offer(10));
   // The offers and the request reach matching on two streams: a request applied before an
   // offer would make that pair proposed to the asker instead of the offer's owner (the spread
-  // term), and the owners would no longer be alike. The request waits for both offers; a
-  // listing matching does not hold answers 404 to its owner.
+  // term), and the owners would no longer be alike. The request waits for both offers (matching
+  // answers 404 to a listing's owner until it holds the listing).
   for (const auto& [owner, offer] : {std::pair{&absent, absent_offer}, {&steady, steady_offer}}) {
     ASSERT_TRUE(poll_until([&, owner = owner, offer = offer] {
       return unless_busy([&] {

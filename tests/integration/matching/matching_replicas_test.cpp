@@ -137,8 +137,8 @@ struct TwoOffersOneRequest {
     second_offer = posted(offers.url(), second, "/v1/offers", body("Perceuse", 50.63, 3.07));
     // The offers and the request reach matching on two streams, through two relays: a request
     // applied before an offer would make that pair proposed to the asker, not to the offer's
-    // owner, and the owners would no longer be alike. The request waits for both offers.
-    // (A listing matching does not hold answers 404 to its owner.)
+    // owner, and the owners would no longer be alike. The request waits for both offers
+    // (matching answers 404 to a listing's owner until it holds the listing).
     for (const auto& [owner, offer] : {std::pair{&first, first_offer}, {&second, second_offer}}) {
       EXPECT_TRUE(eventually(
           [&, owner = owner, offer = offer] {
