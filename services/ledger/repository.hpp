@@ -59,7 +59,9 @@ std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string
 struct PreparedWrites {
   const LedgerChanges* changes = nullptr;
   bool small = false;
-  std::vector<std::string> texts;  // a small batch's statements, values inlined
+  // A small batch's statements: each one's SQL (static) and its values, turned into text on the
+  // connection that sends them (EXECUTE of the statement prepared there, or inlined).
+  std::vector<std::pair<const std::string*, std::vector<std::string>>> small_statements;
   std::vector<std::string> account_arrays;
   std::future<CopyRows> transfers;
   std::future<CopyRows> entries;

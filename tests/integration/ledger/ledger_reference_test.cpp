@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <latch>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -572,6 +573,54 @@ TEST(LedgerReference, ledger_writer_commits_nothing_when_an_account_changed_behi
   shift_payee(-5);
   EXPECT_EQ(transfer(id).outcome, LedgerOutcome::ok);
   EXPECT_EQ(rows_of(id), 3);  // the transfer and its two entries
+}
+
+// A small batch's four writes (balances, new transfers, a resolved hold, entries) go in one round
+// trip as EXECUTE of statements prepared on the connection, not as texts PostgreSQL parses and
+// plans again at every batch (#22). On a one-connection pool, after a create, a hold and its
+// post, each of the four is a prepared statement of that connection and has run, and the
+// balances are what the reference says.
+TEST(LedgerReference, ledger_writer_runs_a_small_batchs_writes_as_statements_prepared_once) {
+  FastLedger fast;
+  std::string community;
+  const auto ids = open_community(fast, community);
+  Db one(fast.database.url, 1, "ledger");
+  ledger::repo::prepare_statements(one);
+  ledger::TransferBatcher batcher(one, fast.outbox, fast.policies, 1);
+  const auto create = [&](const std::string& id, bool pending) {
+    const TransferRequest r{
+        id, ids[1], ids[2], 4, pending, pending ? 3600 : 0, TransferKind::exchange, "", ""};
+    return batcher.submit(community, CreateTransfer{r, 0}, "ledgerref").outcome;
+  };
+  ASSERT_EQ(create(new_uuid(), false), LedgerOutcome::ok);
+  const std::string hold = new_uuid();
+  ASSERT_EQ(create(hold, true), LedgerOutcome::ok);
+  ASSERT_EQ(batcher.submit(community, PostTransfer{hold, 3, 0}, "ledgerref").outcome,
+            LedgerOutcome::ok);
+  const auto prepared = one.transact([&](pqxx::work& tx) {
+    std::map<std::string, int64_t> runs;
+    for (const auto& row : tx.exec(
+             "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")) {
+      const std::string text = row[0].c_str();
+      for (const char* part : {"UPDATE accounts", "INSERT INTO transfers", "UPDATE transfers",
+                               "INSERT INTO entries"}) {
+        if (text.find(part) != std::string::npos) runs[part] += row[1].as<int64_t>();
+      }
+    }
+    return runs;
+  });
+  EXPECT_GE(prepared.count("UPDATE accounts") ? prepared.at("UPDATE accounts") : 0, 3);
+  EXPECT_GE(prepared.count("INSERT INTO transfers") ? prepared.at("INSERT INTO transfers") : 0, 2);
+  EXPECT_GE(prepared.count("UPDATE transfers") ? prepared.at("UPDATE transfers") : 0, 1);
+  EXPECT_GE(prepared.count("INSERT INTO entries") ? prepared.at("INSERT INTO entries") : 0, 2);
+  const auto balance = [&](std::size_t i) {
+    return fast.db.transact([&](pqxx::work& tx) {
+      return tx.exec_params("SELECT balance_minutes FROM accounts WHERE id = $1", ids[i])[0][0]
+          .as<int64_t>();
+    });
+  };
+  EXPECT_EQ(balance(1), -7);  // 4 paid, then 3 of the hold of 4 posted
+  EXPECT_EQ(balance(2), 7);
 }
 
 // The batcher's pipeline decides a batch before its lock on the balances the batch before left
