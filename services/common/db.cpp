@@ -121,6 +121,20 @@ std::string inline_params(std::string_view sql, const std::vector<std::string>& 
   return out;
 }
 
+std::string execute_params(pqxx::transaction_base& tx, const std::string& sql,
+                           const std::vector<std::string>& args) {
+  const std::string name = prepared_name(tx, sql);
+  if (name.empty()) return inline_params(sql, args);
+  tx.conn().prepare_now(name);
+  std::string out = "EXECUTE " + name;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    out += i == 0 ? "(" : ", ";
+    append_literal(out, args[i]);
+  }
+  if (!args.empty()) out += ')';
+  return out;
+}
+
 void CopyRows::end_row() {
   text_ += '\n';
   start_row();

@@ -266,6 +266,14 @@ void append_literal(std::string& out, std::string_view text);
 // carries no parameters (the ledger's batch writes, the outbox relay's pass).
 std::string inline_params(std::string_view sql, const std::vector<std::string>& args);
 
+// The same statement for such a simple query, but prepared on tx's connection (prepared_name;
+// the first time there, one round trip to prepare it): "EXECUTE <name>(<literals>)", which
+// PostgreSQL neither parses nor, once it keeps a generic plan, plans again. `sql` inlined
+// (inline_params) when statements are not prepared. Measured for #22: a ledger batch's three
+// writes took 0.55-0.8 ms as EXECUTE where inlined they took 1.0 ms, round trips included.
+std::string execute_params(pqxx::transaction_base& tx, const std::string& sql,
+                           const std::vector<std::string>& args);
+
 // Rows in COPY's text format (fields separated by tabs, one line per row), built one field at a
 // time, for copy_into. Text fields are escaped (backslash, tab, line breaks), so any string is
 // safe. Loading thousands of rows this way skips what an INSERT of unnest(arrays) costs the

@@ -259,12 +259,16 @@ int OutboxRelay::publish_batch(Redis& redis) {
   rows_left_ = false;
   auto lease = db_.acquire();
   // The pass's transaction is opened and closed by the statements themselves (kOpenRelayPass,
-  // kCloseRelayPass), so that a pass is two round trips. Whatever throws in between leaves it
-  // open: the connection is then closed, not pooled, which rolls it back on the server.
+  // then COMMIT after kMarkPublished), so that a pass is two round trips. Whatever throws in
+  // between leaves it open: the connection is then closed, not pooled, which rolls it back on the
+  // server.
   try {
     pqxx::nontransaction tx(lease.conn());
+    static const std::string select_pass(kSelectRelayPass);
+    static const std::string mark_published(kMarkPublished);
     const pqxx::result rows =
-        tx.exec(inline_params(kOpenRelayPass, {std::to_string(config_.relay.batch_size)}));
+        tx.exec(std::string(kOpenRelayPass) + ";\n" +
+                execute_params(tx, select_pass, {std::to_string(config_.relay.batch_size)}));
     if (rows.empty()) {
       tx.exec("ROLLBACK");
       return 0;
@@ -294,7 +298,7 @@ int OutboxRelay::publish_batch(Redis& redis) {
     for (const auto& r : replies) {
       if (is_error(r.get())) throw RedisError("XADD refused: " + reply_string(r.get()));
     }
-    tx.exec(inline_params(kCloseRelayPass, {ids.text()}));
+    tx.exec(execute_params(tx, mark_published, {ids.text()}) + "; COMMIT");
     metrics_.inc("maillon_outbox_published_total", "", static_cast<double>(events));
     rows_left_ = taken < rows.size();
     return static_cast<int>(taken);

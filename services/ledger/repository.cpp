@@ -233,10 +233,8 @@ std::size_t changed_count(const pqxx::result& guarded) {
 }
 
 // The texts of a small batch's four writes, each prepared on the connection the first time it
-// runs there (prepared_name): the pipelined simple query then names them (EXECUTE), and
-// PostgreSQL neither parses nor, once it keeps a generic plan, plans them again. Inlined, they
-// were planned at every batch: measured for #22, EXECUTE took 0.55-0.8 ms where the same three
-// statements inlined took 1.0 ms, round trips included.
+// runs there: the pipelined simple query names them (execute_params), so that PostgreSQL does not
+// plan them again at every batch.
 const std::string& small_update_accounts() {
   static const std::string text = guarded_update(kUpdateAccounts, 8, kAccountChangedUnderLock);
   return text;
@@ -244,23 +242,6 @@ const std::string& small_update_accounts() {
 const std::string& small_update_transfers() {
   static const std::string text = guarded_update(kUpdateTransfers, 6, kHoldChangedUnderLock);
   return text;
-}
-
-// One statement of the pipeline: EXECUTE of `sql` prepared on tx's connection, its values
-// written in as literals; or `sql` itself with its values inlined when statements are not
-// prepared (MAILLON_DB_PREPARED=off, or the process's limit reached).
-std::string small_write(pqxx::transaction_base& tx, const std::string& sql,
-                        const std::vector<std::string>& args) {
-  const std::string name = prepared_name(tx, sql);
-  if (name.empty()) return inline_params(sql, args);
-  tx.conn().prepare_now(name);  // one round trip, the first time on this connection
-  std::string out = "EXECUTE " + name + "(";
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (i > 0) out += ", ";
-    append_literal(out, args[i]);
-  }
-  out += ')';
-  return out;
 }
 
 const std::string& small_insert_transfers() {
@@ -309,7 +290,7 @@ void send_small_writes(
     const std::vector<std::string>& tail) {
   std::vector<std::string> texts;
   texts.reserve(statements.size() + tail.size());
-  for (const auto& [sql, args] : statements) texts.push_back(small_write(tx, *sql, args));
+  for (const auto& [sql, args] : statements) texts.push_back(execute_params(tx, *sql, args));
   texts.insert(texts.end(), tail.begin(), tail.end());
   if (texts.empty()) return;
   std::vector<pqxx::result> results;
@@ -354,7 +335,11 @@ std::vector<Transfer> load_transfers(pqxx::transaction_base& tx, const std::stri
 LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& community_id,
                                bool begin) {
   std::string statements = begin ? "BEGIN; " : "";
-  statements += inline_params(kLockAndCountBatch, {community_id});
+  static const std::string lock(kLockCommunity);
+  static const std::string count(kCountBatch);
+  statements += execute_params(tx, lock, {community_id});
+  statements += "; ";
+  statements += execute_params(tx, count, {community_id});
   const auto r = tx.exec(statements);
   if (r.empty()) return {};
   return {r[0][0].as<int64_t>(), std::string(r[0][1].c_str())};

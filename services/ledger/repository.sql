@@ -12,15 +12,17 @@ FROM transfers
 WHERE community_id = $1
   AND id = ANY($2::text[]);
 
--- name: kLockAndCountBatch
+-- name: kLockCommunity
 -- Every change of a community's balances and holds happens under this transaction-level lock:
 -- one writer per community across all replicas, so accounts are read without row locks (a
 -- batch touching thousands of accounts would otherwise write a lock record for each). The
 -- two-key form keeps it apart from the runtime's one-key job locks. Then, under that lock, the
--- batch is counted (each count belongs to one batch) and the policy read: both statements go
--- in one round trip ($1 is inlined as a literal: a simple query carries no parameters), since
--- a small batch's time is mostly its round trips.
+-- batch is counted (kCountBatch: each count belongs to one batch) and the policy read. Both
+-- go in one round trip, as EXECUTE of statements prepared on the connection
+-- (execute_params), since a small batch's time is mostly its round trips.
 SELECT pg_advisory_xact_lock(1818584167, hashtext($1::text));
+
+-- name: kCountBatch
 UPDATE communities
 SET batches = batches + 1
 WHERE id = $1::uuid
