@@ -539,6 +539,7 @@ gateway_write_conf() {
     for port in ${ports[$name]}; do
       printf '  server 127.0.0.1:%s max_fails=1 fail_timeout=2s;\n' "$port"
     done
+    printf '  keepalive 32;\n'
     printf '}\n'
   done >"$prefix/upstreams.conf"
   web_root="$MAILLON_ROOT/web"
