@@ -31,7 +31,8 @@ std::string text_field(const Json& data, const char* name) {
 BatchOutcome apply_one(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies,
                        const std::string& community_id, LedgerCommand command, int64_t now_us) {
   Batch batch{community_id, {std::move(command)}, {}, {}, now_us};
-  return apply_batch(tx, outbox, batch, policies.get(tx, community_id));
+  // The policy comes with the batch's lock (no statement of its own), and is remembered.
+  return apply_batch(tx, outbox, batch, policies);
 }
 
 // Pays the joining bonus once: its id is named after the member (signup_bonus_transfer_id), so a
@@ -191,7 +192,7 @@ void expire_due(pqxx::work& tx, const Outbox& outbox, PolicyCache& policies, int
   federation::add_mirror_legs(tx, by_community);
   for (auto& [community_id, ids] : by_community) {
     Batch batch{community_id, {}, ids, {}, now};
-    apply_batch(tx, outbox, batch, policies.get(tx, community_id));
+    apply_batch(tx, outbox, batch, policies);
   }
 }
 

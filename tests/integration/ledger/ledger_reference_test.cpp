@@ -599,8 +599,8 @@ TEST(LedgerReference, ledger_writer_runs_a_small_batchs_writes_as_statements_pre
             LedgerOutcome::ok);
   const auto prepared = one.transact([&](pqxx::work& tx) {
     std::map<std::string, int64_t> runs;
-    for (const auto& row : tx.exec(
-             "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")) {
+    for (const auto& row :
+         tx.exec("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")) {
       const std::string text = row[0].c_str();
       for (const char* part : {"UPDATE accounts", "INSERT INTO transfers", "UPDATE transfers",
                                "INSERT INTO entries"}) {
