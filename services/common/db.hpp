@@ -263,7 +263,7 @@ void append_literal(std::string& out, std::string_view text);
 
 // `sql` with each $n replaced by the quoted literal of args[n-1] (append_literal), in one pass (a
 // value holding "$2" stays as it is): for statements sent together as one simple query, which
-// carries no parameters (the ledger's batch writes, the outbox relay's pass).
+// carries no parameters, when they are not prepared (execute_params, below).
 std::string inline_params(std::string_view sql, const std::vector<std::string>& args);
 
 // The same statement for such a simple query, but prepared on tx's connection (prepared_name;
