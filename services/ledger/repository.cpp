@@ -235,59 +235,52 @@ std::size_t changed_count(const pqxx::result& guarded) {
 // The texts of a small batch's four writes, each prepared on the connection the first time it
 // runs there: the pipelined simple query names them (execute_params), so that PostgreSQL does not
 // plan them again at every batch.
-const std::string& small_update_accounts() {
-  static const std::string text = guarded_update(kUpdateAccounts, 8, kAccountChangedUnderLock);
-  return text;
-}
-const std::string& small_update_transfers() {
-  static const std::string text = guarded_update(kUpdateTransfers, 6, kHoldChangedUnderLock);
-  return text;
-}
-
-const std::string& small_insert_transfers() {
-  static const std::string text(kInsertTransfers);
-  return text;
-}
-const std::string& small_insert_entries() {
-  static const std::string text(kInsertEntries);
-  return text;
+struct SmallWriteTexts {
+  std::string update_accounts = guarded_update(kUpdateAccounts, 8, kAccountChangedUnderLock);
+  std::string insert_transfers{kInsertTransfers};
+  std::string update_transfers = guarded_update(kUpdateTransfers, 6, kHoldChangedUnderLock);
+  std::string insert_entries{kInsertEntries};
+};
+const SmallWriteTexts& small_write_texts() {
+  static const SmallWriteTexts texts;
+  return texts;
 }
 
 // A small batch's writes (accounts, new transfers, resolved holds, entries), with their values,
 // sent as one pipelined simple query (send_small_writes): one round trip instead of six, with the
 // same statements' checks.
-std::vector<std::pair<const std::string*, std::vector<std::string>>> small_write_statements(
+std::vector<SmallStatement> small_write_statements(
     const std::string& community_id, const LedgerChanges& changes,
     const std::map<TransferId, std::string>& actor_ids) {
-  std::vector<std::pair<const std::string*, std::vector<std::string>>> statements;
+  const SmallWriteTexts& texts = small_write_texts();
+  std::vector<SmallStatement> statements;
   if (!changes.accounts.empty()) {
     auto args = account_arrays(changes.accounts);
     args.push_back(std::to_string(changes.accounts.size()));
-    statements.emplace_back(&small_update_accounts(), std::move(args));
+    statements.push_back(SmallStatement{&texts.update_accounts, std::move(args)});
   }
   const std::size_t created = created_count(changes);
   const std::size_t resolved = changes.transfers.size() - created;
   if (created > 0) {
     auto args = created_transfer_arrays(changes, actor_ids);
     args.insert(args.begin(), community_id);
-    statements.emplace_back(&small_insert_transfers(), std::move(args));
+    statements.push_back(SmallStatement{&texts.insert_transfers, std::move(args)});
   }
   if (resolved > 0) {
     auto args = resolved_transfer_arrays(changes);
     args.insert(args.begin(), community_id);
     args.push_back(std::to_string(resolved));
-    statements.emplace_back(&small_update_transfers(), std::move(args));
+    statements.push_back(SmallStatement{&texts.update_transfers, std::move(args)});
   }
   if (!changes.entries.empty()) {
-    statements.emplace_back(&small_insert_entries(), entry_arrays(changes.entries));
+    statements.push_back(SmallStatement{&texts.insert_entries, entry_arrays(changes.entries)});
   }
   return statements;
 }
 
-void send_small_writes(
-    pqxx::transaction_base& tx, const LedgerChanges& changes,
-    const std::vector<std::pair<const std::string*, std::vector<std::string>>>& statements,
-    const std::vector<std::string>& tail) {
+void send_small_writes(pqxx::transaction_base& tx, const LedgerChanges& changes,
+                       const std::vector<SmallStatement>& statements,
+                       const std::vector<std::string>& tail) {
   std::vector<std::string> texts;
   texts.reserve(statements.size() + tail.size());
   for (const auto& [sql, args] : statements) texts.push_back(execute_params(tx, *sql, args));

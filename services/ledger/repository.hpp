@@ -53,15 +53,21 @@ LockedCommunity lock_community(pqxx::transaction_base& tx, const std::string& co
 // before it by a batch decided ahead (apply.cpp's foresee), which the batch count then checks.
 std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string& community_id,
                                    const std::vector<AccountId>& ids);
+// One statement of a small batch: its SQL (static, prepared on the connection that sends it) and
+// its values.
+struct SmallStatement {
+  const std::string* sql;
+  std::vector<std::string> args;
+};
 // A batch's writes made ready to send (prepare_writes: no I/O, the large parts written on
 // threads of their own), so that a batch decided ahead of its lock holds them when it gets it.
 // `changes` and `actor_ids` must outlive it.
 struct PreparedWrites {
   const LedgerChanges* changes = nullptr;
   bool small = false;
-  // A small batch's statements: each one's SQL (static) and its values, turned into text on the
-  // connection that sends them (EXECUTE of the statement prepared there, or inlined).
-  std::vector<std::pair<const std::string*, std::vector<std::string>>> small_statements;
+  // A small batch's statements, turned into text on the connection that sends them (EXECUTE of
+  // the statement prepared there, or inlined).
+  std::vector<SmallStatement> small_statements;
   std::vector<std::string> account_arrays;
   std::future<CopyRows> transfers;
   std::future<CopyRows> entries;

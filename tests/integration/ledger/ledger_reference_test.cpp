@@ -597,7 +597,7 @@ TEST(LedgerReference, ledger_writer_runs_a_small_batchs_writes_as_statements_pre
   ASSERT_EQ(create(hold, true), LedgerOutcome::ok);
   ASSERT_EQ(batcher.submit(community, PostTransfer{hold, 3, 0}, "ledgerref").outcome,
             LedgerOutcome::ok);
-  const auto prepared = one.transact([&](pqxx::work& tx) {
+  auto prepared = one.transact([&](pqxx::work& tx) {
     std::map<std::string, int64_t> runs;
     for (const auto& row :
          tx.exec("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")) {
@@ -609,10 +609,10 @@ TEST(LedgerReference, ledger_writer_runs_a_small_batchs_writes_as_statements_pre
     }
     return runs;
   });
-  EXPECT_GE(prepared.count("UPDATE accounts") ? prepared.at("UPDATE accounts") : 0, 3);
-  EXPECT_GE(prepared.count("INSERT INTO transfers") ? prepared.at("INSERT INTO transfers") : 0, 2);
-  EXPECT_GE(prepared.count("UPDATE transfers") ? prepared.at("UPDATE transfers") : 0, 1);
-  EXPECT_GE(prepared.count("INSERT INTO entries") ? prepared.at("INSERT INTO entries") : 0, 2);
+  EXPECT_GE(prepared["UPDATE accounts"], 3);
+  EXPECT_GE(prepared["INSERT INTO transfers"], 2);
+  EXPECT_GE(prepared["UPDATE transfers"], 1);
+  EXPECT_GE(prepared["INSERT INTO entries"], 2);
   const auto balance = [&](std::size_t i) {
     return fast.db.transact([&](pqxx::work& tx) {
       return tx.exec_params("SELECT balance_minutes FROM accounts WHERE id = $1", ids[i])[0][0]
