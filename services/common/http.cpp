@@ -659,7 +659,20 @@ class PistacheHandler : public Http::Handler {
   HTTP_PROTOTYPE(PistacheHandler)
   explicit PistacheHandler(HttpServer::Impl* impl) : impl_(impl) {}
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    // An HTTP/1.1 connection stays open unless a side says otherwise (RFC 9112, 9.3). Pistache
+    // answers a request without a Connection header "Connection: Close", so its client (the
+    // gateway's upstream pool among them) opened a new connection for every request (#22).
+    if (request.version() == Http::Version::Http11 &&
+        !request.headers().has<Http::Header::Connection>()) {
+      response.headers().remove<Http::Header::Connection>();
+      response.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
     impl_->handle(request, std::move(response));
+  }
+  // Counted so that a client that opens a connection per request can be seen (/metrics).
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    impl_->metrics.inc("maillon_http_connections_closed_total", "");
+    Http::Handler::onDisconnection(peer);
   }
 
  private:

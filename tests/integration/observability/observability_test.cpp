@@ -298,6 +298,90 @@ TEST_F(TraceTest, without_an_endpoint_nothing_is_exported_and_events_carry_no_tr
 
 // Every event may carry the request id and the traceparent of what caused it: an envelope schema
 // (additionalProperties false) that forgot them would refuse the events of any traced request.
+// Connections (#22): an HTTP/1.1 request without a Connection header leaves its connection open,
+// and the gateway keeps its connections to a service for the next requests.
+class ConnectionsTest : public ObservabilityFixture {
+ protected:
+  // Reads one whole answer (head, then a Content-Length body) from `fd`; empty when the
+  // connection closed first.
+  static std::string read_answer(int fd) {
+    std::string got;
+    char buf[4096];
+    for (;;) {
+      const std::size_t head_end = got.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        std::smatch m;
+        const std::string head = got.substr(0, head_end);
+        std::size_t length = 0;
+        if (std::regex_search(head, m, std::regex("[Cc]ontent-[Ll]ength: *([0-9]+)"))) {
+          length = std::stoul(m[1]);
+        }
+        if (got.size() >= head_end + 4 + length) return got.substr(0, head_end + 4 + length);
+      }
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return {};
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  static int connect_to(uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    return fd;
+  }
+  static std::string connection_header(const std::string& answer) {
+    std::smatch m;
+    if (!std::regex_search(answer, m, std::regex("\r\n[Cc]onnection: *([^\r]*)\r\n"))) return "";
+    std::string v = m[1];
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+    return v;
+  }
+};
+
+TEST_F(ConnectionsTest, a_service_keeps_an_http11_connection_open_without_a_connection_header) {
+  const int fd = connect_to(exchange->port());
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: maillon\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()))
+        << "request " << i << " could not be sent: the service closed the connection";
+    const std::string answer = read_answer(fd);
+    ASSERT_FALSE(answer.empty()) << "request " << i << " had no answer on the same connection";
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0U) << answer;
+    EXPECT_EQ(connection_header(answer), "keep-alive") << answer;
+  }
+  ::close(fd);
+  // HTTP/1.0 closes by default: that is still said.
+  const int old = connect_to(exchange->port());
+  const std::string request10 = "GET /healthz HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(::send(old, request10.data(), request10.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request10.size()));
+  EXPECT_EQ(connection_header(read_answer(old)), "close");
+  ::close(old);
+}
+
+TEST_F(ConnectionsTest, the_gateway_reuses_its_connections_to_a_service) {
+  MemberInfo someone = member("Gaëlle");
+  const std::string unknown = "/v1/exchanges/00000000-0000-4000-8000-" + random_hex(12);
+  constexpr int kRequests = 40;
+  const double closed_before = metric_value(exchange->url(), "maillon_http_connections_closed_total");
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = via_gateway(someone, "GET", unknown, nullptr, {});
+    ASSERT_EQ(r.status, 404) << r.body;
+  }
+  // The answers of the last requests are read: a connection closed after each of them would
+  // be counted by now, or within moments.
+  const double closed_after = metric_value(exchange->url(), "maillon_http_connections_closed_total");
+  EXPECT_LT(closed_after - closed_before, 4)
+      << "the gateway opened a new connection to the service for most of " << kRequests
+      << " requests";
+}
+
 TEST(EventSchemas, every_envelope_accepts_the_optional_request_id_and_traceparent) {
   int envelopes = 0;
   for (const auto& f :
