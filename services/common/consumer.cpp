@@ -20,6 +20,11 @@ namespace maillon {
 namespace {
 
 constexpr int64_t kPendingSweepUs = 1'000'000;  // failed entries are retried about once a second
+// After a page that was not full, the running loop lets the stream fill this long before its next
+// read (#22): events then come several to a read, to one acknowledgement and, for a handler that
+// acts, one transaction, instead of a read, a parse pass and an XACK per event in every service
+// that follows the stream. It bounds the delay a hop adds; a full page is followed at once.
+constexpr auto kReadGap = std::chrono::milliseconds(5);
 
 // An entry of XREADGROUP / XAUTOCLAIM: [id, [field, value, ...]]; returns the "event" value.
 std::string entry_payload(const redisReply* entry) {
@@ -60,6 +65,15 @@ class Applying {
 };
 
 // One line per event applied, with the request id it carries: what a consumer did for a request.
+// `command` (a read), with `acks` (an XACK, when it names entries) in the same round trip.
+RedisReply read_acking(Redis& redis, std::vector<std::string>& acks,
+                       const std::vector<std::string>& command) {
+  if (acks.size() <= 3) return redis.command(command);
+  auto replies = redis.pipeline({acks, command});
+  acks.clear();
+  return std::move(replies[1]);
+}
+
 void log_applied(const std::string& stream, const Event& event) {
   log::set_request_id(event.request_id);
   log::info("event applied", {{"stream", stream},
@@ -268,11 +282,26 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
   }
   if (passed_over > 0)
     metrics_.inc("maillon_events_passed_over_total", "stream=\"" + stream_ + "\"", passed_over);
-  if (acks.size() > 3) redis.command(acks);
+  // Sent with the next read (read_and_handle) or by flush_acks: an entry whose acknowledgement is
+  // lost with the process is delivered again, and applied_events makes that change nothing.
+  if (acks_.empty()) acks_ = {"XACK", stream_, group_};
+  acks_.insert(acks_.end(), std::make_move_iterator(acks.begin() + 3),
+               std::make_move_iterator(acks.end()));
   return static_cast<int>(entries->elements);
 }
 
+void StreamConsumer::flush_acks(Redis& redis) {
+  if (acks_.size() > 3) redis.command(acks_);
+  acks_.clear();
+}
+
 int StreamConsumer::poll_once(Redis& redis, int block_ms) {
+  const int handled = read_and_handle(redis, block_ms);
+  flush_acks(redis);
+  return handled;
+}
+
+int StreamConsumer::read_and_handle(Redis& redis, int block_ms) {
   if (!group_ready_) ensure_group(redis);
   const std::string count = std::to_string(config_.consumer.batch_size);
   int64_t now = monotonic_us();
@@ -282,15 +311,16 @@ int StreamConsumer::poll_once(Redis& redis, int block_ms) {
     // Entries idle too long belong to a consumer that died: take them over.
     next_reclaim_us_ =
         now + std::clamp<int64_t>(config_.consumer.reclaim_idle_ms * 500LL, 200'000, 10'000'000);
-    reply =
-        redis.command({"XAUTOCLAIM", stream_, group_, config_.consumer.name,
-                       std::to_string(config_.consumer.reclaim_idle_ms), "0-0", "COUNT", count});
+    reply = read_acking(redis, acks_,
+                        {"XAUTOCLAIM", stream_, group_, config_.consumer.name,
+                         std::to_string(config_.consumer.reclaim_idle_ms), "0-0", "COUNT", count});
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2)
       entries = reply->element[1];
   } else if (next_pending_us_ != 0 && now >= next_pending_us_) {
     next_pending_us_ = 0;  // our own pending entries (failed ones, or left by our last run)
-    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
-                           "STREAMS", stream_, "0"});
+    reply = read_acking(redis, acks_,
+                        {"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
+                         "STREAMS", stream_, "0"});
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
         reply->element[0]->elements >= 2 &&
         reply->element[0]->element[1]->elements >=
@@ -298,8 +328,9 @@ int StreamConsumer::poll_once(Redis& redis, int block_ms) {
       next_pending_us_ = now;  // a full page: there may be more of ours to re-read
     }
   } else {
-    reply = redis.command({"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
-                           "BLOCK", std::to_string(block_ms), "STREAMS", stream_, ">"});
+    reply = read_acking(redis, acks_,
+                        {"XREADGROUP", "GROUP", group_, config_.consumer.name, "COUNT", count,
+                         "BLOCK", std::to_string(block_ms), "STREAMS", stream_, ">"});
   }
   if (is_error(reply.get())) {
     if (reply_string(reply.get()).rfind("NOGROUP", 0) == 0) group_ready_ = false;
@@ -317,14 +348,23 @@ void StreamConsumer::loop() {
   next_pending_us_ = monotonic_us();  // first re-read what this consumer left unacknowledged
   while (running_) {
     try {
-      poll_once(redis, config_.consumer.block_ms);
+      const int handled = read_and_handle(redis, config_.consumer.block_ms);
+      if (handled > 0 && handled < config_.consumer.batch_size)
+        std::this_thread::sleep_for(kReadGap);
     } catch (const std::exception& e) {
       log::warn("stream consumer pass failed; retrying",
                 {{"stream", stream_}, {"error", e.what()}});
+      acks_.clear();  // their entries stay pending: delivered again, to change nothing
       group_ready_ = false;
       next_pending_us_ = monotonic_us();
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
+  }
+  try {
+    flush_acks(redis);
+  } catch (const std::exception& e) {
+    log::warn("stream consumer's last acknowledgements failed",
+              {{"stream", stream_}, {"error", e.what()}});
   }
 }
 

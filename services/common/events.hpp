@@ -149,10 +149,13 @@ class StreamConsumer {
   int64_t next_reclaim_us_ = 0;
   int64_t next_pending_us_ = 0;
   bool group_ready_ = false;
+  std::vector<std::string> acks_;  // XACK of the entries handled and not acknowledged yet
 
   void loop();
   void ensure_group(Redis& redis);
   int handle_entries(Redis& redis, const redisReply* entries);
+  int read_and_handle(Redis& redis, int block_ms);  // acknowledgements left in acks_
+  void flush_acks(Redis& redis);
   bool passes_over(const Event& event) const;         // a declared type its handler does not act on
   bool apply_in(pqxx::work& tx, const Event& event);  // false: applied before
   bool apply(const Event& event);

@@ -369,14 +369,16 @@ TEST_F(ConnectionsTest, the_gateway_reuses_its_connections_to_a_service) {
   MemberInfo someone = member("Gaëlle");
   const std::string unknown = "/v1/exchanges/00000000-0000-4000-8000-" + random_hex(12);
   constexpr int kRequests = 40;
-  const double closed_before = metric_value(exchange->url(), "maillon_http_connections_closed_total");
+  const double closed_before =
+      metric_value(exchange->url(), "maillon_http_connections_closed_total");
   for (int i = 0; i < kRequests; ++i) {
     auto r = via_gateway(someone, "GET", unknown, nullptr, {});
     ASSERT_EQ(r.status, 404) << r.body;
   }
   // The answers of the last requests are read: a connection closed after each of them would
   // be counted by now, or within moments.
-  const double closed_after = metric_value(exchange->url(), "maillon_http_connections_closed_total");
+  const double closed_after =
+      metric_value(exchange->url(), "maillon_http_connections_closed_total");
   EXPECT_LT(closed_after - closed_before, 4)
       << "the gateway opened a new connection to the service for most of " << kRequests
       << " requests";
