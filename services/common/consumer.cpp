@@ -20,11 +20,6 @@ namespace maillon {
 namespace {
 
 constexpr int64_t kPendingSweepUs = 1'000'000;  // failed entries are retried about once a second
-// After a page that was not full, the running loop lets the stream fill this long before its next
-// read (#22): events then come several to a read, to one acknowledgement and, for a handler that
-// acts, one transaction, instead of a read, a parse pass and an XACK per event in every service
-// that follows the stream. It bounds the delay a hop adds; a full page is followed at once.
-constexpr auto kReadGap = std::chrono::milliseconds(5);
 
 // An entry of XREADGROUP / XAUTOCLAIM: [id, [field, value, ...]]; returns the "event" value.
 std::string entry_payload(const redisReply* entry) {
@@ -348,9 +343,7 @@ void StreamConsumer::loop() {
   next_pending_us_ = monotonic_us();  // first re-read what this consumer left unacknowledged
   while (running_) {
     try {
-      const int handled = read_and_handle(redis, config_.consumer.block_ms);
-      if (handled > 0 && handled < config_.consumer.batch_size)
-        std::this_thread::sleep_for(kReadGap);
+      read_and_handle(redis, config_.consumer.block_ms);
     } catch (const std::exception& e) {
       log::warn("stream consumer pass failed; retrying",
                 {{"stream", stream_}, {"error", e.what()}});
