@@ -59,7 +59,6 @@ class Applying {
   std::optional<trace::Scope> scope_;
 };
 
-// One line per event applied, with the request id it carries: what a consumer did for a request.
 // `command` (a read), with `acks` (an XACK, when it names entries) in the same round trip.
 RedisReply read_acking(Redis& redis, std::vector<std::string>& acks,
                        const std::vector<std::string>& command) {
@@ -69,6 +68,7 @@ RedisReply read_acking(Redis& redis, std::vector<std::string>& acks,
   return std::move(replies[1]);
 }
 
+// One line per event applied, with the request id it carries: what a consumer did for a request.
 void log_applied(const std::string& stream, const Event& event) {
   log::set_request_id(event.request_id);
   log::info("event applied", {{"stream", stream},
@@ -210,7 +210,10 @@ bool StreamConsumer::apply_all(const std::vector<Event>& events) {
 
 int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
   if (!entries || entries->type != REDIS_REPLY_ARRAY) return 0;
-  std::vector<std::string> acks = {"XACK", stream_, group_};
+  // Sent with the next read (read_and_handle) or by flush_acks: an entry whose acknowledgement is
+  // lost with the process is delivered again, and applied_events makes that change nothing.
+  if (acks_.empty()) acks_ = {"XACK", stream_, group_};
+  std::vector<std::string>& acks = acks_;
   std::vector<Event> events;
   std::vector<std::string> payloads;
   double passed_over = 0;
@@ -277,11 +280,6 @@ int StreamConsumer::handle_entries(Redis& redis, const redisReply* entries) {
   }
   if (passed_over > 0)
     metrics_.inc("maillon_events_passed_over_total", "stream=\"" + stream_ + "\"", passed_over);
-  // Sent with the next read (read_and_handle) or by flush_acks: an entry whose acknowledgement is
-  // lost with the process is delivered again, and applied_events makes that change nothing.
-  if (acks_.empty()) acks_ = {"XACK", stream_, group_};
-  acks_.insert(acks_.end(), std::make_move_iterator(acks.begin() + 3),
-               std::make_move_iterator(acks.end()));
   return static_cast<int>(entries->elements);
 }
 
