@@ -71,8 +71,15 @@ WHERE id = $1::uuid;
 SELECT pg_advisory_xact_lock(1818584167, hashtext($1));
 
 -- name: kMirrorLegs
-SELECT CASE WHEN from_account_id LIKE 'clearing:%' THEN from_account_id ELSE to_account_id END, id
-FROM transfers
-WHERE community_id = $1::uuid
-  AND id = ANY($2::text[])
-  AND (from_account_id LIKE 'clearing:%' OR to_account_id LIKE 'clearing:%');
+-- One probe of the primary key per id, as repository.sql's kSelectTransfers says why.
+SELECT CASE WHEN t.from_account_id LIKE 'clearing:%' THEN t.from_account_id
+  ELSE t.to_account_id END, t.id
+FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS k
+CROSS JOIN LATERAL (
+  SELECT id, from_account_id, to_account_id
+  FROM transfers
+  WHERE community_id = $1::uuid
+    AND id = k.id
+  LIMIT 1
+) AS t
+WHERE t.from_account_id LIKE 'clearing:%' OR t.to_account_id LIKE 'clearing:%';
