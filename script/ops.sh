@@ -81,10 +81,14 @@ ops_services_snapshot() {
   done <"$OPS_RUN_DIR/services"
 }
 
+# Outside systemd, script/server's supervisor (supervise_services) would start the services again
+# while they are meant to be stopped: it stands aside until ops_services_start has run.
 ops_services_stop() {
   if ops_systemd; then
     systemctl stop maillon-services.target
   else
+    mkdir -p "$OPS_RUN_DIR"
+    touch "$OPS_RUN_DIR/supervisor.paused"
     stop_services "$OPS_RUN_DIR"
   fi
 }
@@ -122,5 +126,6 @@ ops_services_start() {
       failed=1
     fi
   done <"$snap/services"
+  rm -f "$OPS_RUN_DIR/supervisor.paused"
   return "$failed"
 }
