@@ -698,12 +698,13 @@ export_test_job_pace() {
 
 # throwaway_stack_start DIR: every service on a free port + the gateway on a free port, on the
 # database maillon_e2e and stream prefix maillon_e2e, so integration tests that reset their
-# own schemas and streams never disturb it. Exports MAILLON_TEST_GATEWAY_URL and the admin
-# login the e2e tests use. Returns non-zero when a service did not become ready.
+# own schemas and streams never disturb it. Exports MAILLON_TEST_GATEWAY_URL, its access log
+# (MAILLON_TEST_GATEWAY_LOG) and the admin login the e2e tests use. Returns non-zero when a service did not become ready.
 throwaway_stack_start() {
   local dir="$1" gw_port rc=0
   free_port gw_port
   export MAILLON_TEST_GATEWAY_URL="http://127.0.0.1:$gw_port"
+  export MAILLON_TEST_GATEWAY_LOG="$dir/nginx/logs/access.log"  # what its tests may read back
   export MAILLON_TEST_ADMIN_EMAIL="${MAILLON_TEST_ADMIN_EMAIL:-admin@maillon.test}"
   export MAILLON_TEST_ADMIN_PASSWORD="${MAILLON_TEST_ADMIN_PASSWORD:-maillon-admin-test}"
   # A subshell, so the services' settings do not leak into the tests' environment.

@@ -317,6 +317,10 @@ class WorkPool {
 // dodge the limit still meet a bound.
 constexpr int kSharedAddressFactor = 20;
 
+namespace {
+Response problem_response(const ApiError& e, const std::string& request_id);
+}  // namespace
+
 struct HttpServer::Impl {
   HttpOptions options;
   Metrics& metrics;
@@ -375,9 +379,21 @@ Response HttpServer::Impl::dispatch(Request& req, const Route* route, bool path_
     route_label = route->pattern;
     return route->handler(req);
   }
-  if (path_known)
-    throw ApiError(405, "method-not-allowed", "Méthode non autorisée",
-                   "Cette méthode n'existe pas pour cette adresse.");
+  if (path_known) {
+    // RFC 9110: a 405 names the methods the address does take.
+    std::string methods;
+    const auto segs = split_path(req.path);
+    for (const auto& r : routes) {
+      std::map<std::string, std::string> params;
+      if (!match_route(r, segs, params) || methods.find(r.method) != std::string::npos) continue;
+      methods += (methods.empty() ? "" : ", ") + r.method;
+    }
+    Response refused = problem_response(ApiError(405, "method-not-allowed", "Méthode non autorisée",
+                                                 "Cette méthode n'existe pas pour cette adresse."),
+                                        req.request_id);
+    refused.headers.emplace_back("Allow", methods);
+    return refused;
+  }
   throw not_found("Aucune ressource à cette adresse.");
 }
 

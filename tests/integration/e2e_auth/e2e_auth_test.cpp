@@ -10,6 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "auth/auth_http.hpp"
@@ -217,6 +220,76 @@ TEST_F(E2eAuthTest, the_stream_takes_a_single_use_ticket_and_never_a_token) {
   EXPECT_EQ(open("?ticket=" + ticket), 200);
   EXPECT_EQ(open("?ticket=" + ticket), 401);
   EXPECT_EQ(open("?access_token=" + m.token), 401);
+}
+
+// The mailed links carry their token in the query string (a password reset, an address's
+// verification, the calendar feed): the gateway's access log keeps the path and never the query.
+TEST_F(E2eAuthTest, the_gateways_log_keeps_no_query_string_so_no_mailed_token) {
+  const std::string log_path = required_env("MAILLON_TEST_GATEWAY_LOG");
+  const std::string from = fresh_address();
+  const std::string secret = "jeton-secret-" + unique_suffix();
+  // The web UI's pages where the mails' links land, then the API's calendar feed and a search.
+  for (const char* page : {"/reinitialiser?token=", "/verifier?token="}) {
+    request_from(from, gateway->url(), "GET", page + secret, "", {}, false, false);
+  }
+  call(from, "GET", "/v1/me/calendar.ics?token=" + secret);
+  call(from, "GET", "/v1/offers?q=" + secret);
+  // nginx writes a line once the answer has left: wait for this client's four lines (its own
+  // loopback address starts them).
+  const std::vector<std::string> expected = {
+      from + " [", "\"GET /reinitialiser?... HTTP/1.1\"", "\"GET /verifier?... HTTP/1.1\"",
+      "\"GET /v1/me/calendar.ics?... HTTP/1.1\"", "\"GET /v1/offers?... HTTP/1.1\""};
+  std::string log, mine;
+  const bool logged = poll_until([&] {
+    std::ifstream in(log_path);
+    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    mine.clear();
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(expected[0], 0) == 0) mine += line + "\n";
+    }
+    return std::all_of(expected.begin() + 1, expected.end(), [&](const std::string& part) {
+      return mine.find(part) != std::string::npos;
+    });
+  });
+  ASSERT_TRUE(logged) << "this client's lines in the gateway's log:\n" << mine;
+  EXPECT_EQ(log.find(secret), std::string::npos) << "a query string reached the access log";
+}
+
+// What nginx refuses before any service sees it speaks problem+json too, never an HTML page: an
+// address too long, a malformed one, a method it never passes on, a header too large.
+TEST_F(E2eAuthTest, what_the_gateway_refuses_itself_is_a_problem_in_json) {
+  const std::string from = fresh_address();
+  struct Case {
+    std::string method, path;
+    Headers headers;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v1/offers?q=" + std::string(9000, 'a'), {}, 414, "uri-too-long"},
+      {"GET", "/v1/offers/%C3%A9%00", {}, 400, "invalid-input"},
+      {"TRACE", "/v1/offers", {}, 405, "method-not-allowed"},
+      {"GET", "/v1/offers", {{"Cookie", "a=" + std::string(40000, 'x')}}, 400, "invalid-input"}};
+  for (const Case& c : cases) {
+    // Not operations of the contract: the gateway answers them before any route.
+    const RawResult r =
+        request_from(from, gateway->url(), c.method, c.path, "", c.headers, false, false);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path.substr(0, 40);
+    EXPECT_EQ(r.header("content-type").value_or("").rfind("application/problem+json", 0), 0u)
+        << c.method << " " << c.path.substr(0, 40) << ": " << r.body.substr(0, 80);
+    const Json problem = Json::parse(r.body, nullptr, false);
+    EXPECT_EQ(problem.value("code", ""), c.code) << r.body.substr(0, 200);
+    EXPECT_EQ(problem.value("status", 0), c.status);
+  }
+  // A service's own 405 names the methods the address takes (RFC 9110).
+  const RawResult wrong_method =
+      request_from(from, gateway->url(), "DELETE", "/v1/offers", "", {}, false, false);
+  EXPECT_EQ(wrong_method.status, 405) << wrong_method.body;
+  const std::string allow = wrong_method.header("allow").value_or("");
+  EXPECT_NE(allow.find("GET"), std::string::npos) << allow;
+  EXPECT_NE(allow.find("POST"), std::string::npos) << allow;
+  EXPECT_EQ(allow.find("DELETE"), std::string::npos) << allow;
 }
 
 }  // namespace
