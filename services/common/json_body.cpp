@@ -2,6 +2,7 @@
 #include "services/common/json_body.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "exchange/listing.hpp"
@@ -28,15 +29,27 @@ std::size_t code_points(std::string_view s) {
 
 // A NUL (\u0000 in JSON) cannot be stored in a PostgreSQL text and other C0 controls only serve
 // to hide or garble what a reader sees: refused at the edge, for every service at once. Tabs and
-// line breaks are ordinary text.
+// line breaks are ordinary text. So are the invisible format characters that only hide or
+// disguise: the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make
+// "gpj.exe" read "exe.jpg", and the zero-width space, word joiner and byte-order mark (U+200B,
+// U+2060, U+FEFF), which pad a title to its minimum length or make two addresses look alike.
+// The zero-width joiners (U+200C, U+200D) stay: scripts and emoji sequences need them.
 bool has_control_character(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 && c != '\t' && c != '\n' && c != '\r';
-  });
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') return true;
+    if (i + 2 >= s.size()) continue;
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    const auto b2 = static_cast<unsigned char>(s[i + 2]);
+    if (byte == 0xE2 && b1 == 0x80 && (b2 == 0x8B || (b2 >= 0xAA && b2 <= 0xAE))) return true;
+    if (byte == 0xE2 && b1 == 0x81 && (b2 == 0xA0 || (b2 >= 0xA6 && b2 <= 0xA9))) return true;
+    if (byte == 0xEF && b1 == 0xBB && b2 == 0xBF) return true;
+  }
+  return false;
 }
 constexpr const char* kControlCharacterMessage =
-    "ne doit pas contenir de caractère de contrôle (octet nul compris)";
+    "ne doit pas contenir de caractère de contrôle ni de caractère invisible (octet nul, "
+    "espace sans largeur, inversion du sens d'écriture)";
 
 }  // namespace
 
@@ -188,11 +201,16 @@ std::optional<bool> BodyReader::boolean(std::string_view field) {
   return v->get<bool>();
 }
 
+// In lower case, as every id is stored and compared: "ABC…" and "abc…" are one UUID, and a
+// client's retry in upper case must find what its first try made (one transfer, not two).
 std::optional<std::string> BodyReader::uuid(std::string_view field) {
   auto s = text(field, 64);
   if (s && !is_uuid(*s)) {
     add_error(std::string(field), "doit être un identifiant UUID");
     return std::nullopt;
+  }
+  if (s) {
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return s;
 }

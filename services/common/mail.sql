@@ -29,9 +29,13 @@ WHERE state = 'sending'
 -- sent twice).
 -- sent_at set while "sending": the whole message, final dot aside, had left when the sender died,
 -- so the relay has it (a resend would be the duplicate); unset: it never had it.
+-- A row recovered as sent loses its text as kMarkSent's does.
 UPDATE {schema}.mail_queue m
 SET state = CASE WHEN m.sent_at IS NULL THEN 'pending' ELSE 'sent' END, owner_key = NULL,
-  attempt_id = CASE WHEN m.sent_at IS NULL THEN NULL ELSE m.attempt_id END
+  attempt_id = CASE WHEN m.sent_at IS NULL THEN NULL ELSE m.attempt_id END,
+  body_text = CASE WHEN m.sent_at IS NULL THEN m.body_text ELSE '' END,
+  body_html = CASE WHEN m.sent_at IS NULL THEN m.body_html ELSE '' END,
+  unsubscribe_url = CASE WHEN m.sent_at IS NULL THEN m.unsubscribe_url ELSE '' END
 WHERE m.state = 'sending'
   AND m.owner_key = $1;
 
@@ -55,8 +59,12 @@ RETURNING m.id, m.attempt_id, m.message_id, m.recipient, m.kind, m.subject,
   m.body_text, m.body_html, m.unsubscribe_url, m.attempts, m.permanent_failures;
 
 -- name: kMarkSent
+-- A sent mail keeps its row (its dedup_key stops a second copy), not its text: the bodies carry
+-- the links' tokens (a password reset's, an address's verification) and a member's words, which
+-- a copy in the database would outlive their purpose.
 UPDATE {schema}.mail_queue
-SET state = 'sent', sent_at = now(), owner_key = NULL, last_error = NULL
+SET state = 'sent', sent_at = now(), owner_key = NULL, last_error = NULL, body_text = '',
+  body_html = '', unsubscribe_url = ''
 WHERE id = $1
   AND attempt_id = $2;
 

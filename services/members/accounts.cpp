@@ -160,7 +160,7 @@ Outcome<Done> AccountsUseCases::check_password(const repo::MemberRow& m,
                                                const std::string& password,
                                                const std::string& client_address) {
   const std::string by_client = "login-address:" + address_bucket(client_address);
-  const std::string by_account = "login-account:" + token_hash(lowercase_ascii(m.email));
+  const std::string by_account = "login-account:" + token_hash(repo::email_key(s_.db, m.email));
   auto client = attempts_.reserve(by_client, s_.config.login_failures_per_address,
                                   s_.config.login_window_seconds);
   if (!client.allowed) {
@@ -201,8 +201,8 @@ void AccountsUseCases::request_reset(const std::string& email, const std::string
                     kHourSeconds)
            .allowed ||
       !attempts_
-           .reserve("reset-address:" + token_hash(lowercase_ascii(email)), kResetsPerHourByAddress,
-                    kHourSeconds)
+           .reserve("reset-address:" + token_hash(repo::email_key(s_.db, email)),
+                    kResetsPerHourByAddress, kHourSeconds)
            .allowed) {
     return;
   }

@@ -1,6 +1,9 @@
 // SQL of the members service.
 #include "services/members/repository.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "services/common/db.hpp"
 #include "services/members/repository_sql.hpp"
 
@@ -47,6 +50,19 @@ std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id) {
                        id);
   if (r.empty()) return std::nullopt;
   return to_member(r[0]);
+}
+
+std::string email_key(Db& db, const std::string& email) {
+  const bool ascii = std::all_of(email.begin(), email.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) {
+    std::string folded = email;
+    for (auto& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return folded;
+  }
+  return read_only(db, [&](pqxx::transaction_base& tx) {
+    return std::string(exec_cached(tx, kFoldEmail, email)[0][0].c_str());
+  });
 }
 
 std::optional<MemberRow> find_member_by_email(pqxx::work& tx, const std::string& email) {

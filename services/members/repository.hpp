@@ -8,6 +8,10 @@
 
 #include "services/members/members.hpp"
 
+namespace maillon {
+class Db;
+}
+
 namespace maillon::members::repo {
 
 struct MemberRow {
@@ -43,6 +47,10 @@ struct SiteRow : SiteInput {
 };
 
 std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id);
+// The key naming an address whatever its spelling, folded as the database folds it to find the
+// account (lower(email)): an ASCII address here, any other by PostgreSQL itself, so that a
+// spelling PostgreSQL folds alike (K, the Kelvin sign, for k) never opens counters of its own.
+std::string email_key(Db& db, const std::string& email);
 std::optional<MemberRow> find_member_by_email(pqxx::work& tx, const std::string& email);
 // false when the e-mail is taken (one statement settles the race).
 bool insert_member(pqxx::work& tx, const std::string& id, const RegisterInput& in,

@@ -27,6 +27,14 @@ SET display_name = COALESCE($2, display_name), home_site_id = COALESCE($3::uuid,
 WHERE id = $1;
 
 -- name: kEraseMember
+-- The member's mails still queued or kept go with them (the old address, read before the
+-- UPDATE: every part of one statement sees the same snapshot).
+WITH mails AS (
+  DELETE FROM mail_queue q
+  USING members m
+  WHERE m.id = $1
+    AND lower(q.recipient) = lower(m.email)
+)
 UPDATE members
 SET email = 'erased-' || id || '@invalid', display_name = 'Membre supprimé',
   password_hash = NULL, lat = NULL, lon = NULL, erased_at = now(), updated_at = now()
@@ -119,3 +127,7 @@ WHERE id = $1;
 UPDATE members
 SET no_shows = no_shows + 1
 WHERE id = $1;
+
+-- name: kFoldEmail
+-- An address as lower(email) finds its account (email_key in repository.cpp).
+SELECT lower($1::text);

@@ -183,9 +183,7 @@ Outcome<Done> MembersUseCases::count_registration(const ClientFacts& client) {
 // so that concurrent guesses cannot pass the limits together; a success gives both back.
 Outcome<MembersUseCases::LoginAttempt> MembersUseCases::begin_login_attempt(
     const std::string& email, const std::string& address) {
-  std::string lower = email;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  LoginAttempt attempt{"login-account:" + token_hash(lower),
+  LoginAttempt attempt{"login-account:" + token_hash(repo::email_key(s_.db, email)),
                        "login-address:" + address_bucket(address)};
   auto by_address = attempts_.reserve(attempt.address_key, s_.config.login_failures_per_address,
                                       s_.config.login_window_seconds);

@@ -79,6 +79,50 @@ TEST_F(MembersTest, login_flood_for_one_email_answers_429) {
   EXPECT_GT(too_many, 0);
 }
 
+// PostgreSQL folds the Kelvin sign (U+212A) to "k" when it finds the account: a spelling with it
+// counts against the same account's failed logins, never a fresh counter of its own.
+TEST_F(MembersTest, failed_logins_count_for_the_account_whatever_the_spelling) {
+  auto kim = world->register_member(community, "Kim");
+  const std::string kelvin = "\xE2\x84\xAA";  // K, KELVIN SIGN
+  std::string spelling = kim.email;
+  const auto k = spelling.find('k');
+  ASSERT_NE(k, std::string::npos) << spelling;
+  spelling.replace(k, 1, kelvin);
+  int too_many = 0;
+  for (int i = 0; i < 6; ++i) {
+    const std::string& email = i % 2 == 0 ? kim.email : spelling;
+    auto r = anon().post("/v1/auth/login", {{"email", email}, {"password", "wrong-password"}});
+    if (r.status == 429) ++too_many;
+  }
+  EXPECT_GT(too_many, 0) << "six wrong passwords for one account, in two spellings";
+}
+
+// A password's length is in characters ("é" is one), and a password is not the address itself;
+// a text with an invisible spoofing character (a right-to-left override) is no display name.
+TEST_F(MembersTest, registration_refuses_short_passwords_in_characters_and_invisible_tricks) {
+  auto attempt = [&](Client client, const std::string& email, const std::string& password,
+                     const std::string& name) {
+    return client.post("/v1/auth/register", {{"email", email},
+                                             {"password", password},
+                                             {"display_name", name},
+                                             {"community_id", community}});
+  };
+  const std::string email = "mot." + unique_suffix() + "@test.maillon";
+  auto short_accents =
+      attempt(anon().wrong(), email, "ééééééééé", "Élodie");  // 9 characters, 18 bytes
+  ASSERT_EQ(short_accents.status, 400) << short_accents.body;
+  EXPECT_EQ(short_accents.json()["errors"][0]["field"], "password");
+  auto own_address = attempt(anon(), email, email, "Élodie");
+  ASSERT_EQ(own_address.status, 400) << own_address.body;
+  EXPECT_EQ(own_address.json()["errors"][0]["field"], "password");
+  auto spoofed = attempt(anon(), email, "mot-de-passe-1",
+                         "\xE2\x80\xAE"
+                         "eidolÉ");  // U+202E first
+  ASSERT_EQ(spoofed.status, 400) << spoofed.body;
+  EXPECT_EQ(spoofed.json()["errors"][0]["field"], "display_name");
+  EXPECT_EQ(attempt(anon(), email, "éééééééééé", "Élodie").status, 201);  // 10 characters
+}
+
 TEST_F(MembersTest, duplicate_email_is_409_whatever_the_case) {
   auto dan = world->register_member(community, "Dan");
   std::string upper = dan.email;

@@ -142,6 +142,26 @@ TEST_F(AccountsTest, registration_mails_a_verification_link_that_verifies_once) 
   EXPECT_EQ(events.back()["data"]["email_verified"], true);
 }
 
+// A sent mail's row keeps no text (its link's token), and an erased member's mails go with them.
+TEST_F(AccountsTest, the_queue_keeps_no_sent_mails_text_nor_an_erased_members_mails) {
+  const auto m = member("Sasha");
+  ASSERT_TRUE(smtp->wait_for(m.email, "account.verify")) << "no verification mail";
+  const auto texts = [&] {
+    pqxx::connection conn(world->database);
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params(
+        "SELECT count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE "
+        "body_text <> '' OR body_html <> '') FROM members.mail_queue "
+        "WHERE recipient = $1",
+        m.email)[0];
+  };
+  ASSERT_TRUE(eventually([&] { return texts()[0].as<long long>() >= 1; })) << m.email;
+  EXPECT_EQ(texts()[1].as<long long>(), 0) << "a sent mail kept its text";
+  auto erased = call("DELETE", "/v1/me", bearer(m.token), {{"password", kPassword}});
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  EXPECT_EQ(queued(m.email, "account.verify"), 0);
+}
+
 TEST_F(AccountsTest, a_forged_or_altered_token_verifies_nothing) {
   const auto m = member("Fausto");
   const std::string token = mailed_token(m.email, "account.verify", "/verifier");
