@@ -22,6 +22,7 @@ constexpr std::array<std::string_view, 6> kDepositStateNames = {"none",    "sent
                                                                 "refused", "voided", "posted"};
 // A loan may start earlier today: the object changes hands now.
 constexpr int64_t kLoanStartGraceS = 24 * 3600;
+constexpr int64_t kScheduleAheadMaxS = 366 * 24 * 3600;
 
 // What the ledger answers to a post when the hold is no longer pending: nothing is left to post.
 constexpr std::array<std::string_view, 4> kHoldGoneReasons = {"already-posted", "already-voided",
@@ -235,6 +236,16 @@ std::optional<DepositState> deposit_state_from_string(std::string_view text) {
   return std::nullopt;
 }
 
+FieldErrors validate_scheduled_at(int64_t scheduled_s, int64_t now_s) {
+  FieldErrors errors;
+  if (scheduled_s < now_s - kLoanStartGraceS) {
+    errors.push_back({"scheduled_at", "ne peut pas être dans le passé"});
+  } else if (scheduled_s > now_s + kScheduleAheadMaxS) {
+    errors.push_back({"scheduled_at", "au plus un an à l'avance"});
+  }
+  return errors;
+}
+
 FieldErrors validate_loan_dates(int64_t starts_at_s, int64_t due_at_s, int64_t now_s) {
   FieldErrors errors;
   if (starts_at_s <= 0) errors.push_back({"starts_at", "est obligatoire pour un prêt"});
@@ -252,7 +263,7 @@ FieldErrors validate_loan_dates(int64_t starts_at_s, int64_t due_at_s, int64_t n
 }
 
 std::string_view to_string(ExchangeOutcome outcome) {
-  constexpr std::array<std::string_view, 21> names = {"ok",
+  constexpr std::array<std::string_view, 22> names = {"ok",
                                                       "not-a-party",
                                                       "not-allowed-for-role",
                                                       "invalid-state",
@@ -272,7 +283,8 @@ std::string_view to_string(ExchangeOutcome outcome) {
                                                       "invalid-due-date",
                                                       "no-renewal-requested",
                                                       "too-early-for-no-show",
-                                                      "invalid-absent-member"};
+                                                      "invalid-absent-member",
+                                                      "meeting-already-past"};
   return names.at(static_cast<size_t>(outcome));
 }
 
@@ -821,6 +833,17 @@ ExchangeResult declare_lost(Exchange& ex, const ExchangeActor& actor, int64_t no
   return move_to(ex, actor, ExchangeState::lost, now_s, "lost", std::move(effects));
 }
 
+int64_t accepted_at_s(const Exchange& ex) {
+  // The last acceptance: one refused for want of credits went back to proposed, then again.
+  const auto last =
+      std::find_if(ex.history.rbegin(), ex.history.rend(), [](const ExchangeHistoryEntry& step) {
+        return step.state_from == ExchangeState::proposed &&
+               (step.state_to == ExchangeState::accepting ||
+                step.state_to == ExchangeState::accepted);
+      });
+  return last == ex.history.rend() ? 0 : last->at_s;
+}
+
 ExchangeResult record_no_show(Exchange& ex, const ExchangeActor& actor,
                               std::string_view absent_member_id, int64_t scheduled_s,
                               int64_t now_s) {
@@ -838,6 +861,9 @@ ExchangeResult record_no_show(Exchange& ex, const ExchangeActor& actor,
   if (scheduled_s <= 0 || now_s < scheduled_s) {
     return refuse(ex, ExchangeOutcome::too_early_for_no_show);
   }
+  // Only a meeting agreed before its time can be missed: a proposal back-dated, or accepted once
+  // its time had passed, would let the proposer blame the other party the moment they accept.
+  if (accepted_at_s(ex) > scheduled_s) return refuse(ex, ExchangeOutcome::meeting_already_past);
   std::vector<ExchangeEffect> effects = cancel_effects(ex);
   ex.no_show_member_id = std::string(absent_member_id);
   ex.reason = "no-show";

@@ -162,6 +162,11 @@ struct ExchangeProposal {
 // A loan's dates at `now_s`: both given, the due date after the start, neither in the past
 // (a start earlier today is allowed: the object changes hands now).
 FieldErrors validate_loan_dates(int64_t starts_at_s, int64_t due_at_s, int64_t now_s);
+// A proposal's scheduled_at: not more than a day in the past (a desk recording what was done this
+// morning), not more than a year ahead.
+FieldErrors validate_scheduled_at(int64_t scheduled_s, int64_t now_s);
+// When the exchange was last accepted (0: never).
+int64_t accepted_at_s(const Exchange& ex);
 
 // Field errors in French; an empty list means open_exchange may be called.
 FieldErrors validate_proposal(const ExchangeProposal& proposal);
@@ -214,7 +219,8 @@ enum class ExchangeOutcome {
   invalid_due_date,       // 422: a renewal's due date not after the current one
   no_renewal_requested,   // 409: accepting a renewal nobody asked for
   too_early_for_no_show,  // 409: a no-show before the scheduled time
-  invalid_absent_member_no_show  // 422: the no-show names someone who is not the other party
+  invalid_absent_member_no_show,  // 422: the no-show names someone who is not the other party
+  meeting_already_past            // 409: a no-show of a meeting accepted after its time
 };
 
 std::string_view to_string(ExchangeOutcome outcome);

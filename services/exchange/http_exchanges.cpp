@@ -327,7 +327,7 @@ class ExchangeApi : public std::enable_shared_from_this<ExchangeApi>, ServiceApi
     if (!reader.has("body"))
       reader.add_error("body", message(ExchangeRefusal::message_body_missing));
     const std::string text = free_text(reader, "body", static_cast<size_t>(kMessageCodePointsMax));
-    if (reader.errors().empty() && text.empty())
+    if (reader.errors().empty() && text.find_first_not_of(" \t\r\n") == std::string::npos)
       reader.add_error("body", message(ExchangeRefusal::message_body_empty));
     reader.finish();
     return json_response(201, value_of(uc_.post_message(who, r.param("id"), text)));

@@ -55,6 +55,10 @@ constexpr MessageRow<ExchangeOutcome> kOutcomes[] = {
     {ExchangeOutcome::invalid_absent_member_no_show,
      {422, "invalid-absent-member",
       "Le membre absent doit être l'autre partie (ou l'une des deux pour le personnel)."}},
+    {ExchangeOutcome::meeting_already_past,
+     {409, "meeting-already-past",
+      "Le rendez-vous était déjà passé quand l'échange a été accepté : aucune absence ne peut "
+      "être constatée."}},
 };
 
 constexpr MessageRow<ExchangeRefusal> kRefusals[] = {

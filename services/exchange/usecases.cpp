@@ -302,7 +302,8 @@ Refusal loan_terms(pqxx::work& tx, const ProposalInput& in, const Parties& p, co
     if (!in.given_offer_id) return {ExchangeRefusal::given_offer_required, {}};
     auto given = repo::find_listing(tx, *in.given_offer_id);
     if (!given || given->side != "offer" || given->member_id != who.member_id ||
-        given->status != "active" || given->id == p.offer->id) {
+        given->status != "active" || given->id == p.offer->id ||
+        parse_listing_mode(given->mode.value_or("")) != ListingMode::swap) {
       return {ExchangeRefusal::given_offer_invalid, {}};
     }
     proposal.given_offer_id = given->id;
@@ -372,6 +373,15 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
         return refused<ExchangeView>(refusal);
       }
       proposal.due_at_s = due_on_open_day(tx, *site, proposal.due_at_s);
+    }
+    if (in.scheduled_at) {  // the parser refused any text that is not a date
+      FieldErrors errors =
+          validate_scheduled_at(parse_rfc3339_s(*in.scheduled_at).value_or(0), w_->now_s());
+      if (!errors.empty()) {
+        auto answer = refused<ExchangeView>(ExchangeRefusal::proposal_invalid);
+        answer.errors = std::move(errors);
+        return answer;
+      }
     }
     if (FieldErrors errors = validate_proposal(proposal); !errors.empty()) {
       auto answer = refused<ExchangeView>(ExchangeRefusal::proposal_invalid);

@@ -163,19 +163,24 @@ TEST_F(E2eServicesTest, a_no_show_lowers_the_absent_members_match_score) {
   })) << "the request never matched both offers alike: "
       << before[absent_offer] << ", " << before[steady_offer];
 
-  // A gardening hour agreed for an hour ago: the host records that the member never came.
+  // A gardening hour agreed for five seconds from now: once the time has passed, the host
+  // records that the member never came (409 too-early-for-no-show until then).
   Json garden = service_offer(10);
   garden["category"] = "jardinage";
   garden["title"] = "Taille de haie";
   const std::string garden_offer = posted(host, "/v1/offers", garden);
-  const std::string at = format_rfc3339(std::time(nullptr) - kHourS);
+  const std::string at = format_rfc3339(std::time(nullptr) + 5);
   auto agreed = propose(absent, {{"offer_id", garden_offer}, {"scheduled_at", at}});
   ASSERT_EQ(agreed.status, 201) << agreed.body;
   const std::string missed = agreed.json()["id"];
   ASSERT_EQ(act(host, missed, "accept").status, 202);
   ASSERT_TRUE(state_becomes(host, missed, "accepted"));
-  auto recorded = unless_busy([&] {
-    return as(host).post("/v1/exchanges/" + missed + "/no-show", {{"member_id", absent.id}});
+  HttpResult recorded;
+  poll_until([&] {
+    recorded = unless_busy([&] {
+      return as(host).post("/v1/exchanges/" + missed + "/no-show", {{"member_id", absent.id}});
+    });
+    return recorded.status != 409;
   });
   ASSERT_EQ(recorded.status, 200) << recorded.body;
 

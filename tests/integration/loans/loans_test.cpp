@@ -356,6 +356,12 @@ TEST_F(LoansTest, a_no_show_recorded_after_the_time_cancels_and_counts_against_t
                {"location", {{"lat", 50.63}, {"lon", 3.07}}}};
   const std::string offer_id =
       Client(offers->url(), provider.token).post("/v1/offers", body).json()["id"];
+  // Not back-dated beyond a day, not more than a year ahead.
+  for (const int64_t from_now : {-2 * 24 * kHourS, 400 * 24 * kHourS}) {
+    auto refused = propose(receiver, {{"offer_id", offer_id}, {"scheduled_at", at(from_now)}});
+    ASSERT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(refused.json()["errors"][0]["field"], "scheduled_at");
+  }
   auto created = propose(receiver, {{"offer_id", offer_id}, {"scheduled_at", at(kHourS)}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.json()["id"], path = "/v1/exchanges/" + id + "/no-show";

@@ -119,20 +119,59 @@ TEST(LoanFlow, a_refused_deposit_cancels_the_loan_and_voids_the_cost) {
 }
 
 TEST(NoShow, only_after_the_time_against_the_other_party_and_it_counts_against_them) {
-  Exchange ex = accepted(60);
-  EXPECT_EQ(record_no_show(ex, provider(), "receiver-1", kT0 + kHour, kT0).outcome,
+  Exchange ex = accepted(60);  // accepted at kT0 + 1 h, for a meeting at kT0 + 2 h
+  const int64_t meeting = kT0 + 2 * kHour, later = kT0 + 3 * kHour;
+  EXPECT_EQ(record_no_show(ex, provider(), "receiver-1", meeting, meeting - 1).outcome,
             ExchangeOutcome::too_early_for_no_show);
-  EXPECT_EQ(record_no_show(ex, provider(), "provider-1", kT0, kT0 + kHour).outcome,
+  EXPECT_EQ(record_no_show(ex, provider(), "provider-1", meeting, later).outcome,
             ExchangeOutcome::invalid_absent_member_no_show);
-  EXPECT_EQ(record_no_show(ex, stranger(), "receiver-1", kT0, kT0 + kHour).outcome,
+  EXPECT_EQ(record_no_show(ex, stranger(), "receiver-1", meeting, later).outcome,
             ExchangeOutcome::not_a_party);
-  ExchangeResult recorded = record_no_show(ex, provider(), "receiver-1", kT0, kT0 + kHour);
+  ExchangeResult recorded = record_no_show(ex, provider(), "receiver-1", meeting, later);
   ASSERT_TRUE(recorded.ok());
   EXPECT_EQ(recorded.state, ExchangeState::cancelled);
   const auto deltas = reliability_deltas(ex);
   ASSERT_EQ(deltas.size(), 1u);
   EXPECT_EQ(deltas[0].member_id, "receiver-1");
   EXPECT_EQ(deltas[0].counts.no_show, 1);
+}
+
+// A meeting whose time had passed when the other party accepted was never agreed in time: the
+// proposer cannot back-date it and blame the other party the moment they accept.
+TEST(NoShow, not_for_a_meeting_already_past_when_the_exchange_was_accepted) {
+  Exchange ex = accepted(60);  // accepted at kT0 + 1 h
+  for (const int64_t meeting : {kT0 - 365 * kDay, kT0, kT0 + kHour - 1}) {
+    EXPECT_EQ(record_no_show(ex, receiver(), "provider-1", meeting, kT0 + 3 * kHour).outcome,
+              ExchangeOutcome::meeting_already_past);
+  }
+  EXPECT_EQ(ex.state, ExchangeState::accepted);
+  EXPECT_TRUE(reliability_deltas(ex).empty());
+  // A meeting at the very second of the acceptance still counts.
+  EXPECT_TRUE(record_no_show(ex, receiver(), "provider-1", kT0 + kHour, kT0 + 3 * kHour).ok());
+}
+
+TEST(NoShow, the_last_acceptance_counts_when_a_first_one_found_no_credits) {
+  Exchange ex = accepting(60);  // accepted at kT0 + 1 h, then refused by the ledger
+  apply_ledger_rejected(ex, current_transfer_id(ex), "insufficient-credits", kT0 + kHour + 10);
+  ASSERT_EQ(ex.state, ExchangeState::proposed);
+  accept_exchange(ex, provider(), CommunityPolicy{}, kT0 + 5 * kHour);
+  apply_ledger_held(ex, current_transfer_id(ex), kT0 + 5 * kHour + 1);
+  ASSERT_EQ(ex.state, ExchangeState::accepted);
+  EXPECT_EQ(accepted_at_s(ex), kT0 + 5 * kHour);
+  EXPECT_EQ(record_no_show(ex, receiver(), "provider-1", kT0 + 2 * kHour, kT0 + 6 * kHour).outcome,
+            ExchangeOutcome::meeting_already_past);
+}
+
+TEST(ScheduledAt, from_a_day_ago_to_a_year_ahead) {
+  EXPECT_TRUE(validate_scheduled_at(kT0, kT0).empty());
+  EXPECT_TRUE(validate_scheduled_at(kT0 - kDay, kT0).empty());  // done this morning, at the desk
+  EXPECT_TRUE(validate_scheduled_at(kT0 + 366 * kDay, kT0).empty());
+  ASSERT_EQ(validate_scheduled_at(kT0 - kDay - 1, kT0).size(), 1u);
+  EXPECT_EQ(validate_scheduled_at(kT0 - kDay - 1, kT0)[0].field, "scheduled_at");
+  EXPECT_EQ(validate_scheduled_at(kT0 - 6 * 365 * kDay, kT0)[0].message,
+            "ne peut pas être dans le passé");
+  EXPECT_EQ(validate_scheduled_at(kT0 + 366 * kDay + 1, kT0)[0].message,
+            "au plus un an à l'avance");
 }
 
 }  // namespace
