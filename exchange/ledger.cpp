@@ -3,6 +3,7 @@
 #include "exchange/ledger.hpp"
 
 #include "exchange/invariant.hpp"
+#include "exchange/listing.hpp"
 
 namespace maillon {
 namespace {
@@ -24,7 +25,8 @@ LedgerOutcome validate_request(const TransferRequest& request) {
       (request.timeout_s > 0 && !request.pending)) {
     return LedgerOutcome::invalid_timeout;
   }
-  if (request.memo.size() > kTransferMemoBytesMax || has_nul(request.memo)) {
+  const auto memo_chars = utf8_code_points(request.memo);
+  if (!memo_chars || *memo_chars > kTransferMemoCharsMax || has_nul(request.memo)) {
     return LedgerOutcome::invalid_memo;
   }
   if (request.ref.size() > kTransferRefBytesMax || has_nul(request.ref)) {

@@ -24,7 +24,7 @@ using TransferId = std::string;
 inline constexpr int64_t kTransferMinutesMax = 60'000;              // 1000 h, as the policy bound
 inline constexpr int64_t kTransferTimeoutSMax = 366LL * 24 * 3600;  // a hold lasts a year at most
 inline constexpr std::size_t kLedgerIdBytesMax = 64;
-inline constexpr std::size_t kTransferMemoBytesMax = 500;
+inline constexpr std::size_t kTransferMemoCharsMax = 500;  // characters, not bytes
 inline constexpr std::size_t kTransferRefBytesMax = 128;
 inline constexpr std::size_t kLedgerExpireBatchMax = 1000;  // holds expired by one expire() call
 

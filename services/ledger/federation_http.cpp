@@ -152,7 +152,7 @@ DirectTransfer parse_direct_transfer(const Json& body) {
   in.payee_community_id = lower_case(r.required_uuid("payee_community_id"));
   in.to_member_id = lower_case(r.required_uuid("to_member_id"));
   in.minutes = r.required_integer("minutes", 1, kTransferMinutesMax);
-  in.memo = r.text("memo", kTransferMemoBytesMax).value_or("");
+  in.memo = r.text("memo", kTransferMemoCharsMax).value_or("");
   r.finish();
   return in;
 }

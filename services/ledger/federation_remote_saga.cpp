@@ -135,7 +135,15 @@ Asked read_asked(const Link& link, const Json& p, int64_t now_us) {
   t.minutes = integer("minutes");
   t.partner_minutes = integer("partner_minutes");
   t.state = "held";
-  t.memo = text("memo").substr(0, kTransferMemoBytesMax);
+  t.memo = text("memo");
+  // At most kTransferMemoCharsMax characters, cut between two (a partner checked it already).
+  for (std::size_t at = 0, chars = 0; at < t.memo.size(); ++at) {
+    if ((static_cast<unsigned char>(t.memo[at]) & 0xC0) != 0x80 &&
+        ++chars > kTransferMemoCharsMax) {
+      t.memo.resize(at);
+      break;
+    }
+  }
   t.deadline_us = integer("deadline_us");
   t.created_at_us = now_us;
   a.valid = valid_saga_id(t.id) && is_uuid(t.payer_member_id) && is_uuid(t.payee_member_id) &&

@@ -44,7 +44,7 @@ TransferBody parse_transfer(const Json& j) {
   in.id = r.required_uuid("id");
   in.to_member_id = r.required_uuid("to_member_id");
   in.minutes = r.required_integer("minutes", 1, kTransferMinutesMax);
-  in.memo = r.text("memo", kTransferMemoBytesMax).value_or("");
+  in.memo = r.text("memo", kTransferMemoCharsMax).value_or("");
   in.from_member_id = r.uuid("from_member_id");
   in.pending = r.boolean("pending").value_or(false);
   in.timeout_s = r.integer("timeout_s", 0, kTransferTimeoutSMax).value_or(0);

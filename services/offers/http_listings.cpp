@@ -108,7 +108,10 @@ ListQuery parse_list_query(const Request& r, const Identity& who, const Category
   q.limit = page.limit + 1;  // one more tells whether there is a next page
   read_cursor(page, q, errors);
   if (auto text = r.query_value("q"); text && !text->empty()) {
-    if (utf8_code_points(*text).value_or(kSearchTextCodePointsMax + 1) > kSearchTextCodePointsMax) {
+    const auto characters = utf8_code_points(*text);
+    if (!characters) {
+      errors.push_back(field_error(ListingCode::search_text_not_utf8));
+    } else if (*characters > kSearchTextCodePointsMax) {
       errors.push_back(field_error(ListingCode::search_text_too_long));
     }
     q.text = text;

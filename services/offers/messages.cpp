@@ -62,6 +62,7 @@ constexpr MessageRow<ListingCode> kMessages[] = {
      query_row("mode", "doit valoir « give », « lend », « swap » ou « service »")},
     {C::invalid_cursor, query_row("cursor", "curseur inconnu ou altéré")},
     {C::search_text_too_long, query_row("q", "au plus 200 caractères")},
+    {C::search_text_not_utf8, query_row("q", "doit être un texte UTF-8 valide")},
     {C::unknown_category, query_row("category", "catégorie inconnue")},
 };
 

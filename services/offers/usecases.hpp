@@ -47,6 +47,7 @@ enum class ListingCode {
   invalid_mode_filter,
   invalid_cursor,
   search_text_too_long,
+  search_text_not_utf8,
   unknown_category,
 };
 inline constexpr ListingCode kListingCodeLast = ListingCode::unknown_category;

@@ -304,6 +304,10 @@ TEST_F(ListingsTest, french_search_ignores_accents_case_and_inflection) {
   EXPECT_EQ(search("v%C3%A9lo"), std::vector<std::string>{bike});
   EXPECT_EQ(search("bicyclettes"), std::vector<std::string>{bike});
   EXPECT_TRUE(search("tondeuse").empty());
+  // Bytes that are no UTF-8 text are said so, not taken for a text too long.
+  auto garbled = on_offers(alice).wrong().get("/v1/offers?q=%FF%FE");
+  ASSERT_EQ(garbled.status, 400) << garbled.body;
+  EXPECT_EQ(garbled.json()["errors"][0]["message"], "doit être un texte UTF-8 valide");
 }
 
 TEST_F(ListingsTest, filters_category_with_descendants_kind_mode_site_and_member) {

@@ -172,6 +172,26 @@ TEST_F(LedgerTrust, ledger_answers_a_replay_its_rules_would_now_refuse_with_the_
   EXPECT_EQ(account(payer.id)["available_minutes"], -200);
 }
 
+// A UUID is one id whatever the case of its letters: a retry in upper case (or a payee named so)
+// finds the first transfer and moves nothing again.
+TEST_F(LedgerTrust, ledger_takes_an_id_in_upper_case_for_the_same_transfer) {
+  const MemberInfo& payer = member(3);
+  const int64_t before = balance(payer.id);
+  Json body = transfer_to(member(1).id, 1);
+  const auto first = as(payer).post("/v1/ledger/transfers", body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::string upper_id = body["id"], upper_payee = body["to_member_id"];
+  for (std::string* text : {&upper_id, &upper_payee}) {
+    for (char& c : *text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  body["id"] = upper_id;
+  body["to_member_id"] = upper_payee;
+  const auto again = as(payer).post("/v1/ledger/transfers", body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["id"], first.json()["id"]);
+  EXPECT_EQ(balance(payer.id), before - 1);
+}
+
 // --- Ids the system mints cannot be squatted ------------------------------------------------
 
 TEST_F(LedgerTrust, ledger_pays_a_bonus_whose_old_id_a_client_took_first) {

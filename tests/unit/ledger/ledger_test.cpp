@@ -135,12 +135,25 @@ TEST(Ledger, ledger_refuses_an_unknown_account) {
             LedgerOutcome::account_not_found);
 }
 
+// The memo's bound is in characters, as the API says: 500 "é" (1,000 bytes) are a memo, 501 not.
+TEST(Ledger, a_memo_is_bounded_in_characters_not_bytes) {
+  Ledger ledger = community_ledger();
+  std::string accents;
+  for (std::size_t i = 0; i < kTransferMemoCharsMax; ++i) accents += "é";
+  TransferRequest full = payment("t1", kCommunity, "bob", 10);
+  full.memo = accents;
+  EXPECT_EQ(ledger.create(full, kStartUs).outcome, LedgerOutcome::ok);
+  TransferRequest over = payment("t2", kCommunity, "bob", 10);
+  over.memo = accents + "é";
+  EXPECT_EQ(ledger.create(over, kStartUs).outcome, LedgerOutcome::invalid_memo);
+}
+
 TEST(Ledger, ledger_refuses_malformed_ids_timeouts_memos_and_refs) {
   Ledger ledger = community_ledger();
   TransferRequest timeout_on_immediate = payment("t1", kCommunity, "bob", 10);
   timeout_on_immediate.timeout_s = 60;
   TransferRequest long_memo = payment("t1", kCommunity, "bob", 10);
-  long_memo.memo.assign(kTransferMemoBytesMax + 1, 'm');
+  long_memo.memo.assign(kTransferMemoCharsMax + 1, 'm');
   TransferRequest long_ref = payment("t1", kCommunity, "bob", 10);
   long_ref.ref.assign(kTransferRefBytesMax + 1, 'r');
 
