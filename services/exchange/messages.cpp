@@ -16,7 +16,9 @@ constexpr std::string_view kPartyToExchange =
 constexpr MessageRow<ExchangeOutcome> kOutcomes[] = {
     {ExchangeOutcome::not_a_party, {404, "not-found", kNotFound}},
     {ExchangeOutcome::not_allowed_for_role,
-     {403, "forbidden", "Cette action revient à l'autre partie ou au personnel du site."}},
+     {403, "forbidden",
+      "Votre place dans cet échange ne permet pas cette action : selon l'action, elle revient "
+      "à l'autre partie, à l'une des deux, ou au personnel du site."}},
     {ExchangeOutcome::invalid_state,
      {409, "invalid-state", "L'échange n'est pas dans un état qui permet cette action."}},
     {ExchangeOutcome::already_confirmed,
