@@ -134,8 +134,12 @@ ExchangeRefusal borrow_refusal(pqxx::work& tx, const std::string& offer_id,
     return ready->member_id == receiver_id ? ExchangeRefusal::none
                                            : ExchangeRefusal::held_for_another;
   }
-  // A queue still waiting for the object's return: it goes to the queue's first, in order.
-  return has_holds(tx, offer_id) ? ExchangeRefusal::held_for_another : ExchangeRefusal::none;
+  // A queue still waiting for the object's return: it goes to the queue's first, in order, once
+  // back; the first is told so rather than that the object waits for someone else.
+  const auto first = holds_repo::queue(tx, offer_id, 1);
+  if (first.empty()) return ExchangeRefusal::none;
+  return first.front().member_id == receiver_id ? ExchangeRefusal::first_in_queue
+                                                : ExchangeRefusal::held_for_another;
 }
 
 void link_hold_to_proposal(pqxx::work& tx, const std::string& offer_id,

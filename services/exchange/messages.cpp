@@ -156,6 +156,10 @@ constexpr MessageRow<ExchangeRefusal> kRefusals[] = {
      {409, "held-for-another",
       "Cet objet est mis de côté pour le premier membre de sa file d'attente : lui seul peut "
       "l'emprunter jusqu'à la fin de son délai de retrait. Rejoignez la file pour être prévenu."}},
+    {ExchangeRefusal::first_in_queue,
+     {409, "held-for-another",
+      "Vous êtes le premier de la file d'attente de cet objet : il vous sera réservé dès son "
+      "retour, et vous serez prévenu pour l'emprunter."}},
     {ExchangeRefusal::renewal_hold_queue,
      {409, "hold-queue",
       "Un autre membre attend cet objet : le prêt ne peut pas être prolongé. Merci de le rendre "

@@ -70,6 +70,7 @@ enum class ExchangeRefusal {
   calendar_token_invalid,  // a feed token unknown or revoked
   // Holds (holds.hpp).
   held_for_another,    // the object waits for the first of its queue (pick-up window)
+  first_in_queue,      // held_for_another, told to that first member while the object is out
   renewal_hold_queue,  // a renewal while another member holds the object
   hold_not_lendable,   // a hold on an offer that is not a loan
   hold_own_object,     // a hold on the caller's own object

@@ -113,6 +113,13 @@ TEST_F(HoldsTest, the_queue_is_fair_and_the_first_alone_borrows_during_the_pick_
   auto jump = ex(second).post("/v1/exchanges", loan_body(offer_id, 3 * kDayS, 4 * kDayS));
   EXPECT_EQ(jump.status, 409) << jump.body;
   EXPECT_EQ(jump.json()["code"], "held-for-another");
+  // The first of the queue is told their place, not that the object waits for someone else.
+  auto own_turn = ex(first).post("/v1/exchanges", loan_body(offer_id, 3 * kDayS, 4 * kDayS));
+  EXPECT_EQ(own_turn.status, 409) << own_turn.body;
+  EXPECT_EQ(own_turn.json()["code"], "held-for-another");
+  EXPECT_NE(own_turn.json().value("detail", "").find("Vous êtes le premier"), std::string::npos)
+      << own_turn.body;
+  EXPECT_EQ(jump.json().value("detail", "").find("Vous êtes le premier"), std::string::npos);
 
   // Back: the first is told and has the pick-up window; the second still waits.
   return_both(owner, borrower, loan);
