@@ -42,11 +42,6 @@ constexpr std::size_t kUserAgentMax = 200;
   throw Refusal{code, 0};
 }
 
-std::string lowercase_ascii(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 // MAILLON_PUBLIC_URL: where the web pages of the links live (read once).
 const std::string& public_url() {
   static const std::string url = [] {

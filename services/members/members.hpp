@@ -1,6 +1,7 @@
 // The members service: communities, sites, members, roles and sessions.
 #pragma once
 
+#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,12 @@ struct ProfilePatch {
 // Request bodies → inputs. Each throws a 400 ApiError listing every bad field; no I/O, so the
 // fuzz target feeds them raw bytes.
 inline constexpr std::size_t kPasswordMinLength = 10;
+
+// Letters A-Z in lower case, nothing else changed: how the service compares ASCII addresses.
+inline std::string lowercase_ascii(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
 inline constexpr std::size_t kPasswordMaxLength = 128;
 RegisterInput parse_register(std::string_view body);
 LoginInput parse_login(std::string_view body);

@@ -55,11 +55,7 @@ std::optional<MemberRow> find_member(pqxx::work& tx, const std::string& id) {
 std::string email_key(Db& db, const std::string& email) {
   const bool ascii = std::all_of(email.begin(), email.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) {
-    std::string folded = email;
-    for (auto& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return folded;
-  }
+  if (ascii) return lowercase_ascii(email);
   return read_only(db, [&](pqxx::transaction_base& tx) {
     return std::string(exec_cached(tx, kFoldEmail, email)[0][0].c_str());
   });

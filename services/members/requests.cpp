@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "exchange/listing.hpp"
 #include "services/common/json_body.hpp"
 #include "services/common/policy_json.hpp"
 #include "services/members/members.hpp"
@@ -20,19 +21,6 @@ std::optional<Position> read_position(BodyReader& r, std::string_view field) {
   auto p = r.location(field);
   if (!p) return std::nullopt;
   return Position{p->lat, p->lon};
-}
-
-// Characters of a valid UTF-8 text (the JSON parser refused any other): its non-continuation
-// bytes.
-std::size_t characters(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-std::string folded(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 std::string trimmed(std::string s) {
@@ -74,7 +62,8 @@ std::string read_new_password(BodyReader& r, std::string_view field) {
   std::string password = r.required_text(field, kPasswordMaxLength);
   // In characters, as the message says ("ééééé" is 5, not 10); not a second error on a password
   // already refused (too long, not a text).
-  if (r.errors().size() == errors_before && characters(password) < kPasswordMinLength) {
+  if (r.errors().size() == errors_before &&
+      utf8_code_points(password).value_or(password.size()) < kPasswordMinLength) {
     r.add_error(std::string(field),
                 "au moins " + std::to_string(kPasswordMinLength) + " caractères");
   }
@@ -88,7 +77,7 @@ RegisterInput parse_register(std::string_view body) {
         RegisterInput in;
         in.email = read_email(r);
         in.password = read_new_password(r, "password");
-        if (!in.password.empty() && folded(in.password) == folded(in.email))
+        if (!in.password.empty() && lowercase_ascii(in.password) == lowercase_ascii(in.email))
           r.add_error("password", "ne doit pas être votre adresse e-mail");
         in.display_name = trimmed(r.required_text("display_name", kNameMax));
         if (r.has("display_name")) check_display_name(r, in.display_name);

@@ -444,38 +444,32 @@ int main() {
   // Transfers per second of ours and of the anchor, over kRounds slices taken in turns.
   // MAILLON_BENCH_ONLY=<text>: only the lines whose name contains it (e.g. "single").
   const char* only = std::getenv("MAILLON_BENCH_ONLY");
-  const auto in_turns = [&](const char* name, auto run, const AccountPicker& picker) {
+  // `anchor` measures the line's anchor: the naive ledger, or a ceiling for the single lines.
+  const auto in_turns = [&](const char* name, auto run, const AccountPicker& picker, auto anchor) {
     if (only != nullptr && std::string_view(name).find(only) == std::string_view::npos) return;
     warm_identities(port, token, members);
     double ours_sum = 0, anchor_sum = 0;
     // MAILLON_BENCH_OURS_ONLY=1: ours alone, for a profiler (the line's anchor then reads 0).
     const bool ours_only = std::getenv("MAILLON_BENCH_OURS_ONLY") != nullptr;
     for (int round = 0; round < kRounds; ++round) {
-      if (!ours_only) anchor_sum += naive_tps(world.database, picker);
+      if (!ours_only) anchor_sum += anchor();
       ours_sum += ours(run, picker);
     }
     print(name, ours_sum / kRounds, anchor_sum / kRounds);
   };
-  in_turns("ledger.uniform", ours_batch_tps, uniform);
-  in_turns("ledger.hot", ours_batch_tps, hot);
-  in_turns("ledger.uniform_single", ours_single_tps, uniform);
-  in_turns("ledger.hot_single", ours_single_tps, hot);
+  const auto naive = [&](const AccountPicker& picker) {
+    return [&world, at = &picker] { return naive_tps(world.database, *at); };
+  };
+  in_turns("ledger.uniform", ours_batch_tps, uniform, naive(uniform));
+  in_turns("ledger.hot", ours_batch_tps, hot, naive(hot));
+  in_turns("ledger.uniform_single", ours_single_tps, uniform, naive(uniform));
+  in_turns("ledger.hot_single", ours_single_tps, hot, naive(hot));
   // How near the single lines come to what the same clients get from requests that do less: the
   // framework's empty /healthz, and an account read through the transfer's own door (session,
-  // acting for the member, two rows read). Ours uniform single against each, in turns as above.
-  const auto ceiling_in_turns = [&](const char* name, auto ceiling) {
-    if (only != nullptr && std::string_view(name).find(only) == std::string_view::npos) return;
-    warm_identities(port, token, members);
-    double ours_sum = 0, ceiling_sum = 0;
-    for (int round = 0; round < kRounds; ++round) {
-      ceiling_sum += ceiling();
-      ours_sum += ours(ours_single_tps, uniform);
-    }
-    print(name, ours_sum / kRounds, ceiling_sum / kRounds);
-  };
-  ceiling_in_turns("ledger.single_ceiling", [&] { return healthz_rps(port); });
-  ceiling_in_turns("ledger.single_read_ceiling",
-                   [&] { return account_read_rps(port, token, members, uniform); });
+  // acting for the member, two rows read).
+  in_turns("ledger.single_ceiling", ours_single_tps, uniform, [&] { return healthz_rps(port); });
+  in_turns("ledger.single_read_ceiling", ours_single_tps, uniform,
+           [&] { return account_read_rps(port, token, members, uniform); });
   if (only == nullptr) std::printf("BENCH ledger.pgbench_tpcb tps=%.0f\n", pgbench_tps());
   return 0;
 }
