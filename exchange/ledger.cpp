@@ -120,7 +120,9 @@ TransferResult Ledger::create(const TransferRequest& request, int64_t now_us) {
 TransferResult Ledger::create_checked(const TransferRequest& request, int64_t now_us) {
   const Account* from = find_account(request.from_account_id);
   const Account* to = find_account(request.to_account_id);
-  if (from == nullptr || to == nullptr) return {LedgerOutcome::account_not_found, std::nullopt};
+  // Credits sent to an erased member would be lost to the community.
+  if (from == nullptr || to == nullptr || to->closed)
+    return {LedgerOutcome::account_not_found, std::nullopt};
   const int64_t amount_minutes = request.amount_minutes;
   if (!from->community && debit_exposure_minutes(*from) - amount_minutes < policy_.min_balance) {
     return {LedgerOutcome::insufficient_credits, std::nullopt};

@@ -36,6 +36,8 @@ struct Account {
   int64_t balance_minutes = 0;
   int64_t pending_debit_minutes = 0;
   int64_t pending_credit_minutes = 0;
+  // An erased member's account: kept for the history, takes no new transfer to it.
+  bool closed = false;
   int64_t available_minutes() const { return balance_minutes - pending_debit_minutes; }
   bool operator==(const Account&) const = default;
 };

@@ -52,10 +52,43 @@ Json time_or_null(int64_t at_us) {
 
 }  // namespace
 
+bool is_grant(const TransferRequest& request) {
+  return request.kind == TransferKind::manual && member_of_account(request.from_account_id).empty();
+}
+
 bool needs_review(const TransferRequest& request, const CommunityPolicy& policy) {
-  return request.kind == TransferKind::manual &&
-         member_of_account(request.from_account_id).empty() &&
-         request.amount_minutes > policy.grant_review_minutes;
+  return is_grant(request) && request.amount_minutes > policy.grant_review_minutes;
+}
+
+bool day_needs_review(const repo::GrantedSince& granted, int64_t amount_minutes,
+                      const CommunityPolicy& policy) {
+  return granted.to_account_minutes + amount_minutes > policy.grant_review_minutes ||
+         granted.total_minutes + amount_minutes >
+             kUnreviewedGrantsDayFactor * policy.grant_review_minutes;
+}
+
+bool count_unreviewed_grant(Db& db, const Identity& who, const TransferRequest& request,
+                            const CommunityPolicy& policy, int64_t now_us) {
+  return db.transact([&](pqxx::work& tx) {
+    const std::string requested_by = who.actor_id();
+    repo::lock_grant_requester(tx, who.community_id, requested_by);
+    if (const auto counted = repo::find_unreviewed_grant(tx, request.id)) {
+      return counted->to_account_id == request.to_account_id &&
+             counted->amount_minutes == request.amount_minutes;
+    }
+    const repo::GrantedSince granted =
+        repo::granted_since(tx, who.community_id, requested_by, request.to_account_id,
+                            now_us - kUnreviewedGrantsWindowUs);
+    if (day_needs_review(granted, request.amount_minutes, policy)) return false;
+    repo::insert_unreviewed_grant(tx, {request.id, who.community_id, requested_by,
+                                       request.to_account_id, request.amount_minutes, now_us});
+    return true;
+  });
+}
+
+void uncount_refused_grants(Db& db, const std::vector<TransferId>& ids) {
+  if (ids.empty()) return;
+  db.transact([&](pqxx::work& tx) { repo::forget_unreviewed_grants(tx, ids); });
 }
 
 GrantAsked ask_grant(Db& db, const Identity& who, const TransferRequest& request, int64_t now_us) {
@@ -68,7 +101,8 @@ GrantAsked ask_grant(Db& db, const Identity& who, const TransferRequest& request
     }
     // Refused now rather than at approval: a review nobody could ever post is noise on the desk.
     const auto to = repo::find_account(tx, request.to_account_id);
-    if (!to || to->account.community || to->community_id != who.community_id) {
+    if (!to || to->account.community || to->community_id != who.community_id ||
+        !to->pseudonym.empty()) {
       return {std::nullopt, {LedgerOutcome::account_not_found, std::nullopt}};
     }
     const repo::GrantRow asked = review_of(who, request, now_us);

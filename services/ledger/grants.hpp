@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "exchange/ledger.hpp"
 #include "exchange/policy.hpp"
@@ -15,8 +16,27 @@
 
 namespace maillon::ledger {  // Db and Identity: declared by usecases.hpp
 
-// Whether an authorised request is a grant that must wait for a second pair of eyes.
+// A grant: staff in their own name, from the community's account (kind manual).
+bool is_grant(const TransferRequest& request);
+// Whether an authorised request is a grant that must wait for a second pair of eyes on its own.
 bool needs_review(const TransferRequest& request, const CommunityPolicy& policy);
+
+// The four eyes over a day: what one staff member may grant without review within 24 hours is
+// the policy's grant_review_minutes to any one member, and kUnreviewedGrantsDayFactor times it in
+// all. Otherwise a large grant split into small ones, to one member or to accomplices, would
+// never be seen by a second pair of eyes.
+inline constexpr int64_t kUnreviewedGrantsWindowUs = int64_t{24} * 3600 * 1000000;
+inline constexpr int64_t kUnreviewedGrantsDayFactor = 10;
+bool day_needs_review(const repo::GrantedSince& granted, int64_t amount_minutes,
+                      const CommunityPolicy& policy);
+// Counts a grant that needs no review on its own against its requester's day, under a lock on
+// the requester (so that concurrent grants are counted one after the other): true when it may
+// go to the writer, false when it must wait for review. A replay of a grant counted already goes
+// on without counting again when it names the same member and amount, else waits for review.
+bool count_unreviewed_grant(Db& db, const Identity& who, const TransferRequest& request,
+                            const CommunityPolicy& policy, int64_t now_us);
+// Grants the writer refused (ids), counted by count_unreviewed_grant: no longer counted.
+void uncount_refused_grants(Db& db, const std::vector<TransferId>& ids);
 
 // What asking for a large grant gives: the review waiting (new, or the same request again), or,
 // when its id names a transfer already (the grant was approved since), the answer a replay of

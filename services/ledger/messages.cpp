@@ -69,6 +69,7 @@ constexpr MessageRow<LedgerRefusal> kRefusals[] = {
       "Seul le personnel d'un site du demandeur, ou un administrateur, approuve ce crédit."}},
     {LedgerRefusal::role_forbidden, {403, "forbidden", "Votre rôle ne permet pas cette action."}},
     {LedgerRefusal::account_not_found, {404, "not-found", "Compte introuvable."}},
+    {LedgerRefusal::community_not_found, {404, "not-found", "Communauté introuvable."}},
     {LedgerRefusal::body_not_object, invalid_transfer("body", "objet JSON attendu")},
     {LedgerRefusal::timeout_without_hold,
      invalid_transfer("timeout_s", "un délai ne vaut que pour une réservation")},

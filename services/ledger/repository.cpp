@@ -344,6 +344,7 @@ std::vector<Account> load_accounts(pqxx::transaction_base& tx, const std::string
   if (ids.empty()) return accounts;
   for (const auto& row : tx.exec_prepared(kSelectAccountsName, community_id, array_literal(ids))) {
     accounts.push_back(account_from_row(row));
+    accounts.back().closed = row[5].as<bool>();
   }
   return accounts;
 }
@@ -444,6 +445,7 @@ bool open_accounts(pqxx::work& tx, const std::string& community_id, const std::s
 }
 
 void set_pseudonym(pqxx::work& tx, const std::string& member_id, const std::string& pseudonym) {
+  exec_cached(tx, kCountOutsideBatch, member_id);
   exec_cached(tx, kSetPseudonym, member_id, pseudonym);
 }
 
@@ -474,6 +476,38 @@ std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_i
     grants.push_back(grant_from_row(row));
   }
   return grants;
+}
+
+void lock_grant_requester(pqxx::work& tx, const std::string& community_id,
+                          const std::string& requested_by) {
+  exec_cached(tx, kLockGrantRequester, community_id, requested_by);
+}
+
+std::optional<UnreviewedGrant> find_unreviewed_grant(pqxx::work& tx, const TransferId& id) {
+  const auto r = exec_cached(tx, kSelectUnreviewedGrant, id);
+  if (r.empty()) return std::nullopt;
+  UnreviewedGrant grant;
+  grant.id = id;
+  grant.to_account_id = r[0][0].c_str();
+  grant.amount_minutes = r[0][1].as<int64_t>();
+  return grant;
+}
+
+GrantedSince granted_since(pqxx::work& tx, const std::string& community_id,
+                           const std::string& requested_by, const AccountId& to_account_id,
+                           int64_t since_us) {
+  const auto r =
+      exec_cached(tx, kSumUnreviewedGrants, community_id, requested_by, to_account_id, since_us);
+  return {r[0][0].as<int64_t>(), r[0][1].as<int64_t>()};
+}
+
+void insert_unreviewed_grant(pqxx::work& tx, const UnreviewedGrant& g) {
+  exec_cached(tx, kInsertUnreviewedGrant, g.id, g.community_id, g.requested_by, g.to_account_id,
+              g.amount_minutes, g.at_us);
+}
+
+void forget_unreviewed_grants(pqxx::work& tx, const std::vector<TransferId>& ids) {
+  if (!ids.empty()) exec_cached(tx, kDeleteUnreviewedGrants, array_literal(ids));
 }
 
 std::vector<DueTransfer> due_transfers(pqxx::work& tx, int64_t now_us, int limit) {

@@ -126,6 +126,32 @@ std::vector<GrantRow> list_grants(pqxx::work& tx, const std::string& community_i
                                   const std::string& state, int64_t after_at_us,
                                   const std::string& after_id, int limit);
 
+// A staff grant that posts without review (schemas/ledger/014_unreviewed_grants.sql).
+struct UnreviewedGrant {
+  TransferId id;
+  std::string community_id;
+  std::string requested_by;
+  AccountId to_account_id;
+  int64_t amount_minutes = 0;
+  int64_t at_us = 0;
+};
+// What one staff member granted without review since a time: in all, and to one account.
+struct GrantedSince {
+  int64_t total_minutes = 0;
+  int64_t to_account_minutes = 0;
+};
+// Until the commit, the only request counting or writing `requested_by`'s unreviewed grants.
+void lock_grant_requester(pqxx::work& tx, const std::string& community_id,
+                          const std::string& requested_by);
+// The grant under `id` (its account and amount only), if it was counted already.
+std::optional<UnreviewedGrant> find_unreviewed_grant(pqxx::work& tx, const TransferId& id);
+GrantedSince granted_since(pqxx::work& tx, const std::string& community_id,
+                           const std::string& requested_by, const AccountId& to_account_id,
+                           int64_t since_us);
+void insert_unreviewed_grant(pqxx::work& tx, const UnreviewedGrant& grant);
+// Grants the writer refused: they moved nothing, so they no longer count.
+void forget_unreviewed_grants(pqxx::work& tx, const std::vector<TransferId>& ids);
+
 struct DueTransfer {
   std::string community_id;
   TransferId id;

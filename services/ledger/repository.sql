@@ -46,7 +46,8 @@ RETURNING batches, policy::text;
 SELECT a.*
 FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS k
 CROSS JOIN LATERAL (
-  SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes
+  SELECT id, is_community, balance_minutes, pending_debit_minutes, pending_credit_minutes,
+    pseudonym IS NOT NULL AS closed
   FROM accounts
   WHERE id = k.id
     AND community_id = $1::uuid
@@ -143,6 +144,14 @@ INSERT INTO accounts (id, community_id, member_id, is_community)
 VALUES ($1, $2, $3, false)
 ON CONFLICT DO NOTHING;
 
+-- name: kCountOutsideBatch
+-- A change to an account made outside the writer (an erasure): the community's batch count
+-- moves as a batch's would, so that no writer trusts the account it keeps in memory. Before the
+-- account's row, in the order a batch takes them (communities, then accounts).
+UPDATE communities
+SET batches = batches + 1
+WHERE id = (SELECT community_id FROM accounts WHERE id = $1);
+
 -- name: kSetPseudonym
 UPDATE accounts
 SET pseudonym = $2
@@ -202,3 +211,31 @@ WHERE g.community_id = $1
   AND (g.requested_at_us, g.id) > ($3::bigint, $4::text)
 ORDER BY g.requested_at_us, g.id
 LIMIT $5;
+
+-- name: kLockGrantRequester
+-- One staff member's unreviewed grants are counted and written one request at a time.
+SELECT pg_advisory_xact_lock(1735289204, hashtext($1::text || ':' || $2::text));
+
+-- name: kSelectUnreviewedGrant
+SELECT to_account_id, amount_minutes
+FROM unreviewed_grants
+WHERE id = $1;
+
+-- name: kSumUnreviewedGrants
+SELECT COALESCE(sum(amount_minutes), 0)::bigint,
+  COALESCE(sum(amount_minutes) FILTER (WHERE to_account_id = $3), 0)::bigint
+FROM unreviewed_grants
+WHERE community_id = $1
+  AND requested_by = $2
+  AND at_us > $4;
+
+-- name: kInsertUnreviewedGrant
+INSERT INTO unreviewed_grants (id, community_id, requested_by, to_account_id, amount_minutes,
+  at_us)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: kDeleteUnreviewedGrants
+-- Grants the writer refused moved nothing: they no longer count.
+DELETE FROM unreviewed_grants
+WHERE id = ANY($1::text[]);

@@ -7,6 +7,7 @@
 
 #include "services/common/auth.hpp"
 #include "services/common/db.hpp"
+#include "services/common/directory.hpp"
 #include "services/ledger/federation.hpp"
 #include "services/ledger/grants.hpp"
 #include "services/ledger/ledger_service.hpp"
@@ -38,6 +39,12 @@ TransferAnswer refused(LedgerRefusal refusal) {
   TransferAnswer answer;
   answer.refusal = refusal;
   return answer;
+}
+
+// A create refused by a rule stores nothing; one whose id names a transfer already (another body)
+// leaves that transfer, and its count, alone.
+bool moved_nothing(const TransferResult& result) {
+  return !is_accepted(result.outcome) && !result.transfer;
 }
 
 TransferAnswer ledger_answer(TransferResult result) {
@@ -76,7 +83,9 @@ LedgerRefusal LedgerUseCases::grants_refusal(const Identity& who, const std::str
 }
 
 LedgerRefusal LedgerUseCases::audit_refusal(const Identity& who, const std::string& community_id) {
-  const bool allowed = who.is_admin || (who.is_staff() && who.community_id == community_id);
+  // A community's administrators manage its federation links and grants: its audit too.
+  const bool allowed =
+      who.administers(community_id) || (who.is_staff() && who.community_id == community_id);
   return allowed ? LedgerRefusal::none : LedgerRefusal::role_forbidden;
 }
 
@@ -117,7 +126,8 @@ bool LedgerUseCases::waits_for_review(const Identity& who, const TransferRequest
   if (!policy) {
     policy = db_.transact([&](pqxx::work& tx) { return policies_.get(tx, who.community_id); });
   }
-  return needs_review(request, *policy);
+  if (needs_review(request, *policy)) return true;
+  return is_grant(request) && !count_unreviewed_grant(db_, who, request, *policy, clock_.now_us());
 }
 
 TransferAnswer LedgerUseCases::ask_review(const Identity& who, const TransferRequest& request) {
@@ -134,8 +144,10 @@ TransferAnswer LedgerUseCases::create_transfer(const Identity& who, const Transf
   const TransferRequest request = transfer_request(who, in, refusal);
   if (refusal != LedgerRefusal::none) return refused(refusal);
   if (waits_for_review(who, request)) return ask_review(who, request);
-  return ledger_answer(
-      batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id()));
+  TransferResult result =
+      batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id());
+  if (is_grant(request) && moved_nothing(result)) uncount_refused_grants(db_, {request.id});
+  return ledger_answer(std::move(result));
 }
 
 std::vector<TransferAnswer> LedgerUseCases::create_transfers(
@@ -160,7 +172,17 @@ std::vector<TransferAnswer> LedgerUseCases::create_transfers(
     }
   }
   if (commands.empty()) return answers;
+  std::vector<TransferId> grant_ids(commands.size());  // "" for a command that is no grant
+  for (std::size_t c = 0; c < commands.size(); ++c) {
+    const TransferRequest& request = std::get<CreateTransfer>(commands[c]).request;
+    if (is_grant(request)) grant_ids[c] = request.id;
+  }
   auto results = batcher_.submit_many(who.community_id, std::move(commands), who.actor_id());
+  std::vector<TransferId> refused_grants;
+  for (std::size_t c = 0; c < results.size(); ++c) {
+    if (!grant_ids[c].empty() && moved_nothing(results[c])) refused_grants.push_back(grant_ids[c]);
+  }
+  uncount_refused_grants(db_, refused_grants);
   for (std::size_t c = 0; c < results.size(); ++c) {
     answers[command_items[c]].result = std::move(results[c]);
   }
@@ -288,6 +310,8 @@ Found<AuditReport> LedgerUseCases::audit(const Identity& who, const std::string&
   if (const auto refusal = audit_refusal(who, community_id); refusal != LedgerRefusal::none)
     return {refusal};
   return db_.transact([&](pqxx::work& tx) -> Found<AuditReport> {
+    // Only an administrator may name a community other than their own: they learn nothing.
+    if (!directory::policy_of(tx, community_id)) return {LedgerRefusal::community_not_found};
     std::map<AccountId, int64_t> sums;
     const auto accounts = repo::audit_accounts(tx, community_id, sums);
     AuditReport report = maillon::audit(accounts, sums, policies_.get(tx, community_id));

@@ -41,6 +41,7 @@ enum class LedgerRefusal {
   approver_not_site_staff,     // neither staff of a requester's site nor an administrator
   role_forbidden,              // the caller's role does not allow the action
   account_not_found,           // no account the caller may see for that member
+  community_not_found,         // no community under that id
   // Refusals of the input, found while reading it.
   body_not_object,       // a transfer that is not a JSON object
   timeout_without_hold,  // timeout_s on a transfer that is not pending

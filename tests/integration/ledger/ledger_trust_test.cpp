@@ -2,6 +2,9 @@
 // system mints cannot be squatted, a NUL in a text is a 400 and the ledger goes on, staff grant
 // only from the community's account and never to themselves, large grants wait for a second pair
 // of eyes, and a member awaiting approval neither transfers nor receives the joining bonus.
+#include <algorithm>
+#include <thread>
+
 #include "ledger_world.hpp"
 
 namespace maillon::testing {
@@ -419,6 +422,130 @@ TEST_F(LedgerTrust, ledger_lets_an_admin_approve_and_maps_the_ledgers_refusal) {
   EXPECT_EQ(balance(dan.id), before + 4 + 350);
 }
 
+// A staff member of the site, of this test alone (each one's day of grants is their own).
+MemberInfo new_member(LedgerWorld& w, const std::string& name) {
+  MemberInfo m = w.world.register_member(w.community, name, w.site);
+  w.wait_for_account(m);
+  return m;
+}
+MemberInfo new_staff(LedgerWorld& w, const std::string& name) {
+  MemberInfo m = w.world.register_member(w.community, name, w.site);
+  w.world.make_staff(w.site, m.id);
+  w.wait_for_account(m);
+  return m;
+}
+
+TEST_F(LedgerTrust, ledger_sends_a_grant_split_into_small_ones_to_review) {
+  const MemberInfo desk = new_staff(*w, "guichet");
+  const MemberInfo erin = new_member(*w, "erin");
+  const MemberInfo fred = new_member(*w, "fred");
+  const int64_t erin_before = balance(erin.id);
+
+  // 300 minutes to one member in a day post at once, in two grants; one more minute waits.
+  const Json first = transfer_to(erin.id, 200);
+  ASSERT_EQ(as(desk).post("/v1/ledger/transfers", first).status, 201);
+  ASSERT_EQ(as(desk).post("/v1/ledger/transfers", transfer_to(erin.id, 100)).status, 201);
+  const auto third = as(desk).post("/v1/ledger/transfers", transfer_to(erin.id, 1));
+  ASSERT_EQ(third.status, 202) << third.body;
+  EXPECT_EQ(third.json()["state"], "awaiting_review");
+  EXPECT_EQ(balance(erin.id), erin_before + 300);
+  // A replay of a grant already counted answers as before, and is not counted twice.
+  const auto replay = as(desk).post("/v1/ledger/transfers", first);
+  EXPECT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(balance(erin.id), erin_before + 300);
+
+  // Split in one batch: the first goes, the others wait (the batch counts as a whole).
+  const auto batch = post_batch(
+      as(desk), {transfer_to(fred.id, 150), transfer_to(fred.id, 150), transfer_to(fred.id, 150)});
+  EXPECT_EQ(statuses(batch), (std::vector<int>{201, 201, 202})) << batch.body;
+
+  // Another staff member's day is their own; an approved grant counts for nobody's.
+  const auto colleagues = as(*colleague).post("/v1/ledger/transfers", transfer_to(fred.id, 10));
+  EXPECT_EQ(colleagues.status, 201) << colleagues.body;
+  const std::string waiting = third.json()["id"];
+  ASSERT_EQ(as(*colleague).post("/v1/ledger/grants/" + waiting + "/approve").status, 200);
+  EXPECT_EQ(balance(erin.id), erin_before + 301);
+  EXPECT_EQ(as(desk).post("/v1/ledger/transfers", transfer_to(erin.id, 1)).status, 202);
+}
+
+TEST_F(LedgerTrust, ledger_counts_concurrent_small_grants_one_after_the_other) {
+  const MemberInfo desk = new_staff(*w, "guichet-concurrent");
+  const MemberInfo gwen = new_member(*w, "gwen");
+  const int64_t before = balance(gwen.id);
+  constexpr int kGrants = 10;
+  std::vector<int> answers(kGrants, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kGrants; ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = as(desk).post("/v1/ledger/transfers", transfer_to(gwen.id, 100)).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(answers.begin(), answers.end(), 201), 3);
+  EXPECT_EQ(std::count(answers.begin(), answers.end(), 202), kGrants - 3);
+  EXPECT_EQ(balance(gwen.id), before + 300);
+}
+
+TEST_F(LedgerTrust, ledger_forgets_a_refused_grant_in_the_day_of_its_staff_member) {
+  const MemberInfo desk = new_staff(*w, "guichet-plafond");
+  const MemberInfo bea = new_member(*w, "bea");
+  const MemberInfo hugo = new_member(*w, "hugo");
+  // Bea near the payee's cap of 600: a reviewed grant of 400 on top of her joining bonus.
+  const Json reviewed = transfer_to(bea.id, 400);
+  ASSERT_EQ(as(*colleague).post("/v1/ledger/transfers", reviewed).status, 202);
+  ASSERT_EQ(as(w->staff)
+                .post("/v1/ledger/grants/" + reviewed["id"].get<std::string>() + "/approve")
+                .status,
+            200);
+  ASSERT_EQ(balance(bea.id), 520);
+  // Over her cap: refused, it moved nothing, so it no longer counts in the desk's day.
+  const auto capped = as(desk).post("/v1/ledger/transfers", transfer_to(bea.id, 290));
+  EXPECT_EQ(capped.status, 422) << capped.body;
+  EXPECT_EQ(problem_code(capped), "balance-cap");
+  ASSERT_EQ(as(bea).post("/v1/ledger/transfers", transfer_to(hugo.id, 280)).status, 201);
+  const auto granted = as(desk).post("/v1/ledger/transfers", transfer_to(bea.id, 290));
+  EXPECT_EQ(granted.status, 201) << granted.body;
+  EXPECT_EQ(balance(bea.id), 530);
+}
+
+TEST_F(LedgerTrust, ledger_takes_no_credits_for_an_erased_member) {
+  const MemberInfo leaving = new_member(*w, "partante");
+  const MemberInfo payer = new_member(*w, "payeur");
+  // The account is in the writer's memory: the erasure must reach it all the same.
+  ASSERT_EQ(as(payer).post("/v1/ledger/transfers", transfer_to(leaving.id, 1)).status, 201);
+  const auto erased = Client(w->world.members->url(), leaving.token)
+                          .call("DELETE", "/v1/me", Json{{"password", "mot-de-passe-1"}}.dump());
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto paid = as(payer).post("/v1/ledger/transfers", transfer_to(leaving.id, 1));
+        return paid.status == 404 && problem_code(paid) == "account-not-found";
+      },
+      10000));
+  const int64_t before = balance(leaving.id);  // what was paid before the erasure reached it
+  const auto granted = as(w->staff).post("/v1/ledger/transfers", transfer_to(leaving.id, 1));
+  EXPECT_EQ(granted.status, 404) << granted.body;
+  const auto large = as(w->staff).post("/v1/ledger/transfers", transfer_to(leaving.id, 301));
+  EXPECT_EQ(large.status, 404) << "no review for a grant nobody could post: " << large.body;
+  const auto batch = post_batch(as(payer), {transfer_to(leaving.id, 1)});
+  EXPECT_EQ(statuses(batch), (std::vector<int>{404})) << batch.body;
+  EXPECT_EQ(balance(leaving.id), before);
+}
+
+TEST_F(LedgerTrust, ledger_audits_a_community_for_its_administrators_and_knows_no_other) {
+  const MemberInfo keeper = new_member(*w, "gardienne");
+  const std::string audit = "/v1/ledger/audit?community_id=" + w->community;
+  EXPECT_EQ(as(keeper).get(audit).status, 403);
+  ASSERT_EQ(w->world.admin()
+                .post("/v1/communities/" + w->community + "/admins", {{"member_id", keeper.id}})
+                .status,
+            204);
+  ASSERT_TRUE(eventually([&] { return as(keeper).get(audit).status == 200; }, 10000));
+  const auto unknown = admin().get("/v1/ledger/audit?community_id=" + new_uuid());
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(as(w->staff).get("/v1/ledger/audit?community_id=" + new_uuid()).status, 403);
+}
+
 TEST_F(LedgerTrust, ledger_keeps_the_books_under_the_trust_rules) {
   const auto audit = as(w->staff).get("/v1/ledger/audit?community_id=" + w->community);
   ASSERT_EQ(audit.status, 200) << audit.body;
@@ -459,6 +586,17 @@ TEST_F(LedgerTrust, ledger_refuses_transfers_to_a_pending_member_until_approved)
       10000));
   EXPECT_EQ(w->world.admin().post("/v1/members/" + newcomer.id + "/approve").status, 200);
   EXPECT_EQ(ledger_balance(as(newcomer), newcomer.id).balance, bonus - 1);
+}
+
+// Last: it moves the ledger's clock a day ahead.
+TEST_F(LedgerTrust, ledger_counts_a_staff_members_grants_over_the_last_day_only) {
+  const MemberInfo desk = new_staff(*w, "guichet-jour");
+  const MemberInfo carol = new_member(*w, "carole");
+  ASSERT_EQ(as(desk).post("/v1/ledger/transfers", transfer_to(carol.id, 5)).status, 201);
+  ASSERT_EQ(as(desk).post("/v1/ledger/transfers", transfer_to(carol.id, 296)).status, 202);
+  w->clock.advance_s(24 * 3600 + 60);
+  const auto next_day = as(desk).post("/v1/ledger/transfers", transfer_to(carol.id, 296));
+  EXPECT_EQ(next_day.status, 201) << next_day.body;
 }
 
 }  // namespace
