@@ -158,6 +158,34 @@ bool is_unsafe_method(std::string_view method) {
   return !(method == "GET" || method == "HEAD" || method == "OPTIONS");
 }
 
+namespace {
+
+// "example.org:8080", "[2001:db8::1]:443" → the host alone, lower-cased.
+std::string host_name(std::string_view authority) {
+  const auto bracket = authority.rfind(']');
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket))
+    authority = authority.substr(0, colon);
+  std::string out(authority);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+bool is_cross_site_request(std::optional<std::string_view> sec_fetch_site,
+                           std::optional<std::string_view> origin,
+                           std::optional<std::string_view> host) {
+  if (sec_fetch_site) return *sec_fetch_site == "cross-site" || *sec_fetch_site == "same-site";
+  if (!origin) return false;
+  const auto scheme_end = origin->find("://");
+  if (scheme_end == std::string_view::npos) return true;  // "null", or nothing a browser sends
+  if (!host) return false;
+  std::string_view authority = origin->substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find('/'));
+  return authority.empty() || host_name(authority) != host_name(*host);
+}
+
 std::string session_set_cookie(std::string_view token, int64_t max_age_seconds) {
   return cookie(kSessionCookie, token, max_age_seconds, true);
 }

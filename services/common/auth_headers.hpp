@@ -41,6 +41,16 @@ bool csrf_token_matches(std::string_view presented, std::string_view session_tok
 // POST, PUT, PATCH, DELETE (and anything unknown): what a cookie alone may not authorise.
 bool is_unsafe_method(std::string_view method);
 
+// Whether a browser sent this request from a page of another site: Sec-Fetch-Site says so
+// (cross-site, or same-site: a sibling host is not this one), or, from a browser that sends no
+// Sec-Fetch-Site, an Origin whose host is not the Host the request was sent to ("null" included).
+// A request from outside a browser carries neither header and is not one. A form of another
+// site can post text/plain to a route that needs no session (a login into the attacker's
+// account): the services refuse such requests on every unsafe method.
+bool is_cross_site_request(std::optional<std::string_view> sec_fetch_site,
+                           std::optional<std::string_view> origin,
+                           std::optional<std::string_view> host);
+
 // Set-Cookie values for login and logout (Secure, SameSite=Lax: a link in a mail still opens a
 // logged-in page, a form posted from another site carries no cookie).
 std::string session_set_cookie(std::string_view token, int64_t max_age_seconds);

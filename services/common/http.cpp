@@ -319,6 +319,12 @@ constexpr int kSharedAddressFactor = 20;
 
 namespace {
 Response problem_response(const ApiError& e, const std::string& request_id);
+
+std::optional<std::string_view> header_view(const Request& req, const std::string& lower_name) {
+  const auto found = req.headers.find(lower_name);
+  if (found == req.headers.end()) return std::nullopt;
+  return std::string_view(found->second);
+}
 }  // namespace
 
 struct HttpServer::Impl {
@@ -377,6 +383,12 @@ Response HttpServer::Impl::dispatch(Request& req, const Route* route, bool path_
                                     std::string& route_label) {
   if (route) {
     route_label = route->pattern;
+    if (is_unsafe_method(req.method) &&
+        is_cross_site_request(header_view(req, "sec-fetch-site"), header_view(req, "origin"),
+                              header_view(req, "host"))) {
+      throw ApiError(403, "cross-site-request", "Requête d'un autre site",
+                     "Une page d'un autre site ne peut pas agir sur Maillon à votre place.");
+    }
     return route->handler(req);
   }
   if (path_known) {

@@ -205,13 +205,17 @@ void AccountsUseCases::request_reset(const std::string& email, const std::string
   s_.db.transact([&](pqxx::work& tx) {
     auto m = repo::find_member_by_email(tx, email);
     if (!m || m->email.empty()) return;
-    const IssuedToken issued =
-        issue_token(tx, arepo::TokenPurpose::reset, *m, m->email, now_s, kResetSeconds);
-    queue_mail(tx,
-               accounts_mail::password_reset(addressee(*m, m->email),
-                                             mailed_link("/reinitialiser", issued.token)),
-               "account.reset:" + issued.selector);
+    mail_password_link(tx, *m, now_s);
   });
+}
+
+void AccountsUseCases::mail_password_link(pqxx::work& tx, const repo::MemberRow& m, int64_t now_s) {
+  const IssuedToken issued =
+      issue_token(tx, arepo::TokenPurpose::reset, m, m.email, now_s, kResetSeconds);
+  queue_mail(tx,
+             accounts_mail::password_reset(addressee(m, m.email),
+                                           mailed_link("/reinitialiser", issued.token)),
+             "account.reset:" + issued.selector);
 }
 
 Outcome<Done> AccountsUseCases::confirm_reset(const std::string& token,
@@ -266,11 +270,18 @@ Outcome<Done> AccountsUseCases::change_password(const CallerSession& caller,
 Outcome<Done> AccountsUseCases::request_email_change(const CallerSession& caller,
                                                      const EmailChangeInput& in,
                                                      const ClientFacts& client) {
-  if (!caller.who.acting_staff_id.empty()) return {MembersCode::own_session_only};
+  const bool at_desk = !caller.who.acting_staff_id.empty();
   auto m =
       s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, caller.who.member_id); });
   if (!m) return {MembersCode::session_invalid};
-  if (auto checked = check_password(*m, in.password, client.address); !checked.ok()) return checked;
+  // Staff acting for a member registered at the desk give the address the member tells them
+  // (api.md, POST /v1/members): the member has neither an address nor a password, and the link
+  // mailed to the address proves it is theirs. An address once there is the member's to change.
+  if (at_desk && !m->email.empty()) return {MembersCode::own_session_only};
+  if (!at_desk) {
+    if (auto checked = check_password(*m, in.password, client.address); !checked.ok())
+      return checked;
+  }
   if (lowercase_ascii(in.email) == lowercase_ascii(m->email)) return {};  // nothing to change
   const int64_t now_s = s_.clock.now_s();
   s_.db.transact([&](pqxx::work& tx) {
@@ -286,7 +297,7 @@ Outcome<Done> AccountsUseCases::request_email_change(const CallerSession& caller
       queue_mail(tx, accounts_mail::email_change_notice(addressee(*m, m->email), in.email),
                  "account.email-change-notice:" + issued.selector);
     }
-    repo::audit(tx, m->id, m->id, "email.change_requested", "{}");
+    repo::audit(tx, caller.who.actor_id(), m->id, "email.change_requested", "{}");
   });
   return {};
 }
@@ -304,7 +315,11 @@ Outcome<std::string> AccountsUseCases::confirm_email_change(const std::string& t
         arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::verify, now_s);
         arepo::set_email(tx, m->id, t->email, now_s);
         repo::audit(tx, m->id, m->id, "email.changed", "{}");
-        announce_contact(s_, tx, *repo::find_member(tx, m->id));
+        const repo::MemberRow changed = *repo::find_member(tx, m->id);
+        announce_contact(s_, tx, changed);
+        // A member registered at the desk has no password yet: the address now theirs gets the
+        // link to choose one, as a reset would.
+        if (changed.password_hash.empty()) mail_password_link(tx, changed, now_s);
         return t->email;
       });
     });

@@ -54,7 +54,9 @@ std::string parse_token_body(std::string_view body);     // {token}
 std::string parse_reset_request(std::string_view body);  // {email}
 ResetConfirmInput parse_reset_confirm(std::string_view body);
 PasswordChangeInput parse_password_change(std::string_view body);
-EmailChangeInput parse_email_change(std::string_view body);
+// `password_required`: false for staff at the desk giving an address to a member registered
+// there without one (who has no password either); a password sent anyway is read and ignored.
+EmailChangeInput parse_email_change(std::string_view body, bool password_required);
 
 // --- the use cases ----------------------------------------------------------------------------
 
@@ -100,6 +102,8 @@ class AccountsUseCases {
                                const std::string& client_address);
   void end_sessions(const std::vector<std::pair<std::string, long long>>& ended,
                     const std::string& member_id);
+  // Mails `m` (at their address) a link to choose a password, valid an hour.
+  void mail_password_link(pqxx::work& tx, const repo::MemberRow& m, int64_t now_s);
 };
 
 }  // namespace maillon::members

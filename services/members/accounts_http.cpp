@@ -79,7 +79,7 @@ class AccountsApi : ServiceApi<AccountsUseCases> {
 
   Response change_email(const Request& r) {
     auto who = caller(r);
-    auto in = parse_email_change(r.body);
+    auto in = parse_email_change(r.body, who.who.acting_staff_id.empty());
     settled(uc_.request_email_change(who, in, client(r)));
     return json_response(202, {{"status", "confirmation-sent"}});
   }

@@ -38,11 +38,12 @@ PasswordChangeInput parse_password_change(std::string_view body) {
   });
 }
 
-EmailChangeInput parse_email_change(std::string_view body) {
-  return read_body(body, {"email", "password"}, [](BodyReader& r) {
+EmailChangeInput parse_email_change(std::string_view body, bool password_required) {
+  return read_body(body, {"email", "password"}, [password_required](BodyReader& r) {
     EmailChangeInput in;
     in.email = read_email(r);
-    in.password = r.required_text("password", kPasswordMaxLength);
+    in.password = password_required ? r.required_text("password", kPasswordMaxLength)
+                                    : r.text("password", kPasswordMaxLength).value_or("");
     return in;
   });
 }

@@ -77,6 +77,16 @@ void check_csrf(std::string_view header) {
   expect(header.empty() || derived != header, "the CSRF value is not the session");
 }
 
+// Any bytes as an Origin: the host itself is never cross-site, and without the browser's
+// headers nothing is.
+void check_cross_site(std::string_view header) {
+  expect(!is_cross_site_request(std::nullopt, std::nullopt, header), "no browser header");
+  const std::string origin = "https://" + std::string(header.substr(0, header.find('/')));
+  if (!header.empty() && header.find('/') == std::string_view::npos)
+    expect(!is_cross_site_request(std::nullopt, origin, header), "an origin on its own host");
+  expect(is_cross_site_request("cross-site", origin, header), "Sec-Fetch-Site decides");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -91,6 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_on_behalf_of(header);
     check_cookie(header);
     check_csrf(header);
+    check_cross_site(header);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "a header parser threw %s\n", e.what());
     std::abort();

@@ -338,6 +338,46 @@ TEST_F(AccountsTest, a_taken_address_is_said_only_at_confirmation) {
   EXPECT_EQ(call("GET", "/v1/me", bearer(m.token)).json()["email"], m.email);
 }
 
+TEST_F(AccountsTest, a_member_registered_at_the_desk_is_given_an_address_then_a_password) {
+  const auto desk = member("Guichetiere");
+  world->make_staff(site, desk.id);
+  auto created = call("POST", "/v1/members", bearer(desk.token),
+                      {{"display_name", "Odette Sans-Adresse"}, {"home_site_id", site}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+  Headers acting = bearer(desk.token);
+  acting.emplace_back("X-On-Behalf-Of", id);
+  const std::string address = "odette." + unique_suffix() + "@test.maillon";
+
+  // At the desk, without a password (the member has none).
+  auto asked = call("POST", "/v1/me/email", acting, {{"email", address}});
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  const std::string token = mailed_token(address, "account.email-change", "/email");
+  ASSERT_FALSE(token.empty());
+  auto confirmed = call("POST", "/v1/auth/email/confirm", {}, {{"token", token}});
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(confirmed.json()["email"], address);
+
+  // The address now theirs gets the link to choose a password; then they log in themselves.
+  const std::string choose = mailed_token(address, "account.reset", "/reinitialiser");
+  ASSERT_FALSE(choose.empty());
+  auto chosen = call("POST", "/v1/auth/password-reset/confirm", {},
+                     {{"token", choose}, {"password", "mon-premier-mot"}});
+  ASSERT_EQ(chosen.status, 200) << chosen.body;
+  EXPECT_EQ(login(address, "mon-premier-mot").status, 200);
+
+  // From now on the address is the member's to change, with their password.
+  auto again = deliberately_wrong([&] {
+    return call("POST", "/v1/me/email", acting, {{"email", "autre." + address}});
+  });
+  EXPECT_EQ(again.status, 403) << again.body;
+  // And a member's own session still needs the password.
+  auto bare = deliberately_wrong([&] {
+    return call("POST", "/v1/me/email", bearer(desk.token), {{"email", "g." + address}});
+  });
+  EXPECT_EQ(bare.status, 400) << bare.body;
+}
+
 // --- sessions -----------------------------------------------------------------------------------
 
 TEST_F(AccountsTest, the_member_lists_their_sessions_and_ends_one_everywhere) {

@@ -50,6 +50,28 @@ TEST(AuthHeaders, csrf_value_is_derived_from_the_session_and_checked_exactly) {
   EXPECT_FALSE(is_unsafe_method("GET"));
 }
 
+TEST(AuthHeaders, a_browsers_request_from_another_site_is_told_apart) {
+  const auto host = std::optional<std::string_view>("maillon.example:8080");
+  // Sec-Fetch-Site decides when the browser sends it.
+  EXPECT_FALSE(is_cross_site_request("same-origin", "https://evil.example", host));
+  EXPECT_FALSE(is_cross_site_request("none", std::nullopt, host));
+  EXPECT_TRUE(is_cross_site_request("cross-site", "https://maillon.example", host));
+  EXPECT_TRUE(is_cross_site_request("same-site", std::nullopt, host)) << "a sibling host";
+  // Else the Origin's host against the Host the request went to (ports aside: nginx's $host
+  // has none).
+  EXPECT_FALSE(is_cross_site_request(std::nullopt, "https://maillon.example", host));
+  EXPECT_FALSE(
+      is_cross_site_request(std::nullopt, "http://MAILLON.example:8080", "maillon.example"));
+  EXPECT_TRUE(is_cross_site_request(std::nullopt, "https://evil.example", host));
+  EXPECT_TRUE(is_cross_site_request(std::nullopt, "https://maillon.example.evil.example", host));
+  EXPECT_TRUE(is_cross_site_request(std::nullopt, "null", host)) << "a sandboxed page";
+  EXPECT_FALSE(is_cross_site_request(std::nullopt, "http://[::1]:8080", "[::1]"));
+  EXPECT_TRUE(is_cross_site_request(std::nullopt, "http://[::2]:8080", "[::1]:8080"));
+  // Outside a browser (curl, a desk's script), neither header: nothing to refuse.
+  EXPECT_FALSE(is_cross_site_request(std::nullopt, std::nullopt, host));
+  EXPECT_FALSE(is_cross_site_request(std::nullopt, "https://evil.example", std::nullopt));
+}
+
 TEST(AuthHeaders, session_cookies_are_http_only_secure_and_lax) {
   const std::string session = session_set_cookie(kToken, 60);
   EXPECT_EQ(session.rfind("maillon_session=" + kToken + ";", 0), 0u);

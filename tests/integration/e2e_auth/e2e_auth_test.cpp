@@ -292,5 +292,35 @@ TEST_F(E2eAuthTest, what_the_gateway_refuses_itself_is_a_problem_in_json) {
   EXPECT_EQ(allow.find("DELETE"), std::string::npos) << allow;
 }
 
+TEST_F(E2eAuthTest, a_page_of_another_site_cannot_log_a_browser_in) {
+  const auto m = member("visitee");
+  const std::string from = fresh_address();
+  const std::string body = Json{{"email", m.email}, {"password", kPassword}}.dump();
+  // A form of another site posting text/plain: its browser sends that site's Origin ("null" from
+  // a sandboxed frame) and, when recent, Sec-Fetch-Site.
+  const std::vector<Headers> from_elsewhere = {
+      {{"Origin", "https://evil.example"}},
+      {{"Origin", "null"}},
+      {{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}},
+      {{"Sec-Fetch-Site", "same-site"}}};
+  for (const Headers& headers : from_elsewhere) {
+    const RawResult r = call(from, "POST", "/v1/auth/login", headers, body);
+    EXPECT_EQ(r.status, 403) << headers.front().second << ": " << r.body;
+    EXPECT_EQ(Json::parse(r.body, nullptr, false).value("code", ""), "cross-site-request");
+    EXPECT_FALSE(r.header("set-cookie").has_value()) << "no session for the attacker's account";
+  }
+  const RawResult reset =
+      call(from, "POST", "/v1/auth/password-reset", {{"Origin", "https://evil.example"}},
+           Json{{"email", m.email}}.dump());
+  EXPECT_EQ(reset.status, 403) << reset.body;
+  // The web UI's own pages log in, and so do clients outside a browser (no Origin).
+  EXPECT_EQ(call(from, "POST", "/v1/auth/login",
+                 {{"Origin", gateway->url()}, {"Sec-Fetch-Site", "same-origin"}}, body)
+                .status,
+            200);
+  EXPECT_EQ(call(from, "POST", "/v1/auth/login", {{"Origin", gateway->url()}}, body).status, 200);
+  EXPECT_EQ(login(from, m.email).status, 200);
+}
+
 }  // namespace
 }  // namespace maillon::testing::auth

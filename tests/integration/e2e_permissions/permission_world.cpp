@@ -280,7 +280,7 @@ std::string PermissionWorld::propose(const Person& who, const std::string& offer
   HttpResult r;
   poll_until([&] {
     r = as(who).post("/v1/exchanges", {{"offer_id", offer_id}});
-    return !(r.status == 422 && r.json().value("code", "") == "unknown-listing");
+    return !(r.status == 422 && r.json().value("code", "") == "unknown-listing") && r.status != 429;
   });
   return id_of(r, 201, "proposing an exchange");
 }
@@ -290,7 +290,9 @@ std::string PermissionWorld::propose(const Person& who, const std::string& offer
 std::string PermissionWorld::exchange_in(const std::string& state) {
   const std::string id = propose(partner_, listing("offer", member_, "Aide aux devoirs"));
   if (state == "proposed") return id;
-  expect(as(member_).post("/v1/exchanges/" + id + "/accept"), 202, "accepting an exchange");
+  // Building the world, not a cell: a 429 of the member's session (the cells run fast) waits.
+  expect(unless_busy([&] { return as(member_).post("/v1/exchanges/" + id + "/accept"); }), 202,
+         "accepting an exchange");
   auto state_is = [&](const std::string& s) {
     return poll_until(
         [&] { return as(member_).get("/v1/exchanges/" + id).json().value("state", "") == s; });
@@ -298,12 +300,15 @@ std::string PermissionWorld::exchange_in(const std::string& state) {
   if (!state_is("accepted")) throw std::runtime_error("an exchange never reached accepted");
   if (state == "accepted") return id;
   if (state == "disputed") {
-    expect(as(partner_).post("/v1/exchanges/" + id + "/dispute", {{"reason", "Pas venu"}}), 200,
-           "disputing an exchange");
+    expect(unless_busy([&] {
+             return as(partner_).post("/v1/exchanges/" + id + "/dispute", {{"reason", "Pas venu"}});
+           }),
+           200, "disputing an exchange");
     return id;
   }
-  expect(as(member_).post("/v1/exchanges/" + id + "/complete"), 200, "the provider's confirmation");
-  expect(as(partner_).post("/v1/exchanges/" + id + "/complete"), 200,
+  expect(unless_busy([&] { return as(member_).post("/v1/exchanges/" + id + "/complete"); }), 200,
+         "the provider's confirmation");
+  expect(unless_busy([&] { return as(partner_).post("/v1/exchanges/" + id + "/complete"); }), 200,
          "the receiver's confirmation");
   if (!state_is("completed")) throw std::runtime_error("an exchange never reached completed");
   return id;

@@ -476,7 +476,14 @@ TEST_F(ExchangeTrustTest, a_pending_member_neither_proposes_nor_accepts) {
       {"kind", "service"},       {"mode", "service"},      {"category", "aide-aux-devoirs"},
       {"title", "Couture"},      {"duration_minutes", 60}, {"price_minutes", 0},
       {"site_id", approval_site}};
-  auto own = Client(offers->url(), newcomer.token).post("/v1/offers", body);
+  // The offers service learns of the new site from its event: until then, "lieu inconnu" (400).
+  HttpResult own;
+  ASSERT_TRUE(eventually(
+      [&] {
+        own = Client(offers->url(), newcomer.token).post("/v1/offers", body);
+        return own.status != 400;
+      },
+      kTrustTimeoutMs));
   ASSERT_EQ(own.status, 201) << own.body;
   auto theirs = Client(offers->url(), owner.token).post("/v1/offers", body);
   ASSERT_EQ(theirs.status, 201) << theirs.body;
