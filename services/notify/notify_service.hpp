@@ -98,10 +98,12 @@ struct Recipient {
   std::optional<std::string> home_site_id;
 };
 std::optional<Recipient> recipient(pqxx::work& tx, const std::string& member_id);
-void upsert_contact(pqxx::work& tx, const std::string& member_id,
+// The member's contact as of `occurred_at` (its event's time); false, and nothing changed, when
+// a newer contact was kept already (read earlier by another replica).
+bool upsert_contact(pqxx::work& tx, const std::string& member_id,
                     const std::optional<std::string>& community_id,
                     const std::optional<std::string>& email, bool verified,
-                    const std::string& display_name);
+                    const std::string& display_name, const std::string& occurred_at);
 void upsert_identity(pqxx::work& tx, const std::string& member_id,
                      const std::optional<std::string>& community_id,
                      const std::optional<std::string>& home_site_id,

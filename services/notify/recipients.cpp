@@ -15,10 +15,10 @@ void apply_members_event(pqxx::work& tx, const Event& e, int64_t now_s) {
   if (directory::apply(tx, e)) return;
   if (e.type == "member.contact") {
     const MemberContact c = MemberContact::read(e).value();
-    repo::upsert_contact(tx, c.member_id, c.community_id, c.email, c.email_verified,
-                         c.display_name);
+    const bool newest = repo::upsert_contact(tx, c.member_id, c.community_id, c.email,
+                                             c.email_verified, c.display_name, e.occurred_at);
     // What was told before this address was known or verified goes now.
-    if (c.email && c.email_verified) release_awaiting_mails(tx, c.member_id, now_s);
+    if (newest && c.email && c.email_verified) release_awaiting_mails(tx, c.member_id, now_s);
   } else if (e.type == "member.registered" || e.type == "member.updated") {
     const MemberIdentity m = MemberIdentity::read(e).value();
     repo::upsert_identity(tx, m.member_id, m.community_id, m.home_site_id, m.display_name,

@@ -34,11 +34,13 @@ std::optional<Recipient> recipient(pqxx::work& tx, const std::string& member_id)
   return Recipient{member_id, r[0][0].as<std::string>(), opt_text(r[0][1]), opt_text(r[0][2])};
 }
 
-void upsert_contact(pqxx::work& tx, const std::string& member_id,
+bool upsert_contact(pqxx::work& tx, const std::string& member_id,
                     const std::optional<std::string>& community_id,
                     const std::optional<std::string>& email, bool verified,
-                    const std::string& display_name) {
-  exec_cached(tx, kUpsertContact, member_id, community_id, display_name, email, verified);
+                    const std::string& display_name, const std::string& occurred_at) {
+  return exec_cached(tx, kUpsertContact, member_id, community_id, display_name, email, verified,
+                     occurred_at)
+             .affected_rows() == 1;
 }
 
 void upsert_identity(pqxx::work& tx, const std::string& member_id,

@@ -12,13 +12,16 @@ FROM recipients
 WHERE member_id = $1;
 
 -- name: kUpsertContact
+-- Only a contact at least as new as the one kept ($6: its event's time) changes the row.
 INSERT INTO recipients (member_id, community_id, display_name, email, email_verified,
-  contact_seen)
-VALUES ($1, $2::uuid, $3, $4, $5, true)
+  contact_seen, contact_at)
+VALUES ($1, $2::uuid, $3, $4, $5, true, $6::timestamptz)
 ON CONFLICT (member_id)
 DO UPDATE SET community_id = COALESCE(EXCLUDED.community_id, recipients.community_id),
   display_name = EXCLUDED.display_name, email = EXCLUDED.email,
-  email_verified = EXCLUDED.email_verified, contact_seen = true;
+  email_verified = EXCLUDED.email_verified, contact_seen = true, contact_at = EXCLUDED.contact_at
+WHERE recipients.contact_at IS NULL
+  OR recipients.contact_at <= EXCLUDED.contact_at;
 
 -- name: kUpsertIdentity
 -- $6 (community_admin) NULL: unchanged.

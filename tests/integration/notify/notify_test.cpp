@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "notify/notify_world.hpp"
+#include "services/common/ids.hpp"
+#include "services/common/redis.hpp"
 #include "services/common/time.hpp"
 
 namespace maillon::testing {
@@ -98,6 +100,43 @@ TEST_F(NotifyTest, a_match_told_before_the_address_is_verified_is_mailed_once_it
           .as<int>(),
       0);
   EXPECT_EQ(smtp->mails(seeker.email, "match.new").size(), 1u);
+}
+
+TEST_F(NotifyTest, a_members_contacts_read_out_of_order_keep_the_newest) {
+  // Two replicas read the members stream: the verification's contact can be applied before the
+  // registration's (address not verified yet), which must not undo it.
+  const std::string member_id = new_uuid();
+  auto contact = [&](const std::string& id, bool verified, const std::string& at) {
+    return Json{{"id", new_uuid()},
+                {"type", "member.contact"},
+                {"version", 1},
+                {"occurred_at", at},
+                {"community_id", community},
+                {"data",
+                 {{"member_id", id},
+                  {"email", "ordre." + id.substr(0, 8) + "@test.maillon"},
+                  {"email_verified", verified},
+                  {"display_name", "Ordre"}}}};
+  };
+  Redis redis(redis_url());
+  auto publish = [&](const Json& event) {
+    redis.command({"XADD", world->prefix + ":members", "*", "event", event.dump()});
+  };
+  publish(contact(member_id, true, "2026-12-06T10:00:01.000000Z"));
+  publish(contact(member_id, false, "2026-12-06T10:00:00.500000Z"));
+  // A last one, read after both: once it is there, the two before were applied.
+  const std::string marker = new_uuid();
+  publish(contact(marker, false, "2026-12-06T10:00:02.000000Z"));
+  pqxx::connection conn(world->database);
+  auto verified_of = [&](const std::string& id) -> std::optional<bool> {
+    pqxx::nontransaction tx(conn);
+    const auto r = tx.exec_params(
+        "SELECT email_verified FROM notify.recipients WHERE member_id = $1::uuid", id);
+    if (r.empty()) return std::nullopt;
+    return r[0][0].as<bool>();
+  };
+  ASSERT_TRUE(eventually([&] { return verified_of(marker).has_value(); }, kMailTimeoutMs));
+  EXPECT_EQ(verified_of(member_id), std::optional<bool>(true));
 }
 
 TEST_F(NotifyTest, the_mails_unsubscribe_link_stops_that_kind_of_mail_only) {
