@@ -979,6 +979,12 @@ test("desk: staff register a neighbour without e-mail, find them by phone and by
   // Acting for them at once: their credits page speaks of them, by their number.
   await desk.getByRole("button", { name: `Agir pour ${name}` }).click();
   await desk.getByRole("region", { name: "Action pour un membre" }).getByText(name).waitFor();
+  // Odette has an address after all: staff give it, the link goes to it.
+  const address = desk.getByRole("form", { name: `Adresse e-mail de ${name}` });
+  await address.getByLabel(`Adresse e-mail de ${name}`).fill(`odette.${RUN}@test.maillon`);
+  await address.getByRole("button", { name: "Envoyer le lien" }).click();
+  await address.getByText(`Un lien de confirmation a été envoyé à odette.${RUN}@test.maillon`).waitFor();
+  await capture(desk, "adresse-guichet");
   await desk.getByRole("link", { name: "Mes crédits" }).click();
   await desk.getByText(`Numéro de membre de ${name}`).waitFor();
   await desk.getByText(number, { exact: true }).first().waitFor();

@@ -44,6 +44,7 @@ function FindMember() {
     <section aria-labelledby="titre-membre">
       <h2 id="titre-membre">Agir pour un membre</h2>
       {acting && <Notice>Vous agissez actuellement pour {acting.display_name}. Ses pages (accueil, annonces, échanges, crédits) s’affichent pour lui.</Notice>}
+      {acting && !acting.email && <GiveAddress member={acting} />}
       <form onSubmit={find} noValidate class="row row--end">
         <Field label="Nom, e-mail, téléphone ou numéro de membre" hint="Le numéro figure sur la page « Mes crédits » du membre ou sur sa carte.">
           {(p) => <input {...p} type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" />}
@@ -70,6 +71,41 @@ function FindMember() {
         </ul>
       )}
     </section>
+  );
+}
+
+// A member registered at the desk gets an address when they have one (POST /v1/me/email while
+// acting for them, no password: they have none). The link mailed to it makes it theirs, then a
+// second mail lets them choose a password and log in themselves.
+function GiveAddress({ member }: { member: PublicMember }) {
+  const [email, setEmail] = useState("");
+  const [sentTo, setSentTo] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    setSentTo("");
+    void action.run(async () => {
+      await post("/v1/me/email", { email: email.trim() });
+      setSentTo(email.trim());
+      setEmail("");
+    });
+  };
+  const e = action.error;
+  return (
+    <form onSubmit={submit} noValidate aria-label={`Adresse e-mail de ${member.display_name}`}>
+      {sentTo && (
+        <Notice>
+          Un lien de confirmation a été envoyé à {sentTo}. Quand {member.display_name} le suit, l’adresse devient la sienne et un second message lui permet de choisir son mot de passe.
+        </Notice>
+      )}
+      <Alert error={e} />
+      <Field label={`Adresse e-mail de ${member.display_name}`} hint="S’il ou elle en a une : vous pourrez toujours agir pour ce membre à l’accueil." error={fieldError(e, "email")}>
+        {(p) => <input {...p} type="email" autoComplete="off" value={email} onInput={(ev) => setEmail(ev.currentTarget.value)} />}
+      </Field>
+      <button type="submit" class="button" disabled={action.busy || !email.trim()}>
+        Envoyer le lien
+      </button>
+    </form>
   );
 }
 
