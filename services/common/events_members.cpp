@@ -25,7 +25,8 @@ constexpr EnumName<MemberIdentity::Type> kIdentityTypes[] = {
 constexpr EnumName<MemberStanding::Type> kStandingTypes[] = {
     {MemberStanding::Type::approved, "member.approved"},
     {MemberStanding::Type::suspended, "member.suspended"},
-    {MemberStanding::Type::reinstated, "member.reinstated"}};
+    {MemberStanding::Type::reinstated, "member.reinstated"},
+    {MemberStanding::Type::password_changed, "member.password_changed"}};
 constexpr EnumName<MemberStatus> kMemberStatuses[] = {{MemberStatus::active, "active"},
                                                       {MemberStatus::pending, "pending"},
                                                       {MemberStatus::suspended, "suspended"}};

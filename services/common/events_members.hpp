@@ -72,9 +72,10 @@ struct MemberIdentity {
   std::string type_name() const;
 };
 
-// member.approved / member.suspended (with its reason) / member.reinstated.
+// member.approved / member.suspended (with its reason) / member.reinstated /
+// member.password_changed (every session ended: what was given out with them ends too).
 struct MemberStanding {
-  enum class Type { approved, suspended, reinstated };
+  enum class Type { approved, suspended, reinstated, password_changed };
   Type type = Type::approved;
   std::string member_id;
   std::string community_id;

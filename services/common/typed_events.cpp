@@ -34,9 +34,10 @@ constexpr std::string_view kDepot[] = {"item.available",  "item.reserved",  "ite
 // The members stream's types (events_members.hpp).
 // Staff changes travel as member.updated (the member's staff_site_ids).
 constexpr std::string_view kMembers[] = {
-    "member.registered", "member.updated", "member.approved",   "member.suspended",
-    "member.reinstated", "member.erased",  "community.created", "community.updated",
-    "site.created",      "site.updated",   "listing.hidden",    "member.contact"};
+    "member.registered",      "member.updated", "member.approved",   "member.suspended",
+    "member.reinstated",      "member.erased",  "community.created", "community.updated",
+    "site.created",           "site.updated",   "listing.hidden",    "member.contact",
+    "member.password_changed"};
 
 constexpr std::array<DeclaredStream, 8> kStreams = {{
     {"exchanges", kExchanges},

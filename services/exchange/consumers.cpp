@@ -26,16 +26,22 @@ constexpr int64_t kExpiryIntervalDefaultMs = 60'000;
 
 // Communities and sites go to the directory. A member who leaves (suspended or erased) is no
 // counterpart any more: what was not handed over is cancelled with its hold voided; an erased
-// member's name goes from others' conversations.
+// member's name goes from others' conversations. Their calendar feed's address stops working
+// then, and when their password changes (it may have leaked with a session): the next
+// GET /v1/me/calendar gives a new one.
 void apply_members_event(Workflow& workflow, pqxx::work& tx, const Event& e) {
   if (directory::apply(tx, e)) return;
   if (e.type == "member.suspended") {
     const MemberStanding suspended = MemberStanding::read(e).value();
     workflow.cancel_exchanges_of(tx, suspended.member_id, "member-suspended");
+    repo::revoke_calendar_token(tx, suspended.member_id);
+  } else if (e.type == "member.password_changed") {
+    repo::revoke_calendar_token(tx, MemberStanding::read(e).value().member_id);
   } else if (e.type == "member.erased") {
     const MemberErased erased = MemberErased::read(e).value();
     workflow.cancel_exchanges_of(tx, erased.member_id, "member-erased");
     repo::mark_member_erased(tx, erased.member_id);
+    repo::revoke_calendar_token(tx, erased.member_id);
   }
 }
 

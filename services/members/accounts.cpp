@@ -114,6 +114,19 @@ void announce_contact(Service& s, pqxx::work& tx, const repo::MemberRow& m) {
   s.outbox.add(tx, kMembersStream, contact.type_name(), m.community_id, contact.data());
 }
 
+namespace {
+
+// The services that gave something out with the member's sessions take it back (the exchange
+// service's calendar feed). A member of no community (an administrator) gave out none.
+void announce_password_changed(Service& s, pqxx::work& tx, const repo::MemberRow& m) {
+  if (m.community_id.empty()) return;
+  const MemberStanding changed{MemberStanding::Type::password_changed, m.id, m.community_id,
+                               std::nullopt};
+  s.outbox.add(tx, kMembersStream, changed.type_name(), m.community_id, changed.data());
+}
+
+}  // namespace
+
 void queue_verification(Service& s, pqxx::work& tx, const repo::MemberRow& m) {
   if (m.email.empty()) return;
   const IssuedToken issued =
@@ -236,6 +249,7 @@ Outcome<Done> AccountsUseCases::confirm_reset(const std::string& token,
       arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::reset, now_s);
       arepo::set_password(tx, m->id, hash);
       repo::audit(tx, m->id, m->id, "password.reset", "{}");
+      announce_password_changed(s_, tx, *m);
       // The link came to this address: it is the member's.
       if (!m->email_verified && arepo::mark_verified(tx, m->id, m->email, now_s))
         announce_contact(s_, tx, *repo::find_member(tx, m->id));
@@ -261,6 +275,7 @@ Outcome<Done> AccountsUseCases::change_password(const CallerSession& caller,
     arepo::set_password(tx, m->id, hash);
     arepo::spend_tokens(tx, m->id, arepo::TokenPurpose::reset, s_.clock.now_s());
     repo::audit(tx, m->id, m->id, "password.changed", "{}");
+    announce_password_changed(s_, tx, *m);
     return arepo::revoke_other_sessions(tx, m->id, caller.token_hash);
   });
   end_sessions(ended, m->id);

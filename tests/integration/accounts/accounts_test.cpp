@@ -378,6 +378,41 @@ TEST_F(AccountsTest, a_member_registered_at_the_desk_is_given_an_address_then_a_
   EXPECT_EQ(bare.status, 400) << bare.body;
 }
 
+// --- the calendar feed -------------------------------------------------------------------------
+
+TEST_F(AccountsTest, a_password_change_or_reset_ends_the_calendar_feeds_address) {
+  const auto m = member("Agenda");
+  auto calendar_token = [&] {
+    const RawResult r =
+        request_from("127.0.0.1", exchange->url(), "GET", "/v1/me/calendar", "", bearer(m.token));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().value("token", std::string());
+  };
+  auto feed = [&](const std::string& token) {
+    return request_from("127.0.0.1", exchange->url(), "GET", "/v1/me/calendar.ics?token=" + token)
+        .status;
+  };
+  // The address may have leaked with a session: a new password ends it as it ends the sessions.
+  const std::string first = calendar_token();
+  ASSERT_EQ(feed(first), 200);
+  auto changed = call("POST", "/v1/me/password", bearer(m.token),
+                      {{"current_password", kPassword}, {"password", "agenda-nouveau-1"}});
+  ASSERT_EQ(changed.status, 204) << changed.body;
+  EXPECT_TRUE(eventually([&] { return feed(first) == 404; }, 10000));
+  const std::string second = calendar_token();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(feed(second), 200);
+
+  // A reset too (it also ends the session that asked for the address).
+  call("POST", "/v1/auth/password-reset", {}, {{"email", m.email}}, fresh_address());
+  const std::string token = mailed_token(m.email, "account.reset", "/reinitialiser");
+  ASSERT_FALSE(token.empty());
+  auto reset = call("POST", "/v1/auth/password-reset/confirm", {},
+                    {{"token", token}, {"password", "agenda-encore-1"}});
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_TRUE(eventually([&] { return feed(second) == 404; }, 10000));
+}
+
 // --- sessions -----------------------------------------------------------------------------------
 
 TEST_F(AccountsTest, the_member_lists_their_sessions_and_ends_one_everywhere) {
