@@ -65,9 +65,39 @@ bool is_uuid(std::string_view t) {
   return true;
 }
 
+Json parse_outside_json(std::string_view text, bool* repeated_name) {
+  // The names seen in each object open at this point of the text, innermost last.
+  std::vector<std::vector<std::string>> open_objects;
+  bool repeated = false;
+  Json parsed = Json::parse(
+      text.begin(), text.end(),
+      [&](int /*depth*/, Json::parse_event_t event, Json& value) {
+        if (event == Json::parse_event_t::object_start) {
+          open_objects.emplace_back();
+        } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+          open_objects.pop_back();
+        } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
+          auto& names = open_objects.back();
+          const auto& name = value.get_ref<const std::string&>();
+          if (std::find(names.begin(), names.end(), name) != names.end()) repeated = true;
+          names.push_back(name);
+        }
+        return true;
+      },
+      false);
+  if (repeated_name != nullptr) *repeated_name = repeated;
+  if (repeated) return Json(Json::value_t::discarded);
+  return parsed;
+}
+
 Json parse_json_object(std::string_view body, bool empty_is_object) {
   if (body.empty() && empty_is_object) return Json::object();
-  Json parsed = Json::parse(body.begin(), body.end(), nullptr, false);
+  bool repeated = false;
+  Json parsed = parse_outside_json(body, &repeated);
+  if (repeated) {
+    throw invalid_input("Un champ figure deux fois dans le corps de la requête.",
+                        {{"body", "champ en double"}});
+  }
   if (parsed.is_discarded()) {
     throw invalid_input("Le corps de la requête n'est pas du JSON valide.",
                         {{"body", "JSON mal formé"}});

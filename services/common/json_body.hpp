@@ -17,7 +17,14 @@ namespace maillon {
 
 using Json = nlohmann::json;
 
+// Parses JSON from outside (a request body, a partner's message): discarded when malformed, and
+// when an object names a member twice, which RFC 8259 leaves to each reader: a proxy or a log
+// reader taking the first "minutes" would not see the amount the service took from the last.
+// `repeated`, when given, tells which of the two it was.
+Json parse_outside_json(std::string_view text, bool* repeated = nullptr);
+
 // Parses a request body that must be a JSON object (an empty body counts as {} when allowed).
+// Malformed, or with a member named twice in an object: 400.
 Json parse_json_object(std::string_view body, bool empty_is_object = false);
 
 class BodyReader {

@@ -200,7 +200,7 @@ std::string Envelope::text() const {
 }
 
 std::optional<Envelope> parse_envelope(std::string_view body) {
-  const Json j = Json::parse(body, nullptr, false);
+  const Json j = parse_outside_json(body);
   if (!j.is_object() || j.size() != 7) return std::nullopt;
   Envelope e{text_of(j, "id"), text_of(j, "link_id"), text_of(j, "from_community_id"),
              text_of(j, "to_community_id"), text_of(j, "type")};

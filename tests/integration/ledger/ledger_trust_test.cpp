@@ -546,6 +546,17 @@ TEST_F(LedgerTrust, ledger_audits_a_community_for_its_administrators_and_knows_n
   EXPECT_EQ(as(w->staff).get("/v1/ledger/audit?community_id=" + new_uuid()).status, 403);
 }
 
+TEST_F(LedgerTrust, ledger_refuses_a_body_naming_the_amount_twice) {
+  // A proxy or a log reader taking the first "minutes" would see 1 where 100 would move.
+  const MemberInfo payer = new_member(*w, "doublon");
+  const std::string body = R"({"id": ")" + new_uuid() + R"(", "to_member_id": ")" + member(0).id +
+                           R"(", "minutes": 1, "minutes": 100})";
+  const auto r = as(payer).wrong().call("POST", "/v1/ledger/transfers", body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("champ en double"), std::string::npos) << r.body;
+  EXPECT_EQ(balance(payer.id), 120);
+}
+
 TEST_F(LedgerTrust, ledger_keeps_the_books_under_the_trust_rules) {
   const auto audit = as(w->staff).get("/v1/ledger/audit?community_id=" + w->community);
   ASSERT_EQ(audit.status, 200) << audit.body;
