@@ -17,6 +17,7 @@
 
 #include "auth/auth_http.hpp"
 #include "e2e/e2e_suite.hpp"
+#include "services/common/ids.hpp"
 
 namespace maillon::testing::auth {
 namespace {
@@ -290,6 +291,20 @@ TEST_F(E2eAuthTest, what_the_gateway_refuses_itself_is_a_problem_in_json) {
   EXPECT_NE(allow.find("GET"), std::string::npos) << allow;
   EXPECT_NE(allow.find("POST"), std::string::npos) << allow;
   EXPECT_EQ(allow.find("DELETE"), std::string::npos) << allow;
+}
+
+TEST_F(E2eAuthTest, an_empty_on_behalf_of_is_refused_not_taken_for_none) {
+  // A desk whose member field was left blank: without the header, the staff member's payment
+  // would be a grant from the community's account.
+  const auto desk = member("guichet-vide");
+  gateway->make_staff(place, desk);
+  const auto neighbour = member("voisine-vide");
+  const RawResult r =
+      call(fresh_address(), "POST", "/v1/ledger/transfers",
+           {{"Authorization", "Bearer " + desk.token}, {"X-On-Behalf-Of", ""}},
+           Json{{"id", new_uuid()}, {"to_member_id", neighbour.id}, {"minutes", 1}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("X-On-Behalf-Of"), std::string::npos) << r.body;
 }
 
 TEST_F(E2eAuthTest, a_page_of_another_site_cannot_log_a_browser_in) {
