@@ -511,13 +511,8 @@ Request to_request(const Http::Request& raw, const TrustedProxies& trusted) {
     req.query[percent_decode(it->first)] = percent_decode(it->second);
   }
   if (auto cookies = cookie_header(raw); !cookies.empty()) req.headers["cookie"] = cookies;
-  auto view = [&](const char* name) -> std::optional<std::string_view> {
-    auto it = req.headers.find(name);
-    if (it == req.headers.end()) return std::nullopt;
-    return std::string_view(it->second);
-  };
-  req.client =
-      client_address(raw.address().host(), view("x-forwarded-for"), view("x-real-ip"), trusted);
+  req.client = client_address(raw.address().host(), header_view(req, "x-forwarded-for"),
+                              header_view(req, "x-real-ip"), trusted);
   auto rid = req.headers.find("x-request-id");
   req.request_id =
       (rid != req.headers.end() && valid_request_id(rid->second)) ? rid->second : new_uuid();
