@@ -127,7 +127,8 @@ Resolution parse_resolution(const std::string& body) {
   if (!outcome) {
     if (named && r.errors().empty())
       r.add_error("outcome", message(ExchangeRefusal::outcome_unknown));
-  } else if (*outcome == ResolutionOutcome::partial && !minutes) {
+  } else if (*outcome == ResolutionOutcome::partial && !minutes && !r.has("minutes")) {
+    // Given but out of range: the reader said so already, once.
     r.add_error("minutes", message(ExchangeRefusal::partial_needs_minutes));
   } else if (*outcome != ResolutionOutcome::partial && minutes) {
     r.add_error("minutes", message(ExchangeRefusal::minutes_only_partial));

@@ -245,6 +245,11 @@ TEST_F(ExchangeSagaTest, dispute_resolved_partially_by_staff_pays_the_agreed_par
             403);
   EXPECT_EQ(ex(staff).post("/v1/exchanges/" + id + "/resolve", {{"outcome", "partial"}}).status,
             400);
+  // Minutes given but out of range: one error, about the range, not "missing" as well.
+  const auto negative = ex(staff).wrong().post("/v1/exchanges/" + id + "/resolve",
+                                               {{"outcome", "partial"}, {"minutes", -1}});
+  EXPECT_EQ(negative.status, 400) << negative.body;
+  EXPECT_EQ(negative.json()["errors"].size(), 1u) << negative.body;
   EXPECT_EQ(ex(staff)
                 .post("/v1/exchanges/" + id + "/resolve", {{"outcome", "partial"}, {"minutes", 61}})
                 .status,
