@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <unordered_set>
 
 #include "exchange/listing.hpp"
 #include "services/common/errors.hpp"
@@ -66,8 +67,9 @@ bool is_uuid(std::string_view t) {
 }
 
 Json parse_outside_json(std::string_view text, bool* repeated_name) {
-  // The names seen in each object open at this point of the text, innermost last.
-  std::vector<std::vector<std::string>> open_objects;
+  // The names seen in each object open at this point of the text, innermost last (hashed: an
+  // object of many members costs no more than reading them).
+  std::vector<std::unordered_set<std::string>> open_objects;
   bool repeated = false;
   Json parsed = Json::parse(
       text.begin(), text.end(),
@@ -77,10 +79,8 @@ Json parse_outside_json(std::string_view text, bool* repeated_name) {
         } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
           open_objects.pop_back();
         } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
-          auto& names = open_objects.back();
-          const auto& name = value.get_ref<const std::string&>();
-          if (std::find(names.begin(), names.end(), name) != names.end()) repeated = true;
-          names.push_back(name);
+          if (!open_objects.back().insert(value.get_ref<const std::string&>()).second)
+            repeated = true;
         }
         return true;
       },

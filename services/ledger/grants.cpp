@@ -67,22 +67,31 @@ bool day_needs_review(const repo::GrantedSince& granted, int64_t amount_minutes,
              kUnreviewedGrantsDayFactor * policy.grant_review_minutes;
 }
 
-bool count_unreviewed_grant(Db& db, const Identity& who, const TransferRequest& request,
-                            const CommunityPolicy& policy, int64_t now_us) {
+std::vector<bool> count_unreviewed_grants(Db& db, const Identity& who,
+                                          const std::vector<TransferRequest>& grants,
+                                          const CommunityPolicy& policy, int64_t now_us) {
   return db.transact([&](pqxx::work& tx) {
     const std::string requested_by = who.actor_id();
     repo::lock_grant_requester(tx, who.community_id, requested_by);
-    if (const auto counted = repo::find_unreviewed_grant(tx, request.id)) {
-      return counted->to_account_id == request.to_account_id &&
-             counted->amount_minutes == request.amount_minutes;
+    std::vector<bool> pass;
+    pass.reserve(grants.size());
+    for (const TransferRequest& request : grants) {
+      if (const auto counted = repo::find_unreviewed_grant(tx, request.id)) {
+        pass.push_back(counted->to_account_id == request.to_account_id &&
+                       counted->amount_minutes == request.amount_minutes);
+        continue;
+      }
+      const repo::GrantedSince granted =
+          repo::granted_since(tx, who.community_id, requested_by, request.to_account_id,
+                              now_us - kUnreviewedGrantsWindowUs);
+      const bool goes = !day_needs_review(granted, request.amount_minutes, policy);
+      if (goes) {
+        repo::insert_unreviewed_grant(tx, {request.id, who.community_id, requested_by,
+                                           request.to_account_id, request.amount_minutes, now_us});
+      }
+      pass.push_back(goes);
     }
-    const repo::GrantedSince granted =
-        repo::granted_since(tx, who.community_id, requested_by, request.to_account_id,
-                            now_us - kUnreviewedGrantsWindowUs);
-    if (day_needs_review(granted, request.amount_minutes, policy)) return false;
-    repo::insert_unreviewed_grant(tx, {request.id, who.community_id, requested_by,
-                                       request.to_account_id, request.amount_minutes, now_us});
-    return true;
+    return pass;
   });
 }
 

@@ -29,12 +29,14 @@ inline constexpr int64_t kUnreviewedGrantsWindowUs = int64_t{24} * 3600 * 100000
 inline constexpr int64_t kUnreviewedGrantsDayFactor = 10;
 bool day_needs_review(const repo::GrantedSince& granted, int64_t amount_minutes,
                       const CommunityPolicy& policy);
-// Counts a grant that needs no review on its own against its requester's day, under a lock on
-// the requester (so that concurrent grants are counted one after the other): true when it may
-// go to the writer, false when it must wait for review. A replay of a grant counted already goes
-// on without counting again when it names the same member and amount, else waits for review.
-bool count_unreviewed_grant(Db& db, const Identity& who, const TransferRequest& request,
-                            const CommunityPolicy& policy, int64_t now_us);
+// Counts grants that need no review on their own against their requester's day, in one
+// transaction under a lock on the requester (so that concurrent grants are counted one after the
+// other): for each, true when it may go to the writer, false when it must wait for review. A
+// replay of a grant counted already goes on without counting again when it names the same member
+// and amount, else waits for review.
+std::vector<bool> count_unreviewed_grants(Db& db, const Identity& who,
+                                          const std::vector<TransferRequest>& grants,
+                                          const CommunityPolicy& policy, int64_t now_us);
 // Grants the writer refused (ids), counted by count_unreviewed_grant: no longer counted.
 void uncount_refused_grants(Db& db, const std::vector<TransferId>& ids);
 

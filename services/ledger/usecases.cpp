@@ -118,16 +118,33 @@ TransferRequest LedgerUseCases::transfer_request(const Identity& who, const Tran
   return request;
 }
 
-// A large grant waits for a second pair of eyes instead of reaching the writer. The policy is
-// read once per community, then from memory.
-bool LedgerUseCases::waits_for_review(const Identity& who, const TransferRequest& request) {
-  if (request.kind != TransferKind::manual) return false;
-  auto policy = policies_.cached(who.community_id);
-  if (!policy) {
-    policy = db_.transact([&](pqxx::work& tx) { return policies_.get(tx, who.community_id); });
+// Which of `requests` wait for a second pair of eyes instead of reaching the writer: a large
+// grant, and a small one past its staff member's day (all of them counted in one transaction).
+// The policy is read once per community, then from memory.
+std::vector<bool> LedgerUseCases::wait_for_review(const Identity& who,
+                                                  const std::vector<TransferRequest>& requests) {
+  std::vector<bool> waits(requests.size(), false);
+  std::optional<CommunityPolicy> policy;
+  std::vector<TransferRequest> small_grants;
+  std::vector<std::size_t> small_at;  // the index in `requests` of each small grant
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!is_grant(requests[i])) continue;
+    if (!policy) policy = policies_.cached(who.community_id);
+    if (!policy) {
+      policy = db_.transact([&](pqxx::work& tx) { return policies_.get(tx, who.community_id); });
+    }
+    if (needs_review(requests[i], *policy)) {
+      waits[i] = true;
+    } else {
+      small_grants.push_back(requests[i]);
+      small_at.push_back(i);
+    }
   }
-  if (needs_review(request, *policy)) return true;
-  return is_grant(request) && !count_unreviewed_grant(db_, who, request, *policy, clock_.now_us());
+  if (small_grants.empty()) return waits;
+  const std::vector<bool> pass =
+      count_unreviewed_grants(db_, who, small_grants, *policy, clock_.now_us());
+  for (std::size_t k = 0; k < small_at.size(); ++k) waits[small_at[k]] = !pass[k];
+  return waits;
 }
 
 TransferAnswer LedgerUseCases::ask_review(const Identity& who, const TransferRequest& request) {
@@ -143,7 +160,7 @@ TransferAnswer LedgerUseCases::create_transfer(const Identity& who, const Transf
   LedgerRefusal refusal;
   const TransferRequest request = transfer_request(who, in, refusal);
   if (refusal != LedgerRefusal::none) return refused(refusal);
-  if (waits_for_review(who, request)) return ask_review(who, request);
+  if (wait_for_review(who, {request}).front()) return ask_review(who, request);
   TransferResult result =
       batcher_.submit(who.community_id, CreateTransfer{request, 0}, who.actor_id());
   if (is_grant(request) && moved_nothing(result)) uncount_refused_grants(db_, {request.id});
@@ -157,26 +174,32 @@ std::vector<TransferAnswer> LedgerUseCases::create_transfers(
     for (auto& answer : answers) answer.refusal = refusal;
     return answers;
   }
-  std::vector<LedgerCommand> commands;
-  std::vector<std::size_t> command_items;  // the item index of each command
+  std::vector<TransferRequest> requests;
+  std::vector<std::size_t> request_items;  // the item index of each request
   for (std::size_t i = 0; i < items.size(); ++i) {
     LedgerRefusal refusal;
-    const TransferRequest request = transfer_request(who, items[i], refusal);
+    TransferRequest request = transfer_request(who, items[i], refusal);
     if (refusal != LedgerRefusal::none) {
       answers[i].refusal = refusal;
-    } else if (waits_for_review(who, request)) {
-      answers[i] = ask_review(who, request);
     } else {
-      commands.emplace_back(CreateTransfer{request, 0});
-      command_items.push_back(i);
+      requests.push_back(std::move(request));
+      request_items.push_back(i);
     }
   }
-  if (commands.empty()) return answers;
-  std::vector<TransferId> grant_ids(commands.size());  // "" for a command that is no grant
-  for (std::size_t c = 0; c < commands.size(); ++c) {
-    const TransferRequest& request = std::get<CreateTransfer>(commands[c]).request;
-    if (is_grant(request)) grant_ids[c] = request.id;
+  const std::vector<bool> waits = wait_for_review(who, requests);
+  std::vector<LedgerCommand> commands;
+  std::vector<std::size_t> command_items;  // the item index of each command
+  std::vector<TransferId> grant_ids;       // of each command: "" for one that is no grant
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    if (waits[r]) {
+      answers[request_items[r]] = ask_review(who, requests[r]);
+      continue;
+    }
+    grant_ids.push_back(is_grant(requests[r]) ? requests[r].id : TransferId());
+    commands.emplace_back(CreateTransfer{requests[r], 0});
+    command_items.push_back(request_items[r]);
   }
+  if (commands.empty()) return answers;
   auto results = batcher_.submit_many(who.community_id, std::move(commands), who.actor_id());
   std::vector<TransferId> refused_grants;
   for (std::size_t c = 0; c < results.size(); ++c) {

@@ -128,7 +128,8 @@ class LedgerUseCases {
  private:
   TransferRequest transfer_request(const Identity& who, const TransferBody& in,
                                    LedgerRefusal& refusal) const;
-  bool waits_for_review(const Identity& who, const TransferRequest& request);
+  std::vector<bool> wait_for_review(const Identity& who,
+                                    const std::vector<TransferRequest>& requests);
   TransferAnswer ask_review(const Identity& who, const TransferRequest& request);
   std::optional<Transfer> visible_transfer(const Identity& who, const std::string& id);
 
