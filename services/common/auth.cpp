@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "services/common/auth_headers.hpp"
 #include "services/common/auth_sql.hpp"
@@ -38,12 +39,32 @@ std::chrono::milliseconds time_left(int64_t expires_at_s) {
 }
 
 // The cached form of a session: its identity and when it ends ("expires_at", epoch seconds).
-std::optional<int64_t> expiry_of(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("expires_at") ||
-      !j["expires_at"].is_number_integer())
-    return std::nullopt;
-  return j["expires_at"].get<int64_t>();
+std::optional<int64_t> expiry_of(const nlohmann::json& j) {
+  const auto at = j.find("expires_at");
+  if (at == j.end() || !at->is_number_integer()) return std::nullopt;
+  return at->get<int64_t>();
+}
+
+// An identity from its parsed JSON (an object).
+std::optional<Identity> identity_of(const nlohmann::json& j) {
+  if (!j.contains("member_id")) return std::nullopt;
+  Identity id;
+  id.member_id = j.value("member_id", "");
+  id.community_id = j.value("community_id", "");
+  id.home_site_id = j.value("home_site_id", "");
+  id.display_name = j.value("display_name", "");
+  id.is_admin = j.value("is_admin", false);
+  for (const char* list : {"staff_site_ids", "admin_community_ids"}) {
+    const auto values = j.find(list);
+    if (values == j.end() || !values->is_array()) continue;
+    auto& out =
+        std::string_view(list) == "staff_site_ids" ? id.staff_site_ids : id.admin_community_ids;
+    for (const auto& s : *values) {
+      if (s.is_string()) out.push_back(s.get<std::string>());
+    }
+  }
+  id.status = j.value("status", "active");
+  return id;
 }
 
 ApiError csrf_refused() {
@@ -82,23 +103,9 @@ std::string Identity::to_json() const {
 }
 
 std::optional<Identity> Identity::from_json(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("member_id")) return std::nullopt;
-  Identity id;
-  id.member_id = j.value("member_id", "");
-  id.community_id = j.value("community_id", "");
-  id.home_site_id = j.value("home_site_id", "");
-  id.display_name = j.value("display_name", "");
-  id.is_admin = j.value("is_admin", false);
-  for (const char* list : {"staff_site_ids", "admin_community_ids"}) {
-    if (!j.contains(list) || !j[list].is_array()) continue;
-    auto& out = std::string(list) == "staff_site_ids" ? id.staff_site_ids : id.admin_community_ids;
-    for (const auto& s : j[list]) {
-      if (s.is_string()) out.push_back(s.get<std::string>());
-    }
-  }
-  id.status = j.value("status", "active");
-  return id;
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return identity_of(j);
 }
 
 Authenticator::Authenticator(Db& db, RedisPool& redis, std::string prefix)
@@ -139,11 +146,15 @@ std::optional<Identity> Authenticator::verify_hash(const std::string& hash) {
 // end (written by an older process) is not trusted.
 std::optional<Authenticator::Session> Authenticator::shared_session(const std::string& hash,
                                                                     ActedFor* acted_for) {
+  // One parse for both the end and the identity.
   auto read = [&](const std::string& text) -> std::optional<Session> {
-    auto expires = expiry_of(text);
-    auto who = Identity::from_json(text);
-    if (!expires || !who || time_left(*expires).count() <= 0) return std::nullopt;
-    return Session{*who, *expires};
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    const auto expires = expiry_of(j);
+    if (!expires || time_left(*expires).count() <= 0) return std::nullopt;
+    auto who = identity_of(j);
+    if (!who) return std::nullopt;
+    return Session{*std::move(who), *expires};
   };
   try {
     std::vector<std::string> keys = {"MGET", session_key(hash), revoked_key(hash)};

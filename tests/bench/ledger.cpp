@@ -291,16 +291,16 @@ long count_created(const std::string& answer) {
   return created;
 }
 
-// Ours, kTransfersPerRequest transfers per request through the batch endpoint.
-double ours_batch_tps(uint16_t port, const std::string& token,
-                      const std::vector<std::string>& members, const AccountPicker& picker) {
+// Ours, `per_request` transfers per request through the batch endpoint.
+double batch_tps(uint16_t port, const std::string& token, const std::vector<std::string>& members,
+                 const AccountPicker& picker, std::size_t per_request) {
   return measure([&](int) {
     auto client = std::make_shared<KeepAliveClient>(port);
-    return [client, &token, &members, &picker](std::mt19937_64& rng) {
+    return [client, &token, &members, &picker, per_request](std::mt19937_64& rng) {
       // One payer per request (the member acted for), each payee drawn as the pairs' second.
       const int payer = picker.pick(rng);
       Json transfers = Json::array();
-      for (std::size_t i = 0; i < kTransfersPerRequest; ++i) {
+      for (std::size_t i = 0; i < per_request; ++i) {
         int payee = picker.pick(rng);
         while (payee == payer) payee = picker.pick(rng);
         transfers.push_back(transfer_body(members, payee));
@@ -311,6 +311,73 @@ double ours_batch_tps(uint16_t port, const std::string& token,
       return status == 200 ? count_created(answer) : 0;
     };
   });
+}
+
+// Ours, kTransfersPerRequest transfers per request: the headline batch lines.
+double ours_batch_tps(uint16_t port, const std::string& token,
+                      const std::vector<std::string>& members, const AccountPicker& picker) {
+  return batch_tps(port, token, members, picker, kTransfersPerRequest);
+}
+
+// The machine's busy CPU time so far, in seconds, every process and the kernel counted
+// (/proc/stat: all but idle and iowait).
+double machine_busy_seconds() {
+  std::FILE* stat = std::fopen("/proc/stat", "r");
+  if (stat == nullptr) return 0;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                     steal = 0;
+  const int got = std::fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+                              &system, &idle, &iowait, &irq, &softirq, &steal);
+  std::fclose(stat);
+  if (got < 7) return 0;
+  const auto ticks = static_cast<double>(user + nice + system + irq + softirq + steal);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Runs `slice` (which returns a rate per second) and gives that rate with the cores the whole
+// machine kept busy meanwhile.
+template <class Slice>
+std::pair<double, double> rate_and_cores(Slice slice) {
+  const double busy = machine_busy_seconds();
+  const auto start = Clock::now();
+  const double rate = slice();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return {rate, (machine_busy_seconds() - busy) / seconds};
+}
+
+// The most single transfers per second this machine's CPU could carry from kClients clients,
+// whatever the code between the socket and PostgreSQL: an upper bound, measured, not a figure of
+// ours. A single transfer costs at least what a /healthz request costs the machine (the client,
+// the kernel, the framework: `per_request`), plus its share of a commit that carries at most
+// kClients transfers, since each client has one in flight. That share is taken, generously, from
+// batch requests of kClients transfers each sent by the same kClients clients, which the ledger
+// gathers into commits of up to kClients * kClients transfers: the CPU per such request, less a
+// /healthz request's, over kClients. CPU is the whole machine's (PostgreSQL, Redis, the relay,
+// the kernel), less what it burns at rest. Every approximation favours a higher bound.
+double single_bound_tps(uint16_t port, const std::string& token,
+                        const std::vector<std::string>& members, const AccountPicker& picker) {
+  const auto rest = rate_and_cores([] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return 0.0;
+  });
+  const double at_rest = rest.second;
+  const auto [healthz, healthz_cores] = rate_and_cores([&] { return healthz_rps(port); });
+  const auto [transfers, batch_cores] = rate_and_cores(
+      [&] { return batch_tps(port, token, members, picker, static_cast<std::size_t>(kClients)); });
+  if (healthz <= 0 || transfers <= 0) return 0;
+  const double per_request = std::max(healthz_cores - at_rest, 0.0) / healthz;
+  const double per_batch_request =
+      std::max(batch_cores - at_rest, 0.0) / (transfers / static_cast<double>(kClients));
+  const double per_transfer =
+      per_request + std::max(per_batch_request - per_request, 0.0) / static_cast<double>(kClients);
+  const double cores = static_cast<double>(std::thread::hardware_concurrency());
+  std::fprintf(stderr,
+               "bench:   bound: %.2f cores at rest; /healthz %.0f/s on %.2f cores (%.0f us each); "
+               "batches of %d at %.0f transfers/s on %.2f cores (%.0f us a request); a single "
+               "transfer >= %.0f us of CPU, so <= %.0f/s on %.0f cores\n",
+               at_rest, healthz, healthz_cores, per_request * 1e6, kClients, transfers, batch_cores,
+               per_batch_request * 1e6, per_transfer * 1e6, cores / per_transfer, cores);
+  return per_transfer > 0 ? cores / per_transfer : 0;
 }
 
 // Acts once for every member (reads their account), as the members of a running ledger have
@@ -470,6 +537,11 @@ int main() {
   in_turns("ledger.single_ceiling", ours_single_tps, uniform, [&] { return healthz_rps(port); });
   in_turns("ledger.single_read_ceiling", ours_single_tps, uniform,
            [&] { return account_read_rps(port, token, members, uniform); });
+  // What the single lines' goals ask of this machine: the most single transfers per second its
+  // CPU allows (single_bound_tps, an upper bound whatever the code), against the same anchors as
+  // uniform_single and hot_single. A ratio under a goal says no implementation reaches it here.
+  in_turns("ledger.uniform_single_bound", single_bound_tps, uniform, naive(uniform));
+  in_turns("ledger.hot_single_bound", single_bound_tps, hot, naive(hot));
   if (only == nullptr) std::printf("BENCH ledger.pgbench_tpcb tps=%.0f\n", pgbench_tps());
   return 0;
 }
