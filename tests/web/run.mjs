@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
+import { pollUntil as poll } from "../support/poll.mjs";
+
 const BASE = (process.env.MAILLON_BASE_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
 const SCREENS = process.env.MAILLON_SCREENSHOTS ?? "/tmp/maillon-screens";
 const ADMIN_EMAIL = process.env.MAILLON_ADMIN_EMAIL ?? "admin@maillon.local";
@@ -265,13 +267,8 @@ async function until(target, refresh) {
  * (async, truthy when met) holds, the pauses between checks doubling from 1 ms up to POLL_MS, so
  * that a condition met soon is seen soon; past `timeoutMs` it throws `failure()`.
  */
-async function pollUntil(condition, failure, timeoutMs = WAIT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  for (let pause = 1; !(await condition()); pause = Math.min(pause * 2, POLL_MS)) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(failure());
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
-  }
+function pollUntil(condition, failure, timeoutMs = WAIT_MS) {
+  return poll(condition, failure, timeoutMs, POLL_MS);
 }
 
 afterEach(() => {
