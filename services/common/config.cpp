@@ -85,6 +85,8 @@ Config Config::from_env(const std::string& service_name, const std::string& sche
       static_cast<int>(env_int("MAILLON_MAX_DELIVERIES", consumer.max_deliveries, 1, 1000));
   consumer.reclaim_idle_ms = static_cast<int>(
       env_int("MAILLON_RECLAIM_IDLE_MS", consumer.reclaim_idle_ms, 100, 86'400'000));
+  consumer.linger_ms =
+      static_cast<int>(env_int("MAILLON_CONSUMER_LINGER_MS", consumer.linger_ms, 0, 1000));
   consumer.name = env_or("MAILLON_CONSUMER_NAME", default_consumer_name(service_name));
   c.trusted_proxies = env_or("MAILLON_TRUSTED_PROXIES", c.trusted_proxies);
   PasswordLane& lane = c.password_lane;

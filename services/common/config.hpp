@@ -39,6 +39,9 @@ struct ConsumerSettings {
   // Then the message goes to <stream>.dead; redeliveries after crashes count too.
   int max_deliveries = 10;
   int reclaim_idle_ms = 30000;  // entries of a dead consumer are taken over after this
+  // How long an unhurried consumer (Pace::unhurried) lets its stream fill after reading a short
+  // page, so that under a steady flow it reads, applies and commits pages, not single events.
+  int linger_ms = 25;
 };
 
 struct Config {

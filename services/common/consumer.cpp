@@ -81,14 +81,16 @@ void log_applied(const std::string& stream, const Event& event) {
 }  // namespace
 
 StreamConsumer::StreamConsumer(const Config& config, Db& db, Metrics& metrics,
-                               const std::string& stream, EventHandler handler, EventTypes acts_on)
+                               const std::string& stream, EventHandler handler, EventTypes acts_on,
+                               Pace pace)
     : config_(config),
       db_(db),
       metrics_(metrics),
       stream_(config.stream(stream)),
       group_(config.service_name),
       handler_(std::move(handler)),
-      acts_on_(std::move(acts_on)) {
+      acts_on_(std::move(acts_on)),
+      pace_(pace) {
   metrics_.add_collector([this](Metrics& m) {
     try {
       Redis redis(config_.redis_url, 500);
@@ -341,7 +343,12 @@ void StreamConsumer::loop() {
   next_pending_us_ = monotonic_us();  // first re-read what this consumer left unacknowledged
   while (running_) {
     try {
-      read_and_handle(redis, config_.consumer.block_ms);
+      const int read = read_and_handle(redis, config_.consumer.block_ms);
+      // A short page, unhurried: let the stream fill (Pace). A full one: more is waiting, read on;
+      // none: the blocking read already waits for the next entry, which is then read at once.
+      if (pace_ == Pace::unhurried && read > 0 && read < config_.consumer.batch_size) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(config_.consumer.linger_ms));
+      }
     } catch (const std::exception& e) {
       log::warn("stream consumer pass failed; retrying",
                 {{"stream", stream_}, {"error", e.what()}});

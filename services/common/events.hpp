@@ -118,6 +118,12 @@ using EventHandler = std::function<void(pqxx::work&, const Event&)>;
 // bulk, such as transfers for a service that only follows the links, costs no commit). A type
 // nobody declared still reaches the handler, to be dead-lettered with its reason.
 using EventTypes = std::vector<std::string>;
+// How soon a consumer reads what arrives. Prompt: at once (a saga's next step, a read model a
+// request waits on). Unhurried: after a short page it waits consumer.linger_ms before reading
+// again, so that a steady flow reaches it in pages: one wake, one transaction and one commit for
+// many events instead of one each. For effects nobody waits on within a request (notifications,
+// counters, a listing's lifecycle), and for a stream's bulk a consumer only passes over.
+enum class Pace { prompt, unhurried };
 
 // A consumer group member on one stream: re-reads its own pending entries first, reclaims
 // entries of dead consumers (XAUTOCLAIM), applies each event at most once (its id recorded in
@@ -127,7 +133,7 @@ using EventTypes = std::vector<std::string>;
 class StreamConsumer {
  public:
   StreamConsumer(const Config& config, Db& db, Metrics& metrics, const std::string& stream,
-                 EventHandler handler, EventTypes acts_on = {});
+                 EventHandler handler, EventTypes acts_on = {}, Pace pace = Pace::prompt);
   ~StreamConsumer();
   void start();
   void stop();
@@ -143,6 +149,7 @@ class StreamConsumer {
   std::string group_;
   EventHandler handler_;
   EventTypes acts_on_;
+  Pace pace_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::map<std::string, int> failures_;  // entry id -> failed attempts in this process

@@ -129,14 +129,15 @@ void Service::add_probes() {
   });
 }
 
-void Service::consume(const std::string& stream, EventHandler handler, EventTypes acts_on) {
+void Service::consume(const std::string& stream, EventHandler handler, EventTypes acts_on,
+                      Pace pace) {
   // An event type nobody declared is dead-lettered with its reason before any handler runs.
   EventHandler typed = [h = std::move(handler)](pqxx::work& tx, const Event& e) {
     require_declared(e);
     h(tx, e);
   };
   runtime_->consumers.push_back(std::make_unique<StreamConsumer>(
-      config, db, metrics, stream, std::move(typed), std::move(acts_on)));
+      config, db, metrics, stream, std::move(typed), std::move(acts_on), pace));
 }
 
 void Service::every(const std::string& name, std::chrono::milliseconds interval, Job job) {

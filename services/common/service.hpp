@@ -39,8 +39,10 @@ class Service {
   HttpServer http;
 
   // Consume a stream (logical name) with this service's consumer group; `acts_on`, when given,
-  // the declared event types the handler acts on (the others cost no transaction: EventTypes).
-  void consume(const std::string& stream, EventHandler handler, EventTypes acts_on = {});
+  // the declared event types the handler acts on (the others cost no transaction: EventTypes);
+  // `pace`, how soon it reads what arrives (Pace).
+  void consume(const std::string& stream, EventHandler handler, EventTypes acts_on = {},
+               Pace pace = Pace::prompt);
   // Run `job` every `interval` in a transaction holding a transaction-level advisory lock named
   // after the job: with N replicas, one runs it at a time and none runs it twice at once.
   void every(const std::string& name, std::chrono::milliseconds interval, Job job);

@@ -154,12 +154,12 @@ void register_consumers(const std::shared_ptr<const DepotContext>& context) {
   // Only what apply_ledger_event and apply_exchange_event act on: the rest costs no commit.
   s.consume(
       "ledger.events", [](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e); },
-      type_names({TransferEventType::rejected}));
+      type_names({TransferEventType::rejected}), Pace::unhurried);
   using T = ExchangeEventType;
   s.consume(
       "exchanges",
       [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); },
-      type_names({T::late, T::completed, T::lost}));
+      type_names({T::late, T::completed, T::lost}), Pace::unhurried);
   std::chrono::milliseconds interval = job_interval_from_env();
   s.every("depot-lapse-reservations", interval,
           [context](pqxx::work& tx) { lapse_reservations(*context, tx); });

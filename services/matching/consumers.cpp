@@ -345,14 +345,15 @@ void register_consumers(Service& s, const std::shared_ptr<MatchIndex>& index) {
   using T = ExchangeEventType;
   s.consume(
       "exchanges", [index](pqxx::work& tx, const Event& e) { on_exchange_event(*index, tx, e); },
-      type_names({T::completed, T::abandoned, T::no_show}));
+      type_names({T::completed, T::abandoned, T::no_show}), Pace::unhurried);
   // Federation links (issue 23); transfers, the stream's bulk, change nothing here.
   // Partner installations' offers that cross to ours, as our ledger was told them.
-  s.consume(kLedgerEventsStream,
-            [&s, index](pqxx::work& tx, const Event& e) {
-              if (!federation_partners::apply(tx, e)) on_partner_listing(s, *index, tx, e);
-            },
-            {FederationLinkUpdated::type_name(), FederationListingShared::type_name()});
+  s.consume(
+      kLedgerEventsStream,
+      [&s, index](pqxx::work& tx, const Event& e) {
+        if (!federation_partners::apply(tx, e)) on_partner_listing(s, *index, tx, e);
+      },
+      {FederationLinkUpdated::type_name(), FederationListingShared::type_name()}, Pace::unhurried);
 }
 
 }  // namespace maillon::matching_service

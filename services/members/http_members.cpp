@@ -268,7 +268,8 @@ void register_service(Service& service) {
         }
       },
       type_names({ExchangeEventType::completed, ExchangeEventType::abandoned,
-                  ExchangeEventType::rated, ExchangeEventType::no_show}));
+                  ExchangeEventType::rated, ExchangeEventType::no_show}),
+      Pace::unhurried);  // figures a profile shows later; no request waits on them
 }
 
 }  // namespace maillon::members

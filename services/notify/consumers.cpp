@@ -214,20 +214,30 @@ int64_t event_time_s(const Event& e, const Clock& clock) {
 
 void register_consumers(Service& s) {
   register_members_consumer(s);
-  s.consume("offers", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
-  s.consume("requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); });
-  s.consume("matches", [&s](pqxx::work& tx, const Event& e) {
-    apply_match_event(tx, e, event_time_s(e, s.clock));
-  });
-  s.consume("exchanges", [&s](pqxx::work& tx, const Event& e) {
-    apply_exchange_event(tx, e, event_time_s(e, s.clock));
-  });
+  // Notices are for members to read when they come: no request waits on one, so every stream
+  // is read unhurried (Pace), in pages under a steady flow.
+  constexpr Pace kUnhurried = Pace::unhurried;
+  s.consume(
+      "offers", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); }, {}, kUnhurried);
+  s.consume(
+      "requests", [](pqxx::work& tx, const Event& e) { apply_listing_event(tx, e); }, {},
+      kUnhurried);
+  s.consume(
+      "matches",
+      [&s](pqxx::work& tx, const Event& e) { apply_match_event(tx, e, event_time_s(e, s.clock)); },
+      {}, kUnhurried);
+  s.consume(
+      "exchanges",
+      [&s](pqxx::work& tx, const Event& e) {
+        apply_exchange_event(tx, e, event_time_s(e, s.clock));
+      },
+      {}, kUnhurried);
   register_depot_consumer(s);
   // Only the reconciliation's differences: the transfers, the stream's bulk, cost no commit here.
   s.consume(
       kLedgerEventsStream,
       [&s](pqxx::work& tx, const Event& e) { apply_ledger_event(tx, e, event_time_s(e, s.clock)); },
-      {FederationReconciliationDiffered::type_name()});
+      {FederationReconciliationDiffered::type_name()}, kUnhurried);
 }
 
 }  // namespace maillon::notify

@@ -86,9 +86,10 @@ void apply_depot_event(pqxx::work& tx, const Event& e, int64_t now_s) {
 }  // namespace
 
 void register_depot_consumer(Service& s) {
-  s.consume("depot", [&s](pqxx::work& tx, const Event& e) {
-    apply_depot_event(tx, e, event_time_s(e, s.clock));
-  });
+  s.consume(
+      "depot",
+      [&s](pqxx::work& tx, const Event& e) { apply_depot_event(tx, e, event_time_s(e, s.clock)); },
+      {}, Pace::unhurried);
 }
 
 }  // namespace maillon::notify

@@ -31,8 +31,10 @@ void apply_members_event(pqxx::work& tx, const Event& e, int64_t now_s) {
 }  // namespace
 
 void register_members_consumer(Service& s) {
-  s.consume("members",
-            [&s](pqxx::work& tx, const Event& e) { apply_members_event(tx, e, s.clock.now_s()); });
+  s.consume(
+      "members",
+      [&s](pqxx::work& tx, const Event& e) { apply_members_event(tx, e, s.clock.now_s()); }, {},
+      Pace::unhurried);
 }
 
 }  // namespace maillon::notify

@@ -236,15 +236,17 @@ void register_consumers(const std::shared_ptr<const ListingContext>& context) {
   s.consume(
       "exchanges",
       [context](pqxx::work& tx, const Event& e) { apply_exchange_event(*context, tx, e); },
-      type_names({T::resolved, T::accepted, T::completed, T::cancelled, T::declined, T::expired}));
+      type_names({T::resolved, T::accepted, T::completed, T::cancelled, T::declined, T::expired}),
+      Pace::unhurried);
   // Federation links (issue 23): which communities' listings cross to whom. Transfers, the
   // stream's bulk, change nothing here.
   // Partner installations' listings that cross to ours, as our ledger was told them.
-  s.consume(kLedgerEventsStream,
-            [context](pqxx::work& tx, const Event& e) {
-              if (!federation_partners::apply(tx, e)) apply_partner_listing(*context, tx, e);
-            },
-            {FederationLinkUpdated::type_name(), FederationListingShared::type_name()});
+  s.consume(
+      kLedgerEventsStream,
+      [context](pqxx::work& tx, const Event& e) {
+        if (!federation_partners::apply(tx, e)) apply_partner_listing(*context, tx, e);
+      },
+      {FederationLinkUpdated::type_name(), FederationListingShared::type_name()}, Pace::unhurried);
   if (context->config.side == ListingSide::offer) register_depot_consumer(context);
   s.every("expire-listings", context->config.expiry_interval,
           [context](pqxx::work& tx) { expire_due(*context, tx); });

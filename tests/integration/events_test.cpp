@@ -194,6 +194,32 @@ TEST_F(EventsTest, a_page_of_events_is_applied_in_one_transaction_and_once) {
   EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 20);
 }
 
+TEST_F(EventsTest, an_unhurried_consumer_applies_what_arrives_while_it_lingers_as_one_page) {
+  // Long enough that the five entries below, each its own relay pass, all land inside it.
+  config.consumer.linger_ms = 1000;
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler(), {},
+                          Pace::unhurried);
+  consumer.start();
+  // After a quiet spell, the first event is read by the blocking read itself: at once.
+  publish("thing.made", 1);
+  ASSERT_EQ(relay.publish_batch(redis), 1);
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 1; }, 10000));
+  // The consumer now lets the stream fill: five entries, one by one, wait for it together.
+  for (int i = 0; i < 5; ++i) {
+    publish("thing.made", 1);
+    ASSERT_EQ(relay.publish_batch(redis), 1);
+  }
+  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM effects") == 6; }, 10000));
+  consumer.stop();
+  // One transaction (one commit) for the five, and the first in its own.
+  EXPECT_EQ(count("SELECT count(DISTINCT xmin::text) FROM effects"), 2);
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+  auto pending = redis.command({"XPENDING", config.stream("things"), config.service_name});
+  EXPECT_EQ(pending->element[0]->integer, 0) << "every entry acknowledged";
+}
+
 TEST_F(EventsTest, declared_types_the_handler_does_not_act_on_are_acknowledged_without_a_commit) {
   publish("transfer.posted", 3);          // declared, and not this consumer's business
   publish("federation.link.updated", 1);  // declared, and what it acts on
