@@ -199,8 +199,7 @@ TEST_F(EventsTest, an_unhurried_consumer_applies_what_arrives_while_it_lingers_a
   config.consumer.linger_ms = 1000;
   Redis redis(config.redis_url);
   OutboxRelay relay(config, *db, metrics);
-  StreamConsumer consumer(config, *db, metrics, "things", recording_handler(), {},
-                          Pace::unhurried);
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler(), {}, Pace::unhurried);
   consumer.start();
   // After a quiet spell, the first event is read by the blocking read itself: at once.
   publish("thing.made", 1);
