@@ -346,7 +346,8 @@ void StreamConsumer::loop() {
       const int read = read_and_handle(redis, config_.consumer.block_ms);
       // A short page, unhurried: let the stream fill (Pace). A full one: more is waiting, read on;
       // none: the blocking read already waits for the next entry, which is then read at once.
-      if (pace_ == Pace::unhurried && read > 0 && read < config_.consumer.batch_size) {
+      if (pace_ == Pace::unhurried && config_.consumer.linger_ms > 0 && read > 0 &&
+          read < config_.consumer.batch_size) {
         std::this_thread::sleep_for(std::chrono::milliseconds(config_.consumer.linger_ms));
       }
     } catch (const std::exception& e) {

@@ -500,7 +500,10 @@ Answer<ExchangeView> ExchangeUseCases::act_in(pqxx::work& tx, const Identity& wh
     answer.outcome = result.outcome;
     return answer;
   }
-  const auto offer = record->offer_id ? repo::find_listing(tx, *record->offer_id) : std::nullopt;
+  // Only an accept reads the offer (accept_checks): a service's capacity, what it reserves.
+  const auto offer = action == ExchangeAction::accept && record->offer_id
+                         ? repo::find_listing(tx, *record->offer_id)
+                         : std::nullopt;
   if (const auto refusal = accept_checks(tx, *record, action, offer);
       refusal != ExchangeRefusal::none) {
     return refused<ExchangeView>(refusal);
