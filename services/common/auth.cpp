@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <string_view>
+#include <utility>
 
 #include "services/common/auth_headers.hpp"
 #include "services/common/auth_sql.hpp"
@@ -45,6 +45,13 @@ std::optional<int64_t> expiry_of(const nlohmann::json& j) {
   return at->get<int64_t>();
 }
 
+// The JSON object a cached text holds; nothing when it is not one.
+std::optional<nlohmann::json> json_object(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
 // An identity from its parsed JSON (an object).
 std::optional<Identity> identity_of(const nlohmann::json& j) {
   if (!j.contains("member_id")) return std::nullopt;
@@ -54,13 +61,12 @@ std::optional<Identity> identity_of(const nlohmann::json& j) {
   id.home_site_id = j.value("home_site_id", "");
   id.display_name = j.value("display_name", "");
   id.is_admin = j.value("is_admin", false);
-  for (const char* list : {"staff_site_ids", "admin_community_ids"}) {
+  for (auto [list, out] : {std::pair{"staff_site_ids", &id.staff_site_ids},
+                           std::pair{"admin_community_ids", &id.admin_community_ids}}) {
     const auto values = j.find(list);
     if (values == j.end() || !values->is_array()) continue;
-    auto& out =
-        std::string_view(list) == "staff_site_ids" ? id.staff_site_ids : id.admin_community_ids;
     for (const auto& s : *values) {
-      if (s.is_string()) out.push_back(s.get<std::string>());
+      if (s.is_string()) out->push_back(s.get<std::string>());
     }
   }
   id.status = j.value("status", "active");
@@ -103,9 +109,8 @@ std::string Identity::to_json() const {
 }
 
 std::optional<Identity> Identity::from_json(const std::string& text) {
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return identity_of(j);
+  const auto j = json_object(text);
+  return j ? identity_of(*j) : std::nullopt;
 }
 
 Authenticator::Authenticator(Db& db, RedisPool& redis, std::string prefix)
@@ -148,11 +153,11 @@ std::optional<Authenticator::Session> Authenticator::shared_session(const std::s
                                                                     ActedFor* acted_for) {
   // One parse for both the end and the identity.
   auto read = [&](const std::string& text) -> std::optional<Session> {
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return std::nullopt;
-    const auto expires = expiry_of(j);
+    const auto j = json_object(text);
+    if (!j) return std::nullopt;
+    const auto expires = expiry_of(*j);
     if (!expires || time_left(*expires).count() <= 0) return std::nullopt;
-    auto who = identity_of(j);
+    auto who = identity_of(*j);
     if (!who) return std::nullopt;
     return Session{*std::move(who), *expires};
   };
