@@ -2,8 +2,10 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <optional>
+#include <unordered_set>
 
 #include "services/common/consumer_sql.hpp"
 #include "services/common/db.hpp"
@@ -58,6 +60,38 @@ class Applying {
   trace::Span span_;
   std::optional<trace::Scope> scope_;
 };
+
+// Runs `handler` on `event` (recorded as applied in `tx` already), inside its span.
+void run_handler(const EventHandler& handler, pqxx::work& tx, const Event& event,
+                 const std::string& stream) {
+  Applying applying(event, stream);
+  try {
+    handler(tx, event);
+  } catch (const std::exception& e) {
+    applying.failed(e.what());
+    throw;
+  }
+}
+
+// Records a page's events as applied by `group`, in one statement instead of one per event;
+// returns the ids (lower case, as PostgreSQL writes a uuid) of those not applied before.
+std::unordered_set<std::string> record_page(pqxx::work& tx, const std::string& group,
+                                            const std::vector<Event>& events) {
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  for (const Event& event : events) ids.push_back(event.id);
+  std::unordered_set<std::string> fresh;
+  for (const auto& row : exec_cached(tx, kRecordAppliedPage, group, array_literal(ids))) {
+    fresh.insert(row[0].c_str());
+  }
+  return fresh;
+}
+
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
 
 // `command` (a read), with `acks` (an XACK, when it names entries) in the same round trip.
 RedisReply read_acking(Redis& redis, std::vector<std::string>& acks,
@@ -161,13 +195,7 @@ bool StreamConsumer::passes_over(const Event& event) const {
 bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
   auto r = exec_cached(tx, kRecordApplied, group_, event.id);
   if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
-  Applying applying(event, stream_);
-  try {
-    handler_(tx, event);
-  } catch (const std::exception& e) {
-    applying.failed(e.what());
-    throw;
-  }
+  run_handler(handler_, tx, event, stream_);
   return true;
 }
 
@@ -193,13 +221,19 @@ void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
 }
 
 // Applies every event of the page in ONE transaction (one commit, one fsync, for up to
-// consumer.batch_size events): under a steady flow this is what keeps a consumer ahead of its
-// stream. Returns false, with nothing committed, when any event fails: the caller then applies
-// them one transaction each, so one bad event costs its neighbours a retry, never their effect.
+// consumer.batch_size events), all of them recorded as applied by one statement: under a steady
+// flow this is what keeps a consumer ahead of its stream. Returns false, with nothing committed,
+// when any event fails: the caller then applies them one transaction each, so one bad event costs
+// its neighbours a retry, never their effect.
 bool StreamConsumer::apply_all(const std::vector<Event>& events) {
   try {
     db_.transact([&](pqxx::work& tx) {
-      for (const Event& event : events) apply_in(tx, event);
+      std::unordered_set<std::string> fresh = record_page(tx, group_, events);
+      for (const Event& event : events) {
+        // Applied before (a redelivery), or already earlier in this page: nothing to do.
+        if (fresh.erase(lower_case(event.id)) == 0) continue;
+        run_handler(handler_, tx, event, stream_);
+      }
     });
     return true;
   } catch (const std::exception& e) {

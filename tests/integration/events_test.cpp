@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <thread>
 
 #include "harness.hpp"
@@ -192,6 +194,43 @@ TEST_F(EventsTest, a_page_of_events_is_applied_in_one_transaction_and_once) {
   ASSERT_EQ(read_page(), 20);
   EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 20);
+}
+
+// A page is recorded as applied by one statement, not one per event (#22): each new event is
+// applied once, one applied before (a redelivery) is not, nor a second copy of one inside the page,
+// whatever the case of the copy's id.
+TEST_F(EventsTest, a_page_is_recorded_as_applied_by_one_statement_and_each_event_applied_once) {
+  publish("thing.made", 5);
+  Redis redis(config.redis_url);
+  OutboxRelay relay(config, *db, metrics);
+  ASSERT_EQ(relay.publish_batch(redis), 5);
+  auto entries = redis.command({"XRANGE", config.stream("things"), "-", "+"});
+  ASSERT_EQ(entries->elements, 5u);
+  const auto payload_of = [&](std::size_t i) {
+    return reply_string(entries->element[i]->element[1]->element[1]);
+  };
+  // The first was applied already (its entry delivered again), the third comes twice, its copy
+  // naming it in upper case.
+  const auto first = Event::parse(payload_of(0));
+  db->transact([&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2)",
+                   config.service_name, first->id);
+  });
+  auto copy = Event::parse(payload_of(2));
+  std::transform(copy->id.begin(), copy->id.end(), copy->id.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  redis.command({"XADD", config.stream("things"), "*", "event", copy->to_json()});
+  StreamConsumer consumer(config, *db, metrics, "things", recording_handler());
+  int handled = 0;
+  for (int pass = 0; pass < 5 && handled == 0; ++pass) handled = consumer.poll_once(redis, 100);
+  ASSERT_EQ(handled, 6);
+  EXPECT_EQ(count("SELECT count(*) FROM effects"), 4);
+  EXPECT_EQ(count("SELECT max(applied) FROM effects"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM applied_events"), 5);
+  // The four recorded with the page: one transaction, and one command in it.
+  const std::string page = "FROM applied_events WHERE event_id <> '" + first->id + "'";
+  EXPECT_EQ(count("SELECT count(DISTINCT xmin::text) " + page), 1);
+  EXPECT_EQ(count("SELECT count(DISTINCT cmin::text) " + page), 1);
 }
 
 TEST_F(EventsTest, an_unhurried_consumer_applies_what_arrives_while_it_lingers_as_one_page) {
