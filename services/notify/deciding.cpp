@@ -190,14 +190,14 @@ void mail_to(pqxx::work& tx, const Notice& n, const Preference& p, const repo::R
 }  // namespace
 
 Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
-  // One round trip for the preference, the recipient and whether an address may come: a
-  // notification is written for most events, and each lookup was one more.
-  const repo::Addressee a = repo::addressee(tx, n.member_id, n.kind);
-  const Preference& p = a.preference;
+  // One round trip for the preference, the recipient, whether an address may come and the
+  // inbox's row: a notification is written for most events, and each was one more.
   const std::string id = notice_id(n);
+  const repo::Addressee a = repo::addressee(tx, id, n);
+  const Preference& p = a.preference;
   Told told;
   if (p.in_app) {
-    told.inbox = repo::insert_notification(tx, id, n);
+    told.inbox = a.inboxed;
     if (!told.inbox) return told;  // told before: the mail went with it then
   }
   if (p.email == EmailChoice::off) return told;

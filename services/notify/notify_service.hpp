@@ -118,8 +118,11 @@ struct Addressee {
   Preference preference;
   std::optional<Recipient> recipient;
   bool address_may_come = true;
+  bool inboxed = false;  // the notice went to the inbox now (not told before, read in the app)
 };
-Addressee addressee(pqxx::work& tx, const std::string& member_id, std::string_view kind);
+// Who the notice `n` (of id `notice_id`) is for, and the notice written to their inbox when they
+// read its kind in the app, in one round trip.
+Addressee addressee(pqxx::work& tx, const std::string& notice_id, const Notice& n);
 // Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql): a notice
 // (JSON) kept for the member; the member's ones taken, less than a day old (the older ones
 // dropped); and the stale ones dropped (how many).
@@ -142,8 +145,6 @@ void store_unsubscribe_token(pqxx::work& tx, const std::string& token_hash,
 std::optional<std::pair<std::string, std::string>> unsubscribe_token(pqxx::work& tx,
                                                                      const std::string& token_hash);
 
-// false: that notification existed already.
-bool insert_notification(pqxx::work& tx, const std::string& id, const Notice& n);
 std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,
                                      std::optional<int64_t> before_seq, int limit);
 // For each (member id, last seq sent), the member's notifications after it, oldest first, at

@@ -58,16 +58,19 @@ void erase_recipient(pqxx::work& tx, const std::string& member_id) {
   exec_cached(tx, kForgetAwaiting, member_id);
 }
 
-Addressee addressee(pqxx::work& tx, const std::string& member_id, std::string_view kind) {
-  const auto r = exec_cached(tx, kAddressee, member_id, std::string(kind));
+Addressee addressee(pqxx::work& tx, const std::string& notice_id, const Notice& n) {
+  const Preference chosen_by_default = default_preference(n.kind);
+  const auto r = exec_cached(tx, kAddressee, n.member_id, n.kind, chosen_by_default.in_app,
+                             notice_id, n.type, n.exchange_id, n.data.dump());
   const pqxx::row row = r.at(0);
   Addressee a;
-  a.preference = row[0].is_null() ? default_preference(kind) : preference_from(row, 0);
+  a.preference = row[0].is_null() ? chosen_by_default : preference_from(row, 0);
   if (row[2].as<bool>()) {
     a.recipient =
-        Recipient{member_id, row[3].as<std::string>(), opt_text(row[4]), opt_text(row[5])};
+        Recipient{n.member_id, row[3].as<std::string>(), opt_text(row[4]), opt_text(row[5])};
   }
   a.address_may_come = row[6].as<bool>();
+  a.inboxed = row[7].as<bool>();
   return a;
 }
 
@@ -134,12 +137,6 @@ std::optional<std::pair<std::string, std::string>> unsubscribe_token(
   auto r = exec_cached(tx, kToken, token_hash);
   if (r.empty()) return std::nullopt;
   return std::make_pair(r[0][0].as<std::string>(), r[0][1].as<std::string>());
-}
-
-bool insert_notification(pqxx::work& tx, const std::string& id, const Notice& n) {
-  return !exec_cached(tx, kInsertNotification, id, n.member_id, n.type, n.kind, n.exchange_id,
-                      n.data.dump())
-              .empty();
 }
 
 std::vector<Json> list_notifications(pqxx::work& tx, const std::string& member_id, bool unread_only,

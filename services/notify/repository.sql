@@ -85,12 +85,6 @@ SELECT member_id::text, kind
 FROM unsubscribe_tokens
 WHERE token_hash = $1;
 
--- name: kInsertNotification
-INSERT INTO notifications (id, member_id, type, kind, exchange_id, data)
-VALUES ($1, $2, $3, $4, $5::uuid, $6::jsonb)
-ON CONFLICT (id) DO NOTHING
-RETURNING seq;
-
 -- name: kListNotifications
 SELECT id, seq, type, exchange_id, data::text, to_char(created_at AT TIME ZONE 'UTC',
   'YYYY-MM-DD"T"HH24:MI:SS"Z"'), read_at IS NOT NULL
@@ -237,13 +231,29 @@ WHERE exchange_id = $1;
 -- What telling a member needs, in one round trip: their preference for the kind (NULLs: none
 -- set), whether they are known here, their name, verified address and home site, and whether a
 -- mail to them may still find a verified address: not known here yet, their contact not read
--- yet, or an address awaiting its verification (080_mails_awaiting_address.sql).
-SELECT p.in_app, p.email, r.member_id IS NOT NULL, r.display_name, CASE WHEN r.email_verified
-  AND NOT r.erased THEN r.email END, r.home_site_id::text, COALESCE(NOT r.erased AND (NOT
-  r.contact_seen OR (r.email IS NOT NULL AND NOT r.email_verified)), true)
-FROM (VALUES (1)) AS one (x)
-LEFT JOIN preferences p ON p.member_id = $1::uuid AND p.kind = $2
-LEFT JOIN recipients r ON r.member_id = $1::uuid;
+-- yet, or an address awaiting its verification (080_mails_awaiting_address.sql). In the same
+-- round trip, the notice goes to their inbox when they read this kind in the app ($3: whether
+-- they do when they chose nothing): the last column says whether it was written now (false: told
+-- before, or not for the app). $4: the notice's id; $5, $6, $7: its type, exchange and data.
+WITH a AS (
+  SELECT p.in_app, p.email, r.member_id IS NOT NULL AS known, r.display_name,
+    CASE WHEN r.email_verified AND NOT r.erased THEN r.email END AS verified_email,
+    r.home_site_id::text AS home_site_id, COALESCE(NOT r.erased AND (NOT r.contact_seen
+    OR (r.email IS NOT NULL AND NOT r.email_verified)), true) AS address_may_come
+  FROM (VALUES (1)) AS one (x)
+  LEFT JOIN preferences p ON p.member_id = $1::uuid AND p.kind = $2
+  LEFT JOIN recipients r ON r.member_id = $1::uuid
+),
+inbox AS (
+  INSERT INTO notifications (id, member_id, type, kind, exchange_id, data)
+  SELECT $4::uuid, $1::uuid, $5, $2, $6::uuid, $7::jsonb
+  FROM a
+  WHERE COALESCE(a.in_app, $3::boolean)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING seq
+)
+SELECT a.*, EXISTS (SELECT FROM inbox)
+FROM a;
 
 -- name: kAwaitAddress
 INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
