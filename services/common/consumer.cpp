@@ -2,7 +2,6 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
@@ -15,6 +14,7 @@
 #include "services/common/log.hpp"
 #include "services/common/metrics.hpp"
 #include "services/common/redis.hpp"
+#include "services/common/text.hpp"
 #include "services/common/trace.hpp"
 #include "services/common/typed_events.hpp"
 
@@ -85,12 +85,6 @@ std::unordered_set<std::string> record_page(pqxx::work& tx, const std::string& g
     fresh.insert(row[0].c_str());
   }
   return fresh;
-}
-
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 // `command` (a read), with `acks` (an XACK, when it names entries) in the same round trip.
@@ -231,7 +225,7 @@ bool StreamConsumer::apply_all(const std::vector<Event>& events) {
       std::unordered_set<std::string> fresh = record_page(tx, group_, events);
       for (const Event& event : events) {
         // Applied before (a redelivery), or already earlier in this page: nothing to do.
-        if (fresh.erase(lower_case(event.id)) == 0) continue;
+        if (fresh.erase(lowercase_ascii(event.id)) == 0) continue;
         run_handler(handler_, tx, event, stream_);
       }
     });

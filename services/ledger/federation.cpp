@@ -4,12 +4,12 @@
 #include "services/ledger/federation.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 
 #include "services/common/events.hpp"
+#include "services/common/text.hpp"
 #include "services/ledger/federation_repository.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/repository.hpp"
@@ -30,12 +30,6 @@ void emit_updated(pqxx::work& tx, const Outbox& outbox, const Link& side) {
   FederationLinkUpdated e{side.id, side.community_id, side.partner_community_id, side.state,
                           side.partner_url};
   outbox.add(tx, kEventsStream, FederationLinkUpdated::type_name(), side.community_id, e.data());
-}
-
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return text;
 }
 
 FederatedResult refused(std::string reason, LedgerOutcome outcome = LedgerOutcome::ok) {
@@ -271,8 +265,8 @@ FederatedCommand federated_command_from(const LedgerCommandEvent& c,
   FederatedCommand f;
   f.transfer_id = c.transfer_id;
   // Lower case: the ids name clearing accounts and writer locks, which compare as text.
-  f.payer_community_id = lower_case(payer_community_id);
-  f.payee_community_id = lower_case(c.payee_community_id.value_or(""));
+  f.payer_community_id = lowercase_ascii(payer_community_id);
+  f.payee_community_id = lowercase_ascii(c.payee_community_id.value_or(""));
   f.minutes = c.minutes;
   f.memo = c.memo.value_or("");
   f.ref = c.ref.value_or("");
@@ -305,7 +299,7 @@ std::optional<FederatedCommand> leg_settlement(pqxx::work& tx, const LedgerComma
                                                const std::string& community_id) {
   if (c.type != LedgerCommandType::post && c.type != LedgerCommandType::void_hold)
     return std::nullopt;
-  const std::string ours = lower_case(community_id);
+  const std::string ours = lowercase_ascii(community_id);
   const auto t = ledger::repo::find_transfer(tx, ours, c.transfer_id);
   if (!t) return std::nullopt;
   const bool payer_side = is_clearing_account_id(t->request.to_account_id);

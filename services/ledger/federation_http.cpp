@@ -7,6 +7,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/problems.hpp"
 #include "services/common/service.hpp"
+#include "services/common/text.hpp"
 #include "services/ledger/federation_links.hpp"
 #include "services/ledger/federation_remote.hpp"
 #include "services/ledger/ledger_service.hpp"
@@ -80,11 +81,6 @@ const T& value_or_throw(const FederationFound<T>& found) {
   return found.value;
 }
 
-std::string lower_case(std::string text) {
-  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return text;
-}
-
 bool is_http_url(const std::string& url) {
   return (url.starts_with("https://") || url.starts_with("http://")) &&
          url.size() <= kPartnerUrlBytesMax && url.find_first_of(" \t\r\n") == std::string::npos;
@@ -108,7 +104,7 @@ void read_partner(BodyReader& r, const Json& body, LinkProposal& in) {
     return;
   }
   BodyReader p(*partner, {"community_id", "url"});
-  in.partner_community_id = lower_case(p.required_uuid("community_id"));
+  in.partner_community_id = lowercase_ascii(p.required_uuid("community_id"));
   if (const auto url = p.text("url", kPartnerUrlBytesMax)) {
     if (is_http_url(*url))
       in.partner_url = *url;
@@ -122,7 +118,7 @@ LinkProposal parse_proposal(const Json& body) {
   BodyReader r(body,
                {"community_id", "partner", "debit_limit_minutes", "credit_limit_minutes", "rate"});
   LinkProposal in;
-  in.community_id = lower_case(r.required_uuid("community_id"));
+  in.community_id = lowercase_ascii(r.required_uuid("community_id"));
   read_partner(r, body, in);
   in.debit_limit_minutes = r.required_integer("debit_limit_minutes", 0, kFederationLimitMinutesMax);
   in.credit_limit_minutes =
@@ -148,9 +144,9 @@ std::optional<ClearingLimits> parse_acceptance(const Json& body) {
 DirectTransfer parse_direct_transfer(const Json& body) {
   BodyReader r(body, {"id", "payee_community_id", "to_member_id", "minutes", "memo"});
   DirectTransfer in;
-  in.id = lower_case(r.required_uuid("id"));
-  in.payee_community_id = lower_case(r.required_uuid("payee_community_id"));
-  in.to_member_id = lower_case(r.required_uuid("to_member_id"));
+  in.id = lowercase_ascii(r.required_uuid("id"));
+  in.payee_community_id = lowercase_ascii(r.required_uuid("payee_community_id"));
+  in.to_member_id = lowercase_ascii(r.required_uuid("to_member_id"));
   in.minutes = r.required_integer("minutes", 1, kTransferMinutesMax);
   in.memo = r.text("memo", kTransferMemoCharsMax).value_or("");
   r.finish();
@@ -271,7 +267,7 @@ class FederationApi : ServiceApi<FederationUseCases> {
   static std::string link_id(const Request& req) {
     const std::string& id = req.param("id");
     if (!is_uuid(id)) throw problem(FederationRefusal::link_not_found);
-    return lower_case(id);
+    return lowercase_ascii(id);
   }
 
   Response propose(const Request& req) {
@@ -304,7 +300,7 @@ class FederationApi : ServiceApi<FederationUseCases> {
     const Identity who = s_.auth.require(req);
     const auto community_id = community_choice(req);
     if (!community_id) throw problem(FederationRefusal::community_id_missing);
-    const auto found = uc_.list(who, lower_case(*community_id));
+    const auto found = uc_.list(who, lowercase_ascii(*community_id));
     Json items = Json::array();
     for (const auto& v : value_or_throw(found)) items.push_back(link_json(v));
     return json_response(200, {{"items", items}, {"next_cursor", nullptr}});

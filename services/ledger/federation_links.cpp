@@ -3,11 +3,11 @@
 #include "services/ledger/federation_links.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "services/common/auth.hpp"
 #include "services/common/db.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/text.hpp"
 #include "services/ledger/federation_repository.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "services/ledger/usecases.hpp"
@@ -19,12 +19,6 @@ namespace {
 struct Refused {
   FederationRefusal refusal;
 };
-
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return text;
-}
 
 // Acting for a member lends no admin role (auth.hpp), so `administers` is false while acting.
 bool administers(const Identity& who, const std::string& community_id) {
@@ -48,7 +42,7 @@ const Link& acting_side(const Identity& who, const std::vector<Link>& sides,
   if (sides.empty()) throw Refused{FederationRefusal::link_not_found};
   const Link* chosen = nullptr;
   for (const Link& side : sides) {
-    if (community_id && side.community_id != lower_case(*community_id)) continue;
+    if (community_id && side.community_id != lowercase_ascii(*community_id)) continue;
     if (!administers(who, side.community_id)) continue;
     if (chosen == nullptr || side.proposed_by_us == prefer_proposer) chosen = &side;
   }
@@ -235,13 +229,13 @@ FederationFound<Reconciliation> FederationUseCases::reconcile(
 
 FederationFound<FederatedResult> FederationUseCases::pay(const Identity& who,
                                                          const DirectTransfer& in) {
-  if (lower_case(in.payee_community_id) == lower_case(who.community_id))
+  if (lowercase_ascii(in.payee_community_id) == lowercase_ascii(who.community_id))
     return {FederationRefusal::same_community};
   FederatedCommand c;
   c.type = LegType::transfer;
   c.transfer_id = in.id;
-  c.payer_community_id = lower_case(who.community_id);
-  c.payee_community_id = lower_case(in.payee_community_id);
+  c.payer_community_id = lowercase_ascii(who.community_id);
+  c.payee_community_id = lowercase_ascii(in.payee_community_id);
   c.from_member_id = who.member_id;
   c.to_member_id = in.to_member_id;
   c.minutes = in.minutes;

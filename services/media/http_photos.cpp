@@ -2,7 +2,6 @@
 // 201 {id, url, thumb_url, width, height}. The type is told by the bytes, never by the name or
 // the Content-Type; decoding waits in a bounded lane; files are stored before the record, so a
 // photo id that exists always has its files.
-#include <cctype>
 #include <memory>
 
 #include "services/common/auth.hpp"
@@ -13,6 +12,7 @@
 #include "services/common/json_body.hpp"
 #include "services/common/log.hpp"
 #include "services/common/service.hpp"
+#include "services/common/text.hpp"
 #include "services/media/decode_lane.hpp"
 #include "services/media/image_type.hpp"
 #include "services/media/imaging.hpp"
@@ -140,12 +140,9 @@ class PhotoRoutes {
   static bool is_photo_key(const std::string& key) {
     if (key.size() < 3 + 36 + 4 || key[2] != '/') return false;
     const std::string id = key.substr(3, 36);
-    if (!is_uuid(id) || id != lower_case(id) || key.substr(0, 2) != id.substr(0, 2)) return false;
+    if (!is_uuid(id) || id != lowercase_ascii(id) || key.substr(0, 2) != id.substr(0, 2))
+      return false;
     return key == photo_key(id) || key == thumb_key(id);
-  }
-  static std::string lower_case(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
   }
 
   // Two hex characters of the id as a directory keep any one directory small.

@@ -1,13 +1,13 @@
 // The members service: communities, sites, members, roles and sessions.
 #pragma once
 
-#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "exchange/policy.hpp"
 #include "services/common/directory.hpp"
+#include "services/common/text.hpp"
 
 namespace maillon {
 class Service;
@@ -56,11 +56,6 @@ struct ProfilePatch {
 // fuzz target feeds them raw bytes.
 inline constexpr std::size_t kPasswordMinLength = 10;
 
-// Letters A-Z in lower case, nothing else changed: how the service compares ASCII addresses.
-inline std::string lowercase_ascii(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 inline constexpr std::size_t kPasswordMaxLength = 128;
 RegisterInput parse_register(std::string_view body);
 LoginInput parse_login(std::string_view body);
