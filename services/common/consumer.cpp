@@ -73,15 +73,12 @@ void run_handler(const EventHandler& handler, pqxx::work& tx, const Event& event
   }
 }
 
-// Records a page's events as applied by `group`, in one statement instead of one per event;
+// Records events (a page, or one) as applied by `group`, in one statement whatever their number;
 // returns the ids (lower case, as PostgreSQL writes a uuid) of those not applied before.
-std::unordered_set<std::string> record_page(pqxx::work& tx, const std::string& group,
-                                            const std::vector<Event>& events) {
-  std::vector<std::string> ids;
-  ids.reserve(events.size());
-  for (const Event& event : events) ids.push_back(event.id);
+std::unordered_set<std::string> record_applied(pqxx::work& tx, const std::string& group,
+                                               const std::vector<std::string>& ids) {
   std::unordered_set<std::string> fresh;
-  for (const auto& row : exec_cached(tx, kRecordAppliedPage, group, array_literal(ids))) {
+  for (const auto& row : exec_cached(tx, kRecordApplied, group, array_literal(ids))) {
     fresh.insert(row[0].c_str());
   }
   return fresh;
@@ -187,8 +184,8 @@ bool StreamConsumer::passes_over(const Event& event) const {
 }
 
 bool StreamConsumer::apply_in(pqxx::work& tx, const Event& event) {
-  auto r = exec_cached(tx, kRecordApplied, group_, event.id);
-  if (r.affected_rows() == 0) return false;  // already applied: a redelivery changes nothing
+  // Already applied: a redelivery changes nothing.
+  if (record_applied(tx, group_, {event.id}).empty()) return false;
   run_handler(handler_, tx, event, stream_);
   return true;
 }
@@ -222,7 +219,10 @@ void StreamConsumer::dead_letter(Redis& redis, const std::string& entry_id,
 bool StreamConsumer::apply_all(const std::vector<Event>& events) {
   try {
     db_.transact([&](pqxx::work& tx) {
-      std::unordered_set<std::string> fresh = record_page(tx, group_, events);
+      std::vector<std::string> ids;
+      ids.reserve(events.size());
+      for (const Event& event : events) ids.push_back(event.id);
+      std::unordered_set<std::string> fresh = record_applied(tx, group_, ids);
       for (const Event& event : events) {
         // Applied before (a redelivery), or already earlier in this page: nothing to do.
         if (fresh.erase(lowercase_ascii(event.id)) == 0) continue;

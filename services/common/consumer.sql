@@ -6,13 +6,8 @@
 -- linkage: file-local
 
 -- name: kRecordApplied
-INSERT INTO applied_events (consumer, event_id)
-VALUES ($1, $2)
-ON CONFLICT DO NOTHING;
-
--- name: kRecordAppliedPage
--- A page's events recorded in one statement ($2: their ids): answers those not applied before,
--- an id twice in the page once.
+-- Events recorded as applied, a page of them (or one) in one statement ($2: their ids): answers
+-- those not applied before, an id twice in the page once.
 INSERT INTO applied_events (consumer, event_id)
 SELECT $1, page.id
 FROM unnest($2::uuid[]) AS page (id)
