@@ -201,18 +201,27 @@ Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
     if (!told.inbox) return told;  // told before: the mail went with it then
   }
   if (p.email == EmailChoice::off) return told;
-  const auto& who = a.recipient;
+  std::optional<repo::Recipient> who = a.recipient;
   if (!who || !who->email) {
     // No verified address (yet): the inbox only, and the mail waits for the address when one may
     // still come (the member's events not read yet, or an address awaiting its verification).
-    if (a.address_may_come) repo::await_address(tx, id, n.member_id, notice_json(n).dump());
-    return told;
+    if (!a.address_may_come) return told;
+    // The members stream is read apart: its contact may be committing now, having taken the
+    // waiting mails before this one waits. Once the lock is ours, that contact is read (and
+    // mailed to), or it comes after and takes this notice.
+    repo::lock_address(tx, n.member_id);
+    who = repo::recipient(tx, n.member_id);
+    if (!who || !who->email) {
+      repo::await_address(tx, id, n.member_id, notice_json(n).dump());
+      return told;
+    }
   }
   mail_to(tx, n, p, *who, id, now_s, told);
   return told;
 }
 
 void release_awaiting_mails(pqxx::work& tx, const std::string& member_id, int64_t now_s) {
+  repo::lock_address(tx, member_id);  // before reading: see tell()
   const auto who = repo::recipient(tx, member_id);
   if (!who || !who->email) return;
   for (const std::string& text : repo::take_awaiting(tx, member_id)) {

@@ -55,6 +55,7 @@ void upsert_identity(pqxx::work& tx, const std::string& member_id,
 
 void erase_recipient(pqxx::work& tx, const std::string& member_id) {
   exec_cached(tx, kEraseRecipient, member_id);
+  lock_address(tx, member_id);  // a notice waiting now is forgotten too
   exec_cached(tx, kForgetAwaiting, member_id);
 }
 
@@ -72,6 +73,10 @@ Addressee addressee(pqxx::work& tx, const std::string& notice_id, const Notice& 
   a.address_may_come = row[6].as<bool>();
   a.inboxed = row[7].as<bool>();
   return a;
+}
+
+void lock_address(pqxx::work& tx, const std::string& member_id) {
+  exec_cached(tx, kLockAddress, member_id);
 }
 
 void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,

@@ -255,6 +255,12 @@ inbox AS (
 SELECT a.*, EXISTS (SELECT FROM inbox)
 FROM a;
 
+-- name: kLockAddress
+-- A member's awaited address, one transaction at a time: a notice that would wait for it (read
+-- from the matches or exchanges streams) and the contact that brings it (the members stream,
+-- read apart) each take this lock, then read again, so that neither misses the other's row.
+SELECT pg_advisory_xact_lock(hashtext('notify-address:' || $1::text));
+
 -- name: kAwaitAddress
 INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
 VALUES ($1::uuid, $2::uuid, $3::jsonb)

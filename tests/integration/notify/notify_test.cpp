@@ -6,9 +6,12 @@
 // the daily digests: notify_digest_test.cpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
@@ -18,6 +21,7 @@
 #include "services/common/ids.hpp"
 #include "services/common/redis.hpp"
 #include "services/common/time.hpp"
+#include "services/notify/notify_service.hpp"
 
 namespace maillon::testing {
 namespace {
@@ -100,6 +104,95 @@ TEST_F(NotifyTest, a_match_told_before_the_address_is_verified_is_mailed_once_it
           .as<int>(),
       0);
   EXPECT_EQ(smtp->mails(seeker.email, "match.new").size(), 1u);
+}
+
+// The members stream and the matches stream are read apart, each event in its own transaction:
+// a notice for a member whose verified address is being written at that very moment (its
+// transaction not committed yet) must neither wait forever for an address already taken care
+// of, nor miss the address that comes just after it waited. Both orders, run in-process on the
+// notify schema with two transactions held open at the moment that matters.
+TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_in_either_order) {
+  const auto open = [&](pqxx::connection& c) {
+    auto tx = std::make_unique<pqxx::work>(c);
+    tx->exec("SET LOCAL search_path TO notify, public");
+    return tx;
+  };
+  const auto notice_for = [](const std::string& member_id) {
+    notify::Notice n;
+    n.cause = "event:" + new_uuid();
+    n.member_id = member_id;
+    n.type = "match.proposed";
+    n.kind = "match.new";
+    n.data = {{"distance_m", 300}};
+    n.subject = "Une perceuse à environ 300 m";
+    n.paragraphs = {"Une perceuse est proposée à environ 300 m de chez vous."};
+    n.link_path = "/annonces/offre/" + new_uuid();
+    return n;
+  };
+  const auto verify_contact = [](pqxx::work& tx, const std::string& member_id,
+                                 const std::string& email) {
+    notify::repo::upsert_contact(tx, member_id, std::nullopt, email, true, "Léna",
+                                 "2026-12-07T10:00:00Z");
+    notify::release_awaiting_mails(tx, member_id, std::time(nullptr));
+  };
+  pqxx::connection watcher(world->database);
+  // Whether the backend `pid` waits for a lock (the other transaction's).
+  const auto waiting = [&](int pid) {
+    pqxx::nontransaction tx(watcher);
+    return tx.exec_params1(
+                 "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 "
+                 "AND wait_event_type = 'Lock'",
+                 pid)[0]
+               .as<int>() == 1;
+  };
+  // `first` runs and stays open; `second` runs on another connection meanwhile; then `first`
+  // commits, and `second` once it is done.
+  const auto race = [&](const std::function<void(pqxx::work&)>& first,
+                        const std::function<void(pqxx::work&)>& second) {
+    pqxx::connection a(world->database), b(world->database);
+    auto first_tx = open(a);
+    first(*first_tx);
+    std::atomic<bool> second_done = false;
+    std::thread other([&] {
+      auto second_tx = open(b);
+      second(*second_tx);
+      second_tx->commit();
+      second_done = true;
+    });
+    // The second waits for the first, or (were there nothing to wait for) is done already.
+    EXPECT_TRUE(
+        eventually([&] { return second_done.load() || waiting(b.backendpid()); }, kMailTimeoutMs));
+    first_tx->commit();
+    other.join();
+  };
+  const auto awaiting = [&](const std::string& member_id) {
+    pqxx::nontransaction tx(watcher);
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM notify.mails_awaiting_address "
+            "WHERE member_id = $1",
+            member_id)[0]
+        .as<int>();
+  };
+
+  // The address is being verified when the notice is told: the notice is mailed to it.
+  const std::string early = new_uuid(), early_email = "lena-" + unique_suffix() + "@example.org";
+  notify::Told told;
+  race([&](pqxx::work& tx) { verify_contact(tx, early, early_email); },
+       [&](pqxx::work& tx) { told = notify::tell(tx, notice_for(early), std::time(nullptr)); });
+  EXPECT_TRUE(told.inbox);
+  EXPECT_TRUE(told.mail);
+  EXPECT_EQ(awaiting(early), 0);
+  EXPECT_EQ(wait_mails(early_email, "match.new", 1).size(), 1u);
+
+  // The notice waits when the address is verified: the contact takes it and mails it.
+  const std::string late = new_uuid(), late_email = "lena-" + unique_suffix() + "@example.org";
+  race([&](pqxx::work& tx) { told = notify::tell(tx, notice_for(late), std::time(nullptr)); },
+       [&](pqxx::work& tx) { verify_contact(tx, late, late_email); });
+  EXPECT_TRUE(told.inbox);
+  EXPECT_FALSE(told.mail);  // it waited
+  EXPECT_EQ(awaiting(late), 0);
+  EXPECT_EQ(wait_mails(late_email, "match.new", 1).size(), 1u);
 }
 
 TEST_F(NotifyTest, a_members_contacts_read_out_of_order_keep_the_newest) {
