@@ -206,15 +206,11 @@ Told tell(pqxx::work& tx, const Notice& n, int64_t now_s) {
     // No verified address (yet): the inbox only, and the mail waits for the address when one may
     // still come (the member's events not read yet, or an address awaiting its verification).
     if (!a.address_may_come) return told;
-    // The members stream is read apart: its contact may be committing now, having taken the
-    // waiting mails before this one waits. Once the lock is ours, that contact is read (and
-    // mailed to), or it comes after and takes this notice.
-    repo::lock_address(tx, n.member_id);
-    who = repo::recipient(tx, n.member_id);
-    if (!who || !who->email) {
-      repo::await_address(tx, id, n.member_id, notice_json(n).dump());
-      return told;
-    }
+    // The members stream is read apart: its contact may have committed meanwhile, having taken
+    // the waiting mails before this one waits. Under the lock addressee() took, that contact is
+    // read now (and mailed to), or it comes after and takes this notice.
+    who = repo::await_address(tx, id, n.member_id, notice_json(n).dump());
+    if (!who || !who->email) return told;
   }
   mail_to(tx, n, p, *who, id, now_s, told);
   return told;

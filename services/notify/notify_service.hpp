@@ -123,14 +123,17 @@ struct Addressee {
 // Who the notice `n` (of id `notice_id`) is for, and the notice written to their inbox when they
 // read its kind in the app, in one round trip.
 Addressee addressee(pqxx::work& tx, const std::string& notice_id, const Notice& n);
-// Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql): the
-// member's waiting mails locked until the transaction ends (a statement after it sees what the
-// other side committed: its notice kept, or its address); a notice (JSON) kept for the member; the
-// member's ones taken, less than a day old (the older ones dropped); and the stale ones dropped
-// (how many).
+// Mails waiting for a verified address (schemas/notify/080_mails_awaiting_address.sql). A
+// member's waiting mails are locked until the transaction ends (a statement after the lock sees
+// what the other side committed: its notice kept, or its address): addressee() takes the lock
+// when the member has no verified address and one may come, lock_address() otherwise. Under it, a
+// notice (JSON) is kept for the member unless they have a verified address now (the member as
+// they are now is returned); the member's ones are taken, less than a day old (the older ones
+// dropped); and the stale ones dropped (how many).
 void lock_address(pqxx::work& tx, const std::string& member_id);
-void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
-                   const std::string& notice_json);
+std::optional<Recipient> await_address(pqxx::work& tx, const std::string& notice_id,
+                                       const std::string& member_id,
+                                       const std::string& notice_json);
 std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id);
 int64_t drop_stale_awaiting(pqxx::work& tx);
 std::vector<std::string> staff_of_site(pqxx::work& tx, const std::string& site_id);

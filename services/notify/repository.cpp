@@ -28,10 +28,18 @@ Preference preference_from(const pqxx::row& row, int first) {
 
 }  // namespace
 
-std::optional<Recipient> recipient(pqxx::work& tx, const std::string& member_id) {
-  auto r = exec_cached(tx, kRecipient, member_id);
+namespace {
+
+// kRecipient's columns, or nullopt without a row.
+std::optional<Recipient> recipient_of(const std::string& member_id, const pqxx::result& r) {
   if (r.empty()) return std::nullopt;
   return Recipient{member_id, r[0][0].as<std::string>(), opt_text(r[0][1]), opt_text(r[0][2])};
+}
+
+}  // namespace
+
+std::optional<Recipient> recipient(pqxx::work& tx, const std::string& member_id) {
+  return recipient_of(member_id, exec_cached(tx, kRecipient, member_id));
 }
 
 bool upsert_contact(pqxx::work& tx, const std::string& member_id,
@@ -79,9 +87,10 @@ void lock_address(pqxx::work& tx, const std::string& member_id) {
   exec_cached(tx, kLockAddress, member_id);
 }
 
-void await_address(pqxx::work& tx, const std::string& notice_id, const std::string& member_id,
-                   const std::string& notice_json) {
-  exec_cached(tx, kAwaitAddress, notice_id, member_id, notice_json);
+std::optional<Recipient> await_address(pqxx::work& tx, const std::string& notice_id,
+                                       const std::string& member_id,
+                                       const std::string& notice_json) {
+  return recipient_of(member_id, exec_cached(tx, kAwaitAddress, notice_id, member_id, notice_json));
 }
 
 std::vector<std::string> take_awaiting(pqxx::work& tx, const std::string& member_id) {

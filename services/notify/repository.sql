@@ -235,6 +235,9 @@ WHERE exchange_id = $1;
 -- round trip, the notice goes to their inbox when they read this kind in the app ($3: whether
 -- they do when they chose nothing): the last column says whether it was written now (false: told
 -- before, or not for the app). $4: the notice's id; $5, $6, $7: its type, exchange and data.
+-- A member with no verified address yet, when one may come, is locked for the rest of the
+-- transaction (kLockAddress's lock, shared: notices never wait for each other, nor take part in a
+-- deadlock, as two transactions telling the same two members in turn would): see kAwaitAddress.
 WITH a AS (
   SELECT p.in_app, p.email, r.member_id IS NOT NULL AS known, r.display_name,
     CASE WHEN r.email_verified AND NOT r.erased THEN r.email END AS verified_email,
@@ -251,20 +254,40 @@ inbox AS (
   WHERE COALESCE(a.in_app, $3::boolean)
   ON CONFLICT (id) DO NOTHING
   RETURNING seq
+),
+awaited AS (
+  SELECT pg_advisory_xact_lock_shared(hashtext('notify-address:' || $1::text))
+  FROM a
+  WHERE a.verified_email IS NULL AND a.address_may_come
 )
-SELECT a.*, EXISTS (SELECT FROM inbox)
+SELECT a.*, EXISTS (SELECT FROM inbox), (SELECT count(*) FROM awaited)
 FROM a;
 
 -- name: kLockAddress
 -- A member's awaited address, one transaction at a time: a notice that would wait for it (read
--- from the matches or exchanges streams) and the contact that brings it (the members stream,
--- read apart) each take this lock, then read again, so that neither misses the other's row.
+-- from the matches or exchanges streams; kAddressee takes the lock) and the contact that brings
+-- it (the members stream, read apart; this statement, exclusive) each hold this lock, then read
+-- in a later statement (one that sees what committed before the lock was theirs), so that neither
+-- misses the other's row.
 SELECT pg_advisory_xact_lock(hashtext('notify-address:' || $1::text));
 
 -- name: kAwaitAddress
-INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
-VALUES ($1::uuid, $2::uuid, $3::jsonb)
-ON CONFLICT (notice_id) DO NOTHING;
+-- Under the lock kAddressee took: the member as they are now (kRecipient's columns), and the
+-- notice kept for their address only when they still have no verified one.
+WITH r AS (
+  SELECT display_name, CASE WHEN email_verified AND NOT erased THEN email END AS email,
+    home_site_id::text
+  FROM recipients
+  WHERE member_id = $2::uuid
+),
+kept AS (
+  INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
+  SELECT $1::uuid, $2::uuid, $3::jsonb
+  WHERE NOT EXISTS (SELECT FROM r WHERE r.email IS NOT NULL)
+  ON CONFLICT (notice_id) DO NOTHING
+)
+SELECT *
+FROM r;
 
 -- name: kTakeAwaiting
 -- The member's mails that waited for their address, less than a day old, oldest first; taken

@@ -146,7 +146,7 @@ TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_i
                .as<int>() == 1;
   };
   // `first` runs and stays open; `second` runs on another connection meanwhile; then `first`
-  // commits, and `second` once it is done.
+  // commits, and `second` once it is done. Whether `second` waited for `first`.
   const auto race = [&](const std::function<void(pqxx::work&)>& first,
                         const std::function<void(pqxx::work&)>& second) {
     pqxx::connection a(world->database), b(world->database);
@@ -160,10 +160,16 @@ TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_i
       second_done = true;
     });
     // The second waits for the first, or (were there nothing to wait for) is done already.
-    EXPECT_TRUE(
-        eventually([&] { return second_done.load() || waiting(b.backendpid()); }, kMailTimeoutMs));
+    bool waited = false;
+    EXPECT_TRUE(eventually(
+        [&] {
+          waited = waiting(b.backendpid());
+          return waited || second_done.load();
+        },
+        kMailTimeoutMs));
     first_tx->commit();
     other.join();
+    return waited;
   };
   const auto awaiting = [&](const std::string& member_id) {
     pqxx::nontransaction tx(watcher);
@@ -178,8 +184,9 @@ TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_i
   // The address is being verified when the notice is told: the notice is mailed to it.
   const std::string early = new_uuid(), early_email = "lena-" + unique_suffix() + "@example.org";
   notify::Told told;
-  race([&](pqxx::work& tx) { verify_contact(tx, early, early_email); },
-       [&](pqxx::work& tx) { told = notify::tell(tx, notice_for(early), std::time(nullptr)); });
+  EXPECT_TRUE(race(
+      [&](pqxx::work& tx) { verify_contact(tx, early, early_email); },
+      [&](pqxx::work& tx) { told = notify::tell(tx, notice_for(early), std::time(nullptr)); }));
   EXPECT_TRUE(told.inbox);
   EXPECT_TRUE(told.mail);
   EXPECT_EQ(awaiting(early), 0);
@@ -187,12 +194,21 @@ TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_i
 
   // The notice waits when the address is verified: the contact takes it and mails it.
   const std::string late = new_uuid(), late_email = "lena-" + unique_suffix() + "@example.org";
-  race([&](pqxx::work& tx) { told = notify::tell(tx, notice_for(late), std::time(nullptr)); },
-       [&](pqxx::work& tx) { verify_contact(tx, late, late_email); });
+  EXPECT_TRUE(
+      race([&](pqxx::work& tx) { told = notify::tell(tx, notice_for(late), std::time(nullptr)); },
+           [&](pqxx::work& tx) { verify_contact(tx, late, late_email); }));
   EXPECT_TRUE(told.inbox);
   EXPECT_FALSE(told.mail);  // it waited
   EXPECT_EQ(awaiting(late), 0);
   EXPECT_EQ(wait_mails(late_email, "match.new", 1).size(), 1u);
+
+  // Two notices for a member whose address is still to come never wait for each other: both
+  // wait for the address.
+  const std::string pending = new_uuid();
+  EXPECT_FALSE(race(
+      [&](pqxx::work& tx) { told = notify::tell(tx, notice_for(pending), std::time(nullptr)); },
+      [&](pqxx::work& tx) { notify::tell(tx, notice_for(pending), std::time(nullptr)); }));
+  EXPECT_EQ(awaiting(pending), 2);
 }
 
 TEST_F(NotifyTest, a_members_contacts_read_out_of_order_keep_the_newest) {
