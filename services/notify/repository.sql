@@ -264,26 +264,27 @@ SELECT a.*, EXISTS (SELECT FROM inbox), (SELECT count(*) FROM awaited)
 FROM a;
 
 -- name: kLockAddress
--- A member's awaited address, one transaction at a time: a notice that would wait for it (read
--- from the matches or exchanges streams; kAddressee takes the lock) and the contact that brings
--- it (the members stream, read apart; this statement, exclusive) each hold this lock, then read
--- in a later statement (one that sees what committed before the lock was theirs), so that neither
--- misses the other's row.
+-- A member's awaited address: a notice that would wait for it (read from the matches or exchanges
+-- streams; kAddressee takes the lock, shared) and the contact that brings it or the erasure that
+-- forgets it (the members stream, read apart; this statement, exclusive) each hold this lock, then
+-- read in a later statement (one that sees what committed before the lock was theirs), so that
+-- neither misses the other's row.
 SELECT pg_advisory_xact_lock(hashtext('notify-address:' || $1::text));
 
 -- name: kAwaitAddress
--- Under the lock kAddressee took: the member as they are now (kRecipient's columns), and the
--- notice kept for their address only when they still have no verified one.
+-- Under the lock kAddressee took: the member as they are now (kRecipient's columns, then whether
+-- they were erased), and the notice kept for their address only when they still have no verified
+-- one and were not erased meanwhile.
 WITH r AS (
   SELECT display_name, CASE WHEN email_verified AND NOT erased THEN email END AS email,
-    home_site_id::text
+    home_site_id::text, erased
   FROM recipients
   WHERE member_id = $2::uuid
 ),
 kept AS (
   INSERT INTO mails_awaiting_address (notice_id, member_id, notice)
   SELECT $1::uuid, $2::uuid, $3::jsonb
-  WHERE NOT EXISTS (SELECT FROM r WHERE r.email IS NOT NULL)
+  WHERE NOT EXISTS (SELECT FROM r WHERE r.email IS NOT NULL OR r.erased)
   ON CONFLICT (notice_id) DO NOTHING
 )
 SELECT *

@@ -109,8 +109,9 @@ TEST_F(NotifyTest, a_match_told_before_the_address_is_verified_is_mailed_once_it
 // The members stream and the matches stream are read apart, each event in its own transaction:
 // a notice for a member whose verified address is being written at that very moment (its
 // transaction not committed yet) must neither wait forever for an address already taken care
-// of, nor miss the address that comes just after it waited. Both orders, run in-process on the
-// notify schema with two transactions held open at the moment that matters.
+// of, nor miss the address that comes just after it waited; nor wait once the member is erased.
+// Both orders of each, run in-process on the notify schema with two transactions held open at the
+// moment that matters.
 TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_in_either_order) {
   const auto open = [&](pqxx::connection& c) {
     auto tx = std::make_unique<pqxx::work>(c);
@@ -209,6 +210,26 @@ TEST_F(NotifyTest, a_notice_told_while_the_address_is_being_verified_is_mailed_i
       [&](pqxx::work& tx) { told = notify::tell(tx, notice_for(pending), std::time(nullptr)); },
       [&](pqxx::work& tx) { notify::tell(tx, notice_for(pending), std::time(nullptr)); }));
   EXPECT_EQ(awaiting(pending), 2);
+
+  // A member erased while a notice for them is told: nothing of the notice waits, whichever
+  // commits first (the address they gave was still unverified).
+  for (const bool erased_first : {false, true}) {
+    const std::string leaving = new_uuid();
+    {
+      pqxx::connection c(world->database);
+      auto tx = open(c);
+      notify::repo::upsert_contact(*tx, leaving, std::nullopt,
+                                   "lena-" + unique_suffix() + "@example.org", false, "Léna",
+                                   "2026-12-07T10:00:00Z");
+      tx->commit();
+    }
+    const auto erase = [&](pqxx::work& tx) { notify::repo::erase_recipient(tx, leaving); };
+    const auto tell = [&](pqxx::work& tx) {
+      notify::tell(tx, notice_for(leaving), std::time(nullptr));
+    };
+    EXPECT_TRUE(erased_first ? race(erase, tell) : race(tell, erase));
+    EXPECT_EQ(awaiting(leaving), 0) << (erased_first ? "erased first" : "told first");
+  }
 }
 
 TEST_F(NotifyTest, a_members_contacts_read_out_of_order_keep_the_newest) {
