@@ -2,6 +2,8 @@
 // with the change set a batch writer needs (touched accounts, transfers, new entries).
 #include "exchange/ledger.hpp"
 
+#include <algorithm>
+
 #include "exchange/invariant.hpp"
 #include "exchange/listing.hpp"
 
@@ -79,8 +81,10 @@ void Ledger::load_account(const Account& account) {
   MAILLON_INVARIANT(!account.id.empty(), "an account has an id");
   MAILLON_INVARIANT(account.pending_debit_minutes >= 0 && account.pending_credit_minutes >= 0,
                     "pending sums are never negative");
-  const bool inserted = accounts_.emplace(account.id, account).second;
-  MAILLON_INVARIANT(inserted, "an account is loaded once");
+  // A batch loads its accounts in id order: at the end, each goes in without a walk down the tree.
+  const std::size_t before = accounts_.size();
+  accounts_.emplace_hint(accounts_.end(), account.id, account);
+  MAILLON_INVARIANT(accounts_.size() == before + 1, "an account is loaded once");
 }
 
 void Ledger::load_transfer(const Transfer& transfer) {
@@ -109,40 +113,42 @@ TransferResult Ledger::create(const TransferRequest& request, int64_t now_us) {
   if (const auto outcome = validate_request(request); outcome != LedgerOutcome::ok) {
     return {outcome, std::nullopt};
   }
-  if (const auto found = transfers_.find(request.id); found != transfers_.end()) {
-    const bool same_body = found->second.request == request;
+  // One walk down the tree: where the id is, or where it goes.
+  const auto slot = transfers_.lower_bound(request.id);
+  if (slot != transfers_.end() && slot->first == request.id) {
+    const bool same_body = slot->second.request == request;
     return {same_body ? LedgerOutcome::exists : LedgerOutcome::exists_with_different_body,
-            found->second};
+            slot->second};
   }
-  return create_checked(request, now_us);
+  return create_checked(request, now_us, slot);
 }
 
-TransferResult Ledger::create_checked(const TransferRequest& request, int64_t now_us) {
-  const Account* from = find_account(request.from_account_id);
-  const Account* to = find_account(request.to_account_id);
+TransferResult Ledger::create_checked(const TransferRequest& request, int64_t now_us,
+                                      TransferSlot slot) {
+  const auto found_from = accounts_.find(request.from_account_id);
+  const auto found_to = accounts_.find(request.to_account_id);
   // Credits sent to an erased member would be lost to the community.
-  if (from == nullptr || to == nullptr || to->closed)
+  if (found_from == accounts_.end() || found_to == accounts_.end() || found_to->second.closed)
     return {LedgerOutcome::account_not_found, std::nullopt};
+  Account& payer = found_from->second;
+  Account& payee = found_to->second;
   const int64_t amount_minutes = request.amount_minutes;
-  if (!from->community && debit_exposure_minutes(*from) - amount_minutes < policy_.min_balance) {
+  if (!payer.community && debit_exposure_minutes(payer) - amount_minutes < policy_.min_balance) {
     return {LedgerOutcome::insufficient_credits, std::nullopt};
   }
-  if (!to->community && credit_exposure_minutes(*to) + amount_minutes > policy_.max_balance) {
+  if (!payee.community && credit_exposure_minutes(payee) + amount_minutes > policy_.max_balance) {
     return {LedgerOutcome::balance_cap, std::nullopt};
   }
   const TransferState state = request.pending ? TransferState::pending : TransferState::posted;
   Transfer& stored =
-      transfers_.emplace(request.id, Transfer{request, now_us, state, 0, 0}).first->second;
-  touch_transfer(request.id);
-  transfers_created_ids_.insert(request.id);
+      transfers_.emplace_hint(slot, request.id, Transfer{request, now_us, state, 0, 0})->second;
+  touch_transfer(stored, true);
   if (request.pending) {
-    hold(stored);
+    hold(stored, payer, payee);
   } else {
-    move(stored, amount_minutes, now_us);
+    move(stored, amount_minutes, now_us, payer, payee);
   }
   // The side each check guarded; the other side only moved away from its own limit.
-  const Account& payer = accounts_.at(request.from_account_id);
-  const Account& payee = accounts_.at(request.to_account_id);
   MAILLON_INVARIANT(payer.community || debit_exposure_minutes(payer) >= policy_.min_balance,
                     "a member's available credits stay at or above min_balance");
   MAILLON_INVARIANT(payee.community || credit_exposure_minutes(payee) <= policy_.max_balance,
@@ -164,13 +170,13 @@ TransferResult Ledger::post(const TransferId& id, std::optional<int64_t> amount_
   if (posted_minutes > transfer.request.amount_minutes) {
     return {LedgerOutcome::exceeds_pending, transfer};
   }
-  const Account& from = accounts_.at(transfer.request.from_account_id);
-  const Account& to = accounts_.at(transfer.request.to_account_id);
+  Account& from = accounts_.at(transfer.request.from_account_id);
+  Account& to = accounts_.at(transfer.request.to_account_id);
   const int64_t from_exposure_minutes = debit_exposure_minutes(from);
   const int64_t to_exposure_minutes = credit_exposure_minutes(to);
   // The whole hold is released and only the posted part moves: the remainder returns.
   release(transfer);
-  move(transfer, posted_minutes, now_us);
+  move(transfer, posted_minutes, now_us, from, to);
   MAILLON_INVARIANT(debit_exposure_minutes(from) >= from_exposure_minutes,
                     "posting never lowers room");
   MAILLON_INVARIANT(credit_exposure_minutes(to) <= to_exposure_minutes,
@@ -222,10 +228,10 @@ TransferResult Ledger::resolve_expired(Transfer& transfer, int64_t now_us) {
   return {LedgerOutcome::expired, transfer};
 }
 
-void Ledger::hold(const Transfer& transfer) {
+void Ledger::hold(const Transfer& transfer, Account& from, Account& to) {
   const int64_t amount_minutes = transfer.request.amount_minutes;
-  touch_account(transfer.request.from_account_id).pending_debit_minutes += amount_minutes;
-  touch_account(transfer.request.to_account_id).pending_credit_minutes += amount_minutes;
+  touch(from).pending_debit_minutes += amount_minutes;
+  touch(to).pending_credit_minutes += amount_minutes;
   if (const auto deadline_us = transfer_deadline_us(transfer)) {
     deadlines_.emplace(*deadline_us, transfer.request.id);
   }
@@ -233,8 +239,8 @@ void Ledger::hold(const Transfer& transfer) {
 
 void Ledger::release(const Transfer& transfer) {
   const int64_t amount_minutes = transfer.request.amount_minutes;
-  Account& from = touch_account(transfer.request.from_account_id);
-  Account& to = touch_account(transfer.request.to_account_id);
+  Account& from = touch(accounts_.at(transfer.request.from_account_id));
+  Account& to = touch(accounts_.at(transfer.request.to_account_id));
   from.pending_debit_minutes -= amount_minutes;
   to.pending_credit_minutes -= amount_minutes;
   MAILLON_INVARIANT(from.pending_debit_minutes >= 0 && to.pending_credit_minutes >= 0,
@@ -242,14 +248,18 @@ void Ledger::release(const Transfer& transfer) {
   if (const auto deadline_us = transfer_deadline_us(transfer)) {
     deadlines_.erase({*deadline_us, transfer.request.id});
   }
-  touch_transfer(transfer.request.id);
+  touch_transfer(transfer);
 }
 
-void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us) {
+void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us, Account& from,
+                  Account& to) {
   MAILLON_INVARIANT(amount_minutes > 0 && amount_minutes <= transfer.request.amount_minutes,
                     "a movement is positive and within the transfer");
-  Account& from = touch_account(transfer.request.from_account_id);
-  Account& to = touch_account(transfer.request.to_account_id);
+  MAILLON_INVARIANT(
+      from.id == transfer.request.from_account_id && to.id == transfer.request.to_account_id,
+      "a movement is between the transfer's own accounts");
+  touch(from);
+  touch(to);
   from.balance_minutes -= amount_minutes;
   to.balance_minutes += amount_minutes;
   const TransferRequest& request = transfer.request;
@@ -260,17 +270,17 @@ void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us) {
   transfer.state = TransferState::posted;
   transfer.posted_minutes = amount_minutes;
   transfer.resolved_at_us = now_us;
-  touch_transfer(request.id);
+  touch_transfer(transfer);
 }
 
-Account& Ledger::touch_account(const AccountId& id) {
-  Account& account = accounts_.at(id);
-  accounts_before_.try_emplace(id, account);
+Account& Ledger::touch(Account& account) {
+  accounts_before_.try_emplace(&account, account);
   return account;
 }
 
-void Ledger::touch_transfer(const TransferId& id) {
-  if (transfers_changed_ids_.insert(id).second) transfers_changed_.push_back(id);
+void Ledger::touch_transfer(const Transfer& transfer, bool created) {
+  if (transfers_touched_.insert(&transfer).second)
+    transfers_changed_.push_back({&transfer, created});
 }
 
 const Account* Ledger::find_account(const AccountId& id) const {
@@ -289,19 +299,24 @@ bool Ledger::has_changes() const {
 
 LedgerChanges Ledger::take_changes() {
   LedgerChanges changes;
-  for (const auto& [id, before] : accounts_before_) {
-    const Account& after = accounts_.at(id);
+  std::vector<std::pair<const Account*, const Account*>> changed;  // (after, before)
+  changed.reserve(accounts_before_.size());
+  for (const auto& [after, before] : accounts_before_) {
     // A hold voided in the same batch leaves the row as it was: nothing to write.
-    if (after != before) changes.accounts.push_back({before, after});
+    if (*after != before) changed.emplace_back(after, &before);
   }
-  for (const TransferId& id : transfers_changed_) {
-    changes.transfers.push_back({transfers_.at(id), transfers_created_ids_.contains(id)});
+  std::sort(changed.begin(), changed.end(),
+            [](const auto& a, const auto& b) { return a.first->id < b.first->id; });
+  changes.accounts.reserve(changed.size());
+  for (const auto& [after, before] : changed) changes.accounts.push_back({*before, *after});
+  changes.transfers.reserve(transfers_changed_.size());
+  for (const TouchedTransfer& t : transfers_changed_) {
+    changes.transfers.push_back({*t.transfer, t.created});
   }
   changes.entries = std::move(entries_);
   accounts_before_.clear();
   transfers_changed_.clear();
-  transfers_changed_ids_.clear();
-  transfers_created_ids_.clear();
+  transfers_touched_.clear();
   entries_.clear();
   return changes;
 }

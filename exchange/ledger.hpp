@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -164,6 +166,12 @@ struct LedgerChanges {
 class Ledger {
  public:
   explicit Ledger(CommunityPolicy policy);
+  // Moved, never copied: what changed is tracked by the address of the maps' nodes, which a move
+  // keeps (and nothing is ever erased from them).
+  Ledger(Ledger&&) = default;
+  Ledger& operator=(Ledger&&) = default;
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
 
   // Each account and transfer is loaded once, accounts first: a pending transfer needs both
   // its accounts loaded before it (its post, void or expiry touches them). Broken = abort.
@@ -189,22 +197,31 @@ class Ledger {
   LedgerChanges take_changes();
 
  private:
-  TransferResult create_checked(const TransferRequest& request, int64_t now_us);
+  using TransferSlot = std::map<TransferId, Transfer>::iterator;
+  // `slot`: where the new id goes in transfers_ (a hint: lower_bound's answer).
+  TransferResult create_checked(const TransferRequest& request, int64_t now_us, TransferSlot slot);
   TransferResult resolve_expired(Transfer& transfer, int64_t now_us);
-  void hold(const Transfer& transfer);
+  // `from` and `to`: the transfer's own accounts, found by the caller.
+  void hold(const Transfer& transfer, Account& from, Account& to);
   void release(const Transfer& transfer);
-  void move(Transfer& transfer, int64_t amount_minutes, int64_t now_us);
-  Account& touch_account(const AccountId& id);
-  void touch_transfer(const TransferId& id);
+  void move(Transfer& transfer, int64_t amount_minutes, int64_t now_us, Account& from, Account& to);
+  Account& touch(Account& account);  // its first-touch copy kept: returns it
+  void touch_transfer(const Transfer& transfer, bool created = false);
 
   CommunityPolicy policy_;
   std::map<AccountId, Account> accounts_;
   std::map<TransferId, Transfer> transfers_;
   std::set<std::pair<int64_t, TransferId>> deadlines_;  // pending holds with a timeout
-  std::map<AccountId, Account> accounts_before_;        // first-touch copies since take
-  std::vector<TransferId> transfers_changed_;
-  std::set<TransferId> transfers_changed_ids_;
-  std::set<TransferId> transfers_created_ids_;
+  // Since the last take: each touched account's first-touch copy, and the transfers changed in
+  // the order they were first changed (whether created), by node: a batch touches thousands, and
+  // hashing an address costs less than comparing ids down a tree.
+  struct TouchedTransfer {
+    const Transfer* transfer;
+    bool created;
+  };
+  std::unordered_map<const Account*, Account> accounts_before_;
+  std::vector<TouchedTransfer> transfers_changed_;
+  std::unordered_set<const Transfer*> transfers_touched_;
   std::vector<Entry> entries_;
 };
 
