@@ -175,7 +175,7 @@ TransferResult Ledger::post(const TransferId& id, std::optional<int64_t> amount_
   const int64_t from_exposure_minutes = debit_exposure_minutes(from);
   const int64_t to_exposure_minutes = credit_exposure_minutes(to);
   // The whole hold is released and only the posted part moves: the remainder returns.
-  release(transfer);
+  release(transfer, from, to);
   move(transfer, posted_minutes, now_us, from, to);
   MAILLON_INVARIANT(debit_exposure_minutes(from) >= from_exposure_minutes,
                     "posting never lowers room");
@@ -192,7 +192,8 @@ TransferResult Ledger::void_transfer(const TransferId& id, int64_t now_us) {
     return {resolved_outcome(transfer.state), transfer};
   }
   if (is_due(transfer, now_us)) return resolve_expired(transfer, now_us);
-  release(transfer);
+  release(transfer, accounts_.at(transfer.request.from_account_id),
+          accounts_.at(transfer.request.to_account_id));
   transfer.state = TransferState::voided;
   transfer.resolved_at_us = now_us;
   return {LedgerOutcome::ok, transfer};
@@ -222,7 +223,8 @@ std::vector<Transfer> Ledger::expire(int64_t now_us, std::size_t limit) {
 
 TransferResult Ledger::resolve_expired(Transfer& transfer, int64_t now_us) {
   MAILLON_INVARIANT(transfer.state == TransferState::pending, "only a hold expires");
-  release(transfer);
+  release(transfer, accounts_.at(transfer.request.from_account_id),
+          accounts_.at(transfer.request.to_account_id));
   transfer.state = TransferState::expired;
   transfer.resolved_at_us = now_us;
   return {LedgerOutcome::expired, transfer};
@@ -237,12 +239,10 @@ void Ledger::hold(const Transfer& transfer, Account& from, Account& to) {
   }
 }
 
-void Ledger::release(const Transfer& transfer) {
+void Ledger::release(const Transfer& transfer, Account& from, Account& to) {
   const int64_t amount_minutes = transfer.request.amount_minutes;
-  Account& from = touch(accounts_.at(transfer.request.from_account_id));
-  Account& to = touch(accounts_.at(transfer.request.to_account_id));
-  from.pending_debit_minutes -= amount_minutes;
-  to.pending_credit_minutes -= amount_minutes;
+  touch(from).pending_debit_minutes -= amount_minutes;
+  touch(to).pending_credit_minutes -= amount_minutes;
   MAILLON_INVARIANT(from.pending_debit_minutes >= 0 && to.pending_credit_minutes >= 0,
                     "a release never takes more than was held");
   if (const auto deadline_us = transfer_deadline_us(transfer)) {

@@ -201,9 +201,9 @@ class Ledger {
   // `slot`: where the new id goes in transfers_ (a hint: lower_bound's answer).
   TransferResult create_checked(const TransferRequest& request, int64_t now_us, TransferSlot slot);
   TransferResult resolve_expired(Transfer& transfer, int64_t now_us);
-  // `from` and `to`: the transfer's own accounts, found by the caller.
+  // `from` and `to`: the transfer's own accounts, found once by the caller.
   void hold(const Transfer& transfer, Account& from, Account& to);
-  void release(const Transfer& transfer);
+  void release(const Transfer& transfer, Account& from, Account& to);
   void move(Transfer& transfer, int64_t amount_minutes, int64_t now_us, Account& from, Account& to);
   Account& touch(Account& account);  // its first-touch copy kept: returns it
   void touch_transfer(const Transfer& transfer, bool created = false);
