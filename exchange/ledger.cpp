@@ -170,8 +170,7 @@ TransferResult Ledger::post(const TransferId& id, std::optional<int64_t> amount_
   if (posted_minutes > transfer.request.amount_minutes) {
     return {LedgerOutcome::exceeds_pending, transfer};
   }
-  Account& from = accounts_.at(transfer.request.from_account_id);
-  Account& to = accounts_.at(transfer.request.to_account_id);
+  auto [from, to] = own_accounts(transfer);
   const int64_t from_exposure_minutes = debit_exposure_minutes(from);
   const int64_t to_exposure_minutes = credit_exposure_minutes(to);
   // The whole hold is released and only the posted part moves: the remainder returns.
@@ -192,8 +191,8 @@ TransferResult Ledger::void_transfer(const TransferId& id, int64_t now_us) {
     return {resolved_outcome(transfer.state), transfer};
   }
   if (is_due(transfer, now_us)) return resolve_expired(transfer, now_us);
-  release(transfer, accounts_.at(transfer.request.from_account_id),
-          accounts_.at(transfer.request.to_account_id));
+  auto [from, to] = own_accounts(transfer);
+  release(transfer, from, to);
   transfer.state = TransferState::voided;
   transfer.resolved_at_us = now_us;
   return {LedgerOutcome::ok, transfer};
@@ -223,8 +222,8 @@ std::vector<Transfer> Ledger::expire(int64_t now_us, std::size_t limit) {
 
 TransferResult Ledger::resolve_expired(Transfer& transfer, int64_t now_us) {
   MAILLON_INVARIANT(transfer.state == TransferState::pending, "only a hold expires");
-  release(transfer, accounts_.at(transfer.request.from_account_id),
-          accounts_.at(transfer.request.to_account_id));
+  auto [from, to] = own_accounts(transfer);
+  release(transfer, from, to);
   transfer.state = TransferState::expired;
   transfer.resolved_at_us = now_us;
   return {LedgerOutcome::expired, transfer};
@@ -271,6 +270,11 @@ void Ledger::move(Transfer& transfer, int64_t amount_minutes, int64_t now_us, Ac
   transfer.posted_minutes = amount_minutes;
   transfer.resolved_at_us = now_us;
   touch_transfer(transfer);
+}
+
+std::pair<Account&, Account&> Ledger::own_accounts(const Transfer& transfer) {
+  return {accounts_.at(transfer.request.from_account_id),
+          accounts_.at(transfer.request.to_account_id)};
 }
 
 Account& Ledger::touch(Account& account) {

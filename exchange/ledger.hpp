@@ -205,6 +205,8 @@ class Ledger {
   void hold(const Transfer& transfer, Account& from, Account& to);
   void release(const Transfer& transfer, Account& from, Account& to);
   void move(Transfer& transfer, int64_t amount_minutes, int64_t now_us, Account& from, Account& to);
+  // The accounts a loaded transfer moves between (payer, payee): both are loaded before it.
+  std::pair<Account&, Account&> own_accounts(const Transfer& transfer);
   Account& touch(Account& account);  // its first-touch copy kept: returns it
   void touch_transfer(const Transfer& transfer, bool created = false);
 
