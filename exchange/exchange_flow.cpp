@@ -325,6 +325,7 @@ Exchange open_exchange(const ExchangeProposal& p, const ExchangeActor& actor, in
   Exchange ex;
   ex.id = p.id;
   ex.site_id = p.site_id;
+  ex.desk_site_id = p.site_id.empty() ? p.desk_site_id : std::string();
   ex.provider_id = p.provider_id;
   ex.receiver_id = p.receiver_id;
   ex.proposer_id = p.proposer_id;
@@ -595,6 +596,10 @@ bool is_proposal_expired(const Exchange& ex, const CommunityPolicy& policy, int6
   return now_s >= proposal_expires_at_s(ex, policy);
 }
 
+const std::string& desk_site(const Exchange& ex) {
+  return ex.site_id.empty() ? ex.desk_site_id : ex.site_id;
+}
+
 bool exchange_invariants_hold(const Exchange& ex) {
   using S = ExchangeState;
   const bool parties_ok = !ex.provider_id.empty() && ex.provider_id != ex.receiver_id &&
@@ -623,8 +628,9 @@ bool exchange_invariants_hold(const Exchange& ex) {
        (ex.resolution->minutes > 0 && ex.resolution->minutes <= ex.minutes));
   const bool history_ok = !ex.history.empty() && ex.history.size() <= kExchangeHistoryMax &&
                           ex.history.back().state_to == ex.state;
+  const bool desk_ok = ex.site_id.empty() || ex.desk_site_id.empty();
   return parties_ok && amounts_ok && held_once && confirmations_ok && completed_ok &&
-         hold_lost_ok && dispute_reason_ok && resolution_ok && history_ok;
+         hold_lost_ok && dispute_reason_ok && resolution_ok && history_ok && desk_ok;
 }
 
 double reliability(const ReliabilityCounts& counts) {

@@ -111,6 +111,10 @@ std::optional<DepositState> deposit_state_from_string(std::string_view text);
 struct Exchange {
   std::string id;
   std::string site_id;  // may be empty: an exchange between neighbours, no desk involved
+  // With no site: the site whose staff settle what the parties cannot (a dispute, a loss), the
+  // proposer's home site (else the other party's). Empty when site_id is set, or when neither
+  // party has a home site.
+  std::string desk_site_id;
   std::string provider_id;
   std::string receiver_id;
   std::string proposer_id;  // provider_id or receiver_id; the other one accepts or declines
@@ -157,6 +161,7 @@ struct ExchangeProposal {
   int64_t due_at_s = 0;
   int64_t deposit_minutes = 0;
   std::string given_offer_id;
+  std::string desk_site_id;  // only with no site_id (Exchange::desk_site_id)
 };
 
 // A loan's dates at `now_s`: both given, the due date after the start, neither in the past
@@ -302,6 +307,8 @@ bool is_proposal_expired(const Exchange& exchange, const CommunityPolicy& policy
 
 // True invariants of any reachable exchange; tests and the service's load path assert them.
 bool exchange_invariants_hold(const Exchange& exchange);
+// The site whose staff see the exchange and settle it: its own, else its desk site ("" if none).
+const std::string& desk_site(const Exchange& exchange);
 
 // Reliability: completed exchanges against cancellations after accept and no-shows, smoothed
 // with a Laplace prior so that a newcomer starts at 0.5 rather than at 0 or 1.

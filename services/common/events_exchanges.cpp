@@ -72,6 +72,7 @@ constexpr auto kFields = std::tuple{
     event_field("proposer_id", &ExchangeEvent::proposer_id, &EventFields::optional_uuid),
     event_field("minutes", &ExchangeEvent::minutes, &EventFields::optional_integer),
     event_field("site_id", &ExchangeEvent::site_id, &EventFields::optional_uuid, WhenUnset::null),
+    event_field("desk_site_id", &ExchangeEvent::desk_site_id, &EventFields::optional_uuid),
     event_field("actor_id", &ExchangeEvent::actor_id, &EventFields::optional_uuid, WhenUnset::null),
     event_field("on_behalf_of", &ExchangeEvent::on_behalf_of, &EventFields::optional_uuid,
                 WhenUnset::null),

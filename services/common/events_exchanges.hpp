@@ -64,6 +64,7 @@ struct ExchangeEvent {
   std::optional<std::string> proposer_id;
   std::optional<int64_t> minutes;
   std::optional<std::string> site_id;
+  std::optional<std::string> desk_site_id;  // with no site_id: whose staff settle it
   std::optional<std::string> actor_id;      // null: the system acted
   std::optional<std::string> on_behalf_of;  // the party staff acted for
   std::optional<std::string> reason;        // a code: why it stepped back or stopped

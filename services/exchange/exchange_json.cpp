@@ -98,6 +98,7 @@ Json exchange_document(const Exchange& ex) {
   }
   return {{"id", ex.id},
           {"site_id", ex.site_id},
+          {"desk_site_id", ex.desk_site_id},
           {"provider_id", ex.provider_id},
           {"receiver_id", ex.receiver_id},
           {"proposer_id", ex.proposer_id},
@@ -131,6 +132,7 @@ Exchange exchange_from_document(const Json& d) {
   Exchange ex;
   ex.id = d.at("id").get<std::string>();
   ex.site_id = d.at("site_id").get<std::string>();
+  ex.desk_site_id = d.value("desk_site_id", std::string());  // absent from older documents
   ex.provider_id = d.at("provider_id").get<std::string>();
   ex.receiver_id = d.at("receiver_id").get<std::string>();
   ex.proposer_id = d.at("proposer_id").get<std::string>();
@@ -235,6 +237,7 @@ Json exchange_event_data(const ExchangeRecord& record) {
                {"minutes", ex.minutes},
                {"site_id", nullable(ex.site_id)},
                {"mode", to_string(ex.mode)}};
+  if (!ex.desk_site_id.empty()) data["desk_site_id"] = ex.desk_site_id;
   if (ex.mode == ListingMode::lend) {
     data["starts_at"] = date_or_null(ex.starts_at_s);
     data["due_at"] = date_or_null(ex.due_at_s);

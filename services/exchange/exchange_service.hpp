@@ -175,6 +175,9 @@ CommunityPolicy community_policy(pqxx::transaction_base& tx, const std::string& 
 // The exchange's community's policy: the one read with the record, or read now.
 CommunityPolicy community_policy(pqxx::transaction_base& tx, const ExchangeRecord& record);
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id);
+// A member's home site when they have one in `community_id` (members.member_identity).
+std::optional<std::string> home_site_in(pqxx::work& tx, const std::string& member_id,
+                                        const std::string& community_id);
 void upsert_listing(pqxx::work& tx, const ListingCopy& listing);
 void close_listing(pqxx::work& tx, const std::string& id, std::optional<int64_t> revision);
 std::optional<ListingCopy> find_listing(pqxx::work& tx, const std::string& id);

@@ -105,6 +105,7 @@ void apply_state(Workflow& w, pqxx::work& tx, const FederationExchangeRelayed& r
   m.mirror = true;
   m.mirror_version = version->get<int64_t>();
   m.exchange.site_id.clear();  // a site of theirs means nothing here
+  m.exchange.desk_site_id.clear();
   // Ours is the offer's side (the listing's community); theirs the proposer's, the receiver.
   if (m.exchange.id != r.exchange_id || m.community_id != r.community_id ||
       *m.partner_community_id != r.partner_community_id ||

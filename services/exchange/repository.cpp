@@ -240,6 +240,13 @@ CommunityPolicy community_policy(pqxx::transaction_base& tx, const ExchangeRecor
   return directory::stored_policy(*record.stored_policy->text);
 }
 
+std::optional<std::string> home_site_in(pqxx::work& tx, const std::string& member_id,
+                                        const std::string& community_id) {
+  auto result = exec_cached(tx, kHomeSiteIn, member_id, community_id);
+  if (result.empty()) return std::nullopt;
+  return opt_text(result[0][0]);
+}
+
 std::optional<std::string> site_community(pqxx::work& tx, const std::string& site_id) {
   auto site = directory::site(tx, site_id);
   if (!site) return std::nullopt;

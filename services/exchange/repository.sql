@@ -77,8 +77,10 @@ ORDER BY scheduled_at
 LIMIT $2;
 
 -- name: kDeskDisputed
-WHERE site_id = $1
-  AND state = 'disputed'
+-- Its own site's, and those with no site whose desk site (Exchange::desk_site_id) is this one
+-- (index exchanges_desk_disputes).
+WHERE state = 'disputed'
+  AND (site_id = $1::uuid OR (site_id IS NULL AND doc->>'desk_site_id' = $1::text))
 ORDER BY updated_at
 LIMIT $2;
 
@@ -270,6 +272,12 @@ WHERE event_id = $1;
 -- name: kFederationHeadroom
 SELECT state, headroom_minutes
 FROM ledger.federation_headroom($1::uuid, $2::uuid);
+
+-- name: kHomeSiteIn
+-- The members service's published reading of a member (the one sessions use).
+SELECT NULLIF(i->>'home_site_id', '')
+FROM (SELECT members.member_identity($1::uuid)::jsonb AS i) m
+WHERE i->>'community_id' = $2::text;
 
 -- name: kInsertMessage
 INSERT INTO messages (id, exchange_id, author_id, acting_staff_id, body)

@@ -30,8 +30,14 @@ bool is_party(const Exchange& ex, const std::string& member_id) {
   return member_id == ex.provider_id || member_id == ex.receiver_id;
 }
 
+// Staff of its site see an exchange; of its desk site when it has none (desk_site).
+bool is_staff_for(const Identity& who, const Exchange& ex) {
+  const std::string& site = desk_site(ex);
+  return !site.empty() && who.is_staff_of(site);
+}
+
 bool can_see(const Identity& who, const Exchange& ex) {
-  return is_party(ex, who.member_id) || (!ex.site_id.empty() && who.is_staff_of(ex.site_id));
+  return is_party(ex, who.member_id) || is_staff_for(who, ex);
 }
 
 // Who acts, as the workflow sees it. `as_staff`: a party who is also staff of the site acts as
@@ -39,7 +45,7 @@ bool can_see(const Identity& who, const Exchange& ex) {
 ExchangeActor actor_for(const Identity& who, const Exchange& ex, bool as_staff) {
   if (!who.acting_staff_id.empty())
     return ExchangeActor::staff_for(who.acting_staff_id, who.member_id);
-  const bool staff = !ex.site_id.empty() && who.is_staff_of(ex.site_id);
+  const bool staff = is_staff_for(who, ex);
   if (staff && (as_staff || !is_party(ex, who.member_id)))
     return ExchangeActor::staff(who.member_id);
   return ExchangeActor::member(who.member_id);
@@ -325,6 +331,14 @@ std::optional<std::string> site_of(pqxx::work& tx, const ProposalInput& in, cons
   return std::string();
 }
 
+// Who settles an exchange with no site (Exchange::desk_site_id): the staff of the proposer's home
+// site, else of the other party's, as long as it is a site of the exchange's community.
+std::string desk_site_for(pqxx::work& tx, const Identity& who, const Parties& p) {
+  if (who.community_id == p.community_id && !who.home_site_id.empty()) return who.home_site_id;
+  const std::string& other = who.member_id == p.provider_id ? p.receiver_id : p.provider_id;
+  return repo::home_site_in(tx, other, p.community_id).value_or(std::string());
+}
+
 }  // namespace
 
 std::optional<int64_t> seq_of_cursor(const std::string& cursor, ExchangeRefusal& refusal) {
@@ -360,6 +374,7 @@ Answer<ExchangeView> ExchangeUseCases::propose(const Identity& who, ProposalInpu
     if (!site) return refused<ExchangeView>(ExchangeRefusal::unknown_site);
     ExchangeProposal proposal{new_uuid(),    *site,         p.provider_id,
                               p.receiver_id, who.member_id, in.minutes.value_or(price)};
+    if (site->empty() && !p.partner_url) proposal.desk_site_id = desk_site_for(tx, who, p);
     const CommunityPolicy policy = repo::community_policy(tx, p.community_id);
     if (const auto refusal = loan_terms(tx, in, p, who, policy, w_->now_s(), proposal);
         refusal.refusal != ExchangeRefusal::none) {

@@ -145,16 +145,19 @@ void follow_loan(pqxx::work& tx, const Event& e, const ExchangeEvent& x) {
 }
 
 void tell_staff_of_dispute(pqxx::work& tx, const Event& e, const ExchangeEvent& x, int64_t now_s) {
-  if (!x.site_id) return;
-  repo::open_dispute(tx, x.exchange_id, x.site_id, now_s);
-  const Json data = {{"exchange_id", x.exchange_id}, {"site_id", *x.site_id}};
-  for (const std::string& staff : repo::staff_of_site(tx, *x.site_id)) {
+  // An exchange with no site is settled at its desk site (the proposer's home site).
+  const std::optional<std::string>& site = x.site_id ? x.site_id : x.desk_site_id;
+  if (!site) return;
+  repo::open_dispute(tx, x.exchange_id, site, now_s);
+  const Json data = {{"exchange_id", x.exchange_id}, {"site_id", *site}};
+  for (const std::string& staff : repo::staff_of_site(tx, *site)) {
     Notice n{"event:" + e.id + ":desk", staff, e.type, "desk.dispute", x.exchange_id, data};
     n.subject = "Un litige attend le comptoir";
-    n.paragraphs = {"Un échange de votre site est contesté" +
+    n.paragraphs = {std::string(x.site_id ? "Un échange de votre site est contesté"
+                                          : "Un échange entre membres de votre site est contesté") +
                     (x.dispute_reason ? " : « " + *x.dispute_reason + " »." : std::string("."))};
     n.link_path = "/desk";
-    n.site_id = x.site_id;
+    n.site_id = site;
     tell(tx, n, now_s);
     Notice digest = n;
     digest.cause = "event:" + e.id + ":digest";

@@ -2,7 +2,8 @@
 // never judges its own dispute, even as staff of the site; disputes keep their reason and
 // resolutions their note; an exchange reads `completed` only once the ledger has paid the
 // provider, whom the payer cannot deprive of the hold; a suspended member's open exchanges are
-// cancelled with their holds voided. Each scenario lives in its own community.
+// cancelled with their holds voided; a dispute between neighbours (no site) waits at the
+// proposer's home desk, whose staff settle it. Each scenario lives in its own community.
 #include <gtest/gtest.h>
 
 #include "e2e/e2e_suite.hpp"
@@ -122,6 +123,52 @@ TEST_F(E2eExchangeTrustTest, a_suspended_member_s_open_exchanges_are_cancelled_a
   EXPECT_TRUE(poll_until([&] {
     return ledger_balance(as(c.staff), leaving.id) == Balance{120, 0, 0, 120};
   })) << ledger_balance(as(c.staff), leaving.id);
+}
+
+TEST_F(E2eExchangeTrustTest, a_dispute_between_neighbours_waits_at_the_proposer_s_home_desk) {
+  // No site named, none on the offer: the staff of the proposer's home site settle what the
+  // parties cannot; before, nobody could, and the receiver's credits stayed held for good.
+  const Community c = community("Lomme");
+  auto second = admin().post("/v1/sites", {{"community_id", c.id},
+                                           {"name", "Deuxième lieu"},
+                                           {"kind", "tiers_lieu"},
+                                           {"location", {{"lat", 50.64}, {"lon", 3.0}}},
+                                           {"address", "Lomme, Hauts-de-France"}});
+  ASSERT_EQ(second.status, 201) << second.body;
+  GatewayCommunity there = c;
+  there.site = second.json().value("id", "");
+  const MemberInfo provider = member(c, "karim");       // home: the first site
+  const MemberInfo receiver = member(there, "lea");     // home: the second site, proposes
+  const MemberInfo desk = member(there, "sami");
+  gateway->make_staff(there, desk);
+
+  const std::string id = accepted_exchange(provider, receiver, 30);
+  EXPECT_TRUE(exchange_of(provider, id)["site_id"].is_null());
+  ASSERT_TRUE(balance_becomes(receiver, Balance{120, 30, 0, 90}));
+  auto disputed = as(provider).post("/v1/exchanges/" + id + "/dispute",
+                                    {{"reason", "Personne n'est venu."}});
+  ASSERT_EQ(disputed.status, 200) << disputed.body;
+
+  const auto disputes_at = [&](const MemberInfo& staff, const std::string& site) {
+    Json ids = Json::array();
+    auto r = unless_busy([&] { return as(staff).get("/v1/sites/" + site + "/desk"); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    for (const auto& x : r.json().value("disputed", Json::array())) ids.push_back(x["id"]);
+    return ids;
+  };
+  EXPECT_EQ(disputes_at(desk, there.site), Json::array({id}));
+  EXPECT_EQ(disputes_at(c.staff, c.site), Json::array());
+  // Staff of another site neither see nor settle it.
+  auto elsewhere = as(c.staff).post("/v1/exchanges/" + id + "/resolve", {{"outcome", "post"}});
+  EXPECT_EQ(elsewhere.status, 404) << elsewhere.body;
+  EXPECT_EQ(as(c.staff).get("/v1/exchanges/" + id).status, 404);
+
+  auto resolved = as(desk).post("/v1/exchanges/" + id + "/resolve",
+                                {{"outcome", "void"}, {"note", "Vu avec les deux."}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(exchange_of(receiver, id)["state"], "resolved");
+  EXPECT_TRUE(balance_becomes(receiver, Balance{120, 0, 0, 120})) << balance_of(receiver);
+  EXPECT_EQ(balance_of(provider), (Balance{120, 0, 0, 120}));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // notify's clock moved to the next days: a member who chose the digest for a kind gets no mail
 // the day things happen, then one mail with the day's items, once however often the job goes
 // round; what arrives after that day's digest waits for the next one. The desk's staff get one
-// digest a day of their site's disputes (desk.digest), beside the instant desk.dispute mail.
+// digest a day of their site's disputes (desk.digest), beside the instant desk.dispute mail; a
+// dispute between neighbours (no site) is told to the proposer's home desk.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,6 +19,32 @@ constexpr const char* kDigestJob = "notify-digests";
 class NotifyDigestTest : public NotifyFixture {
  protected:
   void TearDown() override { move_notify_clock_s(0); }
+
+  // The receiver proposes on the provider's offer, the provider accepts, the receiver disputes:
+  // the exchange's id ("" when a step failed).
+  static std::string disputed_exchange(const MemberInfo& provider, const MemberInfo& receiver,
+                                       const std::string& offer_id) {
+    const Client as_provider(exchange->url(), provider.token),
+        as_receiver(exchange->url(), receiver.token);
+    std::string id;
+    EXPECT_TRUE(eventually(
+        [&] {  // once the exchange service has heard of the offer
+          auto r = as_receiver.post("/v1/exchanges", {{"offer_id", offer_id}});
+          id = r.status == 201 ? r.json().value("id", "") : "";
+          return !id.empty();
+        },
+        kMailTimeoutMs));
+    const std::string path = "/v1/exchanges/" + id;
+    auto accepted = as_provider.post(path + "/accept");
+    EXPECT_EQ(accepted.status, 202) << accepted.body;
+    EXPECT_TRUE(
+        eventually([&] { return as_provider.get(path).json().value("state", "") == "accepted"; },
+                   kMailTimeoutMs))
+        << as_provider.get(path).body;
+    auto disputed = as_receiver.post(path + "/dispute", {{"reason", "Le cours n'a pas eu lieu"}});
+    EXPECT_EQ(disputed.status, 200) << disputed.body;
+    return disputed.status == 200 ? id : std::string();
+  }
 };
 
 TEST_F(NotifyDigestTest, a_member_who_chose_the_digest_gets_one_mail_a_day_of_its_items) {
@@ -72,25 +99,8 @@ TEST_F(NotifyDigestTest, the_desk_gets_one_digest_a_day_of_its_sites_disputes) {
   world->make_staff(site, desk.id);
   const MemberInfo provider = verified_member("Fatou"), receiver = verified_member("Jules");
   const std::string offer_id = post(offers, "/v1/offers", provider, service_offer(30, site));
-  const Client as_provider(exchange->url(), provider.token),
-      as_receiver(exchange->url(), receiver.token);
-  std::string id;
-  ASSERT_TRUE(eventually(
-      [&] {  // once the exchange service has heard of the offer
-        auto r = as_receiver.post("/v1/exchanges", {{"offer_id", offer_id}});
-        id = r.status == 201 ? r.json().value("id", "") : "";
-        return !id.empty();
-      },
-      kMailTimeoutMs));
-  const std::string path = "/v1/exchanges/" + id;
-  auto accepted = as_provider.post(path + "/accept");
-  ASSERT_EQ(accepted.status, 202) << accepted.body;
-  ASSERT_TRUE(
-      eventually([&] { return as_provider.get(path).json().value("state", "") == "accepted"; },
-                 kMailTimeoutMs))
-      << as_provider.get(path).body;
-  auto disputed = as_receiver.post(path + "/dispute", {{"reason", "Le cours n'a pas eu lieu"}});
-  ASSERT_EQ(disputed.status, 200) << disputed.body;
+  const std::string id = disputed_exchange(provider, receiver, offer_id);
+  ASSERT_FALSE(id.empty());
 
   // The desk hears of it at once; its digest keeps it for the next day.
   ASSERT_EQ(wait_mails(desk.email, "desk.dispute", 1).size(), 1u);
@@ -110,6 +120,21 @@ TEST_F(NotifyDigestTest, the_desk_gets_one_digest_a_day_of_its_sites_disputes) {
   // Neither party hears of the desk's digest.
   EXPECT_TRUE(smtp->mails(receiver.email, "desk.digest").empty());
   EXPECT_TRUE(smtp->mails(provider.email, "desk.digest").empty());
+}
+
+TEST_F(NotifyDigestTest, a_dispute_between_neighbours_is_told_to_the_proposer_s_home_desk) {
+  const MemberInfo desk = verified_member("Comptoir");
+  world->make_staff(site, desk.id);
+  const MemberInfo provider = verified_member("Ines"), receiver = verified_member("Malo");
+  // No site on the offer nor the proposal: the receiver's home site is the exchange's desk.
+  const std::string offer_id = post(offers, "/v1/offers", provider, service_offer(30));
+  const std::string id = disputed_exchange(provider, receiver, offer_id);
+  ASSERT_FALSE(id.empty());
+
+  const auto mails = wait_mails(desk.email, "desk.dispute", 1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].raw.find("entre membres de votre site"), std::string::npos) << mails[0].raw;
+  EXPECT_EQ(notifications_of(desk, "exchange.disputed").size(), 1u);
 }
 
 }  // namespace

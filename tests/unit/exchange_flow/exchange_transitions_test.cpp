@@ -625,6 +625,26 @@ TEST(ExchangeOpen, a_new_exchange_is_proposed_with_one_history_entry) {
   EXPECT_EQ(ex.history[0].on_behalf_of_member_id, "receiver-1");
 }
 
+TEST(ExchangeOpen, an_exchange_with_no_site_is_settled_at_its_desk_site) {
+  ExchangeProposal neighbours = proposal();
+  neighbours.site_id.clear();
+  neighbours.desk_site_id = "site-home";
+  const Exchange between = open_exchange(neighbours, receiver(), kT0);
+  EXPECT_EQ(between.desk_site_id, "site-home");
+  EXPECT_EQ(desk_site(between), "site-home");
+  EXPECT_TRUE(exchange_invariants_hold(between));
+
+  // A site of its own wins: a desk site is never kept beside it.
+  ExchangeProposal at_site = proposal();
+  at_site.desk_site_id = "site-home";
+  const Exchange there = open_exchange(at_site, receiver(), kT0);
+  EXPECT_EQ(there.desk_site_id, "");
+  EXPECT_EQ(desk_site(there), "site-1");
+  Exchange both = there;
+  both.desk_site_id = "site-home";
+  EXPECT_FALSE(exchange_invariants_hold(both));
+}
+
 TEST(ExchangeNames, states_round_trip_through_their_names) {
   for (int i = 0; i <= static_cast<int>(State::resolved); ++i) {
     const auto state = static_cast<State>(i);
