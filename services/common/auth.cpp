@@ -326,7 +326,8 @@ Authenticator::StreamTicket Authenticator::issue_stream_ticket(const Request& re
   return {ticket, format_rfc3339(epoch_seconds_now() + kStreamTicketSeconds)};
 }
 
-std::optional<Identity> Authenticator::redeem_stream_ticket(const std::string& ticket) {
+std::optional<Authenticator::StreamSession> Authenticator::redeem_stream_ticket(
+    const std::string& ticket) {
   if (ticket.size() < kTokenLengthMin || ticket.size() > kTokenLengthMax) return std::nullopt;
   // GETDEL: of two requests with one ticket, exactly one gets the session.
   RedisReply session;
@@ -338,7 +339,15 @@ std::optional<Identity> Authenticator::redeem_stream_ticket(const std::string& t
     throw tickets_unavailable();
   }
   if (!session || session->type != REDIS_REPLY_STRING) return std::nullopt;
-  return verify_hash(reply_string(session.get()));
+  std::string hash = reply_string(session.get());
+  auto who = verify_hash(hash);
+  if (!who) return std::nullopt;
+  return StreamSession{*std::move(who), std::move(hash)};
+}
+
+Authenticator::StreamSession Authenticator::stream_session(const Request& request) {
+  Identity who = require(request);
+  return {std::move(who), token_hash(presented_token(request)->token)};
 }
 
 }  // namespace maillon

@@ -88,8 +88,17 @@ class Authenticator {
     std::string expires_at;  // RFC 3339
   };
   StreamTicket issue_stream_ticket(const Request& request);
-  // The session's identity, if the ticket is live and the session too; the ticket is spent.
-  std::optional<Identity> redeem_stream_ticket(const std::string& ticket);
+  // The session's identity and the session (its token's hash), if the ticket is live and the
+  // session too; the ticket is spent.
+  struct StreamSession {
+    Identity who;
+    std::string session;  // token_hash of the session's token: what verify_hash checks again
+  };
+  std::optional<StreamSession> redeem_stream_ticket(const std::string& ticket);
+  // The same for a request that presents its session itself (cookie or Authorization).
+  StreamSession stream_session(const Request& request);
+  // Whether that session still stands (not revoked, not expired, its member not suspended).
+  bool session_stands(const std::string& session) { return verify_hash(session).has_value(); }
 
   // Cache keys (the members service writes and deletes them).
   std::string session_key(const std::string& token_hash) const;

@@ -47,6 +47,8 @@ struct SseHub::Subscriber {
   std::shared_ptr<Ticket> ticket;
   SteadyClock::time_point opened_at;
   SteadyClock::time_point last_write_at;
+  std::string session;  // "" when not checked
+  SteadyClock::time_point checked_at;
 };
 
 std::string sse_format(const SseEvent& event) {
@@ -82,15 +84,16 @@ SseHub::~SseHub() {
   thread_.join();
 }
 
-Response SseHub::open(const std::string& key, int64_t after_id) {
+Response SseHub::open(const std::string& key, int64_t after_id, const std::string& session) {
   auto ticket = admit(admitted_, options_.streams_max);
   Response response = Response::stream(
-      200, "text/event-stream", [this, key, after_id, ticket](std::shared_ptr<StreamSink> sink) {
+      200, "text/event-stream",
+      [this, key, after_id, ticket, session](std::shared_ptr<StreamSink> sink) {
         // Sent at once: the client (and any proxy) sees the stream open before the first event.
         sink->write("retry: " + std::to_string(options_.retry_ms) + "\n\n");
         const auto now = SteadyClock::now();
-        auto subscriber =
-            std::make_unique<Subscriber>(Subscriber{key, after_id, sink, ticket, now, now});
+        auto subscriber = std::make_unique<Subscriber>(
+            Subscriber{key, after_id, sink, ticket, now, now, session, now});
         {
           std::lock_guard lock(mutex_);
           if (stopping_) {
@@ -161,16 +164,35 @@ void SseHub::deliver(const std::vector<std::pair<std::string, SseEvent>>& events
     for (auto it = first; it != last; ++it) {
       Subscriber& s = *it->second;
       if (event.id <= s.after_id) continue;  // this stream already has it
-      if (!s.sink->write(text)) continue;    // gone: dropped at the next maintain()
+      // Asked before the stream's first event of this delivery, whatever the last check said.
+      if (s.checked_at != now && !session_stands(s, now)) continue;
+      if (!s.sink->write(text)) continue;  // gone: dropped at the next maintain()
       s.after_id = event.id;
       s.last_write_at = now;
     }
   }
 }
 
+bool SseHub::session_stands(Subscriber& s, SteadyClock::time_point now) {
+  s.checked_at = now;
+  if (s.session.empty() || !options_.session_alive || !s.sink->open()) return s.sink->open();
+  bool stands = false;
+  try {
+    stands = options_.session_alive(s.session);
+  } catch (const std::exception& e) {
+    log::warn("sse session check failed; the stream is closed", {{"error", e.what()}});
+  }
+  // EventSource reconnects after `retry` with Last-Event-ID: a stream closed by a failed check
+  // loses nothing, and one whose session ended is refused at its reconnection.
+  if (!stands) s.sink->close();
+  return stands;
+}
+
 void SseHub::maintain(SteadyClock::time_point now) {
   std::erase_if(subscribers_, [&](const std::unique_ptr<Subscriber>& s) {
     if (!s->sink->open()) return true;  // the client went away
+    if (now - s->checked_at >= options_.session_check_interval && !session_stands(*s, now))
+      return true;  // its session ended
     if (now - s->opened_at >= options_.lifetime_max) {
       // EventSource reconnects after `retry` with Last-Event-ID: nothing is lost.
       s->sink->close();

@@ -35,6 +35,12 @@ struct SseOptions {
   std::chrono::seconds lifetime_max = kStreamLifetimeMax;
   int retry_ms = 3000;  // EventSource's reconnection delay
   int batch_max = 100;  // events per key and poll: a long backlog drains over a few polls
+  // Whether a stream's session (SseHub::open's `session`) still stands: asked before each
+  // delivery to that stream and every session_check_interval, on the dispatcher thread. A stream
+  // whose session ended (logout, suspension, erasure, expiry), or that cannot be checked (it
+  // throws), is closed: nothing more reaches it. Unset: streams are not checked.
+  std::function<bool(const std::string& session)> session_alive;
+  std::chrono::seconds session_check_interval{5};
 };
 
 class SseHub {
@@ -54,9 +60,10 @@ class SseHub {
   SseHub(const SseHub&) = delete;
   SseHub& operator=(const SseHub&) = delete;
 
-  // A held-open text/event-stream for `key` that delivers every event after `after_id`.
+  // A held-open text/event-stream for `key` that delivers every event after `after_id`, for as
+  // long as `session` stands (SseOptions::session_alive; "" for none to check).
   // Throws a 503 ApiError when streams_max streams are already open.
-  Response open(const std::string& key, int64_t after_id);
+  Response open(const std::string& key, int64_t after_id, const std::string& session = "");
   std::size_t open_streams() const;
   const SseOptions& options() const { return options_; }
 
@@ -66,6 +73,8 @@ class SseHub {
   void poll_once();
   void deliver(const std::vector<std::pair<std::string, SseEvent>>& events);
   void maintain(std::chrono::steady_clock::time_point now);
+  // False (and the stream closed) when its session no longer stands.
+  bool session_stands(Subscriber& subscriber, std::chrono::steady_clock::time_point now);
 
   SseOptions options_;
   Fetch fetch_;

@@ -66,13 +66,15 @@ Response mark_all_read(Service& s, const Request& r) {
 // EventSource cannot send headers: the stream takes the web session cookie, or `?ticket=` from
 // POST /v1/notifications/stream-ticket (single use, 60 s), never a session token in the URL
 // (URLs end up in logs, histories and Referer headers).
-Identity stream_identity(Service& s, const Request& r) {
+// The stream lasts as long as that session: it is checked again before every event sent and
+// every few seconds (SseOptions::session_alive), so a logout, a suspension or an erasure ends it.
+Authenticator::StreamSession stream_session(Service& s, const Request& r) {
   if (r.query_value("access_token")) throw problem(NotifyRefusal::access_token_in_url);
   const auto ticket = r.query_value("ticket");
-  if (!ticket) return s.auth.require(r);
-  auto who = s.auth.redeem_stream_ticket(*ticket);
-  if (!who) throw problem(NotifyRefusal::stream_ticket_invalid);
-  return *who;
+  if (!ticket) return s.auth.stream_session(r);
+  auto session = s.auth.redeem_stream_ticket(*ticket);
+  if (!session) throw problem(NotifyRefusal::stream_ticket_invalid);
+  return *std::move(session);
 }
 
 Response stream_ticket(Service& s, const Request& r) {
@@ -81,7 +83,8 @@ Response stream_ticket(Service& s, const Request& r) {
 }
 
 Response stream(Service& s, SseHub& hub, const Request& r) {
-  const Identity who = stream_identity(s, r);
+  const Authenticator::StreamSession session = stream_session(s, r);
+  const Identity& who = session.who;
   auto after = number(r.header("last-event-id"), "Last-Event-ID");
   if (!after) after = number(r.query_value("last_event_id"), "last_event_id");
   // Without an id, only what happens from now on: the inbox list gives the history, and its
@@ -90,7 +93,7 @@ Response stream(Service& s, SseHub& hub, const Request& r) {
     after = s.db.transact(
         [&](pqxx::work& tx) { return repo::latest_notification_seq(tx, who.member_id); });
   }
-  return hub.open(who.member_id, *after);
+  return hub.open(who.member_id, *after, session.session);
 }
 
 std::vector<std::pair<std::string, SseEvent>> fetch_notifications(
@@ -122,6 +125,7 @@ void register_notification_routes(Service& s) {
   SseOptions options;
   options.streams_max = streams_max_from_env();
   options.batch_max = kStreamBatchMax;
+  options.session_alive = [&s](const std::string& session) { return s.auth.session_stands(session); };
   auto hub = std::make_shared<SseHub>(options, [&s](const auto& cursors, int batch_max) {
     return fetch_notifications(s, cursors, batch_max);
   });

@@ -1,8 +1,8 @@
 // The live notification stream (Server-Sent Events) held open by the notify service (it keeps the
-// inbox of the exchange service's events): an event
-// arrives on the still-open connection, a reconnection with Last-Event-ID resumes without
-// duplicates, the stream is bounded and authenticated; and unaccepted proposals expire after
-// the policy's proposal_days on a clock the test moves (MAILLON_CLOCK_OFFSET_FILE).
+// inbox of the exchange service's events): an event arrives on the still-open connection, a
+// reconnection with Last-Event-ID resumes without duplicates, the stream is bounded and
+// authenticated and ends with its session; and unaccepted proposals expire after the policy's
+// proposal_days on a clock the test moves (MAILLON_CLOCK_OFFSET_FILE).
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -155,6 +155,33 @@ TEST_F(ExchangeNotificationsTest, open_stream_receives_a_proposal_and_resumes_wi
   auto backlog = from_query->next_event(kEventTimeoutMs);
   ASSERT_TRUE(backlog);
   EXPECT_EQ(backlog->id, second->id);
+}
+
+TEST_F(ExchangeNotificationsTest, a_stream_ends_with_its_session_and_sends_nothing_after) {
+  MemberInfo provider = member("Lina"), receiver = member("Marius");
+  const std::string first_offer = offer(provider), second_offer = offer(provider);
+  auto by_header = open_stream(provider);
+  ASSERT_EQ(by_header->status, 200);
+  auto ticket = inbox(provider).post("/v1/notifications/stream-ticket");
+  ASSERT_EQ(ticket.status, 201) << ticket.body;
+  auto by_ticket = std::make_unique<SseClient>(
+      notify->url(), "/v1/notifications/stream?ticket=" + ticket.json().value("ticket", ""));
+  ASSERT_EQ(by_ticket->status, 200);
+  propose(receiver, first_offer);
+  for (SseClient* live : {by_header.get(), by_ticket.get()}) {
+    auto before = next_of(*live, "exchange.proposed");
+    ASSERT_TRUE(before) << "no event before the logout";
+  }
+
+  auto out = Client(world->members->url(), provider.token).post("/v1/auth/logout");
+  ASSERT_EQ(out.status, 204) << out.body;
+  propose(receiver, second_offer);
+  // Neither stream of the ended session gets the new proposal; both end.
+  for (SseClient* live : {by_header.get(), by_ticket.get()}) {
+    auto after = live->next_event(kEventTimeoutMs);
+    EXPECT_FALSE(after) << "sent after the logout: " << after->data;
+    EXPECT_TRUE(live->ends_within(kEventTimeoutMs));
+  }
 }
 
 TEST_F(ExchangeNotificationsTest, stream_needs_a_token_and_refuses_beyond_its_bound) {
