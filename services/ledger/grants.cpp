@@ -133,6 +133,9 @@ LedgerRefusal approver_refusal(const Identity& who, const repo::GrantRow& grant)
   // The requester knows their grant, so telling them first reveals nothing.
   if (who.actor_id() == grant.requested_by) return LedgerRefusal::four_eyes;
   if (!may_see_grants(who, grant.community_id)) return LedgerRefusal::grant_not_found;
+  // Nor does the member the credits go to (a colleague's grant to them, approved by them, would
+  // move community funds with one pair of eyes besides their own).
+  if (who.actor_id() == grant.to_account_id) return LedgerRefusal::four_eyes;
   if (who.administers(grant.community_id)) return LedgerRefusal::none;
   if (shares_a_site(who, grant)) return LedgerRefusal::none;
   return LedgerRefusal::approver_not_site_staff;

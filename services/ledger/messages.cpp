@@ -63,7 +63,7 @@ constexpr MessageRow<LedgerRefusal> kRefusals[] = {
     {LedgerRefusal::only_payer_posts, {403, "forbidden", "Seul le payeur valide ce transfert."}},
     {LedgerRefusal::grant_not_found, {404, "not-found", "Demande de crédit introuvable."}},
     {LedgerRefusal::four_eyes,
-     {403, "four-eyes", "Une autre personne que le demandeur doit approuver ce crédit."}},
+     {403, "four-eyes", "Une autre personne que le demandeur et le bénéficiaire doit approuver ce crédit."}},
     {LedgerRefusal::approver_not_site_staff,
      {403, "forbidden",
       "Seul le personnel d'un site du demandeur, ou un administrateur, approuve ce crédit."}},

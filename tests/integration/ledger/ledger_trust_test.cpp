@@ -398,6 +398,26 @@ TEST_F(LedgerTrust, ledger_posts_a_large_grant_only_once_a_second_staff_member_a
   EXPECT_TRUE(contains(grant_ids(admin(), "approved"), id));
 }
 
+TEST_F(LedgerTrust, the_member_a_large_grant_goes_to_never_approves_it) {
+  // A staff member asks for a colleague: the colleague is not the second pair of eyes.
+  const int64_t before = balance(colleague->id);
+  const Json body = transfer_to(colleague->id, 301);
+  const std::string id = body["id"];
+  const auto asked = as(w->staff).post("/v1/ledger/transfers", body);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+
+  const std::string approve = "/v1/ledger/grants/" + id + "/approve";
+  const auto own = as(*colleague).post(approve);
+  EXPECT_EQ(own.status, 403) << own.body;
+  EXPECT_EQ(problem_code(own), "four-eyes");
+  EXPECT_EQ(balance(colleague->id), before);
+  EXPECT_TRUE(contains(grant_ids(as(*colleague), "awaiting_review"), id));
+
+  const auto approved = admin().post(approve);  // a third person
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(balance(colleague->id), before + 301);
+}
+
 TEST_F(LedgerTrust, ledger_lets_an_admin_approve_and_maps_the_ledgers_refusal) {
   const MemberInfo& dan = member(3);
   // Over the cap of 600 once posted: the review waits, the approval answers the ledger's refusal.
