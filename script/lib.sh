@@ -522,8 +522,8 @@ maillon_media_dir() {
 # gateway_write_conf PREFIX LISTEN_PORT SERVICE:PORT...: writes PREFIX/nginx.conf and one
 # PREFIX/routes/<service>.conf per known service: a proxy_pass when it runs, else a 503.
 # Also PREFIX/security_headers.conf (CSP and the like, deploy/nginx-security-headers.conf) and
-# the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: this machine (a TLS
-# terminator in front) and MAILLON_TRUSTED_PROXIES (addresses or CIDR ranges, comma-separated).
+# the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: this machine's 127.0.0.1
+# and ::1 (a TLS terminator in front) and MAILLON_TRUSTED_PROXIES (addresses or CIDR ranges, comma-separated).
 gateway_write_conf() {
   local prefix="$1" listen_port="$2"
   shift 2
@@ -563,7 +563,9 @@ gateway_write_conf() {
     >"$prefix/security_headers.conf"
   : >"$prefix/trusted_proxies.conf"
   : >"$prefix/trusted_proxies.geo"
-  for range in 127.0.0.0/8 ::1/128 ${MAILLON_TRUSTED_PROXIES:+${MAILLON_TRUSTED_PROXIES//,/ }}; do
+  # Loopback's own address only, not 127.0.0.0/8: any process here may connect from any address of
+  # that range and would name its own "client address" past the limits per address.
+  for range in 127.0.0.1/32 ::1/128 ${MAILLON_TRUSTED_PROXIES:+${MAILLON_TRUSTED_PROXIES//,/ }}; do
     [[ "$range" =~ ^[0-9A-Fa-f.:]+(/[0-9]+)?$ ]] || die "MAILLON_TRUSTED_PROXIES: '$range' is not an address or a CIDR range"
     printf 'set_real_ip_from %s;\n' "$range" >>"$prefix/trusted_proxies.conf"
     printf '%s 1;\n' "$range" >>"$prefix/trusted_proxies.geo"

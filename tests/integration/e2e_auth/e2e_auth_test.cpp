@@ -14,6 +14,9 @@
 #include <iterator>
 #include <sstream>
 #include <thread>
+#include <string>
+#include <tuple>
+#include <utility>
 
 #include "auth/auth_http.hpp"
 #include "e2e/e2e_suite.hpp"
@@ -55,6 +58,16 @@ class E2eAuthTest : public E2eSuite {
   }
   static Headers acting(const MemberInfo& caller, const MemberInfo& target) {
     return {{"Authorization", "Bearer " + caller.token}, {"X-On-Behalf-Of", target.id}};
+  }
+  // The gateway's whole access log, and the lines of the client at `from` (it starts them).
+  static std::pair<std::string, std::string> gateway_log_of(const std::string& from) {
+    std::ifstream in(required_env("MAILLON_TEST_GATEWAY_LOG"));
+    std::string log(std::istreambuf_iterator<char>(in), {}), mine;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(from + " [", 0) == 0) mine += line + "\n";
+    }
+    return {log, mine};
   }
 };
 
@@ -226,7 +239,6 @@ TEST_F(E2eAuthTest, the_stream_takes_a_single_use_ticket_and_never_a_token) {
 // The mailed links carry their token in the query string (a password reset, an address's
 // verification, the calendar feed): the gateway's access log keeps the path and never the query.
 TEST_F(E2eAuthTest, the_gateways_log_keeps_no_query_string_so_no_mailed_token) {
-  const std::string log_path = required_env("MAILLON_TEST_GATEWAY_LOG");
   const std::string from = fresh_address();
   const std::string secret = "jeton-secret-" + unique_suffix();
   // The web UI's pages where the mails' links land, then the API's calendar feed and a search.
@@ -238,23 +250,35 @@ TEST_F(E2eAuthTest, the_gateways_log_keeps_no_query_string_so_no_mailed_token) {
   // nginx writes a line once the answer has left: wait for this client's four lines (its own
   // loopback address starts them).
   const std::vector<std::string> expected = {
-      from + " [", "\"GET /reinitialiser?... HTTP/1.1\"", "\"GET /verifier?... HTTP/1.1\"",
+      "\"GET /reinitialiser?... HTTP/1.1\"", "\"GET /verifier?... HTTP/1.1\"",
       "\"GET /v1/me/calendar.ics?... HTTP/1.1\"", "\"GET /v1/offers?... HTTP/1.1\""};
   std::string log, mine;
   const bool logged = poll_until([&] {
-    std::ifstream in(log_path);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    mine.clear();
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(expected[0], 0) == 0) mine += line + "\n";
-    }
-    return std::all_of(expected.begin() + 1, expected.end(), [&](const std::string& part) {
+    std::tie(log, mine) = gateway_log_of(from);
+    return std::all_of(expected.begin(), expected.end(), [&](const std::string& part) {
       return mine.find(part) != std::string::npos;
     });
   });
   ASSERT_TRUE(logged) << "this client's lines in the gateway's log:\n" << mine;
   EXPECT_EQ(log.find(secret), std::string::npos) << "a query string reached the access log";
+}
+
+// Only this machine's own hop (a TLS terminator connects from 127.0.0.1) and the configured
+// proxies are believed about the client's address: any other client, on loopback too, is the
+// address it connects from, whatever X-Forwarded-For it sends (so it cannot escape, nor move
+// onto somebody else, the limits per address).
+TEST_F(E2eAuthTest, a_client_cannot_name_its_own_address_to_the_gateway) {
+  std::string from = fresh_address();
+  while (from == "127.0.0.1") from = fresh_address();
+  const std::string path = "/xff-" + unique_suffix();
+  request_from(from, gateway->url(), "GET", path, "", {{"X-Forwarded-For", "203.0.113.77"}},
+               false, false);
+  std::string log, mine;
+  ASSERT_TRUE(poll_until([&] {
+    std::tie(log, mine) = gateway_log_of(from);
+    return mine.find(path) != std::string::npos;
+  })) << "no line of " << from << " for " << path;
+  EXPECT_EQ(log.find("203.0.113.77 ["), std::string::npos) << mine;
 }
 
 // What nginx refuses before any service sees it speaks problem+json too, never an HTML page: an
