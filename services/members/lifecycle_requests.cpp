@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "services/common/json_body.hpp"
+#include "services/members/members.hpp"
 
 namespace maillon::members {
 namespace {
@@ -94,6 +95,9 @@ DeskMemberInput parse_desk_member(std::string_view body) {
       [](BodyReader& r) {
         DeskMemberInput in;
         in.display_name = required_words(r, "display_name", kNameMax);
+        if (!one_line(in.display_name)) {
+          r.add_error("display_name", kOneLineMessage);
+        }
         in.home_site_id = r.required_uuid("home_site_id");
         if (auto typed = r.text("phone", kPhoneTypedMax); typed && !trimmed(*typed).empty()) {
           in.phone = normalised_phone(trimmed(*typed));

@@ -66,6 +66,11 @@ ProfilePatch parse_profile_patch(std::string_view body);
 // DELETE /v1/me: {password}, asked again so that a session left open cannot erase the account.
 std::string parse_password_confirmation(std::string_view body);
 bool plausible_email(std::string_view email);
+// A name is one line: no line break nor tab (mails, lists and the desk's screens show it inline,
+// and a name of several lines would pass for the text around it).
+bool one_line(std::string_view text);
+inline constexpr const char* kOneLineMessage =
+    "tient sur une ligne (ni retour à la ligne ni tabulation)";
 // The fields every body that takes an address or sets a password reads the same way: "email"
 // trimmed and plausible; a new password of kPasswordMinLength to kPasswordMaxLength.
 std::string read_email(BodyReader& r);

@@ -32,9 +32,14 @@ std::string trimmed(std::string s) {
 
 void check_display_name(BodyReader& r, const std::string& name) {
   if (name.empty() && r.errors().empty()) r.add_error("display_name", "ne doit pas être vide");
+  if (!one_line(name)) r.add_error("display_name", kOneLineMessage);
 }
 
 }  // namespace
+
+bool one_line(std::string_view text) {
+  return text.find_first_of("\r\n\t") == std::string_view::npos;
+}
 
 bool plausible_email(std::string_view e) {
   auto at = e.find('@');

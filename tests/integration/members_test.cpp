@@ -98,7 +98,8 @@ TEST_F(MembersTest, failed_logins_count_for_the_account_whatever_the_spelling) {
 }
 
 // A password's length is in characters ("é" is one), and a password is not the address itself;
-// a text with an invisible spoofing character (a right-to-left override) is no display name.
+// a text with an invisible spoofing character (a right-to-left override) or a line break is no
+// display name.
 TEST_F(MembersTest, registration_refuses_short_passwords_in_characters_and_invisible_tricks) {
   auto attempt = [&](Client client, const std::string& email, const std::string& password,
                      const std::string& name) {
@@ -120,7 +121,19 @@ TEST_F(MembersTest, registration_refuses_short_passwords_in_characters_and_invis
                          "eidolÉ");  // U+202E first
   ASSERT_EQ(spoofed.status, 400) << spoofed.body;
   EXPECT_EQ(spoofed.json()["errors"][0]["field"], "display_name");
-  EXPECT_EQ(attempt(anon(), email, "éééééééééé", "Élodie").status, 201);  // 10 characters
+  // A name is one line: one of several would pass, in a mail, for the text around it.
+  auto two_lines = attempt(anon(), email, "mot-de-passe-1",
+                           "Élodie\r\n\r\nCompte suspendu : appelez le 08 99 00 00 00");
+  ASSERT_EQ(two_lines.status, 400) << two_lines.body;
+  EXPECT_EQ(two_lines.json()["errors"][0]["field"], "display_name");
+  const auto created = attempt(anon(), email, "éééééééééé", "Élodie");  // 10 characters
+  ASSERT_EQ(created.status, 201) << created.body;
+  const Client elodie(world->members->url(), created.json().value("token", ""));
+  for (const char* name : {"Élodie\nB.", "Élodie\tB."}) {
+    auto renamed = elodie.wrong().patch("/v1/me", {{"display_name", name}});
+    EXPECT_EQ(renamed.status, 400) << renamed.body;
+  }
+  EXPECT_EQ(elodie.patch("/v1/me", {{"display_name", "Élodie B."}}).status, 200);
 }
 
 TEST_F(MembersTest, duplicate_email_is_409_whatever_the_case) {

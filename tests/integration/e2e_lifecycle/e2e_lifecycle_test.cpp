@@ -203,6 +203,10 @@ TEST_F(E2eLifecycleTest, staff_register_a_member_at_the_desk_and_serve_them_by_a
                 .post("/v1/members", {{"display_name", "X"}, {"home_site_id", c.site}})
                 .status,
             403);
+  auto two_lines = as(desk).wrong().post(
+      "/v1/members",
+      {{"display_name", "Georges\nRappel : payez au 08 99"}, {"home_site_id", c.site}});
+  EXPECT_EQ(two_lines.status, 400) << two_lines.body;
   // Acting for a member, staff keep their own desk.
   EXPECT_EQ(as(desk)
                 .acting_for(member.id)
