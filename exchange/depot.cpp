@@ -121,9 +121,17 @@ std::optional<RedirectOutlet> redirect_outlet_from_string(std::string_view text)
 }
 
 std::string_view to_string(DepotOutcome outcome) {
-  constexpr std::array<std::string_view, 10> names = {
-      "ok",           "not-available", "not-reserved",     "not-reserver", "reservation-limit",
-      "overdue-loan", "wrong-mode",    "invalid-due-date", "not-on-loan",  "invalid-partner"};
+  constexpr std::array<std::string_view, 11> names = {"ok",
+                                                      "not-available",
+                                                      "not-reserved",
+                                                      "not-reserver",
+                                                      "reservation-limit",
+                                                      "overdue-loan",
+                                                      "wrong-mode",
+                                                      "invalid-due-date",
+                                                      "not-on-loan",
+                                                      "invalid-partner",
+                                                      "insufficient-credits"};
   return names.at(static_cast<size_t>(outcome));
 }
 
@@ -305,6 +313,12 @@ DepotResult lend_item(DepotItem& item, std::string_view member_id, int64_t due_a
   if (standing.has_overdue_loan) return refuse(item, DepotOutcome::overdue_loan);
   if (due_at_s <= now_s || due_at_s > now_s + kLoanDaysMax * kSecondsPerDay) {
     return refuse(item, DepotOutcome::invalid_due_date);
+  }
+  // Refused before the object leaves the shelf: a charge the ledger refuses afterwards would
+  // leave the loan unpaid.
+  if (policy.loan_cost > 0 && standing.available_minutes &&
+      *standing.available_minutes - policy.loan_cost < policy.min_balance) {
+    return refuse(item, DepotOutcome::insufficient_credits);
   }
   item.status = ItemStatus::on_loan;
   item.reserved_by_member_id.clear();

@@ -123,15 +123,16 @@ struct ItemEvent {
 
 enum class DepotOutcome {
   ok,
-  not_available,      // 409: reserved by someone else, collected, on loan or redirected
-  not_reserved,       // 409: release of an item nobody holds a reservation on
-  not_reserver,       // 403: the reservation is someone else's
-  reservation_limit,  // 422: the member already holds max_active_reservations
-  overdue_loan,       // 422: the member has a loan past its due date
-  wrong_mode,         // 422: collect is for given items, lend for lent ones
-  invalid_due_date,   // 422: due date not in (now, now + kLoanDaysMax]
-  not_on_loan,        // 409: return of an item that is not lent
-  invalid_partner     // 400: partner name too long or not UTF-8
+  not_available,        // 409: reserved by someone else, collected, on loan or redirected
+  not_reserved,         // 409: release of an item nobody holds a reservation on
+  not_reserver,         // 403: the reservation is someone else's
+  reservation_limit,    // 422: the member already holds max_active_reservations
+  overdue_loan,         // 422: the member has a loan past its due date
+  wrong_mode,           // 422: collect is for given items, lend for lent ones
+  invalid_due_date,     // 422: due date not in (now, now + kLoanDaysMax]
+  not_on_loan,          // 409: return of an item that is not lent
+  invalid_partner,      // 400: partner name too long or not UTF-8
+  insufficient_credits  // 422: the loan's cost would take the borrower under min_balance
 };
 
 std::string_view to_string(DepotOutcome outcome);
@@ -163,6 +164,9 @@ IntakeResult intake_item(const ItemIntake& intake, const CategoryTree& tree,
 struct BorrowerStanding {
   int64_t active_reservations = 0;
   bool has_overdue_loan = false;
+  // The member's credits beyond their pending debits, as the ledger shows them (a loan's cost is
+  // refused when it would take them under min_balance); nullopt when unknown (nothing checked).
+  std::optional<int64_t> available_minutes;
 };
 
 int64_t reservation_until_s(const CommunityPolicy& policy, int64_t now_s);

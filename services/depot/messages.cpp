@@ -23,6 +23,9 @@ constexpr MessageRow<DepotOutcome> kOutcomes[] = {
     {DepotOutcome::not_on_loan, {409, "not-on-loan", "Cet objet n'est pas prêté."}},
     {DepotOutcome::invalid_partner,
      {400, "invalid-input", "200 caractères au plus", "partner", "Partenaire invalide."}},
+    {DepotOutcome::insufficient_credits,
+     {422, "insufficient-credits",
+      "Le membre n'a pas assez de crédits pour le coût de ce prêt : l'objet reste disponible."}},
 };
 
 constexpr MessageRow<DepotRefusal> kRefusals[] = {

@@ -155,6 +155,13 @@ bool has_member_late_loan(pqxx::work& tx, const std::string& member_id) {
               .empty();
 }
 
+std::optional<int64_t> ledger_available_minutes(pqxx::work& tx, const std::string& member_id) {
+  if (!exec_cached(tx, kLedgerPublishesAvailable)[0][0].as<bool>()) return std::nullopt;
+  const auto r = exec_cached(tx, kLedgerAvailableMinutes, member_id);
+  if (r.empty() || r[0][0].is_null()) return std::nullopt;
+  return r[0][0].as<int64_t>();
+}
+
 std::vector<ItemRow> list_items(pqxx::work& tx, const ItemFilter& f) {
   std::optional<std::string> categories;
   if (f.categories) categories = array_literal(*f.categories);

@@ -40,6 +40,10 @@ void record_member_late_loan(pqxx::work& tx, const std::string& exchange_id,
                              const std::string& member_id);
 void forget_member_late_loan(pqxx::work& tx, const std::string& exchange_id);
 bool has_member_late_loan(pqxx::work& tx, const std::string& member_id);
+// The member's credits beyond their pending debits, read from the ledger's published
+// ledger.available_minutes; nullopt when the ledger has no account for them, or publishes no such
+// reading in this database (a depot migrated on its own, in tests).
+std::optional<int64_t> ledger_available_minutes(pqxx::work& tx, const std::string& member_id);
 
 struct ItemFilter {
   std::string site_id;

@@ -120,6 +120,12 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT DO NOTHING
 RETURNING week;
 
+-- name: kLedgerPublishesAvailable
+SELECT to_regprocedure('ledger.available_minutes(uuid)') IS NOT NULL;
+
+-- name: kLedgerAvailableMinutes
+SELECT ledger.available_minutes($1::uuid);
+
 -- name: kRecordRefusal
 UPDATE items
 SET ledger_refused_transfer_id = $2, ledger_refused_reason = $3

@@ -68,8 +68,11 @@ Step run_action(pqxx::work& tx, ItemRow& row, const CommunityPolicy& policy, int
       return {collect_item(item, to, now_s), "collected", to};
     }
     case ItemAction::lend: {
-      DepotResult result = lend_item(item, input.member_id, input.due_at_s,
-                                     standing_of(tx, input.member_id, now_s), policy, now_s);
+      BorrowerStanding standing = standing_of(tx, input.member_id, now_s);
+      if (policy.loan_cost > 0)
+        standing.available_minutes = ledger_available_minutes(tx, input.member_id);
+      DepotResult result =
+          lend_item(item, input.member_id, input.due_at_s, standing, policy, now_s);
       if (result.ok()) {
         row.refused_transfer_id.clear();  // a refusal concerned an earlier loan
         row.refused_reason.clear();

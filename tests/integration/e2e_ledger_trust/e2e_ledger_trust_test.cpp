@@ -1,11 +1,15 @@
 // The ledger's trust rules end to end through the nginx gateway (MAILLON_TEST_GATEWAY_URL): an
 // exchange's hold belongs to the exchange (no party nor staff settles it over the ledger's API,
 // and the provider is paid in full at completion), staff never grant to themselves, and a memo
-// holding a NUL byte is a clear 400 after which the ledger goes on.
+// holding a NUL byte is a clear 400 after which the ledger goes on, and the depot lends only to a
+// member who can pay the loan's cost.
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "e2e/e2e_suite.hpp"
 #include "services/common/ids.hpp"
+#include "services/common/time.hpp"
 
 namespace maillon::testing {
 namespace {
@@ -70,6 +74,43 @@ TEST_F(E2eLedgerTrustTest, staff_grant_to_others_but_never_to_themselves) {
   ASSERT_EQ(granted.status, 201) << granted.body;
   EXPECT_TRUE(granted.json()["from_member_id"].is_null());
   EXPECT_EQ(balance_of(member_a), (Balance{150, 0, 0, 150}));
+}
+
+TEST_F(E2eLedgerTrustTest, the_depot_lends_only_to_a_member_who_can_pay_the_loan) {
+  // A loan costs 150 minutes; members hold their 120-minute bonus, and may not go under 0.
+  Json policy = trading_policy();
+  policy["loan_cost"] = 150;
+  StaffedCommunity c{gateway->community("Wazemmes", policy), {}};
+  c.staff = member(c, "staff");
+  gateway->make_staff(c, c.staff);
+  const MemberInfo short_of = member(c, "basile"), able = member(c, "clara");
+  auto intake = as(c.staff).post("/v1/sites/" + c.site + "/items", {{"category", "perceuses"},
+                                                                    {"title", "Perceuse"},
+                                                                    {"condition", "good"},
+                                                                    {"weight_g", 2000},
+                                                                    {"mode", "lend"}});
+  ASSERT_EQ(intake.status, 201) << intake.body;
+  const std::string item = "/v1/items/" + intake.json().value("id", "");
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const auto lend_to = [&](const MemberInfo& m) {
+    return as(c.staff).post(item + "/lend",
+                            {{"member_id", m.id}, {"due_at", format_rfc3339(now_s + 7 * 86400)}});
+  };
+
+  auto refused = lend_to(short_of);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.json().value("code", ""), "insufficient-credits");
+  EXPECT_EQ(as(c.staff).get(item).json().value("status", ""), "available");
+  EXPECT_EQ(balance_of(short_of), (Balance{120, 0, 0, 120}));
+
+  const Json grant = {{"id", new_uuid()}, {"to_member_id", able.id}, {"minutes", 30}};
+  ASSERT_EQ(as(c.staff).post("/v1/ledger/transfers", grant).status, 201);
+  auto lent = lend_to(able);
+  ASSERT_EQ(lent.status, 200) << lent.body;
+  EXPECT_EQ(lent.json().value("status", ""), "on_loan");
+  EXPECT_TRUE(balance_becomes(able, {0, 0, 0, 0})) << balance_of(able);
 }
 
 TEST_F(E2eLedgerTrustTest, a_nul_in_a_memo_is_a_clear_400_and_the_ledger_goes_on) {

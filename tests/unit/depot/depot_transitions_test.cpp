@@ -226,6 +226,11 @@ TEST(DepotLend, refusals_name_their_reason) {
       {taken_in("lend"), {}, now_s + kLoanDaysMax * kDay + 1, Outcome::invalid_due_date},
       {reserved_by("member-2", "lend"), {}, now_s + kDay, Outcome::not_reserver},
       {lent_to("member-2"), {}, now_s + kDay, Outcome::not_available},
+      // The loan's cost (30) would take the borrower one minute under min_balance.
+      {taken_in("lend"),
+       {0, false, kPolicy.min_balance + kPolicy.loan_cost - 1},
+       now_s + kDay,
+       Outcome::insufficient_credits},
   };
   for (Case c : cases) {
     const DepotItem before = c.item;
@@ -241,6 +246,18 @@ TEST(DepotLend, the_reserver_borrows_the_item_and_the_longest_due_date_is_allowe
   EXPECT_TRUE(lend_item(item, "member-1", now_s + kLoanDaysMax * kDay, {}, kPolicy, now_s).ok());
   EXPECT_TRUE(item.reserved_by_member_id.empty());
   EXPECT_EQ(item.loan->member_id, "member-1");
+}
+
+TEST(DepotLend, a_borrower_who_can_pay_the_cost_exactly_borrows) {
+  DepotItem item = taken_in("lend");
+  const BorrowerStanding exactly{0, false, kPolicy.min_balance + kPolicy.loan_cost};
+  EXPECT_TRUE(lend_item(item, "member-1", kT0 + kDay, exactly, kPolicy, kT0).ok());
+  // A free loan asks nothing of the borrower's credits.
+  CommunityPolicy free_loans = kPolicy;
+  free_loans.loan_cost = 0;
+  DepotItem other = taken_in("lend");
+  const BorrowerStanding broke{0, false, kPolicy.min_balance};
+  EXPECT_TRUE(lend_item(other, "member-1", kT0 + kDay, broke, free_loans, kT0).ok());
 }
 
 TEST(DepotLend, a_free_loan_sends_no_ledger_command) {
