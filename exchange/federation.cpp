@@ -12,10 +12,8 @@ constexpr std::string_view kClearingPrefix = "clearing:";
 
 // What the payee's leg must be, given the payer's leg and the payer's rate.
 bool converts(const ClearingLeg& payer, const ClearingLeg& payee, int64_t payer_rate_micro) {
-  const int64_t posted =
-      payer.posted_minutes == 0 ? 0 : partner_minutes(payer.posted_minutes, payer_rate_micro);
-  return payee.amount_minutes == partner_minutes(payer.amount_minutes, payer_rate_micro) &&
-         payee.posted_minutes == posted;
+  return is_conversion(payer.amount_minutes, payee.amount_minutes, payer_rate_micro) &&
+         is_conversion(payer.posted_minutes, payee.posted_minutes, payer_rate_micro);
 }
 
 std::optional<MirrorDifferenceKind> pair_difference(const ClearingLeg& ours,
@@ -37,14 +35,20 @@ int64_t partner_minutes(int64_t our_minutes, int64_t rate_micro) {
                     "a converted amount is bounded");
   MAILLON_INVARIANT(rate_micro >= kRateMicroMin && rate_micro <= kRateMicroMax,
                     "a rate is bounded");
-  return (our_minutes * rate_micro + kRateMicroUnit / 2) / kRateMicroUnit;
+  return our_minutes * rate_micro / kRateMicroUnit;
 }
 
 int64_t inverse_rate_micro(int64_t rate_micro) {
   MAILLON_INVARIANT(rate_micro >= kRateMicroMin && rate_micro <= kRateMicroMax,
                     "a rate is bounded");
   constexpr int64_t kSquare = kRateMicroUnit * kRateMicroUnit;
-  return (kSquare + rate_micro / 2) / rate_micro;
+  return kSquare / rate_micro;  // rate x inverse <= 1: nothing gained across and back
+}
+
+bool is_conversion(int64_t ours, int64_t partner, int64_t rate_micro) {
+  if (ours == 0) return partner == 0;
+  const int64_t down = partner_minutes(ours, rate_micro);
+  return partner == down || partner == (ours * rate_micro + kRateMicroUnit / 2) / kRateMicroUnit;
 }
 
 std::string clearing_account_id(std::string_view ours, std::string_view partner) {

@@ -23,12 +23,18 @@ inline constexpr int64_t kRateMicroMax = 100'000'000;             // 100
 inline constexpr int64_t kFederationLimitMinutesMax = 6'000'000;  // 100 000 h per direction
 inline constexpr std::size_t kClearingLegsMax = 100'000;          // legs compared per side at most
 
-// The partner minutes of `our_minutes` (>= 0): our_minutes x rate, rounded half up. A payment of
+// The partner minutes of `our_minutes` (>= 0): our_minutes x rate, rounded down. A payment of
 // m of the payer's minutes credits partner_minutes(m, payer's rate) to the payee; posting part of
 // a hold posts the conversion of that part. The partner's row holds inverse_rate_micro, so each
 // direction converts with the payer's rate (documented in schemas/ledger/006_federation.sql).
+// Rounded down both ways, with an inverse rate rounded down too, a payment across and back never
+// gives more than it took: rounded half up, 1 minute at 1.5 was 2 there and came back as 1, and
+// two members could mint a minute per round trip.
 int64_t partner_minutes(int64_t our_minutes, int64_t rate_micro);
 int64_t inverse_rate_micro(int64_t rate_micro);
+// Whether `partner` is the conversion of `ours`: rounded down, or half up as legs were converted
+// before (they reconcile still).
+bool is_conversion(int64_t ours, int64_t partner, int64_t rate_micro);
 
 // "clearing:<ours>:<partner>": the account of community `ours` that mirrors `partner`'s. Its
 // balance > 0 means our members have paid more across than they received (the partner owes us).

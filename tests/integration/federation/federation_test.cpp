@@ -491,17 +491,18 @@ TEST_F(Federation, a_rate_converts_each_payment_with_the_payers_rate) {
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string link = proposed.json()["id"];
   ASSERT_EQ(w->client(y.admin).post("/v1/federation/links/" + link + "/accept").status, 200);
-  // 15 of x's minutes are 22.5 of y's: 23 (half up).
+  // 15 of x's minutes are 22.5 of y's: 22 (rounded down, so that no payment across and back
+  // gains anything).
   const auto paid =
       w->client(x.members[0]).post("/v1/federation/transfers", pay_body(y, y.members[0], 15));
   ASSERT_EQ(paid.status, 201) << paid.body;
-  EXPECT_EQ(paid.json()["payee_amount_minutes"], 23);
-  EXPECT_EQ(w->balance(y, y.members[0]).balance, 143);
-  // y's rate is the inverse (0.666667): 9 of y's minutes are 6 of x's.
+  EXPECT_EQ(paid.json()["payee_amount_minutes"], 22);
+  EXPECT_EQ(w->balance(y, y.members[0]).balance, 142);
+  // y's rate is the inverse (0.666666): 9 of y's minutes are 5.99 of x's, so 5.
   ASSERT_EQ(
       w->client(y.members[1]).post("/v1/federation/transfers", pay_body(x, x.members[1], 9)).status,
       201);
-  EXPECT_EQ(w->balance(x, x.members[1]).balance, 126);
+  EXPECT_EQ(w->balance(x, x.members[1]).balance, 125);
   expect_books_hold(x);
   expect_books_hold(y);
   const auto r = w->client(y.admin).get("/v1/federation/links/" + link + "/reconciliation");

@@ -1,6 +1,8 @@
 // Federation rules without I/O (exchange/federation.hpp): rates, limits per direction, and the
 // comparison of two mirror clearing accounts.
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include "exchange/federation.hpp"
 
@@ -12,12 +14,31 @@ ClearingLeg leg(const std::string& id, bool paid_across, TransferState state, in
   return {id, paid_across, state, amount, posted};
 }
 
-TEST(FederationRules, a_rate_converts_half_up_and_its_inverse_rounds_to_a_millionth) {
+TEST(FederationRules, a_rate_converts_rounded_down_and_so_does_its_inverse) {
   EXPECT_EQ(partner_minutes(15, kRateMicroUnit), 15);
-  EXPECT_EQ(partner_minutes(15, 1'500'000), 23);  // 22.5
+  EXPECT_EQ(partner_minutes(15, 1'500'000), 22);  // 22.5
+  EXPECT_EQ(partner_minutes(1, 1'500'000), 1);    // 1.5
   EXPECT_EQ(partner_minutes(1, 400'000), 0);      // 0.4: too small to pay across
-  EXPECT_EQ(inverse_rate_micro(1'500'000), 666'667);
+  EXPECT_EQ(inverse_rate_micro(1'500'000), 666'666);
   EXPECT_EQ(inverse_rate_micro(kRateMicroUnit), kRateMicroUnit);
+  // Legs converted half up before still reconcile; nothing else does.
+  EXPECT_TRUE(is_conversion(15, 22, 1'500'000));
+  EXPECT_TRUE(is_conversion(15, 23, 1'500'000));
+  EXPECT_FALSE(is_conversion(15, 24, 1'500'000));
+  EXPECT_FALSE(is_conversion(15, 21, 1'500'000));
+  EXPECT_TRUE(is_conversion(0, 0, 1'500'000));
+}
+
+// Two members on either side of a link pay each other back and forth: whatever the rate and the
+// amounts, the minutes that come back are never more than those that went (rounded half up,
+// 1 minute at 1.5 went over as 2 and came back as 1).
+RC_GTEST_PROP(FederationRules, a_payment_across_and_back_never_gains, ()) {
+  const int64_t rate = *rc::gen::inRange<int64_t>(kRateMicroMin, kRateMicroMax + 1);
+  const int64_t minutes = *rc::gen::inRange<int64_t>(0, kTransferMinutesMax + 1);
+  const int64_t there = partner_minutes(minutes, rate);
+  const int64_t back = partner_minutes(there, inverse_rate_micro(rate));
+  RC_ASSERT(back <= minutes);
+  RC_ASSERT(is_conversion(minutes, there, rate));
 }
 
 TEST(FederationRules, clearing_accounts_name_their_partner) {
