@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "exchange/listing.hpp"
 #include "services/common/errors.hpp"
 #include "services/common/ids.hpp"
 #include "services/common/log.hpp"
@@ -379,10 +380,35 @@ const Route* HttpServer::Impl::find_route(Request& req, bool& path_known) const 
   return nullptr;
 }
 
+namespace {
+
+// What a client put in the address (path parameters, query names and values, once decoded) is
+// text: bytes that are not UTF-8, or a NUL, are refused here for every service, before any of it
+// reaches PostgreSQL (which would refuse them as an error of ours, a 500). An id that is not text
+// names nothing (404); a query value that is not text is invalid input (400).
+void require_text_address(const Request& req) {
+  const auto is_text = [](const std::string& s) {
+    return s.find('\0') == std::string::npos && utf8_code_points(s).has_value();
+  };
+  const auto refuse = [](const std::string& where) {
+    throw invalid_input("L'adresse contient des octets qui ne forment pas du texte (UTF-8).",
+                        {{where, "doit être du texte UTF-8, sans octet nul"}});
+  };
+  for (const auto& [name, value] : req.params) {
+    if (!is_text(value)) throw not_found("Aucune ressource à cette adresse.");
+  }
+  for (const auto& [name, value] : req.query) {
+    if (!is_text(name) || !is_text(value)) refuse(is_text(name) ? name : "query");
+  }
+}
+
+}  // namespace
+
 Response HttpServer::Impl::dispatch(Request& req, const Route* route, bool path_known,
                                     std::string& route_label) {
   if (route) {
     route_label = route->pattern;
+    require_text_address(req);
     if (is_unsafe_method(req.method) &&
         is_cross_site_request(header_view(req, "sec-fetch-site"), header_view(req, "origin"),
                               header_view(req, "host"))) {

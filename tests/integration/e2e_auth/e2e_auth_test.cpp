@@ -336,6 +336,27 @@ TEST_F(E2eAuthTest, a_body_too_large_is_one_problem_never_a_second_request) {
   }
 }
 
+// Bytes that are not UTF-8 in an address are the client's error on every service: an id that is
+// not text names nothing (404), a query value that is not text is invalid (400). They used to
+// reach PostgreSQL, which refused them as a 500.
+TEST_F(E2eAuthTest, an_address_that_is_not_text_is_the_clients_error_on_every_service) {
+  const auto m = member("octets");
+  const std::string from = fresh_address();
+  const std::vector<std::pair<std::string, int>> cases = {{"/v1/me/calendar.ics?token=%FF", 400},
+                                                          {"/v1/offers?q=%FF", 400},
+                                                          {"/v1/ledger/transfers/%FF", 404},
+                                                          {"/v1/ledger/accounts/%C3%28", 404},
+                                                          {"/v1/exchanges/%80", 404},
+                                                          {"/v1/items/%FF%FE", 404}};
+  for (const auto& [path, status] : cases) {
+    const RawResult r = call(from, "GET", path, bearer(m.token));
+    EXPECT_EQ(r.status, status) << path << ": " << r.body.substr(0, 160);
+    EXPECT_EQ(Json::parse(r.body, nullptr, false).value("code", ""),
+              status == 400 ? "invalid-input" : "not-found")
+        << path << ": " << r.body.substr(0, 160);
+  }
+}
+
 TEST_F(E2eAuthTest, an_empty_on_behalf_of_is_refused_not_taken_for_none) {
   // A desk whose member field was left blank: without the header, the staff member's payment
   // would be a grant from the community's account.
