@@ -2,6 +2,8 @@
 // 201 {id, url, thumb_url, width, height}. The type is told by the bytes, never by the name or
 // the Content-Type; decoding waits in a bounded lane; files are stored before the record, so a
 // photo id that exists always has its files.
+#include <malloc.h>
+
 #include <memory>
 
 #include "services/common/auth.hpp"
@@ -101,10 +103,13 @@ class PhotoRoutes {
     if (!type) throw problem(MediaRefusal::unsupported_type);
     ProcessedPhoto processed;
     {
-      DecodeLane::Ticket ticket(lane_);
+      DecodeLane::Ticket ticket(lane_, who.member_id);
       if (!ticket.admitted()) throw problem(MediaRefusal::busy);
       processed = process_photo(source, *type);
     }
+    // A decode's pixels were freed: hand their pages back (glibc keeps large freed blocks in
+    // the heap once its mmap threshold has grown), so a burst of photos leaves no lasting RSS.
+    malloc_trim(0);
     refuse(processed.outcome);
     const std::string row_id = new_uuid();
     PhotoRow row{.id = row_id,

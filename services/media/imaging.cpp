@@ -49,6 +49,10 @@ ImagingOutcome check_header(std::string_view source) {
   if (width > kSideMax || height > kSideMax || width * height > kPixelsMax) {
     return ImagingOutcome::too_many_pixels;
   }
+  const int64_t sample_bytes =
+      static_cast<int64_t>(vips_format_sizeof(vips_image_get_format(header.get())));
+  const int64_t decoded = width * height * vips_image_get_bands(header.get()) * sample_bytes;
+  if (decoded > kDecodedBytesMax) return ImagingOutcome::too_many_pixels;
   return ImagingOutcome::ok;
 }
 

@@ -15,6 +15,9 @@ namespace maillon::media {
 // Refused from the header, before any pixel is decoded: each side and the area.
 inline constexpr int kSideMax = 16384;
 inline constexpr int64_t kPixelsMax = 50'000'000;
+// What the decoded pixels may weigh: 50 megapixels of 8-bit RGBA. An image of deeper samples
+// (16-bit) or more bands must have fewer pixels: each byte decoded costs memory and time.
+inline constexpr int64_t kDecodedBytesMax = kPixelsMax * 4;
 // The stored photo fits in this square (never enlarged); the thumbnail in the second.
 inline constexpr int kPhotoSideMax = 2048;
 inline constexpr int kThumbSideMax = 400;

@@ -32,7 +32,9 @@ constexpr MessageRow<MediaRefusal> kRefusals[] = {
     {MediaRefusal::too_many_pixels,
      {.status = 422,
       .code = "image-too-large",
-      .detail_fr = "Les dimensions de cette image sont démesurées (au plus 50 mégapixels)."}},
+      .detail_fr =
+          "Les dimensions de cette image sont démesurées (au plus 50 mégapixels, 200 Mo une "
+          "fois décodée)."}},
     {MediaRefusal::busy,
      too_many_row("Trop de photos sont en cours de traitement : réessayez dans un instant.")},
 };

@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "media/photo_upload.hpp"
+#include "services/media/decode_lane.hpp"
 #include "services/media/multipart.hpp"
 
 namespace maillon::testing {
@@ -118,6 +119,69 @@ TEST_F(MediaPhotos, a_decompression_bomb_is_refused_from_its_header) {
   auto r = upload(media_->url(), m.token, png + ihdr + std::string(64, '\0'));
   EXPECT_TRUE(r.status == 422 || r.status == 415) << r.status << " " << r.body;
   EXPECT_TRUE(media_->alive());
+}
+
+// One PNG chunk: its length, type and data, and their CRC-32.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  const std::string typed = type + data;
+  uint32_t crc = 0xFFFFFFFFu;
+  for (const char c : typed) {
+    crc ^= static_cast<uint8_t>(c);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  std::string out;
+  photos::put32(out, static_cast<uint32_t>(data.size()));
+  out += typed;
+  photos::put32(out, ~crc);
+  return out;
+}
+
+// A well-formed PNG of width x height pixels, `depth` bits per sample and color type `color`
+// (2: RGB, 6: RGBA), whose image data holds only 100 zero bytes (a zlib stream of one stored
+// block): its header reads, and its missing rows decode as black.
+std::string png_header(uint32_t width, uint32_t height, uint8_t depth, uint8_t color) {
+  std::string ihdr;
+  photos::put32(ihdr, width);
+  photos::put32(ihdr, height);
+  ihdr += std::string{static_cast<char>(depth), static_cast<char>(color), 0, 0, 0};
+  std::string idat = "\x78\x01\x01\x64\x00\x9B\xFF";  // zlib, one final stored block of 100
+  idat += std::string(100, '\0');
+  photos::put32(idat, (100u << 16) | 1u);  // Adler-32 of 100 zero bytes
+  return "\x89PNG\r\n\x1A\n" + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
+         png_chunk("IEND", "");
+}
+
+TEST_F(MediaPhotos, an_image_whose_decoded_pixels_would_weigh_too_much_is_refused_first) {
+  const MemberInfo m = member("Sacha");
+  // 49 megapixels of 16-bit RGBA would decode to 392 MB: refused from the header, under the
+  // pixel count's bound all the same.
+  auto deep = upload(media_->url(), m.token, png_header(7000, 7000, 16, 6));
+  EXPECT_EQ(deep.status, 422) << deep.body;
+  EXPECT_EQ(deep.json().value("code", ""), "image-too-large") << deep.body;
+  // The same pixels in 8-bit RGB (147 MB) are taken (the missing rows decode as black).
+  auto plain = upload(media_->url(), m.token, png_header(7000, 7000, 8, 2));
+  EXPECT_EQ(plain.status, 201) << plain.body;
+  EXPECT_TRUE(media_->alive());
+}
+
+TEST(DecodeLane, one_member_holds_at_most_two_places_and_others_still_get_theirs) {
+  media::DecodeLane lane(4, 16, 2);
+  media::DecodeLane::Ticket first(lane, "a"), second(lane, "a");
+  EXPECT_TRUE(first.admitted());
+  EXPECT_TRUE(second.admitted());
+  {
+    media::DecodeLane::Ticket third(lane, "a");
+    EXPECT_FALSE(third.admitted());  // 429 for this one
+  }
+  media::DecodeLane::Ticket other(lane, "b");
+  EXPECT_TRUE(other.admitted());
+  {
+    // A place given back is the member's again.
+    media::DecodeLane::Ticket gone(lane, "b");
+    EXPECT_TRUE(gone.admitted());
+  }
+  media::DecodeLane::Ticket again(lane, "b");
+  EXPECT_TRUE(again.admitted());
 }
 
 TEST_F(MediaPhotos, an_upload_needs_a_session_and_a_form) {
