@@ -392,7 +392,7 @@ void require_text_address(const Request& req) {
   };
   const auto refuse = [](const std::string& where) {
     throw invalid_input("L'adresse contient des octets qui ne forment pas du texte (UTF-8).",
-                        {{where, "doit être du texte UTF-8, sans octet nul"}});
+                        {{where, "doit être un texte UTF-8 valide"}});
   };
   for (const auto& [name, value] : req.params) {
     if (!is_text(value)) throw not_found("Aucune ressource à cette adresse.");

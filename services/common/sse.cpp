@@ -65,7 +65,7 @@ std::string sse_format(const SseEvent& event) {
 }
 
 SseHub::SseHub(SseOptions options, Fetch fetch)
-    : options_(options),
+    : options_(std::move(options)),
       fetch_(std::move(fetch)),
       admitted_(std::make_shared<std::atomic<std::size_t>>(0)) {
   if (options_.streams_max == 0 || options_.batch_max <= 0 ||
@@ -86,24 +86,25 @@ SseHub::~SseHub() {
 
 Response SseHub::open(const std::string& key, int64_t after_id, const std::string& session) {
   auto ticket = admit(admitted_, options_.streams_max);
-  Response response = Response::stream(
-      200, "text/event-stream",
-      [this, key, after_id, ticket, session](std::shared_ptr<StreamSink> sink) {
-        // Sent at once: the client (and any proxy) sees the stream open before the first event.
-        sink->write("retry: " + std::to_string(options_.retry_ms) + "\n\n");
-        const auto now = SteadyClock::now();
-        auto subscriber = std::make_unique<Subscriber>(
-            Subscriber{key, after_id, sink, ticket, now, now, session, now});
-        {
-          std::lock_guard lock(mutex_);
-          if (stopping_) {
-            sink->close();
-            return;
-          }
-          incoming_.push_back(std::move(subscriber));
-        }
-        wake_.notify_one();  // the backlog goes out now, not at the next poll
-      });
+  Response response =
+      Response::stream(200, "text/event-stream",
+                       [this, key, after_id, ticket, session](std::shared_ptr<StreamSink> sink) {
+                         // Sent at once: the client (and any proxy) sees the stream open before the
+                         // first event.
+                         sink->write("retry: " + std::to_string(options_.retry_ms) + "\n\n");
+                         const auto now = SteadyClock::now();
+                         auto subscriber = std::make_unique<Subscriber>(
+                             Subscriber{key, after_id, sink, ticket, now, now, session, now});
+                         {
+                           std::lock_guard lock(mutex_);
+                           if (stopping_) {
+                             sink->close();
+                             return;
+                           }
+                           incoming_.push_back(std::move(subscriber));
+                         }
+                         wake_.notify_one();  // the backlog goes out now, not at the next poll
+                       });
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: pass each event on at once
   return response;

@@ -125,7 +125,9 @@ void register_notification_routes(Service& s) {
   SseOptions options;
   options.streams_max = streams_max_from_env();
   options.batch_max = kStreamBatchMax;
-  options.session_alive = [&s](const std::string& session) { return s.auth.session_stands(session); };
+  options.session_alive = [&s](const std::string& session) {
+    return s.auth.session_stands(session);
+  };
   auto hub = std::make_shared<SseHub>(options, [&s](const auto& cursors, int batch_max) {
     return fetch_notifications(s, cursors, batch_max);
   });

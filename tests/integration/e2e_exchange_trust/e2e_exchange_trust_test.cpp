@@ -137,16 +137,16 @@ TEST_F(E2eExchangeTrustTest, a_dispute_between_neighbours_waits_at_the_proposer_
   ASSERT_EQ(second.status, 201) << second.body;
   GatewayCommunity there = c;
   there.site = second.json().value("id", "");
-  const MemberInfo provider = member(c, "karim");       // home: the first site
-  const MemberInfo receiver = member(there, "lea");     // home: the second site, proposes
+  const MemberInfo provider = member(c, "karim");    // home: the first site
+  const MemberInfo receiver = member(there, "lea");  // home: the second site, proposes
   const MemberInfo desk = member(there, "sami");
   gateway->make_staff(there, desk);
 
   const std::string id = accepted_exchange(provider, receiver, 30);
   EXPECT_TRUE(exchange_of(provider, id)["site_id"].is_null());
   ASSERT_TRUE(balance_becomes(receiver, Balance{120, 30, 0, 90}));
-  auto disputed = as(provider).post("/v1/exchanges/" + id + "/dispute",
-                                    {{"reason", "Personne n'est venu."}});
+  auto disputed =
+      as(provider).post("/v1/exchanges/" + id + "/dispute", {{"reason", "Personne n'est venu."}});
   ASSERT_EQ(disputed.status, 200) << disputed.body;
 
   const auto disputes_at = [&](const MemberInfo& staff, const std::string& site) {
