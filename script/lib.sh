@@ -552,7 +552,7 @@ gateway_write_conf() {
     if [[ -n "${ports[$name]:-}" ]]; then
       printf 'proxy_pass http://maillon_%s;\n' "$name"
     else
-      printf '%s\n' 'default_type application/problem+json;' \
+      printf '%s\n' 'types { }' 'default_type application/problem+json;' \
         "return 503 '{\"type\":\"/problems/unavailable\",\"code\":\"unavailable\",\"title\":\"Service indisponible\",\"status\":503,\"detail\":\"Le service $name ne tourne pas derrière cette passerelle.\"}';"
     fi >"$prefix/routes/$name.conf"
   done < <(maillon_known_services)

@@ -296,6 +296,9 @@ TEST_F(E2eAuthTest, what_the_gateway_refuses_itself_is_a_problem_in_json) {
       {"GET", "/v1/offers?q=" + std::string(9000, 'a'), {}, 414, "uri-too-long"},
       {"GET", "/v1/offers/%C3%A9%00", {}, 400, "invalid-input"},
       {"TRACE", "/v1/offers", {}, 405, "method-not-allowed"},
+      // An address no route takes, whatever its extension says (never text/html nor a PDF).
+      {"GET", "/v1/nothing.html", {}, 404, "not-found"},
+      {"GET", "/v1/labels.pdf", {}, 404, "not-found"},
       {"GET", "/v1/offers", {{"Cookie", "a=" + std::string(40000, 'x')}}, 400, "invalid-input"}};
   for (const Case& c : cases) {
     // Not operations of the contract: the gateway answers them before any route.
