@@ -193,8 +193,8 @@ class MembersApi : MembersRoutes {
 
   Response erase_me(const Request& r) {
     auto who = caller(r);
-    auto password = parse_password_confirmation(r.body);
-    settled(uc_.erase(who, password, client_facts(r)));
+    const ErasureConfirmation confirmation = parse_erasure_confirmation(r.body);
+    settled(uc_.erase(who, confirmation, client_facts(r)));
     Response out = json_response(202, {{"status", "erased"}});
     return who.acting_staff_id.empty() ? with_cleared_cookies(std::move(out)) : out;
   }

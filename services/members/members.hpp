@@ -65,10 +65,19 @@ std::string parse_staff(std::string_view body);
 ProfilePatch parse_profile_patch(std::string_view body);
 // DELETE /v1/me: {password}, asked again so that a session left open cannot erase the account.
 std::string parse_password_confirmation(std::string_view body);
+// DELETE /v1/me: the member's password, or, for a member registered at the desk who has none,
+// `confirm: true` sent by the staff member acting for them (the member consents at the desk).
+struct ErasureConfirmation {
+  std::optional<std::string> password;
+  bool confirmed_at_desk = false;
+};
+ErasureConfirmation parse_erasure_confirmation(std::string_view body);
 bool plausible_email(std::string_view email);
 // A name is one line: no line break nor tab (mails, lists and the desk's screens show it inline,
 // and a name of several lines would pass for the text around it).
-bool one_line(std::string_view text);
+inline bool one_line(std::string_view text) {
+  return text.find_first_of("\r\n\t") == std::string_view::npos;
+}
 inline constexpr const char* kOneLineMessage =
     "tient sur une ligne (ni retour à la ligne ni tabulation)";
 // The fields every body that takes an address or sets a password reads the same way: "email"

@@ -17,6 +17,13 @@ constexpr MessageRow<MembersCode> kMessages[] = {
       .code = "wrong-password",
       .detail_fr = "Le mot de passe ne correspond pas : le compte n'est pas supprimé.",
       .title_fr = "Mot de passe incorrect"}},
+    {C::desk_consent_required,
+     field_row("confirm",
+               "le membre n'a pas de mot de passe : le personnel qui agit pour lui envoie "
+               "confirm: true une fois son accord recueilli à l'accueil",
+               "Suppression à confirmer à l'accueil.")},
+    {C::password_required,
+     field_row("password", "est obligatoire", "Confirmez avec votre mot de passe.")},
     {C::account_suspended,
      {.status = 403,
       .code = "suspended",

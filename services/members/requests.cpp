@@ -37,10 +37,6 @@ void check_display_name(BodyReader& r, const std::string& name) {
 
 }  // namespace
 
-bool one_line(std::string_view text) {
-  return text.find_first_of("\r\n\t") == std::string_view::npos;
-}
-
 bool plausible_email(std::string_view e) {
   auto at = e.find('@');
   if (at == std::string_view::npos || at == 0 || at != e.rfind('@')) return false;
@@ -158,6 +154,17 @@ ProfilePatch parse_profile_patch(std::string_view body) {
                      p.location = read_position(r, "location");
                      return p;
                    });
+}
+
+ErasureConfirmation parse_erasure_confirmation(std::string_view body) {
+  return read_body(body, {"password", "confirm"}, [](BodyReader& r) {
+    ErasureConfirmation c;
+    c.password = r.text("password", kPasswordMaxLength);
+    c.confirmed_at_desk = r.boolean("confirm").value_or(false);
+    if (!c.password && !c.confirmed_at_desk && r.errors().empty())
+      r.add_error("password", "est obligatoire");
+    return c;
+  });
 }
 
 std::string parse_password_confirmation(std::string_view body) {

@@ -345,9 +345,22 @@ Outcome<MemberExport> MembersUseCases::export_member(const Identity& who) {
   });
 }
 
-Outcome<Done> MembersUseCases::erase(const Identity& who, const std::string& password,
+// A member with a password confirms with it; one registered at the desk, who has none, consents
+// there, and the staff member acting for them sends `confirm: true` (recorded as the actor).
+Outcome<Done> MembersUseCases::erase(const Identity& who, const ErasureConfirmation& confirmation,
                                      const ClientFacts& client) {
-  if (auto confirmed = confirm_password(who, password, client); !confirmed.ok()) return confirmed;
+  auto member =
+      s_.db.transact([&](pqxx::work& tx) { return repo::find_member(tx, who.member_id); });
+  if (!member) return {MembersCode::session_invalid};
+  if (member->password_hash.empty()) {
+    if (who.acting_staff_id.empty() || !confirmation.confirmed_at_desk)
+      return {MembersCode::desk_consent_required};
+  } else if (!confirmation.password) {
+    return {MembersCode::password_required};
+  } else if (auto confirmed = confirm_password(who, *confirmation.password, client);
+             !confirmed.ok()) {
+    return confirmed;
+  }
   auto revoked = settle([&] {
     return s_.db.transact([&](pqxx::work& tx) {
       auto m = repo::find_member(tx, who.member_id);

@@ -30,6 +30,8 @@ enum class MembersCode {
   session_invalid,
   wrong_credentials,
   wrong_password,
+  desk_consent_required,
+  password_required,
   account_suspended,
   too_many_registrations,
   too_many_login_failures_from_address,
@@ -191,7 +193,8 @@ class MembersUseCases {
   Outcome<repo::MemberRow> me(const Identity& who);
   Outcome<repo::MemberRow> update_profile(const Identity& who, const ProfilePatch& patch);
   Outcome<MemberExport> export_member(const Identity& who);
-  Outcome<Done> erase(const Identity& who, const std::string& password, const ClientFacts& client);
+  Outcome<Done> erase(const Identity& who, const ErasureConfirmation& confirmation,
+                      const ClientFacts& client);
 
   // Admission checks that come before reading the body (who may call, then what they sent).
   MembersCode may_create_community(const Identity& who) const;

@@ -233,6 +233,34 @@ TEST_F(E2eLifecycleTest, staff_register_a_member_at_the_desk_and_serve_them_by_a
   EXPECT_TRUE(listed_by_number) << found.body;
 }
 
+TEST_F(E2eLifecycleTest, a_member_without_a_password_is_erased_at_the_desk_with_their_consent) {
+  const auto c = gateway->community("Lambersart", policy("open"));
+  MemberInfo desk = staff_of(c, "ines"), other = gateway->member(c, "olga");
+  auto r = as(desk).post(
+      "/v1/members",
+      {{"display_name", "Raymonde Leclercq"}, {"home_site_id", c.site}, {"phone", "0687654321"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = r.json()["id"];
+  const Client for_her = as(desk).acting_for(id);
+
+  // No password to give: the desk says she agreed, or nothing happens.
+  auto unconfirmed = for_her.wrong().call("DELETE", "/v1/me", Json{{"password", "x"}}.dump());
+  EXPECT_EQ(unconfirmed.status, 400) << unconfirmed.body;
+  EXPECT_EQ(unconfirmed.json()["errors"][0]["field"], "confirm") << unconfirmed.body;
+  EXPECT_EQ(for_her.get("/v1/me").status, 200);
+  // A member with a password still confirms with it, whatever the desk says.
+  auto without_password =
+      as(other).wrong().call("DELETE", "/v1/me", Json{{"confirm", true}}.dump());
+  EXPECT_EQ(without_password.status, 400) << without_password.body;
+  EXPECT_EQ(as(other).get("/v1/me").status, 200);
+
+  auto erased = for_her.call("DELETE", "/v1/me", Json{{"confirm", true}}.dump());
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  auto found = as(desk).get("/v1/members?q=0687654321");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.body.find("Raymonde"), std::string::npos) << found.body;
+}
+
 TEST_F(E2eLifecycleTest, a_reported_listing_is_hidden_by_the_desk) {
   const auto c = gateway->community("Lomme", policy("open"));
   MemberInfo desk = staff_of(c, "armelle"), owner = gateway->member(c, "olivier"),
