@@ -89,25 +89,27 @@ Response SseHub::open(const std::string& key, int64_t after_id, const std::strin
   Response response =
       Response::stream(200, "text/event-stream",
                        [this, key, after_id, ticket, session](std::shared_ptr<StreamSink> sink) {
-                         // Sent at once: the client (and any proxy) sees the stream open before the
-                         // first event.
-                         sink->write("retry: " + std::to_string(options_.retry_ms) + "\n\n");
                          const auto now = SteadyClock::now();
-                         auto subscriber = std::make_unique<Subscriber>(
-                             Subscriber{key, after_id, sink, ticket, now, now, session, now});
-                         {
-                           std::lock_guard lock(mutex_);
-                           if (stopping_) {
-                             sink->close();
-                             return;
-                           }
-                           incoming_.push_back(std::move(subscriber));
-                         }
-                         wake_.notify_one();  // the backlog goes out now, not at the next poll
+                         enlist(std::make_unique<Subscriber>(Subscriber{
+                             key, after_id, std::move(sink), ticket, now, now, session, now}));
                        });
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: pass each event on at once
   return response;
+}
+
+void SseHub::enlist(std::unique_ptr<Subscriber> subscriber) {
+  // Sent at once: the client (and any proxy) sees the stream open before the first event.
+  subscriber->sink->write("retry: " + std::to_string(options_.retry_ms) + "\n\n");
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      subscriber->sink->close();
+      return;
+    }
+    incoming_.push_back(std::move(subscriber));
+  }
+  wake_.notify_one();  // the backlog goes out now, not at the next poll
 }
 
 std::size_t SseHub::open_streams() const {

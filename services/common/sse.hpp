@@ -69,6 +69,8 @@ class SseHub {
 
  private:
   struct Subscriber;
+  // A stream just opened: its first line written, then handed to the dispatcher.
+  void enlist(std::unique_ptr<Subscriber> subscriber);
   void run();
   void poll_once();
   void deliver(const std::vector<std::pair<std::string, SseEvent>>& events);

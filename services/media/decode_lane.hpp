@@ -1,6 +1,7 @@
-// How many photos decode at once, and how many may wait: decoding holds a whole image in memory
-// and a core, so a burst of uploads queues here (bounded) and what overflows is told to come back
-// (429 with Retry-After), as the password lane does for Argon2id hashes (common/http.hpp).
+// How many photos decode at once, how many may wait, and how many places one member may hold:
+// decoding holds a whole image in memory and a core, so a burst of uploads queues here (bounded)
+// and what overflows is told to come back (429 with Retry-After), as the password lane does for
+// Argon2id hashes (common/http.hpp).
 #pragma once
 
 #include <condition_variable>

@@ -145,7 +145,8 @@ void follow_loan(pqxx::work& tx, const Event& e, const ExchangeEvent& x) {
 }
 
 void tell_staff_of_dispute(pqxx::work& tx, const Event& e, const ExchangeEvent& x, int64_t now_s) {
-  // An exchange with no site is settled at its desk site (the proposer's home site).
+  // An exchange with no site is settled at its desk site (Exchange::desk_site_id: the
+  // proposer's home site, else the other party's).
   const std::optional<std::string>& site = x.site_id ? x.site_id : x.desk_site_id;
   if (!site) return;
   repo::open_dispute(tx, x.exchange_id, site, now_s);
